@@ -1,0 +1,136 @@
+//! The command line: the clap tree and dispatch. One file per subcommand group; a file parses
+//! its arguments, calls `ops`, and prints the result.
+
+pub mod account;
+pub mod alias;
+pub mod config;
+pub mod docs;
+pub mod domain;
+pub mod init;
+pub mod output;
+pub mod quota;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, Location, locate};
+use crate::error::{Error, Result};
+use crate::store::Store;
+use output::Out;
+
+/// mailctl: one binary for a whole self-hosted mail system.
+#[derive(Debug, Parser)]
+#[command(name = "mailctl", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml,
+    /// else a dev instance in ./mailctl-data)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Machine-readable JSON output (field names are stable; see docs/JSON.md)
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Print only errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write mailctl.toml and create the data directory, the database and the first domain
+    Init(init::InitArgs),
+    /// Read and edit the configuration, like postconf
+    #[command(subcommand)]
+    Config(config::ConfigCmd),
+    /// Mail domains served here
+    #[command(subcommand)]
+    Domain(domain::DomainCmd),
+    /// Mail accounts, their tiers and passwords
+    #[command(subcommand)]
+    Account(account::AccountCmd),
+    /// Aliases and catch-alls
+    #[command(subcommand)]
+    Alias(alias::AliasCmd),
+    /// Mailbox quotas and usage
+    #[command(subcommand)]
+    Quota(quota::QuotaCmd),
+    /// Print a shell completion script
+    Completions(docs::CompletionsArgs),
+    /// Regenerate completions/ and man/ from the command definitions
+    #[command(hide = true)]
+    GenerateDocs(docs::GenerateArgs),
+}
+
+/// What a command needs: the config, the store (opened on demand), and the output.
+pub struct Ctx {
+    pub location: Location,
+    pub config: Config,
+    pub out: Out,
+    pub quiet: bool,
+}
+
+impl Ctx {
+    pub async fn store(&self) -> Result<Store> {
+        Store::open(&self.config).await
+    }
+    /// A note for people on stderr (suppressed by --quiet).
+    pub fn note(&self, text: impl AsRef<str>) {
+        if !self.quiet {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "{}", text.as_ref());
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let location = locate(cli.config.as_deref());
+    let out = Out::new(cli.json);
+    match cli.command {
+        Command::Init(args) => return init::run(args, cli.config.as_deref(), out).await,
+        Command::Completions(args) => return docs::completions(args, out),
+        Command::GenerateDocs(args) => return docs::generate(args),
+        _ => {}
+    }
+    let config = Config::load(&location)?;
+    let mut ctx = Ctx { location, config, out, quiet: cli.quiet };
+    if ctx.config.is_dev_instance() && !ctx.config.data_dir.exists() {
+        ctx.note(format!(
+            "no mailctl.toml found: using the dev instance in {}",
+            ctx.config.data_dir.display()
+        ));
+    }
+    let result = match cli.command {
+        Command::Config(c) => config::run(c, &mut ctx).await,
+        Command::Domain(c) => domain::run(c, &mut ctx).await,
+        Command::Account(c) => account::run(c, &mut ctx).await,
+        Command::Alias(c) => alias::run(c, &mut ctx).await,
+        Command::Quota(c) => quota::run(c, &mut ctx).await,
+        Command::Init(_) | Command::Completions(_) | Command::GenerateDocs(_) => unreachable!(),
+    };
+    result?;
+    ctx.out.flush().map_err(Error::from)
+}
+
+/// Read a password: the first line of stdin or of a file, without its line ending.
+pub fn read_password(stdin: bool, file: Option<&std::path::Path>) -> Result<Option<String>> {
+    use std::io::BufRead;
+    let mut line = String::new();
+    if stdin {
+        std::io::stdin().lock().read_line(&mut line).map_err(|e| Error::invalid("reading the password from stdin").with_source(e))?;
+    } else if let Some(f) = file {
+        let text = std::fs::read_to_string(f).map_err(|e| Error::io("reading password file", f, e))?;
+        line = text.lines().next().unwrap_or("").to_string();
+    } else {
+        return Ok(None);
+    }
+    let pw = line.trim_end_matches(['\n', '\r']).to_string();
+    if pw.is_empty() {
+        return Err(Error::invalid("empty password"));
+    }
+    Ok(Some(pw))
+}

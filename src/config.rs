@@ -1,0 +1,372 @@
+//! The typed configuration (`mailctl.toml`), how it is found, and the table of keys that
+//! `mailctl config show|get|set` reads and edits.
+//!
+//! Lookup order: `--config`, `$MAILCTL_CONFIG`, `./mailctl.toml`, `/etc/mailctl/mailctl.toml`.
+//! With none of them, a dev instance in `./mailctl-data` (no file; defaults only).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Kind, Result};
+
+pub const FILE_NAME: &str = "mailctl.toml";
+pub const SYSTEM_PATH: &str = "/etc/mailctl/mailctl.toml";
+pub const DEV_DATA_DIR: &str = "mailctl-data";
+pub const ENV_VAR: &str = "MAILCTL_CONFIG";
+
+/// The file as written; every key optional. Unknown keys are an error.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub hostname: Option<String>,
+    pub primary_domain: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database: Option<String>,
+    pub dev_mode: Option<bool>,
+    pub log_level: Option<String>,
+}
+
+/// The effective configuration: file values over defaults, paths made absolute.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from; `None` for the dev instance.
+    pub path: Option<PathBuf>,
+    pub hostname: String,
+    pub primary_domain: Option<String>,
+    pub data_dir: PathBuf,
+    pub database: String,
+    pub dev_mode: bool,
+    pub log_level: String,
+}
+
+/// Where the config was found, or that none was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    File(PathBuf),
+    Dev,
+}
+
+/// Find the config file by the lookup order. An explicit path (flag or env) need not exist
+/// here; `load` reports it missing.
+pub fn locate(flag: Option<&Path>) -> Location {
+    if let Some(p) = flag {
+        return Location::File(p.to_path_buf());
+    }
+    if let Some(p) = std::env::var_os(ENV_VAR).filter(|v| !v.is_empty()) {
+        return Location::File(PathBuf::from(p));
+    }
+    let local = PathBuf::from(FILE_NAME);
+    if local.exists() {
+        return Location::File(local);
+    }
+    let system = PathBuf::from(SYSTEM_PATH);
+    if system.exists() {
+        return Location::File(system);
+    }
+    Location::Dev
+}
+
+/// The path `init` writes to: an explicit one, or `./mailctl.toml`.
+pub fn init_path(flag: Option<&Path>) -> PathBuf {
+    match locate(flag) {
+        Location::File(p) if flag.is_some() || std::env::var_os(ENV_VAR).is_some_and(|v| !v.is_empty()) => p,
+        _ => PathBuf::from(FILE_NAME),
+    }
+}
+
+pub fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+    }
+}
+
+/// The SQLite URL for a database file (the path percent-encoded, created if missing).
+pub fn sqlite_url(file: &Path) -> String {
+    use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+    const SET: &AsciiSet = &CONTROLS.add(b' ').add(b'%').add(b'?').add(b'#').add(b'"');
+    format!("sqlite://{}?mode=rwc", utf8_percent_encode(&file.to_string_lossy(), SET))
+}
+
+impl Config {
+    /// The dev instance: `./mailctl-data`, SQLite, dev mode.
+    pub fn dev() -> Config {
+        Self::resolve(None, FileConfig::default(), Path::new("."))
+    }
+
+    pub fn load(loc: &Location) -> Result<Config> {
+        match loc {
+            Location::Dev => Ok(Config::dev()),
+            Location::File(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    let kind = if e.kind() == std::io::ErrorKind::NotFound { Kind::NoInput } else { Kind::Config };
+                    Error::new(kind, format!("reading config {}", path.display()))
+                        .with_source(e)
+                        .with_hint("create one with `mailctl init --domain example.com`")
+                })?;
+                let file = parse(&text).map_err(|e| e.context(format!("config {}", path.display())))?;
+                let base = absolute(path).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
+                Ok(Self::resolve(Some(absolute(path)), file, &base))
+            }
+        }
+    }
+
+    fn resolve(path: Option<PathBuf>, f: FileConfig, base: &Path) -> Config {
+        let dev = path.is_none();
+        let data_dir = match f.data_dir {
+            Some(d) if d.is_absolute() => d,
+            Some(d) => base.join(d),
+            None => absolute(&base.join(DEV_DATA_DIR)),
+        };
+        let hostname = f.hostname.unwrap_or_else(|| match &f.primary_domain {
+            Some(d) => format!("mail.{d}"),
+            None => "localhost".into(),
+        });
+        let database = f.database.unwrap_or_else(|| sqlite_url(&data_dir.join("mailctl.db")));
+        Config {
+            path,
+            hostname,
+            primary_domain: f.primary_domain,
+            data_dir,
+            database,
+            dev_mode: f.dev_mode.unwrap_or(dev),
+            log_level: f.log_level.unwrap_or_else(|| "info".into()),
+        }
+    }
+
+    pub fn is_dev_instance(&self) -> bool {
+        self.path.is_none()
+    }
+
+    /// The effective value of a key, as text.
+    pub fn get(&self, key: &str) -> Option<String> {
+        Some(match key {
+            "hostname" => self.hostname.clone(),
+            "primary_domain" => self.primary_domain.clone().unwrap_or_default(),
+            "data_dir" => self.data_dir.display().to_string(),
+            "database" => redact_url(&self.database),
+            "dev_mode" => self.dev_mode.to_string(),
+            "log_level" => self.log_level.clone(),
+            _ => return None,
+        })
+    }
+}
+
+/// Parse and validate a whole config text.
+pub fn parse(text: &str) -> Result<FileConfig> {
+    let file: FileConfig = toml::from_str(text).map_err(|e| {
+        Error::config(format!("invalid TOML: {}", e.message().trim()))
+            .with_hint(e.span().map(|s| format!("at byte {}", s.start)).unwrap_or_default())
+    })?;
+    for key in KEYS {
+        if let Some(v) = raw_value(&file, key.name) {
+            (key.check)(&v).map_err(|e| Error::config(format!("{} = {v:?}: {}", key.name, e.message)))?;
+        }
+    }
+    Ok(file)
+}
+
+fn raw_value(f: &FileConfig, key: &str) -> Option<String> {
+    match key {
+        "hostname" => f.hostname.clone(),
+        "primary_domain" => f.primary_domain.clone(),
+        "data_dir" => f.data_dir.as_ref().map(|p| p.display().to_string()),
+        "database" => f.database.clone(),
+        "dev_mode" => f.dev_mode.map(|b| b.to_string()),
+        "log_level" => f.log_level.clone(),
+        _ => None,
+    }
+}
+
+/// Hide a password in a database URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let cred = &url[s + 3..at];
+            match cred.split_once(':') {
+                Some((user, _)) => format!("{}{user}:****{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// What kind of value a key takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueType {
+    Text,
+    Bool,
+}
+
+/// One key of the config: name, type, validation, and what it is for.
+pub struct Key {
+    pub name: &'static str,
+    pub ty: ValueType,
+    pub check: fn(&str) -> Result<()>,
+    pub help: &'static str,
+}
+
+fn check_hostname(v: &str) -> Result<()> {
+    crate::names::domain(v).map(|_| ())
+}
+fn check_path(v: &str) -> Result<()> {
+    if v.is_empty() || v.contains('\0') { Err(Error::invalid("not a path")) } else { Ok(()) }
+}
+fn check_database(v: &str) -> Result<()> {
+    if v.starts_with("sqlite:") || v.starts_with("postgres://") || v.starts_with("postgresql://") {
+        Ok(())
+    } else {
+        Err(Error::invalid("not a sqlite: or postgres:// URL"))
+    }
+}
+fn check_bool(v: &str) -> Result<()> {
+    match v {
+        "true" | "false" => Ok(()),
+        _ => Err(Error::invalid("not true or false")),
+    }
+}
+fn check_log_level(v: &str) -> Result<()> {
+    match v {
+        "error" | "warn" | "info" | "debug" | "trace" => Ok(()),
+        _ => Err(Error::invalid("not one of error, warn, info, debug, trace")),
+    }
+}
+
+/// Every key `config` knows, in display order.
+pub const KEYS: &[Key] = &[
+    Key { name: "hostname", ty: ValueType::Text, check: check_hostname,
+          help: "the mail host's name (EHLO, banner, certificates); default mail.<primary_domain>" },
+    Key { name: "primary_domain", ty: ValueType::Text, check: check_hostname,
+          help: "the domain set up by `init`" },
+    Key { name: "data_dir", ty: ValueType::Text, check: check_path,
+          help: "where mail, keys and the SQLite database live; relative to the config file" },
+    Key { name: "database", ty: ValueType::Text, check: check_database,
+          help: "sqlite:// or postgres:// URL; default the SQLite file in data_dir" },
+    Key { name: "dev_mode", ty: ValueType::Bool, check: check_bool,
+          help: "allow AUTH and plaintext login on loopback before TLS (never in production)" },
+    Key { name: "log_level", ty: ValueType::Text, check: check_log_level,
+          help: "error, warn, info, debug or trace" },
+];
+
+pub fn key(name: &str) -> Result<&'static Key> {
+    KEYS.iter().find(|k| k.name == name).ok_or_else(|| {
+        Error::usage(format!("unknown config key {name:?}"))
+            .with_hint(format!("keys are: {}", KEYS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")))
+    })
+}
+
+/// Is the key set in the file (as opposed to defaulted)?
+pub fn is_set(path: &Path, name: &str) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| t.parse::<toml_edit::DocumentMut>().ok())
+        .is_some_and(|d| d.get(name).is_some())
+}
+
+/// Set `name = value` in the config text, keeping comments and layout, and validate the result.
+pub fn edit(text: &str, name: &str, value: &str) -> Result<String> {
+    let key = key(name)?;
+    (key.check)(value).map_err(|e| Error::invalid(format!("invalid value for {name}: {:?}: {}", value, e.message)))?;
+    let mut doc: toml_edit::DocumentMut =
+        text.parse().map_err(|e: toml_edit::TomlError| Error::config(format!("invalid TOML: {}", e.message())))?;
+    let item = match key.ty {
+        ValueType::Bool => toml_edit::value(value == "true"),
+        ValueType::Text => toml_edit::value(value),
+    };
+    match doc.get_mut(name) {
+        // Keep the existing decor (comments before and after the value).
+        Some(toml_edit::Item::Value(v)) => {
+            let decor = v.decor().clone();
+            doc[name] = item;
+            if let Some(v) = doc[name].as_value_mut() {
+                *v.decor_mut() = decor;
+            }
+        }
+        _ => doc[name] = item,
+    }
+    let out = doc.to_string();
+    parse(&out)?;
+    Ok(out)
+}
+
+/// Write a file atomically: a temporary file beside it, fsync, rename, fsync the directory.
+pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = absolute(path).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(&tmp)?;
+        f.write_all(contents)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        std::fs::File::open(&dir)?.sync_all()
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::new(Kind::Exists, format!("writing {}", path.display())).with_source(e)
+    })
+}
+
+/// The config file `init` writes, with comments.
+pub fn template(domain: &str, hostname: &str, data_dir: &Path, database: Option<&str>) -> String {
+    let db = match database {
+        Some(url) => format!("database = {}\n", toml_edit::value(url)),
+        None => "# database = \"postgres://mailctl@localhost/mailctl\"   # default: SQLite in data_dir\n".into(),
+    };
+    format!(
+        "# mailctl configuration. Edit with `mailctl config set KEY VALUE`; see `mailctl config show`.\n\
+         \n\
+         # The domain this instance was set up for; more with `mailctl domain add`.\n\
+         primary_domain = {}\n\
+         \n\
+         # The mail host's name, used in the SMTP banner, EHLO and certificates.\n\
+         hostname = {}\n\
+         \n\
+         # Mail, keys and the SQLite database. Relative paths are relative to this file.\n\
+         data_dir = {}\n\
+         \n\
+         {db}",
+        toml_edit::value(domain),
+        toml_edit::value(hostname),
+        toml_edit::value(data_dir.display().to_string()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_keeps_comments() {
+        let text = "# top\nhostname = \"mail.a.com\" # trailing\n\n# about dev\ndev_mode = false\n";
+        let out = edit(text, "dev_mode", "true").unwrap();
+        assert!(out.contains("# about dev\ndev_mode = true"), "{out}");
+        let out = edit(&out, "hostname", "mx.b.com").unwrap();
+        assert!(out.contains("# top\nhostname = \"mx.b.com\" # trailing"), "{out}");
+        assert!(edit(text, "dev_mode", "yes").is_err());
+        assert!(edit(text, "nope", "1").is_err());
+        assert!(edit(text, "hostname", "bad host").is_err());
+        let out = edit(text, "log_level", "debug").unwrap();
+        assert!(out.ends_with("log_level = \"debug\"\n"), "{out}");
+    }
+
+    #[test]
+    fn parse_rejects_unknown_and_invalid() {
+        assert!(parse("bogus = 1").is_err());
+        assert!(parse("hostname = \"not a host\"").is_err());
+        assert!(parse("database = \"mysql://x\"").is_err());
+        assert!(parse("hostname = \"mail.example.com\"").is_ok());
+    }
+
+    #[test]
+    fn redacts() {
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:****@h/db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(sqlite_url(Path::new("/a b/m.db")), "sqlite:///a%20b/m.db?mode=rwc");
+    }
+}

@@ -1,0 +1,183 @@
+//! The library's one error type: a kind (which maps to a sysexits code in the CLI),
+//! a message naming the problem, an optional cause chain and an optional hint.
+
+use std::fmt;
+
+/// What went wrong, coarsely; each kind has one exit code (see `exit_code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The command line was wrong (EX_USAGE 64).
+    Usage,
+    /// The input was malformed or violates a rule (EX_DATAERR 65).
+    Invalid,
+    /// An input file does not exist or cannot be read (EX_NOINPUT 66).
+    NoInput,
+    /// A named account, domain or alias does not exist (EX_NOUSER 67).
+    NotFound,
+    /// A service (the database) cannot be reached (EX_UNAVAILABLE 69).
+    Unavailable,
+    /// Something that should not happen (EX_SOFTWARE 70).
+    Internal,
+    /// Cannot create: the thing already exists or the file cannot be written (EX_CANTCREAT 73).
+    Exists,
+    /// An I/O error on the data directory (EX_IOERR 74).
+    Io,
+    /// Try again later: the database is busy (EX_TEMPFAIL 75).
+    TempFail,
+    /// Not allowed: the tier does not include the feature (EX_NOPERM 77).
+    Permission,
+    /// The configuration is missing or wrong (EX_CONFIG 78).
+    Config,
+}
+
+impl Kind {
+    /// The sysexits(3) code for this kind.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Kind::Usage => 64,
+            Kind::Invalid => 65,
+            Kind::NoInput => 66,
+            Kind::NotFound => 67,
+            Kind::Unavailable => 69,
+            Kind::Internal => 70,
+            Kind::Exists => 73,
+            Kind::Io => 74,
+            Kind::TempFail => 75,
+            Kind::Permission => 77,
+            Kind::Config => 78,
+        }
+    }
+}
+
+/// An error with a kind, a message, a cause chain and a hint.
+#[derive(Debug)]
+pub struct Error {
+    pub kind: Kind,
+    pub message: String,
+    pub source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    pub hint: Option<String>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+        Error { kind, message: message.into(), source: None, hint: None }
+    }
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(Kind::Invalid, message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(Kind::NotFound, message)
+    }
+    pub fn exists(message: impl Into<String>) -> Self {
+        Self::new(Kind::Exists, message)
+    }
+    pub fn permission(message: impl Into<String>) -> Self {
+        Self::new(Kind::Permission, message)
+    }
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::new(Kind::Config, message)
+    }
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(Kind::Usage, message)
+    }
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+    /// An I/O error on `path`, with what we were doing.
+    pub fn io(what: impl fmt::Display, path: &std::path::Path, err: std::io::Error) -> Self {
+        let kind = match err.kind() {
+            std::io::ErrorKind::NotFound => Kind::NoInput,
+            std::io::ErrorKind::PermissionDenied => Kind::Io,
+            _ => Kind::Io,
+        };
+        Error::new(kind, format!("{what} {}", path.display())).with_source(err)
+    }
+    /// Prefix the message with context ("creating account x: ...").
+    pub fn context(mut self, ctx: impl fmt::Display) -> Self {
+        self.message = format!("{ctx}: {}", self.message);
+        self
+    }
+
+    /// The message and every cause, on one line.
+    pub fn one_line(&self) -> String {
+        let mut line = self.message.clone();
+        let mut cause: Option<&(dyn std::error::Error + 'static)> =
+            self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static));
+        while let Some(c) = cause {
+            let text = c.to_string();
+            if !text.is_empty() && !line.ends_with(&text) {
+                line.push_str(": ");
+                line.push_str(&text);
+            }
+            cause = c.source();
+        }
+        line.replace('\n', " ")
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        let kind = match &err {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => Kind::Unavailable,
+            sqlx::Error::Database(db) => {
+                let msg = db.message();
+                if db.is_unique_violation() {
+                    Kind::Exists
+                } else if msg.contains("database is locked") || msg.contains("busy")
+                    || db.code().as_deref() == Some("40001") || db.code().as_deref() == Some("40P01")
+                {
+                    Kind::TempFail
+                } else if db.is_foreign_key_violation() || db.is_check_violation() {
+                    Kind::Invalid
+                } else {
+                    Kind::Internal
+                }
+            }
+            _ => Kind::Internal,
+        };
+        Error::new(kind, "database error").with_source(err)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(err: std::io::Error) -> Self {
+        Error::new(Kind::Io, "I/O error").with_source(err)
+    }
+}
+
+/// Add context to a fallible result.
+pub trait Context<T> {
+    fn context(self, ctx: impl fmt::Display) -> Result<T>;
+}
+
+impl<T, E: Into<Error>> Context<T> for std::result::Result<T, E> {
+    fn context(self, ctx: impl fmt::Display) -> Result<T> {
+        self.map_err(|e| {
+            let e: Error = e.into();
+            if e.message == "database error" || e.message == "I/O error" {
+                Error { message: ctx.to_string(), ..e }
+            } else {
+                e.context(ctx)
+            }
+        })
+    }
+}

@@ -1,0 +1,23 @@
+//! mailctl: one binary that runs a whole self-hosted mail system for a domain.
+//!
+//! # Layout
+//! - [`cli`]: the clap tree; one file per subcommand group; parses, calls [`ops`], prints.
+//! - [`ops`]: use cases (create an account, add an alias, ...); no printing, no clap.
+//! - [`store`]: the SQL store (SQLite or PostgreSQL via sqlx `Any`) and the data directory
+//!   (Maildir layout in [`store::maildir`]).
+//! - [`config`]: `mailctl.toml`, its lookup order and its keys.
+//! - [`names`]: domain and address validation (IDN to A-labels, RFC 5321 limits).
+//! - [`password`]: Argon2id hashing and the Dovecot schemes accepted on import.
+//! - [`size`]: sizes like `5GiB` and `unlimited`.
+//! - [`tier`]: account tiers and what each includes.
+//! - [`error`]: the error type and its sysexits codes.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod names;
+pub mod ops;
+pub mod password;
+pub mod size;
+pub mod store;
+pub mod tier;

@@ -1,0 +1,219 @@
+//! Accounts: create, list, show, passwd, set-tier, suspend, resume, delete.
+
+use serde::Serialize;
+
+use crate::error::{Context, Error, Result};
+use crate::names::Address;
+use crate::ops::alias::is_role;
+use crate::ops::{require_account, require_domain};
+use crate::password;
+use crate::size::Limit;
+use crate::store::{Account, Status, Store, accounts, aliases, maildir, now};
+use crate::tier::Tier;
+
+/// Where a new account's password comes from.
+pub enum NewPassword {
+    Given(String),
+    Generate,
+}
+
+pub struct NewAccount {
+    pub address: String,
+    pub tier: Tier,
+    pub owner: Option<String>,
+    pub quota: Option<Limit>,
+    pub password: NewPassword,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Created {
+    #[serde(flatten)]
+    pub account: Account,
+    /// Only when generated; shown once, never stored in clear.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+pub fn check_owner(owner: &str) -> Result<()> {
+    if owner.is_empty() || owner.len() > 255 || owner.chars().any(|c| c.is_control()) {
+        return Err(Error::invalid(format!("invalid owner id {owner:?}: 1 to 255 printable characters")));
+    }
+    Ok(())
+}
+
+pub async fn create(store: &Store, new: NewAccount) -> Result<Created> {
+    let addr = Address::parse(&new.address)?;
+    let tier = new.tier.require_mailbox()?;
+    if let Some(o) = &new.owner {
+        check_owner(o)?;
+    }
+    let (pw, generated) = match new.password {
+        NewPassword::Given(p) => {
+            password::check_new(&p)?;
+            (p, false)
+        }
+        NewPassword::Generate => (password::generate(), true),
+    };
+    let (quota, custom) = match new.quota {
+        Some(l) => (l.as_db(), true),
+        None => (tier.default_quota().map(|q| q as i64), false),
+    };
+
+    let shown = generated.then(|| pw.clone());
+    let hash = hash_blocking(pw).await?;
+
+    let mut tx = store.begin().await?;
+    require_domain(&mut tx, &addr.domain).await?;
+    let address = addr.to_string();
+    if accounts::get(&mut tx, &address).await?.is_some() {
+        return Err(Error::exists(format!("account {address} already exists")));
+    }
+    if !aliases::destinations(&mut tx, &address).await?.is_empty() {
+        return Err(Error::exists(format!("{address} is an alias"))
+            .with_hint(format!("remove it first with `mailctl alias remove {address}`")));
+    }
+    let row = accounts::NewRow {
+        address: &address,
+        local_part: &addr.local,
+        domain: &addr.domain,
+        tier,
+        owner: new.owner.as_deref(),
+        password_hash: &hash,
+        quota_bytes: quota,
+        quota_custom: custom,
+        now: now(),
+    };
+    accounts::insert(&mut tx, &row).await.context(format!("creating account {address}"))?;
+    let dir = store.maildir_path(&addr);
+    let existed = dir.exists();
+    if let Err(e) = maildir::create(&dir) {
+        return Err(e.context(format!("creating the Maildir of {address}")));
+    }
+    // A Maildir kept from an earlier account (`delete --keep-mail`) is adopted with its usage.
+    let mut account = accounts::get(&mut tx, &address).await?.expect("inserted");
+    if existed {
+        let (bytes, msgs) = maildir::usage(&dir)?;
+        accounts::set_usage(&mut tx, account.id, bytes as i64, msgs as i64).await?;
+        account.used_bytes = bytes;
+        account.messages = msgs;
+    }
+    if let Err(e) = tx.commit().await {
+        if !existed {
+            let _ = maildir::remove(&dir);
+        }
+        return Err(Error::from(e).context(format!("creating account {address}")));
+    }
+    Ok(Created { account, password: shown })
+}
+
+/// Argon2id takes tens of milliseconds: keep it off the async threads.
+pub async fn hash_blocking(pw: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || password::hash(&pw))
+        .await
+        .map_err(|e| Error::new(crate::error::Kind::Internal, format!("hashing: {e}")))?
+}
+
+pub async fn get(store: &Store, address: &str) -> Result<Account> {
+    let addr = Address::parse(address)?;
+    let mut conn = store.pool.acquire().await?;
+    require_account(&mut conn, &addr).await
+}
+
+pub async fn list(store: &Store, domain: Option<&str>, tier: Option<Tier>) -> Result<Vec<Account>> {
+    let domain = domain.map(crate::names::domain).transpose()?;
+    let mut conn = store.pool.acquire().await?;
+    if let Some(d) = &domain {
+        require_domain(&mut conn, d).await?;
+    }
+    accounts::list(&mut conn, domain.as_deref(), tier).await
+}
+
+pub async fn set_password(store: &Store, address: &str, new_password: String) -> Result<Account> {
+    let addr = Address::parse(address)?;
+    password::check_new(&new_password)?;
+    let hash = hash_blocking(new_password).await?;
+    let mut tx = store.begin().await?;
+    let acct = require_account(&mut tx, &addr).await?;
+    accounts::set_password(&mut tx, acct.id, &hash, now()).await?;
+    tx.commit().await?;
+    Ok(acct)
+}
+
+/// Change the tier. The quota follows the tier unless it was set by hand. Moving below
+/// business is refused while non-role aliases point at the account.
+pub async fn set_tier(store: &Store, address: &str, tier: Tier) -> Result<Account> {
+    let addr = Address::parse(address)?;
+    let tier = tier.require_mailbox()?;
+    let mut tx = store.begin().await?;
+    let acct = require_account(&mut tx, &addr).await?;
+    if !tier.allows_aliases() {
+        let blocking: Vec<String> = aliases::pointing_at(&mut tx, &acct.address)
+            .await?
+            .into_iter()
+            .filter(|a| !is_role(a))
+            .collect();
+        if !blocking.is_empty() {
+            return Err(Error::permission(format!(
+                "{} has aliases ({}), a business-tier feature",
+                acct.address,
+                blocking.join(", ")
+            ))
+            .with_hint("remove the aliases first with `mailctl alias remove`"));
+        }
+    }
+    let quota = if acct.quota_custom { acct.quota_bytes.map(|q| q as i64) } else { tier.default_quota().map(|q| q as i64) };
+    accounts::set_tier(&mut tx, acct.id, tier, quota, now()).await?;
+    let updated = require_account(&mut tx, &addr).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Suspend or resume; returns the account and whether anything changed.
+pub async fn set_status(store: &Store, address: &str, status: Status) -> Result<(Account, bool)> {
+    let addr = Address::parse(address)?;
+    let mut tx = store.begin().await?;
+    let acct = require_account(&mut tx, &addr).await?;
+    if acct.status == status {
+        return Ok((acct, false));
+    }
+    accounts::set_status(&mut tx, acct.id, status, now()).await?;
+    let updated = require_account(&mut tx, &addr).await?;
+    tx.commit().await?;
+    Ok((updated, true))
+}
+
+#[derive(Debug, Serialize)]
+pub struct Deleted {
+    pub address: String,
+    pub mail_kept: bool,
+    pub alias_destinations_removed: Vec<String>,
+}
+
+/// Delete an account; its mail too unless `keep_mail`. Aliases that point at it are refused
+/// unless `force`, which removes those destinations.
+pub async fn delete(store: &Store, address: &str, keep_mail: bool, force: bool) -> Result<Deleted> {
+    let addr = Address::parse(address)?;
+    let mut tx = store.begin().await?;
+    let acct = require_account(&mut tx, &addr).await?;
+    let pointing = aliases::pointing_at(&mut tx, &acct.address).await?;
+    if !pointing.is_empty() && !force {
+        return Err(Error::invalid(format!("aliases point at {}: {}", acct.address, pointing.join(", ")))
+            .with_hint("remove them first, or pass --force to remove them with the account"));
+    }
+    for src in &pointing {
+        aliases::delete(&mut tx, src, Some(&acct.address)).await?;
+    }
+    accounts::delete(&mut tx, acct.id).await?;
+    let dir = store.maildir_path(&addr);
+    let aside = if keep_mail { None } else { maildir::set_aside(&dir)? };
+    if let Err(e) = tx.commit().await {
+        if let Some(a) = &aside {
+            maildir::restore(a, &dir);
+        }
+        return Err(Error::from(e).context(format!("deleting account {}", acct.address)));
+    }
+    if let Some(a) = aside {
+        maildir::remove(&a)?;
+    }
+    Ok(Deleted { address: acct.address, mail_kept: keep_mail, alias_destinations_removed: pointing })
+}

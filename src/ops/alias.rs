@@ -1,0 +1,210 @@
+//! Aliases and recipient resolution.
+//!
+//! Resolution order for `local@domain` in a local domain: an account, else an alias with that
+//! exact address, else the domain's catch-all (`@domain`), else unknown. So a catch-all never
+//! shadows an account or a more specific alias.
+
+use std::collections::BTreeSet;
+
+use sqlx::AnyConnection;
+
+use crate::error::{Error, Result};
+use crate::names::{Address, AliasSource};
+use crate::ops::require_domain;
+use crate::store::{Alias, Store, accounts, aliases, domains, now};
+
+/// Role addresses (RFC 2142 and DMARC reports) may always be aliased, whatever the tier.
+pub const ROLE_LOCAL_PARTS: [&str; 4] = ["postmaster", "abuse", "hostmaster", "dmarc"];
+
+/// Aliases deeper than this are refused at creation and treated as a loop at delivery.
+pub const MAX_DEPTH: usize = 16;
+
+pub fn is_role(alias_address: &str) -> bool {
+    alias_address.split_once('@').is_some_and(|(l, _)| ROLE_LOCAL_PARTS.contains(&l))
+}
+
+/// What one address finally delivers to.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Expansion {
+    /// Local accounts (addresses).
+    pub accounts: BTreeSet<String>,
+    /// Addresses in other domains (to be relayed).
+    pub remote: BTreeSet<String>,
+    /// Local addresses that lead nowhere.
+    pub unknown: BTreeSet<String>,
+}
+
+/// Why expansion failed.
+#[derive(Debug)]
+pub enum ExpandError {
+    Loop(Vec<String>),
+    TooDeep,
+    Store(Error),
+}
+
+impl From<Error> for ExpandError {
+    fn from(e: Error) -> Self {
+        ExpandError::Store(e)
+    }
+}
+
+/// Expand an address through accounts, aliases and catch-alls.
+pub async fn expand(conn: &mut AnyConnection, address: &str) -> std::result::Result<Expansion, ExpandError> {
+    let mut out = Expansion::default();
+    let mut path = Vec::new();
+    expand_into(conn, address.to_ascii_lowercase(), &mut path, &mut out).await?;
+    Ok(out)
+}
+
+async fn expand_into(
+    conn: &mut AnyConnection,
+    address: String,
+    path: &mut Vec<String>,
+    out: &mut Expansion,
+) -> std::result::Result<(), ExpandError> {
+    if path.contains(&address) {
+        let mut cycle = path.clone();
+        cycle.push(address);
+        return Err(ExpandError::Loop(cycle));
+    }
+    if path.len() >= MAX_DEPTH {
+        return Err(ExpandError::TooDeep);
+    }
+    let domain = address.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_default();
+    if !domains::exists(conn, &domain).await? {
+        out.remote.insert(address);
+        return Ok(());
+    }
+    if accounts::get(conn, &address).await?.is_some() {
+        out.accounts.insert(address);
+        return Ok(());
+    }
+    let mut dests = aliases::destinations(conn, &address).await?;
+    let mut node = address.clone();
+    if dests.is_empty() && !address.starts_with('@') {
+        node = format!("@{domain}");
+        if path.contains(&node) {
+            // A catch-all destination that itself falls to the catch-all.
+            out.unknown.insert(address);
+            return Ok(());
+        }
+        dests = aliases::destinations(conn, &node).await?;
+    }
+    if dests.is_empty() {
+        out.unknown.insert(address);
+        return Ok(());
+    }
+    path.push(node);
+    for d in dests {
+        Box::pin(expand_into(conn, d, path, out)).await?;
+    }
+    path.pop();
+    Ok(())
+}
+
+/// Add destinations to an alias (creating it). Refuses shadowing an account, dangling
+/// local destinations, loops, and aliases onto non-business accounts (except role addresses).
+pub async fn add(store: &Store, source: &str, dests: &[String]) -> Result<Alias> {
+    let src = AliasSource::parse(source)?;
+    if dests.is_empty() {
+        return Err(Error::usage("an alias needs at least one destination"));
+    }
+    let dests: Vec<Address> = dests.iter().map(|d| Address::parse(d)).collect::<Result<_>>()?;
+    let src_text = src.to_string();
+    let mut tx = store.begin().await?;
+    require_domain(&mut tx, src.domain()).await?;
+    if let AliasSource::Address(a) = &src {
+        if accounts::get(&mut tx, &a.to_string()).await?.is_some() {
+            return Err(Error::exists(format!("{a} is an account; an alias cannot shadow it")));
+        }
+    }
+    for d in &dests {
+        let dt = d.to_string();
+        if dt == src_text {
+            return Err(Error::invalid(format!("alias loop: {src_text} -> {src_text}")));
+        }
+        if domains::exists(&mut tx, &d.domain).await? {
+            match expand(&mut tx, &dt).await {
+                Ok(e) if !e.unknown.is_empty() => {
+                    return Err(Error::not_found(format!("destination {dt} does not exist"))
+                        .with_hint("create the account or alias first; local destinations must exist"));
+                }
+                Ok(_) | Err(ExpandError::Loop(_)) | Err(ExpandError::TooDeep) => {}
+                Err(ExpandError::Store(e)) => return Err(e),
+            }
+        }
+        aliases::insert(&mut tx, &src_text, src.domain(), &dt, now()).await?;
+    }
+    // Check the alias as it now stands: loops, depth, and the tier rule.
+    let expansion = match expand(&mut tx, &src_text).await {
+        Ok(e) => e,
+        Err(ExpandError::Loop(cycle)) => {
+            return Err(Error::invalid(format!("alias loop: {}", cycle.join(" -> "))));
+        }
+        Err(ExpandError::TooDeep) => {
+            return Err(Error::invalid(format!("alias {src_text} nests deeper than {MAX_DEPTH} levels")));
+        }
+        Err(ExpandError::Store(e)) => return Err(e),
+    };
+    if !is_role(&src_text) {
+        for acct in &expansion.accounts {
+            let a = accounts::get(&mut tx, acct).await?.expect("expanded");
+            if !a.tier.allows_aliases() {
+                return Err(Error::permission(format!(
+                    "aliases pointing at an account are a business-tier feature: {} is {}",
+                    a.address, a.tier
+                ))
+                .with_hint(format!("upgrade with `mailctl account set-tier {} business`", a.address)));
+            }
+        }
+    }
+    let alias = aliases::list(&mut tx, Some(src.domain()))
+        .await?
+        .into_iter()
+        .find(|a| a.address == src_text)
+        .expect("inserted");
+    tx.commit().await?;
+    Ok(alias)
+}
+
+pub async fn list(store: &Store, domain: Option<&str>) -> Result<Vec<Alias>> {
+    let domain = domain.map(crate::names::domain).transpose()?;
+    let mut conn = store.pool.acquire().await?;
+    if let Some(d) = &domain {
+        require_domain(&mut conn, d).await?;
+    }
+    aliases::list(&mut conn, domain.as_deref()).await
+}
+
+/// Remove an alias, or only the given destinations of it. Refuses if other aliases depend on
+/// it and it would be gone, since they would dangle.
+pub async fn remove(store: &Store, source: &str, dests: &[String]) -> Result<u64> {
+    let src = AliasSource::parse(source)?;
+    let src_text = src.to_string();
+    let dests: Vec<String> = dests.iter().map(|d| Address::parse(d).map(|a| a.to_string())).collect::<Result<_>>()?;
+    let mut tx = store.begin().await?;
+    let existing = aliases::destinations(&mut tx, &src_text).await?;
+    if existing.is_empty() {
+        return Err(Error::not_found(format!("no such alias {src_text}")));
+    }
+    let mut removed = 0;
+    if dests.is_empty() {
+        removed += aliases::delete(&mut tx, &src_text, None).await?;
+    } else {
+        for d in &dests {
+            if !existing.contains(d) {
+                return Err(Error::not_found(format!("alias {src_text} has no destination {d}")));
+            }
+            removed += aliases::delete(&mut tx, &src_text, Some(d)).await?;
+        }
+    }
+    if aliases::destinations(&mut tx, &src_text).await?.is_empty() {
+        let users = aliases::pointing_at(&mut tx, &src_text).await?;
+        if !users.is_empty() {
+            return Err(Error::invalid(format!("aliases point at {src_text}: {}", users.join(", ")))
+                .with_hint("remove those first"));
+        }
+    }
+    tx.commit().await?;
+    Ok(removed)
+}

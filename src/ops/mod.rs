@@ -1,0 +1,34 @@
+//! Use cases: what the CLI (and later the server) does to the store. No printing, no clap.
+//! Each operation validates everything first and changes the store in one transaction, so a
+//! failed operation leaves the store as it was.
+
+pub mod account;
+pub mod alias;
+pub mod auth;
+pub mod domain;
+pub mod import;
+pub mod init;
+pub mod quota;
+
+use sqlx::AnyConnection;
+
+use crate::error::{Error, Result};
+use crate::names::Address;
+use crate::store::{Account, accounts, domains};
+
+/// Fetch an account by address (any case), or say it does not exist (exit 67).
+pub async fn require_account(conn: &mut AnyConnection, addr: &Address) -> Result<Account> {
+    accounts::get(conn, &addr.to_string())
+        .await?
+        .ok_or_else(|| Error::not_found(format!("no such account {addr}")))
+}
+
+/// Check that a domain is one of ours (exit 67 otherwise), with a hint to add it.
+pub async fn require_domain(conn: &mut AnyConnection, domain: &str) -> Result<()> {
+    if domains::exists(conn, domain).await? {
+        Ok(())
+    } else {
+        Err(Error::not_found(format!("domain {domain} does not exist"))
+            .with_hint(format!("add it with `mailctl domain add {domain}`")))
+    }
+}

@@ -1,0 +1,171 @@
+//! Queries on `accounts`.
+
+use sqlx::{AnyConnection, Row};
+
+use super::models::{Account, Status};
+use crate::error::Result;
+use crate::tier::Tier;
+
+const COLUMNS: &str = "id, address, local_part, domain, tier, owner, password_hash, quota_bytes, quota_custom, \
+    used_bytes, used_messages, status, created_at, updated_at, last_login_at";
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<Account> {
+    let tier: String = row.try_get("tier")?;
+    let status: String = row.try_get("status")?;
+    let quota: Option<i64> = row.try_get("quota_bytes")?;
+    let custom: i64 = row.try_get("quota_custom")?;
+    let used: i64 = row.try_get("used_bytes")?;
+    let msgs: i64 = row.try_get("used_messages")?;
+    Ok(Account {
+        id: row.try_get("id")?,
+        address: row.try_get("address")?,
+        local_part: row.try_get("local_part")?,
+        domain: row.try_get("domain")?,
+        tier: Tier::parse(&tier)?,
+        owner: row.try_get("owner")?,
+        password_hash: row.try_get("password_hash")?,
+        quota_bytes: quota.map(|q| q.max(0) as u64),
+        quota_custom: custom != 0,
+        used_bytes: used.max(0) as u64,
+        messages: msgs.max(0) as u64,
+        status: Status::parse(&status)?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        last_login_at: row.try_get("last_login_at")?,
+    })
+}
+
+/// What `insert` needs.
+pub struct NewRow<'a> {
+    pub address: &'a str,
+    pub local_part: &'a str,
+    pub domain: &'a str,
+    pub tier: Tier,
+    pub owner: Option<&'a str>,
+    pub password_hash: &'a str,
+    pub quota_bytes: Option<i64>,
+    pub quota_custom: bool,
+    pub now: i64,
+}
+
+pub async fn insert(conn: &mut AnyConnection, n: &NewRow<'_>) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO accounts (address, local_part, domain, tier, owner, password_hash, quota_bytes, quota_custom, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
+    )
+    .bind(n.address)
+    .bind(n.local_part)
+    .bind(n.domain)
+    .bind(n.tier.as_str())
+    .bind(n.owner)
+    .bind(n.password_hash)
+    .bind(n.quota_bytes)
+    .bind(n.quota_custom as i64)
+    .bind(n.now)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn get(conn: &mut AnyConnection, address: &str) -> Result<Option<Account>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM accounts WHERE address = $1")))
+        .bind(address)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Accounts, optionally of one domain and/or tier, ordered by domain then address.
+pub async fn list(conn: &mut AnyConnection, domain: Option<&str>, tier: Option<Tier>) -> Result<Vec<Account>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM accounts WHERE ($1 IS NULL OR domain = $1) AND ($2 IS NULL OR tier = $2) \
+         ORDER BY domain, address"
+    )))
+    .bind(domain)
+    .bind(tier.map(|t| t.as_str()))
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+pub async fn count_in_domain(conn: &mut AnyConnection, domain: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE domain = $1").bind(domain).fetch_one(conn).await?)
+}
+
+pub async fn set_password(conn: &mut AnyConnection, id: i64, hash: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(hash)
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_tier(conn: &mut AnyConnection, id: i64, tier: Tier, quota: Option<i64>, now: i64) -> Result<()> {
+    sqlx::query("UPDATE accounts SET tier = $1, quota_bytes = $2, updated_at = $3 WHERE id = $4")
+        .bind(tier.as_str())
+        .bind(quota)
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_status(conn: &mut AnyConnection, id: i64, status: Status, now: i64) -> Result<()> {
+    sqlx::query("UPDATE accounts SET status = $1, updated_at = $2 WHERE id = $3")
+        .bind(status.as_str())
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_quota(conn: &mut AnyConnection, id: i64, quota: Option<i64>, custom: bool, now: i64) -> Result<()> {
+    sqlx::query("UPDATE accounts SET quota_bytes = $1, quota_custom = $2, updated_at = $3 WHERE id = $4")
+        .bind(quota)
+        .bind(custom as i64)
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_usage(conn: &mut AnyConnection, id: i64, bytes: i64, messages: i64) -> Result<()> {
+    sqlx::query("UPDATE accounts SET used_bytes = $1, used_messages = $2 WHERE id = $3")
+        .bind(bytes)
+        .bind(messages)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Add (or with negative values, remove) usage atomically, for delivery and expunge.
+pub async fn add_usage(conn: &mut AnyConnection, id: i64, bytes: i64, messages: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE accounts SET \
+         used_bytes = CASE WHEN used_bytes + $1 < 0 THEN 0 ELSE used_bytes + $1 END, \
+         used_messages = CASE WHEN used_messages + $2 < 0 THEN 0 ELSE used_messages + $2 END \
+         WHERE id = $3",
+    )
+    .bind(bytes)
+    .bind(messages)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn record_login(conn: &mut AnyConnection, id: i64, now: i64) -> Result<()> {
+    sqlx::query("UPDATE accounts SET last_login_at = $1 WHERE id = $2").bind(now).bind(id).execute(conn).await?;
+    Ok(())
+}
+
+pub async fn delete(conn: &mut AnyConnection, id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM accounts WHERE id = $1").bind(id).execute(conn).await?;
+    Ok(())
+}

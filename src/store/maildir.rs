@@ -1,0 +1,135 @@
+//! Maildir++ on disk, in Dovecot's layout: `<root>/{cur,new,tmp}` for INBOX and
+//! `<root>/.<Folder>/{cur,new,tmp}` (with a `maildirfolder` marker) for the others.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Kind, Result};
+
+/// The folders every account gets, besides INBOX.
+pub const STANDARD_FOLDERS: [&str; 4] = ["Sent", "Drafts", "Trash", "Junk"];
+const SUBDIRS: [&str; 3] = ["cur", "new", "tmp"];
+
+fn mkdir(path: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .map_err(|e| Error::new(Kind::Exists, format!("creating {}", path.display())).with_source(e))
+}
+
+/// Create the Maildir with its standard folders; existing content is kept.
+pub fn create(root: &Path) -> Result<()> {
+    for sub in SUBDIRS {
+        mkdir(&root.join(sub))?;
+    }
+    for folder in STANDARD_FOLDERS {
+        let dir = root.join(format!(".{folder}"));
+        for sub in SUBDIRS {
+            mkdir(&dir.join(sub))?;
+        }
+        let marker = dir.join("maildirfolder");
+        if !marker.exists() {
+            fs::write(&marker, b"").map_err(|e| Error::io("creating", &marker, e))?;
+        }
+    }
+    sync_dir(root.parent().unwrap_or(root))?;
+    Ok(())
+}
+
+/// fsync a directory, so that entries created or renamed in it are durable.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    fs::File::open(dir).and_then(|f| f.sync_all()).map_err(|e| Error::io("syncing", dir, e))
+}
+
+/// The folder directories of a Maildir: the root (INBOX) and every `.Folder`.
+pub fn folders(root: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = vec![root.to_path_buf()];
+    let entries = match fs::read_dir(root) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+        Err(e) => return Err(Error::io("reading", root, e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io("reading", root, e))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') && name != "." && name != ".." && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            out.push(entry.path());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Bytes and messages in `cur/` and `new/` of every folder (not `tmp/`).
+pub fn usage(root: &Path) -> Result<(u64, u64)> {
+    let (mut bytes, mut count) = (0u64, 0u64);
+    for folder in folders(root)? {
+        for sub in ["cur", "new"] {
+            let dir = folder.join(sub);
+            let entries = match fs::read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io("reading", &dir, e)),
+            };
+            for entry in entries {
+                let entry = entry.map_err(|e| Error::io("reading", &dir, e))?;
+                let meta = match entry.metadata() {
+                    Ok(m) => m,
+                    // Moved or expunged while we walked: not counted.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(Error::io("reading", &entry.path(), e)),
+                };
+                if meta.is_file() && !entry.file_name().to_string_lossy().starts_with('.') {
+                    bytes += meta.len();
+                    count += 1;
+                }
+            }
+        }
+    }
+    Ok((bytes, count))
+}
+
+/// Move a Maildir out of the way (for deletion after the database commit): returns the new path.
+pub fn set_aside(root: &Path) -> Result<Option<PathBuf>> {
+    if !root.exists() {
+        return Ok(None);
+    }
+    let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let aside = root.with_file_name(format!(".deleted-{name}-{}", std::process::id()));
+    fs::rename(root, &aside).map_err(|e| Error::io("moving aside", root, e))?;
+    Ok(Some(aside))
+}
+
+/// Put a set-aside Maildir back (the database change failed).
+pub fn restore(aside: &Path, root: &Path) {
+    let _ = fs::rename(aside, root);
+}
+
+pub fn remove(path: &Path) -> Result<()> {
+    fs::remove_dir_all(path).map_err(|e| Error::io("removing", path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_and_measure() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("d/u");
+        create(&root).unwrap();
+        for f in STANDARD_FOLDERS {
+            assert!(root.join(format!(".{f}/cur")).is_dir());
+            assert!(root.join(format!(".{f}/maildirfolder")).is_file());
+        }
+        fs::write(root.join("new/1.a"), b"hello").unwrap();
+        fs::write(root.join(".Sent/cur/2.b:2,S"), b"abc").unwrap();
+        fs::write(root.join("tmp/3.c"), b"ignored").unwrap();
+        assert_eq!(usage(&root).unwrap(), (8, 2));
+        create(&root).unwrap();
+        assert_eq!(usage(&root).unwrap(), (8, 2), "create keeps content");
+    }
+}

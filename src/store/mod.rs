@@ -1,0 +1,189 @@
+//! The store: the SQL database (SQLite by default, PostgreSQL for larger sites) and the
+//! data directory beside it. Both backends are driven through sqlx's `Any` driver with
+//! `$N` placeholders, which SQLite and PostgreSQL both accept, so each query is written once;
+//! the schema has one migration set per backend (`migrations/sqlite`, `migrations/postgres`).
+
+pub mod accounts;
+pub mod aliases;
+pub mod domains;
+pub mod maildir;
+pub mod models;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+
+use crate::config::{Config, redact_url};
+use crate::error::{Error, Kind, Result};
+use crate::names::Address;
+
+pub use models::*;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(Error::config(format!("unsupported database URL {}", redact_url(url)))
+                .with_hint("use sqlite:///path/to/file.db or postgres://user@host/db"))
+        }
+    }
+    fn migrator(self) -> &'static Migrator {
+        match self {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The database and the data directory, opened together.
+#[derive(Clone)]
+pub struct Store {
+    pub pool: AnyPool,
+    pub backend: Backend,
+    pub data_dir: PathBuf,
+}
+
+/// The newest schema version this build knows.
+pub fn latest_schema(backend: Backend) -> i64 {
+    backend.migrator().iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl Store {
+    /// Open the store named by the config: check the data directory, connect, migrate.
+    pub async fn open(cfg: &Config) -> Result<Store> {
+        if !cfg.data_dir.is_dir() {
+            if cfg.is_dev_instance() {
+                create_private_dir(&cfg.data_dir)?;
+            } else {
+                return Err(Error::config(format!("data directory {} does not exist", cfg.data_dir.display()))
+                    .with_hint("run `mailctl init` or fix data_dir in the config"));
+            }
+        }
+        Self::connect(&cfg.database, &cfg.data_dir, 4).await
+    }
+
+    /// Connect to `url` and bring the schema up to date, refusing a newer schema.
+    pub async fn connect(url: &str, data_dir: &Path, max_connections: u32) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let opts: AnyConnectOptions = url
+            .parse()
+            .map_err(|e: sqlx::Error| Error::config(format!("invalid database URL {}", redact_url(url))).with_source(e))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL for concurrent readers; FULL sync so a commit survives power loss.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(opts)
+            .await
+            .map_err(|e| {
+                let kind = match &e {
+                    sqlx::Error::Configuration(_) => Kind::Config,
+                    _ => Kind::Unavailable,
+                };
+                Error::new(kind, format!("cannot open the database {}", redact_url(url))).with_source(e)
+            })?;
+        let store = Store { pool, backend, data_dir: data_dir.to_path_buf() };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// The highest applied schema version, or None on an empty database.
+    pub async fn schema_version(&self) -> Result<Option<i64>> {
+        let exists_sql = match self.backend {
+            Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+            Backend::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.tables \
+                 WHERE table_name = '_sqlx_migrations' AND table_schema = current_schema()"
+            }
+        };
+        let n: i64 = sqlx::query_scalar(exists_sql).fetch_one(&self.pool).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        Ok(sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations").fetch_one(&self.pool).await?)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let latest = latest_schema(self.backend);
+        if let Some(v) = self.schema_version().await? {
+            if v > latest {
+                return Err(Error::new(
+                    Kind::Unavailable,
+                    format!("the database schema (version {v}) is newer than this mailctl supports (version {latest})"),
+                )
+                .with_hint("upgrade mailctl; this build will not touch a newer database"));
+            }
+        }
+        self.backend
+            .migrator()
+            .run(&self.pool)
+            .await
+            .map_err(|e| Error::new(Kind::Unavailable, "applying database migrations").with_source(e))
+    }
+
+    /// `<data>/mail/<domain>/<local>`
+    pub fn maildir_path(&self, addr: &Address) -> PathBuf {
+        self.mail_root().join(&addr.domain).join(&addr.local)
+    }
+
+    pub fn mail_root(&self) -> PathBuf {
+        self.data_dir.join("mail")
+    }
+
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(self.pool.begin().await?)
+    }
+
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+}
+
+/// Create a directory (and parents) readable only by us.
+pub fn create_private_dir(path: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .map_err(|e| Error::new(Kind::Exists, format!("creating directory {}", path.display())).with_source(e))
+}
