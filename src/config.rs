@@ -118,7 +118,8 @@ impl Config {
         let data_dir = match f.data_dir {
             Some(d) if d.is_absolute() => d,
             Some(d) => base.join(d),
-            None => absolute(&base.join(DEV_DATA_DIR)),
+            None if base == Path::new(".") => absolute(Path::new(DEV_DATA_DIR)),
+            None => base.join(DEV_DATA_DIR),
         };
         let hostname = f.hostname.unwrap_or_else(|| match &f.primary_domain {
             Some(d) => format!("mail.{d}"),

@@ -19,6 +19,18 @@ fn is_broken_pipe(err: &Error) -> bool {
     false
 }
 
+/// clap's message, on one line: what was wrong, without the usage block.
+fn one_line_usage(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let lines: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("tip:"))
+        .collect();
+    lines.join(" ").trim_start_matches("error: ").to_string()
+}
+
 fn main() -> ExitCode {
     // Everything mailctl creates (database, Maildirs, keys, config) is private to its user.
     // SAFETY: umask only sets the process's file-creation mask; no memory is involved.
@@ -27,10 +39,14 @@ fn main() -> ExitCode {
     }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { 64 } else { 0 };
+        Err(e) if !e.use_stderr() => {
+            // --help and --version
             let _ = e.print();
-            return ExitCode::from(code);
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "mailctl: {}\nhint: try --help", one_line_usage(&e));
+            return ExitCode::from(64);
         }
     };
     tracing_subscriber::fmt()

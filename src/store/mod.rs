@@ -97,6 +97,24 @@ impl Store {
         let opts: AnyConnectOptions = url
             .parse()
             .map_err(|e: sqlx::Error| Error::config(format!("invalid database URL {}", redact_url(url))).with_source(e))?;
+        // One direct connection first: its error names the real cause (refused, auth, no such
+        // database) where the pool would only report a timeout.
+        let probe = tokio::time::timeout(Duration::from_secs(10), sqlx::ConnectOptions::connect(&opts)).await;
+        match probe {
+            Ok(Ok(conn)) => {
+                let _ = sqlx::Connection::close(conn).await;
+            }
+            Ok(Err(e)) => {
+                let kind = match &e {
+                    sqlx::Error::Configuration(_) => Kind::Config,
+                    _ => Kind::Unavailable,
+                };
+                return Err(Error::new(kind, format!("cannot open the database {}", redact_url(url))).with_source(e));
+            }
+            Err(_) => {
+                return Err(Error::new(Kind::Unavailable, format!("cannot open the database {}: timed out", redact_url(url))));
+            }
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))

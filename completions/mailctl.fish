@@ -1,0 +1,301 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_mailctl_global_optspecs
+    string join \n config= json q/quiet h/help V/version
+end
+
+function __fish_mailctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_mailctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_mailctl_using_subcommand
+    set -l cmd (__fish_mailctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c mailctl -n "__fish_mailctl_needs_command" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_needs_command" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_needs_command" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_needs_command" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_needs_command" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "init" -d 'Write mailctl.toml and create the data directory, the database and the first domain'
+complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "config" -d 'Read and edit the configuration, like postconf'
+complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "domain" -d 'Mail domains served here'
+complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "account" -d 'Mail accounts, their tiers and passwords'
+complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "alias" -d 'Aliases and catch-alls'
+complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "quota" -d 'Mailbox quotas and usage'
+complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "generate-docs" -d 'Regenerate completions/ and man/ from the command definitions'
+complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand init" -l domain -d 'The first mail domain (IDNs are stored as A-labels)' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand init" -l hostname -d 'The mail host\'s name [default: mail.<domain>]' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand init" -l data-dir -d 'Where mail, keys and the SQLite database live [default: ./mailctl-data]' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand init" -l database -d 'Database URL: sqlite:///path or postgres://user@host/db [default: SQLite in the data dir]' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand init" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand init" -l force -d 'Rewrite an existing config and adopt an existing database (nothing is deleted)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand init" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand init" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand init" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand init" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and not __fish_seen_subcommand_from show get set help" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and not __fish_seen_subcommand_from show get set help" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and not __fish_seen_subcommand_from show get set help" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and not __fish_seen_subcommand_from show get set help" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and not __fish_seen_subcommand_from show get set help" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and not __fish_seen_subcommand_from show get set help" -f -a "show" -d 'Every key with its effective value (like `postconf`)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and not __fish_seen_subcommand_from show get set help" -f -a "get" -d 'Print one key\'s effective value'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and not __fish_seen_subcommand_from show get set help" -f -a "set" -d 'Set a key in the config file, keeping its comments'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and not __fish_seen_subcommand_from show get set help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and __fish_seen_subcommand_from show" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and __fish_seen_subcommand_from show" -s n -l non-default -d 'Only keys set in the file (like `postconf -n`)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and __fish_seen_subcommand_from show" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and __fish_seen_subcommand_from get" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and __fish_seen_subcommand_from get" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and __fish_seen_subcommand_from set" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and __fish_seen_subcommand_from set" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and __fish_seen_subcommand_from set" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Every key with its effective value (like `postconf`)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "get" -d 'Print one key\'s effective value'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "set" -d 'Set a key in the config file, keeping its comments'
+complete -c mailctl -n "__fish_mailctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and not __fish_seen_subcommand_from add list show remove help" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and not __fish_seen_subcommand_from add list show remove help" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and not __fish_seen_subcommand_from add list show remove help" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and not __fish_seen_subcommand_from add list show remove help" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and not __fish_seen_subcommand_from add list show remove help" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and not __fish_seen_subcommand_from add list show remove help" -f -a "add" -d 'Add a mail domain'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and not __fish_seen_subcommand_from add list show remove help" -f -a "list" -d 'List the domains'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and not __fish_seen_subcommand_from add list show remove help" -f -a "show" -d 'Show one domain'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and not __fish_seen_subcommand_from add list show remove help" -f -a "remove" -d 'Remove a domain (refused while it has accounts or aliases, unless --force)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and not __fish_seen_subcommand_from add list show remove help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from add" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from add" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from list" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from list" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from show" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from show" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from remove" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from remove" -l force -d 'Also remove its accounts and aliases'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from remove" -l keep-mail -d 'With --force: keep the accounts\' Maildirs on disk'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from remove" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from help" -f -a "add" -d 'Add a mail domain'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the domains'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one domain'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Remove a domain (refused while it has accounts or aliases, unless --force)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand domain; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and not __fish_seen_subcommand_from create list show passwd set-tier suspend resume delete import help" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and not __fish_seen_subcommand_from create list show passwd set-tier suspend resume delete import help" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and not __fish_seen_subcommand_from create list show passwd set-tier suspend resume delete import help" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and not __fish_seen_subcommand_from create list show passwd set-tier suspend resume delete import help" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and not __fish_seen_subcommand_from create list show passwd set-tier suspend resume delete import help" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and not __fish_seen_subcommand_from create list show passwd set-tier suspend resume delete import help" -f -a "create" -d 'Create an account with a mailbox (a random password is printed once unless one is given)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and not __fish_seen_subcommand_from create list show passwd set-tier suspend resume delete import help" -f -a "list" -d 'List accounts'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and not __fish_seen_subcommand_from create list show passwd set-tier suspend resume delete import help" -f -a "show" -d 'Show one account'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and not __fish_seen_subcommand_from create list show passwd set-tier suspend resume delete import help" -f -a "passwd" -d 'Set a new password'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and not __fish_seen_subcommand_from create list show passwd set-tier suspend resume delete import help" -f -a "set-tier" -d 'Change the tier (the quota follows unless set by hand)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and not __fish_seen_subcommand_from create list show passwd set-tier suspend resume delete import help" -f -a "suspend" -d 'Stop the account from logging in (it still receives mail)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and not __fish_seen_subcommand_from create list show passwd set-tier suspend resume delete import help" -f -a "resume" -d 'Let a suspended account log in again'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and not __fish_seen_subcommand_from create list show passwd set-tier suspend resume delete import help" -f -a "delete" -d 'Delete an account and its mail'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and not __fish_seen_subcommand_from create list show passwd set-tier suspend resume delete import help" -f -a "import" -d 'Import users from a Dovecot passwd-file, keeping their password hashes'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and not __fish_seen_subcommand_from create list show passwd set-tier suspend resume delete import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from create" -l tier -d 'vip (1 GiB), paid (5 GiB) or business (50 GiB, aliases); guest and free have no mailbox' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from create" -l owner -d 'The external user id of the account\'s owner' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from create" -l quota -d 'Override the tier\'s quota: 500M, 5GiB, unlimited' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from create" -l password-file -d 'Read the password from the first line of FILE' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from create" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from create" -l password-stdin -d 'Read the password from the first line of stdin'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from create" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from list" -l domain -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from list" -l tier -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from list" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from list" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from show" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from show" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from passwd" -l password-file -d 'Read the password from the first line of FILE' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from passwd" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from passwd" -l password-stdin -d 'Read the password from the first line of stdin'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from passwd" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from passwd" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from passwd" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from passwd" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from set-tier" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from set-tier" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from set-tier" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from set-tier" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from set-tier" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from suspend" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from suspend" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from suspend" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from suspend" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from suspend" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from resume" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from resume" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from resume" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from resume" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from delete" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from delete" -l keep-mail -d 'Keep the Maildir on disk'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from delete" -l force -d 'Also remove alias destinations that point at it'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from delete" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from import" -l dovecot-passwd -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from import" -l tier -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from import" -l domain -d 'Domain for user names without one' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from import" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from import" -l dry-run -d 'Report what would happen; change nothing'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from import" -l skip-refused -d 'Import the acceptable lines even if some are refused (default: all or nothing)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from import" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create an account with a mailbox (a random password is printed once unless one is given)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "list" -d 'List accounts'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one account'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "passwd" -d 'Set a new password'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "set-tier" -d 'Change the tier (the quota follows unless set by hand)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "suspend" -d 'Stop the account from logging in (it still receives mail)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "resume" -d 'Let a suspended account log in again'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete an account and its mail'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "import" -d 'Import users from a Dovecot passwd-file, keeping their password hashes'
+complete -c mailctl -n "__fish_mailctl_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and not __fish_seen_subcommand_from add list remove help" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and not __fish_seen_subcommand_from add list remove help" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and not __fish_seen_subcommand_from add list remove help" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and not __fish_seen_subcommand_from add list remove help" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and not __fish_seen_subcommand_from add list remove help" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and not __fish_seen_subcommand_from add list remove help" -f -a "add" -d 'Add destinations to an alias (`@domain` is the catch-all)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and not __fish_seen_subcommand_from add list remove help" -f -a "list" -d 'List aliases'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and not __fish_seen_subcommand_from add list remove help" -f -a "remove" -d 'Remove an alias, or only the given destinations'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and not __fish_seen_subcommand_from add list remove help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_subcommand_from add" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_subcommand_from add" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_subcommand_from list" -l domain -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_subcommand_from list" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_subcommand_from list" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_subcommand_from remove" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_subcommand_from remove" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_subcommand_from help" -f -a "add" -d 'Add destinations to an alias (`@domain` is the catch-all)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_subcommand_from help" -f -a "list" -d 'List aliases'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Remove an alias, or only the given destinations'
+complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and not __fish_seen_subcommand_from show set recalc help" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and not __fish_seen_subcommand_from show set recalc help" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and not __fish_seen_subcommand_from show set recalc help" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and not __fish_seen_subcommand_from show set recalc help" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and not __fish_seen_subcommand_from show set recalc help" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and not __fish_seen_subcommand_from show set recalc help" -f -a "show" -d 'Limit, usage, percent and messages (all accounts, or one)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and not __fish_seen_subcommand_from show set recalc help" -f -a "set" -d 'Set a quota: 500M, 5GiB, unlimited, or default (follow the tier)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and not __fish_seen_subcommand_from show set recalc help" -f -a "recalc" -d 'Recompute usage from the Maildir'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and not __fish_seen_subcommand_from show set recalc help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and __fish_seen_subcommand_from show" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and __fish_seen_subcommand_from show" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and __fish_seen_subcommand_from set" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and __fish_seen_subcommand_from set" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and __fish_seen_subcommand_from set" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and __fish_seen_subcommand_from recalc" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and __fish_seen_subcommand_from recalc" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and __fish_seen_subcommand_from recalc" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and __fish_seen_subcommand_from recalc" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and __fish_seen_subcommand_from recalc" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and __fish_seen_subcommand_from help" -f -a "show" -d 'Limit, usage, percent and messages (all accounts, or one)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and __fish_seen_subcommand_from help" -f -a "set" -d 'Set a quota: 500M, 5GiB, unlimited, or default (follow the tier)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and __fish_seen_subcommand_from help" -f -a "recalc" -d 'Recompute usage from the Maildir'
+complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand completions" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand completions" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand completions" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand generate-docs" -l out -d 'The directory that holds completions/ and man/' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand generate-docs" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand generate-docs" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand generate-docs" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand generate-docs" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand generate-docs" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias quota completions generate-docs help" -f -a "init" -d 'Write mailctl.toml and create the data directory, the database and the first domain'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias quota completions generate-docs help" -f -a "config" -d 'Read and edit the configuration, like postconf'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias quota completions generate-docs help" -f -a "domain" -d 'Mail domains served here'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias quota completions generate-docs help" -f -a "account" -d 'Mail accounts, their tiers and passwords'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias quota completions generate-docs help" -f -a "alias" -d 'Aliases and catch-alls'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias quota completions generate-docs help" -f -a "quota" -d 'Mailbox quotas and usage'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias quota completions generate-docs help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias quota completions generate-docs help" -f -a "generate-docs" -d 'Regenerate completions/ and man/ from the command definitions'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias quota completions generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Every key with its effective value (like `postconf`)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "get" -d 'Print one key\'s effective value'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "set" -d 'Set a key in the config file, keeping its comments'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from domain" -f -a "add" -d 'Add a mail domain'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from domain" -f -a "list" -d 'List the domains'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from domain" -f -a "show" -d 'Show one domain'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from domain" -f -a "remove" -d 'Remove a domain (refused while it has accounts or aliases, unless --force)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "create" -d 'Create an account with a mailbox (a random password is printed once unless one is given)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "list" -d 'List accounts'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "show" -d 'Show one account'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "passwd" -d 'Set a new password'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "set-tier" -d 'Change the tier (the quota follows unless set by hand)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "suspend" -d 'Stop the account from logging in (it still receives mail)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "resume" -d 'Let a suspended account log in again'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "delete" -d 'Delete an account and its mail'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "import" -d 'Import users from a Dovecot passwd-file, keeping their password hashes'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from alias" -f -a "add" -d 'Add destinations to an alias (`@domain` is the catch-all)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from alias" -f -a "list" -d 'List aliases'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from alias" -f -a "remove" -d 'Remove an alias, or only the given destinations'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from quota" -f -a "show" -d 'Limit, usage, percent and messages (all accounts, or one)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from quota" -f -a "set" -d 'Set a quota: 500M, 5GiB, unlimited, or default (follow the tier)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from quota" -f -a "recalc" -d 'Recompute usage from the Maildir'

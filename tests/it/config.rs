@@ -1,0 +1,43 @@
+//! `mailctl config show|get|set`
+
+use crate::util::Env;
+
+fn config_show_get_set(env: Env) {
+    let shown = env.json(&["config", "show"]);
+    let keys: Vec<&str> = shown.as_array().unwrap().iter().map(|e| e["key"].as_str().unwrap()).collect();
+    assert!(keys.contains(&"hostname") && keys.contains(&"database"), "{keys:?}");
+    let human = env.ok(&["config", "show"]);
+    assert!(human.contains("mail.example.com"), "{human}");
+    let only_set = env.json(&["config", "show", "-n"]);
+    assert!(only_set.as_array().unwrap().iter().all(|e| e["set"] == true));
+    assert_eq!(env.ok(&["config", "get", "hostname"]), "mail.example.com\n");
+
+    let before = std::fs::read_to_string(env.config_path()).unwrap();
+    env.ok(&["config", "set", "hostname", "mx.example.com"]);
+    env.ok(&["config", "set", "log_level", "debug"]);
+    assert_eq!(env.ok(&["config", "get", "hostname"]), "mx.example.com\n");
+    let after = std::fs::read_to_string(env.config_path()).unwrap();
+    let comments = |t: &str| t.lines().filter(|l| l.starts_with('#')).map(String::from).collect::<Vec<_>>();
+    assert_eq!(comments(&before), comments(&after), "comments kept");
+
+    env.fails(&["config", "set", "hostname", "not a host"], 65);
+    env.fails(&["config", "set", "dev_mode", "maybe"], 65);
+    env.fails(&["config", "set", "database", "mysql://x"], 65);
+    env.fails(&["config", "set", "no_such_key", "1"], 64);
+    env.fails(&["config", "get", "no_such_key"], 64);
+    if env.pg_url.is_some() {
+        assert!(!env.ok(&["config", "show"]).contains("password="));
+    }
+}
+
+fn config_file_errors(env: Env) {
+    let text = std::fs::read_to_string(env.config_path()).unwrap();
+    std::fs::write(env.config_path(), format!("{text}\nbogus_key = 1\n")).unwrap();
+    let out = env.run(&["domain", "list"], None);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bogus_key"));
+    std::fs::write(env.config_path(), "hostname = \n").unwrap();
+    assert_eq!(env.run(&["domain", "list"], None).status.code(), Some(78));
+}
+
+store_tests!(config_show_get_set, config_file_errors);

@@ -1,0 +1,15 @@
+//! Integration tests: the real `mailctl` binary in a temporary directory, on SQLite and on the
+//! PostgreSQL server that `.ci/run` starts (MAILCTL_TEST_PG_URL).
+
+#[macro_use]
+mod util;
+
+mod account;
+mod alias;
+mod cli;
+mod config;
+mod docs;
+mod domain;
+mod import;
+mod init;
+mod quota;
