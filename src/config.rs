@@ -238,18 +238,32 @@ fn check_log_level(v: &str) -> Result<()> {
 
 /// Every key `config` knows, in display order.
 pub const KEYS: &[Key] = &[
-    Key { name: "hostname", ty: ValueType::Text, check: check_hostname,
-          help: "the mail host's name (EHLO, banner, certificates); default mail.<primary_domain>" },
-    Key { name: "primary_domain", ty: ValueType::Text, check: check_hostname,
-          help: "the domain set up by `init`" },
-    Key { name: "data_dir", ty: ValueType::Text, check: check_path,
-          help: "where mail, keys and the SQLite database live; relative to the config file" },
-    Key { name: "database", ty: ValueType::Text, check: check_database,
-          help: "sqlite:// or postgres:// URL; default the SQLite file in data_dir" },
-    Key { name: "dev_mode", ty: ValueType::Bool, check: check_bool,
-          help: "allow AUTH and plaintext login on loopback before TLS (never in production)" },
-    Key { name: "log_level", ty: ValueType::Text, check: check_log_level,
-          help: "error, warn, info, debug or trace" },
+    Key {
+        name: "hostname",
+        ty: ValueType::Text,
+        check: check_hostname,
+        help: "the mail host's name (EHLO, banner, certificates); default mail.<primary_domain>",
+    },
+    Key { name: "primary_domain", ty: ValueType::Text, check: check_hostname, help: "the domain set up by `init`" },
+    Key {
+        name: "data_dir",
+        ty: ValueType::Text,
+        check: check_path,
+        help: "where mail, keys and the SQLite database live; relative to the config file",
+    },
+    Key {
+        name: "database",
+        ty: ValueType::Text,
+        check: check_database,
+        help: "sqlite:// or postgres:// URL; default the SQLite file in data_dir",
+    },
+    Key {
+        name: "dev_mode",
+        ty: ValueType::Bool,
+        check: check_bool,
+        help: "allow AUTH and plaintext login on loopback before TLS (never in production)",
+    },
+    Key { name: "log_level", ty: ValueType::Text, check: check_log_level, help: "error, warn, info, debug or trace" },
 ];
 
 pub fn key(name: &str) -> Result<&'static Key> {

@@ -142,8 +142,10 @@ impl From<sqlx::Error> for Error {
                 let msg = db.message();
                 if db.is_unique_violation() {
                     Kind::Exists
-                } else if msg.contains("database is locked") || msg.contains("busy")
-                    || db.code().as_deref() == Some("40001") || db.code().as_deref() == Some("40P01")
+                } else if msg.contains("database is locked")
+                    || msg.contains("busy")
+                    || db.code().as_deref() == Some("40001")
+                    || db.code().as_deref() == Some("40P01")
                 {
                     Kind::TempFail
                 } else if db.is_foreign_key_violation() || db.is_check_violation() {

@@ -9,10 +9,10 @@ use mailctl::error::Error;
 fn is_broken_pipe(err: &Error) -> bool {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(c) = cause {
-        if let Some(io) = c.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::BrokenPipe {
-                return true;
-            }
+        if let Some(io) = c.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            return true;
         }
         cause = c.source();
     }
@@ -50,9 +50,7 @@ fn main() -> ExitCode {
         }
     };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("MAILCTL_LOG").unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("MAILCTL_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
@@ -68,10 +66,10 @@ fn main() -> ExitCode {
         Err(e) => {
             let mut err = std::io::stderr().lock();
             let _ = writeln!(err, "mailctl: {}", e.one_line());
-            if let Some(h) = &e.hint {
-                if !h.is_empty() {
-                    let _ = writeln!(err, "hint: {h}");
-                }
+            if let Some(h) = &e.hint
+                && !h.is_empty()
+            {
+                let _ = writeln!(err, "hint: {h}");
             }
             ExitCode::from(e.kind.exit_code() as u8)
         }

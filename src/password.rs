@@ -67,9 +67,9 @@ pub fn scheme(stored: &str) -> Option<&'static str> {
 pub fn verify(password: &str, stored: &str) -> bool {
     let pw = password.as_bytes();
     match scheme(stored) {
-        Some("ARGON2ID") => PasswordHash::new(stored)
-            .map(|h| Argon2::default().verify_password(pw, &h).is_ok())
-            .unwrap_or(false),
+        Some("ARGON2ID") => {
+            PasswordHash::new(stored).map(|h| Argon2::default().verify_password(pw, &h).is_ok()).unwrap_or(false)
+        }
         Some("BLF-CRYPT") => bcrypt::verify(pw, stored).unwrap_or(false),
         Some("SHA512-CRYPT") | Some("SHA256-CRYPT") => {
             sha_crypt::ShaCrypt::default().verify_password(pw, stored).is_ok()
@@ -110,9 +110,9 @@ pub fn from_dovecot(field: &str) -> std::result::Result<String, String> {
             Some(s) if s != "ARGON2ID" => s,
             _ => return Err("{CRYPT} with a DES or MD5 hash is too weak; reset this password".into()),
         },
-        "PLAIN" | "CLEARTEXT" | "CLEAR" | "PLAIN-TRUNC" | "MD5" | "MD5-CRYPT" | "PLAIN-MD5" | "LDAP-MD5"
-        | "SMD5" | "SHA" | "SSHA" | "SHA1" | "SHA256" | "SSHA256" | "SHA512" | "SSHA512" | "DES-CRYPT"
-        | "NTLM" | "LANMAN" | "CRAM-MD5" | "DIGEST-MD5" | "RPA" | "OTP" | "SKEY" => {
+        "PLAIN" | "CLEARTEXT" | "CLEAR" | "PLAIN-TRUNC" | "MD5" | "MD5-CRYPT" | "PLAIN-MD5" | "LDAP-MD5" | "SMD5"
+        | "SHA" | "SSHA" | "SHA1" | "SHA256" | "SSHA256" | "SHA512" | "SSHA512" | "DES-CRYPT" | "NTLM" | "LANMAN"
+        | "CRAM-MD5" | "DIGEST-MD5" | "RPA" | "OTP" | "SKEY" => {
             return Err(format!("scheme {scheme_name} is too weak; reset this password"));
         }
         other => return Err(format!("unsupported scheme {other}")),
@@ -132,7 +132,8 @@ mod tests {
 
     // Reference hashes of "secret123", made with Python's crypt (libxcrypt),
     // independent of the crates that verify them.
-    pub const SHA512: &str = "$6$saltsalt$4wxWeHqpAHNNJcQMSu6jvr3dQTQoGoqMQhPAP0o5Ygzna6vr4y0u6.EZzboAAqg6dXU4q/OfcYqdrvZixR76r0";
+    pub const SHA512: &str =
+        "$6$saltsalt$4wxWeHqpAHNNJcQMSu6jvr3dQTQoGoqMQhPAP0o5Ygzna6vr4y0u6.EZzboAAqg6dXU4q/OfcYqdrvZixR76r0";
     pub const SHA256: &str = "$5$saltsalt$pp3UtJp4GRPEjMVZpuim6hKkT1yP7B8qiYFzcac84T5";
     pub const BLF: &str = "$2b$04$H2W0aMWXG80Rq.HZy0rlPO7onV57gd6xZpr/ELokjjb/fl0hXMHuy";
 

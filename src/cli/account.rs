@@ -229,11 +229,8 @@ pub async fn run(cmd: AccountCmd, ctx: &mut Ctx) -> Result<()> {
             }
             let would = r.lines.len() - r.refused;
             if r.refused > 0 && !skip_refused && !dry_run {
-                return Err(Error::invalid(format!(
-                    "{} line(s) refused; nothing imported",
-                    r.refused
-                ))
-                .with_hint("fix or remove those lines, or pass --skip-refused to import the rest"));
+                return Err(Error::invalid(format!("{} line(s) refused; nothing imported", r.refused))
+                    .with_hint("fix or remove those lines, or pass --skip-refused to import the rest"));
             }
             if dry_run {
                 ctx.note(format!("dry run: would import {would}, refused {}", r.refused));

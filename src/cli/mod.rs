@@ -99,10 +99,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     let config = Config::load(&location)?;
     let mut ctx = Ctx { location, config, out, quiet: cli.quiet };
     if ctx.config.is_dev_instance() && !ctx.config.data_dir.exists() {
-        ctx.note(format!(
-            "no mailctl.toml found: using the dev instance in {}",
-            ctx.config.data_dir.display()
-        ));
+        ctx.note(format!("no mailctl.toml found: using the dev instance in {}", ctx.config.data_dir.display()));
     }
     let result = match cli.command {
         Command::Config(c) => config::run(c, &mut ctx).await,
@@ -121,7 +118,10 @@ pub fn read_password(stdin: bool, file: Option<&std::path::Path>) -> Result<Opti
     use std::io::BufRead;
     let mut line = String::new();
     if stdin {
-        std::io::stdin().lock().read_line(&mut line).map_err(|e| Error::invalid("reading the password from stdin").with_source(e))?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| Error::invalid("reading the password from stdin").with_source(e))?;
     } else if let Some(f) = file {
         let text = std::fs::read_to_string(f).map_err(|e| Error::io("reading password file", f, e))?;
         line = text.lines().next().unwrap_or("").to_string();

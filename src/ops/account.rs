@@ -147,11 +147,8 @@ pub async fn set_tier(store: &Store, address: &str, tier: Tier) -> Result<Accoun
     let mut tx = store.begin().await?;
     let acct = require_account(&mut tx, &addr).await?;
     if !tier.allows_aliases() {
-        let blocking: Vec<String> = aliases::pointing_at(&mut tx, &acct.address)
-            .await?
-            .into_iter()
-            .filter(|a| !is_role(a))
-            .collect();
+        let blocking: Vec<String> =
+            aliases::pointing_at(&mut tx, &acct.address).await?.into_iter().filter(|a| !is_role(a)).collect();
         if !blocking.is_empty() {
             return Err(Error::permission(format!(
                 "{} has aliases ({}), a business-tier feature",
@@ -161,7 +158,8 @@ pub async fn set_tier(store: &Store, address: &str, tier: Tier) -> Result<Accoun
             .with_hint("remove the aliases first with `mailctl alias remove`"));
         }
     }
-    let quota = if acct.quota_custom { acct.quota_bytes.map(|q| q as i64) } else { tier.default_quota().map(|q| q as i64) };
+    let quota =
+        if acct.quota_custom { acct.quota_bytes.map(|q| q as i64) } else { tier.default_quota().map(|q| q as i64) };
     accounts::set_tier(&mut tx, acct.id, tier, quota, now()).await?;
     let updated = require_account(&mut tx, &addr).await?;
     tx.commit().await?;

@@ -113,10 +113,10 @@ pub async fn add(store: &Store, source: &str, dests: &[String]) -> Result<Alias>
     let src_text = src.to_string();
     let mut tx = store.begin().await?;
     require_domain(&mut tx, src.domain()).await?;
-    if let AliasSource::Address(a) = &src {
-        if accounts::get(&mut tx, &a.to_string()).await?.is_some() {
-            return Err(Error::exists(format!("{a} is an account; an alias cannot shadow it")));
-        }
+    if let AliasSource::Address(a) = &src
+        && accounts::get(&mut tx, &a.to_string()).await?.is_some()
+    {
+        return Err(Error::exists(format!("{a} is an account; an alias cannot shadow it")));
     }
     for d in &dests {
         let dt = d.to_string();

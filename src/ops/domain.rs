@@ -42,7 +42,8 @@ pub struct Removed {
 pub async fn remove(store: &Store, input: &str, force: bool, keep_mail: bool) -> Result<Removed> {
     let name = names::domain(input)?;
     let mut tx = store.begin().await?;
-    let d = domains::get(&mut tx, &name).await?.ok_or_else(|| Error::not_found(format!("domain {name} does not exist")))?;
+    let d =
+        domains::get(&mut tx, &name).await?.ok_or_else(|| Error::not_found(format!("domain {name} does not exist")))?;
     if (d.accounts > 0 || d.aliases > 0) && !force {
         return Err(Error::invalid(format!(
             "domain {name} still has {} account(s) and {} alias(es)",

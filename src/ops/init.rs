@@ -67,8 +67,10 @@ pub async fn run(opts: InitOptions) -> Result<Initialised> {
     if !opts.force && store.backend == crate::store::Backend::Postgres {
         let mut conn = store.pool.acquire().await?;
         if !domains::list(&mut conn).await?.is_empty() {
-            return Err(undo(Error::exists("the PostgreSQL database already holds a mailctl set-up")
-                .with_hint("pass --force to adopt it (data is kept)")));
+            return Err(undo(
+                Error::exists("the PostgreSQL database already holds a mailctl set-up")
+                    .with_hint("pass --force to adopt it (data is kept)"),
+            ));
         }
     }
     create_private_dir(&store.mail_root()).map_err(undo)?;

@@ -18,9 +18,7 @@ use crate::store::{Account, accounts, domains};
 
 /// Fetch an account by address (any case), or say it does not exist (exit 67).
 pub async fn require_account(conn: &mut AnyConnection, addr: &Address) -> Result<Account> {
-    accounts::get(conn, &addr.to_string())
-        .await?
-        .ok_or_else(|| Error::not_found(format!("no such account {addr}")))
+    accounts::get(conn, &addr.to_string()).await?.ok_or_else(|| Error::not_found(format!("no such account {addr}")))
 }
 
 /// Check that a domain is one of ours (exit 67 otherwise), with a hint to add it.

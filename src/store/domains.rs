@@ -23,16 +23,13 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Domain> {
 }
 
 pub async fn insert(conn: &mut AnyConnection, name: &str, now: i64) -> Result<()> {
-    sqlx::query("INSERT INTO domains (name, created_at) VALUES ($1, $2)")
-        .bind(name)
-        .bind(now)
-        .execute(conn)
-        .await?;
+    sqlx::query("INSERT INTO domains (name, created_at) VALUES ($1, $2)").bind(name).bind(now).execute(conn).await?;
     Ok(())
 }
 
 pub async fn get(conn: &mut AnyConnection, name: &str) -> Result<Option<Domain>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE d.name = $1"))).bind(name).fetch_optional(conn).await?;
+    let row =
+        sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE d.name = $1"))).bind(name).fetch_optional(conn).await?;
     row.as_ref().map(from_row).transpose()
 }
 

@@ -70,10 +70,7 @@ pub fn latest_schema(backend: Backend) -> i64 {
 }
 
 pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 impl Store {
@@ -94,9 +91,9 @@ impl Store {
     pub async fn connect(url: &str, data_dir: &Path, max_connections: u32) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
-        let opts: AnyConnectOptions = url
-            .parse()
-            .map_err(|e: sqlx::Error| Error::config(format!("invalid database URL {}", redact_url(url))).with_source(e))?;
+        let opts: AnyConnectOptions = url.parse().map_err(|e: sqlx::Error| {
+            Error::config(format!("invalid database URL {}", redact_url(url))).with_source(e)
+        })?;
         // One direct connection first: its error names the real cause (refused, auth, no such
         // database) where the pool would only report a timeout.
         let probe = tokio::time::timeout(Duration::from_secs(10), sqlx::ConnectOptions::connect(&opts)).await;
@@ -112,7 +109,10 @@ impl Store {
                 return Err(Error::new(kind, format!("cannot open the database {}", redact_url(url))).with_source(e));
             }
             Err(_) => {
-                return Err(Error::new(Kind::Unavailable, format!("cannot open the database {}: timed out", redact_url(url))));
+                return Err(Error::new(
+                    Kind::Unavailable,
+                    format!("cannot open the database {}: timed out", redact_url(url)),
+                ));
             }
         }
         let pool = AnyPoolOptions::new()
@@ -162,14 +162,14 @@ impl Store {
 
     async fn migrate(&self) -> Result<()> {
         let latest = latest_schema(self.backend);
-        if let Some(v) = self.schema_version().await? {
-            if v > latest {
-                return Err(Error::new(
-                    Kind::Unavailable,
-                    format!("the database schema (version {v}) is newer than this mailctl supports (version {latest})"),
-                )
-                .with_hint("upgrade mailctl; this build will not touch a newer database"));
-            }
+        if let Some(v) = self.schema_version().await?
+            && v > latest
+        {
+            return Err(Error::new(
+                Kind::Unavailable,
+                format!("the database schema (version {v}) is newer than this mailctl supports (version {latest})"),
+            )
+            .with_hint("upgrade mailctl; this build will not touch a newer database"));
         }
         self.backend
             .migrator()

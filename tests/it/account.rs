@@ -7,9 +7,14 @@ use crate::util::{Env, block_on};
 const GIB: u64 = 1 << 30;
 
 fn create_with_tier_defaults(env: Env) {
-    for (addr, tier, quota) in [("v@example.com", "vip", GIB), ("p@example.com", "paid", 5 * GIB), ("b@example.com", "business", 50 * GIB)] {
+    for (addr, tier, quota) in
+        [("v@example.com", "vip", GIB), ("p@example.com", "paid", 5 * GIB), ("b@example.com", "business", 50 * GIB)]
+    {
         let a = {
-            let out = env.ok_in(&["account", "create", addr, "--tier", tier, "--password-stdin", "--json"], Some("password123\n"));
+            let out = env.ok_in(
+                &["account", "create", addr, "--tier", tier, "--password-stdin", "--json"],
+                Some("password123\n"),
+            );
             serde_json::from_str::<serde_json::Value>(&out).unwrap()
         };
         assert_eq!(a["tier"], tier);
@@ -25,7 +30,21 @@ fn create_with_tier_defaults(env: Env) {
     let a = env.json(&["account", "show", "P@Example.COM"]);
     assert_eq!(a["address"], "p@example.com", "case-insensitive");
 
-    env.ok_in(&["account", "create", "q@example.com", "--tier", "vip", "--quota", "500M", "--owner", "chat-42", "--password-stdin"], Some("password123"));
+    env.ok_in(
+        &[
+            "account",
+            "create",
+            "q@example.com",
+            "--tier",
+            "vip",
+            "--quota",
+            "500M",
+            "--owner",
+            "chat-42",
+            "--password-stdin",
+        ],
+        Some("password123"),
+    );
     let q = env.json(&["account", "show", "q@example.com"]);
     assert_eq!(q["quota_bytes"], 500u64 << 20);
     assert_eq!(q["quota_custom"], true);
@@ -45,7 +64,8 @@ fn create_generates_password(env: Env) {
     assert!(block_on(check_password(&store, "gen@example.com", &pw)).unwrap().is_ok());
     assert_eq!(block_on(check_password(&store, "gen@example.com", "nope")).unwrap().unwrap_err(), Denied::BadPassword);
     // JSON carries the generated password, once.
-    let j: serde_json::Value = serde_json::from_str(&env.ok(&["account", "create", "gen2@example.com", "--tier", "vip", "--json"])).unwrap();
+    let j: serde_json::Value =
+        serde_json::from_str(&env.ok(&["account", "create", "gen2@example.com", "--tier", "vip", "--json"])).unwrap();
     assert_eq!(j["password"].as_str().unwrap().len(), 20);
     assert!(env.json(&["account", "show", "gen2@example.com"]).get("password").is_none());
     let dir = env.path().join("pw");
@@ -62,9 +82,25 @@ fn create_bad_input(env: Env) {
     }
     env.fails(&["account", "create", "x@example.com", "--tier", "gold"], 64);
     env.fails(&["account", "create", "x@example.com"], 64);
-    env.fails_in(&["account", "create", "DUP@example.com", "--tier", "vip", "--password-stdin"], Some("password123"), 73);
-    env.fails_in(&["account", "create", "x@nowhere.example", "--tier", "vip", "--password-stdin"], Some("password123"), 67);
-    for bad in ["no-at-sign", "a..b@example.com", ".a@example.com", "a/b@example.com", "\"q\"@example.com", "ü@example.com", "a b@example.com"] {
+    env.fails_in(
+        &["account", "create", "DUP@example.com", "--tier", "vip", "--password-stdin"],
+        Some("password123"),
+        73,
+    );
+    env.fails_in(
+        &["account", "create", "x@nowhere.example", "--tier", "vip", "--password-stdin"],
+        Some("password123"),
+        67,
+    );
+    for bad in [
+        "no-at-sign",
+        "a..b@example.com",
+        ".a@example.com",
+        "a/b@example.com",
+        "\"q\"@example.com",
+        "ü@example.com",
+        "a b@example.com",
+    ] {
         env.fails_in(&["account", "create", bad, "--tier", "vip", "--password-stdin"], Some("password123"), 65);
     }
     let long = format!("{}@example.com", "a".repeat(65));
@@ -72,11 +108,26 @@ fn create_bad_input(env: Env) {
     env.fails_in(&["account", "create", "x@example.com", "--tier", "vip", "--password-stdin"], Some("short\n"), 65);
     env.fails_in(&["account", "create", "x@example.com", "--tier", "vip", "--password-stdin"], Some("\n"), 65);
     env.fails(&["account", "create", "x@example.com", "--tier", "vip", "--password-file", "/nonexistent"], 66);
-    env.fails(&["account", "create", "x@example.com", "--tier", "vip", "--password-stdin", "--password-file", "/x"], 64);
-    env.fails_in(&["account", "create", "x@example.com", "--tier", "vip", "--quota", "lots", "--password-stdin"], Some("password123"), 64);
-    env.fails_in(&["account", "create", "x@example.com", "--tier", "vip", "--owner", "", "--password-stdin"], Some("password123"), 65);
+    env.fails(
+        &["account", "create", "x@example.com", "--tier", "vip", "--password-stdin", "--password-file", "/x"],
+        64,
+    );
+    env.fails_in(
+        &["account", "create", "x@example.com", "--tier", "vip", "--quota", "lots", "--password-stdin"],
+        Some("password123"),
+        64,
+    );
+    env.fails_in(
+        &["account", "create", "x@example.com", "--tier", "vip", "--owner", "", "--password-stdin"],
+        Some("password123"),
+        65,
+    );
     env.ok(&["alias", "add", "postmaster@example.com", "dup@example.com"]);
-    env.fails_in(&["account", "create", "postmaster@example.com", "--tier", "vip", "--password-stdin"], Some("password123"), 73);
+    env.fails_in(
+        &["account", "create", "postmaster@example.com", "--tier", "vip", "--password-stdin"],
+        Some("password123"),
+        73,
+    );
 }
 
 fn list_and_show(env: Env) {
@@ -87,7 +138,22 @@ fn list_and_show(env: Env) {
     let all = env.json(&["account", "list"]);
     let addrs: Vec<&str> = all.as_array().unwrap().iter().map(|a| a["address"].as_str().unwrap()).collect();
     assert_eq!(addrs, ["a@example.com", "b@example.com", "c@other.org"]);
-    for field in ["id", "address", "local_part", "domain", "tier", "owner", "quota_bytes", "quota_custom", "used_bytes", "messages", "status", "created_at", "updated_at", "last_login_at"] {
+    for field in [
+        "id",
+        "address",
+        "local_part",
+        "domain",
+        "tier",
+        "owner",
+        "quota_bytes",
+        "quota_custom",
+        "used_bytes",
+        "messages",
+        "status",
+        "created_at",
+        "updated_at",
+        "last_login_at",
+    ] {
         assert!(all[0].get(field).is_some(), "documented field {field}");
     }
     assert_eq!(env.json(&["account", "list", "--domain", "other.org"]).as_array().unwrap().len(), 1);
@@ -124,13 +190,19 @@ fn passwd_tier_status(env: Env) {
 
     env.ok(&["account", "suspend", "u@example.com"]);
     assert_eq!(env.json(&["account", "show", "u@example.com"])["status"], "suspended");
-    assert_eq!(block_on(check_password(&store, "u@example.com", "newpassword1")).unwrap().unwrap_err(), Denied::Suspended);
+    assert_eq!(
+        block_on(check_password(&store, "u@example.com", "newpassword1")).unwrap().unwrap_err(),
+        Denied::Suspended
+    );
     let again = env.json(&["account", "suspend", "u@example.com"]);
     assert_eq!(again["changed"], false);
     env.ok(&["account", "resume", "u@example.com"]);
     assert!(block_on(check_password(&store, "u@example.com", "newpassword1")).unwrap().is_ok());
     env.fails(&["account", "suspend", "x@example.com"], 67);
-    assert_eq!(block_on(check_password(&store, "x@example.com", "whatever1")).unwrap().unwrap_err(), Denied::NoSuchUser);
+    assert_eq!(
+        block_on(check_password(&store, "x@example.com", "whatever1")).unwrap().unwrap_err(),
+        Denied::NoSuchUser
+    );
 }
 
 fn delete_account(env: Env) {
@@ -152,4 +224,11 @@ fn delete_account(env: Env) {
     assert_eq!((a["used_bytes"].as_u64(), a["messages"].as_u64()), (Some(5), Some(1)));
 }
 
-store_tests!(create_with_tier_defaults, create_generates_password, create_bad_input, list_and_show, passwd_tier_status, delete_account);
+store_tests!(
+    create_with_tier_defaults,
+    create_generates_password,
+    create_bad_input,
+    list_and_show,
+    passwd_tier_status,
+    delete_account
+);

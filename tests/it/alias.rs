@@ -23,7 +23,10 @@ fn alias_lifecycle(env: Env) {
     assert_eq!(list[0]["address"], "sales@example.com");
     assert_eq!(list[0]["destinations"], serde_json::json!(["boss@example.com", "partner@remote.org"]));
     assert_eq!(list[0]["catch_all"], false);
-    assert_eq!(expansion(&env, "team@example.com"), (vec!["boss@example.com".into()], vec!["partner@remote.org".into()], vec![]));
+    assert_eq!(
+        expansion(&env, "team@example.com"),
+        (vec!["boss@example.com".into()], vec!["partner@remote.org".into()], vec![])
+    );
 
     // Role addresses may point at any tier; others need business.
     for role in ["postmaster", "abuse", "hostmaster", "dmarc"] {

@@ -6,7 +6,10 @@ use crate::util::{BIN, Env};
 
 fn closed_pipe_is_not_an_error(env: Env) {
     for i in 0..30 {
-        env.ok_in(&["account", "create", &format!("user{i:02}@example.com"), "--tier", "vip", "--password-stdin"], Some("password123"));
+        env.ok_in(
+            &["account", "create", &format!("user{i:02}@example.com"), "--tier", "vip", "--password-stdin"],
+            Some("password123"),
+        );
     }
     // Like `mailctl account list | head -1`: the reader goes away early.
     let mut child = env.command(&["account", "list"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
@@ -14,19 +17,23 @@ fn closed_pipe_is_not_an_error(env: Env) {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
-    let sh = Command::new("sh")
+    let sh = Command::new("bash")
         .arg("-c")
-        .arg(format!("'{BIN}' --config '{}' account list --json | head -c 10 >/dev/null; echo ${{PIPESTATUS:-0}}", env.config_path().display()))
+        .arg(format!(
+            "set -o pipefail; '{BIN}' --config '{}' account list --json | head -c 10 >/dev/null",
+            env.config_path().display()
+        ))
         .output()
         .unwrap();
-    assert!(sh.status.success());
+    assert!(sh.status.success(), "pipeline failed: {}", String::from_utf8_lossy(&sh.stderr));
 }
 
 store_tests!(closed_pipe_is_not_an_error);
 
 #[test]
 fn usage_errors_exit_64() {
-    for args in [vec!["frobnicate"], vec!["account"], vec!["account", "create"], vec!["--bogus-flag", "domain", "list"]] {
+    for args in [vec!["frobnicate"], vec!["account"], vec!["account", "create"], vec!["--bogus-flag", "domain", "list"]]
+    {
         let out = Command::new(BIN).args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(64), "{args:?}");
     }

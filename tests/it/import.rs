@@ -5,7 +5,8 @@ use mailctl::ops::auth::check_password;
 use crate::util::{Env, block_on};
 
 // Hashes of "secret123" made with Python's crypt (libxcrypt) and argon2-cffi-compatible PHC.
-const SHA512: &str = "$6$saltsalt$4wxWeHqpAHNNJcQMSu6jvr3dQTQoGoqMQhPAP0o5Ygzna6vr4y0u6.EZzboAAqg6dXU4q/OfcYqdrvZixR76r0";
+const SHA512: &str =
+    "$6$saltsalt$4wxWeHqpAHNNJcQMSu6jvr3dQTQoGoqMQhPAP0o5Ygzna6vr4y0u6.EZzboAAqg6dXU4q/OfcYqdrvZixR76r0";
 const SHA256: &str = "$5$saltsalt$pp3UtJp4GRPEjMVZpuim6hKkT1yP7B8qiYFzcac84T5";
 const BLF: &str = "$2b$04$H2W0aMWXG80Rq.HZy0rlPO7onV57gd6xZpr/ELokjjb/fl0hXMHuy";
 
@@ -30,20 +31,46 @@ fn passwd_file(env: &Env, good_only: bool) -> String {
 fn import_dovecot(env: Env) {
     let bad = passwd_file(&env, false);
     // All or nothing: refused lines mean nothing is imported.
-    let err = env.fails(&["account", "import", "--dovecot-passwd", &bad, "--tier", "vip", "--domain", "example.com"], 65);
+    let err =
+        env.fails(&["account", "import", "--dovecot-passwd", &bad, "--tier", "vip", "--domain", "example.com"], 65);
     assert!(err.contains("3 line(s) refused"), "{err}");
-    let out = env.run(&["account", "import", "--dovecot-passwd", &bad, "--tier", "vip", "--domain", "example.com"], None);
+    let out =
+        env.run(&["account", "import", "--dovecot-passwd", &bad, "--tier", "vip", "--domain", "example.com"], None);
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(report.contains("PLAIN is too weak") && report.contains("MD5-CRYPT is too weak"), "{report}");
 
-    let dry: serde_json::Value = serde_json::from_str(&env.ok(&["account", "import", "--dovecot-passwd", &bad, "--tier", "vip", "--domain", "example.com", "--dry-run", "--json"])).unwrap();
+    let dry: serde_json::Value = serde_json::from_str(&env.ok(&[
+        "account",
+        "import",
+        "--dovecot-passwd",
+        &bad,
+        "--tier",
+        "vip",
+        "--domain",
+        "example.com",
+        "--dry-run",
+        "--json",
+    ]))
+    .unwrap();
     assert_eq!(dry["refused"], 3);
     assert_eq!(dry["imported"], 0);
     assert_eq!(env.json(&["account", "list"]).as_array().unwrap().len(), 0, "dry run writes nothing");
     env.fails(&["account", "import", "--dovecot-passwd", &bad, "--tier", "free"], 77);
     env.fails(&["account", "import", "--dovecot-passwd", "/nonexistent", "--tier", "vip"], 66);
 
-    let r: serde_json::Value = serde_json::from_str(&env.ok(&["account", "import", "--dovecot-passwd", &bad, "--tier", "paid", "--domain", "example.com", "--skip-refused", "--json"])).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&env.ok(&[
+        "account",
+        "import",
+        "--dovecot-passwd",
+        &bad,
+        "--tier",
+        "paid",
+        "--domain",
+        "example.com",
+        "--skip-refused",
+        "--json",
+    ]))
+    .unwrap();
     assert_eq!((r["imported"].as_u64(), r["refused"].as_u64()), (Some(3), Some(3)));
     let accounts = env.json(&["account", "list"]);
     let names: Vec<&str> = accounts.as_array().unwrap().iter().map(|a| a["address"].as_str().unwrap()).collect();
@@ -61,7 +88,8 @@ fn import_dovecot(env: Env) {
     }
     // Running it again refuses the now-existing users.
     let good = passwd_file(&env, true);
-    let err = env.fails(&["account", "import", "--dovecot-passwd", &good, "--tier", "vip", "--domain", "example.com"], 65);
+    let err =
+        env.fails(&["account", "import", "--dovecot-passwd", &good, "--tier", "vip", "--domain", "example.com"], 65);
     assert!(err.contains("refused"), "{err}");
 }
 

@@ -42,8 +42,13 @@ fn init_refuses_existing(env: Env) {
 }
 
 fn newer_schema_refused(env: Env) {
-    sql(&env.db_url(), "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-        VALUES (99990101000000, 'from the future', TRUE, X'00', 1)".replace("X'00'", if env.backend == Backend::Postgres { "'\\x00'::bytea" } else { "X'00'" }).as_str());
+    sql(
+        &env.db_url(),
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+        VALUES (99990101000000, 'from the future', TRUE, X'00', 1)"
+            .replace("X'00'", if env.backend == Backend::Postgres { "'\\x00'::bytea" } else { "X'00'" })
+            .as_str(),
+    );
     let out = env.run(&["account", "list"], None);
     assert_eq!(out.status.code(), Some(69));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -79,7 +84,10 @@ fn dev_instance_without_config() {
     assert!(dir.path().join("mailctl-data/mailctl.db").exists());
     let out = run(&["domain", "list", "--json"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("dev.test"));
-    assert_eq!(run(&["config", "get", "data_dir"]).stdout, format!("{}\n", dir.path().join("mailctl-data").display()).into_bytes());
+    assert_eq!(
+        run(&["config", "get", "data_dir"]).stdout,
+        format!("{}\n", dir.path().join("mailctl-data").display()).into_bytes()
+    );
     assert_eq!(run(&["config", "get", "dev_mode"]).stdout, b"true\n");
     // Nothing to edit: a clear error.
     assert_eq!(run(&["config", "set", "dev_mode", "false"]).status.code(), Some(66));

@@ -10,7 +10,13 @@ fn quota_set_show_recalc(env: Env) {
     assert_eq!(shown[0]["percent"], 0.0);
     assert_eq!(env.json(&["quota", "show"]).as_array().unwrap().len(), 2);
 
-    for (size, want) in [("500M", Some(500u64 << 20)), ("5GiB", Some(5 << 30)), ("1.5G", Some(3 << 29)), ("2048", Some(2048)), ("unlimited", None)] {
+    for (size, want) in [
+        ("500M", Some(500u64 << 20)),
+        ("5GiB", Some(5 << 30)),
+        ("1.5G", Some(3 << 29)),
+        ("2048", Some(2048)),
+        ("unlimited", None),
+    ] {
         env.ok(&["quota", "set", "q@example.com", size]);
         assert_eq!(env.json(&["quota", "show", "q@example.com"])[0]["limit_bytes"], serde_json::json!(want), "{size}");
     }
@@ -29,7 +35,10 @@ fn quota_set_show_recalc(env: Env) {
     std::fs::write(dir.join(".Sent/cur/2.b:2,S"), vec![b'x'; 2000]).unwrap();
     std::fs::write(dir.join("tmp/3.c"), vec![b'x'; 4000]).unwrap();
     let r = env.json(&["quota", "recalc", "q@example.com"]);
-    assert_eq!((r[0]["used_bytes"].as_u64(), r[0]["messages"].as_u64(), r[0]["changed"].as_bool()), (Some(3000), Some(2), Some(true)));
+    assert_eq!(
+        (r[0]["used_bytes"].as_u64(), r[0]["messages"].as_u64(), r[0]["changed"].as_bool()),
+        (Some(3000), Some(2), Some(true))
+    );
     let r = env.json(&["quota", "recalc"]);
     assert!(r.as_array().unwrap().iter().all(|x| x["changed"] == false), "second recalc changes nothing");
     env.ok(&["quota", "set", "q@example.com", "2K"]);
