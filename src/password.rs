@@ -144,6 +144,10 @@ mod tests {
             assert!(!verify("secret124", h), "{h}");
             assert!(needs_rehash(h));
         }
+        // argon2-cffi at other parameters: verifies, and is upgraded at the next login.
+        let other = "$argon2id$v=19$m=65536,t=3,p=4$k9FZg6iovC/cjpoxz8VWYg$coXnRwn6w7YCxAPzcJvgwyRXShvIBKU0f7LbTTjDuaQ";
+        assert!(verify("secret123", other));
+        assert!(needs_rehash(other));
     }
 
     #[test]

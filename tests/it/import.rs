@@ -4,11 +4,13 @@ use mailctl::ops::auth::check_password;
 
 use crate::util::{Env, block_on};
 
-// Hashes of "secret123" made with Python's crypt (libxcrypt) and argon2-cffi-compatible PHC.
+// Hashes of "secret123" made with Python's crypt (libxcrypt), independent of the verifying crates.
 const SHA512: &str =
     "$6$saltsalt$4wxWeHqpAHNNJcQMSu6jvr3dQTQoGoqMQhPAP0o5Ygzna6vr4y0u6.EZzboAAqg6dXU4q/OfcYqdrvZixR76r0";
 const SHA256: &str = "$5$saltsalt$pp3UtJp4GRPEjMVZpuim6hKkT1yP7B8qiYFzcac84T5";
 const BLF: &str = "$2b$04$H2W0aMWXG80Rq.HZy0rlPO7onV57gd6xZpr/ELokjjb/fl0hXMHuy";
+// argon2-cffi at Dovecot-like parameters (m=64 MiB, t=3, p=4): verifies, then is rehashed.
+const ARGON: &str = "$argon2id$v=19$m=65536,t=3,p=4$k9FZg6iovC/cjpoxz8VWYg$coXnRwn6w7YCxAPzcJvgwyRXShvIBKU0f7LbTTjDuaQ";
 
 fn passwd_file(env: &Env, good_only: bool) -> String {
     let mut text = format!(
@@ -16,6 +18,7 @@ fn passwd_file(env: &Env, good_only: bool) -> String {
          sha512@example.com:{{SHA512-CRYPT}}{SHA512}:1000:1000::/home/a::userdb_quota_rule=*:storage=1G\n\
          sha256@example.com:{{SHA256-CRYPT}}{SHA256}::::::\n\
          blf:{{BLF-CRYPT}}{BLF}\n\
+         argon@example.com:{{ARGON2ID}}{ARGON}\n\
          \n"
     );
     if !good_only {
@@ -71,10 +74,10 @@ fn import_dovecot(env: Env) {
         "--json",
     ]))
     .unwrap();
-    assert_eq!((r["imported"].as_u64(), r["refused"].as_u64()), (Some(3), Some(3)));
+    assert_eq!((r["imported"].as_u64(), r["refused"].as_u64()), (Some(4), Some(3)));
     let accounts = env.json(&["account", "list"]);
     let names: Vec<&str> = accounts.as_array().unwrap().iter().map(|a| a["address"].as_str().unwrap()).collect();
-    assert_eq!(names, ["blf@example.com", "sha256@example.com", "sha512@example.com"]);
+    assert_eq!(names, ["argon@example.com", "blf@example.com", "sha256@example.com", "sha512@example.com"]);
     assert!(env.maildir("blf@example.com").join(".Sent/cur").is_dir());
     assert!(env.ok(&["account", "show", "sha512@example.com"]).contains("SHA512-CRYPT"));
 
