@@ -18,6 +18,7 @@ pub mod error;
 pub mod names;
 pub mod ops;
 pub mod password;
+pub mod proto;
 pub mod size;
 pub mod store;
 pub mod tier;
