@@ -43,6 +43,9 @@ _mailctl() {
             mailctl,quota)
                 cmd="mailctl__subcmd__quota"
                 ;;
+            mailctl,serve)
+                cmd="mailctl__subcmd__serve"
+                ;;
             mailctl__subcmd__account,create)
                 cmd="mailctl__subcmd__account__subcmd__create"
                 ;;
@@ -208,6 +211,9 @@ _mailctl() {
             mailctl__subcmd__help,quota)
                 cmd="mailctl__subcmd__help__subcmd__quota"
                 ;;
+            mailctl__subcmd__help,serve)
+                cmd="mailctl__subcmd__help__subcmd__serve"
+                ;;
             mailctl__subcmd__help__subcmd__account,create)
                 cmd="mailctl__subcmd__help__subcmd__account__subcmd__create"
                 ;;
@@ -305,7 +311,7 @@ _mailctl() {
 
     case "${cmd}" in
         mailctl)
-            opts="-q -h -V --config --json --quiet --help --version init config domain account alias quota completions generate-docs help"
+            opts="-q -h -V --config --json --quiet --help --version init config domain account alias quota serve completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1199,7 +1205,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help)
-            opts="init config domain account alias quota completions generate-docs help"
+            opts="init config domain account alias quota serve completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1646,6 +1652,20 @@ _mailctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailctl__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailctl__subcmd__init)
             opts="-q -h -V --domain --hostname --data-dir --database --force --config --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1807,6 +1827,24 @@ _mailctl() {
         mailctl__subcmd__quota__subcmd__show)
             opts="-q -h -V --config --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__serve)
+            opts="-q -h -V --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -25,6 +25,18 @@ pub struct FileConfig {
     pub database: Option<String>,
     pub dev_mode: Option<bool>,
     pub log_level: Option<String>,
+    pub smtp_listen: Option<String>,
+    pub submission_listen: Option<String>,
+    pub submissions_listen: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub message_size_limit: Option<String>,
+    pub max_recipients: Option<u64>,
+    pub max_connections: Option<u64>,
+    pub max_connections_per_ip: Option<u64>,
+    pub auth_failures_per_minute: Option<u64>,
+    pub smtp_idle_timeout: Option<u64>,
+    pub smtp_session_timeout: Option<u64>,
 }
 
 /// The effective configuration: file values over defaults, paths made absolute.
@@ -38,6 +50,27 @@ pub struct Config {
     pub database: String,
     pub dev_mode: bool,
     pub log_level: String,
+    pub smtp: Smtp,
+}
+
+/// The SMTP server's settings.
+#[derive(Debug, Clone)]
+pub struct Smtp {
+    /// Inbound MX (25); `None` when disabled with an empty string.
+    pub smtp_listen: Option<String>,
+    /// Submission with STARTTLS (587).
+    pub submission_listen: Option<String>,
+    /// Submission over implicit TLS (465).
+    pub submissions_listen: Option<String>,
+    pub tls_cert: PathBuf,
+    pub tls_key: PathBuf,
+    pub message_size_limit: u64,
+    pub max_recipients: u64,
+    pub max_connections: u64,
+    pub max_connections_per_ip: u64,
+    pub auth_failures_per_minute: u64,
+    pub idle_timeout: std::time::Duration,
+    pub session_timeout: std::time::Duration,
 }
 
 /// Where the config was found, or that none was.
@@ -126,14 +159,46 @@ impl Config {
             None => "localhost".into(),
         });
         let database = f.database.unwrap_or_else(|| sqlite_url(&data_dir.join("mailctl.db")));
+        let dev_mode = f.dev_mode.unwrap_or(dev);
+        let path_in = |p: Option<PathBuf>, default: &str| match p {
+            Some(p) if p.is_absolute() => p,
+            Some(p) => base.join(p),
+            None => data_dir.join(default),
+        };
+        // The dev instance listens on unprivileged loopback ports; a configured one on the
+        // standard ports. An empty string disables a listener.
+        let listen = |v: Option<String>, dev_port: u16, port: u16| match v {
+            Some(s) if s.is_empty() => None,
+            Some(s) => Some(s),
+            None if dev => Some(format!("127.0.0.1:{dev_port}")),
+            None => Some(format!("0.0.0.0:{port}")),
+        };
+        let smtp = Smtp {
+            smtp_listen: listen(f.smtp_listen, 2525, 25),
+            submission_listen: listen(f.submission_listen, 2587, 587),
+            submissions_listen: listen(f.submissions_listen, 2465, 465),
+            tls_cert: path_in(f.tls_cert, "tls/cert.pem"),
+            tls_key: path_in(f.tls_key, "tls/key.pem"),
+            message_size_limit: f
+                .message_size_limit
+                .and_then(|v| crate::size::parse_bytes(&v).ok())
+                .unwrap_or(25 << 20),
+            max_recipients: f.max_recipients.unwrap_or(100),
+            max_connections: f.max_connections.unwrap_or(500),
+            max_connections_per_ip: f.max_connections_per_ip.unwrap_or(20),
+            auth_failures_per_minute: f.auth_failures_per_minute.unwrap_or(5),
+            idle_timeout: std::time::Duration::from_secs(f.smtp_idle_timeout.unwrap_or(300)),
+            session_timeout: std::time::Duration::from_secs(f.smtp_session_timeout.unwrap_or(1800)),
+        };
         Config {
             path,
             hostname,
             primary_domain: f.primary_domain,
             data_dir,
             database,
-            dev_mode: f.dev_mode.unwrap_or(dev),
+            dev_mode,
             log_level: f.log_level.unwrap_or_else(|| "info".into()),
+            smtp,
         }
     }
 
@@ -150,6 +215,18 @@ impl Config {
             "database" => redact_url(&self.database),
             "dev_mode" => self.dev_mode.to_string(),
             "log_level" => self.log_level.clone(),
+            "smtp_listen" => self.smtp.smtp_listen.clone().unwrap_or_default(),
+            "submission_listen" => self.smtp.submission_listen.clone().unwrap_or_default(),
+            "submissions_listen" => self.smtp.submissions_listen.clone().unwrap_or_default(),
+            "tls_cert" => self.smtp.tls_cert.display().to_string(),
+            "tls_key" => self.smtp.tls_key.display().to_string(),
+            "message_size_limit" => self.smtp.message_size_limit.to_string(),
+            "max_recipients" => self.smtp.max_recipients.to_string(),
+            "max_connections" => self.smtp.max_connections.to_string(),
+            "max_connections_per_ip" => self.smtp.max_connections_per_ip.to_string(),
+            "auth_failures_per_minute" => self.smtp.auth_failures_per_minute.to_string(),
+            "smtp_idle_timeout" => self.smtp.idle_timeout.as_secs().to_string(),
+            "smtp_session_timeout" => self.smtp.session_timeout.as_secs().to_string(),
             _ => return None,
         })
     }
@@ -177,6 +254,18 @@ fn raw_value(f: &FileConfig, key: &str) -> Option<String> {
         "database" => f.database.clone(),
         "dev_mode" => f.dev_mode.map(|b| b.to_string()),
         "log_level" => f.log_level.clone(),
+        "smtp_listen" => f.smtp_listen.clone(),
+        "submission_listen" => f.submission_listen.clone(),
+        "submissions_listen" => f.submissions_listen.clone(),
+        "tls_cert" => f.tls_cert.as_ref().map(|p| p.display().to_string()),
+        "tls_key" => f.tls_key.as_ref().map(|p| p.display().to_string()),
+        "message_size_limit" => f.message_size_limit.clone(),
+        "max_recipients" => f.max_recipients.map(|v| v.to_string()),
+        "max_connections" => f.max_connections.map(|v| v.to_string()),
+        "max_connections_per_ip" => f.max_connections_per_ip.map(|v| v.to_string()),
+        "auth_failures_per_minute" => f.auth_failures_per_minute.map(|v| v.to_string()),
+        "smtp_idle_timeout" => f.smtp_idle_timeout.map(|v| v.to_string()),
+        "smtp_session_timeout" => f.smtp_session_timeout.map(|v| v.to_string()),
         _ => None,
     }
 }
@@ -200,6 +289,7 @@ pub fn redact_url(url: &str) -> String {
 pub enum ValueType {
     Text,
     Bool,
+    Integer,
 }
 
 /// One key of the config: name, type, validation, and what it is for.
@@ -229,6 +319,23 @@ fn check_bool(v: &str) -> Result<()> {
         _ => Err(Error::invalid("not true or false")),
     }
 }
+fn check_listen(v: &str) -> Result<()> {
+    if v.is_empty() || v.parse::<std::net::SocketAddr>().is_ok() {
+        Ok(())
+    } else {
+        Err(Error::invalid("not an address:port like 0.0.0.0:25 or [::]:25 (empty disables)"))
+    }
+}
+fn check_size(v: &str) -> Result<()> {
+    crate::size::parse_bytes(v).map(|_| ())
+}
+fn check_count(v: &str) -> Result<()> {
+    match v.parse::<u64>() {
+        Ok(n) if n > 0 && n < 1 << 40 => Ok(()),
+        _ => Err(Error::invalid("not a positive whole number")),
+    }
+}
+
 fn check_log_level(v: &str) -> Result<()> {
     match v {
         "error" | "warn" | "info" | "debug" | "trace" => Ok(()),
@@ -264,6 +371,78 @@ pub const KEYS: &[Key] = &[
         help: "allow AUTH and plaintext login on loopback before TLS (never in production)",
     },
     Key { name: "log_level", ty: ValueType::Text, check: check_log_level, help: "error, warn, info, debug or trace" },
+    Key {
+        name: "smtp_listen",
+        ty: ValueType::Text,
+        check: check_listen,
+        help: "inbound SMTP (MX); default 0.0.0.0:25, dev 127.0.0.1:2525; empty disables",
+    },
+    Key {
+        name: "submission_listen",
+        ty: ValueType::Text,
+        check: check_listen,
+        help: "submission with STARTTLS; default 0.0.0.0:587, dev 127.0.0.1:2587",
+    },
+    Key {
+        name: "submissions_listen",
+        ty: ValueType::Text,
+        check: check_listen,
+        help: "submission over implicit TLS; default 0.0.0.0:465, dev 127.0.0.1:2465",
+    },
+    Key {
+        name: "tls_cert",
+        ty: ValueType::Text,
+        check: check_path,
+        help: "PEM certificate chain; default data_dir/tls/cert.pem (self-signed on first start)",
+    },
+    Key {
+        name: "tls_key",
+        ty: ValueType::Text,
+        check: check_path,
+        help: "PEM private key; default data_dir/tls/key.pem",
+    },
+    Key {
+        name: "message_size_limit",
+        ty: ValueType::Text,
+        check: check_size,
+        help: "largest message accepted (advertised in EHLO SIZE); default 25M",
+    },
+    Key {
+        name: "max_recipients",
+        ty: ValueType::Integer,
+        check: check_count,
+        help: "recipients per message; default 100",
+    },
+    Key {
+        name: "max_connections",
+        ty: ValueType::Integer,
+        check: check_count,
+        help: "concurrent connections in total; default 500",
+    },
+    Key {
+        name: "max_connections_per_ip",
+        ty: ValueType::Integer,
+        check: check_count,
+        help: "concurrent connections per client address; default 20",
+    },
+    Key {
+        name: "auth_failures_per_minute",
+        ty: ValueType::Integer,
+        check: check_count,
+        help: "failed logins per client address per minute before refusal; default 5",
+    },
+    Key {
+        name: "smtp_idle_timeout",
+        ty: ValueType::Integer,
+        check: check_count,
+        help: "seconds to wait for a command; default 300",
+    },
+    Key {
+        name: "smtp_session_timeout",
+        ty: ValueType::Integer,
+        check: check_count,
+        help: "seconds a session may last; default 1800",
+    },
 ];
 
 pub fn key(name: &str) -> Result<&'static Key> {
@@ -289,6 +468,7 @@ pub fn edit(text: &str, name: &str, value: &str) -> Result<String> {
         text.parse().map_err(|e: toml_edit::TomlError| Error::config(format!("invalid TOML: {}", e.message())))?;
     let item = match key.ty {
         ValueType::Bool => toml_edit::value(value == "true"),
+        ValueType::Integer => toml_edit::value(value.parse::<i64>().unwrap_or(0)),
         ValueType::Text => toml_edit::value(value),
     };
     match doc.get_mut(name) {

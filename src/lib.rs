@@ -5,6 +5,8 @@
 //! - [`ops`]: use cases (create an account, add an alias, ...); no printing, no clap.
 //! - [`store`]: the SQL store (SQLite or PostgreSQL via sqlx `Any`) and the data directory
 //!   (Maildir layout in [`store::maildir`]).
+//! - [`proto`]: sans-I/O protocol codecs (SMTP).
+//! - [`server`]: `mailctl serve`: listeners, TLS, limits, SMTP sessions.
 //! - [`config`]: `mailctl.toml`, its lookup order and its keys.
 //! - [`names`]: domain and address validation (IDN to A-labels, RFC 5321 limits).
 //! - [`password`]: Argon2id hashing and the Dovecot schemes accepted on import.
@@ -19,6 +21,7 @@ pub mod names;
 pub mod ops;
 pub mod password;
 pub mod proto;
+pub mod server;
 pub mod size;
 pub mod store;
 pub mod tier;

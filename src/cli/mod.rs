@@ -9,6 +9,7 @@ pub mod domain;
 pub mod init;
 pub mod output;
 pub mod quota;
+pub mod serve;
 
 use std::path::PathBuf;
 
@@ -59,6 +60,8 @@ pub enum Command {
     /// Mailbox quotas and usage
     #[command(subcommand)]
     Quota(quota::QuotaCmd),
+    /// Run the mail server (SMTP inbound and submission) on this instance
+    Serve(serve::ServeArgs),
     /// Print a shell completion script
     Completions(docs::CompletionsArgs),
     /// Regenerate completions/ and man/ from the command definitions
@@ -107,6 +110,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Account(c) => account::run(c, &mut ctx).await,
         Command::Alias(c) => alias::run(c, &mut ctx).await,
         Command::Quota(c) => quota::run(c, &mut ctx).await,
+        Command::Serve(a) => serve::run(a, &mut ctx).await,
         Command::Init(_) | Command::Completions(_) | Command::GenerateDocs(_) => unreachable!(),
     };
     result?;

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod alias;
 pub mod auth;
+pub mod deliver;
 pub mod domain;
 pub mod import;
 pub mod init;

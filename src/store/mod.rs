@@ -7,7 +7,9 @@ pub mod accounts;
 pub mod aliases;
 pub mod domains;
 pub mod maildir;
+pub mod messages;
 pub mod models;
+pub mod spool;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

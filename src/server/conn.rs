@@ -1,0 +1,153 @@
+//! A client connection: plain TCP or TLS, an input buffer, an output buffer (flushed before we
+//! wait for input, which is what PIPELINING needs), and the idle and session deadlines.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+
+pub enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+    /// Only during the STARTTLS handshake.
+    Upgrading,
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Stream::Upgrading => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Stream::Upgrading => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Stream::Upgrading => Poll::Ready(Ok(())),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Stream::Upgrading => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+pub struct Conn {
+    pub stream: Stream,
+    /// Bytes read and not yet consumed.
+    pub input: Vec<u8>,
+    output: Vec<u8>,
+    idle: Duration,
+    deadline: Instant,
+}
+
+const READ_CHUNK: usize = 16 * 1024;
+
+impl Conn {
+    pub fn new(stream: Stream, idle: Duration, session: Duration) -> Conn {
+        Conn {
+            stream,
+            input: Vec::with_capacity(READ_CHUNK),
+            output: Vec::new(),
+            idle,
+            deadline: Instant::now() + session,
+        }
+    }
+
+    pub fn is_tls(&self) -> bool {
+        matches!(self.stream, Stream::Tls(_))
+    }
+
+    /// "TLSv1_3 TLS13_AES_256_GCM_SHA384" for the Received: header.
+    pub fn tls_description(&self) -> Option<String> {
+        match &self.stream {
+            Stream::Tls(s) => {
+                let (_, c) = s.get_ref();
+                let v = c.protocol_version().map(|v| format!("{v:?}")).unwrap_or_default();
+                let cs = c.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite())).unwrap_or_default();
+                Some(format!("{v} {cs}"))
+            }
+            _ => None,
+        }
+    }
+
+    pub fn queue(&mut self, text: &str) {
+        self.output.extend_from_slice(text.as_bytes());
+    }
+
+    pub async fn flush(&mut self) -> io::Result<()> {
+        if !self.output.is_empty() {
+            let out = std::mem::take(&mut self.output);
+            tokio::time::timeout(self.idle, self.stream.write_all(&out))
+                .await
+                .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
+            self.stream.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Read more input. Ok(0) is end of stream; a timeout (idle or session) is TimedOut.
+    pub async fn fill(&mut self) -> io::Result<usize> {
+        self.flush().await?;
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        let wait = self.idle.min(left);
+        let start = self.input.len();
+        self.input.resize(start + READ_CHUNK, 0);
+        let r = tokio::time::timeout(wait, self.stream.read(&mut self.input[start..])).await;
+        let n = match r {
+            Ok(Ok(n)) => n,
+            Ok(Err(e)) => {
+                self.input.truncate(start);
+                return Err(e);
+            }
+            Err(_) => {
+                self.input.truncate(start);
+                return Err(io::ErrorKind::TimedOut.into());
+            }
+        };
+        self.input.truncate(start + n);
+        Ok(n)
+    }
+
+    /// Upgrade to TLS. Input already buffered is discarded first: bytes a client pipelined
+    /// after STARTTLS must never run inside the TLS session (CVE-2011-0411). Returns how many
+    /// bytes were discarded.
+    pub async fn start_tls(&mut self, acceptor: &TlsAcceptor) -> io::Result<usize> {
+        self.flush().await?;
+        let discarded = self.input.len();
+        self.input.clear();
+        let Stream::Plain(tcp) = std::mem::replace(&mut self.stream, Stream::Upgrading) else {
+            return Err(io::ErrorKind::InvalidInput.into());
+        };
+        let tls = tokio::time::timeout(self.idle, acceptor.accept(tcp))
+            .await
+            .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
+        self.stream = Stream::Tls(Box::new(tls));
+        Ok(discarded)
+    }
+
+    pub async fn close(&mut self) {
+        let _ = self.flush().await;
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.stream.shutdown()).await;
+    }
+}

@@ -1,0 +1,131 @@
+//! Connection limits (total and per client address) and the failed-login limiter that SMTP
+//! AUTH shares with IMAP and POP3.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Counts open connections; a guard releases its slot when dropped.
+pub struct Connections {
+    total: usize,
+    per_ip: usize,
+    open: Mutex<(usize, HashMap<IpAddr, usize>)>,
+}
+
+pub struct Slot {
+    owner: Arc<Connections>,
+    ip: IpAddr,
+}
+
+impl Connections {
+    pub fn new(total: usize, per_ip: usize) -> Arc<Connections> {
+        Arc::new(Connections { total, per_ip, open: Mutex::new((0, HashMap::new())) })
+    }
+
+    /// A slot for a new connection from `ip`, or None when a limit is reached.
+    pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Option<Slot> {
+        let mut g = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let here = g.1.get(&ip).copied().unwrap_or(0);
+        if g.0 >= self.total || here >= self.per_ip {
+            return None;
+        }
+        g.0 += 1;
+        g.1.insert(ip, here + 1);
+        Some(Slot { owner: self.clone(), ip })
+    }
+
+    pub fn open(&self) -> usize {
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).0
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut g = self.owner.open.lock().unwrap_or_else(|p| p.into_inner());
+        g.0 = g.0.saturating_sub(1);
+        if let Some(n) = g.1.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                g.1.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Failed logins per client address in a sliding minute.
+pub struct AuthLimiter {
+    max: usize,
+    window: Duration,
+    failures: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+}
+
+impl AuthLimiter {
+    pub fn new(max_per_minute: usize) -> AuthLimiter {
+        AuthLimiter { max: max_per_minute, window: Duration::from_secs(60), failures: Mutex::new(HashMap::new()) }
+    }
+
+    fn prune(q: &mut VecDeque<Instant>, window: Duration) {
+        while q.front().is_some_and(|t| t.elapsed() > window) {
+            q.pop_front();
+        }
+    }
+
+    /// Is this address locked out now?
+    pub fn locked(&self, ip: IpAddr) -> bool {
+        let mut g = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        match g.get_mut(&ip) {
+            Some(q) => {
+                Self::prune(q, self.window);
+                q.len() >= self.max
+            }
+            None => false,
+        }
+    }
+
+    pub fn failed(&self, ip: IpAddr) {
+        let mut g = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if g.len() > 100_000 {
+            // Bounded memory under a wide attack: forget the quiet addresses.
+            let w = self.window;
+            g.retain(|_, q| {
+                Self::prune(q, w);
+                !q.is_empty()
+            });
+        }
+        let q = g.entry(ip).or_default();
+        Self::prune(q, self.window);
+        q.push_back(Instant::now());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_slots() {
+        let c = Connections::new(3, 2);
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let b: IpAddr = "10.0.0.2".parse().unwrap();
+        let s1 = c.admit(a).unwrap();
+        let _s2 = c.admit(a).unwrap();
+        assert!(c.admit(a).is_none(), "per-IP limit");
+        let _s3 = c.admit(b).unwrap();
+        assert!(c.admit(b).is_none(), "total limit");
+        drop(s1);
+        assert!(c.admit(b).is_some());
+    }
+
+    #[test]
+    fn auth_lockout() {
+        let l = AuthLimiter::new(3);
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        for _ in 0..3 {
+            assert!(!l.locked(ip));
+            l.failed(ip);
+        }
+        assert!(l.locked(ip));
+        assert!(!l.locked("10.0.0.2".parse().unwrap()));
+    }
+}

@@ -1,0 +1,245 @@
+//! `mailctl serve`: listeners, connection limits, TLS, signals and graceful shutdown.
+//! Protocol sessions live in `smtp/` (IMAP and POP3 join later).
+
+pub mod conn;
+pub mod limits;
+pub mod smtp;
+pub mod tls;
+
+use std::fs::File;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::{Config, Location};
+use crate::error::{Error, Kind, Result};
+use crate::store::Store;
+use limits::{AuthLimiter, Connections};
+use smtp::Listener;
+
+/// What every session shares.
+pub struct Shared {
+    pub store: Store,
+    config: RwLock<Arc<Config>>,
+    pub tls: tls::Tls,
+    pub auth_limiter: AuthLimiter,
+    pub connections: Arc<Connections>,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl Shared {
+    /// The current config (replaced on SIGHUP).
+    pub fn config(&self) -> Arc<Config> {
+        self.config.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+static IDS: AtomicU64 = AtomicU64::new(0);
+
+/// A short unique id for a transaction (time in µs, then a counter), as in logs and Received:.
+pub fn new_id() -> String {
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    format!("{:x}{:04x}", t.as_micros(), IDS.fetch_add(1, Ordering::Relaxed) & 0xffff)
+}
+
+/// Hold an exclusive lock on the data dir for the life of the server.
+fn lock_data_dir(dir: &Path) -> Result<File> {
+    use std::os::unix::io::AsRawFd;
+    let path = dir.join("serve.lock");
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io("opening", &path, e))?;
+    // SAFETY: flock on a file descriptor we own; no memory is shared.
+    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc != 0 {
+        let pid = std::fs::read_to_string(&path).unwrap_or_default();
+        return Err(Error::new(
+            Kind::TempFail,
+            format!("another mailctl serve is running on {} (pid {})", dir.display(), pid.trim()),
+        ));
+    }
+    f.set_len(0).ok();
+    let _ = write!(f, "{}", std::process::id());
+    Ok(f)
+}
+
+async fn bind(addr: &str, what: &str) -> Result<TcpListener> {
+    TcpListener::bind(addr).await.map_err(|e| {
+        let hint = if e.kind() == std::io::ErrorKind::PermissionDenied {
+            "ports below 1024 need root or CAP_NET_BIND_SERVICE (setcap cap_net_bind_service=+ep mailctl)"
+        } else {
+            "is another mail server running there? set a different address with `mailctl config set`"
+        };
+        Error::new(Kind::Unavailable, format!("cannot listen for {what} on {addr}")).with_source(e).with_hint(hint)
+    })
+}
+
+/// Run the server until SIGTERM or SIGINT.
+pub async fn serve(location: Location, cfg: Config) -> Result<()> {
+    let store = Store::open(&cfg).await?;
+    let _lock = lock_data_dir(&cfg.data_dir)?;
+    let hosts = vec![cfg.hostname.clone()];
+    let (tls, made_cert) = tls::Tls::load_or_create(&cfg.smtp.tls_cert, &cfg.smtp.tls_key, &hosts)?;
+    let mail_root = store.mail_root();
+    tokio::task::spawn_blocking(move || {
+        crate::ops::deliver::clean_tmp(&mail_root, Duration::from_secs(36 * 3600));
+    });
+
+    let mut listeners = Vec::new();
+    for (kind, addr) in [
+        (Listener::Mx, &cfg.smtp.smtp_listen),
+        (Listener::Submission, &cfg.smtp.submission_listen),
+        (Listener::Submissions, &cfg.smtp.submissions_listen),
+    ] {
+        if let Some(a) = addr {
+            let l = bind(a, kind.name()).await?;
+            listeners.push((kind, l));
+        }
+    }
+    if listeners.is_empty() {
+        return Err(Error::config("no listeners: smtp_listen, submission_listen and submissions_listen are all empty"));
+    }
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let shared = Arc::new(Shared {
+        store,
+        connections: Connections::new(cfg.smtp.max_connections as usize, cfg.smtp.max_connections_per_ip as usize),
+        auth_limiter: AuthLimiter::new(cfg.smtp.auth_failures_per_minute as usize),
+        config: RwLock::new(Arc::new(cfg.clone())),
+        tls,
+        shutdown: stop_rx,
+    });
+
+    banner(&cfg, &listeners, made_cert, &shared).await;
+    let mut tasks = Vec::new();
+    for (kind, l) in listeners {
+        tasks.push(tokio::spawn(accept_loop(shared.clone(), kind, l)));
+    }
+
+    wait_for_signals(&location, &shared).await;
+    tracing::info!("shutting down: no new connections; waiting for sessions to finish");
+    let _ = stop_tx.send(true);
+    for t in tasks {
+        t.abort();
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while shared.connections.open() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tracing::info!(open = shared.connections.open(), "stopped");
+    Ok(())
+}
+
+async fn banner(cfg: &Config, listeners: &[(Listener, TcpListener)], made_cert: bool, shared: &Shared) {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "mailctl serve: {} (data {}, {} store)\n",
+        cfg.hostname,
+        cfg.data_dir.display(),
+        shared.store.backend.name()
+    ));
+    for (kind, l) in listeners {
+        let addr = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        let how = match kind {
+            Listener::Mx => "inbound mail for local domains",
+            Listener::Submission => "submission, STARTTLS then AUTH",
+            Listener::Submissions => "submission over TLS",
+        };
+        out.push_str(&format!("  {:<12} {addr:<22} {how}\n", kind.name()));
+    }
+    if let Some((_, l)) = listeners.iter().find(|(k, _)| *k == Listener::Submission) {
+        if let Ok(a) = l.local_addr() {
+            out.push_str(&format!(
+                "  try: swaks --server {a} --tls --auth PLAIN --auth-user you@example.com --to you@example.com\n"
+            ));
+        }
+    }
+    if made_cert {
+        out.push_str(&format!("  made a self-signed certificate: {}\n", cfg.smtp.tls_cert.display()));
+    }
+    if cfg.dev_mode {
+        out.push_str("  dev mode: AUTH without TLS is allowed from loopback\n");
+    }
+    let mut conn = shared.store.pool.acquire().await.ok();
+    if let Some(c) = conn.as_mut() {
+        if crate::store::domains::list(c).await.map(|d| d.is_empty()).unwrap_or(false) {
+            out.push_str(
+                "  no domains yet: mailctl domain add example.com; mailctl account create you@example.com --tier vip\n",
+            );
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.as_bytes());
+    let _ = stdout.flush();
+}
+
+async fn accept_loop(shared: Arc<Shared>, kind: Listener, listener: TcpListener) {
+    let mut backoff = Duration::from_millis(5);
+    loop {
+        let (tcp, peer): (tokio::net::TcpStream, SocketAddr) = match listener.accept().await {
+            Ok(x) => {
+                backoff = Duration::from_millis(5);
+                x
+            }
+            Err(e) => {
+                // EMFILE and friends: wait and retry rather than spin.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(1));
+                continue;
+            }
+        };
+        let Some(slot) = shared.connections.admit(peer.ip()) else {
+            tokio::spawn(async move {
+                use tokio::io::AsyncWriteExt;
+                let mut tcp = tcp;
+                let _ = tcp.write_all(crate::proto::smtp::codes::TOO_MANY_CONNECTIONS.line().as_bytes()).await;
+            });
+            continue;
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let _slot = slot;
+            smtp::run(shared, kind, tcp, peer).await;
+        });
+    }
+}
+
+async fn wait_for_signals(location: &Location, shared: &Shared) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
+        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
+    else {
+        tracing::error!("cannot install signal handlers");
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = term.recv() => return,
+            _ = int.recv() => return,
+            _ = hup.recv() => reload(location, shared),
+        }
+    }
+}
+
+/// SIGHUP: re-read the config and the certificate; keep the old ones on error.
+fn reload(location: &Location, shared: &Shared) {
+    match Config::load(location) {
+        Ok(c) => *shared.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(c),
+        Err(e) => tracing::error!(error = %e.one_line(), "reload: config kept"),
+    }
+    match shared.tls.reload() {
+        Ok(()) => tracing::info!("reloaded config and certificate"),
+        Err(e) => tracing::error!(error = %e.one_line(), "reload: certificate kept"),
+    }
+}

@@ -1,0 +1,182 @@
+//! DATA and BDAT: reading the message, stamping Received:, delivering durably, replying.
+
+use super::session::{Next, Session};
+use crate::ops::deliver::{self, Failure, Message};
+use crate::proto::smtp::codes::{self, Reply};
+use crate::proto::smtp::command::Path;
+use crate::proto::smtp::data::{DataError, Decoder, Progress, check_chunk};
+
+/// A BDAT message in progress.
+#[derive(Default)]
+pub struct Chunks {
+    body: Vec<u8>,
+    size: u64,
+    prev_cr: bool,
+    error: Option<DataError>,
+}
+
+fn error_reply(e: DataError) -> Reply {
+    match e {
+        DataError::BareLineEnding => codes::BARE_LINE_ENDING,
+        DataError::LineTooLong => codes::DATA_LINE_TOO_LONG,
+        DataError::TooBig => codes::TOO_BIG,
+    }
+}
+
+pub async fn data(s: &mut Session) -> Next {
+    match &s.txn {
+        None => return s.error(codes::NEED_MAIL),
+        Some(t) if t.rcpts.is_empty() => return s.error(codes::NEED_RCPT),
+        Some(t) if t.chunks.is_some() => return s.error(codes::BAD_SEQUENCE),
+        Some(_) => {}
+    }
+    s.reply(codes::START_DATA);
+    let limit = s.shared.config().smtp.message_size_limit as usize;
+    let mut decoder = Decoder::new(limit, super::session::MAX_TEXT_LINE);
+    let mut body = Vec::with_capacity(8192);
+    loop {
+        match decoder.feed(&s.conn.input, &mut body) {
+            Progress::Done { consumed } => {
+                s.conn.input.drain(..consumed);
+                break;
+            }
+            Progress::More => s.conn.input.clear(),
+        }
+        match s.conn.fill().await {
+            Ok(0) | Err(_) => {
+                tracing::info!(client = %s.peer, "connection lost during DATA; nothing delivered");
+                return Next::Close;
+            }
+            Ok(_) => {}
+        }
+    }
+    finish(s, body, decoder.error()).await;
+    Next::Continue
+}
+
+pub async fn bdat(s: &mut Session, size: u64, last: bool) -> Next {
+    // The chunk's bytes are read even when the command is refused, so that they are never
+    // taken for commands (RFC 3030 §2).
+    let refusal = match &s.txn {
+        None => Some(codes::NEED_MAIL),
+        Some(t) if t.rcpts.is_empty() => Some(codes::NEED_RCPT),
+        _ => None,
+    };
+    let limit = s.shared.config().smtp.message_size_limit;
+    let mut chunks = s.txn.as_mut().and_then(|t| t.chunks.take()).unwrap_or_default();
+    let mut left = size;
+    while left > 0 {
+        if s.conn.input.is_empty() {
+            match s.conn.fill().await {
+                Ok(0) | Err(_) => return Next::Close,
+                Ok(_) => {}
+            }
+        }
+        let take = (left as usize).min(s.conn.input.len());
+        if refusal.is_none() {
+            let piece = &s.conn.input[..take];
+            let (ok, cr) = check_chunk(piece, chunks.prev_cr);
+            chunks.prev_cr = cr;
+            if !ok {
+                chunks.error.get_or_insert(DataError::BareLineEnding);
+            }
+            chunks.size += take as u64;
+            if chunks.size > limit {
+                chunks.error.get_or_insert(DataError::TooBig);
+            }
+            if chunks.error.is_none() {
+                chunks.body.extend_from_slice(piece);
+            }
+        }
+        s.conn.input.drain(..take);
+        left -= take as u64;
+    }
+    if let Some(r) = refusal {
+        return s.error(r);
+    }
+    if !last {
+        s.reply_text(codes::OK, &format!("{size} octets received"));
+        if let Some(t) = s.txn.as_mut() {
+            t.chunks = Some(chunks);
+        }
+        return Next::Continue;
+    }
+    if chunks.prev_cr {
+        chunks.error.get_or_insert(DataError::BareLineEnding);
+    }
+    let error = chunks.error;
+    finish(s, chunks.body, error).await;
+    Next::Continue
+}
+
+/// Deliver a complete message (or refuse it) and end the transaction.
+async fn finish(s: &mut Session, body: Vec<u8>, error: Option<DataError>) {
+    let txn = s.txn.take().expect("in a transaction");
+    let id = crate::server::new_id();
+    let from = match &txn.from {
+        Some(Path::Mailbox(m)) => m.clone(),
+        _ => String::new(),
+    };
+    let rcpts = txn.rcpts.join(",");
+    if let Some(e) = error {
+        tracing::info!(id, client = %s.peer.ip(), from, rcpts, size = body.len(), result = ?e, "refused");
+        s.reply(error_reply(e));
+        return;
+    }
+    let cfg = s.shared.config();
+    let mut data = received(s, &id, &txn.rcpts, &cfg.hostname).into_bytes();
+    data.extend_from_slice(&body);
+    let local: Vec<String> = txn.local.into_iter().collect();
+    let remote: Vec<String> = txn.remote.into_iter().collect();
+    let msg = Message {
+        id: &id,
+        from: (!from.is_empty()).then_some(from.as_str()),
+        local: &local,
+        remote: &remote,
+        data: &data,
+        submitted_by: s.account.as_ref().map(|a| a.address.as_str()),
+    };
+    let result = deliver::deliver(&s.shared.store, &cfg.hostname, &msg).await;
+    let size = data.len();
+    match result {
+        Ok(()) => {
+            tracing::info!(id, client = %s.peer.ip(), from, rcpts, size, local = local.len(), remote = remote.len(), result = "delivered");
+            s.reply_text(codes::QUEUED, &format!("{id} message accepted"));
+        }
+        Err(f) => {
+            let (reply, why) = match &f {
+                Failure::MailboxFull(a) => (codes::MAILBOX_FULL, format!("mailbox full: {a}")),
+                Failure::NoSpace(e) => (codes::SYSTEM_FULL, e.one_line()),
+                Failure::Local(e) => (codes::LOCAL_ERROR, e.one_line()),
+            };
+            tracing::warn!(id, client = %s.peer.ip(), from, rcpts, size, result = %why, "not delivered");
+            match f {
+                Failure::MailboxFull(a) => s.reply_text(reply, &format!("mailbox full: {a}")),
+                _ => s.reply(reply),
+            }
+        }
+    }
+}
+
+/// The Received: header (RFC 5321 §4.4), naming the TCP peer and the protocol (RFC 3848).
+fn received(s: &Session, id: &str, rcpts: &[String], hostname: &str) -> String {
+    let tls = s.conn.tls_description();
+    let proto = match (s.esmtp, tls.is_some(), s.account.is_some()) {
+        (false, _, _) => "SMTP",
+        (true, false, false) => "ESMTP",
+        (true, true, false) => "ESMTPS",
+        (true, false, true) => "ESMTPA",
+        (true, true, true) => "ESMTPSA",
+    };
+    let helo = s.helo.as_deref().unwrap_or("unknown");
+    let mut h = format!("Received: from [{}] (helo={helo})\r\n\tby {hostname} (mailctl)", s.peer.ip());
+    if let Some(t) = tls {
+        h.push_str(&format!(" ({t})"));
+    }
+    h.push_str(&format!("\r\n\twith {proto} id {id}"));
+    if rcpts.len() == 1 {
+        h.push_str(&format!("\r\n\tfor <{}>", rcpts[0]));
+    }
+    h.push_str(&format!("; {}\r\n", chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S +0000")));
+    h
+}

@@ -1,0 +1,150 @@
+//! MAIL and RCPT: who may send, and to whom.
+
+use super::session::{Listener, Session, Txn};
+use crate::names::Address;
+use crate::ops::alias::{ExpandError, expand};
+use crate::ops::deliver::fits;
+use crate::proto::smtp::codes;
+use crate::proto::smtp::command::{MailParams, Path};
+use crate::store::{accounts, aliases, domains};
+
+pub async fn mail(s: &mut Session, from: Path, params: MailParams) {
+    if s.helo.is_none() {
+        s.reply(codes::NEED_HELO);
+        return;
+    }
+    if s.txn.is_some() {
+        s.reply_text(codes::BAD_SEQUENCE, "nested MAIL command");
+        return;
+    }
+    let limit = s.shared.config().smtp.message_size_limit;
+    if params.size.is_some_and(|n| n > limit) {
+        s.reply(codes::TOO_BIG);
+        return;
+    }
+    if s.listener != Listener::Mx {
+        if !s.conn.is_tls() && !s.dev_loopback() {
+            s.reply(codes::TLS_REQUIRED);
+            return;
+        }
+        let Some(account) = s.account.clone() else {
+            s.reply(codes::AUTH_REQUIRED);
+            return;
+        };
+        match owns(s, &account.address, &from).await {
+            Ok(true) => {}
+            Ok(false) => {
+                s.reply(codes::SENDER_NOT_OWNED);
+                return;
+            }
+            Err(e) => {
+                tracing::error!(error = %e.one_line(), "checking the sender");
+                s.reply(codes::LOCAL_ERROR);
+                return;
+            }
+        }
+    }
+    s.txn = Some(Txn { from: Some(from), params, ..Txn::default() });
+    s.reply(codes::SENDER_OK);
+}
+
+/// May `account` use `from` as its sender: its own address, or an alias that leads to it.
+async fn owns(s: &Session, account: &str, from: &Path) -> crate::error::Result<bool> {
+    let Path::Mailbox(m) = from else { return Ok(false) };
+    let Ok(addr) = Address::parse(m) else { return Ok(false) };
+    let addr = addr.to_string();
+    if addr == account {
+        return Ok(true);
+    }
+    let mut conn = s.shared.store.pool.acquire().await?;
+    if aliases::destinations(&mut conn, &addr).await?.is_empty() {
+        return Ok(false);
+    }
+    Ok(matches!(expand(&mut conn, &addr).await, Ok(e) if e.accounts.contains(account)))
+}
+
+pub async fn rcpt(s: &mut Session, to: Path) {
+    let Some(txn) = s.txn.as_ref() else {
+        s.reply(codes::NEED_MAIL);
+        return;
+    };
+    let max = s.shared.config().smtp.max_recipients as usize;
+    if txn.rcpts.len() >= max {
+        s.reply(codes::TOO_MANY_RECIPIENTS);
+        return;
+    }
+    let size = txn.params.size.unwrap_or(0);
+    let Path::Mailbox(raw) = to else {
+        s.reply(codes::BAD_ADDRESS);
+        return;
+    };
+    match route(s, &raw, size).await {
+        Ok(Route::Local { address, accounts, remote }) => {
+            let txn = s.txn.as_mut().expect("checked");
+            txn.rcpts.push(address);
+            txn.local.extend(accounts);
+            txn.remote.extend(remote);
+            s.reply(codes::RECIPIENT_OK);
+        }
+        Ok(Route::Relay(address)) => {
+            let txn = s.txn.as_mut().expect("checked");
+            txn.rcpts.push(address.clone());
+            txn.remote.insert(address);
+            s.reply(codes::RECIPIENT_OK);
+        }
+        Ok(Route::Refuse(r, text)) => match text {
+            Some(t) => s.reply_text(r, &t),
+            None => s.reply(r),
+        },
+        Err(e) => {
+            tracing::error!(error = %e.one_line(), "routing a recipient");
+            s.reply(codes::LOCAL_ERROR);
+        }
+    }
+}
+
+enum Route {
+    Local { address: String, accounts: Vec<String>, remote: Vec<String> },
+    Relay(String),
+    Refuse(codes::Reply, Option<String>),
+}
+
+/// Decide what to do with a recipient.
+async fn route(s: &Session, raw: &str, size: u64) -> crate::error::Result<Route> {
+    let domain_part = raw.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+    let domain = crate::names::domain(domain_part).ok();
+    let mut conn = s.shared.store.pool.acquire().await?;
+    let local_domain = match &domain {
+        Some(d) => domains::exists(&mut conn, d).await?,
+        None => false,
+    };
+    if !local_domain {
+        // Never relay for unauthenticated clients, whatever the address form.
+        return Ok(if s.account.is_some() && domain.is_some() {
+            Route::Relay(raw.to_string())
+        } else {
+            Route::Refuse(codes::RELAY_DENIED, None)
+        });
+    }
+    // Local domain: the address must name an account, alias or catch-all here.
+    let Ok(addr) = Address::parse(raw) else { return Ok(Route::Refuse(codes::NO_SUCH_USER, None)) };
+    let address = addr.to_string();
+    let e = match expand(&mut conn, &address).await {
+        Ok(e) => e,
+        Err(ExpandError::Loop(_) | ExpandError::TooDeep) => {
+            return Ok(Route::Refuse(codes::NO_SUCH_USER, Some("alias loop for this address".into())));
+        }
+        Err(ExpandError::Store(e)) => return Err(e),
+    };
+    if e.accounts.is_empty() && e.remote.is_empty() {
+        return Ok(Route::Refuse(codes::NO_SUCH_USER, None));
+    }
+    for a in &e.accounts {
+        if let Some(acct) = accounts::get(&mut conn, a).await? {
+            if !fits(&acct, size) {
+                return Ok(Route::Refuse(codes::MAILBOX_FULL, None));
+            }
+        }
+    }
+    Ok(Route::Local { address, accounts: e.accounts.into_iter().collect(), remote: e.remote.into_iter().collect() })
+}

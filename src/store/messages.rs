@@ -1,0 +1,75 @@
+//! Queries on the mail index: `mailboxes` and `messages`.
+
+use sqlx::AnyConnection;
+
+use crate::error::Result;
+
+/// The id of an account's mailbox, created on first use with a fresh UIDVALIDITY.
+pub async fn ensure_mailbox(conn: &mut AnyConnection, account_id: i64, name: &str) -> Result<i64> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM mailboxes WHERE account_id = $1 AND name = $2")
+        .bind(account_id)
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    sqlx::query(
+        "INSERT INTO mailboxes (account_id, name, uidvalidity) VALUES ($1, $2, $3) \
+         ON CONFLICT (account_id, name) DO NOTHING",
+    )
+    .bind(account_id)
+    .bind(name)
+    .bind(super::now())
+    .execute(&mut *conn)
+    .await?;
+    Ok(sqlx::query_scalar("SELECT id FROM mailboxes WHERE account_id = $1 AND name = $2")
+        .bind(account_id)
+        .bind(name)
+        .fetch_one(conn)
+        .await?)
+}
+
+/// Index a delivered message: take the next UID and modseq of the mailbox.
+pub async fn append(
+    conn: &mut AnyConnection,
+    mailbox_id: i64,
+    filename: &str,
+    size: i64,
+    internal_date: i64,
+    flags: &str,
+) -> Result<i64> {
+    let (uid, modseq): (i64, i64) = sqlx::query_as(
+        "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1 WHERE id = $1 \
+         RETURNING uidnext - 1, highestmodseq",
+    )
+    .bind(mailbox_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO messages (mailbox_id, uid, filename, size, internal_date, flags, modseq) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(mailbox_id)
+    .bind(uid)
+    .bind(filename)
+    .bind(size)
+    .bind(internal_date)
+    .bind(flags)
+    .bind(modseq)
+    .execute(conn)
+    .await?;
+    Ok(uid)
+}
+
+/// Messages indexed in an account's mailbox (for tests and tools).
+pub async fn count(conn: &mut AnyConnection, account_id: i64, name: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id \
+         WHERE b.account_id = $1 AND b.name = $2",
+    )
+    .bind(account_id)
+    .bind(name)
+    .fetch_one(conn)
+    .await?)
+}
