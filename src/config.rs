@@ -270,8 +270,25 @@ fn raw_value(f: &FileConfig, key: &str) -> Option<String> {
     }
 }
 
-/// Hide a password in a database URL.
+/// Hide a password in a database URL (user info or a `password=` parameter).
 pub fn redact_url(url: &str) -> String {
+    let url = match url.split_once('?') {
+        Some((base, query)) => {
+            let q: Vec<String> = query
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=****"),
+                    _ => kv.to_string(),
+                })
+                .collect();
+            format!("{}?{}", redact_userinfo(base), q.join("&"))
+        }
+        None => redact_userinfo(url),
+    };
+    url
+}
+
+fn redact_userinfo(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => {
             let cred = &url[s + 3..at];
@@ -562,6 +579,10 @@ mod tests {
     fn redacts() {
         assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:****@h/db");
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(
+            redact_url("postgres://u@h/db?password=s3cret&sslmode=require"),
+            "postgres://u@h/db?password=****&sslmode=require"
+        );
         assert_eq!(sqlite_url(Path::new("/a b/m.db")), "sqlite:///a%20b/m.db?mode=rwc");
     }
 }

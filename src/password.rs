@@ -120,10 +120,46 @@ pub fn from_dovecot(field: &str) -> std::result::Result<String, String> {
     if scheme(hash) != Some(want) {
         return Err(format!("the hash does not look like {want}"));
     }
-    if want == "ARGON2ID" && PasswordHash::new(hash).is_err() {
-        return Err("malformed ARGON2ID hash".into());
-    }
+    check_cost(want, hash)?;
     Ok(hash.to_string())
+}
+
+/// Bound the work one login can cost: an imported hash with absurd parameters would let a
+/// single login take gigabytes of memory or minutes of CPU.
+pub const MAX_ARGON2_M_KIB: u32 = 256 * 1024;
+pub const MAX_ARGON2_T: u32 = 10;
+pub const MAX_ARGON2_P: u32 = 16;
+pub const MAX_BCRYPT_COST: u32 = 14;
+pub const MAX_SHA_CRYPT_ROUNDS: u64 = 100_000;
+
+fn check_cost(scheme: &str, hash: &str) -> std::result::Result<(), String> {
+    match scheme {
+        "ARGON2ID" => {
+            let h = PasswordHash::new(hash).map_err(|_| "malformed ARGON2ID hash".to_string())?;
+            let get = |k: &str| h.params.get_decimal(k).unwrap_or(0);
+            if get("m") > MAX_ARGON2_M_KIB || get("t") > MAX_ARGON2_T || get("p") > MAX_ARGON2_P {
+                return Err(format!(
+                    "ARGON2ID parameters too costly (at most m={MAX_ARGON2_M_KIB}, t={MAX_ARGON2_T}, p={MAX_ARGON2_P})"
+                ));
+            }
+        }
+        "BLF-CRYPT" => {
+            let cost: u32 = hash.get(4..6).and_then(|c| c.parse().ok()).ok_or("malformed BLF-CRYPT hash")?;
+            if cost > MAX_BCRYPT_COST {
+                return Err(format!("BLF-CRYPT cost {cost} too high (at most {MAX_BCRYPT_COST})"));
+            }
+        }
+        _ => {
+            // $6$rounds=N$salt$hash
+            if let Some(r) = hash.split('$').nth(2).and_then(|f| f.strip_prefix("rounds=")) {
+                let n: u64 = r.parse().map_err(|_| "malformed rounds= field".to_string())?;
+                if n > MAX_SHA_CRYPT_ROUNDS {
+                    return Err(format!("{n} rounds too costly (at most {MAX_SHA_CRYPT_ROUNDS})"));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -170,6 +206,17 @@ mod tests {
         let sha = format!("{{SHA512-CRYPT}}{SHA512}");
         assert_eq!(from_dovecot(&sha).unwrap(), SHA512);
         assert!(needs_rehash(SHA512));
+        assert!(
+            from_dovecot("{ARGON2ID}$argon2id$v=19$m=4194304,t=50,p=1$k9FZg6iovC/cjpoxz8VWYg$coXnRwn6w7YCxAPzcJvgwyRXShvIBKU0f7LbTTjDuaQ")
+                .unwrap_err()
+                .contains("costly")
+        );
+        assert!(
+            from_dovecot("{BLF-CRYPT}$2y$31$H2W0aMWXG80Rq.HZy0rlPO7onV57gd6xZpr/ELokjjb/fl0hXMHuy")
+                .unwrap_err()
+                .contains("too high")
+        );
+        assert!(from_dovecot("{SHA512-CRYPT}$6$rounds=9999999$salt$abc").unwrap_err().contains("costly"));
     }
 
     #[test]

@@ -36,8 +36,8 @@ pub enum AccountCmd {
         #[arg(long, value_name = "ID")]
         owner: Option<String>,
         /// Override the tier's quota: 500M, 5GiB, unlimited
-        #[arg(long, value_name = "SIZE", value_parser = parse_limit)]
-        quota: Option<Limit>,
+        #[arg(long, value_name = "SIZE")]
+        quota: Option<String>,
         #[command(flatten)]
         password: PasswordArgs,
     },
@@ -98,10 +98,6 @@ fn parse_tier(s: &str) -> std::result::Result<Tier, String> {
     Tier::parse(s).map_err(|e| e.message)
 }
 
-fn parse_limit(s: &str) -> std::result::Result<Limit, String> {
-    Limit::parse(s).map_err(|e| e.message)
-}
-
 pub fn quota_text(a: &Account) -> String {
     a.limit().to_string()
 }
@@ -128,6 +124,7 @@ pub async fn run(cmd: AccountCmd, ctx: &mut Ctx) -> Result<()> {
     let store = ctx.store().await?;
     match cmd {
         AccountCmd::Create { address, tier, owner, quota, password } => {
+            let quota = quota.as_deref().map(Limit::parse).transpose()?;
             let pw = read_password(password.password_stdin, password.password_file.as_deref())?;
             let created = ops::create(
                 &store,
@@ -140,19 +137,18 @@ pub async fn run(cmd: AccountCmd, ctx: &mut Ctx) -> Result<()> {
                 },
             )
             .await?;
-            if ctx.out.json {
-                ctx.out.json(&created)?;
-            } else {
-                ctx.note(format!(
-                    "created {} ({}, quota {})",
-                    created.account.address,
-                    created.account.tier,
-                    quota_text(&created.account)
-                ));
-                if let Some(pw) = &created.password {
-                    ctx.out.line(format!("password: {pw}"))?;
-                    ctx.note("(shown once; it is stored only as a hash)");
+            let shown = show_created(ctx, &created);
+            if let Err(e) = shown {
+                if created.password.is_some() {
+                    // Nobody saw the password: undo, rather than leave an account no one can use.
+                    let _ = ops::delete(&store, &created.account.address, false, false).await;
+                    return Err(Error::new(
+                        crate::error::Kind::Io,
+                        "cannot show the generated password; account not created",
+                    )
+                    .with_source(e));
                 }
+                return Err(e.into());
             }
         }
         AccountCmd::List { domain, tier } => {
@@ -238,6 +234,25 @@ pub async fn run(cmd: AccountCmd, ctx: &mut Ctx) -> Result<()> {
                 ctx.note(format!("imported {}, refused {}", r.imported, r.refused));
             }
         }
+    }
+    Ok(())
+}
+
+fn show_created(ctx: &mut Ctx, created: &ops::Created) -> std::io::Result<()> {
+    if ctx.out.json {
+        ctx.out.json(created)?;
+    } else if let Some(pw) = &created.password {
+        ctx.out.line(format!("password: {pw}"))?;
+    }
+    ctx.out.flush()?;
+    ctx.note(format!(
+        "created {} ({}, quota {})",
+        created.account.address,
+        created.account.tier,
+        quota_text(&created.account)
+    ));
+    if created.password.is_some() && !ctx.out.json {
+        ctx.note("(the password is shown once; it is stored only as a hash)");
     }
     Ok(())
 }

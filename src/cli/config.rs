@@ -69,23 +69,27 @@ pub async fn run(cmd: ConfigCmd, ctx: &mut Ctx) -> Result<()> {
                 ctx.out.line(value)?;
             }
         }
-        ConfigCmd::Set { key: name, value } => {
-            let Some(path) = file else {
-                return Err(Error::new(
-                    crate::error::Kind::NoInput,
-                    "no config file to edit (this is the dev instance)",
-                )
-                .with_hint("create one with `mailctl init --domain example.com`"));
-            };
-            let text = std::fs::read_to_string(&path).map_err(|e| Error::io("reading config", &path, e))?;
-            let new = edit(&text, &name, &value)?;
-            let mode = std::fs::metadata(&path)
-                .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777)
-                .unwrap_or(0o600);
-            write_atomic(&path, new.as_bytes(), mode)?;
-            let shown = if name == "database" { config::redact_url(&value) } else { value };
-            ctx.note(format!("{name} = {shown}"));
-        }
+        ConfigCmd::Set { key: name, value } => set(&ctx.location, &name, &value, ctx.quiet)?,
+    }
+    Ok(())
+}
+
+/// `config set` works on the file's text, so it can also repair a config that does not load.
+pub fn set(location: &Location, name: &str, value: &str, quiet: bool) -> Result<()> {
+    let Location::File(path) = location else {
+        return Err(Error::new(crate::error::Kind::NoInput, "no config file to edit (this is the dev instance)")
+            .with_hint("create one with `mailctl init --domain example.com`"));
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io("reading config", path, e))?;
+    let new = edit(&text, name, value)?;
+    let mode = std::fs::metadata(path)
+        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777)
+        .unwrap_or(0o600);
+    write_atomic(path, new.as_bytes(), mode)?;
+    if !quiet {
+        let shown = if name == "database" { config::redact_url(value) } else { value.to_string() };
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "{name} = {shown}");
     }
     Ok(())
 }

@@ -97,6 +97,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Init(args) => return init::run(args, cli.config.as_deref(), out).await,
         Command::Completions(args) => return docs::completions(args, out),
         Command::GenerateDocs(args) => return docs::generate(args),
+        Command::Config(config::ConfigCmd::Set { key, value }) => {
+            return config::set(&location, &key, &value, cli.quiet);
+        }
         _ => {}
     }
     let config = Config::load(&location)?;

@@ -18,16 +18,21 @@ impl Out {
     }
 
     pub fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut self.w, value).map_err(io::Error::other)?;
-        self.w.write_all(b"\n")
+        // Serialise first, then write: a write error (a closed pipe) stays an io::Error.
+        let mut buf = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+        buf.push(b'\n');
+        self.w.write_all(&buf)
     }
 
     /// A JSON array, written element by element (large listings never build one big string).
     pub fn json_array<T: Serialize>(&mut self, items: &[T]) -> io::Result<()> {
         self.w.write_all(b"[")?;
+        let mut buf = Vec::with_capacity(512);
         for (i, item) in items.iter().enumerate() {
-            self.w.write_all(if i == 0 { b"\n  " } else { b",\n  " })?;
-            serde_json::to_writer(&mut self.w, item).map_err(io::Error::other)?;
+            buf.clear();
+            buf.extend_from_slice(if i == 0 { b"\n  " } else { b",\n  " });
+            serde_json::to_writer(&mut buf, item).map_err(io::Error::other)?;
+            self.w.write_all(&buf)?;
         }
         self.w.write_all(if items.is_empty() { b"]\n" } else { b"\n]\n" })
     }

@@ -4,7 +4,6 @@ use serde::Serialize;
 
 use crate::error::{Context, Error, Result};
 use crate::names::Address;
-use crate::ops::alias::is_role;
 use crate::ops::{require_account, require_domain};
 use crate::password;
 use crate::size::Limit;
@@ -62,7 +61,7 @@ pub async fn create(store: &Store, new: NewAccount) -> Result<Created> {
     let shown = generated.then(|| pw.clone());
     let hash = hash_blocking(pw).await?;
 
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_admin().await?;
     require_domain(&mut tx, &addr.domain).await?;
     let address = addr.to_string();
     if accounts::get(&mut tx, &address).await?.is_some() {
@@ -84,6 +83,8 @@ pub async fn create(store: &Store, new: NewAccount) -> Result<Created> {
         now: now(),
     };
     accounts::insert(&mut tx, &row).await.context(format!("creating account {address}"))?;
+    // Aliases made earlier (to an address that was remote, say) now lead here.
+    crate::ops::alias::check_tier_rule(&mut tx, &address, tier).await?;
     let dir = store.maildir_path(&addr);
     let existed = dir.exists();
     if let Err(e) = maildir::create(&dir) {
@@ -132,7 +133,7 @@ pub async fn set_password(store: &Store, address: &str, new_password: String) ->
     let addr = Address::parse(address)?;
     password::check_new(&new_password)?;
     let hash = hash_blocking(new_password).await?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_admin().await?;
     let acct = require_account(&mut tx, &addr).await?;
     accounts::set_password(&mut tx, acct.id, &hash, now()).await?;
     tx.commit().await?;
@@ -144,20 +145,9 @@ pub async fn set_password(store: &Store, address: &str, new_password: String) ->
 pub async fn set_tier(store: &Store, address: &str, tier: Tier) -> Result<Account> {
     let addr = Address::parse(address)?;
     let tier = tier.require_mailbox()?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_admin().await?;
     let acct = require_account(&mut tx, &addr).await?;
-    if !tier.allows_aliases() {
-        let blocking: Vec<String> =
-            aliases::pointing_at(&mut tx, &acct.address).await?.into_iter().filter(|a| !is_role(a)).collect();
-        if !blocking.is_empty() {
-            return Err(Error::permission(format!(
-                "{} has aliases ({}), a business-tier feature",
-                acct.address,
-                blocking.join(", ")
-            ))
-            .with_hint("remove the aliases first with `mailctl alias remove`"));
-        }
-    }
+    crate::ops::alias::check_tier_rule(&mut tx, &acct.address, tier).await?;
     let quota =
         if acct.quota_custom { acct.quota_bytes.map(|q| q as i64) } else { tier.default_quota().map(|q| q as i64) };
     accounts::set_tier(&mut tx, acct.id, tier, quota, now()).await?;
@@ -169,7 +159,7 @@ pub async fn set_tier(store: &Store, address: &str, tier: Tier) -> Result<Accoun
 /// Suspend or resume; returns the account and whether anything changed.
 pub async fn set_status(store: &Store, address: &str, status: Status) -> Result<(Account, bool)> {
     let addr = Address::parse(address)?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_admin().await?;
     let acct = require_account(&mut tx, &addr).await?;
     if acct.status == status {
         return Ok((acct, false));
@@ -191,17 +181,20 @@ pub struct Deleted {
 /// unless `force`, which removes those destinations.
 pub async fn delete(store: &Store, address: &str, keep_mail: bool, force: bool) -> Result<Deleted> {
     let addr = Address::parse(address)?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_admin().await?;
     let acct = require_account(&mut tx, &addr).await?;
     let pointing = aliases::pointing_at(&mut tx, &acct.address).await?;
     if !pointing.is_empty() && !force {
         return Err(Error::invalid(format!("aliases point at {}: {}", acct.address, pointing.join(", ")))
             .with_hint("remove them first, or pass --force to remove them with the account"));
     }
+    let mut removed = Vec::new();
     for src in &pointing {
         aliases::delete(&mut tx, src, Some(&acct.address)).await?;
+        removed.push(format!("{src} -> {}", acct.address));
     }
     accounts::delete(&mut tx, acct.id).await?;
+    removed.extend(crate::ops::alias::prune_dangling(&mut tx).await?);
     let dir = store.maildir_path(&addr);
     let aside = if keep_mail { None } else { maildir::set_aside(&dir)? };
     if let Err(e) = tx.commit().await {
@@ -211,7 +204,10 @@ pub async fn delete(store: &Store, address: &str, keep_mail: bool, force: bool) 
         return Err(Error::from(e).context(format!("deleting account {}", acct.address)));
     }
     if let Some(a) = aside {
-        maildir::remove(&a)?;
+        // The deletion is committed; a leftover directory is worth a warning, not a failure.
+        if let Err(e) = maildir::remove(&a) {
+            tracing::warn!(error = %e.one_line(), "the account is deleted but its mail could not be removed");
+        }
     }
-    Ok(Deleted { address: acct.address, mail_kept: keep_mail, alias_destinations_removed: pointing })
+    Ok(Deleted { address: acct.address, mail_kept: keep_mail, alias_destinations_removed: removed })
 }

@@ -102,6 +102,83 @@ async fn expand_into(
     Ok(())
 }
 
+/// Every alias address whose expansion leads to `address` (through other aliases too).
+pub async fn sources_reaching(conn: &mut AnyConnection, address: &str) -> Result<Vec<String>> {
+    let mut seen = BTreeSet::new();
+    let mut frontier = vec![address.to_string()];
+    for _ in 0..MAX_DEPTH {
+        let mut next = Vec::new();
+        for a in &frontier {
+            for src in aliases::pointing_at(conn, a).await? {
+                if seen.insert(src.clone()) {
+                    next.push(src);
+                }
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        frontier = next;
+    }
+    Ok(seen.into_iter().collect())
+}
+
+/// Refuse when non-role aliases lead to a `tier` account at `address` that cannot have them.
+pub async fn check_tier_rule(conn: &mut AnyConnection, address: &str, tier: crate::tier::Tier) -> Result<()> {
+    if tier.allows_aliases() {
+        return Ok(());
+    }
+    let blocking: Vec<String> = sources_reaching(conn, address).await?.into_iter().filter(|a| !is_role(a)).collect();
+    if blocking.is_empty() {
+        return Ok(());
+    }
+    Err(Error::permission(format!(
+        "aliases pointing at an account are a business-tier feature: {} ({tier}) is reached by {}",
+        address,
+        blocking.join(", ")
+    ))
+    .with_hint("remove those aliases, or use the business tier"))
+}
+
+/// Alias destinations in local domains that lead nowhere (or into a loop).
+pub async fn dangling(conn: &mut AnyConnection) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for alias in aliases::list(conn, None).await? {
+        for d in &alias.destinations {
+            let local = match d.rsplit_once('@') {
+                Some((_, dom)) => domains::exists(conn, dom).await?,
+                None => false,
+            };
+            if !local {
+                continue;
+            }
+            match expand(conn, d).await {
+                Ok(e) if e.unknown.is_empty() => {}
+                Err(ExpandError::Store(e)) => return Err(e),
+                _ => out.push((alias.address.clone(), d.clone())),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Remove dangling destinations until none are left (aliases emptied disappear, which can
+/// leave others dangling). Returns what was removed, as "alias -> destination".
+pub async fn prune_dangling(conn: &mut AnyConnection) -> Result<Vec<String>> {
+    let mut removed = Vec::new();
+    for _ in 0..=MAX_DEPTH {
+        let d = dangling(conn).await?;
+        if d.is_empty() {
+            break;
+        }
+        for (alias, dest) in d {
+            aliases::delete(conn, &alias, Some(&dest)).await?;
+            removed.push(format!("{alias} -> {dest}"));
+        }
+    }
+    Ok(removed)
+}
+
 /// Add destinations to an alias (creating it). Refuses shadowing an account, dangling
 /// local destinations, loops, and aliases onto non-business accounts (except role addresses).
 pub async fn add(store: &Store, source: &str, dests: &[String]) -> Result<Alias> {
@@ -111,7 +188,7 @@ pub async fn add(store: &Store, source: &str, dests: &[String]) -> Result<Alias>
     }
     let dests: Vec<Address> = dests.iter().map(|d| Address::parse(d)).collect::<Result<_>>()?;
     let src_text = src.to_string();
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_admin().await?;
     require_domain(&mut tx, src.domain()).await?;
     if let AliasSource::Address(a) = &src
         && accounts::get(&mut tx, &a.to_string()).await?.is_some()
@@ -182,7 +259,7 @@ pub async fn remove(store: &Store, source: &str, dests: &[String]) -> Result<u64
     let src = AliasSource::parse(source)?;
     let src_text = src.to_string();
     let dests: Vec<String> = dests.iter().map(|d| Address::parse(d).map(|a| a.to_string())).collect::<Result<_>>()?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_admin().await?;
     let existing = aliases::destinations(&mut tx, &src_text).await?;
     if existing.is_empty() {
         return Err(Error::not_found(format!("no such alias {src_text}")));
@@ -198,12 +275,11 @@ pub async fn remove(store: &Store, source: &str, dests: &[String]) -> Result<u64
             removed += aliases::delete(&mut tx, &src_text, Some(d)).await?;
         }
     }
-    if aliases::destinations(&mut tx, &src_text).await?.is_empty() {
-        let users = aliases::pointing_at(&mut tx, &src_text).await?;
-        if !users.is_empty() {
-            return Err(Error::invalid(format!("aliases point at {src_text}: {}", users.join(", ")))
-                .with_hint("remove those first"));
-        }
+    let broken = dangling(&mut tx).await?;
+    if !broken.is_empty() {
+        let list: Vec<String> = broken.iter().map(|(a, d)| format!("{a} -> {d}")).collect();
+        return Err(Error::invalid(format!("removing {src_text} would leave aliases dangling: {}", list.join(", ")))
+            .with_hint("remove or change those first"));
     }
     tx.commit().await?;
     Ok(removed)

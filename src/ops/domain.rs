@@ -8,7 +8,7 @@ use crate::store::{Domain, Store, accounts, aliases, domains, maildir, now};
 
 pub async fn add(store: &Store, input: &str) -> Result<Domain> {
     let name = names::domain(input)?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_admin().await?;
     if domains::exists(&mut tx, &name).await? {
         return Err(Error::exists(format!("domain {name} already exists")));
     }
@@ -41,7 +41,7 @@ pub struct Removed {
 /// them too (and their mail unless `keep_mail`).
 pub async fn remove(store: &Store, input: &str, force: bool, keep_mail: bool) -> Result<Removed> {
     let name = names::domain(input)?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_admin().await?;
     let d =
         domains::get(&mut tx, &name).await?.ok_or_else(|| Error::not_found(format!("domain {name} does not exist")))?;
     if (d.accounts > 0 || d.aliases > 0) && !force {
@@ -61,6 +61,10 @@ pub async fn remove(store: &Store, input: &str, force: bool, keep_mail: bool) ->
         accounts::delete(&mut tx, a.id).await?;
     }
     domains::delete(&mut tx, &name).await?;
+    // Destinations inside the removed domain would now look remote: remove them, and what
+    // that leaves dangling.
+    aliases_removed += aliases::delete_destinations_in(&mut tx, &name).await?;
+    aliases_removed += crate::ops::alias::prune_dangling(&mut tx).await?.len() as u64;
     let dir = store.mail_root().join(&name);
     let aside = if keep_mail { None } else { maildir::set_aside(&dir)? };
     if let Err(e) = tx.commit().await {
@@ -70,7 +74,9 @@ pub async fn remove(store: &Store, input: &str, force: bool, keep_mail: bool) ->
         return Err(Error::from(e).context(format!("removing domain {name}")));
     }
     if let Some(a) = aside {
-        maildir::remove(&a)?;
+        if let Err(e) = maildir::remove(&a) {
+            tracing::warn!(error = %e.one_line(), "the domain is removed but its mail could not be removed");
+        }
     }
     Ok(Removed {
         domain: name,

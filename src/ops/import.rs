@@ -104,6 +104,10 @@ pub async fn dovecot_passwd(
             refuse(&user, "account already exists".into());
             continue;
         }
+        if !crate::store::aliases::destinations(&mut conn, &addr.to_string()).await?.is_empty() {
+            refuse(&user, "an alias has this address".into());
+            continue;
+        }
         lines.push(Line {
             line: n,
             user: addr.to_string(),
@@ -125,7 +129,7 @@ pub async fn dovecot_passwd(
         }
         return Ok(Report { dry_run, imported: 0, refused, lines });
     }
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_admin().await?;
     let mut created = Vec::new();
     let result: Result<()> = async {
         for c in &good {
@@ -141,9 +145,18 @@ pub async fn dovecot_passwd(
                 quota_custom: false,
                 now: now(),
             };
-            accounts::insert(&mut tx, &row).await.map_err(|e| e.context(format!("line {}: {address}", c.line)))?;
+            let id =
+                accounts::insert(&mut tx, &row).await.map_err(|e| e.context(format!("line {}: {address}", c.line)))?;
+            crate::ops::alias::check_tier_rule(&mut tx, &address, tier)
+                .await
+                .map_err(|e| e.context(format!("line {}", c.line)))?;
             let dir = store.maildir_path(&c.addr);
-            if !dir.exists() {
+            if dir.exists() {
+                // A Maildir already there (say, copied from the old server) is adopted.
+                maildir::create(&dir)?;
+                let (bytes, msgs) = maildir::usage(&dir)?;
+                accounts::set_usage(&mut tx, id, bytes as i64, msgs as i64).await?;
+            } else {
                 maildir::create(&dir)?;
                 created.push(dir);
             }

@@ -32,18 +32,36 @@ pub struct Initialised {
 
 pub async fn run(opts: InitOptions) -> Result<Initialised> {
     let domain = names::domain(&opts.domain)?;
-    let hostname = match &opts.hostname {
-        Some(h) => names::domain(h).map_err(|e| e.context("--hostname"))?,
-        None => format!("mail.{domain}"),
-    };
+    let hostname_flag = opts.hostname.as_deref().map(names::domain).transpose().map_err(|e| e.context("--hostname"))?;
     if let Some(url) = &opts.database {
         config::parse(&format!("database = {}", toml_edit::value(url.as_str())))
             .map_err(|_| Error::usage(format!("--database: not a sqlite: or postgres:// URL: {}", redact_url(url))))?;
     }
     let config_path = config::absolute(&opts.config_path);
     let config_existed = config_path.exists();
-    let data_dir = config::absolute(opts.data_dir.as_deref().unwrap_or(Path::new(config::DEV_DATA_DIR)));
-    let database = opts.database.clone().unwrap_or_else(|| sqlite_url(&data_dir.join("mailctl.db")));
+    // With --force on an existing config, its data dir and database stay unless flags say
+    // otherwise: re-running init must never point the config somewhere else by accident.
+    let existing = if config_existed && opts.force {
+        let c = config::Config::load(&config::Location::File(config_path.clone()))?;
+        Some(c)
+    } else {
+        None
+    };
+    let hostname = match (&hostname_flag, &existing) {
+        (Some(h), _) => h.clone(),
+        (None, Some(c)) if crate::config::is_set(&config_path, "hostname") => c.hostname.clone(),
+        _ => format!("mail.{domain}"),
+    };
+    let data_dir = match (&opts.data_dir, &existing) {
+        (Some(d), _) => config::absolute(d),
+        (None, Some(c)) => c.data_dir.clone(),
+        (None, None) => config::absolute(Path::new(config::DEV_DATA_DIR)),
+    };
+    let database = match (&opts.database, &existing) {
+        (Some(u), _) => u.clone(),
+        (None, Some(c)) => c.database.clone(),
+        (None, None) => sqlite_url(&data_dir.join("mailctl.db")),
+    };
     if !opts.force {
         if config_existed {
             return Err(Error::exists(format!("{} already exists", config_path.display()))
@@ -57,6 +75,9 @@ pub async fn run(opts: InitOptions) -> Result<Initialised> {
 
     let created_dir = !data_dir.exists();
     create_private_dir(&data_dir)?;
+    // An existing directory becomes private too.
+    std::fs::set_permissions(&data_dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .map_err(|e| Error::io("securing", &data_dir, e))?;
     let undo = |e: Error| {
         if created_dir {
             let _ = std::fs::remove_dir_all(&data_dir);
@@ -64,11 +85,11 @@ pub async fn run(opts: InitOptions) -> Result<Initialised> {
         e
     };
     let store = Store::connect(&database, &data_dir, 2).await.map_err(undo)?;
-    if !opts.force && store.backend == crate::store::Backend::Postgres {
+    if !opts.force {
         let mut conn = store.pool.acquire().await?;
         if !domains::list(&mut conn).await?.is_empty() {
             return Err(undo(
-                Error::exists("the PostgreSQL database already holds a mailctl set-up")
+                Error::exists(format!("the database {} already holds a mailctl set-up", redact_url(&database)))
                     .with_hint("pass --force to adopt it (data is kept)"),
             ));
         }
@@ -88,7 +109,9 @@ pub async fn run(opts: InitOptions) -> Result<Initialised> {
         let mut t = std::fs::read_to_string(&config_path).map_err(|e| Error::io("reading", &config_path, e))?;
         t = config::edit(&t, "primary_domain", &domain)?;
         t = config::edit(&t, "hostname", &hostname)?;
-        t = config::edit(&t, "data_dir", &data_dir.display().to_string())?;
+        if opts.data_dir.is_some() {
+            t = config::edit(&t, "data_dir", &data_dir.display().to_string())?;
+        }
         if let Some(url) = &opts.database {
             t = config::edit(&t, "database", url)?;
         }

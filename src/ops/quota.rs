@@ -36,7 +36,7 @@ impl NewQuota {
 
 pub async fn set(store: &Store, address: &str, quota: NewQuota) -> Result<Account> {
     let addr = Address::parse(address)?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_admin().await?;
     let acct = require_account(&mut tx, &addr).await?;
     let (bytes, custom) = match quota {
         NewQuota::Limit(l) => (l.as_db(), true),

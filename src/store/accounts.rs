@@ -85,7 +85,10 @@ pub async fn list(conn: &mut AnyConnection, domain: Option<&str>, tier: Option<T
     .bind(tier.map(|t| t.as_str()))
     .fetch_all(conn)
     .await?;
-    rows.iter().map(from_row).collect()
+    let mut out: Vec<Account> = rows.iter().map(from_row).collect::<Result<_>>()?;
+    // Byte order, the same on both backends whatever PostgreSQL's collation.
+    out.sort_unstable_by(|a, b| (&a.domain, &a.address).cmp(&(&b.domain, &b.address)));
+    Ok(out)
 }
 
 pub async fn count_in_domain(conn: &mut AnyConnection, domain: &str) -> Result<i64> {

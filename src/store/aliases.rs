@@ -44,6 +44,14 @@ pub async fn delete_in_domain(conn: &mut AnyConnection, domain: &str) -> Result<
     Ok(r.rows_affected())
 }
 
+/// Remove every destination in `domain` (from aliases anywhere).
+pub async fn delete_destinations_in(conn: &mut AnyConnection, domain: &str) -> Result<u64> {
+    // Domains are LDH A-labels, so the only LIKE wildcard that can occur is none; '_' cannot.
+    let r =
+        sqlx::query("DELETE FROM aliases WHERE destination LIKE $1").bind(format!("%@{domain}")).execute(conn).await?;
+    Ok(r.rows_affected())
+}
+
 /// Alias addresses that have `dest` among their destinations.
 pub async fn pointing_at(conn: &mut AnyConnection, dest: &str) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar("SELECT DISTINCT address FROM aliases WHERE destination = $1 ORDER BY address")

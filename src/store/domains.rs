@@ -40,7 +40,9 @@ pub async fn exists(conn: &mut AnyConnection, name: &str) -> Result<bool> {
 
 pub async fn list(conn: &mut AnyConnection) -> Result<Vec<Domain>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} ORDER BY d.name"))).fetch_all(conn).await?;
-    rows.iter().map(from_row).collect()
+    let mut out: Vec<Domain> = rows.iter().map(from_row).collect::<Result<_>>()?;
+    out.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
 }
 
 pub async fn delete(conn: &mut AnyConnection, name: &str) -> Result<bool> {

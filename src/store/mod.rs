@@ -71,6 +71,9 @@ pub fn latest_schema(backend: Backend) -> i64 {
     backend.migrator().iter().map(|m| m.version).max().unwrap_or(0)
 }
 
+/// The advisory lock that serialises admin changes on PostgreSQL ("mailctl" in ASCII).
+const ADMIN_LOCK_KEY: i64 = 0x6d61_696c_6374_6c;
+
 pub fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
@@ -191,6 +194,23 @@ impl Store {
 
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         Ok(self.pool.begin().await?)
+    }
+
+    /// A transaction for admin changes that check and then write (no alias loops, no account
+    /// and alias at one address): such transactions run one at a time. SQLite takes the write
+    /// lock at BEGIN; PostgreSQL takes a transaction-scoped advisory lock.
+    pub async fn begin_admin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        match self.backend {
+            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS l")
+                    .bind(ADMIN_LOCK_KEY)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
+            }
+        }
     }
 
     pub async fn close(self) {

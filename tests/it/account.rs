@@ -115,7 +115,7 @@ fn create_bad_input(env: Env) {
     env.fails_in(
         &["account", "create", "x@example.com", "--tier", "vip", "--quota", "lots", "--password-stdin"],
         Some("password123"),
-        64,
+        65,
     );
     env.fails_in(
         &["account", "create", "x@example.com", "--tier", "vip", "--owner", "", "--password-stdin"],

@@ -76,3 +76,77 @@ fn catch_all_never_shadows(env: Env) {
 }
 
 store_tests!(alias_lifecycle, catch_all_never_shadows);
+
+fn tier_rule_cannot_be_bypassed(env: Env) {
+    // An alias to a then-remote address, whose domain later becomes local.
+    env.ok(&["alias", "add", "fwd@example.com", "later@other.org"]);
+    env.ok(&["domain", "add", "other.org"]);
+    let err = env.fails_in(
+        &["account", "create", "later@other.org", "--tier", "vip", "--password-stdin"],
+        Some("password123"),
+        77,
+    );
+    assert!(err.contains("fwd@example.com"), "{err}");
+    env.create("later@other.org", "business");
+    // Through a role alias: team -> postmaster -> b3; moving b3 to vip is refused.
+    env.create("b3@example.com", "business");
+    env.ok(&["alias", "add", "postmaster@example.com", "b3@example.com"]);
+    env.ok(&["alias", "add", "team@example.com", "postmaster@example.com"]);
+    env.fails(&["account", "set-tier", "b3@example.com", "vip"], 77);
+}
+
+fn nothing_is_left_dangling(env: Env) {
+    env.create("b2@example.com", "business");
+    env.ok(&["alias", "add", "mid@example.com", "b2@example.com"]);
+    env.ok(&["alias", "add", "top@example.com", "mid@example.com"]);
+    let d = env.json(&["account", "delete", "b2@example.com", "--force"]);
+    assert_eq!(d["alias_destinations_removed"].as_array().unwrap().len(), 2, "{d}");
+    assert_eq!(env.json(&["alias", "list"]).as_array().unwrap().len(), 0);
+    // A catch-all that others rely on cannot be removed from under them.
+    env.create("boss@example.com", "business");
+    env.ok(&["alias", "add", "@example.com", "boss@example.com"]);
+    env.ok(&["alias", "add", "x@example.com", "ghost@example.com"]);
+    let err = env.fails(&["alias", "remove", "@example.com"], 65);
+    assert!(err.contains("x@example.com -> ghost@example.com"), "{err}");
+    // Removing a domain removes destinations inside it, wherever they are.
+    env.ok(&["domain", "add", "other.org"]);
+    env.create("in@other.org", "business");
+    env.ok(&["alias", "add", "ext@other.org", "in@other.org"]);
+    env.ok(&["alias", "add", "fwd@example.com", "ext@other.org", "boss@example.com"]);
+    env.ok(&["domain", "remove", "other.org", "--force"]);
+    let fwd = env
+        .json(&["alias", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["address"] == "fwd@example.com")
+        .cloned()
+        .unwrap();
+    assert_eq!(fwd["destinations"], serde_json::json!(["boss@example.com"]));
+}
+
+fn concurrent_alias_adds_never_loop(env: Env) {
+    env.create("t@example.com", "business");
+    for i in 0..6 {
+        let (a, b) = (format!("a{i}@example.com"), format!("b{i}@example.com"));
+        env.ok(&["alias", "add", &a, "t@example.com"]);
+        env.ok(&["alias", "add", &b, "t@example.com"]);
+        let h1 = std::thread::spawn({
+            let mut c = env.command(&["alias", "add", &a, &b]);
+            move || c.output().unwrap()
+        });
+        let h2 = std::thread::spawn({
+            let mut c = env.command(&["alias", "add", &b, &a]);
+            move || c.output().unwrap()
+        });
+        let _ = (h1.join().unwrap(), h2.join().unwrap());
+        let store = env.store();
+        let looped = block_on(async {
+            let mut conn = store.pool.acquire().await.unwrap();
+            expand(&mut conn, &a).await.is_err() || expand(&mut conn, &b).await.is_err()
+        });
+        assert!(!looped, "round {i}: concurrent alias adds made a loop");
+    }
+}
+
+store_tests!(tier_rule_cannot_be_bypassed, nothing_is_left_dangling, concurrent_alias_adds_never_loop);

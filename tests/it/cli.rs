@@ -43,3 +43,27 @@ fn usage_errors_exit_64() {
     let out = Command::new(BIN).arg("--version").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("mailctl "));
 }
+
+fn closed_pipe_json_and_lost_password(env: Env) {
+    for i in 0..300 {
+        env.ok(&["domain", "add", &format!("d{i:03}.example")]);
+    }
+    let mut child =
+        env.command(&["domain", "list", "--json"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "JSON to a closed pipe: exit {:?} {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A generated password that cannot be shown leaves no account behind.
+    let full = std::fs::File::create("/dev/full").unwrap();
+    let out = env.command(&["account", "create", "lost@example.com", "--tier", "vip"]).stdout(full).output().unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("account not created"));
+    env.fails(&["account", "show", "lost@example.com"], 67);
+}
+
+store_tests!(closed_pipe_json_and_lost_password);

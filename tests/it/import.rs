@@ -97,3 +97,14 @@ fn import_dovecot(env: Env) {
 }
 
 store_tests!(import_dovecot);
+
+fn import_refuses_alias_addresses(env: Env) {
+    env.create("boss@example.com", "business");
+    env.ok(&["alias", "add", "sha512@example.com", "boss@example.com"]);
+    let good = passwd_file(&env, true);
+    let err =
+        env.fails(&["account", "import", "--dovecot-passwd", &good, "--tier", "vip", "--domain", "example.com"], 65);
+    assert!(err.contains("1 line(s) refused"), "{err}");
+}
+
+store_tests!(import_refuses_alias_addresses);

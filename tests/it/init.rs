@@ -121,3 +121,41 @@ fn config_lookup_order() {
     let out = Command::new(BIN).args(["--config", "/nonexistent/m.toml", "domain", "list"]).output().unwrap();
     assert_eq!(out.status.code(), Some(66));
 }
+
+fn init_force_keeps_store_and_refuses_foreign(env: Env) {
+    env.create("bob@example.com", "vip");
+    // Re-run with --force but without --data-dir/--database: the config keeps pointing at the
+    // same store.
+    env.ok(&["init", "--domain", "new.example", "--force"]);
+    assert_eq!(env.json(&["account", "show", "bob@example.com"])["tier"], "vip");
+    assert_eq!(env.json(&["domain", "show", "new.example"])["name"], "new.example");
+    // A second instance pointed at this database without --force is refused.
+    let other = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .current_dir(other.path())
+        .env_remove("MAILCTL_CONFIG")
+        .args([
+            "init",
+            "--domain",
+            "x.example",
+            "--database",
+            &env.db_url().replace("sqlite://", "sqlite://"),
+            "--data-dir",
+            "d",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(73), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!other.path().join("mailctl.toml").exists());
+}
+
+fn config_set_repairs_a_broken_value(env: Env) {
+    let text = std::fs::read_to_string(env.config_path()).unwrap();
+    std::fs::write(env.config_path(), text.replace("hostname = \"mail.example.com\"", "hostname = \"bad host\""))
+        .unwrap();
+    assert_eq!(env.run(&["domain", "list"], None).status.code(), Some(78));
+    env.ok(&["config", "set", "hostname", "mail.example.com"]);
+    env.ok(&["domain", "list"]);
+}
+
+store_tests!(init_force_keeps_store_and_refuses_foreign, config_set_repairs_a_broken_value);

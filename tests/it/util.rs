@@ -150,7 +150,8 @@ impl Env {
         {
             let mut input = child.stdin.take().unwrap();
             if let Some(s) = stdin {
-                input.write_all(s.as_bytes()).unwrap();
+                // mailctl may exit before reading (usage errors): a closed pipe is fine.
+                let _ = input.write_all(s.as_bytes());
             }
         }
         child.wait_with_output().unwrap()
