@@ -272,7 +272,7 @@ fn raw_value(f: &FileConfig, key: &str) -> Option<String> {
 
 /// Hide a password in a database URL (user info or a `password=` parameter).
 pub fn redact_url(url: &str) -> String {
-    let url = match url.split_once('?') {
+    match url.split_once('?') {
         Some((base, query)) => {
             let q: Vec<String> = query
                 .split('&')
@@ -284,8 +284,7 @@ pub fn redact_url(url: &str) -> String {
             format!("{}?{}", redact_userinfo(base), q.join("&"))
         }
         None => redact_userinfo(url),
-    };
-    url
+    }
 }
 
 fn redact_userinfo(url: &str) -> String {

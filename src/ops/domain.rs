@@ -73,10 +73,10 @@ pub async fn remove(store: &Store, input: &str, force: bool, keep_mail: bool) ->
         }
         return Err(Error::from(e).context(format!("removing domain {name}")));
     }
-    if let Some(a) = aside {
-        if let Err(e) = maildir::remove(&a) {
-            tracing::warn!(error = %e.one_line(), "the domain is removed but its mail could not be removed");
-        }
+    if let Some(a) = aside
+        && let Err(e) = maildir::remove(&a)
+    {
+        tracing::warn!(error = %e.one_line(), "the domain is removed but its mail could not be removed");
     }
     Ok(Removed {
         domain: name,

@@ -157,12 +157,12 @@ async fn banner(cfg: &Config, listeners: &[(Listener, TcpListener)], made_cert: 
         };
         out.push_str(&format!("  {:<12} {addr:<22} {how}\n", kind.name()));
     }
-    if let Some((_, l)) = listeners.iter().find(|(k, _)| *k == Listener::Submission) {
-        if let Ok(a) = l.local_addr() {
-            out.push_str(&format!(
-                "  try: swaks --server {a} --tls --auth PLAIN --auth-user you@example.com --to you@example.com\n"
-            ));
-        }
+    if let Some((_, l)) = listeners.iter().find(|(k, _)| *k == Listener::Submission)
+        && let Ok(a) = l.local_addr()
+    {
+        out.push_str(&format!(
+            "  try: swaks --server {a} --tls --auth PLAIN --auth-user you@example.com --to you@example.com\n"
+        ));
     }
     if made_cert {
         out.push_str(&format!("  made a self-signed certificate: {}\n", cfg.smtp.tls_cert.display()));
@@ -171,12 +171,12 @@ async fn banner(cfg: &Config, listeners: &[(Listener, TcpListener)], made_cert: 
         out.push_str("  dev mode: AUTH without TLS is allowed from loopback\n");
     }
     let mut conn = shared.store.pool.acquire().await.ok();
-    if let Some(c) = conn.as_mut() {
-        if crate::store::domains::list(c).await.map(|d| d.is_empty()).unwrap_or(false) {
-            out.push_str(
-                "  no domains yet: mailctl domain add example.com; mailctl account create you@example.com --tier vip\n",
-            );
-        }
+    if let Some(c) = conn.as_mut()
+        && crate::store::domains::list(c).await.map(|d| d.is_empty()).unwrap_or(false)
+    {
+        out.push_str(
+            "  no domains yet: mailctl domain add example.com; mailctl account create you@example.com --tier vip\n",
+        );
     }
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(out.as_bytes());

@@ -72,7 +72,7 @@ pub fn latest_schema(backend: Backend) -> i64 {
 }
 
 /// The advisory lock that serialises admin changes on PostgreSQL ("mailctl" in ASCII).
-const ADMIN_LOCK_KEY: i64 = 0x6d61_696c_6374_6c;
+const ADMIN_LOCK_KEY: i64 = 0x006d_6169_6c63_746c;
 
 pub fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)

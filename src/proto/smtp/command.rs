@@ -152,7 +152,7 @@ fn parse_path(arg: &str, allow_null: bool) -> Result<(Path, &str), ParseError> {
     let mailbox = if inner.starts_with('@') {
         let colon = inner.find(':').ok_or(ParseError::BadAddress)?;
         let route = &inner[..colon];
-        if !route.split(',').all(|hop| hop.strip_prefix('@').is_some_and(|d| valid_domain(d))) {
+        if !route.split(',').all(|hop| hop.strip_prefix('@').is_some_and(valid_domain)) {
             return Err(ParseError::BadAddress);
         }
         &inner[colon + 1..]

@@ -140,10 +140,10 @@ async fn route(s: &Session, raw: &str, size: u64) -> crate::error::Result<Route>
         return Ok(Route::Refuse(codes::NO_SUCH_USER, None));
     }
     for a in &e.accounts {
-        if let Some(acct) = accounts::get(&mut conn, a).await? {
-            if !fits(&acct, size) {
-                return Ok(Route::Refuse(codes::MAILBOX_FULL, None));
-            }
+        if let Some(acct) = accounts::get(&mut conn, a).await?
+            && !fits(&acct, size)
+        {
+            return Ok(Route::Refuse(codes::MAILBOX_FULL, None));
         }
     }
     Ok(Route::Local { address, accounts: e.accounts.into_iter().collect(), remote: e.remote.into_iter().collect() })
