@@ -107,26 +107,17 @@ impl Conn {
     }
 
     /// Read more input. Ok(0) is end of stream; a timeout (idle or session) is TimedOut.
+    /// Cancel-safe.
     pub async fn fill(&mut self) -> io::Result<usize> {
         self.flush().await?;
         let left = self.deadline.saturating_duration_since(Instant::now());
         let wait = self.idle.min(left);
-        let start = self.input.len();
-        self.input.resize(start + READ_CHUNK, 0);
-        let r = tokio::time::timeout(wait, self.stream.read(&mut self.input[start..])).await;
-        let n = match r {
-            Ok(Ok(n)) => n,
-            Ok(Err(e)) => {
-                self.input.truncate(start);
-                return Err(e);
-            }
-            Err(_) => {
-                self.input.truncate(start);
-                return Err(io::ErrorKind::TimedOut.into());
-            }
-        };
-        self.input.truncate(start + n);
-        Ok(n)
+        // read_buf appends only what arrived, so dropping this future (shutdown) loses nothing.
+        self.input.reserve(READ_CHUNK);
+        match tokio::time::timeout(wait, self.stream.read_buf(&mut self.input)).await {
+            Ok(r) => r,
+            Err(_) => Err(io::ErrorKind::TimedOut.into()),
+        }
     }
 
     /// Upgrade to TLS. Input already buffered is discarded first: bytes a client pipelined

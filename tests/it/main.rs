@@ -13,3 +13,5 @@ mod domain;
 mod import;
 mod init;
 mod quota;
+mod server;
+mod smtp;

@@ -119,7 +119,7 @@ async fn finish(s: &mut Session, body: Vec<u8>, error: Option<DataError>) {
     };
     let rcpts = txn.rcpts.join(",");
     if let Some(e) = error {
-        tracing::info!(id, client = %s.peer.ip(), from, rcpts, size = body.len(), result = ?e, "refused");
+        tracing::info!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size = body.len(), result = ?e, "refused");
         s.reply(error_reply(e));
         return;
     }
@@ -140,7 +140,7 @@ async fn finish(s: &mut Session, body: Vec<u8>, error: Option<DataError>) {
     let size = data.len();
     match result {
         Ok(()) => {
-            tracing::info!(id, client = %s.peer.ip(), from, rcpts, size, local = local.len(), remote = remote.len(), result = "delivered");
+            tracing::info!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, local = local.len(), remote = remote.len(), result = "delivered");
             s.reply_text(codes::QUEUED, &format!("{id} message accepted"));
         }
         Err(f) => {
@@ -149,7 +149,7 @@ async fn finish(s: &mut Session, body: Vec<u8>, error: Option<DataError>) {
                 Failure::NoSpace(e) => (codes::SYSTEM_FULL, e.one_line()),
                 Failure::Local(e) => (codes::LOCAL_ERROR, e.one_line()),
             };
-            tracing::warn!(id, client = %s.peer.ip(), from, rcpts, size, result = %why, "not delivered");
+            tracing::warn!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, result = %why, "not delivered");
             match f {
                 Failure::MailboxFull(a) => s.reply_text(reply, &format!("mailbox full: {a}")),
                 _ => s.reply(reply),

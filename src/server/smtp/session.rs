@@ -271,6 +271,11 @@ pub async fn run(shared: Arc<Shared>, listener: Listener, tcp: TcpStream, peer: 
                 }
             }
             Line::Incomplete => {
+                // Replies go out before we wait (PIPELINING); the flush is not raced with
+                // shutdown, so a reply is never cut in half.
+                if s.conn.flush().await.is_err() {
+                    break;
+                }
                 let r = tokio::select! {
                     r = s.conn.fill() => r,
                     _ = shutdown.changed() => continue,

@@ -1,0 +1,210 @@
+//! A running `mailctl serve` for tests, and a minimal SMTP client for raw-socket cases.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::Env;
+
+pub struct Server {
+    pub child: Child,
+    pub smtp: SocketAddr,
+    pub submission: SocketAddr,
+    pub submissions: SocketAddr,
+    pub stderr_path: std::path::PathBuf,
+}
+
+impl Env {
+    /// Listen on loopback port 0 and set short limits, then start `serve`.
+    pub fn serve_config(&self, extra: &[(&str, &str)]) {
+        for (k, v) in [
+            ("smtp_listen", "127.0.0.1:0"),
+            ("submission_listen", "127.0.0.1:0"),
+            ("submissions_listen", "127.0.0.1:0"),
+            ("dev_mode", "false"),
+        ]
+        .iter()
+        .chain(extra.iter())
+        {
+            self.ok(&["config", "set", k, v]);
+        }
+    }
+
+    pub fn start_server(&self) -> Server {
+        let stderr_path = self.path().join(format!("serve-{}.log", std::process::id()));
+        let err = std::fs::File::create(&stderr_path).unwrap();
+        let mut child = self
+            .command(&["serve"])
+            .env("MAILCTL_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(err)
+            .spawn()
+            .expect("starting mailctl serve");
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        let mut ports = std::collections::HashMap::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while ports.len() < 3 && Instant::now() < deadline {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+                panic!("mailctl serve exited early: {log}");
+            }
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if words.len() >= 2 && ["smtp", "submission", "submissions"].contains(&words[0]) {
+                ports.insert(words[0].to_string(), words[1].parse::<SocketAddr>().unwrap());
+            }
+        }
+        // Keep draining stdout so the server never blocks on it.
+        std::thread::spawn(move || {
+            let mut sink = String::new();
+            let _ = reader.read_to_string(&mut sink);
+        });
+        Server {
+            child,
+            smtp: ports["smtp"],
+            submission: ports["submission"],
+            submissions: ports["submissions"],
+            stderr_path,
+        }
+    }
+}
+
+impl Server {
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: sending a signal to our own child process.
+        unsafe {
+            libc::kill(self.child.id() as i32, sig);
+        }
+    }
+
+    /// SIGTERM and wait (bounded); returns the exit code.
+    pub fn stop(mut self) -> Option<i32> {
+        self.signal(libc::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(40);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        None
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A plain-text SMTP client for protocol and attack tests.
+pub struct Client {
+    pub stream: BufReader<TcpStream>,
+}
+
+impl Client {
+    pub fn connect(addr: SocketAddr) -> Client {
+        let s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        let mut c = Client { stream: BufReader::new(s) };
+        let (code, _) = c.read();
+        assert_eq!(code, 220);
+        c
+    }
+
+    /// Read one (possibly multi-line) reply: code and text. Code 0 on EOF.
+    pub fn read(&mut self) -> (u16, String) {
+        let mut text = String::new();
+        loop {
+            let mut line = String::new();
+            match self.stream.read_line(&mut line) {
+                Ok(0) | Err(_) => return (0, text),
+                Ok(_) => {}
+            }
+            text.push_str(&line);
+            if line.len() < 4 || line.as_bytes()[3] != b'-' {
+                return (line.get(..3).and_then(|c| c.parse().ok()).unwrap_or(0), text);
+            }
+        }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.get_mut().write_all(bytes).unwrap();
+    }
+
+    /// Send a command line and read its reply.
+    pub fn cmd(&mut self, line: &str) -> (u16, String) {
+        self.send(format!("{line}\r\n").as_bytes());
+        self.read()
+    }
+
+    pub fn expect(&mut self, line: &str, code: u16) -> String {
+        let (c, t) = self.cmd(line);
+        assert_eq!(c, code, "{line:?} -> {t}");
+        t
+    }
+}
+
+/// Run a Python script with the given arguments; return its stdout (panics on failure).
+pub fn python(script: &str, args: &[&str]) -> String {
+    let out = Command::new("python3").arg("-c").arg(script).args(args).output().expect("python3");
+    assert!(
+        out.status.success(),
+        "python failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Files in an account's INBOX new/ directory, with their contents.
+pub fn inbox(env: &Env, address: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = env.maildir(address).join("new");
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .map(|r| {
+            r.flatten()
+                .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+pub fn spool_files(env: &Env) -> Vec<std::path::PathBuf> {
+    let dir = env.data_dir().join("spool/outbound");
+    std::fs::read_dir(dir).map(|r| r.flatten().map(|e| e.path()).collect()).unwrap_or_default()
+}
+
+/// Wait (bounded) until `f` is true.
+pub fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+pub fn skip_without(tool: &str, test: &str) -> bool {
+    let found =
+        Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success());
+    if !found {
+        if crate::util::peers_required() {
+            panic!("{test}: {tool} is required (MAILCTL_TEST_PEERS=required) but not installed");
+        }
+        crate::util::skip(test, &format!("{tool} is not installed"));
+    }
+    !found
+}

@@ -1,0 +1,465 @@
+//! `mailctl serve`, SMTP: real clients (Python's smtplib, swaks, curl) and raw sockets for the
+//! attack cases. Each test runs on SQLite and PostgreSQL.
+
+use crate::server::{Client, eventually, inbox, python, skip_without, spool_files};
+use crate::util::Env;
+
+const SEND_MX: &str = r#"
+import smtplib, sys
+s = smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=15)
+s.ehlo('client.example')
+refused = s.sendmail(sys.argv[3], sys.argv[4].split(','), sys.argv[5].encode())
+print(refused)
+s.quit()
+"#;
+
+const SUBMIT: &str = r#"
+import smtplib, ssl, sys
+host, port, user, pw, frm, to, mode = sys.argv[1:8]
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+if mode == 'tls':
+    s = smtplib.SMTP_SSL(host, int(port), context=ctx, timeout=15)
+else:
+    s = smtplib.SMTP(host, int(port), timeout=15)
+    s.starttls(context=ctx)
+s.login(user, pw)
+try:
+    print(s.sendmail(frm, to.split(','), b'Subject: submitted\r\n\r\nhello from submission\r\n'))
+except smtplib.SMTPException as e:
+    print('ERR', e)
+s.quit()
+"#;
+
+fn setup(env: &Env) {
+    env.create("bob@example.com", "vip");
+    env.create("boss@example.com", "business");
+    env.ok(&["alias", "add", "sales@example.com", "boss@example.com", "partner@remote.example"]);
+}
+
+fn inbound_delivery(env: Env) {
+    setup(&env);
+    env.create("sus@example.com", "vip");
+    env.ok(&["account", "suspend", "sus@example.com"]);
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    let port = srv.smtp.port().to_string();
+    let out = python(
+        SEND_MX,
+        &[
+            "127.0.0.1",
+            &port,
+            "alice@remote.example",
+            "bob@example.com,BOSS@Example.com",
+            "Subject: hi\r\n\r\nhello\r\n",
+        ],
+    );
+    assert_eq!(out.trim(), "{}");
+    let bob = inbox(&env, "bob@example.com");
+    assert_eq!(bob.len(), 1);
+    let text = String::from_utf8_lossy(&bob[0].1).to_string();
+    assert!(
+        text.starts_with("Return-Path: <alice@remote.example>\r\nReceived: from [127.0.0.1] (helo=client.example)"),
+        "{text}"
+    );
+    assert!(text.contains("with ESMTP id "), "{text}");
+    assert!(text.ends_with("Subject: hi\r\n\r\nhello\r\n"), "{text}");
+    assert!(bob[0].0.contains(",S="), "Dovecot-style name: {}", bob[0].0);
+    assert_eq!(inbox(&env, "boss@example.com").len(), 1, "recipient case does not matter");
+    // Usage is exact, and the index has the row.
+    let q = env.json(&["quota", "show", "bob@example.com"]);
+    assert_eq!(q[0]["used_bytes"].as_u64().unwrap(), bob[0].1.len() as u64);
+    assert_eq!(q[0]["messages"], 1);
+    let store = env.store();
+    let a = env.json(&["account", "show", "bob@example.com"]);
+    let n = crate::util::block_on(async {
+        let mut c = store.pool.acquire().await.unwrap();
+        mailctl::store::messages::count(&mut c, a["id"].as_i64().unwrap(), "INBOX").await.unwrap()
+    });
+    assert_eq!(n, 1);
+
+    // Alias: local account and a remote forward (spooled). Suspended accounts still receive.
+    python(
+        SEND_MX,
+        &["127.0.0.1", &port, "alice@remote.example", "sales@example.com,sus@example.com", "Subject: s\r\n\r\nx\r\n"],
+    );
+    assert_eq!(inbox(&env, "boss@example.com").len(), 2);
+    assert_eq!(inbox(&env, "sus@example.com").len(), 1);
+    let spooled = spool_files(&env);
+    assert_eq!(spooled.len(), 1);
+    let (envl, _) = mailctl::store::spool::read(&spooled[0]).unwrap();
+    assert_eq!(envl.recipients, vec!["partner@remote.example".to_string()]);
+
+    // The log has one line per transaction.
+    eventually("a transaction log line", || srv.log().contains("delivered"));
+    let log = srv.log();
+    assert!(log.contains("client=127.0.0.1") && log.contains("from=alice@remote.example"), "{log}");
+    assert_eq!(srv.stop(), Some(0));
+}
+
+fn no_relay_and_unknown_users(env: Env) {
+    setup(&env);
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    let mut c = Client::connect(srv.smtp);
+    c.expect("EHLO attacker.example", 250);
+    c.expect("MAIL FROM:<spam@attacker.example>", 250);
+    let relay_forms = [
+        ("RCPT TO:<victim@remote.example>", 550),
+        ("RCPT TO:<victim%remote.example@example.com>", 550),
+        ("RCPT TO:<\"victim@remote.example\"@example.com>", 550),
+        ("RCPT TO:<victim@remote.example@example.com>", 501),
+        ("RCPT TO:<@example.com:victim@remote.example>", 550),
+        ("RCPT TO:<victim@[127.0.0.1]>", 550),
+        ("RCPT TO:<victim@remote.example.>", 550),
+        ("RCPT TO:<nosuchuser@example.com>", 550),
+        ("RCPT TO:<postmaster@remote.example>", 550),
+    ];
+    for (line, code) in relay_forms {
+        let (got, text) = c.cmd(line);
+        assert_eq!(got, code, "{line}: {text}");
+    }
+    let (_, t) = c.cmd("RCPT TO:<victim@remote.example>");
+    assert!(t.contains("5.7.1"), "{t}");
+    let (_, t) = c.cmd("RCPT TO:<nosuchuser@example.com>");
+    assert!(t.contains("5.1.1"), "{t}");
+    c.expect("DATA", 503);
+    c.expect("QUIT", 221);
+    assert!(spool_files(&env).is_empty(), "nothing relayed");
+    // AUTH is not offered on the MX port.
+    let mut c = Client::connect(srv.smtp);
+    let ehlo = c.expect("EHLO x.example", 250);
+    assert!(!ehlo.contains("AUTH"), "{ehlo}");
+    c.expect("AUTH PLAIN AGJvYkBleGFtcGxlLmNvbQBwYXNzd29yZDEyMw==", 502);
+    assert_eq!(srv.stop(), Some(0));
+}
+
+fn submission_rules(env: Env) {
+    setup(&env);
+    env.create("sus@example.com", "vip");
+    env.ok(&["account", "suspend", "sus@example.com"]);
+    env.serve_config(&[("auth_failures_per_minute", "3")]);
+    let srv = env.start_server();
+    let (sub, subs) = (srv.submission.port().to_string(), srv.submissions.port().to_string());
+    // STARTTLS + AUTH: local delivered at once, remote spooled.
+    let out = python(
+        SUBMIT,
+        &[
+            "127.0.0.1",
+            &sub,
+            "bob@example.com",
+            "password123",
+            "bob@example.com",
+            "boss@example.com,far@remote.example",
+            "starttls",
+        ],
+    );
+    assert_eq!(out.trim(), "{}");
+    assert_eq!(inbox(&env, "boss@example.com").len(), 1);
+    let text = String::from_utf8_lossy(&inbox(&env, "boss@example.com")[0].1).to_string();
+    assert!(text.contains("with ESMTPSA"), "{text}");
+    let spooled = spool_files(&env);
+    assert_eq!(spooled.len(), 1);
+    let (e, msg) = mailctl::store::spool::read(&spooled[0]).unwrap();
+    assert_eq!(
+        (e.from.as_str(), e.recipients.clone(), e.submitted_by.as_deref()),
+        ("bob@example.com", vec!["far@remote.example".to_string()], Some("bob@example.com"))
+    );
+    assert!(String::from_utf8_lossy(&msg).contains("hello from submission"));
+    // Implicit TLS; sending as an alias that leads to the account is allowed.
+    let out = python(
+        SUBMIT,
+        &["127.0.0.1", &subs, "boss@example.com", "password123", "sales@example.com", "bob@example.com", "tls"],
+    );
+    assert_eq!(out.trim(), "{}");
+    // Spoofed sender.
+    let out = python(
+        SUBMIT,
+        &["127.0.0.1", &subs, "bob@example.com", "password123", "boss@example.com", "bob@example.com", "tls"],
+    );
+    assert!(out.contains("553") && out.contains("5.7.1"), "{out}");
+    // No AUTH and no mail before TLS on 587 (not dev mode).
+    let mut c = Client::connect(srv.submission);
+    let ehlo = c.expect("EHLO x.example", 250);
+    assert!(ehlo.contains("STARTTLS") && !ehlo.contains("AUTH"), "{ehlo}");
+    c.expect("AUTH PLAIN AGJvYkBleGFtcGxlLmNvbQBwYXNzd29yZDEyMw==", 538);
+    c.expect("MAIL FROM:<bob@example.com>", 530);
+    // Suspended accounts cannot log in; wrong passwords are counted and lead to a lockout.
+    let bad = r#"
+import smtplib, ssl, sys
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+codes = []
+for user, pw in [('sus@example.com','password123'), ('bob@example.com','wrong1'), ('bob@example.com','wrong2'), ('bob@example.com','password123')]:
+    try:
+        s = smtplib.SMTP_SSL('127.0.0.1', int(sys.argv[1]), context=ctx, timeout=15)
+        s.user, s.password = user, pw
+        s.ehlo(); s.auth('PLAIN', s.auth_plain); codes.append(235); s.quit()
+    except smtplib.SMTPAuthenticationError as e: codes.append(e.smtp_code)
+    except smtplib.SMTPServerDisconnected: codes.append(421)
+    except smtplib.SMTPResponseException as e: codes.append(e.smtp_code)
+print(codes)
+"#;
+    let out = python(bad, &[&subs]);
+    assert_eq!(out.trim(), "[535, 535, 535, 421]", "third failure locks the address out");
+    assert_eq!(srv.stop(), Some(0));
+}
+
+fn swaks_and_curl(env: Env) {
+    if skip_without("swaks", "smtp::swaks_and_curl") || skip_without("curl", "smtp::swaks_and_curl") {
+        return;
+    }
+    setup(&env);
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    let sub = srv.submission.to_string().replace(':', ":");
+    let out = std::process::Command::new("swaks")
+        .args([
+            "--server",
+            &sub,
+            "--tls",
+            "--auth",
+            "LOGIN",
+            "--auth-user",
+            "bob@example.com",
+            "--auth-password",
+            "password123",
+        ])
+        .args(["--from", "bob@example.com", "--to", "boss@example.com", "--body", "via swaks", "--timeout", "15"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "swaks: {}", String::from_utf8_lossy(&out.stdout));
+    let mail = env.path().join("mail.eml");
+    std::fs::write(&mail, "Subject: via curl\r\n\r\nhello\r\n").unwrap();
+    let out = std::process::Command::new("curl")
+        .args(["--ssl-reqd", "-k", "-s", "-S", "--max-time", "15"])
+        .arg(format!("smtps://127.0.0.1:{}", srv.submissions.port()))
+        .args([
+            "--user",
+            "bob@example.com:password123",
+            "--mail-from",
+            "bob@example.com",
+            "--mail-rcpt",
+            "boss@example.com",
+        ])
+        .arg("--upload-file")
+        .arg(&mail)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "curl: {}", String::from_utf8_lossy(&out.stderr));
+    let bodies: Vec<String> =
+        inbox(&env, "boss@example.com").into_iter().map(|(_, b)| String::from_utf8_lossy(&b).into_owned()).collect();
+    assert!(
+        bodies.iter().any(|b| b.contains("via swaks")) && bodies.iter().any(|b| b.contains("via curl")),
+        "{bodies:?}"
+    );
+    assert_eq!(srv.stop(), Some(0));
+}
+
+fn smuggling_is_impossible(env: Env) {
+    setup(&env);
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    let variants: [&[u8]; 6] = [b"\n.\r\n", b"\n.\n", b"\r.\r\n", b"\r.\r", b"\r\n.\n", b"\r\n.\r"];
+    for (i, end) in variants.iter().enumerate() {
+        let mut c = Client::connect(srv.smtp);
+        c.expect("EHLO attacker.example", 250);
+        c.expect("MAIL FROM:<a@remote.example>", 250);
+        c.expect("RCPT TO:<bob@example.com>", 250);
+        c.expect("DATA", 354);
+        let mut payload = b"Subject: first\r\n\r\nfirst".to_vec();
+        payload.extend_from_slice(end);
+        payload.extend_from_slice(b"MAIL FROM:<admin@example.com>\r\nRCPT TO:<boss@example.com>\r\nDATA\r\nSubject: smuggled\r\n\r\nsmuggled\r\n.\r\n");
+        c.send(&payload);
+        // The only reply is for the whole thing: refused, since it has bare line endings.
+        let (code, text) = c.read();
+        assert_eq!(code, 550, "variant {i}: {text}");
+        assert!(text.contains("5.6.0"), "variant {i}: {text}");
+        c.expect("NOOP", 250);
+    }
+    assert!(inbox(&env, "boss@example.com").is_empty(), "nothing smuggled");
+    assert!(inbox(&env, "bob@example.com").is_empty());
+    assert_eq!(srv.stop(), Some(0));
+}
+
+fn starttls_injection_discarded(env: Env) {
+    setup(&env);
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    let script = r#"
+import socket, ssl, sys
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=15)
+f = s.makefile('rb')
+def reply():
+    lines = []
+    while True:
+        l = f.readline(); lines.append(l)
+        if len(l) < 4 or l[3:4] != b'-': return b''.join(lines)
+reply(); s.sendall(b'EHLO x\r\n'); reply()
+s.sendall(b'STARTTLS\r\nRSET\r\nMAIL FROM:<injected@evil.example>\r\n')
+print(reply().decode().strip())
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+t = ctx.wrap_socket(s)
+tf = t.makefile('rb')
+t.sendall(b'EHLO y\r\n')
+lines = []
+while True:
+    l = tf.readline(); lines.append(l)
+    if len(l) < 4 or l[3:4] != b'-': break
+print(lines[0].decode().strip())
+t.sendall(b'RCPT TO:<bob@example.com>\r\n')
+print(tf.readline().decode().strip())
+"#;
+    let out = python(script, &[&srv.submission.port().to_string()]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("220"), "{out}");
+    assert!(lines[1].starts_with("250-"), "first reply inside TLS answers EHLO, not injected commands: {out}");
+    assert!(lines[2].starts_with("503"), "injected MAIL was never run: {out}");
+    assert!(srv.log().contains("discarded"), "{}", srv.log());
+    assert_eq!(srv.stop(), Some(0));
+}
+
+fn limits_and_bad_input(env: Env) {
+    setup(&env);
+    env.serve_config(&[("message_size_limit", "10K"), ("max_recipients", "3"), ("smtp_idle_timeout", "2")]);
+    env.ok(&["quota", "set", "bob@example.com", "5K"]);
+    let srv = env.start_server();
+    let mut c = Client::connect(srv.smtp);
+    let ehlo = c.expect("EHLO x.example", 250);
+    assert!(ehlo.contains("SIZE 10240"), "{ehlo}");
+    // Huge command line: refused, and the session goes on.
+    let mut long = vec![b'A'; 100_000];
+    long.extend_from_slice(b"\r\n");
+    c.send(&long);
+    let (code, t) = c.read();
+    assert_eq!(code, 500, "{t}");
+    c.expect("NOOP", 250);
+    c.expect("MAIL FROM:<a@remote.example> SIZE=20000", 552);
+    c.expect("MAIL FROM:<a@remote.example> SIZE=6000", 250);
+    let (code, t) = c.cmd("RCPT TO:<bob@example.com>");
+    assert_eq!(code, 452, "SIZE beyond the quota: {t}");
+    assert!(t.contains("4.2.2"), "{t}");
+    c.expect("RCPT TO:<boss@example.com>", 250);
+    c.expect("RSET", 250);
+    c.expect("MAIL FROM:<a@remote.example>", 250);
+    for r in ["boss@example.com", "bob@example.com", "sales@example.com"] {
+        c.expect(&format!("RCPT TO:<{r}>"), 250);
+    }
+    c.expect("RCPT TO:<boss@example.com>", 452);
+    c.expect("RSET", 250);
+    // A message over the size limit.
+    c.expect("MAIL FROM:<a@remote.example>", 250);
+    c.expect("RCPT TO:<boss@example.com>", 250);
+    c.expect("DATA", 354);
+    let mut big = Vec::new();
+    for _ in 0..200 {
+        big.extend_from_slice(&[b'x'; 100]);
+        big.extend_from_slice(b"\r\n");
+    }
+    big.extend_from_slice(b".\r\n");
+    c.send(&big);
+    let (code, t) = c.read();
+    assert_eq!(code, 552, "{t}");
+    // A message that does not fit the quota at DATA (no SIZE given).
+    c.expect("MAIL FROM:<a@remote.example>", 250);
+    c.expect("RCPT TO:<bob@example.com>", 250);
+    c.expect("DATA", 354);
+    let mut body = Vec::new();
+    for _ in 0..60 {
+        body.extend_from_slice(&[b'y'; 98]);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(b".\r\n");
+    c.send(&body);
+    let (code, t) = c.read();
+    assert_eq!(code, 452, "{t}");
+    assert!(inbox(&env, "bob@example.com").is_empty());
+    assert_eq!(env.json(&["quota", "show", "bob@example.com"])[0]["used_bytes"], 0, "usage stays exact");
+    // Garbage and bad sequences.
+    for (line, code) in
+        [("FROB", 500), ("MAIL FROM:<a@b.example> BOGUS=1", 555), ("BDAT x", 501), ("RCPT TO:<bob@example.com>", 503)]
+    {
+        c.expect(line, code);
+    }
+    // Idle timeout: the server says 421 and hangs up.
+    let (code, _) = c.read();
+    assert_eq!(code, 421, "idle timeout");
+    assert_eq!(srv.stop(), Some(0));
+}
+
+fn bdat_chunking(env: Env) {
+    setup(&env);
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    let mut c = Client::connect(srv.smtp);
+    let ehlo = c.expect("EHLO x.example", 250);
+    assert!(ehlo.contains("CHUNKING") && ehlo.contains("PIPELINING"), "{ehlo}");
+    c.expect("MAIL FROM:<a@remote.example>", 250);
+    c.expect("RCPT TO:<bob@example.com>", 250);
+    let part1 = b"Subject: chunked\r\n\r\nfirst part, ";
+    let part2 = b"second part\r\n";
+    c.send(format!("BDAT {}\r\n", part1.len()).as_bytes());
+    c.send(part1);
+    assert_eq!(c.read().0, 250);
+    c.send(format!("BDAT {} LAST\r\n", part2.len()).as_bytes());
+    c.send(part2);
+    let (code, t) = c.read();
+    assert_eq!(code, 250, "{t}");
+    let bob = inbox(&env, "bob@example.com");
+    assert!(String::from_utf8_lossy(&bob[0].1).ends_with("first part, second part\r\n"));
+    // BDAT without a transaction: its bytes are swallowed, not run as commands.
+    c.send(b"BDAT 26\r\nRCPT TO:<boss@example.com>");
+    assert_eq!(c.read().0, 503);
+    c.expect("NOOP", 250);
+    // Pipelined transaction in one write.
+    c.send(b"MAIL FROM:<a@remote.example>\r\nRCPT TO:<boss@example.com>\r\nDATA\r\n");
+    assert_eq!(c.read().0, 250);
+    assert_eq!(c.read().0, 250);
+    assert_eq!(c.read().0, 354);
+    c.send(b"Subject: p\r\n\r\npipelined\r\n.\r\nQUIT\r\n");
+    assert_eq!(c.read().0, 250);
+    assert_eq!(c.read().0, 221);
+    assert_eq!(inbox(&env, "boss@example.com").len(), 1);
+    assert_eq!(srv.stop(), Some(0));
+}
+
+fn lifecycle(env: Env) {
+    setup(&env);
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    // A second server on the same data dir refuses to start.
+    let out = env.command(&["serve"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(75), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another mailctl serve"));
+    // SIGHUP with a new certificate: new connections get it, open ones keep working.
+    let mut open = Client::connect(srv.smtp);
+    open.expect("EHLO x.example", 250);
+    let cert = env.data_dir().join("tls/cert.pem");
+    let before = std::fs::read(&cert).unwrap();
+    mailctl::server::tls::self_signed(&cert, &env.data_dir().join("tls/key.pem"), &["renewed.example".into()]).unwrap();
+    assert_ne!(before, std::fs::read(&cert).unwrap());
+    srv.signal(libc::SIGHUP);
+    eventually("reload", || srv.log().contains("reloaded"));
+    let script = r#"
+import ssl, sys
+pem = ssl.get_server_certificate(('127.0.0.1', int(sys.argv[1])))
+print(pem.strip() == open(sys.argv[2]).read().strip())
+"#;
+    let same = python(script, &[&srv.submissions.port().to_string(), cert.to_str().unwrap()]);
+    assert_eq!(same.trim(), "True", "new handshakes use the reloaded certificate");
+    open.expect("NOOP", 250);
+    // SIGTERM: idle sessions are told, and the server exits 0.
+    assert_eq!(srv.stop(), Some(0));
+    let (code, text) = open.read();
+    assert_eq!(code, 421, "{text}");
+}
+
+store_tests!(
+    inbound_delivery,
+    no_relay_and_unknown_users,
+    submission_rules,
+    swaks_and_curl,
+    smuggling_is_impossible,
+    starttls_injection_discarded,
+    limits_and_bad_input,
+    bdat_chunking,
+    lifecycle
+);
