@@ -8,6 +8,7 @@ mod account;
 mod alias;
 mod cli;
 mod config;
+mod crash;
 mod docs;
 mod domain;
 mod import;
