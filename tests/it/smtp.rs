@@ -452,7 +452,31 @@ print(pem.strip() == open(sys.argv[2]).read().strip())
     assert_eq!(code, 421, "{text}");
 }
 
+fn connection_limits(env: Env) {
+    setup(&env);
+    env.serve_config(&[("max_connections_per_ip", "2")]);
+    let srv = env.start_server();
+    let mut a = Client::connect(srv.smtp);
+    let _b = Client::connect(srv.smtp);
+    // The third from the same address is turned away with 421 and closed.
+    let s = std::net::TcpStream::connect(srv.smtp).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let mut third = Client { stream: std::io::BufReader::new(s) };
+    let (code, text) = third.read();
+    assert_eq!(code, 421, "{text}");
+    assert_eq!(third.read().0, 0, "closed");
+    a.expect("QUIT", 221);
+    drop(a);
+    eventually("a free slot", || {
+        let s = std::net::TcpStream::connect(srv.smtp).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        Client { stream: std::io::BufReader::new(s) }.read().0 == 220
+    });
+    assert_eq!(srv.stop(), Some(0));
+}
+
 store_tests!(
+    connection_limits,
     inbound_delivery,
     no_relay_and_unknown_users,
     submission_rules,
