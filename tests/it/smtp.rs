@@ -210,7 +210,7 @@ fn swaks_and_curl(env: Env) {
     setup(&env);
     env.serve_config(&[]);
     let srv = env.start_server();
-    let sub = srv.submission.to_string().replace(':', ":");
+    let sub = srv.submission.to_string();
     let out = std::process::Command::new("swaks")
         .args([
             "--server",
