@@ -86,7 +86,7 @@ async fn bind(addr: &str, what: &str) -> Result<TcpListener> {
 
 /// Run the server until SIGTERM or SIGINT.
 pub async fn serve(location: Location, cfg: Config) -> Result<()> {
-    let store = Store::open(&cfg).await?;
+    let store = Store::open_with(&cfg, 32).await?;
     let _lock = lock_data_dir(&cfg.data_dir)?;
     let hosts = vec![cfg.hostname.clone()];
     let (tls, made_cert) = tls::Tls::load_or_create(&cfg.smtp.tls_cert, &cfg.smtp.tls_key, &hosts)?;

@@ -81,6 +81,11 @@ pub fn now() -> i64 {
 impl Store {
     /// Open the store named by the config: check the data directory, connect, migrate.
     pub async fn open(cfg: &Config) -> Result<Store> {
+        Self::open_with(cfg, 4).await
+    }
+
+    /// As `open`, with a pool of `max_connections` (the server wants more than a command).
+    pub async fn open_with(cfg: &Config, max_connections: u32) -> Result<Store> {
         if !cfg.data_dir.is_dir() {
             if cfg.is_dev_instance() {
                 create_private_dir(&cfg.data_dir)?;
@@ -89,7 +94,7 @@ impl Store {
                     .with_hint("run `mailctl init` or fix data_dir in the config"));
             }
         }
-        Self::connect(&cfg.database, &cfg.data_dir, 4).await
+        Self::connect(&cfg.database, &cfg.data_dir, max_connections).await
     }
 
     /// Connect to `url` and bring the schema up to date, refusing a newer schema.

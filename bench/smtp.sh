@@ -1,0 +1,383 @@
+#!/usr/bin/env bash
+# SMTP inbound throughput: `mailctl serve` against a stock-ish Postfix on this machine.
+#
+# Both servers accept mail for bench@example.com on a loopback port and deliver it to a Maildir
+# with fsync. smtp-source (from the postfix package) sends 4 KiB messages, one per connection,
+# at 1, 20 and 100 parallel sessions. mailctl replies 250 only after the Maildir file is written
+# and synced, so its accepted rate is its delivered rate; Postfix queues first and delivers
+# later, so the script reports both its accepted and its delivered (in the Maildir) rate.
+#
+# Usage (as root, Debian 12; installs the postfix package if it is missing):
+#   bash bench/smtp.sh
+# Environment (all optional):
+#   SESSIONS="1 20 100"   parallel smtp-source sessions to measure
+#   MSGS=N                messages per run for every session count (overrides the two below)
+#   MSGS_SINGLE=500       messages per run with 1 session
+#   MSGS_PARALLEL=3000    messages per run with more than 1 session
+#   MSG_SIZE=4096         message payload in bytes (smtp-source -l)
+#   WARMUP=50             messages sent to each server before measuring (not counted)
+#   MAILCTL_PORT=12525    POSTFIX_PORT=12526   loopback ports for the two servers
+#   MAILCTL_BIN=path      mailctl binary (default: target/release/mailctl, built if missing)
+#   BUILD=1               run `cargo build --release` even if the binary exists
+#   BENCH_DIR=/tmp/mailctl-bench   work directory (wiped at start; must be under /tmp)
+#   DELIVERY_TIMEOUT=120  seconds to wait for Postfix to deliver a run's messages
+#   RUN_TIMEOUT=600       seconds one smtp-source run may take
+#   FAIL_FAST=1           stop at the first failed check instead of finishing the table
+# Exit status: 0 when every run delivered exactly the expected messages, 1 otherwise.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WORK=${BENCH_DIR:-/tmp/mailctl-bench}
+SESSIONS=${SESSIONS:-"1 20 100"}
+MSGS_SINGLE=${MSGS_SINGLE:-500}
+MSGS_PARALLEL=${MSGS_PARALLEL:-3000}
+MSG_SIZE=${MSG_SIZE:-4096}
+WARMUP=${WARMUP:-50}
+MAILCTL_PORT=${MAILCTL_PORT:-12525}
+POSTFIX_PORT=${POSTFIX_PORT:-12526}
+DELIVERY_TIMEOUT=${DELIVERY_TIMEOUT:-120}
+RUN_TIMEOUT=${RUN_TIMEOUT:-600}
+FAIL_FAST=${FAIL_FAST:-0}
+MAILCTL_BIN=${MAILCTL_BIN:-$repo/target/release/mailctl}
+
+FROM=load@remote.example
+RCPT=bench@example.com
+HELO=client.remote.example
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf 'bench/smtp.sh: error: %s\n' "$*" >&2; exit 1; }
+now() { date +%s.%N; }
+# rate COUNT START END -> messages per second, one decimal
+rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { d = b - a; if (d <= 0) d = 1e-9; printf "%.1f", n / d }'; }
+# Files in a Maildir folder (0 while it does not exist yet).
+count_files() {
+    if [[ -d $1 ]]; then find "$1" -maxdepth 1 -type f | wc -l; else echo 0; fi
+}
+is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
+
+# ---------------------------------------------------------------- checks
+[[ $(id -u) == 0 ]] || die "run as root (it installs postfix and runs a Postfix instance)"
+for v in MSGS_SINGLE MSGS_PARALLEL MSG_SIZE WARMUP MAILCTL_PORT POSTFIX_PORT DELIVERY_TIMEOUT RUN_TIMEOUT; do
+    is_uint "${!v}" || die "$v must be a non-negative integer, got '${!v}'"
+done
+if [[ -n ${MSGS:-} ]]; then is_uint "$MSGS" && ((MSGS > 0)) || die "MSGS must be a positive integer"; fi
+for s in $SESSIONS; do is_uint "$s" && ((s > 0)) || die "SESSIONS must be positive integers, got '$s'"; done
+[[ $MAILCTL_PORT != "$POSTFIX_PORT" ]] || die "MAILCTL_PORT and POSTFIX_PORT must differ"
+case $WORK in
+    /tmp/?*) ;;
+    *) die "BENCH_DIR must be a directory under /tmp (it is wiped), got '$WORK'" ;;
+esac
+for tool in ss awk find timeout; do
+    command -v "$tool" >/dev/null || die "'$tool' is not installed"
+done
+
+msgs_for() {
+    if [[ -n ${MSGS:-} ]]; then echo "$MSGS"
+    elif (($1 == 1)); then echo "$MSGS_SINGLE"
+    else echo "$MSGS_PARALLEL"; fi
+}
+
+port_in_use() { [[ -n $(ss -ltnH "sport = :$1") ]]; }
+
+# ---------------------------------------------------------------- postfix package
+if [[ ! -x /usr/sbin/postfix || ! -x /usr/sbin/smtp-source ]]; then
+    log "installing Debian's postfix package (for Postfix and smtp-source)"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! apt-get install -y -q postfix >"/tmp/mailctl-bench-apt.log" 2>&1; then
+        apt-get update -q >>"/tmp/mailctl-bench-apt.log" 2>&1 || true
+        apt-get install -y -q postfix >>"/tmp/mailctl-bench-apt.log" 2>&1 \
+            || die "apt-get install postfix failed; see /tmp/mailctl-bench-apt.log"
+    fi
+    # The package may have started the default instance on port 25: this benchmark runs its
+    # own instance, so stop that one.
+    if ss -ltnpH 'sport = :25' | grep -q master; then
+        log "stopping the default Postfix instance the package started on port 25"
+        postfix stop >/dev/null 2>&1 || true
+    fi
+fi
+[[ -x /usr/sbin/smtp-source ]] || die "/usr/sbin/smtp-source is missing after installing postfix"
+PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+
+# ---------------------------------------------------------------- mailctl binary
+if [[ ! -x $MAILCTL_BIN || ${BUILD:-0} == 1 ]]; then
+    command -v cargo >/dev/null || die "cargo not found; cannot build $MAILCTL_BIN"
+    log "building mailctl (cargo build --release)"
+    cargo build --release --manifest-path "$repo/Cargo.toml" >&2 || die "cargo build failed"
+fi
+[[ -x $MAILCTL_BIN ]] || die "no mailctl binary at $MAILCTL_BIN"
+
+# ---------------------------------------------------------------- state and cleanup
+MC_DIR=$WORK/mailctl
+MC_CFG=$MC_DIR/mailctl.toml
+MC_NEW=$MC_DIR/data/mail/example.com/bench/new
+PF_DIR=$WORK/postfix
+PF_ETC=$PF_DIR/etc
+PF_QUEUE=$PF_DIR/queue
+PF_NEW=$PF_DIR/vmail/example.com/bench/new
+PF_LOG=$WORK/postfix.log
+mailctl_pid=
+postfix_started=0
+
+mc() { "$MAILCTL_BIN" --config "$MC_CFG" "$@"; }
+
+postfix_running() { postfix -c "$PF_ETC" status >/dev/null 2>&1; }
+
+stop_postfix() {
+    postfix -c "$PF_ETC" stop >/dev/null 2>&1 || true
+    local i
+    for ((i = 0; i < 150; i++)); do postfix_running || return 0; sleep 0.1; done
+    log "Postfix did not stop in 15 s; aborting it"
+    postfix -c "$PF_ETC" abort >/dev/null 2>&1 || true
+}
+
+stop_mailctl() {
+    local pid=$1 i
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for ((i = 0; i < 150; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    log "mailctl (pid $pid) did not stop in 15 s after SIGTERM; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if [[ -n $mailctl_pid ]]; then
+        stop_mailctl "$mailctl_pid"
+        wait "$mailctl_pid" 2>/dev/null || true
+    fi
+    if ((postfix_started)); then stop_postfix; fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Leftovers of an earlier run that was killed before its own cleanup: only our own instances.
+if [[ -f $PF_ETC/main.cf ]] && postfix_running; then
+    log "stopping a Postfix instance left running by an earlier run ($PF_ETC)"
+    stop_postfix
+fi
+if [[ -f $WORK/mailctl.pid ]]; then
+    old=$(<"$WORK/mailctl.pid")
+    if is_uint "$old" && tr '\0' ' ' <"/proc/$old/cmdline" 2>/dev/null | grep -qF -- "$MC_CFG"; then
+        log "stopping a mailctl left running by an earlier run (pid $old)"
+        stop_mailctl "$old"
+    fi
+fi
+rm -rf "$WORK"
+mkdir -p "$WORK/logs" "$MC_DIR" "$PF_ETC" "$PF_QUEUE" "$PF_DIR/data" "$PF_DIR/vmail"
+chmod 755 "$WORK" "$PF_DIR"
+
+for p in "$MAILCTL_PORT" "$POSTFIX_PORT"; do
+    port_in_use "$p" && die "port $p is already in use on this machine (set MAILCTL_PORT/POSTFIX_PORT)"
+done
+
+# ---------------------------------------------------------------- mailctl instance
+log "setting up mailctl in $MC_DIR"
+{
+    mc init --domain example.com --data-dir "$MC_DIR/data"
+    mc config set smtp_listen "127.0.0.1:$MAILCTL_PORT"
+    mc config set submission_listen ""
+    mc config set submissions_listen ""
+    mc config set max_connections_per_ip 200
+    echo password123 | mc account create "$RCPT" --tier business --password-stdin
+    mc quota set "$RCPT" unlimited
+} >"$WORK/logs/mailctl-setup.log" 2>&1 || {
+    cat "$WORK/logs/mailctl-setup.log" >&2
+    die "mailctl setup failed"
+}
+
+"$MAILCTL_BIN" --config "$MC_CFG" serve >"$WORK/mailctl.out" 2>"$WORK/mailctl.err" &
+mailctl_pid=$!
+echo "$mailctl_pid" >"$WORK/mailctl.pid"
+for ((i = 0; ; i++)); do
+    port_in_use "$MAILCTL_PORT" && break
+    if ! kill -0 "$mailctl_pid" 2>/dev/null; then
+        tail -n 20 "$WORK/mailctl.err" >&2
+        mailctl_pid=
+        die "mailctl serve exited during startup (logs above, $WORK/mailctl.err)"
+    fi
+    ((i < 150)) || die "mailctl serve is not listening on 127.0.0.1:$MAILCTL_PORT after 15 s"
+    sleep 0.1
+done
+log "mailctl serve is up (pid $mailctl_pid) on 127.0.0.1:$MAILCTL_PORT"
+
+# ---------------------------------------------------------------- postfix instance
+log "setting up a Postfix instance in $PF_DIR"
+cp /etc/postfix/main.cf /etc/postfix/master.cf "$PF_ETC/"
+vuid=$(id -u nobody) && vgid=$(id -g nobody) || die "no 'nobody' user for virtual delivery"
+chown "$vuid:$vgid" "$PF_DIR/vmail"
+printf '%s example.com/bench/\n' "$RCPT" >"$PF_ETC/vmailbox"
+pfc() { postconf -c "$PF_ETC" "$@"; }
+{
+    pfc -e \
+        "queue_directory = $PF_QUEUE" \
+        "data_directory = $PF_DIR/data" \
+        "maillog_file = $PF_LOG" \
+        "myhostname = postfix-bench.localdomain" \
+        "mydomain = localdomain" \
+        "myorigin = \$myhostname" \
+        "mydestination =" \
+        "inet_interfaces = 127.0.0.1" \
+        "inet_protocols = ipv4" \
+        "mynetworks = 127.0.0.0/8" \
+        "relayhost =" \
+        "alias_maps =" \
+        "alias_database =" \
+        "virtual_mailbox_domains = example.com" \
+        "virtual_mailbox_base = $PF_DIR/vmail" \
+        "virtual_mailbox_maps = texthash:$PF_ETC/vmailbox" \
+        "virtual_uid_maps = static:$vuid" \
+        "virtual_gid_maps = static:$vgid" \
+        "default_process_limit = 200" \
+        "smtpd_client_connection_count_limit = 0" \
+        "smtpd_client_connection_rate_limit = 0" \
+        "in_flow_delay = 0" \
+        "smtpd_peername_lookup = no" \
+        "smtp_dns_support_level = disabled" \
+        "smtpd_tls_security_level = none" \
+        "smtp_tls_security_level = none"
+    # Only our loopback port: drop every inet service, then add ours; no chroot anywhere.
+    for svc in $(pfc -M | awk '$2 == "inet" { print $1 "/inet" }'); do pfc -MX "$svc"; done
+    pfc -M "127.0.0.1:$POSTFIX_PORT/inet = 127.0.0.1:$POSTFIX_PORT inet n - n - - smtpd"
+    pfc -F '*/*/chroot = n'
+} >"$WORK/logs/postfix-setup.log" 2>&1 || {
+    cat "$WORK/logs/postfix-setup.log" >&2
+    die "configuring the Postfix instance failed"
+}
+[[ $(pfc -M | awk '$2 == "inet"' | wc -l) == 1 ]] || die "unexpected inet services in $PF_ETC/master.cf"
+
+postfix_started=1
+{
+    postfix -c "$PF_ETC" set-permissions
+    postfix -c "$PF_ETC" check
+    postfix -c "$PF_ETC" start
+} >>"$WORK/logs/postfix-setup.log" 2>&1 || {
+    cat "$WORK/logs/postfix-setup.log" >&2
+    [[ -f $PF_LOG ]] && tail -n 20 "$PF_LOG" >&2
+    die "starting the Postfix instance failed (logs above)"
+}
+for ((i = 0; ; i++)); do
+    port_in_use "$POSTFIX_PORT" && break
+    if ((i >= 150)); then
+        [[ -f $PF_LOG ]] && tail -n 20 "$PF_LOG" >&2
+        die "Postfix is not listening on 127.0.0.1:$POSTFIX_PORT after 15 s (log: $PF_LOG)"
+    fi
+    sleep 0.1
+done
+log "Postfix $(postconf -h mail_version) is up on 127.0.0.1:$POSTFIX_PORT (log: $PF_LOG)"
+
+# ---------------------------------------------------------------- runs
+failures=0
+fail() {
+    printf 'bench/smtp.sh: FAILED: %s\n' "$*" >&2
+    failures=$((failures + 1))
+    ((FAIL_FAST == 0)) || exit 1
+}
+
+# send PORT SESSIONS MSGS LOGFILE -> smtp-source's exit status (124 on timeout)
+send() {
+    local rc=0
+    timeout "$RUN_TIMEOUT" smtp-source -A -M "$HELO" -l "$MSG_SIZE" -s "$2" -m "$3" \
+        -f "$FROM" -t "$RCPT" "127.0.0.1:$1" >"$4" 2>&1 || rc=$?
+    return "$rc"
+}
+
+# Expected Maildir totals (cumulative: files are not removed between runs).
+mc_expected=0
+pf_expected=0
+
+# wait_count DIR TARGET SECONDS -> 0 when DIR holds TARGET files (bounded)
+wait_count() {
+    local deadline n
+    deadline=$(awk -v t="$(now)" -v s="$3" 'BEGIN { printf "%.3f", t + s }')
+    while :; do
+        n=$(count_files "$1")
+        ((n >= $2)) && return 0
+        awk -v t="$(now)" -v d="$deadline" 'BEGIN { exit !(t > d) }' && return 1
+        sleep 0.05
+    done
+}
+
+run_mailctl() { # SESSIONS MSGS -> prints the rate or FAIL
+    local s=$1 m=$2 t0 t1 rc=0 have logf=$WORK/logs/mailctl-s$1.log
+    t0=$(now)
+    send "$MAILCTL_PORT" "$s" "$m" "$logf" || rc=$?
+    t1=$(now)
+    mc_expected=$((mc_expected + m))
+    have=$(count_files "$MC_NEW")
+    if ((rc != 0)); then
+        fail "mailctl, $s sessions: smtp-source exited $rc ($(tail -n 1 "$logf"))"
+    fi
+    if ((have != mc_expected)); then
+        fail "mailctl, $s sessions: Maildir has $have files, expected $mc_expected" \
+            "($((have - mc_expected + m)) of $m delivered); $(grep -c 'not delivered' "$WORK/mailctl.err" || true)" \
+            "'not delivered' lines so far in $WORK/mailctl.err, last: $(grep 'not delivered' "$WORK/mailctl.err" | tail -n 1 | sed 's/.*result=//')"
+        mc_expected=$have
+        echo FAIL
+        return 0
+    fi
+    ((rc == 0)) || { echo FAIL; return 0; }
+    rate "$m" "$t0" "$t1"
+}
+
+run_postfix() { # SESSIONS MSGS -> prints "accepted delivered" rates (or FAIL)
+    local s=$1 m=$2 t0 t1 t2 rc=0 have acc=FAIL del=FAIL logf=$WORK/logs/postfix-s$1.log
+    t0=$(now)
+    send "$POSTFIX_PORT" "$s" "$m" "$logf" || rc=$?
+    t1=$(now)
+    pf_expected=$((pf_expected + m))
+    if ((rc != 0)); then
+        fail "postfix, $s sessions: smtp-source exited $rc ($(tail -n 1 "$logf"))"
+    else
+        acc=$(rate "$m" "$t0" "$t1")
+    fi
+    if wait_count "$PF_NEW" "$pf_expected" "$DELIVERY_TIMEOUT"; then
+        t2=$(now)
+    fi
+    have=$(count_files "$PF_NEW")
+    if ((have != pf_expected)); then
+        local queued
+        queued=$(find "$PF_QUEUE"/{maildrop,incoming,active,deferred,hold} -type f 2>/dev/null | wc -l)
+        fail "postfix, $s sessions: Maildir has $have files, expected $pf_expected after" \
+            "waiting up to ${DELIVERY_TIMEOUT}s; $queued still queued (log: $PF_LOG)"
+        pf_expected=$have
+    elif ((rc == 0)); then
+        del=$(rate "$m" "$t0" "$t2")
+    fi
+    echo "$acc $del"
+}
+
+settle() { sync; sleep 1; }
+
+if ((WARMUP > 0)); then
+    log "warm-up: $WARMUP messages to each server"
+    send "$MAILCTL_PORT" 1 "$WARMUP" "$WORK/logs/mailctl-warmup.log" \
+        || die "warm-up against mailctl failed: $(tail -n 3 "$WORK/logs/mailctl-warmup.log")"
+    send "$POSTFIX_PORT" 1 "$WARMUP" "$WORK/logs/postfix-warmup.log" \
+        || die "warm-up against Postfix failed: $(tail -n 3 "$WORK/logs/postfix-warmup.log")"
+    mc_expected=$WARMUP
+    pf_expected=$WARMUP
+    [[ $(count_files "$MC_NEW") == "$mc_expected" ]] \
+        || die "mailctl warm-up: Maildir has $(count_files "$MC_NEW") files, expected $mc_expected"
+    wait_count "$PF_NEW" "$pf_expected" "$DELIVERY_TIMEOUT" \
+        || die "Postfix warm-up: only $(count_files "$PF_NEW") of $WARMUP delivered in ${DELIVERY_TIMEOUT}s (log: $PF_LOG)"
+    settle
+fi
+
+results=()
+for s in $SESSIONS; do
+    m=$(msgs_for "$s")
+    log "mailctl: $m messages of $MSG_SIZE bytes, $s parallel sessions"
+    mc_rate=$(run_mailctl "$s" "$m")
+    settle
+    log "postfix: $m messages of $MSG_SIZE bytes, $s parallel sessions"
+    read -r pf_acc pf_del < <(run_postfix "$s" "$m")
+    settle
+    ratio=n/a
+    if [[ $mc_rate != FAIL && $pf_del != FAIL ]]; then
+        ratio=$(awk -v a="$mc_rate" -v b="$pf_del" 'BEGIN { printf "%.2fx", a / b }')
+    fi
+    results+=("$s|$m|$mc_rate|$pf_acc|$pf_del|$ratio")
+    log "  mailctl $mc_rate msg/s; postfix accepted $pf_acc msg/s, delivered $pf_del msg/s"
+done
