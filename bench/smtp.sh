@@ -159,7 +159,8 @@ if [[ -f $PF_ETC/main.cf ]] && postfix_running; then
 fi
 if [[ -f $WORK/mailctl.pid ]]; then
     old=$(<"$WORK/mailctl.pid")
-    if is_uint "$old" && tr '\0' ' ' <"/proc/$old/cmdline" 2>/dev/null | grep -qF -- "$MC_CFG"; then
+    if is_uint "$old" && [[ -r /proc/$old/cmdline ]] \
+        && tr '\0' ' ' <"/proc/$old/cmdline" 2>/dev/null | grep -qF -- "$MC_CFG"; then
         log "stopping a mailctl left running by an earlier run (pid $old)"
         stop_mailctl "$old"
     fi
@@ -213,6 +214,7 @@ pfc() { postconf -c "$PF_ETC" "$@"; }
     pfc -e \
         "queue_directory = $PF_QUEUE" \
         "data_directory = $PF_DIR/data" \
+        "maillog_file_prefixes = /var, /dev/stdout, $WORK" \
         "maillog_file = $PF_LOG" \
         "myhostname = postfix-bench.localdomain" \
         "mydomain = localdomain" \
@@ -247,16 +249,23 @@ pfc() { postconf -c "$PF_ETC" "$@"; }
 }
 [[ $(pfc -M | awk '$2 == "inet"' | wc -l) == 1 ]] || die "unexpected inet services in $PF_ETC/master.cf"
 
-postfix_started=1
-{
-    postfix -c "$PF_ETC" set-permissions
-    postfix -c "$PF_ETC" check
-    postfix -c "$PF_ETC" start
-} >>"$WORK/logs/postfix-setup.log" 2>&1 || {
-    cat "$WORK/logs/postfix-setup.log" >&2
-    [[ -f $PF_LOG ]] && tail -n 20 "$PF_LOG" >&2
-    die "starting the Postfix instance failed (logs above)"
+# The postfix command prints its errors only to a terminal (else to the mail log, which may not
+# exist yet), so run it under script(1) when that is available to see why it failed.
+pfx() {
+    if command -v script >/dev/null; then
+        script -qec "postfix -c '$PF_ETC' $1" /dev/null </dev/null
+    else
+        postfix -c "$PF_ETC" "$1"
+    fi
 }
+postfix_started=1
+for step in set-permissions check start; do
+    pfx "$step" >>"$WORK/logs/postfix-setup.log" 2>&1 || {
+        tr -d '\r' <"$WORK/logs/postfix-setup.log" >&2
+        if [[ -f $PF_LOG ]]; then tail -n 20 "$PF_LOG" >&2; fi
+        die "'postfix -c $PF_ETC $step' failed (output above; log: $PF_LOG)"
+    }
+done
 for ((i = 0; ; i++)); do
     port_in_use "$POSTFIX_PORT" && break
     if ((i >= 150)); then
@@ -299,53 +308,52 @@ wait_count() {
     done
 }
 
-run_mailctl() { # SESSIONS MSGS -> prints the rate or FAIL
+# run_mailctl SESSIONS MSGS: sets mc_rate (msg/s, or FAIL)
+run_mailctl() {
     local s=$1 m=$2 t0 t1 rc=0 have logf=$WORK/logs/mailctl-s$1.log
+    mc_rate=FAIL
     t0=$(now)
     send "$MAILCTL_PORT" "$s" "$m" "$logf" || rc=$?
     t1=$(now)
     mc_expected=$((mc_expected + m))
     have=$(count_files "$MC_NEW")
-    if ((rc != 0)); then
-        fail "mailctl, $s sessions: smtp-source exited $rc ($(tail -n 1 "$logf"))"
-    fi
     if ((have != mc_expected)); then
         fail "mailctl, $s sessions: Maildir has $have files, expected $mc_expected" \
-            "($((have - mc_expected + m)) of $m delivered); $(grep -c 'not delivered' "$WORK/mailctl.err" || true)" \
-            "'not delivered' lines so far in $WORK/mailctl.err, last: $(grep 'not delivered' "$WORK/mailctl.err" | tail -n 1 | sed 's/.*result=//')"
+            "(only $((have - mc_expected + m)) of this run's $m delivered; smtp-source exit $rc)." \
+            "$(grep -c 'not delivered' "$WORK/mailctl.err" || true) 'not delivered' lines so far in" \
+            "$WORK/mailctl.err, the last: $(grep 'not delivered' "$WORK/mailctl.err" | tail -n 1 | sed 's/.*result=//')"
         mc_expected=$have
-        echo FAIL
-        return 0
+    elif ((rc != 0)); then
+        fail "mailctl, $s sessions: smtp-source exited $rc: $(tail -n 1 "$logf")"
+    else
+        mc_rate=$(rate "$m" "$t0" "$t1")
     fi
-    ((rc == 0)) || { echo FAIL; return 0; }
-    rate "$m" "$t0" "$t1"
 }
 
-run_postfix() { # SESSIONS MSGS -> prints "accepted delivered" rates (or FAIL)
-    local s=$1 m=$2 t0 t1 t2 rc=0 have acc=FAIL del=FAIL logf=$WORK/logs/postfix-s$1.log
+# run_postfix SESSIONS MSGS: sets pf_acc and pf_del (msg/s, or FAIL)
+run_postfix() {
+    local s=$1 m=$2 t0 t1 t2 rc=0 have queued logf=$WORK/logs/postfix-s$1.log
+    pf_acc=FAIL pf_del=FAIL
     t0=$(now)
     send "$POSTFIX_PORT" "$s" "$m" "$logf" || rc=$?
     t1=$(now)
     pf_expected=$((pf_expected + m))
     if ((rc != 0)); then
-        fail "postfix, $s sessions: smtp-source exited $rc ($(tail -n 1 "$logf"))"
+        fail "postfix, $s sessions: smtp-source exited $rc: $(tail -n 1 "$logf")"
     else
-        acc=$(rate "$m" "$t0" "$t1")
+        pf_acc=$(rate "$m" "$t0" "$t1")
     fi
-    if wait_count "$PF_NEW" "$pf_expected" "$DELIVERY_TIMEOUT"; then
-        t2=$(now)
-    fi
+    wait_count "$PF_NEW" "$pf_expected" "$DELIVERY_TIMEOUT" || true
+    t2=$(now)
     have=$(count_files "$PF_NEW")
     if ((have != pf_expected)); then
-        local queued
         queued=$(find "$PF_QUEUE"/{maildrop,incoming,active,deferred,hold} -type f 2>/dev/null | wc -l)
         fail "postfix, $s sessions: Maildir has $have files, expected $pf_expected after" \
             "waiting up to ${DELIVERY_TIMEOUT}s; $queued still queued (log: $PF_LOG)"
         pf_expected=$have
     elif ((rc == 0)); then
-        del=$(rate "$m" "$t0" "$t2")
+        pf_del=$(rate "$m" "$t0" "$t2")
     fi
-    echo "$acc $del"
 }
 
 settle() { sync; sleep 1; }
@@ -369,10 +377,10 @@ results=()
 for s in $SESSIONS; do
     m=$(msgs_for "$s")
     log "mailctl: $m messages of $MSG_SIZE bytes, $s parallel sessions"
-    mc_rate=$(run_mailctl "$s" "$m")
+    run_mailctl "$s" "$m"
     settle
     log "postfix: $m messages of $MSG_SIZE bytes, $s parallel sessions"
-    read -r pf_acc pf_del < <(run_postfix "$s" "$m")
+    run_postfix "$s" "$m"
     settle
     ratio=n/a
     if [[ $mc_rate != FAIL && $pf_del != FAIL ]]; then
@@ -381,3 +389,28 @@ for s in $SESSIONS; do
     results+=("$s|$m|$mc_rate|$pf_acc|$pf_del|$ratio")
     log "  mailctl $mc_rate msg/s; postfix accepted $pf_acc msg/s, delivered $pf_del msg/s"
 done
+
+# ---------------------------------------------------------------- report
+rev=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+[[ -z $(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null) ]] || rev="$rev (dirty tree)"
+echo
+echo "SMTP inbound, ${MSG_SIZE}-byte messages, one message per connection, smtp-source on 127.0.0.1"
+echo "mailctl $("$MAILCTL_BIN" --version 2>/dev/null | awk '{ print $NF }') at $rev vs Postfix $(postconf -h mail_version)," \
+    "$(nproc) CPUs, Maildirs in $WORK ($(df -PT "$WORK" | awk 'NR == 2 { print $2 }'))"
+echo
+fmt='%8s  %6s  %12s  %16s  %17s  %15s\n'
+# shellcheck disable=SC2059
+printf "$fmt" sessions msgs "mailctl/s" "postfix acc/s" "postfix deliv/s" "mailctl/postfix"
+for r in "${results[@]}"; do
+    IFS='|' read -r s m a b c d <<<"$r"
+    # shellcheck disable=SC2059
+    printf "$fmt" "$s" "$m" "$a" "$b" "$c" "$d"
+done
+echo
+echo "mailctl/s is delivered (fsynced to the Maildir before 250); postfix deliv/s counts from the"
+echo "start of sending until the last message is in the Maildir. Logs: $WORK/logs, $WORK/mailctl.err, $PF_LOG"
+if ((failures > 0)); then
+    echo
+    echo "bench/smtp.sh: $failures check(s) FAILED (see the messages above); rates marked FAIL are not valid" >&2
+    exit 1
+fi

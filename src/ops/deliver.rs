@@ -167,7 +167,7 @@ pub async fn deliver(store: &Store, hostname: &str, msg: &Message<'_>) -> std::r
     let (created, spooled) = written;
 
     let commit = async {
-        let mut tx = store.begin().await?;
+        let mut tx = store.begin_write().await?;
         let t = now();
         for a in &targets {
             let mbox = messages::ensure_mailbox(&mut tx, a.id, "INBOX").await?;

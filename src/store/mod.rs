@@ -201,6 +201,16 @@ impl Store {
         Ok(self.pool.begin().await?)
     }
 
+    /// A transaction that reads and then writes (delivery). On SQLite it takes the write lock
+    /// at BEGIN: a deferred transaction that reads first cannot wait for the lock when it
+    /// later writes (SQLITE_BUSY at once, whatever the busy timeout).
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        match self.backend {
+            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres => Ok(self.pool.begin().await?),
+        }
+    }
+
     /// A transaction for admin changes that check and then write (no alias loops, no account
     /// and alias at one address): such transactions run one at a time. SQLite takes the write
     /// lock at BEGIN; PostgreSQL takes a transaction-scoped advisory lock.

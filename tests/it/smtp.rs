@@ -475,7 +475,39 @@ fn connection_limits(env: Env) {
     assert_eq!(srv.stop(), Some(0));
 }
 
+fn parallel_deliveries_all_succeed(env: Env) {
+    setup(&env);
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    let threads: Vec<_> = (0..12)
+        .map(|t| {
+            let addr = srv.smtp;
+            std::thread::spawn(move || {
+                let mut c = Client::connect(addr);
+                c.expect("EHLO load.example", 250);
+                for n in 0..15 {
+                    c.expect("MAIL FROM:<load@remote.example>", 250);
+                    c.expect("RCPT TO:<bob@example.com>", 250);
+                    c.expect("RCPT TO:<sales@example.com>", 250);
+                    c.expect("DATA", 354);
+                    c.send(format!("Subject: t{t} n{n}\r\n\r\nbody\r\n.\r\n").as_bytes());
+                    let (code, text) = c.read();
+                    assert_eq!(code, 250, "t{t} n{n}: {text}");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(inbox(&env, "bob@example.com").len(), 180);
+    assert_eq!(inbox(&env, "boss@example.com").len(), 180);
+    assert_eq!(env.json(&["quota", "show", "bob@example.com"])[0]["messages"], 180);
+    assert_eq!(srv.stop(), Some(0));
+}
+
 store_tests!(
+    parallel_deliveries_all_succeed,
     connection_limits,
     inbound_delivery,
     no_relay_and_unknown_users,
