@@ -15,6 +15,7 @@
 #   MSGS_SINGLE=500       messages per run with 1 session
 #   MSGS_PARALLEL=3000    messages per run with more than 1 session
 #   MSG_SIZE=4096         message payload in bytes (smtp-source -l)
+#   REPEAT=3              runs per session count and server; the table shows the median
 #   WARMUP=50             messages sent to each server before measuring (not counted)
 #   MAILCTL_PORT=12525    POSTFIX_PORT=12526   loopback ports for the two servers
 #   MAILCTL_BIN=path      mailctl binary (default: target/release/mailctl, built if missing)
@@ -36,6 +37,7 @@ WARMUP=${WARMUP:-50}
 MAILCTL_PORT=${MAILCTL_PORT:-12525}
 POSTFIX_PORT=${POSTFIX_PORT:-12526}
 DELIVERY_TIMEOUT=${DELIVERY_TIMEOUT:-120}
+REPEAT=${REPEAT:-3}
 RUN_TIMEOUT=${RUN_TIMEOUT:-600}
 FAIL_FAST=${FAIL_FAST:-0}
 MAILCTL_BIN=${MAILCTL_BIN:-$repo/target/release/mailctl}
@@ -57,11 +59,12 @@ is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 # ---------------------------------------------------------------- checks
 [[ $(id -u) == 0 ]] || die "run as root (it installs postfix and runs a Postfix instance)"
-for v in MSGS_SINGLE MSGS_PARALLEL MSG_SIZE WARMUP MAILCTL_PORT POSTFIX_PORT DELIVERY_TIMEOUT RUN_TIMEOUT; do
+for v in REPEAT MSGS_SINGLE MSGS_PARALLEL MSG_SIZE WARMUP MAILCTL_PORT POSTFIX_PORT DELIVERY_TIMEOUT RUN_TIMEOUT; do
     is_uint "${!v}" || die "$v must be a non-negative integer, got '${!v}'"
 done
 if [[ -n ${MSGS:-} ]]; then is_uint "$MSGS" && ((MSGS > 0)) || die "MSGS must be a positive integer"; fi
 for s in $SESSIONS; do is_uint "$s" && ((s > 0)) || die "SESSIONS must be positive integers, got '$s'"; done
+((REPEAT > 0)) || die "REPEAT must be at least 1"
 [[ $MAILCTL_PORT != "$POSTFIX_PORT" ]] || die "MAILCTL_PORT and POSTFIX_PORT must differ"
 case $WORK in
     /tmp/?*) ;;
@@ -278,9 +281,11 @@ log "Postfix $(postconf -h mail_version) is up on 127.0.0.1:$POSTFIX_PORT (log: 
 
 # ---------------------------------------------------------------- runs
 failures=0
+failed=()
 fail() {
     printf 'bench/smtp.sh: FAILED: %s\n' "$*" >&2
     failures=$((failures + 1))
+    failed+=("$*")
     ((FAIL_FAST == 0)) || exit 1
 }
 
@@ -373,21 +378,36 @@ if ((WARMUP > 0)); then
     settle
 fi
 
+# median RATE... -> the median, or FAIL if any run failed
+median() {
+    local x
+    for x in "$@"; do [[ $x != FAIL ]] || { echo FAIL; return; }; done
+    printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 }
+        END { if (NR % 2) printf "%.1f", a[(NR + 1) / 2]; else printf "%.1f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
 results=()
 for s in $SESSIONS; do
     m=$(msgs_for "$s")
-    log "mailctl: $m messages of $MSG_SIZE bytes, $s parallel sessions"
-    run_mailctl "$s" "$m"
-    settle
-    log "postfix: $m messages of $MSG_SIZE bytes, $s parallel sessions"
-    run_postfix "$s" "$m"
-    settle
+    mc_all=() pfa_all=() pfd_all=()
+    # Alternate the servers run by run so that drift in the machine hits both alike.
+    for ((r = 1; r <= REPEAT; r++)); do
+        log "run $r/$REPEAT, $s parallel sessions, $m messages of $MSG_SIZE bytes"
+        run_mailctl "$s" "$m"
+        settle
+        run_postfix "$s" "$m"
+        settle
+        mc_all+=("$mc_rate") pfa_all+=("$pf_acc") pfd_all+=("$pf_del")
+        log "  mailctl $mc_rate msg/s; postfix accepted $pf_acc msg/s, delivered $pf_del msg/s"
+    done
+    mc_med=$(median "${mc_all[@]}")
+    pfa_med=$(median "${pfa_all[@]}")
+    pfd_med=$(median "${pfd_all[@]}")
     ratio=n/a
-    if [[ $mc_rate != FAIL && $pf_del != FAIL ]]; then
-        ratio=$(awk -v a="$mc_rate" -v b="$pf_del" 'BEGIN { printf "%.2fx", a / b }')
+    if [[ $mc_med != FAIL && $pfd_med != FAIL ]]; then
+        ratio=$(awk -v a="$mc_med" -v b="$pfd_med" 'BEGIN { printf "%.2fx", a / b }')
     fi
-    results+=("$s|$m|$mc_rate|$pf_acc|$pf_del|$ratio")
-    log "  mailctl $mc_rate msg/s; postfix accepted $pf_acc msg/s, delivered $pf_del msg/s"
+    results+=("$s|$m|$mc_med|$pfa_med|$pfd_med|$ratio")
 done
 
 # ---------------------------------------------------------------- report
@@ -407,10 +427,12 @@ for r in "${results[@]}"; do
     printf "$fmt" "$s" "$m" "$a" "$b" "$c" "$d"
 done
 echo
-echo "mailctl/s is delivered (fsynced to the Maildir before 250); postfix deliv/s counts from the"
-echo "start of sending until the last message is in the Maildir. Logs: $WORK/logs, $WORK/mailctl.err, $PF_LOG"
+echo "Medians of $REPEAT runs each, msg/s. mailctl/s is delivered (fsynced to the Maildir before 250);"
+echo "postfix deliv/s counts from the start of sending until the last message is in the Maildir."
+echo "Logs: $WORK/logs, $WORK/mailctl.err, $PF_LOG"
 if ((failures > 0)); then
     echo
-    echo "bench/smtp.sh: $failures check(s) FAILED (see the messages above); rates marked FAIL are not valid" >&2
+    echo "$failures check(s) FAILED; rates marked FAIL are not valid:"
+    printf '  - %s\n' "${failed[@]}"
     exit 1
 fi

@@ -15,6 +15,7 @@ use crate::error::{Error, Kind, Result};
 use crate::names::Address;
 use crate::store::spool::{self, Envelope};
 use crate::store::{Account, Store, accounts, maildir, messages, now};
+use tokio::sync::{mpsc, oneshot};
 
 /// A message ready to deliver.
 pub struct Message<'a> {
@@ -117,7 +118,12 @@ fn undo(files: &[PathBuf]) {
 
 /// Deliver durably; on success every local recipient has it in INBOX (indexed and counted) and
 /// every remote one is in the spool.
-pub async fn deliver(store: &Store, hostname: &str, msg: &Message<'_>) -> std::result::Result<(), Failure> {
+pub async fn deliver(
+    store: &Store,
+    committer: &Committer,
+    hostname: &str,
+    msg: &Message<'_>,
+) -> std::result::Result<(), Failure> {
     let return_path = msg.from.unwrap_or("");
     let size = msg.data.len() as u64 + format!("Return-Path: <{return_path}>\r\n").len() as u64;
     let mut conn = store.pool.acquire().await.map_err(Error::from)?;
@@ -166,24 +172,91 @@ pub async fn deliver(store: &Store, hostname: &str, msg: &Message<'_>) -> std::r
     .map_err(|e| Failure::Local(Error::new(Kind::Internal, e.to_string())))??;
     let (created, spooled) = written;
 
-    let commit = async {
-        let mut tx = store.begin_write().await?;
-        let t = now();
-        for a in &targets {
-            let mbox = messages::ensure_mailbox(&mut tx, a.id, "INBOX").await?;
-            messages::append(&mut tx, mbox, &name, size as i64, t, "").await?;
-            accounts::add_usage(&mut tx, a.id, size as i64, 1).await?;
-        }
-        tx.commit().await?;
-        Ok::<(), Error>(())
-    };
-    if let Err(e) = commit.await {
+    let ids: Vec<i64> = targets.iter().map(|a| a.id).collect();
+    if let Err(e) = committer.commit(ids, name, size as i64).await {
         undo(&created);
         if let Some(p) = spooled {
             let _ = std::fs::remove_file(p);
         }
         return Err(Failure::Local(e.context("recording the delivery")));
     }
+    Ok(())
+}
+
+/// One delivery's index rows and usage, waiting to be committed.
+struct Job {
+    accounts: Vec<i64>,
+    name: String,
+    size: i64,
+    done: oneshot::Sender<Result<()>>,
+}
+
+/// Group commit: deliveries that finish while a commit is running are committed together in
+/// the next transaction, so concurrent sessions share one fsync of the database instead of
+/// queueing for one each. Each caller still waits for its own rows to be committed.
+#[derive(Clone)]
+pub struct Committer {
+    tx: mpsc::Sender<Job>,
+}
+
+/// Most deliveries in one transaction.
+const MAX_BATCH: usize = 256;
+
+impl Committer {
+    pub fn start(store: Store) -> Committer {
+        let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(run_committer(store, rx));
+        Committer { tx }
+    }
+
+    /// Index a delivered file for these accounts and add its size to their usage; returns
+    /// once committed.
+    pub async fn commit(&self, accounts: Vec<i64>, name: String, size: i64) -> Result<()> {
+        if accounts.is_empty() {
+            return Ok(());
+        }
+        let (done, wait) = oneshot::channel();
+        let gone = || Error::new(Kind::Unavailable, "the delivery committer has stopped");
+        self.tx.send(Job { accounts, name, size, done }).await.map_err(|_| gone())?;
+        wait.await.map_err(|_| gone())?
+    }
+}
+
+async fn run_committer(store: Store, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        if batch.len() == 1 || commit_batch(&store, &batch).await.is_err() {
+            // Alone, or one of the batch failed: commit each on its own so that one bad job
+            // fails only itself.
+            for j in batch {
+                let r = commit_batch(&store, std::slice::from_ref(&j)).await;
+                let _ = j.done.send(r);
+            }
+            continue;
+        }
+        for j in batch {
+            let _ = j.done.send(Ok(()));
+        }
+    }
+}
+
+async fn commit_batch(store: &Store, jobs: &[Job]) -> Result<()> {
+    let mut tx = store.begin_write().await?;
+    let t = now();
+    for j in jobs {
+        for &id in &j.accounts {
+            let mbox = messages::ensure_mailbox(&mut tx, id, "INBOX").await?;
+            messages::append(&mut tx, mbox, &j.name, j.size, t, "").await?;
+            accounts::add_usage(&mut tx, id, j.size, 1).await?;
+        }
+    }
+    tx.commit().await?;
     Ok(())
 }
 

@@ -26,6 +26,7 @@ use smtp::Listener;
 /// What every session shares.
 pub struct Shared {
     pub store: Store,
+    pub committer: crate::ops::deliver::Committer,
     config: RwLock<Arc<Config>>,
     pub tls: tls::Tls,
     pub auth_limiter: AuthLimiter,
@@ -112,6 +113,7 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let shared = Arc::new(Shared {
+        committer: crate::ops::deliver::Committer::start(store.clone()),
         store,
         connections: Connections::new(cfg.smtp.max_connections as usize, cfg.smtp.max_connections_per_ip as usize),
         auth_limiter: AuthLimiter::new(cfg.smtp.auth_failures_per_minute as usize),

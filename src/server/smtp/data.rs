@@ -136,7 +136,7 @@ async fn finish(s: &mut Session, body: Vec<u8>, error: Option<DataError>) {
         data: &data,
         submitted_by: s.account.as_ref().map(|a| a.address.as_str()),
     };
-    let result = deliver::deliver(&s.shared.store, &cfg.hostname, &msg).await;
+    let result = deliver::deliver(&s.shared.store, &s.shared.committer, &cfg.hostname, &msg).await;
     let size = data.len();
     match result {
         Ok(()) => {
