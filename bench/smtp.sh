@@ -18,7 +18,8 @@
 #   REPEAT=3              runs per session count and server; the table shows the median
 #   WARMUP=50             messages sent to each server before measuring (not counted)
 #   MAILCTL_PORT=12525    POSTFIX_PORT=12526   loopback ports for the two servers
-#   MAILCTL_BIN=path      mailctl binary (default: target/release/mailctl, built if missing)
+#   MAILCTL_BIN=path      mailctl binary (default: target/release/mailctl, built if missing
+#                         or older than the sources)
 #   BUILD=1               run `cargo build --release` even if the binary exists
 #   BENCH_DIR=/tmp/mailctl-bench   work directory (wiped at start; must be under /tmp)
 #   DELIVERY_TIMEOUT=120  seconds to wait for Postfix to deliver a run's messages
@@ -40,7 +41,8 @@ DELIVERY_TIMEOUT=${DELIVERY_TIMEOUT:-120}
 REPEAT=${REPEAT:-3}
 RUN_TIMEOUT=${RUN_TIMEOUT:-600}
 FAIL_FAST=${FAIL_FAST:-0}
-MAILCTL_BIN=${MAILCTL_BIN:-$repo/target/release/mailctl}
+default_bin=$repo/target/release/mailctl
+MAILCTL_BIN=${MAILCTL_BIN:-$default_bin}
 
 FROM=load@remote.example
 RCPT=bench@example.com
@@ -102,7 +104,14 @@ fi
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 # ---------------------------------------------------------------- mailctl binary
-if [[ ! -x $MAILCTL_BIN || ${BUILD:-0} == 1 ]]; then
+# Build when the binary is missing, when asked, or when the default binary is older than the
+# sources (a stale binary would measure old code).
+stale=
+if [[ $MAILCTL_BIN == "$default_bin" && -x $MAILCTL_BIN ]]; then
+    stale=$(find "$repo/src" "$repo/migrations" "$repo/Cargo.toml" "$repo/Cargo.lock" \
+        -newer "$MAILCTL_BIN" -print -quit 2>/dev/null || true)
+fi
+if [[ ! -x $MAILCTL_BIN || ${BUILD:-0} == 1 || -n $stale ]]; then
     command -v cargo >/dev/null || die "cargo not found; cannot build $MAILCTL_BIN"
     log "building mailctl (cargo build --release)"
     cargo build --release --manifest-path "$repo/Cargo.toml" >&2 || die "cargo build failed"
@@ -251,6 +260,8 @@ pfc() { postconf -c "$PF_ETC" "$@"; }
     die "configuring the Postfix instance failed"
 }
 [[ $(pfc -M | awk '$2 == "inet"' | wc -l) == 1 ]] || die "unexpected inet services in $PF_ETC/master.cf"
+# data_directory belongs to mail_owner; `postfix check` creates the queue directories.
+chown "$(pfc -h mail_owner)" "$PF_DIR/data"
 
 # The postfix command prints its errors only to a terminal (else to the mail log, which may not
 # exist yet), so run it under script(1) when that is available to see why it failed.
@@ -262,7 +273,7 @@ pfx() {
     fi
 }
 postfix_started=1
-for step in set-permissions check start; do
+for step in check start; do
     pfx "$step" >>"$WORK/logs/postfix-setup.log" 2>&1 || {
         tr -d '\r' <"$WORK/logs/postfix-setup.log" >&2
         if [[ -f $PF_LOG ]]; then tail -n 20 "$PF_LOG" >&2; fi
@@ -386,6 +397,11 @@ median() {
         END { if (NR % 2) printf "%.1f", a[(NR + 1) / 2]; else printf "%.1f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
+read -r load1 _ </proc/loadavg
+if awk -v l="$load1" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+    log "warning: load average is $load1 on $(nproc) CPUs before measuring; other work will skew the numbers"
+fi
+
 results=()
 for s in $SESSIONS; do
     m=$(msgs_for "$s")
@@ -417,6 +433,7 @@ echo
 echo "SMTP inbound, ${MSG_SIZE}-byte messages, one message per connection, smtp-source on 127.0.0.1"
 echo "mailctl $("$MAILCTL_BIN" --version 2>/dev/null | awk '{ print $NF }') at $rev vs Postfix $(postconf -h mail_version)," \
     "$(nproc) CPUs, Maildirs in $WORK ($(df -PT "$WORK" | awk 'NR == 2 { print $2 }'))"
+echo "load average before: $load1, after: $(cut -d' ' -f1 /proc/loadavg)"
 echo
 fmt='%8s  %6s  %12s  %16s  %17s  %15s\n'
 # shellcheck disable=SC2059
