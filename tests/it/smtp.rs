@@ -506,7 +506,62 @@ fn parallel_deliveries_all_succeed(env: Env) {
     assert_eq!(srv.stop(), Some(0));
 }
 
+/// Unmounts on drop.
+struct Mount(std::path::PathBuf);
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+fn disk_full_is_a_temporary_failure(env: Env) {
+    setup(&env);
+    // bob's Maildir on a 64 KiB file system.
+    let dir = env.maildir("bob@example.com");
+    let ok = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(&dir)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        crate::util::skip("smtp::disk_full_is_a_temporary_failure", "cannot mount a small tmpfs here (needs root)");
+        return;
+    }
+    let _mount = Mount(dir.clone());
+    mailctl::store::maildir::create(&dir).unwrap();
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    let mut c = Client::connect(srv.smtp);
+    c.expect("EHLO x.example", 250);
+    c.expect("MAIL FROM:<a@remote.example>", 250);
+    c.expect("RCPT TO:<bob@example.com>", 250);
+    c.expect("DATA", 354);
+    let mut body = b"Subject: big\r\n\r\n".to_vec();
+    for _ in 0..2000 {
+        body.extend_from_slice(&[b'z'; 78]);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(b".\r\n");
+    c.send(&body);
+    let (code, text) = c.read();
+    assert_eq!(code, 452, "{text}");
+    assert!(text.contains("4.3.1"), "{text}");
+    for sub in ["new", "tmp", "cur"] {
+        assert_eq!(std::fs::read_dir(dir.join(sub)).unwrap().count(), 0, "no partial file in {sub}/");
+    }
+    assert_eq!(env.json(&["quota", "show", "bob@example.com"])[0]["used_bytes"], 0);
+    // A small message still fits, and the session goes on.
+    c.expect("MAIL FROM:<a@remote.example>", 250);
+    c.expect("RCPT TO:<bob@example.com>", 250);
+    c.expect("DATA", 354);
+    c.send(b"Subject: small\r\n\r\nok\r\n.\r\n");
+    assert_eq!(c.read().0, 250);
+    assert_eq!(srv.stop(), Some(0));
+}
+
 store_tests!(
+    disk_full_is_a_temporary_failure,
     parallel_deliveries_all_succeed,
     connection_limits,
     inbound_delivery,
