@@ -26,6 +26,9 @@ pub async fn check_password(store: &Store, user: &str, pass: &str) -> Result<std
     // Hash even for unknown users, so that timing does not reveal which addresses exist.
     let stored = acct.as_ref().map(|a| a.password_hash.clone()).unwrap_or_else(|| DUMMY.to_string());
     let pw = pass.to_string();
+    // Each check costs 19 MiB and tens of milliseconds: only a few run at once, whatever the
+    // number of clients trying.
+    let _permit = hashing_permits().acquire().await.ok();
     let ok = tokio::task::spawn_blocking(move || password::verify(&pw, &stored)).await.unwrap_or(false);
     let Some(acct) = acct else { return Ok(Err(Denied::NoSuchUser)) };
     if !ok {
@@ -41,6 +44,14 @@ pub async fn check_password(store: &Store, user: &str, pass: &str) -> Result<std
     }
     accounts::record_login(&mut conn, acct.id, now()).await?;
     Ok(Ok(acct))
+}
+
+fn hashing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        tokio::sync::Semaphore::new(cpus * 2)
+    })
 }
 
 // An Argon2id hash of a random string, at the current parameters.

@@ -1,34 +1,42 @@
 //! Durable delivery of an accepted message: to local Maildirs and to the outbound spool.
 //!
-//! Order (the 250 after DATA depends on it): write the Maildir file in tmp/, fsync it, hard-link
-//! it into new/ of every recipient, fsync those directories, write the spool file for remote
-//! recipients (same rule), then commit the index rows and the quota usage in one transaction.
+//! Order (the 250 after DATA depends on it):
+//! 1. write the file in the first recipient's `tmp/` and fsync it; hard-link it into every
+//!    other recipient's `tmp/` (copy and fsync across file systems);
+//! 2. hard-link each `tmp/` file into its `new/` and fsync every `new/` directory;
+//! 3. write the spool file for remote recipients (same rule);
+//! 4. commit the index rows and charge the quota, in one transaction (group-committed with
+//!    other sessions' deliveries); a recipient whose quota would be exceeded fails it;
+//! 5. only then remove the `tmp/` links and answer 250.
+//!
 //! Any failure before the commit removes what was linked, so the client's retry is the only
-//! copy; a crash after the links but before the commit leaves the message in new/ (never lost;
-//! `quota recalc` and reindexing pick it up).
+//! copy. A crash between 2 and 4 leaves `tmp/` and `new/` links without an index row:
+//! [`recover`], run when the server starts, removes such messages (they were never
+//! acknowledged), so the index and the usage stay exact.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use tokio::sync::{mpsc, oneshot};
+
 use crate::error::{Error, Kind, Result};
 use crate::names::Address;
 use crate::store::spool::{self, Envelope};
 use crate::store::{Account, Store, accounts, maildir, messages, now};
-use tokio::sync::{mpsc, oneshot};
 
 /// A message ready to deliver.
-pub struct Message<'a> {
-    pub id: &'a str,
+pub struct Message {
+    pub id: String,
     /// The reverse-path (`None` for `<>`).
-    pub from: Option<&'a str>,
-    /// Local accounts (addresses, deduplicated by the caller).
-    pub local: &'a [String],
+    pub from: Option<String>,
+    /// Local accounts (addresses, deduplicated).
+    pub local: Vec<String>,
     /// Remote recipients, for the outbound spool.
-    pub remote: &'a [String],
+    pub remote: Vec<String>,
     /// The message as received, with our Received: header first.
-    pub data: &'a [u8],
-    pub submitted_by: Option<&'a str>,
+    pub data: Vec<u8>,
+    pub submitted_by: Option<String>,
 }
 
 /// Why delivery failed; the SMTP reply follows from it.
@@ -74,46 +82,80 @@ pub fn fits(a: &Account, size: u64) -> bool {
     }
 }
 
-/// Write `Return-Path` + data into the first Maildir's tmp/, link it into every new/, fsync.
-/// Returns the files created in new/ (for rollback).
-fn write_maildirs(dirs: &[PathBuf], name: &str, return_path: &str, data: &[u8]) -> Result<Vec<PathBuf>> {
-    let tmp = dirs[0].join("tmp").join(name);
-    let mut created = Vec::new();
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(format!("Return-Path: <{return_path}>\r\n").as_bytes())?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        drop(f);
-        for d in dirs {
-            let target = d.join("new").join(name);
-            if std::fs::hard_link(&tmp, &target).is_err() {
-                // Another file system: copy instead.
-                std::fs::copy(&tmp, &target)?;
-                std::fs::File::open(&target)?.sync_all()?;
-            }
-            created.push(target);
-        }
-        for d in dirs {
-            std::fs::File::open(d.join("new"))?.sync_all()?;
-        }
-        std::fs::remove_file(&tmp)?;
-        Ok(())
-    })();
-    match result {
-        Ok(()) => Ok(created),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            undo(&created);
-            Err(Error::new(Kind::Io, format!("writing to Maildir {}", dirs[0].display())).with_source(e))
+/// Paths created on the way, removed if the delivery does not complete.
+#[derive(Default)]
+struct Staged {
+    tmp: Vec<PathBuf>,
+    new: Vec<PathBuf>,
+    spool: Option<PathBuf>,
+}
+
+impl Staged {
+    fn undo(&self) {
+        for f in self.new.iter().chain(&self.tmp).chain(&self.spool) {
+            let _ = std::fs::remove_file(f);
         }
     }
 }
 
-fn undo(files: &[PathBuf]) {
-    for f in files {
-        let _ = std::fs::remove_file(f);
+fn sync(path: &Path) -> std::io::Result<()> {
+    std::fs::File::open(path)?.sync_all()
+}
+
+/// Steps 1 to 3. On error everything created is removed again.
+fn stage(
+    dirs: &[PathBuf],
+    name: &str,
+    head: &[u8],
+    data: &[u8],
+    spool_to: Option<(&Path, &Envelope)>,
+) -> Result<Staged> {
+    let mut st = Staged::default();
+    let io = |st: &Staged, what: &str, p: &Path, e: std::io::Error| {
+        st.undo();
+        Error::new(Kind::Io, format!("{what} {}", p.display())).with_source(e)
+    };
+    if let Some(first) = dirs.first() {
+        let tmp0 = first.join("tmp").join(name);
+        st.tmp.push(tmp0.clone());
+        let written = (|| {
+            let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp0)?;
+            f.write_all(head)?;
+            f.write_all(data)?;
+            f.sync_all()
+        })();
+        written.map_err(|e| io(&st, "writing", &tmp0, e))?;
+        for d in &dirs[1..] {
+            let t = d.join("tmp").join(name);
+            st.tmp.push(t.clone());
+            match std::fs::hard_link(&tmp0, &t) {
+                Ok(()) => {}
+                Err(e) if e.raw_os_error() == Some(libc::EXDEV) => {
+                    let copied = std::fs::copy(&tmp0, &t).and_then(|_| sync(&t));
+                    copied.map_err(|e| io(&st, "copying to", &t, e))?;
+                }
+                Err(e) => return Err(io(&st, "linking", &t, e)),
+            }
+        }
+        for d in dirs {
+            let n = d.join("new").join(name);
+            st.new.push(n.clone());
+            std::fs::hard_link(d.join("tmp").join(name), &n).map_err(|e| io(&st, "linking", &n, e))?;
+        }
+        for d in dirs {
+            sync(&d.join("new")).map_err(|e| io(&st, "syncing", &d.join("new"), e))?;
+        }
     }
+    if let Some((data_dir, env)) = spool_to {
+        match spool::write(data_dir, env, data) {
+            Ok(p) => st.spool = Some(p),
+            Err(e) => {
+                st.undo();
+                return Err(e);
+            }
+        }
+    }
+    Ok(st)
 }
 
 /// Deliver durably; on success every local recipient has it in INBOX (indexed and counted) and
@@ -122,13 +164,14 @@ pub async fn deliver(
     store: &Store,
     committer: &Committer,
     hostname: &str,
-    msg: &Message<'_>,
+    msg: Message,
 ) -> std::result::Result<(), Failure> {
-    let return_path = msg.from.unwrap_or("");
-    let size = msg.data.len() as u64 + format!("Return-Path: <{return_path}>\r\n").len() as u64;
+    let return_path = msg.from.clone().unwrap_or_default();
+    let head = format!("Return-Path: <{return_path}>\r\n").into_bytes();
+    let size = (msg.data.len() + head.len()) as u64;
     let mut conn = store.pool.acquire().await.map_err(Error::from)?;
     let mut targets = Vec::new();
-    for addr in msg.local {
+    for addr in &msg.local {
         let a = accounts::get(&mut conn, addr)
             .await?
             .ok_or_else(|| Failure::Local(Error::not_found(format!("account {addr} vanished"))))?;
@@ -144,43 +187,53 @@ pub async fn deliver(
         .iter()
         .map(|a| store.maildir_path(&Address { local: a.local_part.clone(), domain: a.domain.clone() }))
         .collect();
-    let (data, rp, nm, dirs2) = (msg.data.to_vec(), return_path.to_string(), name.clone(), dirs.clone());
     let envelope = (!msg.remote.is_empty()).then(|| Envelope {
-        id: msg.id.to_string(),
-        from: return_path.to_string(),
-        recipients: msg.remote.to_vec(),
+        id: msg.id.clone(),
+        from: return_path.clone(),
+        recipients: msg.remote.clone(),
         received_at: now(),
         size: msg.data.len() as u64,
-        submitted_by: msg.submitted_by.map(String::from),
+        submitted_by: msg.submitted_by.clone(),
     });
     let data_dir = store.data_dir.clone();
-    let written = tokio::task::spawn_blocking(move || -> Result<(Vec<PathBuf>, Option<PathBuf>)> {
-        let created = if dirs2.is_empty() { vec![] } else { write_maildirs(&dirs2, &nm, &rp, &data)? };
-        let spooled = match &envelope {
-            Some(env) => match spool::write(&data_dir, env, &data) {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    undo(&created);
-                    return Err(e);
-                }
-            },
-            None => None,
-        };
-        Ok((created, spooled))
+    let name2 = name.clone();
+    let data = msg.data;
+    let staged = tokio::task::spawn_blocking(move || {
+        stage(&dirs, &name2, &head, &data, envelope.as_ref().map(|e| (data_dir.as_path(), e)))
     })
     .await
     .map_err(|e| Failure::Local(Error::new(Kind::Internal, e.to_string())))??;
-    let (created, spooled) = written;
 
     let ids: Vec<i64> = targets.iter().map(|a| a.id).collect();
     if let Err(e) = committer.commit(ids, name, size as i64).await {
-        undo(&created);
-        if let Some(p) = spooled {
-            let _ = std::fs::remove_file(p);
-        }
-        return Err(Failure::Local(e.context("recording the delivery")));
+        staged.undo();
+        return Err(match e {
+            CommitError::Full(id) => {
+                let who = targets.iter().find(|a| a.id == id).map(|a| a.address.clone()).unwrap_or_default();
+                Failure::MailboxFull(who)
+            }
+            CommitError::Store(e) => Failure::Local(e.context("recording the delivery")),
+        });
+    }
+    for t in &staged.tmp {
+        let _ = std::fs::remove_file(t);
     }
     Ok(())
+}
+
+/// Why a commit failed.
+#[derive(Debug)]
+pub enum CommitError {
+    /// This account's quota would be exceeded (checked in the transaction, so concurrent
+    /// deliveries cannot overrun it together).
+    Full(i64),
+    Store(Error),
+}
+
+impl From<Error> for CommitError {
+    fn from(e: Error) -> Self {
+        CommitError::Store(e)
+    }
 }
 
 /// One delivery's index rows and usage, waiting to be committed.
@@ -188,7 +241,7 @@ struct Job {
     accounts: Vec<i64>,
     name: String,
     size: i64,
-    done: oneshot::Sender<Result<()>>,
+    done: oneshot::Sender<std::result::Result<(), CommitError>>,
 }
 
 /// Group commit: deliveries that finish while a commit is running are committed together in
@@ -209,14 +262,14 @@ impl Committer {
         Committer { tx }
     }
 
-    /// Index a delivered file for these accounts and add its size to their usage; returns
-    /// once committed.
-    pub async fn commit(&self, accounts: Vec<i64>, name: String, size: i64) -> Result<()> {
+    /// Index a delivered file for these accounts and charge their quotas; returns once
+    /// committed.
+    pub async fn commit(&self, accounts: Vec<i64>, name: String, size: i64) -> std::result::Result<(), CommitError> {
         if accounts.is_empty() {
             return Ok(());
         }
         let (done, wait) = oneshot::channel();
-        let gone = || Error::new(Kind::Unavailable, "the delivery committer has stopped");
+        let gone = || CommitError::Store(Error::new(Kind::Unavailable, "the delivery committer has stopped"));
         self.tx.send(Job { accounts, name, size, done }).await.map_err(|_| gone())?;
         wait.await.map_err(|_| gone())?
     }
@@ -232,8 +285,8 @@ async fn run_committer(store: Store, mut rx: mpsc::Receiver<Job>) {
             }
         }
         if batch.len() == 1 || commit_batch(&store, &batch).await.is_err() {
-            // Alone, or one of the batch failed: commit each on its own so that one bad job
-            // fails only itself.
+            // Alone, or one of the batch failed: commit each on its own so that one failing
+            // job (a full mailbox) fails only itself.
             for j in batch {
                 let r = commit_batch(&store, std::slice::from_ref(&j)).await;
                 let _ = j.done.send(r);
@@ -246,36 +299,90 @@ async fn run_committer(store: Store, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-async fn commit_batch(store: &Store, jobs: &[Job]) -> Result<()> {
+async fn commit_batch(store: &Store, jobs: &[Job]) -> std::result::Result<(), CommitError> {
     let mut tx = store.begin_write().await?;
     let t = now();
     for j in jobs {
         for &id in &j.accounts {
+            if !accounts::charge(&mut tx, id, j.size).await? {
+                return Err(CommitError::Full(id));
+            }
             let mbox = messages::ensure_mailbox(&mut tx, id, "INBOX").await?;
             messages::append(&mut tx, mbox, &j.name, j.size, t, "").await?;
-            accounts::add_usage(&mut tx, id, j.size, 1).await?;
         }
     }
-    tx.commit().await?;
+    tx.commit().await.map_err(Error::from)?;
     Ok(())
 }
 
-/// Remove Maildir tmp/ files left by a crash (older than `age`), as the Maildir spec asks.
-pub fn clean_tmp(root: &Path, age: std::time::Duration) {
-    let Ok(domains) = std::fs::read_dir(root) else { return };
+/// What [`recover`] did.
+#[derive(Debug, Default)]
+pub struct Recovered {
+    /// Unacknowledged messages removed from `new/` (their commit never happened).
+    pub removed: usize,
+    /// Leftover `tmp/` files removed.
+    pub tmp_cleaned: usize,
+}
+
+/// Run at server start (nothing else delivers then): finish or undo deliveries a crash cut
+/// short. A `tmp/` file with a twin in `new/` but no index row was never acknowledged: both go.
+/// With an index row, only the `tmp/` link is left over. Other `tmp/` files older than 36 hours
+/// are removed, as the Maildir convention asks. Spool temp files are removed.
+pub async fn recover(store: &Store) -> Result<Recovered> {
+    let mut rep = Recovered::default();
+    let root = store.mail_root();
+    let leftovers = tokio::task::spawn_blocking(move || tmp_files(&root))
+        .await
+        .map_err(|e| Error::new(Kind::Internal, e.to_string()))?;
+    let mut conn = store.pool.acquire().await?;
+    for (address, folder, file) in leftovers {
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let twin = folder.join("new").join(&name);
+        if twin.exists() {
+            let indexed = match accounts::get(&mut conn, &address).await? {
+                Some(a) => messages::has_file(&mut conn, a.id, &name).await?,
+                None => false,
+            };
+            if !indexed {
+                let _ = std::fs::remove_file(&twin);
+                rep.removed += 1;
+            }
+            let _ = std::fs::remove_file(&file);
+            rep.tmp_cleaned += 1;
+        } else {
+            let old = std::fs::metadata(&file).and_then(|m| m.modified()).ok().and_then(|m| m.elapsed().ok());
+            if old.is_some_and(|e| e > std::time::Duration::from_secs(36 * 3600)) {
+                let _ = std::fs::remove_file(&file);
+                rep.tmp_cleaned += 1;
+            }
+        }
+    }
+    let spool_tmp = store.data_dir.join("spool/tmp");
+    if let Ok(entries) = std::fs::read_dir(&spool_tmp) {
+        for e in entries.flatten() {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+    Ok(rep)
+}
+
+/// Every file in a `tmp/` directory under the mail root: (account address, folder, file).
+fn tmp_files(root: &Path) -> Vec<(String, PathBuf, PathBuf)> {
+    let mut out = Vec::new();
+    let Ok(domains) = std::fs::read_dir(root) else { return out };
     for d in domains.flatten() {
+        let domain = d.file_name().to_string_lossy().into_owned();
         let Ok(users) = std::fs::read_dir(d.path()) else { continue };
         for u in users.flatten() {
+            let address = format!("{}@{domain}", u.file_name().to_string_lossy());
             let Ok(folders) = maildir::folders(&u.path()) else { continue };
             for f in folders {
                 let Ok(files) = std::fs::read_dir(f.join("tmp")) else { continue };
                 for file in files.flatten() {
-                    let old = file.metadata().and_then(|m| m.modified()).ok().and_then(|m| m.elapsed().ok());
-                    if old.is_some_and(|e| e > age) {
-                        let _ = std::fs::remove_file(file.path());
-                    }
+                    out.push((address.clone(), f.clone(), file.path()));
                 }
             }
         }
     }
+    out
 }

@@ -62,6 +62,8 @@ pub struct Conn {
 }
 
 const READ_CHUNK: usize = 16 * 1024;
+/// A TLS handshake that has not finished by then is abandoned.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Conn {
     pub fn new(stream: Stream, idle: Duration, session: Duration) -> Conn {
@@ -95,13 +97,24 @@ impl Conn {
         self.output.extend_from_slice(text.as_bytes());
     }
 
+    /// Time left for one wait: the idle timeout, capped by the session deadline.
+    fn wait(&self) -> Duration {
+        self.idle.min(self.deadline.saturating_duration_since(Instant::now()))
+    }
+
     pub async fn flush(&mut self) -> io::Result<()> {
         if !self.output.is_empty() {
             let out = std::mem::take(&mut self.output);
-            tokio::time::timeout(self.idle, self.stream.write_all(&out))
-                .await
-                .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
-            self.stream.flush().await?;
+            // Both under one timeout: with TLS, write_all only fills rustls's buffer and the
+            // flush is what waits on a client that does not read.
+            let wait = self.wait();
+            let stream = &mut self.stream;
+            tokio::time::timeout(wait, async {
+                stream.write_all(&out).await?;
+                stream.flush().await
+            })
+            .await
+            .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
         }
         Ok(())
     }
@@ -110,8 +123,7 @@ impl Conn {
     /// Cancel-safe.
     pub async fn fill(&mut self) -> io::Result<usize> {
         self.flush().await?;
-        let left = self.deadline.saturating_duration_since(Instant::now());
-        let wait = self.idle.min(left);
+        let wait = self.wait();
         // read_buf appends only what arrived, so dropping this future (shutdown) loses nothing.
         self.input.reserve(READ_CHUNK);
         match tokio::time::timeout(wait, self.stream.read_buf(&mut self.input)).await {
@@ -130,7 +142,7 @@ impl Conn {
         let Stream::Plain(tcp) = std::mem::replace(&mut self.stream, Stream::Upgrading) else {
             return Err(io::ErrorKind::InvalidInput.into());
         };
-        let tls = tokio::time::timeout(self.idle, acceptor.accept(tcp))
+        let tls = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT.min(self.wait()), acceptor.accept(tcp))
             .await
             .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
         self.stream = Stream::Tls(Box::new(tls));
@@ -138,7 +150,10 @@ impl Conn {
     }
 
     pub async fn close(&mut self) {
-        let _ = self.flush().await;
-        let _ = tokio::time::timeout(Duration::from_secs(2), self.stream.shutdown()).await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), async {
+            let _ = self.flush().await;
+            let _ = self.stream.shutdown().await;
+        })
+        .await;
     }
 }

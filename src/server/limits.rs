@@ -3,8 +3,22 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// The key a client is counted under: its IPv4 address, or its IPv6 /64 (one host usually
+/// has a whole /64, so per-address limits on IPv6 would be no limit at all).
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        IpAddr::V6(v6) => IpAddr::V4(v6.to_ipv4_mapped().expect("checked")),
+        v4 => v4,
+    }
+}
 
 /// Counts open connections; a guard releases its slot when dropped.
 pub struct Connections {
@@ -25,6 +39,7 @@ impl Connections {
 
     /// A slot for a new connection from `ip`, or None when a limit is reached.
     pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Option<Slot> {
+        let ip = client_key(ip);
         let mut g = self.open.lock().unwrap_or_else(|p| p.into_inner());
         let here = g.1.get(&ip).copied().unwrap_or(0);
         if g.0 >= self.total || here >= self.per_ip {
@@ -55,14 +70,18 @@ impl Drop for Slot {
 
 /// Failed logins per client address in a sliding minute.
 pub struct AuthLimiter {
-    max: usize,
+    max: AtomicUsize,
     window: Duration,
     failures: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
 }
 
 impl AuthLimiter {
     pub fn new(max_per_minute: usize) -> AuthLimiter {
-        AuthLimiter { max: max_per_minute, window: Duration::from_secs(60), failures: Mutex::new(HashMap::new()) }
+        AuthLimiter {
+            max: AtomicUsize::new(max_per_minute),
+            window: Duration::from_secs(60),
+            failures: Mutex::new(HashMap::new()),
+        }
     }
 
     fn prune(q: &mut VecDeque<Instant>, window: Duration) {
@@ -71,19 +90,27 @@ impl AuthLimiter {
         }
     }
 
+    /// Change the limit (config reload).
+    pub fn set_max(&self, max_per_minute: usize) {
+        self.max.store(max_per_minute, Ordering::Relaxed);
+    }
+
     /// Is this address locked out now?
     pub fn locked(&self, ip: IpAddr) -> bool {
+        let ip = client_key(ip);
+        let max = self.max.load(Ordering::Relaxed);
         let mut g = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         match g.get_mut(&ip) {
             Some(q) => {
                 Self::prune(q, self.window);
-                q.len() >= self.max
+                q.len() >= max
             }
             None => false,
         }
     }
 
     pub fn failed(&self, ip: IpAddr) {
+        let ip = client_key(ip);
         let mut g = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         if g.len() > 100_000 {
             // Bounded memory under a wide attack: forget the quiet addresses.
@@ -115,6 +142,15 @@ mod tests {
         assert!(c.admit(b).is_none(), "total limit");
         drop(s1);
         assert!(c.admit(b).is_some());
+    }
+
+    #[test]
+    fn ipv6_counts_by_64() {
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        assert_eq!(client_key(a), client_key(b));
+        assert_ne!(client_key(a), client_key("2001:db8:1:3::1".parse().unwrap()));
+        assert_eq!(client_key("::ffff:10.0.0.1".parse().unwrap()), "10.0.0.1".parse::<IpAddr>().unwrap());
     }
 
     #[test]

@@ -87,14 +87,22 @@ async fn bind(addr: &str, what: &str) -> Result<TcpListener> {
 
 /// Run the server until SIGTERM or SIGINT.
 pub async fn serve(location: Location, cfg: Config) -> Result<()> {
-    let store = Store::open_with(&cfg, 32).await?;
+    if cfg.is_dev_instance() && !cfg.data_dir.exists() {
+        crate::store::create_private_dir(&cfg.data_dir)?;
+    }
+    // The lock first: a second server must not even migrate the database.
     let _lock = lock_data_dir(&cfg.data_dir)?;
+    let store = Store::open_with(&cfg, 32).await?;
     let hosts = vec![cfg.hostname.clone()];
     let (tls, made_cert) = tls::Tls::load_or_create(&cfg.smtp.tls_cert, &cfg.smtp.tls_key, &hosts)?;
-    let mail_root = store.mail_root();
-    tokio::task::spawn_blocking(move || {
-        crate::ops::deliver::clean_tmp(&mail_root, Duration::from_secs(36 * 3600));
-    });
+    let rec = crate::ops::deliver::recover(&store).await?;
+    if rec.removed > 0 || rec.tmp_cleaned > 0 {
+        tracing::warn!(
+            unacknowledged_removed = rec.removed,
+            tmp_cleaned = rec.tmp_cleaned,
+            "recovered from an interrupted run"
+        );
+    }
 
     let mut listeners = Vec::new();
     for (kind, addr) in [
@@ -122,13 +130,15 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
         shutdown: stop_rx,
     });
 
+    // Handlers before the banner: whoever reads the banner may signal us at once.
+    let signals = Signals::install()?;
     banner(&cfg, &listeners, made_cert, &shared).await;
     let mut tasks = Vec::new();
     for (kind, l) in listeners {
         tasks.push(tokio::spawn(accept_loop(shared.clone(), kind, l)));
     }
 
-    wait_for_signals(&location, &shared).await;
+    signals.wait(&location, &shared).await;
     tracing::info!("shutting down: no new connections; waiting for sessions to finish");
     let _ = stop_tx.send(true);
     for t in tasks {
@@ -217,19 +227,31 @@ async fn accept_loop(shared: Arc<Shared>, kind: Listener, listener: TcpListener)
     }
 }
 
-async fn wait_for_signals(location: &Location, shared: &Shared) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
-        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
-    else {
-        tracing::error!("cannot install signal handlers");
-        return;
-    };
-    loop {
-        tokio::select! {
-            _ = term.recv() => return,
-            _ = int.recv() => return,
-            _ = hup.recv() => reload(location, shared),
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let e = |e: std::io::Error| Error::new(Kind::Internal, "installing signal handlers").with_source(e);
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).map_err(e)?,
+            int: signal(SignalKind::interrupt()).map_err(e)?,
+            hup: signal(SignalKind::hangup()).map_err(e)?,
+        })
+    }
+
+    /// Until SIGTERM or SIGINT; SIGHUP reloads.
+    async fn wait(mut self, location: &Location, shared: &Shared) {
+        loop {
+            tokio::select! {
+                _ = self.term.recv() => return,
+                _ = self.int.recv() => return,
+                _ = self.hup.recv() => reload(location, shared),
+            }
         }
     }
 }
@@ -237,7 +259,10 @@ async fn wait_for_signals(location: &Location, shared: &Shared) {
 /// SIGHUP: re-read the config and the certificate; keep the old ones on error.
 fn reload(location: &Location, shared: &Shared) {
     match Config::load(location) {
-        Ok(c) => *shared.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(c),
+        Ok(c) => {
+            shared.auth_limiter.set_max(c.smtp.auth_failures_per_minute as usize);
+            *shared.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(c);
+        }
         Err(e) => tracing::error!(error = %e.one_line(), "reload: config kept"),
     }
     match shared.tls.reload() {

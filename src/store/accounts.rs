@@ -163,6 +163,19 @@ pub async fn add_usage(conn: &mut AnyConnection, id: i64, bytes: i64, messages: 
     Ok(())
 }
 
+/// Charge a delivery to an account's usage if it fits the quota; false when it does not.
+pub async fn charge(conn: &mut AnyConnection, id: i64, bytes: i64) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE accounts SET used_bytes = used_bytes + $1, used_messages = used_messages + 1 \
+         WHERE id = $2 AND (quota_bytes IS NULL OR used_bytes + $1 <= quota_bytes)",
+    )
+    .bind(bytes)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 pub async fn record_login(conn: &mut AnyConnection, id: i64, now: i64) -> Result<()> {
     sqlx::query("UPDATE accounts SET last_login_at = $1 WHERE id = $2").bind(now).bind(id).execute(conn).await?;
     Ok(())

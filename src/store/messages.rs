@@ -73,3 +73,16 @@ pub async fn count(conn: &mut AnyConnection, account_id: i64, name: &str) -> Res
     .fetch_one(conn)
     .await?)
 }
+
+/// Is a Maildir file (by base name) indexed for this account?
+pub async fn has_file(conn: &mut AnyConnection, account_id: i64, filename: &str) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id \
+         WHERE b.account_id = $1 AND m.filename = $2",
+    )
+    .bind(account_id)
+    .bind(filename)
+    .fetch_one(conn)
+    .await?;
+    Ok(n > 0)
+}

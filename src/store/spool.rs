@@ -37,8 +37,13 @@ fn tmp_dir(data_dir: &Path) -> PathBuf {
 /// Write a message to the outbound spool durably. Returns its path.
 pub fn write(data_dir: &Path, env: &Envelope, message: &[u8]) -> Result<PathBuf> {
     let (tmp, out) = (tmp_dir(data_dir), outbound_dir(data_dir));
-    for d in [&tmp, &out] {
-        std::fs::create_dir_all(d).map_err(|e| Error::io("creating", d, e))?;
+    if !out.is_dir() || !tmp.is_dir() {
+        for d in [&tmp, &out] {
+            std::fs::create_dir_all(d).map_err(|e| Error::io("creating", d, e))?;
+        }
+        // New directories must themselves be durable entries.
+        sync_dir(&data_dir.join("spool"))?;
+        sync_dir(data_dir)?;
     }
     let tmp_path = tmp.join(&env.id);
     let final_path = out.join(&env.id);
@@ -57,7 +62,11 @@ pub fn write(data_dir: &Path, env: &Envelope, message: &[u8]) -> Result<PathBuf>
         let _ = std::fs::remove_file(&tmp_path);
         return Err(Error::io("writing spool file", &final_path, e));
     }
-    sync_dir(&out)?;
+    if let Err(e) = sync_dir(&out) {
+        // Not known to be durable: the client will be told to retry, so this copy must go.
+        let _ = std::fs::remove_file(&final_path);
+        return Err(e);
+    }
     Ok(final_path)
 }
 

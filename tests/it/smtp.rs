@@ -560,7 +560,100 @@ fn disk_full_is_a_temporary_failure(env: Env) {
     assert_eq!(srv.stop(), Some(0));
 }
 
+fn quota_holds_under_concurrency(env: Env) {
+    setup(&env);
+    env.ok(&["quota", "set", "bob@example.com", "20K"]);
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let addr = srv.smtp;
+            std::thread::spawn(move || {
+                let mut c = Client::connect(addr);
+                c.expect("EHLO load.example", 250);
+                c.expect("MAIL FROM:<load@remote.example>", 250);
+                c.expect("RCPT TO:<bob@example.com>", 250);
+                c.expect("DATA", 354);
+                let mut body = format!("Subject: t{t}\r\n\r\n").into_bytes();
+                for _ in 0..120 {
+                    body.extend_from_slice(&[b'q'; 98]);
+                    body.extend_from_slice(b"\r\n");
+                }
+                body.extend_from_slice(b".\r\n");
+                c.send(&body);
+                c.read().0
+            })
+        })
+        .collect();
+    let codes: Vec<u16> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let accepted = codes.iter().filter(|&&c| c == 250).count();
+    assert!(accepted >= 1 && codes.iter().all(|&c| c == 250 || c == 452), "{codes:?}");
+    let files = inbox(&env, "bob@example.com");
+    assert_eq!(files.len(), accepted, "every refused delivery was undone");
+    let on_disk: u64 = files.iter().map(|(_, d)| d.len() as u64).sum();
+    let q = env.json(&["quota", "show", "bob@example.com"]);
+    assert_eq!(q[0]["used_bytes"].as_u64().unwrap(), on_disk, "usage is exact");
+    assert!(on_disk <= 20 * 1024, "the quota held: {on_disk} bytes");
+    assert_eq!(srv.stop(), Some(0));
+}
+
+fn protocol_edges(env: Env) {
+    setup(&env);
+    env.ok(&["alias", "add", "postmaster@example.com", "bob@example.com"]);
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    let mut c = Client::connect(srv.smtp);
+    c.expect("EHLO x.example", 250);
+    // A long line in a pipeline costs only itself.
+    c.send(b"MAIL FROM:<a@remote.example>\r\nRCPT TO:<bob@example.com>\r\nNOOP ");
+    c.send(&vec![b'X'; 5000]);
+    c.send(b"\r\nDATA\r\n");
+    assert_eq!(c.read().0, 250);
+    assert_eq!(c.read().0, 250);
+    assert_eq!(c.read().0, 500);
+    assert_eq!(c.read().0, 354, "DATA after the long line is answered");
+    c.send(b"Subject: ok\r\n\r\nok\r\n.\r\n");
+    assert_eq!(c.read().0, 250);
+    // <Postmaster> without a domain is accepted (RFC 5321 section 4.5.1).
+    c.expect("MAIL FROM:<a@remote.example>", 250);
+    c.expect("RCPT TO:<Postmaster>", 250);
+    c.expect("RSET", 250);
+    // Harvesting addresses ends the session.
+    c.expect("MAIL FROM:<a@remote.example>", 250);
+    let mut last = (0, String::new());
+    for i in 0..30 {
+        last = c.cmd(&format!("RCPT TO:<guess{i}@example.com>"));
+        if last.0 == 421 {
+            break;
+        }
+        assert_eq!(last.0, 550);
+    }
+    assert_eq!(last.0, 421, "{}", last.1);
+    assert_eq!(srv.stop(), Some(0));
+}
+
+fn startup_undoes_unacknowledged_deliveries(env: Env) {
+    setup(&env);
+    // What a crash between linking and committing leaves: tmp/ and new/ twins, no index row.
+    let dir = env.maildir("bob@example.com");
+    let name = "1700000000.M1P1Q1.host,S=10";
+    std::fs::write(dir.join("tmp").join(name), "crashed\r\n").unwrap();
+    std::fs::hard_link(dir.join("tmp").join(name), dir.join("new").join(name)).unwrap();
+    // And a message some other tool put in new/ (no twin in tmp/): left alone.
+    std::fs::write(dir.join("new/1700000001.M2P2Q2.other"), "keep\r\n").unwrap();
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    eventually("recovery", || srv.log().contains("recovered"));
+    assert!(!dir.join("new").join(name).exists(), "unacknowledged message removed");
+    assert!(!dir.join("tmp").join(name).exists());
+    assert!(dir.join("new/1700000001.M2P2Q2.other").exists());
+    assert_eq!(srv.stop(), Some(0));
+}
+
 store_tests!(
+    quota_holds_under_concurrency,
+    protocol_edges,
+    startup_undoes_unacknowledged_deliveries,
     disk_full_is_a_temporary_failure,
     parallel_deliveries_all_succeed,
     connection_limits,

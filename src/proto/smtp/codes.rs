@@ -57,7 +57,7 @@ pub const SENDER_OK: Reply = r(250, "2.1.0", "sender OK");
 pub const RECIPIENT_OK: Reply = r(250, "2.1.5", "recipient OK");
 pub const QUEUED: Reply = r(250, "2.0.0", "message accepted");
 /// 252 cannot VRFY, but will accept (RFC 5321 §3.5.3).
-pub const CANNOT_VRFY: Reply = r(252, "2.1.5", "cannot verify the user, but will accept the message");
+pub const CANNOT_VRFY: Reply = r(252, "2.0.0", "cannot verify the user, but will accept the message");
 /// 334 AUTH continuation (RFC 4954 §4); text is base64.
 pub const AUTH_CONTINUE: u16 = 334;
 /// 354 start mail input (RFC 5321 §4.1.1.4).
@@ -82,7 +82,7 @@ pub const AUTH_TEMP: Reply = r(454, "4.7.0", "temporary authentication failure")
 
 /// 500 syntax error / line too long (RFC 5321 §4.2.2, §4.5.3.1.4).
 pub const SYNTAX: Reply = r(500, "5.5.2", "syntax error");
-pub const LINE_TOO_LONG: Reply = r(500, "5.5.6", "line too long");
+pub const LINE_TOO_LONG: Reply = r(500, "5.5.2", "line too long");
 pub const UNKNOWN_COMMAND: Reply = r(500, "5.5.1", "command unrecognized");
 /// 501 syntax error in parameters (RFC 5321 §4.2.2).
 pub const BAD_ARGS: Reply = r(501, "5.5.4", "syntax error in parameters");

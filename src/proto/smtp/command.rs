@@ -46,6 +46,8 @@ pub enum ParseError {
     Unknown,
     /// Known command, bad syntax (501).
     Syntax(&'static str),
+    /// Not text at all: invalid UTF-8 or control characters (500 5.5.2).
+    NotText,
     /// A path that is not an address (501 5.1.3).
     BadAddress,
     /// A MAIL/RCPT parameter we do not support (555).
@@ -59,9 +61,9 @@ const MAX_DOMAIN: usize = 255;
 
 /// Parse a command line (no CRLF).
 pub fn parse(line: &[u8]) -> Result<Command, ParseError> {
-    let text = std::str::from_utf8(line).map_err(|_| ParseError::Syntax("command is not UTF-8"))?;
+    let text = std::str::from_utf8(line).map_err(|_| ParseError::NotText)?;
     if text.bytes().any(|b| b < 0x20 && b != b'\t' || b == 0x7f) {
-        return Err(ParseError::Syntax("control characters in command"));
+        return Err(ParseError::NotText);
     }
     let (verb, rest) = match text.find(' ') {
         Some(i) => (&text[..i], &text[i + 1..]),
@@ -147,6 +149,10 @@ fn parse_path(arg: &str, allow_null: bool) -> Result<(Path, &str), ParseError> {
     };
     if inner.is_empty() {
         return if allow_null { Ok((Path::Null, params)) } else { Err(ParseError::BadAddress) };
+    }
+    // RFC 5321 §4.5.1: RCPT TO:<Postmaster> without a domain must be accepted.
+    if !allow_null && inner.eq_ignore_ascii_case("postmaster") {
+        return Ok((Path::Mailbox("postmaster".into()), params));
     }
     // Source route `@a,@b:user@domain`: accepted and ignored (RFC 5321 §4.1.2, C.).
     let mailbox = if inner.starts_with('@') {
@@ -296,6 +302,7 @@ mod tests {
             ("RCPT TO:<\"john doe\"@example.com>", Command::Rcpt { to: mb("\"john doe\"@example.com") }),
             ("RCPT TO:<\"a>b\"@example.com>", Command::Rcpt { to: mb("\"a>b\"@example.com") }),
             ("RCPT TO:<u@[127.0.0.1]>", Command::Rcpt { to: mb("u@[127.0.0.1]") }),
+            ("RCPT TO:<Postmaster>", Command::Rcpt { to: mb("postmaster") }),
             ("RCPT TO:<用户@例子.广告>", Command::Rcpt { to: mb("用户@例子.广告") }),
             ("DATA", Command::Data),
             ("BDAT 100", Command::Bdat { size: 100, last: false }),
@@ -346,9 +353,9 @@ mod tests {
             (b"BDAT 1 FIRST", Syntax("BDAT size [LAST]")),
             (b"BDAT 99999999999999999999", Syntax("BDAT size expected")),
             (b"AUTH", Syntax("AUTH mechanism expected")),
-            (b"NOOP\x00", Syntax("control characters in command")),
-            (b"MAIL FROM:<a@b.c>\rRCPT TO:<x@y.z>", Syntax("control characters in command")),
-            (b"\xff\xfe", Syntax("command is not UTF-8")),
+            (b"NOOP\x00", NotText),
+            (b"MAIL FROM:<a@b.c>\rRCPT TO:<x@y.z>", NotText),
+            (b"\xff\xfe", NotText),
         ];
         for (line, want) in bad {
             assert_eq!(parse(line).as_ref(), Err(want), "{:?}", String::from_utf8_lossy(line));

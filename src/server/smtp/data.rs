@@ -33,7 +33,9 @@ pub async fn data(s: &mut Session) -> Next {
     s.reply(codes::START_DATA);
     let limit = s.shared.config().smtp.message_size_limit as usize;
     let mut decoder = Decoder::new(limit, super::session::MAX_TEXT_LINE);
-    let mut body = Vec::with_capacity(8192);
+    // The message is built in place, our Received: header first, so it is never copied.
+    let mut body = received(s).into_bytes();
+    body.reserve(8192);
     loop {
         match decoder.feed(&s.conn.input, &mut body) {
             Progress::Done { consumed } => {
@@ -63,7 +65,11 @@ pub async fn bdat(s: &mut Session, size: u64, last: bool) -> Next {
         _ => None,
     };
     let limit = s.shared.config().smtp.message_size_limit;
-    let mut chunks = s.txn.as_mut().and_then(|t| t.chunks.take()).unwrap_or_default();
+    let mut chunks = match s.txn.as_mut().and_then(|t| t.chunks.take()) {
+        Some(c) => c,
+        None if refusal.is_none() => Chunks { body: received(s).into_bytes(), ..Chunks::default() },
+        None => Chunks::default(),
+    };
     let mut left = size;
     while left > 0 {
         if s.conn.input.is_empty() {
@@ -109,38 +115,35 @@ pub async fn bdat(s: &mut Session, size: u64, last: bool) -> Next {
     Next::Continue
 }
 
-/// Deliver a complete message (or refuse it) and end the transaction.
-async fn finish(s: &mut Session, body: Vec<u8>, error: Option<DataError>) {
+/// Deliver a complete message (or refuse it) and end the transaction. `data` starts with our
+/// Received: header.
+async fn finish(s: &mut Session, data: Vec<u8>, error: Option<DataError>) {
     let txn = s.txn.take().expect("in a transaction");
-    let id = crate::server::new_id();
+    let id = txn.id.clone();
     let from = match &txn.from {
         Some(Path::Mailbox(m)) => m.clone(),
         _ => String::new(),
     };
     let rcpts = txn.rcpts.join(",");
+    let size = data.len();
     if let Some(e) = error {
-        tracing::info!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size = body.len(), result = ?e, "refused");
+        tracing::info!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, result = ?e, "refused");
         s.reply(error_reply(e));
         return;
     }
     let cfg = s.shared.config();
-    let mut data = received(s, &id, &txn.rcpts, &cfg.hostname).into_bytes();
-    data.extend_from_slice(&body);
-    let local: Vec<String> = txn.local.into_iter().collect();
-    let remote: Vec<String> = txn.remote.into_iter().collect();
+    let (local, remote) = (txn.local.len(), txn.remote.len());
     let msg = Message {
-        id: &id,
-        from: (!from.is_empty()).then_some(from.as_str()),
-        local: &local,
-        remote: &remote,
-        data: &data,
-        submitted_by: s.account.as_ref().map(|a| a.address.as_str()),
+        id: id.clone(),
+        from: (!from.is_empty()).then(|| from.clone()),
+        local: txn.local.into_iter().collect(),
+        remote: txn.remote.into_iter().collect(),
+        data,
+        submitted_by: s.account.as_ref().map(|a| a.address.clone()),
     };
-    let result = deliver::deliver(&s.shared.store, &s.shared.committer, &cfg.hostname, &msg).await;
-    let size = data.len();
-    match result {
+    match deliver::deliver(&s.shared.store, &s.shared.committer, &cfg.hostname, msg).await {
         Ok(()) => {
-            tracing::info!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, local = local.len(), remote = remote.len(), result = "delivered");
+            tracing::info!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, local, remote, result = "delivered");
             s.reply_text(codes::QUEUED, &format!("{id} message accepted"));
         }
         Err(f) => {
@@ -149,17 +152,21 @@ async fn finish(s: &mut Session, body: Vec<u8>, error: Option<DataError>) {
                 Failure::NoSpace(e) => (codes::SYSTEM_FULL, e.one_line()),
                 Failure::Local(e) => (codes::LOCAL_ERROR, e.one_line()),
             };
+            // The reply never names the account: an alias's members are not the sender's business.
             tracing::warn!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, result = %why, "not delivered");
-            match f {
-                Failure::MailboxFull(a) => s.reply_text(reply, &format!("mailbox full: {a}")),
-                _ => s.reply(reply),
-            }
+            s.reply(reply);
         }
     }
 }
 
 /// The Received: header (RFC 5321 §4.4), naming the TCP peer and the protocol (RFC 3848).
-fn received(s: &Session, id: &str, rcpts: &[String], hostname: &str) -> String {
+fn received(s: &Session) -> String {
+    let (id, rcpts) = match &s.txn {
+        Some(t) => (t.id.as_str(), t.rcpts.as_slice()),
+        None => ("", &[][..]),
+    };
+    let cfg = s.shared.config();
+    let hostname = cfg.hostname.as_str();
     let tls = s.conn.tls_description();
     let proto = match (s.esmtp, tls.is_some(), s.account.is_some()) {
         (false, _, _) => "SMTP",

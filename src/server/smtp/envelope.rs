@@ -1,6 +1,6 @@
 //! MAIL and RCPT: who may send, and to whom.
 
-use super::session::{Listener, Session, Txn};
+use super::session::{Listener, Next, Session, Txn};
 use crate::names::Address;
 use crate::ops::alias::{ExpandError, expand};
 use crate::ops::deliver::fits;
@@ -44,7 +44,7 @@ pub async fn mail(s: &mut Session, from: Path, params: MailParams) {
             }
         }
     }
-    s.txn = Some(Txn { from: Some(from), params, ..Txn::default() });
+    s.txn = Some(Txn { id: crate::server::new_id(), from: Some(from), params, ..Txn::default() });
     s.reply(codes::SENDER_OK);
 }
 
@@ -63,20 +63,25 @@ async fn owns(s: &Session, account: &str, from: &Path) -> crate::error::Result<b
     Ok(matches!(expand(&mut conn, &addr).await, Ok(e) if e.accounts.contains(account)))
 }
 
-pub async fn rcpt(s: &mut Session, to: Path) {
+pub async fn rcpt(s: &mut Session, to: Path) -> Next {
     let Some(txn) = s.txn.as_ref() else {
-        s.reply(codes::NEED_MAIL);
-        return;
+        return s.error(codes::NEED_MAIL);
     };
     let max = s.shared.config().smtp.max_recipients as usize;
     if txn.rcpts.len() >= max {
         s.reply(codes::TOO_MANY_RECIPIENTS);
-        return;
+        return Next::Continue;
     }
     let size = txn.params.size.unwrap_or(0);
     let Path::Mailbox(raw) = to else {
-        s.reply(codes::BAD_ADDRESS);
-        return;
+        return s.error(codes::BAD_ADDRESS);
+    };
+    // RFC 5321 §4.5.1: a bare <postmaster> must be accepted; it means the primary domain's.
+    let raw = if raw.eq_ignore_ascii_case("postmaster") {
+        let cfg = s.shared.config();
+        format!("postmaster@{}", cfg.primary_domain.clone().unwrap_or_else(|| cfg.hostname.clone()))
+    } else {
+        raw
     };
     match route(s, &raw, size).await {
         Ok(Route::Local { address, accounts, remote }) => {
@@ -92,6 +97,7 @@ pub async fn rcpt(s: &mut Session, to: Path) {
             txn.remote.insert(address);
             s.reply(codes::RECIPIENT_OK);
         }
+        Ok(Route::Refuse(r, text)) if r.code >= 500 => return s.refuse(r, text.as_deref()),
         Ok(Route::Refuse(r, text)) => match text {
             Some(t) => s.reply_text(r, &t),
             None => s.reply(r),
@@ -101,6 +107,7 @@ pub async fn rcpt(s: &mut Session, to: Path) {
             s.reply(codes::LOCAL_ERROR);
         }
     }
+    Next::Continue
 }
 
 enum Route {

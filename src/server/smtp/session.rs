@@ -18,8 +18,8 @@ use crate::store::Account;
 pub const MAX_COMMAND_LINE: usize = 4096;
 /// RFC 5321 §4.5.3.1.6: 1000 octets per text line; real mail exceeds it, so up to 64 KiB.
 pub const MAX_TEXT_LINE: usize = 64 * 1024;
-/// Bad commands before we hang up.
-const MAX_ERRORS: u32 = 10;
+/// Bad commands (and refused recipients) before we hang up, like Postfix's hard error limit.
+const MAX_ERRORS: u32 = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Listener {
@@ -44,6 +44,8 @@ impl Listener {
 /// A mail transaction (MAIL to end of data).
 #[derive(Default)]
 pub struct Txn {
+    /// The id for the log, Received: and the spool.
+    pub id: String,
     pub from: Option<Path>,
     pub params: MailParams,
     /// Recipients as accepted (normalised), for the log and Received:.
@@ -105,6 +107,20 @@ impl Session {
         Next::Continue
     }
 
+    /// A refusal that counts as an error (a rejected recipient, say: harvesting is limited).
+    pub fn refuse(&mut self, r: Reply, text: Option<&str>) -> Next {
+        self.errors += 1;
+        if self.errors >= MAX_ERRORS {
+            self.reply(codes::TOO_MANY_ERRORS);
+            return Next::Close;
+        }
+        match text {
+            Some(t) => self.reply_text(r, t),
+            None => self.reply(r),
+        }
+        Next::Continue
+    }
+
     fn ehlo(&mut self, name: String, esmtp: bool) {
         self.helo = Some(name);
         self.esmtp = esmtp;
@@ -138,11 +154,15 @@ impl Session {
             Ok(c) => c,
             Err(ParseError::Unknown) => return self.error(codes::UNKNOWN_COMMAND),
             Err(ParseError::Syntax(why)) => {
-                let r = codes::BAD_ARGS;
                 self.errors += 1;
-                self.reply_text(r, why);
-                return if self.errors >= MAX_ERRORS { self.error(r) } else { Next::Continue };
+                if self.errors >= MAX_ERRORS {
+                    self.reply(codes::TOO_MANY_ERRORS);
+                    return Next::Close;
+                }
+                self.reply_text(codes::BAD_ARGS, why);
+                return Next::Continue;
             }
+            Err(ParseError::NotText) => return self.error(codes::SYNTAX),
             Err(ParseError::BadAddress) => return self.error(codes::BAD_ADDRESS),
             Err(ParseError::UnknownParam(p)) => {
                 self.reply_text(codes::PARAM_UNKNOWN, &format!("parameter {p} not recognized"));
@@ -157,7 +177,7 @@ impl Session {
             Command::Ehlo(name) => self.ehlo(name, true),
             Command::Helo(name) => self.ehlo(name, false),
             Command::Mail { from, params } => envelope::mail(self, from, params).await,
-            Command::Rcpt { to } => envelope::rcpt(self, to).await,
+            Command::Rcpt { to } => return envelope::rcpt(self, to).await,
             Command::Data => return data::data(self).await,
             Command::Bdat { size, last } => return data::bdat(self, size, last).await,
             Command::Rset => {
@@ -262,7 +282,21 @@ pub async fn run(shared: Arc<Shared>, listener: Listener, tcp: TcpStream, peer: 
                 }
             }
             Line::TooLong => {
-                s.conn.input.clear();
+                // Drop the long line only: complete commands pipelined after it stay.
+                match s.conn.input.iter().position(|&b| b == b'\n') {
+                    Some(end) => {
+                        s.conn.input.drain(..=end);
+                        if discarding {
+                            discarding = false;
+                            continue;
+                        }
+                        if let Next::Close = s.error(codes::LINE_TOO_LONG) {
+                            break;
+                        }
+                        continue;
+                    }
+                    None => s.conn.input.clear(),
+                }
                 if !discarding {
                     discarding = true;
                     if let Next::Close = s.error(codes::LINE_TOO_LONG) {
