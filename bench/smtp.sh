@@ -192,6 +192,8 @@ log "setting up mailctl in $MC_DIR"
     mc config set smtp_listen "127.0.0.1:$MAILCTL_PORT"
     mc config set submission_listen ""
     mc config set submissions_listen ""
+    mc config set pop3_listen ""
+    mc config set pop3s_listen ""
     mc config set max_connections_per_ip 200
     echo password123 | mc account create "$RCPT" --tier business --password-stdin
     mc quota set "$RCPT" unlimited

@@ -37,6 +37,9 @@ pub struct FileConfig {
     pub auth_failures_per_minute: Option<u64>,
     pub smtp_idle_timeout: Option<u64>,
     pub smtp_session_timeout: Option<u64>,
+    pub pop3_listen: Option<String>,
+    pub pop3s_listen: Option<String>,
+    pub pop3_idle_timeout: Option<u64>,
 }
 
 /// The effective configuration: file values over defaults, paths made absolute.
@@ -71,6 +74,12 @@ pub struct Smtp {
     pub auth_failures_per_minute: u64,
     pub idle_timeout: std::time::Duration,
     pub session_timeout: std::time::Duration,
+    /// POP3 with STLS (110).
+    pub pop3_listen: Option<String>,
+    /// POP3 over implicit TLS (995).
+    pub pop3s_listen: Option<String>,
+    /// RFC 1939 §3: the autologout timer is at least 10 minutes.
+    pub pop3_idle_timeout: std::time::Duration,
 }
 
 /// Where the config was found, or that none was.
@@ -189,6 +198,9 @@ impl Config {
             auth_failures_per_minute: f.auth_failures_per_minute.unwrap_or(5),
             idle_timeout: std::time::Duration::from_secs(f.smtp_idle_timeout.unwrap_or(300)),
             session_timeout: std::time::Duration::from_secs(f.smtp_session_timeout.unwrap_or(1800)),
+            pop3_listen: listen(f.pop3_listen, 2110, 110),
+            pop3s_listen: listen(f.pop3s_listen, 2995, 995),
+            pop3_idle_timeout: std::time::Duration::from_secs(f.pop3_idle_timeout.unwrap_or(600)),
         };
         Config {
             path,
@@ -227,6 +239,9 @@ impl Config {
             "auth_failures_per_minute" => self.smtp.auth_failures_per_minute.to_string(),
             "smtp_idle_timeout" => self.smtp.idle_timeout.as_secs().to_string(),
             "smtp_session_timeout" => self.smtp.session_timeout.as_secs().to_string(),
+            "pop3_listen" => self.smtp.pop3_listen.clone().unwrap_or_default(),
+            "pop3s_listen" => self.smtp.pop3s_listen.clone().unwrap_or_default(),
+            "pop3_idle_timeout" => self.smtp.pop3_idle_timeout.as_secs().to_string(),
             _ => return None,
         })
     }
@@ -266,6 +281,9 @@ fn raw_value(f: &FileConfig, key: &str) -> Option<String> {
         "auth_failures_per_minute" => f.auth_failures_per_minute.map(|v| v.to_string()),
         "smtp_idle_timeout" => f.smtp_idle_timeout.map(|v| v.to_string()),
         "smtp_session_timeout" => f.smtp_session_timeout.map(|v| v.to_string()),
+        "pop3_listen" => f.pop3_listen.clone(),
+        "pop3s_listen" => f.pop3s_listen.clone(),
+        "pop3_idle_timeout" => f.pop3_idle_timeout.map(|v| v.to_string()),
         _ => None,
     }
 }
@@ -458,6 +476,24 @@ pub const KEYS: &[Key] = &[
         ty: ValueType::Integer,
         check: check_count,
         help: "seconds a session may last; default 1800",
+    },
+    Key {
+        name: "pop3_listen",
+        ty: ValueType::Text,
+        check: check_listen,
+        help: "POP3 with STLS; default 0.0.0.0:110, dev 127.0.0.1:2110; empty disables",
+    },
+    Key {
+        name: "pop3s_listen",
+        ty: ValueType::Text,
+        check: check_listen,
+        help: "POP3 over implicit TLS; default 0.0.0.0:995, dev 127.0.0.1:2995",
+    },
+    Key {
+        name: "pop3_idle_timeout",
+        ty: ValueType::Integer,
+        check: check_count,
+        help: "seconds a POP3 client may stay silent; default 600 (RFC 1939: at least 10 minutes)",
     },
 ];
 

@@ -9,6 +9,7 @@ pub mod deliver;
 pub mod domain;
 pub mod import;
 pub mod init;
+pub mod maildrop;
 pub mod quota;
 
 use sqlx::AnyConnection;

@@ -97,6 +97,10 @@ impl Conn {
         self.output.extend_from_slice(text.as_bytes());
     }
 
+    pub fn queue_bytes(&mut self, bytes: &[u8]) {
+        self.output.extend_from_slice(bytes);
+    }
+
     /// Time left for one wait: the idle timeout, capped by the session deadline.
     fn wait(&self) -> Duration {
         self.idle.min(self.deadline.saturating_duration_since(Instant::now()))

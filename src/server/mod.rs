@@ -3,6 +3,7 @@
 
 pub mod conn;
 pub mod limits;
+pub mod pop3;
 pub mod smtp;
 pub mod tls;
 
@@ -32,12 +33,59 @@ pub struct Shared {
     pub auth_limiter: AuthLimiter,
     pub connections: Arc<Connections>,
     pub shutdown: watch::Receiver<bool>,
+    /// Accounts with a POP3 session open (RFC 1939 §8: one at a time).
+    pop3_locked: std::sync::Mutex<std::collections::HashSet<i64>>,
 }
 
 impl Shared {
     /// The current config (replaced on SIGHUP).
     pub fn config(&self) -> Arc<Config> {
         self.config.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Take the POP3 lock on an account's INBOX; false when another session has it.
+    pub fn pop3_lock(&self, account: i64) -> bool {
+        self.pop3_locked.lock().unwrap_or_else(|p| p.into_inner()).insert(account)
+    }
+
+    pub fn pop3_unlock(&self, account: i64) {
+        self.pop3_locked.lock().unwrap_or_else(|p| p.into_inner()).remove(&account);
+    }
+}
+
+/// What a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Smtp(Listener),
+    /// POP3; `true` for implicit TLS (995).
+    Pop3(bool),
+}
+
+impl Service {
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Smtp(l) => l.name(),
+            Service::Pop3(false) => "pop3",
+            Service::Pop3(true) => "pop3s",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Service::Smtp(Listener::Mx) => "inbound mail for local domains",
+            Service::Smtp(Listener::Submission) => "submission, STARTTLS then AUTH",
+            Service::Smtp(Listener::Submissions) => "submission over TLS",
+            Service::Pop3(false) => "POP3, STLS then login",
+            Service::Pop3(true) => "POP3 over TLS",
+        }
+    }
+
+    /// What to say to a client turned away by the connection limits.
+    fn busy(self) -> &'static [u8] {
+        match self {
+            Service::Smtp(_) => b"421 4.7.0 too many connections, try again later\r\n",
+            Service::Pop3(_) => b"-ERR [SYS/TEMP] too many connections, try again later\r\n",
+        }
     }
 }
 
@@ -106,9 +154,11 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
 
     let mut listeners = Vec::new();
     for (kind, addr) in [
-        (Listener::Mx, &cfg.smtp.smtp_listen),
-        (Listener::Submission, &cfg.smtp.submission_listen),
-        (Listener::Submissions, &cfg.smtp.submissions_listen),
+        (Service::Smtp(Listener::Mx), &cfg.smtp.smtp_listen),
+        (Service::Smtp(Listener::Submission), &cfg.smtp.submission_listen),
+        (Service::Smtp(Listener::Submissions), &cfg.smtp.submissions_listen),
+        (Service::Pop3(false), &cfg.smtp.pop3_listen),
+        (Service::Pop3(true), &cfg.smtp.pop3s_listen),
     ] {
         if let Some(a) = addr {
             let l = bind(a, kind.name()).await?;
@@ -116,7 +166,7 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
         }
     }
     if listeners.is_empty() {
-        return Err(Error::config("no listeners: smtp_listen, submission_listen and submissions_listen are all empty"));
+        return Err(Error::config("no listeners: every *_listen key is empty"));
     }
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -128,6 +178,7 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
         config: RwLock::new(Arc::new(cfg.clone())),
         tls,
         shutdown: stop_rx,
+        pop3_locked: Default::default(),
     });
 
     // Handlers before the banner: whoever reads the banner may signal us at once.
@@ -152,7 +203,7 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
     Ok(())
 }
 
-async fn banner(cfg: &Config, listeners: &[(Listener, TcpListener)], made_cert: bool, shared: &Shared) {
+async fn banner(cfg: &Config, listeners: &[(Service, TcpListener)], made_cert: bool, shared: &Shared) {
     let mut out = String::new();
     out.push_str(&format!(
         "mailctl serve: {} (data {}, {} store)\n",
@@ -162,14 +213,9 @@ async fn banner(cfg: &Config, listeners: &[(Listener, TcpListener)], made_cert: 
     ));
     for (kind, l) in listeners {
         let addr = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
-        let how = match kind {
-            Listener::Mx => "inbound mail for local domains",
-            Listener::Submission => "submission, STARTTLS then AUTH",
-            Listener::Submissions => "submission over TLS",
-        };
-        out.push_str(&format!("  {:<12} {addr:<22} {how}\n", kind.name()));
+        out.push_str(&format!("  {:<12} {addr:<22} {}\n", kind.name(), kind.describe()));
     }
-    if let Some((_, l)) = listeners.iter().find(|(k, _)| *k == Listener::Submission)
+    if let Some((_, l)) = listeners.iter().find(|(k, _)| *k == Service::Smtp(Listener::Submission))
         && let Ok(a) = l.local_addr()
     {
         out.push_str(&format!(
@@ -195,7 +241,7 @@ async fn banner(cfg: &Config, listeners: &[(Listener, TcpListener)], made_cert: 
     let _ = stdout.flush();
 }
 
-async fn accept_loop(shared: Arc<Shared>, kind: Listener, listener: TcpListener) {
+async fn accept_loop(shared: Arc<Shared>, kind: Service, listener: TcpListener) {
     let mut backoff = Duration::from_millis(5);
     loop {
         let (tcp, peer): (tokio::net::TcpStream, SocketAddr) = match listener.accept().await {
@@ -215,14 +261,17 @@ async fn accept_loop(shared: Arc<Shared>, kind: Listener, listener: TcpListener)
             tokio::spawn(async move {
                 use tokio::io::AsyncWriteExt;
                 let mut tcp = tcp;
-                let _ = tcp.write_all(crate::proto::smtp::codes::TOO_MANY_CONNECTIONS.line().as_bytes()).await;
+                let _ = tcp.write_all(kind.busy()).await;
             });
             continue;
         };
         let shared = shared.clone();
         tokio::spawn(async move {
             let _slot = slot;
-            smtp::run(shared, kind, tcp, peer).await;
+            match kind {
+                Service::Smtp(l) => smtp::run(shared, l, tcp, peer).await,
+                Service::Pop3(tls) => pop3::run(shared, tls, tcp, peer).await,
+            }
         });
     }
 }

@@ -86,3 +86,45 @@ pub async fn has_file(conn: &mut AnyConnection, account_id: i64, filename: &str)
     .await?;
     Ok(n > 0)
 }
+
+/// A mailbox's id and UIDVALIDITY.
+pub async fn mailbox(conn: &mut AnyConnection, account_id: i64, name: &str) -> Result<Option<(i64, i64)>> {
+    Ok(sqlx::query_as("SELECT id, uidvalidity FROM mailboxes WHERE account_id = $1 AND name = $2")
+        .bind(account_id)
+        .bind(name)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// An indexed message, as listings need it.
+#[derive(Debug, Clone)]
+pub struct Indexed {
+    pub uid: i64,
+    pub filename: String,
+    pub size: i64,
+    pub flags: String,
+}
+
+/// A mailbox's messages in UID order.
+pub async fn list(conn: &mut AnyConnection, mailbox_id: i64) -> Result<Vec<Indexed>> {
+    let rows: Vec<(i64, String, i64, String)> =
+        sqlx::query_as("SELECT uid, filename, size, flags FROM messages WHERE mailbox_id = $1 ORDER BY uid")
+            .bind(mailbox_id)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().map(|(uid, filename, size, flags)| Indexed { uid, filename, size, flags }).collect())
+}
+
+/// Remove messages from the index; the caller removes the files and fixes usage.
+pub async fn delete(conn: &mut AnyConnection, mailbox_id: i64, uid: i64) -> Result<bool> {
+    let r = sqlx::query("DELETE FROM messages WHERE mailbox_id = $1 AND uid = $2")
+        .bind(mailbox_id)
+        .bind(uid)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1")
+        .bind(mailbox_id)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() > 0)
+}

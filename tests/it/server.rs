@@ -12,6 +12,8 @@ pub struct Server {
     pub smtp: SocketAddr,
     pub submission: SocketAddr,
     pub submissions: SocketAddr,
+    pub pop3: SocketAddr,
+    pub pop3s: SocketAddr,
     pub stderr_path: std::path::PathBuf,
 }
 
@@ -22,6 +24,8 @@ impl Env {
             ("smtp_listen", "127.0.0.1:0"),
             ("submission_listen", "127.0.0.1:0"),
             ("submissions_listen", "127.0.0.1:0"),
+            ("pop3_listen", "127.0.0.1:0"),
+            ("pop3s_listen", "127.0.0.1:0"),
             ("dev_mode", "false"),
         ]
         .iter()
@@ -44,14 +48,15 @@ impl Env {
         let mut reader = BufReader::new(child.stdout.take().unwrap());
         let mut ports = std::collections::HashMap::new();
         let deadline = Instant::now() + Duration::from_secs(20);
-        while ports.len() < 3 && Instant::now() < deadline {
+        const NAMES: [&str; 5] = ["smtp", "submission", "submissions", "pop3", "pop3s"];
+        while ports.len() < NAMES.len() && Instant::now() < deadline {
             let mut line = String::new();
             if reader.read_line(&mut line).unwrap_or(0) == 0 {
                 let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
                 panic!("mailctl serve exited early: {log}");
             }
             let words: Vec<&str> = line.split_whitespace().collect();
-            if words.len() >= 2 && ["smtp", "submission", "submissions"].contains(&words[0]) {
+            if words.len() >= 2 && NAMES.contains(&words[0]) {
                 ports.insert(words[0].to_string(), words[1].parse::<SocketAddr>().unwrap());
             }
         }
@@ -65,6 +70,8 @@ impl Env {
             smtp: ports["smtp"],
             submission: ports["submission"],
             submissions: ports["submissions"],
+            pop3: ports["pop3"],
+            pop3s: ports["pop3s"],
             stderr_path,
         }
     }

@@ -1,0 +1,92 @@
+//! An account's INBOX as POP3 sees it: a snapshot of the indexed messages at login, their
+//! files, and the deletions applied at QUIT (index, usage, then files).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Kind, Result};
+use crate::names::Address;
+use crate::store::{Account, Store, accounts, messages};
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub uid: i64,
+    pub size: u64,
+    /// Where the file is now (new/ or cur/), if it exists.
+    pub path: Option<PathBuf>,
+    /// A unique id that never changes (RFC 1939 UIDL): UIDVALIDITY and UID, as Dovecot does.
+    pub uidl: String,
+}
+
+pub struct Maildrop {
+    pub account: Account,
+    pub mailbox_id: i64,
+    pub entries: Vec<Entry>,
+}
+
+/// Map each Maildir base name (before `:2,`) to its file in new/ or cur/.
+fn files(root: &Path) -> HashMap<String, PathBuf> {
+    let mut map = HashMap::new();
+    for sub in ["new", "cur"] {
+        if let Ok(entries) = std::fs::read_dir(root.join(sub)) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let base = name.split(":2,").next().unwrap_or(&name).to_string();
+                map.insert(base, e.path());
+            }
+        }
+    }
+    map
+}
+
+pub async fn open(store: &Store, account: Account) -> Result<Maildrop> {
+    let mut conn = store.pool.acquire().await?;
+    let mailbox_id = messages::ensure_mailbox(&mut conn, account.id, "INBOX").await?;
+    let (_, uidvalidity) = messages::mailbox(&mut conn, account.id, "INBOX").await?.unwrap_or((mailbox_id, 0));
+    let list = messages::list(&mut conn, mailbox_id).await?;
+    drop(conn);
+    let root = store.maildir_path(&Address { local: account.local_part.clone(), domain: account.domain.clone() });
+    let on_disk = tokio::task::spawn_blocking(move || files(&root))
+        .await
+        .map_err(|e| Error::new(Kind::Internal, e.to_string()))?;
+    let entries = list
+        .into_iter()
+        .map(|m| Entry {
+            uid: m.uid,
+            size: m.size.max(0) as u64,
+            path: on_disk.get(&m.filename).cloned(),
+            uidl: format!("{:08x}{:08x}", uidvalidity as u32, m.uid as u32),
+        })
+        .collect();
+    Ok(Maildrop { account, mailbox_id, entries })
+}
+
+/// Read one message's bytes.
+pub async fn read(entry: &Entry) -> Result<Vec<u8>> {
+    let path = entry.path.clone().ok_or_else(|| Error::new(Kind::Io, "the message file is missing"))?;
+    tokio::fs::read(&path).await.map_err(|e| Error::io("reading", &path, e))
+}
+
+/// Delete these messages: index rows and usage in one transaction, then the files.
+pub async fn expunge(store: &Store, drop: &Maildrop, remove: &[&Entry]) -> Result<()> {
+    if remove.is_empty() {
+        return Ok(());
+    }
+    let mut tx = store.begin_write().await?;
+    let mut bytes = 0i64;
+    let mut count = 0i64;
+    for e in remove {
+        if messages::delete(&mut tx, drop.mailbox_id, e.uid).await? {
+            bytes += e.size as i64;
+            count += 1;
+        }
+    }
+    accounts::add_usage(&mut tx, drop.account.id, -bytes, -count).await?;
+    tx.commit().await?;
+    for e in remove {
+        if let Some(p) = &e.path {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+    Ok(())
+}
