@@ -40,6 +40,9 @@ _mailctl() {
             mailctl,init)
                 cmd="mailctl__subcmd__init"
                 ;;
+            mailctl,mailbox)
+                cmd="mailctl__subcmd__mailbox"
+                ;;
             mailctl,quota)
                 cmd="mailctl__subcmd__quota"
                 ;;
@@ -208,6 +211,9 @@ _mailctl() {
             mailctl__subcmd__help,init)
                 cmd="mailctl__subcmd__help__subcmd__init"
                 ;;
+            mailctl__subcmd__help,mailbox)
+                cmd="mailctl__subcmd__help__subcmd__mailbox"
+                ;;
             mailctl__subcmd__help,quota)
                 cmd="mailctl__subcmd__help__subcmd__quota"
                 ;;
@@ -271,6 +277,9 @@ _mailctl() {
             mailctl__subcmd__help__subcmd__domain,show)
                 cmd="mailctl__subcmd__help__subcmd__domain__subcmd__show"
                 ;;
+            mailctl__subcmd__help__subcmd__mailbox,reindex)
+                cmd="mailctl__subcmd__help__subcmd__mailbox__subcmd__reindex"
+                ;;
             mailctl__subcmd__help__subcmd__quota,recalc)
                 cmd="mailctl__subcmd__help__subcmd__quota__subcmd__recalc"
                 ;;
@@ -279,6 +288,18 @@ _mailctl() {
                 ;;
             mailctl__subcmd__help__subcmd__quota,show)
                 cmd="mailctl__subcmd__help__subcmd__quota__subcmd__show"
+                ;;
+            mailctl__subcmd__mailbox,help)
+                cmd="mailctl__subcmd__mailbox__subcmd__help"
+                ;;
+            mailctl__subcmd__mailbox,reindex)
+                cmd="mailctl__subcmd__mailbox__subcmd__reindex"
+                ;;
+            mailctl__subcmd__mailbox__subcmd__help,help)
+                cmd="mailctl__subcmd__mailbox__subcmd__help__subcmd__help"
+                ;;
+            mailctl__subcmd__mailbox__subcmd__help,reindex)
+                cmd="mailctl__subcmd__mailbox__subcmd__help__subcmd__reindex"
                 ;;
             mailctl__subcmd__quota,help)
                 cmd="mailctl__subcmd__quota__subcmd__help"
@@ -311,7 +332,7 @@ _mailctl() {
 
     case "${cmd}" in
         mailctl)
-            opts="-q -h -V --config --json --quiet --help --version init config domain account alias quota serve completions generate-docs help"
+            opts="-q -h -V --config --json --quiet --help --version init config domain account alias mailbox quota serve completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1205,7 +1226,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help)
-            opts="init config domain account alias quota serve completions generate-docs help"
+            opts="init config domain account alias mailbox quota serve completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1596,6 +1617,34 @@ _mailctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailctl__subcmd__help__subcmd__mailbox)
+            opts="reindex"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__mailbox__subcmd__reindex)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailctl__subcmd__help__subcmd__quota)
             opts="show set recalc"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1689,6 +1738,84 @@ _mailctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__mailbox)
+            opts="-q -h -V --config --json --quiet --help --version reindex help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__mailbox__subcmd__help)
+            opts="reindex help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__mailbox__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__mailbox__subcmd__help__subcmd__reindex)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__mailbox__subcmd__reindex)
+            opts="-q -h -V --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

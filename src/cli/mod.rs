@@ -7,6 +7,7 @@ pub mod config;
 pub mod docs;
 pub mod domain;
 pub mod init;
+pub mod mailbox;
 pub mod output;
 pub mod quota;
 pub mod serve;
@@ -57,6 +58,9 @@ pub enum Command {
     /// Aliases and catch-alls
     #[command(subcommand)]
     Alias(alias::AliasCmd),
+    /// Mail folders and their index
+    #[command(subcommand)]
+    Mailbox(mailbox::MailboxCmd),
     /// Mailbox quotas and usage
     #[command(subcommand)]
     Quota(quota::QuotaCmd),
@@ -113,6 +117,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Account(c) => account::run(c, &mut ctx).await,
         Command::Alias(c) => alias::run(c, &mut ctx).await,
         Command::Quota(c) => quota::run(c, &mut ctx).await,
+        Command::Mailbox(c) => mailbox::run(c, &mut ctx).await,
         Command::Serve(a) => serve::run(a, &mut ctx).await,
         Command::Init(_) | Command::Completions(_) | Command::GenerateDocs(_) => unreachable!(),
     };

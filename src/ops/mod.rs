@@ -11,6 +11,7 @@ pub mod import;
 pub mod init;
 pub mod maildrop;
 pub mod quota;
+pub mod reindex;
 
 use sqlx::AnyConnection;
 

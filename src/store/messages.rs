@@ -128,3 +128,20 @@ pub async fn delete(conn: &mut AnyConnection, mailbox_id: i64, uid: i64) -> Resu
         .await?;
     Ok(r.rows_affected() > 0)
 }
+
+pub async fn set_flags(conn: &mut AnyConnection, mailbox_id: i64, uid: i64, flags: &str) -> Result<()> {
+    let modseq: i64 = sqlx::query_scalar(
+        "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1 RETURNING highestmodseq",
+    )
+    .bind(mailbox_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE messages SET flags = $1, modseq = $2 WHERE mailbox_id = $3 AND uid = $4")
+        .bind(flags)
+        .bind(modseq)
+        .bind(mailbox_id)
+        .bind(uid)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -13,6 +13,7 @@ mod docs;
 mod domain;
 mod import;
 mod init;
+mod mailbox;
 mod pop3;
 mod quota;
 mod server;

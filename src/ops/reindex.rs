@@ -1,0 +1,172 @@
+//! `mailbox reindex`: rebuild an account's index from its Maildir. Files already indexed keep
+//! their UIDs (so clients need not resync); files placed there by another server (an existing
+//! Dovecot Maildir, say) get new UIDs, with their flags from the file names; rows whose files
+//! are gone are removed; usage is recomputed. Files with a twin in `tmp/` are deliveries in
+//! flight (or cut short by a crash, which the server's start-up recovery handles) and are left
+//! alone.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::{Error, Kind, Result};
+use crate::names::Address;
+use crate::ops::require_account;
+use crate::store::{Store, accounts, maildir, messages};
+
+/// Maildir info flags (after `:2,`) to IMAP system flags.
+pub fn flags_from_name(name: &str) -> String {
+    let info = name.split_once(":2,").map(|(_, f)| f).unwrap_or("");
+    let mut flags = Vec::new();
+    for c in info.chars() {
+        let f = match c {
+            'D' => "\\Draft",
+            'F' => "\\Flagged",
+            'P' => "$Forwarded",
+            'R' => "\\Answered",
+            'S' => "\\Seen",
+            'T' => "\\Deleted",
+            _ => continue,
+        };
+        if !flags.contains(&f) {
+            flags.push(f);
+        }
+    }
+    flags.join(" ")
+}
+
+/// The IMAP name of a Maildir++ folder directory (`.Sent` is "Sent"; the root is "INBOX").
+pub fn folder_name(root: &Path, folder: &Path) -> String {
+    if folder == root {
+        return "INBOX".into();
+    }
+    folder.file_name().map(|n| n.to_string_lossy().trim_start_matches('.').to_string()).unwrap_or_default()
+}
+
+#[derive(Debug, Serialize)]
+pub struct FolderReport {
+    pub folder: String,
+    pub kept: usize,
+    pub added: usize,
+    pub removed: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub address: String,
+    pub folders: Vec<FolderReport>,
+    pub used_bytes: u64,
+    pub messages: u64,
+}
+
+struct OnDisk {
+    base: String,
+    size: i64,
+    mtime: i64,
+    flags: String,
+}
+
+fn scan(folder: &Path) -> Result<Vec<OnDisk>> {
+    let in_flight: HashSet<String> = std::fs::read_dir(folder.join("tmp"))
+        .map(|r| r.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for sub in ["new", "cur"] {
+        let dir = folder.join(sub);
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::io("reading", &dir, e)),
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let base = name.split(":2,").next().unwrap_or(&name).to_string();
+            if name.starts_with('.') || in_flight.contains(&base) {
+                continue;
+            }
+            let Ok(meta) = e.metadata() else { continue };
+            if !meta.is_file() {
+                continue;
+            }
+            let mtime = meta
+                .modified()
+                .ok()
+                .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0);
+            out.push(OnDisk { base, size: meta.len() as i64, mtime, flags: flags_from_name(&name) });
+        }
+    }
+    // Oldest first, so imported mail gets UIDs in arrival order.
+    out.sort_by(|a, b| (a.mtime, &a.base).cmp(&(b.mtime, &b.base)));
+    Ok(out)
+}
+
+pub async fn reindex(store: &Store, address: &str) -> Result<Report> {
+    let addr = Address::parse(address)?;
+    let mut conn = store.pool.acquire().await?;
+    let account = require_account(&mut conn, &addr).await?;
+    drop(conn);
+    let root = store.maildir_path(&addr);
+    if !root.is_dir() {
+        return Err(Error::new(Kind::NoInput, format!("{} has no Maildir at {}", addr, root.display())));
+    }
+    let root2 = root.clone();
+    let scanned: Vec<(PathBuf, Vec<OnDisk>)> = tokio::task::spawn_blocking(move || {
+        maildir::folders(&root2)?.into_iter().map(|f| scan(&f).map(|s| (f, s))).collect::<Result<Vec<_>>>()
+    })
+    .await
+    .map_err(|e| Error::new(Kind::Internal, e.to_string()))??;
+
+    let mut tx = store.begin_admin().await?;
+    let mut folders = Vec::new();
+    let (mut bytes, mut count) = (0u64, 0u64);
+    for (folder, files) in scanned {
+        let name = folder_name(&root, &folder);
+        let mbox = messages::ensure_mailbox(&mut tx, account.id, &name).await?;
+        let indexed: HashMap<String, messages::Indexed> =
+            messages::list(&mut tx, mbox).await?.into_iter().map(|m| (m.filename.clone(), m)).collect();
+        let present: HashSet<&str> = files.iter().map(|f| f.base.as_str()).collect();
+        let mut rep = FolderReport { folder: name, kept: 0, added: 0, removed: 0 };
+        for (filename, m) in &indexed {
+            if !present.contains(filename.as_str()) {
+                messages::delete(&mut tx, mbox, m.uid).await?;
+                rep.removed += 1;
+            }
+        }
+        for f in &files {
+            bytes += f.size as u64;
+            count += 1;
+            match indexed.get(&f.base) {
+                Some(m) => {
+                    if m.flags != f.flags && !f.flags.is_empty() {
+                        messages::set_flags(&mut tx, mbox, m.uid, &f.flags).await?;
+                    }
+                    rep.kept += 1;
+                }
+                None => {
+                    messages::append(&mut tx, mbox, &f.base, f.size, f.mtime, &f.flags).await?;
+                    rep.added += 1;
+                }
+            }
+        }
+        folders.push(rep);
+    }
+    accounts::set_usage(&mut tx, account.id, bytes as i64, count as i64).await?;
+    tx.commit().await?;
+    Ok(Report { address: account.address, folders, used_bytes: bytes, messages: count })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maildir_flags() {
+        assert_eq!(flags_from_name("123.M1P2.host,S=10:2,FRS"), "\\Flagged \\Answered \\Seen");
+        assert_eq!(flags_from_name("123.M1P2.host:2,"), "");
+        assert_eq!(flags_from_name("123.M1P2.host"), "");
+        assert_eq!(flags_from_name("x:2,DPTa"), "\\Draft $Forwarded \\Deleted");
+    }
+}
