@@ -50,13 +50,7 @@ fn reindex_imports_and_is_idempotent(env: Env) {
     assert_eq!(after.len(), 1);
     assert_eq!((after[0].0, after[0].2.as_str()), (inbox[0].0, "\\Flagged \\Answered \\Seen"));
     assert_eq!(
-        env.ok(&["mailbox", "reindex", "bob@example.com"])
-            .lines()
-            .next()
-            .unwrap()
-            .trim_start()
-            .split_whitespace()
-            .next(),
+        env.ok(&["mailbox", "reindex", "bob@example.com"]).lines().next().unwrap().split_whitespace().next(),
         Some("FOLDER")
     );
 
