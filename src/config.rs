@@ -31,6 +31,7 @@ pub struct FileConfig {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub message_size_limit: Option<String>,
+    pub message_memory_limit: Option<String>,
     pub max_recipients: Option<u64>,
     pub max_connections: Option<u64>,
     pub max_connections_per_ip: Option<u64>,
@@ -68,6 +69,8 @@ pub struct Smtp {
     pub tls_cert: PathBuf,
     pub tls_key: PathBuf,
     pub message_size_limit: u64,
+    /// Memory for messages being received, all sessions together.
+    pub message_memory_limit: u64,
     pub max_recipients: u64,
     pub max_connections: u64,
     pub max_connections_per_ip: u64,
@@ -192,6 +195,10 @@ impl Config {
                 .message_size_limit
                 .and_then(|v| crate::size::parse_bytes(&v).ok())
                 .unwrap_or(25 << 20),
+            message_memory_limit: f
+                .message_memory_limit
+                .and_then(|v| crate::size::parse_bytes(&v).ok())
+                .unwrap_or(1 << 30),
             max_recipients: f.max_recipients.unwrap_or(100),
             max_connections: f.max_connections.unwrap_or(500),
             max_connections_per_ip: f.max_connections_per_ip.unwrap_or(20),
@@ -233,6 +240,7 @@ impl Config {
             "tls_cert" => self.smtp.tls_cert.display().to_string(),
             "tls_key" => self.smtp.tls_key.display().to_string(),
             "message_size_limit" => self.smtp.message_size_limit.to_string(),
+            "message_memory_limit" => self.smtp.message_memory_limit.to_string(),
             "max_recipients" => self.smtp.max_recipients.to_string(),
             "max_connections" => self.smtp.max_connections.to_string(),
             "max_connections_per_ip" => self.smtp.max_connections_per_ip.to_string(),
@@ -275,6 +283,7 @@ fn raw_value(f: &FileConfig, key: &str) -> Option<String> {
         "tls_cert" => f.tls_cert.as_ref().map(|p| p.display().to_string()),
         "tls_key" => f.tls_key.as_ref().map(|p| p.display().to_string()),
         "message_size_limit" => f.message_size_limit.clone(),
+        "message_memory_limit" => f.message_memory_limit.clone(),
         "max_recipients" => f.max_recipients.map(|v| v.to_string()),
         "max_connections" => f.max_connections.map(|v| v.to_string()),
         "max_connections_per_ip" => f.max_connections_per_ip.map(|v| v.to_string()),
@@ -440,6 +449,12 @@ pub const KEYS: &[Key] = &[
         ty: ValueType::Text,
         check: check_size,
         help: "largest message accepted (advertised in EHLO SIZE); default 25M",
+    },
+    Key {
+        name: "message_memory_limit",
+        ty: ValueType::Text,
+        check: check_size,
+        help: "memory for messages being received, all sessions together; beyond it, 452 4.3.1; default 1G",
     },
     Key {
         name: "max_recipients",

@@ -68,6 +68,53 @@ impl Drop for Slot {
     }
 }
 
+/// Memory for messages being received, shared by every session, so that many clients sending
+/// large messages at once cannot exhaust the machine. Counted in KiB.
+pub struct MemoryBudget {
+    kib: Arc<tokio::sync::Semaphore>,
+}
+
+/// A session's share of the budget, given back when dropped.
+pub struct Held {
+    budget: Arc<tokio::sync::Semaphore>,
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    kib: u32,
+}
+
+impl MemoryBudget {
+    pub fn new(bytes: u64) -> MemoryBudget {
+        let kib = (bytes / 1024).clamp(64, u32::MAX as u64 / 2) as usize;
+        MemoryBudget { kib: Arc::new(tokio::sync::Semaphore::new(kib)) }
+    }
+
+    pub fn hold(&self) -> Held {
+        Held { budget: self.kib.clone(), permit: None, kib: 0 }
+    }
+}
+
+impl Held {
+    /// Cover `bytes` of message in memory; false when the budget is spent.
+    pub fn cover(&mut self, bytes: usize) -> bool {
+        let need = bytes.div_ceil(1024) as u32;
+        if need <= self.kib {
+            return true;
+        }
+        // Take at least 64 KiB at a time, so the semaphore is not touched per line.
+        let more = (need - self.kib).max(64);
+        match self.budget.clone().try_acquire_many_owned(more) {
+            Ok(p) => {
+                match &mut self.permit {
+                    Some(held) => held.merge(p),
+                    None => self.permit = Some(p),
+                }
+                self.kib += more;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
 /// Failed logins per client address in a sliding minute.
 pub struct AuthLimiter {
     max: AtomicUsize,
@@ -151,6 +198,18 @@ mod tests {
         assert_eq!(client_key(a), client_key(b));
         assert_ne!(client_key(a), client_key("2001:db8:1:3::1".parse().unwrap()));
         assert_eq!(client_key("::ffff:10.0.0.1".parse().unwrap()), "10.0.0.1".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn memory_budget() {
+        let b = MemoryBudget::new(256 * 1024);
+        let mut a = b.hold();
+        assert!(a.cover(100 * 1024));
+        let mut c = b.hold();
+        assert!(c.cover(100 * 1024));
+        assert!(!c.cover(200 * 1024), "over the budget");
+        drop(a);
+        assert!(c.cover(200 * 1024), "freed when a session lets go");
     }
 
     #[test]

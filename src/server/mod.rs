@@ -21,7 +21,7 @@ use tokio::sync::watch;
 use crate::config::{Config, Location};
 use crate::error::{Error, Kind, Result};
 use crate::store::Store;
-use limits::{AuthLimiter, Connections};
+use limits::{AuthLimiter, Connections, MemoryBudget};
 use smtp::Listener;
 
 /// What every session shares.
@@ -32,6 +32,8 @@ pub struct Shared {
     pub tls: tls::Tls,
     pub auth_limiter: AuthLimiter,
     pub connections: Arc<Connections>,
+    /// Memory for messages being received, across all sessions.
+    pub memory: MemoryBudget,
     pub shutdown: watch::Receiver<bool>,
     /// Accounts with a POP3 session open (RFC 1939 §8: one at a time).
     pop3_locked: std::sync::Mutex<std::collections::HashSet<i64>>,
@@ -175,6 +177,7 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
         store,
         connections: Connections::new(cfg.smtp.max_connections as usize, cfg.smtp.max_connections_per_ip as usize),
         auth_limiter: AuthLimiter::new(cfg.smtp.auth_failures_per_minute as usize),
+        memory: MemoryBudget::new(cfg.smtp.message_memory_limit),
         config: RwLock::new(Arc::new(cfg.clone())),
         tls,
         shutdown: stop_rx,

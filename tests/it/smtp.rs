@@ -650,7 +650,44 @@ fn startup_undoes_unacknowledged_deliveries(env: Env) {
     assert_eq!(srv.stop(), Some(0));
 }
 
+fn memory_budget_refuses_temporarily(env: Env) {
+    setup(&env);
+    env.serve_config(&[("message_memory_limit", "128K"), ("message_size_limit", "4M")]);
+    let srv = env.start_server();
+    let mut c = Client::connect(srv.smtp);
+    c.expect("EHLO x.example", 250);
+    c.expect("MAIL FROM:<a@remote.example>", 250);
+    c.expect("RCPT TO:<boss@example.com>", 250);
+    c.expect("DATA", 354);
+    let mut big = Vec::new();
+    for _ in 0..3000 {
+        big.extend_from_slice(&[b'm'; 98]);
+        big.extend_from_slice(b"\r\n");
+    }
+    let mut data = big.clone();
+    data.extend_from_slice(b".\r\n");
+    c.send(&data);
+    let (code, text) = c.read();
+    assert_eq!((code, text.contains("4.3.1")), (452, true), "{text}");
+    // BDAT the same.
+    c.expect("MAIL FROM:<a@remote.example>", 250);
+    c.expect("RCPT TO:<boss@example.com>", 250);
+    c.send(format!("BDAT {} LAST\r\n", big.len()).as_bytes());
+    c.send(&big);
+    let (code, text) = c.read();
+    assert_eq!(code, 452, "{text}");
+    // The budget is given back: a small message goes through.
+    c.expect("MAIL FROM:<a@remote.example>", 250);
+    c.expect("RCPT TO:<boss@example.com>", 250);
+    c.expect("DATA", 354);
+    c.send(b"Subject: small\r\n\r\nfits\r\n.\r\n");
+    assert_eq!(c.read().0, 250);
+    assert_eq!(inbox(&env, "boss@example.com").len(), 1);
+    assert_eq!(srv.stop(), Some(0));
+}
+
 store_tests!(
+    memory_budget_refuses_temporarily,
     quota_holds_under_concurrency,
     protocol_edges,
     startup_undoes_unacknowledged_deliveries,

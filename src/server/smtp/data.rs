@@ -5,6 +5,7 @@ use crate::ops::deliver::{self, Failure, Message};
 use crate::proto::smtp::codes::{self, Reply};
 use crate::proto::smtp::command::Path;
 use crate::proto::smtp::data::{DataError, Decoder, Progress, check_chunk};
+use crate::server::limits::Held;
 
 /// A BDAT message in progress.
 #[derive(Default)]
@@ -13,6 +14,9 @@ pub struct Chunks {
     size: u64,
     prev_cr: bool,
     error: Option<DataError>,
+    /// The memory budget ran out: refused with 452 4.3.1 at the end.
+    no_memory: bool,
+    held: Option<Held>,
 }
 
 fn error_reply(e: DataError) -> Reply {
@@ -36,8 +40,19 @@ pub async fn data(s: &mut Session) -> Next {
     // The message is built in place, our Received: header first, so it is never copied.
     let mut body = received(s).into_bytes();
     body.reserve(8192);
+    let mut held = s.shared.memory.hold();
+    let mut no_memory = false;
+    let mut scratch = Vec::new();
     loop {
-        match decoder.feed(&s.conn.input, &mut body) {
+        // Once the shared memory budget is spent, the rest is read and thrown away.
+        let out = if no_memory { &mut scratch } else { &mut body };
+        let progress = decoder.feed(&s.conn.input, out);
+        scratch.clear();
+        if !no_memory && !held.cover(body.len()) {
+            no_memory = true;
+            body = Vec::new();
+        }
+        match progress {
             Progress::Done { consumed } => {
                 s.conn.input.drain(..consumed);
                 break;
@@ -52,7 +67,19 @@ pub async fn data(s: &mut Session) -> Next {
             Ok(_) => {}
         }
     }
+    if no_memory && decoder.error().is_none() {
+        return out_of_memory(s);
+    }
     finish(s, body, decoder.error()).await;
+    drop(held);
+    Next::Continue
+}
+
+/// The memory budget ran out during this message: a temporary failure, so the client retries.
+fn out_of_memory(s: &mut Session) -> Next {
+    let txn = s.txn.take();
+    tracing::warn!(client = %s.peer.ip(), id = %txn.map(|t| t.id).unwrap_or_default(), "message refused: the memory budget for incoming mail is spent");
+    s.reply(codes::SYSTEM_FULL);
     Next::Continue
 }
 
@@ -67,7 +94,9 @@ pub async fn bdat(s: &mut Session, size: u64, last: bool) -> Next {
     let limit = s.shared.config().smtp.message_size_limit;
     let mut chunks = match s.txn.as_mut().and_then(|t| t.chunks.take()) {
         Some(c) => c,
-        None if refusal.is_none() => Chunks { body: received(s).into_bytes(), ..Chunks::default() },
+        None if refusal.is_none() => {
+            Chunks { body: received(s).into_bytes(), held: Some(s.shared.memory.hold()), ..Chunks::default() }
+        }
         None => Chunks::default(),
     };
     let mut left = size;
@@ -90,8 +119,12 @@ pub async fn bdat(s: &mut Session, size: u64, last: bool) -> Next {
             if chunks.size > limit {
                 chunks.error.get_or_insert(DataError::TooBig);
             }
-            if chunks.error.is_none() {
+            if chunks.error.is_none() && !chunks.no_memory {
                 chunks.body.extend_from_slice(piece);
+                if !chunks.held.as_mut().is_some_and(|h| h.cover(chunks.body.len())) {
+                    chunks.no_memory = true;
+                    chunks.body = Vec::new();
+                }
             }
         }
         s.conn.input.drain(..take);
@@ -111,7 +144,11 @@ pub async fn bdat(s: &mut Session, size: u64, last: bool) -> Next {
         chunks.error.get_or_insert(DataError::BareLineEnding);
     }
     let error = chunks.error;
+    if chunks.no_memory && error.is_none() {
+        return out_of_memory(s);
+    }
     finish(s, chunks.body, error).await;
+    drop(chunks.held);
     Next::Continue
 }
 
