@@ -52,6 +52,18 @@ impl AsyncWrite for Stream {
     }
 }
 
+/// What waiting for input brought.
+pub enum Input {
+    /// More bytes are in `input`.
+    Data,
+    /// The client closed the connection, or it failed.
+    Closed,
+    /// The idle or session timeout passed.
+    TimedOut,
+    /// The server is shutting down.
+    Shutdown,
+}
+
 pub struct Conn {
     pub stream: Stream,
     /// Bytes read and not yet consumed.
@@ -133,6 +145,47 @@ impl Conn {
         match tokio::time::timeout(wait, self.stream.read_buf(&mut self.input)).await {
             Ok(r) => r,
             Err(_) => Err(io::ErrorKind::TimedOut.into()),
+        }
+    }
+
+    /// Send what is queued, then wait for input or shutdown. The flush is not raced with
+    /// shutdown, so a reply is never cut in half; replies go out before we wait (PIPELINING).
+    pub async fn wait_for_input(&mut self, shutdown: &mut tokio::sync::watch::Receiver<bool>) -> Input {
+        if self.flush().await.is_err() {
+            return Input::Closed;
+        }
+        let r = tokio::select! {
+            r = self.fill() => r,
+            _ = shutdown.changed() => return Input::Shutdown,
+        };
+        match r {
+            Ok(0) => Input::Closed,
+            Ok(_) => Input::Data,
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => Input::TimedOut,
+            Err(_) => Input::Closed,
+        }
+    }
+
+    /// Read one line of at most `max` bytes (protocol continuations: AUTH responses). None
+    /// when the connection ends or the line is too long.
+    pub async fn read_line(&mut self, max: usize) -> Option<String> {
+        use crate::proto::smtp::line::{Line, next_line};
+        loop {
+            match next_line(&self.input, max) {
+                Line::Complete { len, consumed } => {
+                    let s = String::from_utf8_lossy(&self.input[..len]).into_owned();
+                    self.input.drain(..consumed);
+                    return Some(s);
+                }
+                Line::TooLong => {
+                    self.input.clear();
+                    return None;
+                }
+                Line::Incomplete => match self.fill().await {
+                    Ok(0) | Err(_) => return None,
+                    Ok(_) => {}
+                },
+            }
         }
     }
 

@@ -12,7 +12,7 @@ use crate::ops::maildrop::{self, Maildrop};
 use crate::proto::pop3::{Command, ParseError, encode_message, parse};
 use crate::proto::smtp::line::{Line, next_line};
 use crate::server::Shared;
-use crate::server::conn::{Conn, Stream};
+use crate::server::conn::{Conn, Input, Stream};
 
 /// RFC 2449 §4 allows 255 octets per command; we tolerate 1 KiB (long passwords).
 const MAX_LINE: usize = 1024;
@@ -125,7 +125,7 @@ impl Session {
             Some(r) => r,
             None => {
                 self.conn.queue("+ \r\n");
-                match self.read_line().await {
+                match self.conn.read_line(MAX_LINE).await {
                     Some(l) => l,
                     None => return Next::Close,
                 }
@@ -144,23 +144,6 @@ impl Session {
                 self.login(&u, &p).await
             }
             _ => self.bad("[AUTH] malformed PLAIN response"),
-        }
-    }
-
-    async fn read_line(&mut self) -> Option<String> {
-        loop {
-            match next_line(&self.conn.input, MAX_LINE) {
-                Line::Complete { len, consumed } => {
-                    let s = String::from_utf8_lossy(&self.conn.input[..len]).into_owned();
-                    self.conn.input.drain(..consumed);
-                    return Some(s);
-                }
-                Line::TooLong => return None,
-                Line::Incomplete => match self.conn.fill().await {
-                    Ok(0) | Err(_) => return None,
-                    Ok(_) => {}
-                },
-            }
         }
     }
 
@@ -364,19 +347,14 @@ pub async fn run(shared: Arc<Shared>, implicit_tls: bool, tcp: TcpStream, peer: 
                 s.err("line too long");
                 break;
             }
-            Line::Incomplete => {
-                if s.conn.flush().await.is_err() {
+            Line::Incomplete => match s.conn.wait_for_input(&mut shutdown).await {
+                Input::Data | Input::Shutdown => {}
+                Input::TimedOut => {
+                    s.err("[SYS/TEMP] autologout timer expired");
                     break;
                 }
-                let r = tokio::select! {
-                    r = s.conn.fill() => r,
-                    _ = shutdown.changed() => continue,
-                };
-                match r {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {}
-                }
-            }
+                Input::Closed => break,
+            },
         }
     }
     s.release();

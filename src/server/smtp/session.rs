@@ -10,7 +10,7 @@ use crate::proto::smtp::codes::{self, Reply};
 use crate::proto::smtp::command::{self, Command, MailParams, ParseError, Path};
 use crate::proto::smtp::line::{Line, next_line};
 use crate::server::Shared;
-use crate::server::conn::{Conn, Stream};
+use crate::server::conn::{Conn, Input, Stream};
 use crate::store::Account;
 
 /// RFC 5321 §4.5.3.1.4 allows 512 octets per command line; we tolerate up to 4 KiB (long
@@ -224,24 +224,11 @@ impl Session {
     /// Read one line (for AUTH continuations). None: the connection is gone or the line was
     /// too long (answered already).
     pub async fn read_line(&mut self) -> Option<String> {
-        loop {
-            match next_line(&self.conn.input, MAX_COMMAND_LINE) {
-                Line::Complete { len, consumed } => {
-                    let s = String::from_utf8_lossy(&self.conn.input[..len]).into_owned();
-                    self.conn.input.drain(..consumed);
-                    return Some(s);
-                }
-                Line::TooLong => {
-                    self.conn.input.clear();
-                    self.reply(codes::LINE_TOO_LONG);
-                    return None;
-                }
-                Line::Incomplete => match self.conn.fill().await {
-                    Ok(0) | Err(_) => return None,
-                    Ok(_) => {}
-                },
-            }
+        let line = self.conn.read_line(MAX_COMMAND_LINE).await;
+        if line.is_none() && self.conn.input.is_empty() {
+            self.reply(codes::LINE_TOO_LONG);
         }
+        line
     }
 }
 
@@ -304,26 +291,14 @@ pub async fn run(shared: Arc<Shared>, listener: Listener, tcp: TcpStream, peer: 
                     }
                 }
             }
-            Line::Incomplete => {
-                // Replies go out before we wait (PIPELINING); the flush is not raced with
-                // shutdown, so a reply is never cut in half.
-                if s.conn.flush().await.is_err() {
+            Line::Incomplete => match s.conn.wait_for_input(&mut shutdown).await {
+                Input::Data | Input::Shutdown => {}
+                Input::TimedOut => {
+                    s.reply(codes::TIMEOUT);
                     break;
                 }
-                let r = tokio::select! {
-                    r = s.conn.fill() => r,
-                    _ = shutdown.changed() => continue,
-                };
-                match r {
-                    Ok(0) => break,
-                    Ok(_) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
-                        s.reply(codes::TIMEOUT);
-                        break;
-                    }
-                    Err(_) => break,
-                }
-            }
+                Input::Closed => break,
+            },
         }
     }
     s.conn.close().await;
