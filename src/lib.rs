@@ -16,6 +16,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod dsn;
 pub mod error;
 pub mod names;
 pub mod ops;

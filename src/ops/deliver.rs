@@ -158,35 +158,51 @@ fn stage(
     Ok(st)
 }
 
-/// Deliver durably; on success every local recipient has it in INBOX (indexed and counted) and
-/// every remote one is in the spool.
+/// What a successful delivery did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Local accounts that could not take the message (quota); the sender was sent a DSN.
+    pub bounced: Vec<String>,
+}
+
+/// Deliver durably; on success every local recipient that could take it has it in INBOX
+/// (indexed and counted), every remote one is in the spool, and the sender has a DSN for the
+/// local recipients whose quota it did not fit. When none could take it, nothing is delivered
+/// and the failure says why.
 pub async fn deliver(
     store: &Store,
     committer: &Committer,
     hostname: &str,
     msg: Message,
-) -> std::result::Result<(), Failure> {
+) -> std::result::Result<Outcome, Failure> {
     let return_path = msg.from.clone().unwrap_or_default();
     let head = format!("Return-Path: <{return_path}>\r\n").into_bytes();
     let size = (msg.data.len() + head.len()) as u64;
     let mut conn = store.pool.acquire().await.map_err(Error::from)?;
     let mut targets = Vec::new();
+    let mut full = Vec::new();
     for addr in &msg.local {
         let a = accounts::get(&mut conn, addr)
             .await?
             .ok_or_else(|| Failure::Local(Error::not_found(format!("account {addr} vanished"))))?;
-        if !fits(&a, size) {
-            return Err(Failure::MailboxFull(a.address));
-        }
-        targets.push(a);
+        if fits(&a, size) { targets.push(a) } else { full.push(a.address) }
     }
     drop(conn);
+    if targets.is_empty() && msg.remote.is_empty() {
+        return Err(Failure::MailboxFull(full.first().cloned().unwrap_or_default()));
+    }
+    // The refused recipients are reported to the sender (never to the null sender).
+    let bounce = match (&msg.from, full.is_empty()) {
+        (Some(from), false) => Some((from.clone(), crate::dsn::headers(&msg.data).to_vec())),
+        _ => None,
+    };
 
     let name = maildir_name(hostname, size as usize);
     let dirs: Vec<PathBuf> = targets
         .iter()
         .map(|a| store.maildir_path(&Address { local: a.local_part.clone(), domain: a.domain.clone() }))
         .collect();
+    let msg_id = msg.id.clone();
     let envelope = (!msg.remote.is_empty()).then(|| Envelope {
         id: msg.id.clone(),
         from: return_path.clone(),
@@ -218,7 +234,59 @@ pub async fn deliver(
     for t in &staged.tmp {
         let _ = std::fs::remove_file(t);
     }
-    Ok(())
+    if let Some((sender, original)) = bounce {
+        send_dsn(store, committer, hostname, &msg_id, &sender, &full, &original).await;
+    }
+    Ok(Outcome { bounced: full })
+}
+
+/// Send the sender a DSN for recipients whose mailbox was full: delivered here when the sender
+/// is local, else spooled from the null sender. Failures are logged; the message itself is
+/// delivered already.
+async fn send_dsn(
+    store: &Store,
+    committer: &Committer,
+    hostname: &str,
+    id: &str,
+    sender: &str,
+    full: &[String],
+    original: &[u8],
+) {
+    let failed: Vec<crate::dsn::Failed<'_>> = full
+        .iter()
+        .map(|r| crate::dsn::Failed { recipient: r, status: "5.2.2", diagnostic: "552 5.2.2 mailbox full" })
+        .collect();
+    let data = crate::dsn::build(hostname, id, sender, now(), &failed, original);
+    let route = async {
+        let mut conn = store.pool.acquire().await?;
+        crate::ops::alias::expand(&mut conn, sender).await.map_err(|e| match e {
+            crate::ops::alias::ExpandError::Store(e) => e,
+            other => Error::invalid(format!("{other:?}")),
+        })
+    };
+    let expansion = match route.await {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::warn!(id, sender, error = %e.one_line(), "no DSN: cannot route the sender");
+            return;
+        }
+    };
+    let dsn = Message {
+        id: format!("{id}-dsn"),
+        from: None,
+        local: expansion.accounts.into_iter().collect(),
+        remote: expansion.remote.into_iter().collect(),
+        data,
+        submitted_by: None,
+    };
+    if dsn.local.is_empty() && dsn.remote.is_empty() {
+        tracing::warn!(id, sender, "no DSN: the sender's address leads nowhere");
+        return;
+    }
+    match Box::pin(deliver(store, committer, hostname, dsn)).await {
+        Ok(_) => tracing::info!(id, sender, bounced = full.len(), "DSN sent for recipients whose mailbox was full"),
+        Err(f) => tracing::warn!(id, sender, failure = ?f, "the DSN could not be delivered"),
+    }
 }
 
 /// Why a commit failed.

@@ -686,7 +686,67 @@ fn memory_budget_refuses_temporarily(env: Env) {
     assert_eq!(srv.stop(), Some(0));
 }
 
+fn full_recipient_is_bounced_not_the_rest(env: Env) {
+    setup(&env);
+    env.create("sender@example.com", "vip");
+    env.ok(&["quota", "set", "bob@example.com", "2K"]);
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    let mut body = b"Subject: for two\r\n\r\n".to_vec();
+    for _ in 0..40 {
+        body.extend_from_slice(&[b'w'; 98]);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(b".\r\n");
+    for (sender, local_sender) in [("sender@example.com", true), ("far@remote.example", false)] {
+        let mut c = Client::connect(srv.smtp);
+        c.expect("EHLO x.example", 250);
+        c.expect(&format!("MAIL FROM:<{sender}>"), 250);
+        c.expect("RCPT TO:<bob@example.com>", 250);
+        c.expect("RCPT TO:<boss@example.com>", 250);
+        c.expect("DATA", 354);
+        c.send(&body);
+        let (code, text) = c.read();
+        assert_eq!(code, 250, "{text}");
+        assert!(text.contains("1 recipient(s) bounced"), "{text}");
+        if local_sender {
+            let dsn = inbox(&env, "sender@example.com");
+            assert_eq!(dsn.len(), 1, "the local sender got a DSN");
+            let text = String::from_utf8_lossy(&dsn[0].1).to_string();
+            assert!(text.starts_with("Return-Path: <>\r\n"), "from the null sender");
+            assert!(text.contains("multipart/report; report-type=delivery-status"), "{text}");
+            assert!(
+                text.contains("Final-Recipient: rfc822; bob@example.com\r\nAction: failed\r\nStatus: 5.2.2"),
+                "{text}"
+            );
+            assert!(text.contains("Subject: for two") && !text.contains("wwww"), "original headers only");
+        } else {
+            let spooled = spool_files(&env);
+            let dsn = spooled
+                .iter()
+                .map(|p| mailctl::store::spool::read(p).unwrap())
+                .find(|(e, _)| e.from.is_empty())
+                .expect("a DSN in the spool");
+            assert_eq!(dsn.0.recipients, vec!["far@remote.example".to_string()]);
+        }
+    }
+    assert!(inbox(&env, "bob@example.com").is_empty());
+    assert_eq!(inbox(&env, "boss@example.com").len(), 2, "the others got it");
+    // A message from the null sender is never bounced.
+    let mut c = Client::connect(srv.smtp);
+    c.expect("EHLO x.example", 250);
+    c.expect("MAIL FROM:<>", 250);
+    c.expect("RCPT TO:<bob@example.com>", 250);
+    c.expect("RCPT TO:<boss@example.com>", 250);
+    c.expect("DATA", 354);
+    c.send(&body);
+    assert_eq!(c.read().0, 250);
+    assert_eq!(spool_files(&env).len(), 1, "no DSN for a DSN");
+    assert_eq!(srv.stop(), Some(0));
+}
+
 store_tests!(
+    full_recipient_is_bounced_not_the_rest,
     memory_budget_refuses_temporarily,
     quota_holds_under_concurrency,
     protocol_edges,

@@ -179,9 +179,17 @@ async fn finish(s: &mut Session, data: Vec<u8>, error: Option<DataError>) {
         submitted_by: s.account.as_ref().map(|a| a.address.clone()),
     };
     match deliver::deliver(&s.shared.store, &s.shared.committer, &cfg.hostname, msg).await {
-        Ok(()) => {
-            tracing::info!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, local, remote, result = "delivered");
-            s.reply_text(codes::QUEUED, &format!("{id} message accepted"));
+        Ok(outcome) => {
+            let bounced = outcome.bounced.len();
+            tracing::info!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, local, remote, bounced, result = "delivered");
+            if bounced == 0 {
+                s.reply_text(codes::QUEUED, &format!("{id} message accepted"));
+            } else {
+                s.reply_text(
+                    codes::QUEUED,
+                    &format!("{id} message accepted; {bounced} recipient(s) bounced (mailbox full)"),
+                );
+            }
         }
         Err(f) => {
             let (reply, why) = match &f {
