@@ -3,7 +3,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use mailctl::proto::smtp::command::parse;
-use mailctl::proto::smtp::line::{Line, next_line};
+use mailctl::proto::line::{Line, next_line};
 
 fuzz_target!(|data: &[u8]| {
     let mut rest = data;

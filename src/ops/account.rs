@@ -109,9 +109,7 @@ pub async fn create(store: &Store, new: NewAccount) -> Result<Created> {
 
 /// Argon2id takes tens of milliseconds: keep it off the async threads.
 pub async fn hash_blocking(pw: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || password::hash(&pw))
-        .await
-        .map_err(|e| Error::new(crate::error::Kind::Internal, format!("hashing: {e}")))?
+    crate::ops::blocking(move || password::hash(&pw)).await
 }
 
 pub async fn get(store: &Store, address: &str) -> Result<Account> {

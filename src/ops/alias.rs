@@ -143,12 +143,10 @@ pub async fn check_tier_rule(conn: &mut AnyConnection, address: &str, tier: crat
 /// Alias destinations in local domains that lead nowhere (or into a loop).
 pub async fn dangling(conn: &mut AnyConnection) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
+    let local_domains: BTreeSet<String> = domains::list(conn).await?.into_iter().map(|d| d.name).collect();
     for alias in aliases::list(conn, None).await? {
         for d in &alias.destinations {
-            let local = match d.rsplit_once('@') {
-                Some((_, dom)) => domains::exists(conn, dom).await?,
-                None => false,
-            };
+            let local = d.rsplit_once('@').is_some_and(|(_, dom)| local_domains.contains(dom));
             if !local {
                 continue;
             }

@@ -214,11 +214,10 @@ pub async fn deliver(
     let data_dir = store.data_dir.clone();
     let name2 = name.clone();
     let data = msg.data;
-    let staged = tokio::task::spawn_blocking(move || {
+    let staged = crate::ops::blocking(move || {
         stage(&dirs, &name2, &head, &data, envelope.as_ref().map(|e| (data_dir.as_path(), e)))
     })
-    .await
-    .map_err(|e| Failure::Local(Error::new(Kind::Internal, e.to_string())))??;
+    .await?;
 
     let ids: Vec<i64> = targets.iter().map(|a| a.id).collect();
     if let Err(e) = committer.commit(ids, name, size as i64).await {
@@ -399,9 +398,7 @@ pub struct Recovered {
 pub async fn recover(store: &Store) -> Result<Recovered> {
     let mut rep = Recovered::default();
     let root = store.mail_root();
-    let leftovers = tokio::task::spawn_blocking(move || tmp_files(&root))
-        .await
-        .map_err(|e| Error::new(Kind::Internal, e.to_string()))?;
+    let leftovers = crate::ops::blocking(move || Ok(tmp_files(&root))).await?;
     let mut conn = store.pool.acquire().await?;
     for (address, folder, file) in leftovers {
         let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

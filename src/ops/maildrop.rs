@@ -46,9 +46,7 @@ pub async fn open(store: &Store, account: Account) -> Result<Maildrop> {
     let list = messages::list(&mut conn, mailbox_id).await?;
     drop(conn);
     let root = store.maildir_path(&Address { local: account.local_part.clone(), domain: account.domain.clone() });
-    let on_disk = tokio::task::spawn_blocking(move || files(&root))
-        .await
-        .map_err(|e| Error::new(Kind::Internal, e.to_string()))?;
+    let on_disk = crate::ops::blocking(move || Ok(files(&root))).await?;
     let entries = list
         .into_iter()
         .map(|m| Entry {

@@ -19,6 +19,14 @@ use crate::error::{Error, Result};
 use crate::names::Address;
 use crate::store::{Account, accounts, domains};
 
+/// Run file-system or CPU-heavy work off the async threads. A panic in it is an internal
+/// error, not a crash of the server.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::new(crate::error::Kind::Internal, format!("background task: {e}")))?
+}
+
 /// Fetch an account by address (any case), or say it does not exist (exit 67).
 pub async fn require_account(conn: &mut AnyConnection, addr: &Address) -> Result<Account> {
     accounts::get(conn, &addr.to_string()).await?.ok_or_else(|| Error::not_found(format!("no such account {addr}")))

@@ -65,9 +65,7 @@ pub async fn recalc(store: &Store, address: Option<&str>) -> Result<Vec<Recalc>>
     for a in targets {
         let addr = Address { local: a.local_part.clone(), domain: a.domain.clone() };
         let dir = store.maildir_path(&addr);
-        let (bytes, msgs) = tokio::task::spawn_blocking(move || maildir::usage(&dir))
-            .await
-            .map_err(|e| crate::error::Error::new(crate::error::Kind::Internal, e.to_string()))??;
+        let (bytes, msgs) = crate::ops::blocking(move || maildir::usage(&dir)).await?;
         let changed = bytes != a.used_bytes || msgs != a.messages;
         if changed {
             let mut conn = store.pool.acquire().await?;

@@ -113,11 +113,10 @@ pub async fn reindex(store: &Store, address: &str) -> Result<Report> {
         return Err(Error::new(Kind::NoInput, format!("{} has no Maildir at {}", addr, root.display())));
     }
     let root2 = root.clone();
-    let scanned: Vec<(PathBuf, Vec<OnDisk>)> = tokio::task::spawn_blocking(move || {
+    let scanned: Vec<(PathBuf, Vec<OnDisk>)> = crate::ops::blocking(move || {
         maildir::folders(&root2)?.into_iter().map(|f| scan(&f).map(|s| (f, s))).collect::<Result<Vec<_>>>()
     })
-    .await
-    .map_err(|e| Error::new(Kind::Internal, e.to_string()))??;
+    .await?;
 
     let mut tx = store.begin_admin().await?;
     let mut folders = Vec::new();

@@ -1,5 +1,8 @@
 //! Sans-I/O protocol codecs: bytes in, typed commands (or "need more") out, and reply
-//! writers. No tokio and no store here.
+//! writers. No tokio and no store here. `line` (bounded line splitting) and `sasl` are shared
+//! by the protocols.
 
+pub mod line;
 pub mod pop3;
+pub mod sasl;
 pub mod smtp;

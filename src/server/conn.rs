@@ -169,7 +169,7 @@ impl Conn {
     /// Read one line of at most `max` bytes (protocol continuations: AUTH responses). None
     /// when the connection ends or the line is too long.
     pub async fn read_line(&mut self, max: usize) -> Option<String> {
-        use crate::proto::smtp::line::{Line, next_line};
+        use crate::proto::line::{Line, next_line};
         loop {
             match next_line(&self.input, max) {
                 Line::Complete { len, consumed } => {

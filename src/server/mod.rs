@@ -50,9 +50,44 @@ impl Shared {
         self.pop3_locked.lock().unwrap_or_else(|p| p.into_inner()).insert(account)
     }
 
+    /// Check a login for any protocol: refused while the address is locked out, failures
+    /// counted against it, store errors logged. Callers only choose their reply.
+    pub async fn login(&self, peer: SocketAddr, protocol: &str, user: &str, pass: &str) -> Login {
+        let ip = peer.ip();
+        if self.auth_limiter.locked(ip) {
+            return Login::Locked;
+        }
+        match crate::ops::auth::check_password(&self.store, user, pass).await {
+            Ok(Ok(account)) => {
+                tracing::info!(client = %ip, protocol, user = %account.address, "login");
+                Login::Ok(Box::new(account))
+            }
+            Ok(Err(why)) => {
+                self.auth_limiter.failed(ip);
+                tracing::info!(client = %ip, protocol, user, reason = ?why, "login failed");
+                Login::Denied
+            }
+            Err(e) => {
+                tracing::error!(error = %e.one_line(), "checking a password");
+                Login::Unavailable
+            }
+        }
+    }
+
     pub fn pop3_unlock(&self, account: i64) {
         self.pop3_locked.lock().unwrap_or_else(|p| p.into_inner()).remove(&account);
     }
+}
+
+/// The outcome of [`Shared::login`].
+pub enum Login {
+    Ok(Box<crate::store::Account>),
+    /// Too many failures from this address lately.
+    Locked,
+    /// Wrong user or password, or a suspended account (alike to the client).
+    Denied,
+    /// The store could not answer.
+    Unavailable,
 }
 
 /// What a listener serves.
@@ -83,10 +118,10 @@ impl Service {
     }
 
     /// What to say to a client turned away by the connection limits.
-    fn busy(self) -> &'static [u8] {
+    fn busy(self) -> String {
         match self {
-            Service::Smtp(_) => b"421 4.7.0 too many connections, try again later\r\n",
-            Service::Pop3(_) => b"-ERR [SYS/TEMP] too many connections, try again later\r\n",
+            Service::Smtp(_) => crate::proto::smtp::codes::TOO_MANY_CONNECTIONS.line(),
+            Service::Pop3(_) => "-ERR [SYS/TEMP] too many connections, try again later\r\n".into(),
         }
     }
 }
@@ -264,7 +299,7 @@ async fn accept_loop(shared: Arc<Shared>, kind: Service, listener: TcpListener) 
             tokio::spawn(async move {
                 use tokio::io::AsyncWriteExt;
                 let mut tcp = tcp;
-                let _ = tcp.write_all(kind.busy()).await;
+                let _ = tcp.write_all(kind.busy().as_bytes()).await;
             });
             continue;
         };

@@ -4,20 +4,13 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Kind, Result};
+use crate::error::{Error, Result};
 
 /// The folders every account gets, besides INBOX.
 pub const STANDARD_FOLDERS: [&str; 4] = ["Sent", "Drafts", "Trash", "Junk"];
 const SUBDIRS: [&str; 3] = ["cur", "new", "tmp"];
 
-fn mkdir(path: &Path) -> Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(path)
-        .map_err(|e| Error::new(Kind::Exists, format!("creating {}", path.display())).with_source(e))
-}
+use super::create_private_dir as mkdir;
 
 /// Create the Maildir with its standard folders; existing content is kept.
 pub fn create(root: &Path) -> Result<()> {

@@ -5,7 +5,6 @@
 pub mod codes;
 pub mod command;
 pub mod data;
-pub mod line;
 
 pub use codes::Reply;
 pub use command::{Command, MailParams, ParseError, Path};

@@ -3,16 +3,14 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use tokio::net::TcpStream;
 
-use crate::ops::auth::check_password;
 use crate::ops::maildrop::{self, Maildrop};
+use crate::proto::line::{Line, next_line};
 use crate::proto::pop3::{Command, ParseError, encode_message, parse};
-use crate::proto::smtp::line::{Line, next_line};
-use crate::server::Shared;
+use crate::proto::sasl::{PlainError, decode_plain};
 use crate::server::conn::{Conn, Input, Stream};
+use crate::server::{Login, Shared};
 
 /// RFC 2449 §4 allows 255 octets per command; we tolerate 1 KiB (long passwords).
 const MAX_LINE: usize = 1024;
@@ -79,21 +77,17 @@ impl Session {
     }
 
     async fn login(&mut self, user: &str, pass: &str) -> Next {
-        let ip = self.peer.ip();
-        if self.shared.auth_limiter.locked(ip) {
-            self.err("[LOGIN-DELAY] too many failed logins from your address, try again later");
-            return Next::Close;
-        }
-        let account = match check_password(&self.shared.store, user, pass).await {
-            Ok(Ok(a)) => a,
-            Ok(Err(why)) => {
-                self.shared.auth_limiter.failed(ip);
-                tracing::info!(client = %self.peer.ip(), user, reason = ?why, "pop3 login failed");
+        let account = match self.shared.login(self.peer, "pop3", user, pass).await {
+            Login::Ok(a) => *a,
+            Login::Locked => {
+                self.err("[LOGIN-DELAY] too many failed logins from your address, try again later");
+                return Next::Close;
+            }
+            Login::Denied => {
                 self.state = State::Authorization { user: None };
                 return self.bad("[AUTH] invalid credentials");
             }
-            Err(e) => {
-                tracing::error!(error = %e.one_line(), "checking a password");
+            Login::Unavailable => {
                 self.err("[SYS/TEMP] temporary failure, try again later");
                 return Next::Continue;
             }
@@ -135,15 +129,10 @@ impl Session {
             self.err("authentication cancelled");
             return Next::Continue;
         }
-        let decoded = STANDARD.decode(resp.trim()).ok().and_then(|b| String::from_utf8(b).ok());
-        let Some(text) = decoded else { return self.bad("invalid base64") };
-        let parts: Vec<&str> = text.split('\0').collect();
-        match parts.as_slice() {
-            [z, user, pass] if z.is_empty() || z.eq_ignore_ascii_case(user) => {
-                let (u, p) = (user.to_string(), pass.to_string());
-                self.login(&u, &p).await
-            }
-            _ => self.bad("[AUTH] malformed PLAIN response"),
+        match decode_plain(&resp) {
+            Ok((u, p)) => self.login(&u, &p).await,
+            Err(PlainError::Encoding) => self.bad("invalid base64"),
+            Err(PlainError::Malformed) => self.bad("[AUTH] malformed PLAIN response"),
         }
     }
 

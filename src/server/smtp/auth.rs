@@ -5,12 +5,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use super::session::{Next, Session};
-use crate::ops::auth::check_password;
+use crate::proto::sasl::{PlainError, decode_plain, decode_text};
 use crate::proto::smtp::codes;
-
-fn decode(s: &str) -> Option<String> {
-    STANDARD.decode(s.trim()).ok().and_then(|b| String::from_utf8(b).ok())
-}
+use crate::server::Login;
 
 /// Ask for more (334 + base64 prompt) and read the answer; None when the client is gone.
 async fn challenge(s: &mut Session, prompt: &str) -> Option<String> {
@@ -51,18 +48,10 @@ pub async fn auth(s: &mut Session, mechanism: &str, initial: Option<String>) -> 
                 s.reply(codes::AUTH_CANCELLED);
                 return Next::Continue;
             }
-            let Some(text) = decode(&resp) else {
-                s.reply(codes::BAD_BASE64);
-                return Next::Continue;
-            };
-            let mut parts = text.split('\0');
-            match (parts.next(), parts.next(), parts.next(), parts.next()) {
-                // authzid must be empty or the same user (no proxy logins).
-                (Some(z), Some(user), Some(pass), None) if z.is_empty() || z.eq_ignore_ascii_case(user) => {
-                    (user.to_string(), pass.to_string())
-                }
-                _ => {
-                    s.reply(codes::BAD_ARGS);
+            match decode_plain(&resp) {
+                Ok(creds) => creds,
+                Err(e) => {
+                    s.reply(if e == PlainError::Encoding { codes::BAD_BASE64 } else { codes::BAD_ARGS });
                     return Next::Continue;
                 }
             }
@@ -82,7 +71,7 @@ pub async fn auth(s: &mut Session, mechanism: &str, initial: Option<String>) -> 
                 s.reply(codes::AUTH_CANCELLED);
                 return Next::Continue;
             }
-            match (decode(&user), decode(&pass)) {
+            match (decode_text(&user), decode_text(&pass)) {
                 (Some(u), Some(p)) => (u, p),
                 _ => {
                     s.reply(codes::BAD_BASE64);
@@ -95,21 +84,17 @@ pub async fn auth(s: &mut Session, mechanism: &str, initial: Option<String>) -> 
             return Next::Continue;
         }
     };
-    match check_password(&s.shared.store, &creds.0, &creds.1).await {
-        Ok(Ok(account)) => {
-            tracing::info!(client = %s.peer.ip(), user = %account.address, "authenticated");
-            s.account = Some(account);
+    match s.shared.login(s.peer, "smtp", &creds.0, &creds.1).await {
+        Login::Ok(account) => {
+            s.account = Some(*account);
             s.reply(codes::AUTH_OK);
         }
-        Ok(Err(why)) => {
-            s.shared.auth_limiter.failed(ip);
-            tracing::info!(client = %s.peer.ip(), user = %creds.0, reason = ?why, "authentication failed");
-            s.reply(codes::AUTH_FAILED);
+        Login::Locked => {
+            s.reply(codes::AUTH_LOCKED);
+            return Next::Close;
         }
-        Err(e) => {
-            tracing::error!(error = %e.one_line(), "checking a password");
-            s.reply(codes::AUTH_TEMP);
-        }
+        Login::Denied => s.reply(codes::AUTH_FAILED),
+        Login::Unavailable => s.reply(codes::AUTH_TEMP),
     }
     Next::Continue
 }

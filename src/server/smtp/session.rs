@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use tokio::net::TcpStream;
 
+use crate::proto::line::{Line, next_line};
 use crate::proto::smtp::codes::{self, Reply};
 use crate::proto::smtp::command::{self, Command, MailParams, ParseError, Path};
-use crate::proto::smtp::line::{Line, next_line};
 use crate::server::Shared;
 use crate::server::conn::{Conn, Input, Stream};
 use crate::store::Account;
@@ -98,16 +98,11 @@ impl Session {
 
     /// Count a protocol error; too many end the session.
     pub fn error(&mut self, r: Reply) -> Next {
-        self.errors += 1;
-        if self.errors >= MAX_ERRORS {
-            self.reply(codes::TOO_MANY_ERRORS);
-            return Next::Close;
-        }
-        self.reply(r);
-        Next::Continue
+        self.refuse(r, None)
     }
 
-    /// A refusal that counts as an error (a rejected recipient, say: harvesting is limited).
+    /// A refusal that counts as an error (a rejected recipient, say: harvesting is limited);
+    /// the error that reaches the limit is answered with 421 instead.
     pub fn refuse(&mut self, r: Reply, text: Option<&str>) -> Next {
         self.errors += 1;
         if self.errors >= MAX_ERRORS {
@@ -153,15 +148,7 @@ impl Session {
         let cmd = match command::parse(line) {
             Ok(c) => c,
             Err(ParseError::Unknown) => return self.error(codes::UNKNOWN_COMMAND),
-            Err(ParseError::Syntax(why)) => {
-                self.errors += 1;
-                if self.errors >= MAX_ERRORS {
-                    self.reply(codes::TOO_MANY_ERRORS);
-                    return Next::Close;
-                }
-                self.reply_text(codes::BAD_ARGS, why);
-                return Next::Continue;
-            }
+            Err(ParseError::Syntax(why)) => return self.refuse(codes::BAD_ARGS, Some(why)),
             Err(ParseError::NotText) => return self.error(codes::SYNTAX),
             Err(ParseError::BadAddress) => return self.error(codes::BAD_ADDRESS),
             Err(ParseError::UnknownParam(p)) => {
