@@ -41,6 +41,9 @@ pub struct FileConfig {
     pub pop3_listen: Option<String>,
     pub pop3s_listen: Option<String>,
     pub pop3_idle_timeout: Option<u64>,
+    pub imap_listen: Option<String>,
+    pub imaps_listen: Option<String>,
+    pub imap_idle_timeout: Option<u64>,
 }
 
 /// The effective configuration: file values over defaults, paths made absolute.
@@ -83,6 +86,12 @@ pub struct Smtp {
     pub pop3s_listen: Option<String>,
     /// RFC 1939 §3: the autologout timer is at least 10 minutes.
     pub pop3_idle_timeout: std::time::Duration,
+    /// IMAP with STARTTLS (143).
+    pub imap_listen: Option<String>,
+    /// IMAP over implicit TLS (993).
+    pub imaps_listen: Option<String>,
+    /// RFC 9051 §5.4: the autologout timer is at least 30 minutes once logged in.
+    pub imap_idle_timeout: std::time::Duration,
 }
 
 /// Where the config was found, or that none was.
@@ -208,6 +217,9 @@ impl Config {
             pop3_listen: listen(f.pop3_listen, 2110, 110),
             pop3s_listen: listen(f.pop3s_listen, 2995, 995),
             pop3_idle_timeout: std::time::Duration::from_secs(f.pop3_idle_timeout.unwrap_or(600)),
+            imap_listen: listen(f.imap_listen, 2143, 143),
+            imaps_listen: listen(f.imaps_listen, 2993, 993),
+            imap_idle_timeout: std::time::Duration::from_secs(f.imap_idle_timeout.unwrap_or(1800)),
         };
         Config {
             path,
@@ -250,6 +262,9 @@ impl Config {
             "pop3_listen" => self.smtp.pop3_listen.clone().unwrap_or_default(),
             "pop3s_listen" => self.smtp.pop3s_listen.clone().unwrap_or_default(),
             "pop3_idle_timeout" => self.smtp.pop3_idle_timeout.as_secs().to_string(),
+            "imap_listen" => self.smtp.imap_listen.clone().unwrap_or_default(),
+            "imaps_listen" => self.smtp.imaps_listen.clone().unwrap_or_default(),
+            "imap_idle_timeout" => self.smtp.imap_idle_timeout.as_secs().to_string(),
             _ => return None,
         })
     }
@@ -293,6 +308,9 @@ fn raw_value(f: &FileConfig, key: &str) -> Option<String> {
         "pop3_listen" => f.pop3_listen.clone(),
         "pop3s_listen" => f.pop3s_listen.clone(),
         "pop3_idle_timeout" => f.pop3_idle_timeout.map(|v| v.to_string()),
+        "imap_listen" => f.imap_listen.clone(),
+        "imaps_listen" => f.imaps_listen.clone(),
+        "imap_idle_timeout" => f.imap_idle_timeout.map(|v| v.to_string()),
         _ => None,
     }
 }
@@ -509,6 +527,24 @@ pub const KEYS: &[Key] = &[
         ty: ValueType::Integer,
         check: check_count,
         help: "seconds a POP3 client may stay silent; default 600 (RFC 1939: at least 10 minutes)",
+    },
+    Key {
+        name: "imap_listen",
+        ty: ValueType::Text,
+        check: check_listen,
+        help: "IMAP with STARTTLS; default 0.0.0.0:143, dev 127.0.0.1:2143; empty disables",
+    },
+    Key {
+        name: "imaps_listen",
+        ty: ValueType::Text,
+        check: check_listen,
+        help: "IMAP over implicit TLS; default 0.0.0.0:993, dev 127.0.0.1:2993",
+    },
+    Key {
+        name: "imap_idle_timeout",
+        ty: ValueType::Integer,
+        check: check_count,
+        help: "seconds a logged-in IMAP client may stay silent; default 1800 (RFC 9051: at least 30 minutes)",
     },
 ];
 

@@ -369,6 +369,7 @@ async fn run_committer(store: Store, mut rx: mpsc::Receiver<Job>) {
 async fn commit_batch(store: &Store, jobs: &[Job]) -> std::result::Result<(), CommitError> {
     let mut tx = store.begin_write().await?;
     let t = now();
+    let mut touched = Vec::new();
     for j in jobs {
         for &id in &j.accounts {
             if !accounts::charge(&mut tx, id, j.size).await? {
@@ -376,9 +377,14 @@ async fn commit_batch(store: &Store, jobs: &[Job]) -> std::result::Result<(), Co
             }
             let mbox = messages::ensure_mailbox(&mut tx, id, "INBOX").await?;
             messages::append(&mut tx, mbox, &j.name, j.size, t, "").await?;
+            touched.push(mbox);
         }
     }
     tx.commit().await.map_err(Error::from)?;
+    touched.dedup();
+    for m in touched {
+        store.changed(m);
+    }
     Ok(())
 }
 

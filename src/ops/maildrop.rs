@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Kind, Result};
 use crate::names::Address;
-use crate::store::{Account, Store, accounts, messages};
+use crate::store::{Account, Store, messages};
 
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -65,26 +65,17 @@ pub async fn read(entry: &Entry) -> Result<Vec<u8>> {
     tokio::fs::read(&path).await.map_err(|e| Error::io("reading", &path, e))
 }
 
-/// Delete these messages: index rows and usage in one transaction, then the files.
+/// Delete these messages (the shared expunge: index rows, tombstones and usage in one
+/// transaction, then the files; IMAP sessions on the INBOX hear of it).
 pub async fn expunge(store: &Store, drop: &Maildrop, remove: &[&Entry]) -> Result<()> {
     if remove.is_empty() {
         return Ok(());
     }
-    let mut tx = store.begin_write().await?;
-    let mut bytes = 0i64;
-    let mut count = 0i64;
-    for e in remove {
-        if messages::delete(&mut tx, drop.mailbox_id, e.uid).await? {
-            bytes += e.size as i64;
-            count += 1;
-        }
-    }
-    accounts::add_usage(&mut tx, drop.account.id, -bytes, -count).await?;
-    tx.commit().await?;
-    for e in remove {
-        if let Some(p) = &e.path {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-    Ok(())
+    let mut conn = store.pool.acquire().await?;
+    let mailbox = crate::store::mailboxes::by_id(&mut conn, drop.mailbox_id)
+        .await?
+        .ok_or_else(|| Error::new(Kind::Io, "the INBOX vanished"))?;
+    std::mem::drop(conn);
+    let uids: Vec<i64> = remove.iter().map(|e| e.uid).collect();
+    crate::ops::mailbox::expunge(store, &drop.account, &mailbox, &uids).await
 }

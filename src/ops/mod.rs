@@ -9,6 +9,7 @@ pub mod deliver;
 pub mod domain;
 pub mod import;
 pub mod init;
+pub mod mailbox;
 pub mod maildrop;
 pub mod quota;
 pub mod reindex;

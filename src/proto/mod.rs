@@ -2,6 +2,7 @@
 //! writers. No tokio and no store here. `line` (bounded line splitting) and `sasl` are shared
 //! by the protocols.
 
+pub mod imap;
 pub mod line;
 pub mod pop3;
 pub mod sasl;

@@ -88,6 +88,11 @@ impl Conn {
         }
     }
 
+    /// Change the idle timeout (IMAP: longer once logged in).
+    pub fn set_idle(&mut self, idle: Duration) {
+        self.idle = idle;
+    }
+
     pub fn is_tls(&self) -> bool {
         matches!(self.stream, Stream::Tls(_))
     }

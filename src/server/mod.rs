@@ -1,7 +1,8 @@
 //! `mailctl serve`: listeners, connection limits, TLS, signals and graceful shutdown.
-//! Protocol sessions live in `smtp/` (IMAP and POP3 join later).
+//! Protocol sessions live in `smtp/`, `imap/` and `pop3/`.
 
 pub mod conn;
+pub mod imap;
 pub mod limits;
 pub mod pop3;
 pub mod smtp;
@@ -96,6 +97,8 @@ pub enum Service {
     Smtp(Listener),
     /// POP3; `true` for implicit TLS (995).
     Pop3(bool),
+    /// IMAP; `true` for implicit TLS (993).
+    Imap(bool),
 }
 
 impl Service {
@@ -104,6 +107,8 @@ impl Service {
             Service::Smtp(l) => l.name(),
             Service::Pop3(false) => "pop3",
             Service::Pop3(true) => "pop3s",
+            Service::Imap(false) => "imap",
+            Service::Imap(true) => "imaps",
         }
     }
 
@@ -114,6 +119,8 @@ impl Service {
             Service::Smtp(Listener::Submissions) => "submission over TLS",
             Service::Pop3(false) => "POP3, STLS then login",
             Service::Pop3(true) => "POP3 over TLS",
+            Service::Imap(false) => "IMAP, STARTTLS then login",
+            Service::Imap(true) => "IMAP over TLS",
         }
     }
 
@@ -122,6 +129,7 @@ impl Service {
         match self {
             Service::Smtp(_) => crate::proto::smtp::codes::TOO_MANY_CONNECTIONS.line(),
             Service::Pop3(_) => "-ERR [SYS/TEMP] too many connections, try again later\r\n".into(),
+            Service::Imap(_) => "* BYE [UNAVAILABLE] too many connections, try again later\r\n".into(),
         }
     }
 }
@@ -196,6 +204,8 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
         (Service::Smtp(Listener::Submissions), &cfg.smtp.submissions_listen),
         (Service::Pop3(false), &cfg.smtp.pop3_listen),
         (Service::Pop3(true), &cfg.smtp.pop3s_listen),
+        (Service::Imap(false), &cfg.smtp.imap_listen),
+        (Service::Imap(true), &cfg.smtp.imaps_listen),
     ] {
         if let Some(a) = addr {
             let l = bind(a, kind.name()).await?;
@@ -309,6 +319,7 @@ async fn accept_loop(shared: Arc<Shared>, kind: Service, listener: TcpListener) 
             match kind {
                 Service::Smtp(l) => smtp::run(shared, l, tcp, peer).await,
                 Service::Pop3(tls) => pop3::run(shared, tls, tcp, peer).await,
+                Service::Imap(tls) => imap::run(shared, tls, tcp, peer).await,
             }
         });
     }

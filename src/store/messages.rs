@@ -115,33 +115,140 @@ pub async fn list(conn: &mut AnyConnection, mailbox_id: i64) -> Result<Vec<Index
     Ok(rows.into_iter().map(|(uid, filename, size, flags)| Indexed { uid, filename, size, flags }).collect())
 }
 
-/// Remove messages from the index; the caller removes the files and fixes usage.
+/// Remove one message from the index (with a tombstone for IMAP); the caller removes the file
+/// and fixes usage.
 pub async fn delete(conn: &mut AnyConnection, mailbox_id: i64, uid: i64) -> Result<bool> {
-    let r = sqlx::query("DELETE FROM messages WHERE mailbox_id = $1 AND uid = $2")
-        .bind(mailbox_id)
-        .bind(uid)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1")
-        .bind(mailbox_id)
-        .execute(conn)
-        .await?;
-    Ok(r.rows_affected() > 0)
+    Ok(delete_many(conn, mailbox_id, &[uid]).await? > 0)
 }
 
-pub async fn set_flags(conn: &mut AnyConnection, mailbox_id: i64, uid: i64, flags: &str) -> Result<()> {
-    let modseq: i64 = sqlx::query_scalar(
+/// Take the next modseq of a mailbox (one per transaction that changes it).
+pub async fn next_modseq(conn: &mut AnyConnection, mailbox_id: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
         "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1 RETURNING highestmodseq",
     )
     .bind(mailbox_id)
-    .fetch_one(&mut *conn)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Remove messages from the index under one new modseq, leaving tombstones (QRESYNC
+/// VANISHED, EXPUNGE to other sessions). Returns how many rows went.
+pub async fn delete_many(conn: &mut AnyConnection, mailbox_id: i64, uids: &[i64]) -> Result<u64> {
+    if uids.is_empty() {
+        return Ok(0);
+    }
+    let modseq = next_modseq(conn, mailbox_id).await?;
+    let mut n = 0;
+    for &uid in uids {
+        let r = sqlx::query("DELETE FROM messages WHERE mailbox_id = $1 AND uid = $2")
+            .bind(mailbox_id)
+            .bind(uid)
+            .execute(&mut *conn)
+            .await?;
+        if r.rows_affected() > 0 {
+            n += 1;
+            sqlx::query(
+                "INSERT INTO expunged (mailbox_id, uid, modseq) VALUES ($1, $2, $3) \
+                 ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq",
+            )
+            .bind(mailbox_id)
+            .bind(uid)
+            .bind(modseq)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(n)
+}
+
+/// Set the flags of several messages under one new modseq; returns it.
+pub async fn set_flags_many(conn: &mut AnyConnection, mailbox_id: i64, changes: &[(i64, String)]) -> Result<i64> {
+    let modseq = next_modseq(conn, mailbox_id).await?;
+    for (uid, flags) in changes {
+        sqlx::query("UPDATE messages SET flags = $1, modseq = $2 WHERE mailbox_id = $3 AND uid = $4")
+            .bind(flags)
+            .bind(modseq)
+            .bind(mailbox_id)
+            .bind(uid)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(modseq)
+}
+
+/// A message's index row, as IMAP needs it.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub uid: i64,
+    pub filename: String,
+    pub size: i64,
+    pub internal_date: i64,
+    pub flags: String,
+    pub modseq: i64,
+    /// The cached ENVELOPE, once a FETCH has computed it.
+    pub envelope: Option<Vec<u8>>,
+}
+
+type RowTuple = (i64, String, i64, i64, String, i64, Option<Vec<u8>>);
+
+fn row((uid, filename, size, internal_date, flags, modseq, envelope): RowTuple) -> Row {
+    Row { uid, filename, size, internal_date, flags, modseq, envelope }
+}
+
+/// Rows with UIDs in `lo..=hi`, in UID order.
+pub async fn rows(conn: &mut AnyConnection, mailbox_id: i64, lo: i64, hi: i64) -> Result<Vec<Row>> {
+    let r: Vec<RowTuple> = sqlx::query_as(
+        "SELECT uid, filename, size, internal_date, flags, modseq, envelope FROM messages \
+         WHERE mailbox_id = $1 AND uid >= $2 AND uid <= $3 ORDER BY uid",
+    )
+    .bind(mailbox_id)
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(conn)
     .await?;
-    sqlx::query("UPDATE messages SET flags = $1, modseq = $2 WHERE mailbox_id = $3 AND uid = $4")
-        .bind(flags)
-        .bind(modseq)
+    Ok(r.into_iter().map(row).collect())
+}
+
+/// UIDs, flags and modseqs of the messages changed (or added) after `modseq`, in UID order.
+pub async fn changed_since(conn: &mut AnyConnection, mailbox_id: i64, modseq: i64) -> Result<Vec<(i64, String, i64)>> {
+    Ok(sqlx::query_as("SELECT uid, flags, modseq FROM messages WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid")
         .bind(mailbox_id)
-        .bind(uid)
-        .execute(conn)
-        .await?;
+        .bind(modseq)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// UIDs expunged after `modseq`, ascending.
+pub async fn expunged_since(conn: &mut AnyConnection, mailbox_id: i64, modseq: i64) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar("SELECT uid FROM expunged WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid")
+        .bind(mailbox_id)
+        .bind(modseq)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// Every UID of a mailbox, ascending.
+pub async fn uids(conn: &mut AnyConnection, mailbox_id: i64) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar("SELECT uid FROM messages WHERE mailbox_id = $1 ORDER BY uid")
+        .bind(mailbox_id)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// Cache computed ENVELOPEs.
+pub async fn set_envelopes(conn: &mut AnyConnection, mailbox_id: i64, envs: &[(i64, Vec<u8>)]) -> Result<()> {
+    for (uid, env) in envs {
+        sqlx::query("UPDATE messages SET envelope = $1 WHERE mailbox_id = $2 AND uid = $3")
+            .bind(env.as_slice())
+            .bind(mailbox_id)
+            .bind(uid)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn set_flags(conn: &mut AnyConnection, mailbox_id: i64, uid: i64, flags: &str) -> Result<()> {
+    set_flags_many(conn, mailbox_id, &[(uid, flags.to_string())]).await?;
     Ok(())
 }

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod aliases;
 pub mod domains;
+pub mod mailboxes;
 pub mod maildir;
 pub mod messages;
 pub mod models;
@@ -64,6 +65,9 @@ pub struct Store {
     pub pool: AnyPool,
     pub backend: Backend,
     pub data_dir: PathBuf,
+    /// Mailbox ids whose index changed in this process (new, flagged or expunged messages):
+    /// IMAP sessions selected on them wake up and report the change.
+    pub changes: tokio::sync::broadcast::Sender<i64>,
 }
 
 /// The newest schema version this build knows.
@@ -149,7 +153,8 @@ impl Store {
                 };
                 Error::new(kind, format!("cannot open the database {}", redact_url(url))).with_source(e)
             })?;
-        let store = Store { pool, backend, data_dir: data_dir.to_path_buf() };
+        let (changes, _) = tokio::sync::broadcast::channel(1024);
+        let store = Store { pool, backend, data_dir: data_dir.to_path_buf(), changes };
         store.migrate().await?;
         Ok(store)
     }
@@ -191,6 +196,11 @@ impl Store {
     /// `<data>/mail/<domain>/<local>`
     pub fn maildir_path(&self, addr: &Address) -> PathBuf {
         self.mail_root().join(&addr.domain).join(&addr.local)
+    }
+
+    /// Tell IMAP sessions that a mailbox's index changed (after the commit).
+    pub fn changed(&self, mailbox_id: i64) {
+        let _ = self.changes.send(mailbox_id);
     }
 
     pub fn mail_root(&self) -> PathBuf {

@@ -14,6 +14,8 @@ pub struct Server {
     pub submissions: SocketAddr,
     pub pop3: SocketAddr,
     pub pop3s: SocketAddr,
+    pub imap: SocketAddr,
+    pub imaps: SocketAddr,
     pub stderr_path: std::path::PathBuf,
 }
 
@@ -26,6 +28,8 @@ impl Env {
             ("submissions_listen", "127.0.0.1:0"),
             ("pop3_listen", "127.0.0.1:0"),
             ("pop3s_listen", "127.0.0.1:0"),
+            ("imap_listen", "127.0.0.1:0"),
+            ("imaps_listen", "127.0.0.1:0"),
             ("dev_mode", "false"),
         ]
         .iter()
@@ -48,7 +52,7 @@ impl Env {
         let mut reader = BufReader::new(child.stdout.take().unwrap());
         let mut ports = std::collections::HashMap::new();
         let deadline = Instant::now() + Duration::from_secs(20);
-        const NAMES: [&str; 5] = ["smtp", "submission", "submissions", "pop3", "pop3s"];
+        const NAMES: [&str; 7] = ["smtp", "submission", "submissions", "pop3", "pop3s", "imap", "imaps"];
         while ports.len() < NAMES.len() && Instant::now() < deadline {
             let mut line = String::new();
             if reader.read_line(&mut line).unwrap_or(0) == 0 {
@@ -72,6 +76,8 @@ impl Env {
             submissions: ports["submissions"],
             pop3: ports["pop3"],
             pop3s: ports["pop3s"],
+            imap: ports["imap"],
+            imaps: ports["imaps"],
             stderr_path,
         }
     }

@@ -1,0 +1,82 @@
+//! STARTTLS, LOGIN and AUTHENTICATE PLAIN (RFC 3501 §6.2, RFC 4959 SASL-IR).
+
+use super::session::{Next, Session};
+use crate::proto::sasl::{PlainError, decode_plain};
+use crate::server::Login;
+
+impl Session {
+    pub async fn starttls(&mut self, tag: &str) -> Next {
+        if self.conn.is_tls() {
+            return self.bad(tag, "TLS is already active");
+        }
+        self.ok(tag, "begin TLS negotiation now");
+        let acceptor = self.shared.tls.acceptor();
+        match self.conn.start_tls(&acceptor).await {
+            Ok(discarded) => {
+                if discarded > 0 {
+                    tracing::warn!(client = %self.peer, discarded, "bytes pipelined after STARTTLS discarded");
+                }
+                self.framer = Default::default();
+                Next::Continue
+            }
+            Err(_) => Next::Close,
+        }
+    }
+
+    pub async fn login(&mut self, tag: &str, user: &str, pass: &str) -> Next {
+        if !self.login_allowed() {
+            return self.no(tag, "[PRIVACYREQUIRED] use STARTTLS (or port 993) before logging in");
+        }
+        match self.shared.login(self.peer, "imap", user, pass).await {
+            Login::Ok(account) => {
+                if let Err(e) = crate::ops::mailbox::sync_folders(&self.shared.store, &account).await {
+                    tracing::error!(error = %e.one_line(), "imap login: reading the folders");
+                    return self.no(tag, "[UNAVAILABLE] cannot open the mailbox, try again later");
+                }
+                self.account = Some(account);
+                self.conn.set_idle(self.shared.config().smtp.imap_idle_timeout);
+                let caps = self.capabilities();
+                self.ok(tag, &format!("[CAPABILITY {caps}] logged in"))
+            }
+            Login::Locked => {
+                self.no(tag, "[UNAVAILABLE] too many failed logins from your address, try again later");
+                self.untagged("BYE too many failed logins");
+                Next::Close
+            }
+            Login::Denied => {
+                let n = self.no(tag, "[AUTHENTICATIONFAILED] invalid credentials");
+                self.count_error(n)
+            }
+            Login::Unavailable => self.no(tag, "[UNAVAILABLE] temporary failure, try again later"),
+        }
+    }
+
+    pub async fn authenticate(&mut self, tag: &str, mechanism: &str, initial: Option<String>) -> Next {
+        if mechanism != "PLAIN" {
+            return self.no(tag, "[CANNOT] only AUTHENTICATE PLAIN is offered");
+        }
+        if !self.login_allowed() {
+            return self.no(tag, "[PRIVACYREQUIRED] use STARTTLS (or port 993) before logging in");
+        }
+        let resp = match initial {
+            // SASL-IR: "=" is an empty initial response.
+            Some(r) if r == "=" => String::new(),
+            Some(r) => r,
+            None => {
+                self.conn.queue("+ \r\n");
+                match self.conn.read_line(8192).await {
+                    Some(l) => l,
+                    None => return Next::Close,
+                }
+            }
+        };
+        if resp == "*" {
+            return self.bad(tag, "authentication cancelled");
+        }
+        match decode_plain(&resp) {
+            Ok((u, p)) => self.login(tag, &u, &p).await,
+            Err(PlainError::Encoding) => self.bad(tag, "invalid base64"),
+            Err(PlainError::Malformed) => self.no(tag, "[AUTHENTICATIONFAILED] malformed PLAIN response"),
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! FETCH and UID FETCH: index data from the store, message data from the Maildir files, read
+//! and rendered on blocking threads in chunks that run in parallel, written out in order and
+//! flushed chunk by chunk so memory stays bounded. ENVELOPEs are cached in the index.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::session::{Next, Session, write_flags};
+use crate::ops::mailbox as ops;
+use crate::proto::imap::body::{self, SectionText};
+use crate::proto::imap::encode;
+use crate::proto::imap::fetch::{FetchItem, Modifiers, Section};
+use crate::proto::imap::sequence::{SequenceSet, compact};
+use crate::store::messages::{self, Row};
+
+/// Messages rendered per blocking task.
+const CHUNK: usize = 128;
+
+/// One message to answer for.
+pub struct Job {
+    pub seq: u32,
+    pub row: Row,
+    pub recent: bool,
+    pub path: Option<PathBuf>,
+}
+
+pub struct Opts {
+    pub items: Vec<FetchItem>,
+}
+
+fn date(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0).unwrap_or_default().format("%d-%b-%Y %H:%M:%S +0000").to_string()
+}
+
+fn section_name(out: &mut Vec<u8>, s: &Section) {
+    out.extend_from_slice(b"BODY[");
+    let part: Vec<String> = s.part.iter().map(|p| p.to_string()).collect();
+    out.extend_from_slice(part.join(".").as_bytes());
+    let dot = if s.part.is_empty() { "" } else { "." };
+    match &s.text {
+        SectionText::Full => {}
+        SectionText::Header => out.extend_from_slice(format!("{dot}HEADER").as_bytes()),
+        SectionText::Text => out.extend_from_slice(format!("{dot}TEXT").as_bytes()),
+        SectionText::Mime => out.extend_from_slice(format!("{dot}MIME").as_bytes()),
+        SectionText::HeaderFields { names, not } => {
+            let kw = if *not { "HEADER.FIELDS.NOT" } else { "HEADER.FIELDS" };
+            out.extend_from_slice(format!("{dot}{kw} (").as_bytes());
+            for (i, n) in names.iter().enumerate() {
+                if i > 0 {
+                    out.push(b' ');
+                }
+                encode::astring(out, n.as_bytes());
+            }
+            out.push(b')');
+        }
+    }
+    out.push(b']');
+}
+
+/// Render one message's FETCH response; returns it and a freshly computed ENVELOPE to cache.
+pub fn render(job: &Job, opts: &Opts) -> (Vec<u8>, Option<Vec<u8>>) {
+    let mut out = format!("* {} FETCH (", job.seq).into_bytes();
+    let needs_file = opts.items.iter().any(|i| match i {
+        FetchItem::Envelope => job.row.envelope.is_none(),
+        other => other.needs_file(),
+    });
+    let raw: Option<Vec<u8>> = if needs_file { job.path.as_ref().and_then(|p| std::fs::read(p).ok()) } else { None };
+    let raw_ref: &[u8] = raw.as_deref().unwrap_or(b"");
+    let mut new_env = None;
+    for (i, item) in opts.items.iter().enumerate() {
+        if i > 0 {
+            out.push(b' ');
+        }
+        match item {
+            FetchItem::Uid => out.extend_from_slice(format!("UID {}", job.row.uid).as_bytes()),
+            FetchItem::Flags => {
+                out.extend_from_slice(b"FLAGS ");
+                write_flags(&mut out, &job.row.flags, job.recent);
+            }
+            FetchItem::InternalDate => {
+                out.extend_from_slice(format!("INTERNALDATE \"{}\"", date(job.row.internal_date)).as_bytes())
+            }
+            FetchItem::Rfc822Size => out.extend_from_slice(format!("RFC822.SIZE {}", job.row.size).as_bytes()),
+            FetchItem::Modseq => out.extend_from_slice(format!("MODSEQ ({})", job.row.modseq).as_bytes()),
+            FetchItem::Envelope => {
+                out.extend_from_slice(b"ENVELOPE ");
+                match &job.row.envelope {
+                    Some(e) => out.extend_from_slice(e),
+                    None => {
+                        let mut e = Vec::new();
+                        body::envelope(raw_ref, &mut e);
+                        out.extend_from_slice(&e);
+                        new_env = Some(e);
+                    }
+                }
+            }
+            FetchItem::Body => {
+                out.extend_from_slice(b"BODY ");
+                body::body_structure(raw_ref, false, &mut out);
+            }
+            FetchItem::BodyStructure => {
+                out.extend_from_slice(b"BODYSTRUCTURE ");
+                body::body_structure(raw_ref, true, &mut out);
+            }
+            FetchItem::Rfc822 => {
+                out.extend_from_slice(b"RFC822 ");
+                encode::literal(&mut out, raw_ref);
+            }
+            FetchItem::Rfc822Header => {
+                out.extend_from_slice(b"RFC822.HEADER ");
+                let h = body::section(raw_ref, &[], &SectionText::Header).unwrap_or_default();
+                encode::literal(&mut out, &h);
+            }
+            FetchItem::Rfc822Text => {
+                out.extend_from_slice(b"RFC822.TEXT ");
+                let t = body::section(raw_ref, &[], &SectionText::Text).unwrap_or_default();
+                encode::literal(&mut out, &t);
+            }
+            FetchItem::Section(s) => {
+                section_name(&mut out, s);
+                let data = if s.part.is_empty() && s.text == SectionText::Full {
+                    std::borrow::Cow::Borrowed(raw_ref)
+                } else {
+                    std::borrow::Cow::Owned(body::section(raw_ref, &s.part, &s.text).unwrap_or_default())
+                };
+                match s.partial {
+                    Some((off, n)) => {
+                        let start = (off as usize).min(data.len());
+                        let end = start.saturating_add(n as usize).min(data.len());
+                        out.extend_from_slice(format!("<{off}> ").as_bytes());
+                        encode::literal(&mut out, &data[start..end]);
+                    }
+                    None => {
+                        out.push(b' ');
+                        encode::literal(&mut out, &data);
+                    }
+                }
+            }
+            FetchItem::BinarySize(_) => {}
+        }
+    }
+    out.extend_from_slice(b")\r\n");
+    (out, new_env)
+}
+
+/// The (sequence number, UID) pairs a set names. Sequence numbers beyond the mailbox are an
+/// error (None); UIDs that do not exist are skipped.
+pub fn resolve(uids: &[u32], set: &SequenceSet, by_uid: bool) -> Option<Vec<(u32, u32)>> {
+    let mut out = Vec::new();
+    if by_uid {
+        let largest = uids.last().copied().unwrap_or(0);
+        let ranges: Vec<(u32, u32)> = set.ranges(largest).collect();
+        for (i, &u) in uids.iter().enumerate() {
+            if ranges.iter().any(|&(a, b)| a <= u && u <= b) {
+                out.push((i as u32 + 1, u));
+            }
+        }
+    } else {
+        let n = uids.len() as u32;
+        let ranges: Vec<(u32, u32)> = set.ranges(n).collect();
+        if ranges.iter().any(|&(_, b)| b > n) {
+            return None;
+        }
+        for (i, &u) in uids.iter().enumerate() {
+            let seq = i as u32 + 1;
+            if ranges.iter().any(|&(a, b)| a <= seq && seq <= b) {
+                out.push((seq, u));
+            }
+        }
+    }
+    Some(out)
+}
+
+impl Session {
+    /// The index rows for these (seq, uid) pairs, in order; messages expunged meanwhile are
+    /// left out.
+    pub async fn rows_for(&self, targets: &[(u32, u32)]) -> crate::error::Result<Vec<(u32, Row)>> {
+        let Some(sel) = self.selected.as_ref() else { return Ok(vec![]) };
+        let (Some(first), Some(last)) = (targets.first(), targets.last()) else { return Ok(vec![]) };
+        let mut conn = self.shared.store.pool.acquire().await?;
+        let rows = messages::rows(&mut conn, sel.mailbox.id, first.1 as i64, last.1 as i64).await?;
+        let mut out = Vec::with_capacity(targets.len());
+        let mut it = rows.into_iter().peekable();
+        for &(seq, uid) in targets {
+            while it.peek().is_some_and(|r| (r.uid as u32) < uid) {
+                it.next();
+            }
+            if let Some(r) = it.peek()
+                && r.uid as u32 == uid
+            {
+                out.push((seq, it.next().expect("peeked")));
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn fetch(&mut self, tag: &str, uid: bool, set: &SequenceSet, items: &[FetchItem], m: &Modifiers) -> Next {
+        if items.iter().any(|i| matches!(i, FetchItem::BinarySize(_)) || matches!(i, FetchItem::Section(s) if s.binary))
+        {
+            return self.bad(tag, "BINARY is not offered");
+        }
+        let Some(sel) = self.selected.as_ref() else { return self.bad(tag, "no mailbox selected") };
+        let Some(targets) = resolve(&sel.uids, set, uid) else {
+            return self.bad(tag, "invalid message sequence number");
+        };
+        let mut items = items.to_vec();
+        if uid && !items.contains(&FetchItem::Uid) {
+            items.insert(0, FetchItem::Uid);
+        }
+        // Under CONDSTORE, FETCH responses with FLAGS carry MODSEQ (RFC 7162 §3.1.4.1).
+        let wants_modseq = m.changed_since.is_some() || (self.condstore && items.contains(&FetchItem::Flags));
+        if wants_modseq && !items.contains(&FetchItem::Modseq) {
+            items.push(FetchItem::Modseq);
+        }
+        if m.changed_since.is_some() {
+            self.condstore = true;
+        }
+        let set_seen = !sel.read_only && items.iter().any(FetchItem::sets_seen);
+        if set_seen && !items.contains(&FetchItem::Flags) {
+            items.push(FetchItem::Flags);
+        }
+        let (read_only, recent_from, mailbox) = (sel.read_only, sel.recent_from, sel.mailbox.clone());
+        let _ = read_only;
+        if m.vanished
+            && let Some(since) = m.changed_since
+        {
+            let r = async {
+                let mut conn = self.shared.store.pool.acquire().await?;
+                messages::expunged_since(&mut conn, mailbox.id, since as i64).await
+            }
+            .await;
+            match r {
+                Ok(gone) => {
+                    let largest = mailbox.uidnext as u32;
+                    let gone: Vec<u32> =
+                        gone.into_iter().map(|u| u as u32).filter(|u| set.contains(*u, largest)).collect();
+                    if !gone.is_empty() {
+                        self.untagged(&format!("VANISHED (EARLIER) {}", compact(&gone)));
+                    }
+                }
+                Err(e) => return self.fault(tag, &e),
+            }
+        }
+        let mut rows = match self.rows_for(&targets).await {
+            Ok(r) => r,
+            Err(e) => return self.fault(tag, &e),
+        };
+        if let Some(since) = m.changed_since {
+            rows.retain(|(_, r)| r.modseq > since as i64);
+        }
+        // Implicit \Seen first, so the FLAGS we send are the new ones.
+        if set_seen {
+            let changes: Vec<(Row, String)> = rows
+                .iter()
+                .filter(|(_, r)| !r.flags.split(' ').any(|f| f == "\\Seen"))
+                .map(|(_, r)| {
+                    let f = if r.flags.is_empty() { "\\Seen".to_string() } else { format!("{} \\Seen", r.flags) };
+                    (r.clone(), f)
+                })
+                .collect();
+            if !changes.is_empty() {
+                let account = self.account.as_deref().cloned().expect("logged in");
+                match ops::set_flags(&self.shared.store, &account, &mailbox, &changes).await {
+                    Ok(modseq) => {
+                        if let Some(s) = self.selected.as_mut() {
+                            s.own.push(modseq);
+                        }
+                        for (_, r) in rows.iter_mut() {
+                            if let Some((_, f)) = changes.iter().find(|(c, _)| c.uid == r.uid) {
+                                r.flags = f.clone();
+                                r.modseq = modseq;
+                            }
+                        }
+                    }
+                    Err(e) => return self.fault(tag, &e),
+                }
+            }
+        }
+        let account = self.account.as_deref().cloned().expect("logged in");
+        let folder = ops::folder_path(&ops::maildir_root(&self.shared.store, &account), &mailbox.name);
+        let needs_path = items.iter().any(|i| i.needs_file());
+        let opts = Arc::new(Opts { items });
+        let width = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(4).clamp(2, 16);
+        let sem = Arc::new(tokio::sync::Semaphore::new(width));
+        let mut handles = std::collections::VecDeque::new();
+        let mut new_envelopes = Vec::new();
+        let mut chunks = rows.chunks(CHUNK).map(|c| c.to_vec()).collect::<Vec<_>>().into_iter();
+        loop {
+            // Keep `width` chunks in flight; write them out in order.
+            while handles.len() < width {
+                let Some(chunk) = chunks.next() else { break };
+                let (opts, folder, sem) = (opts.clone(), folder.clone(), sem.clone());
+                handles.push_back(tokio::spawn(async move {
+                    let _permit = sem.acquire_owned().await;
+                    tokio::task::spawn_blocking(move || {
+                        let mut out = Vec::new();
+                        let mut envs = Vec::new();
+                        for (seq, row) in chunk {
+                            let path = if needs_path { ops::locate(&folder, &row.filename, &row.flags) } else { None };
+                            let job = Job { seq, recent: row.uid as u32 >= recent_from, row, path };
+                            let (bytes, env) = render(&job, &opts);
+                            out.extend_from_slice(&bytes);
+                            if let Some(e) = env {
+                                envs.push((job.row.uid, e));
+                            }
+                        }
+                        (out, envs)
+                    })
+                    .await
+                }));
+            }
+            let Some(h) = handles.pop_front() else { break };
+            match h.await {
+                Ok(Ok((out, envs))) => {
+                    self.conn.queue_bytes(&out);
+                    new_envelopes.extend(envs);
+                    if self.conn.flush().await.is_err() {
+                        return Next::Close;
+                    }
+                }
+                _ => return self.no(tag, "[SERVERBUG] fetch failed"),
+            }
+        }
+        if !new_envelopes.is_empty() {
+            let store = self.shared.store.clone();
+            let id = mailbox.id;
+            tokio::spawn(async move {
+                if let Ok(mut tx) = store.begin_write().await
+                    && messages::set_envelopes(&mut tx, id, &new_envelopes).await.is_ok()
+                {
+                    let _ = tx.commit().await;
+                }
+            });
+        }
+        self.ok(tag, if uid { "UID FETCH completed" } else { "FETCH completed" })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::imap::sequence::SeqNum::{Star, Value};
+
+    #[test]
+    fn resolving() {
+        let uids = [3, 5, 9, 10];
+        let s = |v: Vec<(crate::proto::imap::sequence::SeqNum, crate::proto::imap::sequence::SeqNum)>| SequenceSet(v);
+        assert_eq!(resolve(&uids, &s(vec![(Value(2), Star)]), false), Some(vec![(2, 5), (3, 9), (4, 10)]));
+        assert_eq!(resolve(&uids, &s(vec![(Value(5), Value(5))]), false), None);
+        assert_eq!(resolve(&uids, &s(vec![(Value(4), Value(9))]), true), Some(vec![(2, 5), (3, 9)]));
+        assert_eq!(resolve(&uids, &s(vec![(Value(100), Star)]), true), Some(vec![(4, 10)]));
+        assert_eq!(resolve(&[], &s(vec![(Value(1), Star)]), true), Some(vec![]));
+    }
+}

@@ -1,0 +1,431 @@
+//! Mailbox-level commands: SELECT/EXAMINE (with CONDSTORE and QRESYNC), CLOSE/UNSELECT,
+//! CREATE, DELETE, RENAME, SUBSCRIBE, LIST (LIST-EXTENDED, LIST-STATUS, SPECIAL-USE), LSUB,
+//! STATUS and the QUOTA commands.
+
+use super::session::{Next, Selected, Session, mailbox_name, write_flags};
+use crate::ops::mailbox::{self as ops, DELIM};
+use crate::proto::imap::command::{ListOptions, Qresync};
+use crate::proto::imap::sequence::compact;
+use crate::store::{mailboxes, messages};
+
+/// Does `name` match the LIST pattern (`*` anything, `%` anything but the delimiter)?
+/// Dynamic programming, so hostile patterns cost O(n·m), not exponential time.
+pub fn pattern_matches(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    let mut row = vec![false; n.len() + 1];
+    row[0] = true;
+    for pc in &p {
+        let mut next = vec![false; n.len() + 1];
+        match pc {
+            '*' | '%' => {
+                for j in 0..=n.len() {
+                    next[j] = row[j] || (j > 0 && next[j - 1] && (*pc == '*' || n[j - 1] != DELIM));
+                }
+            }
+            c => {
+                for j in 1..=n.len() {
+                    next[j] = row[j - 1] && n[j - 1] == *c;
+                }
+            }
+        }
+        row = next;
+    }
+    row[n.len()]
+}
+
+/// Canonical names for the system flags, a keyword as given (or None when not allowed).
+pub fn canonical_flag(f: &str) -> Option<String> {
+    const SYSTEM: [&str; 5] = ["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"];
+    if let Some(s) = SYSTEM.iter().find(|s| s.eq_ignore_ascii_case(f)) {
+        return Some(s.to_string());
+    }
+    if f.starts_with('\\') {
+        return None;
+    }
+    Some(f.to_string())
+}
+
+impl Session {
+    fn account(&self) -> &crate::store::Account {
+        self.account.as_deref().expect("logged in")
+    }
+
+    pub async fn select(
+        &mut self,
+        tag: &str,
+        name: &str,
+        read_only: bool,
+        condstore: bool,
+        q: Option<Qresync>,
+    ) -> Next {
+        if q.is_some() && !self.qresync {
+            return self.bad(tag, "QRESYNC must be enabled first");
+        }
+        if self.selected.take().is_some() {
+            self.untagged("OK [CLOSED] previous mailbox closed");
+        }
+        if condstore {
+            self.condstore = true;
+        }
+        let account = self.account().clone();
+        let r = async {
+            let mut conn = self.shared.store.pool.acquire().await?;
+            let m = ops::require(&mut conn, &account, name).await?;
+            let rows = messages::changed_since(&mut conn, m.id, 0).await?;
+            Ok::<_, crate::error::Error>((m, rows))
+        }
+        .await;
+        let (m, rows) = match r {
+            Ok(x) => x,
+            Err(e) => return self.fault(tag, &e),
+        };
+        let uids: Vec<u32> = rows.iter().map(|r| r.0 as u32).collect();
+        let recent_from = (m.recent_uid + 1) as u32;
+        if !read_only && m.uidnext - 1 > m.recent_uid {
+            let mut conn = match self.shared.store.pool.acquire().await {
+                Ok(c) => c,
+                Err(e) => return self.fault(tag, &e.into()),
+            };
+            let _ = mailboxes::set_recent(&mut conn, m.id, m.uidnext - 1).await;
+        }
+        let keywords: std::collections::BTreeSet<&str> =
+            rows.iter().flat_map(|r| r.1.split(' ')).filter(|f| !f.is_empty() && !f.starts_with('\\')).collect();
+        let kw: String = keywords.iter().map(|k| format!(" {k}")).collect();
+        self.untagged(&format!("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft{kw})"));
+        self.untagged(&format!(
+            "OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft{kw} \\*)] flags allowed"
+        ));
+        self.untagged(&format!("{} EXISTS", uids.len()));
+        let recent = uids.iter().filter(|&&u| u >= recent_from).count();
+        self.untagged(&format!("{recent} RECENT"));
+        if let Some(pos) = rows.iter().position(|r| !r.1.split(' ').any(|f| f == "\\Seen")) {
+            self.untagged(&format!("OK [UNSEEN {}] first unseen", pos + 1));
+        }
+        self.untagged(&format!("OK [UIDVALIDITY {}] UIDs valid", m.uidvalidity));
+        self.untagged(&format!("OK [UIDNEXT {}] predicted next UID", m.uidnext));
+        self.untagged(&format!("OK [HIGHESTMODSEQ {}] highest", m.highestmodseq));
+        let mut sel = Selected {
+            read_only,
+            modseq: m.highestmodseq,
+            expunge_modseq: m.highestmodseq,
+            recent_from,
+            own: Vec::new(),
+            uids,
+            mailbox: m,
+        };
+        if let Some(q) = q
+            && q.uidvalidity as i64 == sel.mailbox.uidvalidity
+        {
+            let r = self.qresync_report(&mut sel, &q, &rows).await;
+            if let Err(e) = r {
+                return self.fault(tag, &e);
+            }
+        }
+        self.selected = Some(sel);
+        self.changes = Some(self.shared.store.changes.subscribe());
+        let mode = if read_only { "READ-ONLY" } else { "READ-WRITE" };
+        self.ok(tag, &format!("[{mode}] {} completed", if read_only { "EXAMINE" } else { "SELECT" }))
+    }
+
+    /// RFC 7162 §3.2.5.1: VANISHED (EARLIER) for what went since the client's modseq, FETCH
+    /// for what changed.
+    async fn qresync_report(
+        &mut self,
+        sel: &mut Selected,
+        q: &Qresync,
+        rows: &[(i64, String, i64)],
+    ) -> crate::error::Result<()> {
+        let mut conn = self.shared.store.pool.acquire().await?;
+        let gone = messages::expunged_since(&mut conn, sel.mailbox.id, q.modseq as i64).await?;
+        let gone: Vec<u32> = gone
+            .into_iter()
+            .map(|u| u as u32)
+            .filter(|u| q.known_uids.as_ref().is_none_or(|k| k.contains(*u, u32::MAX)))
+            .collect();
+        if !gone.is_empty() {
+            self.untagged(&format!("VANISHED (EARLIER) {}", compact(&gone)));
+        }
+        let mut out = Vec::new();
+        for (uid, flags, modseq) in rows {
+            if *modseq > q.modseq as i64 {
+                let uid = *uid as u32;
+                let Some(seq) = sel.seq_of(uid) else { continue };
+                out.extend_from_slice(format!("* {seq} FETCH (UID {uid} FLAGS ").as_bytes());
+                write_flags(&mut out, flags, uid >= sel.recent_from);
+                out.extend_from_slice(format!(" MODSEQ ({modseq}))\r\n").as_bytes());
+            }
+        }
+        self.conn.queue_bytes(&out);
+        Ok(())
+    }
+
+    /// CLOSE (expunging \Deleted messages silently unless read-only) and UNSELECT.
+    pub async fn close(&mut self, tag: &str, expunge: bool) -> Next {
+        let Some(sel) = self.selected.take() else { return self.bad(tag, "no mailbox selected") };
+        self.changes = None;
+        if expunge && !sel.read_only {
+            let account = self.account().clone();
+            let r = async {
+                let mut conn = self.shared.store.pool.acquire().await?;
+                let rows = messages::rows(&mut conn, sel.mailbox.id, 1, i64::MAX).await?;
+                drop(conn);
+                let deleted: Vec<i64> =
+                    rows.iter().filter(|r| r.flags.split(' ').any(|f| f == "\\Deleted")).map(|r| r.uid).collect();
+                ops::expunge(&self.shared.store, &account, &sel.mailbox, &deleted).await
+            }
+            .await;
+            if let Err(e) = r {
+                return self.fault(tag, &e);
+            }
+        }
+        self.ok(tag, if expunge { "CLOSE completed" } else { "UNSELECT completed" })
+    }
+
+    pub async fn create(&mut self, tag: &str, name: &str) -> Next {
+        let account = self.account().clone();
+        match ops::create(&self.shared.store, &account, name).await {
+            Ok(()) => self.ok(tag, "CREATE completed"),
+            Err(e) => self.fault(tag, &e),
+        }
+    }
+
+    pub async fn delete(&mut self, tag: &str, name: &str) -> Next {
+        if self.selected.as_ref().is_some_and(|s| s.mailbox.name == name) {
+            self.selected = None;
+            self.changes = None;
+        }
+        let account = self.account().clone();
+        match ops::delete(&self.shared.store, &account, name).await {
+            Ok(()) => self.ok(tag, "DELETE completed"),
+            Err(e) => self.fault(tag, &e),
+        }
+    }
+
+    pub async fn rename(&mut self, tag: &str, from: &str, to: &str) -> Next {
+        let account = self.account().clone();
+        match ops::rename(&self.shared.store, &account, from, to).await {
+            Ok(()) => self.ok(tag, "RENAME completed"),
+            Err(e) => self.fault(tag, &e),
+        }
+    }
+
+    pub async fn subscribe(&mut self, tag: &str, name: &str, on: bool) -> Next {
+        let account = self.account().clone();
+        let r = async {
+            let mut conn = self.shared.store.pool.acquire().await?;
+            if on {
+                ops::require(&mut conn, &account, name).await?;
+            }
+            mailboxes::subscribe(&mut conn, account.id, name, on).await
+        }
+        .await;
+        match r {
+            Ok(()) => self.ok(tag, if on { "SUBSCRIBE completed" } else { "UNSUBSCRIBE completed" }),
+            Err(e) => self.fault(tag, &e),
+        }
+    }
+
+    pub async fn list(&mut self, tag: &str, reference: &str, patterns: &[String], o: &ListOptions) -> Next {
+        if patterns.len() == 1 && patterns[0].is_empty() && !o.extended {
+            self.untagged("LIST (\\Noselect) \".\" \"\"");
+            return self.ok(tag, "LIST completed");
+        }
+        let account = self.account().clone();
+        let r = async {
+            let mut conn = self.shared.store.pool.acquire().await?;
+            let boxes = mailboxes::list(&mut conn, account.id).await?;
+            let subs = mailboxes::subscriptions(&mut conn, account.id).await?;
+            Ok::<_, crate::error::Error>((boxes, subs))
+        }
+        .await;
+        let (boxes, subs) = match r {
+            Ok(x) => x,
+            Err(e) => return self.fault(tag, &e),
+        };
+        let names: Vec<String> = boxes.iter().map(|b| b.name.clone()).collect();
+        // Candidates: existing mailboxes, plus subscribed names that no longer exist.
+        let mut candidates: Vec<String> = names.clone();
+        if o.subscribed_only {
+            candidates = subs.clone();
+        }
+        let mut out = Vec::new();
+        let mut status_for = Vec::new();
+        for name in &candidates {
+            let matched = patterns.iter().any(|p| {
+                let full = format!("{reference}{p}");
+                pattern_matches(&full, name)
+                    || (full.to_ascii_uppercase().starts_with("INBOX")
+                        && name == "INBOX"
+                        && pattern_matches(&full.to_ascii_uppercase(), name))
+            });
+            if !matched {
+                continue;
+            }
+            let exists = names.contains(name);
+            let special = ops::special_use(name);
+            if o.special_use_only && special.is_none() {
+                continue;
+            }
+            let prefix = format!("{name}{DELIM}");
+            let children = names.iter().any(|n| n.starts_with(&prefix));
+            let subscribed = subs.contains(name);
+            let mut attrs = Vec::new();
+            if !exists {
+                attrs.push("\\NonExistent");
+            }
+            attrs.push(if children { "\\HasChildren" } else { "\\HasNoChildren" });
+            if (o.subscribed_only || o.return_subscribed) && subscribed {
+                attrs.push("\\Subscribed");
+            }
+            if let Some(s) = special {
+                attrs.push(s);
+            }
+            out.extend_from_slice(format!("* LIST ({}) \".\" ", attrs.join(" ")).as_bytes());
+            mailbox_name(&mut out, name);
+            out.extend_from_slice(b"\r\n");
+            if exists && !o.return_status.is_empty() {
+                status_for.push(name.clone());
+            }
+        }
+        self.conn.queue_bytes(&out);
+        for name in status_for {
+            if let Err(e) = self.status_line(&name, &o.return_status).await {
+                return self.fault(tag, &e);
+            }
+        }
+        self.ok(tag, "LIST completed")
+    }
+
+    pub async fn lsub(&mut self, tag: &str, reference: &str, pattern: &str) -> Next {
+        let account = self.account().clone();
+        let r = async {
+            let mut conn = self.shared.store.pool.acquire().await?;
+            let names: Vec<String> =
+                mailboxes::list(&mut conn, account.id).await?.into_iter().map(|m| m.name).collect();
+            let subs = mailboxes::subscriptions(&mut conn, account.id).await?;
+            Ok::<_, crate::error::Error>((names, subs))
+        }
+        .await;
+        let (names, subs) = match r {
+            Ok(x) => x,
+            Err(e) => return self.fault(tag, &e),
+        };
+        let full = format!("{reference}{pattern}");
+        let mut out = Vec::new();
+        for s in subs.iter().filter(|s| pattern_matches(&full, s)) {
+            let attrs = if names.contains(s) { "" } else { "\\Noselect" };
+            out.extend_from_slice(format!("* LSUB ({attrs}) \".\" ").as_bytes());
+            mailbox_name(&mut out, s);
+            out.extend_from_slice(b"\r\n");
+        }
+        self.conn.queue_bytes(&out);
+        self.ok(tag, "LSUB completed")
+    }
+
+    async fn status_line(&mut self, name: &str, items: &[String]) -> crate::error::Result<()> {
+        let account = self.account().clone();
+        let mut conn = self.shared.store.pool.acquire().await?;
+        let m = ops::require(&mut conn, &account, name).await?;
+        let (count, unseen, deleted, bytes) = mailboxes::counts(&mut conn, m.id).await?;
+        let recent = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM messages WHERE mailbox_id = $1 AND uid > $2")
+            .bind(m.id)
+            .bind(m.recent_uid)
+            .fetch_one(&mut *conn)
+            .await?;
+        let mut parts = Vec::new();
+        for i in items {
+            let v = match i.as_str() {
+                "MESSAGES" => count,
+                "RECENT" => recent,
+                "UIDNEXT" => m.uidnext,
+                "UIDVALIDITY" => m.uidvalidity,
+                "UNSEEN" => unseen,
+                "DELETED" => deleted,
+                "SIZE" => bytes,
+                "HIGHESTMODSEQ" => m.highestmodseq,
+                other => return Err(crate::error::Error::invalid(format!("unknown STATUS item {other}"))),
+            };
+            parts.push(format!("{i} {v}"));
+        }
+        let mut out = b"* STATUS ".to_vec();
+        mailbox_name(&mut out, name);
+        out.extend_from_slice(format!(" ({})\r\n", parts.join(" ")).as_bytes());
+        self.conn.queue_bytes(&out);
+        Ok(())
+    }
+
+    pub async fn status(&mut self, tag: &str, name: &str, items: &[String]) -> Next {
+        match self.status_line(name, items).await {
+            Ok(()) => self.ok(tag, "STATUS completed"),
+            Err(e) if e.kind == crate::error::Kind::Invalid => self.bad(tag, &e.message),
+            Err(e) => self.fault(tag, &e),
+        }
+    }
+
+    /// GETQUOTA "" and GETQUOTAROOT mailbox (RFC 9208): one root per account, STORAGE in KiB.
+    pub async fn get_quota(&mut self, tag: &str, root: Option<&str>, mailbox: Option<&str>) -> Next {
+        if root.is_some_and(|r| !r.is_empty()) {
+            return self.no(tag, "[NONEXISTENT] no such quota root");
+        }
+        let account = self.account().clone();
+        let r = async {
+            let mut conn = self.shared.store.pool.acquire().await?;
+            if let Some(m) = mailbox {
+                ops::require(&mut conn, &account, m).await?;
+            }
+            crate::store::accounts::get(&mut conn, &account.address).await
+        }
+        .await;
+        let a = match r {
+            Ok(Some(a)) => a,
+            Ok(None) => return self.no(tag, "[UNAVAILABLE] account vanished"),
+            Err(e) => return self.fault(tag, &e),
+        };
+        if let Some(m) = mailbox {
+            let mut out = b"* QUOTAROOT ".to_vec();
+            mailbox_name(&mut out, m);
+            out.extend_from_slice(b" \"\"\r\n");
+            self.conn.queue_bytes(&out);
+        }
+        match a.quota_bytes {
+            Some(q) => self.untagged(&format!("QUOTA \"\" (STORAGE {} {})", a.used_bytes.div_ceil(1024), q / 1024)),
+            None => self.untagged("QUOTA \"\" ()"),
+        }
+        self.ok(tag, "GETQUOTA completed")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns() {
+        let cases = [
+            ("*", "INBOX", true),
+            ("*", "Work.2026", true),
+            ("%", "Work.2026", false),
+            ("%", "Work", true),
+            ("Work.%", "Work.2026", true),
+            ("Work.%", "Work.2026.Q1", false),
+            ("Work*", "Work.2026.Q1", true),
+            ("S%t", "Sent", true),
+            ("S%t", "S.t", false),
+            ("", "INBOX", false),
+            ("INBOX", "INBOX", true),
+        ];
+        for (p, n, want) in cases {
+            assert_eq!(pattern_matches(p, n), want, "{p} {n}");
+        }
+        let hostile = "*".repeat(500) + "x";
+        assert!(!pattern_matches(&hostile, &"a".repeat(200)));
+    }
+
+    #[test]
+    fn flags() {
+        assert_eq!(canonical_flag("\\seen").as_deref(), Some("\\Seen"));
+        assert_eq!(canonical_flag("$Junk").as_deref(), Some("$Junk"));
+        assert_eq!(canonical_flag("\\Recent"), None);
+    }
+}

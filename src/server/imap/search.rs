@@ -1,0 +1,147 @@
+//! SEARCH and UID SEARCH: index keys (flags, UIDs, sizes, dates, modseq) on the rows; header
+//! and body keys on the files, read in parallel on blocking threads.
+
+use std::sync::Arc;
+
+use super::fetch::resolve;
+use super::session::{Next, Session};
+use crate::ops::mailbox as ops;
+use crate::proto::imap::body;
+use crate::proto::imap::search::Key;
+use crate::store::messages::Row;
+
+/// What a key needs beyond the index row.
+fn needs_file(k: &Key) -> bool {
+    match k {
+        Key::Header(..) | Key::Body(_) | Key::Text(_) | Key::SentBefore(_) | Key::SentOn(_) | Key::SentSince(_) => true,
+        Key::Not(k) => needs_file(k),
+        Key::Or(a, b) => needs_file(a) || needs_file(b),
+        Key::And(v) => v.iter().any(needs_file),
+        _ => false,
+    }
+}
+
+fn uses_modseq(k: &Key) -> bool {
+    match k {
+        Key::Modseq(_) => true,
+        Key::Not(k) => uses_modseq(k),
+        Key::Or(a, b) => uses_modseq(a) || uses_modseq(b),
+        Key::And(v) => v.iter().any(uses_modseq),
+        _ => false,
+    }
+}
+
+pub struct Ctx<'a> {
+    pub seq: u32,
+    pub row: &'a Row,
+    pub recent: bool,
+    /// Sequence numbers and UIDs of the whole mailbox (for sequence-set keys).
+    pub uids: &'a [u32],
+    pub raw: Option<&'a [u8]>,
+}
+
+const DAY: i64 = 86400;
+
+/// The Date: header as unix seconds of its day (in its own zone), if it parses.
+fn sent_day(raw: &[u8]) -> Option<i64> {
+    let msg = mail_parser::MessageParser::new().parse_headers(raw)?;
+    let d = msg.date()?;
+    let day = chrono::NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32)?;
+    Some(day.and_hms_opt(0, 0, 0)?.and_utc().timestamp())
+}
+
+pub fn matches(k: &Key, c: &Ctx) -> bool {
+    let has = |f: &str| c.row.flags.split(' ').any(|x| x.eq_ignore_ascii_case(f));
+    let raw = c.raw.unwrap_or(b"");
+    let day = |t: i64| t - t.rem_euclid(DAY);
+    match k {
+        Key::All => true,
+        Key::Flag(f) if f == "\\Recent" => c.recent,
+        Key::Flag(f) => has(f),
+        Key::NotFlag(f) => !has(f),
+        Key::New => c.recent && !has("\\Seen"),
+        Key::Old => !c.recent,
+        Key::Recent => c.recent,
+        Key::Header(name, needle) => body::header_contains(raw, name, needle),
+        Key::Body(s) => body::text_contains(raw, s, false),
+        Key::Text(s) => body::text_contains(raw, s, true),
+        Key::Before(d) => day(c.row.internal_date) < *d,
+        Key::On(d) => day(c.row.internal_date) == *d,
+        Key::Since(d) => day(c.row.internal_date) >= *d,
+        Key::SentBefore(d) => sent_day(raw).is_some_and(|s| s < *d),
+        Key::SentOn(d) => sent_day(raw).is_some_and(|s| s == *d),
+        Key::SentSince(d) => sent_day(raw).is_some_and(|s| s >= *d),
+        Key::Larger(n) => c.row.size as u64 > *n,
+        Key::Smaller(n) => (c.row.size as u64) < *n,
+        Key::Uid(set) => set.contains(c.row.uid as u32, c.uids.last().copied().unwrap_or(0)),
+        Key::Seq(set) => set.contains(c.seq, c.uids.len() as u32),
+        Key::Modseq(m) => c.row.modseq as u64 >= *m,
+        Key::Not(k) => !matches(k, c),
+        Key::Or(a, b) => matches(a, c) || matches(b, c),
+        Key::And(v) => v.iter().all(|k| matches(k, c)),
+    }
+}
+
+impl Session {
+    pub async fn search(&mut self, tag: &str, uid: bool, key: &Key) -> Next {
+        let Some(sel) = self.selected.as_ref() else { return self.bad(tag, "no mailbox selected") };
+        let uids = Arc::new(sel.uids.clone());
+        let recent_from = sel.recent_from;
+        let all = crate::proto::imap::sequence::SequenceSet(vec![(
+            crate::proto::imap::sequence::SeqNum::Value(1),
+            crate::proto::imap::sequence::SeqNum::Star,
+        )]);
+        let targets = resolve(&uids, &all, false).unwrap_or_default();
+        let rows = match self.rows_for(&targets).await {
+            Ok(r) => r,
+            Err(e) => return self.fault(tag, &e),
+        };
+        let mailbox = sel.mailbox.name.clone();
+        let account = self.account.as_deref().cloned().expect("logged in");
+        let folder = ops::folder_path(&ops::maildir_root(&self.shared.store, &account), &mailbox);
+        let with_file = needs_file(key);
+        let key = Arc::new(key.clone());
+        let width = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(4).clamp(2, 16);
+        let per = rows.len().div_ceil(width).max(64);
+        let mut handles = Vec::new();
+        for chunk in rows.chunks(per).map(|c| c.to_vec()) {
+            let (key, uids, folder) = (key.clone(), uids.clone(), folder.clone());
+            handles.push(tokio::task::spawn_blocking(move || {
+                let mut hits = Vec::new();
+                for (seq, row) in &chunk {
+                    let raw = if with_file {
+                        ops::locate(&folder, &row.filename, &row.flags).and_then(|p| std::fs::read(p).ok())
+                    } else {
+                        None
+                    };
+                    let c =
+                        Ctx { seq: *seq, row, recent: row.uid as u32 >= recent_from, uids: &uids, raw: raw.as_deref() };
+                    if matches(&key, &c) {
+                        hits.push((*seq, row.uid as u32, row.modseq));
+                    }
+                }
+                hits
+            }));
+        }
+        let mut hits = Vec::new();
+        for h in handles {
+            match h.await {
+                Ok(v) => hits.extend(v),
+                Err(_) => return self.no(tag, "[SERVERBUG] search failed"),
+            }
+        }
+        let mut line = String::from("* SEARCH");
+        for (seq, u, _) in &hits {
+            line.push(' ');
+            line.push_str(&if uid { u.to_string() } else { seq.to_string() });
+        }
+        if uses_modseq(&key)
+            && let Some(max) = hits.iter().map(|h| h.2).max()
+        {
+            line.push_str(&format!(" (MODSEQ {max})"));
+        }
+        line.push_str("\r\n");
+        self.conn.queue(&line);
+        self.ok(tag, if uid { "UID SEARCH completed" } else { "SEARCH completed" })
+    }
+}

@@ -1,0 +1,445 @@
+//! One IMAP session: framing commands off the connection, the state machine (not
+//! authenticated, authenticated, selected), dispatch, and the untagged updates that tell a
+//! client what other sessions and deliveries changed.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+use tokio::sync::broadcast;
+
+use crate::proto::imap::command::{Body, Command, parse};
+use crate::proto::imap::encode;
+use crate::proto::imap::framer::{Frame, Framer, Limits};
+use crate::server::Shared;
+use crate::server::conn::{Conn, Input, Stream};
+use crate::store::mailboxes::Mailbox;
+use crate::store::{Account, messages};
+
+/// Before login a client gets a minute of silence; after, `imap_idle_timeout` (30 minutes).
+pub const PRE_AUTH_TIMEOUT: Duration = Duration::from_secs(60);
+/// IMAP sessions may last (IDLE for days is normal); this only bounds a runaway one.
+const SESSION_LIMIT: Duration = Duration::from_secs(7 * 24 * 3600);
+const LINE_LIMIT: usize = 64 * 1024;
+const LITERAL_LIMIT: usize = 64 * 1024;
+const MAX_ERRORS: u32 = 20;
+
+/// The capabilities once logged in (besides IMAP4rev1, LITERAL+, SASL-IR, ID, ENABLE, IDLE).
+pub const CAPS: &str = "NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS \
+     QUOTA QUOTA=RES-STORAGE CONDSTORE QRESYNC STATUS=SIZE";
+
+/// The mailbox a session has selected, as the session knows it: the sequence-number map and
+/// the modseqs up to which changes have been reported.
+pub struct Selected {
+    pub mailbox: Mailbox,
+    pub read_only: bool,
+    /// UIDs in sequence order (sequence number n is `uids[n - 1]`).
+    pub uids: Vec<u32>,
+    /// Flag changes and new messages up to this modseq have been reported.
+    pub modseq: i64,
+    /// Expunges up to this modseq have been reported.
+    pub expunge_modseq: i64,
+    /// UIDs at or above this are \Recent in this session.
+    pub recent_from: u32,
+    /// Modseqs of this session's own STOREs, not to be echoed again by [`Session::sync`].
+    pub own: Vec<i64>,
+}
+
+impl Selected {
+    pub fn seq_of(&self, uid: u32) -> Option<u32> {
+        self.uids.binary_search(&uid).ok().map(|i| i as u32 + 1)
+    }
+    pub fn max_uid(&self) -> u32 {
+        self.uids.last().copied().unwrap_or(0)
+    }
+}
+
+pub struct Session {
+    pub shared: Arc<Shared>,
+    pub peer: SocketAddr,
+    pub conn: Conn,
+    pub framer: Framer,
+    pub account: Option<Box<Account>>,
+    pub selected: Option<Selected>,
+    pub condstore: bool,
+    pub qresync: bool,
+    pub changes: Option<broadcast::Receiver<i64>>,
+    errors: u32,
+    /// The tag of the command running (for continuation prompts).
+    pub tag: String,
+}
+
+/// What a command handler tells the loop.
+pub enum Next {
+    Continue,
+    Close,
+}
+
+/// Flags as the index stores them (space-separated) to a list.
+pub fn flag_list(flags: &str) -> Vec<&str> {
+    flags.split(' ').filter(|f| !f.is_empty()).collect()
+}
+
+/// `(\Seen \Answered)` into `out`, with `\Recent` when asked.
+pub fn write_flags(out: &mut Vec<u8>, flags: &str, recent: bool) {
+    out.push(b'(');
+    let mut first = true;
+    for f in flag_list(flags) {
+        if !first {
+            out.push(b' ');
+        }
+        first = false;
+        out.extend_from_slice(f.as_bytes());
+    }
+    if recent {
+        if !first {
+            out.push(b' ');
+        }
+        out.extend_from_slice(b"\\Recent");
+    }
+    out.push(b')');
+}
+
+impl Session {
+    pub fn untagged(&mut self, text: &str) {
+        self.conn.queue(&format!("* {text}\r\n"));
+    }
+
+    pub fn ok(&mut self, tag: &str, text: &str) -> Next {
+        self.conn.queue(&format!("{tag} OK {text}\r\n"));
+        Next::Continue
+    }
+
+    pub fn no(&mut self, tag: &str, text: &str) -> Next {
+        self.conn.queue(&format!("{tag} NO {text}\r\n"));
+        Next::Continue
+    }
+
+    pub fn bad(&mut self, tag: &str, text: &str) -> Next {
+        self.conn.queue(&format!("{tag} BAD {text}\r\n"));
+        self.count_error(Next::Continue)
+    }
+
+    /// Count a protocol error or a failed login; too many end the session.
+    pub fn count_error(&mut self, next: Next) -> Next {
+        self.errors += 1;
+        if matches!(next, Next::Continue) && self.errors >= MAX_ERRORS {
+            self.untagged("BYE too many errors");
+            return Next::Close;
+        }
+        next
+    }
+
+    /// A store failure: logged, and a NO [SERVERBUG]-free temporary answer to the client.
+    pub fn fault(&mut self, tag: &str, e: &crate::error::Error) -> Next {
+        use crate::error::Kind;
+        match e.kind {
+            Kind::NotFound => self.no(tag, &format!("[NONEXISTENT] {}", e.message)),
+            Kind::Exists => self.no(tag, &format!("[ALREADYEXISTS] {}", e.message)),
+            Kind::Invalid => self.no(tag, &format!("[CANNOT] {}", e.message)),
+            Kind::Permission => self.no(tag, "[OVERQUOTA] the mailbox is over its quota"),
+            _ => {
+                tracing::error!(error = %e.one_line(), "imap command failed");
+                self.no(tag, "[UNAVAILABLE] temporary failure, try again later")
+            }
+        }
+    }
+
+    /// Plaintext login only under TLS, or from loopback in dev mode.
+    pub fn login_allowed(&self) -> bool {
+        self.conn.is_tls() || (self.shared.config().dev_mode && self.peer.ip().is_loopback())
+    }
+
+    pub fn capabilities(&self) -> String {
+        let mut c = String::from("IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE");
+        if self.account.is_none() {
+            if !self.conn.is_tls() {
+                c.push_str(" STARTTLS");
+            }
+            if self.login_allowed() {
+                c.push_str(" AUTH=PLAIN");
+            } else {
+                c.push_str(" LOGINDISABLED");
+            }
+        } else {
+            c.push(' ');
+            c.push_str(CAPS);
+            c.push_str(&format!(" APPENDLIMIT={}", self.shared.config().smtp.message_size_limit));
+        }
+        c
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            line: LINE_LIMIT,
+            append_literal: self.shared.config().smtp.message_size_limit as usize,
+            literal: LITERAL_LIMIT,
+        }
+    }
+
+    /// Report what changed in the selected mailbox since the session last looked: new
+    /// messages (EXISTS, RECENT), flag changes (FETCH), and, when `expunges` (not during
+    /// FETCH, STORE or SEARCH, RFC 3501 §7.4.1), expunged messages (EXPUNGE or VANISHED).
+    pub async fn sync(&mut self, expunges: bool) -> crate::error::Result<()> {
+        if let Some(rx) = self.changes.as_mut() {
+            while rx.try_recv().is_ok() {}
+        }
+        let Some(sel) = self.selected.as_mut() else { return Ok(()) };
+        let mut conn = self.shared.store.pool.acquire().await?;
+        let mut out = Vec::new();
+        if expunges {
+            let gone = messages::expunged_since(&mut conn, sel.mailbox.id, sel.expunge_modseq).await?;
+            let hi: i64 = sqlx::query_scalar("SELECT highestmodseq FROM mailboxes WHERE id = $1")
+                .bind(sel.mailbox.id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .unwrap_or(sel.expunge_modseq);
+            let mut vanished = Vec::new();
+            for uid in gone {
+                let uid = uid as u32;
+                if let Some(seq) = sel.seq_of(uid) {
+                    sel.uids.remove(seq as usize - 1);
+                    if self.qresync {
+                        vanished.push(uid);
+                    } else {
+                        out.extend_from_slice(format!("* {seq} EXPUNGE\r\n").as_bytes());
+                    }
+                }
+            }
+            if !vanished.is_empty() {
+                let set = crate::proto::imap::sequence::compact(&vanished);
+                out.extend_from_slice(format!("* VANISHED {set}\r\n").as_bytes());
+            }
+            sel.expunge_modseq = hi;
+        }
+        let changed = messages::changed_since(&mut conn, sel.mailbox.id, sel.modseq).await?;
+        let before = sel.uids.len();
+        let mut recent = 0;
+        let mut flag_updates = Vec::new();
+        let max_known = sel.max_uid();
+        for (uid, flags, modseq) in &changed {
+            let uid = *uid as u32;
+            if uid > max_known {
+                sel.uids.push(uid);
+                if uid >= sel.recent_from {
+                    recent += 1;
+                }
+            } else if !sel.own.contains(modseq)
+                && let Some(seq) = sel.seq_of(uid)
+            {
+                flag_updates.push((seq, uid, flags.clone(), *modseq));
+            }
+            sel.modseq = sel.modseq.max(*modseq);
+        }
+        sel.own.clear();
+        if sel.uids.len() != before {
+            out.extend_from_slice(format!("* {} EXISTS\r\n", sel.uids.len()).as_bytes());
+            let total_recent = sel.uids.iter().filter(|&&u| u >= sel.recent_from).count();
+            let _ = recent;
+            out.extend_from_slice(format!("* {total_recent} RECENT\r\n").as_bytes());
+            if !sel.read_only {
+                crate::store::mailboxes::set_recent(&mut conn, sel.mailbox.id, sel.max_uid() as i64).await?;
+            }
+        }
+        for (seq, uid, flags, modseq) in flag_updates {
+            out.extend_from_slice(format!("* {seq} FETCH (UID {uid} FLAGS ").as_bytes());
+            write_flags(&mut out, &flags, uid >= sel.recent_from);
+            if self.condstore {
+                out.extend_from_slice(format!(" MODSEQ ({modseq})").as_bytes());
+            }
+            out.extend_from_slice(b")\r\n");
+        }
+        self.conn.queue_bytes(&out);
+        Ok(())
+    }
+
+    async fn command(&mut self, cmd: Command, raw: &[u8]) -> Next {
+        let tag = cmd.tag.clone();
+        self.tag = tag.clone();
+        let authed = self.account.is_some();
+        let selected = self.selected.is_some();
+        // Commands valid in every state.
+        match &cmd.body {
+            Body::Capability => {
+                let caps = self.capabilities();
+                self.untagged(&format!("CAPABILITY {caps}"));
+                return self.ok(&tag, "CAPABILITY completed");
+            }
+            Body::Noop | Body::Check => {
+                if let Err(e) = self.sync(true).await {
+                    return self.fault(&tag, &e);
+                }
+                return self.ok(&tag, "NOOP completed");
+            }
+            Body::Logout => {
+                self.untagged("BYE logging out");
+                self.ok(&tag, "LOGOUT completed");
+                return Next::Close;
+            }
+            Body::Id => {
+                self.untagged(&format!("ID (\"name\" \"mailctl\" \"version\" \"{}\")", env!("CARGO_PKG_VERSION")));
+                return self.ok(&tag, "ID completed");
+            }
+            _ => {}
+        }
+        if !authed {
+            return match cmd.body {
+                Body::StartTls => self.starttls(&tag).await,
+                Body::Login { user, pass } => self.login(&tag, &user, &pass).await,
+                Body::Authenticate { mechanism, initial } => self.authenticate(&tag, &mechanism, initial).await,
+                _ => self.bad(&tag, "log in first"),
+            };
+        }
+        match cmd.body {
+            Body::StartTls | Body::Login { .. } | Body::Authenticate { .. } => self.bad(&tag, "already logged in"),
+            Body::Enable(caps) => self.enable(&tag, &caps),
+            Body::Namespace => {
+                self.untagged("NAMESPACE ((\"\" \".\")) NIL NIL");
+                self.ok(&tag, "NAMESPACE completed")
+            }
+            Body::Select { mailbox, read_only, condstore, qresync } => {
+                self.select(&tag, &mailbox, read_only, condstore, qresync).await
+            }
+            Body::Create(m) => self.create(&tag, &m).await,
+            Body::Delete(m) => self.delete(&tag, &m).await,
+            Body::Rename(a, b) => self.rename(&tag, &a, &b).await,
+            Body::Subscribe(m) => self.subscribe(&tag, &m, true).await,
+            Body::Unsubscribe(m) => self.subscribe(&tag, &m, false).await,
+            Body::List { reference, patterns, options } => self.list(&tag, &reference, &patterns, &options).await,
+            Body::Lsub { reference, pattern } => self.lsub(&tag, &reference, &pattern).await,
+            Body::Status { mailbox, items } => self.status(&tag, &mailbox, &items).await,
+            Body::Append { mailbox, messages } => self.append(&tag, &mailbox, &messages, raw).await,
+            Body::GetQuota(root) => self.get_quota(&tag, Some(&root), None).await,
+            Body::GetQuotaRoot(m) => self.get_quota(&tag, None, Some(&m)).await,
+            Body::SetQuota => self.no(&tag, "[NOPERM] quotas follow the account's tier; ask the administrator"),
+            Body::Idle => self.idle(&tag).await,
+            body if !selected => {
+                let _ = body;
+                self.bad(&tag, "no mailbox selected")
+            }
+            Body::Close => self.close(&tag, true).await,
+            Body::Unselect => self.close(&tag, false).await,
+            Body::Expunge { uids } => self.expunge(&tag, uids.as_ref()).await,
+            Body::Search { uid, key } => self.search(&tag, uid, &key).await,
+            Body::Fetch { uid, set, items, modifiers } => self.fetch(&tag, uid, &set, &items, &modifiers).await,
+            Body::Store { uid, set, mode, silent, flags, unchanged_since } => {
+                self.store(&tag, uid, &set, mode, silent, &flags, unchanged_since).await
+            }
+            Body::Copy { uid, set, mailbox } => self.copy(&tag, uid, &set, &mailbox, false).await,
+            Body::Move { uid, set, mailbox } => self.copy(&tag, uid, &set, &mailbox, true).await,
+            Body::Capability | Body::Noop | Body::Check | Body::Logout | Body::Id => unreachable_ok(),
+        }
+    }
+
+    fn enable(&mut self, tag: &str, caps: &[String]) -> Next {
+        let mut on = Vec::new();
+        for c in caps {
+            match c.as_str() {
+                "CONDSTORE" => {
+                    self.condstore = true;
+                    on.push("CONDSTORE");
+                }
+                "QRESYNC" => {
+                    self.condstore = true;
+                    self.qresync = true;
+                    on.push("QRESYNC");
+                }
+                _ => {}
+            }
+        }
+        self.untagged(format!("ENABLED {}", on.join(" ")).trim_end());
+        self.ok(tag, "ENABLE completed")
+    }
+}
+
+fn unreachable_ok() -> Next {
+    Next::Continue
+}
+
+/// Write `name` as a mailbox (atom or string).
+pub fn mailbox_name(out: &mut Vec<u8>, name: &str) {
+    encode::astring(out, name.as_bytes());
+}
+
+pub async fn run(shared: Arc<Shared>, implicit_tls: bool, tcp: TcpStream, peer: SocketAddr) {
+    let _ = tcp.set_nodelay(true);
+    let mut conn = Conn::new(Stream::Plain(tcp), PRE_AUTH_TIMEOUT, SESSION_LIMIT);
+    if implicit_tls {
+        let acceptor = shared.tls.acceptor();
+        if conn.start_tls(&acceptor).await.is_err() {
+            return;
+        }
+    }
+    let mut s = Session {
+        shared,
+        peer,
+        conn,
+        framer: Framer::default(),
+        account: None,
+        selected: None,
+        condstore: false,
+        qresync: false,
+        changes: None,
+        errors: 0,
+        tag: String::new(),
+    };
+    let caps = s.capabilities();
+    s.untagged(&format!("OK [CAPABILITY {caps}] mailctl IMAP ready"));
+    let mut shutdown = s.shared.shutdown.clone();
+    loop {
+        if *shutdown.borrow() && s.conn.input.is_empty() {
+            s.untagged("BYE server shutting down");
+            break;
+        }
+        let limits = s.limits();
+        match s.framer.next(&s.conn.input, &limits) {
+            Frame::Complete(len) => {
+                let raw: Vec<u8> = s.conn.input.drain(..len).collect();
+                let next = match parse(&raw) {
+                    Ok(cmd) => s.command(cmd, &raw).await,
+                    Err(e) => {
+                        let tag = e.tag.unwrap_or_else(|| "*".into());
+                        s.bad(&tag, &e.reason)
+                    }
+                };
+                if let Next::Close = next {
+                    break;
+                }
+                // Between commands, tell the client about changes (flags, new mail).
+                if s.selected.is_some() && s.conn.input.is_empty() {
+                    let _ = s.sync(false).await;
+                }
+            }
+            Frame::Continue(n) => {
+                let _ = n;
+                s.conn.queue("+ go ahead\r\n");
+                s.framer.acknowledge();
+            }
+            Frame::TooBig { tag, discard } => {
+                s.conn.input.drain(..discard.min(s.conn.input.len()));
+                if let Next::Close = s.no(&tag, "[TOOBIG] literal too big") {
+                    break;
+                }
+                continue;
+            }
+            Frame::Fatal(why) => {
+                s.conn.input.clear();
+                s.untagged(&format!("BYE {why}"));
+                break;
+            }
+            Frame::Incomplete => {}
+        }
+        if matches!(s.framer.next(&s.conn.input, &limits), Frame::Incomplete) {
+            match s.conn.wait_for_input(&mut shutdown).await {
+                Input::Data | Input::Shutdown => {}
+                Input::TimedOut => {
+                    s.untagged("BYE autologout timer expired");
+                    break;
+                }
+                Input::Closed => break,
+            }
+        }
+    }
+    s.conn.close().await;
+}

@@ -1,0 +1,123 @@
+//! Queries on an account's mailboxes (folders) and subscriptions, for IMAP.
+
+use sqlx::AnyConnection;
+
+use crate::error::Result;
+
+#[derive(Debug, Clone)]
+pub struct Mailbox {
+    pub id: i64,
+    pub name: String,
+    pub uidvalidity: i64,
+    pub uidnext: i64,
+    pub highestmodseq: i64,
+    /// UIDs up to this one have been reported as \Recent to some session.
+    pub recent_uid: i64,
+}
+
+type Tuple = (i64, String, i64, i64, i64, i64);
+const COLUMNS: &str = "id, name, uidvalidity, uidnext, highestmodseq, recent_uid";
+
+fn from((id, name, uidvalidity, uidnext, highestmodseq, recent_uid): Tuple) -> Mailbox {
+    Mailbox { id, name, uidvalidity, uidnext, highestmodseq, recent_uid }
+}
+
+/// An account's mailboxes, by name (byte order).
+pub async fn list(conn: &mut AnyConnection, account_id: i64) -> Result<Vec<Mailbox>> {
+    let sql = format!("SELECT {COLUMNS} FROM mailboxes WHERE account_id = $1");
+    let rows: Vec<Tuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(account_id).fetch_all(conn).await?;
+    let mut out: Vec<Mailbox> = rows.into_iter().map(from).collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+pub async fn get(conn: &mut AnyConnection, account_id: i64, name: &str) -> Result<Option<Mailbox>> {
+    let sql = format!("SELECT {COLUMNS} FROM mailboxes WHERE account_id = $1 AND name = $2");
+    let row: Option<Tuple> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(account_id).bind(name).fetch_optional(conn).await?;
+    Ok(row.map(from))
+}
+
+pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<Mailbox>> {
+    let sql = format!("SELECT {COLUMNS} FROM mailboxes WHERE id = $1");
+    let row: Option<Tuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(conn).await?;
+    Ok(row.map(from))
+}
+
+/// Remove a mailbox and its messages from the index; returns (bytes, messages) it held.
+pub async fn delete(conn: &mut AnyConnection, id: i64) -> Result<(i64, i64)> {
+    let (bytes, count): (Option<i64>, i64) =
+        sqlx::query_as("SELECT SUM(size), COUNT(*) FROM messages WHERE mailbox_id = $1")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+    sqlx::query("DELETE FROM messages WHERE mailbox_id = $1").bind(id).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM expunged WHERE mailbox_id = $1").bind(id).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM mailboxes WHERE id = $1").bind(id).execute(conn).await?;
+    Ok((bytes.unwrap_or(0), count))
+}
+
+/// Rename a mailbox (and, when `with_children`, the names below it). A renamed mailbox
+/// gets a new UIDVALIDITY, as RFC 3501 asks of a name reused for different content.
+pub async fn rename(conn: &mut AnyConnection, account_id: i64, from: &str, to: &str, delim: char) -> Result<()> {
+    let all = list(conn, account_id).await?;
+    let prefix = format!("{from}{delim}");
+    for m in all {
+        let new = if m.name == from {
+            to.to_string()
+        } else if let Some(rest) = m.name.strip_prefix(&prefix) {
+            format!("{to}{delim}{rest}")
+        } else {
+            continue;
+        };
+        sqlx::query("UPDATE mailboxes SET name = $1, uidvalidity = uidvalidity + 1 WHERE id = $2")
+            .bind(new)
+            .bind(m.id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Remember that UIDs up to `uid` have been reported as \Recent.
+pub async fn set_recent(conn: &mut AnyConnection, id: i64, uid: i64) -> Result<()> {
+    sqlx::query("UPDATE mailboxes SET recent_uid = $1 WHERE id = $2 AND recent_uid < $1")
+        .bind(uid)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Counts for STATUS: (messages, unseen, deleted, bytes).
+pub async fn counts(conn: &mut AnyConnection, id: i64) -> Result<(i64, i64, i64, i64)> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT flags, size FROM messages WHERE mailbox_id = $1").bind(id).fetch_all(conn).await?;
+    let (mut unseen, mut deleted, mut bytes) = (0, 0, 0);
+    for (flags, size) in &rows {
+        let has = |f: &str| flags.split(' ').any(|x| x.eq_ignore_ascii_case(f));
+        unseen += i64::from(!has("\\Seen"));
+        deleted += i64::from(has("\\Deleted"));
+        bytes += size;
+    }
+    Ok((rows.len() as i64, unseen, deleted, bytes))
+}
+
+pub async fn subscriptions(conn: &mut AnyConnection, account_id: i64) -> Result<Vec<String>> {
+    let mut v: Vec<String> = sqlx::query_scalar("SELECT name FROM subscriptions WHERE account_id = $1")
+        .bind(account_id)
+        .fetch_all(conn)
+        .await?;
+    v.sort();
+    Ok(v)
+}
+
+pub async fn subscribe(conn: &mut AnyConnection, account_id: i64, name: &str, on: bool) -> Result<()> {
+    let sql = if on {
+        "INSERT INTO subscriptions (account_id, name) VALUES ($1, $2) ON CONFLICT (account_id, name) DO NOTHING"
+    } else {
+        "DELETE FROM subscriptions WHERE account_id = $1 AND name = $2"
+    };
+    sqlx::query(sql).bind(account_id).bind(name).execute(conn).await?;
+    Ok(())
+}
