@@ -46,15 +46,16 @@ pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<Mailbox>>
 
 /// Remove a mailbox and its messages from the index; returns (bytes, messages) it held.
 pub async fn delete(conn: &mut AnyConnection, id: i64) -> Result<(i64, i64)> {
-    let (bytes, count): (Option<i64>, i64) =
-        sqlx::query_as("SELECT SUM(size), COUNT(*) FROM messages WHERE mailbox_id = $1")
+    // SUM of a BIGINT is NUMERIC on PostgreSQL: cast it back.
+    let (bytes, count): (i64, i64) =
+        sqlx::query_as("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT), COUNT(*) FROM messages WHERE mailbox_id = $1")
             .bind(id)
             .fetch_one(&mut *conn)
             .await?;
     sqlx::query("DELETE FROM messages WHERE mailbox_id = $1").bind(id).execute(&mut *conn).await?;
     sqlx::query("DELETE FROM expunged WHERE mailbox_id = $1").bind(id).execute(&mut *conn).await?;
     sqlx::query("DELETE FROM mailboxes WHERE id = $1").bind(id).execute(conn).await?;
-    Ok((bytes.unwrap_or(0), count))
+    Ok((bytes, count))
 }
 
 /// Rename a mailbox (and, when `with_children`, the names below it). A renamed mailbox

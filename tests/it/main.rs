@@ -11,6 +11,7 @@ mod config;
 mod crash;
 mod docs;
 mod domain;
+mod imap;
 mod import;
 mod init;
 mod mailbox;
