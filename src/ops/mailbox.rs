@@ -72,7 +72,8 @@ pub fn info(flags: &str) -> String {
 }
 
 /// Where a message file is: `cur/base:2,<flags>` as we name it, else `new/base`, else any
-/// `cur/base:2,...` (renamed by another tool, or by a crash between commit and rename).
+/// `base:2,...` in `cur/` or `new/` (renamed by another tool, or by a crash between commit
+/// and rename).
 pub fn locate(folder: &Path, base: &str, flags: &str) -> Option<PathBuf> {
     let expected = folder.join("cur").join(format!("{base}{}", info(flags)));
     if expected.exists() {
@@ -83,15 +84,17 @@ pub fn locate(folder: &Path, base: &str, flags: &str) -> Option<PathBuf> {
         return Some(new);
     }
     let prefix = format!("{base}:2,");
-    std::fs::read_dir(folder.join("cur"))
-        .ok()?
-        .flatten()
-        .find(|e| {
-            let n = e.file_name();
-            let n = n.to_string_lossy();
-            n == base || n.starts_with(&prefix)
-        })
-        .map(|e| e.path())
+    ["cur", "new"].iter().find_map(|sub| {
+        std::fs::read_dir(folder.join(sub))
+            .ok()?
+            .flatten()
+            .find(|e| {
+                let n = e.file_name();
+                let n = n.to_string_lossy();
+                n == base || n.starts_with(&prefix)
+            })
+            .map(|e| e.path())
+    })
 }
 
 /// Rename a message file to match its flags (best effort: the index is what counts).
@@ -102,6 +105,31 @@ fn rename_for_flags(folder: &Path, base: &str, old_flags: &str, new_flags: &str)
     {
         let _ = std::fs::rename(from, to);
     }
+}
+
+/// Does the message use bare LF line ends (as Dovecot stores mail by default)?
+pub fn has_bare_lf(data: &[u8]) -> bool {
+    data.iter().enumerate().any(|(i, &b)| b == b'\n' && (i == 0 || data[i - 1] != b'\r'))
+}
+
+/// The message with CRLF line ends, as IMAP and POP3 must send it.
+pub fn to_crlf(data: Vec<u8>) -> Vec<u8> {
+    if !has_bare_lf(&data) {
+        return data;
+    }
+    let mut out = Vec::with_capacity(data.len() + data.len() / 32);
+    for (i, &b) in data.iter().enumerate() {
+        if b == b'\n' && (i == 0 || data[i - 1] != b'\r') {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    out
+}
+
+/// Read a message file, with CRLF line ends.
+pub fn read_message(path: &Path) -> std::io::Result<Vec<u8>> {
+    std::fs::read(path).map(to_crlf)
 }
 
 /// Make sure every folder on disk has an index row, and INBOX exists (at login).
@@ -459,6 +487,13 @@ mod tests {
         for bad in ["", "../x", "/etc", "a/b", "a..b", ".hidden", "x.", "~root", "a\u{1}b", "a*", "%", "a\\b"] {
             assert!(check_name(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn line_ends() {
+        assert_eq!(to_crlf(b"a\nb\r\nc\n".to_vec()), b"a\r\nb\r\nc\r\n");
+        assert_eq!(to_crlf(b"\n".to_vec()), b"\r\n");
+        assert!(!has_bare_lf(b"a\r\n"));
     }
 
     #[test]

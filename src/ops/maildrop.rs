@@ -59,10 +59,12 @@ pub async fn open(store: &Store, account: Account) -> Result<Maildrop> {
     Ok(Maildrop { account, mailbox_id, entries })
 }
 
-/// Read one message's bytes.
+/// Read one message's bytes (with CRLF line ends).
 pub async fn read(entry: &Entry) -> Result<Vec<u8>> {
     let path = entry.path.clone().ok_or_else(|| Error::new(Kind::Io, "the message file is missing"))?;
-    tokio::fs::read(&path).await.map_err(|e| Error::io("reading", &path, e))
+    let p2 = path.clone();
+    crate::ops::blocking(move || crate::ops::mailbox::read_message(&p2).map_err(|e| Error::io("reading", &path, e)))
+        .await
 }
 
 /// Delete these messages (the shared expunge: index rows, tombstones and usage in one

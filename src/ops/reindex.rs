@@ -95,12 +95,34 @@ fn scan(folder: &Path) -> Result<Vec<OnDisk>> {
                 .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or(0);
-            out.push(OnDisk { base, size: meta.len() as i64, mtime, flags: flags_from_name(&name) });
+            out.push(OnDisk {
+                size: wire_size(&name, &e.path(), meta.len()),
+                base,
+                mtime,
+                flags: flags_from_name(&name),
+            });
         }
     }
     // Oldest first, so imported mail gets UIDs in arrival order.
     out.sort_by(|a, b| (a.mtime, &a.base).cmp(&(b.mtime, &b.base)));
     Ok(out)
+}
+
+/// The size of a message as IMAP sends it (CRLF line ends): Dovecot's `,W=` in the file name
+/// when present, else counted (Dovecot stores mail with LF line ends by default).
+fn wire_size(name: &str, path: &Path, file_size: u64) -> i64 {
+    let base = name.split(":2,").next().unwrap_or(name);
+    if let Some(w) = base.split(',').find_map(|p| p.strip_prefix("W=")).and_then(|w| w.parse::<i64>().ok()) {
+        return w;
+    }
+    match std::fs::read(path) {
+        Ok(data) => {
+            let bare =
+                data.iter().enumerate().filter(|&(i, &b)| b == b'\n' && (i == 0 || data[i - 1] != b'\r')).count();
+            (data.len() + bare) as i64
+        }
+        Err(_) => file_size as i64,
+    }
 }
 
 pub async fn reindex(store: &Store, address: &str) -> Result<Report> {

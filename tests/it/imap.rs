@@ -478,7 +478,44 @@ fn imap_with_mbsync(env: Env) {
     assert_eq!(count("."), 3);
 }
 
+const IMPORTED: &str = r#"
+m = connect()
+print('list', sorted(x.decode() for x in ok(m.list())))
+ok(m.select('Archive'))
+r = ok(m.fetch('1:*', '(FLAGS RFC822.SIZE BODY.PEEK[])'))
+for item in r:
+    if isinstance(item, tuple):
+        size = int(re.search(rb'RFC822.SIZE (\d+)', item[0]).group(1))
+        print('msg', item[0].split(b' (')[0].decode(), size == len(item[1]), b'\r\n' in item[1] and b'\n\n' not in item[1],
+              re.search(rb'FLAGS \(([^)]*)\)', item[0]).group(1).decode())
+"#;
+
+/// A Maildir written by Dovecot (LF line ends, `,W=` sizes, flags in names) is served with
+/// CRLF line ends and sizes that match what is sent.
+fn imap_serves_an_imported_dovecot_maildir(env: Env) {
+    env.create("bob@example.com", "vip");
+    env.serve_config(&[]);
+    let dir = env.maildir("bob@example.com").join(".Archive");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    let a = b"Subject: old one\nFrom: x@y.example\n\nfirst line\nsecond line\n";
+    let name = format!("cur/1600000000.M1P1.oldhost,S={},W={}:2,FS", a.len(), a.len() + 5);
+    std::fs::write(dir.join(name), a).unwrap();
+    std::fs::write(dir.join("new/1600000001.M2P1.oldhost"), b"Subject: old two\n\nno W= here\n").unwrap();
+    env.ok(&["mailbox", "reindex", "bob@example.com"]);
+    let srv = env.start_server();
+    let out = python(&format!("{PRELUDE}{IMPORTED}"), &[&srv.imaps.port().to_string()]);
+    assert!(out.contains(r#""." Archive"#), "{out}");
+    assert!(
+        out.contains(r"msg 1 True True \\Flagged \\Seen") || out.contains(r"msg 1 True True \Flagged \Seen"),
+        "{out}"
+    );
+    assert!(out.contains("msg 2 True True"), "{out}");
+}
+
 store_tests!(
+    imap_serves_an_imported_dovecot_maildir,
     imap_every_command,
     imap_concurrent_sessions_and_idle,
     imap_quota,

@@ -64,7 +64,8 @@ pub fn render(job: &Job, opts: &Opts) -> (Vec<u8>, Option<Vec<u8>>) {
         FetchItem::Envelope => job.row.envelope.is_none(),
         other => other.needs_file(),
     });
-    let raw: Option<Vec<u8>> = if needs_file { job.path.as_ref().and_then(|p| std::fs::read(p).ok()) } else { None };
+    let raw: Option<Vec<u8>> =
+        if needs_file { job.path.as_ref().and_then(|p| ops::read_message(p).ok()) } else { None };
     let raw_ref: &[u8] = raw.as_deref().unwrap_or(b"");
     let mut new_env = None;
     for (i, item) in opts.items.iter().enumerate() {

@@ -68,6 +68,10 @@ pub struct Session {
     errors: u32,
     /// The tag of the command running (for continuation prompts).
     pub tag: String,
+    /// A change to the selected mailbox was announced and not fully reported yet.
+    pub pending_change: bool,
+    /// Memory held for an APPEND literal being received.
+    held: Option<crate::server::limits::Held>,
 }
 
 /// What a command handler tells the loop.
@@ -182,9 +186,29 @@ impl Session {
     /// messages (EXISTS, RECENT), flag changes (FETCH), and, when `expunges` (not during
     /// FETCH, STORE or SEARCH, RFC 3501 §7.4.1), expunged messages (EXPUNGE or VANISHED).
     pub async fn sync(&mut self, expunges: bool) -> crate::error::Result<()> {
+        self.sync_if(expunges, true).await
+    }
+
+    /// [`Session::sync`], but when `force` is false only if the change channel says this
+    /// mailbox changed (every change made in this process is announced there; NOOP, CHECK
+    /// and IDLE force a look, which catches changes made by `mailctl` commands).
+    pub async fn sync_if(&mut self, expunges: bool, force: bool) -> crate::error::Result<()> {
+        let mine = self.selected.as_ref().map(|s| s.mailbox.id);
+        let mut pending = self.pending_change;
         if let Some(rx) = self.changes.as_mut() {
-            while rx.try_recv().is_ok() {}
+            loop {
+                match rx.try_recv() {
+                    Ok(id) => pending |= Some(id) == mine,
+                    Err(broadcast::error::TryRecvError::Lagged(_)) => pending = true,
+                    Err(_) => break,
+                }
+            }
         }
+        if !force && !pending {
+            return Ok(());
+        }
+        // Expunges not yet reportable keep the mailbox marked as changed.
+        self.pending_change = !expunges && pending;
         let Some(sel) = self.selected.as_mut() else { return Ok(()) };
         let mut conn = self.shared.store.pool.acquire().await?;
         let mut out = Vec::new();
@@ -383,6 +407,8 @@ pub async fn run(shared: Arc<Shared>, implicit_tls: bool, tcp: TcpStream, peer: 
         changes: None,
         errors: 0,
         tag: String::new(),
+        pending_change: false,
+        held: None,
     };
     let caps = s.capabilities();
     s.untagged(&format!("OK [CAPABILITY {caps}] mailctl IMAP ready"));
@@ -403,16 +429,31 @@ pub async fn run(shared: Arc<Shared>, implicit_tls: bool, tcp: TcpStream, peer: 
                         s.bad(&tag, &e.reason)
                     }
                 };
+                s.held = None;
                 if let Next::Close = next {
                     break;
                 }
                 // Between commands, tell the client about changes (flags, new mail).
                 if s.selected.is_some() && s.conn.input.is_empty() {
-                    let _ = s.sync(false).await;
+                    let _ = s.sync_if(false, false).await;
                 }
             }
             Frame::Continue(n) => {
-                let _ = n;
+                // Large literals (APPEND) count against the shared memory budget.
+                if n > LITERAL_LIMIT {
+                    let held = s.held.get_or_insert_with(|| s.shared.memory.hold());
+                    if !held.cover(s.conn.input.len() + n) {
+                        let tag = s.conn.input.split(|&b| b == b' ').next().unwrap_or_default().to_vec();
+                        s.conn.input.clear();
+                        s.held = None;
+                        s.framer = Framer::default();
+                        s.no(
+                            &String::from_utf8_lossy(&tag),
+                            "[LIMIT] the server is busy receiving mail, try again later",
+                        );
+                        continue;
+                    }
+                }
                 s.conn.queue("+ go ahead\r\n");
                 s.framer.acknowledge();
             }
