@@ -25,8 +25,13 @@ pub fn self_signed(cert: &Path, key: &Path, hosts: &[String]) -> Result<()> {
             names.push(extra.to_string());
         }
     }
-    let made = rcgen::generate_simple_self_signed(names)
-        .map_err(|e| Error::new(Kind::Internal, "making a self-signed certificate").with_source(e))?;
+    let fail = |e: rcgen::Error| Error::new(Kind::Internal, "making a self-signed certificate").with_source(e);
+    let mut params = rcgen::CertificateParams::new(names.clone()).map_err(fail)?;
+    // The subject names the mail host, not rcgen's placeholder.
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(rcgen::DnType::CommonName, names[0].clone());
+    let signing_key = rcgen::KeyPair::generate().map_err(fail)?;
+    let made = rcgen::CertifiedKey { cert: params.self_signed(&signing_key).map_err(fail)?, signing_key };
     for dir in [cert.parent(), key.parent()].into_iter().flatten() {
         crate::store::create_private_dir(dir)?;
     }

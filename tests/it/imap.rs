@@ -514,7 +514,97 @@ fn imap_serves_an_imported_dovecot_maildir(env: Env) {
     assert!(out.contains("msg 2 True True"), "{out}");
 }
 
+const RESYNC: &str = r#"
+m = connect()
+ok(m._simple_command('ENABLE', 'QRESYNC'))
+ok(m.select('INBOX'))
+validity = int(m.untagged_responses['UIDVALIDITY'][0])
+modseq = int(m.untagged_responses['HIGHESTMODSEQ'][0])
+ok(m.store('2', '+FLAGS', '\\Flagged'))
+ok(m.store('3', '+FLAGS', '\\Deleted')); ok(m.expunge())
+print('own-vanished', m.untagged_responses.pop('VANISHED', None))
+ok(m.check())
+ok(m._simple_command('UNSELECT'))
+m.untagged_responses.clear()
+ok(m._simple_command('SELECT', 'INBOX', '(QRESYNC (%d %d 1:4))' % (validity, modseq)))
+print('vanished', m.untagged_responses.get('VANISHED'))
+print('fetch', m.untagged_responses.get('FETCH'))
+m.untagged_responses.clear()
+ok(m._simple_command('UID', 'FETCH', '1:*', '(FLAGS)', '(CHANGEDSINCE %d VANISHED)' % modseq))
+print('uid-fetch-vanished', m.untagged_responses.get('VANISHED'), m.untagged_responses.get('FETCH'))
+m2 = imaplib.IMAP4_SSL('127.0.0.1', port, ssl_context=ctx, timeout=15)
+typ, data = m2.authenticate('PLAIN', lambda _: b'\0bob@example.com\0password123')
+print('authenticate', typ)
+"#;
+
+fn imap_qresync_and_authenticate(env: Env) {
+    env.create("bob@example.com", "vip");
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    deliver(&srv, 4, "sync");
+    let out = python(&format!("{PRELUDE}{RESYNC}"), &[&srv.imaps.port().to_string()]);
+    assert!(out.contains("own-vanished [b'3']"), "{out}");
+    assert!(out.contains("vanished [b'(EARLIER) 3']"), "{out}");
+    assert!(out.contains(r"fetch [b'2 (UID 2 FLAGS (\\Flagged) MODSEQ"), "{out}");
+    assert!(
+        out.contains("uid-fetch-vanished [b'(EARLIER) 3'] [b'2 (UID 2 FLAGS (\\\\Flagged) MODSEQ")
+            || out.contains("uid-fetch-vanished [b'(EARLIER) 3']"),
+        "{out}"
+    );
+    assert!(out.contains("authenticate OK"), "{out}");
+}
+
+fn imap_login_timeout(env: Env) {
+    env.create("bob@example.com", "vip");
+    env.serve_config(&[("imap_idle_timeout", "1")]);
+    let srv = env.start_server();
+    let mut c = Raw::connect(srv.imap);
+    let t0 = Instant::now();
+    let l = c.line();
+    assert!(l.starts_with("* BYE"), "{l}");
+    assert!(t0.elapsed() < Duration::from_secs(5));
+}
+
+fn imap_with_fetchmail(env: Env) {
+    if skip_without("fetchmail", "imap_with_fetchmail") {
+        return;
+    }
+    env.create("bob@example.com", "vip");
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    deliver(&srv, 2, "fm");
+    let rc = env.path().join("fetchmailrc");
+    std::fs::write(
+        &rc,
+        format!(
+            "poll 127.0.0.1 service {} protocol IMAP user \"bob@example.com\" password \"password123\" ssl no sslcertck keep\n",
+            srv.imaps.port()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&rc, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mda = env.path().join("fetched.mbox");
+    let out = std::process::Command::new("fetchmail")
+        .args(["-f", rc.to_str().unwrap(), "--mda", &format!("cat >> {}", mda.display())])
+        .args(["--nodetach", "--nosyslog", "-t", "15", "--pidfile"])
+        .arg(env.path().join("fetchmail.pid"))
+        .env("HOME", env.path())
+        .env("FETCHMAILHOME", env.path())
+        .output()
+        .unwrap();
+    let got = std::fs::read_to_string(&mda).unwrap_or_default();
+    assert!(
+        got.contains("Subject: fm 1") && got.contains("Subject: fm 2"),
+        "{got}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 store_tests!(
+    imap_qresync_and_authenticate,
+    imap_login_timeout,
+    imap_with_fetchmail,
     imap_serves_an_imported_dovecot_maildir,
     imap_every_command,
     imap_concurrent_sessions_and_idle,

@@ -17,7 +17,8 @@ use crate::server::conn::{Conn, Input, Stream};
 use crate::store::mailboxes::Mailbox;
 use crate::store::{Account, messages};
 
-/// Before login a client gets a minute of silence; after, `imap_idle_timeout` (30 minutes).
+/// Before login a client gets a minute of silence (less if `imap_idle_timeout` is shorter);
+/// after, `imap_idle_timeout` (30 minutes).
 pub const PRE_AUTH_TIMEOUT: Duration = Duration::from_secs(60);
 /// IMAP sessions may last (IDLE for days is normal); this only bounds a runaway one.
 const SESSION_LIMIT: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -388,7 +389,8 @@ pub fn mailbox_name(out: &mut Vec<u8>, name: &str) {
 
 pub async fn run(shared: Arc<Shared>, implicit_tls: bool, tcp: TcpStream, peer: SocketAddr) {
     let _ = tcp.set_nodelay(true);
-    let mut conn = Conn::new(Stream::Plain(tcp), PRE_AUTH_TIMEOUT, SESSION_LIMIT);
+    let pre_auth = PRE_AUTH_TIMEOUT.min(shared.config().smtp.imap_idle_timeout);
+    let mut conn = Conn::new(Stream::Plain(tcp), pre_auth, SESSION_LIMIT);
     if implicit_tls {
         let acceptor = shared.tls.acceptor();
         if conn.start_tls(&acceptor).await.is_err() {
