@@ -71,9 +71,14 @@ pub struct Conn {
     output: Vec<u8>,
     idle: Duration,
     deadline: Instant,
+    /// Buffer space offered to the last read, and what it brought.
+    last_want: usize,
+    last_read: usize,
 }
 
 const READ_CHUNK: usize = 16 * 1024;
+/// What an idle connection offers the kernel to read into (commands are short).
+const SMALL_READ: usize = 2048;
 /// A TLS handshake that has not finished by then is abandoned.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -81,10 +86,12 @@ impl Conn {
     pub fn new(stream: Stream, idle: Duration, session: Duration) -> Conn {
         Conn {
             stream,
-            input: Vec::with_capacity(READ_CHUNK),
+            input: Vec::new(),
             output: Vec::new(),
             idle,
             deadline: Instant::now() + session,
+            last_want: SMALL_READ,
+            last_read: 0,
         }
     }
 
@@ -112,6 +119,11 @@ impl Conn {
 
     pub fn queue(&mut self, text: &str) {
         self.output.extend_from_slice(text.as_bytes());
+    }
+
+    /// Bytes queued and not yet sent.
+    pub fn pending(&self) -> usize {
+        self.output.len()
     }
 
     pub fn queue_bytes(&mut self, bytes: &[u8]) {
@@ -145,12 +157,21 @@ impl Conn {
     pub async fn fill(&mut self) -> io::Result<usize> {
         self.flush().await?;
         let wait = self.wait();
+        // An idle connection keeps a small buffer; one that is streaming data gets bigger
+        // reads (the last read filled what was offered).
+        let want = if self.last_read >= self.last_want { (self.last_want * 2).min(READ_CHUNK * 4) } else { SMALL_READ };
+        if self.input.is_empty() && self.input.capacity() > want * 2 {
+            self.input = Vec::new();
+        }
+        self.input.reserve(want);
+        self.last_want = self.input.capacity() - self.input.len();
         // read_buf appends only what arrived, so dropping this future (shutdown) loses nothing.
-        self.input.reserve(READ_CHUNK);
-        match tokio::time::timeout(wait, self.stream.read_buf(&mut self.input)).await {
+        let r = match tokio::time::timeout(wait, self.stream.read_buf(&mut self.input)).await {
             Ok(r) => r,
             Err(_) => Err(io::ErrorKind::TimedOut.into()),
-        }
+        };
+        self.last_read = *r.as_ref().unwrap_or(&0);
+        r
     }
 
     /// Send what is queued, then wait for input or shutdown. The flush is not raced with
