@@ -209,6 +209,36 @@ pub async fn rows(conn: &mut AnyConnection, mailbox_id: i64, lo: i64, hi: i64) -
     Ok(r.into_iter().map(row).collect())
 }
 
+/// Rows for these UIDs (ascending), in UID order; the cached ENVELOPE only when asked. A few
+/// UIDs are looked up by value, many by their range.
+pub async fn rows_for(
+    conn: &mut AnyConnection,
+    mailbox_id: i64,
+    uids: &[i64],
+    with_envelope: bool,
+) -> Result<Vec<Row>> {
+    let (Some(&lo), Some(&hi)) = (uids.first(), uids.last()) else { return Ok(vec![]) };
+    let cols = if with_envelope { "envelope" } else { "NULL" };
+    let filter = if uids.len() <= 64 && (hi - lo) as usize >= uids.len() * 2 {
+        let list: Vec<String> = uids.iter().map(|u| u.to_string()).collect();
+        format!("uid IN ({})", list.join(","))
+    } else {
+        format!("uid >= {lo} AND uid <= {hi}")
+    };
+    let sql = format!(
+        "SELECT uid, filename, size, internal_date, flags, modseq, {cols} FROM messages \
+         WHERE mailbox_id = $1 AND {filter} ORDER BY uid"
+    );
+    if with_envelope {
+        let r: Vec<RowTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(mailbox_id).fetch_all(conn).await?;
+        return Ok(r.into_iter().map(row).collect());
+    }
+    let sql = sql.replace(", NULL FROM", " FROM");
+    let r: Vec<(i64, String, i64, i64, String, i64)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(mailbox_id).fetch_all(conn).await?;
+    Ok(r.into_iter().map(|(a, b, c, d, e, f)| row((a, b, c, d, e, f, None))).collect())
+}
+
 /// UIDs, flags and modseqs of the messages changed (or added) after `modseq`, in UID order.
 pub async fn changed_since(conn: &mut AnyConnection, mailbox_id: i64, modseq: i64) -> Result<Vec<(i64, String, i64)>> {
     Ok(sqlx::query_as("SELECT uid, flags, modseq FROM messages WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid")

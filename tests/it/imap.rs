@@ -601,7 +601,33 @@ fn imap_with_fetchmail(env: Env) {
     );
 }
 
+/// A message file that vanished from the Maildir is an error, never an empty body that a
+/// client would keep.
+fn imap_missing_file_is_an_error(env: Env) {
+    env.create("bob@example.com", "vip");
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    deliver(&srv, 2, "gone");
+    for e in std::fs::read_dir(env.maildir("bob@example.com").join("new")).unwrap() {
+        let p = e.unwrap().path();
+        if std::fs::read_to_string(&p).unwrap().contains("Subject: gone 2") {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
+    let out = python(
+        &format!(
+            "{PRELUDE}m = connect(); ok(m.select('INBOX'))\nprint('one', m.fetch('1', 'BODY.PEEK[]')[0])\n\
+             print('two', m.fetch('2', 'BODY.PEEK[]'))\nprint('flags', m.fetch('2', 'FLAGS')[0])\n"
+        ),
+        &[&srv.imaps.port().to_string()],
+    );
+    assert!(out.contains("one OK"), "{out}");
+    assert!(out.contains("two ('NO', [b'[UNAVAILABLE]"), "{out}");
+    assert!(out.contains("flags OK"), "{out}");
+}
+
 store_tests!(
+    imap_missing_file_is_an_error,
     imap_qresync_and_authenticate,
     imap_login_timeout,
     imap_with_fetchmail,

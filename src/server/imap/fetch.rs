@@ -59,15 +59,29 @@ fn section_name(out: &mut Vec<u8>, s: &Section) {
     out.push(b']');
 }
 
-/// Render one message's FETCH response; returns it and a freshly computed ENVELOPE to cache.
-pub fn render(job: &Job, opts: &Opts) -> (Vec<u8>, Option<Vec<u8>>) {
+/// Render one message's FETCH response; returns it and a freshly computed ENVELOPE to cache,
+/// or None when the message file is needed and cannot be read.
+pub fn render(job: &Job, opts: &Opts) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
     let mut out = format!("* {} FETCH (", job.seq).into_bytes();
     let needs_file = opts.items.iter().any(|i| match i {
         FetchItem::Envelope => job.row.envelope.is_none(),
         other => other.needs_file(),
     });
-    let raw: Option<Vec<u8>> =
-        if needs_file { job.path.as_ref().and_then(|p| ops::read_message(p).ok()) } else { None };
+    let raw: Option<Vec<u8>> = if needs_file {
+        match job.path.as_ref().map(|p| ops::read_message(p)) {
+            Some(Ok(data)) => Some(data),
+            Some(Err(e)) => {
+                tracing::warn!(uid = job.row.uid, file = %job.row.filename, error = %e, "cannot read a message file");
+                return None;
+            }
+            None => {
+                tracing::warn!(uid = job.row.uid, file = %job.row.filename, "a message file is missing");
+                return None;
+            }
+        }
+    } else {
+        None
+    };
     let raw_ref: &[u8] = raw.as_deref().unwrap_or(b"");
     let mut new_env = None;
     for (i, item) in opts.items.iter().enumerate() {
@@ -143,7 +157,7 @@ pub fn render(job: &Job, opts: &Opts) -> (Vec<u8>, Option<Vec<u8>>) {
         }
     }
     out.extend_from_slice(b")\r\n");
-    (out, new_env)
+    Some((out, new_env))
 }
 
 /// The (sequence number, UID) pairs a set names. Sequence numbers beyond the mailbox are an
@@ -177,11 +191,11 @@ pub fn resolve(uids: &[u32], set: &SequenceSet, by_uid: bool) -> Option<Vec<(u32
 impl Session {
     /// The index rows for these (seq, uid) pairs, in order; messages expunged meanwhile are
     /// left out.
-    pub async fn rows_for(&self, targets: &[(u32, u32)]) -> crate::error::Result<Vec<(u32, Row)>> {
+    pub async fn rows_for(&self, targets: &[(u32, u32)], with_envelope: bool) -> crate::error::Result<Vec<(u32, Row)>> {
         let Some(sel) = self.selected.as_ref() else { return Ok(vec![]) };
-        let (Some(first), Some(last)) = (targets.first(), targets.last()) else { return Ok(vec![]) };
+        let uids: Vec<i64> = targets.iter().map(|t| t.1 as i64).collect();
         let mut conn = self.shared.store.pool.acquire().await?;
-        let rows = messages::rows(&mut conn, sel.mailbox.id, first.1 as i64, last.1 as i64).await?;
+        let rows = messages::rows_for(&mut conn, sel.mailbox.id, &uids, with_envelope).await?;
         let mut out = Vec::with_capacity(targets.len());
         let mut it = rows.into_iter().peekable();
         for &(seq, uid) in targets {
@@ -244,7 +258,7 @@ impl Session {
                 Err(e) => return self.fault(tag, &e),
             }
         }
-        let mut rows = match self.rows_for(&targets).await {
+        let mut rows = match self.rows_for(&targets, items.contains(&FetchItem::Envelope)).await {
             Ok(r) => r,
             Err(e) => return self.fault(tag, &e),
         };
@@ -281,14 +295,31 @@ impl Session {
         }
         let account = self.account.as_deref().cloned().expect("logged in");
         let folder = ops::folder_path(&ops::maildir_root(&self.shared.store, &account), &mailbox.name);
-        let needs_path = items.iter().any(|i| i.needs_file());
+        // Files are read only for what the index cannot answer (ENVELOPE is cached there).
+        let needs_file = |items: &[FetchItem], row: &Row| {
+            items.iter().any(|i| if *i == FetchItem::Envelope { row.envelope.is_none() } else { i.needs_file() })
+        };
+        let needs_path = rows.iter().any(|(_, r)| needs_file(&items, r));
         let opts = Arc::new(Opts { items });
         let width = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(4).clamp(2, 16);
         // Without file reads a chunk is pure formatting: bigger chunks, fewer hand-offs.
         let chunk_size = if needs_path { CHUNK } else { CHUNK * 16 };
         let mut handles = std::collections::VecDeque::new();
         let mut new_envelopes = Vec::new();
+        let mut unreadable = 0;
         let mut chunks = rows.chunks(chunk_size).map(|c| c.to_vec()).collect::<Vec<_>>().into_iter();
+        // A few messages without file reads: formatting only, no hand-off to another thread.
+        if !needs_path && rows.len() <= CHUNK {
+            for (seq, row) in std::mem::take(&mut chunks).flatten() {
+                let job = Job { seq, recent: row.uid as u32 >= recent_from, row, path: None };
+                if let Some((bytes, env)) = render(&job, &opts) {
+                    self.conn.queue_bytes(&bytes);
+                    if let Some(e) = env {
+                        new_envelopes.push((job.row.uid, e));
+                    }
+                }
+            }
+        }
         loop {
             // Keep `width` chunks in flight on blocking threads; write them out in order.
             while handles.len() < width {
@@ -297,21 +328,31 @@ impl Session {
                 handles.push_back(tokio::task::spawn_blocking(move || {
                     let mut out = Vec::new();
                     let mut envs = Vec::new();
+                    let mut unreadable = 0;
                     for (seq, row) in chunk {
-                        let path = if needs_path { ops::locate(&folder, &row.filename, &row.flags) } else { None };
+                        let path = if needs_file(&opts.items, &row) {
+                            ops::locate(&folder, &row.filename, &row.flags)
+                        } else {
+                            None
+                        };
                         let job = Job { seq, recent: row.uid as u32 >= recent_from, row, path };
-                        let (bytes, env) = render(&job, &opts);
-                        out.extend_from_slice(&bytes);
-                        if let Some(e) = env {
-                            envs.push((job.row.uid, e));
+                        match render(&job, &opts) {
+                            Some((bytes, env)) => {
+                                out.extend_from_slice(&bytes);
+                                if let Some(e) = env {
+                                    envs.push((job.row.uid, e));
+                                }
+                            }
+                            None => unreadable += 1,
                         }
                     }
-                    (out, envs)
+                    (out, envs, unreadable)
                 }));
             }
             let Some(h) = handles.pop_front() else { break };
             match h.await {
-                Ok((out, envs)) => {
+                Ok((out, envs, bad)) => {
+                    unreadable += bad;
                     self.conn.queue_bytes(&out);
                     new_envelopes.extend(envs);
                     // Large answers go out as they are made; small ones with the tagged reply.
@@ -332,6 +373,10 @@ impl Session {
                     let _ = tx.commit().await;
                 }
             });
+        }
+        if unreadable > 0 {
+            // Never an empty body that a client would cache as the message.
+            return self.no(tag, &format!("[UNAVAILABLE] {unreadable} message(s) could not be read; try again later"));
         }
         self.ok(tag, if uid { "UID FETCH completed" } else { "FETCH completed" })
     }

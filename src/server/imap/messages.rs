@@ -69,7 +69,7 @@ impl Session {
             return self.bad(tag, "invalid message sequence number");
         };
         let recent_from = sel.recent_from;
-        let rows = match self.rows_for(&targets).await {
+        let rows = match self.rows_for(&targets, false).await {
             Ok(r) => r,
             Err(e) => return self.fault(tag, &e),
         };
@@ -143,7 +143,7 @@ impl Session {
         let Some(targets) = resolve(&sel.uids, set, uid) else {
             return self.bad(tag, "invalid message sequence number");
         };
-        let rows: Vec<Row> = match self.rows_for(&targets).await {
+        let rows: Vec<Row> = match self.rows_for(&targets, false).await {
             Ok(r) => r.into_iter().map(|(_, r)| r).collect(),
             Err(e) => return self.fault(tag, &e),
         };
@@ -211,7 +211,7 @@ impl Session {
             crate::proto::imap::sequence::SeqNum::Star,
         )]);
         let targets = resolve(&sel.uids, uids.unwrap_or(&all), uids.is_some()).unwrap_or_default();
-        let rows = match self.rows_for(&targets).await {
+        let rows = match self.rows_for(&targets, false).await {
             Ok(r) => r,
             Err(e) => return self.fault(tag, &e),
         };

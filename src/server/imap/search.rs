@@ -50,6 +50,29 @@ fn sent_day(raw: &[u8]) -> Option<i64> {
     Some(day.and_hms_opt(0, 0, 0)?.and_utc().timestamp())
 }
 
+/// The body: what follows the first empty line.
+fn after_header(raw: &[u8]) -> &[u8] {
+    let crlf = raw.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
+    let lf = raw.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
+    let start = match (crlf, lf) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b).unwrap_or(raw.len()),
+    };
+    &raw[start..]
+}
+
+/// ASCII case-insensitive substring search.
+pub fn contains_ci(hay: &[u8], needle: &str) -> bool {
+    let n = needle.as_bytes();
+    if n.is_empty() {
+        return true;
+    }
+    let first = n[0].to_ascii_lowercase();
+    hay.len() >= n.len()
+        && (0..=hay.len() - n.len())
+            .any(|i| hay[i].to_ascii_lowercase() == first && hay[i..i + n.len()].eq_ignore_ascii_case(n))
+}
+
 pub fn matches(k: &Key, c: &Ctx) -> bool {
     let has = |f: &str| c.row.flags.split(' ').any(|x| x.eq_ignore_ascii_case(f));
     let raw = c.raw.unwrap_or(b"");
@@ -63,8 +86,10 @@ pub fn matches(k: &Key, c: &Ctx) -> bool {
         Key::Old => !c.recent,
         Key::Recent => c.recent,
         Key::Header(name, needle) => body::header_contains(raw, name, needle),
-        Key::Body(s) => body::text_contains(raw, s, false),
-        Key::Text(s) => body::text_contains(raw, s, true),
+        // The raw bytes first (cheap, and they also hold MIME headers, attachment names and
+        // HTML source, as other servers search them), then the decoded text.
+        Key::Body(s) => contains_ci(after_header(raw), s) || body::text_contains(raw, s, false),
+        Key::Text(s) => contains_ci(raw, s) || body::text_contains(raw, s, true),
         Key::Before(d) => day(c.row.internal_date) < *d,
         Key::On(d) => day(c.row.internal_date) == *d,
         Key::Since(d) => day(c.row.internal_date) >= *d,
@@ -92,7 +117,7 @@ impl Session {
             crate::proto::imap::sequence::SeqNum::Star,
         )]);
         let targets = resolve(&uids, &all, false).unwrap_or_default();
-        let rows = match self.rows_for(&targets).await {
+        let rows = match self.rows_for(&targets, false).await {
             Ok(r) => r,
             Err(e) => return self.fault(tag, &e),
         };
@@ -110,7 +135,11 @@ impl Session {
                 let mut hits = Vec::new();
                 for (seq, row) in &chunk {
                     let raw = if with_file {
-                        ops::locate(&folder, &row.filename, &row.flags).and_then(|p| std::fs::read(p).ok())
+                        let r = ops::locate(&folder, &row.filename, &row.flags).and_then(|p| std::fs::read(p).ok());
+                        if r.is_none() {
+                            tracing::warn!(uid = row.uid, file = %row.filename, "SEARCH: cannot read a message file");
+                        }
+                        r
                     } else {
                         None
                     };

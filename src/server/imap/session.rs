@@ -212,14 +212,19 @@ impl Session {
         self.pending_change = !expunges && pending;
         let Some(sel) = self.selected.as_mut() else { return Ok(()) };
         let mut conn = self.shared.store.pool.acquire().await?;
+        // Every change takes a new modseq: nothing above what we have seen, nothing to say.
+        // Read first, so an expunge committed while we look is reported next time.
+        let hi: i64 = sqlx::query_scalar("SELECT highestmodseq FROM mailboxes WHERE id = $1")
+            .bind(sel.mailbox.id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .unwrap_or(sel.expunge_modseq);
+        if hi <= sel.modseq && (hi <= sel.expunge_modseq || !expunges) {
+            return Ok(());
+        }
         let mut out = Vec::new();
         if expunges {
             let gone = messages::expunged_since(&mut conn, sel.mailbox.id, sel.expunge_modseq).await?;
-            let hi: i64 = sqlx::query_scalar("SELECT highestmodseq FROM mailboxes WHERE id = $1")
-                .bind(sel.mailbox.id)
-                .fetch_optional(&mut *conn)
-                .await?
-                .unwrap_or(sel.expunge_modseq);
             let mut vanished = Vec::new();
             for uid in gone {
                 let uid = uid as u32;
