@@ -218,24 +218,46 @@ pub async fn rows_for(
     with_envelope: bool,
 ) -> Result<Vec<Row>> {
     let (Some(&lo), Some(&hi)) = (uids.first(), uids.last()) else { return Ok(vec![]) };
-    let cols = if with_envelope { "envelope" } else { "NULL" };
-    let filter = if uids.len() <= 64 && (hi - lo) as usize >= uids.len() * 2 {
+    // A range query's text never changes, so its prepared statement is reused; an IN list is
+    // only worth its prepare for a few UIDs spread over a wide range.
+    let sparse = uids.len() <= 64 && (hi - lo) as usize >= uids.len() * 64;
+    let filter = if sparse {
         let list: Vec<String> = uids.iter().map(|u| u.to_string()).collect();
         format!("uid IN ({})", list.join(","))
     } else {
-        format!("uid >= {lo} AND uid <= {hi}")
+        "uid >= $2 AND uid <= $3".to_string()
     };
+    let cols = if with_envelope { ", envelope" } else { "" };
     let sql = format!(
-        "SELECT uid, filename, size, internal_date, flags, modseq, {cols} FROM messages \
+        "SELECT uid, filename, size, internal_date, flags, modseq{cols} FROM messages \
          WHERE mailbox_id = $1 AND {filter} ORDER BY uid"
     );
+    let bind_range = !sparse;
     if with_envelope {
-        let r: Vec<RowTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(mailbox_id).fetch_all(conn).await?;
-        return Ok(r.into_iter().map(row).collect());
+        let mut q = sqlx::query_as::<_, RowTuple>(sqlx::AssertSqlSafe(sql)).bind(mailbox_id);
+        if bind_range {
+            q = q.bind(lo).bind(hi);
+        }
+        return Ok(q.fetch_all(conn).await?.into_iter().map(row).collect());
     }
-    let sql = sql.replace(", NULL FROM", " FROM");
-    let r: Vec<(i64, String, i64, i64, String, i64)> =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(mailbox_id).fetch_all(conn).await?;
+    let mut q = sqlx::query_as::<_, (i64, String, i64, i64, String, i64)>(sqlx::AssertSqlSafe(sql)).bind(mailbox_id);
+    if bind_range {
+        q = q.bind(lo).bind(hi);
+    }
+    Ok(q.fetch_all(conn).await?.into_iter().map(|(a, b, c, d, e, f)| row((a, b, c, d, e, f, None))).collect())
+}
+
+/// Rows with UIDs in `lo..=hi` without the ENVELOPE, in UID order.
+pub async fn rows_light(conn: &mut AnyConnection, mailbox_id: i64, lo: i64, hi: i64) -> Result<Vec<Row>> {
+    let r: Vec<(i64, String, i64, i64, String, i64)> = sqlx::query_as(
+        "SELECT uid, filename, size, internal_date, flags, modseq FROM messages \
+         WHERE mailbox_id = $1 AND uid >= $2 AND uid <= $3 ORDER BY uid",
+    )
+    .bind(mailbox_id)
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(conn)
+    .await?;
     Ok(r.into_iter().map(|(a, b, c, d, e, f)| row((a, b, c, d, e, f, None))).collect())
 }
 

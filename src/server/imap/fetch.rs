@@ -10,7 +10,7 @@ use crate::ops::mailbox as ops;
 use crate::proto::imap::body::{self, SectionText};
 use crate::proto::imap::encode;
 use crate::proto::imap::fetch::{FetchItem, Modifiers, Section};
-use crate::proto::imap::sequence::{SequenceSet, compact};
+use crate::proto::imap::sequence::{SeqNum, SequenceSet, compact};
 use crate::store::messages::{self, Row};
 
 /// Messages rendered per blocking task.
@@ -163,27 +163,34 @@ pub fn render(job: &Job, opts: &Opts) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
 /// The (sequence number, UID) pairs a set names. Sequence numbers beyond the mailbox are an
 /// error (None); UIDs that do not exist are skipped.
 pub fn resolve(uids: &[u32], set: &SequenceSet, by_uid: bool) -> Option<Vec<(u32, u32)>> {
-    let mut out = Vec::new();
+    let n = uids.len() as u32;
+    // Each range maps to a slice of the sequence (binary search for UIDs).
+    let mut spans: Vec<(usize, usize)> = Vec::new();
     if by_uid {
         let largest = uids.last().copied().unwrap_or(0);
-        let ranges: Vec<(u32, u32)> = set.ranges(largest).collect();
-        for (i, &u) in uids.iter().enumerate() {
-            if ranges.iter().any(|&(a, b)| a <= u && u <= b) {
-                out.push((i as u32 + 1, u));
-            }
+        for (a, b) in set.ranges(largest) {
+            spans.push((uids.partition_point(|&u| u < a), uids.partition_point(|&u| u <= b)));
         }
     } else {
-        let n = uids.len() as u32;
-        let ranges: Vec<(u32, u32)> = set.ranges(n).collect();
-        if ranges.iter().any(|&(_, b)| b > n) {
-            return None;
+        if n == 0 && set.0.iter().any(|&(a, b)| a == SeqNum::Star || b == SeqNum::Star) {
+            // `1:*` in an empty mailbox names nothing; clients send it.
+            return Some(Vec::new());
         }
-        for (i, &u) in uids.iter().enumerate() {
-            let seq = i as u32 + 1;
-            if ranges.iter().any(|&(a, b)| a <= seq && seq <= b) {
-                out.push((seq, u));
+        for (a, b) in set.ranges(n) {
+            if a == 0 || b > n {
+                return None;
             }
+            spans.push((a as usize - 1, b as usize));
         }
+    }
+    spans.sort_unstable();
+    let mut out = Vec::new();
+    let mut next = 0;
+    for (start, end) in spans {
+        for i in start.max(next)..end {
+            out.push((i as u32 + 1, uids[i]));
+        }
+        next = next.max(end);
     }
     Some(out)
 }
@@ -193,6 +200,16 @@ impl Session {
     /// left out.
     pub async fn rows_for(&self, targets: &[(u32, u32)], with_envelope: bool) -> crate::error::Result<Vec<(u32, Row)>> {
         let Some(sel) = self.selected.as_ref() else { return Ok(vec![]) };
+        if !with_envelope {
+            // From the session's copy of the index.
+            return Ok(targets
+                .iter()
+                .filter_map(|&(seq, uid)| {
+                    let m = sel.meta.get(seq as usize - 1).filter(|m| m.uid as u32 == uid)?;
+                    Some((seq, m.clone()))
+                })
+                .collect());
+        }
         let uids: Vec<i64> = targets.iter().map(|t| t.1 as i64).collect();
         let mut conn = self.shared.store.pool.acquire().await?;
         let rows = messages::rows_for(&mut conn, sel.mailbox.id, &uids, with_envelope).await?;
@@ -281,6 +298,9 @@ impl Session {
                     Ok(modseq) => {
                         if let Some(s) = self.selected.as_mut() {
                             s.own.push(modseq);
+                            for (r, f) in &changes {
+                                s.set_flags(r.uid as u32, f, modseq);
+                            }
                         }
                         for (_, r) in rows.iter_mut() {
                             if let Some((_, f)) = changes.iter().find(|(c, _)| c.uid == r.uid) {
@@ -301,7 +321,7 @@ impl Session {
         };
         let needs_path = rows.iter().any(|(_, r)| needs_file(&items, r));
         let opts = Arc::new(Opts { items });
-        let width = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(4).clamp(2, 16);
+        let width = super::width();
         // Without file reads a chunk is pure formatting: bigger chunks, fewer hand-offs.
         let chunk_size = if needs_path { CHUNK } else { CHUNK * 16 };
         let mut handles = std::collections::VecDeque::new();
@@ -309,14 +329,21 @@ impl Session {
         let mut unreadable = 0;
         let mut chunks = rows.chunks(chunk_size).map(|c| c.to_vec()).collect::<Vec<_>>().into_iter();
         // A few messages without file reads: formatting only, no hand-off to another thread.
-        if !needs_path && rows.len() <= CHUNK {
+        // So are a few small files: reading them here costs less than the hand-off.
+        let small = rows.len() <= 8 && rows.iter().map(|(_, r)| r.size).sum::<i64>() <= 1 << 20;
+        if (!needs_path && rows.len() <= CHUNK) || small {
             for (seq, row) in std::mem::take(&mut chunks).flatten() {
-                let job = Job { seq, recent: row.uid as u32 >= recent_from, row, path: None };
-                if let Some((bytes, env)) = render(&job, &opts) {
-                    self.conn.queue_bytes(&bytes);
-                    if let Some(e) = env {
-                        new_envelopes.push((job.row.uid, e));
+                let path =
+                    if needs_file(&opts.items, &row) { ops::locate(&folder, &row.filename, &row.flags) } else { None };
+                let job = Job { seq, recent: row.uid as u32 >= recent_from, row, path };
+                match render(&job, &opts) {
+                    Some((bytes, env)) => {
+                        self.conn.queue_bytes(&bytes);
+                        if let Some(e) = env {
+                            new_envelopes.push((job.row.uid, e));
+                        }
                     }
+                    None => unreadable += 1,
                 }
             }
         }
@@ -385,7 +412,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::imap::sequence::SeqNum::{Star, Value};
+    use SeqNum::{Star, Value};
 
     #[test]
     fn resolving() {
@@ -396,5 +423,14 @@ mod tests {
         assert_eq!(resolve(&uids, &s(vec![(Value(4), Value(9))]), true), Some(vec![(2, 5), (3, 9)]));
         assert_eq!(resolve(&uids, &s(vec![(Value(100), Star)]), true), Some(vec![(4, 10)]));
         assert_eq!(resolve(&[], &s(vec![(Value(1), Star)]), true), Some(vec![]));
+        assert_eq!(resolve(&[], &s(vec![(Star, Star)]), false), Some(vec![]));
+        assert_eq!(
+            resolve(&uids, &s(vec![(Value(3), Value(4)), (Value(1), Value(3))]), false).map(|v| v.len()),
+            Some(4)
+        );
+        assert_eq!(
+            resolve(&uids, &s(vec![(Value(9), Value(9)), (Value(3), Value(3))]), true),
+            Some(vec![(1, 3), (3, 9)])
+        );
     }
 }

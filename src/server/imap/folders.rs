@@ -72,14 +72,15 @@ impl Session {
         let r = async {
             let mut conn = self.shared.store.pool.acquire().await?;
             let m = ops::require(&mut conn, &account, name).await?;
-            let rows = messages::changed_since(&mut conn, m.id, 0).await?;
-            Ok::<_, crate::error::Error>((m, rows))
+            let meta = messages::rows_light(&mut conn, m.id, 1, i64::MAX).await?;
+            Ok::<_, crate::error::Error>((m, meta))
         }
         .await;
-        let (m, rows) = match r {
+        let (m, meta) = match r {
             Ok(x) => x,
             Err(e) => return self.fault(tag, &e),
         };
+        let rows: Vec<(i64, String, i64)> = meta.iter().map(|r| (r.uid, r.flags.clone(), r.modseq)).collect();
         let uids: Vec<u32> = rows.iter().map(|r| r.0 as u32).collect();
         let recent_from = (m.recent_uid + 1) as u32;
         if !read_only && m.uidnext - 1 > m.recent_uid {
@@ -112,6 +113,8 @@ impl Session {
             recent_from,
             own: Vec::new(),
             uids,
+            meta,
+            checked: std::time::Instant::now(),
             mailbox: m,
         };
         if let Some(q) = q

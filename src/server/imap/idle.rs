@@ -56,6 +56,7 @@ impl Session {
                 },
                 changed = wake => {
                     if changed {
+                        self.pending_change = true;
                         self.changes = rx.take();
                         let r = self.sync(true).await;
                         rx = self.changes.take();

@@ -101,6 +101,9 @@ impl Session {
             && let Some(s) = self.selected.as_mut()
         {
             s.own.push(modseq);
+            for (r, f) in &changes {
+                s.set_flags(r.uid as u32, f, modseq);
+            }
         }
         let mut out = Vec::new();
         for (seq, u, flags, old_modseq) in report {
@@ -186,7 +189,7 @@ impl Session {
         let mut seqs: Vec<(u32, u32)> = gone.iter().filter_map(|&u| sel.seq_of(u).map(|s| (s, u))).collect();
         seqs.sort_unstable_by(|a, b| b.cmp(a));
         for (seq, u) in seqs {
-            sel.uids.remove(seq as usize - 1);
+            sel.remove(seq);
             if qresync {
                 vanished.push(u);
             } else {

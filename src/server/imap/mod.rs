@@ -14,3 +14,10 @@ mod search;
 mod session;
 
 pub use session::run;
+
+/// How many blocking tasks one FETCH or SEARCH keeps busy: the CPUs, within 2..=16. Computed
+/// once: `available_parallelism` reads cgroup files on every call.
+fn width() -> usize {
+    static WIDTH: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *WIDTH.get_or_init(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(4).clamp(2, 16))
+}

@@ -110,8 +110,20 @@ pub fn matches(k: &Key, c: &Ctx) -> bool {
 impl Session {
     pub async fn search(&mut self, tag: &str, uid: bool, key: &Key) -> Next {
         let Some(sel) = self.selected.as_ref() else { return self.bad(tag, "no mailbox selected") };
-        let uids = Arc::new(sel.uids.clone());
         let recent_from = sel.recent_from;
+        if !needs_file(key) {
+            // Index keys only: straight from the session's rows, no copies, no threads.
+            let mut hits = Vec::new();
+            for (i, row) in sel.meta.iter().enumerate() {
+                let c =
+                    Ctx { seq: i as u32 + 1, row, recent: row.uid as u32 >= recent_from, uids: &sel.uids, raw: None };
+                if matches(key, &c) {
+                    hits.push((i as u32 + 1, row.uid as u32, row.modseq));
+                }
+            }
+            return self.search_reply(tag, uid, key, &hits);
+        }
+        let uids = Arc::new(sel.uids.clone());
         let all = crate::proto::imap::sequence::SequenceSet(vec![(
             crate::proto::imap::sequence::SeqNum::Value(1),
             crate::proto::imap::sequence::SeqNum::Star,
@@ -126,7 +138,7 @@ impl Session {
         let folder = ops::folder_path(&ops::maildir_root(&self.shared.store, &account), &mailbox);
         let with_file = needs_file(key);
         let key = Arc::new(key.clone());
-        let width = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(4).clamp(2, 16);
+        let width = super::width();
         let per = rows.len().div_ceil(width).max(64);
         let mut handles = Vec::new();
         for chunk in rows.chunks(per).map(|c| c.to_vec()) {
@@ -159,12 +171,16 @@ impl Session {
                 Err(_) => return self.no(tag, "[SERVERBUG] search failed"),
             }
         }
+        self.search_reply(tag, uid, &key, &hits)
+    }
+
+    fn search_reply(&mut self, tag: &str, uid: bool, key: &Key, hits: &[(u32, u32, i64)]) -> Next {
         let mut line = String::from("* SEARCH");
-        for (seq, u, _) in &hits {
+        for (seq, u, _) in hits {
             line.push(' ');
             line.push_str(&if uid { u.to_string() } else { seq.to_string() });
         }
-        if uses_modseq(&key)
+        if uses_modseq(key)
             && let Some(max) = hits.iter().map(|h| h.2).max()
         {
             line.push_str(&format!(" (MODSEQ {max})"));

@@ -37,6 +37,14 @@ pub struct Selected {
     pub read_only: bool,
     /// UIDs in sequence order (sequence number n is `uids[n - 1]`).
     pub uids: Vec<u32>,
+    /// The index rows of those messages, in the same order (no ENVELOPE): FETCH, SEARCH and
+    /// STORE read them here instead of asking the store for every command. About 120 bytes
+    /// per message, for the selected mailbox only; kept current by [`Session::sync`] and by
+    /// this session's own changes.
+    pub meta: Vec<messages::Row>,
+    /// When the store was last asked whether anything changed (for changes made by other
+    /// processes, which the change channel does not carry).
+    pub checked: std::time::Instant,
     /// Flag changes and new messages up to this modseq have been reported.
     pub modseq: i64,
     /// Expunges up to this modseq have been reported.
@@ -53,6 +61,19 @@ impl Selected {
     }
     pub fn max_uid(&self) -> u32 {
         self.uids.last().copied().unwrap_or(0)
+    }
+    /// Forget the message at sequence number `seq`.
+    pub fn remove(&mut self, seq: u32) {
+        self.uids.remove(seq as usize - 1);
+        self.meta.remove(seq as usize - 1);
+    }
+    /// Record new flags (this session's change, or one reported to it).
+    pub fn set_flags(&mut self, uid: u32, flags: &str, modseq: i64) {
+        if let Some(seq) = self.seq_of(uid) {
+            let m = &mut self.meta[seq as usize - 1];
+            m.flags = flags.to_string();
+            m.modseq = modseq;
+        }
     }
 }
 
@@ -205,12 +226,16 @@ impl Session {
                 }
             }
         }
-        if !force && !pending {
+        // Changes made in this process are announced; others are looked for at most once a
+        // second when the client asks (NOOP, CHECK, IDLE).
+        let stale = self.selected.as_ref().is_some_and(|s| s.checked.elapsed() >= std::time::Duration::from_secs(1));
+        if !pending && !(force && stale) {
             return Ok(());
         }
         // Expunges not yet reportable keep the mailbox marked as changed.
         self.pending_change = !expunges && pending;
         let Some(sel) = self.selected.as_mut() else { return Ok(()) };
+        sel.checked = std::time::Instant::now();
         let mut conn = self.shared.store.pool.acquire().await?;
         // Every change takes a new modseq: nothing above what we have seen, nothing to say.
         // Read first, so an expunge committed while we look is reported next time.
@@ -229,7 +254,7 @@ impl Session {
             for uid in gone {
                 let uid = uid as u32;
                 if let Some(seq) = sel.seq_of(uid) {
-                    sel.uids.remove(seq as usize - 1);
+                    sel.remove(seq);
                     if self.qresync {
                         vanished.push(uid);
                     } else {
@@ -248,19 +273,31 @@ impl Session {
         let mut recent = 0;
         let mut flag_updates = Vec::new();
         let max_known = sel.max_uid();
+        let mut new = Vec::new();
         for (uid, flags, modseq) in &changed {
             let uid = *uid as u32;
             if uid > max_known {
-                sel.uids.push(uid);
+                new.push(uid as i64);
                 if uid >= sel.recent_from {
                     recent += 1;
                 }
-            } else if !sel.own.contains(modseq)
-                && let Some(seq) = sel.seq_of(uid)
-            {
-                flag_updates.push((seq, uid, flags.clone(), *modseq));
+            } else if let Some(seq) = sel.seq_of(uid) {
+                let m = &mut sel.meta[seq as usize - 1];
+                if m.flags != *flags || m.modseq != *modseq {
+                    m.flags = flags.clone();
+                    m.modseq = *modseq;
+                    if !sel.own.contains(modseq) {
+                        flag_updates.push((seq, uid, flags.clone(), *modseq));
+                    }
+                }
             }
             sel.modseq = sel.modseq.max(*modseq);
+        }
+        if !new.is_empty() {
+            for row in messages::rows_for(&mut conn, sel.mailbox.id, &new, false).await? {
+                sel.uids.push(row.uid as u32);
+                sel.meta.push(row);
+            }
         }
         sel.own.clear();
         if sel.uids.len() != before {
