@@ -109,7 +109,7 @@ fn rename_for_flags(folder: &Path, base: &str, old_flags: &str, new_flags: &str)
 
 /// Does the message use bare LF line ends (as Dovecot stores mail by default)?
 pub fn has_bare_lf(data: &[u8]) -> bool {
-    data.iter().enumerate().any(|(i, &b)| b == b'\n' && (i == 0 || data[i - 1] != b'\r'))
+    memchr::memchr_iter(b'\n', data).any(|i| i == 0 || data[i - 1] != b'\r')
 }
 
 /// The message with CRLF line ends, as IMAP and POP3 must send it.

@@ -126,6 +126,15 @@ impl Conn {
         self.output.len()
     }
 
+    /// Queue a buffer, without a copy when nothing else is queued.
+    pub fn queue_vec(&mut self, bytes: Vec<u8>) {
+        if self.output.is_empty() {
+            self.output = bytes;
+        } else {
+            self.output.extend_from_slice(&bytes);
+        }
+    }
+
     pub fn queue_bytes(&mut self, bytes: &[u8]) {
         self.output.extend_from_slice(bytes);
     }

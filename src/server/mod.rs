@@ -182,12 +182,13 @@ async fn bind(addr: &str, what: &str) -> Result<TcpListener> {
 /// password check; glibc's default raises its mmap threshold after the first such free, after
 /// which later buffers come from per-thread heaps that small allocations pin, and a server that
 /// checked a few hundred logins at once would keep hundreds of MiB. A fixed threshold turns
-/// that adjustment off: every allocation of 128 KiB or more is its own mapping.
+/// that adjustment off: every allocation of 4 MiB or more is its own mapping, returned when
+/// freed; smaller buffers (FETCH output chunks) are reused from the heap.
 fn return_big_allocations() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes allocator tuning; called once before the server's threads start.
     unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 * 1024 * 1024);
     }
 }
 

@@ -68,8 +68,10 @@ pub fn render(job: &Job, opts: &Opts) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
         other => other.needs_file(),
     });
     let raw: Option<Vec<u8>> = if needs_file {
-        match job.path.as_ref().map(|p| ops::read_message(p)) {
-            Some(Ok(data)) => Some(data),
+        match job.path.as_ref().map(std::fs::read) {
+            // Files whose size is the index's wire size need no line-end conversion; only
+            // imported LF files (Dovecot's default) are converted.
+            Some(Ok(data)) => Some(if data.len() as i64 == job.row.size { data } else { ops::to_crlf(data) }),
             Some(Err(e)) => {
                 tracing::warn!(uid = job.row.uid, file = %job.row.filename, error = %e, "cannot read a message file");
                 return None;
@@ -187,9 +189,8 @@ pub fn resolve(uids: &[u32], set: &SequenceSet, by_uid: bool) -> Option<Vec<(u32
     let mut out = Vec::new();
     let mut next = 0;
     for (start, end) in spans {
-        for i in start.max(next)..end {
-            out.push((i as u32 + 1, uids[i]));
-        }
+        let from = start.max(next);
+        out.extend(uids[from..end.max(from)].iter().enumerate().map(|(k, &u)| ((from + k) as u32 + 1, u)));
         next = next.max(end);
     }
     Some(out)
@@ -353,7 +354,7 @@ impl Session {
                 let Some(chunk) = chunks.next() else { break };
                 let (opts, folder) = (opts.clone(), folder.clone());
                 handles.push_back(tokio::task::spawn_blocking(move || {
-                    let mut out = Vec::new();
+                    let mut out = Vec::with_capacity(chunk.iter().map(|(_, r)| r.size.max(0) as usize + 128).sum());
                     let mut envs = Vec::new();
                     let mut unreadable = 0;
                     for (seq, row) in chunk {
@@ -380,7 +381,7 @@ impl Session {
             match h.await {
                 Ok((out, envs, bad)) => {
                     unreadable += bad;
-                    self.conn.queue_bytes(&out);
+                    self.conn.queue_vec(out);
                     new_envelopes.extend(envs);
                     // Large answers go out as they are made; small ones with the tagged reply.
                     if self.conn.pending() > FLUSH_AT && self.conn.flush().await.is_err() {

@@ -229,7 +229,7 @@ impl Session {
         // Changes made in this process are announced; others are looked for at most once a
         // second when the client asks (NOOP, CHECK, IDLE).
         let stale = self.selected.as_ref().is_some_and(|s| s.checked.elapsed() >= std::time::Duration::from_secs(1));
-        if !pending && !(force && stale) {
+        if !(pending || force && stale) {
             return Ok(());
         }
         // Expunges not yet reportable keep the mailbox marked as changed.
