@@ -16,3 +16,6 @@ CREATE TABLE subscriptions (
 
 ALTER TABLE mailboxes ADD COLUMN recent_uid BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE messages ADD COLUMN envelope BYTEA;
+
+-- The last UIDVALIDITY given out, so a mailbox deleted and created again never reuses one.
+ALTER TABLE accounts ADD COLUMN last_uidvalidity BIGINT NOT NULL DEFAULT 0;

@@ -16,3 +16,6 @@ CREATE TABLE subscriptions (
 
 ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE messages ADD COLUMN envelope BLOB;
+
+-- The last UIDVALIDITY given out, so a mailbox deleted and created again never reuses one.
+ALTER TABLE accounts ADD COLUMN last_uidvalidity INTEGER NOT NULL DEFAULT 0;

@@ -84,7 +84,7 @@ pub fn locate(folder: &Path, base: &str, flags: &str) -> Option<PathBuf> {
         return Some(new);
     }
     let prefix = format!("{base}:2,");
-    ["cur", "new"].iter().find_map(|sub| {
+    let found = ["cur", "new"].iter().find_map(|sub| {
         std::fs::read_dir(folder.join(sub))
             .ok()?
             .flatten()
@@ -94,7 +94,15 @@ pub fn locate(folder: &Path, base: &str, flags: &str) -> Option<PathBuf> {
                 n == base || n.starts_with(&prefix)
             })
             .map(|e| e.path())
-    })
+    })?;
+    // A file from another server may carry Dovecot keyword letters (`:2,Sa`) that we do not
+    // keep: give it the name we expect, so the next lookup is one stat, not a directory scan.
+    let name = found.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let foreign = name.split_once(":2,").is_some_and(|(_, i)| i.chars().any(|c| c.is_ascii_lowercase()));
+    if foreign && std::fs::rename(&found, &expected).is_ok() {
+        return Some(expected);
+    }
+    Some(found)
 }
 
 /// Rename a message file to match its flags (best effort: the index is what counts).
@@ -231,11 +239,12 @@ pub async fn rename(store: &Store, account: &Account, from: &str, to: &str) -> R
         drop(conn);
         create(store, account, to).await?;
         let mut conn = store.pool.acquire().await?;
-        let rows = messages::rows(&mut conn, src.id, 1, i64::MAX).await?;
+        let rows = messages::rows_light(&mut conn, src.id, 1, i64::MAX).await?;
         drop(conn);
-        let uids: Vec<i64> = rows.iter().map(|r| r.uid).collect();
-        copy(store, account, &src, &rows, to).await?;
-        return expunge(store, account, &src, &uids).await;
+        // Only what was copied leaves INBOX.
+        let (_, pairs) = copy(store, account, &src, &rows, to).await?;
+        let copied: Vec<i64> = pairs.iter().map(|p| p.0).collect();
+        return expunge(store, account, &src, &copied, false).await.map(|_| ());
     }
     if to.starts_with(&format!("{from}{DELIM}")) {
         return Err(Error::invalid("a mailbox cannot be moved below itself"));
@@ -358,6 +367,7 @@ pub async fn copy(
 ) -> Result<(i64, Vec<(i64, i64)>)> {
     let mut conn = store.pool.acquire().await?;
     let dst = require(&mut conn, account, dst_name).await?;
+    let src = current(&mut conn, src).await?;
     drop(conn);
     let root = maildir_root(store, account);
     let (from, to) = (folder_path(&root, &src.name), folder_path(&root, &dst.name));
@@ -417,53 +427,111 @@ pub async fn copy(
     }
 }
 
-/// Set flags: index first (one modseq), then the file names. Returns the new modseq.
-pub async fn set_flags(
+/// What a flag change did to one message: its UID, its flags and modseq now, and whether
+/// they changed.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub uid: i64,
+    pub flags: String,
+    pub modseq: i64,
+    pub changed: bool,
+}
+
+/// The current name of a mailbox (another session may have renamed it).
+async fn current(conn: &mut sqlx::AnyConnection, mailbox: &Mailbox) -> Result<Mailbox> {
+    mailboxes::by_id(conn, mailbox.id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("mailbox {} was deleted", mailbox.name)))
+}
+
+/// Change flags (STORE, and the implicit \Seen of FETCH): in one transaction that holds the
+/// mailbox (its modseq row), read each message's flags as stored, apply `apply`, and write
+/// the changed ones under one new modseq, so concurrent changes are never lost. A message
+/// whose modseq is above `unchanged_since` is left alone and listed in the second result
+/// (RFC 7162 `[MODIFIED]`). File names follow after the commit.
+pub async fn store_flags(
     store: &Store,
     account: &Account,
     mailbox: &Mailbox,
-    changes: &[(messages::Row, String)],
-) -> Result<i64> {
-    if changes.is_empty() {
-        return Ok(0);
-    }
+    uids: &[i64],
+    apply: impl Fn(&str) -> String,
+    unchanged_since: Option<i64>,
+) -> Result<(Vec<Stored>, Vec<i64>)> {
+    let (Some(&lo), Some(&hi)) = (uids.iter().min(), uids.iter().max()) else { return Ok((vec![], vec![])) };
+    let wanted: std::collections::HashSet<i64> = uids.iter().copied().collect();
     let mut tx = store.begin_write().await?;
-    let list: Vec<(i64, String)> = changes.iter().map(|(r, f)| (r.uid, f.clone())).collect();
-    let modseq = messages::set_flags_many(&mut tx, mailbox.id, &list).await?;
+    let modseq = messages::next_modseq(&mut tx, mailbox.id).await?;
+    let now = current(&mut tx, mailbox).await?;
+    let rows = messages::rows_light(&mut tx, mailbox.id, lo, hi).await?;
+    let (mut out, mut modified, mut writes, mut renames) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for r in rows.into_iter().filter(|r| wanted.contains(&r.uid)) {
+        if unchanged_since.is_some_and(|u| r.modseq > u) {
+            modified.push(r.uid);
+            continue;
+        }
+        let new = apply(&r.flags);
+        if new == r.flags {
+            out.push(Stored { uid: r.uid, flags: r.flags, modseq: r.modseq, changed: false });
+            continue;
+        }
+        writes.push((r.uid, new.clone()));
+        if info(&r.flags) != info(&new) {
+            renames.push((r.filename, r.flags, new.clone()));
+        }
+        out.push(Stored { uid: r.uid, flags: new, modseq, changed: true });
+    }
+    if writes.is_empty() {
+        // Nothing to write: give the modseq back rather than leave a gap.
+        tx.rollback().await?;
+        return Ok((out, modified));
+    }
+    messages::write_flags(&mut tx, mailbox.id, &writes, modseq).await?;
     tx.commit().await?;
     store.changed(mailbox.id);
-    let folder = folder_path(&maildir_root(store, account), &mailbox.name);
-    let renames: Vec<(String, String, String)> =
-        changes.iter().map(|(r, f)| (r.filename.clone(), r.flags.clone(), f.clone())).collect();
+    let folder = folder_path(&maildir_root(store, account), &now.name);
     crate::ops::blocking(move || {
         for (base, old, new) in renames {
-            if info(&old) != info(&new) {
-                rename_for_flags(&folder, &base, &old, &new);
-            }
+            rename_for_flags(&folder, &base, &old, &new);
         }
         Ok(())
     })
     .await?;
-    Ok(modseq)
+    Ok((out, modified))
 }
 
 /// Expunge messages: index rows (with tombstones) and usage in one transaction, then the
-/// files. POP3's UPDATE state and IMAP's EXPUNGE both come here.
-pub async fn expunge(store: &Store, account: &Account, mailbox: &Mailbox, uids: &[i64]) -> Result<()> {
-    if uids.is_empty() {
-        return Ok(());
-    }
-    let (lo, hi) = (uids.iter().min().copied().unwrap_or(0), uids.iter().max().copied().unwrap_or(0));
+/// files. IMAP's EXPUNGE and CLOSE pass `only_deleted`, so a message undeleted by another
+/// session meanwhile stays; POP3's UPDATE state and MOVE remove what they name. Returns the
+/// UIDs removed.
+pub async fn expunge(
+    store: &Store,
+    account: &Account,
+    mailbox: &Mailbox,
+    uids: &[i64],
+    only_deleted: bool,
+) -> Result<Vec<i64>> {
+    let (Some(&lo), Some(&hi)) = (uids.iter().min(), uids.iter().max()) else { return Ok(vec![]) };
+    let wanted: std::collections::HashSet<i64> = uids.iter().copied().collect();
     let mut tx = store.begin_write().await?;
-    let rows: Vec<messages::Row> =
-        messages::rows(&mut tx, mailbox.id, lo, hi).await?.into_iter().filter(|r| uids.contains(&r.uid)).collect();
+    let modseq = messages::next_modseq(&mut tx, mailbox.id).await?;
+    let now = current(&mut tx, mailbox).await?;
+    let rows: Vec<messages::Row> = messages::rows_light(&mut tx, mailbox.id, lo, hi)
+        .await?
+        .into_iter()
+        .filter(|r| wanted.contains(&r.uid))
+        .filter(|r| !only_deleted || r.flags.split(' ').any(|f| f == "\\Deleted"))
+        .collect();
+    if rows.is_empty() {
+        tx.rollback().await?;
+        return Ok(vec![]);
+    }
     let gone: Vec<i64> = rows.iter().map(|r| r.uid).collect();
-    messages::delete_many(&mut tx, mailbox.id, &gone).await?;
+    messages::delete_with(&mut tx, mailbox.id, &gone, modseq).await?;
     let bytes: i64 = rows.iter().map(|r| r.size).sum();
     accounts::add_usage(&mut tx, account.id, -bytes, -(rows.len() as i64)).await?;
     tx.commit().await?;
     store.changed(mailbox.id);
-    let folder = folder_path(&maildir_root(store, account), &mailbox.name);
+    let folder = folder_path(&maildir_root(store, account), &now.name);
     crate::ops::blocking(move || {
         for r in rows {
             if let Some(p) = locate(&folder, &r.filename, &r.flags) {
@@ -472,7 +540,8 @@ pub async fn expunge(store: &Store, account: &Account, mailbox: &Mailbox, uids: 
         }
         Ok(())
     })
-    .await
+    .await?;
+    Ok(gone)
 }
 
 #[cfg(test)]
@@ -516,6 +585,8 @@ mod tests {
         assert_eq!(locate(d.path(), "b", "\\Seen"), Some(d.path().join("cur/b:2,S")));
         assert_eq!(locate(d.path(), "c", ""), Some(d.path().join("cur/c:2,FS")));
         assert_eq!(locate(d.path(), "z", ""), None);
+        std::fs::write(d.path().join("cur/k:2,Sab"), b"x").unwrap();
+        assert_eq!(locate(d.path(), "k", "\\Seen"), Some(d.path().join("cur/k:2,S")), "keyword letters dropped");
         rename_for_flags(d.path(), "a", "", "\\Seen");
         assert!(d.path().join("cur/a:2,S").exists());
     }

@@ -79,5 +79,5 @@ pub async fn expunge(store: &Store, drop: &Maildrop, remove: &[&Entry]) -> Resul
         .ok_or_else(|| Error::new(Kind::Io, "the INBOX vanished"))?;
     std::mem::drop(conn);
     let uids: Vec<i64> = remove.iter().map(|e| e.uid).collect();
-    crate::ops::mailbox::expunge(store, &drop.account, &mailbox, &uids).await
+    crate::ops::mailbox::expunge(store, &drop.account, &mailbox, &uids, false).await.map(|_| ())
 }

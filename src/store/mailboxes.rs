@@ -71,8 +71,10 @@ pub async fn rename(conn: &mut AnyConnection, account_id: i64, from: &str, to: &
         } else {
             continue;
         };
-        sqlx::query("UPDATE mailboxes SET name = $1, uidvalidity = uidvalidity + 1 WHERE id = $2")
+        let validity = super::messages::next_uidvalidity(conn, account_id).await?;
+        sqlx::query("UPDATE mailboxes SET name = $1, uidvalidity = $2 WHERE id = $3")
             .bind(new)
+            .bind(validity)
             .bind(m.id)
             .execute(&mut *conn)
             .await?;

@@ -14,13 +14,14 @@ pub async fn ensure_mailbox(conn: &mut AnyConnection, account_id: i64, name: &st
     if let Some(id) = found {
         return Ok(id);
     }
+    let validity = next_uidvalidity(conn, account_id).await?;
     sqlx::query(
         "INSERT INTO mailboxes (account_id, name, uidvalidity) VALUES ($1, $2, $3) \
          ON CONFLICT (account_id, name) DO NOTHING",
     )
     .bind(account_id)
     .bind(name)
-    .bind(super::now())
+    .bind(validity)
     .execute(&mut *conn)
     .await?;
     Ok(sqlx::query_scalar("SELECT id FROM mailboxes WHERE account_id = $1 AND name = $2")
@@ -28,6 +29,28 @@ pub async fn ensure_mailbox(conn: &mut AnyConnection, account_id: i64, name: &st
         .bind(name)
         .fetch_one(conn)
         .await?)
+}
+
+/// A UIDVALIDITY for a new (or renamed) mailbox: never one the account has given out
+/// before, so a name deleted and created again cannot be confused with its past (RFC 3501
+/// §2.3.1.1); the time when that is larger.
+pub async fn next_uidvalidity(conn: &mut AnyConnection, account_id: i64) -> Result<i64> {
+    let last: i64 = sqlx::query_scalar("SELECT last_uidvalidity FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .unwrap_or(0);
+    let highest: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(uidvalidity), 0) FROM mailboxes WHERE account_id = $1")
+        .bind(account_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let v = super::now().max(last + 1).max(highest + 1);
+    sqlx::query("UPDATE accounts SET last_uidvalidity = $1 WHERE id = $2")
+        .bind(v)
+        .bind(account_id)
+        .execute(conn)
+        .await?;
+    Ok(v)
 }
 
 /// Index a delivered message: take the next UID and modseq of the mailbox.
@@ -138,25 +161,31 @@ pub async fn delete_many(conn: &mut AnyConnection, mailbox_id: i64, uids: &[i64]
         return Ok(0);
     }
     let modseq = next_modseq(conn, mailbox_id).await?;
+    delete_with(conn, mailbox_id, uids, modseq).await
+}
+
+/// [`delete_many`] under a modseq the caller took; a few hundred rows per statement.
+pub async fn delete_with(conn: &mut AnyConnection, mailbox_id: i64, uids: &[i64], modseq: i64) -> Result<u64> {
     let mut n = 0;
-    for &uid in uids {
-        let r = sqlx::query("DELETE FROM messages WHERE mailbox_id = $1 AND uid = $2")
-            .bind(mailbox_id)
-            .bind(uid)
-            .execute(&mut *conn)
-            .await?;
-        if r.rows_affected() > 0 {
-            n += 1;
-            sqlx::query(
-                "INSERT INTO expunged (mailbox_id, uid, modseq) VALUES ($1, $2, $3) \
-                 ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq",
-            )
-            .bind(mailbox_id)
-            .bind(uid)
-            .bind(modseq)
-            .execute(&mut *conn)
-            .await?;
-        }
+    for part in uids.chunks(500) {
+        let list: Vec<String> = part.iter().map(|u| u.to_string()).collect();
+        let list = list.join(",");
+        let r =
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM messages WHERE mailbox_id = $1 AND uid IN ({list})")))
+                .bind(mailbox_id)
+                .execute(&mut *conn)
+                .await?;
+        n += r.rows_affected();
+        let values: Vec<String> = part.iter().map(|u| format!("($1, {u}, $2)")).collect();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO expunged (mailbox_id, uid, modseq) VALUES {} \
+             ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq",
+            values.join(",")
+        )))
+        .bind(mailbox_id)
+        .bind(modseq)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(n)
 }
@@ -164,6 +193,17 @@ pub async fn delete_many(conn: &mut AnyConnection, mailbox_id: i64, uids: &[i64]
 /// Set the flags of several messages under one new modseq; returns it.
 pub async fn set_flags_many(conn: &mut AnyConnection, mailbox_id: i64, changes: &[(i64, String)]) -> Result<i64> {
     let modseq = next_modseq(conn, mailbox_id).await?;
+    write_flags(conn, mailbox_id, changes, modseq).await?;
+    Ok(modseq)
+}
+
+/// Write flags under a modseq the caller took.
+pub async fn write_flags(
+    conn: &mut AnyConnection,
+    mailbox_id: i64,
+    changes: &[(i64, String)],
+    modseq: i64,
+) -> Result<()> {
     for (uid, flags) in changes {
         sqlx::query("UPDATE messages SET flags = $1, modseq = $2 WHERE mailbox_id = $3 AND uid = $4")
             .bind(flags)
@@ -173,7 +213,7 @@ pub async fn set_flags_many(conn: &mut AnyConnection, mailbox_id: i64, changes: 
             .execute(&mut *conn)
             .await?;
     }
-    Ok(modseq)
+    Ok(())
 }
 
 /// A message's index row, as IMAP needs it.

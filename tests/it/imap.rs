@@ -331,6 +331,9 @@ fn imap_bad_input(env: Env) {
     let t0 = Instant::now();
     let r = c.cmd("a1", "LOGIN {4000000000}");
     assert!(r.starts_with("a1 NO [TOOBIG]"), "{r}");
+    // Before login not even APPEND may announce a big literal.
+    let r = c.cmd("a2", "APPEND INBOX {1000000}");
+    assert!(r.starts_with("a2 NO [TOOBIG]"), "{r}");
     assert!(t0.elapsed() < Duration::from_secs(2));
     // Bad commands get BAD and the session goes on.
     for (i, bad) in
@@ -626,7 +629,59 @@ fn imap_missing_file_is_an_error(env: Env) {
     assert!(out.contains("flags OK"), "{out}");
 }
 
+const RACES: &str = r#"
+a = connect(); b = connect()
+ok(a.select('INBOX')); ok(b.select('INBOX'))
+# Lost update: b flags, a (not told yet) adds another flag; both stay.
+ok(b.store('1', '+FLAGS', '\\Flagged'))
+a.send(b'x1 STORE 1 +FLAGS (\\Seen)\r\n')
+line = a.readline()
+while not line.startswith(b'x1 '):
+    line = a.readline()
+print('both', ok(b.fetch('1', 'FLAGS')))
+# Undelete wins over a stale EXPUNGE.
+ok(a.store('2', '+FLAGS', '\\Deleted'))
+ok(b.store('2', '-FLAGS', '\\Deleted'))
+a.send(b'x2 EXPUNGE\r\n')
+line = a.readline()
+while not line.startswith(b'x2 '):
+    line = a.readline()
+print('kept', ok(b.fetch('1:*', 'UID')))
+# A mailbox renamed by another session keeps working in the one that selected it.
+ok(a.create('Work')); ok(a.copy('3', 'Work'))
+ok(a.select('Work'))
+ok(b.rename('Work', 'Archive'))
+ok(a.noop())
+r = a.fetch('1', 'BODY.PEEK[]')
+print('renamed', r[0], b'Subject: race 3' in r[1][0][1])
+# DELETE then CREATE: a new UIDVALIDITY.
+ok(b.create('Tmp')); ok(b.select('Tmp')); v1 = b.untagged_responses['UIDVALIDITY'][0]
+ok(b.close()); ok(b.delete('Tmp')); ok(b.create('Tmp')); ok(b.select('Tmp'))
+print('uidvalidity-changed', v1 != b.untagged_responses['UIDVALIDITY'][0])
+# The mailbox a session has selected is deleted under it: BYE.
+ok(b.create('Doomed')); ok(a.select('Doomed')); ok(b.delete('Doomed'))
+try:
+    print('doomed', a.noop())
+except Exception as e:
+    print('doomed', type(e).__name__)
+"#;
+
+/// Concurrent sessions never lose each other's changes.
+fn imap_concurrent_changes_are_not_lost(env: Env) {
+    env.create("bob@example.com", "vip");
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    deliver(&srv, 3, "race");
+    let out = python(&format!("{PRELUDE}{RACES}"), &[&srv.imaps.port().to_string()]);
+    assert!(out.contains(r"\\Flagged \\Seen") || out.contains(r"\\Seen \\Flagged"), "{out}");
+    assert!(out.contains("kept [b'1 (UID 1)', b'2 (UID 2)', b'3 (UID 3)']"), "{out}");
+    assert!(out.contains("renamed OK True"), "{out}");
+    assert!(out.contains("uidvalidity-changed True"), "{out}");
+    assert!(out.contains("doomed abort") || out.contains("doomed BYE") || out.contains("doomed ('BYE'"), "{out}");
+}
+
 store_tests!(
+    imap_concurrent_changes_are_not_lost,
     imap_missing_file_is_an_error,
     imap_qresync_and_authenticate,
     imap_login_timeout,

@@ -17,6 +17,9 @@ pub struct Limits {
     pub literal: usize,
 }
 
+/// Most literals in one command (APPEND of one message has one; LOGIN two).
+const MAX_LITERALS: usize = 64;
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Frame {
     /// Not all of the command is here yet; read more.
@@ -81,7 +84,12 @@ impl Framer {
     pub fn next(&mut self, buf: &[u8], limits: &Limits) -> Frame {
         let mut pos = 0;
         let mut sync_seen = 0;
+        let mut literals = 0;
         loop {
+            // The whole command is bounded: its literals and lines together.
+            if pos > limits.append_literal.max(limits.literal) + 4 * limits.line {
+                return Frame::Fatal("command too long");
+            }
             let rest = &buf[pos..];
             let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
                 if rest.len() > limits.line {
@@ -100,6 +108,10 @@ impl Framer {
                     return Frame::Complete(after);
                 }
                 Some(marker) => {
+                    literals += 1;
+                    if literals > MAX_LITERALS {
+                        return Frame::Fatal("too many literals in one command");
+                    }
                     let max = if is_append(buf) { limits.append_literal } else { limits.literal };
                     let (n, sync) = match marker {
                         Ok((n, sync)) if n <= max as u64 => (n as usize, sync),

@@ -35,9 +35,16 @@ pub enum Key {
     And(Vec<Key>),
 }
 
+/// Longest search string: matching costs grow with it.
+const MAX_NEEDLE: usize = 1024;
+
 fn astr(c: &mut Cursor) -> PResult<String> {
     c.sp()?;
-    Ok(String::from_utf8_lossy(&c.astring()?).into_owned())
+    let s = c.astring()?;
+    if s.len() > MAX_NEEDLE {
+        return bad("search string too long");
+    }
+    Ok(String::from_utf8_lossy(&s).into_owned())
 }
 
 fn one(c: &mut Cursor, depth: usize) -> PResult<Key> {
@@ -134,7 +141,7 @@ fn keys_until(c: &mut Cursor, depth: usize, close: Option<u8>) -> PResult<Vec<Ke
     let mut keys = Vec::new();
     loop {
         keys.push(one(c, depth)?);
-        if keys.len() > 1000 {
+        if keys.len() > 100 {
             return bad("too many search keys");
         }
         if let Some(close) = close

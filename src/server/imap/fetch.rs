@@ -15,6 +15,8 @@ use crate::store::messages::{self, Row};
 
 /// Messages rendered per blocking task.
 const CHUNK: usize = 128;
+/// Message bytes per chunk (at least one message).
+const CHUNK_BYTES: usize = 2 * 1024 * 1024;
 /// Queued output beyond this is flushed while a FETCH goes on.
 const FLUSH_AT: usize = 256 * 1024;
 
@@ -266,7 +268,7 @@ impl Session {
             .await;
             match r {
                 Ok(gone) => {
-                    let largest = mailbox.uidnext as u32;
+                    let largest = gone.iter().copied().max().unwrap_or(0).max(mailbox.uidnext - 1) as u32;
                     let gone: Vec<u32> =
                         gone.into_iter().map(|u| u as u32).filter(|u| set.contains(*u, largest)).collect();
                     if !gone.is_empty() {
@@ -285,28 +287,34 @@ impl Session {
         }
         // Implicit \Seen first, so the FLAGS we send are the new ones.
         if set_seen {
-            let changes: Vec<(Row, String)> = rows
-                .iter()
-                .filter(|(_, r)| !r.flags.split(' ').any(|f| f == "\\Seen"))
-                .map(|(_, r)| {
-                    let f = if r.flags.is_empty() { "\\Seen".to_string() } else { format!("{} \\Seen", r.flags) };
-                    (r.clone(), f)
-                })
-                .collect();
-            if !changes.is_empty() {
+            let unseen: Vec<i64> =
+                rows.iter().filter(|(_, r)| !r.flags.split(' ').any(|f| f == "\\Seen")).map(|(_, r)| r.uid).collect();
+            if !unseen.is_empty() {
                 let account = self.account.as_deref().cloned().expect("logged in");
-                match ops::set_flags(&self.shared.store, &account, &mailbox, &changes).await {
-                    Ok(modseq) => {
+                let add_seen = |f: &str| {
+                    if f.split(' ').any(|x| x == "\\Seen") {
+                        f.to_string()
+                    } else if f.is_empty() {
+                        "\\Seen".to_string()
+                    } else {
+                        format!("{f} \\Seen")
+                    }
+                };
+                match ops::store_flags(&self.shared.store, &account, &mailbox, &unseen, add_seen, None).await {
+                    Ok((stored, _)) => {
+                        let now: std::collections::HashMap<i64, &ops::Stored> =
+                            stored.iter().filter(|s| s.changed).map(|s| (s.uid, s)).collect();
                         if let Some(s) = self.selected.as_mut() {
-                            s.own.push(modseq);
-                            for (r, f) in &changes {
-                                s.set_flags(r.uid as u32, f, modseq);
+                            for st in now.values() {
+                                s.own.push(st.modseq);
+                                s.set_flags(st.uid as u32, &st.flags, st.modseq);
                             }
+                            s.own.dedup();
                         }
                         for (_, r) in rows.iter_mut() {
-                            if let Some((_, f)) = changes.iter().find(|(c, _)| c.uid == r.uid) {
-                                r.flags = f.clone();
-                                r.modseq = modseq;
+                            if let Some(st) = now.get(&r.uid) {
+                                r.flags = st.flags.clone();
+                                r.modseq = st.modseq;
                             }
                         }
                     }
@@ -328,11 +336,29 @@ impl Session {
         let mut handles = std::collections::VecDeque::new();
         let mut new_envelopes = Vec::new();
         let mut unreadable = 0;
-        let mut chunks = rows.chunks(chunk_size).map(|c| c.to_vec()).collect::<Vec<_>>().into_iter();
+        // Chunks end at `chunk_size` messages or, when files are read, CHUNK_BYTES of them, so
+        // the work in flight stays bounded however large the messages are.
+        let whole_bodies = opts.items.iter().any(|i| {
+            matches!(i, FetchItem::Rfc822 | FetchItem::Rfc822Text)
+                || matches!(i, FetchItem::Section(s) if s.partial.is_none() && s.text != SectionText::Header && !matches!(s.text, SectionText::HeaderFields { .. }))
+        });
+        let inline = (!needs_path && rows.len() <= CHUNK)
+            || (rows.len() <= 8 && rows.iter().map(|(_, r)| r.size).sum::<i64>() <= 1 << 20);
+        let mut chunk_list: Vec<Vec<(u32, Row)>> = Vec::new();
+        let mut bytes = 0usize;
+        for r in rows {
+            let size = if needs_path { r.1.size.max(0) as usize } else { 0 };
+            if chunk_list.last().is_none_or(|c| c.len() >= chunk_size || bytes + size > CHUNK_BYTES) {
+                chunk_list.push(Vec::new());
+                bytes = 0;
+            }
+            bytes += size;
+            chunk_list.last_mut().expect("pushed").push(r);
+        }
+        let mut chunks = chunk_list.into_iter();
         // A few messages without file reads: formatting only, no hand-off to another thread.
         // So are a few small files: reading them here costs less than the hand-off.
-        let small = rows.len() <= 8 && rows.iter().map(|(_, r)| r.size).sum::<i64>() <= 1 << 20;
-        if (!needs_path && rows.len() <= CHUNK) || small {
+        if inline {
             for (seq, row) in std::mem::take(&mut chunks).flatten() {
                 let path =
                     if needs_file(&opts.items, &row) { ops::locate(&folder, &row.filename, &row.flags) } else { None };
@@ -354,7 +380,12 @@ impl Session {
                 let Some(chunk) = chunks.next() else { break };
                 let (opts, folder) = (opts.clone(), folder.clone());
                 handles.push_back(tokio::task::spawn_blocking(move || {
-                    let mut out = Vec::with_capacity(chunk.iter().map(|(_, r)| r.size.max(0) as usize + 128).sum());
+                    let guess: usize = if whole_bodies {
+                        chunk.iter().map(|(_, r)| r.size.max(0) as usize + 128).sum()
+                    } else {
+                        chunk.len() * 256
+                    };
+                    let mut out = Vec::with_capacity(guess.min(CHUNK_BYTES * 2));
                     let mut envs = Vec::new();
                     let mut unreadable = 0;
                     for (seq, row) in chunk {

@@ -69,6 +69,8 @@ impl Session {
             self.condstore = true;
         }
         let account = self.account().clone();
+        // Listen for changes before reading the mailbox, so none falls in between.
+        let changes = self.shared.store.changes.subscribe();
         let r = async {
             let mut conn = self.shared.store.pool.acquire().await?;
             let m = ops::require(&mut conn, &account, name).await?;
@@ -126,7 +128,7 @@ impl Session {
             }
         }
         self.selected = Some(sel);
-        self.changes = Some(self.shared.store.changes.subscribe());
+        self.changes = Some(changes);
         let mode = if read_only { "READ-ONLY" } else { "READ-WRITE" };
         self.ok(tag, &format!("[{mode}] {} completed", if read_only { "EXAMINE" } else { "SELECT" }))
     }
@@ -169,15 +171,8 @@ impl Session {
         self.changes = None;
         if expunge && !sel.read_only {
             let account = self.account().clone();
-            let r = async {
-                let mut conn = self.shared.store.pool.acquire().await?;
-                let rows = messages::rows(&mut conn, sel.mailbox.id, 1, i64::MAX).await?;
-                drop(conn);
-                let deleted: Vec<i64> =
-                    rows.iter().filter(|r| r.flags.split(' ').any(|f| f == "\\Deleted")).map(|r| r.uid).collect();
-                ops::expunge(&self.shared.store, &account, &sel.mailbox, &deleted).await
-            }
-            .await;
+            let all: Vec<i64> = sel.uids.iter().map(|&u| u as i64).collect();
+            let r = ops::expunge(&self.shared.store, &account, &sel.mailbox, &all, true).await;
             if let Err(e) = r {
                 return self.fault(tag, &e);
             }
@@ -194,13 +189,15 @@ impl Session {
     }
 
     pub async fn delete(&mut self, tag: &str, name: &str) -> Next {
-        if self.selected.as_ref().is_some_and(|s| s.mailbox.name == name) {
-            self.selected = None;
-            self.changes = None;
-        }
         let account = self.account().clone();
         match ops::delete(&self.shared.store, &account, name).await {
-            Ok(()) => self.ok(tag, "DELETE completed"),
+            Ok(()) => {
+                if self.selected.as_ref().is_some_and(|s| s.mailbox.name == name) {
+                    self.selected = None;
+                    self.changes = None;
+                }
+                self.ok(tag, "DELETE completed")
+            }
             Err(e) => self.fault(tag, &e),
         }
     }

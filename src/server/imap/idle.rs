@@ -17,6 +17,11 @@ impl Session {
             return self.fault(tag, &e);
         }
         self.conn.queue("+ idling\r\n");
+        // Everything queued goes out now: below, a read races with wake-ups, and a flush must
+        // never be part of a race that could drop it.
+        if self.conn.flush().await.is_err() {
+            return Next::Close;
+        }
         let mut shutdown = self.shared.shutdown.clone();
         let selected = self.selected.as_ref().map(|s| s.mailbox.id);
         let mut rx = self.changes.take();
@@ -60,7 +65,7 @@ impl Session {
                         self.changes = rx.take();
                         let r = self.sync(true).await;
                         rx = self.changes.take();
-                        if r.is_err() || self.conn.flush().await.is_err() {
+                        if r.is_err() || self.doomed || self.conn.flush().await.is_err() {
                             return Next::Close;
                         }
                     }
@@ -69,7 +74,7 @@ impl Session {
                     self.changes = rx.take();
                     let r = self.sync(true).await;
                     rx = self.changes.take();
-                    if r.is_err() || self.conn.flush().await.is_err() {
+                    if r.is_err() || self.doomed || self.conn.flush().await.is_err() {
                         return Next::Close;
                     }
                 }

@@ -69,66 +69,63 @@ impl Session {
             return self.bad(tag, "invalid message sequence number");
         };
         let recent_from = sel.recent_from;
-        let rows = match self.rows_for(&targets, false).await {
-            Ok(r) => r,
-            Err(e) => return self.fault(tag, &e),
+        let seqs: std::collections::HashMap<u32, u32> = targets.iter().map(|&(seq, u)| (u, seq)).collect();
+        let uids: Vec<i64> = targets.iter().map(|t| t.1 as i64).collect();
+        // Too many keywords is refused before anything is written.
+        let too_many = std::sync::atomic::AtomicBool::new(false);
+        let change = |current: &str| {
+            let new = apply(current, mode, &clean);
+            if new.split(' ').filter(|f| !f.is_empty() && !f.starts_with('\\')).count() > MAX_KEYWORDS {
+                too_many.store(true, std::sync::atomic::Ordering::Relaxed);
+                return current.to_string();
+            }
+            new
         };
-        let mut modified = Vec::new();
-        let mut changes: Vec<(Row, String)> = Vec::new();
-        let mut report = Vec::new();
-        for (seq, row) in rows {
-            if let Some(u) = unchanged_since
-                && row.modseq as u64 > u
-            {
-                modified.push(if uid { row.uid as u32 } else { seq });
-                continue;
-            }
-            let new = apply(&row.flags, mode, &clean);
-            if new.split(' ').filter(|f| !f.starts_with('\\')).count() > MAX_KEYWORDS {
-                return self.no(tag, "[LIMIT] too many keywords on one message");
-            }
-            if new != row.flags {
-                changes.push((row.clone(), new.clone()));
-            }
-            report.push((seq, row.uid as u32, new, row.modseq));
-        }
         let account = self.account.as_deref().cloned().expect("logged in");
-        let modseq = match ops::set_flags(&self.shared.store, &account, &mailbox, &changes).await {
-            Ok(m) => m,
+        let since = unchanged_since.map(|u| u as i64);
+        let (stored, stale) = match ops::store_flags(&self.shared.store, &account, &mailbox, &uids, change, since).await
+        {
+            Ok(x) => x,
             Err(e) => return self.fault(tag, &e),
         };
-        if modseq > 0
-            && let Some(s) = self.selected.as_mut()
-        {
-            s.own.push(modseq);
-            for (r, f) in &changes {
-                s.set_flags(r.uid as u32, f, modseq);
+        let mut modified: Vec<u32> =
+            stale.iter().map(|&u| if uid { u as u32 } else { seqs.get(&(u as u32)).copied().unwrap_or(0) }).collect();
+        if let Some(s) = self.selected.as_mut() {
+            for st in stored.iter().filter(|st| st.changed) {
+                s.own.push(st.modseq);
+                s.set_flags(st.uid as u32, &st.flags, st.modseq);
             }
+            s.own.dedup();
         }
         let mut out = Vec::new();
-        for (seq, u, flags, old_modseq) in report {
-            let changed = changes.iter().any(|(r, _)| r.uid as u32 == u);
-            let this_modseq = if changed { modseq } else { old_modseq };
+        for st in &stored {
+            let (u, changed) = (st.uid as u32, st.changed);
+            let Some(&seq) = seqs.get(&u) else { continue };
             // .SILENT still reports the new MODSEQ under CONDSTORE (RFC 7162 §3.1.3).
             if silent && !(self.condstore && changed) {
                 continue;
             }
             out.extend_from_slice(format!("* {seq} FETCH (").as_bytes());
-            if uid || self.qresync {
+            if uid || self.condstore {
                 out.extend_from_slice(format!("UID {u} ").as_bytes());
             }
             if !silent {
                 out.extend_from_slice(b"FLAGS ");
-                write_flags(&mut out, &flags, u >= recent_from);
+                write_flags(&mut out, &st.flags, u >= recent_from);
             }
             if self.condstore {
                 if !silent {
                     out.push(b' ');
                 }
-                out.extend_from_slice(format!("MODSEQ ({this_modseq})").as_bytes());
+                out.extend_from_slice(format!("MODSEQ ({})", st.modseq).as_bytes());
             }
             out.extend_from_slice(b")\r\n");
         }
+        if too_many.load(std::sync::atomic::Ordering::Relaxed) {
+            self.conn.queue_bytes(&out);
+            return self.no(tag, "[LIMIT] too many keywords on one message");
+        }
+        modified.retain(|&m| m > 0);
         self.conn.queue_bytes(&out);
         if !modified.is_empty() {
             modified.sort_unstable();
@@ -171,11 +168,13 @@ impl Session {
         if !code.is_empty() {
             self.untagged(&format!("OK {code}moved"));
         }
-        let uids: Vec<i64> = rows.iter().map(|r| r.uid).collect();
-        if let Err(e) = ops::expunge(&self.shared.store, &account, &mailbox, &uids).await {
-            return self.fault(tag, &e);
-        }
-        self.report_expunged(&uids.iter().map(|&u| u as u32).collect::<Vec<_>>());
+        // Only what was copied leaves the source.
+        let copied: Vec<i64> = pairs.iter().map(|p| p.0).collect();
+        let gone = match ops::expunge(&self.shared.store, &account, &mailbox, &copied, false).await {
+            Ok(g) => g,
+            Err(e) => return self.fault(tag, &e),
+        };
+        self.report_expunged(&gone.iter().map(|&u| u as u32).collect::<Vec<_>>());
         self.ok(tag, "MOVE completed")
     }
 
@@ -214,17 +213,14 @@ impl Session {
             crate::proto::imap::sequence::SeqNum::Star,
         )]);
         let targets = resolve(&sel.uids, uids.unwrap_or(&all), uids.is_some()).unwrap_or_default();
-        let rows = match self.rows_for(&targets, false).await {
-            Ok(r) => r,
+        let wanted: Vec<i64> = targets.iter().map(|t| t.1 as i64).collect();
+        let account = self.account.as_deref().cloned().expect("logged in");
+        // \Deleted is checked on the stored flags, in the expunge's own transaction.
+        let gone = match ops::expunge(&self.shared.store, &account, &mailbox, &wanted, true).await {
+            Ok(g) => g,
             Err(e) => return self.fault(tag, &e),
         };
-        let deleted: Vec<i64> =
-            rows.iter().filter(|(_, r)| r.flags.split(' ').any(|f| f == "\\Deleted")).map(|(_, r)| r.uid).collect();
-        let account = self.account.as_deref().cloned().expect("logged in");
-        if let Err(e) = ops::expunge(&self.shared.store, &account, &mailbox, &deleted).await {
-            return self.fault(tag, &e);
-        }
-        self.report_expunged(&deleted.iter().map(|&u| u as u32).collect::<Vec<_>>());
+        self.report_expunged(&gone.iter().map(|&u| u as u32).collect::<Vec<_>>());
         // Anything others changed meanwhile, too.
         if let Err(e) = self.sync(true).await {
             return self.fault(tag, &e);

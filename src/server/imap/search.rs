@@ -67,10 +67,9 @@ pub fn contains_ci(hay: &[u8], needle: &str) -> bool {
     if n.is_empty() {
         return true;
     }
-    let first = n[0].to_ascii_lowercase();
-    hay.len() >= n.len()
-        && (0..=hay.len() - n.len())
-            .any(|i| hay[i].to_ascii_lowercase() == first && hay[i..i + n.len()].eq_ignore_ascii_case(n))
+    // Linear: lowercase both, then a substring search that does not backtrack.
+    let hay = hay.to_ascii_lowercase();
+    memchr::memmem::find(&hay, &n.to_ascii_lowercase()).is_some()
 }
 
 pub fn matches(k: &Key, c: &Ctx) -> bool {

@@ -24,6 +24,8 @@ pub const PRE_AUTH_TIMEOUT: Duration = Duration::from_secs(60);
 const SESSION_LIMIT: Duration = Duration::from_secs(7 * 24 * 3600);
 const LINE_LIMIT: usize = 64 * 1024;
 const LITERAL_LIMIT: usize = 64 * 1024;
+/// What one read may add to a command being received.
+const READ_AHEAD: usize = 64 * 1024;
 const MAX_ERRORS: u32 = 20;
 
 /// The capabilities once logged in (besides IMAP4rev1, LITERAL+, SASL-IR, ID, ENABLE, IDLE).
@@ -92,6 +94,8 @@ pub struct Session {
     pub tag: String,
     /// A change to the selected mailbox was announced and not fully reported yet.
     pub pending_change: bool,
+    /// The session must end after this command (its mailbox was deleted under it).
+    pub doomed: bool,
     /// Memory held for an APPEND literal being received.
     held: Option<crate::server::limits::Held>,
 }
@@ -197,11 +201,10 @@ impl Session {
     }
 
     fn limits(&self) -> Limits {
-        Limits {
-            line: LINE_LIMIT,
-            append_literal: self.shared.config().smtp.message_size_limit as usize,
-            literal: LITERAL_LIMIT,
-        }
+        // Before login nothing may be appended: every literal is small.
+        let append =
+            if self.account.is_some() { self.shared.config().smtp.message_size_limit as usize } else { LITERAL_LIMIT };
+        Limits { line: LINE_LIMIT, append_literal: append, literal: LITERAL_LIMIT }
     }
 
     /// Report what changed in the selected mailbox since the session last looked: new
@@ -239,11 +242,17 @@ impl Session {
         let mut conn = self.shared.store.pool.acquire().await?;
         // Every change takes a new modseq: nothing above what we have seen, nothing to say.
         // Read first, so an expunge committed while we look is reported next time.
-        let hi: i64 = sqlx::query_scalar("SELECT highestmodseq FROM mailboxes WHERE id = $1")
-            .bind(sel.mailbox.id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .unwrap_or(sel.expunge_modseq);
+        let Some(now) = crate::store::mailboxes::by_id(&mut conn, sel.mailbox.id).await? else {
+            // Deleted by another session: nothing sensible is left to show (RFC 3501 §7.1.5).
+            self.selected = None;
+            self.changes = None;
+            self.untagged("BYE the selected mailbox was deleted");
+            self.doomed = true;
+            return Ok(());
+        };
+        // Renamed meanwhile: the files are under the new name now.
+        sel.mailbox.name = now.name;
+        let hi = now.highestmodseq;
         if hi <= sel.modseq && (hi <= sel.expunge_modseq || !expunges) {
             return Ok(());
         }
@@ -300,6 +309,8 @@ impl Session {
             }
         }
         sel.own.clear();
+        // Every change up to `hi` was committed before we read it, and has been seen above.
+        sel.modseq = sel.modseq.max(hi);
         if sel.uids.len() != before {
             out.extend_from_slice(format!("* {} EXISTS\r\n", sel.uids.len()).as_bytes());
             let total_recent = sel.uids.iter().filter(|&&u| u >= sel.recent_from).count();
@@ -357,6 +368,17 @@ impl Session {
                 Body::Authenticate { mechanism, initial } => self.authenticate(&tag, &mechanism, initial).await,
                 _ => self.bad(&tag, "log in first"),
             };
+        }
+        // Catch up on announced changes first (flags and new mail, never expunges here), so a
+        // command works on, and answers with, the current state.
+        if selected
+            && matches!(
+                cmd.body,
+                Body::Fetch { .. } | Body::Search { .. } | Body::Store { .. } | Body::Copy { .. } | Body::Move { .. }
+            )
+            && let Err(e) = self.sync_if(false, false).await
+        {
+            return self.fault(&tag, &e);
         }
         match cmd.body {
             Body::StartTls | Body::Login { .. } | Body::Authenticate { .. } => self.bad(&tag, "already logged in"),
@@ -452,12 +474,16 @@ pub async fn run(shared: Arc<Shared>, implicit_tls: bool, tcp: TcpStream, peer: 
         errors: 0,
         tag: String::new(),
         pending_change: false,
+        doomed: false,
         held: None,
     };
     let caps = s.capabilities();
     s.untagged(&format!("OK [CAPABILITY {caps}] mailctl IMAP ready"));
     let mut shutdown = s.shared.shutdown.clone();
     loop {
+        if s.doomed {
+            break;
+        }
         if *shutdown.borrow() && s.conn.input.is_empty() {
             s.untagged("BYE server shutting down");
             break;
@@ -516,6 +542,15 @@ pub async fn run(shared: Arc<Shared>, implicit_tls: bool, tcp: TcpStream, peer: 
             Frame::Incomplete => {}
         }
         if matches!(s.framer.next(&s.conn.input, &limits), Frame::Incomplete) {
+            // A command being received beyond a small size holds shared memory (whatever the
+            // kind of literal), as SMTP's messages do.
+            if s.conn.input.len() > LITERAL_LIMIT {
+                let held = s.held.get_or_insert_with(|| s.shared.memory.hold());
+                if !held.cover(s.conn.input.len() + READ_AHEAD) {
+                    s.untagged("BYE [LIMIT] the server is busy receiving mail, try again later");
+                    break;
+                }
+            }
             match s.conn.wait_for_input(&mut shutdown).await {
                 Input::Data | Input::Shutdown => {}
                 Input::TimedOut => {
