@@ -34,6 +34,7 @@ complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "config" -d 'Read an
 complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "domain" -d 'Mail domains served here'
 complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "account" -d 'Mail accounts, their tiers and passwords'
 complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "alias" -d 'Aliases and catch-alls'
+complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "dkim" -d 'DKIM signing keys: generate, rotate, publish, retire'
 complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "mailbox" -d 'Mail folders and their index'
 complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "quota" -d 'Mailbox quotas and usage'
 complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "serve" -d 'Run the mail server (SMTP inbound and submission) on this instance'
@@ -231,6 +232,79 @@ complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_s
 complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_subcommand_from help" -f -a "list" -d 'List aliases'
 complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Remove an alias, or only the given destinations'
 complete -c mailctl -n "__fish_mailctl_using_subcommand alias; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and not __fish_seen_subcommand_from generate list show rotate activate retire sign help" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and not __fish_seen_subcommand_from generate list show rotate activate retire sign help" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and not __fish_seen_subcommand_from generate list show rotate activate retire sign help" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and not __fish_seen_subcommand_from generate list show rotate activate retire sign help" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and not __fish_seen_subcommand_from generate list show rotate activate retire sign help" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and not __fish_seen_subcommand_from generate list show rotate activate retire sign help" -f -a "generate" -d 'Create a DKIM key for a domain (active if it is the domain\'s first of its kind)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and not __fish_seen_subcommand_from generate list show rotate activate retire sign help" -f -a "list" -d 'List DKIM keys and their status'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and not __fish_seen_subcommand_from generate list show rotate activate retire sign help" -f -a "show" -d 'The TXT records to publish for a domain\'s keys'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and not __fish_seen_subcommand_from generate list show rotate activate retire sign help" -f -a "rotate" -d 'Create the next key as pending; publish its record, then `dkim activate`'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and not __fish_seen_subcommand_from generate list show rotate activate retire sign help" -f -a "activate" -d 'Sign with this key from now on (the previous key stays published)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and not __fish_seen_subcommand_from generate list show rotate activate retire sign help" -f -a "retire" -d 'Stop signing with and publishing a key, and delete its private key'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and not __fish_seen_subcommand_from generate list show rotate activate retire sign help" -f -a "sign" -d 'Sign a message (stdin or FILE) with the domain\'s active keys and print it (to test keys)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and not __fish_seen_subcommand_from generate list show rotate activate retire sign help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from generate" -l domain -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from generate" -l selector -d 'DNS label(s) for the key; default: the date and r (rsa) or e (ed25519)' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from generate" -l algorithm -r -f -a "rsa-2048\t''
+rsa-4096\t''
+ed25519\t''"
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from generate" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from generate" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from generate" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from generate" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from generate" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from list" -l domain -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from list" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from list" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from show" -l domain -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from show" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from show" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from rotate" -l domain -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from rotate" -l selector -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from rotate" -l algorithm -r -f -a "rsa-2048\t''
+rsa-4096\t''
+ed25519\t''"
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from rotate" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from rotate" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from rotate" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from rotate" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from activate" -l domain -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from activate" -l selector -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from activate" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from activate" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from activate" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from activate" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from activate" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from retire" -l domain -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from retire" -l selector -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from retire" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from retire" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from retire" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from retire" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from retire" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from sign" -l domain -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from sign" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from sign" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from sign" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from sign" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from sign" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from help" -f -a "generate" -d 'Create a DKIM key for a domain (active if it is the domain\'s first of its kind)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from help" -f -a "list" -d 'List DKIM keys and their status'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from help" -f -a "show" -d 'The TXT records to publish for a domain\'s keys'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'Create the next key as pending; publish its record, then `dkim activate`'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from help" -f -a "activate" -d 'Sign with this key from now on (the previous key stays published)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from help" -f -a "retire" -d 'Stop signing with and publishing a key, and delete its private key'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from help" -f -a "sign" -d 'Sign a message (stdin or FILE) with the domain\'s active keys and print it (to test keys)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand mailbox; and not __fish_seen_subcommand_from reindex help" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
 complete -c mailctl -n "__fish_mailctl_using_subcommand mailbox; and not __fish_seen_subcommand_from reindex help" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand mailbox; and not __fish_seen_subcommand_from reindex help" -s q -l quiet -d 'Print only errors'
@@ -289,17 +363,18 @@ complete -c mailctl -n "__fish_mailctl_using_subcommand generate-docs" -l json -
 complete -c mailctl -n "__fish_mailctl_using_subcommand generate-docs" -s q -l quiet -d 'Print only errors'
 complete -c mailctl -n "__fish_mailctl_using_subcommand generate-docs" -s h -l help -d 'Print help'
 complete -c mailctl -n "__fish_mailctl_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias mailbox quota serve completions generate-docs help" -f -a "init" -d 'Write mailctl.toml and create the data directory, the database and the first domain'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias mailbox quota serve completions generate-docs help" -f -a "config" -d 'Read and edit the configuration, like postconf'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias mailbox quota serve completions generate-docs help" -f -a "domain" -d 'Mail domains served here'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias mailbox quota serve completions generate-docs help" -f -a "account" -d 'Mail accounts, their tiers and passwords'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias mailbox quota serve completions generate-docs help" -f -a "alias" -d 'Aliases and catch-alls'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias mailbox quota serve completions generate-docs help" -f -a "mailbox" -d 'Mail folders and their index'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias mailbox quota serve completions generate-docs help" -f -a "quota" -d 'Mailbox quotas and usage'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias mailbox quota serve completions generate-docs help" -f -a "serve" -d 'Run the mail server (SMTP inbound and submission) on this instance'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias mailbox quota serve completions generate-docs help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias mailbox quota serve completions generate-docs help" -f -a "generate-docs" -d 'Regenerate completions/ and man/ from the command definitions'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias mailbox quota serve completions generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim mailbox quota serve completions generate-docs help" -f -a "init" -d 'Write mailctl.toml and create the data directory, the database and the first domain'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim mailbox quota serve completions generate-docs help" -f -a "config" -d 'Read and edit the configuration, like postconf'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim mailbox quota serve completions generate-docs help" -f -a "domain" -d 'Mail domains served here'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim mailbox quota serve completions generate-docs help" -f -a "account" -d 'Mail accounts, their tiers and passwords'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim mailbox quota serve completions generate-docs help" -f -a "alias" -d 'Aliases and catch-alls'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim mailbox quota serve completions generate-docs help" -f -a "dkim" -d 'DKIM signing keys: generate, rotate, publish, retire'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim mailbox quota serve completions generate-docs help" -f -a "mailbox" -d 'Mail folders and their index'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim mailbox quota serve completions generate-docs help" -f -a "quota" -d 'Mailbox quotas and usage'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim mailbox quota serve completions generate-docs help" -f -a "serve" -d 'Run the mail server (SMTP inbound and submission) on this instance'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim mailbox quota serve completions generate-docs help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim mailbox quota serve completions generate-docs help" -f -a "generate-docs" -d 'Regenerate completions/ and man/ from the command definitions'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim mailbox quota serve completions generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Every key with its effective value (like `postconf`)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "get" -d 'Print one key\'s effective value'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "set" -d 'Set a key in the config file, keeping its comments'
@@ -319,6 +394,13 @@ complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_su
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from alias" -f -a "add" -d 'Add destinations to an alias (`@domain` is the catch-all)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from alias" -f -a "list" -d 'List aliases'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from alias" -f -a "remove" -d 'Remove an alias, or only the given destinations'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from dkim" -f -a "generate" -d 'Create a DKIM key for a domain (active if it is the domain\'s first of its kind)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from dkim" -f -a "list" -d 'List DKIM keys and their status'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from dkim" -f -a "show" -d 'The TXT records to publish for a domain\'s keys'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from dkim" -f -a "rotate" -d 'Create the next key as pending; publish its record, then `dkim activate`'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from dkim" -f -a "activate" -d 'Sign with this key from now on (the previous key stays published)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from dkim" -f -a "retire" -d 'Stop signing with and publishing a key, and delete its private key'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from dkim" -f -a "sign" -d 'Sign a message (stdin or FILE) with the domain\'s active keys and print it (to test keys)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from mailbox" -f -a "reindex" -d 'Rebuild an account\'s mail index from its Maildir (imports a Dovecot Maildir, flags kept)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from quota" -f -a "show" -d 'Limit, usage, percent and messages (all accounts, or one)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from quota" -f -a "set" -d 'Set a quota: 500M, 5GiB, unlimited, or default (follow the tier)'

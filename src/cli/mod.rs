@@ -4,6 +4,7 @@
 pub mod account;
 pub mod alias;
 pub mod config;
+pub mod dkim;
 pub mod docs;
 pub mod domain;
 pub mod init;
@@ -58,6 +59,9 @@ pub enum Command {
     /// Aliases and catch-alls
     #[command(subcommand)]
     Alias(alias::AliasCmd),
+    /// DKIM signing keys: generate, rotate, publish, retire
+    #[command(subcommand)]
+    Dkim(dkim::DkimCmd),
     /// Mail folders and their index
     #[command(subcommand)]
     Mailbox(mailbox::MailboxCmd),
@@ -118,6 +122,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Alias(c) => alias::run(c, &mut ctx).await,
         Command::Quota(c) => quota::run(c, &mut ctx).await,
         Command::Mailbox(c) => mailbox::run(c, &mut ctx).await,
+        Command::Dkim(c) => dkim::run(c, &mut ctx).await,
         Command::Serve(a) => serve::run(a, &mut ctx).await,
         Command::Init(_) | Command::Completions(_) | Command::GenerateDocs(_) => unreachable!(),
     };

@@ -42,6 +42,11 @@ impl Out {
         self.w.write_all(b"\n")
     }
 
+    /// Bytes as they are (a signed message).
+    pub fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.w.write_all(bytes)
+    }
+
     pub fn table(&mut self, table: Table) -> io::Result<()> {
         writeln!(self.w, "{table}")
     }

@@ -6,6 +6,7 @@ pub mod account;
 pub mod alias;
 pub mod auth;
 pub mod deliver;
+pub mod dkim;
 pub mod domain;
 pub mod import;
 pub mod init;

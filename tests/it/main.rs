@@ -9,6 +9,7 @@ mod alias;
 mod cli;
 mod config;
 mod crash;
+mod dkim;
 mod docs;
 mod domain;
 mod imap;

@@ -207,13 +207,14 @@ impl Env {
     /// tree of the mail directory.
     pub fn state(&self) -> String {
         let mut s = String::new();
-        for args in [["domain", "list"], ["account", "list"], ["alias", "list"]] {
+        for args in [["domain", "list"], ["account", "list"], ["alias", "list"], ["dkim", "list"]] {
             let out = self.run(&[args[0], args[1], "--json"], None);
             s.push_str(&String::from_utf8_lossy(&out.stdout));
             s.push_str(&String::from_utf8_lossy(&out.stderr));
         }
         s.push_str(&std::fs::read_to_string(self.config_path()).unwrap_or_default());
         s.push_str(&tree(&self.data_dir().join("mail")));
+        s.push_str(&tree(&self.data_dir().join("dkim")));
         s
     }
 
