@@ -52,6 +52,9 @@ _mailctl() {
             mailctl,serve)
                 cmd="mailctl__subcmd__serve"
                 ;;
+            mailctl,transport)
+                cmd="mailctl__subcmd__transport"
+                ;;
             mailctl__subcmd__account,create)
                 cmd="mailctl__subcmd__account__subcmd__create"
                 ;;
@@ -274,6 +277,9 @@ _mailctl() {
             mailctl__subcmd__help,serve)
                 cmd="mailctl__subcmd__help__subcmd__serve"
                 ;;
+            mailctl__subcmd__help,transport)
+                cmd="mailctl__subcmd__help__subcmd__transport"
+                ;;
             mailctl__subcmd__help__subcmd__account,create)
                 cmd="mailctl__subcmd__help__subcmd__account__subcmd__create"
                 ;;
@@ -364,6 +370,15 @@ _mailctl() {
             mailctl__subcmd__help__subcmd__quota,show)
                 cmd="mailctl__subcmd__help__subcmd__quota__subcmd__show"
                 ;;
+            mailctl__subcmd__help__subcmd__transport,add)
+                cmd="mailctl__subcmd__help__subcmd__transport__subcmd__add"
+                ;;
+            mailctl__subcmd__help__subcmd__transport,list)
+                cmd="mailctl__subcmd__help__subcmd__transport__subcmd__list"
+                ;;
+            mailctl__subcmd__help__subcmd__transport,remove)
+                cmd="mailctl__subcmd__help__subcmd__transport__subcmd__remove"
+                ;;
             mailctl__subcmd__mailbox,help)
                 cmd="mailctl__subcmd__mailbox__subcmd__help"
                 ;;
@@ -400,6 +415,30 @@ _mailctl() {
             mailctl__subcmd__quota__subcmd__help,show)
                 cmd="mailctl__subcmd__quota__subcmd__help__subcmd__show"
                 ;;
+            mailctl__subcmd__transport,add)
+                cmd="mailctl__subcmd__transport__subcmd__add"
+                ;;
+            mailctl__subcmd__transport,help)
+                cmd="mailctl__subcmd__transport__subcmd__help"
+                ;;
+            mailctl__subcmd__transport,list)
+                cmd="mailctl__subcmd__transport__subcmd__list"
+                ;;
+            mailctl__subcmd__transport,remove)
+                cmd="mailctl__subcmd__transport__subcmd__remove"
+                ;;
+            mailctl__subcmd__transport__subcmd__help,add)
+                cmd="mailctl__subcmd__transport__subcmd__help__subcmd__add"
+                ;;
+            mailctl__subcmd__transport__subcmd__help,help)
+                cmd="mailctl__subcmd__transport__subcmd__help__subcmd__help"
+                ;;
+            mailctl__subcmd__transport__subcmd__help,list)
+                cmd="mailctl__subcmd__transport__subcmd__help__subcmd__list"
+                ;;
+            mailctl__subcmd__transport__subcmd__help,remove)
+                cmd="mailctl__subcmd__transport__subcmd__help__subcmd__remove"
+                ;;
             *)
                 ;;
         esac
@@ -407,7 +446,7 @@ _mailctl() {
 
     case "${cmd}" in
         mailctl)
-            opts="-q -h -V --config --json --quiet --help --version init config domain account alias dkim mailbox quota serve completions generate-docs help"
+            opts="-q -h -V --config --json --quiet --help --version init config domain account alias dkim transport mailbox quota serve completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1623,7 +1662,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help)
-            opts="init config domain account alias dkim mailbox quota serve completions generate-docs help"
+            opts="init config domain account alias dkim transport mailbox quota serve completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2224,6 +2263,62 @@ _mailctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailctl__subcmd__help__subcmd__transport)
+            opts="add list remove"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__transport__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__transport__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__transport__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailctl__subcmd__init)
             opts="-q -h -V --domain --hostname --data-dir --database --force --config --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -2481,6 +2576,148 @@ _mailctl() {
         mailctl__subcmd__serve)
             opts="-q -h -V --config --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__transport)
+            opts="-q -h -V --config --json --quiet --help --version add list remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__transport__subcmd__add)
+            opts="-q -h -V --replace --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__transport__subcmd__help)
+            opts="add list remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__transport__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__transport__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__transport__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__transport__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__transport__subcmd__list)
+            opts="-q -h -V --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__transport__subcmd__remove)
+            opts="-q -h -V --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

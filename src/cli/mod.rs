@@ -12,6 +12,7 @@ pub mod mailbox;
 pub mod output;
 pub mod quota;
 pub mod serve;
+pub mod transport;
 
 use std::path::PathBuf;
 
@@ -62,6 +63,9 @@ pub enum Command {
     /// DKIM signing keys: generate, rotate, publish, retire
     #[command(subcommand)]
     Dkim(dkim::DkimCmd),
+    /// Routes for outbound mail (like Postfix transport maps)
+    #[command(subcommand)]
+    Transport(transport::TransportCmd),
     /// Mail folders and their index
     #[command(subcommand)]
     Mailbox(mailbox::MailboxCmd),
@@ -123,6 +127,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Quota(c) => quota::run(c, &mut ctx).await,
         Command::Mailbox(c) => mailbox::run(c, &mut ctx).await,
         Command::Dkim(c) => dkim::run(c, &mut ctx).await,
+        Command::Transport(c) => transport::run(c, &mut ctx).await,
         Command::Serve(a) => serve::run(a, &mut ctx).await,
         Command::Init(_) | Command::Completions(_) | Command::GenerateDocs(_) => unreachable!(),
     };

@@ -14,6 +14,7 @@ pub mod mailbox;
 pub mod maildrop;
 pub mod quota;
 pub mod reindex;
+pub mod transport;
 
 use sqlx::AnyConnection;
 

@@ -12,6 +12,7 @@ pub mod maildir;
 pub mod messages;
 pub mod models;
 pub mod spool;
+pub mod transports;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

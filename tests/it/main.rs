@@ -20,3 +20,4 @@ mod pop3;
 mod quota;
 mod server;
 mod smtp;
+mod transport;

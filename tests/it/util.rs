@@ -207,7 +207,9 @@ impl Env {
     /// tree of the mail directory.
     pub fn state(&self) -> String {
         let mut s = String::new();
-        for args in [["domain", "list"], ["account", "list"], ["alias", "list"], ["dkim", "list"]] {
+        for args in
+            [["domain", "list"], ["account", "list"], ["alias", "list"], ["dkim", "list"], ["transport", "list"]]
+        {
             let out = self.run(&[args[0], args[1], "--json"], None);
             s.push_str(&String::from_utf8_lossy(&out.stdout));
             s.push_str(&String::from_utf8_lossy(&out.stderr));

@@ -1,0 +1,149 @@
+//! Transport routes (`mailctl transport`): send a domain's mail to a fixed next hop, as
+//! Postfix's transport maps do. The delivery worker reads them from the store for every
+//! message, so a running server uses a new route at once.
+
+use crate::error::{Error, Result};
+use crate::store::transports::{self, Transport};
+use crate::store::{Store, now};
+
+/// Where mail goes: a host (an MX lookup unless `exact`) and a port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextHop {
+    pub host: String,
+    pub port: u16,
+    /// `[host]`: connect to the host's addresses, no MX lookup.
+    pub exact: bool,
+}
+
+impl NextHop {
+    /// `[host]:port`, `[host]`, `host:port` or `host`; IPv6 addresses in brackets.
+    pub fn parse(s: &str) -> Result<NextHop> {
+        let bad = || Error::invalid(format!("invalid next hop {s:?}: use [host]:port or host:port"));
+        let (host, port, exact) = if let Some(rest) = s.strip_prefix('[') {
+            let (host, after) = rest.split_once(']').ok_or_else(bad)?;
+            let port = match after.strip_prefix(':') {
+                Some(p) => Some(p),
+                None if after.is_empty() => None,
+                None => return Err(bad()),
+            };
+            (host.to_string(), port, true)
+        } else {
+            match s.rsplit_once(':') {
+                Some((h, p)) => (h.to_string(), Some(p), false),
+                None => (s.to_string(), None, false),
+            }
+        };
+        let port = match port {
+            Some(p) => p.parse::<u16>().ok().filter(|&p| p > 0).ok_or_else(bad)?,
+            None => 25,
+        };
+        let host = if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+            if !exact {
+                return Err(Error::invalid(format!("{s:?}: an IP address needs brackets, as in [{ip}]:{port}")));
+            }
+            ip.to_string()
+        } else {
+            crate::names::domain(&host).map_err(|_| bad())?
+        };
+        Ok(NextHop { host, port, exact })
+    }
+
+    pub fn render(&self) -> String {
+        if self.exact { format!("[{}]:{}", self.host, self.port) } else { format!("{}:{}", self.host, self.port) }
+    }
+}
+
+/// The route key: a domain, or `.domain` for its subdomains.
+fn key(domain: &str) -> Result<String> {
+    match domain.strip_prefix('.') {
+        Some(d) => Ok(format!(".{}", crate::names::domain(d)?)),
+        None => crate::names::domain(domain),
+    }
+}
+
+pub async fn add(store: &Store, domain: &str, nexthop: &str, replace: bool) -> Result<Transport> {
+    let domain = key(domain)?;
+    let hop = NextHop::parse(nexthop)?.render();
+    let mut tx = store.begin_admin().await?;
+    let existing = transports::list(&mut tx).await?.into_iter().find(|t| t.domain == domain);
+    let t = match existing {
+        Some(_) if !replace => {
+            return Err(
+                Error::exists(format!("a transport for {domain} exists")).with_hint("use --replace to change it")
+            );
+        }
+        Some(old) => {
+            transports::update(&mut tx, &domain, &hop).await?;
+            Transport { nexthop: hop, ..old }
+        }
+        None => {
+            let t = Transport { domain, nexthop: hop, created_at: now() };
+            transports::insert(&mut tx, &t).await?;
+            t
+        }
+    };
+    tx.commit().await?;
+    Ok(t)
+}
+
+pub async fn list(store: &Store) -> Result<Vec<Transport>> {
+    let mut conn = store.pool.acquire().await?;
+    transports::list(&mut conn).await
+}
+
+pub async fn remove(store: &Store, domain: &str) -> Result<()> {
+    let domain = key(domain)?;
+    let mut tx = store.begin_admin().await?;
+    if !transports::delete(&mut tx, &domain).await? {
+        return Err(Error::not_found(format!("no transport for {domain}")));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The route for a recipient domain: an exact entry, else the nearest `.parent` entry.
+pub fn route<'a>(routes: &'a [Transport], domain: &str) -> Option<&'a Transport> {
+    if let Some(t) = routes.iter().find(|t| t.domain == domain) {
+        return Some(t);
+    }
+    let mut rest = domain;
+    while let Some((_, parent)) = rest.split_once('.') {
+        if let Some(t) = routes.iter().find(|t| t.domain.strip_prefix('.') == Some(parent)) {
+            return Some(t);
+        }
+        rest = parent;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_hops() {
+        let ok = [
+            ("[127.0.0.1]:2626", "[127.0.0.1]:2626"),
+            ("[mx.example.net]", "[mx.example.net]:25"),
+            ("relay.example.net:587", "relay.example.net:587"),
+            ("Relay.Example.NET", "relay.example.net:25"),
+            ("[::1]:2525", "[::1]:2525"),
+        ];
+        for (input, want) in ok {
+            assert_eq!(NextHop::parse(input).unwrap().render(), want, "{input}");
+        }
+        for bad in ["", "[127.0.0.1", "[x]y", "host:0", "host:99999", "127.0.0.1:25", "ho st:25", "[a]:x"] {
+            assert!(NextHop::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn routing() {
+        let t = |d: &str| Transport { domain: d.into(), nexthop: "x:25".into(), created_at: 0 };
+        let routes = vec![t("example.net"), t(".example.org")];
+        assert_eq!(route(&routes, "example.net").map(|r| r.domain.as_str()), Some("example.net"));
+        assert!(route(&routes, "sub.example.net").is_none());
+        assert_eq!(route(&routes, "a.b.example.org").map(|r| r.domain.as_str()), Some(".example.org"));
+        assert!(route(&routes, "example.org").is_none());
+    }
+}
