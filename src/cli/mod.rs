@@ -10,6 +10,7 @@ pub mod domain;
 pub mod init;
 pub mod mailbox;
 pub mod output;
+pub mod queue;
 pub mod quota;
 pub mod serve;
 pub mod transport;
@@ -66,6 +67,9 @@ pub enum Command {
     /// Routes for outbound mail (like Postfix transport maps)
     #[command(subcommand)]
     Transport(transport::TransportCmd),
+    /// The outbound queue: list, show, flush, hold, release, delete
+    #[command(subcommand)]
+    Queue(queue::QueueCmd),
     /// Mail folders and their index
     #[command(subcommand)]
     Mailbox(mailbox::MailboxCmd),
@@ -128,6 +132,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Mailbox(c) => mailbox::run(c, &mut ctx).await,
         Command::Dkim(c) => dkim::run(c, &mut ctx).await,
         Command::Transport(c) => transport::run(c, &mut ctx).await,
+        Command::Queue(c) => queue::run(c, &mut ctx).await,
         Command::Serve(a) => serve::run(a, &mut ctx).await,
         Command::Init(_) | Command::Completions(_) | Command::GenerateDocs(_) => unreachable!(),
     };

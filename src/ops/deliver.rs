@@ -214,13 +214,14 @@ pub async fn deliver(
     let data_dir = store.data_dir.clone();
     let name2 = name.clone();
     let data = msg.data;
+    let queued = envelope.clone();
     let staged = crate::ops::blocking(move || {
         stage(&dirs, &name2, &head, &data, envelope.as_ref().map(|e| (data_dir.as_path(), e)))
     })
     .await?;
 
     let ids: Vec<i64> = targets.iter().map(|a| a.id).collect();
-    if let Err(e) = committer.commit(ids, name, size as i64).await {
+    if let Err(e) = committer.commit(ids, name, size as i64, queued).await {
         staged.undo();
         return Err(match e {
             CommitError::Full(id) => {
@@ -308,6 +309,8 @@ struct Job {
     accounts: Vec<i64>,
     name: String,
     size: i64,
+    /// A spooled message for remote recipients, queued in the same transaction.
+    queued: Option<Envelope>,
     done: oneshot::Sender<std::result::Result<(), CommitError>>,
 }
 
@@ -331,13 +334,19 @@ impl Committer {
 
     /// Index a delivered file for these accounts and charge their quotas; returns once
     /// committed.
-    pub async fn commit(&self, accounts: Vec<i64>, name: String, size: i64) -> std::result::Result<(), CommitError> {
-        if accounts.is_empty() {
+    pub async fn commit(
+        &self,
+        accounts: Vec<i64>,
+        name: String,
+        size: i64,
+        queued: Option<Envelope>,
+    ) -> std::result::Result<(), CommitError> {
+        if accounts.is_empty() && queued.is_none() {
             return Ok(());
         }
         let (done, wait) = oneshot::channel();
         let gone = || CommitError::Store(Error::new(Kind::Unavailable, "the delivery committer has stopped"));
-        self.tx.send(Job { accounts, name, size, done }).await.map_err(|_| gone())?;
+        self.tx.send(Job { accounts, name, size, queued, done }).await.map_err(|_| gone())?;
         wait.await.map_err(|_| gone())?
     }
 }
@@ -379,6 +388,9 @@ async fn commit_batch(store: &Store, jobs: &[Job]) -> std::result::Result<(), Co
             messages::append(&mut tx, mbox, &j.name, j.size, t, "").await?;
             touched.push(mbox);
         }
+        if let Some(env) = &j.queued {
+            crate::store::queue::insert(&mut tx, env, t, None).await?;
+        }
     }
     tx.commit().await.map_err(Error::from)?;
     touched.dedup();
@@ -395,6 +407,10 @@ pub struct Recovered {
     pub removed: usize,
     /// Leftover `tmp/` files removed.
     pub tmp_cleaned: usize,
+    /// Spool files found without a queue entry, queued now.
+    pub spool_queued: usize,
+    /// Damaged spool files (or queue entries without a file), quarantined.
+    pub spool_quarantined: usize,
 }
 
 /// Run at server start (nothing else delivers then): finish or undo deliveries a crash cut
@@ -434,6 +450,10 @@ pub async fn recover(store: &Store) -> Result<Recovered> {
             let _ = std::fs::remove_file(e.path());
         }
     }
+    drop(conn);
+    let (queued, quarantined) = crate::ops::queue::reconcile(store).await?;
+    rep.spool_queued = queued;
+    rep.spool_quarantined = quarantined;
     Ok(rep)
 }
 

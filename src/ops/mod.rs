@@ -12,6 +12,7 @@ pub mod import;
 pub mod init;
 pub mod mailbox;
 pub mod maildrop;
+pub mod queue;
 pub mod quota;
 pub mod reindex;
 pub mod transport;

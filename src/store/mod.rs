@@ -11,6 +11,7 @@ pub mod mailboxes;
 pub mod maildir;
 pub mod messages;
 pub mod models;
+pub mod queue;
 pub mod spool;
 pub mod transports;
 

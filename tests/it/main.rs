@@ -17,6 +17,7 @@ mod import;
 mod init;
 mod mailbox;
 mod pop3;
+mod queue;
 mod quota;
 mod server;
 mod smtp;

@@ -1,0 +1,165 @@
+//! Queries on the outbound queue: `queue`, `queue_recipients`, `queue_events`.
+
+use serde::Serialize;
+use sqlx::AnyConnection;
+
+use crate::error::Result;
+use crate::store::spool::Envelope;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Queued {
+    pub id: String,
+    /// The reverse-path; empty for the null sender.
+    pub sender: String,
+    pub size: i64,
+    pub received_at: i64,
+    pub submitted_by: Option<String>,
+    pub held: bool,
+    pub quarantined: bool,
+    pub attempts: i64,
+    pub next_attempt: i64,
+    pub last_error: Option<String>,
+    pub recipients: Vec<Recipient>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Recipient {
+    pub address: String,
+    /// pending, deferred, delivered, failed
+    pub status: String,
+    pub last_error: Option<String>,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    pub at: i64,
+    pub event: String,
+}
+
+/// Queue a spooled message (in the transaction that acknowledges it).
+pub async fn insert(conn: &mut AnyConnection, env: &Envelope, now: i64, quarantined: Option<&str>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO queue (id, sender, size, received_at, submitted_by, quarantined, next_attempt, last_error) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&env.id)
+    .bind(&env.from)
+    .bind(env.size as i64)
+    .bind(env.received_at)
+    .bind(env.submitted_by.as_deref())
+    .bind(i64::from(quarantined.is_some()))
+    .bind(now)
+    .bind(quarantined)
+    .execute(&mut *conn)
+    .await?;
+    for r in &env.recipients {
+        sqlx::query(
+            "INSERT INTO queue_recipients (queue_id, recipient, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (queue_id, recipient) DO NOTHING",
+        )
+        .bind(&env.id)
+        .bind(r)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    event(conn, &env.id, now, quarantined.map_or("queued".to_string(), |why| format!("quarantined: {why}"))).await
+}
+
+pub async fn event(conn: &mut AnyConnection, id: &str, at: i64, what: String) -> Result<()> {
+    sqlx::query("INSERT INTO queue_events (queue_id, at, event) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(at)
+        .bind(what)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+type Row = (String, String, i64, i64, Option<String>, i64, i64, i64, i64, Option<String>);
+
+/// Every queued message with its recipients, oldest first. Two queries, however long the
+/// queue (100,000 messages list in well under a second).
+pub async fn list(conn: &mut AnyConnection) -> Result<Vec<Queued>> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, sender, size, received_at, submitted_by, held, quarantined, attempts, next_attempt, last_error \
+         FROM queue",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let recips: Vec<(String, String, String, Option<String>, i64)> =
+        sqlx::query_as("SELECT queue_id, recipient, status, last_error, updated_at FROM queue_recipients")
+            .fetch_all(conn)
+            .await?;
+    let mut by_id: std::collections::HashMap<String, Vec<Recipient>> = std::collections::HashMap::new();
+    for (qid, address, status, last_error, updated_at) in recips {
+        by_id.entry(qid).or_default().push(Recipient { address, status, last_error, updated_at });
+    }
+    let mut out: Vec<Queued> = rows
+        .into_iter()
+        .map(|(id, sender, size, received_at, submitted_by, held, quarantined, attempts, next_attempt, last_error)| {
+            let mut recipients = by_id.remove(&id).unwrap_or_default();
+            recipients.sort_by(|a, b| a.address.cmp(&b.address));
+            Queued {
+                id,
+                sender,
+                size,
+                received_at,
+                submitted_by,
+                held: held != 0,
+                quarantined: quarantined != 0,
+                attempts,
+                next_attempt,
+                last_error,
+                recipients,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| (a.received_at, &a.id).cmp(&(b.received_at, &b.id)));
+    Ok(out)
+}
+
+pub async fn events(conn: &mut AnyConnection, id: &str) -> Result<Vec<Event>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT at, event FROM queue_events WHERE queue_id = $1 ORDER BY id")
+        .bind(id)
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|(at, event)| Event { at, event }).collect())
+}
+
+/// The ids of every queued message (for recovery).
+pub async fn ids(conn: &mut AnyConnection) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT id FROM queue").fetch_all(conn).await?)
+}
+
+pub async fn set_held(conn: &mut AnyConnection, id: &str, held: bool, now: i64) -> Result<()> {
+    sqlx::query("UPDATE queue SET held = $1, next_attempt = $2 WHERE id = $3")
+        .bind(i64::from(held))
+        .bind(now)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    event(conn, id, now, if held { "held".into() } else { "released".into() }).await
+}
+
+pub async fn flush(conn: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE queue SET next_attempt = $1 WHERE id = $2").bind(now).bind(id).execute(&mut *conn).await?;
+    event(conn, id, now, "flushed: retry now".into()).await
+}
+
+pub async fn quarantine(conn: &mut AnyConnection, id: &str, why: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE queue SET quarantined = 1, last_error = $1 WHERE id = $2")
+        .bind(why)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    event(conn, id, now, format!("quarantined: {why}")).await
+}
+
+pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<bool> {
+    sqlx::query("DELETE FROM queue_events WHERE queue_id = $1").bind(id).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM queue_recipients WHERE queue_id = $1").bind(id).execute(&mut *conn).await?;
+    let r = sqlx::query("DELETE FROM queue WHERE id = $1").bind(id).execute(conn).await?;
+    Ok(r.rows_affected() > 0)
+}
