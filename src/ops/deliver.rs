@@ -256,7 +256,26 @@ async fn send_dsn(
         .iter()
         .map(|r| crate::dsn::Failed { recipient: r, status: "5.2.2", diagnostic: "552 5.2.2 mailbox full" })
         .collect();
-    let data = crate::dsn::build(hostname, id, sender, now(), &failed, original);
+    if bounce(store, committer, hostname, id, sender, now(), &failed, original).await {
+        tracing::info!(id, sender, bounced = full.len(), "DSN sent for recipients whose mailbox was full");
+    }
+}
+
+/// Send `sender` a DSN (RFC 3464) for these failed recipients, from the null sender:
+/// delivered here when the sender is local, else queued. Never call it for a null-sender
+/// message. Failures are logged; returns whether the DSN went out.
+#[allow(clippy::too_many_arguments)]
+pub async fn bounce(
+    store: &Store,
+    committer: &Committer,
+    hostname: &str,
+    id: &str,
+    sender: &str,
+    arrival: i64,
+    failed: &[crate::dsn::Failed<'_>],
+    original: &[u8],
+) -> bool {
+    let data = crate::dsn::build(hostname, id, sender, arrival, failed, original);
     let route = async {
         let mut conn = store.pool.acquire().await?;
         crate::ops::alias::expand(&mut conn, sender).await.map_err(|e| match e {
@@ -268,7 +287,7 @@ async fn send_dsn(
         Ok(e) => e,
         Err(e) => {
             tracing::warn!(id, sender, error = %e.one_line(), "no DSN: cannot route the sender");
-            return;
+            return false;
         }
     };
     let dsn = Message {
@@ -281,11 +300,14 @@ async fn send_dsn(
     };
     if dsn.local.is_empty() && dsn.remote.is_empty() {
         tracing::warn!(id, sender, "no DSN: the sender's address leads nowhere");
-        return;
+        return false;
     }
     match Box::pin(deliver(store, committer, hostname, dsn)).await {
-        Ok(_) => tracing::info!(id, sender, bounced = full.len(), "DSN sent for recipients whose mailbox was full"),
-        Err(f) => tracing::warn!(id, sender, failure = ?f, "the DSN could not be delivered"),
+        Ok(_) => true,
+        Err(f) => {
+            tracing::warn!(id, sender, failure = ?f, "the DSN could not be delivered");
+            false
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod conn;
 pub mod imap;
 pub mod limits;
+pub mod outbound;
 pub mod pop3;
 pub mod smtp;
 pub mod tls;
@@ -249,6 +250,7 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
     // Handlers before the banner: whoever reads the banner may signal us at once.
     let signals = Signals::install()?;
     banner(&cfg, &listeners, made_cert, &shared).await;
+    let worker = tokio::spawn(outbound::run(shared.clone()));
     let mut tasks = Vec::new();
     for (kind, l) in listeners {
         tasks.push(tokio::spawn(accept_loop(shared.clone(), kind, l)));
@@ -264,6 +266,7 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
     while shared.connections.open() > 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = tokio::time::timeout(Duration::from_secs(35), worker).await;
     tracing::info!(open = shared.connections.open(), "stopped");
     Ok(())
 }

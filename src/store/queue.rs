@@ -163,3 +163,89 @@ pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<bool> {
     let r = sqlx::query("DELETE FROM queue WHERE id = $1").bind(id).execute(conn).await?;
     Ok(r.rows_affected() > 0)
 }
+
+/// Messages due for an attempt (not held, not quarantined), soonest first.
+pub async fn due(conn: &mut AnyConnection, now: i64, limit: i64) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM queue WHERE held = 0 AND quarantined = 0 AND next_attempt <= $1 \
+         ORDER BY next_attempt LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// One queued message, with its recipients.
+pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Queued>> {
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT id, sender, size, received_at, submitted_by, held, quarantined, attempts, next_attempt, last_error \
+         FROM queue WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((id, sender, size, received_at, submitted_by, held, quarantined, attempts, next_attempt, last_error)) =
+        row
+    else {
+        return Ok(None);
+    };
+    let recips: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT recipient, status, last_error, updated_at FROM queue_recipients WHERE queue_id = $1 ORDER BY recipient",
+    )
+    .bind(&id)
+    .fetch_all(conn)
+    .await?;
+    Ok(Some(Queued {
+        id,
+        sender,
+        size,
+        received_at,
+        submitted_by,
+        held: held != 0,
+        quarantined: quarantined != 0,
+        attempts,
+        next_attempt,
+        last_error,
+        recipients: recips
+            .into_iter()
+            .map(|(address, status, last_error, updated_at)| Recipient { address, status, last_error, updated_at })
+            .collect(),
+    }))
+}
+
+/// Record an attempt: each recipient's new status, and when to try again.
+pub async fn record(
+    conn: &mut AnyConnection,
+    id: &str,
+    results: &[(String, &str, Option<String>)],
+    next_attempt: i64,
+    last_error: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    for (rcpt, status, err) in results {
+        sqlx::query(
+            "UPDATE queue_recipients SET status = $1, last_error = $2, updated_at = $3 \
+             WHERE queue_id = $4 AND recipient = $5",
+        )
+        .bind(*status)
+        .bind(err.as_deref())
+        .bind(now)
+        .bind(id)
+        .bind(rcpt)
+        .execute(&mut *conn)
+        .await?;
+        let what = match err {
+            Some(e) => format!("{rcpt}: {status}: {e}"),
+            None => format!("{rcpt}: {status}"),
+        };
+        event(conn, id, now, what).await?;
+    }
+    sqlx::query("UPDATE queue SET attempts = attempts + 1, next_attempt = $1, last_error = $2 WHERE id = $3")
+        .bind(next_attempt)
+        .bind(last_error)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -16,6 +16,7 @@ mod imap;
 mod import;
 mod init;
 mod mailbox;
+mod outbound;
 mod pop3;
 mod queue;
 mod quota;

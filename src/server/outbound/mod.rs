@@ -1,0 +1,269 @@
+//! The delivery worker inside `mailctl serve`: takes due messages from the queue, signs them
+//! with the sender domain's DKIM keys, delivers each recipient domain's share in one SMTP
+//! transaction (a transport route, else the MX hosts), and records every recipient's outcome
+//! at once, so what was delivered is never sent again, even across a restart. 4xx and
+//! connection failures are retried (5 min, doubling to 4 h, for 5 days); 5xx fails the
+//! recipient; when nothing is left to try, failed recipients are reported to the sender in
+//! one DSN (never for a null-sender message) and the message leaves the queue.
+
+mod client;
+mod route;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hickory_resolver::TokioResolver;
+
+use crate::error::Result;
+use crate::server::Shared;
+use crate::store::{now, queue, spool, transports};
+use client::Outcome;
+
+/// Messages delivered at once, and connections per destination domain.
+const PARALLEL: usize = 32;
+const PER_DESTINATION: usize = 4;
+const POLL: Duration = Duration::from_secs(1);
+
+/// The retry schedule (RFC 5321 §4.5.4.1): 5 minutes, doubling up to 4 hours; give up after
+/// 5 days.
+pub const FIRST_RETRY: i64 = 300;
+pub const MAX_RETRY: i64 = 4 * 3600;
+pub const LIFETIME: i64 = 5 * 86400;
+
+pub fn next_delay(attempts: i64) -> i64 {
+    let shift = attempts.clamp(0, 16) as u32;
+    FIRST_RETRY.saturating_mul(1 << shift).min(MAX_RETRY)
+}
+
+struct Worker {
+    shared: Arc<Shared>,
+    resolver: TokioResolver,
+    in_flight: Mutex<HashSet<String>>,
+    destinations: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
+    slots: Arc<tokio::sync::Semaphore>,
+}
+
+/// Run until shutdown.
+pub async fn run(shared: Arc<Shared>) {
+    let resolver = match TokioResolver::builder_tokio() {
+        Ok(b) => b.build(),
+        Err(e) => {
+            tracing::error!(error = %e, "no DNS resolver: outbound mail waits in the queue");
+            return;
+        }
+    };
+    let resolver = match resolver {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "no DNS resolver: outbound mail waits in the queue");
+            return;
+        }
+    };
+    let w = Arc::new(Worker {
+        shared: shared.clone(),
+        resolver,
+        in_flight: Mutex::new(HashSet::new()),
+        destinations: Mutex::new(HashMap::new()),
+        slots: Arc::new(tokio::sync::Semaphore::new(PARALLEL)),
+    });
+    let mut shutdown = shared.shutdown.clone();
+    loop {
+        if let Err(e) = w.clone().dispatch().await {
+            tracing::warn!(error = %e.one_line(), "reading the queue");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(POLL) => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+    // Let deliveries in flight finish and record what they did, so nothing delivered is
+    // sent again after the restart.
+    let _ = tokio::time::timeout(Duration::from_secs(30), w.slots.acquire_many(PARALLEL as u32)).await;
+}
+
+impl Worker {
+    async fn dispatch(self: Arc<Self>) -> Result<()> {
+        let ids = {
+            let mut conn = self.shared.store.pool.acquire().await?;
+            queue::due(&mut conn, now(), 200).await?
+        };
+        for id in ids {
+            if !self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone()) {
+                continue;
+            }
+            let Ok(permit) = self.slots.clone().acquire_owned().await else { return Ok(()) };
+            let w = self.clone();
+            tokio::spawn(async move {
+                let _permit = permit;
+                if let Err(e) = w.attempt(&id).await {
+                    tracing::warn!(id, error = %e.one_line(), "delivery attempt failed");
+                }
+                w.in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+            });
+        }
+        Ok(())
+    }
+
+    fn destination(&self, domain: &str) -> Arc<tokio::sync::Semaphore> {
+        self.destinations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(domain.to_string())
+            .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(PER_DESTINATION)))
+            .clone()
+    }
+
+    /// One attempt at one queued message.
+    async fn attempt(&self, id: &str) -> Result<()> {
+        let store = &self.shared.store;
+        let mut conn = store.pool.acquire().await?;
+        let Some(q) = queue::get(&mut conn, id).await? else { return Ok(()) };
+        let t = now();
+        if q.held || q.quarantined || q.next_attempt > t {
+            return Ok(());
+        }
+        let path = spool::outbound_dir(&store.data_dir).join(id);
+        let (env, message) = match spool::read(&path) {
+            Ok(x) => x,
+            Err(e) => {
+                // A torn or missing file is never delivered.
+                crate::ops::queue::move_to_quarantine(store, id);
+                queue::quarantine(&mut conn, id, &e.one_line(), t).await?;
+                tracing::error!(id, error = %e.one_line(), "spool file quarantined");
+                return Ok(());
+            }
+        };
+        let routes = transports::list(&mut conn).await?;
+        drop(conn);
+        let pending: Vec<String> = q
+            .recipients
+            .iter()
+            .filter(|r| r.status == "pending" || r.status == "deferred")
+            .map(|r| r.address.clone())
+            .collect();
+        let signed = self.sign(&env.from, &message).await;
+        let hostname = self.shared.config().hostname.clone();
+        let mut by_domain: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for r in pending {
+            let domain = r.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()).unwrap_or_default();
+            by_domain.entry(domain).or_default().push(r);
+        }
+        let mut results: Vec<(String, Outcome)> = Vec::new();
+        for (domain, rcpts) in by_domain {
+            let _slot = self.destination(&domain).acquire_owned().await;
+            let outcomes = match route::resolve(&self.resolver, &routes, &domain).await {
+                route::Resolved::Permanent(why) => vec![Outcome::Failed(why); rcpts.len()],
+                route::Resolved::Temporary(why) => vec![Outcome::Deferred(why); rcpts.len()],
+                route::Resolved::Hosts(hosts) => {
+                    let mut last = String::from("no host answered");
+                    let mut got = None;
+                    for h in &hosts {
+                        match client::send(h, &hostname, &env.from, &rcpts, &signed).await {
+                            Ok(o) => {
+                                got = Some(o);
+                                break;
+                            }
+                            Err(e) => last = e,
+                        }
+                    }
+                    got.unwrap_or_else(|| vec![Outcome::Deferred(last); rcpts.len()])
+                }
+            };
+            results.extend(rcpts.into_iter().zip(outcomes));
+        }
+        self.record(&q, &results, &message).await
+    }
+
+    /// DKIM-sign mail from a local domain that has active keys; otherwise unchanged.
+    async fn sign(&self, from: &str, message: &[u8]) -> Vec<u8> {
+        let Some((_, domain)) = from.rsplit_once('@') else { return message.to_vec() };
+        match crate::ops::dkim::sign(&self.shared.store, &domain.to_ascii_lowercase(), message).await {
+            Ok(h) if !h.is_empty() => {
+                let mut out = h.concat().into_bytes();
+                out.extend_from_slice(message);
+                out
+            }
+            Ok(_) => {
+                tracing::warn!(domain, "no active DKIM key: sending unsigned");
+                message.to_vec()
+            }
+            Err(e) => {
+                tracing::warn!(domain, error = %e.one_line(), "DKIM signing failed: sending unsigned");
+                message.to_vec()
+            }
+        }
+    }
+
+    /// Store the outcome of an attempt; when no recipient is left to try, bounce the failed
+    /// ones and remove the message.
+    async fn record(&self, q: &queue::Queued, results: &[(String, Outcome)], message: &[u8]) -> Result<()> {
+        let store = &self.shared.store;
+        let t = now();
+        let expired = t - q.received_at >= LIFETIME;
+        let mut rows = Vec::new();
+        let mut last_error = None;
+        for (rcpt, o) in results {
+            let (status, err) = match o {
+                Outcome::Delivered(why) => ("delivered", Some(why.clone())),
+                Outcome::Failed(why) => ("failed", Some(why.clone())),
+                Outcome::Deferred(why) if expired => ("failed", Some(format!("gave up after 5 days: {why}"))),
+                Outcome::Deferred(why) => {
+                    last_error = Some(why.clone());
+                    ("deferred", Some(why.clone()))
+                }
+            };
+            tracing::info!(id = %q.id, rcpt, status, detail = err.as_deref().unwrap_or(""), "outbound");
+            rows.push((rcpt.clone(), status, err));
+        }
+        let mut tx = store.begin_write().await?;
+        queue::record(&mut tx, &q.id, &rows, t + next_delay(q.attempts), last_error.as_deref(), t).await?;
+        tx.commit().await?;
+        let mut conn = store.pool.acquire().await?;
+        let Some(now_q) = queue::get(&mut conn, &q.id).await? else { return Ok(()) };
+        drop(conn);
+        if now_q.recipients.iter().any(|r| r.status == "pending" || r.status == "deferred") {
+            return Ok(());
+        }
+        let failed: Vec<&queue::Recipient> = now_q.recipients.iter().filter(|r| r.status == "failed").collect();
+        if !failed.is_empty() && !q.sender.is_empty() {
+            let diags: Vec<String> = failed.iter().map(|r| r.last_error.clone().unwrap_or_default()).collect();
+            let list: Vec<crate::dsn::Failed<'_>> = failed
+                .iter()
+                .zip(&diags)
+                .map(|(r, d)| crate::dsn::Failed { recipient: &r.address, status: "5.0.0", diagnostic: d })
+                .collect();
+            let hostname = self.shared.config().hostname.clone();
+            let original = crate::dsn::headers(message).to_vec();
+            crate::ops::deliver::bounce(
+                store,
+                &self.shared.committer,
+                &hostname,
+                &q.id,
+                &q.sender,
+                q.received_at,
+                &list,
+                &original,
+            )
+            .await;
+        }
+        let mut tx = store.begin_write().await?;
+        queue::delete(&mut tx, &q.id).await?;
+        tx.commit().await?;
+        let _ = std::fs::remove_file(spool::outbound_dir(&store.data_dir).join(&q.id));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedule() {
+        assert_eq!(next_delay(0), 300);
+        assert_eq!(next_delay(1), 600);
+        assert_eq!(next_delay(5), 4 * 3600);
+        assert_eq!(next_delay(1000), 4 * 3600);
+    }
+}
