@@ -367,6 +367,9 @@ _mailctl() {
             mailctl__subcmd__help__subcmd__mailbox,reindex)
                 cmd="mailctl__subcmd__help__subcmd__mailbox__subcmd__reindex"
                 ;;
+            mailctl__subcmd__help__subcmd__queue,bounce)
+                cmd="mailctl__subcmd__help__subcmd__queue__subcmd__bounce"
+                ;;
             mailctl__subcmd__help__subcmd__queue,delete)
                 cmd="mailctl__subcmd__help__subcmd__queue__subcmd__delete"
                 ;;
@@ -415,6 +418,9 @@ _mailctl() {
             mailctl__subcmd__mailbox__subcmd__help,reindex)
                 cmd="mailctl__subcmd__mailbox__subcmd__help__subcmd__reindex"
                 ;;
+            mailctl__subcmd__queue,bounce)
+                cmd="mailctl__subcmd__queue__subcmd__bounce"
+                ;;
             mailctl__subcmd__queue,delete)
                 cmd="mailctl__subcmd__queue__subcmd__delete"
                 ;;
@@ -435,6 +441,9 @@ _mailctl() {
                 ;;
             mailctl__subcmd__queue,show)
                 cmd="mailctl__subcmd__queue__subcmd__show"
+                ;;
+            mailctl__subcmd__queue__subcmd__help,bounce)
+                cmd="mailctl__subcmd__queue__subcmd__help__subcmd__bounce"
                 ;;
             mailctl__subcmd__queue__subcmd__help,delete)
                 cmd="mailctl__subcmd__queue__subcmd__help__subcmd__delete"
@@ -2260,8 +2269,22 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help__subcmd__queue)
-            opts="list show flush hold release delete"
+            opts="list show flush hold release delete bounce"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__queue__subcmd__bounce)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2596,12 +2619,34 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__queue)
-            opts="-q -h -V --config --json --quiet --help --version list show flush hold release delete help"
+            opts="-q -h -V --config --json --quiet --help --version list show flush hold release delete bounce help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__queue__subcmd__bounce)
+            opts="-q -h -V --all --from --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2658,8 +2703,22 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__queue__subcmd__help)
-            opts="list show flush hold release delete help"
+            opts="list show flush hold release delete bounce help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__queue__subcmd__help__subcmd__bounce)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -44,6 +44,7 @@ pub struct FileConfig {
     pub imap_listen: Option<String>,
     pub imaps_listen: Option<String>,
     pub imap_idle_timeout: Option<u64>,
+    pub outbound_delivery: Option<bool>,
 }
 
 /// The effective configuration: file values over defaults, paths made absolute.
@@ -92,6 +93,8 @@ pub struct Smtp {
     pub imaps_listen: Option<String>,
     /// RFC 9051 §5.4: the autologout timer is at least 30 minutes once logged in.
     pub imap_idle_timeout: std::time::Duration,
+    /// Deliver queued mail; false keeps it queued (maintenance).
+    pub outbound_delivery: bool,
 }
 
 /// Where the config was found, or that none was.
@@ -220,6 +223,7 @@ impl Config {
             imap_listen: listen(f.imap_listen, 2143, 143),
             imaps_listen: listen(f.imaps_listen, 2993, 993),
             imap_idle_timeout: std::time::Duration::from_secs(f.imap_idle_timeout.unwrap_or(1800)),
+            outbound_delivery: f.outbound_delivery.unwrap_or(true),
         };
         Config {
             path,
@@ -265,6 +269,7 @@ impl Config {
             "imap_listen" => self.smtp.imap_listen.clone().unwrap_or_default(),
             "imaps_listen" => self.smtp.imaps_listen.clone().unwrap_or_default(),
             "imap_idle_timeout" => self.smtp.imap_idle_timeout.as_secs().to_string(),
+            "outbound_delivery" => self.smtp.outbound_delivery.to_string(),
             _ => return None,
         })
     }
@@ -311,6 +316,7 @@ fn raw_value(f: &FileConfig, key: &str) -> Option<String> {
         "imap_listen" => f.imap_listen.clone(),
         "imaps_listen" => f.imaps_listen.clone(),
         "imap_idle_timeout" => f.imap_idle_timeout.map(|v| v.to_string()),
+        "outbound_delivery" => f.outbound_delivery.map(|b| b.to_string()),
         _ => None,
     }
 }
@@ -545,6 +551,12 @@ pub const KEYS: &[Key] = &[
         ty: ValueType::Integer,
         check: check_count,
         help: "seconds a logged-in IMAP client may stay silent; default 1800 (RFC 9051: at least 30 minutes)",
+    },
+    Key {
+        name: "outbound_delivery",
+        ty: ValueType::Bool,
+        check: check_bool,
+        help: "deliver queued mail to other domains; false keeps it queued (maintenance); default true",
     },
 ];
 

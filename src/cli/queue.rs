@@ -71,6 +71,11 @@ pub enum QueueCmd {
         #[command(flatten)]
         which: Which,
     },
+    /// Fail messages now: the sender gets a DSN for every recipient not yet delivered
+    Bounce {
+        #[command(flatten)]
+        which: Which,
+    },
 }
 
 fn age(t: i64) -> String {
@@ -163,6 +168,10 @@ pub async fn run(cmd: QueueCmd, ctx: &mut Ctx) -> Result<()> {
         QueueCmd::Hold { which } => (ops::act(&store, &which.select(false)?, Action::Hold).await?, "held"),
         QueueCmd::Release { which } => (ops::act(&store, &which.select(false)?, Action::Release).await?, "released"),
         QueueCmd::Delete { which } => (ops::act(&store, &which.select(false)?, Action::Delete).await?, "deleted"),
+        QueueCmd::Bounce { which } => {
+            let hostname = ctx.config.hostname.clone();
+            (ops::bounce(&store, &which.select(false)?, &hostname).await?, "bounced")
+        }
     };
     if ctx.out.json {
         ctx.out.json(&outcome)?;

@@ -155,6 +155,46 @@ pub async fn act(store: &Store, sel: &Select, action: Action) -> Result<Outcome>
     Ok(Outcome { done, missing })
 }
 
+/// `queue bounce`: fail every recipient not yet delivered, send the sender one DSN (never for
+/// a null-sender message), and remove the messages.
+pub async fn bounce(store: &Store, sel: &Select, hostname: &str) -> Result<Outcome> {
+    let (ids, missing) = targets(store, sel).await?;
+    let committer = crate::ops::deliver::Committer::start(store.clone());
+    let mut done = Vec::new();
+    for id in ids {
+        let mut conn = store.pool.acquire().await?;
+        let Some(q) = queue::get(&mut conn, &id).await? else { continue };
+        drop(conn);
+        let original = spool::read(&spool::outbound_dir(&store.data_dir).join(&id))
+            .map(|(_, m)| crate::dsn::headers(&m).to_vec())
+            .unwrap_or_default();
+        let open: Vec<&queue::Recipient> = q.recipients.iter().filter(|r| r.status != "delivered").collect();
+        if !q.sender.is_empty() && !open.is_empty() {
+            let why = "550 5.0.0 returned to the sender by the mail administrator".to_string();
+            let diags: Vec<String> = open
+                .iter()
+                .map(|r| match (&r.last_error, r.status.as_str()) {
+                    (Some(e), "failed") => e.clone(),
+                    _ => why.clone(),
+                })
+                .collect();
+            let failed: Vec<crate::dsn::Failed<'_>> = open
+                .iter()
+                .zip(&diags)
+                .map(|(r, d)| crate::dsn::Failed { recipient: &r.address, status: "5.0.0", diagnostic: d })
+                .collect();
+            crate::ops::deliver::bounce(store, &committer, hostname, &id, &q.sender, q.received_at, &failed, &original)
+                .await;
+        }
+        let mut tx = store.begin_write().await?;
+        queue::delete(&mut tx, &id).await?;
+        tx.commit().await?;
+        let _ = std::fs::remove_file(spool::outbound_dir(&store.data_dir).join(&id));
+        done.push(id);
+    }
+    Ok(Outcome { done, missing })
+}
+
 /// At server start: every spool file is queued and every queued message has its file.
 /// A complete file without a row (spooled, then a crash before the commit) is queued: mail
 /// is delivered at least once rather than lost. A damaged file is moved to

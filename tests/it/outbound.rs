@@ -47,7 +47,7 @@ fn outbound_delivery(env: Env) {
     env.create("bob@example.com", "vip");
     env.ok(&["dkim", "generate", "--domain", "example.com", "--selector", "s1"]);
     env.ok(&["transport", "add", "example.net", &format!("[127.0.0.1]:{}", far_srv.smtp.port())]);
-    env.serve_config(&[("dev_mode", "true")]);
+    env.serve_config(&[("dev_mode", "true"), ("outbound_delivery", "true")]);
     let srv = env.start_server();
 
     // Delivered, signed, and gone from the queue.

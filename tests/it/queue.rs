@@ -72,6 +72,14 @@ fn queue_commands(env: Env) {
     assert_eq!(q["quarantined"], true, "{q}");
     assert!(!victim.exists() && env.data_dir().join("spool/quarantine").join(&ids[1]).exists());
     assert!(env.ok(&["queue", "list"]).contains("quarantined"));
+    // bounce: the sender (local) gets a DSN, the message leaves the queue.
+    let before = crate::server::inbox(&env, "bob@example.com").len();
+    let b = env.json(&["queue", "bounce", &ids[2]]);
+    assert_eq!(b["done"][0], ids[2].as_str());
+    let after = crate::server::inbox(&env, "bob@example.com");
+    assert_eq!(after.len(), before + 1, "postmaster@ leads to bob, who gets the DSN");
+    let dsn = String::from_utf8_lossy(&after.last().unwrap().1).to_string();
+    assert!(dsn.contains("other@elsewhere.example") && dsn.contains("mail administrator"), "{dsn}");
     env.ok(&["queue", "delete", "--all"]);
     assert_eq!(env.json(&["queue", "list"]).as_array().unwrap().len(), 0);
 }

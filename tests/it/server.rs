@@ -31,6 +31,8 @@ impl Env {
             ("imap_listen", "127.0.0.1:0"),
             ("imaps_listen", "127.0.0.1:0"),
             ("dev_mode", "false"),
+            // Spooled mail stays queued unless a test delivers it (tests/it/outbound.rs).
+            ("outbound_delivery", "false"),
         ]
         .iter()
         .chain(extra.iter())

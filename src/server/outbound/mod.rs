@@ -69,7 +69,8 @@ pub async fn run(shared: Arc<Shared>) {
     });
     let mut shutdown = shared.shutdown.clone();
     loop {
-        if let Err(e) = w.clone().dispatch().await {
+        let enabled = shared.config().smtp.outbound_delivery;
+        if enabled && let Err(e) = w.clone().dispatch().await {
             tracing::warn!(error = %e.one_line(), "reading the queue");
         }
         tokio::select! {
