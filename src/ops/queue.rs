@@ -205,7 +205,8 @@ pub async fn reconcile(store: &Store) -> Result<(usize, usize)> {
         Ok(r) => r.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect(),
         Err(_) => vec![],
     };
-    let mut conn = store.pool.acquire().await?;
+    // One transaction: thousands of orphans (an upgrade, a restored backup) import quickly.
+    let mut conn = store.begin_write().await?;
     let known: std::collections::HashSet<String> = queue::ids(&mut conn).await?.into_iter().collect();
     let (mut imported, mut quarantined) = (0, 0);
     let t = now();
@@ -242,6 +243,7 @@ pub async fn reconcile(store: &Store) -> Result<(usize, usize)> {
             quarantined += 1;
         }
     }
+    conn.commit().await?;
     Ok((imported, quarantined))
 }
 

@@ -22,7 +22,7 @@ use client::Outcome;
 
 /// Messages delivered at once, and connections per destination domain.
 const PARALLEL: usize = 32;
-const PER_DESTINATION: usize = 4;
+const PER_DESTINATION: usize = 20;
 const POLL: Duration = Duration::from_secs(1);
 
 /// The retry schedule (RFC 5321 §4.5.4.1): 5 minutes, doubling up to 4 hours; give up after
@@ -70,8 +70,17 @@ pub async fn run(shared: Arc<Shared>) {
     let mut shutdown = shared.shutdown.clone();
     loop {
         let enabled = shared.config().smtp.outbound_delivery;
-        if enabled && let Err(e) = w.clone().dispatch().await {
-            tracing::warn!(error = %e.one_line(), "reading the queue");
+        let started = if enabled {
+            w.clone().dispatch().await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e.one_line(), "reading the queue");
+                0
+            })
+        } else {
+            0
+        };
+        // A busy queue is read again at once; an idle one once a second.
+        if started > 0 {
+            continue;
         }
         tokio::select! {
             _ = tokio::time::sleep(POLL) => {}
@@ -84,16 +93,20 @@ pub async fn run(shared: Arc<Shared>) {
 }
 
 impl Worker {
-    async fn dispatch(self: Arc<Self>) -> Result<()> {
+    /// Start deliveries for due messages not in flight yet; returns how many were started.
+    async fn dispatch(self: Arc<Self>) -> Result<usize> {
+        let busy = self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).len() as i64;
         let ids = {
             let mut conn = self.shared.store.pool.acquire().await?;
-            queue::due(&mut conn, now(), 200).await?
+            queue::due(&mut conn, now(), busy + PARALLEL as i64).await?
         };
+        let mut started = 0;
         for id in ids {
             if !self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone()) {
                 continue;
             }
-            let Ok(permit) = self.slots.clone().acquire_owned().await else { return Ok(()) };
+            started += 1;
+            let Ok(permit) = self.slots.clone().acquire_owned().await else { return Ok(started) };
             let w = self.clone();
             tokio::spawn(async move {
                 let _permit = permit;
@@ -103,7 +116,7 @@ impl Worker {
                 w.in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
             });
         }
-        Ok(())
+        Ok(started)
     }
 
     fn destination(&self, domain: &str) -> Arc<tokio::sync::Semaphore> {
@@ -217,8 +230,24 @@ impl Worker {
             tracing::info!(id = %q.id, rcpt, status, detail = err.as_deref().unwrap_or(""), "outbound");
             rows.push((rcpt.clone(), status, err));
         }
+        // The recipients' state after this attempt: when all are delivered (the common case),
+        // the outcome and the removal are one transaction.
+        let open = q.recipients.iter().any(|r| {
+            let now_status = rows.iter().find(|x| x.0 == r.address).map_or(r.status.as_str(), |x| x.1);
+            now_status == "pending" || now_status == "deferred"
+        });
+        let any_failed = q
+            .recipients
+            .iter()
+            .any(|r| rows.iter().find(|x| x.0 == r.address).map_or(r.status.as_str(), |x| x.1) == "failed");
         let mut tx = store.begin_write().await?;
         queue::record(&mut tx, &q.id, &rows, t + next_delay(q.attempts), last_error.as_deref(), t).await?;
+        if !open && !any_failed {
+            queue::delete(&mut tx, &q.id).await?;
+            tx.commit().await?;
+            let _ = std::fs::remove_file(spool::outbound_dir(&store.data_dir).join(&q.id));
+            return Ok(());
+        }
         tx.commit().await?;
         let mut conn = store.pool.acquire().await?;
         let Some(now_q) = queue::get(&mut conn, &q.id).await? else { return Ok(()) };
@@ -264,7 +293,8 @@ mod tests {
     fn schedule() {
         assert_eq!(next_delay(0), 300);
         assert_eq!(next_delay(1), 600);
-        assert_eq!(next_delay(5), 4 * 3600);
+        assert_eq!(next_delay(5), 9600);
+        assert_eq!(next_delay(6), 4 * 3600);
         assert_eq!(next_delay(1000), 4 * 3600);
     }
 }
