@@ -45,6 +45,14 @@ pub struct FileConfig {
     pub imaps_listen: Option<String>,
     pub imap_idle_timeout: Option<u64>,
     pub outbound_delivery: Option<bool>,
+    pub relayhost: Option<String>,
+    pub relayhost_user: Option<String>,
+    pub relayhost_password_file: Option<String>,
+    pub dns_resolver: Option<String>,
+    pub queue_retry_first: Option<u64>,
+    pub queue_retry_max: Option<u64>,
+    pub queue_lifetime: Option<u64>,
+    pub queue_delay_warning: Option<u64>,
 }
 
 /// The effective configuration: file values over defaults, paths made absolute.
@@ -95,6 +103,14 @@ pub struct Smtp {
     pub imap_idle_timeout: std::time::Duration,
     /// Deliver queued mail; false keeps it queued (maintenance).
     pub outbound_delivery: bool,
+    pub relayhost: Option<String>,
+    pub relayhost_user: Option<String>,
+    pub relayhost_password_file: Option<PathBuf>,
+    pub dns_resolver: Option<String>,
+    pub queue_retry_first: u64,
+    pub queue_retry_max: u64,
+    pub queue_lifetime: u64,
+    pub queue_delay_warning: u64,
 }
 
 /// Where the config was found, or that none was.
@@ -224,6 +240,14 @@ impl Config {
             imaps_listen: listen(f.imaps_listen, 2993, 993),
             imap_idle_timeout: std::time::Duration::from_secs(f.imap_idle_timeout.unwrap_or(1800)),
             outbound_delivery: f.outbound_delivery.unwrap_or(true),
+            relayhost: f.relayhost.clone().filter(|s| !s.is_empty()),
+            relayhost_user: f.relayhost_user.clone().filter(|s| !s.is_empty()),
+            relayhost_password_file: f.relayhost_password_file.clone().filter(|s| !s.is_empty()).map(PathBuf::from),
+            dns_resolver: f.dns_resolver.clone().filter(|s| !s.is_empty()),
+            queue_retry_first: f.queue_retry_first.unwrap_or(300),
+            queue_retry_max: f.queue_retry_max.unwrap_or(14400),
+            queue_lifetime: f.queue_lifetime.unwrap_or(432000),
+            queue_delay_warning: f.queue_delay_warning.unwrap_or(14400),
         };
         Config {
             path,
@@ -270,6 +294,16 @@ impl Config {
             "imaps_listen" => self.smtp.imaps_listen.clone().unwrap_or_default(),
             "imap_idle_timeout" => self.smtp.imap_idle_timeout.as_secs().to_string(),
             "outbound_delivery" => self.smtp.outbound_delivery.to_string(),
+            "relayhost" => self.smtp.relayhost.clone().unwrap_or_default(),
+            "relayhost_user" => self.smtp.relayhost_user.clone().unwrap_or_default(),
+            "relayhost_password_file" => {
+                self.smtp.relayhost_password_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+            }
+            "dns_resolver" => self.smtp.dns_resolver.clone().unwrap_or_default(),
+            "queue_retry_first" => self.smtp.queue_retry_first.to_string(),
+            "queue_retry_max" => self.smtp.queue_retry_max.to_string(),
+            "queue_lifetime" => self.smtp.queue_lifetime.to_string(),
+            "queue_delay_warning" => self.smtp.queue_delay_warning.to_string(),
             _ => return None,
         })
     }
@@ -317,6 +351,14 @@ fn raw_value(f: &FileConfig, key: &str) -> Option<String> {
         "imaps_listen" => f.imaps_listen.clone(),
         "imap_idle_timeout" => f.imap_idle_timeout.map(|v| v.to_string()),
         "outbound_delivery" => f.outbound_delivery.map(|b| b.to_string()),
+        "relayhost" => f.relayhost.clone(),
+        "relayhost_user" => f.relayhost_user.clone(),
+        "relayhost_password_file" => f.relayhost_password_file.clone(),
+        "dns_resolver" => f.dns_resolver.clone(),
+        "queue_retry_first" => f.queue_retry_first.map(|v| v.to_string()),
+        "queue_retry_max" => f.queue_retry_max.map(|v| v.to_string()),
+        "queue_lifetime" => f.queue_lifetime.map(|v| v.to_string()),
+        "queue_delay_warning" => f.queue_delay_warning.map(|v| v.to_string()),
         _ => None,
     }
 }
@@ -396,6 +438,26 @@ fn check_listen(v: &str) -> Result<()> {
 fn check_size(v: &str) -> Result<()> {
     crate::size::parse_bytes(v).map(|_| ())
 }
+fn check_any(_: &str) -> Result<()> {
+    Ok(())
+}
+
+fn check_any_count(v: &str) -> Result<()> {
+    v.parse::<u64>().map(|_| ()).map_err(|_| Error::invalid("not a whole number"))
+}
+
+fn check_relayhost(v: &str) -> Result<()> {
+    if v.is_empty() { Ok(()) } else { crate::ops::transport::NextHop::parse(v).map(|_| ()) }
+}
+
+fn check_resolver(v: &str) -> Result<()> {
+    if v.is_empty() || v.parse::<std::net::IpAddr>().is_ok() || v.parse::<std::net::SocketAddr>().is_ok() {
+        Ok(())
+    } else {
+        Err(Error::invalid("not an IP address or IP:port"))
+    }
+}
+
 fn check_count(v: &str) -> Result<()> {
     match v.parse::<u64>() {
         Ok(n) if n > 0 && n < 1 << 40 => Ok(()),
@@ -557,6 +619,54 @@ pub const KEYS: &[Key] = &[
         ty: ValueType::Bool,
         check: check_bool,
         help: "deliver queued mail to other domains; false keeps it queued (maintenance); default true",
+    },
+    Key {
+        name: "relayhost",
+        ty: ValueType::Text,
+        check: check_relayhost,
+        help: "send all outbound mail through this smarthost, [host]:port or host:port; empty: deliver directly",
+    },
+    Key {
+        name: "relayhost_user",
+        ty: ValueType::Text,
+        check: check_any,
+        help: "user name for AUTH at the relayhost (only ever sent under TLS)",
+    },
+    Key {
+        name: "relayhost_password_file",
+        ty: ValueType::Text,
+        check: check_any,
+        help: "a 0600 file holding the relayhost password (never put the password itself in the config)",
+    },
+    Key {
+        name: "dns_resolver",
+        ty: ValueType::Text,
+        check: check_resolver,
+        help: "nameserver for MX lookups, IP or IP:port; empty: /etc/resolv.conf",
+    },
+    Key {
+        name: "queue_retry_first",
+        ty: ValueType::Integer,
+        check: check_count,
+        help: "seconds before the first retry of a deferred message; doubles each time; default 300",
+    },
+    Key {
+        name: "queue_retry_max",
+        ty: ValueType::Integer,
+        check: check_count,
+        help: "longest wait between retries, seconds; default 14400 (4 h)",
+    },
+    Key {
+        name: "queue_lifetime",
+        ty: ValueType::Integer,
+        check: check_count,
+        help: "seconds a message may wait before it is bounced; default 432000 (5 days, RFC 5321)",
+    },
+    Key {
+        name: "queue_delay_warning",
+        ty: ValueType::Integer,
+        check: check_any_count,
+        help: "seconds after which the sender is told a message is delayed (once); 0: never; default 14400",
     },
 ];
 

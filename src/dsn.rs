@@ -25,12 +25,23 @@ pub fn build(hostname: &str, id: &str, to: &str, arrival: i64, failed: &[Failed<
         .map(|d| d.format("%a, %d %b %Y %H:%M:%S +0000").to_string())
         .unwrap_or_else(|| date.clone());
     let boundary = format!("mailctl-dsn-{id}");
+    // All 4.x.x: a delay warning (RFC 3464 Action: delayed), the message is still queued.
+    let delayed = !failed.is_empty() && failed.iter().all(|f| f.status.starts_with('4'));
+    let (subject, intro, action) = if delayed {
+        (
+            "Delayed Mail (still being retried)",
+            "Your message has not been delivered yet to these recipients; delivery will be retried:",
+            "delayed",
+        )
+    } else {
+        ("Undelivered Mail Returned to Sender", "Your message could not be delivered to these recipients:", "failed")
+    };
     let mut m = String::new();
     let _ = write!(
         m,
         "From: Mail Delivery System <MAILER-DAEMON@{hostname}>\r\n\
          To: <{to}>\r\n\
-         Subject: Undelivered Mail Returned to Sender\r\n\
+         Subject: {subject}\r\n\
          Date: {date}\r\n\
          Message-ID: <{id}.dsn@{hostname}>\r\n\
          Auto-Submitted: auto-replied\r\n\
@@ -42,7 +53,7 @@ pub fn build(hostname: &str, id: &str, to: &str, arrival: i64, failed: &[Failed<
          --{boundary}\r\n\
          Content-Type: text/plain; charset=utf-8\r\n\
          \r\n\
-         Your message could not be delivered to these recipients:\r\n\r\n"
+         {intro}\r\n\r\n"
     );
     for f in failed {
         let _ = write!(m, "  <{}>: {}\r\n", f.recipient, f.diagnostic);
@@ -59,7 +70,7 @@ pub fn build(hostname: &str, id: &str, to: &str, arrival: i64, failed: &[Failed<
     for f in failed {
         let _ = write!(
             m,
-            "\r\nFinal-Recipient: rfc822; {}\r\nAction: failed\r\nStatus: {}\r\nDiagnostic-Code: smtp; {}\r\n",
+            "\r\nFinal-Recipient: rfc822; {}\r\nAction: {action}\r\nStatus: {}\r\nDiagnostic-Code: smtp; {}\r\n",
             f.recipient, f.status, f.diagnostic
         );
     }

@@ -113,7 +113,8 @@ pub fn route<'a>(routes: &'a [Transport], domain: &str) -> Option<&'a Transport>
         }
         rest = parent;
     }
-    None
+    // "." is the relayhost: everything no other route claims.
+    routes.iter().find(|t| t.domain == ".")
 }
 
 #[cfg(test)]
@@ -145,5 +146,8 @@ mod tests {
         assert!(route(&routes, "sub.example.net").is_none());
         assert_eq!(route(&routes, "a.b.example.org").map(|r| r.domain.as_str()), Some(".example.org"));
         assert!(route(&routes, "example.org").is_none());
+        let with_relay = vec![t("example.net"), t(".")];
+        assert_eq!(route(&with_relay, "example.net").map(|r| r.domain.as_str()), Some("example.net"));
+        assert_eq!(route(&with_relay, "other.example").map(|r| r.domain.as_str()), Some("."));
     }
 }

@@ -103,6 +103,13 @@ fn outbound_delivery(env: Env) {
     within(5, "an empty queue", || queue_len(&env) == 0);
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(inbox(&far, "carol@example.net").len(), 2, "no duplicate");
+    // A relayhost takes what no transport route claims (re-read on SIGHUP).
+    env.ok(&["transport", "remove", "example.net"]);
+    env.ok(&["config", "set", "relayhost", &format!("[127.0.0.1]:{}", far_srv.smtp.port())]);
+    srv.signal(libc::SIGHUP);
+    std::thread::sleep(Duration::from_millis(500));
+    submit(&srv, "carol@example.net", "fourth");
+    within(15, "delivery through the relayhost", || inbox(&far, "carol@example.net").len() == 3);
     let shown = far_srv.log();
     assert!(!shown.contains("panicked"), "{shown}");
     assert!(!srv.log().contains("panicked"), "{}", srv.log());

@@ -52,6 +52,7 @@ pub async fn send(
     from: &str,
     rcpts: &[String],
     message: &[u8],
+    auth: Option<&(String, String)>,
 ) -> Result<Vec<Outcome>, String> {
     let mut last = format!("{}: no address", host.name);
     for addr in &host.addrs {
@@ -62,7 +63,7 @@ pub async fn send(
                 continue;
             }
         };
-        return transaction(client, host, helo, from, rcpts, message).await;
+        return transaction(client, host, helo, from, rcpts, message, auth).await;
     }
     Err(last)
 }
@@ -74,6 +75,7 @@ async fn transaction(
     from: &str,
     rcpts: &[String],
     message: &[u8],
+    auth: Option<&(String, String)>,
 ) -> Result<Vec<Outcome>, String> {
     let name = &host.name;
     let fail = |e: mail_send::Error| format!("{name}: {}", error_text(&e));
@@ -85,8 +87,16 @@ async fn transaction(
     if ehlo.has_capability(EXT_START_TLS) {
         let connector = mail_send::smtp::tls::build_tls_connector(true).map_err(|e| format!("TLS setup: {e}"))?;
         let mut tls = client.start_tls(&connector, name).await.map_err(fail)?;
-        tls.ehlo(helo).await.map_err(fail)?;
+        let caps = tls.ehlo(helo).await.map_err(fail)?;
+        if let Some((user, pass)) = auth {
+            let creds = mail_send::Credentials::new(user.as_str(), pass.as_str());
+            tls.authenticate(&creds, &caps).await.map_err(fail)?;
+        }
         return envelope(tls, name, from, rcpts, message).await;
+    }
+    if auth.is_some() {
+        // Never a password in clear text.
+        return Err(format!("{name} offers no STARTTLS: not authenticating without TLS"));
     }
     envelope(client, name, from, rcpts, message).await
 }

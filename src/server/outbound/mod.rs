@@ -25,15 +25,36 @@ const PARALLEL: usize = 32;
 const PER_DESTINATION: usize = 20;
 const POLL: Duration = Duration::from_secs(1);
 
-/// The retry schedule (RFC 5321 §4.5.4.1): 5 minutes, doubling up to 4 hours; give up after
-/// 5 days.
-pub const FIRST_RETRY: i64 = 300;
-pub const MAX_RETRY: i64 = 4 * 3600;
-pub const LIFETIME: i64 = 5 * 86400;
-
-pub fn next_delay(attempts: i64) -> i64 {
+/// The retry schedule (RFC 5321 §4.5.4.1; `queue_retry_first`, `queue_retry_max`): by
+/// default 5 minutes, doubling up to 4 hours.
+pub fn next_delay(attempts: i64, first: i64, max: i64) -> i64 {
     let shift = attempts.clamp(0, 16) as u32;
-    FIRST_RETRY.saturating_mul(1 << shift).min(MAX_RETRY)
+    first.max(1).saturating_mul(1 << shift).min(max.max(1))
+}
+
+/// The resolver: `dns_resolver` when set, else the system's.
+fn resolver(cfg: &crate::config::Config) -> std::result::Result<TokioResolver, String> {
+    use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig};
+    use hickory_resolver::net::runtime::TokioRuntimeProvider;
+    match &cfg.smtp.dns_resolver {
+        Some(s) => {
+            let addr: std::net::SocketAddr = s
+                .parse()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(|ip| std::net::SocketAddr::new(ip, 53)))
+                .map_err(|_| format!("dns_resolver {s:?} is not IP or IP:port"))?;
+            let (mut udp, mut tcp) = (ConnectionConfig::udp(), ConnectionConfig::tcp());
+            udp.port = addr.port();
+            tcp.port = addr.port();
+            let ns = NameServerConfig::new(addr.ip(), true, vec![udp, tcp]);
+            TokioResolver::builder_with_config(
+                ResolverConfig::from_parts(None, vec![], vec![ns]),
+                TokioRuntimeProvider::default(),
+            )
+            .build()
+            .map_err(|e| e.to_string())
+        }
+        None => TokioResolver::builder_tokio().map_err(|e| e.to_string())?.build().map_err(|e| e.to_string()),
+    }
 }
 
 struct Worker {
@@ -46,14 +67,7 @@ struct Worker {
 
 /// Run until shutdown.
 pub async fn run(shared: Arc<Shared>) {
-    let resolver = match TokioResolver::builder_tokio() {
-        Ok(b) => b.build(),
-        Err(e) => {
-            tracing::error!(error = %e, "no DNS resolver: outbound mail waits in the queue");
-            return;
-        }
-    };
-    let resolver = match resolver {
+    let resolver = match resolver(&shared.config()) {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "no DNS resolver: outbound mail waits in the queue");
@@ -148,8 +162,20 @@ impl Worker {
                 return Ok(());
             }
         };
-        let routes = transports::list(&mut conn).await?;
+        let mut routes = transports::list(&mut conn).await?;
         drop(conn);
+        let cfg = self.shared.config();
+        // A relayhost takes everything no transport route claims.
+        if let Some(relay) = &cfg.smtp.relayhost {
+            routes.push(transports::Transport { domain: ".".into(), nexthop: relay.clone(), created_at: 0 });
+        }
+        let auth = match self.relay_credentials(&cfg) {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::error!(error = %e, "relayhost credentials: outbound mail waits");
+                return Ok(());
+            }
+        };
         let pending: Vec<String> = q
             .recipients
             .iter()
@@ -173,7 +199,10 @@ impl Worker {
                     let mut last = String::from("no host answered");
                     let mut got = None;
                     for h in &hosts {
-                        match client::send(h, &hostname, &env.from, &rcpts, &signed).await {
+                        let creds = auth.as_ref().filter(|_| {
+                            crate::ops::transport::route(&routes, &domain).is_some_and(|t| t.domain == ".")
+                        });
+                        match client::send(h, &hostname, &env.from, &rcpts, &signed, creds).await {
                             Ok(o) => {
                                 got = Some(o);
                                 break;
@@ -187,6 +216,15 @@ impl Worker {
             results.extend(rcpts.into_iter().zip(outcomes));
         }
         self.record(&q, &results, &message).await
+    }
+
+    /// The relayhost's user and password (from a file, never the config), when configured.
+    fn relay_credentials(&self, cfg: &crate::config::Config) -> std::result::Result<Option<(String, String)>, String> {
+        let (Some(user), Some(file)) = (&cfg.smtp.relayhost_user, &cfg.smtp.relayhost_password_file) else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(file).map_err(|e| format!("reading {}: {e}", file.display()))?;
+        Ok(Some((user.clone(), text.lines().next().unwrap_or_default().to_string())))
     }
 
     /// DKIM-sign mail from a local domain that has active keys; otherwise unchanged.
@@ -214,14 +252,15 @@ impl Worker {
     async fn record(&self, q: &queue::Queued, results: &[(String, Outcome)], message: &[u8]) -> Result<()> {
         let store = &self.shared.store;
         let t = now();
-        let expired = t - q.received_at >= LIFETIME;
+        let cfg = self.shared.config();
+        let expired = t - q.received_at >= cfg.smtp.queue_lifetime as i64;
         let mut rows = Vec::new();
         let mut last_error = None;
         for (rcpt, o) in results {
             let (status, err) = match o {
                 Outcome::Delivered(why) => ("delivered", Some(why.clone())),
                 Outcome::Failed(why) => ("failed", Some(why.clone())),
-                Outcome::Deferred(why) if expired => ("failed", Some(format!("gave up after 5 days: {why}"))),
+                Outcome::Deferred(why) if expired => ("failed", Some(format!("gave up (queue_lifetime): {why}"))),
                 Outcome::Deferred(why) => {
                     last_error = Some(why.clone());
                     ("deferred", Some(why.clone()))
@@ -241,7 +280,8 @@ impl Worker {
             .iter()
             .any(|r| rows.iter().find(|x| x.0 == r.address).map_or(r.status.as_str(), |x| x.1) == "failed");
         let mut tx = store.begin_write().await?;
-        queue::record(&mut tx, &q.id, &rows, t + next_delay(q.attempts), last_error.as_deref(), t).await?;
+        let delay = next_delay(q.attempts, cfg.smtp.queue_retry_first as i64, cfg.smtp.queue_retry_max as i64);
+        queue::record(&mut tx, &q.id, &rows, t + delay, last_error.as_deref(), t).await?;
         if !open && !any_failed {
             queue::delete(&mut tx, &q.id).await?;
             tx.commit().await?;
@@ -253,6 +293,7 @@ impl Worker {
         let Some(now_q) = queue::get(&mut conn, &q.id).await? else { return Ok(()) };
         drop(conn);
         if now_q.recipients.iter().any(|r| r.status == "pending" || r.status == "deferred") {
+            self.warn_delay(&now_q, message).await?;
             return Ok(());
         }
         let failed: Vec<&queue::Recipient> = now_q.recipients.iter().filter(|r| r.status == "failed").collect();
@@ -283,7 +324,48 @@ impl Worker {
         let _ = std::fs::remove_file(spool::outbound_dir(&store.data_dir).join(&q.id));
         Ok(())
     }
+
+    /// Tell the sender once that a message is late (`queue_delay_warning`), with the
+    /// recipients still being tried (RFC 3464 Action: delayed).
+    async fn warn_delay(&self, q: &queue::Queued, message: &[u8]) -> Result<()> {
+        let cfg = self.shared.config();
+        let after = cfg.smtp.queue_delay_warning as i64;
+        if after == 0 || q.sender.is_empty() || now() - q.received_at < after {
+            return Ok(());
+        }
+        let store = &self.shared.store;
+        let mut conn = store.pool.acquire().await?;
+        if queue::events(&mut conn, &q.id).await?.iter().any(|e| e.event == DELAY_SENT) {
+            return Ok(());
+        }
+        queue::event(&mut conn, &q.id, now(), DELAY_SENT.into()).await?;
+        drop(conn);
+        let late: Vec<&queue::Recipient> =
+            q.recipients.iter().filter(|r| r.status == "pending" || r.status == "deferred").collect();
+        let diags: Vec<String> =
+            late.iter().map(|r| r.last_error.clone().unwrap_or_else(|| "not yet tried".into())).collect();
+        let list: Vec<crate::dsn::Failed<'_>> = late
+            .iter()
+            .zip(&diags)
+            .map(|(r, d)| crate::dsn::Failed { recipient: &r.address, status: "4.0.0", diagnostic: d })
+            .collect();
+        let original = crate::dsn::headers(message).to_vec();
+        crate::ops::deliver::bounce(
+            store,
+            &self.shared.committer,
+            &cfg.hostname,
+            &format!("{}-delay", q.id),
+            &q.sender,
+            q.received_at,
+            &list,
+            &original,
+        )
+        .await;
+        Ok(())
+    }
 }
+
+const DELAY_SENT: &str = "delay DSN sent";
 
 #[cfg(test)]
 mod tests {
@@ -291,10 +373,10 @@ mod tests {
 
     #[test]
     fn schedule() {
-        assert_eq!(next_delay(0), 300);
-        assert_eq!(next_delay(1), 600);
-        assert_eq!(next_delay(5), 9600);
-        assert_eq!(next_delay(6), 4 * 3600);
-        assert_eq!(next_delay(1000), 4 * 3600);
+        assert_eq!(next_delay(0, 300, 14400), 300);
+        assert_eq!(next_delay(1, 300, 14400), 600);
+        assert_eq!(next_delay(5, 300, 14400), 9600);
+        assert_eq!(next_delay(6, 300, 14400), 14400);
+        assert_eq!(next_delay(1000, 300, 14400), 14400);
     }
 }
