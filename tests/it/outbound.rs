@@ -116,3 +116,165 @@ fn outbound_delivery(env: Env) {
 }
 
 store_tests!(outbound_delivery);
+
+/// A scripted SMTP receiver on loopback (Python): prints its port, appends each message it
+/// accepts to a file. Modes: `defer-once` (the first RCPT gets 451), `inject` (offers STARTTLS
+/// and sends a forged reply right after its 220), `slow` (waits 3 s before answering DATA).
+const RECEIVER: &str = r#"
+import socket, sys, threading, time
+mode, out = sys.argv[1], sys.argv[2]
+state = {'rcpts': 0}
+srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(16)
+print(srv.getsockname()[1], flush=True)
+def handle(c):
+    f = c.makefile('rb')
+    def say(s): c.sendall(s.encode())
+    say('220 receiver ESMTP\r\n')
+    while True:
+        line = f.readline()
+        if not line: return
+        cmd = line.decode(errors='replace').strip().upper()
+        if cmd.startswith('EHLO'):
+            say('250-receiver\r\n' + ('250-STARTTLS\r\n' if mode == 'inject' else '') + '250 8BITMIME\r\n')
+        elif cmd == 'STARTTLS':
+            say('220 go ahead\r\n250 forged reply\r\n')
+            time.sleep(1); f.close(); c.shutdown(socket.SHUT_RDWR); c.close(); return
+        elif cmd.startswith('MAIL'):
+            with open(out + '.log', 'a') as l: l.write('MAIL\n')
+            say('250 ok\r\n')
+        elif cmd.startswith('RCPT'):
+            state['rcpts'] += 1
+            say('451 4.3.0 try later\r\n' if mode == 'defer-once' and state['rcpts'] == 1 else '250 ok\r\n')
+        elif cmd == 'DATA':
+            say('354 go\r\n')
+            data = b''
+            while not data.endswith(b'\r\n.\r\n'):
+                chunk = f.readline()
+                if not chunk: return
+                data += chunk
+            if mode == 'slow':
+                with open(out + '.log', 'a') as l: l.write('DATA\n')
+                time.sleep(3)
+            with open(out, 'ab') as o: o.write(data)
+            say('250 queued\r\n')
+        elif cmd == 'QUIT':
+            say('221 bye\r\n'); return
+        else:
+            say('250 ok\r\n')
+deadline = time.time() + 120
+srv.settimeout(1)
+while time.time() < deadline:
+    try:
+        c, _ = srv.accept()
+    except socket.timeout:
+        continue
+    threading.Thread(target=handle, args=(c,), daemon=True).start()
+"#;
+
+struct Receiver {
+    child: std::process::Child,
+    port: u16,
+    out: std::path::PathBuf,
+}
+
+impl Receiver {
+    fn start(env: &Env, mode: &str) -> Receiver {
+        use std::io::BufRead;
+        let out = env.path().join(format!("received-{mode}"));
+        let mut child = std::process::Command::new("python3")
+            .args(["-c", RECEIVER, mode, out.to_str().unwrap()])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        Receiver { child, port: line.trim().parse().unwrap(), out }
+    }
+    fn messages(&self) -> usize {
+        std::fs::read_to_string(&self.out).map(|s| s.matches("\r\n.\r\n").count()).unwrap_or(0)
+    }
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.out.with_extension("log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn outbound_retries_and_faults(env: Env) {
+    env.create("bob@example.com", "vip");
+    let defer = Receiver::start(&env, "defer-once");
+    let inject = Receiver::start(&env, "inject");
+    let slow = Receiver::start(&env, "slow");
+    env.ok(&["transport", "add", "defer.example", &format!("[127.0.0.1]:{}", defer.port)]);
+    env.ok(&["transport", "add", "inject.example", &format!("[127.0.0.1]:{}", inject.port)]);
+    env.ok(&["transport", "add", "slow.example", &format!("[127.0.0.1]:{}", slow.port)]);
+    env.ok(&["transport", "add", "down.example", "[127.0.0.1]:1"]);
+    env.serve_config(&[("dev_mode", "true"), ("outbound_delivery", "true"), ("queue_delay_warning", "2")]);
+    let srv = env.start_server();
+
+    // 451 at RCPT: deferred with the reply kept, delivered on the retry.
+    submit(&srv, "x@defer.example", "defer");
+    within(15, "the 451 deferral", || {
+        let q = env.json(&["queue", "list"]);
+        q.as_array().unwrap().len() == 1 && q[0]["recipients"][0]["status"] == "deferred"
+    });
+    let q = env.json(&["queue", "list"]);
+    assert!(q[0]["last_error"].as_str().unwrap().contains("451"), "{q}");
+    env.ok(&["queue", "flush"]);
+    within(15, "the retry", || defer.messages() == 1 && queue_len(&env) == 0);
+
+    // A forged reply after STARTTLS: the TLS handshake fails, nothing is sent in clear text.
+    submit(&srv, "x@inject.example", "inject");
+    let tls_failed = || {
+        let q = env.json(&["queue", "list", "--to", "inject.example"]);
+        q.as_array().unwrap().len() == 1 && q[0]["attempts"].as_i64().unwrap() >= 1
+    };
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !tls_failed() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(tls_failed(), "{}\n{}", env.ok(&["queue", "list"]), srv.log());
+    assert_eq!(inject.messages(), 0);
+    assert!(!inject.log().contains("MAIL"), "no envelope after the forged STARTTLS reply");
+    env.ok(&["queue", "delete", "--all"]);
+
+    // A late message: one delay DSN to the sender, and it stays queued.
+    submit(&srv, "x@down.example", "late");
+    within(15, "the first deferral", || env.json(&["queue", "list", "--deferred"]).as_array().unwrap().len() == 1);
+    std::thread::sleep(Duration::from_secs(3));
+    env.ok(&["queue", "flush"]);
+    let late_dsns = || -> Vec<String> {
+        inbox(&env, "bob@example.com")
+            .into_iter()
+            .map(|(_, m)| String::from_utf8_lossy(&m).into_owned())
+            .filter(|m| m.contains("Subject: late"))
+            .collect()
+    };
+    within(15, "the delay DSN", || late_dsns().len() == 1);
+    let dsn = late_dsns().remove(0);
+    assert!(dsn.contains("Subject: Delayed Mail") && dsn.contains("Action: delayed"), "{dsn}");
+    env.ok(&["queue", "flush"]);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(late_dsns().len(), 1, "only one delay warning");
+    assert_eq!(queue_len(&env), 1);
+    env.ok(&["queue", "delete", "--all"]);
+
+    // SIGTERM in the middle of a delivery: the server waits for it and records it, so the
+    // restarted server does not send it again.
+    submit(&srv, "x@slow.example", "slow");
+    within(15, "DATA at the slow receiver", || slow.log().contains("DATA"));
+    assert_eq!(srv.stop(), Some(0));
+    assert_eq!(slow.messages(), 1);
+    let srv2 = env.start_server();
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(queue_len(&env), 0);
+    assert_eq!(slow.messages(), 1, "no duplicate after the restart");
+    drop(srv2);
+}
+
+store_tests!(outbound_retries_and_faults);
