@@ -278,3 +278,100 @@ fn outbound_retries_and_faults(env: Env) {
 }
 
 store_tests!(outbound_retries_and_faults);
+
+/// A small authoritative DNS responder (dnspython) on a loopback UDP port: MX and A records
+/// for mx-test.example, NXDOMAIN, a null MX and SERVFAIL.
+const DNS: &str = r#"
+import socket, sys, time
+import dns.message, dns.rrset, dns.rcode, dns.rdatatype, dns.flags
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 0))
+print(s.getsockname()[1], flush=True)
+s.settimeout(1)
+deadline = time.time() + 120
+while time.time() < deadline:
+    try:
+        data, peer = s.recvfrom(4096)
+    except socket.timeout:
+        continue
+    q = dns.message.from_wire(data)
+    r = dns.message.make_response(q)
+    r.flags |= dns.flags.AA
+    name = q.question[0].name.to_text().lower()
+    t = dns.rdatatype.to_text(q.question[0].rdtype)
+    if name == 'mx-test.example.' and t == 'MX':
+        r.answer.append(dns.rrset.from_text(name, 60, 'IN', 'MX', '10 mail.mx-test.example.'))
+    elif name == 'mail.mx-test.example.' and t == 'A':
+        r.answer.append(dns.rrset.from_text(name, 60, 'IN', 'A', '127.0.0.1'))
+    elif name == 'nullmx.example.' and t == 'MX':
+        r.answer.append(dns.rrset.from_text(name, 60, 'IN', 'MX', '0 .'))
+    elif name.endswith('servfail.example.'):
+        r.set_rcode(dns.rcode.SERVFAIL)
+    elif name in ('mx-test.example.', 'mail.mx-test.example.', 'nullmx.example.'):
+        pass
+    else:
+        r.set_rcode(dns.rcode.NXDOMAIN)
+    s.sendto(r.to_wire(), peer)
+"#;
+
+fn outbound_dns(env: Env) {
+    if std::process::Command::new("python3")
+        .args(["-c", "import dns.message"])
+        .status()
+        .map(|s| !s.success())
+        .unwrap_or(true)
+    {
+        if crate::util::peers_required() {
+            panic!("outbound_dns: Python's dnspython is required (MAILCTL_TEST_PEERS=required)");
+        }
+        crate::util::skip("outbound_dns", "Python's dnspython is not installed");
+        return;
+    }
+    use std::io::BufRead;
+    let mut dns =
+        std::process::Command::new("python3").args(["-c", DNS]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(dns.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let dns_port: u16 = line.trim().parse().unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _dns = Kill(dns);
+
+    let far = Env::new(Backend::Sqlite, "outbound_dns_far").unwrap();
+    far.init("mx-test.example");
+    far.create("carol@mx-test.example", "vip");
+    far.serve_config(&[]);
+    let far_srv = far.start_server();
+
+    env.create("bob@example.com", "vip");
+    // Unbracketed: the MX of the host, at this port.
+    env.ok(&["transport", "add", "mx-test.example", &format!("mx-test.example:{}", far_srv.smtp.port())]);
+    env.serve_config(&[
+        ("dev_mode", "true"),
+        ("outbound_delivery", "true"),
+        ("dns_resolver", &format!("127.0.0.1:{dns_port}")),
+        ("queue_delay_warning", "0"),
+    ]);
+    let srv = env.start_server();
+    submit(&srv, "carol@mx-test.example", "via mx");
+    within(15, "delivery through the MX", || inbox(&far, "carol@mx-test.example").len() == 1);
+    // NXDOMAIN and a null MX are permanent: bounced at once.
+    submit(&srv, "x@nxdomain.example", "nx");
+    submit(&srv, "x@nullmx.example", "null");
+    within(15, "two DSNs", || inbox(&env, "bob@example.com").len() == 2);
+    let dsns: String =
+        inbox(&env, "bob@example.com").into_iter().map(|(_, m)| String::from_utf8_lossy(&m).into_owned()).collect();
+    assert!(dsns.contains("no such domain") && dsns.contains("null MX"), "{dsns}");
+    // A DNS failure is temporary.
+    submit(&srv, "x@servfail.example", "sf");
+    within(15, "a deferral", || {
+        let q = env.json(&["queue", "list"]);
+        q.as_array().unwrap().len() == 1 && q[0]["recipients"][0]["status"] == "deferred"
+    });
+}
+
+store_tests!(outbound_dns);
