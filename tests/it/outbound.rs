@@ -129,6 +129,7 @@ print(srv.getsockname()[1], flush=True)
 def handle(c):
     f = c.makefile('rb')
     def say(s): c.sendall(s.encode())
+    with open(out + '.log', 'a') as l: l.write('CONNECT\n')
     say('220 receiver ESMTP\r\n')
     while True:
         line = f.readline()
@@ -227,6 +228,12 @@ fn outbound_retries_and_faults(env: Env) {
     assert!(q[0]["last_error"].as_str().unwrap().contains("451"), "{q}");
     env.ok(&["queue", "flush"]);
     within(15, "the retry", || defer.messages() == 1 && queue_len(&env) == 0);
+    // The next messages to the same destination reuse the open connection.
+    for (i, subject) in ["again 1", "again 2"].iter().enumerate() {
+        submit(&srv, "y@defer.example", subject);
+        within(15, "another delivery", || defer.messages() == i + 2);
+    }
+    assert_eq!(defer.log().matches("CONNECT").count(), 1, "one connection for four attempts: {}", defer.log());
 
     // A forged reply after STARTTLS: the TLS handshake fails, nothing is sent in clear text.
     submit(&srv, "x@inject.example", "inject");

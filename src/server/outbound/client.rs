@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use mail_send::SmtpClient;
 use smtp_proto::EXT_START_TLS;
-use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::route::Host;
 
@@ -44,9 +43,85 @@ fn error_text(e: &mail_send::Error) -> String {
     }
 }
 
+/// An open SMTP session, after EHLO (and STARTTLS and AUTH when they happened).
+pub enum Session {
+    Plain(SmtpClient<tokio::net::TcpStream>),
+    Tls(Box<SmtpClient<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>>),
+}
+
+impl Session {
+    async fn cmd(&mut self, line: String) -> mail_send::Result<smtp_proto::Response<String>> {
+        match self {
+            Session::Plain(c) => c.cmd(line).await,
+            Session::Tls(c) => c.cmd(line).await,
+        }
+    }
+    async fn data(&mut self, message: &[u8]) -> mail_send::Result<smtp_proto::Response<String>> {
+        match self {
+            Session::Plain(c) => c.data(message).await,
+            Session::Tls(c) => c.data(message).await,
+        }
+    }
+    /// End the session politely.
+    pub async fn quit(self) {
+        let _ = match self {
+            Session::Plain(c) => c.quit().await,
+            Session::Tls(c) => c.quit().await,
+        };
+    }
+    /// Ready for another transaction? (RSET answered 250.)
+    pub async fn reset(&mut self) -> bool {
+        matches!(self.cmd("RSET\r\n".into()).await, Ok(r) if r.code == 250)
+    }
+}
+
+/// Connections kept open per host after a transaction, for the next message to the same
+/// destination; idle ones are closed after `IDLE`.
+#[derive(Default)]
+pub struct Pool {
+    idle: std::sync::Mutex<std::collections::HashMap<String, Vec<(Session, std::time::Instant)>>>,
+}
+
+const IDLE: Duration = Duration::from_secs(30);
+const KEEP_PER_HOST: usize = 20;
+
+impl Pool {
+    /// Same name, same addresses (and ports), same login: the same destination.
+    fn key(host: &Host, auth: Option<&(String, String)>) -> String {
+        format!("{}|{:?}|{}", host.name, host.addrs, auth.map(|a| a.0.as_str()).unwrap_or(""))
+    }
+    fn take(&self, key: &str) -> Option<Session> {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let list = idle.get_mut(key)?;
+        while let Some((s, at)) = list.pop() {
+            if at.elapsed() < IDLE {
+                return Some(s);
+            }
+        }
+        None
+    }
+    fn put(&self, key: String, s: Session) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let list = idle.entry(key).or_default();
+        list.retain(|(_, at)| at.elapsed() < IDLE);
+        if list.len() < KEEP_PER_HOST {
+            list.push((s, std::time::Instant::now()));
+        }
+    }
+    /// Close connections idle for too long.
+    pub fn expire(&self) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        for list in idle.values_mut() {
+            list.retain(|(_, at)| at.elapsed() < IDLE);
+        }
+        idle.retain(|_, l| !l.is_empty());
+    }
+}
+
 /// Deliver to one host: Ok with a result per recipient, or Err when the host could not be
-/// used at all (try the next one).
+/// used at all (try the next one). A kept connection to the host is used when there is one.
 pub async fn send(
+    pool: &Pool,
     host: &Host,
     helo: &str,
     from: &str,
@@ -54,6 +129,17 @@ pub async fn send(
     message: &[u8],
     auth: Option<&(String, String)>,
 ) -> Result<Vec<Outcome>, String> {
+    let key = Pool::key(host, auth);
+    if let Some(mut session) = pool.take(&key) {
+        if session.reset().await {
+            if let Ok(out) = envelope(&mut session, &host.name, from, rcpts, message).await {
+                pool.put(key, session);
+                return Ok(out);
+            }
+        } else {
+            session.quit().await;
+        }
+    }
     let mut last = format!("{}: no address", host.name);
     for addr in &host.addrs {
         let client = match SmtpClient::connect(*addr, TIMEOUT).await {
@@ -63,20 +149,24 @@ pub async fn send(
                 continue;
             }
         };
-        return transaction(client, host, helo, from, rcpts, message, auth).await;
+        let mut session = open(client, host, helo, auth).await?;
+        let out = envelope(&mut session, &host.name, from, rcpts, message).await?;
+        if session.reset().await {
+            pool.put(key, session);
+        } else {
+            session.quit().await;
+        }
+        return Ok(out);
     }
     Err(last)
 }
 
-async fn transaction(
+async fn open(
     mut client: SmtpClient<tokio::net::TcpStream>,
     host: &Host,
     helo: &str,
-    from: &str,
-    rcpts: &[String],
-    message: &[u8],
     auth: Option<&(String, String)>,
-) -> Result<Vec<Outcome>, String> {
+) -> Result<Session, String> {
     let name = &host.name;
     let fail = |e: mail_send::Error| format!("{name}: {}", error_text(&e));
     let greeting = client.read().await.map_err(fail)?;
@@ -92,17 +182,19 @@ async fn transaction(
             let creds = mail_send::Credentials::new(user.as_str(), pass.as_str());
             tls.authenticate(&creds, &caps).await.map_err(fail)?;
         }
-        return envelope(tls, name, from, rcpts, message).await;
+        return Ok(Session::Tls(Box::new(tls)));
     }
     if auth.is_some() {
         // Never a password in clear text.
         return Err(format!("{name} offers no STARTTLS: not authenticating without TLS"));
     }
-    envelope(client, name, from, rcpts, message).await
+    Ok(Session::Plain(client))
 }
 
-async fn envelope<T: AsyncRead + AsyncWrite + Unpin>(
-    mut client: SmtpClient<T>,
+/// MAIL, RCPT for each recipient, DATA once: a result per recipient. Err when the connection
+/// broke before any answer that counts.
+async fn envelope(
+    client: &mut Session,
     name: &str,
     from: &str,
     rcpts: &[String],
@@ -111,9 +203,7 @@ async fn envelope<T: AsyncRead + AsyncWrite + Unpin>(
     let fail = |e: mail_send::Error| format!("{name}: {}", error_text(&e));
     let r = client.cmd(format!("MAIL FROM:<{from}>\r\n")).await.map_err(fail)?;
     if r.code / 100 != 2 {
-        let o = classify(&r, name);
-        let _ = client.quit().await;
-        return Ok(vec![o; rcpts.len()]);
+        return Ok(vec![classify(&r, name); rcpts.len()]);
     }
     let mut out = Vec::with_capacity(rcpts.len());
     for rcpt in rcpts {
@@ -121,7 +211,6 @@ async fn envelope<T: AsyncRead + AsyncWrite + Unpin>(
         out.push(classify(&r, name));
     }
     if !out.iter().any(|o| matches!(o, Outcome::Delivered(_))) {
-        let _ = client.quit().await;
         return Ok(out);
     }
     let result = match client.data(message).await {
@@ -134,6 +223,5 @@ async fn envelope<T: AsyncRead + AsyncWrite + Unpin>(
             *o = result.clone();
         }
     }
-    let _ = client.quit().await;
     Ok(out)
 }

@@ -63,6 +63,8 @@ struct Worker {
     in_flight: Mutex<HashSet<String>>,
     destinations: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
     slots: Arc<tokio::sync::Semaphore>,
+    /// Connections kept open per destination host.
+    pool: client::Pool,
 }
 
 /// Run until shutdown.
@@ -80,6 +82,7 @@ pub async fn run(shared: Arc<Shared>) {
         in_flight: Mutex::new(HashSet::new()),
         destinations: Mutex::new(HashMap::new()),
         slots: Arc::new(tokio::sync::Semaphore::new(PARALLEL)),
+        pool: client::Pool::default(),
     });
     let mut shutdown = shared.shutdown.clone();
     loop {
@@ -92,6 +95,7 @@ pub async fn run(shared: Arc<Shared>) {
         } else {
             0
         };
+        w.pool.expire();
         // A busy queue is read again at once; an idle one once a second.
         if started > 0 {
             continue;
@@ -202,7 +206,7 @@ impl Worker {
                         let creds = auth.as_ref().filter(|_| {
                             crate::ops::transport::route(&routes, &domain).is_some_and(|t| t.domain == ".")
                         });
-                        match client::send(h, &hostname, &env.from, &rcpts, &signed, creds).await {
+                        match client::send(&self.pool, h, &hostname, &env.from, &rcpts, &signed, creds).await {
                             Ok(o) => {
                                 got = Some(o);
                                 break;
