@@ -81,6 +81,20 @@ fn outbound_delivery(env: Env) {
     assert!(dsn.contains("Return-Path: <>"), "from the null sender: {dsn}");
     within(5, "an empty queue", || queue_len(&env) == 0);
 
+    // A null-sender message that fails is dropped, never bounced (no DSN loops).
+    env.ok(&["alias", "add", "fwd@example.com", "nobody@example.net"]);
+    let mut c = Client::connect(srv.smtp);
+    c.expect("EHLO far.example", 250);
+    c.expect("MAIL FROM:<>", 250);
+    c.expect("RCPT TO:<fwd@example.com>", 250);
+    c.expect("DATA", 354);
+    c.send(b"From: MAILER-DAEMON@far.example\r\nSubject: a bounce\r\n\r\nbody\r\n.\r\n");
+    assert_eq!(c.read().0, 250);
+    within(15, "the null-sender message to fail", || queue_len(&env) == 0);
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(inbox(&env, "bob@example.com").len(), 1, "no DSN for a null-sender message");
+    assert_eq!(srv.log().matches(r#"rcpt="nobody@example.net" status="failed""#).count(), 2, "{}", srv.log());
+
     // A next hop that refuses connections: deferred, retried later, nothing lost.
     env.ok(&["transport", "add", "example.net", "[127.0.0.1]:1", "--replace"]);
     submit(&srv, "carol@example.net", "third");
