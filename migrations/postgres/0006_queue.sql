@@ -11,7 +11,8 @@ CREATE TABLE queue (
     quarantined     BIGINT NOT NULL DEFAULT 0,    -- the spool file is damaged or missing
     attempts        BIGINT NOT NULL DEFAULT 0,
     next_attempt    BIGINT NOT NULL,
-    last_error      TEXT
+    last_error      TEXT,
+    locked_until    BIGINT NOT NULL DEFAULT 0  -- a delivery attempt holds the message until then
 );
 CREATE INDEX queue_next_attempt ON queue(next_attempt);
 

@@ -11,7 +11,8 @@ CREATE TABLE queue (
     quarantined     INTEGER NOT NULL DEFAULT 0,    -- the spool file is damaged or missing
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt    INTEGER NOT NULL,
-    last_error      TEXT
+    last_error      TEXT,
+    locked_until    INTEGER NOT NULL DEFAULT 0  -- a delivery attempt holds the message until then
 );
 CREATE INDEX queue_next_attempt ON queue(next_attempt);
 

@@ -85,6 +85,24 @@ pub async fn show(store: &Store, id: &str) -> Result<Shown> {
     Ok(Shown { queued, headers, events })
 }
 
+/// Remove a finished (or deleted) message: its spool file first, made durable, then its row.
+/// A crash in between leaves a row without a file, which `reconcile` clears; never a file
+/// without a row, which would be queued and sent again.
+pub async fn remove(store: &Store, id: &str) -> Result<()> {
+    let out = spool::outbound_dir(&store.data_dir);
+    for dir in [out.clone(), store.data_dir.join("spool/quarantine")] {
+        match std::fs::remove_file(dir.join(id)) {
+            Ok(()) => crate::store::maildir::sync_dir(&dir)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io("removing", &dir.join(id), e)),
+        }
+    }
+    let mut tx = store.begin_write().await?;
+    queue::delete(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Which messages a command acts on: the ids given, or all (optionally by sender).
 pub enum Select {
     Ids(Vec<String>),
@@ -93,17 +111,22 @@ pub enum Select {
 }
 
 /// What a queue command did; `missing` are ids that are not queued (exit 67 after the others
-/// were processed).
+/// were processed); `busy` are being delivered right now (exit 75: try again).
 #[derive(Debug, Serialize)]
 pub struct Outcome {
     pub done: Vec<String>,
     pub missing: Vec<String>,
+    pub busy: Vec<String>,
 }
 
 impl Outcome {
     pub fn error(&self) -> Option<Error> {
-        (!self.missing.is_empty())
-            .then(|| Error::new(Kind::NotFound, format!("not in the queue: {}", self.missing.join(", "))))
+        if !self.missing.is_empty() {
+            return Some(Error::new(Kind::NotFound, format!("not in the queue: {}", self.missing.join(", "))));
+        }
+        (!self.busy.is_empty()).then(|| {
+            Error::new(Kind::TempFail, format!("being delivered right now, try again: {}", self.busy.join(", ")))
+        })
     }
 }
 
@@ -132,27 +155,28 @@ pub enum Action {
 /// Apply an action to the selected messages, each in its own transaction.
 pub async fn act(store: &Store, sel: &Select, action: Action) -> Result<Outcome> {
     let (ids, missing) = targets(store, sel).await?;
-    let mut done = Vec::new();
+    let (mut done, mut busy) = (Vec::new(), Vec::new());
     for id in ids {
-        let mut tx = store.begin_write().await?;
         let t = now();
+        let mut tx = store.begin_write().await?;
+        // A message in the middle of a delivery attempt is not changed under it.
+        if matches!(action, Action::Hold | Action::Delete) && queue::claimed(&mut tx, &id, t).await? {
+            busy.push(id);
+            continue;
+        }
         match action {
             Action::Hold => queue::set_held(&mut tx, &id, true, t).await?,
             Action::Release => queue::set_held(&mut tx, &id, false, t).await?,
             Action::Flush => queue::flush(&mut tx, &id, t).await?,
-            Action::Delete => {
-                queue::delete(&mut tx, &id).await?;
-            }
+            Action::Delete => {}
         }
         tx.commit().await?;
         if matches!(action, Action::Delete) {
-            for dir in [spool::outbound_dir(&store.data_dir), store.data_dir.join("spool/quarantine")] {
-                let _ = std::fs::remove_file(dir.join(&id));
-            }
+            remove(store, &id).await?;
         }
         done.push(id);
     }
-    Ok(Outcome { done, missing })
+    Ok(Outcome { done, missing, busy })
 }
 
 /// `queue bounce`: fail every recipient not yet delivered, send the sender one DSN (never for
@@ -160,9 +184,19 @@ pub async fn act(store: &Store, sel: &Select, action: Action) -> Result<Outcome>
 pub async fn bounce(store: &Store, sel: &Select, hostname: &str) -> Result<Outcome> {
     let (ids, missing) = targets(store, sel).await?;
     let committer = crate::ops::deliver::Committer::start(store.clone());
-    let mut done = Vec::new();
+    let (mut done, mut busy) = (Vec::new(), Vec::new());
     for id in ids {
         let mut conn = store.pool.acquire().await?;
+        // Claim it, so no delivery attempt starts while it is bounced.
+        let t = now();
+        sqlx::query("UPDATE queue SET next_attempt = $1 WHERE id = $2").bind(t).bind(&id).execute(&mut *conn).await?;
+        if !queue::claim(&mut conn, &id, t, t + 3600).await? {
+            let held = queue::get(&mut conn, &id).await?.is_some_and(|q| q.held || q.quarantined);
+            if !held {
+                busy.push(id);
+                continue;
+            }
+        }
         let Some(q) = queue::get(&mut conn, &id).await? else { continue };
         drop(conn);
         let original = spool::read(&spool::outbound_dir(&store.data_dir).join(&id))
@@ -183,16 +217,30 @@ pub async fn bounce(store: &Store, sel: &Select, hostname: &str) -> Result<Outco
                 .zip(&diags)
                 .map(|(r, d)| crate::dsn::Failed { recipient: &r.address, status: "5.0.0", diagnostic: d })
                 .collect();
-            crate::ops::deliver::bounce(store, &committer, hostname, &id, &q.sender, q.received_at, &failed, &original)
-                .await;
+            if !crate::ops::deliver::bounce(
+                store,
+                &committer,
+                hostname,
+                &id,
+                &q.sender,
+                q.received_at,
+                &failed,
+                &original,
+            )
+            .await
+            {
+                let mut conn = store.pool.acquire().await?;
+                queue::unclaim(&mut conn, &id).await?;
+                return Err(Error::new(
+                    Kind::TempFail,
+                    format!("the DSN for {id} could not be queued; nothing was changed"),
+                ));
+            }
         }
-        let mut tx = store.begin_write().await?;
-        queue::delete(&mut tx, &id).await?;
-        tx.commit().await?;
-        let _ = std::fs::remove_file(spool::outbound_dir(&store.data_dir).join(&id));
+        remove(store, &id).await?;
         done.push(id);
     }
-    Ok(Outcome { done, missing })
+    Ok(Outcome { done, missing, busy })
 }
 
 /// At server start: every spool file is queued and every queued message has its file.
@@ -238,6 +286,14 @@ pub async fn reconcile(store: &Store) -> Result<(usize, usize)> {
     let present: std::collections::HashSet<&String> = files.iter().collect();
     for id in known.iter().filter(|id| !present.contains(id)) {
         let in_quarantine = store.data_dir.join("spool/quarantine").join(id).exists();
+        let finished = queue::get(&mut conn, id)
+            .await?
+            .is_some_and(|q| !q.recipients.iter().any(|r| r.status == "pending" || r.status == "deferred"));
+        if finished && !in_quarantine {
+            // Its file was removed and a crash came before the row went: it is done.
+            queue::delete(&mut conn, id).await?;
+            continue;
+        }
         if !in_quarantine {
             queue::quarantine(&mut conn, id, "spool file missing", t).await?;
             quarantined += 1;

@@ -249,3 +249,72 @@ pub async fn record(
         .await?;
     Ok(())
 }
+
+/// Take a message for a delivery attempt (until `until`): false when it is held,
+/// quarantined, not due, or another attempt has it.
+pub async fn claim(conn: &mut AnyConnection, id: &str, now: i64, until: i64) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE queue SET locked_until = $1 WHERE id = $2 AND held = 0 AND quarantined = 0 \
+         AND next_attempt <= $3 AND locked_until < $3",
+    )
+    .bind(until)
+    .bind(id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn unclaim(conn: &mut AnyConnection, id: &str) -> Result<()> {
+    sqlx::query("UPDATE queue SET locked_until = 0 WHERE id = $1").bind(id).execute(conn).await?;
+    Ok(())
+}
+
+/// Is a delivery attempt holding the message?
+pub async fn claimed(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM queue WHERE id = $1 AND locked_until >= $2")
+        .bind(id)
+        .bind(now)
+        .fetch_one(conn)
+        .await?;
+    Ok(n > 0)
+}
+
+/// Try again later (an attempt that could not run or could not be recorded).
+pub async fn postpone(conn: &mut AnyConnection, id: &str, next_attempt: i64, why: &str) -> Result<()> {
+    sqlx::query("UPDATE queue SET next_attempt = $1, last_error = $2 WHERE id = $3")
+        .bind(next_attempt)
+        .bind(why)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Record recipients' outcomes (right after their domain's transaction).
+pub async fn save_outcomes(
+    conn: &mut AnyConnection,
+    id: &str,
+    results: &[(String, &str, Option<String>)],
+    now: i64,
+) -> Result<()> {
+    for (rcpt, status, err) in results {
+        sqlx::query(
+            "UPDATE queue_recipients SET status = $1, last_error = $2, updated_at = $3 \
+             WHERE queue_id = $4 AND recipient = $5",
+        )
+        .bind(*status)
+        .bind(err.as_deref())
+        .bind(now)
+        .bind(id)
+        .bind(rcpt)
+        .execute(&mut *conn)
+        .await?;
+        let what = match err {
+            Some(e) => format!("{rcpt}: {status}: {e}"),
+            None => format!("{rcpt}: {status}"),
+        };
+        event(conn, id, now, what).await?;
+    }
+    Ok(())
+}

@@ -55,7 +55,9 @@ pub fn write(data_dir: &Path, env: &Envelope, message: &[u8]) -> Result<PathBuf>
         f.write_all(&head)?;
         f.write_all(message)?;
         f.sync_all()?;
-        std::fs::rename(&tmp_path, &final_path)?;
+        // A link, not a rename: an existing spool file is never replaced.
+        std::fs::hard_link(&tmp_path, &final_path)?;
+        std::fs::remove_file(&tmp_path)?;
         Ok(())
     })();
     if let Err(e) = result {

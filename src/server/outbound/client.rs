@@ -21,7 +21,11 @@ pub enum Outcome {
     Failed(String),
 }
 
-const TIMEOUT: Duration = Duration::from_secs(60);
+/// Connecting; each command reply (RFC 5321 §4.5.3.2 allows 5 minutes); the whole DATA
+/// phase, transfer and final reply (10 minutes for the reply alone).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
+const DATA_TIMEOUT: Duration = Duration::from_secs(1200);
 
 fn reply_text(r: &smtp_proto::Response<String>) -> String {
     format!("{} {}", r.code, r.message.replace(['\r', '\n'], " ").trim())
@@ -49,6 +53,13 @@ pub enum Session {
     Tls(Box<SmtpClient<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>>),
 }
 
+/// What a transaction left behind: results, and whether the session is still in step
+/// (no error, no timeout, no unexpected reply) and may be reused.
+struct Done {
+    out: Vec<Outcome>,
+    clean: bool,
+}
+
 impl Session {
     async fn cmd(&mut self, line: String) -> mail_send::Result<smtp_proto::Response<String>> {
         match self {
@@ -58,8 +69,18 @@ impl Session {
     }
     async fn data(&mut self, message: &[u8]) -> mail_send::Result<smtp_proto::Response<String>> {
         match self {
-            Session::Plain(c) => c.data(message).await,
-            Session::Tls(c) => c.data(message).await,
+            Session::Plain(c) => {
+                c.timeout = DATA_TIMEOUT;
+                let r = c.data(message).await;
+                c.timeout = COMMAND_TIMEOUT;
+                r
+            }
+            Session::Tls(c) => {
+                c.timeout = DATA_TIMEOUT;
+                let r = c.data(message).await;
+                c.timeout = COMMAND_TIMEOUT;
+                r
+            }
         }
     }
     /// End the session politely.
@@ -132,9 +153,13 @@ pub async fn send(
     let key = Pool::key(host, auth);
     if let Some(mut session) = pool.take(&key) {
         if session.reset().await {
-            if let Ok(out) = envelope(&mut session, &host.name, from, rcpts, message).await {
-                pool.put(key, session);
-                return Ok(out);
+            // A broken kept connection (before any reply that counts) falls through to a
+            // fresh one.
+            if let Ok(done) = envelope(&mut session, &host.name, from, rcpts, message).await {
+                if done.clean {
+                    pool.put(key, session);
+                }
+                return Ok(done.out);
             }
         } else {
             session.quit().await;
@@ -142,21 +167,29 @@ pub async fn send(
     }
     let mut last = format!("{}: no address", host.name);
     for addr in &host.addrs {
-        let client = match SmtpClient::connect(*addr, TIMEOUT).await {
+        let client = match SmtpClient::connect(*addr, CONNECT_TIMEOUT).await {
             Ok(c) => c,
             Err(e) => {
                 last = format!("{} [{addr}]: {}", host.name, error_text(&e));
                 continue;
             }
         };
-        let mut session = open(client, host, helo, auth).await?;
-        let out = envelope(&mut session, &host.name, from, rcpts, message).await?;
-        if session.reset().await {
+        let mut client = client;
+        client.timeout = COMMAND_TIMEOUT;
+        let mut session = match open(client, host, helo, auth).await {
+            Ok(s) => s,
+            Err(e) => {
+                last = e;
+                continue;
+            }
+        };
+        let done = envelope(&mut session, &host.name, from, rcpts, message).await?;
+        if done.clean && session.reset().await {
             pool.put(key, session);
         } else {
             session.quit().await;
         }
-        return Ok(out);
+        return Ok(done.out);
     }
     Err(last)
 }
@@ -169,13 +202,21 @@ async fn open(
 ) -> Result<Session, String> {
     let name = &host.name;
     let fail = |e: mail_send::Error| format!("{name}: {}", error_text(&e));
-    let greeting = client.read().await.map_err(fail)?;
+    // mail-send's read has no timeout of its own: a silent server (a tarpit, or a TLS-only
+    // port) must not hold the attempt forever.
+    let greeting = tokio::time::timeout(COMMAND_TIMEOUT, client.read())
+        .await
+        .map_err(|_| format!("{name}: no greeting"))?
+        .map_err(fail)?;
     if greeting.code / 100 != 2 {
         return Err(format!("{name} greeted with {}", reply_text(&greeting)));
     }
     let ehlo = client.ehlo(helo).await.map_err(fail)?;
     if ehlo.has_capability(EXT_START_TLS) {
-        let connector = mail_send::smtp::tls::build_tls_connector(true).map_err(|e| format!("TLS setup: {e}"))?;
+        // With a password to send, the server's certificate must verify; otherwise TLS is
+        // opportunistic, as for MX delivery without DANE or MTA-STS.
+        let connector =
+            mail_send::smtp::tls::build_tls_connector(auth.is_none()).map_err(|e| format!("TLS setup: {e}"))?;
         let mut tls = client.start_tls(&connector, name).await.map_err(fail)?;
         let caps = tls.ehlo(helo).await.map_err(fail)?;
         if let Some((user, pass)) = auth {
@@ -199,11 +240,11 @@ async fn envelope(
     from: &str,
     rcpts: &[String],
     message: &[u8],
-) -> Result<Vec<Outcome>, String> {
+) -> Result<Done, String> {
     let fail = |e: mail_send::Error| format!("{name}: {}", error_text(&e));
     let r = client.cmd(format!("MAIL FROM:<{from}>\r\n")).await.map_err(fail)?;
     if r.code / 100 != 2 {
-        return Ok(vec![classify(&r, name); rcpts.len()]);
+        return Ok(Done { out: vec![classify(&r, name); rcpts.len()], clean: true });
     }
     let mut out = Vec::with_capacity(rcpts.len());
     for rcpt in rcpts {
@@ -211,17 +252,21 @@ async fn envelope(
         out.push(classify(&r, name));
     }
     if !out.iter().any(|o| matches!(o, Outcome::Delivered(_))) {
-        return Ok(out);
+        return Ok(Done { out, clean: true });
     }
-    let result = match client.data(message).await {
-        Ok(r) => classify(&r, name),
-        Err(mail_send::Error::UnexpectedReply(r)) => classify(&r, name),
-        Err(e) => Outcome::Deferred(format!("{name}: {}", error_text(&e))),
+    let (result, clean) = match client.data(message).await {
+        Ok(r) => (classify(&r, name), true),
+        // A 2xx where 354 was due: the session is out of step; the body was not sent.
+        Err(mail_send::Error::UnexpectedReply(r)) if r.code / 100 == 2 => {
+            (Outcome::Deferred(format!("{name}: unexpected reply to DATA: {}", reply_text(&r))), false)
+        }
+        Err(mail_send::Error::UnexpectedReply(r)) => (classify(&r, name), true),
+        Err(e) => (Outcome::Deferred(format!("{name}: {}", error_text(&e))), false),
     };
     for o in out.iter_mut() {
         if matches!(o, Outcome::Delivered(_)) {
             *o = result.clone();
         }
     }
-    Ok(out)
+    Ok(Done { out, clean })
 }

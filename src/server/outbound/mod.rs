@@ -97,7 +97,7 @@ pub async fn run(shared: Arc<Shared>) {
         };
         w.pool.expire();
         // A busy queue is read again at once; an idle one once a second.
-        if started > 0 {
+        if started > 0 && !*shutdown.borrow() {
             continue;
         }
         tokio::select! {
@@ -110,6 +110,22 @@ pub async fn run(shared: Arc<Shared>) {
     let _ = tokio::time::timeout(Duration::from_secs(30), w.slots.acquire_many(PARALLEL as u32)).await;
 }
 
+struct InFlight {
+    worker: Arc<Worker>,
+    id: String,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.worker.in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.id);
+    }
+}
+
+/// When an attempt could not run (store or file system fault), the next one waits this long.
+const RETRY_AFTER_FAULT: i64 = 300;
+/// How long one attempt may hold a message.
+const ATTEMPT_LIMIT: i64 = 3600;
+
 impl Worker {
     /// Start deliveries for due messages not in flight yet; returns how many were started.
     async fn dispatch(self: Arc<Self>) -> Result<usize> {
@@ -119,19 +135,35 @@ impl Worker {
             queue::due(&mut conn, now(), busy + PARALLEL as i64).await?
         };
         let mut started = 0;
+        let mut shutdown = self.shared.shutdown.clone();
         for id in ids {
+            if *shutdown.borrow() {
+                break;
+            }
             if !self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone()) {
                 continue;
             }
             started += 1;
-            let Ok(permit) = self.slots.clone().acquire_owned().await else { return Ok(started) };
+            let permit = tokio::select! {
+                p = self.slots.clone().acquire_owned() => p,
+                _ = shutdown.changed() => {
+                    self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                    break;
+                }
+            };
+            let Ok(permit) = permit else { return Ok(started) };
             let w = self.clone();
             tokio::spawn(async move {
                 let _permit = permit;
+                // The id leaves the in-flight set however the attempt ends.
+                let _guard = InFlight { worker: w.clone(), id: id.clone() };
                 if let Err(e) = w.attempt(&id).await {
-                    tracing::warn!(id, error = %e.one_line(), "delivery attempt failed");
+                    tracing::warn!(id, error = %e.one_line(), "delivery attempt failed; retrying later");
+                    if let Ok(mut conn) = w.shared.store.pool.acquire().await {
+                        let _ = queue::postpone(&mut conn, &id, now() + RETRY_AFTER_FAULT, &e.one_line()).await;
+                        let _ = queue::unclaim(&mut conn, &id).await;
+                    }
                 }
-                w.in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
             });
         }
         Ok(started)
@@ -150,21 +182,26 @@ impl Worker {
     async fn attempt(&self, id: &str) -> Result<()> {
         let store = &self.shared.store;
         let mut conn = store.pool.acquire().await?;
-        let Some(q) = queue::get(&mut conn, id).await? else { return Ok(()) };
         let t = now();
-        if q.held || q.quarantined || q.next_attempt > t {
+        // Claimed, `mailctl queue hold|delete|bounce` leave the message alone until the
+        // attempt is over.
+        if !queue::claim(&mut conn, id, t, t + ATTEMPT_LIMIT).await? {
             return Ok(());
         }
+        let Some(q) = queue::get(&mut conn, id).await? else { return Ok(()) };
         let path = spool::outbound_dir(&store.data_dir).join(id);
         let (env, message) = match spool::read(&path) {
             Ok(x) => x,
-            Err(e) => {
+            Err(e) if matches!(e.kind, crate::error::Kind::Invalid | crate::error::Kind::NoInput) => {
                 // A torn or missing file is never delivered.
                 crate::ops::queue::move_to_quarantine(store, id);
                 queue::quarantine(&mut conn, id, &e.one_line(), t).await?;
+                queue::unclaim(&mut conn, id).await?;
                 tracing::error!(id, error = %e.one_line(), "spool file quarantined");
                 return Ok(());
             }
+            // Any other I/O error is temporary.
+            Err(e) => return Err(e),
         };
         let mut routes = transports::list(&mut conn).await?;
         drop(conn);
@@ -173,20 +210,18 @@ impl Worker {
         if let Some(relay) = &cfg.smtp.relayhost {
             routes.push(transports::Transport { domain: ".".into(), nexthop: relay.clone(), created_at: 0 });
         }
-        let auth = match self.relay_credentials(&cfg) {
-            Ok(a) => a,
-            Err(e) => {
-                tracing::error!(error = %e, "relayhost credentials: outbound mail waits");
-                return Ok(());
-            }
-        };
+        let auth = self
+            .relay_credentials(&cfg)
+            .map_err(|e| crate::error::Error::new(crate::error::Kind::Config, format!("relayhost credentials: {e}")))?;
         let pending: Vec<String> = q
             .recipients
             .iter()
             .filter(|r| r.status == "pending" || r.status == "deferred")
             .map(|r| r.address.clone())
             .collect();
-        let signed = self.sign(&env.from, &message).await;
+        // Only mail our users submitted is signed: mail forwarded from elsewhere must not
+        // carry our signature for a sender it did not come from.
+        let signed = if q.submitted_by.is_some() { self.sign(&env.from, &message).await } else { message.clone() };
         let hostname = self.shared.config().hostname.clone();
         let mut by_domain: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for r in pending {
@@ -217,9 +252,54 @@ impl Worker {
                     got.unwrap_or_else(|| vec![Outcome::Deferred(last); rcpts.len()])
                 }
             };
-            results.extend(rcpts.into_iter().zip(outcomes));
+            let done: Vec<(String, Outcome)> = rcpts.into_iter().zip(outcomes).collect();
+            // Recorded at once, so a crash later in this attempt never sends these again.
+            self.save(&q, &done).await?;
+            results.extend(done);
         }
         self.record(&q, &results, &message).await
+    }
+
+    /// Write outcomes, retrying a few times: the remote side may already have the message.
+    async fn save(&self, q: &queue::Queued, done: &[(String, Outcome)]) -> Result<()> {
+        let rows = self.rows(q, done);
+        let mut last = None;
+        for _ in 0..5 {
+            let r = async {
+                let mut tx = self.shared.store.begin_write().await?;
+                queue::save_outcomes(&mut tx, &q.id, &rows, now()).await?;
+                tx.commit().await?;
+                Ok::<_, crate::error::Error>(())
+            }
+            .await;
+            match r {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    tracing::warn!(id = %q.id, error = %e.one_line(), "recording an outcome; retrying");
+                    last = Some(e);
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| crate::error::Error::new(crate::error::Kind::Internal, "recording an outcome")))
+    }
+
+    /// Outcomes as recipient statuses.
+    fn rows(&self, q: &queue::Queued, done: &[(String, Outcome)]) -> Vec<(String, &'static str, Option<String>)> {
+        let cfg = self.shared.config();
+        let expired = now() - q.received_at >= cfg.smtp.queue_lifetime as i64;
+        done.iter()
+            .map(|(rcpt, o)| {
+                let (status, err) = match o {
+                    Outcome::Delivered(why) => ("delivered", why.clone()),
+                    Outcome::Failed(why) => ("failed", why.clone()),
+                    Outcome::Deferred(why) if expired => ("failed", format!("gave up (queue_lifetime): {why}")),
+                    Outcome::Deferred(why) => ("deferred", why.clone()),
+                };
+                tracing::info!(id = %q.id, rcpt, status, detail = %err, "outbound");
+                (rcpt.clone(), status, Some(err))
+            })
+            .collect()
     }
 
     /// The relayhost's user and password (from a file, never the config), when configured.
@@ -257,49 +337,20 @@ impl Worker {
         let store = &self.shared.store;
         let t = now();
         let cfg = self.shared.config();
-        let expired = t - q.received_at >= cfg.smtp.queue_lifetime as i64;
-        let mut rows = Vec::new();
-        let mut last_error = None;
-        for (rcpt, o) in results {
-            let (status, err) = match o {
-                Outcome::Delivered(why) => ("delivered", Some(why.clone())),
-                Outcome::Failed(why) => ("failed", Some(why.clone())),
-                Outcome::Deferred(why) if expired => ("failed", Some(format!("gave up (queue_lifetime): {why}"))),
-                Outcome::Deferred(why) => {
-                    last_error = Some(why.clone());
-                    ("deferred", Some(why.clone()))
-                }
-            };
-            tracing::info!(id = %q.id, rcpt, status, detail = err.as_deref().unwrap_or(""), "outbound");
-            rows.push((rcpt.clone(), status, err));
-        }
-        // The recipients' state after this attempt: when all are delivered (the common case),
-        // the outcome and the removal are one transaction.
-        let open = q.recipients.iter().any(|r| {
-            let now_status = rows.iter().find(|x| x.0 == r.address).map_or(r.status.as_str(), |x| x.1);
-            now_status == "pending" || now_status == "deferred"
-        });
-        let any_failed = q
-            .recipients
-            .iter()
-            .any(|r| rows.iter().find(|x| x.0 == r.address).map_or(r.status.as_str(), |x| x.1) == "failed");
-        let mut tx = store.begin_write().await?;
-        let delay = next_delay(q.attempts, cfg.smtp.queue_retry_first as i64, cfg.smtp.queue_retry_max as i64);
-        queue::record(&mut tx, &q.id, &rows, t + delay, last_error.as_deref(), t).await?;
-        if !open && !any_failed {
-            queue::delete(&mut tx, &q.id).await?;
-            tx.commit().await?;
-            let _ = std::fs::remove_file(spool::outbound_dir(&store.data_dir).join(&q.id));
-            return Ok(());
-        }
-        tx.commit().await?;
         let mut conn = store.pool.acquire().await?;
         let Some(now_q) = queue::get(&mut conn, &q.id).await? else { return Ok(()) };
-        drop(conn);
         if now_q.recipients.iter().any(|r| r.status == "pending" || r.status == "deferred") {
-            self.warn_delay(&now_q, message).await?;
-            return Ok(());
+            let last_error = results.iter().rev().find_map(|(_, o)| match o {
+                Outcome::Deferred(why) => Some(why.clone()),
+                _ => None,
+            });
+            let delay = next_delay(q.attempts, cfg.smtp.queue_retry_first as i64, cfg.smtp.queue_retry_max as i64);
+            queue::record(&mut conn, &q.id, &[], t + delay, last_error.as_deref(), t).await?;
+            queue::unclaim(&mut conn, &q.id).await?;
+            drop(conn);
+            return self.warn_delay(&now_q, message).await;
         }
+        drop(conn);
         let failed: Vec<&queue::Recipient> = now_q.recipients.iter().filter(|r| r.status == "failed").collect();
         if !failed.is_empty() && !q.sender.is_empty() {
             let diags: Vec<String> = failed.iter().map(|r| r.last_error.clone().unwrap_or_default()).collect();
@@ -308,12 +359,11 @@ impl Worker {
                 .zip(&diags)
                 .map(|(r, d)| crate::dsn::Failed { recipient: &r.address, status: "5.0.0", diagnostic: d })
                 .collect();
-            let hostname = self.shared.config().hostname.clone();
             let original = crate::dsn::headers(message).to_vec();
-            crate::ops::deliver::bounce(
+            let sent = crate::ops::deliver::bounce(
                 store,
                 &self.shared.committer,
-                &hostname,
+                &cfg.hostname,
                 &q.id,
                 &q.sender,
                 q.received_at,
@@ -321,12 +371,15 @@ impl Worker {
                 &original,
             )
             .await;
+            if !sent {
+                // Keep the message until its sender can be told.
+                let mut conn = store.pool.acquire().await?;
+                queue::postpone(&mut conn, &q.id, t + RETRY_AFTER_FAULT, "the DSN could not be queued").await?;
+                queue::unclaim(&mut conn, &q.id).await?;
+                return Ok(());
+            }
         }
-        let mut tx = store.begin_write().await?;
-        queue::delete(&mut tx, &q.id).await?;
-        tx.commit().await?;
-        let _ = std::fs::remove_file(spool::outbound_dir(&store.data_dir).join(&q.id));
-        Ok(())
+        crate::ops::queue::remove(store, &q.id).await
     }
 
     /// Tell the sender once that a message is late (`queue_delay_warning`), with the
