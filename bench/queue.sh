@@ -77,7 +77,8 @@ PY
 queued() { sqlite3 "$WORK/data/mailctl.db" "SELECT COUNT(*) FROM queue" 2>/dev/null || echo -1; }
 
 start_serve() {
-    m serve >"$WORK/serve.out" 2>"$WORK/serve.err" &
+    # The binary itself in the background (not the shell function), so its pid is the server's.
+    "$BIN" --config "$cfg" serve >"$WORK/serve.out" 2>"$WORK/serve.err" &
     pids+=($!)
     for _ in $(seq 1 300); do grep -q '^  smtp ' "$WORK/serve.out" 2>/dev/null && return 0; sleep 0.1; done
     log "mailctl serve did not start"; cat "$WORK/serve.err" >&2; exit 1
