@@ -69,17 +69,10 @@ pub struct Shown {
 
 pub async fn show(store: &Store, id: &str) -> Result<Shown> {
     let mut conn = store.pool.acquire().await?;
-    let queued = queue::list(&mut conn)
-        .await?
-        .into_iter()
-        .find(|q| q.id == id)
-        .ok_or_else(|| Error::not_found(format!("no queued message {id}")))?;
+    let queued = queue::get(&mut conn, id).await?.ok_or_else(|| Error::not_found(format!("no queued message {id}")))?;
     let events = queue::events(&mut conn, id).await?;
     let headers = match spool::read(&spool::outbound_dir(&store.data_dir).join(id)) {
-        Ok((_, msg)) => {
-            let end = msg.windows(4).position(|w| w == b"\r\n\r\n").map_or(msg.len(), |i| i + 2);
-            String::from_utf8_lossy(&msg[..end]).into_owned()
-        }
+        Ok((_, msg)) => String::from_utf8_lossy(crate::dsn::headers(&msg)).into_owned(),
         Err(e) => format!("(unreadable: {})", e.one_line()),
     };
     Ok(Shown { queued, headers, events })
@@ -132,15 +125,15 @@ impl Outcome {
 
 async fn targets(store: &Store, sel: &Select) -> Result<(Vec<String>, Vec<String>)> {
     let mut conn = store.pool.acquire().await?;
-    let all = queue::list(&mut conn).await?;
     Ok(match sel {
-        Select::All => (all.into_iter().map(|q| q.id).collect(), vec![]),
-        Select::From(p) => (all.into_iter().filter(|q| matches(p, &q.sender)).map(|q| q.id).collect(), vec![]),
+        Select::All => (queue::ids(&mut conn).await?, vec![]),
+        Select::From(p) => {
+            let all = queue::list(&mut conn).await?;
+            (all.into_iter().filter(|q| matches(p, &q.sender)).map(|q| q.id).collect(), vec![])
+        }
         Select::Ids(ids) => {
-            let known: std::collections::HashSet<&str> = all.iter().map(|q| q.id.as_str()).collect();
-            let (found, missing): (Vec<String>, Vec<String>) =
-                ids.iter().cloned().partition(|i| known.contains(i.as_str()));
-            (found, missing)
+            let known: std::collections::HashSet<String> = queue::ids(&mut conn).await?.into_iter().collect();
+            ids.iter().cloned().partition(|i| known.contains(i))
         }
     })
 }
@@ -189,13 +182,9 @@ pub async fn bounce(store: &Store, sel: &Select, hostname: &str) -> Result<Outco
         let mut conn = store.pool.acquire().await?;
         // Claim it, so no delivery attempt starts while it is bounced.
         let t = now();
-        sqlx::query("UPDATE queue SET next_attempt = $1 WHERE id = $2").bind(t).bind(&id).execute(&mut *conn).await?;
-        if !queue::claim(&mut conn, &id, t, t + 3600).await? {
-            let held = queue::get(&mut conn, &id).await?.is_some_and(|q| q.held || q.quarantined);
-            if !held {
-                busy.push(id);
-                continue;
-            }
+        if !queue::take(&mut conn, &id, t, t + 3600).await? {
+            busy.push(id);
+            continue;
         }
         let Some(q) = queue::get(&mut conn, &id).await? else { continue };
         drop(conn);

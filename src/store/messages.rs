@@ -141,7 +141,8 @@ pub async fn list(conn: &mut AnyConnection, mailbox_id: i64) -> Result<Vec<Index
 /// Remove one message from the index (with a tombstone for IMAP); the caller removes the file
 /// and fixes usage.
 pub async fn delete(conn: &mut AnyConnection, mailbox_id: i64, uid: i64) -> Result<bool> {
-    Ok(delete_many(conn, mailbox_id, &[uid]).await? > 0)
+    let modseq = next_modseq(conn, mailbox_id).await?;
+    Ok(delete_with(conn, mailbox_id, &[uid], modseq).await? > 0)
 }
 
 /// Take the next modseq of a mailbox (one per transaction that changes it).
@@ -154,17 +155,9 @@ pub async fn next_modseq(conn: &mut AnyConnection, mailbox_id: i64) -> Result<i6
     .await?)
 }
 
-/// Remove messages from the index under one new modseq, leaving tombstones (QRESYNC
-/// VANISHED, EXPUNGE to other sessions). Returns how many rows went.
-pub async fn delete_many(conn: &mut AnyConnection, mailbox_id: i64, uids: &[i64]) -> Result<u64> {
-    if uids.is_empty() {
-        return Ok(0);
-    }
-    let modseq = next_modseq(conn, mailbox_id).await?;
-    delete_with(conn, mailbox_id, uids, modseq).await
-}
-
-/// [`delete_many`] under a modseq the caller took; a few hundred rows per statement.
+/// Remove messages from the index under a modseq the caller took (see [`next_modseq`]),
+/// leaving tombstones (QRESYNC VANISHED, EXPUNGE to other sessions); a few hundred rows per
+/// statement. Returns how many rows went.
 pub async fn delete_with(conn: &mut AnyConnection, mailbox_id: i64, uids: &[i64], modseq: i64) -> Result<u64> {
     let mut n = 0;
     for part in uids.chunks(500) {
@@ -188,13 +181,6 @@ pub async fn delete_with(conn: &mut AnyConnection, mailbox_id: i64, uids: &[i64]
         .await?;
     }
     Ok(n)
-}
-
-/// Set the flags of several messages under one new modseq; returns it.
-pub async fn set_flags_many(conn: &mut AnyConnection, mailbox_id: i64, changes: &[(i64, String)]) -> Result<i64> {
-    let modseq = next_modseq(conn, mailbox_id).await?;
-    write_flags(conn, mailbox_id, changes, modseq).await?;
-    Ok(modseq)
 }
 
 /// Write flags under a modseq the caller took.
@@ -235,20 +221,6 @@ fn row((uid, filename, size, internal_date, flags, modseq, envelope): RowTuple) 
     Row { uid, filename, size, internal_date, flags, modseq, envelope }
 }
 
-/// Rows with UIDs in `lo..=hi`, in UID order.
-pub async fn rows(conn: &mut AnyConnection, mailbox_id: i64, lo: i64, hi: i64) -> Result<Vec<Row>> {
-    let r: Vec<RowTuple> = sqlx::query_as(
-        "SELECT uid, filename, size, internal_date, flags, modseq, envelope FROM messages \
-         WHERE mailbox_id = $1 AND uid >= $2 AND uid <= $3 ORDER BY uid",
-    )
-    .bind(mailbox_id)
-    .bind(lo)
-    .bind(hi)
-    .fetch_all(conn)
-    .await?;
-    Ok(r.into_iter().map(row).collect())
-}
-
 /// Rows for these UIDs (ascending), in UID order; the cached ENVELOPE only when asked. A few
 /// UIDs are looked up by value, many by their range.
 pub async fn rows_for(
@@ -260,45 +232,43 @@ pub async fn rows_for(
     let (Some(&lo), Some(&hi)) = (uids.first(), uids.last()) else { return Ok(vec![]) };
     // A range query's text never changes, so its prepared statement is reused; an IN list is
     // only worth its prepare for a few UIDs spread over a wide range.
-    let sparse = uids.len() <= 64 && (hi - lo) as usize >= uids.len() * 64;
-    let filter = if sparse {
+    if uids.len() <= 64 && (hi - lo) as usize >= uids.len() * 64 {
         let list: Vec<String> = uids.iter().map(|u| u.to_string()).collect();
-        format!("uid IN ({})", list.join(","))
-    } else {
-        "uid >= $2 AND uid <= $3".to_string()
-    };
+        return select(conn, mailbox_id, &format!("uid IN ({})", list.join(",")), None, with_envelope).await;
+    }
+    select(conn, mailbox_id, "uid >= $2 AND uid <= $3", Some((lo, hi)), with_envelope).await
+}
+
+/// Rows with UIDs in `lo..=hi` without the ENVELOPE, in UID order.
+pub async fn rows_light(conn: &mut AnyConnection, mailbox_id: i64, lo: i64, hi: i64) -> Result<Vec<Row>> {
+    select(conn, mailbox_id, "uid >= $2 AND uid <= $3", Some((lo, hi)), false).await
+}
+
+/// The one row query: `filter` over one mailbox, with `$2`/`$3` bound to `range` when given.
+async fn select(
+    conn: &mut AnyConnection,
+    mailbox_id: i64,
+    filter: &str,
+    range: Option<(i64, i64)>,
+    with_envelope: bool,
+) -> Result<Vec<Row>> {
     let cols = if with_envelope { ", envelope" } else { "" };
     let sql = format!(
         "SELECT uid, filename, size, internal_date, flags, modseq{cols} FROM messages \
          WHERE mailbox_id = $1 AND {filter} ORDER BY uid"
     );
-    let bind_range = !sparse;
     if with_envelope {
         let mut q = sqlx::query_as::<_, RowTuple>(sqlx::AssertSqlSafe(sql)).bind(mailbox_id);
-        if bind_range {
+        if let Some((lo, hi)) = range {
             q = q.bind(lo).bind(hi);
         }
         return Ok(q.fetch_all(conn).await?.into_iter().map(row).collect());
     }
     let mut q = sqlx::query_as::<_, (i64, String, i64, i64, String, i64)>(sqlx::AssertSqlSafe(sql)).bind(mailbox_id);
-    if bind_range {
+    if let Some((lo, hi)) = range {
         q = q.bind(lo).bind(hi);
     }
     Ok(q.fetch_all(conn).await?.into_iter().map(|(a, b, c, d, e, f)| row((a, b, c, d, e, f, None))).collect())
-}
-
-/// Rows with UIDs in `lo..=hi` without the ENVELOPE, in UID order.
-pub async fn rows_light(conn: &mut AnyConnection, mailbox_id: i64, lo: i64, hi: i64) -> Result<Vec<Row>> {
-    let r: Vec<(i64, String, i64, i64, String, i64)> = sqlx::query_as(
-        "SELECT uid, filename, size, internal_date, flags, modseq FROM messages \
-         WHERE mailbox_id = $1 AND uid >= $2 AND uid <= $3 ORDER BY uid",
-    )
-    .bind(mailbox_id)
-    .bind(lo)
-    .bind(hi)
-    .fetch_all(conn)
-    .await?;
-    Ok(r.into_iter().map(|(a, b, c, d, e, f)| row((a, b, c, d, e, f, None))).collect())
 }
 
 /// UIDs, flags and modseqs of the messages changed (or added) after `modseq`, in UID order.
@@ -319,14 +289,6 @@ pub async fn expunged_since(conn: &mut AnyConnection, mailbox_id: i64, modseq: i
         .await?)
 }
 
-/// Every UID of a mailbox, ascending.
-pub async fn uids(conn: &mut AnyConnection, mailbox_id: i64) -> Result<Vec<i64>> {
-    Ok(sqlx::query_scalar("SELECT uid FROM messages WHERE mailbox_id = $1 ORDER BY uid")
-        .bind(mailbox_id)
-        .fetch_all(conn)
-        .await?)
-}
-
 /// Cache computed ENVELOPEs.
 pub async fn set_envelopes(conn: &mut AnyConnection, mailbox_id: i64, envs: &[(i64, Vec<u8>)]) -> Result<()> {
     for (uid, env) in envs {
@@ -341,6 +303,6 @@ pub async fn set_envelopes(conn: &mut AnyConnection, mailbox_id: i64, envs: &[(i
 }
 
 pub async fn set_flags(conn: &mut AnyConnection, mailbox_id: i64, uid: i64, flags: &str) -> Result<()> {
-    set_flags_many(conn, mailbox_id, &[(uid, flags.to_string())]).await?;
-    Ok(())
+    let modseq = next_modseq(conn, mailbox_id).await?;
+    write_flags(conn, mailbox_id, &[(uid, flags.to_string())], modseq).await
 }

@@ -78,16 +78,34 @@ pub async fn event(conn: &mut AnyConnection, id: &str, at: i64, what: String) ->
 }
 
 type Row = (String, String, i64, i64, Option<String>, i64, i64, i64, i64, Option<String>);
+const COLUMNS: &str =
+    "id, sender, size, received_at, submitted_by, held, quarantined, attempts, next_attempt, last_error";
+
+fn queued(
+    (id, sender, size, received_at, submitted_by, held, quarantined, attempts, next_attempt, last_error): Row,
+    mut recipients: Vec<Recipient>,
+) -> Queued {
+    recipients.sort_by(|a, b| a.address.cmp(&b.address));
+    Queued {
+        id,
+        sender,
+        size,
+        received_at,
+        submitted_by,
+        held: held != 0,
+        quarantined: quarantined != 0,
+        attempts,
+        next_attempt,
+        last_error,
+        recipients,
+    }
+}
 
 /// Every queued message with its recipients, oldest first. Two queries, however long the
 /// queue (100,000 messages list in well under a second).
 pub async fn list(conn: &mut AnyConnection) -> Result<Vec<Queued>> {
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, sender, size, received_at, submitted_by, held, quarantined, attempts, next_attempt, last_error \
-         FROM queue",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows: Vec<Row> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM queue"))).fetch_all(&mut *conn).await?;
     let recips: Vec<(String, String, String, Option<String>, i64)> =
         sqlx::query_as("SELECT queue_id, recipient, status, last_error, updated_at FROM queue_recipients")
             .fetch_all(conn)
@@ -98,22 +116,9 @@ pub async fn list(conn: &mut AnyConnection) -> Result<Vec<Queued>> {
     }
     let mut out: Vec<Queued> = rows
         .into_iter()
-        .map(|(id, sender, size, received_at, submitted_by, held, quarantined, attempts, next_attempt, last_error)| {
-            let mut recipients = by_id.remove(&id).unwrap_or_default();
-            recipients.sort_by(|a, b| a.address.cmp(&b.address));
-            Queued {
-                id,
-                sender,
-                size,
-                received_at,
-                submitted_by,
-                held: held != 0,
-                quarantined: quarantined != 0,
-                attempts,
-                next_attempt,
-                last_error,
-                recipients,
-            }
+        .map(|r| {
+            let recipients = by_id.remove(&r.0).unwrap_or_default();
+            queued(r, recipients)
         })
         .collect();
     out.sort_by(|a, b| (a.received_at, &a.id).cmp(&(b.received_at, &b.id)));
@@ -130,7 +135,7 @@ pub async fn events(conn: &mut AnyConnection, id: &str) -> Result<Vec<Event>> {
 
 /// The ids of every queued message (for recovery).
 pub async fn ids(conn: &mut AnyConnection) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar("SELECT id FROM queue").fetch_all(conn).await?)
+    Ok(sqlx::query_scalar("SELECT id FROM queue ORDER BY received_at, id").fetch_all(conn).await?)
 }
 
 pub async fn set_held(conn: &mut AnyConnection, id: &str, held: bool, now: i64) -> Result<()> {
@@ -178,75 +183,39 @@ pub async fn due(conn: &mut AnyConnection, now: i64, limit: i64) -> Result<Vec<S
 
 /// One queued message, with its recipients.
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Queued>> {
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT id, sender, size, received_at, submitted_by, held, quarantined, attempts, next_attempt, last_error \
-         FROM queue WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((id, sender, size, received_at, submitted_by, held, quarantined, attempts, next_attempt, last_error)) =
-        row
-    else {
-        return Ok(None);
-    };
-    let recips: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(
-        "SELECT recipient, status, last_error, updated_at FROM queue_recipients WHERE queue_id = $1 ORDER BY recipient",
-    )
-    .bind(&id)
-    .fetch_all(conn)
-    .await?;
-    Ok(Some(Queued {
-        id,
-        sender,
-        size,
-        received_at,
-        submitted_by,
-        held: held != 0,
-        quarantined: quarantined != 0,
-        attempts,
-        next_attempt,
-        last_error,
-        recipients: recips
-            .into_iter()
-            .map(|(address, status, last_error, updated_at)| Recipient { address, status, last_error, updated_at })
-            .collect(),
-    }))
+    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM queue WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let recips: Vec<(String, String, Option<String>, i64)> =
+        sqlx::query_as("SELECT recipient, status, last_error, updated_at FROM queue_recipients WHERE queue_id = $1")
+            .bind(id)
+            .fetch_all(conn)
+            .await?;
+    let recipients = recips
+        .into_iter()
+        .map(|(address, status, last_error, updated_at)| Recipient { address, status, last_error, updated_at })
+        .collect();
+    Ok(Some(queued(row, recipients)))
 }
 
-/// Record an attempt: each recipient's new status, and when to try again.
-pub async fn record(
+/// End an attempt that left recipients to try: count it, say when to try again, and let go
+/// of the message.
+pub async fn finish_attempt(
     conn: &mut AnyConnection,
     id: &str,
-    results: &[(String, &str, Option<String>)],
     next_attempt: i64,
     last_error: Option<&str>,
-    now: i64,
 ) -> Result<()> {
-    for (rcpt, status, err) in results {
-        sqlx::query(
-            "UPDATE queue_recipients SET status = $1, last_error = $2, updated_at = $3 \
-             WHERE queue_id = $4 AND recipient = $5",
-        )
-        .bind(*status)
-        .bind(err.as_deref())
-        .bind(now)
-        .bind(id)
-        .bind(rcpt)
-        .execute(&mut *conn)
-        .await?;
-        let what = match err {
-            Some(e) => format!("{rcpt}: {status}: {e}"),
-            None => format!("{rcpt}: {status}"),
-        };
-        event(conn, id, now, what).await?;
-    }
-    sqlx::query("UPDATE queue SET attempts = attempts + 1, next_attempt = $1, last_error = $2 WHERE id = $3")
-        .bind(next_attempt)
-        .bind(last_error)
-        .bind(id)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE queue SET attempts = attempts + 1, next_attempt = $1, last_error = $2, locked_until = 0 WHERE id = $3",
+    )
+    .bind(next_attempt)
+    .bind(last_error)
+    .bind(id)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -265,6 +234,18 @@ pub async fn claim(conn: &mut AnyConnection, id: &str, now: i64, until: i64) -> 
     Ok(r.rows_affected() == 1)
 }
 
+/// Take a message whatever its state (held, quarantined, not due) unless an attempt has it:
+/// for `queue bounce`.
+pub async fn take(conn: &mut AnyConnection, id: &str, now: i64, until: i64) -> Result<bool> {
+    let r = sqlx::query("UPDATE queue SET locked_until = $1 WHERE id = $2 AND locked_until < $3")
+        .bind(until)
+        .bind(id)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 pub async fn unclaim(conn: &mut AnyConnection, id: &str) -> Result<()> {
     sqlx::query("UPDATE queue SET locked_until = 0 WHERE id = $1").bind(id).execute(conn).await?;
     Ok(())
@@ -280,9 +261,10 @@ pub async fn claimed(conn: &mut AnyConnection, id: &str, now: i64) -> Result<boo
     Ok(n > 0)
 }
 
-/// Try again later (an attempt that could not run or could not be recorded).
+/// Try again later (an attempt that could not run or could not be recorded), and let go of
+/// the message.
 pub async fn postpone(conn: &mut AnyConnection, id: &str, next_attempt: i64, why: &str) -> Result<()> {
-    sqlx::query("UPDATE queue SET next_attempt = $1, last_error = $2 WHERE id = $3")
+    sqlx::query("UPDATE queue SET next_attempt = $1, last_error = $2, locked_until = 0 WHERE id = $3")
         .bind(next_attempt)
         .bind(why)
         .bind(id)

@@ -32,6 +32,40 @@ pub struct Opts {
     pub items: Vec<FetchItem>,
 }
 
+impl Opts {
+    /// Does answering for this message need its file? Only for what the index cannot answer
+    /// (ENVELOPE is cached there).
+    fn needs_file(&self, row: &Row) -> bool {
+        self.items.iter().any(|i| if *i == FetchItem::Envelope { row.envelope.is_none() } else { i.needs_file() })
+    }
+}
+
+/// Render messages into `out`: their FETCH responses in order. Returns freshly computed
+/// ENVELOPEs (to cache) and how many messages could not be read.
+fn render_all(
+    rows: Vec<(u32, Row)>,
+    opts: &Opts,
+    folder: &std::path::Path,
+    recent_from: u32,
+    out: &mut Vec<u8>,
+) -> (Vec<(i64, Vec<u8>)>, usize) {
+    let (mut envs, mut unreadable) = (Vec::new(), 0);
+    for (seq, row) in rows {
+        let path = if opts.needs_file(&row) { ops::locate(folder, &row.filename, &row.flags) } else { None };
+        let job = Job { seq, recent: row.uid as u32 >= recent_from, row, path };
+        match render(&job, opts) {
+            Some((bytes, env)) => {
+                out.extend_from_slice(&bytes);
+                if let Some(e) = env {
+                    envs.push((job.row.uid, e));
+                }
+            }
+            None => unreadable += 1,
+        }
+    }
+    (envs, unreadable)
+}
+
 fn date(t: i64) -> String {
     chrono::DateTime::from_timestamp(t, 0).unwrap_or_default().format("%d-%b-%Y %H:%M:%S +0000").to_string()
 }
@@ -256,8 +290,7 @@ impl Session {
         if set_seen && !items.contains(&FetchItem::Flags) {
             items.push(FetchItem::Flags);
         }
-        let (read_only, recent_from, mailbox) = (sel.read_only, sel.recent_from, sel.mailbox.clone());
-        let _ = read_only;
+        let (recent_from, mailbox) = (sel.recent_from, sel.mailbox.clone());
         if m.vanished
             && let Some(since) = m.changed_since
         {
@@ -324,12 +357,8 @@ impl Session {
         }
         let account = self.account.as_deref().cloned().expect("logged in");
         let folder = ops::folder_path(&ops::maildir_root(&self.shared.store, &account), &mailbox.name);
-        // Files are read only for what the index cannot answer (ENVELOPE is cached there).
-        let needs_file = |items: &[FetchItem], row: &Row| {
-            items.iter().any(|i| if *i == FetchItem::Envelope { row.envelope.is_none() } else { i.needs_file() })
-        };
-        let needs_path = rows.iter().any(|(_, r)| needs_file(&items, r));
         let opts = Arc::new(Opts { items });
+        let needs_path = rows.iter().any(|(_, r)| opts.needs_file(r));
         let width = super::width();
         // Without file reads a chunk is pure formatting: bigger chunks, fewer hand-offs.
         let chunk_size = if needs_path { CHUNK } else { CHUNK * 16 };
@@ -359,20 +388,10 @@ impl Session {
         // A few messages without file reads: formatting only, no hand-off to another thread.
         // So are a few small files: reading them here costs less than the hand-off.
         if inline {
-            for (seq, row) in std::mem::take(&mut chunks).flatten() {
-                let path =
-                    if needs_file(&opts.items, &row) { ops::locate(&folder, &row.filename, &row.flags) } else { None };
-                let job = Job { seq, recent: row.uid as u32 >= recent_from, row, path };
-                match render(&job, &opts) {
-                    Some((bytes, env)) => {
-                        self.conn.queue_bytes(&bytes);
-                        if let Some(e) = env {
-                            new_envelopes.push((job.row.uid, e));
-                        }
-                    }
-                    None => unreadable += 1,
-                }
-            }
+            let mut out = Vec::new();
+            let rows = std::mem::take(&mut chunks).flatten().collect();
+            (new_envelopes, unreadable) = render_all(rows, &opts, &folder, recent_from, &mut out);
+            self.conn.queue_vec(out);
         }
         loop {
             // Keep `width` chunks in flight on blocking threads; write them out in order.
@@ -386,25 +405,7 @@ impl Session {
                         chunk.len() * 256
                     };
                     let mut out = Vec::with_capacity(guess.min(CHUNK_BYTES * 2));
-                    let mut envs = Vec::new();
-                    let mut unreadable = 0;
-                    for (seq, row) in chunk {
-                        let path = if needs_file(&opts.items, &row) {
-                            ops::locate(&folder, &row.filename, &row.flags)
-                        } else {
-                            None
-                        };
-                        let job = Job { seq, recent: row.uid as u32 >= recent_from, row, path };
-                        match render(&job, &opts) {
-                            Some((bytes, env)) => {
-                                out.extend_from_slice(&bytes);
-                                if let Some(e) = env {
-                                    envs.push((job.row.uid, e));
-                                }
-                            }
-                            None => unreadable += 1,
-                        }
-                    }
+                    let (envs, unreadable) = render_all(chunk, &opts, &folder, recent_from, &mut out);
                     (out, envs, unreadable)
                 }));
             }

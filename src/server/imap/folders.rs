@@ -254,10 +254,8 @@ impl Session {
         for name in &candidates {
             let matched = patterns.iter().any(|p| {
                 let full = format!("{reference}{p}");
-                pattern_matches(&full, name)
-                    || (full.to_ascii_uppercase().starts_with("INBOX")
-                        && name == "INBOX"
-                        && pattern_matches(&full.to_ascii_uppercase(), name))
+                // INBOX matches case-insensitively (RFC 3501 §5.1).
+                pattern_matches(&full, name) || (name == "INBOX" && pattern_matches(&full.to_ascii_uppercase(), name))
             });
             if !matched {
                 continue;

@@ -181,25 +181,10 @@ impl Session {
     /// Tell the client about messages this session expunged, and forget them.
     fn report_expunged(&mut self, gone: &[u32]) {
         let qresync = self.qresync;
-        let Some(sel) = self.selected.as_mut() else { return };
-        let mut out = String::new();
-        let mut vanished = Vec::new();
-        // Highest sequence numbers first, so the numbers stay valid as we go.
-        let mut seqs: Vec<(u32, u32)> = gone.iter().filter_map(|&u| sel.seq_of(u).map(|s| (s, u))).collect();
-        seqs.sort_unstable_by(|a, b| b.cmp(a));
-        for (seq, u) in seqs {
-            sel.remove(seq);
-            if qresync {
-                vanished.push(u);
-            } else {
-                out.push_str(&format!("* {seq} EXPUNGE\r\n"));
-            }
+        if let Some(sel) = self.selected.as_mut() {
+            let out = sel.forget(gone, qresync);
+            self.conn.queue_bytes(&out);
         }
-        if !vanished.is_empty() {
-            vanished.sort_unstable();
-            out.push_str(&format!("* VANISHED {}\r\n", compact(&vanished)));
-        }
-        self.conn.queue(&out);
     }
 
     pub async fn expunge(&mut self, tag: &str, uids: Option<&SequenceSet>) -> Next {
@@ -208,12 +193,10 @@ impl Session {
             return self.no(tag, "[READ-ONLY] the mailbox is read-only");
         }
         let sel = self.selected.as_ref().expect("selected");
-        let all = SequenceSet(vec![(
-            crate::proto::imap::sequence::SeqNum::Value(1),
-            crate::proto::imap::sequence::SeqNum::Star,
-        )]);
-        let targets = resolve(&sel.uids, uids.unwrap_or(&all), uids.is_some()).unwrap_or_default();
-        let wanted: Vec<i64> = targets.iter().map(|t| t.1 as i64).collect();
+        let wanted: Vec<i64> = match uids {
+            Some(set) => resolve(&sel.uids, set, true).unwrap_or_default().iter().map(|t| t.1 as i64).collect(),
+            None => sel.uids.iter().map(|&u| u as i64).collect(),
+        };
         let account = self.account.as_deref().cloned().expect("logged in");
         // \Deleted is checked on the stored flags, in the expunge's own transaction.
         let gone = match ops::expunge(&self.shared.store, &account, &mailbox, &wanted, true).await {

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use super::fetch::resolve;
 use super::session::{Next, Session};
 use crate::ops::mailbox as ops;
 use crate::proto::imap::body;
@@ -123,15 +122,8 @@ impl Session {
             return self.search_reply(tag, uid, key, &hits);
         }
         let uids = Arc::new(sel.uids.clone());
-        let all = crate::proto::imap::sequence::SequenceSet(vec![(
-            crate::proto::imap::sequence::SeqNum::Value(1),
-            crate::proto::imap::sequence::SeqNum::Star,
-        )]);
-        let targets = resolve(&uids, &all, false).unwrap_or_default();
-        let rows = match self.rows_for(&targets, false).await {
-            Ok(r) => r,
-            Err(e) => return self.fault(tag, &e),
-        };
+        // Every message, from the session's rows, to the threads that read the files.
+        let rows: Vec<(u32, Row)> = sel.meta.iter().cloned().enumerate().map(|(i, r)| (i as u32 + 1, r)).collect();
         let mailbox = sel.mailbox.name.clone();
         let account = self.account.as_deref().cloned().expect("logged in");
         let folder = ops::folder_path(&ops::maildir_root(&self.shared.store, &account), &mailbox);

@@ -69,6 +69,28 @@ impl Selected {
         self.uids.remove(seq as usize - 1);
         self.meta.remove(seq as usize - 1);
     }
+    /// Forget expunged messages and say so: `* n EXPUNGE` from the highest sequence number
+    /// down (so the numbers stay valid as we go), or one `* VANISHED` set under QRESYNC.
+    pub fn forget(&mut self, gone: &[u32], qresync: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut seqs: Vec<(u32, u32)> = gone.iter().filter_map(|&u| self.seq_of(u).map(|s| (s, u))).collect();
+        seqs.sort_unstable_by(|a, b| b.cmp(a));
+        for &(seq, _) in &seqs {
+            self.remove(seq);
+            if !qresync {
+                out.extend_from_slice(format!("* {seq} EXPUNGE\r\n").as_bytes());
+            }
+        }
+        if qresync && !seqs.is_empty() {
+            let mut uids: Vec<u32> = seqs.iter().map(|&(_, u)| u).collect();
+            uids.sort_unstable();
+            out.extend_from_slice(
+                format!("* VANISHED {}\r\n", crate::proto::imap::sequence::compact(&uids)).as_bytes(),
+            );
+        }
+        out
+    }
+
     /// Record new flags (this session's change, or one reported to it).
     pub fn set_flags(&mut self, uid: u32, flags: &str, modseq: i64) {
         if let Some(seq) = self.seq_of(uid) {
@@ -258,28 +280,16 @@ impl Session {
         }
         let mut out = Vec::new();
         if expunges {
-            let gone = messages::expunged_since(&mut conn, sel.mailbox.id, sel.expunge_modseq).await?;
-            let mut vanished = Vec::new();
-            for uid in gone {
-                let uid = uid as u32;
-                if let Some(seq) = sel.seq_of(uid) {
-                    sel.remove(seq);
-                    if self.qresync {
-                        vanished.push(uid);
-                    } else {
-                        out.extend_from_slice(format!("* {seq} EXPUNGE\r\n").as_bytes());
-                    }
-                }
-            }
-            if !vanished.is_empty() {
-                let set = crate::proto::imap::sequence::compact(&vanished);
-                out.extend_from_slice(format!("* VANISHED {set}\r\n").as_bytes());
-            }
+            let gone: Vec<u32> = messages::expunged_since(&mut conn, sel.mailbox.id, sel.expunge_modseq)
+                .await?
+                .into_iter()
+                .map(|u| u as u32)
+                .collect();
+            out = sel.forget(&gone, self.qresync);
             sel.expunge_modseq = hi;
         }
         let changed = messages::changed_since(&mut conn, sel.mailbox.id, sel.modseq).await?;
         let before = sel.uids.len();
-        let mut recent = 0;
         let mut flag_updates = Vec::new();
         let max_known = sel.max_uid();
         let mut new = Vec::new();
@@ -287,9 +297,6 @@ impl Session {
             let uid = *uid as u32;
             if uid > max_known {
                 new.push(uid as i64);
-                if uid >= sel.recent_from {
-                    recent += 1;
-                }
             } else if let Some(seq) = sel.seq_of(uid) {
                 let m = &mut sel.meta[seq as usize - 1];
                 if m.flags != *flags || m.modseq != *modseq {
@@ -313,8 +320,7 @@ impl Session {
         sel.modseq = sel.modseq.max(hi);
         if sel.uids.len() != before {
             out.extend_from_slice(format!("* {} EXISTS\r\n", sel.uids.len()).as_bytes());
-            let total_recent = sel.uids.iter().filter(|&&u| u >= sel.recent_from).count();
-            let _ = recent;
+            let total_recent = sel.uids.len() - sel.uids.partition_point(|&u| u < sel.recent_from);
             out.extend_from_slice(format!("* {total_recent} RECENT\r\n").as_bytes());
             if !sel.read_only {
                 crate::store::mailboxes::set_recent(&mut conn, sel.mailbox.id, sel.max_uid() as i64).await?;
@@ -417,7 +423,8 @@ impl Session {
             }
             Body::Copy { uid, set, mailbox } => self.copy(&tag, uid, &set, &mailbox, false).await,
             Body::Move { uid, set, mailbox } => self.copy(&tag, uid, &set, &mailbox, true).await,
-            Body::Capability | Body::Noop | Body::Check | Body::Logout | Body::Id => unreachable_ok(),
+            // Answered above, in every state.
+            Body::Capability | Body::Noop | Body::Check | Body::Logout | Body::Id => Next::Continue,
         }
     }
 
@@ -440,10 +447,6 @@ impl Session {
         self.untagged(format!("ENABLED {}", on.join(" ")).trim_end());
         self.ok(tag, "ENABLE completed")
     }
-}
-
-fn unreachable_ok() -> Next {
-    Next::Continue
 }
 
 /// Write `name` as a mailbox (atom or string).
@@ -507,6 +510,7 @@ pub async fn run(shared: Arc<Shared>, implicit_tls: bool, tcp: TcpStream, peer: 
                 if s.selected.is_some() && s.conn.input.is_empty() {
                     let _ = s.sync_if(false, false).await;
                 }
+                continue;
             }
             Frame::Continue(n) => {
                 // Large literals (APPEND) count against the shared memory budget.
@@ -526,6 +530,7 @@ pub async fn run(shared: Arc<Shared>, implicit_tls: bool, tcp: TcpStream, peer: 
                 }
                 s.conn.queue("+ go ahead\r\n");
                 s.framer.acknowledge();
+                continue;
             }
             Frame::TooBig { tag, discard } => {
                 s.conn.input.drain(..discard.min(s.conn.input.len()));
@@ -541,24 +546,23 @@ pub async fn run(shared: Arc<Shared>, implicit_tls: bool, tcp: TcpStream, peer: 
             }
             Frame::Incomplete => {}
         }
-        if matches!(s.framer.next(&s.conn.input, &limits), Frame::Incomplete) {
-            // A command being received beyond a small size holds shared memory (whatever the
-            // kind of literal), as SMTP's messages do.
-            if s.conn.input.len() > LITERAL_LIMIT {
-                let held = s.held.get_or_insert_with(|| s.shared.memory.hold());
-                if !held.cover(s.conn.input.len() + READ_AHEAD) {
-                    s.untagged("BYE [LIMIT] the server is busy receiving mail, try again later");
-                    break;
-                }
+        // Only an incomplete command gets here.
+        // A command being received beyond a small size holds shared memory (whatever the kind
+        // of literal), as SMTP's messages do.
+        if s.conn.input.len() > LITERAL_LIMIT {
+            let held = s.held.get_or_insert_with(|| s.shared.memory.hold());
+            if !held.cover(s.conn.input.len() + READ_AHEAD) {
+                s.untagged("BYE [LIMIT] the server is busy receiving mail, try again later");
+                break;
             }
-            match s.conn.wait_for_input(&mut shutdown).await {
-                Input::Data | Input::Shutdown => {}
-                Input::TimedOut => {
-                    s.untagged("BYE autologout timer expired");
-                    break;
-                }
-                Input::Closed => break,
+        }
+        match s.conn.wait_for_input(&mut shutdown).await {
+            Input::Data | Input::Shutdown => {}
+            Input::TimedOut => {
+                s.untagged("BYE autologout timer expired");
+                break;
             }
+            Input::Closed => break,
         }
     }
     s.conn.close().await;

@@ -161,7 +161,6 @@ impl Worker {
                     tracing::warn!(id, error = %e.one_line(), "delivery attempt failed; retrying later");
                     if let Ok(mut conn) = w.shared.store.pool.acquire().await {
                         let _ = queue::postpone(&mut conn, &id, now() + RETRY_AFTER_FAULT, &e.one_line()).await;
-                        let _ = queue::unclaim(&mut conn, &id).await;
                     }
                 }
             });
@@ -345,8 +344,7 @@ impl Worker {
                 _ => None,
             });
             let delay = next_delay(q.attempts, cfg.smtp.queue_retry_first as i64, cfg.smtp.queue_retry_max as i64);
-            queue::record(&mut conn, &q.id, &[], t + delay, last_error.as_deref(), t).await?;
-            queue::unclaim(&mut conn, &q.id).await?;
+            queue::finish_attempt(&mut conn, &q.id, t + delay, last_error.as_deref()).await?;
             drop(conn);
             return self.warn_delay(&now_q, message).await;
         }
@@ -375,7 +373,6 @@ impl Worker {
                 // Keep the message until its sender can be told.
                 let mut conn = store.pool.acquire().await?;
                 queue::postpone(&mut conn, &q.id, t + RETRY_AFTER_FAULT, "the DSN could not be queued").await?;
-                queue::unclaim(&mut conn, &q.id).await?;
                 return Ok(());
             }
         }
