@@ -222,27 +222,18 @@ pub async fn finish_attempt(
 /// Take a message for a delivery attempt (until `until`): false when it is held,
 /// quarantined, not due, or another attempt has it.
 pub async fn claim(conn: &mut AnyConnection, id: &str, now: i64, until: i64) -> Result<bool> {
-    let r = sqlx::query(
-        "UPDATE queue SET locked_until = $1 WHERE id = $2 AND held = 0 AND quarantined = 0 \
-         AND next_attempt <= $3 AND locked_until < $3",
-    )
-    .bind(until)
-    .bind(id)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    lock(conn, id, now, until, "AND held = 0 AND quarantined = 0 AND next_attempt <= $3").await
 }
 
 /// Take a message whatever its state (held, quarantined, not due) unless an attempt has it:
 /// for `queue bounce`.
 pub async fn take(conn: &mut AnyConnection, id: &str, now: i64, until: i64) -> Result<bool> {
-    let r = sqlx::query("UPDATE queue SET locked_until = $1 WHERE id = $2 AND locked_until < $3")
-        .bind(until)
-        .bind(id)
-        .bind(now)
-        .execute(conn)
-        .await?;
+    lock(conn, id, now, until, "").await
+}
+
+async fn lock(conn: &mut AnyConnection, id: &str, now: i64, until: i64, and: &'static str) -> Result<bool> {
+    let sql = format!("UPDATE queue SET locked_until = $1 WHERE id = $2 {and} AND locked_until < $3");
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(until).bind(id).bind(now).execute(conn).await?;
     Ok(r.rows_affected() == 1)
 }
 
