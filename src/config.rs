@@ -53,6 +53,23 @@ pub struct FileConfig {
     pub queue_retry_max: Option<u64>,
     pub queue_lifetime: Option<u64>,
     pub queue_delay_warning: Option<u64>,
+    pub ipv4: Option<String>,
+    pub ipv6: Option<String>,
+    pub backup_mx: Option<String>,
+    pub webmail_host: Option<String>,
+    pub spf_record: Option<String>,
+    pub dmarc_record: Option<String>,
+    pub tlsrpt_rua: Option<String>,
+    pub mta_sts_mode: Option<String>,
+    pub acme_ca: Option<String>,
+    pub dns_ttl: Option<u64>,
+    pub dns_provider: Option<String>,
+    pub dns_endpoint: Option<String>,
+    pub dns_zone_id: Option<String>,
+    pub dns_server: Option<String>,
+    pub dns_tsig_key: Option<String>,
+    pub dns_credentials_file: Option<String>,
+    pub dkim_grace_days: Option<u64>,
 }
 
 /// The effective configuration: file values over defaults, paths made absolute.
@@ -67,6 +84,7 @@ pub struct Config {
     pub dev_mode: bool,
     pub log_level: String,
     pub smtp: Smtp,
+    pub dns: Dns,
 }
 
 /// The SMTP server's settings.
@@ -111,6 +129,37 @@ pub struct Smtp {
     pub queue_retry_max: u64,
     pub queue_lifetime: u64,
     pub queue_delay_warning: u64,
+}
+
+/// What `dns records` publishes and how `dns publish` reaches the provider.
+#[derive(Debug, Clone)]
+pub struct Dns {
+    /// The mail host's public addresses (A, AAAA, SPF, PTR).
+    pub ipv4: Option<std::net::Ipv4Addr>,
+    pub ipv6: Option<std::net::Ipv6Addr>,
+    /// A second MX (priority 20).
+    pub backup_mx: Option<String>,
+    pub webmail_host: Option<String>,
+    /// Overrides of the generated TXT values; `{domain}` and `{host}` are replaced.
+    pub spf_record: Option<String>,
+    pub dmarc_record: String,
+    pub tlsrpt_rua: String,
+    /// MTA-STS policy mode: enforce, testing or none.
+    pub mta_sts_mode: String,
+    /// The CA named in CAA (the ACME issuer's domain).
+    pub acme_ca: String,
+    pub ttl: u32,
+    pub provider: Option<String>,
+    pub endpoint: Option<String>,
+    pub zone_id: Option<String>,
+    /// RFC 2136: the primary server, host:port.
+    pub server: Option<String>,
+    /// RFC 2136: a BIND key file (tsig-keygen).
+    pub tsig_key: Option<PathBuf>,
+    /// A 0600 file of KEY=VALUE lines (CLOUDFLARE_API_TOKEN, AWS_ACCESS_KEY_ID, ...).
+    pub credentials_file: Option<PathBuf>,
+    /// Days an inactive DKIM key stays published after the next one took over.
+    pub dkim_grace_days: u64,
 }
 
 /// Where the config was found, or that none was.
@@ -249,6 +298,27 @@ impl Config {
             queue_lifetime: f.queue_lifetime.unwrap_or(432000),
             queue_delay_warning: f.queue_delay_warning.unwrap_or(14400),
         };
+        let text = |v: Option<String>| v.filter(|s| !s.is_empty());
+        let dns = Dns {
+            ipv4: text(f.ipv4).and_then(|v| v.parse().ok()),
+            ipv6: text(f.ipv6).and_then(|v| v.parse().ok()),
+            backup_mx: text(f.backup_mx),
+            webmail_host: text(f.webmail_host),
+            spf_record: text(f.spf_record),
+            dmarc_record: text(f.dmarc_record)
+                .unwrap_or_else(|| "v=DMARC1; p=quarantine; rua=mailto:dmarc@{domain}".into()),
+            tlsrpt_rua: text(f.tlsrpt_rua).unwrap_or_else(|| "mailto:tlsrpt@{domain}".into()),
+            mta_sts_mode: text(f.mta_sts_mode).unwrap_or_else(|| "testing".into()),
+            acme_ca: text(f.acme_ca).unwrap_or_else(|| "letsencrypt.org".into()),
+            ttl: f.dns_ttl.map(|v| v.min(86400 * 7) as u32).unwrap_or(3600),
+            provider: text(f.dns_provider),
+            endpoint: text(f.dns_endpoint),
+            zone_id: text(f.dns_zone_id),
+            server: text(f.dns_server),
+            tsig_key: text(f.dns_tsig_key).map(|p| path_in(Some(PathBuf::from(p)), "")),
+            credentials_file: text(f.dns_credentials_file).map(|p| path_in(Some(PathBuf::from(p)), "")),
+            dkim_grace_days: f.dkim_grace_days.unwrap_or(7),
+        };
         Config {
             path,
             hostname,
@@ -258,6 +328,7 @@ impl Config {
             dev_mode,
             log_level: f.log_level.unwrap_or_else(|| "info".into()),
             smtp,
+            dns,
         }
     }
 
@@ -304,6 +375,25 @@ impl Config {
             "queue_retry_max" => self.smtp.queue_retry_max.to_string(),
             "queue_lifetime" => self.smtp.queue_lifetime.to_string(),
             "queue_delay_warning" => self.smtp.queue_delay_warning.to_string(),
+            "ipv4" => self.dns.ipv4.map(|v| v.to_string()).unwrap_or_default(),
+            "ipv6" => self.dns.ipv6.map(|v| v.to_string()).unwrap_or_default(),
+            "backup_mx" => self.dns.backup_mx.clone().unwrap_or_default(),
+            "webmail_host" => self.dns.webmail_host.clone().unwrap_or_default(),
+            "spf_record" => self.dns.spf_record.clone().unwrap_or_default(),
+            "dmarc_record" => self.dns.dmarc_record.clone(),
+            "tlsrpt_rua" => self.dns.tlsrpt_rua.clone(),
+            "mta_sts_mode" => self.dns.mta_sts_mode.clone(),
+            "acme_ca" => self.dns.acme_ca.clone(),
+            "dns_ttl" => self.dns.ttl.to_string(),
+            "dns_provider" => self.dns.provider.clone().unwrap_or_default(),
+            "dns_endpoint" => self.dns.endpoint.clone().unwrap_or_default(),
+            "dns_zone_id" => self.dns.zone_id.clone().unwrap_or_default(),
+            "dns_server" => self.dns.server.clone().unwrap_or_default(),
+            "dns_tsig_key" => self.dns.tsig_key.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            "dns_credentials_file" => {
+                self.dns.credentials_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+            }
+            "dkim_grace_days" => self.dns.dkim_grace_days.to_string(),
             _ => return None,
         })
     }
@@ -359,6 +449,23 @@ fn raw_value(f: &FileConfig, key: &str) -> Option<String> {
         "queue_retry_max" => f.queue_retry_max.map(|v| v.to_string()),
         "queue_lifetime" => f.queue_lifetime.map(|v| v.to_string()),
         "queue_delay_warning" => f.queue_delay_warning.map(|v| v.to_string()),
+        "ipv4" => f.ipv4.clone(),
+        "ipv6" => f.ipv6.clone(),
+        "backup_mx" => f.backup_mx.clone(),
+        "webmail_host" => f.webmail_host.clone(),
+        "spf_record" => f.spf_record.clone(),
+        "dmarc_record" => f.dmarc_record.clone(),
+        "tlsrpt_rua" => f.tlsrpt_rua.clone(),
+        "mta_sts_mode" => f.mta_sts_mode.clone(),
+        "acme_ca" => f.acme_ca.clone(),
+        "dns_ttl" => f.dns_ttl.map(|v| v.to_string()),
+        "dns_provider" => f.dns_provider.clone(),
+        "dns_endpoint" => f.dns_endpoint.clone(),
+        "dns_zone_id" => f.dns_zone_id.clone(),
+        "dns_server" => f.dns_server.clone(),
+        "dns_tsig_key" => f.dns_tsig_key.clone(),
+        "dns_credentials_file" => f.dns_credentials_file.clone(),
+        "dkim_grace_days" => f.dkim_grace_days.map(|v| v.to_string()),
         _ => None,
     }
 }
@@ -469,6 +576,50 @@ fn check_log_level(v: &str) -> Result<()> {
     match v {
         "error" | "warn" | "info" | "debug" | "trace" => Ok(()),
         _ => Err(Error::invalid("not one of error, warn, info, debug, trace")),
+    }
+}
+
+fn check_ipv4(v: &str) -> Result<()> {
+    if v.is_empty() || v.parse::<std::net::Ipv4Addr>().is_ok() {
+        Ok(())
+    } else {
+        Err(Error::invalid("not an IPv4 address"))
+    }
+}
+fn check_ipv6(v: &str) -> Result<()> {
+    if v.is_empty() || v.parse::<std::net::Ipv6Addr>().is_ok() {
+        Ok(())
+    } else {
+        Err(Error::invalid("not an IPv6 address"))
+    }
+}
+fn check_host_or_empty(v: &str) -> Result<()> {
+    if v.is_empty() { Ok(()) } else { check_hostname(v) }
+}
+fn check_spf(v: &str) -> Result<()> {
+    if v.is_empty() || v.starts_with("v=spf1") && v.len() < 2048 {
+        Ok(())
+    } else {
+        Err(Error::invalid("an SPF record starts with v=spf1"))
+    }
+}
+fn check_dmarc(v: &str) -> Result<()> {
+    if v.is_empty() || v.starts_with("v=DMARC1;") && v.contains("p=") {
+        Ok(())
+    } else {
+        Err(Error::invalid("a DMARC record starts with v=DMARC1; and has p="))
+    }
+}
+fn check_sts_mode(v: &str) -> Result<()> {
+    match v {
+        "" | "enforce" | "testing" | "none" => Ok(()),
+        _ => Err(Error::invalid("not enforce, testing or none")),
+    }
+}
+fn check_provider(v: &str) -> Result<()> {
+    match v {
+        "" | "cloudflare" | "route53" | "rfc2136" => Ok(()),
+        _ => Err(Error::invalid("not cloudflare, route53 or rfc2136")),
     }
 }
 
@@ -667,6 +818,103 @@ pub const KEYS: &[Key] = &[
         ty: ValueType::Integer,
         check: check_any_count,
         help: "seconds after which the sender is told a message is delayed (once); 0: never; default 14400",
+    },
+    Key {
+        name: "ipv4",
+        ty: ValueType::Text,
+        check: check_ipv4,
+        help: "the mail host's public IPv4 address (A, SPF, PTR); set by `init --ipv4`",
+    },
+    Key {
+        name: "ipv6",
+        ty: ValueType::Text,
+        check: check_ipv6,
+        help: "the mail host's public IPv6 address (AAAA, SPF, PTR); set by `init --ipv6`",
+    },
+    Key { name: "backup_mx", ty: ValueType::Text, check: check_host_or_empty, help: "a backup MX host (priority 20)" },
+    Key {
+        name: "webmail_host",
+        ty: ValueType::Text,
+        check: check_host_or_empty,
+        help: "the webmail host's name; gets the mail host's A/AAAA",
+    },
+    Key {
+        name: "spf_record",
+        ty: ValueType::Text,
+        check: check_spf,
+        help: "the SPF TXT value; default v=spf1 mx a:<host> ip4:<ipv4> ip6:<ipv6> ~all ({domain}, {host} replaced)",
+    },
+    Key {
+        name: "dmarc_record",
+        ty: ValueType::Text,
+        check: check_dmarc,
+        help: "the _dmarc TXT value; default v=DMARC1; p=quarantine; rua=mailto:dmarc@{domain}",
+    },
+    Key {
+        name: "tlsrpt_rua",
+        ty: ValueType::Text,
+        check: check_any,
+        help: "where TLS reports go (_smtp._tls); default mailto:tlsrpt@{domain}",
+    },
+    Key {
+        name: "mta_sts_mode",
+        ty: ValueType::Text,
+        check: check_sts_mode,
+        help: "MTA-STS policy mode: enforce, testing or none; default testing",
+    },
+    Key {
+        name: "acme_ca",
+        ty: ValueType::Text,
+        check: check_host_or_empty,
+        help: "the CA allowed by the CAA record on the mail host; default letsencrypt.org",
+    },
+    Key {
+        name: "dns_ttl",
+        ty: ValueType::Integer,
+        check: check_count,
+        help: "TTL of published records, seconds; default 3600",
+    },
+    Key {
+        name: "dns_provider",
+        ty: ValueType::Text,
+        check: check_provider,
+        help: "where `dns publish` writes: cloudflare, route53 or rfc2136",
+    },
+    Key {
+        name: "dns_endpoint",
+        ty: ValueType::Text,
+        check: check_any,
+        help: "the provider API's base URL (Cloudflare, Route53); default the provider's own",
+    },
+    Key {
+        name: "dns_zone_id",
+        ty: ValueType::Text,
+        check: check_any,
+        help: "the provider's zone id; default looked up by name",
+    },
+    Key {
+        name: "dns_server",
+        ty: ValueType::Text,
+        check: check_any,
+        help: "RFC 2136: the primary server, host:port (default port 53)",
+    },
+    Key {
+        name: "dns_tsig_key",
+        ty: ValueType::Text,
+        check: check_any,
+        help: "RFC 2136: a BIND key file as tsig-keygen writes it (hmac-sha256)",
+    },
+    Key {
+        name: "dns_credentials_file",
+        ty: ValueType::Text,
+        check: check_any,
+        help: "a 0600 file of KEY=VALUE lines: CLOUDFLARE_API_TOKEN, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY",
+    },
+    Key {
+        name: "dkim_grace_days",
+        ty: ValueType::Integer,
+        check: check_any_count,
+        help: "days a replaced DKIM key stays published before `dns publish` retires it; default 7",
     },
 ];
 

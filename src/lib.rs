@@ -16,6 +16,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod dns;
 pub mod dsn;
 pub mod error;
 pub mod names;

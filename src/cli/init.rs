@@ -25,6 +25,12 @@ pub struct InitArgs {
     /// Rewrite an existing config and adopt an existing database (nothing is deleted)
     #[arg(long)]
     pub force: bool,
+    /// The mail host's public IPv4 address (A record, SPF, PTR)
+    #[arg(long, value_name = "ADDR")]
+    pub ipv4: Option<std::net::Ipv4Addr>,
+    /// The mail host's public IPv6 address (AAAA record, SPF, PTR)
+    #[arg(long, value_name = "ADDR")]
+    pub ipv6: Option<std::net::Ipv6Addr>,
 }
 
 pub async fn run(args: InitArgs, config_flag: Option<&Path>, mut out: Out) -> Result<()> {
@@ -36,6 +42,8 @@ pub async fn run(args: InitArgs, config_flag: Option<&Path>, mut out: Out) -> Re
         data_dir: args.data_dir,
         database: args.database,
         force: args.force,
+        ipv4: args.ipv4,
+        ipv6: args.ipv6,
     })
     .await?;
     if out.json {

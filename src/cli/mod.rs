@@ -5,6 +5,7 @@ pub mod account;
 pub mod alias;
 pub mod config;
 pub mod dkim;
+pub mod dns;
 pub mod docs;
 pub mod domain;
 pub mod init;
@@ -64,6 +65,9 @@ pub enum Command {
     /// DKIM signing keys: generate, rotate, publish, retire
     #[command(subcommand)]
     Dkim(dkim::DkimCmd),
+    /// DNS records for mail domains: print, publish to Cloudflare/Route53/RFC 2136, check live
+    #[command(subcommand)]
+    Dns(dns::DnsCmd),
     /// Routes for outbound mail (like Postfix transport maps)
     #[command(subcommand)]
     Transport(transport::TransportCmd),
@@ -131,6 +135,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Quota(c) => quota::run(c, &mut ctx).await,
         Command::Mailbox(c) => mailbox::run(c, &mut ctx).await,
         Command::Dkim(c) => dkim::run(c, &mut ctx).await,
+        Command::Dns(c) => dns::run(c, &mut ctx).await,
         Command::Transport(c) => transport::run(c, &mut ctx).await,
         Command::Queue(c) => queue::run(c, &mut ctx).await,
         Command::Serve(a) => serve::run(a, &mut ctx).await,

@@ -17,6 +17,9 @@ pub struct InitOptions {
     pub data_dir: Option<PathBuf>,
     pub database: Option<String>,
     pub force: bool,
+    /// The mail host's public addresses, for the DNS records.
+    pub ipv4: Option<std::net::Ipv4Addr>,
+    pub ipv6: Option<std::net::Ipv6Addr>,
 }
 
 #[derive(Debug, Serialize)]
@@ -118,6 +121,14 @@ pub async fn run(opts: InitOptions) -> Result<Initialised> {
         t
     } else {
         config::template(&domain, &hostname, &data_dir, opts.database.as_deref())
+    };
+    let text = match opts.ipv4 {
+        Some(ip) => config::edit(&text, "ipv4", &ip.to_string())?,
+        None => text,
+    };
+    let text = match opts.ipv6 {
+        Some(ip) => config::edit(&text, "ipv6", &ip.to_string())?,
+        None => text,
     };
     if let Some(parent) = config_path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;

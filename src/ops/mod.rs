@@ -7,6 +7,7 @@ pub mod alias;
 pub mod auth;
 pub mod deliver;
 pub mod dkim;
+pub mod dns;
 pub mod domain;
 pub mod import;
 pub mod init;

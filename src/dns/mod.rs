@@ -1,0 +1,8 @@
+//! DNS for mail domains: the desired records ([`records`]), their values ([`value`]), the plan
+//! against what a zone holds ([`plan`]), the providers that read and write zones
+//! ([`provider`]) and the live check ([`check`]).
+
+pub mod plan;
+pub mod records;
+pub mod value;
+pub mod zone;
