@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Start (or stop) a throwaway Knot DNS authoritative server on 127.0.0.1 for the DNS tests.
+#   scripts/peer-knot.sh start   # prints "127.0.0.1:PORT KEYFILE": the server, and a BIND-format
+#                                # TSIG key file (key "mailctl-test", hmac-sha256) for
+#                                # MAILCTL_TEST_KNOT and MAILCTL_TEST_KNOT_KEY
+#   scripts/peer-knot.sh stop
+# Serves 24 empty zones z01.knot.test. … z24.knot.test. and example.test. (SOA serial 1, NS ns1.ZONE,
+# ns1.ZONE A 127.0.0.1). Only the TSIG key may update (RFC 2136) or transfer (AXFR/IXFR); unsigned
+# requests get NOTAUTH/REFUSED. Updates live in the journal (zone files are never rewritten), and
+# every start that is not a no-op begins from clean zones. Tests can change a record behind the
+# tool's back with `knotc -c $STATE/knot/knot.conf zone-begin|zone-set|zone-commit ZONE ...`.
+# Installs Debian's knot, knot-dnsutils and bind9-dnsutils (dig, nsupdate) when they are missing.
+set -euo pipefail
+
+PORT="${MAILCTL_KNOT_PORT:-55353}"
+STATE="${MAILCTL_PEER_STATE:-/tmp/mailctl-peers}"
+DIR="$STATE/knot"
+CONF="$DIR/knot.conf"
+PIDFILE="$DIR/knotd.pid"
+KEYFILE="$DIR/tsig.key"
+KEYNAME="mailctl-test"
+
+log() { echo "peer-knot: $*" >&2; }
+
+# The PID of our knotd when it is alive (and really knotd), else nothing.
+running_pid() {
+    local pid
+    [ -f "$PIDFILE" ] || return 1
+    pid="$(cat "$PIDFILE" 2>/dev/null || true)"
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" = knotd ] || return 1
+    echo "$pid"
+}
+
+# The server answers SOA for z01.knot.test. (enough to tell it is up).
+answers() {
+    [ -n "$(dig @127.0.0.1 -p "$PORT" SOA z01.knot.test +short +time=1 +tries=1 2>/dev/null || true)" ]
+}
+
+# Every zone is loaded and the control socket takes commands: the server is ready for the tests.
+ready() {
+    local q=() z
+    for z in "${zones[@]}"; do q+=(SOA "$z"); done
+    [ "$(dig @127.0.0.1 -p "$PORT" +short +time=1 +tries=1 "${q[@]}" 2>/dev/null | grep -c ' 1 3600 ' || true)" = "${#zones[@]}" ] &&
+        knotc -c "$CONF" -t 1 status >/dev/null 2>&1
+}
+
+install_tools() {
+    local need=()
+    { command -v knotd && command -v knotc && command -v keymgr; } >/dev/null || need+=(knot)
+    command -v kdig >/dev/null || need+=(knot-dnsutils)
+    command -v dig >/dev/null || need+=(bind9-dnsutils)
+    command -v nsupdate >/dev/null || need+=(bind9-dnsutils)
+    [ ${#need[@]} -eq 0 ] && return 0
+    log "installing ${need[*]} from Debian's packages..."
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null 2>&1; then
+        apt-get update -q >/dev/null 2>&1 || true
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
+    fi
+}
+
+write_zone() { # ZONE (without the trailing dot)
+    cat >"$DIR/zones/$1.zone" <<EOF
+\$ORIGIN $1.
+\$TTL 300
+@    SOA ns1.$1. hostmaster.$1. 1 3600 600 86400 300
+@    NS  ns1.$1.
+ns1  A   127.0.0.1
+EOF
+}
+
+stop_knot() {
+    local pid i
+    pid="$(running_pid)" || return 0
+    knotc -c "$CONF" -t 5 stop >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
+    for i in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "knotd ($pid) did not stop in 10 s; killing it"
+        kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$PIDFILE"
+}
+
+zones=()
+for i in $(seq -w 1 24); do zones+=("z$i.knot.test"); done
+zones+=(example.test)
+
+case "${1:-start}" in
+start)
+    install_tools
+    mkdir -p "$STATE"
+    if running_pid >/dev/null && answers; then
+        : # already running: leave it as it is
+    else
+        stop_knot # a knotd of ours that is alive but not answering
+        rm -rf "$DIR"
+        mkdir -p "$DIR/zones" "$DIR/db"
+
+        # The TSIG key, for Knot's config and as tsig-keygen writes it for dig -k / nsupdate -k.
+        secret="$(keymgr -t "$KEYNAME" hmac-sha256 2>/dev/null | sed -n 's/^ *secret: *//p' || true)"
+        [ -n "$secret" ] || secret="$(head -c 32 /dev/urandom | base64)"
+        (
+            umask 077
+            printf 'key "%s" {\n\talgorithm hmac-sha256;\n\tsecret "%s";\n};\n' "$KEYNAME" "$secret" >"$KEYFILE"
+        )
+        chmod 600 "$KEYFILE"
+
+        for z in "${zones[@]}"; do write_zone "$z"; done
+
+        user=""
+        [ "$(id -u)" = 0 ] && user="    user: root:root"
+        {
+            cat <<EOF
+server:
+    listen: 127.0.0.1@$PORT
+    rundir: $DIR
+    pidfile: $DIR/knot.pid
+$user
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+
+control:
+    listen: $DIR/knot.sock
+
+log:
+  - target: stderr
+    any: info
+
+database:
+    storage: $DIR/db
+
+key:
+  - id: $KEYNAME
+    algorithm: hmac-sha256
+    secret: $secret
+
+acl:
+  - id: tsig
+    key: $KEYNAME
+    action: [update, transfer]
+
+template:
+  - id: default
+    storage: $DIR/zones
+    file: "%s.zone"
+    semantic-checks: off
+    zonefile-sync: -1
+    zonefile-load: whole
+    journal-content: all
+    acl: tsig
+
+zone:
+EOF
+            for z in "${zones[@]}"; do echo "  - domain: $z."; done
+        } >"$CONF"
+        chmod 600 "$CONF" # it holds the TSIG secret too
+        knotc -c "$CONF" conf-check >/dev/null
+
+        # Detached: own session, no terminal, output to its own log, so that a caller's $(...) does
+        # not wait for it. $! is knotd itself (setsid execs it in place: a background job of a
+        # non-interactive shell is not a process group leader).
+        setsid knotd -c "$CONF" </dev/null >>"$DIR/knotd.log" 2>&1 &
+        echo $! >"$PIDFILE"
+        ok=""
+        for _ in $(seq 1 50); do
+            if ready; then ok=1; break; fi
+            running_pid >/dev/null || break
+            sleep 0.2
+        done
+        if [ -z "$ok" ]; then
+            log "knotd was not ready on 127.0.0.1:$PORT within 10 s; its log ($DIR/knotd.log):"
+            tail -n 20 "$DIR/knotd.log" >&2 || true
+            stop_knot
+            exit 1
+        fi
+    fi
+    echo "127.0.0.1:$PORT $KEYFILE"
+    ;;
+stop)
+    stop_knot
+    ;;
+*)
+    echo "usage: $0 start|stop" >&2
+    exit 64
+    ;;
+esac

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Start (or stop) moto's server on 127.0.0.1, an emulator of AWS that the Route53 tests talk to.
+#   scripts/peer-moto.sh start   # prints the endpoint URL to use as MAILCTL_TEST_MOTO_URL
+#   scripts/peer-moto.sh stop
+# moto checks no signature, but a request needs an Authorization header whose credential scope
+# names route53 (…/us-east-1/route53/aws4_request), or moto routes it to its S3 handler. Its state
+# lives in memory: every start that is not a no-op begins empty (POST /moto-api/reset empties it
+# too). Installs moto[server] from PyPI when no working moto_server is found.
+set -euo pipefail
+
+PORT="${MAILCTL_MOTO_PORT:-55500}"
+STATE="${MAILCTL_PEER_STATE:-/tmp/mailctl-peers}"
+DIR="$STATE/moto"
+PIDFILE="$DIR/moto.pid"
+URL="http://127.0.0.1:$PORT"
+
+log() { echo "peer-moto: $*" >&2; }
+
+# The PID of our moto server when it is alive (and really moto), else nothing.
+running_pid() {
+    local pid
+    [ -f "$PIDFILE" ] || return 1
+    pid="$(cat "$PIDFILE" 2>/dev/null || true)"
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q moto || return 1
+    echo "$pid"
+}
+
+answers() {
+    local code
+    code="$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$URL/moto-api/" 2>/dev/null || true)"
+    [ "$code" = 200 ]
+}
+
+# Sets MOTO to a command that runs moto's server. A moto_server on PATH may be a pyenv shim for a
+# Python that lacks moto, so each candidate is tried, not just looked up.
+find_moto() {
+    if command -v moto_server >/dev/null && moto_server --help >/dev/null 2>&1; then
+        MOTO=(moto_server)
+    elif python3 -c 'import moto.server' >/dev/null 2>&1; then
+        MOTO=(python3 -m moto.server)
+    else
+        return 1
+    fi
+}
+
+stop_moto() {
+    local pid i
+    pid="$(running_pid)" || return 0
+    kill "$pid" 2>/dev/null || true
+    for i in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "moto ($pid) did not stop in 10 s; killing it"
+        kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$PIDFILE"
+}
+
+case "${1:-start}" in
+start)
+    mkdir -p "$STATE"
+    if running_pid >/dev/null && answers; then
+        : # already running: leave it as it is
+    else
+        if ! find_moto; then
+            log "installing moto[server] from PyPI..."
+            python3 -m pip install -q 'moto[server]' >&2
+            find_moto || { log "moto_server still does not run after installing moto[server]"; exit 1; }
+        fi
+        stop_moto # a moto of ours that is alive but not answering
+        rm -rf "$DIR"
+        mkdir -p "$DIR"
+        # Detached: own session, no terminal, output to its own log, so that a caller's $(...) does
+        # not wait for it. $! is the server itself: setsid, pyenv's shim and moto_server all exec.
+        setsid "${MOTO[@]}" -H 127.0.0.1 -p "$PORT" </dev/null >>"$DIR/moto.log" 2>&1 &
+        echo $! >"$PIDFILE"
+        ok=""
+        for _ in $(seq 1 150); do # moto takes a few seconds to import on a small machine
+            if answers; then ok=1; break; fi
+            running_pid >/dev/null || break
+            sleep 0.2
+        done
+        if [ -z "$ok" ]; then
+            log "moto did not answer on $URL within 30 s; its log ($DIR/moto.log):"
+            tail -n 20 "$DIR/moto.log" >&2 || true
+            stop_moto
+            exit 1
+        fi
+    fi
+    echo "$URL"
+    ;;
+stop)
+    stop_moto
+    ;;
+*)
+    echo "usage: $0 start|stop" >&2
+    exit 64
+    ;;
+esac
