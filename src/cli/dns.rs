@@ -1,12 +1,72 @@
 //! `mailctl dns records|publish|check`
 
-use clap::{Subcommand, ValueEnum};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Subcommand, ValueEnum};
 
 use super::Ctx;
 use super::output::table;
+use crate::config::Config;
+use crate::dns::lookup::{Resolver, authoritative, parse_server};
+use crate::dns::plan::Action;
+use crate::dns::provider::{Provider, Settings};
 use crate::dns::value::to_zone;
-use crate::error::Result;
+use crate::error::{Error, Kind, Result};
 use crate::ops::dns as ops;
+
+/// Which DNS provider and how to reach it (flags win over the config's dns_* keys).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ProviderArgs {
+    /// cloudflare, route53 or rfc2136 [default: the config's dns_provider]
+    #[arg(long, value_parser = ["cloudflare", "route53", "rfc2136"])]
+    pub provider: Option<String>,
+    /// The provider API's base URL (Cloudflare, Route53; for compatible services and tests)
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// The provider's zone id [default: looked up by the domain's name]
+    #[arg(long, value_name = "ID")]
+    pub zone_id: Option<String>,
+    /// RFC 2136: the primary server to update
+    #[arg(long, value_name = "HOST:PORT")]
+    pub server: Option<String>,
+    /// RFC 2136: a BIND key file (tsig-keygen), hmac-sha256
+    #[arg(long, value_name = "FILE")]
+    pub tsig_key: Option<PathBuf>,
+    /// Also trust this CA certificate (PEM) for the provider's HTTPS endpoint
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+}
+
+impl ProviderArgs {
+    pub fn settings(&self, cfg: &Config) -> Settings {
+        let d = &cfg.dns;
+        Settings {
+            provider: self.provider.clone().or_else(|| d.provider.clone()).unwrap_or_default(),
+            endpoint: self.endpoint.clone().or_else(|| d.endpoint.clone()),
+            zone_id: self.zone_id.clone().or_else(|| d.zone_id.clone()),
+            server: self.server.clone().or_else(|| d.server.clone()),
+            tsig_key: self.tsig_key.clone().or_else(|| d.tsig_key.clone()),
+            credentials_file: d.credentials_file.clone(),
+            ca_file: self.ca_file.clone(),
+        }
+    }
+}
+
+/// `--wait`: poll the zone's authoritative servers until the records are visible.
+#[derive(Debug, Clone, Default, Args)]
+pub struct WaitArgs {
+    /// After applying, wait until every authoritative server answers every record
+    #[arg(long)]
+    pub wait: bool,
+    /// Give up waiting after this many seconds (exit 75)
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub wait_timeout: u64,
+    /// Ask this server instead of the zone's authoritative servers
+    #[arg(long, value_name = "IP:PORT")]
+    pub resolver: Option<String>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -28,11 +88,33 @@ pub enum DnsCmd {
         #[arg(long, value_enum, default_value = "zone")]
         format: Format,
     },
+    /// Publish the records through a DNS provider: show the plan, then apply it (only mailctl's records are touched)
+    Publish {
+        /// Only this domain [default: every domain]
+        #[arg(long)]
+        domain: Option<String>,
+        /// Show the plan and change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Apply without asking (needed when stdin is not a terminal)
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Replace an SPF record that mailctl did not publish
+        #[arg(long)]
+        replace_spf: bool,
+        #[command(flatten)]
+        provider: ProviderArgs,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
 }
 
 pub async fn run(cmd: DnsCmd, ctx: &mut Ctx) -> Result<()> {
     let store = ctx.store().await?;
     match cmd {
+        DnsCmd::Publish { domain, dry_run, yes, replace_spf, provider, wait } => {
+            publish(ctx, &store, domain.as_deref(), dry_run, yes, replace_spf, &provider, &wait).await?;
+        }
         DnsCmd::Records { domain, format } => {
             let all = ops::desired(&ctx.config, &store, domain.as_deref()).await?;
             let format = if ctx.out.json { Format::Json } else { format };
@@ -76,4 +158,180 @@ pub async fn run(cmd: DnsCmd, ctx: &mut Ctx) -> Result<()> {
 /// A long value (a DKIM key) cut for a table; the zone and JSON forms carry it whole.
 fn shorten(v: &str, max: usize) -> String {
     if v.chars().count() <= max { v.to_string() } else { format!("{}…", v.chars().take(max - 1).collect::<String>()) }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn publish(
+    ctx: &mut Ctx,
+    store: &crate::store::Store,
+    domain: Option<&str>,
+    dry_run: bool,
+    yes: bool,
+    replace_spf: bool,
+    pa: &ProviderArgs,
+    wa: &WaitArgs,
+) -> Result<()> {
+    let settings = pa.settings(&ctx.config);
+    let mut provider = Provider::new(&settings)?;
+    let mut reports = Vec::new();
+    for zone in ops::domains(store, domain).await? {
+        let zp = ops::plan_zone(&ctx.config, store, &mut provider, &zone, replace_spf).await?;
+        for w in &zp.warnings {
+            ctx.note(format!("warning: {w}"));
+        }
+        for c in &zp.plan.conflicts {
+            ctx.note(format!("conflict: {} {}: {} (found: {})", c.name, c.rtype, c.reason, c.found.join(" | ")));
+        }
+        if !ctx.out.json {
+            print_plan(ctx, &zp, provider.name())?;
+        }
+        let mut applied = 0;
+        let changes = zp.plan.changes.len();
+        if !dry_run {
+            if changes > 0 && !yes {
+                confirm(&zone, changes)?;
+            }
+            applied = ops::apply_zone(store, &mut provider, &zp).await?;
+            if changes > 0 {
+                ctx.note(format!("{zone}: {applied} change(s) applied at {}", provider.name()));
+            }
+        }
+        let mut visible = None;
+        if wa.wait && !dry_run {
+            wait_visible(ctx, &zone, &zp.desired, &settings, wa).await?;
+            visible = Some(true);
+        }
+        reports.push(serde_json::json!({
+            "zone": zp.zone,
+            "provider": provider.name(),
+            "changes": zp.plan.changes,
+            "conflicts": zp.plan.conflicts,
+            "warnings": zp.warnings,
+            "applied": applied,
+            "visible": visible,
+        }));
+    }
+    if ctx.out.json {
+        ctx.out.json(&serde_json::json!({ "dry_run": dry_run, "zones": reports, "requests": provider.requests() }))?;
+    }
+    let r = provider.requests();
+    tracing::debug!(reads = r.reads, writes = r.writes, "provider requests");
+    Ok(())
+}
+
+fn print_plan(ctx: &mut Ctx, zp: &ops::ZonePlan, provider: &str) -> Result<()> {
+    let count = |a: Action| zp.plan.changes.iter().filter(|c| c.action == a).count();
+    ctx.out.line(format!(
+        "{} ({provider}): {} to create, {} to update, {} to delete",
+        zp.zone,
+        count(Action::Create),
+        count(Action::Update),
+        count(Action::Delete)
+    ))?;
+    for c in &zp.plan.changes {
+        let line =
+            |sign: &str, v: &str, ttl: u32| format!("  {sign} {} {} {} {}", c.name, ttl, c.rtype, to_zone(&c.rtype, v));
+        for v in c.removed() {
+            ctx.out.line(line("-", v, c.before_ttl))?;
+        }
+        for v in c.added() {
+            ctx.out.line(line("+", v, c.ttl))?;
+        }
+        if c.ttl != c.before_ttl && c.action == Action::Update {
+            for v in c.kept() {
+                ctx.out.line(format!("{} (TTL {} -> {})", line("~", v, c.ttl), c.before_ttl, c.ttl))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Ask on a terminal; refuse without one.
+fn confirm(zone: &str, changes: usize) -> Result<()> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::usage(format!(
+            "not applying {changes} change(s) to {zone}: pass --yes (stdin is not a terminal to ask)"
+        )));
+    }
+    eprint!("Apply {changes} change(s) to {zone}? [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "YES") {
+        Ok(())
+    } else {
+        Err(Error::new(Kind::TempFail, format!("not applied to {zone}")))
+    }
+}
+
+/// The servers `--wait` and `dns check` ask: `--resolver`, else the RFC 2136 primary, else
+/// the zone's authoritative servers.
+pub async fn servers_for(
+    cfg: &Config,
+    zone: &str,
+    settings: Option<&Settings>,
+    resolver: Option<&str>,
+) -> Result<Vec<std::net::SocketAddr>> {
+    if let Some(r) = resolver {
+        return Ok(vec![parse_server(r)?]);
+    }
+    if let Some(s) = settings.filter(|s| s.provider == "rfc2136")
+        && let Some(server) = &s.server
+    {
+        let with_port =
+            if server.contains(':') && !server.ends_with(']') { server.clone() } else { format!("{server}:53") };
+        let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host(with_port.as_str())
+            .await
+            .map_err(|e| Error::new(Kind::Unavailable, format!("resolving {server}: {e}")))?
+            .collect();
+        return Ok(addrs);
+    }
+    authoritative(zone, &Resolver::system(cfg.smtp.dns_resolver.as_deref())?).await
+}
+
+async fn wait_visible(
+    ctx: &Ctx,
+    zone: &str,
+    desired: &[crate::dns::records::Record],
+    s: &Settings,
+    wa: &WaitArgs,
+) -> Result<()> {
+    let servers = servers_for(&ctx.config, zone, Some(s), wa.resolver.as_deref()).await?;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.set_message(format!("waiting for {zone} on {} server(s)", servers.len()));
+        b.enable_steady_tick(Duration::from_millis(120));
+        b
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(wa.wait_timeout);
+    loop {
+        let missing = ops::not_yet_visible(&servers, desired).await?;
+        if missing.is_empty() {
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            ctx.note(format!("{zone}: every record is visible on {} server(s)", servers.len()));
+            return Ok(());
+        }
+        if let Some(b) = &bar {
+            b.set_message(format!("waiting for {zone}: {} record(s) not visible yet", missing.len()));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            let first = &missing[0];
+            return Err(Error::new(
+                Kind::TempFail,
+                format!(
+                    "{zone}: {} record(s) still not visible after {} s (first: {} {} on {})",
+                    missing.len(),
+                    wa.wait_timeout,
+                    first.name,
+                    first.rtype,
+                    first.server
+                ),
+            ));
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
 }

@@ -2,7 +2,9 @@
 //! against what a zone holds ([`plan`]), the providers that read and write zones
 //! ([`provider`]) and the live check ([`check`]).
 
+pub mod lookup;
 pub mod plan;
+pub mod provider;
 pub mod records;
 pub mod value;
 pub mod zone;

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod aliases;
 pub mod dkim;
+pub mod dns;
 pub mod domains;
 pub mod mailboxes;
 pub mod maildir;

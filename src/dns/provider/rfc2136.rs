@@ -1,0 +1,321 @@
+//! RFC 2136 dynamic update with TSIG (RFC 8945), to any authoritative primary (BIND, Knot,
+//! PowerDNS). The zone is read by AXFR; all changes go in one UPDATE message, which the
+//! server applies atomically. Messages are built and signed with hickory-proto and sent
+//! over TCP.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::{Duration, SystemTime};
+
+use hickory_proto::op::{Message, OpCode, Query, ResponseCode, UpdateMessage};
+use hickory_proto::rr::rdata::tsig::TsigAlgorithm;
+use hickory_proto::rr::rdata::{A, AAAA, CAA, CNAME, MX, NS, PTR, SRV, TXT};
+use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType, TSigner};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::{Requests, Settings, read_secret_file};
+use crate::dns::lookup::canonical_of;
+use crate::dns::plan::{Action, Change, RrSet};
+use crate::dns::value::txt_strings;
+use crate::error::{Error, Kind, Result};
+
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+pub struct Rfc2136 {
+    server: String,
+    signer: TSigner,
+    pub requests: Requests,
+}
+
+impl Rfc2136 {
+    pub fn new(s: &Settings) -> Result<Rfc2136> {
+        let server = s.server.clone().ok_or_else(|| {
+            Error::usage("rfc2136: no server: pass --server HOST:PORT")
+                .with_hint("or: mailctl config set dns_server HOST:PORT")
+        })?;
+        let key = s.tsig_key.as_deref().ok_or_else(|| {
+            Error::usage("rfc2136: no TSIG key: pass --tsig-key FILE (a BIND key file, as tsig-keygen writes it)")
+                .with_hint("or: mailctl config set dns_tsig_key FILE")
+        })?;
+        let server = if server.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) && !server.ends_with(']')
+        {
+            server
+        } else {
+            format!("{server}:53")
+        };
+        Ok(Rfc2136 { server, signer: load_key(key)?, requests: Requests::default() })
+    }
+
+    pub async fn list(&mut self, zone: &str) -> Result<Vec<RrSet>> {
+        self.requests.reads += 1;
+        let origin = fqdn(zone)?;
+        let mut msg = Message::query();
+        msg.metadata.id = rand::random();
+        msg.metadata.recursion_desired = false;
+        msg.add_query(Query::query(origin.clone(), RecordType::AXFR));
+        let mut verifier = msg
+            .finalize(&self.signer, unix_now())
+            .map_err(|e| Error::new(Kind::Internal, format!("rfc2136: signing: {e}")))?
+            .ok_or_else(|| Error::new(Kind::Internal, "rfc2136: no TSIG verifier"))?;
+        let mut conn = self.connect().await?;
+        send(&mut conn, &msg).await?;
+        let mut sets: Vec<RrSet> = Vec::new();
+        let mut soas = 0;
+        let mut signed_last;
+        for n in 0..100_000 {
+            let bytes = recv(&mut conn).await?;
+            let plain = Message::from_vec(&bytes).map_err(|e| bad_reply(&e))?;
+            check_rcode(&plain, "zone transfer")?;
+            if plain.signature().is_some() {
+                verifier.verify(&bytes).map_err(|e| {
+                    Error::new(Kind::Permission, format!("rfc2136: the transfer's TSIG signature does not verify: {e}"))
+                })?;
+                signed_last = true;
+            } else if n == 0 {
+                return Err(Error::new(Kind::Permission, "rfc2136: the server's transfer is not signed"));
+            } else {
+                signed_last = false;
+            }
+            for r in &plain.answers {
+                if r.record_type() == RecordType::SOA {
+                    soas += 1;
+                }
+                let name = r.name.to_ascii().trim_end_matches('.').to_ascii_lowercase();
+                let rtype = r.record_type().to_string();
+                let value = canonical_of(&r.data);
+                match sets.iter_mut().find(|s| s.name == name && s.rtype == rtype) {
+                    Some(s) if soas < 2 || rtype != "SOA" => {
+                        if !s.values.contains(&value) {
+                            s.values.push(value)
+                        }
+                    }
+                    Some(_) => {}
+                    None => sets.push(RrSet { name, rtype, ttl: r.ttl, values: vec![value] }),
+                }
+            }
+            if soas >= 2 {
+                if !signed_last {
+                    return Err(Error::new(Kind::Permission, "rfc2136: the transfer's last message is not signed"));
+                }
+                return Ok(sets);
+            }
+        }
+        Err(Error::new(Kind::Unavailable, "rfc2136: the zone transfer does not end"))
+    }
+
+    pub async fn apply(&mut self, zone: &str, changes: &[Change]) -> Result<usize> {
+        if changes.is_empty() {
+            return Ok(0);
+        }
+        self.requests.writes += 1;
+        let origin = fqdn(zone)?;
+        let mut msg = Message::query();
+        msg.metadata.id = rand::random();
+        msg.metadata.op_code = OpCode::Update;
+        msg.metadata.recursion_desired = false;
+        let mut z = Query::query(origin, RecordType::SOA);
+        z.set_query_class(DNSClass::IN);
+        msg.add_zone(z);
+        for c in changes {
+            let name = fqdn(&c.name)?;
+            let rtype = RecordType::from_str(&c.rtype)
+                .map_err(|_| Error::invalid(format!("rfc2136: unknown record type {}", c.rtype)))?;
+            let add = |msg: &mut Message, v: &String| -> Result<()> {
+                msg.add_update(Record::from_rdata(name.clone(), c.ttl, rdata(&c.rtype, v)?));
+                Ok(())
+            };
+            let remove = |msg: &mut Message, v: &String| -> Result<()> {
+                let mut r = Record::from_rdata(name.clone(), 0, rdata(&c.rtype, v)?);
+                r.dns_class = DNSClass::NONE;
+                msg.add_update(r);
+                Ok(())
+            };
+            match c.action {
+                Action::Create => c.after.iter().try_for_each(|v| add(&mut msg, v))?,
+                Action::Delete => c.before.iter().try_for_each(|v| remove(&mut msg, v))?,
+                Action::Update if c.ttl != c.before_ttl => {
+                    // A new TTL: replace the whole set (RFC 2136 §2.5.2, then §2.5.1).
+                    let mut all = Record::update0(name.clone(), 0, rtype);
+                    all.dns_class = DNSClass::ANY;
+                    msg.add_update(all);
+                    c.after.iter().try_for_each(|v| add(&mut msg, v))?;
+                }
+                Action::Update => {
+                    c.removed().try_for_each(|v| remove(&mut msg, v))?;
+                    c.added().try_for_each(|v| add(&mut msg, v))?;
+                }
+            }
+        }
+        let mut verifier = msg
+            .finalize(&self.signer, unix_now())
+            .map_err(|e| Error::new(Kind::Internal, format!("rfc2136: signing: {e}")))?
+            .ok_or_else(|| Error::new(Kind::Internal, "rfc2136: no TSIG verifier"))?;
+        let mut conn = self.connect().await?;
+        send(&mut conn, &msg).await?;
+        let bytes = recv(&mut conn).await?;
+        let reply = Message::from_vec(&bytes).map_err(|e| bad_reply(&e))?;
+        check_rcode(&reply, "update")?;
+        verifier.verify(&bytes).map_err(|e| {
+            Error::new(Kind::Permission, format!("rfc2136: the update's reply signature does not verify: {e}"))
+        })?;
+        Ok(changes.len())
+    }
+
+    async fn connect(&self) -> Result<TcpStream> {
+        let fail = |what: String| Error::new(Kind::Unavailable, format!("rfc2136: {what}"));
+        match tokio::time::timeout(TIMEOUT, TcpStream::connect(&self.server)).await {
+            Ok(Ok(s)) => Ok(s),
+            Ok(Err(e)) => Err(fail(format!("cannot connect to {}: {e}", self.server))),
+            Err(_) => Err(fail(format!("connecting to {} timed out", self.server))),
+        }
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+fn fqdn(name: &str) -> Result<Name> {
+    Name::from_ascii(format!("{}.", name.trim_end_matches('.')))
+        .map_err(|_| Error::invalid(format!("{name:?} is not a DNS name")))
+}
+
+fn bad_reply(e: &dyn std::fmt::Display) -> Error {
+    Error::new(Kind::Unavailable, format!("rfc2136: malformed reply: {e}"))
+}
+
+fn check_rcode(m: &Message, what: &str) -> Result<()> {
+    let rc = m.metadata.response_code;
+    let (kind, why) = match rc {
+        ResponseCode::NoError => return Ok(()),
+        ResponseCode::NotAuth => (Kind::Permission, "NOTAUTH: the server does not accept this TSIG key for the zone"),
+        ResponseCode::Refused => (Kind::Permission, "REFUSED: the server's ACL does not allow it"),
+        ResponseCode::NotZone | ResponseCode::NXDomain => {
+            (Kind::NotFound, "the server is not authoritative for the zone")
+        }
+        ResponseCode::ServFail => (Kind::TempFail, "SERVFAIL"),
+        _ => (Kind::Invalid, "rejected"),
+    };
+    Err(Error::new(kind, format!("rfc2136: {what} refused by the server: {why} ({rc})")))
+}
+
+async fn send(conn: &mut TcpStream, msg: &Message) -> Result<()> {
+    let bytes = msg.to_vec().map_err(|e| Error::new(Kind::Internal, format!("rfc2136: encoding: {e}")))?;
+    let len = u16::try_from(bytes.len()).map_err(|_| Error::invalid("rfc2136: the update is larger than 64 KiB"))?;
+    let mut frame = len.to_be_bytes().to_vec();
+    frame.extend_from_slice(&bytes);
+    tokio::time::timeout(TIMEOUT, conn.write_all(&frame))
+        .await
+        .map_err(|_| Error::new(Kind::Unavailable, "rfc2136: sending timed out"))?
+        .map_err(|e| Error::new(Kind::Unavailable, format!("rfc2136: sending: {e}")))
+}
+
+async fn recv(conn: &mut TcpStream) -> Result<Vec<u8>> {
+    let read = async {
+        let mut len = [0u8; 2];
+        conn.read_exact(&mut len).await?;
+        let mut buf = vec![0u8; u16::from_be_bytes(len) as usize];
+        conn.read_exact(&mut buf).await?;
+        Ok::<_, std::io::Error>(buf)
+    };
+    tokio::time::timeout(TIMEOUT, read)
+        .await
+        .map_err(|_| Error::new(Kind::Unavailable, "rfc2136: no reply from the server"))?
+        .map_err(|e| Error::new(Kind::Unavailable, format!("rfc2136: reading the reply: {e}")))
+}
+
+/// Record data from a canonical value.
+fn rdata(rtype: &str, v: &str) -> Result<RData> {
+    let bad = || Error::invalid(format!("rfc2136: cannot encode {rtype} {v:?}"));
+    let parts: Vec<&str> = v.split_whitespace().collect();
+    let num = |i: usize| parts.get(i).and_then(|p| p.parse::<u16>().ok()).ok_or_else(bad);
+    let host = |i: usize| parts.get(i).ok_or_else(bad).and_then(|h| fqdn(h));
+    Ok(match rtype {
+        "A" => RData::A(A(v.parse().map_err(|_| bad())?)),
+        "AAAA" => RData::AAAA(AAAA(v.parse().map_err(|_| bad())?)),
+        "MX" => RData::MX(MX::new(num(0)?, host(1)?)),
+        "SRV" => RData::SRV(SRV::new(num(0)?, num(1)?, num(2)?, host(3)?)),
+        "CNAME" => RData::CNAME(CNAME(fqdn(v)?)),
+        "NS" => RData::NS(NS(fqdn(v)?)),
+        "PTR" => RData::PTR(PTR(fqdn(v)?)),
+        "TXT" => RData::TXT(TXT::from_bytes(txt_strings(v))),
+        "CAA" => {
+            let flags = num(0)?;
+            let ca = v.splitn(3, ' ').nth(2).map(|s| s.trim_matches('"')).unwrap_or("");
+            if parts.get(1) != Some(&"issue") {
+                return Err(bad());
+            }
+            let name = if ca.is_empty() { None } else { Some(Name::from_ascii(ca).map_err(|_| bad())?) };
+            RData::CAA(CAA::new_issue(flags & 128 != 0, name, vec![]))
+        }
+        _ => return Err(bad()),
+    })
+}
+
+/// A BIND key file, as tsig-keygen writes it:
+/// `key "name" { algorithm hmac-sha256; secret "BASE64"; };`
+fn load_key(path: &Path) -> Result<TSigner> {
+    use base64::Engine;
+    let text = read_secret_file(path)?;
+    let bad =
+        |what: &str| Error::invalid(format!("{}: {what} (expected a BIND key file from tsig-keygen)", path.display()));
+    let after = |word: &str| -> Option<String> {
+        let i = text.find(word)? + word.len();
+        let rest = text[i..].trim_start();
+        let end = rest.find([';', '{']).unwrap_or(rest.len());
+        Some(rest[..end].trim().trim_matches('"').to_string())
+    };
+    let name = after("key").filter(|n| !n.is_empty()).ok_or_else(|| bad("no key name"))?;
+    let algorithm = match after("algorithm").ok_or_else(|| bad("no algorithm"))?.to_ascii_lowercase().as_str() {
+        "hmac-sha256" => TsigAlgorithm::HmacSha256,
+        "hmac-sha384" => TsigAlgorithm::HmacSha384,
+        "hmac-sha512" => TsigAlgorithm::HmacSha512,
+        other => return Err(bad(&format!("algorithm {other} is not supported; use hmac-sha256"))),
+    };
+    let secret = after("secret").ok_or_else(|| bad("no secret"))?;
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(secret.as_bytes())
+        .map_err(|_| bad("the secret is not base64"))?;
+    let name = Name::from_ascii(format!("{}.", name.trim_end_matches('.'))).map_err(|_| bad("bad key name"))?;
+    TSigner::new(key, algorithm, name, 300).map_err(|e| Error::invalid(format!("{}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rdata_round_trips() {
+        for (t, v) in [
+            ("A", "192.0.2.1"),
+            ("AAAA", "2001:db8::1"),
+            ("MX", "10 mail.example.com"),
+            ("SRV", "0 1 587 mail.example.com"),
+            ("CNAME", "mail.example.com"),
+            ("TXT", "v=spf1 mx ~all"),
+            ("CAA", "0 issue \"letsencrypt.org\""),
+        ] {
+            assert_eq!(canonical_of(&rdata(t, v).unwrap()), v, "{t}");
+        }
+        let long = "p=".to_string() + &"B".repeat(600);
+        assert_eq!(canonical_of(&rdata("TXT", &long).unwrap()), long);
+    }
+
+    #[test]
+    fn reads_bind_key_files() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k.key");
+        std::fs::write(
+            &p,
+            "key \"mailctl-test\" {\n\talgorithm hmac-sha256;\n\tsecret \"c2VjcmV0c2VjcmV0c2VjcmV0\";\n};\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let k = load_key(&p).unwrap();
+        assert_eq!(k.signer_name().to_ascii(), "mailctl-test.");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(load_key(&p).is_err(), "a key others can read is refused");
+    }
+}
