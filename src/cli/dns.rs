@@ -107,11 +107,21 @@ pub enum DnsCmd {
         #[command(flatten)]
         wait: WaitArgs,
     },
+    /// Look every record up live and say, per record, whether it is right (exit 0 only when every required record is)
+    Check {
+        /// Only this domain [default: every domain]
+        #[arg(long)]
+        domain: Option<String>,
+        /// Ask this server [default: the zone's authoritative servers]
+        #[arg(long, value_name = "IP:PORT")]
+        resolver: Option<String>,
+    },
 }
 
 pub async fn run(cmd: DnsCmd, ctx: &mut Ctx) -> Result<()> {
     let store = ctx.store().await?;
     match cmd {
+        DnsCmd::Check { domain, resolver } => check(ctx, &store, domain.as_deref(), resolver.as_deref()).await?,
         DnsCmd::Publish { domain, dry_run, yes, replace_spf, provider, wait } => {
             publish(ctx, &store, domain.as_deref(), dry_run, yes, replace_spf, &provider, &wait).await?;
         }
@@ -333,5 +343,50 @@ async fn wait_visible(
             ));
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+async fn check(ctx: &mut Ctx, store: &crate::store::Store, domain: Option<&str>, resolver: Option<&str>) -> Result<()> {
+    let general = Resolver::system(resolver.or(ctx.config.smtp.dns_resolver.as_deref()))?;
+    let mut reports = Vec::new();
+    for zone in ops::domains(store, domain).await? {
+        let servers = servers_for(&ctx.config, &zone, None, resolver).await?;
+        let at = Resolver::at(&servers)?;
+        reports.push(ops::check(&ctx.config, store, &zone, &at, &general).await?);
+    }
+    if ctx.out.json {
+        ctx.out.json(&reports)?;
+    } else {
+        for r in &reports {
+            ctx.out.line(format!("{} (asked {}): {}", r.domain, r.servers, if r.ok { "ok" } else { "FAILED" }))?;
+            let mut t = table(&["name", "type", "expected", "found", "verdict"]);
+            for f in &r.findings {
+                let show = |v: &[String]| {
+                    if v.is_empty() {
+                        "-".to_string()
+                    } else {
+                        v.iter().map(|x| shorten(x, 48)).collect::<Vec<_>>().join("\n")
+                    }
+                };
+                let verdict = if f.detail.is_empty() {
+                    f.verdict.as_str().to_string()
+                } else {
+                    format!("{}: {}", f.verdict.as_str(), f.detail)
+                };
+                t.add_row(vec![f.name.clone(), f.rtype.clone(), show(&f.expected), show(&f.found), verdict]);
+            }
+            ctx.out.table(t)?;
+        }
+    }
+    let failed: Vec<String> = reports
+        .iter()
+        .filter(|r| !r.ok)
+        .map(|r| format!("{} ({})", r.domain, r.findings.iter().filter(|f| f.fails()).count()))
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        ctx.out.flush()?;
+        Err(Error::invalid(format!("dns check: required records missing or wrong for {}", failed.join(", "))))
     }
 }

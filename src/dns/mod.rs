@@ -2,6 +2,7 @@
 //! against what a zone holds ([`plan`]), the providers that read and write zones
 //! ([`provider`]) and the live check ([`check`]).
 
+pub mod check;
 pub mod lookup;
 pub mod plan;
 pub mod provider;

@@ -290,6 +290,25 @@ fn sign_with(k: &DkimKey, der: &[u8], message: &[u8]) -> Result<String> {
     })
 }
 
+/// The p= value derived from the private key file on disk (to check it against the record).
+pub fn public_key_on_disk(store: &Store, k: &DkimKey) -> Result<String> {
+    let path = key_path(store, &k.domain, &k.selector);
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
+    let der = der_from_pem(&text)?;
+    let bad = |e: &dyn std::fmt::Display| Error::invalid(format!("{}: {e}", path.display()));
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    if family(&k.algorithm) == "ed25519" {
+        use ed25519_dalek::pkcs8::DecodePrivateKey;
+        let key = ed25519_dalek::SigningKey::from_pkcs8_der(&der).map_err(|e| bad(&e))?;
+        Ok(b64(key.verifying_key().as_bytes()))
+    } else {
+        use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
+        let private = rsa::RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| bad(&e))?;
+        let public = rsa::RsaPublicKey::from(&private).to_public_key_der().map_err(|e| bad(&e))?;
+        Ok(b64(public.as_bytes()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

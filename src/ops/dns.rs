@@ -4,10 +4,12 @@
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::dns::check::{Finding, Verdict, compare, dmarc_parses, soften, spf_lookups};
 use crate::dns::lookup::Resolver;
 use crate::dns::plan::{self, Ownership, Plan};
 use crate::dns::provider::Provider;
 use crate::dns::records::{self, Inputs, Record};
+use crate::dns::value::txt_kind;
 use crate::error::Result;
 use crate::store::dns::Owned;
 use crate::store::{Store, dkim as keys, domains, now};
@@ -165,4 +167,187 @@ pub async fn not_yet_visible(servers: &[std::net::SocketAddr], desired: &[Record
         }
     }
     Ok(missing)
+}
+
+/// `dns check` for one domain.
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    pub domain: String,
+    pub ok: bool,
+    pub servers: String,
+    pub findings: Vec<Finding>,
+}
+
+/// Look every desired record up live and check SPF, DMARC, the DKIM keys and reverse DNS.
+/// `zone_servers` answer for the zone's records (the authoritative servers or `--resolver`);
+/// `general` for everything else (SPF includes, PTR).
+pub async fn check(
+    cfg: &Config,
+    store: &Store,
+    domain: &str,
+    zone_servers: &Resolver,
+    general: &Resolver,
+) -> Result<CheckReport> {
+    let t = now();
+    let mut conn = store.pool.acquire().await?;
+    let dkim = keys::list(&mut conn, Some(domain)).await?;
+    drop(conn);
+    let (records, _) = records::desired(&Inputs { domain, host: &cfg.hostname, dns: &cfg.dns, dkim: &dkim, now: t });
+    let mut findings = Vec::new();
+    let finding = |r: &Record, expected: Vec<String>, found: Vec<String>, v: (Verdict, String)| {
+        let (verdict, detail) = soften(r.required, v);
+        Finding {
+            name: r.name.clone(),
+            rtype: r.rtype.to_string(),
+            purpose: r.purpose.to_string(),
+            required: r.required,
+            expected,
+            found,
+            verdict,
+            detail,
+        }
+    };
+    // One finding per record set, except TXT: one per value (each kind stands alone).
+    let mut groups: Vec<(&Record, Vec<String>)> = Vec::new();
+    for r in records.iter().filter(|r| r.publish) {
+        match groups.iter_mut().find(|(g, _)| g.rtype != "TXT" && g.name == r.name && g.rtype == r.rtype) {
+            Some((_, v)) => v.push(r.value.clone()),
+            None => groups.push((r, vec![r.value.clone()])),
+        }
+    }
+    let mut spf_found = None;
+    let mut dmarc_found = None;
+    for (r, expected) in groups {
+        let found = match zone_servers.rrset(&r.name, r.rtype).await {
+            Ok(f) => f.map(|(_, v)| v).unwrap_or_default(),
+            Err(e) => {
+                findings.push(finding(r, expected, vec![], (Verdict::Missing, e.message)));
+                continue;
+            }
+        };
+        let shown: Vec<String> = if r.rtype == "TXT" {
+            found.iter().filter(|f| txt_kind(f) == txt_kind(&expected[0])).cloned().collect()
+        } else {
+            found.clone()
+        };
+        if r.purpose == "spf" {
+            spf_found = shown.first().cloned();
+        }
+        if r.purpose == "dmarc" {
+            dmarc_found = shown.first().cloned();
+        }
+        let v = compare(r.rtype, &expected, &found);
+        findings.push(finding(r, expected, shown, v));
+    }
+
+    // SPF: syntax and the 10-lookup limit (RFC 7208 §4.6.4), following includes.
+    if let Some(spf) = spf_found {
+        let base = Record {
+            name: domain.to_string(),
+            rtype: "TXT",
+            ttl: 0,
+            value: String::new(),
+            purpose: "spf-limit",
+            required: true,
+            publish: true,
+            note: None,
+        };
+        let v = match count_spf_lookups(&spf, general).await {
+            Ok(n) if n <= 10 => (vec![format!("{n} DNS lookups")], (Verdict::Ok, String::new())),
+            Ok(n) => (
+                vec![format!("{n} DNS lookups")],
+                (Verdict::Wrong, "over the limit of 10: receivers get permerror".into()),
+            ),
+            Err(e) => (vec![], (Verdict::Wrong, e)),
+        };
+        findings.push(finding(&base, vec!["at most 10 DNS lookups".into()], v.0, v.1));
+    }
+    if let Some(d) = dmarc_found {
+        let base = Record {
+            name: format!("_dmarc.{domain}"),
+            rtype: "TXT",
+            ttl: 0,
+            value: String::new(),
+            purpose: "dmarc-syntax",
+            required: true,
+            publish: true,
+            note: None,
+        };
+        let v = match dmarc_parses(&d) {
+            Ok(()) => (Verdict::Ok, String::new()),
+            Err(e) => (Verdict::Wrong, e),
+        };
+        findings.push(finding(&base, vec!["valid DMARC".into()], vec![d], v));
+    }
+
+    // DKIM: the key on disk is the key in the record.
+    let grace = cfg.dns.dkim_grace_days as i64 * 86400;
+    for k in dkim.iter().filter(|k| records::dkim_published(k, grace, t)) {
+        let base = Record {
+            name: format!("{}._domainkey.{domain}", k.selector),
+            rtype: "TXT",
+            ttl: 0,
+            value: String::new(),
+            purpose: "dkim-key",
+            required: k.status == "active",
+            publish: true,
+            note: None,
+        };
+        let v = match crate::ops::dkim::public_key_on_disk(store, k) {
+            Ok(p) if p == k.public_key => (vec!["matches".into()], (Verdict::Ok, String::new())),
+            Ok(_) => {
+                (vec!["differs".into()], (Verdict::Wrong, "the private key on disk does not match the record".into()))
+            }
+            Err(e) => (vec![], (Verdict::Missing, e.message)),
+        };
+        findings.push(finding(&base, vec!["private key on disk matches".into()], v.0, v.1));
+    }
+
+    // Forward-confirmed reverse DNS for the mail host's addresses.
+    for r in records.iter().filter(|r| r.purpose == "ptr") {
+        let names = general.rrset(&r.name, "PTR").await.ok().flatten().map(|(_, v)| v).unwrap_or_default();
+        let ip: Option<std::net::IpAddr> = cfg
+            .dns
+            .ipv4
+            .map(std::net::IpAddr::V4)
+            .into_iter()
+            .chain(cfg.dns.ipv6.map(std::net::IpAddr::V6))
+            .find(|ip| records::reverse_name(*ip) == r.name);
+        let v = if names.is_empty() {
+            (Verdict::Missing, "no PTR: set it at your hosting provider".to_string())
+        } else if !names.contains(&r.value) {
+            (Verdict::Wrong, format!("PTR names {}, not the mail host", names.join(", ")))
+        } else {
+            let back = general.addresses(&r.value).await.unwrap_or_default();
+            if ip.is_some_and(|ip| back.contains(&ip)) {
+                (Verdict::Ok, String::new())
+            } else {
+                (Verdict::Wrong, format!("{} does not resolve back to the address", r.value))
+            }
+        };
+        findings.push(finding(r, vec![r.value.clone()], names, v));
+    }
+    let ok = !findings.iter().any(Finding::fails);
+    Ok(CheckReport { domain: domain.to_string(), ok, servers: zone_servers.label.clone(), findings })
+}
+
+/// Lookups an SPF record costs, includes and redirects followed (bounded).
+async fn count_spf_lookups(record: &str, resolver: &Resolver) -> std::result::Result<u32, String> {
+    let (mut total, mut queue) = spf_lookups(record)?;
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(d) = queue.pop() {
+        if total > 10 || !seen.insert(d.clone()) {
+            continue;
+        }
+        let txt = resolver.rrset(&d, "TXT").await.map_err(|e| e.message)?.map(|(_, v)| v).unwrap_or_default();
+        match txt.iter().find(|v| txt_kind(v) == "spf") {
+            Some(s) => {
+                let (n, more) = spf_lookups(s).map_err(|e| format!("{d}: {e}"))?;
+                total += n;
+                queue.extend(more);
+            }
+            None => return Err(format!("include {d} has no SPF record")),
+        }
+    }
+    Ok(total)
 }

@@ -52,7 +52,9 @@ impl Provider {
                     .with_hint("or set it once: mailctl config set dns_provider route53"));
             }
             other => {
-                return Err(Error::usage(format!("unknown DNS provider {other:?}: use cloudflare, route53 or rfc2136")));
+                return Err(Error::usage(format!(
+                    "unknown DNS provider {other:?}: use cloudflare, route53 or rfc2136"
+                )));
             }
         })
     }

@@ -257,7 +257,7 @@ fn change_batch(changes: &[Change]) -> String {
     x
 }
 
-/// Route53 names end with a dot and escape some bytes as `\DDD`.
+/// Route53 names end with a dot and escape some bytes as `\OOO` (octal).
 fn name_from_wire(n: &str) -> String {
     let n = n.trim_end_matches('.');
     let mut out = String::with_capacity(n.len());
@@ -265,7 +265,7 @@ fn name_from_wire(n: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(u8::is_ascii_digit) {
-            let v = (b[i + 1] - b'0') as u32 * 100 + (b[i + 2] - b'0') as u32 * 10 + (b[i + 3] - b'0') as u32;
+            let v = (b[i + 1] - b'0') as u32 * 64 + (b[i + 2] - b'0') as u32 * 8 + (b[i + 3] - b'0') as u32;
             out.push(char::from_u32(v).unwrap_or('?'));
             i += 4;
         } else {
