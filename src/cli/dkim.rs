@@ -39,6 +39,14 @@ pub enum DkimCmd {
         selector: Option<String>,
         #[arg(long, default_value = "rsa-2048", value_parser = ["rsa-2048", "rsa-4096", "ed25519"])]
         algorithm: String,
+        /// Publish the new selector through the DNS provider, wait until every authoritative
+        /// server answers it, then sign with it (the old key stays published for dkim_grace_days)
+        #[arg(long)]
+        publish: bool,
+        #[command(flatten)]
+        provider: super::dns::ProviderArgs,
+        #[command(flatten)]
+        wait: super::dns::WaitArgs,
     },
     /// Sign with this key from now on (the previous key stays published)
     Activate {
@@ -89,7 +97,28 @@ pub async fn run(cmd: DkimCmd, ctx: &mut Ctx) -> Result<()> {
             });
             print_key(ctx, &k, next)?;
         }
-        DkimCmd::Rotate { domain, selector, algorithm } => {
+        DkimCmd::Rotate { domain, selector, algorithm, publish: true, provider, wait } => {
+            let k = ops::generate(&store, &domain, selector.as_deref(), &algorithm, true).await?;
+            let settings = provider.settings(&ctx.config);
+            let mut p = crate::dns::provider::Provider::new(&settings)?;
+            let record = crate::ops::dns::publish_dkim(&ctx.config, &store, &mut p, &k).await?;
+            ctx.note(format!("published {} at {}; waiting for the authoritative servers", record.name, p.name()));
+            let retry =
+                format!("once it is visible: mailctl dkim activate --domain {} --selector {}", k.domain, k.selector);
+            super::dns::wait_visible(ctx, &k.domain, std::slice::from_ref(&record), &settings, &wait)
+                .await
+                .map_err(|e| e.with_hint(retry))?;
+            let k = ops::activate(&store, &k.domain, &k.selector).await?;
+            print_key(
+                ctx,
+                &k,
+                Some(format!(
+                    "{} signs from now on; the previous key stays published for {} days",
+                    k.selector, ctx.config.dns.dkim_grace_days
+                )),
+            )?;
+        }
+        DkimCmd::Rotate { domain, selector, algorithm, .. } => {
             let k = ops::generate(&store, &domain, selector.as_deref(), &algorithm, true).await?;
             let next = format!(
                 "publish the record, wait for the DNS TTL, then: mailctl dkim activate --domain {} --selector {}",

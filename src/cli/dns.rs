@@ -54,12 +54,9 @@ impl ProviderArgs {
     }
 }
 
-/// `--wait`: poll the zone's authoritative servers until the records are visible.
+/// How to wait until the zone's authoritative servers answer the records.
 #[derive(Debug, Clone, Default, Args)]
 pub struct WaitArgs {
-    /// After applying, wait until every authoritative server answers every record
-    #[arg(long)]
-    pub wait: bool,
     /// Give up waiting after this many seconds (exit 75)
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     pub wait_timeout: u64,
@@ -102,10 +99,13 @@ pub enum DnsCmd {
         /// Replace an SPF record that mailctl did not publish
         #[arg(long)]
         replace_spf: bool,
+        /// After applying, wait until every authoritative server answers every record
+        #[arg(long)]
+        wait: bool,
         #[command(flatten)]
         provider: ProviderArgs,
         #[command(flatten)]
-        wait: WaitArgs,
+        wait_args: WaitArgs,
     },
     /// Look every record up live and say, per record, whether it is right (exit 0 only when every required record is)
     Check {
@@ -122,8 +122,9 @@ pub async fn run(cmd: DnsCmd, ctx: &mut Ctx) -> Result<()> {
     let store = ctx.store().await?;
     match cmd {
         DnsCmd::Check { domain, resolver } => check(ctx, &store, domain.as_deref(), resolver.as_deref()).await?,
-        DnsCmd::Publish { domain, dry_run, yes, replace_spf, provider, wait } => {
-            publish(ctx, &store, domain.as_deref(), dry_run, yes, replace_spf, &provider, &wait).await?;
+        DnsCmd::Publish { domain, dry_run, yes, replace_spf, wait, provider, wait_args } => {
+            let w = wait.then_some(&wait_args);
+            publish(ctx, &store, domain.as_deref(), dry_run, yes, replace_spf, &provider, w).await?;
         }
         DnsCmd::Records { domain, format } => {
             let all = ops::desired(&ctx.config, &store, domain.as_deref()).await?;
@@ -179,7 +180,7 @@ async fn publish(
     yes: bool,
     replace_spf: bool,
     pa: &ProviderArgs,
-    wa: &WaitArgs,
+    wait: Option<&WaitArgs>,
 ) -> Result<()> {
     let settings = pa.settings(&ctx.config);
     let mut provider = Provider::new(&settings)?;
@@ -207,7 +208,7 @@ async fn publish(
             }
         }
         let mut visible = None;
-        if wa.wait && !dry_run {
+        if let Some(wa) = wait.filter(|_| !dry_run) {
             wait_visible(ctx, &zone, &zp.desired, &settings, wa).await?;
             visible = Some(true);
         }
@@ -298,7 +299,7 @@ pub async fn servers_for(
     authoritative(zone, &Resolver::system(cfg.smtp.dns_resolver.as_deref())?).await
 }
 
-async fn wait_visible(
+pub async fn wait_visible(
     ctx: &Ctx,
     zone: &str,
     desired: &[crate::dns::records::Record],

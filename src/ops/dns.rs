@@ -141,6 +141,23 @@ pub async fn apply_zone(store: &Store, provider: &mut Provider, zp: &ZonePlan) -
     Ok(n)
 }
 
+/// Publish one DKIM key's record (and nothing else) through the provider; returns the record.
+pub async fn publish_dkim(cfg: &Config, store: &Store, provider: &mut Provider, key: &keys::DkimKey) -> Result<Record> {
+    let mut zp = plan_zone(cfg, store, provider, &key.domain, false).await?;
+    let name = format!("{}._domainkey.{}", key.selector, key.domain);
+    let record = zp
+        .desired
+        .iter()
+        .find(|r| r.name == name)
+        .cloned()
+        .ok_or_else(|| crate::error::Error::new(crate::error::Kind::Internal, format!("no record for {name}")))?;
+    zp.plan.changes.retain(|c| c.name == name);
+    zp.plan.conflicts.clear();
+    zp.retire.clear();
+    apply_zone(store, provider, &zp).await?;
+    Ok(record)
+}
+
 /// What `--wait` still misses on one server.
 #[derive(Debug, Serialize)]
 pub struct Pending {
