@@ -31,6 +31,9 @@ _mailctl() {
             mailctl,dkim)
                 cmd="mailctl__subcmd__dkim"
                 ;;
+            mailctl,dns)
+                cmd="mailctl__subcmd__dns"
+                ;;
             mailctl,domain)
                 cmd="mailctl__subcmd__domain"
                 ;;
@@ -214,6 +217,30 @@ _mailctl() {
             mailctl__subcmd__dkim__subcmd__help,sign)
                 cmd="mailctl__subcmd__dkim__subcmd__help__subcmd__sign"
                 ;;
+            mailctl__subcmd__dns,check)
+                cmd="mailctl__subcmd__dns__subcmd__check"
+                ;;
+            mailctl__subcmd__dns,help)
+                cmd="mailctl__subcmd__dns__subcmd__help"
+                ;;
+            mailctl__subcmd__dns,publish)
+                cmd="mailctl__subcmd__dns__subcmd__publish"
+                ;;
+            mailctl__subcmd__dns,records)
+                cmd="mailctl__subcmd__dns__subcmd__records"
+                ;;
+            mailctl__subcmd__dns__subcmd__help,check)
+                cmd="mailctl__subcmd__dns__subcmd__help__subcmd__check"
+                ;;
+            mailctl__subcmd__dns__subcmd__help,help)
+                cmd="mailctl__subcmd__dns__subcmd__help__subcmd__help"
+                ;;
+            mailctl__subcmd__dns__subcmd__help,publish)
+                cmd="mailctl__subcmd__dns__subcmd__help__subcmd__publish"
+                ;;
+            mailctl__subcmd__dns__subcmd__help,records)
+                cmd="mailctl__subcmd__dns__subcmd__help__subcmd__records"
+                ;;
             mailctl__subcmd__domain,add)
                 cmd="mailctl__subcmd__domain__subcmd__add"
                 ;;
@@ -258,6 +285,9 @@ _mailctl() {
                 ;;
             mailctl__subcmd__help,dkim)
                 cmd="mailctl__subcmd__help__subcmd__dkim"
+                ;;
+            mailctl__subcmd__help,dns)
+                cmd="mailctl__subcmd__help__subcmd__dns"
                 ;;
             mailctl__subcmd__help,domain)
                 cmd="mailctl__subcmd__help__subcmd__domain"
@@ -351,6 +381,15 @@ _mailctl() {
                 ;;
             mailctl__subcmd__help__subcmd__dkim,sign)
                 cmd="mailctl__subcmd__help__subcmd__dkim__subcmd__sign"
+                ;;
+            mailctl__subcmd__help__subcmd__dns,check)
+                cmd="mailctl__subcmd__help__subcmd__dns__subcmd__check"
+                ;;
+            mailctl__subcmd__help__subcmd__dns,publish)
+                cmd="mailctl__subcmd__help__subcmd__dns__subcmd__publish"
+                ;;
+            mailctl__subcmd__help__subcmd__dns,records)
+                cmd="mailctl__subcmd__help__subcmd__dns__subcmd__records"
                 ;;
             mailctl__subcmd__help__subcmd__domain,add)
                 cmd="mailctl__subcmd__help__subcmd__domain__subcmd__add"
@@ -521,7 +560,7 @@ _mailctl() {
 
     case "${cmd}" in
         mailctl)
-            opts="-q -h -V --config --json --quiet --help --version init config domain account alias dkim transport queue mailbox quota serve completions generate-docs help"
+            opts="-q -h -V --config --json --quiet --help --version init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1467,7 +1506,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__dkim__subcmd__rotate)
-            opts="-q -h -V --domain --selector --algorithm --config --json --quiet --help --version"
+            opts="-q -h -V --domain --selector --algorithm --publish --provider --endpoint --zone-id --server --tsig-key --ca-file --wait-timeout --resolver --config --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1483,6 +1522,38 @@ _mailctl() {
                     ;;
                 --algorithm)
                     COMPREPLY=($(compgen -W "rsa-2048 rsa-4096 ed25519" -- "${cur}"))
+                    return 0
+                    ;;
+                --provider)
+                    COMPREPLY=($(compgen -W "cloudflare route53 rfc2136" -- "${cur}"))
+                    return 0
+                    ;;
+                --endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --zone-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tsig-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resolver)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -1527,6 +1598,200 @@ _mailctl() {
             case "${prev}" in
                 --domain)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__dns)
+            opts="-q -h -V --config --json --quiet --help --version records publish check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__dns__subcmd__check)
+            opts="-q -h -V --domain --resolver --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --domain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resolver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__dns__subcmd__help)
+            opts="records publish check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__dns__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__dns__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__dns__subcmd__help__subcmd__publish)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__dns__subcmd__help__subcmd__records)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__dns__subcmd__publish)
+            opts="-y -q -h -V --domain --dry-run --yes --replace-spf --wait --provider --endpoint --zone-id --server --tsig-key --ca-file --wait-timeout --resolver --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --domain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provider)
+                    COMPREPLY=($(compgen -W "cloudflare route53 rfc2136" -- "${cur}"))
+                    return 0
+                    ;;
+                --endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --zone-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tsig-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resolver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__dns__subcmd__records)
+            opts="-q -h -V --domain --format --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --domain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "zone table json" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -1737,7 +2002,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help)
-            opts="init config domain account alias dkim transport queue mailbox quota serve completions generate-docs help"
+            opts="init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2115,6 +2380,62 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help__subcmd__dkim__subcmd__sign)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__dns)
+            opts="records publish check"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__dns__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__dns__subcmd__publish)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__dns__subcmd__records)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2507,7 +2828,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__init)
-            opts="-q -h -V --domain --hostname --data-dir --database --force --config --json --quiet --help --version"
+            opts="-q -h -V --domain --hostname --data-dir --database --force --ipv4 --ipv6 --config --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2526,6 +2847,14 @@ _mailctl() {
                     return 0
                     ;;
                 --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ipv4)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ipv6)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

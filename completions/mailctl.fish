@@ -35,6 +35,7 @@ complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "domain" -d 'Mail do
 complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "account" -d 'Mail accounts, their tiers and passwords'
 complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "alias" -d 'Aliases and catch-alls'
 complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "dkim" -d 'DKIM signing keys: generate, rotate, publish, retire'
+complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "dns" -d 'DNS records for mail domains: print, publish to Cloudflare/Route53/RFC 2136, check live'
 complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "transport" -d 'Routes for outbound mail (like Postfix transport maps)'
 complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "queue" -d 'The outbound queue: list, show, flush, hold, release, delete'
 complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "mailbox" -d 'Mail folders and their index'
@@ -47,6 +48,8 @@ complete -c mailctl -n "__fish_mailctl_using_subcommand init" -l domain -d 'The 
 complete -c mailctl -n "__fish_mailctl_using_subcommand init" -l hostname -d 'The mail host\'s name [default: mail.<domain>]' -r
 complete -c mailctl -n "__fish_mailctl_using_subcommand init" -l data-dir -d 'Where mail, keys and the SQLite database live [default: ./mailctl-data]' -r -F
 complete -c mailctl -n "__fish_mailctl_using_subcommand init" -l database -d 'Database URL: sqlite:///path or postgres://user@host/db [default: SQLite in the data dir]' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand init" -l ipv4 -d 'The mail host\'s public IPv4 address (A record, SPF, PTR)' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand init" -l ipv6 -d 'The mail host\'s public IPv6 address (AAAA record, SPF, PTR)' -r
 complete -c mailctl -n "__fish_mailctl_using_subcommand init" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
 complete -c mailctl -n "__fish_mailctl_using_subcommand init" -l force -d 'Rewrite an existing config and adopt an existing database (nothing is deleted)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand init" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
@@ -274,7 +277,18 @@ complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_su
 complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from rotate" -l algorithm -r -f -a "rsa-2048\t''
 rsa-4096\t''
 ed25519\t''"
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from rotate" -l provider -d 'cloudflare, route53 or rfc2136 [default: the config\'s dns_provider]' -r -f -a "cloudflare\t''
+route53\t''
+rfc2136\t''"
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from rotate" -l endpoint -d 'The provider API\'s base URL (Cloudflare, Route53; for compatible services and tests)' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from rotate" -l zone-id -d 'The provider\'s zone id [default: looked up by the domain\'s name]' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from rotate" -l server -d 'RFC 2136: the primary server to update' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from rotate" -l tsig-key -d 'RFC 2136: a BIND key file (tsig-keygen), hmac-sha256' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from rotate" -l ca-file -d 'Also trust this CA certificate (PEM) for the provider\'s HTTPS endpoint' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from rotate" -l wait-timeout -d 'Give up waiting after this many seconds (exit 75)' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from rotate" -l resolver -d 'Ask this server instead of the zone\'s authoritative servers' -r
 complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from rotate" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from rotate" -l publish -d 'Publish the new selector through the DNS provider, wait until every authoritative server answers it, then sign with it (the old key stays published for dkim_grace_days)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from rotate" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from rotate" -s q -l quiet -d 'Print only errors'
 complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help'
@@ -307,6 +321,55 @@ complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_su
 complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from help" -f -a "retire" -d 'Stop signing with and publishing a key, and delete its private key'
 complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from help" -f -a "sign" -d 'Sign a message (stdin or FILE) with the domain\'s active keys and print it (to test keys)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and not __fish_seen_subcommand_from records publish check help" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and not __fish_seen_subcommand_from records publish check help" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and not __fish_seen_subcommand_from records publish check help" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and not __fish_seen_subcommand_from records publish check help" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and not __fish_seen_subcommand_from records publish check help" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and not __fish_seen_subcommand_from records publish check help" -f -a "records" -d 'Print the records each mail domain needs (MX, A/AAAA, SPF, DKIM, DMARC, MTA-STS, TLS-RPT, SRV, CAA; PTR as an instruction)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and not __fish_seen_subcommand_from records publish check help" -f -a "publish" -d 'Publish the records through a DNS provider: show the plan, then apply it (only mailctl\'s records are touched)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and not __fish_seen_subcommand_from records publish check help" -f -a "check" -d 'Look every record up live and say, per record, whether it is right (exit 0 only when every required record is)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and not __fish_seen_subcommand_from records publish check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from records" -l domain -d 'Only this domain [default: every domain]' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from records" -l format -r -f -a "zone\t'Lines for a BIND zone file'
+table\t'A table for people'
+json\t'JSON for scripts (as --json)'"
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from records" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from records" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from records" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from records" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from records" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from publish" -l domain -d 'Only this domain [default: every domain]' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from publish" -l provider -d 'cloudflare, route53 or rfc2136 [default: the config\'s dns_provider]' -r -f -a "cloudflare\t''
+route53\t''
+rfc2136\t''"
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from publish" -l endpoint -d 'The provider API\'s base URL (Cloudflare, Route53; for compatible services and tests)' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from publish" -l zone-id -d 'The provider\'s zone id [default: looked up by the domain\'s name]' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from publish" -l server -d 'RFC 2136: the primary server to update' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from publish" -l tsig-key -d 'RFC 2136: a BIND key file (tsig-keygen), hmac-sha256' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from publish" -l ca-file -d 'Also trust this CA certificate (PEM) for the provider\'s HTTPS endpoint' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from publish" -l wait-timeout -d 'Give up waiting after this many seconds (exit 75)' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from publish" -l resolver -d 'Ask this server instead of the zone\'s authoritative servers' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from publish" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from publish" -l dry-run -d 'Show the plan and change nothing'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from publish" -s y -l yes -d 'Apply without asking (needed when stdin is not a terminal)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from publish" -l replace-spf -d 'Replace an SPF record that mailctl did not publish'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from publish" -l wait -d 'After applying, wait until every authoritative server answers every record'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from publish" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from publish" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from publish" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from publish" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from check" -l domain -d 'Only this domain [default: every domain]' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from check" -l resolver -d 'Ask this server [default: the zone\'s authoritative servers]' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from check" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from check" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from help" -f -a "records" -d 'Print the records each mail domain needs (MX, A/AAAA, SPF, DKIM, DMARC, MTA-STS, TLS-RPT, SRV, CAA; PTR as an instruction)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from help" -f -a "publish" -d 'Publish the records through a DNS provider: show the plan, then apply it (only mailctl\'s records are touched)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from help" -f -a "check" -d 'Look every record up live and say, per record, whether it is right (exit 0 only when every required record is)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand transport; and not __fish_seen_subcommand_from add list remove help" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
 complete -c mailctl -n "__fish_mailctl_using_subcommand transport; and not __fish_seen_subcommand_from add list remove help" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand transport; and not __fish_seen_subcommand_from add list remove help" -s q -l quiet -d 'Print only errors'
@@ -464,20 +527,21 @@ complete -c mailctl -n "__fish_mailctl_using_subcommand generate-docs" -l json -
 complete -c mailctl -n "__fish_mailctl_using_subcommand generate-docs" -s q -l quiet -d 'Print only errors'
 complete -c mailctl -n "__fish_mailctl_using_subcommand generate-docs" -s h -l help -d 'Print help'
 complete -c mailctl -n "__fish_mailctl_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim transport queue mailbox quota serve completions generate-docs help" -f -a "init" -d 'Write mailctl.toml and create the data directory, the database and the first domain'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim transport queue mailbox quota serve completions generate-docs help" -f -a "config" -d 'Read and edit the configuration, like postconf'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim transport queue mailbox quota serve completions generate-docs help" -f -a "domain" -d 'Mail domains served here'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim transport queue mailbox quota serve completions generate-docs help" -f -a "account" -d 'Mail accounts, their tiers and passwords'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim transport queue mailbox quota serve completions generate-docs help" -f -a "alias" -d 'Aliases and catch-alls'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim transport queue mailbox quota serve completions generate-docs help" -f -a "dkim" -d 'DKIM signing keys: generate, rotate, publish, retire'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim transport queue mailbox quota serve completions generate-docs help" -f -a "transport" -d 'Routes for outbound mail (like Postfix transport maps)'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim transport queue mailbox quota serve completions generate-docs help" -f -a "queue" -d 'The outbound queue: list, show, flush, hold, release, delete'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim transport queue mailbox quota serve completions generate-docs help" -f -a "mailbox" -d 'Mail folders and their index'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim transport queue mailbox quota serve completions generate-docs help" -f -a "quota" -d 'Mailbox quotas and usage'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim transport queue mailbox quota serve completions generate-docs help" -f -a "serve" -d 'Run the mail server (SMTP inbound and submission) on this instance'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim transport queue mailbox quota serve completions generate-docs help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim transport queue mailbox quota serve completions generate-docs help" -f -a "generate-docs" -d 'Regenerate completions/ and man/ from the command definitions'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim transport queue mailbox quota serve completions generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "init" -d 'Write mailctl.toml and create the data directory, the database and the first domain'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "config" -d 'Read and edit the configuration, like postconf'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "domain" -d 'Mail domains served here'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "account" -d 'Mail accounts, their tiers and passwords'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "alias" -d 'Aliases and catch-alls'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "dkim" -d 'DKIM signing keys: generate, rotate, publish, retire'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "dns" -d 'DNS records for mail domains: print, publish to Cloudflare/Route53/RFC 2136, check live'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "transport" -d 'Routes for outbound mail (like Postfix transport maps)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "queue" -d 'The outbound queue: list, show, flush, hold, release, delete'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "mailbox" -d 'Mail folders and their index'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "quota" -d 'Mailbox quotas and usage'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "serve" -d 'Run the mail server (SMTP inbound and submission) on this instance'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "generate-docs" -d 'Regenerate completions/ and man/ from the command definitions'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Every key with its effective value (like `postconf`)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "get" -d 'Print one key\'s effective value'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "set" -d 'Set a key in the config file, keeping its comments'
@@ -504,6 +568,9 @@ complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_su
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from dkim" -f -a "activate" -d 'Sign with this key from now on (the previous key stays published)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from dkim" -f -a "retire" -d 'Stop signing with and publishing a key, and delete its private key'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from dkim" -f -a "sign" -d 'Sign a message (stdin or FILE) with the domain\'s active keys and print it (to test keys)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from dns" -f -a "records" -d 'Print the records each mail domain needs (MX, A/AAAA, SPF, DKIM, DMARC, MTA-STS, TLS-RPT, SRV, CAA; PTR as an instruction)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from dns" -f -a "publish" -d 'Publish the records through a DNS provider: show the plan, then apply it (only mailctl\'s records are touched)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from dns" -f -a "check" -d 'Look every record up live and say, per record, whether it is right (exit 0 only when every required record is)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from transport" -f -a "add" -d 'Route a domain\'s outbound mail (`.example.net`: its subdomains) to a next hop: `[host]:port` connects to the host, `host:port` uses the host\'s MX'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from transport" -f -a "list" -d 'List routes'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from transport" -f -a "remove" -d 'Remove a route (mail for the domain goes to its MX again)'

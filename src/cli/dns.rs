@@ -187,6 +187,12 @@ async fn publish(
     let mut reports = Vec::new();
     for zone in ops::domains(store, domain).await? {
         let zp = ops::plan_zone(&ctx.config, store, &mut provider, &zone, replace_spf).await?;
+        let changes = zp.plan.changes.len();
+        if !dry_run && changes > 0 && !yes && !std::io::stdin().is_terminal() {
+            return Err(Error::usage(format!(
+                "not applying {changes} change(s) to {zone}: pass --yes (stdin is not a terminal to ask)"
+            )));
+        }
         for w in &zp.warnings {
             ctx.note(format!("warning: {w}"));
         }
@@ -195,9 +201,9 @@ async fn publish(
         }
         if !ctx.out.json {
             print_plan(ctx, &zp, provider.name())?;
+            ctx.out.flush()?;
         }
         let mut applied = 0;
-        let changes = zp.plan.changes.len();
         if !dry_run {
             if changes > 0 && !yes {
                 confirm(&zone, changes)?;
@@ -257,13 +263,8 @@ fn print_plan(ctx: &mut Ctx, zp: &ops::ZonePlan, provider: &str) -> Result<()> {
     Ok(())
 }
 
-/// Ask on a terminal; refuse without one.
+/// Ask on the terminal.
 fn confirm(zone: &str, changes: usize) -> Result<()> {
-    if !std::io::stdin().is_terminal() {
-        return Err(Error::usage(format!(
-            "not applying {changes} change(s) to {zone}: pass --yes (stdin is not a terminal to ask)"
-        )));
-    }
     eprint!("Apply {changes} change(s) to {zone}? [y/N] ");
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;

@@ -10,6 +10,7 @@ mod cli;
 mod config;
 mod crash;
 mod dkim;
+mod dns;
 mod docs;
 mod domain;
 mod imap;

@@ -170,8 +170,8 @@ impl Route53 {
         let mut next: Option<(String, String)> = None;
         for _ in 0..10_000 {
             let q = match &next {
-                None => format!("/{API}/hostedzone/{id}/rrset?maxitems=300"),
-                Some((n, t)) => format!("/{API}/hostedzone/{id}/rrset?maxitems=300&name={}&type={t}", encode(n)),
+                None => format!("/{API}/hostedzone/{id}/rrset?maxitems=100"),
+                Some((n, t)) => format!("/{API}/hostedzone/{id}/rrset?maxitems=100&name={}&type={t}", encode(n)),
             };
             let text = self.call("GET", &q, None).await?;
             let page: ListRrSets = parse(&text)?;
