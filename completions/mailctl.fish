@@ -302,7 +302,16 @@ complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_su
 complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from activate" -s V -l version -d 'Print version'
 complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from retire" -l domain -r
 complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from retire" -l selector -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from retire" -l provider -d 'cloudflare, route53 or rfc2136 [default: the config\'s dns_provider]' -r -f -a "cloudflare\t''
+route53\t''
+rfc2136\t''"
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from retire" -l endpoint -d 'The provider API\'s base URL (Cloudflare, Route53; for compatible services and tests)' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from retire" -l zone-id -d 'The provider\'s zone id [default: looked up by the domain\'s name]' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from retire" -l server -d 'RFC 2136: the primary server to update' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from retire" -l tsig-key -d 'RFC 2136: a BIND key file (tsig-keygen), hmac-sha256' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from retire" -l ca-file -d 'Also trust this CA certificate (PEM) for the provider\'s HTTPS endpoint' -r -F
 complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from retire" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from retire" -l publish -d 'Also delete its record through the DNS provider'
 complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from retire" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from retire" -s q -l quiet -d 'Print only errors'
 complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from retire" -s h -l help -d 'Print help'

@@ -61,6 +61,11 @@ pub enum DkimCmd {
         domain: String,
         #[arg(long)]
         selector: String,
+        /// Also delete its record through the DNS provider
+        #[arg(long)]
+        publish: bool,
+        #[command(flatten)]
+        provider: super::dns::ProviderArgs,
     },
     /// Sign a message (stdin or FILE) with the domain's active keys and print it (to test keys)
     Sign {
@@ -98,10 +103,15 @@ pub async fn run(cmd: DkimCmd, ctx: &mut Ctx) -> Result<()> {
             print_key(ctx, &k, next)?;
         }
         DkimCmd::Rotate { domain, selector, algorithm, publish: true, provider, wait } => {
-            let k = ops::generate(&store, &domain, selector.as_deref(), &algorithm, true).await?;
+            // The provider is checked before a key is made.
             let settings = provider.settings(&ctx.config);
             let mut p = crate::dns::provider::Provider::new(&settings)?;
-            let record = crate::ops::dns::publish_dkim(&ctx.config, &store, &mut p, &k).await?;
+            let k = ops::generate(&store, &domain, selector.as_deref(), &algorithm, true).await?;
+            let name = format!("{}._domainkey.{}", k.selector, k.domain);
+            let (records, _) = crate::ops::dns::publish_name(&ctx.config, &store, &mut p, &k.domain, &name).await?;
+            let record = records.into_iter().next().ok_or_else(|| {
+                Error::new(crate::error::Kind::Internal, format!("{name} is not among the records to publish"))
+            })?;
             ctx.note(format!("published {} at {}; waiting for the authoritative servers", record.name, p.name()));
             let retry =
                 format!("once it is visible: mailctl dkim activate --domain {} --selector {}", k.domain, k.selector);
@@ -161,15 +171,36 @@ pub async fn run(cmd: DkimCmd, ctx: &mut Ctx) -> Result<()> {
             let k = ops::activate(&store, &domain, &selector).await?;
             print_key(ctx, &k, None)?;
         }
-        DkimCmd::Retire { domain, selector } => {
+        DkimCmd::Retire { domain, selector, publish, provider } => {
+            // The provider is checked before anything changes.
+            let mut p = match publish {
+                true => Some(crate::dns::provider::Provider::new(&provider.settings(&ctx.config))?),
+                false => None,
+            };
             let k = ops::retire(&store, &domain, &selector).await?;
-            if ctx.out.json {
-                ctx.out.json(&k)?;
+            let name = format!("{}._domainkey.{}", k.selector, k.domain);
+            if let Some(p) = p.as_mut() {
+                let (_, n) =
+                    crate::ops::dns::publish_name(&ctx.config, &store, p, &k.domain, &name).await.map_err(|e| {
+                        e.with_hint(format!(
+                            "the key is retired; `mailctl dns publish --domain {}` removes {name}",
+                            k.domain
+                        ))
+                    })?;
+                ctx.note(format!(
+                    "retired {} for {}; {name} removed at {} ({n} change)",
+                    k.selector,
+                    k.domain,
+                    p.name()
+                ));
             } else {
                 ctx.note(format!(
-                    "retired {} for {}: remove its DNS record {}._domainkey.{}",
-                    k.selector, k.domain, k.selector, k.domain
+                    "retired {} for {}: remove its DNS record {name} (or run mailctl dns publish)",
+                    k.selector, k.domain
                 ));
+            }
+            if ctx.out.json {
+                ctx.out.json(&k)?;
             }
         }
         DkimCmd::Sign { domain, file } => {

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use super::Ctx;
 use super::output::table;
 use crate::config::Config;
-use crate::dns::lookup::{Resolver, authoritative, parse_server};
+use crate::dns::lookup::{Resolver, Server, authoritative, parse_server};
 use crate::dns::plan::Action;
 use crate::dns::provider::{Provider, Settings};
 use crate::dns::value::to_zone;
@@ -185,23 +185,31 @@ async fn publish(
     let settings = pa.settings(&ctx.config);
     let mut provider = Provider::new(&settings)?;
     let mut reports = Vec::new();
-    for zone in ops::domains(store, domain).await? {
+    let domains = ops::domains(store, domain).await?;
+    if settings.zone_id.is_some() && domains.len() > 1 {
+        return Err(Error::usage("a zone id names one zone: pass --domain with --zone-id (or dns_zone_id)"));
+    }
+    for zone in domains {
         let zp = ops::plan_zone(&ctx.config, store, &mut provider, &zone, replace_spf).await?;
         let changes = zp.plan.changes.len();
-        if !dry_run && changes > 0 && !yes && !std::io::stdin().is_terminal() {
-            return Err(Error::usage(format!(
-                "not applying {changes} change(s) to {zone}: pass --yes (stdin is not a terminal to ask)"
-            )));
-        }
-        for w in &zp.warnings {
-            ctx.note(format!("warning: {w}"));
-        }
-        for c in &zp.plan.conflicts {
-            ctx.note(format!("conflict: {} {}: {} (found: {})", c.name, c.rtype, c.reason, c.found.join(" | ")));
+        // Without a terminal to ask, the plan is shown and nothing applied.
+        let refuse = !dry_run && changes > 0 && !yes && !std::io::stdin().is_terminal();
+        if !refuse {
+            for w in &zp.warnings {
+                ctx.note(format!("warning: {w}"));
+            }
+            for c in &zp.plan.conflicts {
+                ctx.note(format!("conflict: {} {}: {} (found: {})", c.name, c.rtype, c.reason, c.found.join(" | ")));
+            }
         }
         if !ctx.out.json {
             print_plan(ctx, &zp, provider.name())?;
             ctx.out.flush()?;
+        }
+        if refuse {
+            return Err(Error::usage(format!(
+                "not applying {changes} change(s) to {zone}: pass --yes (stdin is not a terminal to ask)"
+            )));
         }
         let mut applied = 0;
         if !dry_run {
@@ -215,7 +223,7 @@ async fn publish(
         }
         let mut visible = None;
         if let Some(wa) = wait.filter(|_| !dry_run) {
-            wait_visible(ctx, &zone, &zp.desired, &settings, wa).await?;
+            wait_visible(ctx, &zone, &ops::to_wait_for(&zp), &settings, wa).await?;
             visible = Some(true);
         }
         reports.push(serde_json::json!({
@@ -282,9 +290,9 @@ pub async fn servers_for(
     zone: &str,
     settings: Option<&Settings>,
     resolver: Option<&str>,
-) -> Result<Vec<std::net::SocketAddr>> {
+) -> Result<Vec<Server>> {
     if let Some(r) = resolver {
-        return Ok(vec![parse_server(r)?]);
+        return Ok(vec![Server::at(parse_server(r)?)]);
     }
     if let Some(s) = settings.filter(|s| s.provider == "rfc2136")
         && let Some(server) = &s.server
@@ -295,7 +303,7 @@ pub async fn servers_for(
             .await
             .map_err(|e| Error::new(Kind::Unavailable, format!("resolving {server}: {e}")))?
             .collect();
-        return Ok(addrs);
+        return Ok(vec![Server { name: server.clone(), addrs }]);
     }
     authoritative(zone, &Resolver::system(cfg.smtp.dns_resolver.as_deref())?).await
 }
@@ -316,7 +324,14 @@ pub async fn wait_visible(
     });
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wa.wait_timeout);
     loop {
-        let missing = ops::not_yet_visible(&servers, desired).await?;
+        // A round that outlasts the deadline (slow servers) counts as not visible yet.
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let missing = match tokio::time::timeout(left, ops::not_yet_visible(&servers, desired)).await {
+            Ok(r) => r?,
+            Err(_) => {
+                vec![ops::Pending { server: "-".into(), name: zone.to_string(), rtype: "(lookups timed out)".into() }]
+            }
+        };
         if missing.is_empty() {
             if let Some(b) = bar {
                 b.finish_and_clear();
@@ -353,7 +368,7 @@ async fn check(ctx: &mut Ctx, store: &crate::store::Store, domain: Option<&str>,
     let mut reports = Vec::new();
     for zone in ops::domains(store, domain).await? {
         let servers = servers_for(&ctx.config, &zone, None, resolver).await?;
-        let at = Resolver::at(&servers)?;
+        let at = Resolver::at(&servers.iter().flat_map(|s| s.addrs.iter().copied()).collect::<Vec<_>>())?;
         reports.push(ops::check(&ctx.config, store, &zone, &at, &general).await?);
     }
     if ctx.out.json {

@@ -58,12 +58,14 @@ pub fn compare(rtype: &str, expected: &[String], found: &[String]) -> (Verdict, 
         for e in expected {
             let k = txt_kind(e);
             let same: Vec<&String> = found.iter().filter(|f| txt_kind(f) == k && (k != "other" || *f == e)).collect();
-            let v = if same.contains(&e) {
+            let v = if same.iter().any(|f| same_txt(k, f, e)) {
                 if k == "spf" && same.len() > 1 {
                     (
                         Verdict::ExtraSpf,
                         format!("{} SPF records: receivers treat that as a permanent error", same.len()),
                     )
+                } else if k != "dkim" && k != "other" && same.len() > 1 {
+                    (Verdict::Wrong, format!("{} {k} records at one name: receivers ignore them all", same.len()))
                 } else {
                     (Verdict::Ok, String::new())
                 }
@@ -90,6 +92,33 @@ pub fn compare(rtype: &str, expected: &[String], found: &[String]) -> (Verdict, 
     } else {
         (Verdict::Wrong, format!("not published: {}", join(&absent)))
     }
+}
+
+/// Equal TXT values: DKIM and DMARC records compare as tag lists (order and spaces do not
+/// matter, RFC 6376 §3.2); the rest as text.
+fn same_txt(kind: &str, a: &str, b: &str) -> bool {
+    if kind != "dkim" && kind != "dmarc" {
+        return a == b;
+    }
+    let tags = |t: &str| {
+        let mut v: Vec<(String, String)> = t
+            .split(';')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.trim().to_string(), v.split_whitespace().collect::<String>()))
+            .collect();
+        v.sort();
+        v
+    };
+    tags(a) == tags(b)
+}
+
+/// The `p=` of a DKIM record.
+pub fn dkim_p(record: &str) -> Option<String> {
+    record
+        .split(';')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| k.trim() == "p")
+        .map(|(_, v)| v.split_whitespace().collect())
 }
 
 fn join(v: &[&String]) -> String {
@@ -158,6 +187,10 @@ mod tests {
         assert_eq!(compare("MX", &v(&["10 a.test"]), &v(&["10 a.test"])).0, Verdict::Ok);
         assert_eq!(compare("MX", &v(&["10 a.test"]), &v(&[])).0, Verdict::Missing);
         assert_eq!(compare("MX", &v(&["10 a.test"]), &v(&["10 a.test", "5 evil.test"])).0, Verdict::Wrong);
+        assert_eq!(compare("TXT", &v(&["v=DKIM1; k=rsa; p=AB CD"]), &v(&["v=DKIM1;p=ABCD ;k=rsa"])).0, Verdict::Ok);
+        let dmarc = "v=DMARC1; p=quarantine";
+        assert_eq!(compare("TXT", &v(&[dmarc]), &v(&[dmarc, "v=DMARC1; p=none"])).0, Verdict::Wrong);
+        assert_eq!(dkim_p("v=DKIM1; k=ed25519; p=AB CD").as_deref(), Some("ABCD"));
         assert_eq!(soften(false, (Verdict::Missing, String::new())), (Verdict::Warning, "missing".into()));
         assert_eq!(soften(true, (Verdict::Missing, String::new())).0, Verdict::Missing);
     }

@@ -102,23 +102,43 @@ impl Resolver {
     }
 }
 
-/// The servers authoritative for a zone: its NS records' addresses, looked up through `via`.
-pub async fn authoritative(zone: &str, via: &Resolver) -> Result<Vec<SocketAddr>> {
-    let ns = via.rrset(zone, "NS").await?.map(|(_, v)| v).unwrap_or_default();
-    if ns.is_empty() {
-        return Err(Error::not_found(format!("{zone} has no NS records at {}", via.label))
-            .with_hint("is the zone delegated yet? pass --resolver IP:PORT to ask a given server"));
+/// A name server to ask: its name (or address) and every address it has; any one that
+/// answers will do (a host without IPv6 still reaches it over IPv4).
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub name: String,
+    pub addrs: Vec<SocketAddr>,
+}
+
+impl Server {
+    pub fn at(addr: SocketAddr) -> Server {
+        Server { name: addr.to_string(), addrs: vec![addr] }
     }
-    let mut out = Vec::new();
-    for host in ns {
-        for ip in via.addresses(&host).await.unwrap_or_default() {
-            out.push(SocketAddr::new(ip, 53));
+}
+
+/// The servers authoritative for a domain's records: the NS records of the domain, or of the
+/// nearest parent that has them (the zone it lives in), looked up through `via`.
+pub async fn authoritative(domain: &str, via: &Resolver) -> Result<Vec<Server>> {
+    for zone in crate::dns::provider::zone_candidates(domain) {
+        let ns = via.rrset(&zone, "NS").await?.map(|(_, v)| v).unwrap_or_default();
+        if ns.is_empty() {
+            continue;
         }
+        let mut out = Vec::new();
+        for host in ns {
+            let addrs: Vec<SocketAddr> =
+                via.addresses(&host).await.unwrap_or_default().into_iter().map(|ip| SocketAddr::new(ip, 53)).collect();
+            if !addrs.is_empty() {
+                out.push(Server { name: host, addrs });
+            }
+        }
+        if out.is_empty() {
+            return Err(Error::new(Kind::Unavailable, format!("no address for the name servers of {zone}")));
+        }
+        return Ok(out);
     }
-    if out.is_empty() {
-        return Err(Error::new(Kind::Unavailable, format!("no address for the name servers of {zone}")));
-    }
-    Ok(out)
+    Err(Error::not_found(format!("no NS records for {domain} or its parents at {}", via.label))
+        .with_hint("is the zone delegated yet? pass --resolver IP:PORT to ask a given server"))
 }
 
 /// A record's canonical value (see [`super::value`]).

@@ -3,8 +3,9 @@
 //!
 //! Ownership rules:
 //! - SOA and NS are never touched.
-//! - Where a type other than TXT is desired at a name (MX at the domain, A at the mail host,
-//!   the SRV, CAA and CNAME records), mailctl owns that whole record set.
+//! - Where a type other than TXT or CAA is desired at a name (MX at the domain, A at the mail
+//!   host, the SRV and CNAME records), mailctl owns that whole record set.
+//! - CAA values are shared: mailctl adds its CA's and removes only values it published.
 //! - TXT values are owned by kind (SPF, DKIM, DMARC, MTA-STS, TLS-RPT): at a name, mailctl
 //!   changes only values of the kinds it wants there; other values (site verification
 //!   strings) are kept. A different SPF that mailctl did not publish is a conflict: reported,
@@ -122,7 +123,30 @@ pub fn plan(desired: &[Record], current: &[RrSet], own: &Ownership) -> Plan {
         let (ttl, wanted) = want.get(key).cloned().unwrap_or((0, Vec::new()));
         let mut after: Vec<String>;
         let mut keeps_foreign = false;
-        if rtype == "TXT" {
+        if (rtype == "TXT" || rtype == "CAA")
+            && !wanted.is_empty()
+            && let Some(reason) = cname_clash(name, rtype, &have, own)
+        {
+            p.conflicts.push(Conflict {
+                name: name.clone(),
+                rtype: rtype.clone(),
+                wanted: wanted.clone(),
+                found: cur_values.clone(),
+                reason,
+            });
+            continue;
+        }
+        if rtype == "CAA" {
+            // CAA is shared: other CAs' and iodef values stay; mailctl adds its CA and removes
+            // only values it published.
+            after = cur_values.iter().filter(|v| wanted.contains(v) || !ours_before(v)).cloned().collect();
+            keeps_foreign = after.iter().any(|v| !wanted.contains(v));
+            for w in &wanted {
+                if !after.contains(w) {
+                    after.push(w.clone());
+                }
+            }
+        } else if rtype == "TXT" {
             let kinds: BTreeSet<&str> = wanted.iter().map(|v| txt_kind(v)).collect();
             after = Vec::new();
             for v in &cur_values {
@@ -388,6 +412,24 @@ mod tests {
                 what: "a CNAME is not put beside a foreign A",
                 desired: vec![rec("autoconfig.a.test", "CNAME", "mail.a.test")],
                 current: vec![set("autoconfig.a.test", "A", 3600, &["192.0.2.9"])],
+                own: Ownership::default(),
+                changes: vec![],
+                conflicts: 1,
+            },
+            Case {
+                what: "CAA is shared: another CA and iodef stay",
+                desired: vec![rec("mail.a.test", "CAA", "0 issue \"letsencrypt.org\"")],
+                current: vec![set("mail.a.test", "CAA", 300, &["0 issue \"other.ca\"", "0 iodef \"mailto:x@a.test\""])],
+                own: Ownership::default(),
+                changes: vec![
+                    "Update mail.a.test CAA [\"0 issue \\\"other.ca\\\"\", \"0 iodef \\\"mailto:x@a.test\\\"\"]->[\"0 issue \\\"other.ca\\\"\", \"0 iodef \\\"mailto:x@a.test\\\"\", \"0 issue \\\"letsencrypt.org\\\"\"] ttl 300",
+                ],
+                conflicts: 0,
+            },
+            Case {
+                what: "no TXT beside a foreign CNAME (a DMARC service)",
+                desired: vec![rec("_dmarc.a.test", "TXT", "v=DMARC1; p=none")],
+                current: vec![set("_dmarc.a.test", "CNAME", 300, &["dmarc.service.test"])],
                 own: Ownership::default(),
                 changes: vec![],
                 conflicts: 1,

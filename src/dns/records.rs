@@ -64,6 +64,16 @@ pub fn desired(i: &Inputs) -> (Vec<Record>, Vec<String>) {
         note: None,
     };
 
+    if host == d {
+        warnings.push(format!(
+            "the mail host is the domain's apex ({d}): its A/AAAA records are the web site's too; a name of its own (mail.{d}) is safer"
+        ));
+    }
+    if !host.contains('.') {
+        warnings
+            .push(format!("the mail host name {host:?} is not a public name: mailctl config set hostname mail.{d}"));
+    }
+
     // MX: the mail host, and a backup.
     out.push(rec(d, "MX", format!("10 {host}"), "mx", true));
     if let Some(b) = &i.dns.backup_mx {

@@ -5,12 +5,12 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::dns::check::{Finding, Verdict, compare, dmarc_parses, soften, spf_lookups};
-use crate::dns::lookup::Resolver;
+use crate::dns::lookup::{Resolver, Server};
 use crate::dns::plan::{self, Ownership, Plan};
 use crate::dns::provider::Provider;
 use crate::dns::records::{self, Inputs, Record};
 use crate::dns::value::txt_kind;
-use crate::error::Result;
+use crate::error::{Error, Kind, Result};
 use crate::store::dns::Owned;
 use crate::store::{Store, dkim as keys, domains, now};
 
@@ -64,6 +64,9 @@ pub struct ZonePlan {
     pub desired: Vec<Record>,
     #[serde(skip)]
     owned_before: Owned,
+    /// (name, type, value) in the zone when it was read.
+    #[serde(skip)]
+    present: Owned,
     /// Replaced DKIM keys past their grace period: retired once the plan is applied.
     #[serde(skip)]
     retire: Vec<String>,
@@ -105,35 +108,50 @@ pub async fn plan_zone(
         ));
     }
     let current = provider.list(domain).await?;
+    let present: Owned =
+        current.iter().flat_map(|s| s.values.iter().map(|v| (s.name.clone(), s.rtype.clone(), v.clone()))).collect();
     let own = Ownership { published: owned_before.clone(), retired_dkim, replace_spf };
     let desired: Vec<Record> = records.into_iter().filter(|r| r.publish).collect();
     let plan = plan::plan(&desired, &current, &own);
-    Ok(ZonePlan { zone: domain.to_string(), plan, warnings, desired, owned_before, retire })
+    Ok(ZonePlan { zone: domain.to_string(), plan, warnings, desired, owned_before, present, retire })
 }
 
 /// Apply a zone's plan, then record what mailctl now owns there and retire DKIM keys whose
-/// grace period is over. After a failure part-way, what it owns is what it owned before plus
-/// everything it meant to write, so a re-run can finish or undo it.
+/// grace period is over.
+///
+/// Owned afterwards: what it owned that is still there, minus what the changes removed, plus
+/// what they added, plus desired values that were already in place (not those held back by a
+/// conflict). After a failure part-way it cannot know which changes were made, so it keeps
+/// what it owned and claims everything the plan meant to add: a re-run finishes the job.
 pub async fn apply_zone(store: &Store, provider: &mut Provider, zp: &ZonePlan) -> Result<usize> {
     let result = provider.apply(&zp.zone, &zp.plan.changes).await;
+    let key = |c: &plan::Change, v: &String| (c.name.clone(), c.rtype.clone(), v.clone());
     let conflicted: Owned = zp
         .plan
         .conflicts
         .iter()
         .flat_map(|c| c.wanted.iter().map(|v| (c.name.clone(), c.rtype.clone(), v.clone())))
         .collect();
-    let mut owned: Owned = zp
+    let added: Owned = zp.plan.changes.iter().flat_map(|c| c.added().map(move |v| key(c, v))).collect();
+    let removed: Owned = zp.plan.changes.iter().flat_map(|c| c.removed().map(move |v| key(c, v))).collect();
+    let already: Owned = zp
         .desired
         .iter()
         .map(|r| (r.name.clone(), r.rtype.to_string(), r.value.clone()))
-        .filter(|k| !conflicted.contains(k))
+        .filter(|k| zp.present.contains(k) && !conflicted.contains(k))
         .collect();
-    if result.is_err() {
-        owned.extend(zp.owned_before.iter().cloned());
-    }
-    let mut conn = store.pool.acquire().await?;
-    crate::store::dns::replace(&mut conn, &zp.zone, &owned, now()).await?;
-    drop(conn);
+    let owned: Owned = if result.is_ok() {
+        zp.owned_before
+            .iter()
+            .filter(|k| zp.present.contains(*k) && !removed.contains(*k))
+            .chain(&added)
+            .chain(&already)
+            .cloned()
+            .collect()
+    } else {
+        zp.owned_before.iter().chain(&added).chain(&already).cloned().collect()
+    };
+    crate::store::dns::replace(store, &zp.zone, &owned, now()).await?;
     let n = result?;
     for selector in &zp.retire {
         crate::ops::dkim::retire(store, &zp.zone, selector).await?;
@@ -141,21 +159,22 @@ pub async fn apply_zone(store: &Store, provider: &mut Provider, zp: &ZonePlan) -
     Ok(n)
 }
 
-/// Publish one DKIM key's record (and nothing else) through the provider; returns the record.
-pub async fn publish_dkim(cfg: &Config, store: &Store, provider: &mut Provider, key: &keys::DkimKey) -> Result<Record> {
-    let mut zp = plan_zone(cfg, store, provider, &key.domain, false).await?;
-    let name = format!("{}._domainkey.{}", key.selector, key.domain);
-    let record = zp
-        .desired
-        .iter()
-        .find(|r| r.name == name)
-        .cloned()
-        .ok_or_else(|| crate::error::Error::new(crate::error::Kind::Internal, format!("no record for {name}")))?;
+/// Apply the zone's plan at one name only (a DKIM selector's): returns the records wanted
+/// there (none for a retired selector) and how many changes were applied.
+pub async fn publish_name(
+    cfg: &Config,
+    store: &Store,
+    provider: &mut Provider,
+    domain: &str,
+    name: &str,
+) -> Result<(Vec<Record>, usize)> {
+    let mut zp = plan_zone(cfg, store, provider, domain, false).await?;
+    let wanted: Vec<Record> = zp.desired.iter().filter(|r| r.name == name).cloned().collect();
     zp.plan.changes.retain(|c| c.name == name);
     zp.plan.conflicts.clear();
     zp.retire.clear();
-    apply_zone(store, provider, &zp).await?;
-    Ok(record)
+    let n = apply_zone(store, provider, &zp).await?;
+    Ok((wanted, n))
 }
 
 /// What `--wait` still misses on one server.
@@ -168,22 +187,33 @@ pub struct Pending {
 }
 
 /// One look at every server: the desired records not (yet) answered as wanted.
-pub async fn not_yet_visible(servers: &[std::net::SocketAddr], desired: &[Record]) -> Result<Vec<Pending>> {
+pub async fn not_yet_visible(servers: &[Server], desired: &[Record]) -> Result<Vec<Pending>> {
     let mut missing = Vec::new();
     let mut want: std::collections::BTreeMap<(&str, &str), Vec<&str>> = std::collections::BTreeMap::new();
     for r in desired.iter().filter(|r| r.publish) {
         want.entry((r.name.as_str(), r.rtype)).or_default().push(r.value.as_str());
     }
     for s in servers {
-        let resolver = Resolver::at(&[*s])?;
+        let resolver = Resolver::at(&s.addrs)?;
         for ((name, rtype), values) in &want {
             let found = resolver.rrset(name, rtype).await.ok().flatten().map(|(_, v)| v).unwrap_or_default();
             if !values.iter().all(|v| found.iter().any(|f| f == v)) {
-                missing.push(Pending { server: s.to_string(), name: name.to_string(), rtype: rtype.to_string() });
+                missing.push(Pending { server: s.name.clone(), name: name.to_string(), rtype: rtype.to_string() });
             }
         }
     }
     Ok(missing)
+}
+
+/// The records `--wait` waits for: those the plan did not hold back for a conflict.
+pub fn to_wait_for(zp: &ZonePlan) -> Vec<Record> {
+    zp.desired
+        .iter()
+        .filter(|r| {
+            !zp.plan.conflicts.iter().any(|c| c.name == r.name && c.rtype == r.rtype && c.wanted.contains(&r.value))
+        })
+        .cloned()
+        .collect()
 }
 
 /// `dns check` for one domain.
@@ -234,14 +264,22 @@ pub async fn check(
     }
     let mut spf_found = None;
     let mut dmarc_found = None;
+    let mut dkim_found: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let (mut asked, mut errors, mut failed) = (0, 0, None);
     for (r, expected) in groups {
+        asked += 1;
         let found = match zone_servers.rrset(&r.name, r.rtype).await {
             Ok(f) => f.map(|(_, v)| v).unwrap_or_default(),
             Err(e) => {
-                findings.push(finding(r, expected, vec![], (Verdict::Missing, e.message)));
+                findings.push(finding(r, expected, vec![], (Verdict::Missing, e.message.clone())));
+                errors += 1;
+                failed.get_or_insert(e);
                 continue;
             }
         };
+        if r.purpose == "dkim" {
+            dkim_found.insert(r.name.clone(), found.clone());
+        }
         let shown: Vec<String> = if r.rtype == "TXT" {
             found.iter().filter(|f| txt_kind(f) == txt_kind(&expected[0])).cloned().collect()
         } else {
@@ -255,6 +293,13 @@ pub async fn check(
         }
         let v = compare(r.rtype, &expected, &found);
         findings.push(finding(r, expected, shown, v));
+    }
+
+    // Nobody answered: that is a network fault (69), not a verdict on the records.
+    if let Some(e) = failed
+        && errors == asked
+    {
+        return Err(Error::new(Kind::Unavailable, format!("dns check {domain}: {}", e.message)));
     }
 
     // SPF: syntax and the 10-lookup limit (RFC 7208 §4.6.4), following includes.
@@ -275,7 +320,9 @@ pub async fn check(
                 vec![format!("{n} DNS lookups")],
                 (Verdict::Wrong, "over the limit of 10: receivers get permerror".into()),
             ),
-            Err(e) => (vec![], (Verdict::Wrong, e)),
+            Err(SpfCount::Invalid(e)) => (vec![], (Verdict::Wrong, e)),
+            // An include that cannot be looked up from here is not proof of a fault.
+            Err(SpfCount::Lookup(e)) => (vec![], (Verdict::Warning, e)),
         };
         findings.push(finding(&base, vec!["at most 10 DNS lookups".into()], v.0, v.1));
     }
@@ -297,7 +344,7 @@ pub async fn check(
         findings.push(finding(&base, vec!["valid DMARC".into()], vec![d], v));
     }
 
-    // DKIM: the key on disk is the key in the record.
+    // DKIM: the key on disk is the key in the published record.
     let grace = cfg.dns.dkim_grace_days as i64 * 86400;
     for k in dkim.iter().filter(|k| records::dkim_published(k, grace, t)) {
         let base = Record {
@@ -310,8 +357,11 @@ pub async fn check(
             publish: true,
             note: None,
         };
+        let published: Vec<String> =
+            dkim_found.get(&base.name).into_iter().flatten().filter_map(|v| crate::dns::check::dkim_p(v)).collect();
         let v = match crate::ops::dkim::public_key_on_disk(store, k) {
-            Ok(p) if p == k.public_key => (vec!["matches".into()], (Verdict::Ok, String::new())),
+            Ok(p) if published.contains(&p) => (vec!["matches".into()], (Verdict::Ok, String::new())),
+            Ok(_) if published.is_empty() => (vec![], (Verdict::Missing, "no DKIM record published".into())),
             Ok(_) => {
                 (vec!["differs".into()], (Verdict::Wrong, "the private key on disk does not match the record".into()))
             }
@@ -348,22 +398,35 @@ pub async fn check(
     Ok(CheckReport { domain: domain.to_string(), ok, servers: zone_servers.label.clone(), findings })
 }
 
-/// Lookups an SPF record costs, includes and redirects followed (bounded).
-async fn count_spf_lookups(record: &str, resolver: &Resolver) -> std::result::Result<u32, String> {
-    let (mut total, mut queue) = spf_lookups(record)?;
-    let mut seen = std::collections::BTreeSet::new();
+/// Why the SPF lookups could not be counted.
+enum SpfCount {
+    /// A record does not parse, or an include has no SPF: receivers get permerror.
+    Invalid(String),
+    /// A lookup failed from here.
+    Lookup(String),
+}
+
+/// Lookups an SPF record costs, includes and redirects followed (each one counted, as
+/// receivers count them; stops past the limit).
+async fn count_spf_lookups(record: &str, resolver: &Resolver) -> std::result::Result<u32, SpfCount> {
+    let (mut total, mut queue) = spf_lookups(record).map_err(SpfCount::Invalid)?;
     while let Some(d) = queue.pop() {
-        if total > 10 || !seen.insert(d.clone()) {
-            continue;
+        if total > 10 {
+            break;
         }
-        let txt = resolver.rrset(&d, "TXT").await.map_err(|e| e.message)?.map(|(_, v)| v).unwrap_or_default();
+        let txt = resolver
+            .rrset(&d, "TXT")
+            .await
+            .map_err(|e| SpfCount::Lookup(e.message))?
+            .map(|(_, v)| v)
+            .unwrap_or_default();
         match txt.iter().find(|v| txt_kind(v) == "spf") {
             Some(s) => {
-                let (n, more) = spf_lookups(s).map_err(|e| format!("{d}: {e}"))?;
+                let (n, more) = spf_lookups(s).map_err(|e| SpfCount::Invalid(format!("{d}: {e}")))?;
                 total += n;
                 queue.extend(more);
             }
-            None => return Err(format!("include {d} has no SPF record")),
+            None => return Err(SpfCount::Invalid(format!("include {d} has no SPF record"))),
         }
     }
     Ok(total)

@@ -17,8 +17,10 @@ pub async fn published(conn: &mut AnyConnection, zone: &str) -> Result<Owned> {
     Ok(rows.into_iter().collect())
 }
 
-/// Replace what is recorded for a zone.
-pub async fn replace(conn: &mut AnyConnection, zone: &str, records: &Owned, now: i64) -> Result<()> {
+/// Replace what is recorded for a zone, in one transaction.
+pub async fn replace(store: &super::Store, zone: &str, records: &Owned, now: i64) -> Result<()> {
+    let mut tx = store.begin_admin().await?;
+    let conn: &mut AnyConnection = &mut tx;
     sqlx::query("DELETE FROM dns_published WHERE zone = $1").bind(zone).execute(&mut *conn).await?;
     for (name, rtype, value) in records {
         sqlx::query("INSERT INTO dns_published (zone, name, rtype, value, published_at) VALUES ($1, $2, $3, $4, $5)")
@@ -30,5 +32,6 @@ pub async fn replace(conn: &mut AnyConnection, zone: &str, records: &Owned, now:
             .execute(&mut *conn)
             .await?;
     }
+    tx.commit().await?;
     Ok(())
 }

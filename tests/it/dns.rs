@@ -72,6 +72,13 @@ fn dns_records(env: Env) {
     env.fails(&["dns", "records", "--domain", "nope.test"], 67);
     env.fails(&["dns", "records", "--format", "yaml"], 64);
     env.fails(&["config", "set", "ipv4", "300.1.1.1"], 65);
+    // `init --ipv4/--ipv6` writes the addresses.
+    let mut init = env.init_args("example.com");
+    init.extend(["--force", "--ipv4", "203.0.113.7", "--ipv6", "2001:db8::7"].map(String::from));
+    env.ok(&init.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(env.ok(&["config", "get", "ipv4"]).trim(), "203.0.113.7");
+    assert_eq!(env.ok(&["config", "get", "ipv6"]).trim(), "2001:db8::7");
+    env.fails(&["init", "--domain", "example.com", "--force", "--ipv4", "2001:db8::1"], 64);
 }
 
 struct Knot {
@@ -148,6 +155,30 @@ impl Knot {
             .output()
             .expect("dig (bind9-dnsutils)");
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The config names this server as the DNS provider.
+    fn configure(&self, env: &Env) {
+        env.ok(&["config", "set", "dns_provider", "rfc2136"]);
+        env.ok(&["config", "set", "dns_server", &self.server]);
+        env.ok(&["config", "set", "dns_tsig_key", self.key.to_str().unwrap()]);
+    }
+
+    /// `dkim rotate --publish` to an ed25519 key, waiting on this server.
+    fn rotate(&self, env: &Env, zone: &str, selector: &str) {
+        env.ok(&[
+            "dkim",
+            "rotate",
+            "--domain",
+            zone,
+            "--selector",
+            selector,
+            "--algorithm",
+            "ed25519",
+            "--publish",
+            "--resolver",
+            &self.server,
+        ]);
     }
 
     fn args<'a>(&'a self, extra: &[&'a str]) -> Vec<&'a str> {
@@ -242,22 +273,8 @@ fn dns_rfc2136(env: Env) {
     env.fails(&["dns", "publish", "--domain", &z, "--yes"], 64);
 
     // DKIM rotation that waits for DNS, with the provider from the config.
-    env.ok(&["config", "set", "dns_provider", "rfc2136"]);
-    env.ok(&["config", "set", "dns_server", &k.server]);
-    env.ok(&["config", "set", "dns_tsig_key", k.key.to_str().unwrap()]);
-    env.ok(&[
-        "dkim",
-        "rotate",
-        "--domain",
-        &z,
-        "--selector",
-        "k2",
-        "--algorithm",
-        "ed25519",
-        "--publish",
-        "--resolver",
-        &k.server,
-    ]);
+    k.configure(&env);
+    k.rotate(&env, &z, "k2");
     let keys = env.json(&["dkim", "list", "--domain", &z]);
     let status = |s: &str| keys.as_array().unwrap().iter().find(|k| k["selector"] == s).unwrap()["status"].clone();
     assert_eq!(status("k2"), "active");
@@ -270,6 +287,13 @@ fn dns_rfc2136(env: Env) {
     assert!(plan.contains(&format!("  - k1._domainkey.{z}")), "{plan}");
     assert_eq!(k.dig(&format!("k1._domainkey.{z}"), "TXT"), "");
     assert_eq!(env.json(&["dkim", "list", "--domain", &z])[0]["status"], "retired");
+    // `dkim retire --publish` takes its record away at once.
+    k.rotate(&env, &z, "k3");
+    assert!(k.dig(&format!("k2._domainkey.{z}"), "TXT").contains("v=DKIM1"), "k2 is in its grace period");
+    env.ok(&["dkim", "retire", "--domain", &z, "--selector", "k2", "--publish"]);
+    assert_eq!(k.dig(&format!("k2._domainkey.{z}"), "TXT"), "");
+    assert!(k.dig(&format!("k3._domainkey.{z}"), "TXT").contains("v=DKIM1"));
+    env.ok(&["dns", "check", "--domain", &z, "--resolver", &k.server]);
 }
 
 fn dns_spf_conflict(env: Env) {
@@ -277,15 +301,17 @@ fn dns_spf_conflict(env: Env) {
     let z = zone(&env, 1);
     k.reset(&z);
     setup(&env, &z);
+    // Stored as two strings: a removal must name it exactly as the zone has it.
     let foreign = "v=spf1 include:_spf.example.net ~all";
-    k.set(&z, &format!("{z}."), "TXT", &format!("\"{foreign}\""), false);
+    k.set(&z, &format!("{z}."), "TXT", "\"v=spf1 include:_spf.example.net \" \"~all\"", false);
     let mut args = vec!["dns", "publish", "--domain", &z, "--yes"];
     args.extend(k.args(&[]));
     let out = env.run(&args, None);
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("conflict: {z} TXT")) && err.contains("--replace-spf"), "{err}");
-    assert_eq!(k.dig(&z, "TXT").trim(), format!("\"{foreign}\""), "a foreign SPF is left alone");
+    assert_eq!(k.dig(&z, "TXT").trim(), "\"v=spf1 include:_spf.example.net \" \"~all\"", "a foreign SPF is left alone");
+    assert!(err.contains(foreign), "{err}");
     let out = env.run(&["dns", "check", "--domain", &z, "--resolver", &k.server], None);
     assert_eq!(out.status.code(), Some(65));
     args.push("--replace-spf");
@@ -293,6 +319,25 @@ fn dns_spf_conflict(env: Env) {
     let txt = k.dig(&z, "TXT");
     assert!(txt.contains("v=spf1 mx a:mail.") && !txt.contains("_spf.example.net"), "{txt}");
     env.ok(&["dns", "check", "--domain", &z, "--resolver", &k.server]);
+
+    // A mail domain below the zone's apex is published into the zone that holds it.
+    let lists = format!("lists.{z}");
+    env.ok(&["domain", "add", &lists]);
+    let mut args = vec!["dns", "publish", "--domain", &lists, "--yes"];
+    args.extend(k.args(&[]));
+    env.ok(&args);
+    assert_eq!(k.dig(&lists, "MX").trim(), format!("10 mail.{z}."));
+    assert!(k.dig(&format!("_dmarc.{lists}"), "TXT").contains("v=DMARC1"));
+    env.ok(&["dns", "check", "--domain", &lists, "--resolver", &k.server]);
+    // Changing ownership of one name (a DKIM selector) keeps what else mailctl owns: a new
+    // address then updates its own SPF without --replace-spf.
+    k.configure(&env);
+    k.rotate(&env, &z, "k2");
+    env.ok(&["config", "set", "ipv4", "192.0.2.77"]);
+    let out = env.run(&["dns", "publish", "--domain", &z, "--yes"], None);
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("conflict"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(k.dig(&z, "TXT").contains("ip4:192.0.2.77"));
 }
 
 /// Route53 through moto's server: a hosted zone made with its API.
@@ -481,10 +526,15 @@ impl Drop for Cloudflare {
 
 impl Cloudflare {
     fn start(zone: &str) -> Cloudflare {
+        Self::start_zones(&[zone])
+    }
+
+    fn start_zones(zones: &[&str]) -> Cloudflare {
         use std::io::BufRead;
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/cloudflare_fake.py");
         let mut child = Command::new("python3")
-            .args([script, "--port", "0", "--token", "cf-token-secret", "--zone", zone])
+            .args([script, "--port", "0", "--token", "cf-token-secret"])
+            .args(zones.iter().flat_map(|z| ["--zone", z]))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -593,13 +643,57 @@ fn dns_cloudflare(env: Env) {
     let seen = cf.control("GET", "/_fake/requests", None);
     assert_eq!(seen["by_method"], serde_json::json!({ "GET": 3 }), "{seen}");
     // An unknown zone.
-    let mut a =
-        vec!["dns", "publish", "--domain", "example.com", "--provider", "cloudflare", "--endpoint", &endpoint, "--yes"];
-    a.truncate(9);
+    let a = ["dns", "publish", "--domain", "example.com", "--provider", "cloudflare", "--endpoint", &endpoint, "--yes"];
     let out = {
         let mut c = env.command(&a);
         c.env("CLOUDFLARE_API_TOKEN", "cf-token-secret");
         c.output().unwrap()
     };
     assert_eq!(out.status.code(), Some(67), "{}", String::from_utf8_lossy(&out.stderr));
+    drop(cf);
+
+    // Every domain in one run, each into its own zone: one with a zone of its own, one below
+    // it (in its parent's zone), one in another zone.
+    env.ok(&["domain", "remove", "example.com", "--force"]);
+    let other = format!("other-{z}");
+    let cf = Cloudflare::start_zones(&[&z, &other]);
+    env.ok(&["domain", "add", &format!("lists.{z}")]);
+    env.ok(&["domain", "add", &other]);
+    let endpoint = cf.endpoint();
+    let out = {
+        let mut c = env.command(&["dns", "publish", "--provider", "cloudflare", "--endpoint", &endpoint, "--yes"]);
+        c.env("CLOUDFLARE_API_TOKEN", "cf-token-secret");
+        c.output().unwrap()
+    };
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let names = |zone: &str| -> Vec<String> {
+        cf.control("GET", &format!("/_fake/records?zone={zone}"), None)
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["type"] == "MX")
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let mut in_z = names(&z);
+    in_z.sort();
+    assert_eq!(in_z, [z.clone(), format!("lists.{z}")]);
+    assert_eq!(names(&other), vec![other.clone()]);
+    // A zone id names one zone.
+    let out = {
+        let mut c = env.command(&[
+            "dns",
+            "publish",
+            "--provider",
+            "cloudflare",
+            "--endpoint",
+            &endpoint,
+            "--zone-id",
+            "x",
+            "--yes",
+        ]);
+        c.env("CLOUDFLARE_API_TOKEN", "cf-token-secret");
+        c.output().unwrap()
+    };
+    assert_eq!(out.status.code(), Some(64));
 }

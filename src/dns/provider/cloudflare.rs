@@ -20,7 +20,10 @@ pub struct Cloudflare {
     http: reqwest::Client,
     base: String,
     token: String,
+    /// `--zone-id`: used for the one domain being published.
     zone_id: Option<String>,
+    /// Domain -> zone id, as found by name.
+    zone_ids: HashMap<String, String>,
     /// (name, type, canonical value) -> record ids, from the last `list`.
     ids: HashMap<(String, String, String), Vec<String>>,
     pub requests: Requests,
@@ -63,6 +66,8 @@ struct WireRecord {
     ttl: u32,
     priority: Option<u16>,
     data: Option<Value>,
+    #[serde(default)]
+    proxied: bool,
 }
 
 impl Cloudflare {
@@ -81,6 +86,7 @@ impl Cloudflare {
                 .to_string(),
             token,
             zone_id: s.zone_id.clone(),
+            zone_ids: HashMap::new(),
             ids: HashMap::new(),
             requests: Requests::default(),
         })
@@ -122,27 +128,33 @@ impl Cloudflare {
         unreachable!()
     }
 
-    async fn zone_id(&mut self, zone: &str) -> Result<String> {
-        if let Some(id) = &self.zone_id {
+    /// The zone holding a domain's records: its own, or its nearest parent's.
+    async fn zone_id(&mut self, domain: &str) -> Result<String> {
+        if let Some(id) = self.zone_id.as_ref().or_else(|| self.zone_ids.get(domain)) {
             return Ok(id.clone());
         }
-        let env = self.call(reqwest::Method::GET, &format!("/zones?name={zone}"), None).await?;
-        let zones: Vec<Value> = serde_json::from_value(env.result).unwrap_or_default();
-        let ids: Vec<&str> = zones
-            .iter()
-            .filter(|z| z["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(zone)))
-            .filter_map(|z| z["id"].as_str())
-            .collect();
-        match ids.as_slice() {
-            [id] => {
-                self.zone_id = Some(id.to_string());
-                Ok(id.to_string())
+        for zone in super::zone_candidates(domain) {
+            let env = self.call(reqwest::Method::GET, &format!("/zones?name={zone}"), None).await?;
+            let zones: Vec<Value> = serde_json::from_value(env.result).unwrap_or_default();
+            let ids: Vec<&str> = zones
+                .iter()
+                .filter(|z| z["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(&zone)))
+                .filter_map(|z| z["id"].as_str())
+                .collect();
+            match ids.as_slice() {
+                [id] => {
+                    self.zone_ids.insert(domain.to_string(), id.to_string());
+                    return Ok(id.to_string());
+                }
+                [] => continue,
+                _ => {
+                    return Err(Error::invalid(format!("cloudflare: {} zones are named {zone}", ids.len()))
+                        .with_hint("pass --zone-id to pick one"));
+                }
             }
-            [] => Err(Error::not_found(format!("cloudflare: no zone named {zone} for this token"))
-                .with_hint("add the zone in Cloudflare, give the token Zone:DNS:Edit on it, or pass --zone-id")),
-            _ => Err(Error::invalid(format!("cloudflare: {} zones are named {zone}", ids.len()))
-                .with_hint("pass --zone-id to pick one")),
         }
+        Err(Error::not_found(format!("cloudflare: no zone for {domain} with this token"))
+            .with_hint("add the zone in Cloudflare, give the token Zone:DNS:Edit on it, or pass --zone-id"))
     }
 
     pub async fn list(&mut self, zone: &str) -> Result<Vec<RrSet>> {
@@ -159,7 +171,12 @@ impl Cloudflare {
             for r in records {
                 let name = r.name.trim_end_matches('.').to_ascii_lowercase();
                 let rtype = r.rtype.to_ascii_uppercase();
-                let value = value_of(&r, &rtype);
+                // A proxied record answers with Cloudflare's addresses, not its content: it
+                // never counts as the value mailctl wants (the update turns proxying off).
+                let mut value = value_of(&r, &rtype);
+                if r.proxied {
+                    value.push_str(" (proxied)");
+                }
                 self.ids.entry((name.clone(), rtype.clone(), value.clone())).or_default().push(r.id.clone());
                 match sets.iter_mut().find(|s| s.name == name && s.rtype == rtype) {
                     Some(s) => s.values.push(value),

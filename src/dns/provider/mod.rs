@@ -95,6 +95,13 @@ impl Provider {
     }
 }
 
+/// The zones a domain's records may live in, nearest first: the domain itself, then its
+/// parents down to two labels (`lists.example.com` may be in `example.com`'s zone).
+pub fn zone_candidates(domain: &str) -> Vec<String> {
+    let labels: Vec<&str> = domain.split('.').collect();
+    (0..labels.len().saturating_sub(1)).map(|i| labels[i..].join(".")).collect()
+}
+
 /// Secrets from the environment, else from the credentials file.
 pub struct Credentials {
     file: Vec<(String, String)>,
@@ -198,4 +205,13 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> std::time::Duration 
         .and_then(|v| v.trim().parse::<u64>().ok())
         .unwrap_or(1);
     std::time::Duration::from_secs(secs.clamp(1, 30))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn zone_candidates() {
+        assert_eq!(super::zone_candidates("lists.example.com"), ["lists.example.com", "example.com"]);
+        assert_eq!(super::zone_candidates("example.com"), ["example.com"]);
+    }
 }

@@ -25,6 +25,12 @@ const TIMEOUT: Duration = Duration::from_secs(15);
 pub struct Rfc2136 {
     server: String,
     signer: TSigner,
+    /// (name, type, canonical value) -> the record data as the zone holds it, from the last
+    /// `list`: removals and re-adds send exactly that (a TXT split differently, a CAA we could
+    /// not encode).
+    raw: std::collections::HashMap<(String, String, String), RData>,
+    /// Domain -> the zone holding it, when that is a parent's.
+    zones: std::collections::HashMap<String, String>,
     pub requests: Requests,
 }
 
@@ -44,10 +50,54 @@ impl Rfc2136 {
         } else {
             format!("{server}:53")
         };
-        Ok(Rfc2136 { server, signer: load_key(key)?, requests: Requests::default() })
+        Ok(Rfc2136 {
+            server,
+            signer: load_key(key)?,
+            raw: Default::default(),
+            zones: Default::default(),
+            requests: Requests::default(),
+        })
     }
 
-    pub async fn list(&mut self, zone: &str) -> Result<Vec<RrSet>> {
+    /// The zone's record sets. A domain that is not a zone apex (`lists.example.com`) is
+    /// looked for in the zone the server says holds it (the SOA of its answer).
+    pub async fn list(&mut self, domain: &str) -> Result<Vec<RrSet>> {
+        match self.transfer(domain).await {
+            Err(e) if matches!(e.kind, Kind::NotFound | Kind::Permission) => {
+                let zone = self.zone_of(domain).await?;
+                if zone == domain {
+                    return Err(e);
+                }
+                let sets = self.transfer(&zone).await?;
+                self.zones.insert(domain.to_string(), zone);
+                Ok(sets)
+            }
+            other => other,
+        }
+    }
+
+    /// The apex of the zone holding `name`, from the server's answer to an SOA query.
+    async fn zone_of(&mut self, name: &str) -> Result<String> {
+        self.requests.reads += 1;
+        let mut msg = Message::query();
+        msg.metadata.id = rand::random();
+        msg.metadata.recursion_desired = false;
+        msg.add_query(Query::query(fqdn(name)?, RecordType::SOA));
+        let mut conn = self.connect().await?;
+        send(&mut conn, &msg).await?;
+        let reply = Message::from_vec(&recv(&mut conn).await?).map_err(|e| bad_reply(&e))?;
+        reply
+            .answers
+            .iter()
+            .chain(reply.authorities.iter())
+            .find(|r| r.record_type() == RecordType::SOA)
+            .map(|r| r.name.to_ascii().trim_end_matches('.').to_ascii_lowercase())
+            .ok_or_else(|| {
+                Error::not_found(format!("rfc2136: {} is not authoritative for {name} or a zone above it", self.server))
+            })
+    }
+
+    async fn transfer(&mut self, zone: &str) -> Result<Vec<RrSet>> {
         self.requests.reads += 1;
         let origin = fqdn(zone)?;
         let mut msg = Message::query();
@@ -84,6 +134,7 @@ impl Rfc2136 {
                 let name = r.name.to_ascii().trim_end_matches('.').to_ascii_lowercase();
                 let rtype = r.record_type().to_string();
                 let value = canonical_of(&r.data);
+                self.raw.insert((name.clone(), rtype.clone(), value.clone()), r.data.clone());
                 match sets.iter_mut().find(|s| s.name == name && s.rtype == rtype) {
                     Some(s) if soas < 2 || rtype != "SOA" => {
                         if !s.values.contains(&value) {
@@ -104,12 +155,12 @@ impl Rfc2136 {
         Err(Error::new(Kind::Unavailable, "rfc2136: the zone transfer does not end"))
     }
 
-    pub async fn apply(&mut self, zone: &str, changes: &[Change]) -> Result<usize> {
+    pub async fn apply(&mut self, domain: &str, changes: &[Change]) -> Result<usize> {
         if changes.is_empty() {
             return Ok(0);
         }
         self.requests.writes += 1;
-        let origin = fqdn(zone)?;
+        let origin = fqdn(self.zones.get(domain).map(String::as_str).unwrap_or(domain))?;
         let mut msg = Message::query();
         msg.metadata.id = rand::random();
         msg.metadata.op_code = OpCode::Update;
@@ -121,12 +172,16 @@ impl Rfc2136 {
             let name = fqdn(&c.name)?;
             let rtype = RecordType::from_str(&c.rtype)
                 .map_err(|_| Error::invalid(format!("rfc2136: unknown record type {}", c.rtype)))?;
+            let data = |v: &String| match self.raw.get(&(c.name.clone(), c.rtype.clone(), v.clone())) {
+                Some(d) => Ok(d.clone()),
+                None => rdata(&c.rtype, v),
+            };
             let add = |msg: &mut Message, v: &String| -> Result<()> {
-                msg.add_update(Record::from_rdata(name.clone(), c.ttl, rdata(&c.rtype, v)?));
+                msg.add_update(Record::from_rdata(name.clone(), c.ttl, data(v)?));
                 Ok(())
             };
             let remove = |msg: &mut Message, v: &String| -> Result<()> {
-                let mut r = Record::from_rdata(name.clone(), 0, rdata(&c.rtype, v)?);
+                let mut r = Record::from_rdata(name.clone(), 0, data(v)?);
                 r.dns_class = DNSClass::NONE;
                 msg.add_update(r);
                 Ok(())

@@ -22,7 +22,13 @@ const BATCH: usize = 100;
 pub struct Route53 {
     http: reqwest::Client,
     endpoint: String,
+    /// `--zone-id`: used for the one domain being published.
     zone_id: Option<String>,
+    /// Domain -> hosted zone id, as found by name.
+    zone_ids: std::collections::HashMap<String, String>,
+    /// (name, type, canonical value) -> the value as Route53 holds it, from the last `list`:
+    /// a DELETE must name it exactly, and kept values are sent back as they were.
+    raw: std::collections::HashMap<(String, String, String), String>,
     access_key: String,
     secret_key: String,
     session_token: Option<String>,
@@ -48,6 +54,8 @@ impl Route53 {
             http: http_client(s)?,
             endpoint,
             zone_id: s.zone_id.clone().map(|z| z.trim_start_matches("/hostedzone/").to_string()),
+            zone_ids: Default::default(),
+            raw: Default::default(),
             access_key,
             secret_key,
             session_token: creds.get("AWS_SESSION_TOKEN"),
@@ -84,7 +92,10 @@ impl Route53 {
                 return Ok(text);
             }
             let (code, message) = error_of(&text);
-            let retry = status >= 500 || code == "Throttling" || code == "PriorRequestNotComplete";
+            // A change batch is retried only when AWS says it was not applied (throttling);
+            // after a 5xx it may have been, and a second CREATE would fail.
+            let throttled = code == "Throttling" || code == "PriorRequestNotComplete";
+            let retry = throttled || (status >= 500 && method == "GET");
             if retry && attempt < 4 {
                 tokio::time::sleep(delay).await;
                 delay *= 2;
@@ -138,40 +149,54 @@ impl Route53 {
         Ok(instructions.headers().map(|(k, v)| (k.to_string(), v.to_string())).collect())
     }
 
-    async fn zone_id(&mut self, zone: &str) -> Result<String> {
-        if let Some(id) = &self.zone_id {
+    /// The public hosted zone holding a domain's records: its own, or its nearest parent's.
+    async fn zone_id(&mut self, domain: &str) -> Result<String> {
+        if let Some(id) = self.zone_id.as_ref().or_else(|| self.zone_ids.get(domain)) {
             return Ok(id.clone());
         }
-        let text = self.call("GET", &format!("/{API}/hostedzonesbyname?dnsname={zone}.&maxitems=100"), None).await?;
-        let list: ZonesByName = parse(&text)?;
-        let wanted = format!("{zone}.");
-        let found: Vec<&HostedZone> = list
-            .hosted_zones
-            .items
-            .iter()
-            .filter(|z| z.name.eq_ignore_ascii_case(&wanted) && !z.config.as_ref().is_some_and(|c| c.private_zone))
-            .collect();
-        match found.as_slice() {
-            [one] => {
-                let id = one.id.trim_start_matches("/hostedzone/").to_string();
-                self.zone_id = Some(id.clone());
-                Ok(id)
+        for zone in super::zone_candidates(domain) {
+            let text =
+                self.call("GET", &format!("/{API}/hostedzonesbyname?dnsname={zone}.&maxitems=100"), None).await?;
+            let list: ZonesByName = parse(&text)?;
+            let wanted = format!("{zone}.");
+            let found: Vec<&HostedZone> = list
+                .hosted_zones
+                .items
+                .iter()
+                .filter(|z| z.name.eq_ignore_ascii_case(&wanted) && !z.config.as_ref().is_some_and(|c| c.private_zone))
+                .collect();
+            match found.as_slice() {
+                [one] => {
+                    let id = one.id.trim_start_matches("/hostedzone/").to_string();
+                    self.zone_ids.insert(domain.to_string(), id.clone());
+                    return Ok(id);
+                }
+                [] => continue,
+                _ => {
+                    return Err(Error::invalid(format!(
+                        "route53: {} public hosted zones are named {zone}",
+                        found.len()
+                    ))
+                    .with_hint("pass --zone-id to pick one"));
+                }
             }
-            [] => Err(Error::not_found(format!("route53: no public hosted zone named {zone}"))
-                .with_hint("create it in Route53 first, or pass --zone-id")),
-            _ => Err(Error::invalid(format!("route53: {} public hosted zones are named {zone}", found.len()))
-                .with_hint("pass --zone-id to pick one")),
         }
+        Err(Error::not_found(format!("route53: no public hosted zone for {domain}"))
+            .with_hint("create it in Route53 first, or pass --zone-id"))
     }
 
     pub async fn list(&mut self, zone: &str) -> Result<Vec<RrSet>> {
         let id = self.zone_id(zone).await?;
         let mut out = Vec::new();
-        let mut next: Option<(String, String)> = None;
+        let mut next: Option<(String, String, Option<String>)> = None;
         for _ in 0..10_000 {
             let q = match &next {
                 None => format!("/{API}/hostedzone/{id}/rrset?maxitems=100"),
-                Some((n, t)) => format!("/{API}/hostedzone/{id}/rrset?maxitems=100&name={}&type={t}", encode(n)),
+                Some((n, t, i)) => format!(
+                    "/{API}/hostedzone/{id}/rrset?maxitems=100&name={}&type={t}{}",
+                    encode(n),
+                    i.as_ref().map(|i| format!("&identifier={}", encode(i))).unwrap_or_default()
+                ),
             };
             let text = self.call("GET", &q, None).await?;
             let page: ListRrSets = parse(&text)?;
@@ -181,16 +206,17 @@ impl Route53 {
                     continue;
                 }
                 let rtype = s.rtype.to_ascii_uppercase();
-                let values = s.records.map(|r| r.items.into_iter().map(|v| canonical(&rtype, &v.value)).collect());
-                out.push(RrSet {
-                    name: name_from_wire(&s.name),
-                    rtype,
-                    ttl: s.ttl.unwrap_or(300),
-                    values: values.unwrap_or_default(),
-                });
+                let name = name_from_wire(&s.name);
+                let mut values = Vec::new();
+                for v in s.records.map(|r| r.items).unwrap_or_default() {
+                    let c = canonical(&rtype, &v.value);
+                    self.raw.insert((name.clone(), rtype.clone(), c.clone()), v.value);
+                    values.push(c);
+                }
+                out.push(RrSet { name, rtype, ttl: s.ttl.unwrap_or(300), values });
             }
             match (page.is_truncated, page.next_name, page.next_type) {
-                (Some(true), Some(n), Some(t)) => next = Some((n, t)),
+                (Some(true), Some(n), Some(t)) => next = Some((n, t, page.next_identifier)),
                 _ => return Ok(out),
             }
         }
@@ -201,7 +227,12 @@ impl Route53 {
         let id = self.zone_id(zone).await?;
         let mut done = 0;
         for batch in changes.chunks(BATCH) {
-            let body = change_batch(batch);
+            let body = change_batch(batch, |c, v| {
+                self.raw
+                    .get(&(c.name.clone(), c.rtype.clone(), v.to_string()))
+                    .cloned()
+                    .unwrap_or_else(|| to_zone(&c.rtype, v))
+            });
             let text = match self.call("POST", &format!("/{API}/hostedzone/{id}/rrset"), Some(body)).await {
                 Ok(t) => t,
                 Err(e) => return Err(half_applied(e, done, changes.len())),
@@ -231,8 +262,9 @@ impl Route53 {
     }
 }
 
-/// The ChangeResourceRecordSets request body.
-fn change_batch(changes: &[Change]) -> String {
+/// The ChangeResourceRecordSets request body; `wire` gives a value's text (as the zone holds
+/// it, or the zone-file form of a new one).
+fn change_batch(changes: &[Change], wire: impl Fn(&Change, &str) -> String) -> String {
     let esc = |s: &str| quick_xml::escape::escape(s).into_owned();
     let mut x = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ChangeResourceRecordSetsRequest xmlns=\"{XMLNS}\"><ChangeBatch><Comment>mailctl dns publish</Comment><Changes>"
@@ -249,7 +281,7 @@ fn change_batch(changes: &[Change]) -> String {
             c.rtype
         ));
         for v in values {
-            x.push_str(&format!("<ResourceRecord><Value>{}</Value></ResourceRecord>", esc(&to_zone(&c.rtype, v))));
+            x.push_str(&format!("<ResourceRecord><Value>{}</Value></ResourceRecord>", esc(&wire(c, v))));
         }
         x.push_str("</ResourceRecords></ResourceRecordSet></Change>");
     }
@@ -355,6 +387,8 @@ struct ListRrSets {
     next_name: Option<String>,
     #[serde(rename = "NextRecordType")]
     next_type: Option<String>,
+    #[serde(rename = "NextRecordIdentifier")]
+    next_identifier: Option<String>,
 }
 #[derive(Deserialize)]
 struct Sets {
@@ -439,7 +473,7 @@ mod tests {
             before: vec!["x<y".into()],
             after: vec![],
         };
-        let b = change_batch(&[c]);
+        let b = change_batch(&[c], |c, v| to_zone(&c.rtype, v));
         assert!(
             b.contains("<Action>DELETE</Action><ResourceRecordSet><Name>a.test.</Name><Type>TXT</Type><TTL>60</TTL>"),
             "{b}"
