@@ -35,6 +35,7 @@ complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "domain" -d 'Mail do
 complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "account" -d 'Mail accounts, their tiers and passwords'
 complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "alias" -d 'Aliases and catch-alls'
 complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "dkim" -d 'DKIM signing keys: generate, rotate, publish, retire'
+complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "cert" -d 'The mail host\'s certificate: self-signed, ACME (Let\'s Encrypt), renewal, status'
 complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "dns" -d 'DNS records for mail domains: print, publish to Cloudflare/Route53/RFC 2136, check live'
 complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "transport" -d 'Routes for outbound mail (like Postfix transport maps)'
 complete -c mailctl -n "__fish_mailctl_needs_command" -f -a "queue" -d 'The outbound queue: list, show, flush, hold, release, delete'
@@ -330,6 +331,68 @@ complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_su
 complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from help" -f -a "retire" -d 'Stop signing with and publishing a key, and delete its private key'
 complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from help" -f -a "sign" -d 'Sign a message (stdin or FILE) with the domain\'s active keys and print it (to test keys)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand dkim; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and not __fish_seen_subcommand_from self-signed issue renew status help" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and not __fish_seen_subcommand_from self-signed issue renew status help" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and not __fish_seen_subcommand_from self-signed issue renew status help" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and not __fish_seen_subcommand_from self-signed issue renew status help" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and not __fish_seen_subcommand_from self-signed issue renew status help" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and not __fish_seen_subcommand_from self-signed issue renew status help" -f -a "self-signed" -d 'Make a self-signed certificate (what `serve` uses on first start)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and not __fish_seen_subcommand_from self-signed issue renew status help" -f -a "issue" -d 'Get a certificate from an ACME CA (Let\'s Encrypt by default)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and not __fish_seen_subcommand_from self-signed issue renew status help" -f -a "renew" -d 'Renew the certificate if it is due (for cron: nothing due means no network and exit 0)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and not __fish_seen_subcommand_from self-signed issue renew status help" -f -a "status" -d 'The certificate: names, issuer, expiry, source, next renewal'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and not __fish_seen_subcommand_from self-signed issue renew status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from self-signed" -l host -d 'A name to cover (repeat) [default: hostname and webmail_host]' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from self-signed" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from self-signed" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from self-signed" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from self-signed" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from self-signed" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l host -d 'A name to cover (repeat) [default: hostname and webmail_host]' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l challenge -r -f -a "http-01\t''
+tls-alpn-01\t''
+dns-01\t''"
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l directory -d 'An RFC 8555 directory URL [default: Let\'s Encrypt]' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l email -d 'Contact address for the ACME account' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l ca-root -d 'Trust this CA certificate (PEM) for the ACME server\'s own TLS (private CAs)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l http-listen -d 'Answer HTTP-01 on a listener of our own here [default: the running serve, else http_listen]' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l tls-listen -d 'Answer TLS-ALPN-01 on a listener of our own here [default: the running serve, else https_listen]' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l provider -d 'cloudflare, route53 or rfc2136 [default: the config\'s dns_provider]' -r -f -a "cloudflare\t''
+route53\t''
+rfc2136\t''"
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l endpoint -d 'The provider API\'s base URL (Cloudflare, Route53; for compatible services and tests)' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l zone-id -d 'The provider\'s zone id [default: looked up by the domain\'s name]' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l server -d 'RFC 2136: the primary server to update' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l tsig-key -d 'RFC 2136: a BIND key file (tsig-keygen), hmac-sha256' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l ca-file -d 'Also trust this CA certificate (PEM) for the provider\'s HTTPS endpoint' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l wait-timeout -d 'Give up waiting after this many seconds (exit 75)' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l resolver -d 'Ask this server instead of the zone\'s authoritative servers' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l staging -d 'Let\'s Encrypt\'s staging CA'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from renew" -l days -d 'Renew when it expires within this many days (or when the CA\'s window says so)' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from renew" -l deploy-hook -d 'Run this (sh -c) after a successful renewal; MAILCTL_CERT and MAILCTL_KEY name the files' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from renew" -l http-listen -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from renew" -l tls-listen -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from renew" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from renew" -l force -d 'Renew now'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from renew" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from renew" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from renew" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from renew" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from status" -l check -d 'Exit 75 when it expires within DAYS (for monitoring)' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from status" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from status" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from help" -f -a "self-signed" -d 'Make a self-signed certificate (what `serve` uses on first start)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from help" -f -a "issue" -d 'Get a certificate from an ACME CA (Let\'s Encrypt by default)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from help" -f -a "renew" -d 'Renew the certificate if it is due (for cron: nothing due means no network and exit 0)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from help" -f -a "status" -d 'The certificate: names, issuer, expiry, source, next renewal'
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and not __fish_seen_subcommand_from records publish check help" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
 complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and not __fish_seen_subcommand_from records publish check help" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand dns; and not __fish_seen_subcommand_from records publish check help" -s q -l quiet -d 'Print only errors'
@@ -536,21 +599,22 @@ complete -c mailctl -n "__fish_mailctl_using_subcommand generate-docs" -l json -
 complete -c mailctl -n "__fish_mailctl_using_subcommand generate-docs" -s q -l quiet -d 'Print only errors'
 complete -c mailctl -n "__fish_mailctl_using_subcommand generate-docs" -s h -l help -d 'Print help'
 complete -c mailctl -n "__fish_mailctl_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "init" -d 'Write mailctl.toml and create the data directory, the database and the first domain'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "config" -d 'Read and edit the configuration, like postconf'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "domain" -d 'Mail domains served here'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "account" -d 'Mail accounts, their tiers and passwords'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "alias" -d 'Aliases and catch-alls'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "dkim" -d 'DKIM signing keys: generate, rotate, publish, retire'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "dns" -d 'DNS records for mail domains: print, publish to Cloudflare/Route53/RFC 2136, check live'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "transport" -d 'Routes for outbound mail (like Postfix transport maps)'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "queue" -d 'The outbound queue: list, show, flush, hold, release, delete'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "mailbox" -d 'Mail folders and their index'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "quota" -d 'Mailbox quotas and usage'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "serve" -d 'Run the mail server (SMTP inbound and submission) on this instance'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "generate-docs" -d 'Regenerate completions/ and man/ from the command definitions'
-complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim dns transport queue mailbox quota serve completions generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim cert dns transport queue mailbox quota serve completions generate-docs help" -f -a "init" -d 'Write mailctl.toml and create the data directory, the database and the first domain'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim cert dns transport queue mailbox quota serve completions generate-docs help" -f -a "config" -d 'Read and edit the configuration, like postconf'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim cert dns transport queue mailbox quota serve completions generate-docs help" -f -a "domain" -d 'Mail domains served here'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim cert dns transport queue mailbox quota serve completions generate-docs help" -f -a "account" -d 'Mail accounts, their tiers and passwords'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim cert dns transport queue mailbox quota serve completions generate-docs help" -f -a "alias" -d 'Aliases and catch-alls'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim cert dns transport queue mailbox quota serve completions generate-docs help" -f -a "dkim" -d 'DKIM signing keys: generate, rotate, publish, retire'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim cert dns transport queue mailbox quota serve completions generate-docs help" -f -a "cert" -d 'The mail host\'s certificate: self-signed, ACME (Let\'s Encrypt), renewal, status'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim cert dns transport queue mailbox quota serve completions generate-docs help" -f -a "dns" -d 'DNS records for mail domains: print, publish to Cloudflare/Route53/RFC 2136, check live'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim cert dns transport queue mailbox quota serve completions generate-docs help" -f -a "transport" -d 'Routes for outbound mail (like Postfix transport maps)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim cert dns transport queue mailbox quota serve completions generate-docs help" -f -a "queue" -d 'The outbound queue: list, show, flush, hold, release, delete'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim cert dns transport queue mailbox quota serve completions generate-docs help" -f -a "mailbox" -d 'Mail folders and their index'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim cert dns transport queue mailbox quota serve completions generate-docs help" -f -a "quota" -d 'Mailbox quotas and usage'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim cert dns transport queue mailbox quota serve completions generate-docs help" -f -a "serve" -d 'Run the mail server (SMTP inbound and submission) on this instance'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim cert dns transport queue mailbox quota serve completions generate-docs help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim cert dns transport queue mailbox quota serve completions generate-docs help" -f -a "generate-docs" -d 'Regenerate completions/ and man/ from the command definitions'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and not __fish_seen_subcommand_from init config domain account alias dkim cert dns transport queue mailbox quota serve completions generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Every key with its effective value (like `postconf`)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "get" -d 'Print one key\'s effective value'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "set" -d 'Set a key in the config file, keeping its comments'
@@ -577,6 +641,10 @@ complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_su
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from dkim" -f -a "activate" -d 'Sign with this key from now on (the previous key stays published)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from dkim" -f -a "retire" -d 'Stop signing with and publishing a key, and delete its private key'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from dkim" -f -a "sign" -d 'Sign a message (stdin or FILE) with the domain\'s active keys and print it (to test keys)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from cert" -f -a "self-signed" -d 'Make a self-signed certificate (what `serve` uses on first start)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from cert" -f -a "issue" -d 'Get a certificate from an ACME CA (Let\'s Encrypt by default)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from cert" -f -a "renew" -d 'Renew the certificate if it is due (for cron: nothing due means no network and exit 0)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from cert" -f -a "status" -d 'The certificate: names, issuer, expiry, source, next renewal'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from dns" -f -a "records" -d 'Print the records each mail domain needs (MX, A/AAAA, SPF, DKIM, DMARC, MTA-STS, TLS-RPT, SRV, CAA; PTR as an instruction)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from dns" -f -a "publish" -d 'Publish the records through a DNS provider: show the plan, then apply it (only mailctl\'s records are touched)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from dns" -f -a "check" -d 'Look every record up live and say, per record, whether it is right (exit 0 only when every required record is)'

@@ -44,6 +44,8 @@ pub struct FileConfig {
     pub imap_listen: Option<String>,
     pub imaps_listen: Option<String>,
     pub imap_idle_timeout: Option<u64>,
+    pub http_listen: Option<String>,
+    pub https_listen: Option<String>,
     pub outbound_delivery: Option<bool>,
     pub relayhost: Option<String>,
     pub relayhost_user: Option<String>,
@@ -119,6 +121,10 @@ pub struct Smtp {
     pub imaps_listen: Option<String>,
     /// RFC 9051 §5.4: the autologout timer is at least 30 minutes once logged in.
     pub imap_idle_timeout: std::time::Duration,
+    /// HTTP (80): ACME HTTP-01 answers and the MTA-STS policy.
+    pub http_listen: Option<String>,
+    /// HTTPS (443): ACME TLS-ALPN-01 answers and the MTA-STS policy.
+    pub https_listen: Option<String>,
     /// Deliver queued mail; false keeps it queued (maintenance).
     pub outbound_delivery: bool,
     pub relayhost: Option<String>,
@@ -288,6 +294,8 @@ impl Config {
             imap_listen: listen(f.imap_listen, 2143, 143),
             imaps_listen: listen(f.imaps_listen, 2993, 993),
             imap_idle_timeout: std::time::Duration::from_secs(f.imap_idle_timeout.unwrap_or(1800)),
+            http_listen: listen(f.http_listen, 2080, 80),
+            https_listen: listen(f.https_listen, 2443, 443),
             outbound_delivery: f.outbound_delivery.unwrap_or(true),
             relayhost: f.relayhost.clone().filter(|s| !s.is_empty()),
             relayhost_user: f.relayhost_user.clone().filter(|s| !s.is_empty()),
@@ -364,6 +372,8 @@ impl Config {
             "imap_listen" => self.smtp.imap_listen.clone().unwrap_or_default(),
             "imaps_listen" => self.smtp.imaps_listen.clone().unwrap_or_default(),
             "imap_idle_timeout" => self.smtp.imap_idle_timeout.as_secs().to_string(),
+            "http_listen" => self.smtp.http_listen.clone().unwrap_or_default(),
+            "https_listen" => self.smtp.https_listen.clone().unwrap_or_default(),
             "outbound_delivery" => self.smtp.outbound_delivery.to_string(),
             "relayhost" => self.smtp.relayhost.clone().unwrap_or_default(),
             "relayhost_user" => self.smtp.relayhost_user.clone().unwrap_or_default(),
@@ -440,6 +450,8 @@ fn raw_value(f: &FileConfig, key: &str) -> Option<String> {
         "imap_listen" => f.imap_listen.clone(),
         "imaps_listen" => f.imaps_listen.clone(),
         "imap_idle_timeout" => f.imap_idle_timeout.map(|v| v.to_string()),
+        "http_listen" => f.http_listen.clone(),
+        "https_listen" => f.https_listen.clone(),
         "outbound_delivery" => f.outbound_delivery.map(|b| b.to_string()),
         "relayhost" => f.relayhost.clone(),
         "relayhost_user" => f.relayhost_user.clone(),
@@ -764,6 +776,18 @@ pub const KEYS: &[Key] = &[
         ty: ValueType::Integer,
         check: check_count,
         help: "seconds a logged-in IMAP client may stay silent; default 1800 (RFC 9051: at least 30 minutes)",
+    },
+    Key {
+        name: "http_listen",
+        ty: ValueType::Text,
+        check: check_listen,
+        help: "HTTP for ACME HTTP-01 and the MTA-STS policy; default 0.0.0.0:80, dev 127.0.0.1:2080; empty disables",
+    },
+    Key {
+        name: "https_listen",
+        ty: ValueType::Text,
+        check: check_listen,
+        help: "HTTPS for ACME TLS-ALPN-01 and the MTA-STS policy; default 0.0.0.0:443, dev 127.0.0.1:2443",
     },
     Key {
         name: "outbound_delivery",

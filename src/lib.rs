@@ -14,6 +14,7 @@
 //! - [`tier`]: account tiers and what each includes.
 //! - [`error`]: the error type and its sysexits codes.
 
+pub mod cert;
 pub mod cli;
 pub mod config;
 pub mod dns;

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use super::Ctx;
 use super::output::table;
 use crate::config::Config;
-use crate::dns::lookup::{Resolver, Server, authoritative, parse_server};
+use crate::dns::lookup::Resolver;
 use crate::dns::plan::Action;
 use crate::dns::provider::{Provider, Settings};
 use crate::dns::value::to_zone;
@@ -283,31 +283,6 @@ fn confirm(zone: &str, changes: usize) -> Result<()> {
     }
 }
 
-/// The servers `--wait` and `dns check` ask: `--resolver`, else the RFC 2136 primary, else
-/// the zone's authoritative servers.
-pub async fn servers_for(
-    cfg: &Config,
-    zone: &str,
-    settings: Option<&Settings>,
-    resolver: Option<&str>,
-) -> Result<Vec<Server>> {
-    if let Some(r) = resolver {
-        return Ok(vec![Server::at(parse_server(r)?)]);
-    }
-    if let Some(s) = settings.filter(|s| s.provider == "rfc2136")
-        && let Some(server) = &s.server
-    {
-        let with_port =
-            if server.contains(':') && !server.ends_with(']') { server.clone() } else { format!("{server}:53") };
-        let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host(with_port.as_str())
-            .await
-            .map_err(|e| Error::new(Kind::Unavailable, format!("resolving {server}: {e}")))?
-            .collect();
-        return Ok(vec![Server { name: server.clone(), addrs }]);
-    }
-    authoritative(zone, &Resolver::system(cfg.smtp.dns_resolver.as_deref())?).await
-}
-
 pub async fn wait_visible(
     ctx: &Ctx,
     zone: &str,
@@ -315,7 +290,7 @@ pub async fn wait_visible(
     s: &Settings,
     wa: &WaitArgs,
 ) -> Result<()> {
-    let servers = servers_for(&ctx.config, zone, Some(s), wa.resolver.as_deref()).await?;
+    let servers = ops::servers_for(&ctx.config, zone, Some(s), wa.resolver.as_deref()).await?;
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new_spinner();
         b.set_message(format!("waiting for {zone} on {} server(s)", servers.len()));
@@ -367,7 +342,7 @@ async fn check(ctx: &mut Ctx, store: &crate::store::Store, domain: Option<&str>,
     let general = Resolver::system(resolver.or(ctx.config.smtp.dns_resolver.as_deref()))?;
     let mut reports = Vec::new();
     for zone in ops::domains(store, domain).await? {
-        let servers = servers_for(&ctx.config, &zone, None, resolver).await?;
+        let servers = ops::servers_for(&ctx.config, &zone, None, resolver).await?;
         let at = Resolver::at(&servers.iter().flat_map(|s| s.addrs.iter().copied()).collect::<Vec<_>>())?;
         reports.push(ops::check(&ctx.config, store, &zone, &at, &general).await?);
     }

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod alias;
+pub mod cert;
 pub mod config;
 pub mod dkim;
 pub mod dns;
@@ -65,6 +66,9 @@ pub enum Command {
     /// DKIM signing keys: generate, rotate, publish, retire
     #[command(subcommand)]
     Dkim(dkim::DkimCmd),
+    /// The mail host's certificate: self-signed, ACME (Let's Encrypt), renewal, status
+    #[command(subcommand)]
+    Cert(cert::CertCmd),
     /// DNS records for mail domains: print, publish to Cloudflare/Route53/RFC 2136, check live
     #[command(subcommand)]
     Dns(dns::DnsCmd),
@@ -136,6 +140,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Mailbox(c) => mailbox::run(c, &mut ctx).await,
         Command::Dkim(c) => dkim::run(c, &mut ctx).await,
         Command::Dns(c) => dns::run(c, &mut ctx).await,
+        Command::Cert(c) => cert::run(c, &mut ctx).await,
         Command::Transport(c) => transport::run(c, &mut ctx).await,
         Command::Queue(c) => queue::run(c, &mut ctx).await,
         Command::Serve(a) => serve::run(a, &mut ctx).await,

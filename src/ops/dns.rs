@@ -5,9 +5,10 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::dns::check::{Finding, Verdict, compare, dmarc_parses, soften, spf_lookups};
-use crate::dns::lookup::{Resolver, Server};
+use crate::dns::lookup::{Resolver, Server, authoritative, parse_server};
 use crate::dns::plan::{self, Ownership, Plan};
 use crate::dns::provider::Provider;
+use crate::dns::provider::Settings;
 use crate::dns::records::{self, Inputs, Record};
 use crate::dns::value::txt_kind;
 use crate::error::{Error, Kind, Result};
@@ -214,6 +215,31 @@ pub fn to_wait_for(zp: &ZonePlan) -> Vec<Record> {
         })
         .cloned()
         .collect()
+}
+
+/// The servers `--wait` and `dns check` ask: `--resolver`, else the RFC 2136 primary, else
+/// the zone's authoritative servers.
+pub async fn servers_for(
+    cfg: &Config,
+    zone: &str,
+    settings: Option<&Settings>,
+    resolver: Option<&str>,
+) -> Result<Vec<Server>> {
+    if let Some(r) = resolver {
+        return Ok(vec![Server::at(parse_server(r)?)]);
+    }
+    if let Some(s) = settings.filter(|s| s.provider == "rfc2136")
+        && let Some(server) = &s.server
+    {
+        let with_port =
+            if server.contains(':') && !server.ends_with(']') { server.clone() } else { format!("{server}:53") };
+        let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host(with_port.as_str())
+            .await
+            .map_err(|e| Error::new(Kind::Unavailable, format!("resolving {server}: {e}")))?
+            .collect();
+        return Ok(vec![Server { name: server.clone(), addrs }]);
+    }
+    authoritative(zone, &Resolver::system(cfg.smtp.dns_resolver.as_deref())?).await
 }
 
 /// `dns check` for one domain.

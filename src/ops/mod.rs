@@ -5,6 +5,7 @@
 pub mod account;
 pub mod alias;
 pub mod auth;
+pub mod cert;
 pub mod deliver;
 pub mod dkim;
 pub mod dns;

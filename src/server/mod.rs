@@ -2,6 +2,7 @@
 //! Protocol sessions live in `smtp/`, `imap/` and `pop3/`.
 
 pub mod conn;
+pub mod http;
 pub mod imap;
 pub mod limits;
 pub mod outbound;
@@ -100,6 +101,8 @@ pub enum Service {
     Pop3(bool),
     /// IMAP; `true` for implicit TLS (993).
     Imap(bool),
+    /// HTTP; `true` for HTTPS (443): ACME challenges and the MTA-STS policy.
+    Http(bool),
 }
 
 impl Service {
@@ -110,6 +113,8 @@ impl Service {
             Service::Pop3(true) => "pop3s",
             Service::Imap(false) => "imap",
             Service::Imap(true) => "imaps",
+            Service::Http(false) => "http",
+            Service::Http(true) => "https",
         }
     }
 
@@ -122,6 +127,8 @@ impl Service {
             Service::Pop3(true) => "POP3 over TLS",
             Service::Imap(false) => "IMAP, STARTTLS then login",
             Service::Imap(true) => "IMAP over TLS",
+            Service::Http(false) => "ACME HTTP-01 and the MTA-STS policy",
+            Service::Http(true) => "ACME TLS-ALPN-01 and the MTA-STS policy",
         }
     }
 
@@ -131,6 +138,9 @@ impl Service {
             Service::Smtp(_) => crate::proto::smtp::codes::TOO_MANY_CONNECTIONS.line(),
             Service::Pop3(_) => "-ERR [SYS/TEMP] too many connections, try again later\r\n".into(),
             Service::Imap(_) => "* BYE [UNAVAILABLE] too many connections, try again later\r\n".into(),
+            Service::Http(_) => {
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into()
+            }
         }
     }
 }
@@ -141,6 +151,37 @@ static IDS: AtomicU64 = AtomicU64::new(0);
 pub fn new_id() -> String {
     let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     format!("{:x}{:04x}", t.as_micros(), IDS.fetch_add(1, Ordering::Relaxed) & 0xffff)
+}
+
+/// Notice a renewed certificate (`cert renew`, or any tool that rewrites the files) within
+/// `CERT_CHECK` and load it for new connections; a broken pair is logged and the current
+/// certificate stays.
+async fn watch_certificate(shared: Arc<Shared>) {
+    loop {
+        tokio::time::sleep(CERT_CHECK).await;
+        match shared.tls.reload_if_changed() {
+            Ok(true) => tracing::info!("certificate changed on disk: reloaded"),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::error!(error = %e.one_line(), "certificate changed on disk but cannot be loaded: kept the current one")
+            }
+        }
+    }
+}
+
+const CERT_CHECK: Duration = Duration::from_secs(15);
+
+/// The pid of the `mailctl serve` running on a data dir, if one is (it holds the lock).
+pub fn running_pid(dir: &Path) -> Option<i32> {
+    use std::os::unix::io::AsRawFd;
+    let path = dir.join("serve.lock");
+    let f = std::fs::OpenOptions::new().read(true).write(true).open(&path).ok()?;
+    // SAFETY: flock on a file descriptor we own; released when `f` is dropped.
+    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc == 0 {
+        return None;
+    }
+    std::fs::read_to_string(&path).ok()?.trim().parse().ok()
 }
 
 /// Hold an exclusive lock on the data dir for the life of the server.
@@ -203,7 +244,7 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
     let _lock = lock_data_dir(&cfg.data_dir)?;
     let store = Store::open_with(&cfg, 32).await?;
     let hosts = vec![cfg.hostname.clone()];
-    let (tls, made_cert) = tls::Tls::load_or_create(&cfg.smtp.tls_cert, &cfg.smtp.tls_key, &hosts)?;
+    let (tls, made_cert) = tls::Tls::load_or_create(&cfg.smtp.tls_cert, &cfg.smtp.tls_key, &hosts, &cfg.data_dir)?;
     let rec = crate::ops::deliver::recover(&store).await?;
     if rec.removed > 0 || rec.tmp_cleaned > 0 || rec.spool_queued > 0 || rec.spool_quarantined > 0 {
         tracing::warn!(
@@ -224,6 +265,8 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
         (Service::Pop3(true), &cfg.smtp.pop3s_listen),
         (Service::Imap(false), &cfg.smtp.imap_listen),
         (Service::Imap(true), &cfg.smtp.imaps_listen),
+        (Service::Http(false), &cfg.smtp.http_listen),
+        (Service::Http(true), &cfg.smtp.https_listen),
     ] {
         if let Some(a) = addr {
             let l = bind(a, kind.name()).await?;
@@ -251,6 +294,7 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
     let signals = Signals::install()?;
     banner(&cfg, &listeners, made_cert, &shared).await;
     let worker = tokio::spawn(outbound::run(shared.clone()));
+    let watcher = tokio::spawn(watch_certificate(shared.clone()));
     let mut tasks = Vec::new();
     for (kind, l) in listeners {
         tasks.push(tokio::spawn(accept_loop(shared.clone(), kind, l)));
@@ -259,6 +303,7 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
     signals.wait(&location, &shared).await;
     tracing::info!("shutting down: no new connections; waiting for sessions to finish");
     let _ = stop_tx.send(true);
+    watcher.abort();
     for t in tasks {
         t.abort();
     }
@@ -340,6 +385,7 @@ async fn accept_loop(shared: Arc<Shared>, kind: Service, listener: TcpListener) 
                 Service::Smtp(l) => smtp::run(shared, l, tcp, peer).await,
                 Service::Pop3(tls) => pop3::run(shared, tls, tcp, peer).await,
                 Service::Imap(tls) => imap::run(shared, tls, tcp, peer).await,
+                Service::Http(tls) => http::run(shared, tls, tcp, peer).await,
             }
         });
     }

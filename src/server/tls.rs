@@ -14,11 +14,26 @@ use crate::error::{Error, Kind, Result};
 pub struct Tls {
     cert: PathBuf,
     key: PathBuf,
+    /// Where TLS-ALPN-01 certificates are written (`data_dir`).
+    data_dir: PathBuf,
     acceptor: RwLock<TlsAcceptor>,
+    /// The HTTPS listener's: the same certificate, and TLS-ALPN-01 answers.
+    https: RwLock<TlsAcceptor>,
+    /// What the files were when last loaded (size, mtime, inode), to notice a renewal.
+    seen: RwLock<Option<Fingerprint>>,
 }
 
-/// Make a self-signed certificate for `hosts` (and localhost), key 0600.
-pub fn self_signed(cert: &Path, key: &Path, hosts: &[String]) -> Result<()> {
+type Fingerprint = [(u64, i64, u64); 2];
+
+fn fingerprint(cert: &Path, key: &Path) -> Option<Fingerprint> {
+    use std::os::unix::fs::MetadataExt;
+    let f =
+        |p: &Path| std::fs::metadata(p).ok().map(|m| (m.len(), m.mtime_nsec() + m.mtime() * 1_000_000_000, m.ino()));
+    Some([f(cert)?, f(key)?])
+}
+
+/// A self-signed certificate for `hosts` (and localhost): (certificate PEM, key PEM).
+pub fn self_signed_pem(hosts: &[String]) -> Result<(String, String)> {
     let mut names: Vec<String> = hosts.to_vec();
     for extra in ["localhost", "127.0.0.1", "::1"] {
         if !names.iter().any(|n| n == extra) {
@@ -31,16 +46,22 @@ pub fn self_signed(cert: &Path, key: &Path, hosts: &[String]) -> Result<()> {
     params.distinguished_name = rcgen::DistinguishedName::new();
     params.distinguished_name.push(rcgen::DnType::CommonName, names[0].clone());
     let signing_key = rcgen::KeyPair::generate().map_err(fail)?;
-    let made = rcgen::CertifiedKey { cert: params.self_signed(&signing_key).map_err(fail)?, signing_key };
+    let cert = params.self_signed(&signing_key).map_err(fail)?;
+    Ok((cert.pem(), signing_key.serialize_pem()))
+}
+
+/// Make a self-signed certificate for `hosts` (and localhost), key 0600.
+pub fn self_signed(cert: &Path, key: &Path, hosts: &[String]) -> Result<()> {
+    let (cert_pem, key_pem) = self_signed_pem(hosts)?;
     for dir in [cert.parent(), key.parent()].into_iter().flatten() {
         crate::store::create_private_dir(dir)?;
     }
-    crate::config::write_atomic(key, made.signing_key.serialize_pem().as_bytes(), 0o600)?;
-    crate::config::write_atomic(cert, made.cert.pem().as_bytes(), 0o644)?;
+    crate::config::write_atomic(key, key_pem.as_bytes(), 0o600)?;
+    crate::config::write_atomic(cert, cert_pem.as_bytes(), 0o644)?;
     Ok(())
 }
 
-fn load(cert: &Path, key: &Path) -> Result<TlsAcceptor> {
+fn load(cert: &Path, key: &Path, data_dir: &Path) -> Result<(TlsAcceptor, TlsAcceptor)> {
     let bad = |what: &str, p: &Path, e: &dyn std::fmt::Display| {
         Error::config(format!("reading TLS {what} {}: {e}", p.display()))
     };
@@ -52,6 +73,9 @@ fn load(cert: &Path, key: &Path) -> Result<TlsAcceptor> {
         return Err(bad("certificate", cert, &"no certificate in the file"));
     }
     let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| bad("key", key, &e))?;
+    let signer = rustls::crypto::ring::sign::any_supported_type(&key_der).map_err(|e| bad("key", key, &e))?;
+    let certified = Arc::new(rustls::sign::CertifiedKey::new(certs.clone(), signer));
+    let https = crate::cert::challenge::alpn_acceptor(data_dir, Some(certified));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -59,25 +83,51 @@ fn load(cert: &Path, key: &Path) -> Result<TlsAcceptor> {
         .with_no_client_auth()
         .with_single_cert(certs, key_der)
         .map_err(|e| Error::config(format!("TLS certificate {} and key do not fit: {e}", cert.display())))?;
-    Ok(TlsAcceptor::from(Arc::new(config)))
+    Ok((TlsAcceptor::from(Arc::new(config)), https))
 }
 
 impl Tls {
     /// Load the certificate, making a self-signed one first if neither file exists.
-    pub fn load_or_create(cert: &Path, key: &Path, hosts: &[String]) -> Result<(Tls, bool)> {
+    pub fn load_or_create(cert: &Path, key: &Path, hosts: &[String], data_dir: &Path) -> Result<(Tls, bool)> {
         let created = !cert.exists() && !key.exists();
         if created {
             self_signed(cert, key, hosts)?;
         }
-        let acceptor = load(cert, key)?;
-        Ok((Tls { cert: cert.into(), key: key.into(), acceptor: RwLock::new(acceptor) }, created))
+        let seen = fingerprint(cert, key);
+        let (acceptor, https) = load(cert, key, data_dir)?;
+        let tls = Tls {
+            cert: cert.into(),
+            key: key.into(),
+            data_dir: data_dir.into(),
+            acceptor: RwLock::new(acceptor),
+            https: RwLock::new(https),
+            seen: RwLock::new(seen),
+        };
+        Ok((tls, created))
     }
 
     /// Re-read the files; on error the current certificate stays.
     pub fn reload(&self) -> Result<()> {
-        let a = load(&self.cert, &self.key)?;
+        let seen = fingerprint(&self.cert, &self.key);
+        let (a, h) = load(&self.cert, &self.key, &self.data_dir)?;
         *self.acceptor.write().unwrap_or_else(|p| p.into_inner()) = a;
+        *self.https.write().unwrap_or_else(|p| p.into_inner()) = h;
+        *self.seen.write().unwrap_or_else(|p| p.into_inner()) = seen;
         Ok(())
+    }
+
+    /// Reload when the files changed since the last load (a renewal): new connections get
+    /// the new certificate, open ones keep theirs. Returns whether it reloaded.
+    pub fn reload_if_changed(&self) -> Result<bool> {
+        let now = fingerprint(&self.cert, &self.key);
+        if now.is_none() || now == *self.seen.read().unwrap_or_else(|p| p.into_inner()) {
+            return Ok(false);
+        }
+        self.reload().map(|()| true)
+    }
+
+    pub fn https_acceptor(&self) -> TlsAcceptor {
+        self.https.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub fn acceptor(&self) -> TlsAcceptor {

@@ -30,6 +30,8 @@ impl Env {
             ("pop3s_listen", "127.0.0.1:0"),
             ("imap_listen", "127.0.0.1:0"),
             ("imaps_listen", "127.0.0.1:0"),
+            ("http_listen", "127.0.0.1:0"),
+            ("https_listen", "127.0.0.1:0"),
             ("dev_mode", "false"),
             // Spooled mail stays queued unless a test delivers it (tests/it/outbound.rs).
             ("outbound_delivery", "false"),

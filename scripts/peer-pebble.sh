@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# Start (or stop) Pebble, Let's Encrypt's test ACME CA, on 127.0.0.1 for the ACME tests.
+#   scripts/peer-pebble.sh start   # prints "DIRECTORY_URL CA_FILE MANAGEMENT_URL":
+#                                  #   https://127.0.0.1:14000/dir $STATE/pebble/ca.pem https://127.0.0.1:15000
+#                                  # for MAILCTL_TEST_PEBBLE_DIR, _CA and _MGMT
+#   scripts/peer-pebble.sh stop
+# CA_FILE is the root of a small CA made here for Pebble's own TLS listener (its leaf has SAN
+# DNS:localhost,IP:127.0.0.1), for the client's --ca-root; the management port uses the same
+# certificate. The CA that Pebble issues from is a different one, regenerated at every start:
+# its root and intermediate are saved as $STATE/pebble/issuer-root.pem and issuer-intermediate.pem
+# (also at MANAGEMENT_URL/roots/0 and /intermediates/0).
+# Pebble validates HTTP-01 on port $MAILCTL_PEBBLE_HTTP_PORT (55080) and TLS-ALPN-01 on
+# $MAILCTL_PEBBLE_TLS_PORT (55443) of the address the name resolves to, and resolves names (A and
+# _acme-challenge TXT records) only through $MAILCTL_PEBBLE_DNS: by default the Knot server of
+# scripts/peer-knot.sh, which is started first when it is not running.
+# Runs with PEBBLE_VA_NOSLEEP=1 (no random sleeps before validation). Pebble rejects 5% of good
+# nonces with badNonce unless MAILCTL_PEBBLE_NONCEREJECT (a percentage) says otherwise.
+# MAILCTL_PEBBLE_VALIDITY sets the issued certificates' validity in seconds (Pebble's default is
+# 5 years; an order's own notAfter is honoured too). Pebble keeps everything in memory: every
+# start that is not a no-op begins with no accounts, no orders and a new issuing CA.
+# Installs Debian's pebble (and openssl, curl) when missing.
+set -euo pipefail
+
+PORT="${MAILCTL_PEBBLE_PORT:-14000}"
+MGMT_PORT="${MAILCTL_PEBBLE_MGMT_PORT:-15000}"
+HTTP_PORT="${MAILCTL_PEBBLE_HTTP_PORT:-55080}"
+TLS_PORT="${MAILCTL_PEBBLE_TLS_PORT:-55443}"
+DNS="${MAILCTL_PEBBLE_DNS:-}"
+STATE="${MAILCTL_PEER_STATE:-/tmp/mailctl-peers}"
+DIR="$STATE/pebble"
+PIDFILE="$DIR/pebble.pid"
+CONF="$DIR/pebble-config.json"
+LOG="$DIR/pebble.log"
+DIR_URL="https://127.0.0.1:$PORT/dir"
+MGMT_URL="https://127.0.0.1:$MGMT_PORT"
+HERE="$(cd "$(dirname "$0")" && pwd)"
+
+log() { echo "peer-pebble: $*" >&2; }
+
+# The PID of our pebble when it is alive (and really pebble), else nothing.
+running_pid() {
+    local pid
+    [ -f "$PIDFILE" ] || return 1
+    pid="$(cat "$PIDFILE" 2>/dev/null || true)"
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" = pebble ] || return 1
+    echo "$pid"
+}
+
+# The ACME directory answers over TLS that verifies against our listener CA.
+answers() {
+    [ -f "$DIR/ca.pem" ] &&
+        curl -fsS -o /dev/null -m 2 --cacert "$DIR/ca.pem" "$DIR_URL" >/dev/null 2>&1
+}
+
+# Saves the issuing CA's root and intermediate from the management port (it may start listening
+# a moment after the ACME port).
+fetch_issuer() {
+    local what
+    for what in root:roots intermediate:intermediates; do
+        curl -fsS -m 2 --cacert "$DIR/ca.pem" -o "$DIR/issuer-${what%%:*}.pem.tmp" \
+            "$MGMT_URL/${what#*:}/0" 2>/dev/null || return 1
+        grep -q 'BEGIN CERTIFICATE' "$DIR/issuer-${what%%:*}.pem.tmp" || return 1
+        mv "$DIR/issuer-${what%%:*}.pem.tmp" "$DIR/issuer-${what%%:*}.pem"
+    done
+}
+
+install_tools() {
+    local need=()
+    command -v pebble >/dev/null || need+=(pebble)
+    command -v openssl >/dev/null || need+=(openssl)
+    command -v curl >/dev/null || need+=(curl)
+    [ ${#need[@]} -eq 0 ] && return 0
+    log "installing ${need[*]} from Debian's packages..."
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null 2>&1; then
+        apt-get update -q >/dev/null 2>&1 || true
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
+    fi
+}
+
+# A small CA of our own (ca.pem) and the listener's certificate signed by it (cert.pem, key.pem).
+make_certs() {
+    (
+        umask 077
+        openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 \
+            -keyout "$DIR/ca.key" -out "$DIR/ca.pem" -days 3650 \
+            -subj "/CN=mailctl test Pebble listener CA" \
+            -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 \
+            -keyout "$DIR/key.pem" -out "$DIR/cert.csr" -subj "/CN=localhost" 2>/dev/null
+        cat >"$DIR/cert.ext" <<EOF
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost,IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EOF
+        openssl x509 -req -in "$DIR/cert.csr" -CA "$DIR/ca.pem" -CAkey "$DIR/ca.key" \
+            -CAcreateserial -days 825 -sha256 -extfile "$DIR/cert.ext" -out "$DIR/cert.pem" 2>/dev/null
+    )
+    chmod 644 "$DIR/ca.pem" "$DIR/cert.pem"
+    rm -f "$DIR/cert.csr" "$DIR/cert.ext" "$DIR/ca.srl"
+}
+
+# Pebble's config, from Debian's example (/usr/share/doc/pebble/examples/pebble-config.json).
+# Pebble 2.4 reads no other keys than these, domainBlocklist and the EAB ones (no retryAfter, no
+# profiles, no ARI settings); JSON keys match its Go field names case-insensitively.
+write_config() {
+    local validity=""
+    if [ -n "${MAILCTL_PEBBLE_VALIDITY:-}" ]; then
+        validity="$(printf ',\n    "certificateValidityPeriod": %d' "$MAILCTL_PEBBLE_VALIDITY")"
+    fi
+    cat >"$CONF" <<EOF
+{
+  "pebble": {
+    "listenAddress": "127.0.0.1:$PORT",
+    "managementListenAddress": "127.0.0.1:$MGMT_PORT",
+    "certificate": "$DIR/cert.pem",
+    "privateKey": "$DIR/key.pem",
+    "httpPort": $HTTP_PORT,
+    "tlsPort": $TLS_PORT,
+    "ocspResponderURL": "",
+    "externalAccountBindingRequired": false$validity
+  }
+}
+EOF
+}
+
+stop_pebble() {
+    local pid i
+    pid="$(running_pid)" || return 0
+    kill "$pid" 2>/dev/null || true
+    for i in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "pebble ($pid) did not stop in 10 s; killing it"
+        kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$PIDFILE"
+}
+
+case "${1:-start}" in
+start)
+    install_tools
+    mkdir -p "$STATE"
+    if running_pid >/dev/null && answers; then
+        # already running: leave it as it is (the issuer files are refreshed if missing)
+        [ -s "$DIR/issuer-root.pem" ] && [ -s "$DIR/issuer-intermediate.pem" ] || fetch_issuer ||
+            log "could not fetch the issuing CA from $MGMT_URL"
+    else
+        # The resolver Pebble validates with: Knot unless told otherwise (a no-op when it runs).
+        if [ -z "$DNS" ]; then
+            "$HERE/peer-knot.sh" start >/dev/null
+            DNS="127.0.0.1:${MAILCTL_KNOT_PORT:-55353}"
+        fi
+        stop_pebble # a pebble of ours that is alive but not answering
+        rm -rf "$DIR"
+        mkdir -p "$DIR"
+        make_certs
+        write_config
+
+        # Detached: own session, no terminal, output to its own log, so that a caller's $(...) does
+        # not wait for it. $! is pebble itself (setsid and env exec it in place).
+        # No reuse of valid authorizations (Pebble's default is 50%): each test must really
+        # answer the challenge it names. MAILCTL_PEBBLE_AUTHZREUSE overrides.
+        env_args=(PEBBLE_VA_NOSLEEP=1 "PEBBLE_AUTHZREUSE=${MAILCTL_PEBBLE_AUTHZREUSE:-0}")
+        if [ -n "${MAILCTL_PEBBLE_NONCEREJECT:-}" ]; then
+            env_args+=("PEBBLE_WFE_NONCEREJECT=$MAILCTL_PEBBLE_NONCEREJECT")
+        fi
+        setsid env -u PEBBLE_WFE_NONCEREJECT -u PEBBLE_AUTHZREUSE "${env_args[@]}" \
+            pebble -config "$CONF" -dnsserver "$DNS" -strict=false \
+            </dev/null >>"$LOG" 2>&1 &
+        echo $! >"$PIDFILE"
+        ok=""
+        for _ in $(seq 1 75); do
+            if answers && fetch_issuer; then ok=1; break; fi
+            running_pid >/dev/null || break
+            sleep 0.2
+        done
+        if [ -z "$ok" ]; then
+            log "pebble did not answer on $DIR_URL and $MGMT_URL within 15 s; its log ($LOG):"
+            tail -n 20 "$LOG" >&2 || true
+            stop_pebble
+            exit 1
+        fi
+    fi
+    echo "$DIR_URL $DIR/ca.pem $MGMT_URL"
+    ;;
+stop)
+    stop_pebble
+    ;;
+*)
+    echo "usage: $0 start|stop" >&2
+    exit 64
+    ;;
+esac

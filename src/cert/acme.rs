@@ -1,0 +1,224 @@
+//! ACME issuance (RFC 8555) with instant-acme: the account (created once per CA and kept in
+//! the data dir, 0600), the order, a challenge per authorization answered by a [`Present`]
+//! implementation, finalization with a fresh key, and the CA's suggested renewal window
+//! (RFC 9773 ARI) when it offers one. Bad nonces are retried by instant-acme.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use instant_acme::{
+    Account, AccountCredentials, AuthorizationStatus, ChallengeType, Identifier, KeyAuthorization, NewAccount,
+    NewOrder, OrderStatus, RetryPolicy,
+};
+
+use crate::error::{Error, Kind, Result};
+
+pub const LETSENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
+pub const LETSENCRYPT_STAGING: &str = "https://acme-staging-v02.api.letsencrypt.org/directory";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    Http01,
+    TlsAlpn01,
+    Dns01,
+}
+
+impl Challenge {
+    pub fn parse(s: &str) -> Result<Challenge> {
+        match s {
+            "http-01" => Ok(Challenge::Http01),
+            "tls-alpn-01" => Ok(Challenge::TlsAlpn01),
+            "dns-01" => Ok(Challenge::Dns01),
+            _ => Err(Error::usage(format!("unknown challenge {s:?}: use http-01, tls-alpn-01 or dns-01"))),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Challenge::Http01 => "http-01",
+            Challenge::TlsAlpn01 => "tls-alpn-01",
+            Challenge::Dns01 => "dns-01",
+        }
+    }
+    fn acme_type(self) -> ChallengeType {
+        match self {
+            Challenge::Http01 => ChallengeType::Http01,
+            Challenge::TlsAlpn01 => ChallengeType::TlsAlpn01,
+            Challenge::Dns01 => ChallengeType::Dns01,
+        }
+    }
+}
+
+/// Something that answers challenges: writes the HTTP-01 file, the TLS-ALPN-01 certificate,
+/// or the DNS-01 TXT record, and takes them away afterwards.
+pub trait Present {
+    fn present(&mut self, host: &str, token: &str, key: &KeyAuthorization) -> impl Future<Output = Result<()>>;
+    fn cleanup(&mut self) -> impl Future<Output = ()>;
+}
+
+/// An ACME error as one line: the problem document's type and detail.
+pub fn error(e: instant_acme::Error) -> Error {
+    match e {
+        instant_acme::Error::Api(p) => problem(&p),
+        instant_acme::Error::Timeout(_) => Error::new(Kind::TempFail, "ACME: the CA did not finish the order in time"),
+        instant_acme::Error::Hyper(e) => Error::new(Kind::Unavailable, format!("ACME: cannot reach the CA: {e}")),
+        instant_acme::Error::Http(e) => Error::new(Kind::Unavailable, format!("ACME: cannot reach the CA: {e}")),
+        instant_acme::Error::Other(e) => Error::new(Kind::Unavailable, format!("ACME: {e}")),
+        e => Error::new(Kind::Unavailable, format!("ACME: {e}")),
+    }
+}
+
+fn problem(p: &instant_acme::Problem) -> Error {
+    let t = p.r#type.as_deref().unwrap_or("unknown");
+    let short = t.rsplit(':').next().unwrap_or(t);
+    let kind = match short {
+        "rateLimited" | "badNonce" | "serverInternal" => Kind::TempFail,
+        "unauthorized"
+        | "incorrectResponse"
+        | "connection"
+        | "dns"
+        | "caa"
+        | "rejectedIdentifier"
+        | "tls"
+        | "unsupportedIdentifier"
+        | "malformed"
+        | "badCSR" => Kind::Invalid,
+        "accountDoesNotExist" | "externalAccountRequired" | "userActionRequired" => Kind::Permission,
+        _ => Kind::Unavailable,
+    };
+    let mut detail = p.detail.clone().unwrap_or_default();
+    for s in &p.subproblems {
+        if let Some(d) = &s.detail {
+            detail.push_str(&format!("; {d}"));
+        }
+    }
+    Error::new(kind, format!("ACME {t}: {detail}"))
+}
+
+fn account_path(data_dir: &Path, directory: &str) -> PathBuf {
+    use sha2::Digest;
+    let id: String = sha2::Sha256::digest(directory.as_bytes())[..8].iter().map(|b| format!("{b:02x}")).collect();
+    data_dir.join("acme").join(format!("account-{id}.json"))
+}
+
+/// Forget a stored account the CA no longer knows (a test CA restarted, an account
+/// deactivated elsewhere): the next `account` makes a new one.
+pub fn forget_account(data_dir: &Path, directory: &str) {
+    let _ = std::fs::remove_file(account_path(data_dir, directory));
+}
+
+/// Is this the CA saying it does not know the account?
+pub fn unknown_account(e: &Error) -> bool {
+    e.message.contains("urn:ietf:params:acme:error:accountDoesNotExist")
+}
+
+/// The account for a CA: made on first use and kept (0600) in `data_dir/acme/`.
+pub async fn account(data_dir: &Path, directory: &str, ca_root: Option<&Path>, email: Option<&str>) -> Result<Account> {
+    crate::store::create_private_dir(&data_dir.join("acme"))?;
+    let path = account_path(data_dir, directory);
+    let builder = || match ca_root {
+        Some(root) => Account::builder_with_root(root)
+            .map_err(|e| Error::new(Kind::Config, format!("--ca-root {}: {}", root.display(), error(e).message))),
+        None => Account::builder().map_err(error),
+    };
+    if let Ok(text) = std::fs::read_to_string(&path)
+        && let Ok(creds) = serde_json::from_str::<AccountCredentials>(&text)
+    {
+        return builder()?.from_credentials(creds).await.map_err(error);
+    }
+    let contact = email.map(|e| format!("mailto:{e}"));
+    let contacts: Vec<&str> = contact.iter().map(String::as_str).collect();
+    let new = NewAccount { contact: &contacts, terms_of_service_agreed: true, only_return_existing: false };
+    let (account, creds) = builder()?.create(&new, directory.to_string(), None).await.map_err(error)?;
+    let json = serde_json::to_vec(&creds).map_err(|e| Error::new(Kind::Internal, e.to_string()))?;
+    crate::config::write_atomic(&path, &json, 0o600)?;
+    Ok(account)
+}
+
+/// What an order produced.
+pub struct Issued {
+    pub cert_pem: String,
+    pub key_pem: String,
+    /// The CA's suggested renewal window, if it offers ARI.
+    pub renew_window: Option<(i64, i64)>,
+}
+
+/// Order a certificate for `hosts`, answering each pending authorization with `kind`.
+pub async fn issue<P: Present>(
+    account: &Account,
+    hosts: &[String],
+    kind: Challenge,
+    responder: &mut P,
+) -> Result<Issued> {
+    let ids: Vec<Identifier> = hosts.iter().map(|h| Identifier::Dns(h.clone())).collect();
+    let mut order = account.new_order(&NewOrder::new(&ids)).await.map_err(error)?;
+    let result = async {
+        let mut authzs = order.authorizations();
+        while let Some(a) = authzs.next().await {
+            let mut a = a.map_err(error)?;
+            match a.status {
+                AuthorizationStatus::Valid => continue,
+                AuthorizationStatus::Pending => {}
+                s => return Err(Error::new(Kind::Invalid, format!("ACME: an authorization is {s:?}"))),
+            }
+            let mut ch = a.challenge(kind.acme_type()).ok_or_else(|| {
+                Error::new(Kind::Invalid, format!("ACME: the CA does not offer {} here", kind.as_str()))
+            })?;
+            let host = ch.identifier().to_string();
+            let key = ch.key_authorization();
+            let token = ch.token.clone();
+            responder.present(&host, &token, &key).await?;
+            ch.set_ready().await.map_err(error)?;
+        }
+        let retry = RetryPolicy::new().initial_delay(Duration::from_millis(250)).timeout(Duration::from_secs(90));
+        let status = order.poll_ready(&retry).await.map_err(error)?;
+        if status != OrderStatus::Ready {
+            return Err(why_invalid(&mut order).await);
+        }
+        let key_pem = order.finalize().await.map_err(error)?;
+        let cert_pem = order.poll_certificate(&retry).await.map_err(error)?;
+        Ok((cert_pem, key_pem))
+    }
+    .await;
+    responder.cleanup().await;
+    let (cert_pem, key_pem) = result?;
+    let renew_window = renewal_window(account, &cert_pem).await;
+    Ok(Issued { cert_pem, key_pem, renew_window })
+}
+
+/// The first challenge error of an order that went invalid.
+async fn why_invalid(order: &mut instant_acme::Order) -> Error {
+    let mut authzs = order.authorizations();
+    while let Some(Ok(a)) = authzs.next().await {
+        for c in &a.challenges {
+            if let Some(p) = &c.error {
+                return problem(p);
+            }
+        }
+    }
+    Error::new(Kind::Invalid, "ACME: the order became invalid (a challenge failed)")
+}
+
+/// RFC 9773: the CA's suggested renewal window for a certificate, when it offers ARI.
+pub async fn renewal_window(account: &Account, cert_pem: &str) -> Option<(i64, i64)> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let der = CertificateDer::pem_slice_iter(cert_pem.as_bytes()).next()?.ok()?;
+    let id = instant_acme::CertificateIdentifier::try_from(&der).ok()?;
+    let (info, _) = account.renewal_info(&id).await.ok()?;
+    let w = info.suggested_window;
+    Some((w.start.unix_timestamp(), w.end.unix_timestamp()))
+}
+
+/// The directory URL for the flags: `--directory`, `--staging`, or Let's Encrypt.
+pub fn directory(flag: Option<&str>, staging: bool) -> String {
+    match (flag, staging) {
+        (Some(d), _) => d.to_string(),
+        (None, true) => LETSENCRYPT_STAGING.to_string(),
+        (None, false) => LETSENCRYPT.to_string(),
+    }
+}
+
+/// Where `cert issue` keeps nothing but the account: for `cert status`.
+pub fn accounts_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("acme")
+}

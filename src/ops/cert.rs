@@ -1,0 +1,414 @@
+//! `cert self-signed|issue|renew|status`: the mail host's certificate. Every way in ends with
+//! `cert::files::install` (a new pair switched in with one rename), so a failure anywhere
+//! before leaves the current certificate as it was; a running `mailctl serve` is told
+//! (SIGHUP) and also notices the change on its own.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use instant_acme::KeyAuthorization;
+use serde::Serialize;
+
+use crate::cert::acme::{self, Challenge, Present};
+use crate::cert::challenge::{Standalone, write_http01, write_tlsalpn01};
+use crate::cert::files::{self, Meta};
+use crate::cert::info::{self, CertInfo};
+use crate::config::Config;
+use crate::dns::plan::{Action, Change};
+use crate::dns::provider::{Provider, Settings};
+use crate::dns::records::Record;
+use crate::error::{Error, Kind, Result};
+use crate::store::{Store, now};
+
+/// Days before expiry that a certificate is renewed, when the CA suggests nothing else.
+pub const RENEW_DAYS: i64 = 30;
+
+#[derive(Debug, Serialize)]
+pub struct Status {
+    pub path: PathBuf,
+    pub hosts: Vec<String>,
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: i64,
+    pub not_after: i64,
+    pub days_left: i64,
+    /// `self-signed`, `acme`, or `file` (installed by hand).
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub directory: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<String>,
+    /// When `cert renew` will renew it (ACME only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_renewal: Option<i64>,
+}
+
+pub fn status(cfg: &Config) -> Result<Status> {
+    let path = cfg.smtp.tls_cert.clone();
+    if !path.exists() {
+        return Err(Error::new(Kind::NoInput, format!("no certificate at {}", path.display())).with_hint(
+            "`mailctl serve` makes a self-signed one on first start; `mailctl cert issue` gets one from an ACME CA",
+        ));
+    }
+    let i = info::read(&path)?;
+    let meta = files::meta(&path);
+    let source = match &meta {
+        Some(m) => m.source.clone(),
+        None if i.self_signed => "self-signed".into(),
+        None => "file".into(),
+    };
+    let next_renewal = meta.as_ref().filter(|m| m.source == "acme").map(|m| renew_at(&i, m, RENEW_DAYS));
+    Ok(Status {
+        path,
+        days_left: i.days_left(now()),
+        hosts: i.hosts,
+        subject: i.subject,
+        issuer: i.issuer,
+        not_before: i.not_before,
+        not_after: i.not_after,
+        source,
+        directory: meta.as_ref().and_then(|m| m.directory.clone()),
+        challenge: meta.as_ref().and_then(|m| m.challenge.clone()),
+        next_renewal,
+    })
+}
+
+/// When a certificate is due: the CA's suggested window if it gave one, else `days` before
+/// it expires, whichever is earlier.
+fn renew_at(i: &CertInfo, m: &Meta, days: i64) -> i64 {
+    let by_age = i.not_after - days * 86400;
+    match m.renew_window {
+        Some((start, _)) => start.min(by_age),
+        None => by_age,
+    }
+}
+
+/// The names a certificate may cover: the mail host, the webmail host, and per domain the
+/// MTA-STS and autoconfig hosts.
+pub async fn allowed_hosts(cfg: &Config, store: &Store) -> Result<Vec<String>> {
+    let mut out = vec![cfg.hostname.clone()];
+    out.extend(cfg.dns.webmail_host.clone());
+    let mut conn = store.pool.acquire().await?;
+    for d in crate::store::domains::list(&mut conn).await? {
+        out.push(format!("mta-sts.{}", d.name));
+        out.push(format!("autoconfig.{}", d.name));
+    }
+    Ok(out)
+}
+
+/// The hosts asked for (default: the mail host and the webmail host), each valid and covered
+/// by the config; checked before any CA is contacted.
+pub async fn check_hosts(cfg: &Config, store: &Store, asked: &[String]) -> Result<Vec<String>> {
+    let allowed = allowed_hosts(cfg, store).await?;
+    if asked.is_empty() {
+        let mut h = vec![cfg.hostname.clone()];
+        h.extend(cfg.dns.webmail_host.clone());
+        return Ok(h);
+    }
+    let mut out = Vec::new();
+    for a in asked {
+        let h =
+            crate::names::domain(a).map_err(|e| Error::invalid(format!("invalid host name {a:?}: {}", e.message)))?;
+        if !allowed.contains(&h) {
+            return Err(Error::invalid(format!("{h} is not a name of this mail system")).with_hint(format!(
+                "allowed: {} (set hostname or webmail_host, or add the domain)",
+                allowed.join(", ")
+            )));
+        }
+        if !out.contains(&h) {
+            out.push(h);
+        }
+    }
+    Ok(out)
+}
+
+/// Tell a running `mailctl serve` to load the new certificate now (it would within 15 s).
+fn notify_server(cfg: &Config) {
+    if let Some(pid) = crate::server::running_pid(&cfg.data_dir) {
+        // SAFETY: sending a signal to a pid; no memory is shared.
+        unsafe { libc::kill(pid, libc::SIGHUP) };
+    }
+}
+
+pub fn self_signed(cfg: &Config, hosts: Vec<String>) -> Result<Status> {
+    let (cert_pem, key_pem) = crate::server::tls::self_signed_pem(&hosts)?;
+    let meta = Meta { source: "self-signed".into(), hosts, issued_at: now(), ..Default::default() };
+    files::install(&cfg.smtp.tls_cert, &cfg.smtp.tls_key, &cert_pem, &key_pem, &meta)?;
+    notify_server(cfg);
+    status(cfg)
+}
+
+/// How to get a certificate from an ACME CA.
+#[derive(Debug, Clone)]
+pub struct IssueOptions {
+    pub hosts: Vec<String>,
+    pub challenge: Challenge,
+    pub directory: String,
+    pub email: Option<String>,
+    pub ca_root: Option<PathBuf>,
+    /// Answer HTTP-01 / TLS-ALPN-01 on a listener of our own at this address.
+    pub http_listen: Option<String>,
+    pub tls_listen: Option<String>,
+    /// DNS-01: the provider, and where to look for the record before telling the CA.
+    pub dns: Option<Settings>,
+    pub resolver: Option<String>,
+    pub dns_timeout: Duration,
+}
+
+pub async fn issue(cfg: &Config, opts: &IssueOptions) -> Result<Status> {
+    let issued = match order(cfg, opts).await {
+        Err(e) if acme::unknown_account(&e) => {
+            acme::forget_account(&cfg.data_dir, &opts.directory);
+            order(cfg, opts).await?
+        }
+        r => r?,
+    };
+    let meta = Meta {
+        source: "acme".into(),
+        hosts: opts.hosts.clone(),
+        directory: Some(opts.directory.clone()),
+        challenge: Some(opts.challenge.as_str().into()),
+        email: opts.email.clone(),
+        ca_root: opts.ca_root.clone(),
+        issued_at: now(),
+        renew_window: issued.renew_window,
+    };
+    // The pair must fit before it is switched in.
+    info::parse(issued.cert_pem.as_bytes())?;
+    files::install(&cfg.smtp.tls_cert, &cfg.smtp.tls_key, &issued.cert_pem, &issued.key_pem, &meta)?;
+    notify_server(cfg);
+    status(cfg)
+}
+
+/// One order, start to finish, with the challenge answered as asked.
+async fn order(cfg: &Config, opts: &IssueOptions) -> Result<acme::Issued> {
+    let account = acme::account(&cfg.data_dir, &opts.directory, opts.ca_root.as_deref(), opts.email.as_deref()).await?;
+    Ok(match opts.challenge {
+        Challenge::Dns01 => {
+            let settings = opts.dns.clone().unwrap_or_default();
+            let provider = Provider::new(&settings)?;
+            let mut r = DnsResponder {
+                cfg,
+                provider,
+                settings,
+                resolver: opts.resolver.clone(),
+                timeout: opts.dns_timeout,
+                added: Vec::new(),
+            };
+            acme::issue(&account, &opts.hosts, opts.challenge, &mut r).await?
+        }
+        kind => {
+            let mut r = FileResponder::start(cfg, kind, opts).await?;
+            acme::issue(&account, &opts.hosts, kind, &mut r).await?
+        }
+    })
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum Renewal {
+    /// Not from ACME (self-signed or installed by hand): nothing to renew.
+    NotAcme,
+    NotDue {
+        days_left: i64,
+        next_renewal: i64,
+    },
+    Renewed {
+        status: Status,
+    },
+}
+
+/// `cert renew`: renew an ACME certificate that is due (or with `force`); otherwise nothing,
+/// and no network request. The renewal uses what the certificate was issued with.
+pub async fn renew(cfg: &Config, days: i64, force: bool, listen: (Option<String>, Option<String>)) -> Result<Renewal> {
+    let path = &cfg.smtp.tls_cert;
+    let meta = match files::meta(path) {
+        Some(m) if m.source == "acme" => m,
+        _ => return Ok(Renewal::NotAcme),
+    };
+    let i = info::read(path)?;
+    let next = renew_at(&i, &meta, days);
+    if !force && now() < next {
+        return Ok(Renewal::NotDue { days_left: i.days_left(now()), next_renewal: next });
+    }
+    let challenge = Challenge::parse(meta.challenge.as_deref().unwrap_or("http-01"))?;
+    let dns = (challenge == Challenge::Dns01).then(|| Settings {
+        provider: cfg.dns.provider.clone().unwrap_or_default(),
+        endpoint: cfg.dns.endpoint.clone(),
+        zone_id: None,
+        server: cfg.dns.server.clone(),
+        tsig_key: cfg.dns.tsig_key.clone(),
+        credentials_file: cfg.dns.credentials_file.clone(),
+        ca_file: None,
+    });
+    let opts = IssueOptions {
+        hosts: meta.hosts.clone(),
+        challenge,
+        directory: meta.directory.clone().unwrap_or_else(|| acme::LETSENCRYPT.into()),
+        email: meta.email.clone(),
+        ca_root: meta.ca_root.clone(),
+        http_listen: listen.0,
+        tls_listen: listen.1,
+        dns,
+        resolver: None,
+        dns_timeout: Duration::from_secs(300),
+    };
+    Ok(Renewal::Renewed { status: issue(cfg, &opts).await? })
+}
+
+/// Run the deploy hook after a renewal (`sh -c`), with the paths in the environment.
+pub fn deploy_hook(cfg: &Config, cmd: &str) -> Result<()> {
+    let status = std::process::Command::new("sh")
+        .args(["-c", cmd])
+        .env("MAILCTL_CERT", &cfg.smtp.tls_cert)
+        .env("MAILCTL_KEY", &cfg.smtp.tls_key)
+        .status()
+        .map_err(|e| Error::new(Kind::Unavailable, format!("running the deploy hook: {e}")))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Error::new(
+            Kind::Unavailable,
+            format!("the certificate was renewed, but the deploy hook failed ({status})"),
+        ))
+    }
+}
+
+/// HTTP-01 and TLS-ALPN-01: files in the data dir, answered by the running server or by a
+/// listener of our own.
+struct FileResponder {
+    kind: Challenge,
+    data_dir: PathBuf,
+    written: Vec<PathBuf>,
+    _standalone: Option<Standalone>,
+}
+
+impl FileResponder {
+    async fn start(cfg: &Config, kind: Challenge, opts: &IssueOptions) -> Result<FileResponder> {
+        let (flag, configured, what) = match kind {
+            Challenge::TlsAlpn01 => (&opts.tls_listen, &cfg.smtp.https_listen, "--tls-listen"),
+            _ => (&opts.http_listen, &cfg.smtp.http_listen, "--http-listen"),
+        };
+        let serving = crate::server::running_pid(&cfg.data_dir).is_some() && configured.is_some();
+        let standalone =
+            match (flag, serving) {
+                (Some(addr), _) => Some(addr.clone()),
+                (None, true) => None,
+                (None, false) => Some(configured.clone().ok_or_else(|| {
+                    Error::usage(format!("no listener for {}: pass {what} ADDR:PORT", kind.as_str()))
+                })?),
+            };
+        let standalone = match standalone {
+            Some(addr) => Some(match kind {
+                Challenge::TlsAlpn01 => Standalone::start(&cfg.data_dir, None, Some(&addr)).await?,
+                _ => Standalone::start(&cfg.data_dir, Some(&addr), None).await?,
+            }),
+            None => None,
+        };
+        Ok(FileResponder { kind, data_dir: cfg.data_dir.clone(), written: Vec::new(), _standalone: standalone })
+    }
+}
+
+impl Present for FileResponder {
+    async fn present(&mut self, host: &str, token: &str, key: &KeyAuthorization) -> Result<()> {
+        let path = match self.kind {
+            Challenge::TlsAlpn01 => write_tlsalpn01(&self.data_dir, host, key.digest().as_ref())?,
+            _ => write_http01(&self.data_dir, token, key.as_str())?,
+        };
+        self.written.push(path);
+        Ok(())
+    }
+
+    async fn cleanup(&mut self) {
+        for p in self.written.drain(..) {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// DNS-01: a TXT record at `_acme-challenge.<host>` through the DNS provider, visible on the
+/// zone's servers before the CA is told; removed afterwards.
+struct DnsResponder<'a> {
+    cfg: &'a Config,
+    provider: Provider,
+    settings: Settings,
+    resolver: Option<String>,
+    timeout: Duration,
+    added: Vec<(String, String)>,
+}
+
+impl DnsResponder<'_> {
+    /// Add or remove one TXT value at a name, keeping the others.
+    async fn change(&mut self, host: &str, name: &str, value: &str, add: bool) -> Result<()> {
+        let current = self.provider.list(host).await?;
+        let cur = current.iter().find(|s| s.name == name && s.rtype == "TXT");
+        let before: Vec<String> = cur.map(|s| s.values.clone()).unwrap_or_default();
+        let mut after: Vec<String> = before.iter().filter(|v| v.as_str() != value).cloned().collect();
+        if add {
+            after.push(value.to_string());
+        }
+        if after == before {
+            return Ok(());
+        }
+        let action = match (before.is_empty(), after.is_empty()) {
+            (true, _) => Action::Create,
+            (_, true) => Action::Delete,
+            _ => Action::Update,
+        };
+        let before_ttl = cur.map(|s| s.ttl).unwrap_or(60);
+        let change = Change {
+            action,
+            name: name.to_string(),
+            rtype: "TXT".into(),
+            ttl: before_ttl.min(300),
+            before_ttl,
+            before,
+            after,
+        };
+        self.provider.apply(host, &[change]).await.map(|_| ())
+    }
+}
+
+impl Present for DnsResponder<'_> {
+    async fn present(&mut self, host: &str, _token: &str, key: &KeyAuthorization) -> Result<()> {
+        let name = format!("_acme-challenge.{host}");
+        let value = key.dns_value();
+        self.change(host, &name, &value, true).await?;
+        self.added.push((host.to_string(), value.clone()));
+        let record =
+            Record { name, rtype: "TXT", ttl: 60, value, purpose: "acme", required: true, publish: true, note: None };
+        let servers =
+            crate::ops::dns::servers_for(self.cfg, host, Some(&self.settings), self.resolver.as_deref()).await?;
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let look = crate::ops::dns::not_yet_visible(&servers, std::slice::from_ref(&record));
+            if let Ok(pending) = tokio::time::timeout(left, look).await
+                && pending?.is_empty()
+            {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::new(
+                    Kind::TempFail,
+                    format!("the DNS-01 record {} is not visible on the zone's servers", record.name),
+                ));
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    async fn cleanup(&mut self) {
+        for (host, value) in std::mem::take(&mut self.added) {
+            let name = format!("_acme-challenge.{host}");
+            if let Err(e) = self.change(&host, &name, &value, false).await {
+                tracing::warn!(error = %e.one_line(), %name, "could not remove the DNS-01 record");
+            }
+        }
+    }
+}
+
+/// Where the ACME accounts are kept, for messages.
+pub fn accounts(data_dir: &Path) -> PathBuf {
+    acme::accounts_dir(data_dir)
+}
