@@ -11,7 +11,7 @@ use crate::util::{Backend, Env, peers_required, skip};
 store_tests!(dns_records, dns_rfc2136, dns_spf_conflict, dns_route53, dns_cloudflare);
 
 /// A Knot zone of our own: z01..z24.knot.test, one per test and backend.
-fn zone(env: &Env, n: usize) -> String {
+pub fn zone(env: &Env, n: usize) -> String {
     let i = n * 2 + usize::from(env.backend == Backend::Postgres) + 1;
     format!("z{i:02}.knot.test")
 }
@@ -81,13 +81,13 @@ fn dns_records(env: Env) {
     env.fails(&["init", "--domain", "example.com", "--force", "--ipv4", "2001:db8::1"], 64);
 }
 
-struct Knot {
-    server: String,
-    key: PathBuf,
+pub struct Knot {
+    pub server: String,
+    pub key: PathBuf,
     conf: PathBuf,
 }
 
-fn knot(test: &str) -> Option<Knot> {
+pub fn knot(test: &str) -> Option<Knot> {
     match (std::env::var("MAILCTL_TEST_KNOT"), std::env::var("MAILCTL_TEST_KNOT_KEY")) {
         (Ok(server), Ok(key)) if !server.is_empty() => {
             let key = PathBuf::from(key);
@@ -103,7 +103,7 @@ fn knot(test: &str) -> Option<Knot> {
 }
 
 impl Knot {
-    fn knotc(&self, args: &[&str]) -> String {
+    pub fn knotc(&self, args: &[&str]) -> String {
         let out = Command::new("knotc").arg("-c").arg(&self.conf).args(args).output().unwrap();
         assert!(out.status.success(), "knotc {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).into_owned()
@@ -111,7 +111,7 @@ impl Knot {
 
     /// Back to the zone the peer script made (SOA, NS, ns1's address), so a test can run
     /// again against a long-lived server.
-    fn reset(&self, zone: &str) {
+    pub fn reset(&self, zone: &str) {
         let apex = format!("{zone}.");
         let ns1 = format!("ns1.{zone}.");
         let mut unset: Vec<(String, String)> = Vec::new();
@@ -136,7 +136,7 @@ impl Knot {
     }
 
     /// Change the zone behind mailctl's back.
-    fn set(&self, zone: &str, name: &str, rtype: &str, data: &str, unset_first: bool) {
+    pub fn set(&self, zone: &str, name: &str, rtype: &str, data: &str, unset_first: bool) {
         let c = |args: &[&str]| {
             self.knotc(args);
         };
@@ -148,7 +148,7 @@ impl Knot {
         c(&["zone-commit", zone]);
     }
 
-    fn dig(&self, name: &str, rtype: &str) -> String {
+    pub fn dig(&self, name: &str, rtype: &str) -> String {
         let (host, port) = self.server.rsplit_once(':').unwrap();
         let out = Command::new("dig")
             .args([&format!("@{host}"), "-p", port, "+short", "+norec", name, rtype])
@@ -158,14 +158,14 @@ impl Knot {
     }
 
     /// The config names this server as the DNS provider.
-    fn configure(&self, env: &Env) {
+    pub fn configure(&self, env: &Env) {
         env.ok(&["config", "set", "dns_provider", "rfc2136"]);
         env.ok(&["config", "set", "dns_server", &self.server]);
         env.ok(&["config", "set", "dns_tsig_key", self.key.to_str().unwrap()]);
     }
 
     /// `dkim rotate --publish` to an ed25519 key, waiting on this server.
-    fn rotate(&self, env: &Env, zone: &str, selector: &str) {
+    pub fn rotate(&self, env: &Env, zone: &str, selector: &str) {
         env.ok(&[
             "dkim",
             "rotate",

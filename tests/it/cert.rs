@@ -1,0 +1,248 @@
+//! `cert` against Pebble (Let's Encrypt's test CA, started by `.ci/run` with its default 5%
+//! bad nonces and no authorization reuse), which resolves names through the Knot server of the
+//! DNS tests: each test publishes its mail host's A record (127.0.0.1) there first.
+
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::dns::{Knot, knot, zone};
+use crate::util::{Env, peers_required, skip};
+
+store_tests!(cert_standalone_and_renewal, cert_answered_by_serve, cert_dns01);
+
+/// Pebble validates HTTP-01 on port 55080 and TLS-ALPN-01 on 55443 of whatever the name
+/// resolves to: one test at a time may listen there.
+static CHALLENGE_PORTS: Mutex<()> = Mutex::new(());
+const HTTP: &str = "127.0.0.1:55080";
+const TLS: &str = "127.0.0.1:55443";
+
+struct Pebble {
+    directory: String,
+    ca: String,
+}
+
+fn pebble(test: &str) -> Option<Pebble> {
+    match (std::env::var("MAILCTL_TEST_PEBBLE_DIR"), std::env::var("MAILCTL_TEST_PEBBLE_CA")) {
+        (Ok(directory), Ok(ca)) if !directory.is_empty() => Some(Pebble { directory, ca }),
+        _ if peers_required() => panic!("{test}: Pebble is required but MAILCTL_TEST_PEBBLE_DIR is not set"),
+        _ => {
+            skip(test, "Pebble not available; run scripts/peer-pebble.sh start and set MAILCTL_TEST_PEBBLE_DIR/_CA");
+            None
+        }
+    }
+}
+
+/// A mail host in a Knot zone of its own, resolving to 127.0.0.1 for Pebble.
+fn setup(env: &Env, k: &Knot, z: &str) {
+    k.reset(z);
+    env.ok(&["domain", "add", z]);
+    env.ok(&["config", "set", "hostname", &format!("mail.{z}")]);
+    env.ok(&["config", "set", "ipv4", "127.0.0.1"]);
+    k.configure(env);
+    env.ok(&["dns", "publish", "--domain", z, "--yes"]);
+    assert_eq!(k.dig(&format!("mail.{z}"), "A").trim(), "127.0.0.1");
+}
+
+fn acme<'a>(p: &'a Pebble, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = vec!["cert", "issue", "--directory", &p.directory, "--ca-root", &p.ca];
+    a.extend_from_slice(extra);
+    a
+}
+
+fn status(env: &Env) -> Value {
+    env.json(&["cert", "status"])
+}
+
+fn serial(env: &Env) -> String {
+    let pem = std::fs::read(env.data_dir().join("tls/cert.pem")).unwrap();
+    let out = Command::new("openssl").args(["x509", "-noout", "-serial"]).stdin_raw(&pem);
+    String::from_utf8_lossy(&out).trim().to_string()
+}
+
+fn cert_standalone_and_renewal(env: Env) {
+    let (Some(k), Some(p)) = (knot("cert_standalone_and_renewal"), pebble("cert_standalone_and_renewal")) else {
+        return;
+    };
+    let z = zone(&env, 2);
+    setup(&env, &k, &z);
+    let host = format!("mail.{z}");
+
+    // Refused before any CA is contacted.
+    let err = env.fails(&acme(&p, &["--host", "www.example.org"]), 65);
+    assert!(err.contains("www.example.org is not a name of this mail system"), "{err}");
+    env.fails(&acme(&p, &["--host", "bad host"]), 65);
+    env.fails(&acme(&p, &["--challenge", "smoke-signals"]), 64);
+
+    let _ports = CHALLENGE_PORTS.lock().unwrap_or_else(|e| e.into_inner());
+    // HTTP-01 and TLS-ALPN-01 on listeners of its own (no server runs).
+    let started = Instant::now();
+    env.ok(&acme(&p, &["--http-listen", HTTP]));
+    let took = started.elapsed();
+    let s = status(&env);
+    assert_eq!(s["source"], "acme");
+    assert_eq!(s["hosts"], serde_json::json!([host]));
+    assert!(s["issuer"].as_str().unwrap().contains("Pebble"), "{s}");
+    assert!(took < Duration::from_secs(30), "{took:?}");
+    use std::os::unix::fs::PermissionsExt;
+    let key = env.data_dir().join("tls/key.pem");
+    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    let first = serial(&env);
+    env.ok(&acme(&p, &["--challenge", "tls-alpn-01", "--tls-listen", TLS]));
+    assert_eq!(status(&env)["challenge"], "tls-alpn-01");
+    let second = serial(&env);
+    assert_ne!(first, second);
+
+    // A challenge that fails (nothing listens where Pebble looks): the CA's problem, one line,
+    // and the certificate stays.
+    let out = env.run(&acme(&p, &["--http-listen", "127.0.0.1:55081"]), None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(65), "{err}");
+    assert!(err.starts_with("mailctl: ACME urn:ietf:params:acme:error:connection"), "{err}");
+    assert_eq!(serial(&env), second);
+
+    // Renewal: not due, so nothing, and no network: a CA that cannot be reached does not matter.
+    let meta_path = env.data_dir().join("tls/live/meta.json");
+    let meta = std::fs::read_to_string(&meta_path).unwrap();
+    let unreachable = meta.replace(&p.directory, "https://127.0.0.1:1/dir");
+    std::fs::write(&meta_path, &unreachable).unwrap();
+    let out = env.run(&["cert", "renew"], None);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not due"));
+    let r = env.json(&["cert", "renew", "--days", "30"]);
+    assert_eq!(r["outcome"], "not-due", "{r}");
+    // Forced against the unreachable CA: fails, one line, the old certificate stays.
+    let out = env.run(&["cert", "renew", "--force", "--tls-listen", TLS], None);
+    assert_eq!(out.status.code(), Some(69), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(serial(&env), second);
+    std::fs::write(&meta_path, &meta).unwrap();
+    // Due (within the window asked for) and renewed with what it was issued with, then the hook.
+    let hook = env.path().join("hooked");
+    let cmd = format!("echo \"$MAILCTL_CERT\" > {}", hook.display());
+    env.ok(&["cert", "renew", "--days", "4000", "--tls-listen", TLS, "--deploy-hook", &cmd]);
+    assert_ne!(serial(&env), second);
+    assert!(std::fs::read_to_string(&hook).unwrap().trim().ends_with("tls/cert.pem"));
+    drop(_ports);
+
+    // Monitoring.
+    env.ok(&["cert", "status", "--check", "30"]);
+    let out = env.run(&["cert", "status", "--check", "4000"], None);
+    assert_eq!(out.status.code(), Some(75));
+    // Self-signed again, by request.
+    env.ok(&["cert", "self-signed"]);
+    assert_eq!(status(&env)["source"], "self-signed");
+    let r = env.json(&["cert", "renew"]);
+    assert_eq!(r["outcome"], "not-acme");
+}
+
+/// The served certificate's SHA-256, from a TLS handshake.
+fn served(addr: std::net::SocketAddr) -> String {
+    let py = "import hashlib, socket, ssl, sys\n\
+              c = ssl.create_default_context(); c.check_hostname = False; c.verify_mode = ssl.CERT_NONE\n\
+              s = c.wrap_socket(socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5))\n\
+              print(hashlib.sha256(s.getpeercert(True)).hexdigest())";
+    let out =
+        Command::new("python3").args(["-c", py, &addr.ip().to_string(), &addr.port().to_string()]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn on_disk(env: &Env) -> String {
+    let pem = std::fs::read(env.data_dir().join("tls/cert.pem")).unwrap();
+    let der = Command::new("openssl").args(["x509", "-outform", "DER"]).stdin_raw(&pem);
+    let py = "import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())";
+    String::from_utf8_lossy(&Command::new("python3").args(["-c", py]).stdin_raw(&der)).trim().to_string()
+}
+
+trait StdinRaw {
+    fn stdin_raw(&mut self, input: &[u8]) -> Vec<u8>;
+}
+
+impl StdinRaw for Command {
+    fn stdin_raw(&mut self, input: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut child = self.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap().stdout
+    }
+}
+
+fn cert_answered_by_serve(env: Env) {
+    let (Some(k), Some(p)) = (knot("cert_answered_by_serve"), pebble("cert_answered_by_serve")) else { return };
+    let z = zone(&env, 3);
+    setup(&env, &k, &z);
+    let _ports = CHALLENGE_PORTS.lock().unwrap_or_else(|e| e.into_inner());
+    env.serve_config(&[("http_listen", HTTP), ("https_listen", TLS)]);
+    let srv = env.start_server();
+    let self_signed = served(srv.imaps);
+    assert_eq!(self_signed, on_disk(&env), "serve starts with the self-signed pair it made");
+
+    // A session opened before the renewal.
+    use std::io::{BufRead, BufReader, Write};
+    let mut early = std::net::TcpStream::connect(srv.imap).unwrap();
+    let mut early_r = BufReader::new(early.try_clone().unwrap());
+    let mut line = String::new();
+    early_r.read_line(&mut line).unwrap();
+
+    // HTTP-01 answered by the running server (no --http-listen).
+    env.ok(&acme(&p, &[]));
+    assert!(srv.log().contains("answered an ACME HTTP-01 challenge"), "{}", srv.log());
+    // The new certificate is served to new connections without a restart.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while served(srv.imaps) != on_disk(&env) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(served(srv.imaps), on_disk(&env));
+    assert_ne!(served(srv.imaps), self_signed);
+    // The session from before still works.
+    early.write_all(b"a1 NOOP\r\n").unwrap();
+    line.clear();
+    early_r.read_line(&mut line).unwrap();
+    assert!(line.starts_with("a1 OK"), "{line}");
+
+    // TLS-ALPN-01 answered by the running server's HTTPS listener.
+    let before = on_disk(&env);
+    env.ok(&acme(&p, &["--challenge", "tls-alpn-01"]));
+    assert!(srv.log().contains("answered an ACME TLS-ALPN-01 challenge"), "{}", srv.log());
+    assert_ne!(on_disk(&env), before);
+    drop(_ports);
+
+    // The MTA-STS policy, over HTTPS, for a served domain only.
+    let get = |host: &str| {
+        let out = Command::new("curl")
+            .args([
+                "-sk",
+                "--resolve",
+                &format!("{host}:55443:127.0.0.1"),
+                &format!("https://{host}:55443/.well-known/mta-sts.txt"),
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let policy = get(&format!("mta-sts.{z}"));
+    assert!(policy.starts_with("version: STSv1\nmode: testing\nmx: mail."), "{policy}");
+    assert!(get("mta-sts.not-ours.test").contains("not found"));
+    assert!(!srv.log().contains("panicked"));
+    assert_eq!(srv.stop(), Some(0));
+}
+
+fn cert_dns01(env: Env) {
+    let (Some(k), Some(p)) = (knot("cert_dns01"), pebble("cert_dns01")) else { return };
+    let z = zone(&env, 4);
+    setup(&env, &k, &z);
+    let host = format!("mail.{z}");
+    // The provider (RFC 2136 to Knot, from the config) publishes the TXT record; Pebble reads it
+    // from Knot; it is removed afterwards.
+    env.ok(&acme(&p, &["--challenge", "dns-01", "--resolver", &k.server]));
+    assert_eq!(status(&env)["challenge"], "dns-01");
+    assert_eq!(k.dig(&format!("_acme-challenge.{host}"), "TXT"), "");
+    // A renewal by DNS-01 needs no listener at all.
+    let before = serial(&env);
+    env.ok(&["cert", "renew", "--force"]);
+    assert_ne!(serial(&env), before);
+    // Without a usable provider: refused before the CA is asked.
+    env.ok(&["config", "set", "dns_provider", ""]);
+    env.fails(&acme(&p, &["--challenge", "dns-01"]), 64);
+}
