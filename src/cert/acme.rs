@@ -169,7 +169,8 @@ pub async fn issue<P: Present>(
             responder.present(&host, &token, &key).await?;
             ch.set_ready().await.map_err(error)?;
         }
-        let retry = RetryPolicy::new().initial_delay(Duration::from_millis(250)).timeout(Duration::from_secs(90));
+        let retry =
+            RetryPolicy::new().initial_delay(Duration::from_millis(100)).backoff(1.5).timeout(Duration::from_secs(90));
         let status = order.poll_ready(&retry).await.map_err(error)?;
         if status != OrderStatus::Ready {
             return Err(why_invalid(&mut order).await);
