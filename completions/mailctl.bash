@@ -1248,7 +1248,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__cert__subcmd__issue)
-            opts="-q -h -V --host --challenge --directory --staging --email --ca-root --http-listen --tls-listen --provider --endpoint --zone-id --server --tsig-key --ca-file --wait-timeout --resolver --config --json --quiet --help --version"
+            opts="-q -h -V --host --challenge --directory --staging --email --ca-root --http-listen --tls-listen --deploy-hook --provider --endpoint --zone-id --server --tsig-key --ca-file --wait-timeout --resolver --config --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1279,6 +1279,10 @@ _mailctl() {
                     return 0
                     ;;
                 --tls-listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deploy-hook)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

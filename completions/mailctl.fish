@@ -356,6 +356,7 @@ complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_su
 complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l ca-root -d 'Trust this CA certificate (PEM) for the ACME server\'s own TLS (private CAs)' -r -F
 complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l http-listen -d 'Answer HTTP-01 on a listener of our own here [default: the running serve, else http_listen]' -r
 complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l tls-listen -d 'Answer TLS-ALPN-01 on a listener of our own here [default: the running serve, else https_listen]' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l deploy-hook -d 'Run this (sh -c) after the certificate is installed; MAILCTL_CERT and MAILCTL_KEY name the files' -r
 complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l provider -d 'cloudflare, route53 or rfc2136 [default: the config\'s dns_provider]' -r -f -a "cloudflare\t''
 route53\t''
 rfc2136\t''"

@@ -147,10 +147,24 @@ pub async fn issue<P: Present>(
     account: &Account,
     hosts: &[String],
     kind: Challenge,
+    replaces: Option<&str>,
     responder: &mut P,
 ) -> Result<Issued> {
     let ids: Vec<Identifier> = hosts.iter().map(|h| Identifier::Dns(h.clone())).collect();
-    let mut order = account.new_order(&NewOrder::new(&ids)).await.map_err(error)?;
+    let mut new = NewOrder::new(&ids);
+    // RFC 9773 §5: name the certificate this one replaces (a CA that offers ARI exempts such
+    // renewals from some rate limits).
+    let replaced = replaces.and_then(certificate_id);
+    if let Some(id) = replaced.clone() {
+        new = new.replaces(id);
+    }
+    let mut order = match account.new_order(&new).await {
+        // The CA no longer offers ARI: an order like any other.
+        Err(instant_acme::Error::Unsupported(_)) if replaced.is_some() => {
+            account.new_order(&NewOrder::new(&ids)).await.map_err(error)?
+        }
+        r => r.map_err(error)?,
+    };
     let result = async {
         let mut authzs = order.authorizations();
         while let Some(a) = authzs.next().await {
@@ -199,12 +213,17 @@ async fn why_invalid(order: &mut instant_acme::Order) -> Error {
     Error::new(Kind::Invalid, "ACME: the order became invalid (a challenge failed)")
 }
 
-/// RFC 9773: the CA's suggested renewal window for a certificate, when it offers ARI.
-pub async fn renewal_window(account: &Account, cert_pem: &str) -> Option<(i64, i64)> {
+/// The RFC 9773 identifier of a certificate (PEM).
+fn certificate_id(cert_pem: &str) -> Option<instant_acme::CertificateIdentifier<'static>> {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
     let der = CertificateDer::pem_slice_iter(cert_pem.as_bytes()).next()?.ok()?;
-    let id = instant_acme::CertificateIdentifier::try_from(&der).ok()?;
+    instant_acme::CertificateIdentifier::try_from(&der).ok().map(|i| i.into_owned())
+}
+
+/// RFC 9773: the CA's suggested renewal window for a certificate, when it offers ARI.
+pub async fn renewal_window(account: &Account, cert_pem: &str) -> Option<(i64, i64)> {
+    let id = certificate_id(cert_pem)?;
     let (info, _) = account.renewal_info(&id).await.ok()?;
     let w = info.suggested_window;
     Some((w.start.unix_timestamp(), w.end.unix_timestamp()))

@@ -41,6 +41,9 @@ pub fn write_http01(data_dir: &Path, token: &str, key_authorization: &str) -> Re
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
     let path = dir.join(token);
     crate::config::write_atomic(&path, key_authorization.as_bytes(), 0o644)?;
+    // A `serve` running as another user reads these.
+    crate::cert::files::same_owner(&data_dir.join("acme"), data_dir);
+    crate::cert::files::same_owner(&dir, data_dir);
     Ok(path)
 }
 
@@ -56,6 +59,8 @@ pub fn write_tlsalpn01(data_dir: &Path, host: &str, key_authorization_digest: &[
     crate::store::create_private_dir(&dir)?;
     let path = dir.join(format!("{host}.pem"));
     crate::config::write_atomic(&path, format!("{}{}", cert.pem(), key.serialize_pem()).as_bytes(), 0o600)?;
+    crate::cert::files::same_owner(&data_dir.join("acme"), data_dir);
+    crate::cert::files::same_owner(&dir, data_dir);
     Ok(path)
 }
 

@@ -33,6 +33,26 @@ pub struct Meta {
     /// RFC 9773 ARI: the CA's suggested renewal window (Unix times), as of `issued_at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renew_window: Option<(i64, i64)>,
+    /// DNS-01: how the provider was reached (no secrets: the TSIG key is a path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<DnsMeta>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DnsMeta {
+    pub provider: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tsig_key: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolver: Option<String>,
 }
 
 fn dir_of(cert: &Path) -> PathBuf {
@@ -68,20 +88,42 @@ pub fn install(cert: &Path, key: &Path, cert_pem: &str, key_pem: &str, meta: &Me
     crate::store::create_private_dir(&archive)?;
     let io = |what: &str, p: &Path, e: std::io::Error| Error::io(what, p, e);
 
-    // A first install over plain files (the self-signed pair `serve` made) adopts them as an
-    // archive entry first, so every step below leaves a matching pair in place.
-    let cert_is_link = std::fs::symlink_metadata(cert).is_ok_and(|m| m.file_type().is_symlink());
-    if !cert_is_link && cert.exists() && key.exists() {
-        let old = archive.join("0-adopted");
+    // Links that point anywhere but our own `live` belong to another tool (certbot's
+    // /etc/letsencrypt/live/...): never take them over.
+    for p in [cert, key] {
+        if let Ok(target) = std::fs::read_link(p)
+            && target != Path::new("live/cert.pem")
+            && target != Path::new("live/key.pem")
+            && !target.starts_with(dir.join("live"))
+        {
+            return Err(Error::config(format!(
+                "{} is a link to {} that mailctl does not manage",
+                p.display(),
+                target.display()
+            ))
+            .with_hint(
+                "point tls_cert and tls_key at mailctl's own files (the default is data_dir/tls), or remove the links",
+            ));
+        }
+    }
+    let stamp = format!("{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"));
+
+    // Over plain files (the self-signed pair `serve` made, or files put there by hand) the
+    // current pair is adopted as an archive entry of its own first, so every step below
+    // leaves a matching pair in place.
+    let linked = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+    if !(linked(cert) && linked(key)) && cert.exists() && key.exists() {
+        let old = archive.join(format!("{stamp}-adopted"));
         crate::store::create_private_dir(&old)?;
         std::fs::copy(cert, old.join("cert.pem")).map_err(|e| io("copying", cert, e))?;
         std::fs::copy(key, old.join("key.pem")).map_err(|e| io("copying", key, e))?;
         sync_dir(&old).map_err(|e| io("syncing", &old, e))?;
-        symlink_atomic(Path::new("archive/0-adopted"), &dir.join("live")).map_err(|e| io("linking", &dir, e))?;
+        same_owner(&old, &dir);
+        symlink_atomic(&Path::new("archive").join(format!("{stamp}-adopted")), &dir.join("live"))
+            .map_err(|e| io("linking", &dir, e))?;
         link_pair(&dir, cert, key)?;
     }
 
-    let stamp = format!("{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"));
     let entry = archive.join(&stamp);
     crate::store::create_private_dir(&entry)?;
     crate::config::write_atomic(&entry.join("key.pem"), key_pem.as_bytes(), 0o600)?;
@@ -89,12 +131,32 @@ pub fn install(cert: &Path, key: &Path, cert_pem: &str, key_pem: &str, meta: &Me
     let meta_json =
         serde_json::to_vec_pretty(meta).map_err(|e| Error::new(crate::error::Kind::Internal, e.to_string()))?;
     crate::config::write_atomic(&entry.join("meta.json"), &meta_json, 0o644)?;
+    same_owner(&archive, &dir);
+    same_owner(&entry, &dir);
     // The switch: one rename.
     symlink_atomic(&Path::new("archive").join(&stamp), &dir.join("live")).map_err(|e| io("linking", &dir, e))?;
     link_pair(&dir, cert, key)?;
     sync_dir(&dir).map_err(|e| io("syncing", &dir, e))?;
     prune(&archive, &stamp);
     Ok(())
+}
+
+/// Give a directory and its files the owner of `like` (when run as root): `cert renew` from
+/// root's crontab must leave files that a `serve` running as another user can read.
+pub fn same_owner(path: &Path, like: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return;
+    }
+    let Ok(m) = std::fs::metadata(like) else { return };
+    let mut paths = vec![path.to_path_buf()];
+    if let Ok(rd) = std::fs::read_dir(path) {
+        paths.extend(rd.flatten().map(|e| e.path()));
+    }
+    for p in paths {
+        let _ = std::os::unix::fs::chown(&p, Some(m.uid()), Some(m.gid()));
+    }
 }
 
 /// The configured paths as symlinks into `live` (made once).
@@ -152,5 +214,25 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(std::fs::read_dir(d.path().join("tls/archive")).unwrap().count(), KEEP);
+    }
+
+    #[test]
+    fn never_takes_over_links_of_another_tool() {
+        let d = tempfile::tempdir().unwrap();
+        let elsewhere = d.path().join("letsencrypt");
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::fs::write(elsewhere.join("fullchain.pem"), "THEIRS").unwrap();
+        std::fs::write(elsewhere.join("privkey.pem"), "THEIRS").unwrap();
+        std::fs::create_dir_all(d.path().join("tls")).unwrap();
+        let (cert, key) = (d.path().join("tls/cert.pem"), d.path().join("tls/key.pem"));
+        std::os::unix::fs::symlink(elsewhere.join("fullchain.pem"), &cert).unwrap();
+        std::os::unix::fs::symlink(elsewhere.join("privkey.pem"), &key).unwrap();
+        let e = install(&cert, &key, "C", "K", &Meta::default()).unwrap_err();
+        assert!(e.message.contains("does not manage"), "{}", e.message);
+        assert_eq!(std::fs::read_to_string(&cert).unwrap(), "THEIRS");
+        assert!(
+            !d.path().join("tls/archive").exists()
+                || std::fs::read_dir(d.path().join("tls/archive")).unwrap().count() == 0
+        );
     }
 }

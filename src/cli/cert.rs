@@ -46,6 +46,9 @@ pub enum CertCmd {
         /// Answer TLS-ALPN-01 on a listener of our own here [default: the running serve, else https_listen]
         #[arg(long, value_name = "ADDR:PORT")]
         tls_listen: Option<String>,
+        /// Run this (sh -c) after the certificate is installed; MAILCTL_CERT and MAILCTL_KEY name the files
+        #[arg(long, value_name = "CMD")]
+        deploy_hook: Option<String>,
         #[command(flatten)]
         provider: super::dns::ProviderArgs,
         #[command(flatten)]
@@ -123,6 +126,7 @@ pub async fn run(cmd: CertCmd, ctx: &mut Ctx) -> Result<()> {
             ca_root,
             http_listen,
             tls_listen,
+            deploy_hook,
             provider,
             wait,
         } => {
@@ -148,6 +152,7 @@ pub async fn run(cmd: CertCmd, ctx: &mut Ctx) -> Result<()> {
                 dns,
                 resolver: wait.resolver.clone(),
                 dns_timeout: Duration::from_secs(wait.wait_timeout),
+                replaces: None,
             };
             let started = std::time::Instant::now();
             let s = ops::issue(&ctx.config, &opts).await?;
@@ -158,6 +163,10 @@ pub async fn run(cmd: CertCmd, ctx: &mut Ctx) -> Result<()> {
                 started.elapsed().as_secs_f64()
             ));
             print(ctx, &s)?;
+            if let Some(cmd) = &deploy_hook {
+                ctx.out.flush()?;
+                ops::deploy_hook(&ctx.config, cmd)?;
+            }
         }
         CertCmd::Renew { days, force, deploy_hook, http_listen, tls_listen } => {
             let r = ops::renew(&ctx.config, days, force, (http_listen, tls_listen)).await?;
@@ -169,14 +178,15 @@ pub async fn run(cmd: CertCmd, ctx: &mut Ctx) -> Result<()> {
                     ctx.note(format!("not due: {days_left} days left; renewal from {}", time(Some(*next_renewal))))
                 }
                 Renewal::Renewed { status } => {
-                    ctx.note(format!("renewed: valid until {}", time(Some(status.not_after))));
-                    if let Some(cmd) = &deploy_hook {
-                        ops::deploy_hook(&ctx.config, cmd)?;
-                    }
+                    ctx.note(format!("renewed: valid until {}", time(Some(status.not_after))))
                 }
             }
             if ctx.out.json {
                 ctx.out.json(&r)?;
+                ctx.out.flush()?;
+            }
+            if let (Renewal::Renewed { .. }, Some(cmd)) = (&r, &deploy_hook) {
+                ops::deploy_hook(&ctx.config, cmd)?;
             }
         }
     }

@@ -73,14 +73,15 @@ pub fn status(cfg: &Config) -> Result<Status> {
     })
 }
 
-/// When a certificate is due: the CA's suggested window if it gave one, else `days` before
-/// it expires, whichever is earlier.
+/// When a certificate is due: at the start of the CA's suggested window (RFC 9773) if it gave
+/// one; else `days` before it expires, but never earlier than two thirds into its life (a
+/// 6-day certificate is not renewed on every cron run).
 fn renew_at(i: &CertInfo, m: &Meta, days: i64) -> i64 {
-    let by_age = i.not_after - days * 86400;
-    match m.renew_window {
-        Some((start, _)) => start.min(by_age),
-        None => by_age,
+    if let Some((start, _)) = m.renew_window {
+        return start;
     }
+    let lifetime = (i.not_after - i.not_before).max(0);
+    i.not_after - (days * 86400).min(lifetime / 3)
 }
 
 /// The names a certificate may cover: the mail host, the webmail host, and per domain the
@@ -153,15 +154,21 @@ pub struct IssueOptions {
     pub dns: Option<Settings>,
     pub resolver: Option<String>,
     pub dns_timeout: Duration,
+    /// RFC 9773: the certificate (PEM) this one replaces, for a CA that offers ARI.
+    pub replaces: Option<String>,
 }
 
 pub async fn issue(cfg: &Config, opts: &IssueOptions) -> Result<Status> {
-    let issued = match order(cfg, opts).await {
-        Err(e) if acme::unknown_account(&e) => {
-            acme::forget_account(&cfg.data_dir, &opts.directory);
-            order(cfg, opts).await?
+    // A CA that forgot the account gets a new one; a run of bad nonces (RFC 8555 §6.5: the
+    // client retries, which instant-acme does for each request, three times) gets a new order.
+    let mut attempt = 0;
+    let issued = loop {
+        attempt += 1;
+        match order(cfg, opts).await {
+            Err(e) if attempt < 3 && acme::unknown_account(&e) => acme::forget_account(&cfg.data_dir, &opts.directory),
+            Err(e) if attempt < 3 && e.message.contains("urn:ietf:params:acme:error:badNonce") => {}
+            r => break r?,
         }
-        r => r?,
     };
     let meta = Meta {
         source: "acme".into(),
@@ -169,9 +176,19 @@ pub async fn issue(cfg: &Config, opts: &IssueOptions) -> Result<Status> {
         directory: Some(opts.directory.clone()),
         challenge: Some(opts.challenge.as_str().into()),
         email: opts.email.clone(),
-        ca_root: opts.ca_root.clone(),
+        // Absolute: cron renews from another directory.
+        ca_root: opts.ca_root.as_deref().map(crate::config::absolute),
         issued_at: now(),
         renew_window: issued.renew_window,
+        dns: opts.dns.as_ref().map(|d| files::DnsMeta {
+            provider: d.provider.clone(),
+            endpoint: d.endpoint.clone(),
+            zone_id: d.zone_id.clone(),
+            server: d.server.clone(),
+            tsig_key: d.tsig_key.as_deref().map(crate::config::absolute),
+            ca_file: d.ca_file.as_deref().map(crate::config::absolute),
+            resolver: opts.resolver.clone(),
+        }),
     };
     // The pair must fit before it is switched in.
     info::parse(issued.cert_pem.as_bytes())?;
@@ -180,10 +197,13 @@ pub async fn issue(cfg: &Config, opts: &IssueOptions) -> Result<Status> {
     status(cfg)
 }
 
-/// One order, start to finish, with the challenge answered as asked.
+/// One order, start to finish, with the challenge answered as asked. One at a time per data
+/// dir (cron and a person at once would answer each other's challenges); SIGINT or SIGTERM
+/// part-way still removes what was put up for the CA.
 async fn order(cfg: &Config, opts: &IssueOptions) -> Result<acme::Issued> {
+    let _lock = lock(&cfg.data_dir)?;
     let account = acme::account(&cfg.data_dir, &opts.directory, opts.ca_root.as_deref(), opts.email.as_deref()).await?;
-    Ok(match opts.challenge {
+    match opts.challenge {
         Challenge::Dns01 => {
             let settings = opts.dns.clone().unwrap_or_default();
             let provider = Provider::new(&settings)?;
@@ -195,13 +215,58 @@ async fn order(cfg: &Config, opts: &IssueOptions) -> Result<acme::Issued> {
                 timeout: opts.dns_timeout,
                 added: Vec::new(),
             };
-            acme::issue(&account, &opts.hosts, opts.challenge, &mut r).await?
+            until_signal(&mut r, async |r: &mut DnsResponder<'_>| {
+                acme::issue(&account, &opts.hosts, opts.challenge, opts.replaces.as_deref(), r).await
+            })
+            .await
         }
         kind => {
             let mut r = FileResponder::start(cfg, kind, opts).await?;
-            acme::issue(&account, &opts.hosts, kind, &mut r).await?
+            until_signal(&mut r, async |r: &mut FileResponder| {
+                acme::issue(&account, &opts.hosts, kind, opts.replaces.as_deref(), r).await
+            })
+            .await
         }
-    })
+    }
+}
+
+/// Run `f` unless SIGINT or SIGTERM comes first; then clean up and stop (exit 75).
+async fn until_signal<P: Present, T>(r: &mut P, f: impl AsyncFnOnce(&mut P) -> Result<T>) -> Result<T> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        return f(r).await;
+    };
+    // The work borrows the responder; it is dropped at the end of this block, so the
+    // responder can clean up after a signal.
+    {
+        let work = f(r);
+        tokio::select! {
+            out = work => return out,
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    }
+    r.cleanup().await;
+    Err(Error::new(Kind::TempFail, "interrupted: the challenge was taken down and nothing was installed"))
+}
+
+/// `data_dir/acme/lock`, held while an order runs.
+fn lock(data_dir: &Path) -> Result<std::fs::File> {
+    use std::os::unix::io::AsRawFd;
+    let dir = data_dir.join("acme");
+    crate::store::create_private_dir(&dir)?;
+    let path = dir.join("lock");
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io("opening", &path, e))?;
+    // SAFETY: flock on a descriptor we own; released when the file is closed.
+    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        return Err(Error::new(Kind::TempFail, "another `mailctl cert issue` or `cert renew` is running"));
+    }
+    Ok(f)
 }
 
 #[derive(Debug, Serialize)]
@@ -232,14 +297,16 @@ pub async fn renew(cfg: &Config, days: i64, force: bool, listen: (Option<String>
         return Ok(Renewal::NotDue { days_left: i.days_left(now()), next_renewal: next });
     }
     let challenge = Challenge::parse(meta.challenge.as_deref().unwrap_or("http-01"))?;
+    // DNS-01 is renewed the way it was issued; the config fills what was not given then.
+    let d = meta.dns.clone().unwrap_or_default();
     let dns = (challenge == Challenge::Dns01).then(|| Settings {
-        provider: cfg.dns.provider.clone().unwrap_or_default(),
-        endpoint: cfg.dns.endpoint.clone(),
-        zone_id: None,
-        server: cfg.dns.server.clone(),
-        tsig_key: cfg.dns.tsig_key.clone(),
+        provider: Some(d.provider).filter(|p| !p.is_empty()).or_else(|| cfg.dns.provider.clone()).unwrap_or_default(),
+        endpoint: d.endpoint.or_else(|| cfg.dns.endpoint.clone()),
+        zone_id: d.zone_id.or_else(|| cfg.dns.zone_id.clone()),
+        server: d.server.or_else(|| cfg.dns.server.clone()),
+        tsig_key: d.tsig_key.or_else(|| cfg.dns.tsig_key.clone()),
         credentials_file: cfg.dns.credentials_file.clone(),
-        ca_file: None,
+        ca_file: d.ca_file,
     });
     let opts = IssueOptions {
         hosts: meta.hosts.clone(),
@@ -250,8 +317,9 @@ pub async fn renew(cfg: &Config, days: i64, force: bool, listen: (Option<String>
         http_listen: listen.0,
         tls_listen: listen.1,
         dns,
-        resolver: None,
+        resolver: d.resolver,
         dns_timeout: Duration::from_secs(300),
+        replaces: meta.renew_window.is_some().then(|| std::fs::read_to_string(path).ok()).flatten(),
     };
     Ok(Renewal::Renewed { status: issue(cfg, &opts).await? })
 }
@@ -285,11 +353,12 @@ struct FileResponder {
 
 impl FileResponder {
     async fn start(cfg: &Config, kind: Challenge, opts: &IssueOptions) -> Result<FileResponder> {
-        let (flag, configured, what) = match kind {
-            Challenge::TlsAlpn01 => (&opts.tls_listen, &cfg.smtp.https_listen, "--tls-listen"),
-            _ => (&opts.http_listen, &cfg.smtp.http_listen, "--http-listen"),
+        let (flag, configured, what, name) = match kind {
+            Challenge::TlsAlpn01 => (&opts.tls_listen, &cfg.smtp.https_listen, "--tls-listen", "https"),
+            _ => (&opts.http_listen, &cfg.smtp.http_listen, "--http-listen", "http"),
         };
-        let serving = crate::server::running_pid(&cfg.data_dir).is_some() && configured.is_some();
+        // The running server answers only if it really bound that listener.
+        let serving = crate::server::bound_listeners(&cfg.data_dir).iter().any(|l| l == name);
         let standalone =
             match (flag, serving) {
                 (Some(addr), _) => Some(addr.clone()),
@@ -411,4 +480,34 @@ impl Present for DnsResponder<'_> {
 /// Where the ACME accounts are kept, for messages.
 pub fn accounts(data_dir: &Path) -> PathBuf {
     acme::accounts_dir(data_dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cert(not_before: i64, not_after: i64) -> CertInfo {
+        CertInfo {
+            hosts: vec![],
+            subject: String::new(),
+            issuer: String::new(),
+            serial: String::new(),
+            not_before,
+            not_after,
+            self_signed: false,
+        }
+    }
+
+    #[test]
+    fn due_dates() {
+        let day = 86400;
+        let m = Meta::default();
+        // 90 days: 30 days before the end.
+        assert_eq!(renew_at(&cert(0, 90 * day), &m, 30), 60 * day);
+        // 6 days: two thirds in, not every run.
+        assert_eq!(renew_at(&cert(0, 6 * day), &m, 30), 4 * day);
+        // The CA's window wins.
+        let ari = Meta { renew_window: Some((50 * day, 55 * day)), ..Default::default() };
+        assert_eq!(renew_at(&cert(0, 90 * day), &ari, 30), 50 * day);
+    }
 }

@@ -171,17 +171,29 @@ async fn watch_certificate(shared: Arc<Shared>) {
 
 const CERT_CHECK: Duration = Duration::from_secs(15);
 
-/// The pid of the `mailctl serve` running on a data dir, if one is (it holds the lock).
+/// The pid of the `mailctl serve` running on a data dir, if one is: the pid its lock file
+/// names, when that process is alive in our pid namespace and is a `mailctl ... serve`
+/// (never a stale number that now belongs to someone else). The lock is not touched, so a
+/// server starting at that moment is not disturbed.
 pub fn running_pid(dir: &Path) -> Option<i32> {
-    use std::os::unix::io::AsRawFd;
-    let path = dir.join("serve.lock");
-    let f = std::fs::OpenOptions::new().read(true).write(true).open(&path).ok()?;
-    // SAFETY: flock on a file descriptor we own; released when `f` is dropped.
-    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if rc == 0 {
+    let pid: i32 = std::fs::read_to_string(dir.join("serve.lock")).ok()?.trim().parse().ok()?;
+    if pid <= 1 {
         return None;
     }
-    std::fs::read_to_string(&path).ok()?.trim().parse().ok()
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+    let is_mailctl = args.first().is_some_and(|a| a.ends_with(b"mailctl"));
+    (is_mailctl && args.iter().any(|a| *a == b"serve")).then_some(pid)
+}
+
+/// Which listeners a running server bound (`serve.listeners` in the data dir), by name.
+pub fn bound_listeners(dir: &Path) -> Vec<String> {
+    if running_pid(dir).is_none() {
+        return Vec::new();
+    }
+    std::fs::read_to_string(dir.join("serve.listeners"))
+        .map(|t| t.lines().filter_map(|l| l.split_whitespace().next()).map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
 /// Hold an exclusive lock on the data dir for the life of the server.
@@ -268,9 +280,18 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
         (Service::Http(false), &cfg.smtp.http_listen),
         (Service::Http(true), &cfg.smtp.https_listen),
     ] {
-        if let Some(a) = addr {
-            let l = bind(a, kind.name()).await?;
-            listeners.push((kind, l));
+        let Some(a) = addr else { continue };
+        match bind(a, kind.name()).await {
+            Ok(l) => listeners.push((kind, l)),
+            // The web ports are often a web server's already: mail goes on without them.
+            Err(e) if matches!(kind, Service::Http(_)) => tracing::warn!(
+                error = %e.one_line(),
+                "{} listener not started: ACME HTTP-01/TLS-ALPN-01 answers and the MTA-STS policy need it \
+                 (set {}_listen to a free address, or \"\" to silence this)",
+                kind.name(),
+                kind.name()
+            ),
+            Err(e) => return Err(e),
         }
     }
     if listeners.is_empty() {
@@ -290,6 +311,12 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
         pop3_locked: Default::default(),
     });
 
+    // What was bound, for `cert issue` (is there an HTTP listener to answer challenges?).
+    let bound: String = listeners
+        .iter()
+        .map(|(k, l)| format!("{} {}\n", k.name(), l.local_addr().map(|a| a.to_string()).unwrap_or_default()))
+        .collect();
+    let _ = crate::config::write_atomic(&cfg.data_dir.join("serve.listeners"), bound.as_bytes(), 0o644);
     // Handlers before the banner: whoever reads the banner may signal us at once.
     let signals = Signals::install()?;
     banner(&cfg, &listeners, made_cert, &shared).await;

@@ -123,7 +123,10 @@ impl Tls {
         if now.is_none() || now == *self.seen.read().unwrap_or_else(|p| p.into_inner()) {
             return Ok(false);
         }
-        self.reload().map(|()| true)
+        let r = self.reload();
+        // A pair that does not load is reported once, not every check.
+        *self.seen.write().unwrap_or_else(|p| p.into_inner()) = now;
+        r.map(|()| true)
     }
 
     pub fn https_acceptor(&self) -> TlsAcceptor {
