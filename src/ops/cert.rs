@@ -449,6 +449,8 @@ impl Present for DnsResponder<'_> {
         let servers =
             crate::ops::dns::servers_for(self.cfg, host, Some(&self.settings), self.resolver.as_deref()).await?;
         let deadline = tokio::time::Instant::now() + self.timeout;
+        // Servers apply an update within moments; look again soon, then less often.
+        let mut pause = Duration::from_millis(100);
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             let look = crate::ops::dns::not_yet_visible(&servers, std::slice::from_ref(&record));
@@ -463,7 +465,8 @@ impl Present for DnsResponder<'_> {
                     format!("the DNS-01 record {} is not visible on the zone's servers", record.name),
                 ));
             }
-            tokio::time::sleep(Duration::from_secs(1)).await;
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(2));
         }
     }
 
