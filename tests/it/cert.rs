@@ -213,7 +213,6 @@ fn cert_answered_by_serve(env: Env) {
     env.ok(&acme(&p, &["--challenge", "tls-alpn-01"]));
     assert!(srv.log().contains("answered an ACME TLS-ALPN-01 challenge"), "{}", srv.log());
     assert_ne!(on_disk(&env), before);
-    drop(_ports);
 
     // The MTA-STS policy, over HTTPS, for a served domain only.
     let get = |host: &str| {
@@ -233,6 +232,8 @@ fn cert_answered_by_serve(env: Env) {
     assert!(get("mta-sts.not-ours.test").contains("not found"));
     assert!(!srv.log().contains("panicked"));
     assert_eq!(srv.stop(), Some(0));
+    // Only now are the challenge ports free for the next test.
+    drop(_ports);
 }
 
 fn cert_dns01(env: Env) {
