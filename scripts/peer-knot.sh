@@ -6,7 +6,8 @@
 #   scripts/peer-knot.sh stop
 # Serves 24 empty zones z01.knot.test. … z24.knot.test. and example.test. (SOA serial 1, NS ns1.ZONE,
 # ns1.ZONE A 127.0.0.1). Only the TSIG key may update (RFC 2136) or transfer (AXFR/IXFR); unsigned
-# requests get NOTAUTH/REFUSED. Updates live in the journal (zone files are never rewritten), and
+# requests get NOTAUTH/REFUSED. A second key beside it, update-only.key ("mailctl-update-only"),
+# may update but not transfer. Updates live in the journal (zone files are never rewritten), and
 # every start that is not a no-op begins from clean zones. Tests can change a record behind the
 # tool's back with `knotc -c $STATE/knot/knot.conf zone-begin|zone-set|zone-commit ZONE ...`.
 # Installs Debian's knot, knot-dnsutils and bind9-dnsutils (dig, nsupdate) when they are missing.
@@ -107,6 +108,12 @@ start)
             printf 'key "%s" {\n\talgorithm hmac-sha256;\n\tsecret "%s";\n};\n' "$KEYNAME" "$secret" >"$KEYFILE"
         )
         chmod 600 "$KEYFILE"
+        # A second key that may update but not transfer (as many BIND set-ups have it).
+        secret2="$(head -c 32 /dev/urandom | base64)"
+        (
+            umask 077
+            printf 'key "%s" {\n\talgorithm hmac-sha256;\n\tsecret "%s";\n};\n' "mailctl-update-only" "$secret2" >"$DIR/update-only.key"
+        )
 
         for z in "${zones[@]}"; do write_zone "$z"; done
 
@@ -137,11 +144,17 @@ key:
   - id: $KEYNAME
     algorithm: hmac-sha256
     secret: $secret
+  - id: mailctl-update-only
+    algorithm: hmac-sha256
+    secret: $secret2
 
 acl:
   - id: tsig
     key: $KEYNAME
     action: [update, transfer]
+  - id: update-only
+    key: mailctl-update-only
+    action: [update]
 
 template:
   - id: default
@@ -151,7 +164,7 @@ template:
     zonefile-sync: -1
     zonefile-load: whole
     journal-content: all
-    acl: tsig
+    acl: [tsig, update-only]
 
 zone:
 EOF

@@ -94,7 +94,7 @@ pub async fn plan_zone(
         .filter(|k| k.status == "inactive" && !records::dkim_published(k, grace, t))
         .map(|k| k.selector.clone())
         .collect();
-    let retired_dkim = dkim
+    let retired_dkim: std::collections::BTreeSet<String> = dkim
         .iter()
         .filter(|k| k.status == "retired" || retire.contains(&k.selector))
         .map(|k| format!("{}._domainkey.{domain}", k.selector))
@@ -108,6 +108,13 @@ pub async fn plan_zone(
             r.note.as_deref().unwrap_or("")
         ));
     }
+    // Every name mailctl manages here, for a provider that must read the zone by queries.
+    let mut names: Vec<String> = records.iter().filter(|r| r.publish).map(|r| r.name.clone()).collect();
+    names.extend(owned_before.iter().map(|(n, _, _)| n.clone()));
+    names.extend(retired_dkim.iter().cloned());
+    names.sort();
+    names.dedup();
+    provider.hint(&names);
     let current = provider.list(domain).await?;
     let present: Owned =
         current.iter().flat_map(|s| s.values.iter().map(|v| (s.name.clone(), s.rtype.clone(), v.clone()))).collect();

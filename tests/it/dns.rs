@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::util::{Backend, Env, peers_required, skip};
 
-store_tests!(dns_records, dns_rfc2136, dns_spf_conflict, dns_route53, dns_cloudflare);
+store_tests!(dns_records, dns_rfc2136, dns_spf_conflict, dns_rfc2136_update_only, dns_route53, dns_cloudflare);
 
 /// A Knot zone of our own: z01..z24.knot.test, one per test and backend.
 pub fn zone(env: &Env, n: usize) -> String {
@@ -263,7 +263,7 @@ fn dns_rfc2136(env: Env) {
         "--yes",
     ];
     let err = env.fails(&with_bad_key, 77);
-    assert!(err.contains("NOTAUTH"), "{err}");
+    assert!(err.contains("BADSIG"), "{err}");
     assert!(!err.contains("AAAAAAAA"), "the secret is never printed: {err}");
     // A key file others can read is refused before anything is sent.
     std::fs::set_permissions(&bad_key, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
@@ -338,6 +338,38 @@ fn dns_spf_conflict(env: Env) {
     assert!(out.status.success());
     assert!(!String::from_utf8_lossy(&out.stderr).contains("conflict"), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(k.dig(&z, "TXT").contains("ip4:192.0.2.77"));
+}
+
+/// A key that may update but not transfer: the zone is read by queries.
+fn dns_rfc2136_update_only(env: Env) {
+    let Some(k) = knot("dns_rfc2136_update_only") else { return };
+    let z = zone(&env, 5);
+    k.reset(&z);
+    setup(&env, &z);
+    let key = k.key.with_file_name("update-only.key");
+    let publish = |extra: &[&str]| -> Value {
+        let mut a = vec!["dns", "publish", "--domain", &z, "--provider", "rfc2136", "--server", &k.server];
+        a.extend(["--tsig-key", key.to_str().unwrap(), "--yes"]);
+        a.extend_from_slice(extra);
+        env.json(&a)
+    };
+    let r = publish(&[]);
+    assert_eq!(r["zones"][0]["applied"], 17, "{r}");
+    assert_eq!(k.dig(&z, "MX").trim(), format!("10 mail.{z}."));
+    // A foreign TXT at the apex is seen by the queries and kept.
+    k.set(&z, &format!("{z}."), "TXT", "\"site-verification=q\"", false);
+    env.ok(&["config", "set", "ipv4", "192.0.2.99"]);
+    let r = publish(&[]);
+    let changed: Vec<String> =
+        r["zones"][0]["changes"].as_array().unwrap().iter().map(|c| format!("{} {}", c["name"], c["type"])).collect();
+    assert_eq!(changed, [format!("\"mail.{z}\" \"A\""), format!("\"{z}\" \"TXT\"")], "{r}");
+    let apex = k.dig(&z, "TXT");
+    assert!(apex.contains("site-verification=q") && apex.contains("ip4:192.0.2.99"), "{apex}");
+    // Nothing changed: queries only, no update.
+    let r = publish(&[]);
+    assert_eq!(r["zones"][0]["changes"], Value::Array(vec![]), "{r}");
+    assert_eq!(r["requests"]["writes"], 0);
+    env.ok(&["dns", "check", "--domain", &z, "--resolver", &k.server]);
 }
 
 /// Route53 through moto's server: a hosted zone made with its API.

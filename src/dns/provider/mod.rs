@@ -67,6 +67,14 @@ impl Provider {
         }
     }
 
+    /// The names a zone listing must cover (all mailctl manages there); providers that can
+    /// list a whole zone ignore it.
+    pub fn hint(&mut self, names: &[String]) {
+        if let Provider::Rfc2136(p) = self {
+            p.hint(names);
+        }
+    }
+
     /// The zone's record sets, canonical values.
     pub async fn list(&mut self, zone: &str) -> Result<Vec<RrSet>> {
         match self {

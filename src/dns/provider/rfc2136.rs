@@ -8,7 +8,7 @@ use std::str::FromStr;
 use std::time::{Duration, SystemTime};
 
 use hickory_proto::op::{Message, OpCode, Query, ResponseCode, UpdateMessage};
-use hickory_proto::rr::rdata::tsig::TsigAlgorithm;
+use hickory_proto::rr::rdata::tsig::{TsigAlgorithm, TsigError};
 use hickory_proto::rr::rdata::{A, AAAA, CAA, CNAME, MX, NS, PTR, SRV, TXT};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType, TSigner};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -21,6 +21,7 @@ use crate::dns::value::txt_strings;
 use crate::error::{Error, Kind, Result};
 
 const TIMEOUT: Duration = Duration::from_secs(15);
+const TRANSFER_REFUSED: &str = "rfc2136: the server accepts the key but refuses it zone transfers";
 
 pub struct Rfc2136 {
     server: String,
@@ -31,6 +32,8 @@ pub struct Rfc2136 {
     raw: std::collections::HashMap<(String, String, String), RData>,
     /// Domain -> the zone holding it, when that is a parent's.
     zones: std::collections::HashMap<String, String>,
+    /// Names to query when the server refuses transfers.
+    names: Vec<String>,
     pub requests: Requests,
 }
 
@@ -55,25 +58,87 @@ impl Rfc2136 {
             signer: load_key(key)?,
             raw: Default::default(),
             zones: Default::default(),
+            names: Vec::new(),
             requests: Requests::default(),
         })
     }
 
     /// The zone's record sets. A domain that is not a zone apex (`lists.example.com`) is
     /// looked for in the zone the server says holds it (the SOA of its answer).
+    ///
+    /// A server that takes the key's updates but refuses it transfers (a common BIND set-up)
+    /// is read by queries instead: every type mailctl manages at every name it was told of
+    /// ([`Rfc2136::hint`]).
     pub async fn list(&mut self, domain: &str) -> Result<Vec<RrSet>> {
-        match self.transfer(domain).await {
-            Err(e) if matches!(e.kind, Kind::NotFound | Kind::Permission) => {
-                let zone = self.zone_of(domain).await?;
-                if zone == domain {
-                    return Err(e);
-                }
-                let sets = self.transfer(&zone).await?;
-                self.zones.insert(domain.to_string(), zone);
-                Ok(sets)
+        let refused = match self.transfer(domain).await {
+            Err(e) if e.kind == Kind::NotFound || e.message.starts_with(TRANSFER_REFUSED) => e,
+            // NOTAUTH may also mean "not this zone" (a domain below the apex): ask for the SOA.
+            Err(e) if e.kind == Kind::Permission && !e.message.contains("(BAD") => e,
+            other => return other,
+        };
+        let zone = self.zone_of(domain).await?;
+        let transfer = if zone == domain {
+            Err(refused)
+        } else {
+            self.zones.insert(domain.to_string(), zone.clone());
+            self.transfer(&zone).await
+        };
+        match transfer {
+            Err(e) if e.message.starts_with(TRANSFER_REFUSED) && !self.names.is_empty() => {
+                tracing::info!(zone = %zone, "the server refuses transfers: reading the zone by queries");
+                self.query_sets().await
             }
             other => other,
         }
+    }
+
+    /// The names `list` should query when the server refuses a transfer.
+    pub fn hint(&mut self, names: &[String]) {
+        self.names = names.to_vec();
+    }
+
+    /// Each managed type at each hinted name, asked of the primary over one connection.
+    async fn query_sets(&mut self) -> Result<Vec<RrSet>> {
+        const TYPES: [RecordType; 7] = [
+            RecordType::A,
+            RecordType::AAAA,
+            RecordType::MX,
+            RecordType::TXT,
+            RecordType::SRV,
+            RecordType::CAA,
+            RecordType::CNAME,
+        ];
+        let mut conn = self.connect().await?;
+        let mut sets: Vec<RrSet> = Vec::new();
+        for name in self.names.clone() {
+            for t in TYPES {
+                self.requests.reads += 1;
+                let mut msg = Message::query();
+                msg.metadata.id = rand::random();
+                msg.metadata.recursion_desired = false;
+                msg.add_query(Query::query(fqdn(&name)?, t));
+                send(&mut conn, &msg).await?;
+                let reply = Message::from_vec(&recv(&mut conn).await?).map_err(|e| bad_reply(&e))?;
+                if !matches!(reply.metadata.response_code, ResponseCode::NoError | ResponseCode::NXDomain) {
+                    check_rcode(&reply, "query")?;
+                }
+                for r in reply.answers.iter().filter(|r| r.record_type() == t) {
+                    let rname = r.name.to_ascii().trim_end_matches('.').to_ascii_lowercase();
+                    if rname != name {
+                        continue;
+                    }
+                    let rtype = t.to_string();
+                    let value = canonical_of(&r.data);
+                    self.raw.insert((rname.clone(), rtype.clone(), value.clone()), r.data.clone());
+                    match sets.iter_mut().find(|s| s.name == rname && s.rtype == rtype) {
+                        Some(s) if !s.values.contains(&value) => s.values.push(value),
+                        Some(_) => {}
+                        None => sets.push(RrSet { name: rname, rtype, ttl: r.ttl, values: vec![value] }),
+                    }
+                }
+            }
+        }
+        Ok(sets)
     }
 
     /// The apex of the zone holding `name`, from the server's answer to an SOA query.
@@ -116,6 +181,35 @@ impl Rfc2136 {
         for n in 0..100_000 {
             let bytes = recv(&mut conn).await?;
             let plain = Message::from_vec(&bytes).map_err(|e| bad_reply(&e))?;
+            if n == 0 && plain.metadata.response_code != ResponseCode::NoError {
+                // The TSIG error says why: BADKEY is a key the server will not use for
+                // transfers (Knot says so for a key whose ACL allows only updates; an unknown
+                // key name is caught by the UPDATE); BADSIG is a wrong secret.
+                match plain.signature().and_then(|s| s.data.error) {
+                    Some(TsigError::BadKey) => {
+                        return Err(Error::new(Kind::Permission, format!("{TRANSFER_REFUSED} (BADKEY)")));
+                    }
+                    Some(TsigError::BadSig) => {
+                        return Err(Error::new(
+                            Kind::Permission,
+                            "rfc2136: the server rejects the key's signatures (BADSIG): the secret is wrong",
+                        ));
+                    }
+                    Some(TsigError::BadTime) => {
+                        return Err(Error::new(
+                            Kind::Permission,
+                            "rfc2136: the server rejects the key's signatures (BADTIME): check this host's clock",
+                        ));
+                    }
+                    _ if plain.signature().is_some() && verifier.verify(&bytes).is_ok() => {
+                        return Err(Error::new(
+                            Kind::Permission,
+                            format!("{TRANSFER_REFUSED} ({})", plain.metadata.response_code),
+                        ));
+                    }
+                    _ => {}
+                }
+            }
             check_rcode(&plain, "zone transfer")?;
             if plain.signature().is_some() {
                 verifier.verify(&bytes).map_err(|e| {
