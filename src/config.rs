@@ -168,6 +168,13 @@ pub struct Dns {
     pub dkim_grace_days: u64,
 }
 
+impl Dns {
+    /// How long a replaced DKIM key stays published, in seconds.
+    pub fn dkim_grace(&self) -> i64 {
+        self.dkim_grace_days as i64 * 86400
+    }
+}
+
 /// Where the config was found, or that none was.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {

@@ -297,44 +297,32 @@ pub async fn wait_visible(
         b.enable_steady_tick(Duration::from_millis(120));
         b
     });
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(wa.wait_timeout);
-    loop {
-        // A round that outlasts the deadline (slow servers) counts as not visible yet.
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let missing = match tokio::time::timeout(left, ops::not_yet_visible(&servers, desired)).await {
-            Ok(r) => r?,
-            Err(_) => {
-                vec![ops::Pending { server: "-".into(), name: zone.to_string(), rtype: "(lookups timed out)".into() }]
-            }
-        };
-        if missing.is_empty() {
-            if let Some(b) = bar {
-                b.finish_and_clear();
-            }
-            ctx.note(format!("{zone}: every record is visible on {} server(s)", servers.len()));
-            return Ok(());
-        }
+    let timeout = Duration::from_secs(wa.wait_timeout);
+    let missing = ops::wait_until_visible(&servers, desired, timeout, |n| {
         if let Some(b) = &bar {
-            b.set_message(format!("waiting for {zone}: {} record(s) not visible yet", missing.len()));
+            b.set_message(format!("waiting for {zone}: {n} record(s) not visible yet"));
         }
-        if tokio::time::Instant::now() >= deadline {
-            if let Some(b) = bar {
-                b.finish_and_clear();
-            }
-            let first = &missing[0];
-            return Err(Error::new(
-                Kind::TempFail,
-                format!(
-                    "{zone}: {} record(s) still not visible after {} s (first: {} {} on {})",
-                    missing.len(),
-                    wa.wait_timeout,
-                    first.name,
-                    first.rtype,
-                    first.server
-                ),
-            ));
+    })
+    .await?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    match missing.first() {
+        None => {
+            ctx.note(format!("{zone}: every record is visible on {} server(s)", servers.len()));
+            Ok(())
         }
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        Some(first) => Err(Error::new(
+            Kind::TempFail,
+            format!(
+                "{zone}: {} record(s) still not visible after {} s (first: {} {} on {})",
+                missing.len(),
+                wa.wait_timeout,
+                first.name,
+                first.rtype,
+                first.server
+            ),
+        )),
     }
 }
 

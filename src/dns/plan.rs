@@ -30,6 +30,31 @@ pub struct RrSet {
     pub values: Vec<String>,
 }
 
+/// Records gathered into record sets as a provider lists them: one set per name and type,
+/// each value once, the first TTL seen.
+#[derive(Debug, Default)]
+pub struct Sets {
+    sets: Vec<RrSet>,
+    index: std::collections::HashMap<(String, String), usize>,
+}
+
+impl Sets {
+    pub fn add(&mut self, name: String, rtype: String, ttl: u32, value: String) {
+        match self.index.get(&(name.clone(), rtype.clone())) {
+            Some(&i) if !self.sets[i].values.contains(&value) => self.sets[i].values.push(value),
+            Some(_) => {}
+            None => {
+                self.index.insert((name.clone(), rtype.clone()), self.sets.len());
+                self.sets.push(RrSet { name, rtype, ttl, values: vec![value] });
+            }
+        }
+    }
+
+    pub fn into_vec(self) -> Vec<RrSet> {
+        self.sets
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {

@@ -129,7 +129,7 @@ pub fn desired(i: &Inputs) -> (Vec<Record>, Vec<String>) {
     }
 
     // DKIM: every key that signs or is about to, and replaced keys in their grace period.
-    let grace = i.dns.dkim_grace_days as i64 * 86400;
+    let grace = i.dns.dkim_grace();
     let mut keys: Vec<&DkimKey> = i.dkim.iter().filter(|k| dkim_published(k, grace, i.now)).collect();
     keys.sort_by(|a, b| a.selector.cmp(&b.selector));
     for k in keys {

@@ -448,25 +448,14 @@ impl Present for DnsResponder<'_> {
             Record { name, rtype: "TXT", ttl: 60, value, purpose: "acme", required: true, publish: true, note: None };
         let servers =
             crate::ops::dns::servers_for(self.cfg, host, Some(&self.settings), self.resolver.as_deref()).await?;
-        let deadline = tokio::time::Instant::now() + self.timeout;
-        // Servers apply an update within moments; look again soon, then less often.
-        let mut pause = Duration::from_millis(100);
-        loop {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let look = crate::ops::dns::not_yet_visible(&servers, std::slice::from_ref(&record));
-            if let Ok(pending) = tokio::time::timeout(left, look).await
-                && pending?.is_empty()
-            {
-                return Ok(());
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Err(Error::new(
-                    Kind::TempFail,
-                    format!("the DNS-01 record {} is not visible on the zone's servers", record.name),
-                ));
-            }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_secs(2));
+        let missing = crate::ops::dns::wait_until_visible(&servers, &[record], self.timeout, |_| {}).await?;
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::new(
+                Kind::TempFail,
+                format!("the DNS-01 record _acme-challenge.{host} is not visible on the zone's servers"),
+            ))
         }
     }
 

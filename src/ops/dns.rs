@@ -36,15 +36,26 @@ pub async fn domains(store: &Store, domain: Option<&str>) -> Result<Vec<String>>
     }
 }
 
+/// A domain's DKIM keys and the records computed from them (and the config) at `now`.
+async fn computed(
+    cfg: &Config,
+    store: &Store,
+    domain: &str,
+    now: i64,
+) -> Result<(Vec<keys::DkimKey>, Vec<Record>, Vec<String>)> {
+    let mut conn = store.pool.acquire().await?;
+    let dkim = keys::list(&mut conn, Some(domain)).await?;
+    let (records, warnings) =
+        records::desired(&Inputs { domain, host: &cfg.hostname, dns: &cfg.dns, dkim: &dkim, now });
+    Ok((dkim, records, warnings))
+}
+
 /// `dns records`: the desired record set of each domain.
 pub async fn desired(cfg: &Config, store: &Store, domain: Option<&str>) -> Result<Vec<DomainRecords>> {
     let mut out = Vec::new();
     let t = now();
     for d in domains(store, domain).await? {
-        let mut conn = store.pool.acquire().await?;
-        let dkim = keys::list(&mut conn, Some(&d)).await?;
-        let (records, mut warnings) =
-            records::desired(&Inputs { domain: &d, host: &cfg.hostname, dns: &cfg.dns, dkim: &dkim, now: t });
+        let (dkim, records, mut warnings) = computed(cfg, store, &d, t).await?;
         if !dkim.iter().any(|k| k.status == "active") {
             warnings.push(format!("{d} has no active DKIM key: mailctl dkim generate --domain {d}"));
         }
@@ -82,16 +93,11 @@ pub async fn plan_zone(
     replace_spf: bool,
 ) -> Result<ZonePlan> {
     let t = now();
-    let mut conn = store.pool.acquire().await?;
-    let dkim = keys::list(&mut conn, Some(domain)).await?;
-    let owned_before = crate::store::dns::published(&mut conn, domain).await?;
-    drop(conn);
-    let (records, mut warnings) =
-        records::desired(&Inputs { domain, host: &cfg.hostname, dns: &cfg.dns, dkim: &dkim, now: t });
-    let grace = cfg.dns.dkim_grace_days as i64 * 86400;
+    let (dkim, records, mut warnings) = computed(cfg, store, domain, t).await?;
+    let owned_before = crate::store::dns::published(&mut *store.pool.acquire().await?, domain).await?;
     let retire: Vec<String> = dkim
         .iter()
-        .filter(|k| k.status == "inactive" && !records::dkim_published(k, grace, t))
+        .filter(|k| k.status == "inactive" && !records::dkim_published(k, cfg.dns.dkim_grace(), t))
         .map(|k| k.selector.clone())
         .collect();
     let retired_dkim: std::collections::BTreeSet<String> = dkim
@@ -194,23 +200,49 @@ pub struct Pending {
     pub rtype: String,
 }
 
-/// One look at every server: the desired records not (yet) answered as wanted.
-pub async fn not_yet_visible(servers: &[Server], desired: &[Record]) -> Result<Vec<Pending>> {
-    let mut missing = Vec::new();
+/// Ask the servers until each answers every desired record as wanted, or `timeout` has
+/// passed (a round that runs past it counts as not yet). Each server's resolver is made once;
+/// rounds come soon at first, then every 2 s; `progress` hears how many are still missing.
+/// Returns what is still missing: empty when everything is visible.
+pub async fn wait_until_visible(
+    servers: &[Server],
+    desired: &[Record],
+    timeout: std::time::Duration,
+    mut progress: impl FnMut(usize),
+) -> Result<Vec<Pending>> {
+    use std::time::Duration;
     let mut want: std::collections::BTreeMap<(&str, &str), Vec<&str>> = std::collections::BTreeMap::new();
     for r in desired.iter().filter(|r| r.publish) {
         want.entry((r.name.as_str(), r.rtype)).or_default().push(r.value.as_str());
     }
-    for s in servers {
-        let resolver = Resolver::at(&s.addrs)?;
-        for ((name, rtype), values) in &want {
-            let found = resolver.rrset(name, rtype).await.ok().flatten().map(|(_, v)| v).unwrap_or_default();
-            if !values.iter().all(|v| found.iter().any(|f| f == v)) {
-                missing.push(Pending { server: s.name.clone(), name: name.to_string(), rtype: rtype.to_string() });
+    let resolvers: Vec<(&Server, Resolver)> =
+        servers.iter().map(|s| Ok((s, Resolver::at(&s.addrs)?))).collect::<Result<_>>()?;
+    let round = async || {
+        let mut missing = Vec::new();
+        for (s, resolver) in &resolvers {
+            for ((name, rtype), values) in &want {
+                let found = resolver.rrset(name, rtype).await.ok().flatten().map(|(_, v)| v).unwrap_or_default();
+                if !values.iter().all(|v| found.iter().any(|f| f == v)) {
+                    missing.push(Pending { server: s.name.clone(), name: name.to_string(), rtype: rtype.to_string() });
+                }
             }
         }
+        missing
+    };
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut pause = Duration::from_millis(100);
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let missing = tokio::time::timeout(left, round()).await.unwrap_or_else(|_| {
+            vec![Pending { server: "-".into(), name: "(lookups timed out)".into(), rtype: String::new() }]
+        });
+        if missing.is_empty() || tokio::time::Instant::now() >= deadline {
+            return Ok(missing);
+        }
+        progress(missing.len());
+        tokio::time::sleep(pause.min(deadline.saturating_duration_since(tokio::time::Instant::now()))).await;
+        pause = (pause * 2).min(Duration::from_secs(2));
     }
-    Ok(missing)
 }
 
 /// The records `--wait` waits for: those the plan did not hold back for a conflict.
@@ -269,23 +301,26 @@ pub async fn check(
     general: &Resolver,
 ) -> Result<CheckReport> {
     let t = now();
-    let mut conn = store.pool.acquire().await?;
-    let dkim = keys::list(&mut conn, Some(domain)).await?;
-    drop(conn);
-    let (records, _) = records::desired(&Inputs { domain, host: &cfg.hostname, dns: &cfg.dns, dkim: &dkim, now: t });
+    let (dkim, records, _) = computed(cfg, store, domain, t).await?;
     let mut findings = Vec::new();
-    let finding = |r: &Record, expected: Vec<String>, found: Vec<String>, v: (Verdict, String)| {
-        let (verdict, detail) = soften(r.required, v);
+    // A finding about a desired record, or about a check of its own (name, purpose, required).
+    let check_of = |name: String, purpose: &str, required: bool, expected: &str, found: Vec<String>, v| {
+        let (verdict, detail) = soften(required, v);
         Finding {
-            name: r.name.clone(),
-            rtype: r.rtype.to_string(),
-            purpose: r.purpose.to_string(),
-            required: r.required,
-            expected,
+            name,
+            rtype: "TXT".into(),
+            purpose: purpose.into(),
+            required,
+            expected: vec![expected.into()],
             found,
             verdict,
             detail,
         }
+    };
+    let finding = |r: &Record, expected: Vec<String>, found: Vec<String>, v: (Verdict, String)| Finding {
+        rtype: r.rtype.to_string(),
+        expected,
+        ..check_of(r.name.clone(), r.purpose, r.required, "", found, v)
     };
     // One finding per record set, except TXT: one per value (each kind stands alone).
     let mut groups: Vec<(&Record, Vec<String>)> = Vec::new();
@@ -337,16 +372,6 @@ pub async fn check(
 
     // SPF: syntax and the 10-lookup limit (RFC 7208 §4.6.4), following includes.
     if let Some(spf) = spf_found {
-        let base = Record {
-            name: domain.to_string(),
-            rtype: "TXT",
-            ttl: 0,
-            value: String::new(),
-            purpose: "spf-limit",
-            required: true,
-            publish: true,
-            note: None,
-        };
         let v = match count_spf_lookups(&spf, general).await {
             Ok(n) if n <= 10 => (vec![format!("{n} DNS lookups")], (Verdict::Ok, String::new())),
             Ok(n) => (
@@ -357,41 +382,21 @@ pub async fn check(
             // An include that cannot be looked up from here is not proof of a fault.
             Err(SpfCount::Lookup(e)) => (vec![], (Verdict::Warning, e)),
         };
-        findings.push(finding(&base, vec!["at most 10 DNS lookups".into()], v.0, v.1));
+        findings.push(check_of(domain.to_string(), "spf-limit", true, "at most 10 DNS lookups", v.0, v.1));
     }
     if let Some(d) = dmarc_found {
-        let base = Record {
-            name: format!("_dmarc.{domain}"),
-            rtype: "TXT",
-            ttl: 0,
-            value: String::new(),
-            purpose: "dmarc-syntax",
-            required: true,
-            publish: true,
-            note: None,
-        };
         let v = match dmarc_parses(&d) {
             Ok(()) => (Verdict::Ok, String::new()),
             Err(e) => (Verdict::Wrong, e),
         };
-        findings.push(finding(&base, vec!["valid DMARC".into()], vec![d], v));
+        findings.push(check_of(format!("_dmarc.{domain}"), "dmarc-syntax", true, "valid DMARC", vec![d], v));
     }
 
     // DKIM: the key on disk is the key in the published record.
-    let grace = cfg.dns.dkim_grace_days as i64 * 86400;
-    for k in dkim.iter().filter(|k| records::dkim_published(k, grace, t)) {
-        let base = Record {
-            name: format!("{}._domainkey.{domain}", k.selector),
-            rtype: "TXT",
-            ttl: 0,
-            value: String::new(),
-            purpose: "dkim-key",
-            required: k.status == "active",
-            publish: true,
-            note: None,
-        };
+    for k in dkim.iter().filter(|k| records::dkim_published(k, cfg.dns.dkim_grace(), t)) {
+        let name = format!("{}._domainkey.{domain}", k.selector);
         let published: Vec<String> =
-            dkim_found.get(&base.name).into_iter().flatten().filter_map(|v| crate::dns::check::dkim_p(v)).collect();
+            dkim_found.get(&name).into_iter().flatten().filter_map(|v| crate::dns::check::dkim_p(v)).collect();
         let v = match crate::ops::dkim::public_key_on_disk(store, k) {
             Ok(p) if published.contains(&p) => (vec!["matches".into()], (Verdict::Ok, String::new())),
             Ok(_) if published.is_empty() => (vec![], (Verdict::Missing, "no DKIM record published".into())),
@@ -400,7 +405,8 @@ pub async fn check(
             }
             Err(e) => (vec![], (Verdict::Missing, e.message)),
         };
-        findings.push(finding(&base, vec!["private key on disk matches".into()], v.0, v.1));
+        let required = k.status == "active";
+        findings.push(check_of(name, "dkim-key", required, "private key on disk matches", v.0, v.1));
     }
 
     // Forward-confirmed reverse DNS for the mail host's addresses.

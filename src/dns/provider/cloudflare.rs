@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::{
     Credentials, Requests, Settings, half_applied, http_client, kind_for_status, retry_after, transport_error,
 };
-use crate::dns::plan::{Change, RrSet};
+use crate::dns::plan::{Change, RrSet, Sets};
 use crate::dns::value::{canonical, to_zone};
 use crate::error::{Error, Kind, Result};
 
@@ -159,7 +159,7 @@ impl Cloudflare {
 
     pub async fn list(&mut self, zone: &str) -> Result<Vec<RrSet>> {
         let id = self.zone_id(zone).await?;
-        let mut sets: Vec<RrSet> = Vec::new();
+        let mut sets = Sets::default();
         self.ids.clear();
         let mut page = 1;
         loop {
@@ -178,14 +178,11 @@ impl Cloudflare {
                     value.push_str(" (proxied)");
                 }
                 self.ids.entry((name.clone(), rtype.clone(), value.clone())).or_default().push(r.id.clone());
-                match sets.iter_mut().find(|s| s.name == name && s.rtype == rtype) {
-                    Some(s) => s.values.push(value),
-                    None => sets.push(RrSet { name, rtype, ttl: r.ttl, values: vec![value] }),
-                }
+                sets.add(name, rtype, r.ttl, value);
             }
             let total = env.result_info.and_then(|i| i.total_pages).unwrap_or(1);
             if page >= total || n == 0 || page >= 100_000 {
-                return Ok(sets);
+                return Ok(sets.into_vec());
             }
             page += 1;
         }

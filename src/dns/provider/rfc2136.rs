@@ -10,13 +10,13 @@ use std::time::{Duration, SystemTime};
 use hickory_proto::op::{Message, OpCode, Query, ResponseCode, UpdateMessage};
 use hickory_proto::rr::rdata::tsig::{TsigAlgorithm, TsigError};
 use hickory_proto::rr::rdata::{A, AAAA, CAA, CNAME, MX, NS, PTR, SRV, TXT};
-use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType, TSigner};
+use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType, TSigVerifier, TSigner};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::{Requests, Settings, read_secret_file};
 use crate::dns::lookup::canonical_of;
-use crate::dns::plan::{Action, Change, RrSet};
+use crate::dns::plan::{Action, Change, RrSet, Sets};
 use crate::dns::value::txt_strings;
 use crate::error::{Error, Kind, Result};
 
@@ -109,54 +109,42 @@ impl Rfc2136 {
             RecordType::CNAME,
         ];
         let mut conn = self.connect().await?;
-        let mut sets: Vec<RrSet> = Vec::new();
+        let mut sets = Sets::default();
         for name in self.names.clone() {
             for t in TYPES {
                 self.requests.reads += 1;
-                let mut msg = Message::query();
-                msg.metadata.id = rand::random();
-                msg.metadata.recursion_desired = false;
-                msg.add_query(Query::query(fqdn(&name)?, t));
-                send(&mut conn, &msg).await?;
+                send(&mut conn, &message(&name, t)?).await?;
                 let reply = Message::from_vec(&recv(&mut conn).await?).map_err(|e| bad_reply(&e))?;
                 if !matches!(reply.metadata.response_code, ResponseCode::NoError | ResponseCode::NXDomain) {
                     check_rcode(&reply, "query")?;
                 }
-                for r in reply.answers.iter().filter(|r| r.record_type() == t) {
-                    let rname = r.name.to_ascii().trim_end_matches('.').to_ascii_lowercase();
-                    if rname != name {
-                        continue;
-                    }
-                    let rtype = t.to_string();
-                    let value = canonical_of(&r.data);
-                    self.raw.insert((rname.clone(), rtype.clone(), value.clone()), r.data.clone());
-                    match sets.iter_mut().find(|s| s.name == rname && s.rtype == rtype) {
-                        Some(s) if !s.values.contains(&value) => s.values.push(value),
-                        Some(_) => {}
-                        None => sets.push(RrSet { name: rname, rtype, ttl: r.ttl, values: vec![value] }),
-                    }
+                for r in reply.answers.iter().filter(|r| r.record_type() == t && owner(r) == name) {
+                    self.keep(&mut sets, r);
                 }
             }
         }
-        Ok(sets)
+        Ok(sets.into_vec())
+    }
+
+    /// A record into `sets`, with its data as the zone holds it.
+    fn keep(&mut self, sets: &mut Sets, r: &Record) {
+        let (name, rtype, value) = (owner(r), r.record_type().to_string(), canonical_of(&r.data));
+        self.raw.insert((name.clone(), rtype.clone(), value.clone()), r.data.clone());
+        sets.add(name, rtype, r.ttl, value);
     }
 
     /// The apex of the zone holding `name`, from the server's answer to an SOA query.
     async fn zone_of(&mut self, name: &str) -> Result<String> {
         self.requests.reads += 1;
-        let mut msg = Message::query();
-        msg.metadata.id = rand::random();
-        msg.metadata.recursion_desired = false;
-        msg.add_query(Query::query(fqdn(name)?, RecordType::SOA));
         let mut conn = self.connect().await?;
-        send(&mut conn, &msg).await?;
+        send(&mut conn, &message(name, RecordType::SOA)?).await?;
         let reply = Message::from_vec(&recv(&mut conn).await?).map_err(|e| bad_reply(&e))?;
         reply
             .answers
             .iter()
             .chain(reply.authorities.iter())
             .find(|r| r.record_type() == RecordType::SOA)
-            .map(|r| r.name.to_ascii().trim_end_matches('.').to_ascii_lowercase())
+            .map(owner)
             .ok_or_else(|| {
                 Error::not_found(format!("rfc2136: {} is not authoritative for {name} or a zone above it", self.server))
             })
@@ -164,18 +152,11 @@ impl Rfc2136 {
 
     async fn transfer(&mut self, zone: &str) -> Result<Vec<RrSet>> {
         self.requests.reads += 1;
-        let origin = fqdn(zone)?;
-        let mut msg = Message::query();
-        msg.metadata.id = rand::random();
-        msg.metadata.recursion_desired = false;
-        msg.add_query(Query::query(origin.clone(), RecordType::AXFR));
-        let mut verifier = msg
-            .finalize(&self.signer, unix_now())
-            .map_err(|e| Error::new(Kind::Internal, format!("rfc2136: signing: {e}")))?
-            .ok_or_else(|| Error::new(Kind::Internal, "rfc2136: no TSIG verifier"))?;
+        let mut msg = message(zone, RecordType::AXFR)?;
+        let mut verifier = self.sign(&mut msg)?;
         let mut conn = self.connect().await?;
         send(&mut conn, &msg).await?;
-        let mut sets: Vec<RrSet> = Vec::new();
+        let mut sets = Sets::default();
         let mut soas = 0;
         let mut signed_last;
         for n in 0..100_000 {
@@ -222,28 +203,17 @@ impl Rfc2136 {
                 signed_last = false;
             }
             for r in &plain.answers {
+                // The transfer ends with the SOA it began with (a repeat `keep` drops).
                 if r.record_type() == RecordType::SOA {
                     soas += 1;
                 }
-                let name = r.name.to_ascii().trim_end_matches('.').to_ascii_lowercase();
-                let rtype = r.record_type().to_string();
-                let value = canonical_of(&r.data);
-                self.raw.insert((name.clone(), rtype.clone(), value.clone()), r.data.clone());
-                match sets.iter_mut().find(|s| s.name == name && s.rtype == rtype) {
-                    Some(s) if soas < 2 || rtype != "SOA" => {
-                        if !s.values.contains(&value) {
-                            s.values.push(value)
-                        }
-                    }
-                    Some(_) => {}
-                    None => sets.push(RrSet { name, rtype, ttl: r.ttl, values: vec![value] }),
-                }
+                self.keep(&mut sets, r);
             }
             if soas >= 2 {
                 if !signed_last {
                     return Err(Error::new(Kind::Permission, "rfc2136: the transfer's last message is not signed"));
                 }
-                return Ok(sets);
+                return Ok(sets.into_vec());
             }
         }
         Err(Error::new(Kind::Unavailable, "rfc2136: the zone transfer does not end"))
@@ -296,10 +266,7 @@ impl Rfc2136 {
                 }
             }
         }
-        let mut verifier = msg
-            .finalize(&self.signer, unix_now())
-            .map_err(|e| Error::new(Kind::Internal, format!("rfc2136: signing: {e}")))?
-            .ok_or_else(|| Error::new(Kind::Internal, "rfc2136: no TSIG verifier"))?;
+        let mut verifier = self.sign(&mut msg)?;
         let mut conn = self.connect().await?;
         send(&mut conn, &msg).await?;
         let bytes = recv(&mut conn).await?;
@@ -311,6 +278,13 @@ impl Rfc2136 {
         Ok(changes.len())
     }
 
+    /// Sign a request with the TSIG key; the verifier checks the replies.
+    fn sign(&self, msg: &mut Message) -> Result<TSigVerifier> {
+        msg.finalize(&self.signer, unix_now())
+            .map_err(|e| Error::new(Kind::Internal, format!("rfc2136: signing: {e}")))?
+            .ok_or_else(|| Error::new(Kind::Internal, "rfc2136: no TSIG verifier"))
+    }
+
     async fn connect(&self) -> Result<TcpStream> {
         let fail = |what: String| Error::new(Kind::Unavailable, format!("rfc2136: {what}"));
         match tokio::time::timeout(TIMEOUT, TcpStream::connect(&self.server)).await {
@@ -319,6 +293,20 @@ impl Rfc2136 {
             Err(_) => Err(fail(format!("connecting to {} timed out", self.server))),
         }
     }
+}
+
+/// A query for `name` and `t`, not recursive.
+fn message(name: &str, t: RecordType) -> Result<Message> {
+    let mut msg = Message::query();
+    msg.metadata.id = rand::random();
+    msg.metadata.recursion_desired = false;
+    msg.add_query(Query::query(fqdn(name)?, t));
+    Ok(msg)
+}
+
+/// A record's owner name as the plan writes names: lowercase, no trailing dot.
+fn owner(r: &Record) -> String {
+    r.name.to_ascii().trim_end_matches('.').to_ascii_lowercase()
 }
 
 fn unix_now() -> u64 {
