@@ -21,17 +21,10 @@ cleanup() { for p in "${started[@]}"; do scripts/peer-"$p".sh stop || true; done
 trap cleanup EXIT
 read -r KNOT KNOT_KEY <<<"$(scripts/peer-knot.sh start)"
 read -r DIR CA _ <<<"$(scripts/peer-pebble.sh start)"
-KNOT_CONF="$(dirname "$KNOT_KEY")/knot.conf"
 
 # The mail host mail.z22.knot.test resolves to 127.0.0.1 for Pebble (through Knot).
 ZONE=z22.knot.test
-rr=$(knotc -c "$KNOT_CONF" zone-read "$ZONE" | awk -v apex="$ZONE." -v ns1="ns1.$ZONE." \
-    '$2 != ns1 && !($2 == apex && ($4 == "SOA" || $4 == "NS")) {print $2, $4}' | sort -u)
-if [ -n "$rr" ]; then
-    knotc -c "$KNOT_CONF" zone-begin "$ZONE" >/dev/null
-    while read -r name type; do knotc -c "$KNOT_CONF" zone-unset "$ZONE" "$name" "$type" >/dev/null; done <<<"$rr"
-    knotc -c "$KNOT_CONF" zone-commit "$ZONE" >/dev/null
-fi
+scripts/peer-knot.sh reset "$ZONE"
 cd "$WORK"
 "$BIN" init --domain "$ZONE" --ipv4 127.0.0.1 -q >/dev/null
 "$BIN" config set dns_provider rfc2136 -q

@@ -23,18 +23,6 @@ running 55500 || started+=(moto)
 running 55353 || started+=(knot)
 MOTO="$(scripts/peer-moto.sh start)"
 read -r KNOT KNOT_KEY <<<"$(scripts/peer-knot.sh start)"
-KNOT_CONF="$(dirname "$KNOT_KEY")/knot.conf"
-# Back to the zone the peer script made (SOA, NS, ns1's A), as the tests do.
-knot_reset() {
-    local z=$1
-    local rr
-    rr=$(knotc -c "$KNOT_CONF" zone-read "$z" | awk -v apex="$z." -v ns1="ns1.$z." \
-        '$2 != ns1 && !($2 == apex && ($4 == "SOA" || $4 == "NS")) {print $2, $4}' | sort -u)
-    [ -z "$rr" ] && return 0
-    knotc -c "$KNOT_CONF" zone-begin "$z" >/dev/null
-    while read -r name type; do knotc -c "$KNOT_CONF" zone-unset "$z" "$name" "$type" >/dev/null; done <<<"$rr"
-    knotc -c "$KNOT_CONF" zone-commit "$z" >/dev/null
-}
 python3 tests/peers/cloudflare_fake.py --port 0 --token bench-token \
     $(for i in $(seq 1 "$RUNS"); do echo --zone "cf$i.bench.test"; done) >"$WORK/cf.out" 2>/dev/null &
 CF_PID=$!
@@ -55,17 +43,31 @@ summary() { # the --json report -> "N reads, N writes, N changes"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
-bench() { # provider zone-prefix extra-args...
-    local provider=$1 prefix=$2
-    shift 2
+# A fresh zone for run $2 of provider $1: its name on stdout.
+fresh_zone() {
+    case "$1" in
+    route53) # moto keeps zones while it runs: names of this run
+        local zone="r53-$$-$2.bench.test"
+        curl -s -X POST -H "$R53_AUTH" -H 'Content-Type: text/xml' "$MOTO/2013-04-01/hostedzone" \
+            -d "<CreateHostedZoneRequest xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><Name>$zone.</Name><CallerReference>$zone</CallerReference></CreateHostedZoneRequest>" >/dev/null
+        echo "$zone" ;;
+    rfc2136) # Knot serves z01..z24.knot.test; the bench uses the last ones
+        local zone
+        zone=$(printf 'z%02d.knot.test' $((25 - $2)))
+        scripts/peer-knot.sh reset "$zone"
+        echo "$zone" ;;
+    cloudflare) echo "cf$2.bench.test" ;;
+    esac
+}
+
+bench() { # provider extra-args...
+    local provider=$1
+    shift
     local first=() again=() reqs=""
     for i in $(seq 1 "$RUNS"); do
-        local zone="$prefix$i.bench.test" dir="$WORK/$provider$i"
+        local zone dir="$WORK/$provider$i"
+        zone=$(fresh_zone "$provider" "$i")
         instance "$dir" "$zone"
-        if [ "$provider" = route53 ]; then
-            curl -s -X POST -H "$R53_AUTH" -H 'Content-Type: text/xml' "$MOTO/2013-04-01/hostedzone" \
-                -d "<CreateHostedZoneRequest xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><Name>$zone.</Name><CallerReference>$zone-$$</CallerReference></CreateHostedZoneRequest>" >/dev/null
-        fi
         local t0 t1 t2
         t0=$(date +%s.%N)
         (cd "$dir" && "$BIN" dns publish --provider "$provider" "$@" --yes -q >/dev/null)
@@ -81,28 +83,6 @@ bench() { # provider zone-prefix extra-args...
 }
 
 echo "median of $RUNS fresh zones each (wall time of the whole command, including start-up)"
-bench route53 "r53-$$-" --endpoint "$MOTO"   # moto keeps zones: names of this run
-# Knot serves z01..z24.knot.test; the bench uses the last ones.
-bench_knot() {
-    local first=() again=() reqs=""
-    for i in $(seq 1 "$RUNS"); do
-        local zone dir
-        zone=$(printf 'z%02d.knot.test' $((25 - i)))
-        dir="$WORK/knot$i"
-        knot_reset "$zone"
-        instance "$dir" "$zone"
-        local t0 t1 t2
-        t0=$(date +%s.%N)
-        (cd "$dir" && "$BIN" dns publish --provider rfc2136 --server "$KNOT" --tsig-key "$KNOT_KEY" --yes -q >/dev/null)
-        t1=$(date +%s.%N)
-        out=$(cd "$dir" && "$BIN" dns publish --provider rfc2136 --server "$KNOT" --tsig-key "$KNOT_KEY" --yes -q --json)
-        t2=$(date +%s.%N)
-        first+=("$(ms "$t0" "$t1")")
-        again+=("$(ms "$t1" "$t2")")
-        reqs=$(summary "$out")
-    done
-    printf '%-10s publish 17 records: %7s ms   no-op re-run: %7s ms (%s)\n' rfc2136 \
-        "$(printf '%s\n' "${first[@]}" | median)" "$(printf '%s\n' "${again[@]}" | median)" "$reqs"
-}
-bench_knot
-bench cloudflare cf --endpoint "$CF"
+bench route53 --endpoint "$MOTO"
+bench rfc2136 --server "$KNOT" --tsig-key "$KNOT_KEY"
+bench cloudflare --endpoint "$CF"

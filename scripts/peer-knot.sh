@@ -4,6 +4,7 @@
 #                                # TSIG key file (key "mailctl-test", hmac-sha256) for
 #                                # MAILCTL_TEST_KNOT and MAILCTL_TEST_KNOT_KEY
 #   scripts/peer-knot.sh stop
+#   scripts/peer-knot.sh reset ZONE   # remove every record but the SOA, NS and ns1's address
 # Serves 24 empty zones z01.knot.test. … z24.knot.test. and example.test. (SOA serial 1, NS ns1.ZONE,
 # ns1.ZONE A 127.0.0.1). Only the TSIG key may update (RFC 2136) or transfer (AXFR/IXFR); unsigned
 # requests get NOTAUTH/REFUSED. A second key beside it, update-only.key ("mailctl-update-only"),
@@ -18,20 +19,12 @@ STATE="${MAILCTL_PEER_STATE:-/tmp/mailctl-peers}"
 DIR="$STATE/knot"
 CONF="$DIR/knot.conf"
 PIDFILE="$DIR/knotd.pid"
+NAME=knot
+MATCH=knotd
+# shellcheck source=scripts/lib-peer.sh
+. "$(dirname "$0")/lib-peer.sh"
 KEYFILE="$DIR/tsig.key"
 KEYNAME="mailctl-test"
-
-log() { echo "peer-knot: $*" >&2; }
-
-# The PID of our knotd when it is alive (and really knotd), else nothing.
-running_pid() {
-    local pid
-    [ -f "$PIDFILE" ] || return 1
-    pid="$(cat "$PIDFILE" 2>/dev/null || true)"
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-    [ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" = knotd ] || return 1
-    echo "$pid"
-}
 
 # The server answers SOA for z01.knot.test. (enough to tell it is up).
 answers() {
@@ -70,21 +63,6 @@ ns1  A   127.0.0.1
 EOF
 }
 
-stop_knot() {
-    local pid i
-    pid="$(running_pid)" || return 0
-    knotc -c "$CONF" -t 5 stop >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
-    for i in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.2
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        log "knotd ($pid) did not stop in 10 s; killing it"
-        kill -9 "$pid" 2>/dev/null || true
-    fi
-    rm -f "$PIDFILE"
-}
-
 zones=()
 for i in $(seq -w 1 24); do zones+=("z$i.knot.test"); done
 zones+=(example.test)
@@ -96,7 +74,7 @@ start)
     if running_pid >/dev/null && answers; then
         : # already running: leave it as it is
     else
-        stop_knot # a knotd of ours that is alive but not answering
+        stop_server knotc -c "$CONF" -t 5 stop # a knotd of ours that is alive but not answering
         rm -rf "$DIR"
         mkdir -p "$DIR/zones" "$DIR/db"
 
@@ -187,17 +165,29 @@ EOF
         if [ -z "$ok" ]; then
             log "knotd was not ready on 127.0.0.1:$PORT within 10 s; its log ($DIR/knotd.log):"
             tail -n 20 "$DIR/knotd.log" >&2 || true
-            stop_knot
+            stop_server knotc -c "$CONF" -t 5 stop
             exit 1
         fi
     fi
     echo "127.0.0.1:$PORT $KEYFILE"
     ;;
 stop)
-    stop_knot
+    stop_server knotc -c "$CONF" -t 5 stop
+    ;;
+reset)
+    # Back to the zone `start` made (SOA, NS, ns1's A), so a test or a benchmark can run again
+    # against a long-lived server.
+    zone="${2:?usage: $0 reset ZONE}"
+    rr=$(knotc -c "$CONF" zone-read "$zone" | awk -v apex="$zone." -v ns1="ns1.$zone." \
+        '$2 != ns1 && !($2 == apex && ($4 == "SOA" || $4 == "NS")) {print $2, $4}' | sort -u)
+    if [ -n "$rr" ]; then
+        knotc -c "$CONF" zone-begin "$zone" >/dev/null
+        while read -r name type; do knotc -c "$CONF" zone-unset "$zone" "$name" "$type" >/dev/null; done <<<"$rr"
+        knotc -c "$CONF" zone-commit "$zone" >/dev/null
+    fi
     ;;
 *)
-    echo "usage: $0 start|stop" >&2
+    echo "usage: $0 start|stop|reset ZONE" >&2
     exit 64
     ;;
 esac

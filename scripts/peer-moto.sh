@@ -12,19 +12,11 @@ PORT="${MAILCTL_MOTO_PORT:-55500}"
 STATE="${MAILCTL_PEER_STATE:-/tmp/mailctl-peers}"
 DIR="$STATE/moto"
 PIDFILE="$DIR/moto.pid"
+NAME=moto
+MATCH=moto
+# shellcheck source=scripts/lib-peer.sh
+. "$(dirname "$0")/lib-peer.sh"
 URL="http://127.0.0.1:$PORT"
-
-log() { echo "peer-moto: $*" >&2; }
-
-# The PID of our moto server when it is alive (and really moto), else nothing.
-running_pid() {
-    local pid
-    [ -f "$PIDFILE" ] || return 1
-    pid="$(cat "$PIDFILE" 2>/dev/null || true)"
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q moto || return 1
-    echo "$pid"
-}
 
 answers() {
     local code
@@ -44,21 +36,6 @@ find_moto() {
     fi
 }
 
-stop_moto() {
-    local pid i
-    pid="$(running_pid)" || return 0
-    kill "$pid" 2>/dev/null || true
-    for i in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.2
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        log "moto ($pid) did not stop in 10 s; killing it"
-        kill -9 "$pid" 2>/dev/null || true
-    fi
-    rm -f "$PIDFILE"
-}
-
 case "${1:-start}" in
 start)
     mkdir -p "$STATE"
@@ -70,7 +47,7 @@ start)
             python3 -m pip install -q 'moto[server]' >&2
             find_moto || { log "moto_server still does not run after installing moto[server]"; exit 1; }
         fi
-        stop_moto # a moto of ours that is alive but not answering
+        stop_server # a moto of ours that is alive but not answering
         rm -rf "$DIR"
         mkdir -p "$DIR"
         # Detached: own session, no terminal, output to its own log, so that a caller's $(...) does
@@ -86,14 +63,14 @@ start)
         if [ -z "$ok" ]; then
             log "moto did not answer on $URL within 30 s; its log ($DIR/moto.log):"
             tail -n 20 "$DIR/moto.log" >&2 || true
-            stop_moto
+            stop_server
             exit 1
         fi
     fi
     echo "$URL"
     ;;
 stop)
-    stop_moto
+    stop_server
     ;;
 *)
     echo "usage: $0 start|stop" >&2

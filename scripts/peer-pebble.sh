@@ -29,23 +29,15 @@ DNS="${MAILCTL_PEBBLE_DNS:-}"
 STATE="${MAILCTL_PEER_STATE:-/tmp/mailctl-peers}"
 DIR="$STATE/pebble"
 PIDFILE="$DIR/pebble.pid"
+NAME=pebble
+MATCH=pebble
+# shellcheck source=scripts/lib-peer.sh
+. "$(dirname "$0")/lib-peer.sh"
 CONF="$DIR/pebble-config.json"
 LOG="$DIR/pebble.log"
 DIR_URL="https://127.0.0.1:$PORT/dir"
 MGMT_URL="https://127.0.0.1:$MGMT_PORT"
 HERE="$(cd "$(dirname "$0")" && pwd)"
-
-log() { echo "peer-pebble: $*" >&2; }
-
-# The PID of our pebble when it is alive (and really pebble), else nothing.
-running_pid() {
-    local pid
-    [ -f "$PIDFILE" ] || return 1
-    pid="$(cat "$PIDFILE" 2>/dev/null || true)"
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-    [ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" = pebble ] || return 1
-    echo "$pid"
-}
 
 # The ACME directory answers over TLS that verifies against our listener CA.
 answers() {
@@ -128,21 +120,6 @@ write_config() {
 EOF
 }
 
-stop_pebble() {
-    local pid i
-    pid="$(running_pid)" || return 0
-    kill "$pid" 2>/dev/null || true
-    for i in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.2
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        log "pebble ($pid) did not stop in 10 s; killing it"
-        kill -9 "$pid" 2>/dev/null || true
-    fi
-    rm -f "$PIDFILE"
-}
-
 case "${1:-start}" in
 start)
     install_tools
@@ -157,7 +134,7 @@ start)
             "$HERE/peer-knot.sh" start >/dev/null
             DNS="127.0.0.1:${MAILCTL_KNOT_PORT:-55353}"
         fi
-        stop_pebble # a pebble of ours that is alive but not answering
+        stop_server # a pebble of ours that is alive but not answering
         rm -rf "$DIR"
         mkdir -p "$DIR"
         make_certs
@@ -184,14 +161,14 @@ start)
         if [ -z "$ok" ]; then
             log "pebble did not answer on $DIR_URL and $MGMT_URL within 15 s; its log ($LOG):"
             tail -n 20 "$LOG" >&2 || true
-            stop_pebble
+            stop_server
             exit 1
         fi
     fi
     echo "$DIR_URL $DIR/ca.pem $MGMT_URL"
     ;;
 stop)
-    stop_pebble
+    stop_server
     ;;
 *)
     echo "usage: $0 start|stop" >&2

@@ -97,7 +97,7 @@ fn problem(p: &instant_acme::Problem) -> Error {
 fn account_path(data_dir: &Path, directory: &str) -> PathBuf {
     use sha2::Digest;
     let id: String = sha2::Sha256::digest(directory.as_bytes())[..8].iter().map(|b| format!("{b:02x}")).collect();
-    data_dir.join("acme").join(format!("account-{id}.json"))
+    dir(data_dir).join(format!("account-{id}.json"))
 }
 
 /// Forget a stored account the CA no longer knows (a test CA restarted, an account
@@ -113,7 +113,7 @@ pub fn unknown_account(e: &Error) -> bool {
 
 /// The account for a CA: made on first use and kept (0600) in `data_dir/acme/`.
 pub async fn account(data_dir: &Path, directory: &str, ca_root: Option<&Path>, email: Option<&str>) -> Result<Account> {
-    crate::store::create_private_dir(&data_dir.join("acme"))?;
+    crate::store::create_private_dir(&dir(data_dir))?;
     let path = account_path(data_dir, directory);
     let builder = || match ca_root {
         Some(root) => Account::builder_with_root(root)
@@ -238,7 +238,7 @@ pub fn directory(flag: Option<&str>, staging: bool) -> String {
     }
 }
 
-/// Where `cert issue` keeps nothing but the account: for `cert status`.
-pub fn accounts_dir(data_dir: &Path) -> PathBuf {
+/// `data_dir/acme`: the accounts, the challenge files, the lock.
+pub fn dir(data_dir: &Path) -> PathBuf {
     data_dir.join("acme")
 }

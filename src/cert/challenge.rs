@@ -21,11 +21,11 @@ pub const ACME_TLS_ALPN: &[u8] = b"acme-tls/1";
 const HEAD_LIMIT: usize = 8192;
 
 pub fn http01_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("acme").join("http-01")
+    super::acme::dir(data_dir).join("http-01")
 }
 
 pub fn tlsalpn_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("acme").join("tls-alpn-01")
+    super::acme::dir(data_dir).join("tls-alpn-01")
 }
 
 /// A token is base64url (RFC 8555 §8.1); anything else could name another file.
@@ -42,7 +42,7 @@ pub fn write_http01(data_dir: &Path, token: &str, key_authorization: &str) -> Re
     let path = dir.join(token);
     crate::config::write_atomic(&path, key_authorization.as_bytes(), 0o644)?;
     // A `serve` running as another user reads these.
-    crate::cert::files::same_owner(&data_dir.join("acme"), data_dir);
+    crate::cert::files::same_owner(&super::acme::dir(data_dir), data_dir);
     crate::cert::files::same_owner(&dir, data_dir);
     Ok(path)
 }
@@ -59,7 +59,7 @@ pub fn write_tlsalpn01(data_dir: &Path, host: &str, key_authorization_digest: &[
     crate::store::create_private_dir(&dir)?;
     let path = dir.join(format!("{host}.pem"));
     crate::config::write_atomic(&path, format!("{}{}", cert.pem(), key.serialize_pem()).as_bytes(), 0o600)?;
-    crate::cert::files::same_owner(&data_dir.join("acme"), data_dir);
+    crate::cert::files::same_owner(&super::acme::dir(data_dir), data_dir);
     crate::cert::files::same_owner(&dir, data_dir);
     Ok(path)
 }
@@ -188,56 +188,39 @@ where
 
 /// `cert issue`'s own listeners when no `mailctl serve` answers the challenges.
 pub struct Standalone {
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    task: tokio::task::JoinHandle<()>,
 }
 
 impl Standalone {
-    pub async fn start(data_dir: &Path, http: Option<&str>, tls: Option<&str>) -> Result<Standalone> {
-        let mut tasks = Vec::new();
-        let bind = |addr: &str| {
-            let addr = addr.to_string();
-            async move {
-                tokio::net::TcpListener::bind(&addr).await.map_err(|e| {
-                    Error::new(Kind::Unavailable, format!("cannot listen on {addr} for the ACME challenge: {e}"))
-                        .with_hint("is something else using the port? pass --http-listen/--tls-listen ADDR:PORT")
-                })
-            }
-        };
-        if let Some(addr) = http {
-            let l = bind(addr).await?;
-            let dir = data_dir.to_path_buf();
-            tasks.push(tokio::spawn(async move {
-                while let Ok((s, _)) = l.accept().await {
-                    let dir = dir.clone();
-                    tokio::spawn(async move { serve_http(s, async |r: &Request| http01_answer(&dir, r)).await });
-                }
-            }));
-        }
-        if let Some(addr) = tls {
-            let l = bind(addr).await?;
-            let acceptor = alpn_acceptor(data_dir, None);
-            tasks.push(tokio::spawn(async move {
-                while let Ok((s, _)) = l.accept().await {
-                    let acceptor = acceptor.clone();
+    /// Answer `kind` (HTTP-01, or TLS-ALPN-01) on `addr` until dropped.
+    pub async fn start(data_dir: &Path, kind: super::acme::Challenge, addr: &str) -> Result<Standalone> {
+        let l = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            Error::new(Kind::Unavailable, format!("cannot listen on {addr} for the ACME challenge: {e}"))
+                .with_hint("is something else using the port? pass --http-listen/--tls-listen ADDR:PORT")
+        })?;
+        let dir = data_dir.to_path_buf();
+        let acceptor = alpn_acceptor(data_dir, None);
+        let task = tokio::spawn(async move {
+            while let Ok((s, _)) = l.accept().await {
+                let (dir, acceptor) = (dir.clone(), acceptor.clone());
+                tokio::spawn(async move {
+                    if kind != super::acme::Challenge::TlsAlpn01 {
+                        return serve_http(s, async |r: &Request| http01_answer(&dir, r)).await;
+                    }
                     // The handshake is the answer (RFC 8737 §3); nothing is read after it.
-                    tokio::spawn(async move {
-                        if let Ok(Ok(mut tls)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(s)).await
-                        {
-                            let _ = tls.shutdown().await;
-                        }
-                    });
-                }
-            }));
-        }
-        Ok(Standalone { tasks })
+                    if let Ok(Ok(mut tls)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(s)).await {
+                        let _ = tls.shutdown().await;
+                    }
+                });
+            }
+        });
+        Ok(Standalone { task })
     }
 }
 
 impl Drop for Standalone {
     fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
-        }
+        self.task.abort();
     }
 }
 

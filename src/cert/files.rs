@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::store::maildir::sync_dir;
 
 /// Kept archive entries (the live one included).
 const KEEP: usize = 4;
@@ -77,10 +78,6 @@ fn symlink_atomic(target: &Path, link: &Path) -> std::io::Result<()> {
     std::fs::rename(&tmp, link)
 }
 
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
-}
-
 /// Install a key and certificate (PEM) as the serving pair.
 pub fn install(cert: &Path, key: &Path, cert_pem: &str, key_pem: &str, meta: &Meta) -> Result<()> {
     let dir = dir_of(cert);
@@ -117,7 +114,7 @@ pub fn install(cert: &Path, key: &Path, cert_pem: &str, key_pem: &str, meta: &Me
         crate::store::create_private_dir(&old)?;
         std::fs::copy(cert, old.join("cert.pem")).map_err(|e| io("copying", cert, e))?;
         std::fs::copy(key, old.join("key.pem")).map_err(|e| io("copying", key, e))?;
-        sync_dir(&old).map_err(|e| io("syncing", &old, e))?;
+        sync_dir(&old)?;
         same_owner(&old, &dir);
         symlink_atomic(&Path::new("archive").join(format!("{stamp}-adopted")), &dir.join("live"))
             .map_err(|e| io("linking", &dir, e))?;
@@ -136,7 +133,7 @@ pub fn install(cert: &Path, key: &Path, cert_pem: &str, key_pem: &str, meta: &Me
     // The switch: one rename.
     symlink_atomic(&Path::new("archive").join(&stamp), &dir.join("live")).map_err(|e| io("linking", &dir, e))?;
     link_pair(&dir, cert, key)?;
-    sync_dir(&dir).map_err(|e| io("syncing", &dir, e))?;
+    sync_dir(&dir)?;
     prune(&archive, &stamp);
     Ok(())
 }

@@ -137,10 +137,6 @@ pub async fn run(cmd: CertCmd, ctx: &mut Ctx) -> Result<()> {
             }
             let challenge = Challenge::parse(&challenge)?;
             let dns = (challenge == Challenge::Dns01).then(|| provider.settings(&ctx.config));
-            if let Some(s) = &dns {
-                // Checked before the CA is contacted.
-                crate::dns::provider::Provider::new(s)?;
-            }
             let opts = IssueOptions {
                 hosts,
                 challenge,

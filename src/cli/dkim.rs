@@ -107,7 +107,7 @@ pub async fn run(cmd: DkimCmd, ctx: &mut Ctx) -> Result<()> {
             let settings = provider.settings(&ctx.config);
             let mut p = crate::dns::provider::Provider::new(&settings)?;
             let k = ops::generate(&store, &domain, selector.as_deref(), &algorithm, true).await?;
-            let name = format!("{}._domainkey.{}", k.selector, k.domain);
+            let name = ops::record_name(&k.domain, &k.selector);
             let (records, _) = crate::ops::dns::publish_name(&ctx.config, &store, &mut p, &k.domain, &name).await?;
             let record = records.into_iter().next().ok_or_else(|| {
                 Error::new(crate::error::Kind::Internal, format!("{name} is not among the records to publish"))
@@ -178,7 +178,7 @@ pub async fn run(cmd: DkimCmd, ctx: &mut Ctx) -> Result<()> {
                 false => None,
             };
             let k = ops::retire(&store, &domain, &selector).await?;
-            let name = format!("{}._domainkey.{}", k.selector, k.domain);
+            let name = ops::record_name(&k.domain, &k.selector);
             if let Some(p) = p.as_mut() {
                 let (_, n) =
                     crate::ops::dns::publish_name(&ctx.config, &store, p, &k.domain, &name).await.map_err(|e| {

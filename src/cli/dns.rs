@@ -41,14 +41,14 @@ pub struct ProviderArgs {
 
 impl ProviderArgs {
     pub fn settings(&self, cfg: &Config) -> Settings {
-        let d = &cfg.dns;
+        let c = Settings::from_config(cfg);
         Settings {
-            provider: self.provider.clone().or_else(|| d.provider.clone()).unwrap_or_default(),
-            endpoint: self.endpoint.clone().or_else(|| d.endpoint.clone()),
-            zone_id: self.zone_id.clone().or_else(|| d.zone_id.clone()),
-            server: self.server.clone().or_else(|| d.server.clone()),
-            tsig_key: self.tsig_key.clone().or_else(|| d.tsig_key.clone()),
-            credentials_file: d.credentials_file.clone(),
+            provider: self.provider.clone().unwrap_or(c.provider),
+            endpoint: self.endpoint.clone().or(c.endpoint),
+            zone_id: self.zone_id.clone().or(c.zone_id),
+            server: self.server.clone().or(c.server),
+            tsig_key: self.tsig_key.clone().or(c.tsig_key),
+            credentials_file: c.credentials_file,
             ca_file: self.ca_file.clone(),
         }
     }

@@ -100,25 +100,23 @@ fn same_txt(kind: &str, a: &str, b: &str) -> bool {
     if kind != "dkim" && kind != "dmarc" {
         return a == b;
     }
-    let tags = |t: &str| {
-        let mut v: Vec<(String, String)> = t
-            .split(';')
-            .filter_map(|kv| kv.split_once('='))
-            .map(|(k, v)| (k.trim().to_string(), v.split_whitespace().collect::<String>()))
-            .collect();
-        v.sort();
-        v
-    };
     tags(a) == tags(b)
+}
+
+/// A tag list (`k=v; k=v`, RFC 6376 §3.2), sorted, spaces in values dropped.
+fn tags(t: &str) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = t
+        .split(';')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.split_whitespace().collect::<String>()))
+        .collect();
+    v.sort();
+    v
 }
 
 /// The `p=` of a DKIM record.
 pub fn dkim_p(record: &str) -> Option<String> {
-    record
-        .split(';')
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| k.trim() == "p")
-        .map(|(_, v)| v.split_whitespace().collect())
+    tags(record).into_iter().find(|(k, _)| k == "p").map(|(_, v)| v)
 }
 
 fn join(v: &[&String]) -> String {

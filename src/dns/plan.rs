@@ -148,8 +148,8 @@ pub fn plan(desired: &[Record], current: &[RrSet], own: &Ownership) -> Plan {
         let (ttl, wanted) = want.get(key).cloned().unwrap_or((0, Vec::new()));
         let mut after: Vec<String>;
         let mut keeps_foreign = false;
-        if (rtype == "TXT" || rtype == "CAA")
-            && !wanted.is_empty()
+        // Nothing wanted goes beside a CNAME, nor a CNAME beside anything (RFC 1034 §3.6.2).
+        if !wanted.is_empty()
             && let Some(reason) = cname_clash(name, rtype, &have, own)
         {
             p.conflicts.push(Conflict {
@@ -207,16 +207,6 @@ pub fn plan(desired: &[Record], current: &[RrSet], own: &Ownership) -> Plan {
                 }
             }
         } else if !wanted.is_empty() {
-            if let Some(reason) = cname_clash(name, rtype, &have, own) {
-                p.conflicts.push(Conflict {
-                    name: name.clone(),
-                    rtype: rtype.clone(),
-                    wanted: wanted.clone(),
-                    found: cur_values.clone(),
-                    reason,
-                });
-                continue;
-            }
             after = wanted.clone();
         } else {
             after = cur_values.iter().filter(|v| !ours_before(v)).cloned().collect();

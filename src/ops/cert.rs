@@ -52,13 +52,18 @@ pub fn status(cfg: &Config) -> Result<Status> {
     }
     let i = info::read(&path)?;
     let meta = files::meta(&path);
-    let source = match &meta {
+    Ok(status_of(path, i, meta.as_ref()))
+}
+
+/// The status of a certificate already read.
+fn status_of(path: PathBuf, i: CertInfo, meta: Option<&Meta>) -> Status {
+    let source = match meta {
         Some(m) => m.source.clone(),
         None if i.self_signed => "self-signed".into(),
         None => "file".into(),
     };
-    let next_renewal = meta.as_ref().filter(|m| m.source == "acme").map(|m| renew_at(&i, m, RENEW_DAYS));
-    Ok(Status {
+    let next_renewal = meta.filter(|m| m.source == "acme").map(|m| renew_at(&i, m, RENEW_DAYS));
+    Status {
         path,
         days_left: i.days_left(now()),
         hosts: i.hosts,
@@ -67,10 +72,19 @@ pub fn status(cfg: &Config) -> Result<Status> {
         not_before: i.not_before,
         not_after: i.not_after,
         source,
-        directory: meta.as_ref().and_then(|m| m.directory.clone()),
-        challenge: meta.as_ref().and_then(|m| m.challenge.clone()),
+        directory: meta.and_then(|m| m.directory.clone()),
+        challenge: meta.and_then(|m| m.challenge.clone()),
         next_renewal,
-    })
+    }
+}
+
+/// Switch a new pair in, tell a running server, and say what is served now.
+fn install(cfg: &Config, cert_pem: &str, key_pem: &str, meta: &Meta) -> Result<Status> {
+    // The certificate must parse before it is switched in.
+    let i = info::parse(cert_pem.as_bytes())?;
+    files::install(&cfg.smtp.tls_cert, &cfg.smtp.tls_key, cert_pem, key_pem, meta)?;
+    notify_server(cfg);
+    Ok(status_of(cfg.smtp.tls_cert.clone(), i, Some(meta)))
 }
 
 /// When a certificate is due: at the start of the CA's suggested window (RFC 9773) if it gave
@@ -134,9 +148,7 @@ fn notify_server(cfg: &Config) {
 pub fn self_signed(cfg: &Config, hosts: Vec<String>) -> Result<Status> {
     let (cert_pem, key_pem) = crate::server::tls::self_signed_pem(&hosts)?;
     let meta = Meta { source: "self-signed".into(), hosts, issued_at: now(), ..Default::default() };
-    files::install(&cfg.smtp.tls_cert, &cfg.smtp.tls_key, &cert_pem, &key_pem, &meta)?;
-    notify_server(cfg);
-    status(cfg)
+    install(cfg, &cert_pem, &key_pem, &meta)
 }
 
 /// How to get a certificate from an ACME CA.
@@ -159,12 +171,18 @@ pub struct IssueOptions {
 }
 
 pub async fn issue(cfg: &Config, opts: &IssueOptions) -> Result<Status> {
+    // DNS-01's provider: settings checked (and credentials read) once, before any CA is asked.
+    let mut provider = match (&opts.dns, opts.challenge) {
+        (Some(s), Challenge::Dns01) => Some(Provider::new(s)?),
+        (None, Challenge::Dns01) => Some(Provider::new(&Settings::default())?),
+        _ => None,
+    };
     // A CA that forgot the account gets a new one; a run of bad nonces (RFC 8555 §6.5: the
     // client retries, which instant-acme does for each request, three times) gets a new order.
     let mut attempt = 0;
     let issued = loop {
         attempt += 1;
-        match order(cfg, opts).await {
+        match order(cfg, opts, provider.as_mut()).await {
             Err(e) if attempt < 3 && acme::unknown_account(&e) => acme::forget_account(&cfg.data_dir, &opts.directory),
             Err(e) if attempt < 3 && e.message.contains("urn:ietf:params:acme:error:badNonce") => {}
             r => break r?,
@@ -190,23 +208,18 @@ pub async fn issue(cfg: &Config, opts: &IssueOptions) -> Result<Status> {
             resolver: opts.resolver.clone(),
         }),
     };
-    // The pair must fit before it is switched in.
-    info::parse(issued.cert_pem.as_bytes())?;
-    files::install(&cfg.smtp.tls_cert, &cfg.smtp.tls_key, &issued.cert_pem, &issued.key_pem, &meta)?;
-    notify_server(cfg);
-    status(cfg)
+    install(cfg, &issued.cert_pem, &issued.key_pem, &meta)
 }
 
 /// One order, start to finish, with the challenge answered as asked. One at a time per data
 /// dir (cron and a person at once would answer each other's challenges); SIGINT or SIGTERM
 /// part-way still removes what was put up for the CA.
-async fn order(cfg: &Config, opts: &IssueOptions) -> Result<acme::Issued> {
+async fn order(cfg: &Config, opts: &IssueOptions, provider: Option<&mut Provider>) -> Result<acme::Issued> {
     let _lock = lock(&cfg.data_dir)?;
     let account = acme::account(&cfg.data_dir, &opts.directory, opts.ca_root.as_deref(), opts.email.as_deref()).await?;
-    match opts.challenge {
-        Challenge::Dns01 => {
+    match (opts.challenge, provider) {
+        (Challenge::Dns01, Some(provider)) => {
             let settings = opts.dns.clone().unwrap_or_default();
-            let provider = Provider::new(&settings)?;
             let mut r = DnsResponder {
                 cfg,
                 provider,
@@ -220,7 +233,7 @@ async fn order(cfg: &Config, opts: &IssueOptions) -> Result<acme::Issued> {
             })
             .await
         }
-        kind => {
+        (kind, _) => {
             let mut r = FileResponder::start(cfg, kind, opts).await?;
             until_signal(&mut r, async |r: &mut FileResponder| {
                 acme::issue(&account, &opts.hosts, kind, opts.replaces.as_deref(), r).await
@@ -252,21 +265,10 @@ async fn until_signal<P: Present, T>(r: &mut P, f: impl AsyncFnOnce(&mut P) -> R
 
 /// `data_dir/acme/lock`, held while an order runs.
 fn lock(data_dir: &Path) -> Result<std::fs::File> {
-    use std::os::unix::io::AsRawFd;
-    let dir = data_dir.join("acme");
+    let dir = acme::dir(data_dir);
     crate::store::create_private_dir(&dir)?;
-    let path = dir.join("lock");
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::io("opening", &path, e))?;
-    // SAFETY: flock on a descriptor we own; released when the file is closed.
-    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-        return Err(Error::new(Kind::TempFail, "another `mailctl cert issue` or `cert renew` is running"));
-    }
-    Ok(f)
+    crate::store::try_lock(&dir.join("lock"))?
+        .ok_or_else(|| Error::new(Kind::TempFail, "another `mailctl cert issue` or `cert renew` is running"))
 }
 
 #[derive(Debug, Serialize)]
@@ -291,7 +293,8 @@ pub async fn renew(cfg: &Config, days: i64, force: bool, listen: (Option<String>
         Some(m) if m.source == "acme" => m,
         _ => return Ok(Renewal::NotAcme),
     };
-    let i = info::read(path)?;
+    let pem = std::fs::read_to_string(path).map_err(|e| Error::io("reading", path, e))?;
+    let i = info::parse(pem.as_bytes()).map_err(|e| e.context(path.display().to_string()))?;
     let next = renew_at(&i, &meta, days);
     if !force && now() < next {
         return Ok(Renewal::NotDue { days_left: i.days_left(now()), next_renewal: next });
@@ -299,14 +302,17 @@ pub async fn renew(cfg: &Config, days: i64, force: bool, listen: (Option<String>
     let challenge = Challenge::parse(meta.challenge.as_deref().unwrap_or("http-01"))?;
     // DNS-01 is renewed the way it was issued; the config fills what was not given then.
     let d = meta.dns.clone().unwrap_or_default();
-    let dns = (challenge == Challenge::Dns01).then(|| Settings {
-        provider: Some(d.provider).filter(|p| !p.is_empty()).or_else(|| cfg.dns.provider.clone()).unwrap_or_default(),
-        endpoint: d.endpoint.or_else(|| cfg.dns.endpoint.clone()),
-        zone_id: d.zone_id.or_else(|| cfg.dns.zone_id.clone()),
-        server: d.server.or_else(|| cfg.dns.server.clone()),
-        tsig_key: d.tsig_key.or_else(|| cfg.dns.tsig_key.clone()),
-        credentials_file: cfg.dns.credentials_file.clone(),
-        ca_file: d.ca_file,
+    let dns = (challenge == Challenge::Dns01).then(|| {
+        let c = Settings::from_config(cfg);
+        Settings {
+            provider: Some(d.provider).filter(|p| !p.is_empty()).unwrap_or(c.provider),
+            endpoint: d.endpoint.or(c.endpoint),
+            zone_id: d.zone_id.or(c.zone_id),
+            server: d.server.or(c.server),
+            tsig_key: d.tsig_key.or(c.tsig_key),
+            credentials_file: c.credentials_file,
+            ca_file: d.ca_file,
+        }
     });
     let opts = IssueOptions {
         hosts: meta.hosts.clone(),
@@ -319,7 +325,7 @@ pub async fn renew(cfg: &Config, days: i64, force: bool, listen: (Option<String>
         dns,
         resolver: d.resolver,
         dns_timeout: Duration::from_secs(300),
-        replaces: meta.renew_window.is_some().then(|| std::fs::read_to_string(path).ok()).flatten(),
+        replaces: meta.renew_window.is_some().then_some(pem),
     };
     Ok(Renewal::Renewed { status: issue(cfg, &opts).await? })
 }
@@ -368,10 +374,7 @@ impl FileResponder {
                 })?),
             };
         let standalone = match standalone {
-            Some(addr) => Some(match kind {
-                Challenge::TlsAlpn01 => Standalone::start(&cfg.data_dir, None, Some(&addr)).await?,
-                _ => Standalone::start(&cfg.data_dir, Some(&addr), None).await?,
-            }),
+            Some(addr) => Some(Standalone::start(&cfg.data_dir, kind, &addr).await?),
             None => None,
         };
         Ok(FileResponder { kind, data_dir: cfg.data_dir.clone(), written: Vec::new(), _standalone: standalone })
@@ -399,7 +402,7 @@ impl Present for FileResponder {
 /// zone's servers before the CA is told; removed afterwards.
 struct DnsResponder<'a> {
     cfg: &'a Config,
-    provider: Provider,
+    provider: &'a mut Provider,
     settings: Settings,
     resolver: Option<String>,
     timeout: Duration,
@@ -409,7 +412,7 @@ struct DnsResponder<'a> {
 impl DnsResponder<'_> {
     /// Add or remove one TXT value at a name, keeping the others.
     async fn change(&mut self, host: &str, name: &str, value: &str, add: bool) -> Result<()> {
-        let current = self.provider.list(host).await?;
+        let current = self.provider.list(host, &[name.to_string()]).await?;
         let cur = current.iter().find(|s| s.name == name && s.rtype == "TXT");
         let before: Vec<String> = cur.map(|s| s.values.clone()).unwrap_or_default();
         let mut after: Vec<String> = before.iter().filter(|v| v.as_str() != value).cloned().collect();
@@ -467,11 +470,6 @@ impl Present for DnsResponder<'_> {
             }
         }
     }
-}
-
-/// Where the ACME accounts are kept, for messages.
-pub fn accounts(data_dir: &Path) -> PathBuf {
-    acme::accounts_dir(data_dir)
 }
 
 #[cfg(test)]

@@ -73,9 +73,14 @@ pub struct TxtRecord {
     pub status: String,
 }
 
+/// `<selector>._domainkey.<domain>`, where a key's record lives.
+pub fn record_name(domain: &str, selector: &str) -> String {
+    format!("{selector}._domainkey.{domain}")
+}
+
 pub fn txt(k: &DkimKey) -> TxtRecord {
     TxtRecord {
-        name: format!("{}._domainkey.{}", k.selector, k.domain),
+        name: record_name(&k.domain, &k.selector),
         value: format!("v=DKIM1; k={}; p={}", family(&k.algorithm), k.public_key),
         selector: k.selector.clone(),
         status: k.status.clone(),

@@ -103,7 +103,7 @@ pub async fn plan_zone(
     let retired_dkim: std::collections::BTreeSet<String> = dkim
         .iter()
         .filter(|k| k.status == "retired" || retire.contains(&k.selector))
-        .map(|k| format!("{}._domainkey.{domain}", k.selector))
+        .map(|k| crate::ops::dkim::record_name(domain, &k.selector))
         .collect();
     for r in records.iter().filter(|r| !r.publish) {
         warnings.push(format!(
@@ -120,8 +120,7 @@ pub async fn plan_zone(
     names.extend(retired_dkim.iter().cloned());
     names.sort();
     names.dedup();
-    provider.hint(&names);
-    let current = provider.list(domain).await?;
+    let current = provider.list(domain, &names).await?;
     let present: Owned =
         current.iter().flat_map(|s| s.values.iter().map(|v| (s.name.clone(), s.rtype.clone(), v.clone()))).collect();
     let own = Ownership { published: owned_before.clone(), retired_dkim, replace_spf };
@@ -270,8 +269,7 @@ pub async fn servers_for(
     if let Some(s) = settings.filter(|s| s.provider == "rfc2136")
         && let Some(server) = &s.server
     {
-        let with_port =
-            if server.contains(':') && !server.ends_with(']') { server.clone() } else { format!("{server}:53") };
+        let with_port = crate::dns::provider::rfc2136::with_port(server);
         let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host(with_port.as_str())
             .await
             .map_err(|e| Error::new(Kind::Unavailable, format!("resolving {server}: {e}")))?
@@ -394,7 +392,7 @@ pub async fn check(
 
     // DKIM: the key on disk is the key in the published record.
     for k in dkim.iter().filter(|k| records::dkim_published(k, cfg.dns.dkim_grace(), t)) {
-        let name = format!("{}._domainkey.{domain}", k.selector);
+        let name = crate::ops::dkim::record_name(domain, &k.selector);
         let published: Vec<String> =
             dkim_found.get(&name).into_iter().flatten().filter_map(|v| crate::dns::check::dkim_p(v)).collect();
         let v = match crate::ops::dkim::public_key_on_disk(store, k) {

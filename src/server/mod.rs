@@ -198,24 +198,14 @@ pub fn bound_listeners(dir: &Path) -> Vec<String> {
 
 /// Hold an exclusive lock on the data dir for the life of the server.
 fn lock_data_dir(dir: &Path) -> Result<File> {
-    use std::os::unix::io::AsRawFd;
     let path = dir.join("serve.lock");
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::io("opening", &path, e))?;
-    // SAFETY: flock on a file descriptor we own; no memory is shared.
-    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if rc != 0 {
+    let Some(mut f) = crate::store::try_lock(&path)? else {
         let pid = std::fs::read_to_string(&path).unwrap_or_default();
         return Err(Error::new(
             Kind::TempFail,
             format!("another mailctl serve is running on {} (pid {})", dir.display(), pid.trim()),
         ));
-    }
+    };
     f.set_len(0).ok();
     let _ = write!(f, "{}", std::process::id());
     Ok(f)

@@ -256,3 +256,19 @@ pub fn create_private_dir(path: &Path) -> Result<()> {
         .create(path)
         .map_err(|e| Error::new(Kind::Exists, format!("creating directory {}", path.display())).with_source(e))
 }
+
+/// Open (creating) a lock file and take an exclusive `flock` on it without waiting: `None`
+/// when someone else holds it. The lock lasts as long as the file stays open.
+pub fn try_lock(path: &Path) -> Result<Option<std::fs::File>> {
+    use std::os::unix::io::AsRawFd;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io("opening", path, e))?;
+    // SAFETY: flock on a file descriptor we own; no memory is shared.
+    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    Ok((rc == 0).then_some(f))
+}

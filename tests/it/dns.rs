@@ -110,29 +110,15 @@ impl Knot {
     }
 
     /// Back to the zone the peer script made (SOA, NS, ns1's address), so a test can run
-    /// again against a long-lived server.
+    /// again against a long-lived server: `scripts/peer-knot.sh reset`.
     pub fn reset(&self, zone: &str) {
-        let apex = format!("{zone}.");
-        let ns1 = format!("ns1.{zone}.");
-        let mut unset: Vec<(String, String)> = Vec::new();
-        for line in self.knotc(&["zone-read", zone]).lines() {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            if f.len() < 5 || f[1] == ns1 || (f[1] == apex && (f[3] == "SOA" || f[3] == "NS")) {
-                continue;
-            }
-            let key = (f[1].to_string(), f[3].to_string());
-            if !unset.contains(&key) {
-                unset.push(key);
-            }
-        }
-        if unset.is_empty() {
-            return;
-        }
-        self.knotc(&["zone-begin", zone]);
-        for (name, rtype) in &unset {
-            self.knotc(&["zone-unset", zone, name, rtype]);
-        }
-        self.knotc(&["zone-commit", zone]);
+        let state = self.conf.parent().and_then(|d| d.parent()).unwrap();
+        let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/peer-knot.sh"))
+            .args(["reset", zone])
+            .env("MAILCTL_PEER_STATE", state)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "peer-knot.sh reset {zone}: {}", String::from_utf8_lossy(&out.stderr));
     }
 
     /// Change the zone behind mailctl's back.

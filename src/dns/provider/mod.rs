@@ -27,6 +27,23 @@ pub struct Settings {
     pub ca_file: Option<PathBuf>,
 }
 
+impl Settings {
+    /// What the config says (`dns_provider`, `dns_endpoint`, ...); flags and stored settings
+    /// go on top.
+    pub fn from_config(cfg: &crate::config::Config) -> Settings {
+        let d = &cfg.dns;
+        Settings {
+            provider: d.provider.clone().unwrap_or_default(),
+            endpoint: d.endpoint.clone(),
+            zone_id: d.zone_id.clone(),
+            server: d.server.clone(),
+            tsig_key: d.tsig_key.clone(),
+            credentials_file: d.credentials_file.clone(),
+            ca_file: None,
+        }
+    }
+}
+
 /// Requests made, for the `--json` report and the benchmark (a no-op run only reads).
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
 pub struct Requests {
@@ -67,20 +84,14 @@ impl Provider {
         }
     }
 
-    /// The names a zone listing must cover (all mailctl manages there); providers that can
-    /// list a whole zone ignore it.
-    pub fn hint(&mut self, names: &[String]) {
-        if let Provider::Rfc2136(p) = self {
-            p.hint(names);
-        }
-    }
-
-    /// The zone's record sets, canonical values.
-    pub async fn list(&mut self, zone: &str) -> Result<Vec<RrSet>> {
+    /// The record sets of the zone holding `domain`, canonical values. `names` are those the
+    /// caller manages there: a provider that cannot list the whole zone (an RFC 2136 server
+    /// that refuses transfers) asks for them instead; the others ignore them.
+    pub async fn list(&mut self, domain: &str, names: &[String]) -> Result<Vec<RrSet>> {
         match self {
-            Provider::Cloudflare(p) => p.list(zone).await,
-            Provider::Route53(p) => p.list(zone).await,
-            Provider::Rfc2136(p) => p.list(zone).await,
+            Provider::Cloudflare(p) => p.list(domain).await,
+            Provider::Route53(p) => p.list(domain).await,
+            Provider::Rfc2136(p) => p.list(domain, names).await,
         }
     }
 

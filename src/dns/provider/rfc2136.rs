@@ -32,8 +32,6 @@ pub struct Rfc2136 {
     raw: std::collections::HashMap<(String, String, String), RData>,
     /// Domain -> the zone holding it, when that is a parent's.
     zones: std::collections::HashMap<String, String>,
-    /// Names to query when the server refuses transfers.
-    names: Vec<String>,
     pub requests: Requests,
 }
 
@@ -47,18 +45,11 @@ impl Rfc2136 {
             Error::usage("rfc2136: no TSIG key: pass --tsig-key FILE (a BIND key file, as tsig-keygen writes it)")
                 .with_hint("or: mailctl config set dns_tsig_key FILE")
         })?;
-        let server = if server.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) && !server.ends_with(']')
-        {
-            server
-        } else {
-            format!("{server}:53")
-        };
         Ok(Rfc2136 {
-            server,
+            server: with_port(&server),
             signer: load_key(key)?,
             raw: Default::default(),
             zones: Default::default(),
-            names: Vec::new(),
             requests: Requests::default(),
         })
     }
@@ -68,8 +59,13 @@ impl Rfc2136 {
     ///
     /// A server that takes the key's updates but refuses it transfers (a common BIND set-up)
     /// is read by queries instead: every type mailctl manages at every name it was told of
-    /// ([`Rfc2136::hint`]).
-    pub async fn list(&mut self, domain: &str) -> Result<Vec<RrSet>> {
+    /// (`names`).
+    pub async fn list(&mut self, domain: &str, names: &[String]) -> Result<Vec<RrSet>> {
+        // A domain already placed (DNS-01 lists the same zone again to clean up).
+        if let Some(zone) = self.zones.get(domain).cloned() {
+            let t = self.transfer(&zone).await;
+            return self.or_queries(t, &zone, names).await;
+        }
         let refused = match self.transfer(domain).await {
             Err(e) if e.kind == Kind::NotFound || e.message.starts_with(TRANSFER_REFUSED) => e,
             // NOTAUTH may also mean "not this zone" (a domain below the apex): ask for the SOA.
@@ -77,28 +73,24 @@ impl Rfc2136 {
             other => return other,
         };
         let zone = self.zone_of(domain).await?;
-        let transfer = if zone == domain {
-            Err(refused)
-        } else {
-            self.zones.insert(domain.to_string(), zone.clone());
-            self.transfer(&zone).await
-        };
-        match transfer {
-            Err(e) if e.message.starts_with(TRANSFER_REFUSED) && !self.names.is_empty() => {
+        self.zones.insert(domain.to_string(), zone.clone());
+        let t = if zone == domain { Err(refused) } else { self.transfer(&zone).await };
+        self.or_queries(t, &zone, names).await
+    }
+
+    /// A transfer's result, or the zone read by queries when the server refused it.
+    async fn or_queries(&mut self, t: Result<Vec<RrSet>>, zone: &str, names: &[String]) -> Result<Vec<RrSet>> {
+        match t {
+            Err(e) if e.message.starts_with(TRANSFER_REFUSED) && !names.is_empty() => {
                 tracing::info!(zone = %zone, "the server refuses transfers: reading the zone by queries");
-                self.query_sets().await
+                self.query_sets(names).await
             }
             other => other,
         }
     }
 
-    /// The names `list` should query when the server refuses a transfer.
-    pub fn hint(&mut self, names: &[String]) {
-        self.names = names.to_vec();
-    }
-
-    /// Each managed type at each hinted name, asked of the primary over one connection.
-    async fn query_sets(&mut self) -> Result<Vec<RrSet>> {
+    /// Each managed type at each of `names`, asked of the primary over one connection.
+    async fn query_sets(&mut self, names: &[String]) -> Result<Vec<RrSet>> {
         const TYPES: [RecordType; 7] = [
             RecordType::A,
             RecordType::AAAA,
@@ -110,15 +102,15 @@ impl Rfc2136 {
         ];
         let mut conn = self.connect().await?;
         let mut sets = Sets::default();
-        for name in self.names.clone() {
+        for name in names {
             for t in TYPES {
                 self.requests.reads += 1;
-                send(&mut conn, &message(&name, t)?).await?;
+                send(&mut conn, &message(name, t)?).await?;
                 let reply = Message::from_vec(&recv(&mut conn).await?).map_err(|e| bad_reply(&e))?;
                 if !matches!(reply.metadata.response_code, ResponseCode::NoError | ResponseCode::NXDomain) {
                     check_rcode(&reply, "query")?;
                 }
-                for r in reply.answers.iter().filter(|r| r.record_type() == t && owner(r) == name) {
+                for r in reply.answers.iter().filter(|r| r.record_type() == t && owner(r) == *name) {
                     self.keep(&mut sets, r);
                 }
             }
@@ -292,6 +284,15 @@ impl Rfc2136 {
             Ok(Err(e)) => Err(fail(format!("cannot connect to {}: {e}", self.server))),
             Err(_) => Err(fail(format!("connecting to {} timed out", self.server))),
         }
+    }
+}
+
+/// `HOST:PORT`, port 53 when none is given.
+pub fn with_port(server: &str) -> String {
+    if server.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) && !server.ends_with(']') {
+        server.to_string()
+    } else {
+        format!("{server}:53")
     }
 }
 

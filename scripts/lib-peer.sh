@@ -1,0 +1,32 @@
+# Shared by the peer scripts (sourced). Before sourcing, set NAME (for log lines), PIDFILE (the
+# server's pid) and MATCH (a word of the server's command line, so that a stale pid that now
+# belongs to another process is never taken for ours).
+
+log() { echo "peer-$NAME: $*" >&2; }
+
+# The PID of our server when it is alive (and really ours), else nothing (status 1).
+running_pid() {
+    local pid
+    [ -f "$PIDFILE" ] || return 1
+    pid="$(cat "$PIDFILE" 2>/dev/null || true)"
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$MATCH" || return 1
+    echo "$pid"
+}
+
+# Stop our server: `$@` (a command that asks it to stop) when given, else SIGTERM; after 10 s,
+# SIGKILL.
+stop_server() {
+    local pid i
+    pid="$(running_pid)" || return 0
+    if [ $# -gt 0 ]; then "$@" >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true; else kill "$pid" 2>/dev/null || true; fi
+    for i in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "$NAME ($pid) did not stop in 10 s; killing it"
+        kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$PIDFILE"
+}
