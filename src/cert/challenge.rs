@@ -99,11 +99,7 @@ impl ResolvesServerCert for AlpnResolver {
 
 /// A TLS acceptor that answers TLS-ALPN-01 and otherwise presents `serving`.
 pub fn alpn_acceptor(data_dir: &Path, serving: Option<Arc<CertifiedKey>>) -> tokio_rustls::TlsAcceptor {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap_or_else(|_| unreachable!("ring supports the default versions"))
-        .with_no_client_auth()
+    let mut config = crate::server::tls::server_builder()
         .with_cert_resolver(Arc::new(AlpnResolver { dir: tlsalpn_dir(data_dir), serving }));
     config.alpn_protocols = vec![ACME_TLS_ALPN.to_vec(), b"http/1.1".to_vec()];
     tokio_rustls::TlsAcceptor::from(Arc::new(config))

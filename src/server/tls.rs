@@ -61,6 +61,15 @@ pub fn self_signed(cert: &Path, key: &Path, hosts: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// A server config on ring with the default protocol versions and no client certificates:
+/// every TLS listener starts here.
+pub fn server_builder() -> rustls::ConfigBuilder<rustls::ServerConfig, rustls::server::WantsServerCert> {
+    rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap_or_else(|_| unreachable!("ring supports the default protocol versions"))
+        .with_no_client_auth()
+}
+
 fn load(cert: &Path, key: &Path, data_dir: &Path) -> Result<(TlsAcceptor, TlsAcceptor)> {
     let bad = |what: &str, p: &Path, e: &dyn std::fmt::Display| {
         Error::config(format!("reading TLS {what} {}: {e}", p.display()))
@@ -76,11 +85,7 @@ fn load(cert: &Path, key: &Path, data_dir: &Path) -> Result<(TlsAcceptor, TlsAcc
     let signer = rustls::crypto::ring::sign::any_supported_type(&key_der).map_err(|e| bad("key", key, &e))?;
     let certified = Arc::new(rustls::sign::CertifiedKey::new(certs.clone(), signer));
     let https = crate::cert::challenge::alpn_acceptor(data_dir, Some(certified));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::new(Kind::Internal, e.to_string()))?
-        .with_no_client_auth()
+    let config = server_builder()
         .with_single_cert(certs, key_der)
         .map_err(|e| Error::config(format!("TLS certificate {} and key do not fit: {e}", cert.display())))?;
     Ok((TlsAcceptor::from(Arc::new(config)), https))

@@ -133,28 +133,22 @@ impl Cloudflare {
         if let Some(id) = self.zone_id.as_ref().or_else(|| self.zone_ids.get(domain)) {
             return Ok(id.clone());
         }
-        for zone in super::zone_candidates(domain) {
+        let found = super::find_zone(domain, ("cloudflare", "zones"), async |zone| {
             let env = self.call(reqwest::Method::GET, &format!("/zones?name={zone}"), None).await?;
             let zones: Vec<Value> = serde_json::from_value(env.result).unwrap_or_default();
-            let ids: Vec<&str> = zones
+            Ok(zones
                 .iter()
-                .filter(|z| z["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(&zone)))
-                .filter_map(|z| z["id"].as_str())
-                .collect();
-            match ids.as_slice() {
-                [id] => {
-                    self.zone_ids.insert(domain.to_string(), id.to_string());
-                    return Ok(id.to_string());
-                }
-                [] => continue,
-                _ => {
-                    return Err(Error::invalid(format!("cloudflare: {} zones are named {zone}", ids.len()))
-                        .with_hint("pass --zone-id to pick one"));
-                }
-            }
-        }
-        Err(Error::not_found(format!("cloudflare: no zone for {domain} with this token"))
-            .with_hint("add the zone in Cloudflare, give the token Zone:DNS:Edit on it, or pass --zone-id"))
+                .filter(|z| z["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(zone)))
+                .filter_map(|z| z["id"].as_str().map(str::to_string))
+                .collect())
+        })
+        .await?;
+        let id = found.ok_or_else(|| {
+            Error::not_found(format!("cloudflare: no zone for {domain} with this token"))
+                .with_hint("add the zone in Cloudflare, give the token Zone:DNS:Edit on it, or pass --zone-id")
+        })?;
+        self.zone_ids.insert(domain.to_string(), id.clone());
+        Ok(id)
     }
 
     pub async fn list(&mut self, zone: &str) -> Result<Vec<RrSet>> {

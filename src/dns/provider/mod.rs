@@ -121,6 +121,28 @@ pub fn zone_candidates(domain: &str) -> Vec<String> {
     (0..labels.len().saturating_sub(1)).map(|i| labels[i..].join(".")).collect()
 }
 
+/// The id of the zone holding `domain`: its own zone, else its nearest parent's. `ids_named`
+/// gives the ids of the zones with exactly that name; more than one is an error (`provider`
+/// and `noun` say whose and what), none at all is `None`.
+pub async fn find_zone(
+    domain: &str,
+    (provider, noun): (&str, &str),
+    mut ids_named: impl AsyncFnMut(&str) -> Result<Vec<String>>,
+) -> Result<Option<String>> {
+    for zone in zone_candidates(domain) {
+        let ids = ids_named(&zone).await?;
+        match ids.as_slice() {
+            [] => continue,
+            [id] => return Ok(Some(id.clone())),
+            _ => {
+                return Err(Error::invalid(format!("{provider}: {} {noun} are named {zone}", ids.len()))
+                    .with_hint("pass --zone-id to pick one"));
+            }
+        }
+    }
+    Ok(None)
+}
+
 /// Secrets from the environment, else from the credentials file.
 pub struct Credentials {
     file: Vec<(String, String)>,

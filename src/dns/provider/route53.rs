@@ -154,35 +154,26 @@ impl Route53 {
         if let Some(id) = self.zone_id.as_ref().or_else(|| self.zone_ids.get(domain)) {
             return Ok(id.clone());
         }
-        for zone in super::zone_candidates(domain) {
+        let found = super::find_zone(domain, ("route53", "public hosted zones"), async |zone| {
             let text =
                 self.call("GET", &format!("/{API}/hostedzonesbyname?dnsname={zone}.&maxitems=100"), None).await?;
             let list: ZonesByName = parse(&text)?;
             let wanted = format!("{zone}.");
-            let found: Vec<&HostedZone> = list
+            Ok(list
                 .hosted_zones
                 .items
                 .iter()
                 .filter(|z| z.name.eq_ignore_ascii_case(&wanted) && !z.config.as_ref().is_some_and(|c| c.private_zone))
-                .collect();
-            match found.as_slice() {
-                [one] => {
-                    let id = one.id.trim_start_matches("/hostedzone/").to_string();
-                    self.zone_ids.insert(domain.to_string(), id.clone());
-                    return Ok(id);
-                }
-                [] => continue,
-                _ => {
-                    return Err(Error::invalid(format!(
-                        "route53: {} public hosted zones are named {zone}",
-                        found.len()
-                    ))
-                    .with_hint("pass --zone-id to pick one"));
-                }
-            }
-        }
-        Err(Error::not_found(format!("route53: no public hosted zone for {domain}"))
-            .with_hint("create it in Route53 first, or pass --zone-id"))
+                .map(|z| z.id.trim_start_matches("/hostedzone/").to_string())
+                .collect())
+        })
+        .await?;
+        let id = found.ok_or_else(|| {
+            Error::not_found(format!("route53: no public hosted zone for {domain}"))
+                .with_hint("create it in Route53 first, or pass --zone-id")
+        })?;
+        self.zone_ids.insert(domain.to_string(), id.clone());
+        Ok(id)
     }
 
     pub async fn list(&mut self, zone: &str) -> Result<Vec<RrSet>> {
