@@ -1,5 +1,5 @@
 # Shared by the peer scripts (sourced). Before sourcing, set NAME (for log lines), PIDFILE (the
-# server's pid) and MATCH (a word of the server's command line, so that a stale pid that now
+# server's pid), LOGFILE (its log) and MATCH (a word of the server's command line, so that a stale pid that now
 # belongs to another process is never taken for ours).
 
 log() { echo "peer-$NAME: $*" >&2; }
@@ -29,4 +29,24 @@ stop_server() {
         kill -9 "$pid" 2>/dev/null || true
     fi
     rm -f "$PIDFILE"
+}
+
+# Wait up to $1 seconds for `$2...` (a readiness check) to succeed while the server lives.
+wait_ready() {
+    local secs=$1 i
+    shift
+    for i in $(seq 1 $((secs * 5))); do
+        "$@" && return 0
+        running_pid >/dev/null || break
+        sleep 0.2
+    done
+    return 1
+}
+
+# The server did not come up: say so with its log, stop it (`$@`: as for stop_server), exit 1.
+give_up() {
+    log "$NAME did not become ready within its time; its log ($LOGFILE):"
+    tail -n 20 "$LOGFILE" >&2 || true
+    stop_server "$@"
+    exit 1
 }

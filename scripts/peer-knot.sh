@@ -21,6 +21,7 @@ CONF="$DIR/knot.conf"
 PIDFILE="$DIR/knotd.pid"
 NAME=knot
 MATCH=knotd
+LOGFILE="$DIR/knotd.log"
 # shellcheck source=scripts/lib-peer.sh
 . "$(dirname "$0")/lib-peer.sh"
 KEYFILE="$DIR/tsig.key"
@@ -156,18 +157,7 @@ EOF
         # non-interactive shell is not a process group leader).
         setsid knotd -c "$CONF" </dev/null >>"$DIR/knotd.log" 2>&1 &
         echo $! >"$PIDFILE"
-        ok=""
-        for _ in $(seq 1 50); do
-            if ready; then ok=1; break; fi
-            running_pid >/dev/null || break
-            sleep 0.2
-        done
-        if [ -z "$ok" ]; then
-            log "knotd was not ready on 127.0.0.1:$PORT within 10 s; its log ($DIR/knotd.log):"
-            tail -n 20 "$DIR/knotd.log" >&2 || true
-            stop_server knotc -c "$CONF" -t 5 stop
-            exit 1
-        fi
+        wait_ready 10 ready || give_up knotc -c "$CONF" -t 5 stop
     fi
     echo "127.0.0.1:$PORT $KEYFILE"
     ;;

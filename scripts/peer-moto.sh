@@ -14,6 +14,7 @@ DIR="$STATE/moto"
 PIDFILE="$DIR/moto.pid"
 NAME=moto
 MATCH=moto
+LOGFILE="$DIR/moto.log"
 # shellcheck source=scripts/lib-peer.sh
 . "$(dirname "$0")/lib-peer.sh"
 URL="http://127.0.0.1:$PORT"
@@ -54,18 +55,8 @@ start)
         # not wait for it. $! is the server itself: setsid, pyenv's shim and moto_server all exec.
         setsid "${MOTO[@]}" -H 127.0.0.1 -p "$PORT" </dev/null >>"$DIR/moto.log" 2>&1 &
         echo $! >"$PIDFILE"
-        ok=""
-        for _ in $(seq 1 150); do # moto takes a few seconds to import on a small machine
-            if answers; then ok=1; break; fi
-            running_pid >/dev/null || break
-            sleep 0.2
-        done
-        if [ -z "$ok" ]; then
-            log "moto did not answer on $URL within 30 s; its log ($DIR/moto.log):"
-            tail -n 20 "$DIR/moto.log" >&2 || true
-            stop_server
-            exit 1
-        fi
+        # moto takes a few seconds to import on a small machine.
+        wait_ready 30 answers || give_up
     fi
     echo "$URL"
     ;;

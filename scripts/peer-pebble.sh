@@ -31,10 +31,10 @@ DIR="$STATE/pebble"
 PIDFILE="$DIR/pebble.pid"
 NAME=pebble
 MATCH=pebble
+LOGFILE="$DIR/pebble.log"
 # shellcheck source=scripts/lib-peer.sh
 . "$(dirname "$0")/lib-peer.sh"
 CONF="$DIR/pebble-config.json"
-LOG="$DIR/pebble.log"
 DIR_URL="https://127.0.0.1:$PORT/dir"
 MGMT_URL="https://127.0.0.1:$MGMT_PORT"
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -44,6 +44,8 @@ answers() {
     [ -f "$DIR/ca.pem" ] &&
         curl -fsS -o /dev/null -m 2 --cacert "$DIR/ca.pem" "$DIR_URL" >/dev/null 2>&1
 }
+
+answers_and_issuer() { answers && fetch_issuer; }
 
 # Saves the issuing CA's root and intermediate from the management port (it may start listening
 # a moment after the ACME port).
@@ -150,20 +152,10 @@ start)
         fi
         setsid env -u PEBBLE_WFE_NONCEREJECT -u PEBBLE_AUTHZREUSE "${env_args[@]}" \
             pebble -config "$CONF" -dnsserver "$DNS" -strict=false \
-            </dev/null >>"$LOG" 2>&1 &
+            </dev/null >>"$LOGFILE" 2>&1 &
         echo $! >"$PIDFILE"
-        ok=""
-        for _ in $(seq 1 75); do
-            if answers && fetch_issuer; then ok=1; break; fi
-            running_pid >/dev/null || break
-            sleep 0.2
-        done
-        if [ -z "$ok" ]; then
-            log "pebble did not answer on $DIR_URL and $MGMT_URL within 15 s; its log ($LOG):"
-            tail -n 20 "$LOG" >&2 || true
-            stop_server
-            exit 1
-        fi
+        # The ACME port, then the management port (the issuer's certificates).
+        wait_ready 15 answers_and_issuer || give_up
     fi
     echo "$DIR_URL $DIR/ca.pem $MGMT_URL"
     ;;
