@@ -290,7 +290,7 @@ pub async fn wait_visible(
     s: &Settings,
     wa: &WaitArgs,
 ) -> Result<()> {
-    let servers = ops::servers_for(&ctx.config, zone, Some(s), wa.resolver.as_deref()).await?;
+    let servers = ops::servers_for(&ctx.config, zone, Some(s), wa.resolver.as_deref(), None).await?;
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new_spinner();
         b.set_message(format!("waiting for {zone} on {} server(s)", servers.len()));
@@ -330,7 +330,7 @@ async fn check(ctx: &mut Ctx, store: &crate::store::Store, domain: Option<&str>,
     let general = Resolver::system(resolver.or(ctx.config.smtp.dns_resolver.as_deref()))?;
     let mut reports = Vec::new();
     for zone in ops::domains(store, domain).await? {
-        let servers = ops::servers_for(&ctx.config, &zone, None, resolver).await?;
+        let servers = ops::servers_for(&ctx.config, &zone, None, resolver, Some(&general)).await?;
         let at = Resolver::at(&servers.iter().flat_map(|s| s.addrs.iter().copied()).collect::<Vec<_>>())?;
         reports.push(ops::check(&ctx.config, store, &zone, &at, &general).await?);
     }

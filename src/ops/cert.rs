@@ -450,7 +450,7 @@ impl Present for DnsResponder<'_> {
         let record =
             Record { name, rtype: "TXT", ttl: 60, value, purpose: "acme", required: true, publish: true, note: None };
         let servers =
-            crate::ops::dns::servers_for(self.cfg, host, Some(&self.settings), self.resolver.as_deref()).await?;
+            crate::ops::dns::servers_for(self.cfg, host, Some(&self.settings), self.resolver.as_deref(), None).await?;
         let missing = crate::ops::dns::wait_until_visible(&servers, &[record], self.timeout, |_| {}).await?;
         if missing.is_empty() {
             Ok(())

@@ -262,6 +262,7 @@ pub async fn servers_for(
     zone: &str,
     settings: Option<&Settings>,
     resolver: Option<&str>,
+    via: Option<&Resolver>,
 ) -> Result<Vec<Server>> {
     if let Some(r) = resolver {
         return Ok(vec![Server::at(parse_server(r)?)]);
@@ -276,7 +277,11 @@ pub async fn servers_for(
             .collect();
         return Ok(vec![Server { name: server.clone(), addrs }]);
     }
-    authoritative(zone, &Resolver::system(cfg.smtp.dns_resolver.as_deref())?).await
+    // NS records through `via` (a resolver the caller has already), else the configured one.
+    match via {
+        Some(v) => authoritative(zone, v).await,
+        None => authoritative(zone, &Resolver::system(cfg.smtp.dns_resolver.as_deref())?).await,
+    }
 }
 
 /// `dns check` for one domain.
