@@ -17,7 +17,8 @@ started=()
 running() { ss -ltn | grep -q "127.0.0.1:$1 "; }
 running 55353 || started+=(knot)
 running 14000 || started+=(pebble)
-cleanup() { for p in "${started[@]}"; do scripts/peer-"$p".sh stop || true; done; }
+ROOT="$PWD"
+cleanup() { for p in "${started[@]}"; do "$ROOT/scripts/peer-$p.sh" stop || true; done; }
 trap cleanup EXIT
 read -r KNOT KNOT_KEY <<<"$(scripts/peer-knot.sh start)"
 read -r DIR CA _ <<<"$(scripts/peer-pebble.sh start)"
