@@ -93,7 +93,11 @@ impl ResolvesServerCert for AlpnResolver {
         if !crate::names::domain(&host).is_ok_and(|h| h == host) {
             return None;
         }
-        certified_key(&std::fs::read(self.dir.join(format!("{host}.pem"))).ok()?)
+        let key = certified_key(&std::fs::read(self.dir.join(format!("{host}.pem"))).ok()?)?;
+        // Logged here, not after the handshake: the validator may hang up as soon as it
+        // has the certificate, and the handshake then fails on our side.
+        tracing::info!(%host, "answered an ACME TLS-ALPN-01 challenge");
+        Some(key)
     }
 }
 

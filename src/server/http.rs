@@ -23,9 +23,8 @@ pub async fn run(shared: Arc<Shared>, tls: bool, tcp: TcpStream, peer: SocketAdd
         tracing::debug!(%peer, "https: handshake failed");
         return;
     };
-    // TLS-ALPN-01: the handshake was the answer (RFC 8737 §3).
+    // TLS-ALPN-01: the handshake was the answer (RFC 8737 §3); the resolver logged it.
     if stream.get_ref().1.alpn_protocol() == Some(ACME_TLS_ALPN) {
-        tracing::info!(%peer, "answered an ACME TLS-ALPN-01 challenge");
         let _ = stream.shutdown().await;
         return;
     }
