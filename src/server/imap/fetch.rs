@@ -99,10 +99,7 @@ fn section_name(out: &mut Vec<u8>, s: &Section) {
 /// or None when the message file is needed and cannot be read.
 pub fn render(job: &Job, opts: &Opts) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
     let mut out = format!("* {} FETCH (", job.seq).into_bytes();
-    let needs_file = opts.items.iter().any(|i| match i {
-        FetchItem::Envelope => job.row.envelope.is_none(),
-        other => other.needs_file(),
-    });
+    let needs_file = opts.needs_file(&job.row);
     let raw: Option<Vec<u8>> = if needs_file {
         match job.path.as_ref().map(std::fs::read) {
             // Files whose size is the index's wire size need no line-end conversion; only
@@ -360,39 +357,25 @@ impl Session {
         let opts = Arc::new(Opts { items });
         let needs_path = rows.iter().any(|(_, r)| opts.needs_file(r));
         let width = super::width();
-        // Without file reads a chunk is pure formatting: bigger chunks, fewer hand-offs.
-        let chunk_size = if needs_path { CHUNK } else { CHUNK * 16 };
         let mut handles = std::collections::VecDeque::new();
         let mut new_envelopes = Vec::new();
         let mut unreadable = 0;
-        // Chunks end at `chunk_size` messages or, when files are read, CHUNK_BYTES of them, so
-        // the work in flight stays bounded however large the messages are.
         let whole_bodies = opts.items.iter().any(|i| {
             matches!(i, FetchItem::Rfc822 | FetchItem::Rfc822Text)
                 || matches!(i, FetchItem::Section(s) if s.partial.is_none() && s.text != SectionText::Header && !matches!(s.text, SectionText::HeaderFields { .. }))
         });
         let inline = (!needs_path && rows.len() <= CHUNK)
             || (rows.len() <= 8 && rows.iter().map(|(_, r)| r.size).sum::<i64>() <= 1 << 20);
-        let mut chunk_list: Vec<Vec<(u32, Row)>> = Vec::new();
-        let mut bytes = 0usize;
-        for r in rows {
-            let size = if needs_path { r.1.size.max(0) as usize } else { 0 };
-            if chunk_list.last().is_none_or(|c| c.len() >= chunk_size || bytes + size > CHUNK_BYTES) {
-                chunk_list.push(Vec::new());
-                bytes = 0;
-            }
-            bytes += size;
-            chunk_list.last_mut().expect("pushed").push(r);
-        }
-        let mut chunks = chunk_list.into_iter();
         // A few messages without file reads: formatting only, no hand-off to another thread.
         // So are a few small files: reading them here costs less than the hand-off.
-        if inline {
+        let mut chunks = if inline {
             let mut out = Vec::new();
-            let rows = std::mem::take(&mut chunks).flatten().collect();
             (new_envelopes, unreadable) = render_all(rows, &opts, &folder, recent_from, &mut out);
             self.conn.queue_vec(out);
-        }
+            Vec::new().into_iter()
+        } else {
+            split(rows, needs_path).into_iter()
+        };
         loop {
             // Keep `width` chunks in flight on blocking threads; write them out in order.
             while handles.len() < width {
@@ -440,6 +423,25 @@ impl Session {
         }
         self.ok(tag, if uid { "UID FETCH completed" } else { "FETCH completed" })
     }
+}
+
+/// Chunks end at CHUNK messages or, when files are read, CHUNK_BYTES of them, so the work in
+/// flight stays bounded however large the messages are. Without file reads a chunk is pure
+/// formatting: bigger chunks, fewer hand-offs.
+fn split(rows: Vec<(u32, Row)>, needs_path: bool) -> Vec<Vec<(u32, Row)>> {
+    let chunk_size = if needs_path { CHUNK } else { CHUNK * 16 };
+    let mut chunks: Vec<Vec<(u32, Row)>> = Vec::new();
+    let mut bytes = 0usize;
+    for r in rows {
+        let size = if needs_path { r.1.size.max(0) as usize } else { 0 };
+        if chunks.last().is_none_or(|c| c.len() >= chunk_size || bytes + size > CHUNK_BYTES) {
+            chunks.push(Vec::new());
+            bytes = 0;
+        }
+        bytes += size;
+        chunks.last_mut().expect("pushed").push(r);
+    }
+    chunks
 }
 
 #[cfg(test)]

@@ -254,8 +254,11 @@ impl Session {
         for name in &candidates {
             let matched = patterns.iter().any(|p| {
                 let full = format!("{reference}{p}");
-                // INBOX matches case-insensitively (RFC 3501 §5.1).
-                pattern_matches(&full, name) || (name == "INBOX" && pattern_matches(&full.to_ascii_uppercase(), name))
+                // INBOX matches case-insensitively (RFC 3501 §5.1), as a name: only a pattern
+                // that starts with it (in any case), as Dovecot does; `*x` does not list it.
+                let upper = full.to_ascii_uppercase();
+                pattern_matches(&full, name)
+                    || (name == "INBOX" && upper.starts_with("INBOX") && pattern_matches(&upper, name))
             });
             if !matched {
                 continue;

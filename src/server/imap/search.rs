@@ -122,34 +122,28 @@ impl Session {
             return self.search_reply(tag, uid, key, &hits);
         }
         let uids = Arc::new(sel.uids.clone());
-        // Every message, from the session's rows, to the threads that read the files.
-        let rows: Vec<(u32, Row)> = sel.meta.iter().cloned().enumerate().map(|(i, r)| (i as u32 + 1, r)).collect();
         let mailbox = sel.mailbox.name.clone();
         let account = self.account.as_deref().cloned().expect("logged in");
         let folder = ops::folder_path(&ops::maildir_root(&self.shared.store, &account), &mailbox);
-        let with_file = needs_file(key);
         let key = Arc::new(key.clone());
         let width = super::width();
-        let per = rows.len().div_ceil(width).max(64);
+        let per = sel.meta.len().div_ceil(width).max(64);
+        // Every message, from the session's rows, to the threads that read the files; a chunk
+        // starts at sequence number first + 1.
         let mut handles = Vec::new();
-        for chunk in rows.chunks(per).map(|c| c.to_vec()) {
+        for (first, chunk) in sel.meta.chunks(per).map(|c| c.to_vec()).enumerate().map(|(k, c)| (k * per, c)) {
             let (key, uids, folder) = (key.clone(), uids.clone(), folder.clone());
             handles.push(tokio::task::spawn_blocking(move || {
                 let mut hits = Vec::new();
-                for (seq, row) in &chunk {
-                    let raw = if with_file {
-                        let r = ops::locate(&folder, &row.filename, &row.flags).and_then(|p| std::fs::read(p).ok());
-                        if r.is_none() {
-                            tracing::warn!(uid = row.uid, file = %row.filename, "SEARCH: cannot read a message file");
-                        }
-                        r
-                    } else {
-                        None
-                    };
-                    let c =
-                        Ctx { seq: *seq, row, recent: row.uid as u32 >= recent_from, uids: &uids, raw: raw.as_deref() };
+                for (i, row) in chunk.iter().enumerate() {
+                    let seq = (first + i) as u32 + 1;
+                    let raw = ops::locate(&folder, &row.filename, &row.flags).and_then(|p| std::fs::read(p).ok());
+                    if raw.is_none() {
+                        tracing::warn!(uid = row.uid, file = %row.filename, "SEARCH: cannot read a message file");
+                    }
+                    let c = Ctx { seq, row, recent: row.uid as u32 >= recent_from, uids: &uids, raw: raw.as_deref() };
                     if matches(&key, &c) {
-                        hits.push((*seq, row.uid as u32, row.modseq));
+                        hits.push((seq, row.uid as u32, row.modseq));
                     }
                 }
                 hits

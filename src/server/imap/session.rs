@@ -64,23 +64,26 @@ impl Selected {
     pub fn max_uid(&self) -> u32 {
         self.uids.last().copied().unwrap_or(0)
     }
-    /// Forget the message at sequence number `seq`.
-    pub fn remove(&mut self, seq: u32) {
-        self.uids.remove(seq as usize - 1);
-        self.meta.remove(seq as usize - 1);
-    }
     /// Forget expunged messages and say so: `* n EXPUNGE` from the highest sequence number
-    /// down (so the numbers stay valid as we go), or one `* VANISHED` set under QRESYNC.
+    /// down (so the numbers stay valid as the client applies them), or one `* VANISHED` set
+    /// under QRESYNC. The messages go in one pass, however many there are.
     pub fn forget(&mut self, gone: &[u32], qresync: bool) -> Vec<u8> {
         let mut out = Vec::new();
         let mut seqs: Vec<(u32, u32)> = gone.iter().filter_map(|&u| self.seq_of(u).map(|s| (s, u))).collect();
         seqs.sort_unstable_by(|a, b| b.cmp(a));
-        for &(seq, _) in &seqs {
-            self.remove(seq);
-            if !qresync {
+        seqs.dedup();
+        if !qresync {
+            for &(seq, _) in &seqs {
                 out.extend_from_slice(format!("* {seq} EXPUNGE\r\n").as_bytes());
             }
         }
+        let mut keep = vec![true; self.uids.len()];
+        for &(seq, _) in &seqs {
+            keep[seq as usize - 1] = false;
+        }
+        let (mut m, mut u) = (keep.iter(), keep.iter());
+        self.meta.retain(|_| *m.next().unwrap_or(&true));
+        self.uids.retain(|_| *u.next().unwrap_or(&true));
         if qresync && !seqs.is_empty() {
             let mut uids: Vec<u32> = seqs.iter().map(|&(_, u)| u).collect();
             uids.sort_unstable();
