@@ -126,13 +126,13 @@ impl Outcome {
 async fn targets(store: &Store, sel: &Select) -> Result<(Vec<String>, Vec<String>)> {
     let mut conn = store.pool.acquire().await?;
     Ok(match sel {
-        Select::All => (queue::ids(&mut conn).await?, vec![]),
+        Select::All => (queue::ids_by_age(&mut conn).await?, vec![]),
         Select::From(p) => {
             let all = queue::list(&mut conn).await?;
             (all.into_iter().filter(|q| matches(p, &q.sender)).map(|q| q.id).collect(), vec![])
         }
         Select::Ids(ids) => {
-            let known: std::collections::HashSet<String> = queue::ids(&mut conn).await?.into_iter().collect();
+            let known = queue::existing(&mut conn, ids).await?;
             ids.iter().cloned().partition(|i| known.contains(i))
         }
     })

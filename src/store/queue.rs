@@ -133,9 +133,25 @@ pub async fn events(conn: &mut AnyConnection, id: &str) -> Result<Vec<Event>> {
     Ok(rows.into_iter().map(|(at, event)| Event { at, event }).collect())
 }
 
-/// The ids of every queued message (for recovery).
+/// The ids of every queued message, in no order (for recovery).
 pub async fn ids(conn: &mut AnyConnection) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT id FROM queue").fetch_all(conn).await?)
+}
+
+/// The ids of every queued message, oldest first (for commands over the whole queue).
+pub async fn ids_by_age(conn: &mut AnyConnection) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar("SELECT id FROM queue ORDER BY received_at, id").fetch_all(conn).await?)
+}
+
+/// Those of `ids` that are in the queue.
+pub async fn existing(conn: &mut AnyConnection, ids: &[String]) -> Result<std::collections::HashSet<String>> {
+    let mut out = std::collections::HashSet::new();
+    for id in ids {
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT id FROM queue WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?;
+        out.extend(found);
+    }
+    Ok(out)
 }
 
 pub async fn set_held(conn: &mut AnyConnection, id: &str, held: bool, now: i64) -> Result<()> {
