@@ -577,7 +577,7 @@ fn check_relayhost(v: &str) -> Result<()> {
 }
 
 fn check_resolver(v: &str) -> Result<()> {
-    if v.is_empty() || v.parse::<std::net::IpAddr>().is_ok() || v.parse::<std::net::SocketAddr>().is_ok() {
+    if v.is_empty() || crate::dns::lookup::parse_server(v).is_ok() {
         Ok(())
     } else {
         Err(Error::invalid("not an IP address or IP:port"))
@@ -599,18 +599,13 @@ fn check_log_level(v: &str) -> Result<()> {
 }
 
 fn check_ipv4(v: &str) -> Result<()> {
-    if v.is_empty() || v.parse::<std::net::Ipv4Addr>().is_ok() {
-        Ok(())
-    } else {
-        Err(Error::invalid("not an IPv4 address"))
-    }
+    check_empty_or::<std::net::Ipv4Addr>(v, "not an IPv4 address")
 }
 fn check_ipv6(v: &str) -> Result<()> {
-    if v.is_empty() || v.parse::<std::net::Ipv6Addr>().is_ok() {
-        Ok(())
-    } else {
-        Err(Error::invalid("not an IPv6 address"))
-    }
+    check_empty_or::<std::net::Ipv6Addr>(v, "not an IPv6 address")
+}
+fn check_empty_or<T: std::str::FromStr>(v: &str, problem: &str) -> Result<()> {
+    if v.is_empty() || v.parse::<T>().is_ok() { Ok(()) } else { Err(Error::invalid(problem)) }
 }
 fn check_host_or_empty(v: &str) -> Result<()> {
     if v.is_empty() { Ok(()) } else { check_hostname(v) }

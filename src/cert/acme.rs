@@ -111,6 +111,11 @@ pub fn unknown_account(e: &Error) -> bool {
     e.message.contains("urn:ietf:params:acme:error:accountDoesNotExist")
 }
 
+/// Is this the CA refusing a nonce (after instant-acme's own retries)?
+pub fn bad_nonce(e: &Error) -> bool {
+    e.message.contains("urn:ietf:params:acme:error:badNonce")
+}
+
 /// The account for a CA: made on first use and kept (0600) in `data_dir/acme/`.
 pub async fn account(data_dir: &Path, directory: &str, ca_root: Option<&Path>, email: Option<&str>) -> Result<Account> {
     crate::store::create_private_dir(&dir(data_dir))?;

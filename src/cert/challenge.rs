@@ -71,6 +71,8 @@ pub fn certified_key(pem: &[u8]) -> Option<Arc<CertifiedKey>> {
     let certs: Vec<CertificateDer<'static>> =
         CertificateDer::pem_slice_iter(pem).collect::<std::result::Result<_, _>>().ok()?;
     let key = PrivateKeyDer::from_pem_slice(pem).ok()?;
+    // Not CertifiedKey::from_der: its key check parses the certificate with webpki, which
+    // refuses the critical acmeIdentifier extension.
     let signer = rustls::crypto::ring::sign::any_supported_type(&key).ok()?;
     (!certs.is_empty()).then(|| Arc::new(CertifiedKey::new(certs, signer)))
 }
@@ -147,6 +149,28 @@ pub fn http01_answer(data_dir: &Path, req: &Request) -> Option<String> {
 
 /// Serve one HTTP/1.x exchange on a stream: read the head (bounded in size and time), answer
 /// with `respond`'s body (200, text/plain) or 404, close.
+/// One connection of a web listener: plain HTTP, or HTTPS through `tls`, where a TLS-ALPN-01
+/// handshake is the whole answer (RFC 8737 §3) and nothing is read after it. Returns false
+/// when the TLS handshake failed.
+pub async fn serve_web<F>(tcp: tokio::net::TcpStream, tls: Option<tokio_rustls::TlsAcceptor>, respond: F) -> bool
+where
+    F: AsyncFnOnce(&Request) -> Option<String>,
+{
+    let Some(acceptor) = tls else {
+        serve_http(tcp, respond).await;
+        return true;
+    };
+    let Ok(Ok(mut stream)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await else {
+        return false;
+    };
+    if stream.get_ref().1.alpn_protocol() == Some(ACME_TLS_ALPN) {
+        let _ = stream.shutdown().await;
+    } else {
+        serve_http(stream, respond).await;
+    }
+    true
+}
+
 pub async fn serve_http<S, F>(mut stream: S, respond: F)
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -199,19 +223,12 @@ impl Standalone {
                 .with_hint("is something else using the port? pass --http-listen/--tls-listen ADDR:PORT")
         })?;
         let dir = data_dir.to_path_buf();
-        let acceptor = alpn_acceptor(data_dir, None);
+        // No serving certificate: a handshake that is not a TLS-ALPN-01 one fails.
+        let acceptor = (kind == super::acme::Challenge::TlsAlpn01).then(|| alpn_acceptor(data_dir, None));
         let task = tokio::spawn(async move {
             while let Ok((s, _)) = l.accept().await {
                 let (dir, acceptor) = (dir.clone(), acceptor.clone());
-                tokio::spawn(async move {
-                    if kind != super::acme::Challenge::TlsAlpn01 {
-                        return serve_http(s, async |r: &Request| http01_answer(&dir, r)).await;
-                    }
-                    // The handshake is the answer (RFC 8737 §3); nothing is read after it.
-                    if let Ok(Ok(mut tls)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(s)).await {
-                        let _ = tls.shutdown().await;
-                    }
-                });
+                tokio::spawn(serve_web(s, acceptor, async move |r: &Request| http01_answer(&dir, r)));
             }
         });
         Ok(Standalone { task })

@@ -41,17 +41,9 @@ pub struct Meta {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct DnsMeta {
-    pub provider: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub zone_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tsig_key: Option<PathBuf>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ca_file: Option<PathBuf>,
+    /// As given at issuance (paths absolute); the config fills the rest at renewal.
+    #[serde(flatten)]
+    pub settings: crate::dns::provider::Settings,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolver: Option<String>,
 }
@@ -112,9 +104,8 @@ pub fn install(cert: &Path, key: &Path, cert_pem: &str, key_pem: &str, meta: &Me
     if !(linked(cert) && linked(key)) && cert.exists() && key.exists() {
         let old = archive.join(format!("{stamp}-adopted"));
         crate::store::create_private_dir(&old)?;
-        std::fs::copy(cert, old.join("cert.pem")).map_err(|e| io("copying", cert, e))?;
-        std::fs::copy(key, old.join("key.pem")).map_err(|e| io("copying", key, e))?;
-        sync_dir(&old)?;
+        let read = |p: &Path| std::fs::read(p).map_err(|e| io("reading", p, e));
+        write_pair(&old, &read(cert)?, &read(key)?)?;
         same_owner(&old, &dir);
         symlink_atomic(&Path::new("archive").join(format!("{stamp}-adopted")), &dir.join("live"))
             .map_err(|e| io("linking", &dir, e))?;
@@ -123,8 +114,7 @@ pub fn install(cert: &Path, key: &Path, cert_pem: &str, key_pem: &str, meta: &Me
 
     let entry = archive.join(&stamp);
     crate::store::create_private_dir(&entry)?;
-    crate::config::write_atomic(&entry.join("key.pem"), key_pem.as_bytes(), 0o600)?;
-    crate::config::write_atomic(&entry.join("cert.pem"), cert_pem.as_bytes(), 0o644)?;
+    write_pair(&entry, cert_pem.as_bytes(), key_pem.as_bytes())?;
     let meta_json =
         serde_json::to_vec_pretty(meta).map_err(|e| Error::new(crate::error::Kind::Internal, e.to_string()))?;
     crate::config::write_atomic(&entry.join("meta.json"), &meta_json, 0o644)?;
@@ -136,6 +126,14 @@ pub fn install(cert: &Path, key: &Path, cert_pem: &str, key_pem: &str, meta: &Me
     sync_dir(&dir)?;
     prune(&archive, &stamp);
     Ok(())
+}
+
+/// An archive entry's pair, each file flushed (the key 0600), and the entry's own name in
+/// the archive, before `live` may point at it.
+fn write_pair(entry: &Path, cert_pem: &[u8], key_pem: &[u8]) -> Result<()> {
+    crate::config::write_atomic(&entry.join("key.pem"), key_pem, 0o600)?;
+    crate::config::write_atomic(&entry.join("cert.pem"), cert_pem, 0o644)?;
+    entry.parent().map_or(Ok(()), sync_dir)
 }
 
 /// Give a directory and its files the owner of `like` (when run as root): `cert renew` from

@@ -104,8 +104,7 @@ pub async fn run(cmd: DkimCmd, ctx: &mut Ctx) -> Result<()> {
         }
         DkimCmd::Rotate { domain, selector, algorithm, publish: true, provider, wait } => {
             // The provider is checked before a key is made.
-            let settings = provider.settings(&ctx.config);
-            let mut p = crate::dns::provider::Provider::new(&settings)?;
+            let mut p = crate::dns::provider::Provider::new(&provider.settings(&ctx.config))?;
             let k = ops::generate(&store, &domain, selector.as_deref(), &algorithm, true).await?;
             let name = ops::record_name(&k.domain, &k.selector);
             let (records, _) = crate::ops::dns::publish_name(&ctx.config, &store, &mut p, &k.domain, &name).await?;
@@ -115,7 +114,7 @@ pub async fn run(cmd: DkimCmd, ctx: &mut Ctx) -> Result<()> {
             ctx.note(format!("published {} at {}; waiting for the authoritative servers", record.name, p.name()));
             let retry =
                 format!("once it is visible: mailctl dkim activate --domain {} --selector {}", k.domain, k.selector);
-            super::dns::wait_visible(ctx, &k.domain, std::slice::from_ref(&record), &settings, &wait)
+            super::dns::wait_visible(ctx, &k.domain, std::slice::from_ref(&record), &p, &wait)
                 .await
                 .map_err(|e| e.with_hint(retry))?;
             let k = ops::activate(&store, &k.domain, &k.selector).await?;

@@ -41,16 +41,16 @@ pub struct ProviderArgs {
 
 impl ProviderArgs {
     pub fn settings(&self, cfg: &Config) -> Settings {
-        let c = Settings::from_config(cfg);
         Settings {
-            provider: self.provider.clone().unwrap_or(c.provider),
-            endpoint: self.endpoint.clone().or(c.endpoint),
-            zone_id: self.zone_id.clone().or(c.zone_id),
-            server: self.server.clone().or(c.server),
-            tsig_key: self.tsig_key.clone().or(c.tsig_key),
-            credentials_file: c.credentials_file,
+            provider: self.provider.clone().unwrap_or_default(),
+            endpoint: self.endpoint.clone(),
+            zone_id: self.zone_id.clone(),
+            server: self.server.clone(),
+            tsig_key: self.tsig_key.clone(),
+            credentials_file: None,
             ca_file: self.ca_file.clone(),
         }
+        .or_config(cfg)
     }
 }
 
@@ -223,7 +223,7 @@ async fn publish(
         }
         let mut visible = None;
         if let Some(wa) = wait.filter(|_| !dry_run) {
-            wait_visible(ctx, &zone, &ops::to_wait_for(&zp), &settings, wa).await?;
+            wait_visible(ctx, &zone, &ops::to_wait_for(&zp), &provider, wa).await?;
             visible = Some(true);
         }
         reports.push(serde_json::json!({
@@ -287,10 +287,10 @@ pub async fn wait_visible(
     ctx: &Ctx,
     zone: &str,
     desired: &[crate::dns::records::Record],
-    s: &Settings,
+    provider: &Provider,
     wa: &WaitArgs,
 ) -> Result<()> {
-    let servers = ops::servers_for(&ctx.config, zone, Some(s), wa.resolver.as_deref(), None).await?;
+    let servers = ops::servers_for(&ctx.config, zone, Some(provider), wa.resolver.as_deref(), None).await?;
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new_spinner();
         b.set_message(format!("waiting for {zone} on {} server(s)", servers.len()));

@@ -25,24 +25,28 @@ pub fn parse_server(s: &str) -> Result<SocketAddr> {
         .map_err(|_| Error::usage(format!("{s:?} is not IP or IP:PORT")))
 }
 
+/// A hickory resolver that asks exactly `servers` (UDP, and TCP for truncated answers, at
+/// each one's port); the outbound queue's `dns_resolver` and [`Resolver::at`] alike.
+pub fn builder_at(
+    servers: &[SocketAddr],
+) -> hickory_resolver::ResolverBuilder<hickory_resolver::net::runtime::TokioRuntimeProvider> {
+    use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig};
+    let ns = servers
+        .iter()
+        .map(|a| {
+            let (mut udp, mut tcp) = (ConnectionConfig::udp(), ConnectionConfig::tcp());
+            udp.port = a.port();
+            tcp.port = a.port();
+            NameServerConfig::new(a.ip(), true, vec![udp, tcp])
+        })
+        .collect();
+    TokioResolver::builder_with_config(ResolverConfig::from_parts(None, vec![], ns), Default::default())
+}
+
 impl Resolver {
     /// Ask exactly these servers, with no cache.
     pub fn at(servers: &[SocketAddr]) -> Result<Resolver> {
-        use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig};
-        use hickory_resolver::net::runtime::TokioRuntimeProvider;
-        let ns = servers
-            .iter()
-            .map(|a| {
-                let (mut udp, mut tcp) = (ConnectionConfig::udp(), ConnectionConfig::tcp());
-                udp.port = a.port();
-                tcp.port = a.port();
-                NameServerConfig::new(a.ip(), true, vec![udp, tcp])
-            })
-            .collect();
-        let mut b = TokioResolver::builder_with_config(
-            ResolverConfig::from_parts(None, vec![], ns),
-            TokioRuntimeProvider::default(),
-        );
+        let mut b = builder_at(servers);
         let o = b.options_mut();
         o.cache_size = 0;
         o.timeout = Duration::from_secs(3);

@@ -100,10 +100,20 @@ pub struct Conflict {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Plan {
     pub changes: Vec<Change>,
     pub conflicts: Vec<Conflict>,
+}
+
+impl Plan {
+    /// (name, type, value) wanted but held back by a conflict.
+    pub fn held_back(&self) -> BTreeSet<(String, String, String)> {
+        self.conflicts
+            .iter()
+            .flat_map(|c| c.wanted.iter().map(|v| (c.name.clone(), c.rtype.clone(), v.clone())))
+            .collect()
+    }
 }
 
 /// What mailctl may remove beyond the record sets it wants.
@@ -116,6 +126,20 @@ pub struct Ownership {
     pub replace_spf: bool,
 }
 
+impl Ownership {
+    /// Every name mailctl manages in the zone: where it wants records, has published them,
+    /// or must remove a retired DKIM key's.
+    pub fn managed<'a>(&'a self, desired: &'a [Record]) -> BTreeSet<&'a str> {
+        desired
+            .iter()
+            .filter(|r| r.publish)
+            .map(|r| r.name.as_str())
+            .chain(self.published.iter().map(|(n, _, _)| n.as_str()))
+            .chain(self.retired_dkim.iter().map(String::as_str))
+            .collect()
+    }
+}
+
 type Key = (String, String);
 
 pub fn plan(desired: &[Record], current: &[RrSet], own: &Ownership) -> Plan {
@@ -126,12 +150,7 @@ pub fn plan(desired: &[Record], current: &[RrSet], own: &Ownership) -> Plan {
             e.1.push(r.value.clone());
         }
     }
-    let managed: BTreeSet<&str> = want
-        .keys()
-        .map(|(n, _)| n.as_str())
-        .chain(own.published.iter().map(|(n, _, _)| n.as_str()))
-        .chain(own.retired_dkim.iter().map(String::as_str))
-        .collect();
+    let managed = own.managed(desired);
     let have: BTreeMap<Key, &RrSet> = current
         .iter()
         .filter(|s| s.rtype != "SOA" && s.rtype != "NS" && managed.contains(s.name.as_str()))

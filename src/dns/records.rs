@@ -143,7 +143,7 @@ pub fn desired(i: &Inputs) -> (Vec<Record>, Vec<String>) {
     out.push(rec(
         &format!("_mta-sts.{d}"),
         "TXT",
-        format!("v=STSv1; id={}", mta_sts_id(&mta_sts_policy(i))),
+        format!("v=STSv1; id={}", mta_sts_id(&mta_sts_policy(i.host, i.dns))),
         "mta-sts",
         false,
     ));
@@ -202,9 +202,9 @@ pub fn in_zone(name: &str, zone: &str) -> bool {
 }
 
 /// The MTA-STS policy file (RFC 8461 §3.2) the mail host will serve.
-pub fn mta_sts_policy(i: &Inputs) -> String {
-    let mut p = format!("version: STSv1\nmode: {}\nmx: {}\n", i.dns.mta_sts_mode, i.host);
-    if let Some(b) = &i.dns.backup_mx {
+pub fn mta_sts_policy(host: &str, dns: &Dns) -> String {
+    let mut p = format!("version: STSv1\nmode: {}\nmx: {}\n", dns.mta_sts_mode, host);
+    if let Some(b) = &dns.backup_mx {
         p.push_str(&format!("mx: {b}\n"));
     }
     p.push_str("max_age: 604800\n");

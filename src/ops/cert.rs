@@ -14,6 +14,7 @@ use crate::cert::challenge::{Standalone, write_http01, write_tlsalpn01};
 use crate::cert::files::{self, Meta};
 use crate::cert::info::{self, CertInfo};
 use crate::config::Config;
+use crate::dns::lookup::Resolver;
 use crate::dns::plan::{Action, Change};
 use crate::dns::provider::{Provider, Settings};
 use crate::dns::records::Record;
@@ -101,8 +102,7 @@ fn renew_at(i: &CertInfo, m: &Meta, days: i64) -> i64 {
 /// The names a certificate may cover: the mail host, the webmail host, and per domain the
 /// MTA-STS and autoconfig hosts.
 pub async fn allowed_hosts(cfg: &Config, store: &Store) -> Result<Vec<String>> {
-    let mut out = vec![cfg.hostname.clone()];
-    out.extend(cfg.dns.webmail_host.clone());
+    let mut out = default_hosts(cfg);
     let mut conn = store.pool.acquire().await?;
     for d in crate::store::domains::list(&mut conn).await? {
         out.push(format!("mta-sts.{}", d.name));
@@ -111,15 +111,18 @@ pub async fn allowed_hosts(cfg: &Config, store: &Store) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// The mail host and the webmail host.
+fn default_hosts(cfg: &Config) -> Vec<String> {
+    std::iter::once(cfg.hostname.clone()).chain(cfg.dns.webmail_host.clone()).collect()
+}
+
 /// The hosts asked for (default: the mail host and the webmail host), each valid and covered
 /// by the config; checked before any CA is contacted.
 pub async fn check_hosts(cfg: &Config, store: &Store, asked: &[String]) -> Result<Vec<String>> {
-    let allowed = allowed_hosts(cfg, store).await?;
     if asked.is_empty() {
-        let mut h = vec![cfg.hostname.clone()];
-        h.extend(cfg.dns.webmail_host.clone());
-        return Ok(h);
+        return Ok(default_hosts(cfg));
     }
+    let allowed = allowed_hosts(cfg, store).await?;
     let mut out = Vec::new();
     for a in asked {
         let h =
@@ -172,9 +175,8 @@ pub struct IssueOptions {
 
 pub async fn issue(cfg: &Config, opts: &IssueOptions) -> Result<Status> {
     // DNS-01's provider: settings checked (and credentials read) once, before any CA is asked.
-    let mut provider = match (&opts.dns, opts.challenge) {
-        (Some(s), Challenge::Dns01) => Some(Provider::new(s)?),
-        (None, Challenge::Dns01) => Some(Provider::new(&Settings::default())?),
+    let mut provider = match opts.challenge {
+        Challenge::Dns01 => Some(Provider::new(opts.dns.as_ref().unwrap_or(&Settings::default()))?),
         _ => None,
     };
     // A CA that forgot the account gets a new one; a run of bad nonces (RFC 8555 §6.5: the
@@ -184,7 +186,7 @@ pub async fn issue(cfg: &Config, opts: &IssueOptions) -> Result<Status> {
         attempt += 1;
         match order(cfg, opts, provider.as_mut()).await {
             Err(e) if attempt < 3 && acme::unknown_account(&e) => acme::forget_account(&cfg.data_dir, &opts.directory),
-            Err(e) if attempt < 3 && e.message.contains("urn:ietf:params:acme:error:badNonce") => {}
+            Err(e) if attempt < 3 && acme::bad_nonce(&e) => {}
             r => break r?,
         }
     };
@@ -199,12 +201,11 @@ pub async fn issue(cfg: &Config, opts: &IssueOptions) -> Result<Status> {
         issued_at: now(),
         renew_window: issued.renew_window,
         dns: opts.dns.as_ref().map(|d| files::DnsMeta {
-            provider: d.provider.clone(),
-            endpoint: d.endpoint.clone(),
-            zone_id: d.zone_id.clone(),
-            server: d.server.clone(),
-            tsig_key: d.tsig_key.as_deref().map(crate::config::absolute),
-            ca_file: d.ca_file.as_deref().map(crate::config::absolute),
+            settings: Settings {
+                tsig_key: d.tsig_key.as_deref().map(crate::config::absolute),
+                ca_file: d.ca_file.as_deref().map(crate::config::absolute),
+                ..d.clone()
+            },
             resolver: opts.resolver.clone(),
         }),
     };
@@ -217,13 +218,18 @@ pub async fn issue(cfg: &Config, opts: &IssueOptions) -> Result<Status> {
 async fn order(cfg: &Config, opts: &IssueOptions, provider: Option<&mut Provider>) -> Result<acme::Issued> {
     let _lock = lock(&cfg.data_dir)?;
     let account = acme::account(&cfg.data_dir, &opts.directory, opts.ca_root.as_deref(), opts.email.as_deref()).await?;
-    match (opts.challenge, provider) {
-        (Challenge::Dns01, Some(provider)) => {
-            let settings = opts.dns.clone().unwrap_or_default();
+    match provider {
+        Some(provider) => {
+            // The zone's name servers are found through this one (unless --resolver or the
+            // RFC 2136 primary is asked instead), made once for every host of the order.
+            let ns = match (&opts.resolver, provider.primary()) {
+                (None, None) => Some(Resolver::system(cfg.smtp.dns_resolver.as_deref())?),
+                _ => None,
+            };
             let mut r = DnsResponder {
                 cfg,
                 provider,
-                settings,
+                ns,
                 resolver: opts.resolver.clone(),
                 timeout: opts.dns_timeout,
                 added: Vec::new(),
@@ -233,10 +239,10 @@ async fn order(cfg: &Config, opts: &IssueOptions, provider: Option<&mut Provider
             })
             .await
         }
-        (kind, _) => {
-            let mut r = FileResponder::start(cfg, kind, opts).await?;
+        None => {
+            let mut r = FileResponder::start(cfg, opts).await?;
             until_signal(&mut r, async |r: &mut FileResponder| {
-                acme::issue(&account, &opts.hosts, kind, opts.replaces.as_deref(), r).await
+                acme::issue(&account, &opts.hosts, opts.challenge, opts.replaces.as_deref(), r).await
             })
             .await
         }
@@ -302,18 +308,7 @@ pub async fn renew(cfg: &Config, days: i64, force: bool, listen: (Option<String>
     let challenge = Challenge::parse(meta.challenge.as_deref().unwrap_or("http-01"))?;
     // DNS-01 is renewed the way it was issued; the config fills what was not given then.
     let d = meta.dns.clone().unwrap_or_default();
-    let dns = (challenge == Challenge::Dns01).then(|| {
-        let c = Settings::from_config(cfg);
-        Settings {
-            provider: Some(d.provider).filter(|p| !p.is_empty()).unwrap_or(c.provider),
-            endpoint: d.endpoint.or(c.endpoint),
-            zone_id: d.zone_id.or(c.zone_id),
-            server: d.server.or(c.server),
-            tsig_key: d.tsig_key.or(c.tsig_key),
-            credentials_file: c.credentials_file,
-            ca_file: d.ca_file,
-        }
-    });
+    let dns = (challenge == Challenge::Dns01).then(|| d.settings.or_config(cfg));
     let opts = IssueOptions {
         hosts: meta.hosts.clone(),
         challenge,
@@ -358,7 +353,8 @@ struct FileResponder {
 }
 
 impl FileResponder {
-    async fn start(cfg: &Config, kind: Challenge, opts: &IssueOptions) -> Result<FileResponder> {
+    async fn start(cfg: &Config, opts: &IssueOptions) -> Result<FileResponder> {
+        let kind = opts.challenge;
         let (flag, configured, what, name) = match kind {
             Challenge::TlsAlpn01 => (&opts.tls_listen, &cfg.smtp.https_listen, "--tls-listen", "https"),
             _ => (&opts.http_listen, &cfg.smtp.http_listen, "--http-listen", "http"),
@@ -403,7 +399,7 @@ impl Present for FileResponder {
 struct DnsResponder<'a> {
     cfg: &'a Config,
     provider: &'a mut Provider,
-    settings: Settings,
+    ns: Option<Resolver>,
     resolver: Option<String>,
     timeout: Duration,
     added: Vec<(String, String)>,
@@ -449,8 +445,14 @@ impl Present for DnsResponder<'_> {
         self.added.push((host.to_string(), value.clone()));
         let record =
             Record { name, rtype: "TXT", ttl: 60, value, purpose: "acme", required: true, publish: true, note: None };
-        let servers =
-            crate::ops::dns::servers_for(self.cfg, host, Some(&self.settings), self.resolver.as_deref(), None).await?;
+        let servers = crate::ops::dns::servers_for(
+            self.cfg,
+            host,
+            Some(&*self.provider),
+            self.resolver.as_deref(),
+            self.ns.as_ref(),
+        )
+        .await?;
         let missing = crate::ops::dns::wait_until_visible(&servers, &[record], self.timeout, |_| {}).await?;
         if missing.is_empty() {
             Ok(())

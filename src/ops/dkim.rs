@@ -108,23 +108,39 @@ fn der_from_pem(text: &str) -> Result<Vec<u8>> {
 /// A new key pair: (PKCS#8 DER private key, p= value).
 fn make_key(algorithm: &str) -> Result<(Vec<u8>, String)> {
     let fail = |e: &dyn std::fmt::Display| Error::new(Kind::Internal, format!("generating a DKIM key: {e}"));
-    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
-    match algorithm {
-        "ed25519" => {
-            use ed25519_dalek::pkcs8::DecodePrivateKey;
-            let der = mail_auth::common::crypto::Ed25519Key::generate_pkcs8().map_err(|e| fail(&e))?;
-            let key = ed25519_dalek::SigningKey::from_pkcs8_der(&der).map_err(|e| fail(&e))?;
-            Ok((der, b64(key.verifying_key().as_bytes())))
-        }
+    let der = match algorithm {
+        "ed25519" => mail_auth::common::crypto::Ed25519Key::generate_pkcs8().map_err(|e| fail(&e))?,
         _ => {
-            use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey};
+            use rsa::pkcs8::EncodePrivateKey;
             let bits = if algorithm == "rsa-4096" { 4096 } else { 2048 };
             let private = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, bits).map_err(|e| fail(&e))?;
-            let der = private.to_pkcs8_der().map_err(|e| fail(&e))?.as_bytes().to_vec();
-            let public = rsa::RsaPublicKey::from(&private).to_public_key_der().map_err(|e| fail(&e))?;
-            Ok((der, b64(public.as_bytes())))
+            private.to_pkcs8_der().map_err(|e| fail(&e))?.as_bytes().to_vec()
         }
+    };
+    let public = public_b64(algorithm, &der).map_err(|e| fail(&e))?;
+    Ok((der, public))
+}
+
+/// The p= value (base64 public key) of a PKCS#8 DER private key.
+fn public_b64(algorithm: &str, der: &[u8]) -> std::result::Result<String, String> {
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    if family(algorithm) == "ed25519" {
+        use ed25519_dalek::pkcs8::DecodePrivateKey;
+        let key = ed25519_dalek::SigningKey::from_pkcs8_der(der).map_err(|e| e.to_string())?;
+        Ok(b64(key.verifying_key().as_bytes()))
+    } else {
+        use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
+        let private = rsa::RsaPrivateKey::from_pkcs8_der(der).map_err(|e| e.to_string())?;
+        let public = rsa::RsaPublicKey::from(&private).to_public_key_der().map_err(|e| e.to_string())?;
+        Ok(b64(public.as_bytes()))
     }
+}
+
+/// A key's private key file, as PKCS#8 DER.
+fn read_der(store: &Store, k: &DkimKey) -> Result<Vec<u8>> {
+    let path = key_path(store, &k.domain, &k.selector);
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
+    der_from_pem(&text)
 }
 
 fn default_selector(algorithm: &str, taken: &[DkimKey]) -> String {
@@ -259,10 +275,7 @@ pub async fn sign(store: &Store, domain: &str, message: &[u8]) -> Result<Vec<Str
     drop(conn);
     let mut out = Vec::new();
     for k in active {
-        let path = key_path(store, &k.domain, &k.selector);
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
-        let der = der_from_pem(&text)?;
-        out.push(sign_with(&k, &der, message)?);
+        out.push(sign_with(&k, &read_der(store, &k)?, message)?);
     }
     Ok(out)
 }
@@ -297,21 +310,8 @@ fn sign_with(k: &DkimKey, der: &[u8], message: &[u8]) -> Result<String> {
 
 /// The p= value derived from the private key file on disk (to check it against the record).
 pub fn public_key_on_disk(store: &Store, k: &DkimKey) -> Result<String> {
-    let path = key_path(store, &k.domain, &k.selector);
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
-    let der = der_from_pem(&text)?;
-    let bad = |e: &dyn std::fmt::Display| Error::invalid(format!("{}: {e}", path.display()));
-    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
-    if family(&k.algorithm) == "ed25519" {
-        use ed25519_dalek::pkcs8::DecodePrivateKey;
-        let key = ed25519_dalek::SigningKey::from_pkcs8_der(&der).map_err(|e| bad(&e))?;
-        Ok(b64(key.verifying_key().as_bytes()))
-    } else {
-        use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
-        let private = rsa::RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| bad(&e))?;
-        let public = rsa::RsaPublicKey::from(&private).to_public_key_der().map_err(|e| bad(&e))?;
-        Ok(b64(public.as_bytes()))
-    }
+    public_b64(&k.algorithm, &read_der(store, k)?)
+        .map_err(|e| Error::invalid(format!("{}: {e}", key_path(store, &k.domain, &k.selector).display())))
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@ use crate::dns::check::{Finding, Verdict, compare, dmarc_parses, soften, spf_loo
 use crate::dns::lookup::{Resolver, Server, authoritative, parse_server};
 use crate::dns::plan::{self, Ownership, Plan};
 use crate::dns::provider::Provider;
-use crate::dns::provider::Settings;
 use crate::dns::records::{self, Inputs, Record};
 use crate::dns::value::txt_kind;
 use crate::error::{Error, Kind, Result};
@@ -65,22 +64,18 @@ pub async fn desired(cfg: &Config, store: &Store, domain: Option<&str>) -> Resul
 }
 
 /// The plan for one zone, and what applying it needs.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct ZonePlan {
     pub zone: String,
-    #[serde(flatten)]
     pub plan: Plan,
     pub warnings: Vec<String>,
     /// The records that go into the zone (for the published state and `--wait`).
-    #[serde(skip)]
     pub desired: Vec<Record>,
-    #[serde(skip)]
-    owned_before: Owned,
+    /// What mailctl owned in the zone before (`own.published`).
+    own: Ownership,
     /// (name, type, value) in the zone when it was read.
-    #[serde(skip)]
     present: Owned,
     /// Replaced DKIM keys past their grace period: retired once the plan is applied.
-    #[serde(skip)]
     retire: Vec<String>,
 }
 
@@ -102,7 +97,7 @@ pub async fn plan_zone(
         .collect();
     let retired_dkim: std::collections::BTreeSet<String> = dkim
         .iter()
-        .filter(|k| k.status == "retired" || retire.contains(&k.selector))
+        .filter(|k| !records::dkim_published(k, cfg.dns.dkim_grace(), t))
         .map(|k| crate::ops::dkim::record_name(domain, &k.selector))
         .collect();
     for r in records.iter().filter(|r| !r.publish) {
@@ -114,19 +109,15 @@ pub async fn plan_zone(
             r.note.as_deref().unwrap_or("")
         ));
     }
+    let own = Ownership { published: owned_before, retired_dkim, replace_spf };
+    let desired: Vec<Record> = records.into_iter().filter(|r| r.publish).collect();
     // Every name mailctl manages here, for a provider that must read the zone by queries.
-    let mut names: Vec<String> = records.iter().filter(|r| r.publish).map(|r| r.name.clone()).collect();
-    names.extend(owned_before.iter().map(|(n, _, _)| n.clone()));
-    names.extend(retired_dkim.iter().cloned());
-    names.sort();
-    names.dedup();
+    let names: Vec<String> = own.managed(&desired).into_iter().map(str::to_string).collect();
     let current = provider.list(domain, &names).await?;
     let present: Owned =
         current.iter().flat_map(|s| s.values.iter().map(|v| (s.name.clone(), s.rtype.clone(), v.clone()))).collect();
-    let own = Ownership { published: owned_before.clone(), retired_dkim, replace_spf };
-    let desired: Vec<Record> = records.into_iter().filter(|r| r.publish).collect();
     let plan = plan::plan(&desired, &current, &own);
-    Ok(ZonePlan { zone: domain.to_string(), plan, warnings, desired, owned_before, present, retire })
+    Ok(ZonePlan { zone: domain.to_string(), plan, warnings, desired, own, present, retire })
 }
 
 /// Apply a zone's plan, then record what mailctl now owns there and retire DKIM keys whose
@@ -139,12 +130,7 @@ pub async fn plan_zone(
 pub async fn apply_zone(store: &Store, provider: &mut Provider, zp: &ZonePlan) -> Result<usize> {
     let result = provider.apply(&zp.zone, &zp.plan.changes).await;
     let key = |c: &plan::Change, v: &String| (c.name.clone(), c.rtype.clone(), v.clone());
-    let conflicted: Owned = zp
-        .plan
-        .conflicts
-        .iter()
-        .flat_map(|c| c.wanted.iter().map(|v| (c.name.clone(), c.rtype.clone(), v.clone())))
-        .collect();
+    let conflicted = zp.plan.held_back();
     let added: Owned = zp.plan.changes.iter().flat_map(|c| c.added().map(move |v| key(c, v))).collect();
     let removed: Owned = zp.plan.changes.iter().flat_map(|c| c.removed().map(move |v| key(c, v))).collect();
     let already: Owned = zp
@@ -154,7 +140,8 @@ pub async fn apply_zone(store: &Store, provider: &mut Provider, zp: &ZonePlan) -
         .filter(|k| zp.present.contains(k) && !conflicted.contains(k))
         .collect();
     let owned: Owned = if result.is_ok() {
-        zp.owned_before
+        zp.own
+            .published
             .iter()
             .filter(|k| zp.present.contains(*k) && !removed.contains(*k))
             .chain(&added)
@@ -162,7 +149,7 @@ pub async fn apply_zone(store: &Store, provider: &mut Provider, zp: &ZonePlan) -
             .cloned()
             .collect()
     } else {
-        zp.owned_before.iter().chain(&added).chain(&already).cloned().collect()
+        zp.own.published.iter().chain(&added).chain(&already).cloned().collect()
     };
     crate::store::dns::replace(store, &zp.zone, &owned, now()).await?;
     let n = result?;
@@ -191,11 +178,10 @@ pub async fn publish_name(
 }
 
 /// What `--wait` still misses on one server.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct Pending {
     pub server: String,
     pub name: String,
-    #[serde(rename = "type")]
     pub rtype: String,
 }
 
@@ -246,11 +232,10 @@ pub async fn wait_until_visible(
 
 /// The records `--wait` waits for: those the plan did not hold back for a conflict.
 pub fn to_wait_for(zp: &ZonePlan) -> Vec<Record> {
+    let held = zp.plan.held_back();
     zp.desired
         .iter()
-        .filter(|r| {
-            !zp.plan.conflicts.iter().any(|c| c.name == r.name && c.rtype == r.rtype && c.wanted.contains(&r.value))
-        })
+        .filter(|r| !held.contains(&(r.name.clone(), r.rtype.to_string(), r.value.clone())))
         .cloned()
         .collect()
 }
@@ -260,22 +245,19 @@ pub fn to_wait_for(zp: &ZonePlan) -> Vec<Record> {
 pub async fn servers_for(
     cfg: &Config,
     zone: &str,
-    settings: Option<&Settings>,
+    provider: Option<&Provider>,
     resolver: Option<&str>,
     via: Option<&Resolver>,
 ) -> Result<Vec<Server>> {
     if let Some(r) = resolver {
         return Ok(vec![Server::at(parse_server(r)?)]);
     }
-    if let Some(s) = settings.filter(|s| s.provider == "rfc2136")
-        && let Some(server) = &s.server
-    {
-        let with_port = crate::dns::provider::rfc2136::with_port(server);
-        let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host(with_port.as_str())
+    if let Some((name, addr)) = provider.and_then(Provider::primary) {
+        let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host(addr)
             .await
-            .map_err(|e| Error::new(Kind::Unavailable, format!("resolving {server}: {e}")))?
+            .map_err(|e| Error::new(Kind::Unavailable, format!("resolving {name}: {e}")))?
             .collect();
-        return Ok(vec![Server { name: server.clone(), addrs }]);
+        return Ok(vec![Server { name: name.to_string(), addrs }]);
     }
     // NS records through `via` (a resolver the caller has already), else the configured one.
     match via {

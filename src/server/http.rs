@@ -5,30 +5,18 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use super::Shared;
-use crate::cert::challenge::{ACME_TLS_ALPN, Request, http01_answer, serve_http};
+use crate::cert::challenge::{Request, http01_answer, serve_web};
 
 pub async fn run(shared: Arc<Shared>, tls: bool, tcp: TcpStream, peer: SocketAddr) {
     let _ = tcp.set_nodelay(true);
-    if !tls {
-        return serve_http(tcp, async |r: &Request| answer(&shared, r).await).await;
-    }
-    let acceptor = shared.tls.https_acceptor();
-    let Ok(Ok(mut stream)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await else {
+    // TLS-ALPN-01 answers are logged by the certificate resolver.
+    if !serve_web(tcp, tls.then(|| shared.tls.https_acceptor()), async |r: &Request| answer(&shared, r).await).await {
         tracing::debug!(%peer, "https: handshake failed");
-        return;
-    };
-    // TLS-ALPN-01: the handshake was the answer (RFC 8737 §3); the resolver logged it.
-    if stream.get_ref().1.alpn_protocol() == Some(ACME_TLS_ALPN) {
-        let _ = stream.shutdown().await;
-        return;
     }
-    serve_http(stream, async |r: &Request| answer(&shared, r).await).await;
 }
 
 async fn answer(shared: &Shared, r: &Request) -> Option<String> {
@@ -43,8 +31,7 @@ async fn answer(shared: &Shared, r: &Request) -> Option<String> {
         if !crate::store::domains::exists(&mut conn, domain).await.ok()? {
             return None;
         }
-        let i = crate::dns::records::Inputs { domain, host: &cfg.hostname, dns: &cfg.dns, dkim: &[], now: 0 };
-        return Some(crate::dns::records::mta_sts_policy(&i));
+        return Some(crate::dns::records::mta_sts_policy(&cfg.hostname, &cfg.dns));
     }
     None
 }

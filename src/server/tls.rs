@@ -16,11 +16,17 @@ pub struct Tls {
     key: PathBuf,
     /// Where TLS-ALPN-01 certificates are written (`data_dir`).
     data_dir: PathBuf,
-    acceptor: RwLock<TlsAcceptor>,
-    /// The HTTPS listener's: the same certificate, and TLS-ALPN-01 answers.
-    https: RwLock<TlsAcceptor>,
+    loaded: RwLock<Loaded>,
     /// What the files were when last loaded (size, mtime, inode), to notice a renewal.
     seen: RwLock<Option<Fingerprint>>,
+}
+
+/// The acceptors made from one certificate pair.
+struct Loaded {
+    /// The mail listeners'.
+    mail: TlsAcceptor,
+    /// The HTTPS listener's: the same certificate, and TLS-ALPN-01 answers.
+    https: TlsAcceptor,
 }
 
 type Fingerprint = [(u64, i64, u64); 2];
@@ -70,7 +76,7 @@ pub fn server_builder() -> rustls::ConfigBuilder<rustls::ServerConfig, rustls::s
         .with_no_client_auth()
 }
 
-fn load(cert: &Path, key: &Path, data_dir: &Path) -> Result<(TlsAcceptor, TlsAcceptor)> {
+fn load(cert: &Path, key: &Path, data_dir: &Path) -> Result<Loaded> {
     let bad = |what: &str, p: &Path, e: &dyn std::fmt::Display| {
         Error::config(format!("reading TLS {what} {}: {e}", p.display()))
     };
@@ -82,13 +88,17 @@ fn load(cert: &Path, key: &Path, data_dir: &Path) -> Result<(TlsAcceptor, TlsAcc
         return Err(bad("certificate", cert, &"no certificate in the file"));
     }
     let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| bad("key", key, &e))?;
-    let signer = rustls::crypto::ring::sign::any_supported_type(&key_der).map_err(|e| bad("key", key, &e))?;
-    let certified = Arc::new(rustls::sign::CertifiedKey::new(certs.clone(), signer));
-    let https = crate::cert::challenge::alpn_acceptor(data_dir, Some(certified));
-    let config = server_builder()
-        .with_single_cert(certs, key_der)
-        .map_err(|e| Error::config(format!("TLS certificate {} and key do not fit: {e}", cert.display())))?;
-    Ok((TlsAcceptor::from(Arc::new(config)), https))
+    // One signing key for both acceptors; from_der checks that it fits the certificate.
+    let provider = rustls::crypto::ring::default_provider();
+    let certified = Arc::new(rustls::sign::CertifiedKey::from_der(certs, key_der, &provider).map_err(|e| match e {
+        rustls::Error::InconsistentKeys(_) => {
+            Error::config(format!("TLS certificate {} and key do not fit: {e}", cert.display()))
+        }
+        e => bad("key", key, &e),
+    })?);
+    let https = crate::cert::challenge::alpn_acceptor(data_dir, Some(certified.clone()));
+    let mail = server_builder().with_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(certified)));
+    Ok(Loaded { mail: TlsAcceptor::from(Arc::new(mail)), https })
 }
 
 impl Tls {
@@ -99,13 +109,12 @@ impl Tls {
             self_signed(cert, key, hosts)?;
         }
         let seen = fingerprint(cert, key);
-        let (acceptor, https) = load(cert, key, data_dir)?;
+        let loaded = load(cert, key, data_dir)?;
         let tls = Tls {
             cert: cert.into(),
             key: key.into(),
             data_dir: data_dir.into(),
-            acceptor: RwLock::new(acceptor),
-            https: RwLock::new(https),
+            loaded: RwLock::new(loaded),
             seen: RwLock::new(seen),
         };
         Ok((tls, created))
@@ -114,10 +123,14 @@ impl Tls {
     /// Re-read the files; on error the current certificate stays.
     pub fn reload(&self) -> Result<()> {
         let seen = fingerprint(&self.cert, &self.key);
-        let (a, h) = load(&self.cert, &self.key, &self.data_dir)?;
-        *self.acceptor.write().unwrap_or_else(|p| p.into_inner()) = a;
-        *self.https.write().unwrap_or_else(|p| p.into_inner()) = h;
+        self.swap()?;
         *self.seen.write().unwrap_or_else(|p| p.into_inner()) = seen;
+        Ok(())
+    }
+
+    fn swap(&self) -> Result<()> {
+        let loaded = load(&self.cert, &self.key, &self.data_dir)?;
+        *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = loaded;
         Ok(())
     }
 
@@ -125,20 +138,22 @@ impl Tls {
     /// the new certificate, open ones keep theirs. Returns whether it reloaded.
     pub fn reload_if_changed(&self) -> Result<bool> {
         let now = fingerprint(&self.cert, &self.key);
-        if now.is_none() || now == *self.seen.read().unwrap_or_else(|p| p.into_inner()) {
-            return Ok(false);
+        {
+            let mut seen = self.seen.write().unwrap_or_else(|p| p.into_inner());
+            if now.is_none() || now == *seen {
+                return Ok(false);
+            }
+            // A pair that does not load is reported once, not every check.
+            *seen = now;
         }
-        let r = self.reload();
-        // A pair that does not load is reported once, not every check.
-        *self.seen.write().unwrap_or_else(|p| p.into_inner()) = now;
-        r.map(|()| true)
+        self.swap().map(|()| true)
     }
 
     pub fn https_acceptor(&self) -> TlsAcceptor {
-        self.https.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.loaded.read().unwrap_or_else(|p| p.into_inner()).https.clone()
     }
 
     pub fn acceptor(&self) -> TlsAcceptor {
-        self.acceptor.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.loaded.read().unwrap_or_else(|p| p.into_inner()).mail.clone()
     }
 }

@@ -14,32 +14,40 @@ use std::path::PathBuf;
 use super::plan::{Change, RrSet};
 use crate::error::{Error, Kind, Result};
 
-/// Which provider and how to reach it: the config, with command-line flags winning.
-#[derive(Debug, Clone, Default)]
+/// Which provider and how to reach it: the config, with command-line flags (or what a
+/// certificate was issued with, kept in its `meta.json`) on top. No secrets: the TSIG key
+/// and the credentials are files.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Settings {
     pub provider: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zone_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tsig_key: Option<PathBuf>,
+    /// Always the config's: never kept with a certificate.
+    #[serde(skip)]
     pub credentials_file: Option<PathBuf>,
     /// Extra CA certificate (PEM) to trust for the provider's HTTPS endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<PathBuf>,
 }
 
 impl Settings {
-    /// What the config says (`dns_provider`, `dns_endpoint`, ...); flags and stored settings
-    /// go on top.
-    pub fn from_config(cfg: &crate::config::Config) -> Settings {
+    /// These settings, with what they leave open taken from the config's `dns_*` keys.
+    pub fn or_config(self, cfg: &crate::config::Config) -> Settings {
         let d = &cfg.dns;
         Settings {
-            provider: d.provider.clone().unwrap_or_default(),
-            endpoint: d.endpoint.clone(),
-            zone_id: d.zone_id.clone(),
-            server: d.server.clone(),
-            tsig_key: d.tsig_key.clone(),
-            credentials_file: d.credentials_file.clone(),
-            ca_file: None,
+            provider: Some(self.provider).filter(|p| !p.is_empty()).or_else(|| d.provider.clone()).unwrap_or_default(),
+            endpoint: self.endpoint.or_else(|| d.endpoint.clone()),
+            zone_id: self.zone_id.or_else(|| d.zone_id.clone()),
+            server: self.server.or_else(|| d.server.clone()),
+            tsig_key: self.tsig_key.or_else(|| d.tsig_key.clone()),
+            credentials_file: self.credentials_file.or_else(|| d.credentials_file.clone()),
+            ca_file: self.ca_file,
         }
     }
 }
@@ -81,6 +89,15 @@ impl Provider {
             Provider::Cloudflare(_) => "cloudflare",
             Provider::Route53(_) => "route53",
             Provider::Rfc2136(_) => "rfc2136",
+        }
+    }
+
+    /// The server this provider writes to when it is a zone's primary itself (RFC 2136): its
+    /// name as configured and its address with the port. The others are APIs.
+    pub fn primary(&self) -> Option<(&str, &str)> {
+        match self {
+            Provider::Rfc2136(p) => Some(p.primary()),
+            _ => None,
         }
     }
 

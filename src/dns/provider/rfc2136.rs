@@ -5,7 +5,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use hickory_proto::op::{Message, OpCode, Query, ResponseCode, UpdateMessage};
 use hickory_proto::rr::rdata::tsig::{TsigAlgorithm, TsigError};
@@ -24,6 +24,8 @@ const TIMEOUT: Duration = Duration::from_secs(15);
 const TRANSFER_REFUSED: &str = "rfc2136: the server accepts the key but refuses it zone transfers";
 
 pub struct Rfc2136 {
+    /// The primary as configured, and its address with the port (53 unless given).
+    name: String,
     server: String,
     signer: TSigner,
     /// (name, type, canonical value) -> the record data as the zone holds it, from the last
@@ -47,11 +49,17 @@ impl Rfc2136 {
         })?;
         Ok(Rfc2136 {
             server: with_port(&server),
+            name: server,
             signer: load_key(key)?,
             raw: Default::default(),
             zones: Default::default(),
             requests: Requests::default(),
         })
+    }
+
+    /// The primary server: its name as configured, and its address with the port.
+    pub fn primary(&self) -> (&str, &str) {
+        (&self.name, &self.server)
     }
 
     /// The zone's record sets. A domain that is not a zone apex (`lists.example.com`) is
@@ -272,7 +280,7 @@ impl Rfc2136 {
 
     /// Sign a request with the TSIG key; the verifier checks the replies.
     fn sign(&self, msg: &mut Message) -> Result<TSigVerifier> {
-        msg.finalize(&self.signer, unix_now())
+        msg.finalize(&self.signer, crate::store::now().max(0) as u64)
             .map_err(|e| Error::new(Kind::Internal, format!("rfc2136: signing: {e}")))?
             .ok_or_else(|| Error::new(Kind::Internal, "rfc2136: no TSIG verifier"))
     }
@@ -308,10 +316,6 @@ fn message(name: &str, t: RecordType) -> Result<Message> {
 /// A record's owner name as the plan writes names: lowercase, no trailing dot.
 fn owner(r: &Record) -> String {
     r.name.to_ascii().trim_end_matches('.').to_ascii_lowercase()
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 fn fqdn(name: &str) -> Result<Name> {
@@ -415,7 +419,7 @@ fn load_key(path: &Path) -> Result<TSigner> {
     let key = base64::engine::general_purpose::STANDARD
         .decode(secret.as_bytes())
         .map_err(|_| bad("the secret is not base64"))?;
-    let name = Name::from_ascii(format!("{}.", name.trim_end_matches('.'))).map_err(|_| bad("bad key name"))?;
+    let name = fqdn(&name).map_err(|_| bad("bad key name"))?;
     TSigner::new(key, algorithm, name, 300).map_err(|e| Error::invalid(format!("{}: {e}", path.display())))
 }
 

@@ -242,7 +242,7 @@ impl Route53 {
         let mut status = String::new();
         while tokio::time::Instant::now() < deadline {
             let text = self.call("GET", &format!("/{API}/change/{id}"), None).await?;
-            let r: GetChange = parse(&text)?;
+            let r: ChangeResponse = parse(&text)?;
             status = r.info.status;
             if status == "INSYNC" {
                 return Ok(());
@@ -412,13 +412,9 @@ struct WireValue {
     value: String,
 }
 
+/// The answer to ChangeResourceRecordSets and to GetChange alike.
 #[derive(Deserialize)]
 struct ChangeResponse {
-    #[serde(rename = "ChangeInfo")]
-    info: ChangeInfo,
-}
-#[derive(Deserialize)]
-struct GetChange {
     #[serde(rename = "ChangeInfo")]
     info: ChangeInfo,
 }

@@ -34,24 +34,11 @@ pub fn next_delay(attempts: i64, first: i64, max: i64) -> i64 {
 
 /// The resolver: `dns_resolver` when set, else the system's.
 fn resolver(cfg: &crate::config::Config) -> std::result::Result<TokioResolver, String> {
-    use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig};
-    use hickory_resolver::net::runtime::TokioRuntimeProvider;
     match &cfg.smtp.dns_resolver {
         Some(s) => {
-            let addr: std::net::SocketAddr = s
-                .parse()
-                .or_else(|_| s.parse::<std::net::IpAddr>().map(|ip| std::net::SocketAddr::new(ip, 53)))
-                .map_err(|_| format!("dns_resolver {s:?} is not IP or IP:port"))?;
-            let (mut udp, mut tcp) = (ConnectionConfig::udp(), ConnectionConfig::tcp());
-            udp.port = addr.port();
-            tcp.port = addr.port();
-            let ns = NameServerConfig::new(addr.ip(), true, vec![udp, tcp]);
-            TokioResolver::builder_with_config(
-                ResolverConfig::from_parts(None, vec![], vec![ns]),
-                TokioRuntimeProvider::default(),
-            )
-            .build()
-            .map_err(|e| e.to_string())
+            let addr =
+                crate::dns::lookup::parse_server(s).map_err(|_| format!("dns_resolver {s:?} is not IP or IP:port"))?;
+            crate::dns::lookup::builder_at(&[addr]).build().map_err(|e| e.to_string())
         }
         None => TokioResolver::builder_tokio().map_err(|e| e.to_string())?.build().map_err(|e| e.to_string()),
     }
