@@ -102,10 +102,18 @@ pub async fn run(cmd: DkimCmd, ctx: &mut Ctx) -> Result<()> {
             });
             print_key(ctx, &k, next)?;
         }
-        DkimCmd::Rotate { domain, selector, algorithm, publish: true, provider, wait } => {
+        DkimCmd::Rotate { domain, selector, algorithm, publish, provider, wait } => {
             // The provider is checked before a key is made.
-            let mut p = crate::dns::provider::Provider::new(&provider.settings(&ctx.config))?;
+            let p =
+                publish.then(|| crate::dns::provider::Provider::new(&provider.settings(&ctx.config))).transpose()?;
             let k = ops::generate(&store, &domain, selector.as_deref(), &algorithm, true).await?;
+            let Some(mut p) = p else {
+                let next = format!(
+                    "publish the record, wait for the DNS TTL, then: mailctl dkim activate --domain {} --selector {}",
+                    k.domain, k.selector
+                );
+                return print_key(ctx, &k, Some(next));
+            };
             let name = ops::record_name(&k.domain, &k.selector);
             let (records, _) = crate::ops::dns::publish_name(&ctx.config, &store, &mut p, &k.domain, &name).await?;
             let record = records.into_iter().next().ok_or_else(|| {
@@ -126,14 +134,6 @@ pub async fn run(cmd: DkimCmd, ctx: &mut Ctx) -> Result<()> {
                     k.selector, ctx.config.dns.dkim_grace_days
                 )),
             )?;
-        }
-        DkimCmd::Rotate { domain, selector, algorithm, .. } => {
-            let k = ops::generate(&store, &domain, selector.as_deref(), &algorithm, true).await?;
-            let next = format!(
-                "publish the record, wait for the DNS TTL, then: mailctl dkim activate --domain {} --selector {}",
-                k.domain, k.selector
-            );
-            print_key(ctx, &k, Some(next))?;
         }
         DkimCmd::List { domain } => {
             let list = ops::list(&store, domain.as_deref()).await?;
@@ -172,10 +172,8 @@ pub async fn run(cmd: DkimCmd, ctx: &mut Ctx) -> Result<()> {
         }
         DkimCmd::Retire { domain, selector, publish, provider } => {
             // The provider is checked before anything changes.
-            let mut p = match publish {
-                true => Some(crate::dns::provider::Provider::new(&provider.settings(&ctx.config))?),
-                false => None,
-            };
+            let mut p =
+                publish.then(|| crate::dns::provider::Provider::new(&provider.settings(&ctx.config))).transpose()?;
             let k = ops::retire(&store, &domain, &selector).await?;
             let name = ops::record_name(&k.domain, &k.selector);
             if let Some(p) = p.as_mut() {

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::dns::{Knot, knot, zone};
-use crate::util::{Env, peers_required, skip};
+use crate::server::wait_until;
+use crate::util::{Env, peer_env};
 
 store_tests!(cert_standalone_and_renewal, cert_answered_by_serve, cert_dns01, web_port_taken);
 
@@ -25,14 +26,9 @@ struct Pebble {
 }
 
 fn pebble(test: &str) -> Option<Pebble> {
-    match (std::env::var("MAILCTL_TEST_PEBBLE_DIR"), std::env::var("MAILCTL_TEST_PEBBLE_CA")) {
-        (Ok(directory), Ok(ca)) if !directory.is_empty() => Some(Pebble { directory, ca }),
-        _ if peers_required() => panic!("{test}: Pebble is required but MAILCTL_TEST_PEBBLE_DIR is not set"),
-        _ => {
-            skip(test, "Pebble not available; run scripts/peer-pebble.sh start and set MAILCTL_TEST_PEBBLE_DIR/_CA");
-            None
-        }
-    }
+    let unavailable = "Pebble not available; run scripts/peer-pebble.sh start and set MAILCTL_TEST_PEBBLE_DIR/_CA";
+    let vars = ["MAILCTL_TEST_PEBBLE_DIR", "MAILCTL_TEST_PEBBLE_CA"];
+    peer_env(test, "Pebble", vars, unavailable).map(|[directory, ca]| Pebble { directory, ca })
 }
 
 /// A mail host in a Knot zone of its own, resolving to 127.0.0.1 for Pebble.
@@ -57,9 +53,7 @@ fn status(env: &Env) -> Value {
 }
 
 fn serial(env: &Env) -> String {
-    let pem = std::fs::read(env.data_dir().join("tls/cert.pem")).unwrap();
-    let out = Command::new("openssl").args(["x509", "-noout", "-serial"]).stdin_raw(&pem);
-    String::from_utf8_lossy(&out).trim().to_string()
+    mailctl::cert::info::read(&env.data_dir().join("tls/cert.pem")).unwrap().serial
 }
 
 fn cert_standalone_and_renewal(env: Env) {
@@ -155,24 +149,12 @@ fn served(addr: std::net::SocketAddr) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// The SHA-256 of the certificate on disk (DER), as `served` gives it.
 fn on_disk(env: &Env) -> String {
+    use sha2::Digest;
     let pem = std::fs::read(env.data_dir().join("tls/cert.pem")).unwrap();
-    let der = Command::new("openssl").args(["x509", "-outform", "DER"]).stdin_raw(&pem);
-    let py = "import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())";
-    String::from_utf8_lossy(&Command::new("python3").args(["-c", py]).stdin_raw(&der)).trim().to_string()
-}
-
-trait StdinRaw {
-    fn stdin_raw(&mut self, input: &[u8]) -> Vec<u8>;
-}
-
-impl StdinRaw for Command {
-    fn stdin_raw(&mut self, input: &[u8]) -> Vec<u8> {
-        use std::io::Write;
-        let mut child = self.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().unwrap();
-        child.stdin.take().unwrap().write_all(input).unwrap();
-        child.wait_with_output().unwrap().stdout
-    }
+    let (_, der) = x509_parser::pem::parse_x509_pem(&pem).unwrap();
+    sha2::Sha256::digest(&der.contents).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn cert_answered_by_serve(env: Env) {
@@ -196,10 +178,7 @@ fn cert_answered_by_serve(env: Env) {
     env.ok(&acme(&p, &[]));
     assert!(srv.log().contains("answered an ACME HTTP-01 challenge"), "{}", srv.log());
     // The new certificate is served to new connections without a restart.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while served(srv.imaps) != on_disk(&env) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_until(Duration::from_secs(30), || served(srv.imaps) == on_disk(&env));
     assert_eq!(served(srv.imaps), on_disk(&env));
     assert_ne!(served(srv.imaps), self_signed);
     // The session from before still works.
@@ -261,10 +240,7 @@ fn web_port_taken(env: Env) {
     let addr = taken.local_addr().unwrap().to_string();
     env.serve_config(&[("http_listen", addr.as_str())]);
     let srv = env.start_server();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !srv.log().contains("http listener not started") && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until(Duration::from_secs(5), || srv.log().contains("http listener not started"));
     assert!(srv.log().contains("http listener not started"), "{}", srv.log());
     assert_eq!(srv.stop(), Some(0));
 }

@@ -6,7 +6,8 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-use crate::util::{Backend, Env, peers_required, skip};
+use crate::server::skip_without;
+use crate::util::{Backend, Env, peer_env, peers_required, skip};
 
 store_tests!(dns_records, dns_rfc2136, dns_spf_conflict, dns_rfc2136_update_only, dns_route53, dns_cloudflare);
 
@@ -88,18 +89,11 @@ pub struct Knot {
 }
 
 pub fn knot(test: &str) -> Option<Knot> {
-    match (std::env::var("MAILCTL_TEST_KNOT"), std::env::var("MAILCTL_TEST_KNOT_KEY")) {
-        (Ok(server), Ok(key)) if !server.is_empty() => {
-            let key = PathBuf::from(key);
-            let conf = key.with_file_name("knot.conf");
-            Some(Knot { server, key, conf })
-        }
-        _ if peers_required() => panic!("{test}: Knot is required but MAILCTL_TEST_KNOT is not set"),
-        _ => {
-            skip(test, "Knot not available; run scripts/peer-knot.sh start and set MAILCTL_TEST_KNOT(_KEY)");
-            None
-        }
-    }
+    let unavailable = "Knot not available; run scripts/peer-knot.sh start and set MAILCTL_TEST_KNOT(_KEY)";
+    let [server, key] = peer_env(test, "Knot", ["MAILCTL_TEST_KNOT", "MAILCTL_TEST_KNOT_KEY"], unavailable)?;
+    let key = PathBuf::from(key);
+    let conf = key.with_file_name("knot.conf");
+    Some(Knot { server, key, conf })
 }
 
 impl Knot {
@@ -167,8 +161,10 @@ impl Knot {
         ]);
     }
 
-    fn args<'a>(&'a self, extra: &[&'a str]) -> Vec<&'a str> {
-        let mut a = vec!["--provider", "rfc2136", "--server", &self.server, "--tsig-key", self.key.to_str().unwrap()];
+    /// `dns publish --domain D` through this server, signed with `key`, then `extra`.
+    fn publish<'a>(&'a self, domain: &'a str, key: &'a std::path::Path, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut a = vec!["dns", "publish", "--domain", domain, "--provider", "rfc2136", "--server", &self.server];
+        a.extend(["--tsig-key", key.to_str().unwrap()]);
         a.extend_from_slice(extra);
         a
     }
@@ -179,12 +175,7 @@ fn dns_rfc2136(env: Env) {
     let z = zone(&env, 0);
     k.reset(&z);
     setup(&env, &z);
-    fn publish<'a>(z: &'a str, k: &'a Knot, extra: &[&'a str]) -> Vec<&'a str> {
-        let mut a = vec!["dns", "publish", "--domain", z];
-        a.extend(k.args(extra));
-        a
-    }
-    let publish = |extra: &[&'static str]| publish(&z, &k, extra);
+    let publish = |extra: &[&'static str]| k.publish(&z, &k.key, extra);
     // The plan, and nothing changed.
     let plan = env.ok(&publish(&["--dry-run"]));
     assert!(plan.contains(&format!("{z} (rfc2136): 17 to create, 0 to update, 0 to delete")), "{plan}");
@@ -235,19 +226,7 @@ fn dns_rfc2136(env: Env) {
     std::fs::write(&bad_key, "key \"mailctl-test\" {\n\talgorithm hmac-sha256;\n\tsecret \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\";\n};\n")
         .unwrap();
     std::fs::set_permissions(&bad_key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-    let with_bad_key = [
-        "dns",
-        "publish",
-        "--domain",
-        &z,
-        "--provider",
-        "rfc2136",
-        "--server",
-        &k.server,
-        "--tsig-key",
-        bad_key.to_str().unwrap(),
-        "--yes",
-    ];
+    let with_bad_key = k.publish(&z, &bad_key, &["--yes"]);
     let err = env.fails(&with_bad_key, 77);
     assert!(err.contains("BADSIG"), "{err}");
     assert!(!err.contains("AAAAAAAA"), "the secret is never printed: {err}");
@@ -290,8 +269,7 @@ fn dns_spf_conflict(env: Env) {
     // Stored as two strings: a removal must name it exactly as the zone has it.
     let foreign = "v=spf1 include:_spf.example.net ~all";
     k.set(&z, &format!("{z}."), "TXT", "\"v=spf1 include:_spf.example.net \" \"~all\"", false);
-    let mut args = vec!["dns", "publish", "--domain", &z, "--yes"];
-    args.extend(k.args(&[]));
+    let mut args = k.publish(&z, &k.key, &["--yes"]);
     let out = env.run(&args, None);
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
@@ -309,9 +287,7 @@ fn dns_spf_conflict(env: Env) {
     // A mail domain below the zone's apex is published into the zone that holds it.
     let lists = format!("lists.{z}");
     env.ok(&["domain", "add", &lists]);
-    let mut args = vec!["dns", "publish", "--domain", &lists, "--yes"];
-    args.extend(k.args(&[]));
-    env.ok(&args);
+    env.ok(&k.publish(&lists, &k.key, &["--yes"]));
     assert_eq!(k.dig(&lists, "MX").trim(), format!("10 mail.{z}."));
     assert!(k.dig(&format!("_dmarc.{lists}"), "TXT").contains("v=DMARC1"));
     env.ok(&["dns", "check", "--domain", &lists, "--resolver", &k.server]);
@@ -334,8 +310,7 @@ fn dns_rfc2136_update_only(env: Env) {
     setup(&env, &z);
     let key = k.key.with_file_name("update-only.key");
     let publish = |extra: &[&str]| -> Value {
-        let mut a = vec!["dns", "publish", "--domain", &z, "--provider", "rfc2136", "--server", &k.server];
-        a.extend(["--tsig-key", key.to_str().unwrap(), "--yes"]);
+        let mut a = k.publish(&z, &key, &["--yes"]);
         a.extend_from_slice(extra);
         env.json(&a)
     };
@@ -366,14 +341,8 @@ struct Moto {
 const R53_AUTH: &str = "Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/route53/aws4_request, SignedHeaders=host, Signature=00";
 
 fn moto(test: &str) -> Option<Moto> {
-    match std::env::var("MAILCTL_TEST_MOTO_URL") {
-        Ok(url) if !url.is_empty() => Some(Moto { url }),
-        _ if peers_required() => panic!("{test}: moto is required but MAILCTL_TEST_MOTO_URL is not set"),
-        _ => {
-            skip(test, "moto not available; run scripts/peer-moto.sh start and set MAILCTL_TEST_MOTO_URL");
-            None
-        }
-    }
+    let unavailable = "moto not available; run scripts/peer-moto.sh start and set MAILCTL_TEST_MOTO_URL";
+    peer_env(test, "moto", ["MAILCTL_TEST_MOTO_URL"], unavailable).map(|[url]| Moto { url })
 }
 
 impl Moto {
@@ -578,32 +547,33 @@ impl Cloudflare {
     }
 }
 
+/// Run mailctl with a Cloudflare API token in its environment.
+fn with_token(env: &Env, args: &[&str], token: &str) -> std::process::Output {
+    let mut c = env.command(args);
+    c.env("CLOUDFLARE_API_TOKEN", token);
+    c.output().unwrap()
+}
+
 fn dns_cloudflare(env: Env) {
-    if Command::new("python3").arg("--version").output().is_err() {
-        return skip("dns_cloudflare", "python3 is not installed");
+    if skip_without("python3", "dns_cloudflare") {
+        return;
     }
     let z = format!("cf-{}.test", if env.backend == Backend::Postgres { "pg" } else { "lite" });
     setup(&env, &z);
     let cf = Cloudflare::start(&z);
-    for i in 0..150 {
-        cf.control(
-            "POST",
-            &format!("/_fake/records?zone={z}"),
-            Some(&format!(r#"{{"type":"A","name":"web{i}.{z}","content":"198.51.100.{}","ttl":300}}"#, i % 250)),
-        );
-    }
-    cf.control(
-        "POST",
-        &format!("/_fake/records?zone={z}"),
-        Some(&format!(r#"{{"type":"TXT","name":"{z}","content":"\"site-verification=cf\"","ttl":300}}"#)),
-    );
+    // 150 foreign A records (two pages of records) and a site-verification TXT, in one request.
+    let mut seed: Vec<Value> = (0..150)
+        .map(|i| {
+            serde_json::json!({"type": "A", "name": format!("web{i}.{z}"), "content": format!("198.51.100.{}", i % 250), "ttl": 300})
+        })
+        .collect();
+    seed.push(serde_json::json!({"type": "TXT", "name": z, "content": "\"site-verification=cf\"", "ttl": 300}));
+    cf.control("POST", &format!("/_fake/records?zone={z}"), Some(&Value::Array(seed).to_string()));
     let endpoint = cf.endpoint();
     let run = |extra: &[&str], token: &str| {
         let mut a = vec!["dns", "publish", "--domain", &z, "--provider", "cloudflare", "--endpoint", &endpoint];
         a.extend_from_slice(extra);
-        let mut c = env.command(&a);
-        c.env("CLOUDFLARE_API_TOKEN", token);
-        c.output().unwrap()
+        with_token(&env, &a, token)
     };
     let json = |extra: &[&str]| -> Value {
         let mut a = extra.to_vec();
@@ -662,11 +632,7 @@ fn dns_cloudflare(env: Env) {
     assert_eq!(seen["by_method"], serde_json::json!({ "GET": 3 }), "{seen}");
     // An unknown zone.
     let a = ["dns", "publish", "--domain", "example.com", "--provider", "cloudflare", "--endpoint", &endpoint, "--yes"];
-    let out = {
-        let mut c = env.command(&a);
-        c.env("CLOUDFLARE_API_TOKEN", "cf-token-secret");
-        c.output().unwrap()
-    };
+    let out = with_token(&env, &a, "cf-token-secret");
     assert_eq!(out.status.code(), Some(67), "{}", String::from_utf8_lossy(&out.stderr));
     drop(cf);
 
@@ -678,11 +644,8 @@ fn dns_cloudflare(env: Env) {
     env.ok(&["domain", "add", &format!("lists.{z}")]);
     env.ok(&["domain", "add", &other]);
     let endpoint = cf.endpoint();
-    let out = {
-        let mut c = env.command(&["dns", "publish", "--provider", "cloudflare", "--endpoint", &endpoint, "--yes"]);
-        c.env("CLOUDFLARE_API_TOKEN", "cf-token-secret");
-        c.output().unwrap()
-    };
+    let a = ["dns", "publish", "--provider", "cloudflare", "--endpoint", &endpoint, "--yes"];
+    let out = with_token(&env, &a, "cf-token-secret");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let names = |zone: &str| -> Vec<String> {
         cf.control("GET", &format!("/_fake/records?zone={zone}"), None)
@@ -698,20 +661,7 @@ fn dns_cloudflare(env: Env) {
     assert_eq!(in_z, [z.clone(), format!("lists.{z}")]);
     assert_eq!(names(&other), vec![other.clone()]);
     // A zone id names one zone.
-    let out = {
-        let mut c = env.command(&[
-            "dns",
-            "publish",
-            "--provider",
-            "cloudflare",
-            "--endpoint",
-            &endpoint,
-            "--zone-id",
-            "x",
-            "--yes",
-        ]);
-        c.env("CLOUDFLARE_API_TOKEN", "cf-token-secret");
-        c.output().unwrap()
-    };
+    let a = ["dns", "publish", "--provider", "cloudflare", "--endpoint", &endpoint, "--zone-id", "x", "--yes"];
+    let out = with_token(&env, &a, "cf-token-secret");
     assert_eq!(out.status.code(), Some(64));
 }

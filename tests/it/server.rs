@@ -203,15 +203,22 @@ pub fn spool_files(env: &Env) -> Vec<std::path::PathBuf> {
 }
 
 /// Wait (bounded) until `f` is true.
-pub fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+pub fn eventually(what: &str, f: impl FnMut() -> bool) {
+    if !wait_until(Duration::from_secs(10), f) {
+        panic!("timed out waiting for {what}");
+    }
+}
+
+/// Poll `f` until it is true or `limit` has passed; whether it became true.
+pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
         if f() {
-            return;
+            return true;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    panic!("timed out waiting for {what}");
+    false
 }
 
 pub fn skip_without(tool: &str, test: &str) -> bool {

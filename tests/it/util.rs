@@ -27,18 +27,26 @@ pub fn skip(test: &str, why: &str) {
     let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
 }
 
-/// The PostgreSQL server for tests, or None (skip) / panic (required).
-pub fn pg_server(test: &str) -> Option<String> {
-    match std::env::var("MAILCTL_TEST_PG_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if peers_required() => {
-            panic!("{test}: PostgreSQL is required (MAILCTL_TEST_PEERS=required) but MAILCTL_TEST_PG_URL is not set")
+/// A peer's settings from the environment (every one of `vars` set and not empty), or None
+/// (skip, saying `unavailable`) / panic (required).
+pub fn peer_env<const N: usize>(test: &str, peer: &str, vars: [&str; N], unavailable: &str) -> Option<[String; N]> {
+    let values: Option<Vec<String>> = vars.iter().map(|v| std::env::var(v).ok().filter(|s| !s.is_empty())).collect();
+    match values {
+        Some(v) => v.try_into().ok(),
+        None if peers_required() => {
+            panic!("{test}: {peer} is required (MAILCTL_TEST_PEERS=required) but {} is not set", vars.join(" or "))
         }
-        _ => {
-            skip(test, "PostgreSQL not available; run scripts/peer-postgres.sh start and set MAILCTL_TEST_PG_URL");
+        None => {
+            skip(test, unavailable);
             None
         }
     }
+}
+
+/// The PostgreSQL server for tests, or None (skip) / panic (required).
+pub fn pg_server(test: &str) -> Option<String> {
+    let unavailable = "PostgreSQL not available; run scripts/peer-postgres.sh start and set MAILCTL_TEST_PG_URL";
+    peer_env(test, "PostgreSQL", ["MAILCTL_TEST_PG_URL"], unavailable).map(|[url]| url)
 }
 
 /// One runtime for every test, so that a store opened in one call can be used in the next.

@@ -104,7 +104,9 @@ Control API for tests, no auth, never counted or logged, never subject to inject
   GET    /_fake/records?zone=example.com        -> JSON list of the zone's records (full objects)
   POST   /_fake/records?zone=example.com        body {type, name, content, ttl?, priority?, data?,
                                                 proxied?, comment?, tags?, id?}: seeds a record with
-                                                only the required fields checked; returns the record
+                                                only the required fields checked; returns the record.
+                                                A JSON list of such objects seeds each, in one
+                                                request, and returns the list.
   DELETE /_fake/records?zone=example.com[&id=X] -> removes one record, or all of them
   POST   /_fake/fail   body {"status": 429, "count": 1, "retry_after": 1, "method": "POST",
                        "path": "/dns_records", "skip": 0, "code": 971, "message": "...",
@@ -885,11 +887,13 @@ class Handler(BaseHTTPRequestHandler):
         store = self.store
         method = self.command
 
-        def body_json():
+        def body_json(lists=False):
             try:
                 b = json.loads(raw.decode("utf-8") or "{}")
             except (UnicodeDecodeError, ValueError):
                 raise ApiError(400, err(0, "body is not JSON"))
+            if lists and isinstance(b, list) and all(isinstance(x, dict) for x in b):
+                return b
             if not isinstance(b, dict):
                 raise ApiError(400, err(0, "body must be a JSON object"))
             return b
@@ -909,16 +913,21 @@ class Handler(BaseHTTPRequestHandler):
                                   key=lambda r: (r["type"], r["name"], r["content"], r["id"]))
                     return self.send(200, [public(r) for r in recs])
                 if method == "POST":
-                    b = body_json()
-                    for k in ("type", "name", "content"):
-                        if k not in b and not (k == "content" and isinstance(b.get("data"), dict)):
-                            raise ApiError(400, err(0, "missing field %r" % k))
-                    fields = normalise(zone["name"], b, store, strict=False)
-                    rid = b.get("id")
-                    if rid is not None and (not HEX32.match(str(rid)) or rid in store.records[zid]):
-                        raise ApiError(400, err(0, "id must be 32 lower-case hex and unused"))
-                    rec = store._insert(zid, fields, rid=rid)
-                    return self.send(200, public(rec))
+                    b = body_json(lists=True)
+
+                    def seed(b):
+                        for k in ("type", "name", "content"):
+                            if k not in b and not (k == "content" and isinstance(b.get("data"), dict)):
+                                raise ApiError(400, err(0, "missing field %r" % k))
+                        fields = normalise(zone["name"], b, store, strict=False)
+                        rid = b.get("id")
+                        if rid is not None and (not HEX32.match(str(rid)) or rid in store.records[zid]):
+                            raise ApiError(400, err(0, "id must be 32 lower-case hex and unused"))
+                        return public(store._insert(zid, fields, rid=rid))
+
+                    if isinstance(b, list):
+                        return self.send(200, [seed(x) for x in b])
+                    return self.send(200, seed(b))
                 if method == "DELETE":
                     rid = (query.get("id") or [None])[-1]
                     if rid is None:
