@@ -6,22 +6,14 @@
 # Starts the peers it needs (scripts/peer-knot.sh, scripts/peer-pebble.sh) and stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUNS="${RUNS:-5}"
 WORK="${WORK:-/tmp/mailctl-cert-bench}"
-cargo build --release -q
-BIN="$PWD/target/release/mailctl"
-rm -rf "$WORK" && mkdir -p "$WORK"
+. bench/lib.sh
 command -v strace >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q strace >/dev/null
 
-started=()
-running() { ss -ltn | grep -q "127.0.0.1:$1 "; }
-running 55353 || started+=(knot)
-running 14000 || started+=(pebble)
-ROOT="$PWD"
-cleanup() { for p in "${started[@]}"; do "$ROOT/scripts/peer-$p.sh" stop || true; done; }
-trap cleanup EXIT
-read -r KNOT KNOT_KEY <<<"$(scripts/peer-knot.sh start)"
-read -r DIR CA _ <<<"$(scripts/peer-pebble.sh start)"
+need_peer knot knot
+need_peer pebble pebble
+read -r KNOT KNOT_KEY <<<"$knot"
+read -r DIR CA _ <<<"$pebble"
 
 # The mail host mail.z22.knot.test resolves to 127.0.0.1 for Pebble (through Knot).
 ZONE=z22.knot.test
@@ -35,8 +27,6 @@ cd "$WORK"
 # The account is made once, as in real use.
 "$BIN" cert issue --directory "$DIR" --ca-root "$CA" --http-listen 127.0.0.1:55080 -q >/dev/null
 
-ms() { python3 -c 'import sys; print(f"{(float(sys.argv[2]) - float(sys.argv[1])) * 1000:.0f}")' "$1" "$2"; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 echo "median of $RUNS issuances each, against Pebble 2.4 (5% bad nonces, no authorization reuse)"
 for challenge in http-01 tls-alpn-01 dns-01; do
     times=()
@@ -45,7 +35,7 @@ for challenge in http-01 tls-alpn-01 dns-01; do
         "$BIN" cert issue --challenge "$challenge" --directory "$DIR" --ca-root "$CA" \
             --http-listen 127.0.0.1:55080 --tls-listen 127.0.0.1:55443 --resolver "$KNOT" -q >/dev/null
         t1=$(date +%s.%N)
-        times+=("$(ms "$t0" "$t1")")
+        times+=("$(ms "$t0" "$t1" 0)")
     done
     printf '  cert issue --challenge %-12s %6s ms\n' "$challenge" "$(printf '%s\n' "${times[@]}" | median)"
 done
@@ -53,4 +43,4 @@ t0=$(date +%s.%N)
 "$BIN" cert renew -q
 t1=$(date +%s.%N)
 connects=$(strace -f -e trace=connect -o "$WORK/strace.log" "$BIN" cert renew -q && grep -c 'connect(' "$WORK/strace.log" || true)
-printf '  cert renew, nothing due:          %6s ms, %s connect() calls\n' "$(ms "$t0" "$t1")" "$connects"
+printf '  cert renew, nothing due:          %6s ms, %s connect() calls\n' "$(ms "$t0" "$t1" 0)" "$connects"

@@ -6,26 +6,16 @@
 # (scripts/peer-moto.sh, scripts/peer-knot.sh) and stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUNS="${RUNS:-5}"
 WORK="${WORK:-/tmp/mailctl-dns-bench}"
-cargo build --release -q
-BIN="$PWD/target/release/mailctl"
-rm -rf "$WORK" && mkdir -p "$WORK"
+. bench/lib.sh
 
-started=()
-cleanup() {
-    for p in "${started[@]}"; do scripts/peer-"$p".sh stop || true; done
-    [ -n "${CF_PID:-}" ] && kill "$CF_PID" 2>/dev/null || true
-}
-trap cleanup EXIT
-running() { ss -ltn | grep -q "127.0.0.1:$1 "; }
-running 55500 || started+=(moto)
-running 55353 || started+=(knot)
-MOTO="$(scripts/peer-moto.sh start)"
-read -r KNOT KNOT_KEY <<<"$(scripts/peer-knot.sh start)"
+need_peer moto MOTO
+need_peer knot knot
+read -r KNOT KNOT_KEY <<<"$knot"
 python3 tests/peers/cloudflare_fake.py --port 0 --token bench-token \
     $(for i in $(seq 1 "$RUNS"); do echo --zone "cf$i.bench.test"; done) >"$WORK/cf.out" 2>/dev/null &
 CF_PID=$!
+at_exit+=("kill $CF_PID 2>/dev/null")
 for _ in $(seq 50); do grep -q READY "$WORK/cf.out" 2>/dev/null && break; sleep 0.1; done
 CF="http://127.0.0.1:$(awk '/READY/{print $2}' "$WORK/cf.out")/client/v4"
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench CLOUDFLARE_API_TOKEN=bench-token
@@ -37,11 +27,9 @@ instance() { # dir zone
     (cd "$1" && "$BIN" init --domain "$2" --hostname "mail.$2" --ipv4 192.0.2.10 --ipv6 2001:db8::10 -q >/dev/null &&
         "$BIN" dkim generate --domain "$2" -q >/dev/null)
 }
-ms() { python3 -c 'import sys; print(f"{(float(sys.argv[2]) - float(sys.argv[1])) * 1000:.1f}")' "$1" "$2"; }
 summary() { # the --json report -> "N reads, N writes, N changes"
     python3 -c 'import json,sys; d=json.loads(sys.argv[1]); r=d["requests"]; n=sum(len(z["changes"]) for z in d["zones"]); print(r["reads"], "reads,", r["writes"], "writes,", n, "changes")' "$1"
 }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 # A fresh zone for run $2 of provider $1: its name on stdout.
 fresh_zone() {

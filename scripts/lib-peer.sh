@@ -14,6 +14,23 @@ running_pid() {
     echo "$pid"
 }
 
+# Install Debian packages, updating the package lists only when the first try fails.
+apt_install() {
+    log "installing $* from Debian's packages..."
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null 2>&1; then
+        apt-get update -q >/dev/null 2>&1 || true
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null
+    fi
+}
+
+# Start `$@` detached: its own session, no terminal, output to $LOGFILE, so that a caller's
+# $(...) does not wait for it; its PID into $PIDFILE. The command must exec the server in place
+# (setsid and env do), so that the PID is the server's.
+spawn() {
+    setsid "$@" </dev/null >>"$LOGFILE" 2>&1 &
+    echo $! >"$PIDFILE"
+}
+
 # Stop our server: `$@` (a command that asks it to stop) when given, else SIGTERM; after 10 s,
 # SIGKILL.
 stop_server() {

@@ -46,12 +46,7 @@ install_tools() {
     command -v kdig >/dev/null || need+=(knot-dnsutils)
     command -v dig >/dev/null || need+=(bind9-dnsutils)
     command -v nsupdate >/dev/null || need+=(bind9-dnsutils)
-    [ ${#need[@]} -eq 0 ] && return 0
-    log "installing ${need[*]} from Debian's packages..."
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null 2>&1; then
-        apt-get update -q >/dev/null 2>&1 || true
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
-    fi
+    [ ${#need[@]} -eq 0 ] || apt_install "${need[@]}"
 }
 
 write_zone() { # ZONE (without the trailing dot)
@@ -152,14 +147,13 @@ EOF
         chmod 600 "$CONF" # it holds the TSIG secret too
         knotc -c "$CONF" conf-check >/dev/null
 
-        # Detached: own session, no terminal, output to its own log, so that a caller's $(...) does
-        # not wait for it. $! is knotd itself (setsid execs it in place: a background job of a
-        # non-interactive shell is not a process group leader).
-        setsid knotd -c "$CONF" </dev/null >>"$DIR/knotd.log" 2>&1 &
-        echo $! >"$PIDFILE"
+        spawn knotd -c "$CONF"
         wait_ready 10 ready || give_up knotc -c "$CONF" -t 5 stop
     fi
     echo "127.0.0.1:$PORT $KEYFILE"
+    ;;
+status)
+    running_pid >/dev/null && answers
     ;;
 stop)
     stop_server knotc -c "$CONF" -t 5 stop
@@ -177,7 +171,7 @@ reset)
     fi
     ;;
 *)
-    echo "usage: $0 start|stop|reset ZONE" >&2
+    echo "usage: $0 start|status|stop|reset ZONE" >&2
     exit 64
     ;;
 esac

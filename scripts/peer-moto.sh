@@ -51,20 +51,21 @@ start)
         stop_server # a moto of ours that is alive but not answering
         rm -rf "$DIR"
         mkdir -p "$DIR"
-        # Detached: own session, no terminal, output to its own log, so that a caller's $(...) does
-        # not wait for it. $! is the server itself: setsid, pyenv's shim and moto_server all exec.
-        setsid "${MOTO[@]}" -H 127.0.0.1 -p "$PORT" </dev/null >>"$DIR/moto.log" 2>&1 &
-        echo $! >"$PIDFILE"
+        # pyenv's shim and moto_server exec too: the PID is the server's.
+        spawn "${MOTO[@]}" -H 127.0.0.1 -p "$PORT"
         # moto takes a few seconds to import on a small machine.
         wait_ready 30 answers || give_up
     fi
     echo "$URL"
     ;;
+status)
+    running_pid >/dev/null && answers
+    ;;
 stop)
     stop_server
     ;;
 *)
-    echo "usage: $0 start|stop" >&2
+    echo "usage: $0 start|status|stop" >&2
     exit 64
     ;;
 esac

@@ -64,12 +64,7 @@ install_tools() {
     command -v pebble >/dev/null || need+=(pebble)
     command -v openssl >/dev/null || need+=(openssl)
     command -v curl >/dev/null || need+=(curl)
-    [ ${#need[@]} -eq 0 ] && return 0
-    log "installing ${need[*]} from Debian's packages..."
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null 2>&1; then
-        apt-get update -q >/dev/null 2>&1 || true
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
-    fi
+    [ ${#need[@]} -eq 0 ] || apt_install "${need[@]}"
 }
 
 # A small CA of our own (ca.pem) and the listener's certificate signed by it (cert.pem, key.pem).
@@ -142,28 +137,27 @@ start)
         make_certs
         write_config
 
-        # Detached: own session, no terminal, output to its own log, so that a caller's $(...) does
-        # not wait for it. $! is pebble itself (setsid and env exec it in place).
         # No reuse of valid authorizations (Pebble's default is 50%): each test must really
         # answer the challenge it names. MAILCTL_PEBBLE_AUTHZREUSE overrides.
         env_args=(PEBBLE_VA_NOSLEEP=1 "PEBBLE_AUTHZREUSE=${MAILCTL_PEBBLE_AUTHZREUSE:-0}")
         if [ -n "${MAILCTL_PEBBLE_NONCEREJECT:-}" ]; then
             env_args+=("PEBBLE_WFE_NONCEREJECT=$MAILCTL_PEBBLE_NONCEREJECT")
         fi
-        setsid env -u PEBBLE_WFE_NONCEREJECT -u PEBBLE_AUTHZREUSE "${env_args[@]}" \
-            pebble -config "$CONF" -dnsserver "$DNS" -strict=false \
-            </dev/null >>"$LOGFILE" 2>&1 &
-        echo $! >"$PIDFILE"
+        spawn env -u PEBBLE_WFE_NONCEREJECT -u PEBBLE_AUTHZREUSE "${env_args[@]}" \
+            pebble -config "$CONF" -dnsserver "$DNS" -strict=false
         # The ACME port, then the management port (the issuer's certificates).
         wait_ready 15 answers_and_issuer || give_up
     fi
     echo "$DIR_URL $DIR/ca.pem $MGMT_URL"
     ;;
+status)
+    running_pid >/dev/null && answers
+    ;;
 stop)
     stop_server
     ;;
 *)
-    echo "usage: $0 start|stop" >&2
+    echo "usage: $0 start|status|stop" >&2
     exit 64
     ;;
 esac
