@@ -71,6 +71,9 @@ print('store', ok(m.store('1', '+FLAGS', '(\\Flagged $Work)')))
 print('uid-store', ok(m.uid('STORE', '2', '-FLAGS.SILENT', '(\\Seen)')))
 print('create', ok(m.create('Projects.2026')), ok(m.create('Projects.2027')))
 print('children', sorted(x.decode() for x in ok(m.list('""', 'Projects*'))))
+# INBOX matches in any case, but only by a pattern that starts with it (as in Dovecot).
+assert [x for x in ok(m.list('""', 'inbox')) if x and x.endswith(b'INBOX')], 'inbox lists INBOX'
+assert not [x for x in ok(m.list('""', '*x')) if x and x.endswith(b'INBOX')], '*x does not list INBOX'
 print('copy', ok(m.copy('1:2', 'Projects.2026')), m.response('COPYUID'))
 print('status', ok(m.status('Projects.2026', '(MESSAGES UNSEEN UIDNEXT SIZE)')))
 ok(m._simple_command('LIST', '""', 'Projects.%', 'RETURN', '(STATUS (MESSAGES))'))
