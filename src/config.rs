@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Kind, Result};
+use crate::fsutil::absolute;
 
 pub const FILE_NAME: &str = "mailctl.toml";
 pub const SYSTEM_PATH: &str = "/etc/mailctl/mailctl.toml";
@@ -207,14 +208,6 @@ pub fn init_path(flag: Option<&Path>) -> PathBuf {
     match locate(flag) {
         Location::File(p) if flag.is_some() || std::env::var_os(ENV_VAR).is_some_and(|v| !v.is_empty()) => p,
         _ => PathBuf::from(FILE_NAME),
-    }
-}
-
-pub fn absolute(p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
     }
 }
 
@@ -573,11 +566,11 @@ fn check_any_count(v: &str) -> Result<()> {
 }
 
 fn check_relayhost(v: &str) -> Result<()> {
-    if v.is_empty() { Ok(()) } else { crate::ops::transport::NextHop::parse(v).map(|_| ()) }
+    if v.is_empty() { Ok(()) } else { crate::netaddr::NextHop::parse(v).map(|_| ()) }
 }
 
 fn check_resolver(v: &str) -> Result<()> {
-    if v.is_empty() || crate::dns::lookup::parse_server(v).is_ok() {
+    if v.is_empty() || crate::netaddr::parse_server(v).is_ok() {
         Ok(())
     } else {
         Err(Error::invalid("not an IP address or IP:port"))
@@ -984,26 +977,6 @@ pub fn edit(text: &str, name: &str, value: &str) -> Result<String> {
     let out = doc.to_string();
     parse(&out)?;
     Ok(out)
-}
-
-/// Write a file atomically: a temporary file beside it, fsync, rename, fsync the directory.
-pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = absolute(path).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(&tmp)?;
-        f.write_all(contents)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        std::fs::File::open(&dir)?.sync_all()
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::new(Kind::Exists, format!("writing {}", path.display())).with_source(e)
-    })
 }
 
 /// The config file `init` writes, with comments.

@@ -118,7 +118,7 @@ pub fn bad_nonce(e: &Error) -> bool {
 
 /// The account for a CA: made on first use and kept (0600) in `data_dir/acme/`.
 pub async fn account(data_dir: &Path, directory: &str, ca_root: Option<&Path>, email: Option<&str>) -> Result<Account> {
-    crate::store::create_private_dir(&dir(data_dir))?;
+    crate::fsutil::create_private_dir(&dir(data_dir))?;
     let path = account_path(data_dir, directory);
     let builder = || match ca_root {
         Some(root) => Account::builder_with_root(root)
@@ -135,7 +135,7 @@ pub async fn account(data_dir: &Path, directory: &str, ca_root: Option<&Path>, e
     let new = NewAccount { contact: &contacts, terms_of_service_agreed: true, only_return_existing: false };
     let (account, creds) = builder()?.create(&new, directory.to_string(), None).await.map_err(error)?;
     let json = serde_json::to_vec(&creds).map_err(|e| Error::new(Kind::Internal, e.to_string()))?;
-    crate::config::write_atomic(&path, &json, 0o600)?;
+    crate::fsutil::write_atomic(&path, &json, 0o600)?;
     Ok(account)
 }
 

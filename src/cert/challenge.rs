@@ -40,7 +40,7 @@ pub fn write_http01(data_dir: &Path, token: &str, key_authorization: &str) -> Re
     let dir = http01_dir(data_dir);
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
     let path = dir.join(token);
-    crate::config::write_atomic(&path, key_authorization.as_bytes(), 0o644)?;
+    crate::fsutil::write_atomic(&path, key_authorization.as_bytes(), 0o644)?;
     // A `serve` running as another user reads these.
     crate::cert::files::same_owner(&super::acme::dir(data_dir), data_dir);
     crate::cert::files::same_owner(&dir, data_dir);
@@ -56,9 +56,9 @@ pub fn write_tlsalpn01(data_dir: &Path, host: &str, key_authorization_digest: &[
     let key = rcgen::KeyPair::generate().map_err(fail)?;
     let cert = params.self_signed(&key).map_err(fail)?;
     let dir = tlsalpn_dir(data_dir);
-    crate::store::create_private_dir(&dir)?;
+    crate::fsutil::create_private_dir(&dir)?;
     let path = dir.join(format!("{host}.pem"));
-    crate::config::write_atomic(&path, format!("{}{}", cert.pem(), key.serialize_pem()).as_bytes(), 0o600)?;
+    crate::fsutil::write_atomic(&path, format!("{}{}", cert.pem(), key.serialize_pem()).as_bytes(), 0o600)?;
     crate::cert::files::same_owner(&super::acme::dir(data_dir), data_dir);
     crate::cert::files::same_owner(&dir, data_dir);
     Ok(path)
@@ -105,7 +105,7 @@ impl ResolvesServerCert for AlpnResolver {
 
 /// A TLS acceptor that answers TLS-ALPN-01 and otherwise presents `serving`.
 pub fn alpn_acceptor(data_dir: &Path, serving: Option<Arc<CertifiedKey>>) -> tokio_rustls::TlsAcceptor {
-    let mut config = crate::server::tls::server_builder()
+    let mut config = crate::tls_material::server_builder()
         .with_cert_resolver(Arc::new(AlpnResolver { dir: tlsalpn_dir(data_dir), serving }));
     config.alpn_protocols = vec![ACME_TLS_ALPN.to_vec(), b"http/1.1".to_vec()];
     tokio_rustls::TlsAcceptor::from(Arc::new(config))

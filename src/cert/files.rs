@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::store::maildir::sync_dir;
+use crate::fsutil::sync_dir;
 
 /// Kept archive entries (the live one included).
 const KEEP: usize = 4;
@@ -49,7 +49,7 @@ pub struct DnsMeta {
 }
 
 fn dir_of(cert: &Path) -> PathBuf {
-    crate::config::absolute(cert).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"))
+    crate::fsutil::absolute(cert).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"))
 }
 
 /// The metadata of the live pair, if mailctl installed it.
@@ -74,7 +74,7 @@ fn symlink_atomic(target: &Path, link: &Path) -> std::io::Result<()> {
 pub fn install(cert: &Path, key: &Path, cert_pem: &str, key_pem: &str, meta: &Meta) -> Result<()> {
     let dir = dir_of(cert);
     let archive = dir.join("archive");
-    crate::store::create_private_dir(&archive)?;
+    crate::fsutil::create_private_dir(&archive)?;
     let io = |what: &str, p: &Path, e: std::io::Error| Error::io(what, p, e);
 
     // Links that point anywhere but our own `live` belong to another tool (certbot's
@@ -103,7 +103,7 @@ pub fn install(cert: &Path, key: &Path, cert_pem: &str, key_pem: &str, meta: &Me
     let linked = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
     if !(linked(cert) && linked(key)) && cert.exists() && key.exists() {
         let old = archive.join(format!("{stamp}-adopted"));
-        crate::store::create_private_dir(&old)?;
+        crate::fsutil::create_private_dir(&old)?;
         let read = |p: &Path| std::fs::read(p).map_err(|e| io("reading", p, e));
         write_pair(&old, &read(cert)?, &read(key)?)?;
         same_owner(&old, &dir);
@@ -113,11 +113,11 @@ pub fn install(cert: &Path, key: &Path, cert_pem: &str, key_pem: &str, meta: &Me
     }
 
     let entry = archive.join(&stamp);
-    crate::store::create_private_dir(&entry)?;
+    crate::fsutil::create_private_dir(&entry)?;
     write_pair(&entry, cert_pem.as_bytes(), key_pem.as_bytes())?;
     let meta_json =
         serde_json::to_vec_pretty(meta).map_err(|e| Error::new(crate::error::Kind::Internal, e.to_string()))?;
-    crate::config::write_atomic(&entry.join("meta.json"), &meta_json, 0o644)?;
+    crate::fsutil::write_atomic(&entry.join("meta.json"), &meta_json, 0o644)?;
     same_owner(&archive, &dir);
     same_owner(&entry, &dir);
     // The switch: one rename.
@@ -131,8 +131,8 @@ pub fn install(cert: &Path, key: &Path, cert_pem: &str, key_pem: &str, meta: &Me
 /// An archive entry's pair, each file flushed (the key 0600), and the entry's own name in
 /// the archive, before `live` may point at it.
 fn write_pair(entry: &Path, cert_pem: &[u8], key_pem: &[u8]) -> Result<()> {
-    crate::config::write_atomic(&entry.join("key.pem"), key_pem, 0o600)?;
-    crate::config::write_atomic(&entry.join("cert.pem"), cert_pem, 0o644)?;
+    crate::fsutil::write_atomic(&entry.join("key.pem"), key_pem, 0o600)?;
+    crate::fsutil::write_atomic(&entry.join("cert.pem"), cert_pem, 0o644)?;
     entry.parent().map_or(Ok(()), sync_dir)
 }
 
@@ -160,7 +160,7 @@ fn link_pair(dir: &Path, cert: &Path, key: &Path) -> Result<()> {
     let live = dir.join("live");
     for (path, name) in [(key, "key.pem"), (cert, "cert.pem")] {
         // Relative beside `live` (the directory can move), absolute from elsewhere.
-        let beside = crate::config::absolute(path).parent() == Some(dir);
+        let beside = crate::fsutil::absolute(path).parent() == Some(dir);
         let target = if beside { Path::new("live").join(name) } else { live.join(name) };
         if std::fs::read_link(path).ok().as_deref() != Some(target.as_path()) {
             if let Some(parent) = path.parent() {

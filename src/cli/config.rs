@@ -5,8 +5,9 @@ use serde::Serialize;
 
 use super::Ctx;
 use super::output::table;
-use crate::config::{self, KEYS, Location, edit, is_set, key, write_atomic};
+use crate::config::{self, KEYS, Location, edit, is_set, key};
 use crate::error::{Error, Result};
+use crate::fsutil::write_atomic;
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCmd {

@@ -76,7 +76,7 @@ pub enum DkimCmd {
 }
 
 fn print_key(ctx: &mut Ctx, k: &crate::store::dkim::DkimKey, next: Option<String>) -> Result<()> {
-    let r = ops::txt(k);
+    let r = crate::dkim::txt(k);
     if ctx.out.json {
         ctx.out.json(&serde_json::json!({ "key": k, "record": r }))?;
     } else {
@@ -114,7 +114,7 @@ pub async fn run(cmd: DkimCmd, ctx: &mut Ctx) -> Result<()> {
                 );
                 return print_key(ctx, &k, Some(next));
             };
-            let name = ops::record_name(&k.domain, &k.selector);
+            let name = crate::dkim::record_name(&k.domain, &k.selector);
             let (records, _) = crate::ops::dns::publish_name(&ctx.config, &store, &mut p, &k.domain, &name).await?;
             let record = records.into_iter().next().ok_or_else(|| {
                 Error::new(crate::error::Kind::Internal, format!("{name} is not among the records to publish"))
@@ -175,7 +175,7 @@ pub async fn run(cmd: DkimCmd, ctx: &mut Ctx) -> Result<()> {
             let mut p =
                 publish.then(|| crate::dns::provider::Provider::new(&provider.settings(&ctx.config))).transpose()?;
             let k = ops::retire(&store, &domain, &selector).await?;
-            let name = ops::record_name(&k.domain, &k.selector);
+            let name = crate::dkim::record_name(&k.domain, &k.selector);
             if let Some(p) = p.as_mut() {
                 let (_, n) =
                     crate::ops::dns::publish_name(&ctx.config, &store, p, &k.domain, &name).await.map_err(|e| {

@@ -18,13 +18,6 @@ pub struct Resolver {
     pub label: String,
 }
 
-/// `IP` or `IP:PORT` (port 53 by default).
-pub fn parse_server(s: &str) -> Result<SocketAddr> {
-    s.parse::<SocketAddr>()
-        .or_else(|_| s.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
-        .map_err(|_| Error::usage(format!("{s:?} is not IP or IP:PORT")))
-}
-
 /// A hickory resolver that asks exactly `servers` (UDP, and TCP for truncated answers, at
 /// each one's port); the outbound queue's `dns_resolver` and [`Resolver::at`] alike.
 pub fn builder_at(
@@ -60,7 +53,7 @@ impl Resolver {
     /// The configured `dns_resolver`, else the system's (/etc/resolv.conf).
     pub fn system(configured: Option<&str>) -> Result<Resolver> {
         match configured {
-            Some(s) => Resolver::at(&[parse_server(s)?]),
+            Some(s) => Resolver::at(&[crate::netaddr::parse_server(s)?]),
             None => {
                 let inner = TokioResolver::builder_tokio()
                     .and_then(|b| b.build())

@@ -133,7 +133,7 @@ pub fn desired(i: &Inputs) -> (Vec<Record>, Vec<String>) {
     let mut keys: Vec<&DkimKey> = i.dkim.iter().filter(|k| dkim_published(k, grace, i.now)).collect();
     keys.sort_by(|a, b| a.selector.cmp(&b.selector));
     for k in keys {
-        let t = crate::ops::dkim::txt(k);
+        let t = crate::dkim::txt(k);
         out.push(rec(&t.name, "TXT", t.value, "dkim", true));
     }
 

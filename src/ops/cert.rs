@@ -142,14 +142,14 @@ pub async fn check_hosts(cfg: &Config, store: &Store, asked: &[String]) -> Resul
 
 /// Tell a running `mailctl serve` to load the new certificate now (it would within 15 s).
 fn notify_server(cfg: &Config) {
-    if let Some(pid) = crate::server::running_pid(&cfg.data_dir) {
+    if let Some(pid) = crate::running::running_pid(&cfg.data_dir) {
         // SAFETY: sending a signal to a pid; no memory is shared.
         unsafe { libc::kill(pid, libc::SIGHUP) };
     }
 }
 
 pub fn self_signed(cfg: &Config, hosts: Vec<String>) -> Result<Status> {
-    let (cert_pem, key_pem) = crate::server::tls::self_signed_pem(&hosts)?;
+    let (cert_pem, key_pem) = crate::tls_material::self_signed_pem(&hosts)?;
     let meta = Meta { source: "self-signed".into(), hosts, issued_at: now(), ..Default::default() };
     install(cfg, &cert_pem, &key_pem, &meta)
 }
@@ -197,13 +197,13 @@ pub async fn issue(cfg: &Config, opts: &IssueOptions) -> Result<Status> {
         challenge: Some(opts.challenge.as_str().into()),
         email: opts.email.clone(),
         // Absolute: cron renews from another directory.
-        ca_root: opts.ca_root.as_deref().map(crate::config::absolute),
+        ca_root: opts.ca_root.as_deref().map(crate::fsutil::absolute),
         issued_at: now(),
         renew_window: issued.renew_window,
         dns: opts.dns.as_ref().map(|d| files::DnsMeta {
             settings: Settings {
-                tsig_key: d.tsig_key.as_deref().map(crate::config::absolute),
-                ca_file: d.ca_file.as_deref().map(crate::config::absolute),
+                tsig_key: d.tsig_key.as_deref().map(crate::fsutil::absolute),
+                ca_file: d.ca_file.as_deref().map(crate::fsutil::absolute),
                 ..d.clone()
             },
             resolver: opts.resolver.clone(),
@@ -272,8 +272,8 @@ async fn until_signal<P: Present, T>(r: &mut P, f: impl AsyncFnOnce(&mut P) -> R
 /// `data_dir/acme/lock`, held while an order runs.
 fn lock(data_dir: &Path) -> Result<std::fs::File> {
     let dir = acme::dir(data_dir);
-    crate::store::create_private_dir(&dir)?;
-    crate::store::try_lock(&dir.join("lock"))?
+    crate::fsutil::create_private_dir(&dir)?;
+    crate::fsutil::try_lock(&dir.join("lock"))?
         .ok_or_else(|| Error::new(Kind::TempFail, "another `mailctl cert issue` or `cert renew` is running"))
 }
 
@@ -360,7 +360,7 @@ impl FileResponder {
             _ => (&opts.http_listen, &cfg.smtp.http_listen, "--http-listen", "http"),
         };
         // The running server answers only if it really bound that listener.
-        let serving = crate::server::bound_listeners(&cfg.data_dir).iter().any(|l| l == name);
+        let serving = crate::running::bound_listeners(&cfg.data_dir).iter().any(|l| l == name);
         let standalone =
             match (flag, serving) {
                 (Some(addr), _) => Some(addr.clone()),

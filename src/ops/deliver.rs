@@ -292,7 +292,7 @@ pub async fn bounce(
     };
     let dsn = Message {
         // Its own id: two DSNs for one message must never share a spool file.
-        id: format!("{id}-dsn-{}", crate::server::new_id()),
+        id: format!("{id}-dsn-{}", crate::ids::new_id()),
         from: None,
         local: expansion.accounts.into_iter().collect(),
         remote: expansion.remote.into_iter().collect(),

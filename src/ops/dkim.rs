@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use base64::Engine;
-use serde::Serialize;
 
+use crate::dkim::{TxtRecord, family, txt};
 use crate::error::{Error, Kind, Result};
 use crate::store::dkim::{self as keys, DkimKey};
 use crate::store::{Store, now};
@@ -30,10 +30,6 @@ pub const SIGNED_HEADERS: [&str; 14] = [
     "List-Unsubscribe",
     "List-Unsubscribe-Post",
 ];
-
-fn family(algorithm: &str) -> &'static str {
-    if algorithm.starts_with("rsa") { "rsa" } else { "ed25519" }
-}
 
 /// A selector is one or more DNS labels: letters, digits and hyphens.
 pub fn check_selector(s: &str) -> Result<()> {
@@ -62,29 +58,6 @@ pub fn check_algorithm(a: &str) -> Result<()> {
 
 pub fn key_path(store: &Store, domain: &str, selector: &str) -> PathBuf {
     store.data_dir.join("dkim").join(domain).join(format!("{selector}.key"))
-}
-
-/// The DNS record for a key.
-#[derive(Debug, Serialize)]
-pub struct TxtRecord {
-    pub name: String,
-    pub value: String,
-    pub selector: String,
-    pub status: String,
-}
-
-/// `<selector>._domainkey.<domain>`, where a key's record lives.
-pub fn record_name(domain: &str, selector: &str) -> String {
-    format!("{selector}._domainkey.{domain}")
-}
-
-pub fn txt(k: &DkimKey) -> TxtRecord {
-    TxtRecord {
-        name: record_name(&k.domain, &k.selector),
-        value: format!("v=DKIM1; k={}; p={}", family(&k.algorithm), k.public_key),
-        selector: k.selector.clone(),
-        status: k.status.clone(),
-    }
 }
 
 fn pem(der: &[u8]) -> String {
@@ -200,9 +173,9 @@ pub async fn generate(
     keys::insert(&mut tx, &key).await?;
     let path = key_path(store, &domain, &selector);
     if let Some(dir) = path.parent() {
-        crate::store::create_private_dir(dir)?;
+        crate::fsutil::create_private_dir(dir)?;
     }
-    crate::config::write_atomic(&path, pem(&der).as_bytes(), 0o600)?;
+    crate::fsutil::write_atomic(&path, pem(&der).as_bytes(), 0o600)?;
     if let Err(e) = tx.commit().await {
         let _ = std::fs::remove_file(&path);
         return Err(e.into());

@@ -5,12 +5,13 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::dns::check::{Finding, Verdict, compare, dmarc_parses, soften, spf_lookups};
-use crate::dns::lookup::{Resolver, Server, authoritative, parse_server};
+use crate::dns::lookup::{Resolver, Server, authoritative};
 use crate::dns::plan::{self, Ownership, Plan};
 use crate::dns::provider::Provider;
 use crate::dns::records::{self, Inputs, Record};
 use crate::dns::value::txt_kind;
 use crate::error::{Error, Kind, Result};
+use crate::netaddr::parse_server;
 use crate::store::dns::Owned;
 use crate::store::{Store, dkim as keys, domains, now};
 
@@ -98,7 +99,7 @@ pub async fn plan_zone(
     let retired_dkim: std::collections::BTreeSet<String> = dkim
         .iter()
         .filter(|k| !records::dkim_published(k, cfg.dns.dkim_grace(), t))
-        .map(|k| crate::ops::dkim::record_name(domain, &k.selector))
+        .map(|k| crate::dkim::record_name(domain, &k.selector))
         .collect();
     for r in records.iter().filter(|r| !r.publish) {
         warnings.push(format!(
@@ -379,7 +380,7 @@ pub async fn check(
 
     // DKIM: the key on disk is the key in the published record.
     for k in dkim.iter().filter(|k| records::dkim_published(k, cfg.dns.dkim_grace(), t)) {
-        let name = crate::ops::dkim::record_name(domain, &k.selector);
+        let name = crate::dkim::record_name(domain, &k.selector);
         let published: Vec<String> =
             dkim_found.get(&name).into_iter().flatten().filter_map(|v| crate::dns::check::dkim_p(v)).collect();
         let v = match crate::ops::dkim::public_key_on_disk(store, k) {

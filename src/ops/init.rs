@@ -7,8 +7,9 @@ use serde::Serialize;
 
 use crate::config::{self, redact_url, sqlite_url};
 use crate::error::{Error, Result};
+use crate::fsutil::create_private_dir;
 use crate::names;
-use crate::store::{Store, create_private_dir, domains, now};
+use crate::store::{Store, domains, now};
 
 pub struct InitOptions {
     pub config_path: PathBuf,
@@ -40,7 +41,7 @@ pub async fn run(opts: InitOptions) -> Result<Initialised> {
         config::parse(&format!("database = {}", toml_edit::value(url.as_str())))
             .map_err(|_| Error::usage(format!("--database: not a sqlite: or postgres:// URL: {}", redact_url(url))))?;
     }
-    let config_path = config::absolute(&opts.config_path);
+    let config_path = crate::fsutil::absolute(&opts.config_path);
     let config_existed = config_path.exists();
     // With --force on an existing config, its data dir and database stay unless flags say
     // otherwise: re-running init must never point the config somewhere else by accident.
@@ -56,9 +57,9 @@ pub async fn run(opts: InitOptions) -> Result<Initialised> {
         _ => format!("mail.{domain}"),
     };
     let data_dir = match (&opts.data_dir, &existing) {
-        (Some(d), _) => config::absolute(d),
+        (Some(d), _) => crate::fsutil::absolute(d),
         (None, Some(c)) => c.data_dir.clone(),
-        (None, None) => config::absolute(Path::new(config::DEV_DATA_DIR)),
+        (None, None) => crate::fsutil::absolute(Path::new(config::DEV_DATA_DIR)),
     };
     let database = match (&opts.database, &existing) {
         (Some(u), _) => u.clone(),
@@ -134,7 +135,7 @@ pub async fn run(opts: InitOptions) -> Result<Initialised> {
         std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
     }
     // 0600: the database URL may carry a password.
-    config::write_atomic(&config_path, text.as_bytes(), 0o600)?;
+    crate::fsutil::write_atomic(&config_path, text.as_bytes(), 0o600)?;
     Ok(Initialised {
         config: config_path,
         data_dir,

@@ -161,7 +161,7 @@ pub async fn sync_folders(store: &Store, account: &Account) -> Result<()> {
 
 fn make_folder(dir: &Path) -> Result<()> {
     for sub in ["cur", "new", "tmp"] {
-        crate::store::create_private_dir(&dir.join(sub))?;
+        crate::fsutil::create_private_dir(&dir.join(sub))?;
     }
     let marker = dir.join("maildirfolder");
     if !marker.exists() {
@@ -192,7 +192,7 @@ pub async fn create(store: &Store, account: &Account, name: &str) -> Result<()> 
         }
     }
     let r2 = root.clone();
-    crate::ops::blocking(move || maildir::sync_dir(&r2)).await
+    crate::ops::blocking(move || crate::fsutil::sync_dir(&r2)).await
 }
 
 pub async fn require(conn: &mut sqlx::AnyConnection, account: &Account, name: &str) -> Result<Mailbox> {

@@ -85,7 +85,7 @@ pub async fn remove(store: &Store, id: &str) -> Result<()> {
     let out = spool::outbound_dir(&store.data_dir);
     for dir in [out.clone(), store.data_dir.join("spool/quarantine")] {
         match std::fs::remove_file(dir.join(id)) {
-            Ok(()) => crate::store::maildir::sync_dir(&dir)?,
+            Ok(()) => crate::fsutil::sync_dir(&dir)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(Error::io("removing", &dir.join(id), e)),
         }
@@ -295,7 +295,7 @@ pub async fn reconcile(store: &Store) -> Result<(usize, usize)> {
 /// Move a damaged spool file aside (it is never delivered).
 pub fn move_to_quarantine(store: &Store, id: &str) {
     let q = store.data_dir.join("spool/quarantine");
-    let _ = crate::store::create_private_dir(&q);
+    let _ = crate::fsutil::create_private_dir(&q);
     let _ = std::fs::rename(spool::outbound_dir(&store.data_dir).join(id), q.join(id));
 }
 

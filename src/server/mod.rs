@@ -10,11 +10,8 @@ pub mod pop3;
 pub mod smtp;
 pub mod tls;
 
-use std::fs::File;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -145,14 +142,6 @@ impl Service {
     }
 }
 
-static IDS: AtomicU64 = AtomicU64::new(0);
-
-/// A short unique id for a transaction (time in µs, then a counter), as in logs and Received:.
-pub fn new_id() -> String {
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    format!("{:x}{:04x}", t.as_micros(), IDS.fetch_add(1, Ordering::Relaxed) & 0xffff)
-}
-
 /// Notice a renewed certificate (`cert renew`, or any tool that rewrites the files) within
 /// `CERT_CHECK` and load it for new connections; a broken pair is logged and the current
 /// certificate stays.
@@ -170,46 +159,6 @@ async fn watch_certificate(shared: Arc<Shared>) {
 }
 
 const CERT_CHECK: Duration = Duration::from_secs(15);
-
-/// The pid of the `mailctl serve` running on a data dir, if one is: the pid its lock file
-/// names, when that process is alive in our pid namespace and is a `mailctl ... serve`
-/// (never a stale number that now belongs to someone else). The lock is not touched, so a
-/// server starting at that moment is not disturbed.
-pub fn running_pid(dir: &Path) -> Option<i32> {
-    let pid: i32 = std::fs::read_to_string(dir.join("serve.lock")).ok()?.trim().parse().ok()?;
-    if pid <= 1 {
-        return None;
-    }
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
-    let is_mailctl = args.first().is_some_and(|a| a.ends_with(b"mailctl"));
-    (is_mailctl && args.iter().any(|a| *a == b"serve")).then_some(pid)
-}
-
-/// Which listeners a running server bound (`serve.listeners` in the data dir), by name.
-pub fn bound_listeners(dir: &Path) -> Vec<String> {
-    if running_pid(dir).is_none() {
-        return Vec::new();
-    }
-    std::fs::read_to_string(dir.join("serve.listeners"))
-        .map(|t| t.lines().filter_map(|l| l.split_whitespace().next()).map(str::to_string).collect())
-        .unwrap_or_default()
-}
-
-/// Hold an exclusive lock on the data dir for the life of the server.
-fn lock_data_dir(dir: &Path) -> Result<File> {
-    let path = dir.join("serve.lock");
-    let Some(mut f) = crate::store::try_lock(&path)? else {
-        let pid = std::fs::read_to_string(&path).unwrap_or_default();
-        return Err(Error::new(
-            Kind::TempFail,
-            format!("another mailctl serve is running on {} (pid {})", dir.display(), pid.trim()),
-        ));
-    };
-    f.set_len(0).ok();
-    let _ = write!(f, "{}", std::process::id());
-    Ok(f)
-}
 
 async fn bind(addr: &str, what: &str) -> Result<TcpListener> {
     TcpListener::bind(addr).await.map_err(|e| {
@@ -240,10 +189,10 @@ fn return_big_allocations() {
 pub async fn serve(location: Location, cfg: Config) -> Result<()> {
     return_big_allocations();
     if cfg.is_dev_instance() && !cfg.data_dir.exists() {
-        crate::store::create_private_dir(&cfg.data_dir)?;
+        crate::fsutil::create_private_dir(&cfg.data_dir)?;
     }
     // The lock first: a second server must not even migrate the database.
-    let _lock = lock_data_dir(&cfg.data_dir)?;
+    let _lock = crate::running::lock(&cfg.data_dir)?;
     let store = Store::open_with(&cfg, 32).await?;
     let hosts = vec![cfg.hostname.clone()];
     let (tls, made_cert) = tls::Tls::load_or_create(&cfg.smtp.tls_cert, &cfg.smtp.tls_key, &hosts, &cfg.data_dir)?;
@@ -302,11 +251,9 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
     });
 
     // What was bound, for `cert issue` (is there an HTTP listener to answer challenges?).
-    let bound: String = listeners
-        .iter()
-        .map(|(k, l)| format!("{} {}\n", k.name(), l.local_addr().map(|a| a.to_string()).unwrap_or_default()))
-        .collect();
-    let _ = crate::config::write_atomic(&cfg.data_dir.join("serve.listeners"), bound.as_bytes(), 0o644);
+    let bound: Vec<(&str, String)> =
+        listeners.iter().map(|(k, l)| (k.name(), l.local_addr().map(|a| a.to_string()).unwrap_or_default())).collect();
+    crate::running::record_listeners(&cfg.data_dir, &bound);
     // Handlers before the banner: whoever reads the banner may signal us at once.
     let signals = Signals::install()?;
     banner(&cfg, &listeners, made_cert, &shared).await;

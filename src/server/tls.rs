@@ -9,7 +9,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::TlsAcceptor;
 
-use crate::error::{Error, Kind, Result};
+use crate::error::{Error, Result};
 
 pub struct Tls {
     cert: PathBuf,
@@ -38,44 +38,6 @@ fn fingerprint(cert: &Path, key: &Path) -> Option<Fingerprint> {
     Some([f(cert)?, f(key)?])
 }
 
-/// A self-signed certificate for `hosts` (and localhost): (certificate PEM, key PEM).
-pub fn self_signed_pem(hosts: &[String]) -> Result<(String, String)> {
-    let mut names: Vec<String> = hosts.to_vec();
-    for extra in ["localhost", "127.0.0.1", "::1"] {
-        if !names.iter().any(|n| n == extra) {
-            names.push(extra.to_string());
-        }
-    }
-    let fail = |e: rcgen::Error| Error::new(Kind::Internal, "making a self-signed certificate").with_source(e);
-    let mut params = rcgen::CertificateParams::new(names.clone()).map_err(fail)?;
-    // The subject names the mail host, not rcgen's placeholder.
-    params.distinguished_name = rcgen::DistinguishedName::new();
-    params.distinguished_name.push(rcgen::DnType::CommonName, names[0].clone());
-    let signing_key = rcgen::KeyPair::generate().map_err(fail)?;
-    let cert = params.self_signed(&signing_key).map_err(fail)?;
-    Ok((cert.pem(), signing_key.serialize_pem()))
-}
-
-/// Make a self-signed certificate for `hosts` (and localhost), key 0600.
-pub fn self_signed(cert: &Path, key: &Path, hosts: &[String]) -> Result<()> {
-    let (cert_pem, key_pem) = self_signed_pem(hosts)?;
-    for dir in [cert.parent(), key.parent()].into_iter().flatten() {
-        crate::store::create_private_dir(dir)?;
-    }
-    crate::config::write_atomic(key, key_pem.as_bytes(), 0o600)?;
-    crate::config::write_atomic(cert, cert_pem.as_bytes(), 0o644)?;
-    Ok(())
-}
-
-/// A server config on ring with the default protocol versions and no client certificates:
-/// every TLS listener starts here.
-pub fn server_builder() -> rustls::ConfigBuilder<rustls::ServerConfig, rustls::server::WantsServerCert> {
-    rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap_or_else(|_| unreachable!("ring supports the default protocol versions"))
-        .with_no_client_auth()
-}
-
 fn load(cert: &Path, key: &Path, data_dir: &Path) -> Result<Loaded> {
     let bad = |what: &str, p: &Path, e: &dyn std::fmt::Display| {
         Error::config(format!("reading TLS {what} {}: {e}", p.display()))
@@ -97,7 +59,8 @@ fn load(cert: &Path, key: &Path, data_dir: &Path) -> Result<Loaded> {
         e => bad("key", key, &e),
     })?);
     let https = crate::cert::challenge::alpn_acceptor(data_dir, Some(certified.clone()));
-    let mail = server_builder().with_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(certified)));
+    let mail = crate::tls_material::server_builder()
+        .with_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(certified)));
     Ok(Loaded { mail: TlsAcceptor::from(Arc::new(mail)), https })
 }
 
@@ -106,7 +69,7 @@ impl Tls {
     pub fn load_or_create(cert: &Path, key: &Path, hosts: &[String], data_dir: &Path) -> Result<(Tls, bool)> {
         let created = !cert.exists() && !key.exists();
         if created {
-            self_signed(cert, key, hosts)?;
+            crate::tls_material::self_signed(cert, key, hosts)?;
         }
         let seen = fingerprint(cert, key);
         let loaded = load(cert, key, data_dir)?;

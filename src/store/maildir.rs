@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 pub const STANDARD_FOLDERS: [&str; 4] = ["Sent", "Drafts", "Trash", "Junk"];
 const SUBDIRS: [&str; 3] = ["cur", "new", "tmp"];
 
-use super::create_private_dir as mkdir;
+use crate::fsutil::create_private_dir as mkdir;
 
 /// Create the Maildir with its standard folders; existing content is kept.
 pub fn create(root: &Path) -> Result<()> {
@@ -27,13 +27,8 @@ pub fn create(root: &Path) -> Result<()> {
             fs::write(&marker, b"").map_err(|e| Error::io("creating", &marker, e))?;
         }
     }
-    sync_dir(root.parent().unwrap_or(root))?;
+    crate::fsutil::sync_dir(root.parent().unwrap_or(root))?;
     Ok(())
-}
-
-/// fsync a directory, so that entries created or renamed in it are durable.
-pub fn sync_dir(dir: &Path) -> Result<()> {
-    fs::File::open(dir).and_then(|f| f.sync_all()).map_err(|e| Error::io("syncing", dir, e))
 }
 
 /// The folder directories of a Maildir: the root (INBOX) and every `.Folder`.

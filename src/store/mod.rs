@@ -96,7 +96,7 @@ impl Store {
     pub async fn open_with(cfg: &Config, max_connections: u32) -> Result<Store> {
         if !cfg.data_dir.is_dir() {
             if cfg.is_dev_instance() {
-                create_private_dir(&cfg.data_dir)?;
+                crate::fsutil::create_private_dir(&cfg.data_dir)?;
             } else {
                 return Err(Error::config(format!("data directory {} does not exist", cfg.data_dir.display()))
                     .with_hint("run `mailctl init` or fix data_dir in the config"));
@@ -245,30 +245,4 @@ impl Store {
     pub async fn close(self) {
         self.pool.close().await;
     }
-}
-
-/// Create a directory (and parents) readable only by us.
-pub fn create_private_dir(path: &Path) -> Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(path)
-        .map_err(|e| Error::new(Kind::Exists, format!("creating directory {}", path.display())).with_source(e))
-}
-
-/// Open (creating) a lock file and take an exclusive `flock` on it without waiting: `None`
-/// when someone else holds it. The lock lasts as long as the file stays open.
-pub fn try_lock(path: &Path) -> Result<Option<std::fs::File>> {
-    use std::os::unix::io::AsRawFd;
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(path)
-        .map_err(|e| Error::io("opening", path, e))?;
-    // SAFETY: flock on a file descriptor we own; no memory is shared.
-    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    Ok((rc == 0).then_some(f))
 }

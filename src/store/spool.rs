@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::store::maildir::sync_dir;
+use crate::fsutil::sync_dir;
 
 pub const MAGIC: &str = "MAILCTL-SPOOL/1";
 

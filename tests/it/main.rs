@@ -17,6 +17,7 @@ mod domain;
 mod imap;
 mod import;
 mod init;
+mod layers;
 mod mailbox;
 mod outbound;
 mod pop3;

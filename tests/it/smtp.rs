@@ -434,7 +434,8 @@ fn lifecycle(env: Env) {
     open.expect("EHLO x.example", 250);
     let cert = env.data_dir().join("tls/cert.pem");
     let before = std::fs::read(&cert).unwrap();
-    mailctl::server::tls::self_signed(&cert, &env.data_dir().join("tls/key.pem"), &["renewed.example".into()]).unwrap();
+    mailctl::tls_material::self_signed(&cert, &env.data_dir().join("tls/key.pem"), &["renewed.example".into()])
+        .unwrap();
     assert_ne!(before, std::fs::read(&cert).unwrap());
     srv.signal(libc::SIGHUP);
     eventually("reload", || srv.log().contains("reloaded"));

@@ -37,7 +37,7 @@ fn resolver(cfg: &crate::config::Config) -> std::result::Result<TokioResolver, S
     match &cfg.smtp.dns_resolver {
         Some(s) => {
             let addr =
-                crate::dns::lookup::parse_server(s).map_err(|_| format!("dns_resolver {s:?} is not IP or IP:port"))?;
+                crate::netaddr::parse_server(s).map_err(|_| format!("dns_resolver {s:?} is not IP or IP:port"))?;
             crate::dns::lookup::builder_at(&[addr]).build().map_err(|e| e.to_string())
         }
         None => TokioResolver::builder_tokio().map_err(|e| e.to_string())?.build().map_err(|e| e.to_string()),

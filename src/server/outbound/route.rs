@@ -9,7 +9,8 @@ use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::RData;
 
-use crate::ops::transport::{NextHop, route};
+use crate::netaddr::NextHop;
+use crate::ops::transport::route;
 use crate::store::transports::Transport;
 
 /// A host to try, with its name (for TLS SNI and logs).

@@ -44,7 +44,7 @@ pub async fn mail(s: &mut Session, from: Path, params: MailParams) {
             }
         }
     }
-    s.txn = Some(Txn { id: crate::server::new_id(), from: Some(from), params, ..Txn::default() });
+    s.txn = Some(Txn { id: crate::ids::new_id(), from: Some(from), params, ..Txn::default() });
     s.reply(codes::SENDER_OK);
 }
 

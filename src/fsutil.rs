@@ -1,0 +1,65 @@
+//! File-system helpers every layer needs: absolute paths, atomic writes, private directories,
+//! directory fsync and advisory locks. Each error names the path it concerns.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Kind, Result};
+
+pub fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+    }
+}
+
+/// Write a file atomically: a temporary file beside it, fsync, rename, fsync the directory.
+pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = absolute(path).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(&tmp)?;
+        f.write_all(contents)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        std::fs::File::open(&dir)?.sync_all()
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::new(Kind::Exists, format!("writing {}", path.display())).with_source(e)
+    })
+}
+
+/// Create a directory (and parents) readable only by us.
+pub fn create_private_dir(path: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .map_err(|e| Error::new(Kind::Exists, format!("creating directory {}", path.display())).with_source(e))
+}
+
+/// Open (creating) a lock file and take an exclusive `flock` on it without waiting: `None`
+/// when someone else holds it. The lock lasts as long as the file stays open.
+pub fn try_lock(path: &Path) -> Result<Option<std::fs::File>> {
+    use std::os::unix::io::AsRawFd;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io("opening", path, e))?;
+    // SAFETY: flock on a file descriptor we own; no memory is shared.
+    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    Ok((rc == 0).then_some(f))
+}
+
+/// fsync a directory, so that entries created or renamed in it are durable.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    std::fs::File::open(dir).and_then(|f| f.sync_all()).map_err(|e| Error::io("syncing", dir, e))
+}

@@ -1,0 +1,60 @@
+//! Network addresses written in the config and on the command line: a next hop for outbound
+//! mail (`[host]:port`, `host:port`) and a DNS server (`IP` or `IP:PORT`).
+
+use std::net::{IpAddr, SocketAddr};
+
+use crate::error::{Error, Result};
+
+/// Where mail goes: a host (an MX lookup unless `exact`) and a port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextHop {
+    pub host: String,
+    pub port: u16,
+    /// `[host]`: connect to the host's addresses, no MX lookup.
+    pub exact: bool,
+}
+
+impl NextHop {
+    /// `[host]:port`, `[host]`, `host:port` or `host`; IPv6 addresses in brackets.
+    pub fn parse(s: &str) -> Result<NextHop> {
+        let bad = || Error::invalid(format!("invalid next hop {s:?}: use [host]:port or host:port"));
+        let (host, port, exact) = if let Some(rest) = s.strip_prefix('[') {
+            let (host, after) = rest.split_once(']').ok_or_else(bad)?;
+            let port = match after.strip_prefix(':') {
+                Some(p) => Some(p),
+                None if after.is_empty() => None,
+                None => return Err(bad()),
+            };
+            (host.to_string(), port, true)
+        } else {
+            match s.rsplit_once(':') {
+                Some((h, p)) => (h.to_string(), Some(p), false),
+                None => (s.to_string(), None, false),
+            }
+        };
+        let port = match port {
+            Some(p) => p.parse::<u16>().ok().filter(|&p| p > 0).ok_or_else(bad)?,
+            None => 25,
+        };
+        let host = if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+            if !exact {
+                return Err(Error::invalid(format!("{s:?}: an IP address needs brackets, as in [{ip}]:{port}")));
+            }
+            ip.to_string()
+        } else {
+            crate::names::domain(&host).map_err(|_| bad())?
+        };
+        Ok(NextHop { host, port, exact })
+    }
+
+    pub fn render(&self) -> String {
+        if self.exact { format!("[{}]:{}", self.host, self.port) } else { format!("{}:{}", self.host, self.port) }
+    }
+}
+
+/// `IP` or `IP:PORT` (port 53 by default).
+pub fn parse_server(s: &str) -> Result<SocketAddr> {
+    s.parse::<SocketAddr>()
+        .or_else(|_| s.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
+        .map_err(|_| Error::usage(format!("{s:?} is not IP or IP:PORT")))
+}

@@ -1,0 +1,45 @@
+//! TLS material every TLS user shares: the rustls server config builder and self-signed
+//! certificates (rcgen).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::error::{Error, Kind, Result};
+
+/// A self-signed certificate for `hosts` (and localhost): (certificate PEM, key PEM).
+pub fn self_signed_pem(hosts: &[String]) -> Result<(String, String)> {
+    let mut names: Vec<String> = hosts.to_vec();
+    for extra in ["localhost", "127.0.0.1", "::1"] {
+        if !names.iter().any(|n| n == extra) {
+            names.push(extra.to_string());
+        }
+    }
+    let fail = |e: rcgen::Error| Error::new(Kind::Internal, "making a self-signed certificate").with_source(e);
+    let mut params = rcgen::CertificateParams::new(names.clone()).map_err(fail)?;
+    // The subject names the mail host, not rcgen's placeholder.
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(rcgen::DnType::CommonName, names[0].clone());
+    let signing_key = rcgen::KeyPair::generate().map_err(fail)?;
+    let cert = params.self_signed(&signing_key).map_err(fail)?;
+    Ok((cert.pem(), signing_key.serialize_pem()))
+}
+
+/// Make a self-signed certificate for `hosts` (and localhost), key 0600.
+pub fn self_signed(cert: &Path, key: &Path, hosts: &[String]) -> Result<()> {
+    let (cert_pem, key_pem) = self_signed_pem(hosts)?;
+    for dir in [cert.parent(), key.parent()].into_iter().flatten() {
+        crate::fsutil::create_private_dir(dir)?;
+    }
+    crate::fsutil::write_atomic(key, key_pem.as_bytes(), 0o600)?;
+    crate::fsutil::write_atomic(cert, cert_pem.as_bytes(), 0o644)?;
+    Ok(())
+}
+
+/// A server config on ring with the default protocol versions and no client certificates:
+/// every TLS listener starts here.
+pub fn server_builder() -> rustls::ConfigBuilder<rustls::ServerConfig, rustls::server::WantsServerCert> {
+    rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap_or_else(|_| unreachable!("ring supports the default protocol versions"))
+        .with_no_client_auth()
+}
