@@ -26,6 +26,9 @@ pub enum Kind {
     TempFail,
     /// Not allowed: the tier does not include the feature (EX_NOPERM 77).
     Permission,
+    /// The mailbox's quota does not fit it (EX_NOPERM 77): IMAP's `[OVERQUOTA]`, SMTP's
+    /// 452 4.2.2.
+    OverQuota,
     /// The configuration is missing or wrong (EX_CONFIG 78).
     Config,
 }
@@ -43,7 +46,7 @@ impl Kind {
             Kind::Exists => 73,
             Kind::Io => 74,
             Kind::TempFail => 75,
-            Kind::Permission => 77,
+            Kind::Permission | Kind::OverQuota => 77,
             Kind::Config => 78,
         }
     }
@@ -56,13 +59,16 @@ pub struct Error {
     pub message: String,
     pub source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     pub hint: Option<String>,
+    /// The message is a conversion's stand-in ("database error"), which the first
+    /// [`Context::context`] replaces instead of prefixing.
+    pub stand_in: bool,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(kind: Kind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), source: None, hint: None }
+        Error { kind, message: message.into(), source: None, hint: None, stand_in: false }
     }
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(Kind::Invalid, message)
@@ -134,19 +140,26 @@ impl std::error::Error for Error {
     }
 }
 
+/// A database error that means "try again": SQLite's SQLITE_BUSY (5) and SQLITE_LOCKED (6),
+/// with their extended codes (the primary code is the low byte); PostgreSQL's serialization
+/// failure (40001) and deadlock (40P01).
+fn is_busy(db: &dyn sqlx::error::DatabaseError) -> bool {
+    let code = db.code();
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        code.and_then(|c| c.parse::<u32>().ok()).is_some_and(|n| matches!(n & 0xff, 5 | 6))
+    } else {
+        matches!(code.as_deref(), Some("40001" | "40P01"))
+    }
+}
+
 impl From<sqlx::Error> for Error {
     fn from(err: sqlx::Error) -> Self {
         let kind = match &err {
             sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => Kind::Unavailable,
             sqlx::Error::Database(db) => {
-                let msg = db.message();
                 if db.is_unique_violation() {
                     Kind::Exists
-                } else if msg.contains("database is locked")
-                    || msg.contains("busy")
-                    || db.code().as_deref() == Some("40001")
-                    || db.code().as_deref() == Some("40P01")
-                {
+                } else if is_busy(db.as_ref()) {
                     Kind::TempFail
                 } else if db.is_foreign_key_violation() || db.is_check_violation() {
                     Kind::Invalid
@@ -156,13 +169,15 @@ impl From<sqlx::Error> for Error {
             }
             _ => Kind::Internal,
         };
-        Error::new(kind, "database error").with_source(err)
+        Error { stand_in: true, ..Error::new(kind, "database error").with_source(err) }
     }
 }
 
+/// Only the CLI's writers of standard output lean on this (a broken pipe is success in
+/// `main`); every file's I/O error is made with [`Error::io`], which names the path.
 impl From<std::io::Error> for Error {
     fn from(err: std::io::Error) -> Self {
-        Error::new(Kind::Io, "I/O error").with_source(err)
+        Error { stand_in: true, ..Error::new(Kind::Io, "writing the output").with_source(err) }
     }
 }
 
@@ -175,11 +190,7 @@ impl<T, E: Into<Error>> Context<T> for std::result::Result<T, E> {
     fn context(self, ctx: impl fmt::Display) -> Result<T> {
         self.map_err(|e| {
             let e: Error = e.into();
-            if e.message == "database error" || e.message == "I/O error" {
-                Error { message: ctx.to_string(), ..e }
-            } else {
-                e.context(ctx)
-            }
+            if e.stand_in { Error { message: ctx.to_string(), stand_in: false, ..e } } else { e.context(ctx) }
         })
     }
 }

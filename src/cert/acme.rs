@@ -55,43 +55,96 @@ pub trait Present {
     fn cleanup(&mut self) -> impl Future<Output = ()>;
 }
 
-/// An ACME error as one line: the problem document's type and detail.
-pub fn error(e: instant_acme::Error) -> Error {
-    match e {
-        instant_acme::Error::Api(p) => problem(&p),
-        instant_acme::Error::Timeout(_) => Error::new(Kind::TempFail, "ACME: the CA did not finish the order in time"),
-        instant_acme::Error::Hyper(e) => Error::new(Kind::Unavailable, format!("ACME: cannot reach the CA: {e}")),
-        instant_acme::Error::Http(e) => Error::new(Kind::Unavailable, format!("ACME: cannot reach the CA: {e}")),
-        instant_acme::Error::Other(e) => Error::new(Kind::Unavailable, format!("ACME: {e}")),
-        e => Error::new(Kind::Unavailable, format!("ACME: {e}")),
+/// An ACME failure: the error to report and, when the CA sent a problem document (RFC 8555
+/// §6.7), its type, which callers decide on.
+#[derive(Debug)]
+pub struct AcmeError {
+    pub problem: Option<Problem>,
+    pub error: Error,
+}
+
+impl From<Error> for AcmeError {
+    fn from(error: Error) -> Self {
+        AcmeError { problem: None, error }
     }
 }
 
-fn problem(p: &instant_acme::Problem) -> Error {
-    let t = p.r#type.as_deref().unwrap_or("unknown");
-    let short = t.rsplit(':').next().unwrap_or(t);
-    let kind = match short {
-        "rateLimited" | "badNonce" | "serverInternal" => Kind::TempFail,
-        "unauthorized"
-        | "incorrectResponse"
-        | "connection"
-        | "dns"
-        | "caa"
-        | "rejectedIdentifier"
-        | "tls"
-        | "unsupportedIdentifier"
-        | "malformed"
-        | "badCSR" => Kind::Invalid,
-        "accountDoesNotExist" | "externalAccountRequired" | "userActionRequired" => Kind::Permission,
-        _ => Kind::Unavailable,
+impl From<AcmeError> for Error {
+    fn from(e: AcmeError) -> Self {
+        e.error
+    }
+}
+
+/// The problem types of RFC 8555 §6.7 (and RFC 8555's `externalAccountRequired`) that decide
+/// an exit code or a retry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    AccountDoesNotExist,
+    BadNonce,
+    RateLimited,
+    ServerInternal,
+    /// The CA could not validate a challenge, or refuses the names or the request.
+    Refused,
+    /// The account needs something the CA asks of a person.
+    AccountAction,
+    Other,
+}
+
+impl Problem {
+    fn parse(urn: &str) -> Problem {
+        match urn.strip_prefix("urn:ietf:params:acme:error:").unwrap_or("") {
+            "accountDoesNotExist" => Problem::AccountDoesNotExist,
+            "badNonce" => Problem::BadNonce,
+            "rateLimited" => Problem::RateLimited,
+            "serverInternal" => Problem::ServerInternal,
+            "unauthorized"
+            | "incorrectResponse"
+            | "connection"
+            | "dns"
+            | "caa"
+            | "rejectedIdentifier"
+            | "tls"
+            | "unsupportedIdentifier"
+            | "malformed"
+            | "badCSR" => Problem::Refused,
+            "externalAccountRequired" | "userActionRequired" => Problem::AccountAction,
+            _ => Problem::Other,
+        }
+    }
+
+    fn kind(&self) -> Kind {
+        match self {
+            Problem::RateLimited | Problem::BadNonce | Problem::ServerInternal => Kind::TempFail,
+            Problem::Refused => Kind::Invalid,
+            Problem::AccountDoesNotExist | Problem::AccountAction => Kind::Permission,
+            Problem::Other => Kind::Unavailable,
+        }
+    }
+}
+
+/// An instant-acme error: the problem document's type and detail, or what kept us from the CA
+/// with its whole cause chain (a refused certificate says which and why).
+pub fn error(e: instant_acme::Error) -> AcmeError {
+    let unreachable = |e| Error::new(Kind::Unavailable, "ACME: cannot reach the CA").with_source(e);
+    let error = match e {
+        instant_acme::Error::Api(p) => return problem(&p),
+        instant_acme::Error::Timeout(_) => Error::new(Kind::TempFail, "ACME: the CA did not finish the order in time"),
+        e @ (instant_acme::Error::Hyper(_) | instant_acme::Error::Http(_)) => unreachable(e),
+        e => Error::new(Kind::Unavailable, "ACME").with_source(e),
     };
+    AcmeError { problem: None, error }
+}
+
+fn problem(p: &instant_acme::Problem) -> AcmeError {
+    let t = p.r#type.as_deref().unwrap_or("unknown");
+    let problem = Problem::parse(t);
     let mut detail = p.detail.clone().unwrap_or_default();
     for s in &p.subproblems {
         if let Some(d) = &s.detail {
             detail.push_str(&format!("; {d}"));
         }
     }
-    Error::new(kind, format!("ACME {t}: {detail}"))
+    AcmeError { error: Error::new(problem.kind(), format!("ACME {t}: {detail}")), problem: Some(problem) }
 }
 
 fn account_path(data_dir: &Path, directory: &str) -> PathBuf {
@@ -106,23 +159,18 @@ pub fn forget_account(data_dir: &Path, directory: &str) {
     let _ = std::fs::remove_file(account_path(data_dir, directory));
 }
 
-/// Is this the CA saying it does not know the account?
-pub fn unknown_account(e: &Error) -> bool {
-    e.message.contains("urn:ietf:params:acme:error:accountDoesNotExist")
-}
-
-/// Is this the CA refusing a nonce (after instant-acme's own retries)?
-pub fn bad_nonce(e: &Error) -> bool {
-    e.message.contains("urn:ietf:params:acme:error:badNonce")
-}
-
 /// The account for a CA: made on first use and kept (0600) in `data_dir/acme/`.
-pub async fn account(data_dir: &Path, directory: &str, ca_root: Option<&Path>, email: Option<&str>) -> Result<Account> {
+pub async fn account(
+    data_dir: &Path,
+    directory: &str,
+    ca_root: Option<&Path>,
+    email: Option<&str>,
+) -> Result<Account, AcmeError> {
     crate::fsutil::create_private_dir(&dir(data_dir))?;
     let path = account_path(data_dir, directory);
     let builder = || match ca_root {
         Some(root) => Account::builder_with_root(root)
-            .map_err(|e| Error::new(Kind::Config, format!("--ca-root {}: {}", root.display(), error(e).message))),
+            .map_err(|e| Error::new(Kind::Config, format!("--ca-root {}", root.display())).with_source(e).into()),
         None => Account::builder().map_err(error),
     };
     if let Ok(text) = std::fs::read_to_string(&path)
@@ -154,7 +202,7 @@ pub async fn issue<P: Present>(
     kind: Challenge,
     replaces: Option<&str>,
     responder: &mut P,
-) -> Result<Issued> {
+) -> Result<Issued, AcmeError> {
     let ids: Vec<Identifier> = hosts.iter().map(|h| Identifier::Dns(h.clone())).collect();
     let mut new = NewOrder::new(&ids);
     // RFC 9773 §5: name the certificate this one replaces (a CA that offers ARI exempts such
@@ -170,14 +218,14 @@ pub async fn issue<P: Present>(
         }
         r => r.map_err(error)?,
     };
-    let result = async {
+    let result: Result<(String, String), AcmeError> = async {
         let mut authzs = order.authorizations();
         while let Some(a) = authzs.next().await {
             let mut a = a.map_err(error)?;
             match a.status {
                 AuthorizationStatus::Valid => continue,
                 AuthorizationStatus::Pending => {}
-                s => return Err(Error::new(Kind::Invalid, format!("ACME: an authorization is {s:?}"))),
+                s => return Err(Error::new(Kind::Invalid, format!("ACME: an authorization is {s:?}")).into()),
             }
             let mut ch = a.challenge(kind.acme_type()).ok_or_else(|| {
                 Error::new(Kind::Invalid, format!("ACME: the CA does not offer {} here", kind.as_str()))
@@ -206,7 +254,7 @@ pub async fn issue<P: Present>(
 }
 
 /// The first challenge error of an order that went invalid.
-async fn why_invalid(order: &mut instant_acme::Order) -> Error {
+async fn why_invalid(order: &mut instant_acme::Order) -> AcmeError {
     let mut authzs = order.authorizations();
     while let Some(Ok(a)) = authzs.next().await {
         for c in &a.challenges {
@@ -215,7 +263,7 @@ async fn why_invalid(order: &mut instant_acme::Order) -> Error {
             }
         }
     }
-    Error::new(Kind::Invalid, "ACME: the order became invalid (a challenge failed)")
+    Error::new(Kind::Invalid, "ACME: the order became invalid (a challenge failed)").into()
 }
 
 /// The RFC 9773 identifier of a certificate (PEM).

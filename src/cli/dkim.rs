@@ -205,7 +205,9 @@ pub async fn run(cmd: DkimCmd, ctx: &mut Ctx) -> Result<()> {
             match &file {
                 Some(p) => message = std::fs::read(p).map_err(|e| Error::io("reading", p, e))?,
                 None => {
-                    std::io::stdin().read_to_end(&mut message)?;
+                    std::io::stdin()
+                        .read_to_end(&mut message)
+                        .map_err(|e| Error::io("reading", std::path::Path::new("standard input"), e))?;
                 }
             }
             let domain = crate::names::domain(&domain)?;

@@ -275,7 +275,9 @@ fn print_plan(ctx: &mut Ctx, zp: &ops::ZonePlan, provider: &str) -> Result<()> {
 fn confirm(zone: &str, changes: usize) -> Result<()> {
     eprint!("Apply {changes} change(s) to {zone}? [y/N] ");
     let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer)?;
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Error::io("reading the answer from", std::path::Path::new("standard input"), e))?;
     if matches!(answer.trim(), "y" | "Y" | "yes" | "YES") {
         Ok(())
     } else {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use instant_acme::KeyAuthorization;
 use serde::Serialize;
 
-use crate::cert::acme::{self, Challenge, Present};
+use crate::cert::acme::{self, AcmeError, Challenge, Present, Problem};
 use crate::cert::challenge::{Standalone, write_http01, write_tlsalpn01};
 use crate::cert::files::{self, Meta};
 use crate::cert::info::{self, CertInfo};
@@ -185,8 +185,10 @@ pub async fn issue(cfg: &Config, opts: &IssueOptions) -> Result<Status> {
     let issued = loop {
         attempt += 1;
         match order(cfg, opts, provider.as_mut()).await {
-            Err(e) if attempt < 3 && acme::unknown_account(&e) => acme::forget_account(&cfg.data_dir, &opts.directory),
-            Err(e) if attempt < 3 && acme::bad_nonce(&e) => {}
+            Err(AcmeError { problem: Some(Problem::AccountDoesNotExist), .. }) if attempt < 3 => {
+                acme::forget_account(&cfg.data_dir, &opts.directory)
+            }
+            Err(AcmeError { problem: Some(Problem::BadNonce), .. }) if attempt < 3 => {}
             r => break r?,
         }
     };
@@ -215,7 +217,7 @@ pub async fn issue(cfg: &Config, opts: &IssueOptions) -> Result<Status> {
 /// One order, start to finish, with the challenge answered as asked. One at a time per data
 /// dir (cron and a person at once would answer each other's challenges); SIGINT or SIGTERM
 /// part-way still removes what was put up for the CA.
-async fn order(cfg: &Config, opts: &IssueOptions, provider: Option<&mut Provider>) -> Result<acme::Issued> {
+async fn order(cfg: &Config, opts: &IssueOptions, provider: Option<&mut Provider>) -> Result<acme::Issued, AcmeError> {
     let _lock = lock(&cfg.data_dir)?;
     let account = acme::account(&cfg.data_dir, &opts.directory, opts.ca_root.as_deref(), opts.email.as_deref()).await?;
     match provider {
@@ -250,7 +252,10 @@ async fn order(cfg: &Config, opts: &IssueOptions, provider: Option<&mut Provider
 }
 
 /// Run `f` unless SIGINT or SIGTERM comes first; then clean up and stop (exit 75).
-async fn until_signal<P: Present, T>(r: &mut P, f: impl AsyncFnOnce(&mut P) -> Result<T>) -> Result<T> {
+async fn until_signal<P: Present, T, E: From<Error>>(
+    r: &mut P,
+    f: impl AsyncFnOnce(&mut P) -> Result<T, E>,
+) -> Result<T, E> {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
         return f(r).await;
@@ -266,7 +271,7 @@ async fn until_signal<P: Present, T>(r: &mut P, f: impl AsyncFnOnce(&mut P) -> R
         }
     }
     r.cleanup().await;
-    Err(Error::new(Kind::TempFail, "interrupted: the challenge was taken down and nothing was installed"))
+    Err(Error::new(Kind::TempFail, "interrupted: the challenge was taken down and nothing was installed").into())
 }
 
 /// `data_dir/acme/lock`, held while an order runs.

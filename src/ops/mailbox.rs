@@ -4,7 +4,7 @@
 //! them) so the Maildir stays usable by other tools.
 //!
 //! Errors: `Kind::NotFound` (no such mailbox), `Kind::Exists`, `Kind::Invalid` (a name that is
-//! not allowed), `Kind::Permission` (over quota), anything else is a server fault.
+//! not allowed), `Kind::OverQuota`, anything else is a server fault.
 
 use std::path::{Path, PathBuf};
 
@@ -326,7 +326,7 @@ pub async fn append(
     drop(conn);
     let size = data.len() as u64;
     if !crate::ops::deliver::fits(&a, size) {
-        return Err(Error::new(Kind::Permission, "over quota"));
+        return Err(Error::new(Kind::OverQuota, "over quota"));
     }
     let folder = folder_path(&maildir_root(store, account), name);
     let (f2, h2, fl2) = (folder.clone(), hostname.to_string(), flags.to_string());
@@ -337,7 +337,7 @@ pub async fn append(
     let r = async {
         let mut tx = store.begin_write().await?;
         if !accounts::charge(&mut tx, account.id, size as i64).await? {
-            return Err(Error::new(Kind::Permission, "over quota"));
+            return Err(Error::new(Kind::OverQuota, "over quota"));
         }
         let uid = messages::append(&mut tx, m.id, &base, size as i64, date, flags).await?;
         tx.commit().await?;
@@ -404,7 +404,7 @@ pub async fn copy(
         let mut pairs = Vec::new();
         for (uid, base, flags, size, date, _) in &linked {
             if !accounts::charge(&mut tx, account.id, *size).await? {
-                return Err(Error::new(Kind::Permission, "over quota"));
+                return Err(Error::new(Kind::OverQuota, "over quota"));
             }
             let new = messages::append(&mut tx, dst.id, base, *size, *date, flags).await?;
             pairs.push((*uid, new));

@@ -244,3 +244,17 @@ fn web_port_taken(env: Env) {
     assert!(srv.log().contains("http listener not started"), "{}", srv.log());
     assert_eq!(srv.stop(), Some(0));
 }
+
+/// A CA whose TLS certificate the trusted root did not sign: the one-line error names the
+/// certificate problem from deep in the cause chain, not just "client error (Connect)".
+#[test]
+fn cert_issue_names_the_refused_ca_certificate() {
+    let Some(p) = pebble("cert_issue_names_the_refused_ca_certificate") else { return };
+    let env = Env::new(crate::util::Backend::Sqlite, "cert_issue_names_the_refused_ca_certificate").unwrap();
+    env.init("example.com");
+    let (wrong_root, key) = (env.path().join("other-ca.pem"), env.path().join("other-ca.key"));
+    mailctl::tls_material::self_signed(&wrong_root, &key, &["other-ca.test".into()]).unwrap();
+    let wrong = wrong_root.to_str().unwrap();
+    let err = env.fails(&["cert", "issue", "--directory", &p.directory, "--ca-root", wrong], 69);
+    assert!(err.contains("invalid peer certificate: UnknownIssuer"), "{err}");
+}

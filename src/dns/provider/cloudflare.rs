@@ -104,10 +104,10 @@ impl Cloudflare {
             if let Some(b) = &body {
                 req = req.json(b);
             }
-            let resp = req.send().await.map_err(|e| transport_error("cloudflare", &e))?;
+            let resp = req.send().await.map_err(|e| transport_error("cloudflare", e))?;
             let status = resp.status().as_u16();
             let wait = retry_after(resp.headers());
-            let text = resp.text().await.map_err(|e| transport_error("cloudflare", &e))?;
+            let text = resp.text().await.map_err(|e| transport_error("cloudflare", e))?;
             let env: Option<Envelope> = serde_json::from_str(&text).ok();
             if (200..300).contains(&status) && env.as_ref().is_some_and(|e| e.success) {
                 return Ok(env.unwrap_or_else(|| unreachable!()));

@@ -219,11 +219,12 @@ pub fn http_client(s: &Settings) -> Result<reqwest::Client> {
             .map_err(|_| Error::invalid(format!("{} is not a PEM certificate", ca.display())))?;
         b = b.add_root_certificate(cert);
     }
-    b.build().map_err(|e| Error::new(Kind::Internal, format!("building the HTTP client: {e}")))
+    b.build().map_err(|e| Error::new(Kind::Internal, "building the HTTP client").with_source(e))
 }
 
-/// An HTTP transport failure, without the request's details.
-pub fn transport_error(provider: &str, e: &reqwest::Error) -> Error {
+/// An HTTP transport failure with its whole cause chain (a refused certificate says which and
+/// why), without the request's URL.
+pub fn transport_error(provider: &str, e: reqwest::Error) -> Error {
     let what = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
@@ -232,7 +233,7 @@ pub fn transport_error(provider: &str, e: &reqwest::Error) -> Error {
         "request failed"
     };
     let host = e.url().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
-    Error::new(Kind::Unavailable, format!("{provider}: {what} ({host})"))
+    Error::new(Kind::Unavailable, format!("{provider}: {what} ({host})")).with_source(e.without_url())
 }
 
 /// The error kind for an HTTP status from a provider.

@@ -75,10 +75,8 @@ impl Rfc2136 {
             return self.or_queries(t, &zone, names).await;
         }
         let refused = match self.transfer(domain).await {
-            Err(e) if e.kind == Kind::NotFound || e.message.starts_with(TRANSFER_REFUSED) => e,
-            // NOTAUTH may also mean "not this zone" (a domain below the apex): ask for the SOA.
-            Err(e) if e.kind == Kind::Permission && !e.message.contains("(BAD") => e,
-            other => return other,
+            Err(e @ (TransferError::Refused(_) | TransferError::NotThisZone(_))) => e,
+            other => return other.map_err(Error::from),
         };
         let zone = self.zone_of(domain).await?;
         self.zones.insert(domain.to_string(), zone.clone());
@@ -87,13 +85,18 @@ impl Rfc2136 {
     }
 
     /// A transfer's result, or the zone read by queries when the server refused it.
-    async fn or_queries(&mut self, t: Result<Vec<RrSet>>, zone: &str, names: &[String]) -> Result<Vec<RrSet>> {
+    async fn or_queries(
+        &mut self,
+        t: Result<Vec<RrSet>, TransferError>,
+        zone: &str,
+        names: &[String],
+    ) -> Result<Vec<RrSet>> {
         match t {
-            Err(e) if e.message.starts_with(TRANSFER_REFUSED) && !names.is_empty() => {
+            Err(TransferError::Refused(_)) if !names.is_empty() => {
                 tracing::info!(zone = %zone, "the server refuses transfers: reading the zone by queries");
                 self.query_sets(names).await
             }
-            other => other,
+            other => other.map_err(Error::from),
         }
     }
 
@@ -150,7 +153,7 @@ impl Rfc2136 {
             })
     }
 
-    async fn transfer(&mut self, zone: &str) -> Result<Vec<RrSet>> {
+    async fn transfer(&mut self, zone: &str) -> Result<Vec<RrSet>, TransferError> {
         self.requests.reads += 1;
         let mut msg = message(zone, RecordType::AXFR)?;
         let mut verifier = self.sign(&mut msg)?;
@@ -168,37 +171,51 @@ impl Rfc2136 {
                 // key name is caught by the UPDATE); BADSIG is a wrong secret.
                 match plain.signature().and_then(|s| s.data.error) {
                     Some(TsigError::BadKey) => {
-                        return Err(Error::new(Kind::Permission, format!("{TRANSFER_REFUSED} (BADKEY)")));
+                        return Err(TransferError::Refused(Error::new(
+                            Kind::Permission,
+                            format!("{TRANSFER_REFUSED} (BADKEY)"),
+                        )));
                     }
                     Some(TsigError::BadSig) => {
                         return Err(Error::new(
                             Kind::Permission,
                             "rfc2136: the server rejects the key's signatures (BADSIG): the secret is wrong",
-                        ));
+                        )
+                        .into());
                     }
                     Some(TsigError::BadTime) => {
                         return Err(Error::new(
                             Kind::Permission,
                             "rfc2136: the server rejects the key's signatures (BADTIME): check this host's clock",
-                        ));
+                        )
+                        .into());
                     }
                     _ if plain.signature().is_some() && verifier.verify(&bytes).is_ok() => {
-                        return Err(Error::new(
+                        return Err(TransferError::Refused(Error::new(
                             Kind::Permission,
                             format!("{TRANSFER_REFUSED} ({})", plain.metadata.response_code),
-                        ));
+                        )));
                     }
                     _ => {}
                 }
             }
-            check_rcode(&plain, "zone transfer")?;
+            if let Err(e) = check_rcode(&plain, "zone transfer") {
+                // NOTAUTH, REFUSED or NOTZONE without a TSIG error may mean "not this zone"
+                // (a domain below the apex): the caller asks for the SOA.
+                return Err(match plain.metadata.response_code {
+                    ResponseCode::NotAuth | ResponseCode::Refused | ResponseCode::NotZone | ResponseCode::NXDomain => {
+                        TransferError::NotThisZone(e)
+                    }
+                    _ => TransferError::Failed(e),
+                });
+            }
             if plain.signature().is_some() {
                 verifier.verify(&bytes).map_err(|e| {
                     Error::new(Kind::Permission, format!("rfc2136: the transfer's TSIG signature does not verify: {e}"))
                 })?;
                 signed_last = true;
             } else if n == 0 {
-                return Err(Error::new(Kind::Permission, "rfc2136: the server's transfer is not signed"));
+                return Err(Error::new(Kind::Permission, "rfc2136: the server's transfer is not signed").into());
             } else {
                 signed_last = false;
             }
@@ -211,12 +228,14 @@ impl Rfc2136 {
             }
             if soas >= 2 {
                 if !signed_last {
-                    return Err(Error::new(Kind::Permission, "rfc2136: the transfer's last message is not signed"));
+                    return Err(
+                        Error::new(Kind::Permission, "rfc2136: the transfer's last message is not signed").into()
+                    );
                 }
                 return Ok(sets.into_vec());
             }
         }
-        Err(Error::new(Kind::Unavailable, "rfc2136: the zone transfer does not end"))
+        Err(Error::new(Kind::Unavailable, "rfc2136: the zone transfer does not end").into())
     }
 
     pub async fn apply(&mut self, domain: &str, changes: &[Change]) -> Result<usize> {
@@ -316,6 +335,31 @@ fn message(name: &str, t: RecordType) -> Result<Message> {
 /// A record's owner name as the plan writes names: lowercase, no trailing dot.
 fn owner(r: &Record) -> String {
     r.name.to_ascii().trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// Why a zone transfer failed, which decides what `list` tries next.
+#[derive(Debug)]
+enum TransferError {
+    /// The server accepts the key but refuses it transfers: read the zone by queries.
+    Refused(Error),
+    /// Refused without a TSIG error: perhaps not a zone apex; ask the server for the SOA.
+    NotThisZone(Error),
+    /// Anything else, reported as it is.
+    Failed(Error),
+}
+
+impl From<Error> for TransferError {
+    fn from(e: Error) -> Self {
+        TransferError::Failed(e)
+    }
+}
+
+impl From<TransferError> for Error {
+    fn from(e: TransferError) -> Self {
+        match e {
+            TransferError::Refused(e) | TransferError::NotThisZone(e) | TransferError::Failed(e) => e,
+        }
+    }
 }
 
 fn fqdn(name: &str) -> Result<Name> {

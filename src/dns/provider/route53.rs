@@ -85,9 +85,9 @@ impl Route53 {
             for (k, v) in &headers {
                 req = req.header(k.as_str(), v.as_str());
             }
-            let resp = req.body(body_bytes).send().await.map_err(|e| transport_error("route53", &e))?;
+            let resp = req.body(body_bytes).send().await.map_err(|e| transport_error("route53", e))?;
             let status = resp.status().as_u16();
-            let text = resp.text().await.map_err(|e| transport_error("route53", &e))?;
+            let text = resp.text().await.map_err(|e| transport_error("route53", e))?;
             if (200..300).contains(&status) {
                 return Ok(text);
             }

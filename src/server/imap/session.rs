@@ -193,7 +193,7 @@ impl Session {
             Kind::NotFound => self.no(tag, &format!("[NONEXISTENT] {}", e.message)),
             Kind::Exists => self.no(tag, &format!("[ALREADYEXISTS] {}", e.message)),
             Kind::Invalid => self.no(tag, &format!("[CANNOT] {}", e.message)),
-            Kind::Permission => self.no(tag, "[OVERQUOTA] the mailbox is over its quota"),
+            Kind::OverQuota => self.no(tag, "[OVERQUOTA] the mailbox is over its quota"),
             _ => {
                 tracing::error!(error = %e.one_line(), "imap command failed");
                 self.no(tag, "[UNAVAILABLE] temporary failure, try again later")
