@@ -15,7 +15,9 @@
       Everything is read-only (EXAMINE, BODY.PEEK). Every response is checked against the
       manifest. Then, one server at a time, CONNS connections LOGIN and stay idle, and the
       growth of the server's memory (PSS from /proc/PID/smaps_rollup) is divided by the
-      number of logins that got OK. PIDSPEC is `pid:N` (that process) or `tree:N` (that
+      number of logins that got OK. With --login-users, each of those accounts logs in twice,
+      a new connection each time (connect + LOGIN + EXAMINE INBOX): the first is a cold login
+      (a credential cache has not seen it), the second a warm one. PIDSPEC is `pid:N` (that process) or `tree:N` (that
       process and all its descendants, e.g. Dovecot's master). Prints the table; writes
       --json if given. Exit status 1 when a check failed (or with --strict a target was
       missed).
@@ -686,6 +688,31 @@ def memory_test(srv, a, checks):
     return res
 
 
+def login_test(srv, a, checks):
+    """Each login account logs in twice: {"cold": [seconds], "warm": [seconds]}."""
+    users = [u for u in a.login_users.split(",") if u]
+    out = {"cold": [], "warm": []}
+    for kind in ("cold", "warm"):
+        for u in users:
+            try:
+                t0 = time.perf_counter()
+                c = Conn(srv["host"], srv["port"], a.op_timeout)
+                c.ok(b"LOGIN " + quote(u) + b" " + quote(a.password))
+                c.ok(b"EXAMINE INBOX")
+                out[kind].append(time.perf_counter() - t0)
+                c.close()
+            except (OSError, ImapError, socket.timeout) as e:
+                checks.fail(f"{srv['name']} {kind} login of {u}: {type(e).__name__}: {e}")
+    print(f"imap_bench: {srv['name']}: {len(users)} accounts: median login cold "
+          f"{fmt_ms(median_or_none(out['cold'], len(users)))}, warm "
+          f"{fmt_ms(median_or_none(out['warm'], len(users)))}", file=sys.stderr)
+    return out
+
+
+def median_or_none(v, n):
+    return statistics.median(v) if v and len(v) == n else None
+
+
 # ---------------------------------------------------------------- run and report
 
 OPS = [
@@ -694,6 +721,10 @@ OPS = [
     ("bodies", "FETCH 1:{B} BODY.PEEK[] (one command)"),
     ("uid_bodies", "{B} x UID FETCH u BODY.PEEK[] (one each)"),
     ("open", "connect + LOGIN + EXAMINE INBOX"),
+]
+LOGIN_ROWS = [
+    ("cold", "first login of an account (credential cache cold): connect + LOGIN + EXAMINE"),
+    ("warm", "its second login (credential cache warm): connect + LOGIN + EXAMINE"),
 ]
 TARGET_OPS = ("meta", "search", "bodies", "uid_bodies")
 
@@ -756,6 +787,11 @@ def cmd_run(a):
             checks.warn(f"ENVELOPE differs between {nx} and {ny} for {len(diff)} messages, e.g. {mid}: "
                         f"{nx} {x['envelopes'][mid]!r:.300} / {ny} {y['envelopes'].get(mid)!r:.300}")
 
+    logins = {}
+    if a.login_users:
+        for srv in servers:
+            logins[srv["name"]] = login_test(srv, a, checks)
+
     mem = {}
     if a.conns > 0:
         for srv in servers:
@@ -801,6 +837,18 @@ def cmd_run(a):
         elif subj:
             row.append("")
         rows.append(row)
+    nl = len([u for u in a.login_users.split(",") if u])
+    for kind, title in LOGIN_ROWS if logins else []:
+        row = [title]
+        meds = {n: median_or_none(logins[n][kind], nl) for n in names}
+        for n in names:
+            row += [fmt_ms(meds[n]), ""]
+        if subj and other:
+            x, y = meds[subj], meds[other]
+            row.append(f"{y / x:.2f}x" if x and y else "n/a")
+        if subj:
+            row.append("")
+        rows.append(row)
     if mem:
         row = [f"memory per idle authenticated connection ({a.conns} held)"]
         for n in names:
@@ -824,6 +872,10 @@ def cmd_run(a):
     out.append("")
     out.append(f"Times: medians of {a.repeat} warm passes per server (alternating servers), after one cold pass")
     out.append("(the server's first access after start; files already in the page cache) shown as 'cold'.")
+    if logins:
+        out.append(f"Logins: medians over {nl} accounts with empty INBOXes, each logging in twice on new "
+                   "connections; mailctl's")
+        out.append("first login of an account runs Argon2id, the second is answered from its credential cache.")
     if subj and other:
         out.append(f"speedup = {other} time / {subj} time (above 1.00x: {subj} is faster); for memory, "
                    f"{other} / {subj}.")
@@ -856,7 +908,7 @@ def cmd_run(a):
     print("\n".join(out))
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"servers": names, "times": times, "cold": cold, "median": med,
+            json.dump({"servers": names, "times": times, "cold": cold, "median": med, "logins": logins,
                        "memory": {n: {k: v for k, v in m.items()} for n, m in mem.items()},
                        "failures": checks.failures, "warnings": checks.warnings}, f, indent=1)
     if checks.failures:
@@ -891,6 +943,7 @@ def main():
     r.add_argument("--kib-target", type=float, default=64.0)
     r.add_argument("--strict", action="store_true")
     r.add_argument("--subject", default="mailctl", help="the server the targets apply to")
+    r.add_argument("--login-users", default="", help="comma-separated accounts for the login rows")
     r.add_argument("--json")
     r.add_argument("--info", action="append", default=[], help="a line for the report header")
     a = p.parse_args()

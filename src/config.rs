@@ -37,6 +37,7 @@ pub struct FileConfig {
     pub max_connections: Option<u64>,
     pub max_connections_per_ip: Option<u64>,
     pub auth_failures_per_minute: Option<u64>,
+    pub auth_cache_ttl: Option<u64>,
     pub smtp_idle_timeout: Option<u64>,
     pub smtp_session_timeout: Option<u64>,
     pub pop3_listen: Option<String>,
@@ -108,6 +109,8 @@ pub struct Smtp {
     pub max_connections: u64,
     pub max_connections_per_ip: u64,
     pub auth_failures_per_minute: u64,
+    /// How long a verified login is remembered; zero turns the credential cache off.
+    pub auth_cache_ttl: std::time::Duration,
     pub idle_timeout: std::time::Duration,
     pub session_timeout: std::time::Duration,
     /// POP3 with STLS (110).
@@ -286,6 +289,7 @@ impl Config {
             max_connections: f.max_connections.unwrap_or(500),
             max_connections_per_ip: f.max_connections_per_ip.unwrap_or(20),
             auth_failures_per_minute: f.auth_failures_per_minute.unwrap_or(5),
+            auth_cache_ttl: std::time::Duration::from_secs(f.auth_cache_ttl.unwrap_or(3600)),
             idle_timeout: std::time::Duration::from_secs(f.smtp_idle_timeout.unwrap_or(300)),
             session_timeout: std::time::Duration::from_secs(f.smtp_session_timeout.unwrap_or(1800)),
             pop3_listen: listen(f.pop3_listen, 2110, 110),
@@ -364,6 +368,7 @@ impl Config {
             "max_connections" => self.smtp.max_connections.to_string(),
             "max_connections_per_ip" => self.smtp.max_connections_per_ip.to_string(),
             "auth_failures_per_minute" => self.smtp.auth_failures_per_minute.to_string(),
+            "auth_cache_ttl" => self.smtp.auth_cache_ttl.as_secs().to_string(),
             "smtp_idle_timeout" => self.smtp.idle_timeout.as_secs().to_string(),
             "smtp_session_timeout" => self.smtp.session_timeout.as_secs().to_string(),
             "pop3_listen" => self.smtp.pop3_listen.clone().unwrap_or_default(),
@@ -442,6 +447,7 @@ fn raw_value(f: &FileConfig, key: &str) -> Option<String> {
         "max_connections" => f.max_connections.map(|v| v.to_string()),
         "max_connections_per_ip" => f.max_connections_per_ip.map(|v| v.to_string()),
         "auth_failures_per_minute" => f.auth_failures_per_minute.map(|v| v.to_string()),
+        "auth_cache_ttl" => f.auth_cache_ttl.map(|v| v.to_string()),
         "smtp_idle_timeout" => f.smtp_idle_timeout.map(|v| v.to_string()),
         "smtp_session_timeout" => f.smtp_session_timeout.map(|v| v.to_string()),
         "pop3_listen" => f.pop3_listen.clone(),
@@ -723,6 +729,12 @@ pub const KEYS: &[Key] = &[
         ty: ValueType::Integer,
         check: check_count,
         help: "failed logins per client address per minute before refusal; default 5",
+    },
+    Key {
+        name: "auth_cache_ttl",
+        ty: ValueType::Integer,
+        check: check_any_count,
+        help: "seconds a verified login is remembered (a keyed hash, in memory); 0 turns it off; default 3600",
     },
     Key {
         name: "smtp_idle_timeout",

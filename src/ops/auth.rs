@@ -2,6 +2,7 @@
 
 use crate::error::Result;
 use crate::names::Address;
+use crate::ops::credential_cache::CredentialCache;
 use crate::password;
 use crate::store::{Account, Status, Store, accounts, now};
 
@@ -14,8 +15,35 @@ pub enum Denied {
 }
 
 /// Check a login. On success, record the login time and upgrade a legacy or outdated hash to
-/// Argon2id at the current parameters.
+/// Argon2id at the current parameters. Every check runs the hash (the CLI's and the tests').
 pub async fn check_password(store: &Store, user: &str, pass: &str) -> Result<std::result::Result<Account, Denied>> {
+    Ok(check(store, None, user, pass).await?.map(|v| v.account))
+}
+
+/// A successful login.
+pub struct Verified {
+    pub account: Account,
+    /// Answered from the credential cache, without hashing.
+    pub cached: bool,
+}
+
+/// [`check_password`] for the server: a password verified lately against the account row as
+/// it is now is answered from `cache` without hashing, and a success is remembered there.
+pub async fn check_password_cached(
+    store: &Store,
+    cache: &CredentialCache,
+    user: &str,
+    pass: &str,
+) -> Result<std::result::Result<Verified, Denied>> {
+    check(store, Some(cache), user, pass).await
+}
+
+async fn check(
+    store: &Store,
+    cache: Option<&CredentialCache>,
+    user: &str,
+    pass: &str,
+) -> Result<std::result::Result<Verified, Denied>> {
     let acct = match Address::parse(user) {
         Ok(addr) => {
             let mut conn = store.pool.acquire().await?;
@@ -23,6 +51,11 @@ pub async fn check_password(store: &Store, user: &str, pass: &str) -> Result<std
         }
         Err(_) => None,
     };
+    if let (Some(cache), Some(acct)) = (cache, &acct)
+        && cache.verified(acct, pass)
+    {
+        return Ok(cached_login(store, cache, acct.clone()));
+    }
     // Hash even for unknown users, so that timing does not reveal which addresses exist.
     let stored = acct.as_ref().map(|a| a.password_hash.clone()).unwrap_or_else(|| DUMMY.to_string());
     let pw = pass.to_string();
@@ -30,20 +63,49 @@ pub async fn check_password(store: &Store, user: &str, pass: &str) -> Result<std
     // number of clients trying.
     let _permit = hashing_permits().acquire().await.ok();
     let ok = tokio::task::spawn_blocking(move || password::verify(&pw, &stored)).await.unwrap_or(false);
-    let Some(acct) = acct else { return Ok(Err(Denied::NoSuchUser)) };
+    let Some(mut acct) = acct else { return Ok(Err(Denied::NoSuchUser)) };
     if !ok {
         return Ok(Err(Denied::BadPassword));
     }
     if acct.status == Status::Suspended {
+        if let Some(cache) = cache {
+            cache.forget(acct.id);
+        }
         return Ok(Err(Denied::Suspended));
     }
     let mut conn = store.pool.acquire().await?;
     if password::needs_rehash(&acct.password_hash) {
         let hash = crate::ops::account::hash_blocking(pass.to_string()).await?;
         accounts::set_password(&mut conn, acct.id, &hash, now()).await?;
+        acct.password_hash = hash;
     }
     accounts::record_login(&mut conn, acct.id, now()).await?;
-    Ok(Ok(acct))
+    if let Some(cache) = cache {
+        cache.remember(&acct, pass);
+    }
+    Ok(Ok(Verified { account: acct, cached: false }))
+}
+
+/// A login whose password the cache vouches for. The row was read just now, so this is the
+/// account as it is; the status is part of what the cache vouches for, but a suspended account
+/// must never get in, whatever the cache says.
+fn cached_login(store: &Store, cache: &CredentialCache, acct: Account) -> std::result::Result<Verified, Denied> {
+    if acct.status == Status::Suspended {
+        cache.forget(acct.id);
+        return Err(Denied::Suspended);
+    }
+    // The last login is for people to read: to the minute is enough, and writing it (an
+    // fsync) at every reconnect would cost more than the rest of a cached login.
+    if acct.last_login_at.is_none_or(|t| now() - t >= 60) {
+        let (store, id) = (store.clone(), acct.id);
+        tokio::spawn(async move {
+            let written = async { accounts::record_login(&mut *store.pool.acquire().await?, id, now()).await };
+            if let Err(e) = written.await {
+                tracing::warn!(error = %e.one_line(), "recording a login time");
+            }
+        });
+    }
+    Ok(Verified { account: acct, cached: true })
 }
 
 fn hashing_permits() -> &'static tokio::sync::Semaphore {

@@ -6,6 +6,7 @@ pub mod account;
 pub mod alias;
 pub mod auth;
 pub mod cert;
+pub mod credential_cache;
 pub mod deliver;
 pub mod dkim;
 pub mod dns;

@@ -20,6 +20,7 @@ use tokio::sync::watch;
 
 use crate::config::{Config, Location};
 use crate::error::{Error, Kind, Result};
+use crate::ops::credential_cache::CredentialCache;
 use crate::store::Store;
 use limits::{AuthLimiter, Connections, MemoryBudget};
 use smtp::Listener;
@@ -31,6 +32,8 @@ pub struct Shared {
     config: RwLock<Arc<Config>>,
     pub tls: tls::Tls,
     pub auth_limiter: AuthLimiter,
+    /// Logins verified lately, so reconnecting clients skip the password hash.
+    pub credentials: CredentialCache,
     pub connections: Arc<Connections>,
     /// Memory for messages being received, across all sessions.
     pub memory: MemoryBudget,
@@ -57,10 +60,10 @@ impl Shared {
         if self.auth_limiter.locked(ip) {
             return Login::Locked;
         }
-        match crate::ops::auth::check_password(&self.store, user, pass).await {
-            Ok(Ok(account)) => {
-                tracing::info!(client = %ip, protocol, user = %account.address, "login");
-                Login::Ok(Box::new(account))
+        match crate::ops::auth::check_password_cached(&self.store, &self.credentials, user, pass).await {
+            Ok(Ok(v)) => {
+                tracing::info!(client = %ip, protocol, user = %v.account.address, cached = v.cached, "login");
+                Login::Ok(Box::new(v.account))
             }
             Ok(Err(why)) => {
                 self.auth_limiter.failed(ip);
@@ -243,6 +246,7 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
         store,
         connections: Connections::new(cfg.smtp.max_connections as usize, cfg.smtp.max_connections_per_ip as usize),
         auth_limiter: AuthLimiter::new(cfg.smtp.auth_failures_per_minute as usize),
+        credentials: CredentialCache::new(cfg.smtp.auth_cache_ttl),
         memory: MemoryBudget::new(cfg.smtp.message_memory_limit),
         config: RwLock::new(Arc::new(cfg.clone())),
         tls,
@@ -389,6 +393,7 @@ fn reload(location: &Location, shared: &Shared) {
     match Config::load(location) {
         Ok(c) => {
             shared.auth_limiter.set_max(c.smtp.auth_failures_per_minute as usize);
+            shared.credentials.set_ttl(c.smtp.auth_cache_ttl);
             *shared.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(c);
         }
         Err(e) => tracing::error!(error = %e.one_line(), "reload: config kept"),

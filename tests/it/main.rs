@@ -10,6 +10,7 @@ mod cert;
 mod cli;
 mod config;
 mod crash;
+mod credential_cache;
 mod dkim;
 mod dns;
 mod docs;
