@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::dns::{Knot, knot, zone};
-use crate::server::wait_until;
+use crate::util::eventually;
 use crate::util::{Env, peer_env};
 
 store_tests!(cert_standalone_and_renewal, cert_answered_by_serve, cert_dns01, web_port_taken);
@@ -178,8 +178,7 @@ fn cert_answered_by_serve(env: Env) {
     env.ok(&acme(&p, &[]));
     assert!(srv.log().contains("answered an ACME HTTP-01 challenge"), "{}", srv.log());
     // The new certificate is served to new connections without a restart.
-    wait_until(Duration::from_secs(30), || served(srv.imaps) == on_disk(&env));
-    assert_eq!(served(srv.imaps), on_disk(&env));
+    eventually("the new certificate served to new connections", || served(srv.imaps) == on_disk(&env));
     assert_ne!(served(srv.imaps), self_signed);
     // The session from before still works.
     early.write_all(b"a1 NOOP\r\n").unwrap();
@@ -240,8 +239,9 @@ fn web_port_taken(env: Env) {
     let addr = taken.local_addr().unwrap().to_string();
     env.serve_config(&[("http_listen", addr.as_str())]);
     let srv = env.start_server();
-    wait_until(Duration::from_secs(5), || srv.log().contains("http listener not started"));
-    assert!(srv.log().contains("http listener not started"), "{}", srv.log());
+    eventually("the log line saying the http listener was not started", || {
+        srv.log().contains("http listener not started")
+    });
     assert_eq!(srv.stop(), Some(0));
 }
 

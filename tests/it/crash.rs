@@ -57,6 +57,7 @@ fn sigkill_loses_nothing_acknowledged(env: Env) {
                 std::thread::spawn(move || send_until_dead(addr, w + 10 * round, acked))
             })
             .collect();
+        // A random kill point, on purpose (not a wait): SIGKILL lands somewhere new each run.
         std::thread::sleep(Duration::from_millis(rand::rng().random_range(300..900)));
         srv.signal(libc::SIGKILL);
         for w in workers {

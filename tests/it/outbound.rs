@@ -2,10 +2,8 @@
 //! route. Delivery with DKIM, a bounce after 5xx, retries after connection failures, and
 //! hold/release/flush while the server runs.
 
-use std::time::{Duration, Instant};
-
 use crate::server::{Client, Server, inbox};
-use crate::util::{Backend, Env};
+use crate::util::{Backend, Env, eventually};
 
 fn submit(srv: &Server, to: &str, subject: &str) {
     let mut c = Client::connect(srv.submission);
@@ -18,18 +16,6 @@ fn submit(srv: &Server, to: &str, subject: &str) {
         format!("From: bob@example.com\r\nTo: {to}\r\nSubject: {subject}\r\n\r\nhello {subject}\r\n.\r\n").as_bytes(),
     );
     assert_eq!(c.read().0, 250);
-}
-
-/// Wait (bounded) for `f`.
-fn within(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < deadline {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out waiting for {what}");
 }
 
 fn queue_len(env: &Env) -> usize {
@@ -52,7 +38,7 @@ fn outbound_delivery(env: Env) {
 
     // Delivered, signed, and gone from the queue.
     submit(&srv, "carol@example.net", "first");
-    within(15, "delivery to carol", || inbox(&far, "carol@example.net").len() == 1);
+    eventually("delivery to carol", || inbox(&far, "carol@example.net").len() == 1);
     let text = String::from_utf8_lossy(&inbox(&far, "carol@example.net")[0].1).to_string();
     assert!(text.contains("DKIM-Signature: v=1; a=rsa-sha256; s=s1; d=example.com"), "{text}");
     assert!(text.contains("Subject: first"), "{text}");
@@ -69,17 +55,17 @@ fn outbound_delivery(env: Env) {
         );
         assert_eq!(out.trim(), "True", "dkimpy verifies the delivered message");
     }
-    within(5, "an empty queue", || queue_len(&env) == 0);
+    eventually("an empty queue", || queue_len(&env) == 0);
 
     // 5xx: the recipient fails at once and bob gets a DSN.
     submit(&srv, "nobody@example.net", "second");
-    within(15, "the DSN", || inbox(&env, "bob@example.com").len() == 1);
+    eventually("the DSN", || inbox(&env, "bob@example.com").len() == 1);
     let dsn = String::from_utf8_lossy(&inbox(&env, "bob@example.com")[0].1).to_string();
     assert!(dsn.contains("multipart/report; report-type=delivery-status"), "{dsn}");
     assert!(dsn.contains("Final-Recipient: rfc822; nobody@example.net") && dsn.contains("550"), "{dsn}");
     assert!(dsn.contains("Subject: second"), "the original headers are attached: {dsn}");
     assert!(dsn.contains("Return-Path: <>"), "from the null sender: {dsn}");
-    within(5, "an empty queue", || queue_len(&env) == 0);
+    eventually("an empty queue", || queue_len(&env) == 0);
 
     // A null-sender message that fails is dropped, never bounced (no DSN loops).
     env.ok(&["alias", "add", "fwd@example.com", "nobody@example.net"]);
@@ -90,15 +76,15 @@ fn outbound_delivery(env: Env) {
     c.expect("DATA", 354);
     c.send(b"From: MAILER-DAEMON@far.example\r\nSubject: a bounce\r\n\r\nbody\r\n.\r\n");
     assert_eq!(c.read().0, 250);
-    within(15, "the null-sender message to fail", || queue_len(&env) == 0);
-    std::thread::sleep(Duration::from_secs(1));
+    eventually("the null-sender message to fail", || queue_len(&env) == 0);
+    srv.queue_settled();
     assert_eq!(inbox(&env, "bob@example.com").len(), 1, "no DSN for a null-sender message");
     assert_eq!(srv.log().matches(r#"rcpt="nobody@example.net" status="failed""#).count(), 2, "{}", srv.log());
 
     // A next hop that refuses connections: deferred, retried later, nothing lost.
     env.ok(&["transport", "add", "example.net", "[127.0.0.1]:1", "--replace"]);
     submit(&srv, "carol@example.net", "third");
-    within(15, "a deferral", || {
+    eventually("a deferral", || {
         let q = env.json(&["queue", "list", "--deferred"]);
         q.as_array().unwrap().len() == 1 && q[0]["recipients"][0]["status"] == "deferred"
     });
@@ -109,21 +95,20 @@ fn outbound_delivery(env: Env) {
     env.ok(&["queue", "hold", &id]);
     env.ok(&["transport", "add", "example.net", &format!("[127.0.0.1]:{}", far_srv.smtp.port()), "--replace"]);
     env.ok(&["queue", "flush"]);
-    std::thread::sleep(Duration::from_secs(3));
+    srv.queue_settled();
     assert_eq!(inbox(&far, "carol@example.net").len(), 1, "held mail is not delivered");
     // Released: delivered at once, exactly once.
     env.ok(&["queue", "release", &id]);
-    within(15, "the released delivery", || inbox(&far, "carol@example.net").len() == 2);
-    within(5, "an empty queue", || queue_len(&env) == 0);
-    std::thread::sleep(Duration::from_secs(2));
+    eventually("the released delivery", || inbox(&far, "carol@example.net").len() == 2);
+    eventually("an empty queue", || queue_len(&env) == 0);
+    srv.queue_settled();
     assert_eq!(inbox(&far, "carol@example.net").len(), 2, "no duplicate");
     // A relayhost takes what no transport route claims (re-read on SIGHUP).
     env.ok(&["transport", "remove", "example.net"]);
     env.ok(&["config", "set", "relayhost", &format!("[127.0.0.1]:{}", far_srv.smtp.port())]);
-    srv.signal(libc::SIGHUP);
-    std::thread::sleep(Duration::from_millis(500));
+    srv.reload();
     submit(&srv, "carol@example.net", "fourth");
-    within(15, "delivery through the relayhost", || inbox(&far, "carol@example.net").len() == 3);
+    eventually("delivery through the relayhost", || inbox(&far, "carol@example.net").len() == 3);
     let shown = far_srv.log();
     assert!(!shown.contains("panicked"), "{shown}");
     assert!(!srv.log().contains("panicked"), "{}", srv.log());
@@ -153,6 +138,7 @@ def handle(c):
             say('250-receiver\r\n' + ('250-STARTTLS\r\n' if mode == 'inject' else '') + '250 8BITMIME\r\n')
         elif cmd == 'STARTTLS':
             say('220 go ahead\r\n250 forged reply\r\n')
+            # Pacing, not a wait: the client meets the forged reply before the connection ends.
             time.sleep(1); f.close(); c.shutdown(socket.SHUT_RDWR); c.close(); return
         elif cmd.startswith('MAIL'):
             with open(out + '.log', 'a') as l: l.write('MAIL\n')
@@ -169,6 +155,7 @@ def handle(c):
                 data += chunk
             if mode == 'slow':
                 with open(out + '.log', 'a') as l: l.write('DATA\n')
+                # Pacing, not a wait: the test stops the server while this delivery is under way.
                 time.sleep(3)
             with open(out, 'ab') as o: o.write(data)
             say('250 queued\r\n')
@@ -234,18 +221,18 @@ fn outbound_retries_and_faults(env: Env) {
 
     // 451 at RCPT: deferred with the reply kept, delivered on the retry.
     submit(&srv, "x@defer.example", "defer");
-    within(15, "the 451 deferral", || {
+    eventually("the 451 deferral", || {
         let q = env.json(&["queue", "list"]);
         q.as_array().unwrap().len() == 1 && q[0]["recipients"][0]["status"] == "deferred"
     });
     let q = env.json(&["queue", "list"]);
     assert!(q[0]["last_error"].as_str().unwrap().contains("451"), "{q}");
     env.ok(&["queue", "flush"]);
-    within(15, "the retry", || defer.messages() == 1 && queue_len(&env) == 0);
+    eventually("the retry", || defer.messages() == 1 && queue_len(&env) == 0);
     // The next messages to the same destination reuse the open connection.
     for (i, subject) in ["again 1", "again 2"].iter().enumerate() {
         submit(&srv, "y@defer.example", subject);
-        within(15, "another delivery", || defer.messages() == i + 2);
+        eventually("another delivery", || defer.messages() == i + 2);
     }
     assert_eq!(defer.log().matches("CONNECT").count(), 1, "one connection for four attempts: {}", defer.log());
 
@@ -255,19 +242,16 @@ fn outbound_retries_and_faults(env: Env) {
         let q = env.json(&["queue", "list", "--to", "inject.example"]);
         q.as_array().unwrap().len() == 1 && q[0]["attempts"].as_i64().unwrap() >= 1
     };
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !tls_failed() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert!(tls_failed(), "{}\n{}", env.ok(&["queue", "list"]), srv.log());
+    eventually("the failed STARTTLS attempt to be recorded", tls_failed);
     assert_eq!(inject.messages(), 0);
     assert!(!inject.log().contains("MAIL"), "no envelope after the forged STARTTLS reply");
     env.ok(&["queue", "delete", "--all"]);
 
     // A late message: one delay DSN to the sender, and it stays queued.
     submit(&srv, "x@down.example", "late");
-    within(15, "the first deferral", || env.json(&["queue", "list", "--deferred"]).as_array().unwrap().len() == 1);
-    std::thread::sleep(Duration::from_secs(3));
+    eventually("the first deferral", || env.json(&["queue", "list", "--deferred"]).as_array().unwrap().len() == 1);
+    let received = env.json(&["queue", "list"])[0]["received_at"].as_i64().unwrap();
+    eventually("the message to be queue_delay_warning (2 s) old", || mailctl::store::now() >= received + 2);
     env.ok(&["queue", "flush"]);
     let late_dsns = || -> Vec<String> {
         inbox(&env, "bob@example.com")
@@ -276,11 +260,11 @@ fn outbound_retries_and_faults(env: Env) {
             .filter(|m| m.contains("Subject: late"))
             .collect()
     };
-    within(15, "the delay DSN", || late_dsns().len() == 1);
+    eventually("the delay DSN", || late_dsns().len() == 1);
     let dsn = late_dsns().remove(0);
     assert!(dsn.contains("Subject: Delayed Mail") && dsn.contains("Action: delayed"), "{dsn}");
     env.ok(&["queue", "flush"]);
-    std::thread::sleep(Duration::from_secs(2));
+    srv.queue_settled();
     assert_eq!(late_dsns().len(), 1, "only one delay warning");
     assert_eq!(queue_len(&env), 1);
     env.ok(&["queue", "delete", "--all"]);
@@ -288,11 +272,11 @@ fn outbound_retries_and_faults(env: Env) {
     // SIGTERM in the middle of a delivery: the server waits for it and records it, so the
     // restarted server does not send it again.
     submit(&srv, "x@slow.example", "slow");
-    within(15, "DATA at the slow receiver", || slow.log().contains("DATA"));
+    eventually("DATA at the slow receiver", || slow.log().contains("DATA"));
     assert_eq!(srv.stop(), Some(0));
     assert_eq!(slow.messages(), 1);
     let srv2 = env.start_server();
-    std::thread::sleep(Duration::from_secs(3));
+    srv2.queue_settled();
     assert_eq!(queue_len(&env), 0);
     assert_eq!(slow.messages(), 1, "no duplicate after the restart");
     drop(srv2);
@@ -379,17 +363,17 @@ fn outbound_dns(env: Env) {
     ]);
     let srv = env.start_server();
     submit(&srv, "carol@mx-test.example", "via mx");
-    within(15, "delivery through the MX", || inbox(&far, "carol@mx-test.example").len() == 1);
+    eventually("delivery through the MX", || inbox(&far, "carol@mx-test.example").len() == 1);
     // NXDOMAIN and a null MX are permanent: bounced at once.
     submit(&srv, "x@nxdomain.example", "nx");
     submit(&srv, "x@nullmx.example", "null");
-    within(15, "two DSNs", || inbox(&env, "bob@example.com").len() == 2);
+    eventually("two DSNs", || inbox(&env, "bob@example.com").len() == 2);
     let dsns: String =
         inbox(&env, "bob@example.com").into_iter().map(|(_, m)| String::from_utf8_lossy(&m).into_owned()).collect();
     assert!(dsns.contains("no such domain") && dsns.contains("null MX"), "{dsns}");
     // A DNS failure is temporary.
     submit(&srv, "x@servfail.example", "sf");
-    within(15, "a deferral", || {
+    eventually("a deferral", || {
         let q = env.json(&["queue", "list"]);
         q.as_array().unwrap().len() == 1 && q[0]["recipients"][0]["status"] == "deferred"
     });

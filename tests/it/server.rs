@@ -5,7 +5,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::Env;
+use crate::util::{Env, eventually};
 
 pub struct Server {
     pub child: Child,
@@ -48,7 +48,8 @@ impl Env {
         let err = std::fs::File::create(&stderr_path).unwrap();
         let mut child = self
             .command(&["serve"])
-            .env("MAILCTL_LOG", "info")
+            // The worker's queue passes too, for `Server::queue_settled`.
+            .env("MAILCTL_LOG", "info,mailctl::server::outbound=debug")
             .stdout(Stdio::piped())
             .stderr(err)
             .spawn()
@@ -99,18 +100,54 @@ impl Server {
         }
     }
 
-    /// SIGTERM and wait (bounded); returns the exit code.
+    /// SIGTERM and wait for the exit; returns the exit code (None if a signal ended it).
     pub fn stop(mut self) -> Option<i32> {
         self.signal(libc::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(40);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status.code();
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        let mut status = None;
+        eventually("the server to exit after SIGTERM", || {
+            status = self.child.try_wait().ok().flatten();
+            status.is_some()
+        });
+        status.and_then(|s| s.code())
+    }
+
+    /// How many reloads the server has finished, whether it took the new config and
+    /// certificate or kept the old ones.
+    pub fn reloads(&self) -> usize {
+        let log = self.log();
+        log.matches("reloaded config and certificate").count() + log.matches("reload: certificate kept").count()
+    }
+
+    /// SIGHUP, and wait until the server has logged that this reload is done.
+    pub fn reload(&self) {
+        let done = self.reloads();
+        self.signal(libc::SIGHUP);
+        eventually("the reload after SIGHUP", || self.reloads() > done);
+    }
+
+    /// The outbound worker's queue passes logged so far: (pass number, messages in flight
+    /// when it ended). Only whole lines count: the server may be writing the last one.
+    fn queue_passes(&self) -> Vec<(u64, usize)> {
+        fn field<T: std::str::FromStr>(line: &str, name: &str) -> Option<T> {
+            line.split_whitespace().find_map(|w| w.strip_prefix(name)?.parse().ok())
         }
-        let _ = self.child.kill();
-        None
+        self.log()
+            .split_inclusive('\n')
+            .filter(|l| l.ends_with('\n') && l.contains(" queue pass "))
+            .filter_map(|l| Some((field(l, "pass=")?, field(l, "in_flight=")?)))
+            .collect()
+    }
+
+    /// Wait for a queue pass that began after this call and left nothing in flight. By then
+    /// the worker has sent whatever it would send for what happened before the call, so a
+    /// test can assert that something was *not* sent, with no sleep.
+    pub fn queue_settled(&self) {
+        let last = self.queue_passes().iter().map(|p| p.0).max().unwrap_or(0);
+        // Pass last + 1 may have begun before this call; last + 2 began after it.
+        let first = last + 2;
+        eventually(&format!("queue pass {first} or a later one with nothing in flight"), || {
+            self.queue_passes().iter().any(|&(n, in_flight)| n >= first && in_flight == 0)
+        });
     }
 }
 
@@ -200,25 +237,6 @@ pub fn inbox(env: &Env, address: &str) -> Vec<(String, Vec<u8>)> {
 pub fn spool_files(env: &Env) -> Vec<std::path::PathBuf> {
     let dir = env.data_dir().join("spool/outbound");
     std::fs::read_dir(dir).map(|r| r.flatten().map(|e| e.path()).collect()).unwrap_or_default()
-}
-
-/// Wait (bounded) until `f` is true.
-pub fn eventually(what: &str, f: impl FnMut() -> bool) {
-    if !wait_until(Duration::from_secs(10), f) {
-        panic!("timed out waiting for {what}");
-    }
-}
-
-/// Poll `f` until it is true or `limit` has passed; whether it became true.
-pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
 }
 
 pub fn skip_without(tool: &str, test: &str) -> bool {

@@ -1,8 +1,9 @@
 //! `mailctl serve`, SMTP: real clients (Python's smtplib, swaks, curl) and raw sockets for the
 //! attack cases. Each test runs on SQLite and PostgreSQL.
 
-use crate::server::{Client, eventually, inbox, python, skip_without, spool_files};
+use crate::server::{Client, inbox, python, skip_without, spool_files};
 use crate::util::Env;
+use crate::util::eventually;
 
 const SEND_MX: &str = r#"
 import smtplib, sys
@@ -437,8 +438,7 @@ fn lifecycle(env: Env) {
     mailctl::tls_material::self_signed(&cert, &env.data_dir().join("tls/key.pem"), &["renewed.example".into()])
         .unwrap();
     assert_ne!(before, std::fs::read(&cert).unwrap());
-    srv.signal(libc::SIGHUP);
-    eventually("reload", || srv.log().contains("reloaded"));
+    srv.reload();
     let script = r#"
 import ssl, sys
 pem = ssl.get_server_certificate(('127.0.0.1', int(sys.argv[1])))

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -258,6 +259,27 @@ pub fn tree(root: &Path) -> String {
     walk(root, root, &mut out);
     out.sort();
     out.join("\n")
+}
+
+/// How long `eventually` waits. Generous, because a loaded CI machine is slow and a passing
+/// test never waits this long: it goes on as soon as the event happens.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// Wait until `f` is true: poll it with a short backoff, and fail naming `what` was awaited
+/// if it is still false after `PATIENCE`. Every test that waits for something uses this.
+pub fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        if f() {
+            return;
+        }
+        if Instant::now() >= deadline {
+            panic!("timed out after {PATIENCE:?} waiting for {what}");
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(200));
+    }
 }
 
 /// Tests that run once per backend: `store_tests!(a, b)` makes `a::sqlite`, `a::postgres`, ...

@@ -72,13 +72,20 @@ pub async fn run(shared: Arc<Shared>) {
         pool: client::Pool::default(),
     });
     let mut shutdown = shared.shutdown.clone();
+    let mut pass: u64 = 0;
     loop {
         let enabled = shared.config().smtp.outbound_delivery;
         let started = if enabled {
-            w.clone().dispatch().await.unwrap_or_else(|e| {
+            let started = w.clone().dispatch().await.unwrap_or_else(|e| {
                 tracing::warn!(error = %e.one_line(), "reading the queue");
                 0
-            })
+            });
+            pass += 1;
+            // Numbered, so that a test can prove mail was *not* sent: it waits for a pass that
+            // began after its action and left nothing in flight.
+            let in_flight = w.in_flight.lock().unwrap_or_else(|p| p.into_inner()).len();
+            tracing::debug!(pass, started, in_flight, "queue pass");
+            started
         } else {
             0
         };
