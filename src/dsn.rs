@@ -14,8 +14,8 @@ pub struct Failed<'a> {
 
 /// The header section of a message (up to the first empty line), for text/rfc822-headers.
 pub fn headers(original: &[u8]) -> &[u8] {
-    let end = original.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 2).unwrap_or(original.len());
-    &original[..end.min(64 * 1024)]
+    let fields = crate::proto::mime::header::fields_only(original);
+    &fields[..fields.len().min(64 * 1024)]
 }
 
 /// Build the DSN message (CRLF line ends). `id` makes the boundary and Message-ID unique.

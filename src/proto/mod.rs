@@ -4,6 +4,7 @@
 
 pub mod imap;
 pub mod line;
+pub mod mime;
 pub mod pop3;
 pub mod sasl;
 pub mod smtp;

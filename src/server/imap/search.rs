@@ -7,6 +7,7 @@ use super::session::{Next, Session};
 use crate::ops::mailbox as ops;
 use crate::proto::imap::body;
 use crate::proto::imap::search::Key;
+use crate::proto::mime::header::split_header;
 use crate::store::messages::Row;
 
 /// What a key needs beyond the index row.
@@ -49,17 +50,6 @@ fn sent_day(raw: &[u8]) -> Option<i64> {
     Some(day.and_hms_opt(0, 0, 0)?.and_utc().timestamp())
 }
 
-/// The body: what follows the first empty line.
-fn after_header(raw: &[u8]) -> &[u8] {
-    let crlf = raw.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
-    let lf = raw.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
-    let start = match (crlf, lf) {
-        (Some(a), Some(b)) => a.min(b),
-        (a, b) => a.or(b).unwrap_or(raw.len()),
-    };
-    &raw[start..]
-}
-
 /// ASCII case-insensitive substring search.
 pub fn contains_ci(hay: &[u8], needle: &str) -> bool {
     let n = needle.as_bytes();
@@ -86,7 +76,7 @@ pub fn matches(k: &Key, c: &Ctx) -> bool {
         Key::Header(name, needle) => body::header_contains(raw, name, needle),
         // The raw bytes first (cheap, and they also hold MIME headers, attachment names and
         // HTML source, as other servers search them), then the decoded text.
-        Key::Body(s) => contains_ci(after_header(raw), s) || body::text_contains(raw, s, false),
+        Key::Body(s) => contains_ci(split_header(raw).1, s) || body::text_contains(raw, s, false),
         Key::Text(s) => contains_ci(raw, s) || body::text_contains(raw, s, true),
         Key::Before(d) => day(c.row.internal_date) < *d,
         Key::On(d) => day(c.row.internal_date) == *d,

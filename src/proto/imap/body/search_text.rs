@@ -1,0 +1,109 @@
+//! The SEARCH matchers that read the message (RFC 3501 §6.4.4 HEADER, BODY, TEXT): on
+//! decoded text (RFC 2047 words, transfer encodings, charsets), case-insensitively.
+
+use crate::proto::mime::entity::{Entity, Kind, MAX_DEPTH, decode_text};
+use crate::proto::mime::header::{Fields, decode_header_value, split_header};
+
+/// Helper used by SEARCH: does the message's header named `name` (case-insensitive) contain
+/// `needle` (case-insensitive, after RFC 2047 decoding)? An empty needle matches when the header exists.
+pub fn header_contains(raw: &[u8], name: &str, needle: &str) -> bool {
+    let (header, _) = split_header(raw);
+    let needle = Needle::new(needle);
+    Fields::new(header)
+        .filter(|f| f.name.eq_ignore_ascii_case(name.as_bytes()))
+        .any(|f| needle.is_empty() || needle.found_in(&decode_header_value(f.value)))
+}
+
+/// Helper used by SEARCH BODY/TEXT: does the decoded text of any text part (or the header, when `with_header`) contain
+/// `needle`, case-insensitively? Decode transfer encodings and charsets (mail-parser does).
+pub fn text_contains(raw: &[u8], needle: &str, with_header: bool) -> bool {
+    let needle = Needle::new(needle);
+    if needle.is_empty() {
+        return true;
+    }
+    let ent = Entity::new(raw, false);
+    (with_header && header_text_contains(ent.header, &needle)) || entity_text_contains(&ent, &needle, 0)
+}
+
+/// A search string, lowercased once.
+struct Needle {
+    lower: String,
+}
+
+impl Needle {
+    fn new(s: &str) -> Self {
+        Needle { lower: s.to_lowercase() }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.lower.is_empty()
+    }
+
+    fn found_in(&self, hay: &str) -> bool {
+        if self.lower.is_empty() {
+            return true;
+        }
+        if self.lower.is_ascii() {
+            let n = self.lower.as_bytes();
+            return hay.len() >= n.len() && hay.as_bytes().windows(n.len()).any(|w| w.eq_ignore_ascii_case(n));
+        }
+        hay.to_lowercase().contains(&self.lower)
+    }
+}
+
+fn header_text_contains(header: &[u8], needle: &Needle) -> bool {
+    Fields::new(header).any(|f| {
+        let mut line = String::from_utf8_lossy(f.name).into_owned();
+        line.push_str(": ");
+        line.push_str(&decode_header_value(f.value));
+        needle.found_in(&line)
+    })
+}
+
+fn entity_text_contains(ent: &Entity<'_>, needle: &Needle, depth: usize) -> bool {
+    if depth >= MAX_DEPTH {
+        return false;
+    }
+    match ent.kind() {
+        Kind::Multipart => {
+            let digest = ent.ctype.sub.eq_ignore_ascii_case(b"digest");
+            ent.children().into_iter().any(|child| entity_text_contains(&Entity::new(child, digest), needle, depth + 1))
+        }
+        Kind::Message => {
+            // The embedded message's header is part of the body of the enclosing one.
+            let inner = Entity::new(ent.body, false);
+            header_text_contains(inner.header, needle) || entity_text_contains(&inner, needle, depth + 1)
+        }
+        Kind::Leaf => ent.ctype.is_text() && needle.found_in(&decode_text(ent)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::samples::*;
+    use super::*;
+
+    #[test]
+    fn searching() {
+        assert!(header_contains(SIMPLE.as_bytes(), "subject", "ELL"));
+        assert!(header_contains(SIMPLE.as_bytes(), "FROM", "alice@EXAMPLE"));
+        assert!(header_contains(SIMPLE.as_bytes(), "Subject", ""));
+        assert!(!header_contains(SIMPLE.as_bytes(), "Cc", ""));
+        assert!(!header_contains(SIMPLE.as_bytes(), "subject", "world"));
+        let enc = "Subject: =?utf-8?q?Caf=C3=A9_cr=C3=A8me?=\r\n\r\n";
+        assert!(header_contains(enc.as_bytes(), "subject", "CAFÉ CRÈME"));
+
+        assert!(text_contains(SIMPLE.as_bytes(), "WORLD", false));
+        assert!(!text_contains(SIMPLE.as_bytes(), "alice", false));
+        assert!(text_contains(SIMPLE.as_bytes(), "alice", true));
+        assert!(text_contains(ALTERNATIVE.as_bytes(), "CAFÉ", false));
+        assert!(text_contains(ALTERNATIVE.as_bytes(), "café au lait", false));
+        assert!(!text_contains(ALTERNATIVE.as_bytes(), "preamble", false));
+        assert!(text_contains(MIXED.as_bytes(), "inner HTML", false));
+        assert!(text_contains(MIXED.as_bytes(), "carol@", false));
+        assert!(!text_contains(MIXED.as_bytes(), "JVBER", false));
+        let b64 =
+            "Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: base64\r\n\r\nZ3LkdA==\r\n";
+        assert!(text_contains(b64.as_bytes(), "GRÄT", false));
+    }
+}
