@@ -8,5 +8,6 @@ pub mod encode;
 pub mod fetch;
 pub mod framer;
 pub mod lexer;
+pub mod response;
 pub mod search;
 pub mod sequence;

@@ -35,7 +35,8 @@ pub fn compact(nums: &[u32]) -> String {
     while i < nums.len() {
         let start = nums[i];
         let mut end = start;
-        while i + 1 < nums.len() && nums[i + 1] == end + 1 {
+        // checked: u32::MAX ends a run instead of overflowing.
+        while i + 1 < nums.len() && end.checked_add(1) == Some(nums[i + 1]) {
             i += 1;
             end = nums[i];
         }

@@ -5,12 +5,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::session::{Next, Session, write_flags};
+use super::session::{Next, Session};
 use crate::ops::mailbox as ops;
 use crate::proto::imap::body::{self, SectionText};
-use crate::proto::imap::encode;
-use crate::proto::imap::fetch::{FetchItem, Modifiers, Section};
-use crate::proto::imap::sequence::{SeqNum, SequenceSet, compact};
+use crate::proto::imap::fetch::{FetchItem, Modifiers};
+use crate::proto::imap::response::{Code, Fetch, FetchAttr, Untagged};
+use crate::proto::imap::sequence::{SeqNum, SequenceSet};
 use crate::store::messages::{self, Row};
 
 /// Messages rendered per blocking task.
@@ -66,39 +66,9 @@ fn render_all(
     (envs, unreadable)
 }
 
-fn date(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0).unwrap_or_default().format("%d-%b-%Y %H:%M:%S +0000").to_string()
-}
-
-fn section_name(out: &mut Vec<u8>, s: &Section) {
-    out.extend_from_slice(b"BODY[");
-    let part: Vec<String> = s.part.iter().map(|p| p.to_string()).collect();
-    out.extend_from_slice(part.join(".").as_bytes());
-    let dot = if s.part.is_empty() { "" } else { "." };
-    match &s.text {
-        SectionText::Full => {}
-        SectionText::Header => out.extend_from_slice(format!("{dot}HEADER").as_bytes()),
-        SectionText::Text => out.extend_from_slice(format!("{dot}TEXT").as_bytes()),
-        SectionText::Mime => out.extend_from_slice(format!("{dot}MIME").as_bytes()),
-        SectionText::HeaderFields { names, not } => {
-            let kw = if *not { "HEADER.FIELDS.NOT" } else { "HEADER.FIELDS" };
-            out.extend_from_slice(format!("{dot}{kw} (").as_bytes());
-            for (i, n) in names.iter().enumerate() {
-                if i > 0 {
-                    out.push(b' ');
-                }
-                encode::astring(out, n.as_bytes());
-            }
-            out.push(b')');
-        }
-    }
-    out.push(b']');
-}
-
 /// Render one message's FETCH response; returns it and a freshly computed ENVELOPE to cache,
 /// or None when the message file is needed and cannot be read.
 pub fn render(job: &Job, opts: &Opts) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
-    let mut out = format!("* {} FETCH (", job.seq).into_bytes();
     let needs_file = opts.needs_file(&job.row);
     let raw: Option<Vec<u8>> = if needs_file {
         match job.path.as_ref().map(std::fs::read) {
@@ -119,79 +89,56 @@ pub fn render(job: &Job, opts: &Opts) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
     };
     let raw_ref: &[u8] = raw.as_deref().unwrap_or(b"");
     let mut new_env = None;
-    for (i, item) in opts.items.iter().enumerate() {
-        if i > 0 {
-            out.push(b' ');
-        }
+    let mut out = Vec::new();
+    let mut f = Fetch::start(&mut out, job.seq);
+    for item in &opts.items {
         match item {
-            FetchItem::Uid => out.extend_from_slice(format!("UID {}", job.row.uid).as_bytes()),
-            FetchItem::Flags => {
-                out.extend_from_slice(b"FLAGS ");
-                write_flags(&mut out, &job.row.flags, job.recent);
-            }
-            FetchItem::InternalDate => {
-                out.extend_from_slice(format!("INTERNALDATE \"{}\"", date(job.row.internal_date)).as_bytes())
-            }
-            FetchItem::Rfc822Size => out.extend_from_slice(format!("RFC822.SIZE {}", job.row.size).as_bytes()),
-            FetchItem::Modseq => out.extend_from_slice(format!("MODSEQ ({})", job.row.modseq).as_bytes()),
-            FetchItem::Envelope => {
-                out.extend_from_slice(b"ENVELOPE ");
-                match &job.row.envelope {
-                    Some(e) => out.extend_from_slice(e),
-                    None => {
-                        let mut e = Vec::new();
-                        body::envelope(raw_ref, &mut e);
-                        out.extend_from_slice(&e);
-                        new_env = Some(e);
-                    }
+            FetchItem::Uid => f.attr(&FetchAttr::Uid(job.row.uid as u32)),
+            FetchItem::Flags => f.attr(&FetchAttr::Flags { flags: &job.row.flags, recent: job.recent }),
+            FetchItem::InternalDate => f.attr(&FetchAttr::InternalDate(job.row.internal_date)),
+            FetchItem::Rfc822Size => f.attr(&FetchAttr::Rfc822Size(job.row.size as u64)),
+            FetchItem::Modseq => f.attr(&FetchAttr::Modseq(job.row.modseq as u64)),
+            FetchItem::Envelope => match &job.row.envelope {
+                Some(e) => f.attr(&FetchAttr::Envelope(e)),
+                None => {
+                    let mut e = Vec::new();
+                    body::envelope(raw_ref, &mut e);
+                    f.attr(&FetchAttr::Envelope(&e));
+                    new_env = Some(e);
                 }
-            }
-            FetchItem::Body => {
-                out.extend_from_slice(b"BODY ");
-                body::body_structure(raw_ref, false, &mut out);
-            }
-            FetchItem::BodyStructure => {
-                out.extend_from_slice(b"BODYSTRUCTURE ");
-                body::body_structure(raw_ref, true, &mut out);
-            }
-            FetchItem::Rfc822 => {
-                out.extend_from_slice(b"RFC822 ");
-                encode::literal(&mut out, raw_ref);
-            }
+            },
+            FetchItem::Body => f.attr(&FetchAttr::BodyStructure { message: raw_ref, extended: false }),
+            FetchItem::BodyStructure => f.attr(&FetchAttr::BodyStructure { message: raw_ref, extended: true }),
+            FetchItem::Rfc822 => f.attr(&FetchAttr::Rfc822(raw_ref)),
             FetchItem::Rfc822Header => {
-                out.extend_from_slice(b"RFC822.HEADER ");
                 let h = body::section(raw_ref, &[], &SectionText::Header).unwrap_or_default();
-                encode::literal(&mut out, &h);
+                f.attr(&FetchAttr::Rfc822Header(&h));
             }
             FetchItem::Rfc822Text => {
-                out.extend_from_slice(b"RFC822.TEXT ");
                 let t = body::section(raw_ref, &[], &SectionText::Text).unwrap_or_default();
-                encode::literal(&mut out, &t);
+                f.attr(&FetchAttr::Rfc822Text(&t));
             }
             FetchItem::Section(s) => {
-                section_name(&mut out, s);
                 let data = if s.part.is_empty() && s.text == SectionText::Full {
                     std::borrow::Cow::Borrowed(raw_ref)
                 } else {
                     std::borrow::Cow::Owned(body::section(raw_ref, &s.part, &s.text).unwrap_or_default())
                 };
-                match s.partial {
+                let (origin, data) = match s.partial {
                     Some((off, n)) => {
                         let start = (off as usize).min(data.len());
                         let end = start.saturating_add(n as usize).min(data.len());
-                        out.extend_from_slice(format!("<{off}> ").as_bytes());
-                        encode::literal(&mut out, &data[start..end]);
+                        (Some(off), &data[start..end])
                     }
-                    None => {
-                        out.push(b' ');
-                        encode::literal(&mut out, &data);
-                    }
-                }
+                    None => (None, &data[..]),
+                };
+                f.attr(&FetchAttr::BodySection { section: s, origin, data });
             }
+            // Refused before any message is read (BINARY is not offered).
             FetchItem::BinarySize(_) => {}
         }
     }
-    out.extend_from_slice(b")\r\n");
+    f.finish();
     Some((out, new_env))
 }
 
@@ -302,7 +249,7 @@ impl Session {
                     let gone: Vec<u32> =
                         gone.into_iter().map(|u| u as u32).filter(|u| set.contains(*u, largest)).collect();
                     if !gone.is_empty() {
-                        self.untagged(&format!("VANISHED (EARLIER) {}", compact(&gone)));
+                        self.say(Untagged::Vanished { earlier: true, uids: &gone });
                     }
                 }
                 Err(e) => return self.fault(tag, &e),
@@ -403,7 +350,7 @@ impl Session {
                         return Next::Close;
                     }
                 }
-                Err(_) => return self.no(tag, "[SERVERBUG] fetch failed"),
+                Err(_) => return self.no(tag, Code::ServerBug, "fetch failed"),
             }
         }
         if !new_envelopes.is_empty() {
@@ -419,7 +366,8 @@ impl Session {
         }
         if unreadable > 0 {
             // Never an empty body that a client would cache as the message.
-            return self.no(tag, &format!("[UNAVAILABLE] {unreadable} message(s) could not be read; try again later"));
+            let text = format!("{unreadable} message(s) could not be read; try again later");
+            return self.no(tag, Code::Unavailable, &text);
         }
         self.ok(tag, if uid { "UID FETCH completed" } else { "FETCH completed" })
     }

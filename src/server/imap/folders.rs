@@ -2,11 +2,14 @@
 //! CREATE, DELETE, RENAME, SUBSCRIBE, LIST (LIST-EXTENDED, LIST-STATUS, SPECIAL-USE), LSUB,
 //! STATUS and the QUOTA commands.
 
-use super::session::{Next, Selected, Session, mailbox_name, write_flags};
+use super::session::{Next, Selected, Session};
 use crate::ops::mailbox::{self as ops, DELIM};
 use crate::proto::imap::command::{ListOptions, Qresync};
-use crate::proto::imap::sequence::compact;
+use crate::proto::imap::response::{Code, FetchAttr, ListEntry, Untagged};
 use crate::store::{mailboxes, messages};
+
+/// The system flags (RFC 3501 §2.3.2), which every mailbox allows.
+const SYSTEM_FLAGS: [&str; 5] = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"];
 
 /// Does `name` match the LIST pattern (`*` anything, `%` anything but the delimiter)?
 /// Dynamic programming, so hostile patterns cost O(n·m), not exponential time.
@@ -36,8 +39,7 @@ pub fn pattern_matches(pattern: &str, name: &str) -> bool {
 
 /// Canonical names for the system flags, a keyword as given (or None when not allowed).
 pub fn canonical_flag(f: &str) -> Option<String> {
-    const SYSTEM: [&str; 5] = ["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"];
-    if let Some(s) = SYSTEM.iter().find(|s| s.eq_ignore_ascii_case(f)) {
+    if let Some(s) = SYSTEM_FLAGS.iter().find(|s| s.eq_ignore_ascii_case(f)) {
         return Some(s.to_string());
     }
     if f.starts_with('\\') {
@@ -63,7 +65,7 @@ impl Session {
             return self.bad(tag, "QRESYNC must be enabled first");
         }
         if self.selected.take().is_some() {
-            self.untagged("OK [CLOSED] previous mailbox closed");
+            self.say(Untagged::Ok { code: Some(Code::Closed), text: "previous mailbox closed" });
         }
         if condstore {
             self.condstore = true;
@@ -94,20 +96,20 @@ impl Session {
         }
         let keywords: std::collections::BTreeSet<&str> =
             rows.iter().flat_map(|r| r.1.split(' ')).filter(|f| !f.is_empty() && !f.starts_with('\\')).collect();
-        let kw: String = keywords.iter().map(|k| format!(" {k}")).collect();
-        self.untagged(&format!("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft{kw})"));
-        self.untagged(&format!(
-            "OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft{kw} \\*)] flags allowed"
-        ));
-        self.untagged(&format!("{} EXISTS", uids.len()));
+        // The system flags, the keywords in use, and (may be stored) any new keyword.
+        let mut flags: Vec<&str> = SYSTEM_FLAGS.iter().copied().chain(keywords).collect();
+        self.say(Untagged::Flags(&flags));
+        flags.push("\\*");
+        self.say(Untagged::Ok { code: Some(Code::PermanentFlags(&flags)), text: "flags allowed" });
+        self.say(Untagged::Exists(uids.len() as u32));
         let recent = uids.iter().filter(|&&u| u >= recent_from).count();
-        self.untagged(&format!("{recent} RECENT"));
+        self.say(Untagged::Recent(recent as u32));
         if let Some(pos) = rows.iter().position(|r| !r.1.split(' ').any(|f| f == "\\Seen")) {
-            self.untagged(&format!("OK [UNSEEN {}] first unseen", pos + 1));
+            self.say(Untagged::Ok { code: Some(Code::Unseen(pos as u32 + 1)), text: "first unseen" });
         }
-        self.untagged(&format!("OK [UIDVALIDITY {}] UIDs valid", m.uidvalidity));
-        self.untagged(&format!("OK [UIDNEXT {}] predicted next UID", m.uidnext));
-        self.untagged(&format!("OK [HIGHESTMODSEQ {}] highest", m.highestmodseq));
+        self.say(Untagged::Ok { code: Some(Code::UidValidity(m.uidvalidity as u64)), text: "UIDs valid" });
+        self.say(Untagged::Ok { code: Some(Code::UidNext(m.uidnext as u64)), text: "predicted next UID" });
+        self.say(Untagged::Ok { code: Some(Code::HighestModseq(m.highestmodseq as u64)), text: "highest" });
         let mut sel = Selected {
             read_only,
             modseq: m.highestmodseq,
@@ -129,8 +131,10 @@ impl Session {
         }
         self.selected = Some(sel);
         self.changes = Some(changes);
-        let mode = if read_only { "READ-ONLY" } else { "READ-WRITE" };
-        self.ok(tag, &format!("[{mode}] {} completed", if read_only { "EXAMINE" } else { "SELECT" }))
+        match read_only {
+            true => self.ok_code(tag, Code::ReadOnly, "EXAMINE completed"),
+            false => self.ok_code(tag, Code::ReadWrite, "SELECT completed"),
+        }
     }
 
     /// RFC 7162 §3.2.5.1: VANISHED (EARLIER) for what went since the client's modseq, FETCH
@@ -149,16 +153,19 @@ impl Session {
             .filter(|u| q.known_uids.as_ref().is_none_or(|k| k.contains(*u, u32::MAX)))
             .collect();
         if !gone.is_empty() {
-            self.untagged(&format!("VANISHED (EARLIER) {}", compact(&gone)));
+            self.say(Untagged::Vanished { earlier: true, uids: &gone });
         }
         let mut out = Vec::new();
         for (uid, flags, modseq) in rows {
             if *modseq > q.modseq as i64 {
                 let uid = *uid as u32;
                 let Some(seq) = sel.seq_of(uid) else { continue };
-                out.extend_from_slice(format!("* {seq} FETCH (UID {uid} FLAGS ").as_bytes());
-                write_flags(&mut out, flags, uid >= sel.recent_from);
-                out.extend_from_slice(format!(" MODSEQ ({modseq}))\r\n").as_bytes());
+                let attrs = [
+                    FetchAttr::Uid(uid),
+                    FetchAttr::Flags { flags, recent: uid >= sel.recent_from },
+                    FetchAttr::Modseq(*modseq as u64),
+                ];
+                Untagged::Fetch { seq, attrs: &attrs }.write(&mut out);
             }
         }
         self.conn.queue_bytes(&out);
@@ -228,7 +235,7 @@ impl Session {
 
     pub async fn list(&mut self, tag: &str, reference: &str, patterns: &[String], o: &ListOptions) -> Next {
         if patterns.len() == 1 && patterns[0].is_empty() && !o.extended {
-            self.untagged("LIST (\\Noselect) \".\" \"\"");
+            self.say(Untagged::List(ListEntry { attrs: &["\\Noselect"], delimiter: DELIM, name: "" }));
             return self.ok(tag, "LIST completed");
         }
         let account = self.account().clone();
@@ -282,9 +289,7 @@ impl Session {
             if let Some(s) = special {
                 attrs.push(s);
             }
-            out.extend_from_slice(format!("* LIST ({}) \".\" ", attrs.join(" ")).as_bytes());
-            mailbox_name(&mut out, name);
-            out.extend_from_slice(b"\r\n");
+            Untagged::List(ListEntry { attrs: &attrs, delimiter: DELIM, name }).write(&mut out);
             if exists && !o.return_status.is_empty() {
                 status_for.push(name.clone());
             }
@@ -315,10 +320,8 @@ impl Session {
         let full = format!("{reference}{pattern}");
         let mut out = Vec::new();
         for s in subs.iter().filter(|s| pattern_matches(&full, s)) {
-            let attrs = if names.contains(s) { "" } else { "\\Noselect" };
-            out.extend_from_slice(format!("* LSUB ({attrs}) \".\" ").as_bytes());
-            mailbox_name(&mut out, s);
-            out.extend_from_slice(b"\r\n");
+            let attrs: &[&str] = if names.contains(s) { &[] } else { &["\\Noselect"] };
+            Untagged::Lsub(ListEntry { attrs, delimiter: DELIM, name: s }).write(&mut out);
         }
         self.conn.queue_bytes(&out);
         self.ok(tag, "LSUB completed")
@@ -334,7 +337,7 @@ impl Session {
             .bind(m.recent_uid)
             .fetch_one(&mut *conn)
             .await?;
-        let mut parts = Vec::new();
+        let mut parts: Vec<(&str, i64)> = Vec::with_capacity(items.len());
         for i in items {
             let v = match i.as_str() {
                 "MESSAGES" => count,
@@ -347,12 +350,9 @@ impl Session {
                 "HIGHESTMODSEQ" => m.highestmodseq,
                 other => return Err(crate::error::Error::invalid(format!("unknown STATUS item {other}"))),
             };
-            parts.push(format!("{i} {v}"));
+            parts.push((i, v));
         }
-        let mut out = b"* STATUS ".to_vec();
-        mailbox_name(&mut out, name);
-        out.extend_from_slice(format!(" ({})\r\n", parts.join(" ")).as_bytes());
-        self.conn.queue_bytes(&out);
+        self.say(Untagged::Status { mailbox: name, items: &parts });
         Ok(())
     }
 
@@ -367,7 +367,7 @@ impl Session {
     /// GETQUOTA "" and GETQUOTAROOT mailbox (RFC 9208): one root per account, STORAGE in KiB.
     pub async fn get_quota(&mut self, tag: &str, root: Option<&str>, mailbox: Option<&str>) -> Next {
         if root.is_some_and(|r| !r.is_empty()) {
-            return self.no(tag, "[NONEXISTENT] no such quota root");
+            return self.no(tag, Code::Nonexistent, "no such quota root");
         }
         let account = self.account().clone();
         let r = async {
@@ -380,19 +380,14 @@ impl Session {
         .await;
         let a = match r {
             Ok(Some(a)) => a,
-            Ok(None) => return self.no(tag, "[UNAVAILABLE] account vanished"),
+            Ok(None) => return self.no(tag, Code::Unavailable, "account vanished"),
             Err(e) => return self.fault(tag, &e),
         };
         if let Some(m) = mailbox {
-            let mut out = b"* QUOTAROOT ".to_vec();
-            mailbox_name(&mut out, m);
-            out.extend_from_slice(b" \"\"\r\n");
-            self.conn.queue_bytes(&out);
+            self.say(Untagged::QuotaRoot { mailbox: m, roots: &[""] });
         }
-        match a.quota_bytes {
-            Some(q) => self.untagged(&format!("QUOTA \"\" (STORAGE {} {})", a.used_bytes.div_ceil(1024), q / 1024)),
-            None => self.untagged("QUOTA \"\" ()"),
-        }
+        let storage = a.quota_bytes.map(|q| (a.used_bytes.div_ceil(1024), q / 1024));
+        self.say(Untagged::Quota { root: "", storage });
         self.ok(tag, "GETQUOTA completed")
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::session::{Next, Session};
+use crate::proto::imap::response::Untagged;
 use crate::proto::line::{Line, next_line};
 
 const POLL: Duration = Duration::from_secs(30);
@@ -16,7 +17,7 @@ impl Session {
         if let Err(e) = self.sync(true).await {
             return self.fault(tag, &e);
         }
-        self.conn.queue("+ idling\r\n");
+        self.go_on("idling");
         // Everything queued goes out now: below, a read races with wake-ups, and a flush must
         // never be part of a race that could drop it.
         if self.conn.flush().await.is_err() {
@@ -79,7 +80,7 @@ impl Session {
                     }
                 }
                 _ = shutdown.changed() => {
-                    self.untagged("BYE server shutting down");
+                    self.say(Untagged::Bye { code: None, text: "server shutting down" });
                     return Next::Close;
                 }
             }

@@ -2,11 +2,12 @@
 
 use super::fetch::resolve;
 use super::folders::canonical_flag;
-use super::session::{Next, Session, write_flags};
+use super::session::{Next, Session};
 use crate::error::Kind;
 use crate::ops::mailbox as ops;
 use crate::proto::imap::command::{AppendMessage, StoreMode};
-use crate::proto::imap::sequence::{SequenceSet, compact};
+use crate::proto::imap::response::{Code, Fetch, FetchAttr, Untagged};
+use crate::proto::imap::sequence::SequenceSet;
 use crate::store::messages::Row;
 
 /// Most keywords a message may carry.
@@ -49,7 +50,7 @@ impl Session {
     ) -> Next {
         let Some((mailbox, read_only)) = self.mailbox_state() else { return self.bad(tag, "no mailbox selected") };
         if read_only {
-            return self.no(tag, "[READ-ONLY] the mailbox is read-only");
+            return self.no(tag, Code::ReadOnly, "the mailbox is read-only");
         }
         let mut clean = Vec::new();
         for f in flags {
@@ -105,31 +106,27 @@ impl Session {
             if silent && !(self.condstore && changed) {
                 continue;
             }
-            out.extend_from_slice(format!("* {seq} FETCH (").as_bytes());
+            let mut f = Fetch::start(&mut out, seq);
             if uid || self.condstore {
-                out.extend_from_slice(format!("UID {u} ").as_bytes());
+                f.attr(&FetchAttr::Uid(u));
             }
             if !silent {
-                out.extend_from_slice(b"FLAGS ");
-                write_flags(&mut out, &st.flags, u >= recent_from);
+                f.attr(&FetchAttr::Flags { flags: &st.flags, recent: u >= recent_from });
             }
             if self.condstore {
-                if !silent {
-                    out.push(b' ');
-                }
-                out.extend_from_slice(format!("MODSEQ ({})", st.modseq).as_bytes());
+                f.attr(&FetchAttr::Modseq(st.modseq as u64));
             }
-            out.extend_from_slice(b")\r\n");
+            f.finish();
         }
         if too_many.load(std::sync::atomic::Ordering::Relaxed) {
             self.conn.queue_bytes(&out);
-            return self.no(tag, "[LIMIT] too many keywords on one message");
+            return self.no(tag, Code::Limit, "too many keywords on one message");
         }
         modified.retain(|&m| m > 0);
         self.conn.queue_bytes(&out);
         if !modified.is_empty() {
             modified.sort_unstable();
-            return self.ok(tag, &format!("[MODIFIED {}] conditional STORE failed for some", compact(&modified)));
+            return self.ok_code(tag, Code::Modified(&modified), "conditional STORE failed for some");
         }
         self.ok(tag, if uid { "UID STORE completed" } else { "STORE completed" })
     }
@@ -137,7 +134,7 @@ impl Session {
     pub async fn copy(&mut self, tag: &str, uid: bool, set: &SequenceSet, dest: &str, is_move: bool) -> Next {
         let Some((mailbox, read_only)) = self.mailbox_state() else { return self.bad(tag, "no mailbox selected") };
         if is_move && read_only {
-            return self.no(tag, "[READ-ONLY] the mailbox is read-only");
+            return self.no(tag, Code::ReadOnly, "the mailbox is read-only");
         }
         let sel = self.selected.as_ref().expect("selected");
         let Some(targets) = resolve(&sel.uids, set, uid) else {
@@ -150,23 +147,20 @@ impl Session {
         let account = self.account.as_deref().cloned().expect("logged in");
         let (validity, pairs) = match ops::copy(&self.shared.store, &account, &mailbox, &rows, dest).await {
             Ok(x) => x,
-            Err(e) if e.kind == Kind::NotFound => return self.no(tag, "[TRYCREATE] no such mailbox"),
+            Err(e) if e.kind == Kind::NotFound => return self.no(tag, Code::TryCreate, "no such mailbox"),
             Err(e) => return self.fault(tag, &e),
         };
         let src: Vec<u32> = pairs.iter().map(|p| p.0 as u32).collect();
         let dst: Vec<u32> = pairs.iter().map(|p| p.1 as u32).collect();
-        // COPYUID lists both sets in the same order (RFC 4315 §3).
-        let list = |v: &[u32]| v.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(",");
-        let code = if pairs.is_empty() {
-            String::new()
-        } else {
-            format!("[COPYUID {validity} {} {}] ", list(&src), list(&dst))
-        };
+        let code = (!pairs.is_empty()).then_some(Code::CopyUid { validity: validity as u64, source: &src, dest: &dst });
         if !is_move {
-            return self.ok(tag, &format!("{code}COPY completed"));
+            return match code {
+                Some(code) => self.ok_code(tag, code, "COPY completed"),
+                None => self.ok(tag, "COPY completed"),
+            };
         }
-        if !code.is_empty() {
-            self.untagged(&format!("OK {code}moved"));
+        if code.is_some() {
+            self.say(Untagged::Ok { code, text: "moved" });
         }
         // Only what was copied leaves the source.
         let copied: Vec<i64> = pairs.iter().map(|p| p.0).collect();
@@ -190,7 +184,7 @@ impl Session {
     pub async fn expunge(&mut self, tag: &str, uids: Option<&SequenceSet>) -> Next {
         let Some((mailbox, read_only)) = self.mailbox_state() else { return self.bad(tag, "no mailbox selected") };
         if read_only {
-            return self.no(tag, "[READ-ONLY] the mailbox is read-only");
+            return self.no(tag, Code::ReadOnly, "the mailbox is read-only");
         }
         let sel = self.selected.as_ref().expect("selected");
         let wanted: Vec<i64> = match uids {
@@ -238,17 +232,16 @@ impl Session {
                     validity = v;
                     codes.push(u as u32);
                 }
-                Err(e) if e.kind == Kind::NotFound => return self.no(tag, "[TRYCREATE] no such mailbox"),
+                Err(e) if e.kind == Kind::NotFound => return self.no(tag, Code::TryCreate, "no such mailbox"),
                 Err(e) => return self.fault(tag, &e),
             }
         }
-        let uids = codes.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(",");
         if self.selected.as_ref().is_some_and(|s| s.mailbox.name == mailbox)
             && let Err(e) = self.sync(false).await
         {
             return self.fault(tag, &e);
         }
-        self.ok(tag, &format!("[APPENDUID {validity} {uids}] APPEND completed"))
+        self.ok_code(tag, Code::AppendUid { validity: validity as u64, uids: &codes }, "APPEND completed")
     }
 }
 

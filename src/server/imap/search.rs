@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::session::{Next, Session};
 use crate::ops::mailbox as ops;
 use crate::proto::imap::body;
+use crate::proto::imap::response::{Code, Untagged};
 use crate::proto::imap::search::Key;
 use crate::proto::mime::header::split_header;
 use crate::store::messages::Row;
@@ -143,25 +144,16 @@ impl Session {
         for h in handles {
             match h.await {
                 Ok(v) => hits.extend(v),
-                Err(_) => return self.no(tag, "[SERVERBUG] search failed"),
+                Err(_) => return self.no(tag, Code::ServerBug, "search failed"),
             }
         }
         self.search_reply(tag, uid, &key, &hits)
     }
 
     fn search_reply(&mut self, tag: &str, uid: bool, key: &Key, hits: &[(u32, u32, i64)]) -> Next {
-        let mut line = String::from("* SEARCH");
-        for (seq, u, _) in hits {
-            line.push(' ');
-            line.push_str(&if uid { u.to_string() } else { seq.to_string() });
-        }
-        if uses_modseq(key)
-            && let Some(max) = hits.iter().map(|h| h.2).max()
-        {
-            line.push_str(&format!(" (MODSEQ {max})"));
-        }
-        line.push_str("\r\n");
-        self.conn.queue(&line);
+        let nums: Vec<u32> = hits.iter().map(|&(seq, u, _)| if uid { u } else { seq }).collect();
+        let modseq = hits.iter().map(|h| h.2).max().filter(|_| uses_modseq(key)).map(|m| m as u64);
+        self.say(Untagged::Search { nums: &nums, modseq });
         self.ok(tag, if uid { "UID SEARCH completed" } else { "SEARCH completed" })
     }
 }

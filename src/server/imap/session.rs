@@ -10,8 +10,8 @@ use tokio::net::TcpStream;
 use tokio::sync::broadcast;
 
 use crate::proto::imap::command::{Body, Command, parse};
-use crate::proto::imap::encode;
 use crate::proto::imap::framer::{Frame, Framer, Limits};
+use crate::proto::imap::response::{self, Code, Cond, FetchAttr, Untagged};
 use crate::server::Shared;
 use crate::server::conn::{Conn, Input, Stream};
 use crate::store::mailboxes::Mailbox;
@@ -74,7 +74,7 @@ impl Selected {
         seqs.dedup();
         if !qresync {
             for &(seq, _) in &seqs {
-                out.extend_from_slice(format!("* {seq} EXPUNGE\r\n").as_bytes());
+                Untagged::Expunge(seq).write(&mut out);
             }
         }
         let mut keep = vec![true; self.uids.len()];
@@ -87,9 +87,7 @@ impl Selected {
         if qresync && !seqs.is_empty() {
             let mut uids: Vec<u32> = seqs.iter().map(|&(_, u)| u).collect();
             uids.sort_unstable();
-            out.extend_from_slice(
-                format!("* VANISHED {}\r\n", crate::proto::imap::sequence::compact(&uids)).as_bytes(),
-            );
+            Untagged::Vanished { earlier: false, uids: &uids }.write(&mut out);
         }
         out
     }
@@ -131,48 +129,45 @@ pub enum Next {
     Close,
 }
 
-/// Flags as the index stores them (space-separated) to a list.
-pub fn flag_list(flags: &str) -> Vec<&str> {
-    flags.split(' ').filter(|f| !f.is_empty()).collect()
-}
-
-/// `(\Seen \Answered)` into `out`, with `\Recent` when asked.
-pub fn write_flags(out: &mut Vec<u8>, flags: &str, recent: bool) {
-    out.push(b'(');
-    let mut first = true;
-    for f in flag_list(flags) {
-        if !first {
-            out.push(b' ');
-        }
-        first = false;
-        out.extend_from_slice(f.as_bytes());
-    }
-    if recent {
-        if !first {
-            out.push(b' ');
-        }
-        out.extend_from_slice(b"\\Recent");
-    }
-    out.push(b')');
-}
-
 impl Session {
-    pub fn untagged(&mut self, text: &str) {
-        self.conn.queue(&format!("* {text}\r\n"));
+    /// Queue an untagged response.
+    pub fn say(&mut self, r: Untagged<'_>) {
+        let mut out = Vec::new();
+        r.write(&mut out);
+        self.conn.queue_vec(out);
+    }
+
+    /// Queue a continuation request (`+ text`).
+    pub fn go_on(&mut self, text: &str) {
+        let mut out = Vec::new();
+        response::continuation(&mut out, text);
+        self.conn.queue_vec(out);
+    }
+
+    fn reply(&mut self, tag: &str, cond: Cond, code: Option<Code<'_>>, text: &str) {
+        let mut out = Vec::new();
+        response::tagged(&mut out, tag, cond, code.as_ref(), text);
+        self.conn.queue_vec(out);
     }
 
     pub fn ok(&mut self, tag: &str, text: &str) -> Next {
-        self.conn.queue(&format!("{tag} OK {text}\r\n"));
+        self.reply(tag, Cond::Ok, None, text);
         Next::Continue
     }
 
-    pub fn no(&mut self, tag: &str, text: &str) -> Next {
-        self.conn.queue(&format!("{tag} NO {text}\r\n"));
+    pub fn ok_code(&mut self, tag: &str, code: Code<'_>, text: &str) -> Next {
+        self.reply(tag, Cond::Ok, Some(code), text);
+        Next::Continue
+    }
+
+    /// Every NO says why in a code a client can act on (RFC 5530).
+    pub fn no(&mut self, tag: &str, code: Code<'_>, text: &str) -> Next {
+        self.reply(tag, Cond::No, Some(code), text);
         Next::Continue
     }
 
     pub fn bad(&mut self, tag: &str, text: &str) -> Next {
-        self.conn.queue(&format!("{tag} BAD {text}\r\n"));
+        self.reply(tag, Cond::Bad, None, text);
         self.count_error(Next::Continue)
     }
 
@@ -180,7 +175,7 @@ impl Session {
     pub fn count_error(&mut self, next: Next) -> Next {
         self.errors += 1;
         if matches!(next, Next::Continue) && self.errors >= MAX_ERRORS {
-            self.untagged("BYE too many errors");
+            self.say(Untagged::Bye { code: None, text: "too many errors" });
             return Next::Close;
         }
         next
@@ -190,13 +185,13 @@ impl Session {
     pub fn fault(&mut self, tag: &str, e: &crate::error::Error) -> Next {
         use crate::error::Kind;
         match e.kind {
-            Kind::NotFound => self.no(tag, &format!("[NONEXISTENT] {}", e.message)),
-            Kind::Exists => self.no(tag, &format!("[ALREADYEXISTS] {}", e.message)),
-            Kind::Invalid => self.no(tag, &format!("[CANNOT] {}", e.message)),
-            Kind::OverQuota => self.no(tag, "[OVERQUOTA] the mailbox is over its quota"),
+            Kind::NotFound => self.no(tag, Code::Nonexistent, &e.message),
+            Kind::Exists => self.no(tag, Code::AlreadyExists, &e.message),
+            Kind::Invalid => self.no(tag, Code::Cannot, &e.message),
+            Kind::OverQuota => self.no(tag, Code::OverQuota, "the mailbox is over its quota"),
             _ => {
                 tracing::error!(error = %e.one_line(), "imap command failed");
-                self.no(tag, "[UNAVAILABLE] temporary failure, try again later")
+                self.no(tag, Code::Unavailable, "temporary failure, try again later")
             }
         }
     }
@@ -271,7 +266,7 @@ impl Session {
             // Deleted by another session: nothing sensible is left to show (RFC 3501 §7.1.5).
             self.selected = None;
             self.changes = None;
-            self.untagged("BYE the selected mailbox was deleted");
+            self.say(Untagged::Bye { code: None, text: "the selected mailbox was deleted" });
             self.doomed = true;
             return Ok(());
         };
@@ -322,20 +317,21 @@ impl Session {
         // Every change up to `hi` was committed before we read it, and has been seen above.
         sel.modseq = sel.modseq.max(hi);
         if sel.uids.len() != before {
-            out.extend_from_slice(format!("* {} EXISTS\r\n", sel.uids.len()).as_bytes());
+            Untagged::Exists(sel.uids.len() as u32).write(&mut out);
             let total_recent = sel.uids.len() - sel.uids.partition_point(|&u| u < sel.recent_from);
-            out.extend_from_slice(format!("* {total_recent} RECENT\r\n").as_bytes());
+            Untagged::Recent(total_recent as u32).write(&mut out);
             if !sel.read_only {
                 crate::store::mailboxes::set_recent(&mut conn, sel.mailbox.id, sel.max_uid() as i64).await?;
             }
         }
         for (seq, uid, flags, modseq) in flag_updates {
-            out.extend_from_slice(format!("* {seq} FETCH (UID {uid} FLAGS ").as_bytes());
-            write_flags(&mut out, &flags, uid >= sel.recent_from);
-            if self.condstore {
-                out.extend_from_slice(format!(" MODSEQ ({modseq})").as_bytes());
-            }
-            out.extend_from_slice(b")\r\n");
+            let attrs = [
+                FetchAttr::Uid(uid),
+                FetchAttr::Flags { flags: &flags, recent: uid >= sel.recent_from },
+                FetchAttr::Modseq(modseq as u64),
+            ];
+            let n = if self.condstore { 3 } else { 2 };
+            Untagged::Fetch { seq, attrs: &attrs[..n] }.write(&mut out);
         }
         self.conn.queue_bytes(&out);
         Ok(())
@@ -350,7 +346,7 @@ impl Session {
         match &cmd.body {
             Body::Capability => {
                 let caps = self.capabilities();
-                self.untagged(&format!("CAPABILITY {caps}"));
+                self.say(Untagged::Capability(&caps));
                 return self.ok(&tag, "CAPABILITY completed");
             }
             Body::Noop | Body::Check => {
@@ -360,12 +356,12 @@ impl Session {
                 return self.ok(&tag, "NOOP completed");
             }
             Body::Logout => {
-                self.untagged("BYE logging out");
+                self.say(Untagged::Bye { code: None, text: "logging out" });
                 self.ok(&tag, "LOGOUT completed");
                 return Next::Close;
             }
             Body::Id => {
-                self.untagged(&format!("ID (\"name\" \"mailctl\" \"version\" \"{}\")", env!("CARGO_PKG_VERSION")));
+                self.say(Untagged::Id(&[("name", "mailctl"), ("version", env!("CARGO_PKG_VERSION"))]));
                 return self.ok(&tag, "ID completed");
             }
             _ => {}
@@ -393,7 +389,7 @@ impl Session {
             Body::StartTls | Body::Login { .. } | Body::Authenticate { .. } => self.bad(&tag, "already logged in"),
             Body::Enable(caps) => self.enable(&tag, &caps),
             Body::Namespace => {
-                self.untagged("NAMESPACE ((\"\" \".\")) NIL NIL");
+                self.say(Untagged::Namespace { prefix: "", delimiter: crate::ops::mailbox::DELIM });
                 self.ok(&tag, "NAMESPACE completed")
             }
             Body::Select { mailbox, read_only, condstore, qresync } => {
@@ -410,7 +406,7 @@ impl Session {
             Body::Append { mailbox, messages } => self.append(&tag, &mailbox, &messages, raw).await,
             Body::GetQuota(root) => self.get_quota(&tag, Some(&root), None).await,
             Body::GetQuotaRoot(m) => self.get_quota(&tag, None, Some(&m)).await,
-            Body::SetQuota => self.no(&tag, "[NOPERM] quotas follow the account's tier; ask the administrator"),
+            Body::SetQuota => self.no(&tag, Code::NoPerm, "quotas follow the account's tier; ask the administrator"),
             Body::Idle => self.idle(&tag).await,
             body if !selected => {
                 let _ = body;
@@ -447,14 +443,9 @@ impl Session {
                 _ => {}
             }
         }
-        self.untagged(format!("ENABLED {}", on.join(" ")).trim_end());
+        self.say(Untagged::Enabled(&on));
         self.ok(tag, "ENABLE completed")
     }
-}
-
-/// Write `name` as a mailbox (atom or string).
-pub fn mailbox_name(out: &mut Vec<u8>, name: &str) {
-    encode::astring(out, name.as_bytes());
 }
 
 pub async fn run(shared: Arc<Shared>, implicit_tls: bool, tcp: TcpStream, peer: SocketAddr) {
@@ -484,14 +475,14 @@ pub async fn run(shared: Arc<Shared>, implicit_tls: bool, tcp: TcpStream, peer: 
         held: None,
     };
     let caps = s.capabilities();
-    s.untagged(&format!("OK [CAPABILITY {caps}] mailctl IMAP ready"));
+    s.say(Untagged::Ok { code: Some(Code::Capability(&caps)), text: "mailctl IMAP ready" });
     let mut shutdown = s.shared.shutdown.clone();
     loop {
         if s.doomed {
             break;
         }
         if *shutdown.borrow() && s.conn.input.is_empty() {
-            s.untagged("BYE server shutting down");
+            s.say(Untagged::Bye { code: None, text: "server shutting down" });
             break;
         }
         let limits = s.limits();
@@ -526,25 +517,26 @@ pub async fn run(shared: Arc<Shared>, implicit_tls: bool, tcp: TcpStream, peer: 
                         s.framer = Framer::default();
                         s.no(
                             &String::from_utf8_lossy(&tag),
-                            "[LIMIT] the server is busy receiving mail, try again later",
+                            Code::Limit,
+                            "the server is busy receiving mail, try again later",
                         );
                         continue;
                     }
                 }
-                s.conn.queue("+ go ahead\r\n");
+                s.go_on("go ahead");
                 s.framer.acknowledge();
                 continue;
             }
             Frame::TooBig { tag, discard } => {
                 s.conn.input.drain(..discard.min(s.conn.input.len()));
-                if let Next::Close = s.no(&tag, "[TOOBIG] literal too big") {
+                if let Next::Close = s.no(&tag, Code::TooBig, "literal too big") {
                     break;
                 }
                 continue;
             }
             Frame::Fatal(why) => {
                 s.conn.input.clear();
-                s.untagged(&format!("BYE {why}"));
+                s.say(Untagged::Bye { code: None, text: why });
                 break;
             }
             Frame::Incomplete => {}
@@ -555,14 +547,17 @@ pub async fn run(shared: Arc<Shared>, implicit_tls: bool, tcp: TcpStream, peer: 
         if s.conn.input.len() > LITERAL_LIMIT {
             let held = s.held.get_or_insert_with(|| s.shared.memory.hold());
             if !held.cover(s.conn.input.len() + READ_AHEAD) {
-                s.untagged("BYE [LIMIT] the server is busy receiving mail, try again later");
+                s.say(Untagged::Bye {
+                    code: Some(Code::Limit),
+                    text: "the server is busy receiving mail, try again later",
+                });
                 break;
             }
         }
         match s.conn.wait_for_input(&mut shutdown).await {
             Input::Data | Input::Shutdown => {}
             Input::TimedOut => {
-                s.untagged("BYE autologout timer expired");
+                s.say(Untagged::Bye { code: None, text: "autologout timer expired" });
                 break;
             }
             Input::Closed => break,
