@@ -66,9 +66,6 @@ pub fn envelope(raw: &[u8], out: &mut Vec<u8>) {
     out.push(b')');
 }
 
-/// BODYSTRUCTURE (extended = true) or BODY (extended = false) of a message (RFC 3501 §7.4.2),
-/// appended to `out`: type, subtype, params, id, description, encoding, size (octets of the
-
 fn write_addresses(out: &mut Vec<u8>, items: &[AddrItem]) {
     if items.is_empty() {
         out.extend_from_slice(b"NIL");

@@ -127,7 +127,6 @@ mod samples {
 #[cfg(test)]
 mod tests {
     use super::samples::*;
-    use crate::proto::mime::entity::MAX_DEPTH;
 
     #[test]
     fn garbage_does_not_panic() {

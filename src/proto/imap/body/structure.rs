@@ -11,6 +11,8 @@ const EMPTY_BODY: &[u8] = b"(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL N
 const EMPTY_BODYSTRUCTURE: &[u8] =
     b"(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0 NIL NIL NIL NIL)";
 
+/// BODYSTRUCTURE (extended = true) or BODY (extended = false) of a message (RFC 3501 §7.4.2),
+/// appended to `out`: type, subtype, params, id, description, encoding, size (octets of the
 /// encoded body), lines for text/*, envelope+body+lines for message/rfc822, multipart nesting,
 /// and for the extended form: md5 (NIL), disposition, language, location.
 pub fn body_structure(raw: &[u8], extended: bool, out: &mut Vec<u8>) {
