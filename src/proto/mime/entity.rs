@@ -113,7 +113,6 @@ impl<'a> MimeFields<'a> {
     }
 }
 
-
 /// A message or a body part: its (MIME) header, its body, and its content type.
 pub struct Entity<'a> {
     pub header: &'a [u8],
