@@ -28,7 +28,7 @@ struct Entry {
     key: &'static str,
     value: String,
     set: bool,
-    help: &'static str,
+    help: String,
 }
 
 pub async fn run(cmd: ConfigCmd, ctx: &mut Ctx) -> Result<()> {
@@ -44,7 +44,7 @@ pub async fn run(cmd: ConfigCmd, ctx: &mut Ctx) -> Result<()> {
                     key: k.name,
                     value: ctx.config.get(k.name).unwrap_or_default(),
                     set: file.as_deref().is_some_and(|p| is_set(p, k.name)),
-                    help: k.help,
+                    help: k.help(),
                 })
                 .filter(|e| e.set || !non_default)
                 .collect();
