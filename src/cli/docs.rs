@@ -1,6 +1,6 @@
-//! Shell completions and man pages, generated from the clap definitions.
-//! `mailctl generate-docs --out .` rewrites `completions/` and `man/`; a test checks they
-//! are current.
+//! Shell completions and man pages, generated from the clap definitions, and the config
+//! reference, generated from the key table. `mailctl generate-docs --out .` rewrites
+//! `completions/`, `man/` and `docs/CONFIG.md`; a test checks they are current.
 
 use std::path::{Path, PathBuf};
 
@@ -43,7 +43,41 @@ pub fn render() -> Vec<(PathBuf, Vec<u8>)> {
     let mut cmd = Cli::command();
     cmd.build();
     man_pages(&cmd, "mailctl", &mut files);
+    files.push((Path::new("docs").join("CONFIG.md"), config_reference().into_bytes()));
     files
+}
+
+/// Every config key by section: type, default and help, as `docs/CONFIG.md`.
+pub fn config_reference() -> String {
+    use crate::config::{KEYS, ValueType};
+    // Markdown would read `<host>` as an HTML tag.
+    let md = |s: &str| s.replace('<', "\\<").replace('|', "\\|");
+    let mut out = String::from(
+        "# Configuration keys\n\n\
+         Generated from `src/config/keys.rs` by `mailctl generate-docs --out .`; do not edit by hand.\n\
+         Set a key with `mailctl config set KEY VALUE`; `mailctl config show` lists the effective values.\n",
+    );
+    let mut sections: Vec<&str> = Vec::new();
+    for k in KEYS {
+        if !sections.contains(&k.section) {
+            sections.push(k.section);
+        }
+    }
+    for section in sections {
+        out.push_str(&format!(
+            "\n## {section}\n\n| key | type | default | what it is for |\n| --- | --- | --- | --- |\n"
+        ));
+        for k in KEYS.iter().filter(|k| k.section == section) {
+            let ty = match k.ty {
+                ValueType::Text => "text",
+                ValueType::Integer => "integer",
+                ValueType::Bool => "boolean",
+            };
+            let default = (k.default)().map(|d| md(&d)).unwrap_or_else(|| "(none)".into());
+            out.push_str(&format!("| `{}` | {ty} | {default} | {} |\n", k.name, md(k.about)));
+        }
+    }
+    out
 }
 
 fn man_pages(cmd: &clap::Command, name: &str, files: &mut Vec<(PathBuf, Vec<u8>)>) {

@@ -131,7 +131,7 @@ macro_rules! config_keys {
                 ty: value_type!($fty),
                 check: $check,
                 about: $about.trim_ascii(),
-                default: || Rule::default_doc(&$rule),
+                default: || default_doc::<file_type!($fty), _>(&$rule),
                 sample: $sample,
             },
         )*)*];

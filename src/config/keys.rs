@@ -56,13 +56,13 @@ config_keys! {
         /// memory for messages being received, all sessions together; beyond it, 452 4.3.1
         smtp message_memory_limit: text = Size("1G"), check::size, sample "536870912" => message_memory_limit: u64;
         /// recipients per message
-        smtp max_recipients: int = Count(100), check::count, sample "50" => max_recipients: u64;
+        smtp max_recipients: int = Or(100), check::count, sample "50" => max_recipients: u64;
         /// concurrent connections in total
-        server max_connections: int = Count(500), check::count, sample "200" => max_connections: u64;
+        server max_connections: int = Or(500), check::count, sample "200" => max_connections: u64;
         /// concurrent connections per client address
-        server max_connections_per_ip: int = Count(20), check::count, sample "10" => max_connections_per_ip: u64;
+        server max_connections_per_ip: int = Or(20), check::count, sample "10" => max_connections_per_ip: u64;
         /// failed logins per client address per minute before refusal
-        server auth_failures_per_minute: int = Count(5), check::count, sample "3" => auth_failures_per_minute: u64;
+        server auth_failures_per_minute: int = Or(5), check::count, sample "3" => auth_failures_per_minute: u64;
         /// seconds a verified login is remembered (a keyed hash, in memory); 0 turns it off
         server auth_cache_ttl: int = Secs(3600), check::any_count, sample "600" => auth_cache_ttl: Duration;
         /// seconds to wait for a command
@@ -92,7 +92,7 @@ config_keys! {
         http https_listen: text = Listen { port: 443, dev: 2443 }, check::listen, sample "127.0.0.1:2444"
             => https_listen: Option<String>;
         /// deliver queued mail to other domains; false keeps it queued (maintenance)
-        queue outbound_delivery: bool = Flag(true), check::boolean, sample "false" => outbound_delivery: bool;
+        queue outbound_delivery: bool = Or(true), check::boolean, sample "false" => outbound_delivery: bool;
         /// send all outbound mail through this smarthost, [host]:port or host:port; empty: deliver directly
         queue relayhost: text = Text, check::relayhost, sample "[smtp.example.net]:587" => relayhost: Option<String>;
         /// user name for AUTH at the relayhost (only ever sent under TLS)
@@ -103,13 +103,13 @@ config_keys! {
         /// nameserver for MX lookups, IP or IP:port; empty: /etc/resolv.conf
         queue dns_resolver: text = Text, check::resolver, sample "192.0.2.53:53" => dns_resolver: Option<String>;
         /// seconds before the first retry of a deferred message; doubles each time
-        queue queue_retry_first: int = Count(300), check::count, sample "600" => queue_retry_first: u64;
+        queue queue_retry_first: int = Or(300), check::count, sample "600" => queue_retry_first: u64;
         /// longest wait between retries, seconds
-        queue queue_retry_max: int = Count(14400), check::count, sample "7200" => queue_retry_max: u64;
+        queue queue_retry_max: int = Or(14400), check::count, sample "7200" => queue_retry_max: u64;
         /// seconds a message may wait before it is bounced (RFC 5321 §4.5.4.1: 4-5 days)
-        queue queue_lifetime: int = Count(432000), check::count, sample "86400" => queue_lifetime: u64;
+        queue queue_lifetime: int = Or(432000), check::count, sample "86400" => queue_lifetime: u64;
         /// seconds after which the sender is told a message is delayed (once); 0: never
-        queue queue_delay_warning: int = Count(14400), check::any_count, sample "3600" => queue_delay_warning: u64;
+        queue queue_delay_warning: int = Or(14400), check::any_count, sample "3600" => queue_delay_warning: u64;
     }
 
     /// What `dns records` publishes and how `dns publish` reaches the provider.
@@ -156,6 +156,6 @@ config_keys! {
         dns dns_credentials_file: text = OptionalFile { as_written: false }, check::any,
             sample "/etc/mailctl/dns.env" => credentials_file: Option<PathBuf>;
         /// days a replaced DKIM key stays published before `dns publish` retires it
-        dns dkim_grace_days: int = Count(7), check::any_count, sample "14" => dkim_grace_days: u64;
+        dns dkim_grace_days: int = Or(7), check::any_count, sample "14" => dkim_grace_days: u64;
     }
 }

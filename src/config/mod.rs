@@ -197,6 +197,29 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_listen_address_disables_the_listener() {
+        let c = Config::resolve(
+            Some("/etc/m/mailctl.toml".into()),
+            parse("smtp_listen = \"\"").unwrap(),
+            Path::new("/etc/m"),
+        );
+        assert_eq!(c.smtp.smtp_listen, None);
+        assert_eq!(c.smtp.submission_listen.as_deref(), Some("0.0.0.0:587"));
+        assert_eq!(Config::dev().smtp.smtp_listen.as_deref(), Some("127.0.0.1:2525"));
+    }
+
+    #[test]
+    fn relative_paths_are_relative_to_the_config_file() {
+        let text = "tls_cert = \"c.pem\"\ndns_tsig_key = \"k\"\nrelayhost_password_file = \"p\"";
+        let c = Config::resolve(Some("/etc/m/mailctl.toml".into()), parse(text).unwrap(), Path::new("/etc/m"));
+        assert_eq!(c.smtp.tls_cert, Path::new("/etc/m/c.pem"));
+        assert_eq!(c.smtp.tls_key, Path::new("/etc/m/mailctl-data/tls/key.pem"));
+        assert_eq!(c.dns.tsig_key.as_deref(), Some(Path::new("/etc/m/k")));
+        // The one exception, as it has always been: relative to the working directory.
+        assert_eq!(c.smtp.relayhost_password_file.as_deref(), Some(Path::new("p")));
+    }
+
+    #[test]
     fn redacts() {
         assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:****@h/db");
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");

@@ -42,12 +42,49 @@ pub trait Rule {
     /// The value as the file holds it.
     type File;
     /// The typed setting.
-    type Value;
+    type Value: Shown;
     fn resolve(&self, raw: Option<Self::File>, cx: &Context) -> Self::Value;
     /// As `config get` prints it.
-    fn show(&self, value: &Self::Value) -> String;
+    fn show(&self, value: &Self::Value) -> String {
+        value.shown()
+    }
     /// The default as people read it; `None` when unset means none.
     fn default_doc(&self) -> Option<String>;
+}
+
+/// How `config get` prints a setting: as the file would hold it.
+pub trait Shown {
+    fn shown(&self) -> String;
+}
+
+macro_rules! shown_by_display {
+    ($($t:ty),*) => {$(
+        impl Shown for $t {
+            fn shown(&self) -> String {
+                self.to_string()
+            }
+        }
+    )*};
+}
+shown_by_display!(String, u64, u32, bool, std::net::Ipv4Addr, std::net::Ipv6Addr);
+
+impl Shown for PathBuf {
+    fn shown(&self) -> String {
+        self.display().to_string()
+    }
+}
+
+impl Shown for Duration {
+    fn shown(&self) -> String {
+        self.as_secs().to_string()
+    }
+}
+
+/// Unset prints as empty.
+impl<T: Shown> Shown for Option<T> {
+    fn shown(&self) -> String {
+        self.as_ref().map(Shown::shown).unwrap_or_default()
+    }
 }
 
 /// Empty is the same as unset.
@@ -64,9 +101,6 @@ impl Rule for Text {
     fn resolve(&self, raw: Option<String>, _: &Context) -> Option<String> {
         text(raw)
     }
-    fn show(&self, value: &Option<String>) -> String {
-        value.clone().unwrap_or_default()
-    }
     fn default_doc(&self) -> Option<String> {
         None
     }
@@ -81,9 +115,6 @@ impl Rule for TextElse {
     fn resolve(&self, raw: Option<String>, _: &Context) -> Option<String> {
         text(raw)
     }
-    fn show(&self, value: &Option<String>) -> String {
-        value.clone().unwrap_or_default()
-    }
     fn default_doc(&self) -> Option<String> {
         Some(self.0.into())
     }
@@ -97,9 +128,6 @@ impl Rule for TextOr {
     type Value = String;
     fn resolve(&self, raw: Option<String>, _: &Context) -> String {
         text(raw).unwrap_or_else(|| self.0.into())
-    }
-    fn show(&self, value: &String) -> String {
-        value.clone()
     }
     fn default_doc(&self) -> Option<String> {
         Some(self.0.into())
@@ -124,9 +152,6 @@ impl Rule for Listen {
             None => Some(format!("0.0.0.0:{}", self.port)),
         }
     }
-    fn show(&self, value: &Option<String>) -> String {
-        value.clone().unwrap_or_default()
-    }
     fn default_doc(&self) -> Option<String> {
         Some(format!("0.0.0.0:{}, dev 127.0.0.1:{}", self.port, self.dev))
     }
@@ -143,9 +168,6 @@ impl Rule for InDataDir {
             Some(p) => cx.path(&p),
             None => cx.data_dir.join(self.0),
         }
-    }
-    fn show(&self, value: &PathBuf) -> String {
-        value.display().to_string()
     }
     fn default_doc(&self) -> Option<String> {
         Some(format!("data_dir/{}", self.0))
@@ -164,9 +186,6 @@ impl Rule for OptionalFile {
     fn resolve(&self, raw: Option<String>, cx: &Context) -> Option<PathBuf> {
         text(raw).map(|p| if self.as_written { PathBuf::from(p) } else { cx.path(&p) })
     }
-    fn show(&self, value: &Option<PathBuf>) -> String {
-        value.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
-    }
     fn default_doc(&self) -> Option<String> {
         None
     }
@@ -182,28 +201,22 @@ impl Rule for Size {
         let parse = |v: &str| crate::size::parse_bytes(v).ok();
         raw.as_deref().and_then(parse).or_else(|| parse(self.0)).unwrap_or_default()
     }
-    fn show(&self, value: &u64) -> String {
-        value.to_string()
-    }
     fn default_doc(&self) -> Option<String> {
         Some(self.0.into())
     }
 }
 
-/// A whole number.
-pub struct Count(pub u64);
+/// A number or a flag, with its default.
+pub struct Or<T>(pub T);
 
-impl Rule for Count {
-    type File = u64;
-    type Value = u64;
-    fn resolve(&self, raw: Option<u64>, _: &Context) -> u64 {
+impl<T: Copy + Shown> Rule for Or<T> {
+    type File = T;
+    type Value = T;
+    fn resolve(&self, raw: Option<T>, _: &Context) -> T {
         raw.unwrap_or(self.0)
     }
-    fn show(&self, value: &u64) -> String {
-        value.to_string()
-    }
     fn default_doc(&self) -> Option<String> {
-        Some(self.0.to_string())
+        Some(self.0.shown())
     }
 }
 
@@ -215,9 +228,6 @@ impl Rule for Secs {
     type Value = Duration;
     fn resolve(&self, raw: Option<u64>, _: &Context) -> Duration {
         Duration::from_secs(raw.unwrap_or(self.0))
-    }
-    fn show(&self, value: &Duration) -> String {
-        value.as_secs().to_string()
     }
     fn default_doc(&self) -> Option<String> {
         Some(self.0.to_string())
@@ -236,27 +246,8 @@ impl Rule for Ttl {
     fn resolve(&self, raw: Option<u64>, _: &Context) -> u32 {
         raw.map(|v| v.min(self.max.into()) as u32).unwrap_or(self.default)
     }
-    fn show(&self, value: &u32) -> String {
-        value.to_string()
-    }
     fn default_doc(&self) -> Option<String> {
         Some(self.default.to_string())
-    }
-}
-
-pub struct Flag(pub bool);
-
-impl Rule for Flag {
-    type File = bool;
-    type Value = bool;
-    fn resolve(&self, raw: Option<bool>, _: &Context) -> bool {
-        raw.unwrap_or(self.0)
-    }
-    fn show(&self, value: &bool) -> String {
-        value.to_string()
-    }
-    fn default_doc(&self) -> Option<String> {
-        Some(self.0.to_string())
     }
 }
 
@@ -266,14 +257,11 @@ pub struct Addr<T>(PhantomData<T>);
 pub const IPV4: Addr<std::net::Ipv4Addr> = Addr(PhantomData);
 pub const IPV6: Addr<std::net::Ipv6Addr> = Addr(PhantomData);
 
-impl<T: std::str::FromStr + std::fmt::Display> Rule for Addr<T> {
+impl<T: std::str::FromStr + Shown> Rule for Addr<T> {
     type File = String;
     type Value = Option<T>;
     fn resolve(&self, raw: Option<String>, _: &Context) -> Option<T> {
         text(raw).and_then(|v| v.parse().ok())
-    }
-    fn show(&self, value: &Option<T>) -> String {
-        value.as_ref().map(|v| v.to_string()).unwrap_or_default()
     }
     fn default_doc(&self) -> Option<String> {
         None
@@ -292,9 +280,6 @@ impl Rule for Hostname {
             None => "localhost".into(),
         })
     }
-    fn show(&self, value: &String) -> String {
-        value.clone()
-    }
     fn default_doc(&self) -> Option<String> {
         Some("mail.<primary_domain>".into())
     }
@@ -308,9 +293,6 @@ impl Rule for DataDir {
     type Value = PathBuf;
     fn resolve(&self, _: Option<String>, cx: &Context) -> PathBuf {
         cx.data_dir.clone()
-    }
-    fn show(&self, value: &PathBuf) -> String {
-        value.display().to_string()
     }
     fn default_doc(&self) -> Option<String> {
         Some(format!("{DEV_DATA_DIR} beside the config file"))
@@ -343,10 +325,13 @@ impl Rule for DevMode {
     fn resolve(&self, raw: Option<bool>, cx: &Context) -> bool {
         raw.unwrap_or(cx.dev)
     }
-    fn show(&self, value: &bool) -> String {
-        value.to_string()
-    }
     fn default_doc(&self) -> Option<String> {
         Some("false (true for the dev instance)".into())
     }
+}
+
+/// A rule's default as people read it, for a key whose file type is `F` (so that in the table
+/// `Or(100)` is a u64 where nothing else says so).
+pub fn default_doc<F, R: Rule<File = F>>(rule: &R) -> Option<String> {
+    rule.default_doc()
 }

@@ -1,6 +1,6 @@
 //! `mailctl config show|get|set`
 
-use crate::util::Env;
+use crate::util::{Backend, Env, run_on};
 
 fn config_show_get_set(env: Env) {
     let shown = env.json(&["config", "show"]);
@@ -41,3 +41,26 @@ fn config_file_errors(env: Env) {
 }
 
 store_tests!(config_show_get_set, config_file_errors);
+
+/// Every key takes its declared sample (valid, not the default) through `config set`, and
+/// `config get` and `config show` print it back.
+#[test]
+fn every_key_round_trips_through_set_get_and_show() {
+    run_on(Backend::Sqlite, "config::every_key_round_trips_through_set_get_and_show", |env| {
+        for key in mailctl::config::KEYS {
+            let before = env.ok(&["config", "get", key.name]);
+            assert_ne!(before.trim_end(), key.sample, "{}: the sample is the value it already has", key.name);
+            env.ok(&["config", "set", key.name, key.sample]);
+            assert_eq!(env.ok(&["config", "get", key.name]).trim_end(), key.sample, "config get {}", key.name);
+        }
+        let shown = env.json(&["config", "show"]);
+        let shown = shown.as_array().unwrap();
+        assert_eq!(shown.len(), mailctl::config::KEYS.len());
+        for key in mailctl::config::KEYS {
+            let entry = shown.iter().find(|e| e["key"] == key.name).unwrap_or_else(|| panic!("{} not shown", key.name));
+            assert_eq!(entry["value"], key.sample, "config show: {}", key.name);
+            assert_eq!(entry["set"], true, "config show: {} comes from the file", key.name);
+        }
+        assert_eq!(env.json(&["config", "show", "-n"]).as_array().unwrap().len(), mailctl::config::KEYS.len());
+    });
+}
