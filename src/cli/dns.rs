@@ -329,7 +329,7 @@ pub async fn wait_visible(
 }
 
 async fn check(ctx: &mut Ctx, store: &crate::store::Store, domain: Option<&str>, resolver: Option<&str>) -> Result<()> {
-    let general = Resolver::system(resolver.or(ctx.config.smtp.dns_resolver.as_deref()))?;
+    let general = Resolver::system(resolver.or(ctx.config.server.dns_resolver.as_deref()))?;
     let mut reports = Vec::new();
     for zone in ops::domains(store, domain).await? {
         let servers = ops::servers_for(&ctx.config, &zone, None, resolver, Some(&general)).await?;

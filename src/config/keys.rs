@@ -15,7 +15,7 @@ config_keys! {
     pub struct Config {
         /// The file it came from; `None` for the dev instance.
         pub path: Option<PathBuf>,
-        pub smtp: Smtp,
+        pub server: Server,
         pub dns: Dns,
     }
     keys {
@@ -34,8 +34,9 @@ config_keys! {
         general log_level: text = TextOr("info"), check::log_level, sample "debug" => log_level: String;
     }
 
-    /// The SMTP server's settings.
-    pub struct Smtp {}
+    /// What `mailctl serve` runs with: listeners, TLS files, limits and timeouts, the outbound
+    /// queue and relay.
+    pub struct Server {}
     keys {
         /// inbound SMTP (MX); empty disables
         smtp smtp_listen: text = Listen { port: 25, dev: 2525 }, check::listen, sample "127.0.0.1:2626"

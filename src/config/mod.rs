@@ -22,7 +22,7 @@ mod rules;
 
 pub use declare::{Key, ValueType};
 pub use edit::{edit, is_set, template};
-pub use keys::{Config, Dns, FileConfig, KEYS, Smtp};
+pub use keys::{Config, Dns, FileConfig, KEYS, Server};
 use rules::Context;
 
 pub const FILE_NAME: &str = "mailctl.toml";
@@ -104,9 +104,9 @@ impl Config {
 
     fn resolve(path: Option<PathBuf>, f: FileConfig, base: &Path) -> Config {
         let cx = Context::new(path.is_none(), base, f.data_dir.as_deref(), f.primary_domain.as_deref());
-        let smtp = Smtp::from_file(&f, &cx);
+        let server = Server::from_file(&f, &cx);
         let dns = Dns::from_file(&f, &cx);
-        Config::from_file(&f, &cx, path, smtp, dns)
+        Config::from_file(&f, &cx, path, server, dns)
     }
 
     pub fn is_dev_instance(&self) -> bool {
@@ -115,7 +115,7 @@ impl Config {
 
     /// The effective value of a key, as text.
     pub fn get(&self, key: &str) -> Option<String> {
-        self.show(key).or_else(|| self.smtp.show(key)).or_else(|| self.dns.show(key))
+        self.show(key).or_else(|| self.server.show(key)).or_else(|| self.dns.show(key))
     }
 }
 
@@ -203,20 +203,20 @@ mod tests {
             parse("smtp_listen = \"\"").unwrap(),
             Path::new("/etc/m"),
         );
-        assert_eq!(c.smtp.smtp_listen, None);
-        assert_eq!(c.smtp.submission_listen.as_deref(), Some("0.0.0.0:587"));
-        assert_eq!(Config::dev().smtp.smtp_listen.as_deref(), Some("127.0.0.1:2525"));
+        assert_eq!(c.server.smtp_listen, None);
+        assert_eq!(c.server.submission_listen.as_deref(), Some("0.0.0.0:587"));
+        assert_eq!(Config::dev().server.smtp_listen.as_deref(), Some("127.0.0.1:2525"));
     }
 
     #[test]
     fn relative_paths_are_relative_to_the_config_file() {
         let text = "tls_cert = \"c.pem\"\ndns_tsig_key = \"k\"\nrelayhost_password_file = \"p\"";
         let c = Config::resolve(Some("/etc/m/mailctl.toml".into()), parse(text).unwrap(), Path::new("/etc/m"));
-        assert_eq!(c.smtp.tls_cert, Path::new("/etc/m/c.pem"));
-        assert_eq!(c.smtp.tls_key, Path::new("/etc/m/mailctl-data/tls/key.pem"));
+        assert_eq!(c.server.tls_cert, Path::new("/etc/m/c.pem"));
+        assert_eq!(c.server.tls_key, Path::new("/etc/m/mailctl-data/tls/key.pem"));
         assert_eq!(c.dns.tsig_key.as_deref(), Some(Path::new("/etc/m/k")));
         // The one exception, as it has always been: relative to the working directory.
-        assert_eq!(c.smtp.relayhost_password_file.as_deref(), Some(Path::new("p")));
+        assert_eq!(c.server.relayhost_password_file.as_deref(), Some(Path::new("p")));
     }
 
     #[test]

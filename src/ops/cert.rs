@@ -45,7 +45,7 @@ pub struct Status {
 }
 
 pub fn status(cfg: &Config) -> Result<Status> {
-    let path = cfg.smtp.tls_cert.clone();
+    let path = cfg.server.tls_cert.clone();
     if !path.exists() {
         return Err(Error::new(Kind::NoInput, format!("no certificate at {}", path.display())).with_hint(
             "`mailctl serve` makes a self-signed one on first start; `mailctl cert issue` gets one from an ACME CA",
@@ -83,9 +83,9 @@ fn status_of(path: PathBuf, i: CertInfo, meta: Option<&Meta>) -> Status {
 fn install(cfg: &Config, cert_pem: &str, key_pem: &str, meta: &Meta) -> Result<Status> {
     // The certificate must parse before it is switched in.
     let i = info::parse(cert_pem.as_bytes())?;
-    files::install(&cfg.smtp.tls_cert, &cfg.smtp.tls_key, cert_pem, key_pem, meta)?;
+    files::install(&cfg.server.tls_cert, &cfg.server.tls_key, cert_pem, key_pem, meta)?;
     notify_server(cfg);
-    Ok(status_of(cfg.smtp.tls_cert.clone(), i, Some(meta)))
+    Ok(status_of(cfg.server.tls_cert.clone(), i, Some(meta)))
 }
 
 /// When a certificate is due: at the start of the CA's suggested window (RFC 9773) if it gave
@@ -225,7 +225,7 @@ async fn order(cfg: &Config, opts: &IssueOptions, provider: Option<&mut Provider
             // The zone's name servers are found through this one (unless --resolver or the
             // RFC 2136 primary is asked instead), made once for every host of the order.
             let ns = match (&opts.resolver, provider.primary()) {
-                (None, None) => Some(Resolver::system(cfg.smtp.dns_resolver.as_deref())?),
+                (None, None) => Some(Resolver::system(cfg.server.dns_resolver.as_deref())?),
                 _ => None,
             };
             let mut r = DnsResponder {
@@ -299,7 +299,7 @@ pub enum Renewal {
 /// `cert renew`: renew an ACME certificate that is due (or with `force`); otherwise nothing,
 /// and no network request. The renewal uses what the certificate was issued with.
 pub async fn renew(cfg: &Config, days: i64, force: bool, listen: (Option<String>, Option<String>)) -> Result<Renewal> {
-    let path = &cfg.smtp.tls_cert;
+    let path = &cfg.server.tls_cert;
     let meta = match files::meta(path) {
         Some(m) if m.source == "acme" => m,
         _ => return Ok(Renewal::NotAcme),
@@ -334,8 +334,8 @@ pub async fn renew(cfg: &Config, days: i64, force: bool, listen: (Option<String>
 pub fn deploy_hook(cfg: &Config, cmd: &str) -> Result<()> {
     let status = std::process::Command::new("sh")
         .args(["-c", cmd])
-        .env("MAILCTL_CERT", &cfg.smtp.tls_cert)
-        .env("MAILCTL_KEY", &cfg.smtp.tls_key)
+        .env("MAILCTL_CERT", &cfg.server.tls_cert)
+        .env("MAILCTL_KEY", &cfg.server.tls_key)
         .status()
         .map_err(|e| Error::new(Kind::Unavailable, format!("running the deploy hook: {e}")))?;
     if status.success() {
@@ -361,8 +361,8 @@ impl FileResponder {
     async fn start(cfg: &Config, opts: &IssueOptions) -> Result<FileResponder> {
         let kind = opts.challenge;
         let (flag, configured, what, name) = match kind {
-            Challenge::TlsAlpn01 => (&opts.tls_listen, &cfg.smtp.https_listen, "--tls-listen", "https"),
-            _ => (&opts.http_listen, &cfg.smtp.http_listen, "--http-listen", "http"),
+            Challenge::TlsAlpn01 => (&opts.tls_listen, &cfg.server.https_listen, "--tls-listen", "https"),
+            _ => (&opts.http_listen, &cfg.server.http_listen, "--http-listen", "http"),
         };
         // The running server answers only if it really bound that listener.
         let serving = crate::running::bound_listeners(&cfg.data_dir).iter().any(|l| l == name);

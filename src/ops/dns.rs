@@ -263,7 +263,7 @@ pub async fn servers_for(
     // NS records through `via` (a resolver the caller has already), else the configured one.
     match via {
         Some(v) => authoritative(zone, v).await,
-        None => authoritative(zone, &Resolver::system(cfg.smtp.dns_resolver.as_deref())?).await,
+        None => authoritative(zone, &Resolver::system(cfg.server.dns_resolver.as_deref())?).await,
     }
 }
 

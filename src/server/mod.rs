@@ -198,7 +198,7 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
     let _lock = crate::running::lock(&cfg.data_dir)?;
     let store = Store::open_with(&cfg, 32).await?;
     let hosts = vec![cfg.hostname.clone()];
-    let (tls, made_cert) = tls::Tls::load_or_create(&cfg.smtp.tls_cert, &cfg.smtp.tls_key, &hosts, &cfg.data_dir)?;
+    let (tls, made_cert) = tls::Tls::load_or_create(&cfg.server.tls_cert, &cfg.server.tls_key, &hosts, &cfg.data_dir)?;
     let rec = crate::ops::deliver::recover(&store).await?;
     if rec.removed > 0 || rec.tmp_cleaned > 0 || rec.spool_queued > 0 || rec.spool_quarantined > 0 {
         tracing::warn!(
@@ -212,15 +212,15 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
 
     let mut listeners = Vec::new();
     for (kind, addr) in [
-        (Service::Smtp(Listener::Mx), &cfg.smtp.smtp_listen),
-        (Service::Smtp(Listener::Submission), &cfg.smtp.submission_listen),
-        (Service::Smtp(Listener::Submissions), &cfg.smtp.submissions_listen),
-        (Service::Pop3(false), &cfg.smtp.pop3_listen),
-        (Service::Pop3(true), &cfg.smtp.pop3s_listen),
-        (Service::Imap(false), &cfg.smtp.imap_listen),
-        (Service::Imap(true), &cfg.smtp.imaps_listen),
-        (Service::Http(false), &cfg.smtp.http_listen),
-        (Service::Http(true), &cfg.smtp.https_listen),
+        (Service::Smtp(Listener::Mx), &cfg.server.smtp_listen),
+        (Service::Smtp(Listener::Submission), &cfg.server.submission_listen),
+        (Service::Smtp(Listener::Submissions), &cfg.server.submissions_listen),
+        (Service::Pop3(false), &cfg.server.pop3_listen),
+        (Service::Pop3(true), &cfg.server.pop3s_listen),
+        (Service::Imap(false), &cfg.server.imap_listen),
+        (Service::Imap(true), &cfg.server.imaps_listen),
+        (Service::Http(false), &cfg.server.http_listen),
+        (Service::Http(true), &cfg.server.https_listen),
     ] {
         let Some(a) = addr else { continue };
         match bind(a, kind.name()).await {
@@ -244,10 +244,10 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
     let shared = Arc::new(Shared {
         committer: crate::ops::deliver::Committer::start(store.clone()),
         store,
-        connections: Connections::new(cfg.smtp.max_connections as usize, cfg.smtp.max_connections_per_ip as usize),
-        auth_limiter: AuthLimiter::new(cfg.smtp.auth_failures_per_minute as usize),
-        credentials: CredentialCache::new(cfg.smtp.auth_cache_ttl),
-        memory: MemoryBudget::new(cfg.smtp.message_memory_limit),
+        connections: Connections::new(cfg.server.max_connections as usize, cfg.server.max_connections_per_ip as usize),
+        auth_limiter: AuthLimiter::new(cfg.server.auth_failures_per_minute as usize),
+        credentials: CredentialCache::new(cfg.server.auth_cache_ttl),
+        memory: MemoryBudget::new(cfg.server.message_memory_limit),
         config: RwLock::new(Arc::new(cfg.clone())),
         tls,
         shutdown: stop_rx,
@@ -304,7 +304,7 @@ async fn banner(cfg: &Config, listeners: &[(Service, TcpListener)], made_cert: b
         ));
     }
     if made_cert {
-        out.push_str(&format!("  made a self-signed certificate: {}\n", cfg.smtp.tls_cert.display()));
+        out.push_str(&format!("  made a self-signed certificate: {}\n", cfg.server.tls_cert.display()));
     }
     if cfg.dev_mode {
         out.push_str("  dev mode: AUTH without TLS is allowed from loopback\n");
@@ -392,8 +392,8 @@ impl Signals {
 fn reload(location: &Location, shared: &Shared) {
     match Config::load(location) {
         Ok(c) => {
-            shared.auth_limiter.set_max(c.smtp.auth_failures_per_minute as usize);
-            shared.credentials.set_ttl(c.smtp.auth_cache_ttl);
+            shared.auth_limiter.set_max(c.server.auth_failures_per_minute as usize);
+            shared.credentials.set_ttl(c.server.auth_cache_ttl);
             *shared.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(c);
         }
         Err(e) => tracing::error!(error = %e.one_line(), "reload: config kept"),

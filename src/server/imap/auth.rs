@@ -35,7 +35,7 @@ impl Session {
                     return self.no(tag, Code::Unavailable, "cannot open the mailbox, try again later");
                 }
                 self.account = Some(account);
-                self.conn.set_idle(self.shared.config().smtp.imap_idle_timeout);
+                self.conn.set_idle(self.shared.config().server.imap_idle_timeout);
                 let caps = self.capabilities();
                 self.ok_code(tag, Code::Capability(&caps), "logged in")
             }

@@ -215,15 +215,18 @@ impl Session {
         } else {
             c.push(' ');
             c.push_str(CAPS);
-            c.push_str(&format!(" APPENDLIMIT={}", self.shared.config().smtp.message_size_limit));
+            c.push_str(&format!(" APPENDLIMIT={}", self.shared.config().server.message_size_limit));
         }
         c
     }
 
     fn limits(&self) -> Limits {
         // Before login nothing may be appended: every literal is small.
-        let append =
-            if self.account.is_some() { self.shared.config().smtp.message_size_limit as usize } else { LITERAL_LIMIT };
+        let append = if self.account.is_some() {
+            self.shared.config().server.message_size_limit as usize
+        } else {
+            LITERAL_LIMIT
+        };
         Limits { line: LINE_LIMIT, append_literal: append, literal: LITERAL_LIMIT }
     }
 
@@ -450,7 +453,7 @@ impl Session {
 
 pub async fn run(shared: Arc<Shared>, implicit_tls: bool, tcp: TcpStream, peer: SocketAddr) {
     let _ = tcp.set_nodelay(true);
-    let pre_auth = PRE_AUTH_TIMEOUT.min(shared.config().smtp.imap_idle_timeout);
+    let pre_auth = PRE_AUTH_TIMEOUT.min(shared.config().server.imap_idle_timeout);
     let mut conn = Conn::new(Stream::Plain(tcp), pre_auth, SESSION_LIMIT);
     if implicit_tls {
         let acceptor = shared.tls.acceptor();

@@ -34,7 +34,7 @@ pub fn next_delay(attempts: i64, first: i64, max: i64) -> i64 {
 
 /// The resolver: `dns_resolver` when set, else the system's.
 fn resolver(cfg: &crate::config::Config) -> std::result::Result<TokioResolver, String> {
-    match &cfg.smtp.dns_resolver {
+    match &cfg.server.dns_resolver {
         Some(s) => {
             let addr =
                 crate::netaddr::parse_server(s).map_err(|_| format!("dns_resolver {s:?} is not IP or IP:port"))?;
@@ -74,7 +74,7 @@ pub async fn run(shared: Arc<Shared>) {
     let mut shutdown = shared.shutdown.clone();
     let mut pass: u64 = 0;
     loop {
-        let enabled = shared.config().smtp.outbound_delivery;
+        let enabled = shared.config().server.outbound_delivery;
         let started = if enabled {
             let started = w.clone().dispatch().await.unwrap_or_else(|e| {
                 tracing::warn!(error = %e.one_line(), "reading the queue");
@@ -200,7 +200,7 @@ impl Worker {
         drop(conn);
         let cfg = self.shared.config();
         // A relayhost takes everything no transport route claims.
-        if let Some(relay) = &cfg.smtp.relayhost {
+        if let Some(relay) = &cfg.server.relayhost {
             routes.push(transports::Transport { domain: ".".into(), nexthop: relay.clone(), created_at: 0 });
         }
         let auth = self
@@ -280,7 +280,7 @@ impl Worker {
     /// Outcomes as recipient statuses.
     fn rows(&self, q: &queue::Queued, done: &[(String, Outcome)]) -> Vec<(String, &'static str, Option<String>)> {
         let cfg = self.shared.config();
-        let expired = now() - q.received_at >= cfg.smtp.queue_lifetime as i64;
+        let expired = now() - q.received_at >= cfg.server.queue_lifetime as i64;
         done.iter()
             .map(|(rcpt, o)| {
                 let (status, err) = match o {
@@ -297,7 +297,7 @@ impl Worker {
 
     /// The relayhost's user and password (from a file, never the config), when configured.
     fn relay_credentials(&self, cfg: &crate::config::Config) -> std::result::Result<Option<(String, String)>, String> {
-        let (Some(user), Some(file)) = (&cfg.smtp.relayhost_user, &cfg.smtp.relayhost_password_file) else {
+        let (Some(user), Some(file)) = (&cfg.server.relayhost_user, &cfg.server.relayhost_password_file) else {
             return Ok(None);
         };
         let text = std::fs::read_to_string(file).map_err(|e| format!("reading {}: {e}", file.display()))?;
@@ -337,7 +337,7 @@ impl Worker {
                 Outcome::Deferred(why) => Some(why.clone()),
                 _ => None,
             });
-            let delay = next_delay(q.attempts, cfg.smtp.queue_retry_first as i64, cfg.smtp.queue_retry_max as i64);
+            let delay = next_delay(q.attempts, cfg.server.queue_retry_first as i64, cfg.server.queue_retry_max as i64);
             queue::finish_attempt(&mut conn, &q.id, t + delay, last_error.as_deref()).await?;
             drop(conn);
             return self.warn_delay(&now_q, message).await;
@@ -377,7 +377,7 @@ impl Worker {
     /// recipients still being tried (RFC 3464 Action: delayed).
     async fn warn_delay(&self, q: &queue::Queued, message: &[u8]) -> Result<()> {
         let cfg = self.shared.config();
-        let after = cfg.smtp.queue_delay_warning as i64;
+        let after = cfg.server.queue_delay_warning as i64;
         if after == 0 || q.sender.is_empty() || now() - q.received_at < after {
             return Ok(());
         }

@@ -306,8 +306,8 @@ pub async fn run(shared: Arc<Shared>, implicit_tls: bool, tcp: TcpStream, peer: 
     let cfg = shared.config();
     let mut conn = Conn::new(
         Stream::Plain(tcp),
-        cfg.smtp.pop3_idle_timeout,
-        cfg.smtp.session_timeout.max(cfg.smtp.pop3_idle_timeout),
+        cfg.server.pop3_idle_timeout,
+        cfg.server.session_timeout.max(cfg.server.pop3_idle_timeout),
     );
     if implicit_tls {
         let acceptor = shared.tls.acceptor();

@@ -35,7 +35,7 @@ pub async fn data(s: &mut Session) -> Next {
         Some(_) => {}
     }
     s.reply(codes::START_DATA);
-    let limit = s.shared.config().smtp.message_size_limit as usize;
+    let limit = s.shared.config().server.message_size_limit as usize;
     let mut decoder = Decoder::new(limit, super::session::MAX_TEXT_LINE);
     // The message is built in place, our Received: header first, so it is never copied.
     let mut body = received(s).into_bytes();
@@ -91,7 +91,7 @@ pub async fn bdat(s: &mut Session, size: u64, last: bool) -> Next {
         Some(t) if t.rcpts.is_empty() => Some(codes::NEED_RCPT),
         _ => None,
     };
-    let limit = s.shared.config().smtp.message_size_limit;
+    let limit = s.shared.config().server.message_size_limit;
     let mut chunks = match s.txn.as_mut().and_then(|t| t.chunks.take()) {
         Some(c) => c,
         None if refusal.is_none() => {

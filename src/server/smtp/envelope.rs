@@ -17,7 +17,7 @@ pub async fn mail(s: &mut Session, from: Path, params: MailParams) {
         s.reply_text(codes::BAD_SEQUENCE, "nested MAIL command");
         return;
     }
-    let limit = s.shared.config().smtp.message_size_limit;
+    let limit = s.shared.config().server.message_size_limit;
     if params.size.is_some_and(|n| n > limit) {
         s.reply(codes::TOO_BIG);
         return;
@@ -67,7 +67,7 @@ pub async fn rcpt(s: &mut Session, to: Path) -> Next {
     let Some(txn) = s.txn.as_ref() else {
         return s.error(codes::NEED_MAIL);
     };
-    let max = s.shared.config().smtp.max_recipients as usize;
+    let max = s.shared.config().server.max_recipients as usize;
     if txn.rcpts.len() >= max {
         s.reply(codes::TOO_MANY_RECIPIENTS);
         return Next::Continue;

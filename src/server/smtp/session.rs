@@ -128,7 +128,7 @@ impl Session {
         let mut lines = vec![
             format!("{} greets [{}]", cfg.hostname, self.peer.ip()),
             "PIPELINING".into(),
-            format!("SIZE {}", cfg.smtp.message_size_limit),
+            format!("SIZE {}", cfg.server.message_size_limit),
             "8BITMIME".into(),
             "SMTPUTF8".into(),
             "CHUNKING".into(),
@@ -225,7 +225,7 @@ use super::{auth, envelope};
 pub async fn run(shared: Arc<Shared>, listener: Listener, tcp: TcpStream, peer: SocketAddr) {
     let _ = tcp.set_nodelay(true);
     let cfg = shared.config();
-    let mut conn = Conn::new(Stream::Plain(tcp), cfg.smtp.idle_timeout, cfg.smtp.session_timeout);
+    let mut conn = Conn::new(Stream::Plain(tcp), cfg.server.idle_timeout, cfg.server.session_timeout);
     if listener == Listener::Submissions {
         let acceptor = shared.tls.acceptor();
         if let Err(e) = conn.start_tls(&acceptor).await {
