@@ -14,16 +14,16 @@
 //! [`recover`], run when the server starts, removes such messages (they were never
 //! acknowledged), so the index and the usage stay exact.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{Error, Kind, Result};
 use crate::names::Address;
+use crate::store::maildir::write::{self, Item, Placed, Source};
+use crate::store::maildir::{self, Flags, file};
 use crate::store::spool::{self, Envelope};
-use crate::store::{Account, Store, accounts, maildir, messages, now};
+use crate::store::{Account, Store, accounts, messages, now};
 
 /// A message ready to deliver.
 pub struct Message {
@@ -59,21 +59,6 @@ impl From<Error> for Failure {
     }
 }
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// A Maildir file name, unique on this host (Dovecot's form: time.MusecPpidQn.host,S=size).
-pub fn maildir_name(hostname: &str, size: usize) -> String {
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let host: String = hostname.chars().map(|c| if c == '/' || c == ':' { '_' } else { c }).collect();
-    format!(
-        "{}.M{}P{}Q{}.{host},S={size}",
-        t.as_secs(),
-        t.subsec_micros(),
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
 /// Does `size` more bytes fit the account's quota?
 pub fn fits(a: &Account, size: u64) -> bool {
     match a.quota_bytes {
@@ -82,80 +67,25 @@ pub fn fits(a: &Account, size: u64) -> bool {
     }
 }
 
-/// Paths created on the way, removed if the delivery does not complete.
-#[derive(Default)]
-struct Staged {
-    tmp: Vec<PathBuf>,
-    new: Vec<PathBuf>,
-    spool: Option<PathBuf>,
-}
-
-impl Staged {
-    fn undo(&self) {
-        for f in self.new.iter().chain(&self.tmp).chain(&self.spool) {
-            let _ = std::fs::remove_file(f);
-        }
-    }
-}
-
-fn sync(path: &Path) -> std::io::Result<()> {
-    std::fs::File::open(path)?.sync_all()
-}
-
-/// Steps 1 to 3. On error everything created is removed again.
+/// Steps 1 to 3 (the Maildir part is [`maildir::write`]). On error everything created is
+/// removed.
 fn stage(
     dirs: &[PathBuf],
     name: &str,
     head: &[u8],
     data: &[u8],
     spool_to: Option<(&Path, &Envelope)>,
-) -> Result<Staged> {
-    let mut st = Staged::default();
-    let io = |st: &Staged, what: &str, p: &Path, e: std::io::Error| {
-        st.undo();
-        Error::new(Kind::Io, format!("{what} {}", p.display())).with_source(e)
+) -> Result<(Placed, Option<PathBuf>)> {
+    let dests = dirs.iter().map(|d| d.join("new").join(name)).collect();
+    let placed = write::write(&[Item { source: Source::Bytes(&[head, data]), base: name, dests }])?;
+    let spooled = match spool_to.map(|(data_dir, env)| spool::write(data_dir, env, data)).transpose() {
+        Ok(p) => p,
+        Err(e) => {
+            placed.undo();
+            return Err(e);
+        }
     };
-    if let Some(first) = dirs.first() {
-        let tmp0 = first.join("tmp").join(name);
-        st.tmp.push(tmp0.clone());
-        let written = (|| {
-            let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp0)?;
-            f.write_all(head)?;
-            f.write_all(data)?;
-            f.sync_all()
-        })();
-        written.map_err(|e| io(&st, "writing", &tmp0, e))?;
-        for d in &dirs[1..] {
-            let t = d.join("tmp").join(name);
-            st.tmp.push(t.clone());
-            match std::fs::hard_link(&tmp0, &t) {
-                Ok(()) => {}
-                Err(e) if e.raw_os_error() == Some(libc::EXDEV) => {
-                    let copied = std::fs::copy(&tmp0, &t).and_then(|_| sync(&t));
-                    copied.map_err(|e| io(&st, "copying to", &t, e))?;
-                }
-                Err(e) => return Err(io(&st, "linking", &t, e)),
-            }
-        }
-        for d in dirs {
-            let n = d.join("new").join(name);
-            st.new.push(n.clone());
-            std::fs::hard_link(d.join("tmp").join(name), &n).map_err(|e| io(&st, "linking", &n, e))?;
-        }
-        for d in dirs {
-            sync(&d.join("new")).map_err(|e| io(&st, "syncing", &d.join("new"), e))?;
-        }
-    }
-    if let Some((data_dir, env)) = spool_to {
-        match spool::write(data_dir, env, data) {
-            Ok(p) => st.spool = Some(p),
-            Err(e) => {
-                st.undo();
-                return Err(e);
-            }
-        }
-    }
-    Ok(st)
+    Ok((placed, spooled))
 }
 
 /// What a successful delivery did.
@@ -197,7 +127,7 @@ pub async fn deliver(
         _ => None,
     };
 
-    let name = maildir_name(hostname, size as usize);
+    let name = file::unique_name(hostname, size as usize);
     let dirs: Vec<PathBuf> = targets
         .iter()
         .map(|a| store.maildir_path(&Address { local: a.local_part.clone(), domain: a.domain.clone() }))
@@ -215,14 +145,17 @@ pub async fn deliver(
     let name2 = name.clone();
     let data = msg.data;
     let queued = envelope.clone();
-    let staged = crate::ops::blocking(move || {
+    let (placed, spooled) = crate::ops::blocking(move || {
         stage(&dirs, &name2, &head, &data, envelope.as_ref().map(|e| (data_dir.as_path(), e)))
     })
     .await?;
 
     let ids: Vec<i64> = targets.iter().map(|a| a.id).collect();
     if let Err(e) = committer.commit(ids, name, size as i64, queued).await {
-        staged.undo();
+        placed.undo();
+        if let Some(p) = spooled {
+            let _ = std::fs::remove_file(p);
+        }
         return Err(match e {
             CommitError::Full(id) => {
                 let who = targets.iter().find(|a| a.id == id).map(|a| a.address.clone()).unwrap_or_default();
@@ -231,9 +164,7 @@ pub async fn deliver(
             CommitError::Store(e) => Failure::Local(e.context("recording the delivery")),
         });
     }
-    for t in &staged.tmp {
-        let _ = std::fs::remove_file(t);
-    }
+    placed.release_tmp();
     if let Some((sender, original)) = bounce {
         send_dsn(store, committer, hostname, &msg_id, &sender, &full, &original).await;
     }
@@ -408,7 +339,7 @@ async fn commit_batch(store: &Store, jobs: &[Job]) -> std::result::Result<(), Co
                 return Err(CommitError::Full(id));
             }
             let mbox = messages::ensure_mailbox(&mut tx, id, "INBOX").await?;
-            messages::append(&mut tx, mbox, &j.name, j.size, t, "").await?;
+            messages::append(&mut tx, mbox, &j.name, j.size, t, &Flags::new()).await?;
             touched.push(mbox);
         }
         if let Some(env) = &j.queued {

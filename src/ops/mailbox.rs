@@ -6,15 +6,14 @@
 //! Errors: `Kind::NotFound` (no such mailbox), `Kind::Exists`, `Kind::Invalid` (a name that is
 //! not allowed), `Kind::OverQuota`, anything else is a server fault.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::error::{Error, Kind, Result};
 use crate::names::Address;
 use crate::store::mailboxes::{self, Mailbox};
-use crate::store::{Account, Store, accounts, maildir, messages};
-
-/// The hierarchy delimiter (Maildir++ uses `.`, as Dovecot does).
-pub const DELIM: char = '.';
+use crate::store::maildir::write::{self, Item, Source};
+use crate::store::maildir::{self, DELIM, Flag, Flags, check_name, file, folder_path};
+use crate::store::{Account, Store, accounts, messages};
 
 /// The special-use attribute of the standard folders (RFC 6154).
 pub fn special_use(name: &str) -> Option<&'static str> {
@@ -27,117 +26,8 @@ pub fn special_use(name: &str) -> Option<&'static str> {
     }
 }
 
-/// Refuse names that could escape the account's Maildir or that Maildir++ cannot hold:
-/// empty levels, `/`, control characters, wildcards, a leading `.` or `~`.
-pub fn check_name(name: &str) -> Result<()> {
-    let bad = |why: &str| Err(Error::invalid(format!("mailbox name not allowed: {why}")));
-    if name.is_empty() || name.len() > 255 {
-        return bad("empty or longer than 255 bytes");
-    }
-    if name.chars().any(|c| c.is_control() || matches!(c, '/' | '\\' | '*' | '%')) {
-        return bad("control characters, '/', '\\', '*' and '%' are not allowed");
-    }
-    if name.starts_with('~') || name.split(DELIM).any(|p| p.is_empty() || p == "..") {
-        return bad("empty hierarchy levels and a leading '~' are not allowed");
-    }
-    Ok(())
-}
-
 pub fn maildir_root(store: &Store, account: &Account) -> PathBuf {
     store.maildir_path(&Address { local: account.local_part.clone(), domain: account.domain.clone() })
-}
-
-/// The Maildir++ directory of a mailbox: the root for INBOX, `.Name` for the others.
-pub fn folder_path(root: &Path, name: &str) -> PathBuf {
-    if name == "INBOX" { root.to_path_buf() } else { root.join(format!(".{name}")) }
-}
-
-/// Maildir info letters for IMAP flags (`:2,` then sorted letters).
-pub fn info(flags: &str) -> String {
-    let mut letters: Vec<char> = flags
-        .split(' ')
-        .filter_map(|f| match f {
-            "\\Draft" => Some('D'),
-            "\\Flagged" => Some('F'),
-            "$Forwarded" => Some('P'),
-            "\\Answered" => Some('R'),
-            "\\Seen" => Some('S'),
-            "\\Deleted" => Some('T'),
-            _ => None,
-        })
-        .collect();
-    letters.sort_unstable();
-    letters.dedup();
-    format!(":2,{}", letters.into_iter().collect::<String>())
-}
-
-/// Where a message file is: `cur/base:2,<flags>` as we name it, else `new/base`, else any
-/// `base:2,...` in `cur/` or `new/` (renamed by another tool, or by a crash between commit
-/// and rename).
-pub fn locate(folder: &Path, base: &str, flags: &str) -> Option<PathBuf> {
-    let expected = folder.join("cur").join(format!("{base}{}", info(flags)));
-    if expected.exists() {
-        return Some(expected);
-    }
-    let new = folder.join("new").join(base);
-    if new.exists() {
-        return Some(new);
-    }
-    let prefix = format!("{base}:2,");
-    let found = ["cur", "new"].iter().find_map(|sub| {
-        std::fs::read_dir(folder.join(sub))
-            .ok()?
-            .flatten()
-            .find(|e| {
-                let n = e.file_name();
-                let n = n.to_string_lossy();
-                n == base || n.starts_with(&prefix)
-            })
-            .map(|e| e.path())
-    })?;
-    // A file from another server may carry Dovecot keyword letters (`:2,Sa`) that we do not
-    // keep: give it the name we expect, so the next lookup is one stat, not a directory scan.
-    let name = found.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let foreign = name.split_once(":2,").is_some_and(|(_, i)| i.chars().any(|c| c.is_ascii_lowercase()));
-    if foreign && std::fs::rename(&found, &expected).is_ok() {
-        return Some(expected);
-    }
-    Some(found)
-}
-
-/// Rename a message file to match its flags (best effort: the index is what counts).
-fn rename_for_flags(folder: &Path, base: &str, old_flags: &str, new_flags: &str) {
-    let to = folder.join("cur").join(format!("{base}{}", info(new_flags)));
-    if let Some(from) = locate(folder, base, old_flags)
-        && from != to
-    {
-        let _ = std::fs::rename(from, to);
-    }
-}
-
-/// Does the message use bare LF line ends (as Dovecot stores mail by default)?
-pub fn has_bare_lf(data: &[u8]) -> bool {
-    memchr::memchr_iter(b'\n', data).any(|i| i == 0 || data[i - 1] != b'\r')
-}
-
-/// The message with CRLF line ends, as IMAP and POP3 must send it.
-pub fn to_crlf(data: Vec<u8>) -> Vec<u8> {
-    if !has_bare_lf(&data) {
-        return data;
-    }
-    let mut out = Vec::with_capacity(data.len() + data.len() / 32);
-    for (i, &b) in data.iter().enumerate() {
-        if b == b'\n' && (i == 0 || data[i - 1] != b'\r') {
-            out.push(b'\r');
-        }
-        out.push(b);
-    }
-    out
-}
-
-/// Read a message file, with CRLF line ends.
-pub fn read_message(path: &Path) -> std::io::Result<Vec<u8>> {
-    std::fs::read(path).map(to_crlf)
 }
 
 /// Make sure every folder on disk has an index row, and INBOX exists (at login).
@@ -148,24 +38,13 @@ pub async fn sync_folders(store: &Store, account: &Account) -> Result<()> {
     let mut conn = store.pool.acquire().await?;
     let known: Vec<String> = mailboxes::list(&mut conn, account.id).await?.into_iter().map(|m| m.name).collect();
     for d in dirs {
-        let name = crate::ops::reindex::folder_name(&root, &d);
+        let name = maildir::folder_name(&root, &d);
         if !known.contains(&name) && check_name(&name).is_ok() {
             messages::ensure_mailbox(&mut conn, account.id, &name).await?;
         }
     }
     if !known.iter().any(|n| n == "INBOX") {
         messages::ensure_mailbox(&mut conn, account.id, "INBOX").await?;
-    }
-    Ok(())
-}
-
-fn make_folder(dir: &Path) -> Result<()> {
-    for sub in ["cur", "new", "tmp"] {
-        crate::fsutil::create_private_dir(&dir.join(sub))?;
-    }
-    let marker = dir.join("maildirfolder");
-    if !marker.exists() {
-        std::fs::write(&marker, b"").map_err(|e| Error::io("creating", &marker, e))?;
     }
     Ok(())
 }
@@ -187,7 +66,7 @@ pub async fn create(store: &Store, account: &Account, name: &str) -> Result<()> 
         path.push_str(level);
         if mailboxes::get(&mut conn, account.id, &path).await?.is_none() {
             let dir = folder_path(&root, &path);
-            crate::ops::blocking(move || make_folder(&dir)).await?;
+            crate::ops::blocking(move || maildir::create_folder(&dir)).await?;
             messages::ensure_mailbox(&mut conn, account.id, &path).await?;
         }
     }
@@ -289,27 +168,6 @@ pub async fn rename(store: &Store, account: &Account, from: &str, to: &str) -> R
     Ok(())
 }
 
-/// Write a message file into a folder's `cur/` (tmp, fsync, link, fsync dir). Returns the base name.
-fn write_file(folder: &Path, hostname: &str, data: &[u8], flags: &str) -> Result<String> {
-    use std::io::Write;
-    let base = crate::ops::deliver::maildir_name(hostname, data.len());
-    let tmp = folder.join("tmp").join(&base);
-    let cur = folder.join("cur").join(format!("{base}{}", info(flags)));
-    let r = (|| {
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        std::fs::hard_link(&tmp, &cur)?;
-        std::fs::File::open(folder.join("cur"))?.sync_all()
-    })();
-    let _ = std::fs::remove_file(&tmp);
-    r.map_err(|e| {
-        let _ = std::fs::remove_file(&cur);
-        Error::io("writing", &cur, e)
-    })?;
-    Ok(base)
-}
-
 /// APPEND: store a message durably, charge the quota, index it. Returns (UIDVALIDITY, UID).
 pub async fn append(
     store: &Store,
@@ -317,7 +175,7 @@ pub async fn append(
     hostname: &str,
     name: &str,
     data: Vec<u8>,
-    flags: &str,
+    flags: &Flags,
     date: i64,
 ) -> Result<(i64, i64)> {
     let mut conn = store.pool.acquire().await?;
@@ -329,11 +187,15 @@ pub async fn append(
         return Err(Error::new(Kind::OverQuota, "over quota"));
     }
     let folder = folder_path(&maildir_root(store, account), name);
-    let (f2, h2, fl2) = (folder.clone(), hostname.to_string(), flags.to_string());
-    let base = crate::ops::blocking(move || write_file(&f2, &h2, &data, &fl2)).await?;
-    let undo = |folder: &Path| {
-        let _ = std::fs::remove_file(folder.join("cur").join(format!("{base}{}", info(flags))));
-    };
+    let base = file::unique_name(hostname, data.len());
+    let dest = file::cur_path(&folder, &base, flags);
+    let b2 = base.clone();
+    let placed = crate::ops::blocking(move || {
+        let placed = write::write(&[Item { source: Source::Bytes(&[&data]), base: &b2, dests: vec![dest] }])?;
+        placed.release_tmp();
+        Ok(placed)
+    })
+    .await?;
     let r = async {
         let mut tx = store.begin_write().await?;
         if !accounts::charge(&mut tx, account.id, size as i64).await? {
@@ -350,7 +212,7 @@ pub async fn append(
             Ok((m.uidvalidity, uid))
         }
         Err(e) => {
-            undo(&folder);
+            placed.undo();
             Err(e)
         }
     }
@@ -372,42 +234,39 @@ pub async fn copy(
     let root = maildir_root(store, account);
     let (from, to) = (folder_path(&root, &src.name), folder_path(&root, &dst.name));
     let hostname = format!("copy{}", std::process::id());
-    let items: Vec<(i64, String, String, i64, i64)> =
-        rows.iter().map(|r| (r.uid, r.filename.clone(), r.flags.clone(), r.size, r.internal_date)).collect();
-    let (to2, items2) = (to.clone(), items.clone());
-    // Link (or copy) every file first; nothing is indexed yet.
-    let linked: Vec<(i64, String, String, i64, i64, PathBuf)> = crate::ops::blocking(move || {
-        let mut out = Vec::new();
-        let fail = |out: &Vec<(i64, String, String, i64, i64, PathBuf)>, e: Error| {
-            for o in out {
-                let _ = std::fs::remove_file(&o.5);
-            }
-            Err(e)
-        };
-        for (uid, base, flags, size, date) in items2 {
-            let Some(path) = locate(&from, &base, &flags) else { continue };
-            let new_base = crate::ops::deliver::maildir_name(&hostname, size as usize);
-            let dest = to2.join("cur").join(format!("{new_base}{}", info(&flags)));
-            if let Err(e) = std::fs::hard_link(&path, &dest).or_else(|_| std::fs::copy(&path, &dest).map(|_| ())) {
-                return fail(&out, Error::io("copying to", &dest, e));
-            }
-            out.push((uid, new_base, flags, size, date, dest));
-        }
-        if let Err(e) = std::fs::File::open(to2.join("cur")).and_then(|d| d.sync_all()) {
-            return fail(&out, Error::io("syncing", &to2, e));
-        }
-        Ok(out)
+    let rows = rows.to_vec();
+    // Place every file first (links, one fsync of the directory); nothing is indexed yet.
+    let (linked, placed) = crate::ops::blocking(move || {
+        let found: Vec<(messages::Row, PathBuf, String)> = rows
+            .into_iter()
+            .filter_map(|r| {
+                let path = file::locate(&from, &r.filename, &r.flags)?;
+                let base = file::unique_name(&hostname, r.size as usize);
+                Some((r, path, base))
+            })
+            .collect();
+        let items: Vec<Item<'_>> = found
+            .iter()
+            .map(|(r, path, base)| Item {
+                source: Source::File(path),
+                base,
+                dests: vec![file::cur_path(&to, base, &r.flags)],
+            })
+            .collect();
+        let placed = write::write(&items)?;
+        placed.release_tmp();
+        Ok((found.into_iter().map(|(r, _, base)| (r, base)).collect::<Vec<_>>(), placed))
     })
     .await?;
     let r = async {
         let mut tx = store.begin_write().await?;
         let mut pairs = Vec::new();
-        for (uid, base, flags, size, date, _) in &linked {
-            if !accounts::charge(&mut tx, account.id, *size).await? {
+        for (r, base) in &linked {
+            if !accounts::charge(&mut tx, account.id, r.size).await? {
                 return Err(Error::new(Kind::OverQuota, "over quota"));
             }
-            let new = messages::append(&mut tx, dst.id, base, *size, *date, flags).await?;
-            pairs.push((*uid, new));
+            let new = messages::append(&mut tx, dst.id, base, r.size, r.internal_date, &r.flags).await?;
+            pairs.push((r.uid, new));
         }
         tx.commit().await?;
         Ok(pairs)
@@ -419,9 +278,7 @@ pub async fn copy(
             Ok((dst.uidvalidity, pairs))
         }
         Err(e) => {
-            for l in &linked {
-                let _ = std::fs::remove_file(&l.5);
-            }
+            placed.undo();
             Err(e)
         }
     }
@@ -432,7 +289,7 @@ pub async fn copy(
 #[derive(Debug, Clone)]
 pub struct Stored {
     pub uid: i64,
-    pub flags: String,
+    pub flags: Flags,
     pub modseq: i64,
     pub changed: bool,
 }
@@ -454,7 +311,7 @@ pub async fn store_flags(
     account: &Account,
     mailbox: &Mailbox,
     uids: &[i64],
-    apply: impl Fn(&str) -> String,
+    apply: impl Fn(&Flags) -> Flags,
     unchanged_since: Option<i64>,
 ) -> Result<(Vec<Stored>, Vec<i64>)> {
     let (Some(&lo), Some(&hi)) = (uids.iter().min(), uids.iter().max()) else { return Ok((vec![], vec![])) };
@@ -475,7 +332,7 @@ pub async fn store_flags(
             continue;
         }
         writes.push((r.uid, new.clone()));
-        if info(&r.flags) != info(&new) {
+        if r.flags.info() != new.info() {
             renames.push((r.filename, r.flags, new.clone()));
         }
         out.push(Stored { uid: r.uid, flags: new, modseq, changed: true });
@@ -491,7 +348,7 @@ pub async fn store_flags(
     let folder = folder_path(&maildir_root(store, account), &now.name);
     crate::ops::blocking(move || {
         for (base, old, new) in renames {
-            rename_for_flags(&folder, &base, &old, &new);
+            file::rename_for_flags(&folder, &base, &old, &new);
         }
         Ok(())
     })
@@ -519,7 +376,7 @@ pub async fn expunge(
         .await?
         .into_iter()
         .filter(|r| wanted.contains(&r.uid))
-        .filter(|r| !only_deleted || r.flags.split(' ').any(|f| f == "\\Deleted"))
+        .filter(|r| !only_deleted || r.flags.has(Flag::DELETED))
         .collect();
     if rows.is_empty() {
         tx.rollback().await?;
@@ -534,7 +391,7 @@ pub async fn expunge(
     let folder = folder_path(&maildir_root(store, account), &now.name);
     crate::ops::blocking(move || {
         for r in rows {
-            if let Some(p) = locate(&folder, &r.filename, &r.flags) {
+            if let Some(p) = file::locate(&folder, &r.filename, &r.flags) {
                 let _ = std::fs::remove_file(p);
             }
         }
@@ -542,52 +399,4 @@ pub async fn expunge(
     })
     .await?;
     Ok(gone)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names() {
-        for ok in ["Sent", "Work.2026", "Archive.Old.Stuff", "Caf&AOk-", "a b"] {
-            assert!(check_name(ok).is_ok(), "{ok}");
-        }
-        for bad in ["", "../x", "/etc", "a/b", "a..b", ".hidden", "x.", "~root", "a\u{1}b", "a*", "%", "a\\b"] {
-            assert!(check_name(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn line_ends() {
-        assert_eq!(to_crlf(b"a\nb\r\nc\n".to_vec()), b"a\r\nb\r\nc\r\n");
-        assert_eq!(to_crlf(b"\n".to_vec()), b"\r\n");
-        assert!(!has_bare_lf(b"a\r\n"));
-    }
-
-    #[test]
-    fn maildir_info() {
-        assert_eq!(info("\\Seen \\Answered $Junk"), ":2,RS");
-        assert_eq!(info(""), ":2,");
-        assert_eq!(info("\\Deleted \\Draft \\Flagged $Forwarded"), ":2,DFPT");
-    }
-
-    #[test]
-    fn locating() {
-        let d = tempfile::tempdir().unwrap();
-        for s in ["cur", "new", "tmp"] {
-            std::fs::create_dir(d.path().join(s)).unwrap();
-        }
-        std::fs::write(d.path().join("new/a"), b"x").unwrap();
-        std::fs::write(d.path().join("cur/b:2,S"), b"x").unwrap();
-        std::fs::write(d.path().join("cur/c:2,FS"), b"x").unwrap();
-        assert_eq!(locate(d.path(), "a", ""), Some(d.path().join("new/a")));
-        assert_eq!(locate(d.path(), "b", "\\Seen"), Some(d.path().join("cur/b:2,S")));
-        assert_eq!(locate(d.path(), "c", ""), Some(d.path().join("cur/c:2,FS")));
-        assert_eq!(locate(d.path(), "z", ""), None);
-        std::fs::write(d.path().join("cur/k:2,Sab"), b"x").unwrap();
-        assert_eq!(locate(d.path(), "k", "\\Seen"), Some(d.path().join("cur/k:2,S")), "keyword letters dropped");
-        rename_for_flags(d.path(), "a", "", "\\Seen");
-        assert!(d.path().join("cur/a:2,S").exists());
-    }
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Kind, Result};
 use crate::names::Address;
+use crate::store::maildir::{crlf, file};
 use crate::store::{Account, Store, messages};
 
 #[derive(Debug, Clone)]
@@ -31,8 +32,7 @@ fn files(root: &Path) -> HashMap<String, PathBuf> {
         if let Ok(entries) = std::fs::read_dir(root.join(sub)) {
             for e in entries.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
-                let base = name.split(":2,").next().unwrap_or(&name).to_string();
-                map.insert(base, e.path());
+                map.insert(file::base(&name).to_string(), e.path());
             }
         }
     }
@@ -63,8 +63,7 @@ pub async fn open(store: &Store, account: Account) -> Result<Maildrop> {
 pub async fn read(entry: &Entry) -> Result<Vec<u8>> {
     let path = entry.path.clone().ok_or_else(|| Error::new(Kind::Io, "the message file is missing"))?;
     let p2 = path.clone();
-    crate::ops::blocking(move || crate::ops::mailbox::read_message(&p2).map_err(|e| Error::io("reading", &path, e)))
-        .await
+    crate::ops::blocking(move || crlf::read(&p2).map_err(|e| Error::io("reading", &path, e))).await
 }
 
 /// Delete these messages (the shared expunge: index rows, tombstones and usage in one

@@ -13,36 +13,8 @@ use serde::Serialize;
 use crate::error::{Error, Kind, Result};
 use crate::names::Address;
 use crate::ops::require_account;
-use crate::store::{Store, accounts, maildir, messages};
-
-/// Maildir info flags (after `:2,`) to IMAP system flags.
-pub fn flags_from_name(name: &str) -> String {
-    let info = name.split_once(":2,").map(|(_, f)| f).unwrap_or("");
-    let mut flags = Vec::new();
-    for c in info.chars() {
-        let f = match c {
-            'D' => "\\Draft",
-            'F' => "\\Flagged",
-            'P' => "$Forwarded",
-            'R' => "\\Answered",
-            'S' => "\\Seen",
-            'T' => "\\Deleted",
-            _ => continue,
-        };
-        if !flags.contains(&f) {
-            flags.push(f);
-        }
-    }
-    flags.join(" ")
-}
-
-/// The IMAP name of a Maildir++ folder directory (`.Sent` is "Sent"; the root is "INBOX").
-pub fn folder_name(root: &Path, folder: &Path) -> String {
-    if folder == root {
-        return "INBOX".into();
-    }
-    folder.file_name().map(|n| n.to_string_lossy().trim_start_matches('.').to_string()).unwrap_or_default()
-}
+use crate::store::maildir::{self, Flags, crlf, file};
+use crate::store::{Store, accounts, messages};
 
 #[derive(Debug, Serialize)]
 pub struct FolderReport {
@@ -64,7 +36,7 @@ struct OnDisk {
     base: String,
     size: i64,
     mtime: i64,
-    flags: String,
+    flags: Flags,
 }
 
 fn scan(folder: &Path) -> Result<Vec<OnDisk>> {
@@ -81,7 +53,7 @@ fn scan(folder: &Path) -> Result<Vec<OnDisk>> {
         };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            let base = name.split(":2,").next().unwrap_or(&name).to_string();
+            let base = file::base(&name).to_string();
             if name.starts_with('.') || in_flight.contains(&base) {
                 continue;
             }
@@ -99,7 +71,7 @@ fn scan(folder: &Path) -> Result<Vec<OnDisk>> {
                 size: wire_size(&name, &e.path(), meta.len()),
                 base,
                 mtime,
-                flags: flags_from_name(&name),
+                flags: Flags::from_file_name(&name),
             });
         }
     }
@@ -111,16 +83,11 @@ fn scan(folder: &Path) -> Result<Vec<OnDisk>> {
 /// The size of a message as IMAP sends it (CRLF line ends): Dovecot's `,W=` in the file name
 /// when present, else counted (Dovecot stores mail with LF line ends by default).
 fn wire_size(name: &str, path: &Path, file_size: u64) -> i64 {
-    let base = name.split(":2,").next().unwrap_or(name);
-    if let Some(w) = base.split(',').find_map(|p| p.strip_prefix("W=")).and_then(|w| w.parse::<i64>().ok()) {
+    if let Some(w) = file::wire_size(name) {
         return w;
     }
     match std::fs::read(path) {
-        Ok(data) => {
-            let bare =
-                data.iter().enumerate().filter(|&(i, &b)| b == b'\n' && (i == 0 || data[i - 1] != b'\r')).count();
-            (data.len() + bare) as i64
-        }
+        Ok(data) => crlf::crlf_len(&data) as i64,
         Err(_) => file_size as i64,
     }
 }
@@ -144,7 +111,7 @@ pub async fn reindex(store: &Store, address: &str) -> Result<Report> {
     let mut folders = Vec::new();
     let (mut bytes, mut count) = (0u64, 0u64);
     for (folder, files) in scanned {
-        let name = folder_name(&root, &folder);
+        let name = maildir::folder_name(&root, &folder);
         let mbox = messages::ensure_mailbox(&mut tx, account.id, &name).await?;
         let indexed: HashMap<String, messages::Indexed> =
             messages::list(&mut tx, mbox).await?.into_iter().map(|m| (m.filename.clone(), m)).collect();
@@ -177,17 +144,4 @@ pub async fn reindex(store: &Store, address: &str) -> Result<Report> {
     accounts::set_usage(&mut tx, account.id, bytes as i64, count as i64).await?;
     tx.commit().await?;
     Ok(Report { address: account.address, folders, used_bytes: bytes, messages: count })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn maildir_flags() {
-        assert_eq!(flags_from_name("123.M1P2.host,S=10:2,FRS"), "\\Flagged \\Answered \\Seen");
-        assert_eq!(flags_from_name("123.M1P2.host:2,"), "");
-        assert_eq!(flags_from_name("123.M1P2.host"), "");
-        assert_eq!(flags_from_name("x:2,DPTa"), "\\Draft $Forwarded \\Deleted");
-    }
 }

@@ -98,9 +98,9 @@ pub async fn counts(conn: &mut AnyConnection, id: i64) -> Result<(i64, i64, i64,
         sqlx::query_as("SELECT flags, size FROM messages WHERE mailbox_id = $1").bind(id).fetch_all(conn).await?;
     let (mut unseen, mut deleted, mut bytes) = (0, 0, 0);
     for (flags, size) in &rows {
-        let has = |f: &str| flags.split(' ').any(|x| x.eq_ignore_ascii_case(f));
-        unseen += i64::from(!has("\\Seen"));
-        deleted += i64::from(has("\\Deleted"));
+        let flags = super::maildir::Flags::from_index(flags);
+        unseen += i64::from(!flags.has(super::maildir::Flag::SEEN));
+        deleted += i64::from(flags.has(super::maildir::Flag::DELETED));
         bytes += size;
     }
     Ok((rows.len() as i64, unseen, deleted, bytes))

@@ -3,6 +3,7 @@
 use sqlx::AnyConnection;
 
 use crate::error::Result;
+use crate::store::maildir::Flags;
 
 /// The id of an account's mailbox, created on first use with a fresh UIDVALIDITY.
 pub async fn ensure_mailbox(conn: &mut AnyConnection, account_id: i64, name: &str) -> Result<i64> {
@@ -60,7 +61,7 @@ pub async fn append(
     filename: &str,
     size: i64,
     internal_date: i64,
-    flags: &str,
+    flags: &Flags,
 ) -> Result<i64> {
     let (uid, modseq): (i64, i64) = sqlx::query_as(
         "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1 WHERE id = $1 \
@@ -78,7 +79,7 @@ pub async fn append(
     .bind(filename)
     .bind(size)
     .bind(internal_date)
-    .bind(flags)
+    .bind(flags.to_index())
     .bind(modseq)
     .execute(conn)
     .await?;
@@ -125,7 +126,7 @@ pub struct Indexed {
     pub uid: i64,
     pub filename: String,
     pub size: i64,
-    pub flags: String,
+    pub flags: Flags,
 }
 
 /// A mailbox's messages in UID order.
@@ -135,7 +136,10 @@ pub async fn list(conn: &mut AnyConnection, mailbox_id: i64) -> Result<Vec<Index
             .bind(mailbox_id)
             .fetch_all(conn)
             .await?;
-    Ok(rows.into_iter().map(|(uid, filename, size, flags)| Indexed { uid, filename, size, flags }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(uid, filename, size, flags)| Indexed { uid, filename, size, flags: Flags::from_index(&flags) })
+        .collect())
 }
 
 /// Remove one message from the index (with a tombstone for IMAP); the caller removes the file
@@ -187,12 +191,12 @@ pub async fn delete_with(conn: &mut AnyConnection, mailbox_id: i64, uids: &[i64]
 pub async fn write_flags(
     conn: &mut AnyConnection,
     mailbox_id: i64,
-    changes: &[(i64, String)],
+    changes: &[(i64, Flags)],
     modseq: i64,
 ) -> Result<()> {
     for (uid, flags) in changes {
         sqlx::query("UPDATE messages SET flags = $1, modseq = $2 WHERE mailbox_id = $3 AND uid = $4")
-            .bind(flags)
+            .bind(flags.to_index())
             .bind(modseq)
             .bind(mailbox_id)
             .bind(uid)
@@ -209,7 +213,7 @@ pub struct Row {
     pub filename: String,
     pub size: i64,
     pub internal_date: i64,
-    pub flags: String,
+    pub flags: Flags,
     pub modseq: i64,
     /// The cached ENVELOPE, once a FETCH has computed it.
     pub envelope: Option<Vec<u8>>,
@@ -218,7 +222,7 @@ pub struct Row {
 type RowTuple = (i64, String, i64, i64, String, i64, Option<Vec<u8>>);
 
 fn row((uid, filename, size, internal_date, flags, modseq, envelope): RowTuple) -> Row {
-    Row { uid, filename, size, internal_date, flags, modseq, envelope }
+    Row { uid, filename, size, internal_date, flags: Flags::from_index(&flags), modseq, envelope }
 }
 
 /// Rows for these UIDs (ascending), in UID order; the cached ENVELOPE only when asked. A few
@@ -272,12 +276,14 @@ async fn select(
 }
 
 /// UIDs, flags and modseqs of the messages changed (or added) after `modseq`, in UID order.
-pub async fn changed_since(conn: &mut AnyConnection, mailbox_id: i64, modseq: i64) -> Result<Vec<(i64, String, i64)>> {
-    Ok(sqlx::query_as("SELECT uid, flags, modseq FROM messages WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid")
-        .bind(mailbox_id)
-        .bind(modseq)
-        .fetch_all(conn)
-        .await?)
+pub async fn changed_since(conn: &mut AnyConnection, mailbox_id: i64, modseq: i64) -> Result<Vec<(i64, Flags, i64)>> {
+    let rows: Vec<(i64, String, i64)> =
+        sqlx::query_as("SELECT uid, flags, modseq FROM messages WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid")
+            .bind(mailbox_id)
+            .bind(modseq)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().map(|(uid, flags, modseq)| (uid, Flags::from_index(&flags), modseq)).collect())
 }
 
 /// UIDs expunged after `modseq`, ascending.
@@ -302,7 +308,7 @@ pub async fn set_envelopes(conn: &mut AnyConnection, mailbox_id: i64, envs: &[(i
     Ok(())
 }
 
-pub async fn set_flags(conn: &mut AnyConnection, mailbox_id: i64, uid: i64, flags: &str) -> Result<()> {
+pub async fn set_flags(conn: &mut AnyConnection, mailbox_id: i64, uid: i64, flags: &Flags) -> Result<()> {
     let modseq = next_modseq(conn, mailbox_id).await?;
-    write_flags(conn, mailbox_id, &[(uid, flags.to_string())], modseq).await
+    write_flags(conn, mailbox_id, &[(uid, flags.clone())], modseq).await
 }

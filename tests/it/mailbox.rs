@@ -10,7 +10,12 @@ fn index(env: &Env, address: &str, folder: &str) -> Vec<(i64, String, String)> {
     block_on(async {
         let mut c = store.pool.acquire().await.unwrap();
         let Some((mbox, _)) = messages::mailbox(&mut c, id, folder).await.unwrap() else { return vec![] };
-        messages::list(&mut c, mbox).await.unwrap().into_iter().map(|m| (m.uid, m.filename, m.flags)).collect()
+        messages::list(&mut c, mbox)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.uid, m.filename, m.flags.to_index()))
+            .collect()
     })
 }
 

@@ -11,6 +11,7 @@ use crate::proto::imap::body::{self, SectionText};
 use crate::proto::imap::fetch::{FetchItem, Modifiers};
 use crate::proto::imap::response::{Code, Fetch, FetchAttr, Untagged};
 use crate::proto::imap::sequence::{SeqNum, SequenceSet};
+use crate::store::maildir::{self, Flag, Flags, crlf, file};
 use crate::store::messages::{self, Row};
 
 /// Messages rendered per blocking task.
@@ -51,7 +52,7 @@ fn render_all(
 ) -> (Vec<(i64, Vec<u8>)>, usize) {
     let (mut envs, mut unreadable) = (Vec::new(), 0);
     for (seq, row) in rows {
-        let path = if opts.needs_file(&row) { ops::locate(folder, &row.filename, &row.flags) } else { None };
+        let path = if opts.needs_file(&row) { file::locate(folder, &row.filename, &row.flags) } else { None };
         let job = Job { seq, recent: row.uid as u32 >= recent_from, row, path };
         match render(&job, opts) {
             Some((bytes, env)) => {
@@ -74,7 +75,7 @@ pub fn render(job: &Job, opts: &Opts) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
         match job.path.as_ref().map(std::fs::read) {
             // Files whose size is the index's wire size need no line-end conversion; only
             // imported LF files (Dovecot's default) are converted.
-            Some(Ok(data)) => Some(if data.len() as i64 == job.row.size { data } else { ops::to_crlf(data) }),
+            Some(Ok(data)) => Some(if data.len() as i64 == job.row.size { data } else { crlf::to_crlf(data) }),
             Some(Err(e)) => {
                 tracing::warn!(uid = job.row.uid, file = %job.row.filename, error = %e, "cannot read a message file");
                 return None;
@@ -94,7 +95,7 @@ pub fn render(job: &Job, opts: &Opts) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
     for item in &opts.items {
         match item {
             FetchItem::Uid => f.attr(&FetchAttr::Uid(job.row.uid as u32)),
-            FetchItem::Flags => f.attr(&FetchAttr::Flags { flags: &job.row.flags, recent: job.recent }),
+            FetchItem::Flags => f.attr(&FetchAttr::Flags { flags: &job.row.flags.to_index(), recent: job.recent }),
             FetchItem::InternalDate => f.attr(&FetchAttr::InternalDate(job.row.internal_date)),
             FetchItem::Rfc822Size => f.attr(&FetchAttr::Rfc822Size(job.row.size as u64)),
             FetchItem::Modseq => f.attr(&FetchAttr::Modseq(job.row.modseq as u64)),
@@ -264,19 +265,10 @@ impl Session {
         }
         // Implicit \Seen first, so the FLAGS we send are the new ones.
         if set_seen {
-            let unseen: Vec<i64> =
-                rows.iter().filter(|(_, r)| !r.flags.split(' ').any(|f| f == "\\Seen")).map(|(_, r)| r.uid).collect();
+            let unseen: Vec<i64> = rows.iter().filter(|(_, r)| !r.flags.has(Flag::SEEN)).map(|(_, r)| r.uid).collect();
             if !unseen.is_empty() {
                 let account = self.account.as_deref().cloned().expect("logged in");
-                let add_seen = |f: &str| {
-                    if f.split(' ').any(|x| x == "\\Seen") {
-                        f.to_string()
-                    } else if f.is_empty() {
-                        "\\Seen".to_string()
-                    } else {
-                        format!("{f} \\Seen")
-                    }
-                };
+                let add_seen = |f: &Flags| f.clone().with(Flag::SEEN);
                 match ops::store_flags(&self.shared.store, &account, &mailbox, &unseen, add_seen, None).await {
                     Ok((stored, _)) => {
                         let now: std::collections::HashMap<i64, &ops::Stored> =
@@ -300,7 +292,7 @@ impl Session {
             }
         }
         let account = self.account.as_deref().cloned().expect("logged in");
-        let folder = ops::folder_path(&ops::maildir_root(&self.shared.store, &account), &mailbox.name);
+        let folder = maildir::folder_path(&ops::maildir_root(&self.shared.store, &account), &mailbox.name);
         let opts = Arc::new(Opts { items });
         let needs_path = rows.iter().any(|(_, r)| opts.needs_file(r));
         let width = super::width();

@@ -3,9 +3,10 @@
 //! STATUS and the QUOTA commands.
 
 use super::session::{Next, Selected, Session};
-use crate::ops::mailbox::{self as ops, DELIM};
+use crate::ops::mailbox as ops;
 use crate::proto::imap::command::{ListOptions, Qresync};
 use crate::proto::imap::response::{Code, FetchAttr, ListEntry, Untagged};
+use crate::store::maildir::{DELIM, Flag, Flags};
 use crate::store::{mailboxes, messages};
 
 /// The system flags (RFC 3501 §2.3.2), which every mailbox allows.
@@ -35,17 +36,6 @@ pub fn pattern_matches(pattern: &str, name: &str) -> bool {
         row = next;
     }
     row[n.len()]
-}
-
-/// Canonical names for the system flags, a keyword as given (or None when not allowed).
-pub fn canonical_flag(f: &str) -> Option<String> {
-    if let Some(s) = SYSTEM_FLAGS.iter().find(|s| s.eq_ignore_ascii_case(f)) {
-        return Some(s.to_string());
-    }
-    if f.starts_with('\\') {
-        return None;
-    }
-    Some(f.to_string())
 }
 
 impl Session {
@@ -84,7 +74,7 @@ impl Session {
             Ok(x) => x,
             Err(e) => return self.fault(tag, &e),
         };
-        let rows: Vec<(i64, String, i64)> = meta.iter().map(|r| (r.uid, r.flags.clone(), r.modseq)).collect();
+        let rows: Vec<(i64, Flags, i64)> = meta.iter().map(|r| (r.uid, r.flags.clone(), r.modseq)).collect();
         let uids: Vec<u32> = rows.iter().map(|r| r.0 as u32).collect();
         let recent_from = (m.recent_uid + 1) as u32;
         if !read_only && m.uidnext - 1 > m.recent_uid {
@@ -94,8 +84,7 @@ impl Session {
             };
             let _ = mailboxes::set_recent(&mut conn, m.id, m.uidnext - 1).await;
         }
-        let keywords: std::collections::BTreeSet<&str> =
-            rows.iter().flat_map(|r| r.1.split(' ')).filter(|f| !f.is_empty() && !f.starts_with('\\')).collect();
+        let keywords: std::collections::BTreeSet<&str> = rows.iter().flat_map(|r| r.1.keywords()).collect();
         // The system flags, the keywords in use, and (may be stored) any new keyword.
         let mut flags: Vec<&str> = SYSTEM_FLAGS.iter().copied().chain(keywords).collect();
         self.say(Untagged::Flags(&flags));
@@ -104,7 +93,7 @@ impl Session {
         self.say(Untagged::Exists(uids.len() as u32));
         let recent = uids.iter().filter(|&&u| u >= recent_from).count();
         self.say(Untagged::Recent(recent as u32));
-        if let Some(pos) = rows.iter().position(|r| !r.1.split(' ').any(|f| f == "\\Seen")) {
+        if let Some(pos) = rows.iter().position(|r| !r.1.has(Flag::SEEN)) {
             self.say(Untagged::Ok { code: Some(Code::Unseen(pos as u32 + 1)), text: "first unseen" });
         }
         self.say(Untagged::Ok { code: Some(Code::UidValidity(m.uidvalidity as u64)), text: "UIDs valid" });
@@ -143,7 +132,7 @@ impl Session {
         &mut self,
         sel: &mut Selected,
         q: &Qresync,
-        rows: &[(i64, String, i64)],
+        rows: &[(i64, Flags, i64)],
     ) -> crate::error::Result<()> {
         let mut conn = self.shared.store.pool.acquire().await?;
         let gone = messages::expunged_since(&mut conn, sel.mailbox.id, q.modseq as i64).await?;
@@ -162,7 +151,7 @@ impl Session {
                 let Some(seq) = sel.seq_of(uid) else { continue };
                 let attrs = [
                     FetchAttr::Uid(uid),
-                    FetchAttr::Flags { flags, recent: uid >= sel.recent_from },
+                    FetchAttr::Flags { flags: &flags.to_index(), recent: uid >= sel.recent_from },
                     FetchAttr::Modseq(*modseq as u64),
                 ];
                 Untagged::Fetch { seq, attrs: &attrs }.write(&mut out);
@@ -416,12 +405,5 @@ mod tests {
         }
         let hostile = "*".repeat(500) + "x";
         assert!(!pattern_matches(&hostile, &"a".repeat(200)));
-    }
-
-    #[test]
-    fn flags() {
-        assert_eq!(canonical_flag("\\seen").as_deref(), Some("\\Seen"));
-        assert_eq!(canonical_flag("$Junk").as_deref(), Some("$Junk"));
-        assert_eq!(canonical_flag("\\Recent"), None);
     }
 }

@@ -1,35 +1,33 @@
 //! Commands that change messages: STORE, COPY, MOVE, EXPUNGE (and UID EXPUNGE), APPEND.
 
 use super::fetch::resolve;
-use super::folders::canonical_flag;
 use super::session::{Next, Session};
 use crate::error::Kind;
 use crate::ops::mailbox as ops;
 use crate::proto::imap::command::{AppendMessage, StoreMode};
 use crate::proto::imap::response::{Code, Fetch, FetchAttr, Untagged};
 use crate::proto::imap::sequence::SequenceSet;
+use crate::store::maildir::Flags;
 use crate::store::messages::Row;
 
 /// Most keywords a message may carry.
 const MAX_KEYWORDS: usize = 64;
 
 /// Apply a STORE to a message's flags.
-fn apply(current: &str, mode: StoreMode, flags: &[String]) -> String {
-    let mut out: Vec<String> = match mode {
-        StoreMode::Replace => Vec::new(),
-        _ => current.split(' ').filter(|f| !f.is_empty()).map(str::to_string).collect(),
-    };
-    for f in flags {
-        let present = out.iter().position(|x| x.eq_ignore_ascii_case(f));
-        match (mode, present) {
-            (StoreMode::Remove, Some(i)) => {
-                out.remove(i);
-            }
-            (StoreMode::Add | StoreMode::Replace, None) => out.push(f.clone()),
-            _ => {}
+fn apply(current: &Flags, mode: StoreMode, flags: &Flags) -> Flags {
+    match mode {
+        StoreMode::Replace => flags.clone(),
+        StoreMode::Add => {
+            let mut out = current.clone();
+            out.add(flags);
+            out
+        }
+        StoreMode::Remove => {
+            let mut out = current.clone();
+            out.remove(flags);
+            out
         }
     }
-    out.join(" ")
 }
 
 impl Session {
@@ -52,16 +50,10 @@ impl Session {
         if read_only {
             return self.no(tag, Code::ReadOnly, "the mailbox is read-only");
         }
-        let mut clean = Vec::new();
-        for f in flags {
-            if f.eq_ignore_ascii_case("\\Recent") {
-                continue;
-            }
-            match canonical_flag(f) {
-                Some(c) => clean.push(c),
-                None => return self.bad(tag, &format!("flag {f} cannot be stored")),
-            }
-        }
+        let clean = match Flags::from_atoms(flags) {
+            Ok(f) => f,
+            Err(f) => return self.bad(tag, &format!("flag {f} cannot be stored")),
+        };
         if unchanged_since.is_some() {
             self.condstore = true;
         }
@@ -74,11 +66,11 @@ impl Session {
         let uids: Vec<i64> = targets.iter().map(|t| t.1 as i64).collect();
         // Too many keywords is refused before anything is written.
         let too_many = std::sync::atomic::AtomicBool::new(false);
-        let change = |current: &str| {
+        let change = |current: &Flags| {
             let new = apply(current, mode, &clean);
-            if new.split(' ').filter(|f| !f.is_empty() && !f.starts_with('\\')).count() > MAX_KEYWORDS {
+            if new.keywords().count() > MAX_KEYWORDS {
                 too_many.store(true, std::sync::atomic::Ordering::Relaxed);
-                return current.to_string();
+                return current.clone();
             }
             new
         };
@@ -111,7 +103,7 @@ impl Session {
                 f.attr(&FetchAttr::Uid(u));
             }
             if !silent {
-                f.attr(&FetchAttr::Flags { flags: &st.flags, recent: u >= recent_from });
+                f.attr(&FetchAttr::Flags { flags: &st.flags.to_index(), recent: u >= recent_from });
             }
             if self.condstore {
                 f.attr(&FetchAttr::Modseq(st.modseq as u64));
@@ -215,19 +207,12 @@ impl Session {
             if data.is_empty() {
                 return self.bad(tag, "an empty message cannot be appended");
             }
-            let mut flags = Vec::new();
-            for f in &m.flags {
-                if f.eq_ignore_ascii_case("\\Recent") {
-                    continue;
-                }
-                match canonical_flag(f) {
-                    Some(c) if !flags.contains(&c) => flags.push(c),
-                    Some(_) => {}
-                    None => return self.bad(tag, &format!("flag {f} cannot be stored")),
-                }
-            }
+            let flags = match Flags::from_atoms(&m.flags) {
+                Ok(f) => f,
+                Err(f) => return self.bad(tag, &format!("flag {f} cannot be stored")),
+            };
             let date = m.date.unwrap_or_else(crate::store::now);
-            match ops::append(&self.shared.store, &account, &hostname, mailbox, data, &flags.join(" "), date).await {
+            match ops::append(&self.shared.store, &account, &hostname, mailbox, data, &flags, date).await {
                 Ok((v, u)) => {
                     validity = v;
                     codes.push(u as u32);
@@ -250,11 +235,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn applying_flags() {
-        let f = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(apply("\\Seen", StoreMode::Add, &f(&["\\Flagged", "\\Seen"])), "\\Seen \\Flagged");
-        assert_eq!(apply("\\Seen \\Flagged", StoreMode::Remove, &f(&["\\Seen"])), "\\Flagged");
-        assert_eq!(apply("\\Seen", StoreMode::Replace, &f(&["$Junk"])), "$Junk");
-        assert_eq!(apply("", StoreMode::Remove, &f(&["\\Seen"])), "");
+    fn store_modes_add_remove_and_replace() {
+        let f = Flags::from_index;
+        let cases = [
+            ("\\Seen", StoreMode::Add, "\\Flagged \\Seen", "\\Flagged \\Seen"),
+            ("\\Seen \\Flagged", StoreMode::Remove, "\\Seen", "\\Flagged"),
+            ("\\Seen", StoreMode::Replace, "$Junk", "$Junk"),
+            ("", StoreMode::Remove, "\\Seen", ""),
+            ("$Work", StoreMode::Add, "$work $Home", "$Work $Home"),
+        ];
+        for (current, mode, given, want) in cases {
+            assert_eq!(apply(&f(current), mode, &f(given)).to_index(), want, "{current} {mode:?} {given}");
+        }
     }
 }

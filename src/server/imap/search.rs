@@ -9,6 +9,7 @@ use crate::proto::imap::body;
 use crate::proto::imap::response::{Code, Untagged};
 use crate::proto::imap::search::Key;
 use crate::proto::mime::header::split_header;
+use crate::store::maildir::{self, file};
 use crate::store::messages::Row;
 
 /// What a key needs beyond the index row.
@@ -63,7 +64,7 @@ pub fn contains_ci(hay: &[u8], needle: &str) -> bool {
 }
 
 pub fn matches(k: &Key, c: &Ctx) -> bool {
-    let has = |f: &str| c.row.flags.split(' ').any(|x| x.eq_ignore_ascii_case(f));
+    let has = |f: &str| c.row.flags.contains_atom(f);
     let raw = c.raw.unwrap_or(b"");
     let day = |t: i64| t - t.rem_euclid(DAY);
     match k {
@@ -115,7 +116,7 @@ impl Session {
         let uids = Arc::new(sel.uids.clone());
         let mailbox = sel.mailbox.name.clone();
         let account = self.account.as_deref().cloned().expect("logged in");
-        let folder = ops::folder_path(&ops::maildir_root(&self.shared.store, &account), &mailbox);
+        let folder = maildir::folder_path(&ops::maildir_root(&self.shared.store, &account), &mailbox);
         let key = Arc::new(key.clone());
         let width = super::width();
         let per = sel.meta.len().div_ceil(width).max(64);
@@ -128,7 +129,7 @@ impl Session {
                 let mut hits = Vec::new();
                 for (i, row) in chunk.iter().enumerate() {
                     let seq = (first + i) as u32 + 1;
-                    let raw = ops::locate(&folder, &row.filename, &row.flags).and_then(|p| std::fs::read(p).ok());
+                    let raw = file::locate(&folder, &row.filename, &row.flags).and_then(|p| std::fs::read(p).ok());
                     if raw.is_none() {
                         tracing::warn!(uid = row.uid, file = %row.filename, "SEARCH: cannot read a message file");
                     }

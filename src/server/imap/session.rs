@@ -15,6 +15,7 @@ use crate::proto::imap::response::{self, Code, Cond, FetchAttr, Untagged};
 use crate::server::Shared;
 use crate::server::conn::{Conn, Input, Stream};
 use crate::store::mailboxes::Mailbox;
+use crate::store::maildir::Flags;
 use crate::store::{Account, messages};
 
 /// Before login a client gets a minute of silence (less if `imap_idle_timeout` is shorter);
@@ -93,10 +94,10 @@ impl Selected {
     }
 
     /// Record new flags (this session's change, or one reported to it).
-    pub fn set_flags(&mut self, uid: u32, flags: &str, modseq: i64) {
+    pub fn set_flags(&mut self, uid: u32, flags: &Flags, modseq: i64) {
         if let Some(seq) = self.seq_of(uid) {
             let m = &mut self.meta[seq as usize - 1];
-            m.flags = flags.to_string();
+            m.flags = flags.clone();
             m.modseq = modseq;
         }
     }
@@ -330,7 +331,7 @@ impl Session {
         for (seq, uid, flags, modseq) in flag_updates {
             let attrs = [
                 FetchAttr::Uid(uid),
-                FetchAttr::Flags { flags: &flags, recent: uid >= sel.recent_from },
+                FetchAttr::Flags { flags: &flags.to_index(), recent: uid >= sel.recent_from },
                 FetchAttr::Modseq(modseq as u64),
             ];
             let n = if self.condstore { 3 } else { 2 };
@@ -392,7 +393,7 @@ impl Session {
             Body::StartTls | Body::Login { .. } | Body::Authenticate { .. } => self.bad(&tag, "already logged in"),
             Body::Enable(caps) => self.enable(&tag, &caps),
             Body::Namespace => {
-                self.say(Untagged::Namespace { prefix: "", delimiter: crate::ops::mailbox::DELIM });
+                self.say(Untagged::Namespace { prefix: "", delimiter: crate::store::maildir::DELIM });
                 self.ok(&tag, "NAMESPACE completed")
             }
             Body::Select { mailbox, read_only, condstore, qresync } => {

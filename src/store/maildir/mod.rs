@@ -1,16 +1,71 @@
 //! Maildir++ on disk, in Dovecot's layout: `<root>/{cur,new,tmp}` for INBOX and
-//! `<root>/.<Folder>/{cur,new,tmp}` (with a `maildirfolder` marker) for the others.
+//! `<root>/.<Folder>/{cur,new,tmp}` (with a `maildirfolder` marker) for the others. This
+//! module owns everything about the files: the layout and folder names ([`folder_path`],
+//! [`folder_name`]), message file names and finding them ([`file`]), [`Flags`] and their
+//! forms, the CRLF view of LF files ([`crlf`]), and the one durable write ([`write`]).
+//! `ops` keeps the use cases.
+
+pub mod crlf;
+pub mod file;
+pub mod flags;
+pub mod write;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+pub use flags::{Flag, Flags};
+
 /// The folders every account gets, besides INBOX.
 pub const STANDARD_FOLDERS: [&str; 4] = ["Sent", "Drafts", "Trash", "Junk"];
 const SUBDIRS: [&str; 3] = ["cur", "new", "tmp"];
 
+/// The hierarchy delimiter (Maildir++ uses `.`, as Dovecot does).
+pub const DELIM: char = '.';
+
 use crate::fsutil::create_private_dir as mkdir;
+
+/// Refuse folder names that could escape the account's Maildir or that Maildir++ cannot
+/// hold: empty levels, `/`, control characters, wildcards, a leading `.` or `~`.
+pub fn check_name(name: &str) -> Result<()> {
+    let bad = |why: &str| Err(Error::invalid(format!("mailbox name not allowed: {why}")));
+    if name.is_empty() || name.len() > 255 {
+        return bad("empty or longer than 255 bytes");
+    }
+    if name.chars().any(|c| c.is_control() || matches!(c, '/' | '\\' | '*' | '%')) {
+        return bad("control characters, '/', '\\', '*' and '%' are not allowed");
+    }
+    if name.starts_with('~') || name.split(DELIM).any(|p| p.is_empty() || p == "..") {
+        return bad("empty hierarchy levels and a leading '~' are not allowed");
+    }
+    Ok(())
+}
+
+/// The directory of a folder: the root for INBOX, `.Name` for the others.
+pub fn folder_path(root: &Path, name: &str) -> PathBuf {
+    if name == "INBOX" { root.to_path_buf() } else { root.join(format!(".{name}")) }
+}
+
+/// The folder name of a directory (`.Sent` is "Sent"; the root is "INBOX").
+pub fn folder_name(root: &Path, folder: &Path) -> String {
+    if folder == root {
+        return "INBOX".into();
+    }
+    folder.file_name().map(|n| n.to_string_lossy().trim_start_matches('.').to_string()).unwrap_or_default()
+}
+
+/// Create a folder's directories and its `maildirfolder` marker; existing content is kept.
+pub fn create_folder(dir: &Path) -> Result<()> {
+    for sub in SUBDIRS {
+        mkdir(&dir.join(sub))?;
+    }
+    let marker = dir.join("maildirfolder");
+    if !marker.exists() {
+        fs::write(&marker, b"").map_err(|e| Error::io("creating", &marker, e))?;
+    }
+    Ok(())
+}
 
 /// Create the Maildir with its standard folders; existing content is kept.
 pub fn create(root: &Path) -> Result<()> {
@@ -18,14 +73,7 @@ pub fn create(root: &Path) -> Result<()> {
         mkdir(&root.join(sub))?;
     }
     for folder in STANDARD_FOLDERS {
-        let dir = root.join(format!(".{folder}"));
-        for sub in SUBDIRS {
-            mkdir(&dir.join(sub))?;
-        }
-        let marker = dir.join("maildirfolder");
-        if !marker.exists() {
-            fs::write(&marker, b"").map_err(|e| Error::io("creating", &marker, e))?;
-        }
+        create_folder(&folder_path(root, folder))?;
     }
     crate::fsutil::sync_dir(root.parent().unwrap_or(root))?;
     Ok(())
@@ -119,5 +167,44 @@ mod tests {
         assert_eq!(usage(&root).unwrap(), (8, 2));
         create(&root).unwrap();
         assert_eq!(usage(&root).unwrap(), (8, 2), "create keeps content");
+    }
+
+    #[test]
+    fn folder_names_map_to_directories_and_back() {
+        let root = Path::new("/m/example.com/bob");
+        for (name, dir) in [
+            ("INBOX", "/m/example.com/bob"),
+            ("Sent", "/m/example.com/bob/.Sent"),
+            ("Work.2026", "/m/example.com/bob/.Work.2026"),
+        ] {
+            assert_eq!(folder_path(root, name), Path::new(dir));
+            assert_eq!(folder_name(root, Path::new(dir)), name);
+        }
+    }
+
+    #[test]
+    fn folder_names_that_could_escape_the_maildir_are_refused() {
+        for ok in ["Sent", "Work.2026", "Archive.Old.Stuff", "Caf&AOk-", "a b"] {
+            assert!(check_name(ok).is_ok(), "{ok}");
+        }
+        let long = "x".repeat(256);
+        for bad in [
+            "",
+            "../x",
+            "/etc",
+            "a/b",
+            "a..b",
+            ".hidden",
+            "x.",
+            "~root",
+            "a\u{1}b",
+            "a*",
+            "%",
+            "a\\b",
+            "..",
+            long.as_str(),
+        ] {
+            assert!(check_name(bad).is_err(), "{bad:?}");
+        }
     }
 }

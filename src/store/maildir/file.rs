@@ -1,0 +1,143 @@
+//! Message files: their names (a unique base, then `:2,` and the flag letters in `cur/`),
+//! where one is found, and renaming one when its flags change.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::flags::{Flags, INFO};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A base name unique on this host (Dovecot's form: time.MusecPpidQn.host,S=size).
+pub fn unique_name(hostname: &str, size: usize) -> String {
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let host: String = hostname.chars().map(|c| if c == '/' || c == ':' { '_' } else { c }).collect();
+    format!(
+        "{}.M{}P{}Q{}.{host},S={size}",
+        t.as_secs(),
+        t.subsec_micros(),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A file name's base: what is before the info (`:2,`), the key the index holds.
+pub fn base(name: &str) -> &str {
+    name.split(INFO).next().unwrap_or(name)
+}
+
+/// The size as IMAP sends it, when the name says (Dovecot's `,W=`).
+pub fn wire_size(name: &str) -> Option<i64> {
+    base(name).split(',').find_map(|p| p.strip_prefix("W=")).and_then(|w| w.parse().ok())
+}
+
+/// The path a message with these flags has in `cur/`.
+pub fn cur_path(folder: &Path, base: &str, flags: &Flags) -> PathBuf {
+    folder.join("cur").join(format!("{base}{}", flags.info()))
+}
+
+/// Where a message file is: `cur/base:2,<flags>` as we name it, else `new/base`, else any
+/// `base:2,...` in `cur/` or `new/` (renamed by another tool, or by a crash between commit
+/// and rename).
+pub fn locate(folder: &Path, base: &str, flags: &Flags) -> Option<PathBuf> {
+    let expected = cur_path(folder, base, flags);
+    if expected.exists() {
+        return Some(expected);
+    }
+    let new = folder.join("new").join(base);
+    if new.exists() {
+        return Some(new);
+    }
+    let prefix = format!("{base}{INFO}");
+    let found = ["cur", "new"].iter().find_map(|sub| {
+        std::fs::read_dir(folder.join(sub))
+            .ok()?
+            .flatten()
+            .find(|e| {
+                let n = e.file_name();
+                let n = n.to_string_lossy();
+                n == base || n.starts_with(&prefix)
+            })
+            .map(|e| e.path())
+    })?;
+    // A file from another server may carry Dovecot keyword letters (`:2,Sa`) that we do not
+    // keep: give it the name we expect, so the next lookup is one stat, not a directory scan.
+    let name = found.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let foreign = name.split_once(INFO).is_some_and(|(_, i)| i.chars().any(|c| c.is_ascii_lowercase()));
+    if foreign && std::fs::rename(&found, &expected).is_ok() {
+        return Some(expected);
+    }
+    Some(found)
+}
+
+/// Rename a message file to match its flags (best effort: the index is what counts).
+pub fn rename_for_flags(folder: &Path, base: &str, old: &Flags, new: &Flags) {
+    let to = cur_path(folder, base, new);
+    if let Some(from) = locate(folder, base, old)
+        && from != to
+    {
+        let _ = std::fs::rename(from, to);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(s: &str) -> Flags {
+        Flags::from_index(s)
+    }
+
+    #[test]
+    fn a_base_name_is_what_precedes_the_info() {
+        let cases = [
+            ("1.M2P3.h,S=5:2,FS", "1.M2P3.h,S=5"),
+            ("1.M2P3.h,S=5", "1.M2P3.h,S=5"),
+            ("1.M2P3.h:2,", "1.M2P3.h"),
+            ("", ""),
+        ];
+        for (name, b) in cases {
+            assert_eq!(base(name), b, "{name}");
+        }
+    }
+
+    #[test]
+    fn wire_size_comes_from_dovecots_w_field() {
+        let cases = [
+            ("1.M1P1.h,S=10,W=12:2,S", Some(12)),
+            ("1.M1P1.h,S=10", None),
+            ("1.M1P1.h,W=x", None),
+            ("1.M1P1.h:2,W=12", None),
+        ];
+        for (name, w) in cases {
+            assert_eq!(wire_size(name), w, "{name}");
+        }
+    }
+
+    #[test]
+    fn unique_names_carry_the_size_and_no_separator_from_the_host() {
+        let (a, b) = (unique_name("mx/1:2", 42), unique_name("mx/1:2", 42));
+        assert_ne!(a, b);
+        assert!(a.ends_with(".mx_1_2,S=42"), "{a}");
+        assert!(!a.contains('/') && !a.contains(INFO));
+    }
+
+    #[test]
+    fn locating() {
+        let d = tempfile::tempdir().unwrap();
+        for s in ["cur", "new", "tmp"] {
+            std::fs::create_dir(d.path().join(s)).unwrap();
+        }
+        std::fs::write(d.path().join("new/a"), b"x").unwrap();
+        std::fs::write(d.path().join("cur/b:2,S"), b"x").unwrap();
+        std::fs::write(d.path().join("cur/c:2,FS"), b"x").unwrap();
+        assert_eq!(locate(d.path(), "a", &f("")), Some(d.path().join("new/a")));
+        assert_eq!(locate(d.path(), "b", &f("\\Seen")), Some(d.path().join("cur/b:2,S")));
+        assert_eq!(locate(d.path(), "c", &f("")), Some(d.path().join("cur/c:2,FS")));
+        assert_eq!(locate(d.path(), "z", &f("")), None);
+        std::fs::write(d.path().join("cur/k:2,Sab"), b"x").unwrap();
+        assert_eq!(locate(d.path(), "k", &f("\\Seen")), Some(d.path().join("cur/k:2,S")), "keyword letters dropped");
+        rename_for_flags(d.path(), "a", &f(""), &f("\\Seen"));
+        assert!(d.path().join("cur/a:2,S").exists());
+    }
+}
