@@ -32,6 +32,8 @@ pub struct Expansion {
     pub remote: BTreeSet<String>,
     /// Local addresses that lead nowhere.
     pub unknown: BTreeSet<String>,
+    /// The accounts' rows as delivery needs them, read on the way (so nobody reads them again).
+    pub targets: Vec<accounts::Target>,
 }
 
 /// Why expansion failed.
@@ -50,9 +52,23 @@ impl From<Error> for ExpandError {
 
 /// Expand an address through accounts, aliases and catch-alls.
 pub async fn expand(conn: &mut AnyConnection, address: &str) -> std::result::Result<Expansion, ExpandError> {
+    expand_from(conn, address, false).await
+}
+
+/// [`expand`] for an address the caller has just found in a local domain (SMTP RCPT), so
+/// the domain is not looked up twice.
+pub async fn expand_local(conn: &mut AnyConnection, address: &str) -> std::result::Result<Expansion, ExpandError> {
+    expand_from(conn, address, true).await
+}
+
+async fn expand_from(
+    conn: &mut AnyConnection,
+    address: &str,
+    local: bool,
+) -> std::result::Result<Expansion, ExpandError> {
     let mut out = Expansion::default();
     let mut path = Vec::new();
-    expand_into(conn, address.to_ascii_lowercase(), &mut path, &mut out).await?;
+    expand_into(conn, address.to_ascii_lowercase(), &mut path, &mut out, local).await?;
     Ok(out)
 }
 
@@ -61,6 +77,7 @@ async fn expand_into(
     address: String,
     path: &mut Vec<String>,
     out: &mut Expansion,
+    known_local: bool,
 ) -> std::result::Result<(), ExpandError> {
     if path.contains(&address) {
         let mut cycle = path.clone();
@@ -71,12 +88,14 @@ async fn expand_into(
         return Err(ExpandError::TooDeep);
     }
     let domain = address.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_default();
-    if !domains::exists(conn, &domain).await? {
+    if !known_local && !domains::exists(conn, &domain).await? {
         out.remote.insert(address);
         return Ok(());
     }
-    if accounts::get(conn, &address).await?.is_some() {
-        out.accounts.insert(address);
+    if let Some(t) = accounts::target(conn, &address).await? {
+        if out.accounts.insert(address) {
+            out.targets.push(t);
+        }
         return Ok(());
     }
     let mut dests = aliases::destinations(conn, &address).await?;
@@ -96,7 +115,7 @@ async fn expand_into(
     }
     path.push(node);
     for d in dests {
-        Box::pin(expand_into(conn, d, path, out)).await?;
+        Box::pin(expand_into(conn, d, path, out, false)).await?;
     }
     path.pop();
     Ok(())

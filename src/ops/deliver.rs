@@ -19,19 +19,19 @@ use std::path::{Path, PathBuf};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{Error, Kind, Result};
-use crate::names::Address;
+use crate::ops::recipient::Local;
 use crate::store::maildir::write::{self, Item, Placed, Source};
 use crate::store::maildir::{self, Flags, file};
 use crate::store::spool::{self, Envelope};
-use crate::store::{Account, Store, accounts, messages, now};
+use crate::store::{Store, accounts, messages, now};
 
 /// A message ready to deliver.
 pub struct Message {
     pub id: String,
     /// The reverse-path (`None` for `<>`).
     pub from: Option<String>,
-    /// Local accounts (addresses, deduplicated).
-    pub local: Vec<String>,
+    /// Local accounts (resolved, deduplicated).
+    pub local: Vec<Local>,
     /// Remote recipients, for the outbound spool.
     pub remote: Vec<String>,
     /// The message as received, with our Received: header first.
@@ -56,14 +56,6 @@ impl From<Error> for Failure {
             .and_then(|s| s.downcast_ref::<std::io::Error>())
             .is_some_and(|io| io.raw_os_error() == Some(libc::ENOSPC) || io.raw_os_error() == Some(libc::EDQUOT));
         if no_space { Failure::NoSpace(e) } else { Failure::Local(e) }
-    }
-}
-
-/// Does `size` more bytes fit the account's quota?
-pub fn fits(a: &Account, size: u64) -> bool {
-    match a.quota_bytes {
-        Some(q) => a.used_bytes.saturating_add(size) <= q,
-        None => true,
     }
 }
 
@@ -108,16 +100,9 @@ pub async fn deliver(
     let return_path = msg.from.clone().unwrap_or_default();
     let head = format!("Return-Path: <{return_path}>\r\n").into_bytes();
     let size = (msg.data.len() + head.len()) as u64;
-    let mut conn = store.pool.acquire().await.map_err(Error::from)?;
-    let mut targets = Vec::new();
-    let mut full = Vec::new();
-    for addr in &msg.local {
-        let a = accounts::get(&mut conn, addr)
-            .await?
-            .ok_or_else(|| Failure::Local(Error::not_found(format!("account {addr} vanished"))))?;
-        if fits(&a, size) { targets.push(a) } else { full.push(a.address) }
-    }
-    drop(conn);
+    // Resolved at RCPT: no account row is read here. The quota is charged exactly at commit.
+    let (targets, full): (Vec<Local>, Vec<Local>) = msg.local.into_iter().partition(|l| l.fits(size));
+    let full: Vec<String> = full.into_iter().map(|l| l.address).collect();
     if targets.is_empty() && msg.remote.is_empty() {
         return Err(Failure::MailboxFull(full.first().cloned().unwrap_or_default()));
     }
@@ -128,10 +113,7 @@ pub async fn deliver(
     };
 
     let name = file::unique_name(hostname, size as usize);
-    let dirs: Vec<PathBuf> = targets
-        .iter()
-        .map(|a| store.maildir_path(&Address { local: a.local_part.clone(), domain: a.domain.clone() }))
-        .collect();
+    let dirs: Vec<PathBuf> = targets.iter().map(|l| l.maildir.clone()).collect();
     let msg_id = msg.id.clone();
     let envelope = (!msg.remote.is_empty()).then(|| Envelope {
         id: msg.id.clone(),
@@ -145,20 +127,24 @@ pub async fn deliver(
     let name2 = name.clone();
     let data = msg.data;
     let queued = envelope.clone();
-    let (placed, spooled) = crate::ops::blocking(move || {
-        stage(&dirs, &name2, &head, &data, envelope.as_ref().map(|e| (data_dir.as_path(), e)))
+    let local = !dirs.is_empty();
+    let (placed, spooled, derived) = crate::ops::blocking(move || {
+        let (placed, spooled) = stage(&dirs, &name2, &head, &data, envelope.as_ref().map(|e| (data_dir.as_path(), e)))?;
+        // From the bytes in memory (Return-Path is no ENVELOPE field, and the body is the same).
+        let derived = if local { crate::ops::mailbox::derive(&data) } else { messages::Derived::default() };
+        Ok((placed, spooled, derived))
     })
     .await?;
 
-    let ids: Vec<i64> = targets.iter().map(|a| a.id).collect();
-    if let Err(e) = committer.commit(ids, name, size as i64, queued).await {
+    let boxes: Vec<(i64, i64)> = targets.iter().map(|l| (l.account_id, l.inbox)).collect();
+    if let Err(e) = committer.commit(boxes, name, size as i64, derived, queued).await {
         placed.undo();
         if let Some(p) = spooled {
             let _ = std::fs::remove_file(p);
         }
         return Err(match e {
             CommitError::Full(id) => {
-                let who = targets.iter().find(|a| a.id == id).map(|a| a.address.clone()).unwrap_or_default();
+                let who = targets.iter().find(|l| l.account_id == id).map(|l| l.address.clone()).unwrap_or_default();
                 Failure::MailboxFull(who)
             }
             CommitError::Store(e) => Failure::Local(e.context("recording the delivery")),
@@ -209,13 +195,14 @@ pub async fn bounce(
     let data = crate::dsn::build(hostname, id, sender, arrival, failed, original);
     let route = async {
         let mut conn = store.pool.acquire().await?;
-        crate::ops::alias::expand(&mut conn, sender).await.map_err(|e| match e {
+        let e = crate::ops::alias::expand(&mut conn, sender).await.map_err(|e| match e {
             crate::ops::alias::ExpandError::Store(e) => e,
             other => Error::invalid(format!("{other:?}")),
-        })
+        })?;
+        crate::ops::recipient::resolve(store, &mut conn, e).await
     };
-    let expansion = match route.await {
-        Ok(e) => e,
+    let resolved = match route.await {
+        Ok(r) => r,
         Err(e) => {
             tracing::warn!(id, sender, error = %e.one_line(), "no DSN: cannot route the sender");
             return false;
@@ -225,8 +212,8 @@ pub async fn bounce(
         // Its own id: two DSNs for one message must never share a spool file.
         id: format!("{id}-dsn-{}", crate::ids::new_id()),
         from: None,
-        local: expansion.accounts.into_iter().collect(),
-        remote: expansion.remote.into_iter().collect(),
+        local: resolved.local,
+        remote: resolved.remote.into_iter().collect(),
         data,
         submitted_by: None,
     };
@@ -260,9 +247,11 @@ impl From<Error> for CommitError {
 
 /// One delivery's index rows and usage, waiting to be committed.
 struct Job {
-    accounts: Vec<i64>,
+    /// (account id, INBOX id) per local recipient.
+    boxes: Vec<(i64, i64)>,
     name: String,
     size: i64,
+    derived: messages::Derived,
     /// A spooled message for remote recipients, queued in the same transaction.
     queued: Option<Envelope>,
     done: oneshot::Sender<std::result::Result<(), CommitError>>,
@@ -286,21 +275,22 @@ impl Committer {
         Committer { tx }
     }
 
-    /// Index a delivered file for these accounts and charge their quotas; returns once
-    /// committed.
+    /// Index a delivered file in these (account, INBOX) pairs and charge the accounts'
+    /// quotas; returns once committed.
     pub async fn commit(
         &self,
-        accounts: Vec<i64>,
+        boxes: Vec<(i64, i64)>,
         name: String,
         size: i64,
+        derived: messages::Derived,
         queued: Option<Envelope>,
     ) -> std::result::Result<(), CommitError> {
-        if accounts.is_empty() && queued.is_none() {
+        if boxes.is_empty() && queued.is_none() {
             return Ok(());
         }
         let (done, wait) = oneshot::channel();
         let gone = || CommitError::Store(Error::new(Kind::Unavailable, "the delivery committer has stopped"));
-        self.tx.send(Job { accounts, name, size, queued, done }).await.map_err(|_| gone())?;
+        self.tx.send(Job { boxes, name, size, derived, queued, done }).await.map_err(|_| gone())?;
         wait.await.map_err(|_| gone())?
     }
 }
@@ -334,13 +324,12 @@ async fn commit_batch(store: &Store, jobs: &[Job]) -> std::result::Result<(), Co
     let t = now();
     let mut touched = Vec::new();
     for j in jobs {
-        for &id in &j.accounts {
+        for &(id, inbox) in &j.boxes {
             if !accounts::charge(&mut tx, id, j.size).await? {
                 return Err(CommitError::Full(id));
             }
-            let mbox = messages::ensure_mailbox(&mut tx, id, "INBOX").await?;
-            messages::append(&mut tx, mbox, &j.name, j.size, t, &Flags::new()).await?;
-            touched.push(mbox);
+            messages::append(&mut tx, inbox, &j.name, j.size, t, &Flags::new(), &j.derived).await?;
+            touched.push(inbox);
         }
         if let Some(env) = &j.queued {
             crate::store::queue::insert(&mut tx, env, t, None).await?;

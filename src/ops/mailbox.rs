@@ -30,6 +30,15 @@ pub fn maildir_root(store: &Store, account: &Account) -> PathBuf {
     store.maildir_path(&Address { local: account.local_part.clone(), domain: account.domain.clone() })
 }
 
+/// The ENVELOPE and BODYSTRUCTURE of a message in memory (delivery, APPEND), to store with
+/// its row so FETCH needs neither the file nor a write.
+pub fn derive(raw: &[u8]) -> messages::Derived {
+    let (mut envelope, mut bodystructure) = (Vec::new(), Vec::new());
+    crate::proto::imap::body::envelope(raw, &mut envelope);
+    crate::proto::imap::body::body_structure(raw, true, &mut bodystructure);
+    messages::Derived { envelope: Some(envelope), bodystructure: Some(bodystructure) }
+}
+
 /// Make sure every folder on disk has an index row, and INBOX exists (at login).
 pub async fn sync_folders(store: &Store, account: &Account) -> Result<()> {
     let root = maildir_root(store, account);
@@ -183,17 +192,17 @@ pub async fn append(
     let a = accounts::get(&mut conn, &account.address).await?.ok_or_else(|| Error::not_found("account vanished"))?;
     drop(conn);
     let size = data.len() as u64;
-    if !crate::ops::deliver::fits(&a, size) {
+    if !crate::ops::recipient::fits(a.quota_bytes, a.used_bytes, size) {
         return Err(Error::new(Kind::OverQuota, "over quota"));
     }
     let folder = folder_path(&maildir_root(store, account), name);
     let base = file::unique_name(hostname, data.len());
     let dest = file::cur_path(&folder, &base, flags);
     let b2 = base.clone();
-    let placed = crate::ops::blocking(move || {
+    let (placed, derived) = crate::ops::blocking(move || {
         let placed = write::write(&[Item { source: Source::Bytes(&[&data]), base: &b2, dests: vec![dest] }])?;
         placed.release_tmp();
-        Ok(placed)
+        Ok((placed, derive(&data)))
     })
     .await?;
     let r = async {
@@ -201,7 +210,7 @@ pub async fn append(
         if !accounts::charge(&mut tx, account.id, size as i64).await? {
             return Err(Error::new(Kind::OverQuota, "over quota"));
         }
-        let uid = messages::append(&mut tx, m.id, &base, size as i64, date, flags).await?;
+        let uid = messages::append(&mut tx, m.id, &base, size as i64, date, flags, &derived).await?;
         tx.commit().await?;
         Ok(uid)
     }
@@ -230,11 +239,15 @@ pub async fn copy(
     let mut conn = store.pool.acquire().await?;
     let dst = require(&mut conn, account, dst_name).await?;
     let src = current(&mut conn, src).await?;
+    // With their ENVELOPE and BODYSTRUCTURE, which the copies keep.
+    let mut uids: Vec<i64> = rows.iter().map(|r| r.uid).collect();
+    uids.sort_unstable();
+    uids.dedup();
+    let rows = messages::rows_for(&mut conn, src.id, &uids, true).await?;
     drop(conn);
     let root = maildir_root(store, account);
     let (from, to) = (folder_path(&root, &src.name), folder_path(&root, &dst.name));
     let hostname = format!("copy{}", std::process::id());
-    let rows = rows.to_vec();
     // Place every file first (links, one fsync of the directory); nothing is indexed yet.
     let (linked, placed) = crate::ops::blocking(move || {
         let found: Vec<(messages::Row, PathBuf, String)> = rows
@@ -265,7 +278,7 @@ pub async fn copy(
             if !accounts::charge(&mut tx, account.id, r.size).await? {
                 return Err(Error::new(Kind::OverQuota, "over quota"));
             }
-            let new = messages::append(&mut tx, dst.id, base, r.size, r.internal_date, &r.flags).await?;
+            let new = messages::append(&mut tx, dst.id, base, r.size, r.internal_date, &r.flags, &r.derived).await?;
             pairs.push((r.uid, new));
         }
         tx.commit().await?;

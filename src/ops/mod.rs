@@ -17,6 +17,7 @@ pub mod mailbox;
 pub mod maildrop;
 pub mod queue;
 pub mod quota;
+pub mod recipient;
 pub mod reindex;
 pub mod transport;
 

@@ -134,7 +134,9 @@ pub async fn reindex(store: &Store, address: &str) -> Result<Report> {
                     rep.kept += 1;
                 }
                 None => {
-                    messages::append(&mut tx, mbox, &f.base, f.size, f.mtime, &f.flags).await?;
+                    // FETCH computes ENVELOPE and BODYSTRUCTURE from the file for these.
+                    let derived = messages::Derived::default();
+                    messages::append(&mut tx, mbox, &f.base, f.size, f.mtime, &f.flags, &derived).await?;
                     rep.added += 1;
                 }
             }

@@ -48,6 +48,7 @@ pub struct NewRow<'a> {
     pub now: i64,
 }
 
+/// Insert an account with its INBOX, so delivery finds the INBOX and never has to make it.
 pub async fn insert(conn: &mut AnyConnection, n: &NewRow<'_>) -> Result<i64> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO accounts (address, local_part, domain, tier, owner, password_hash, quota_bytes, quota_custom, \
@@ -62,8 +63,9 @@ pub async fn insert(conn: &mut AnyConnection, n: &NewRow<'_>) -> Result<i64> {
     .bind(n.quota_bytes)
     .bind(n.quota_custom as i64)
     .bind(n.now)
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await?;
+    super::messages::ensure_mailbox(conn, id, "INBOX").await?;
     Ok(id)
 }
 
@@ -73,6 +75,40 @@ pub async fn get(conn: &mut AnyConnection, address: &str) -> Result<Option<Accou
         .fetch_optional(conn)
         .await?;
     row.as_ref().map(from_row).transpose()
+}
+
+/// What delivery needs of an account, read once per recipient: ids, quota and usage, and
+/// its INBOX (None only for accounts made before every account got one at creation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub id: i64,
+    pub address: String,
+    pub local_part: String,
+    pub domain: String,
+    pub quota_bytes: Option<u64>,
+    pub used_bytes: u64,
+    pub inbox: Option<i64>,
+}
+
+pub async fn target(conn: &mut AnyConnection, address: &str) -> Result<Option<Target>> {
+    type Tuple = (i64, String, String, String, Option<i64>, i64, Option<i64>);
+    let row: Option<Tuple> = sqlx::query_as(
+        "SELECT id, address, local_part, domain, quota_bytes, used_bytes, \
+         (SELECT m.id FROM mailboxes m WHERE m.account_id = accounts.id AND m.name = 'INBOX') \
+         FROM accounts WHERE address = $1",
+    )
+    .bind(address)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(id, address, local_part, domain, quota, used, inbox)| Target {
+        id,
+        address,
+        local_part,
+        domain,
+        quota_bytes: quota.map(|q| q.max(0) as u64),
+        used_bytes: used.max(0) as u64,
+        inbox,
+    }))
 }
 
 /// Accounts, optionally of one domain and/or tier, ordered by domain then address.

@@ -54,6 +54,15 @@ pub async fn next_uidvalidity(conn: &mut AnyConnection, account_id: i64) -> Resu
     Ok(v)
 }
 
+/// What FETCH would otherwise compute from the file: the ENVELOPE and the BODYSTRUCTURE
+/// (IMAP syntax), computed from the bytes in memory at delivery and APPEND and written with
+/// the row. Old rows (and reindexed mail) have none; FETCH computes those from the file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Derived {
+    pub envelope: Option<Vec<u8>>,
+    pub bodystructure: Option<Vec<u8>>,
+}
+
 /// Index a delivered message: take the next UID and modseq of the mailbox.
 pub async fn append(
     conn: &mut AnyConnection,
@@ -62,6 +71,7 @@ pub async fn append(
     size: i64,
     internal_date: i64,
     flags: &Flags,
+    derived: &Derived,
 ) -> Result<i64> {
     let (uid, modseq): (i64, i64) = sqlx::query_as(
         "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1 WHERE id = $1 \
@@ -71,8 +81,8 @@ pub async fn append(
     .fetch_one(&mut *conn)
     .await?;
     sqlx::query(
-        "INSERT INTO messages (mailbox_id, uid, filename, size, internal_date, flags, modseq) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO messages (mailbox_id, uid, filename, size, internal_date, flags, modseq, envelope, \
+         bodystructure) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(mailbox_id)
     .bind(uid)
@@ -81,6 +91,8 @@ pub async fn append(
     .bind(internal_date)
     .bind(flags.to_index())
     .bind(modseq)
+    .bind(derived.envelope.as_deref())
+    .bind(derived.bodystructure.as_deref())
     .execute(conn)
     .await?;
     Ok(uid)
@@ -215,32 +227,28 @@ pub struct Row {
     pub internal_date: i64,
     pub flags: Flags,
     pub modseq: i64,
-    /// The cached ENVELOPE, once a FETCH has computed it.
-    pub envelope: Option<Vec<u8>>,
+    /// ENVELOPE and BODYSTRUCTURE, when asked for and stored.
+    pub derived: Derived,
 }
 
-type RowTuple = (i64, String, i64, i64, String, i64, Option<Vec<u8>>);
+type RowTuple = (i64, String, i64, i64, String, i64, Option<Vec<u8>>, Option<Vec<u8>>);
 
-fn row((uid, filename, size, internal_date, flags, modseq, envelope): RowTuple) -> Row {
-    Row { uid, filename, size, internal_date, flags: Flags::from_index(&flags), modseq, envelope }
+fn row((uid, filename, size, internal_date, flags, modseq, envelope, bodystructure): RowTuple) -> Row {
+    let flags = Flags::from_index(&flags);
+    Row { uid, filename, size, internal_date, flags, modseq, derived: Derived { envelope, bodystructure } }
 }
 
-/// Rows for these UIDs (ascending), in UID order; the cached ENVELOPE only when asked. A few
-/// UIDs are looked up by value, many by their range.
-pub async fn rows_for(
-    conn: &mut AnyConnection,
-    mailbox_id: i64,
-    uids: &[i64],
-    with_envelope: bool,
-) -> Result<Vec<Row>> {
+/// Rows for these UIDs (ascending), in UID order; ENVELOPE and BODYSTRUCTURE only when
+/// asked. A few UIDs are looked up by value, many by their range.
+pub async fn rows_for(conn: &mut AnyConnection, mailbox_id: i64, uids: &[i64], with_derived: bool) -> Result<Vec<Row>> {
     let (Some(&lo), Some(&hi)) = (uids.first(), uids.last()) else { return Ok(vec![]) };
     // A range query's text never changes, so its prepared statement is reused; an IN list is
     // only worth its prepare for a few UIDs spread over a wide range.
     if uids.len() <= 64 && (hi - lo) as usize >= uids.len() * 64 {
         let list: Vec<String> = uids.iter().map(|u| u.to_string()).collect();
-        return select(conn, mailbox_id, &format!("uid IN ({})", list.join(",")), None, with_envelope).await;
+        return select(conn, mailbox_id, &format!("uid IN ({})", list.join(",")), None, with_derived).await;
     }
-    select(conn, mailbox_id, "uid >= $2 AND uid <= $3", Some((lo, hi)), with_envelope).await
+    select(conn, mailbox_id, "uid >= $2 AND uid <= $3", Some((lo, hi)), with_derived).await
 }
 
 /// Rows with UIDs in `lo..=hi` without the ENVELOPE, in UID order.
@@ -254,14 +262,14 @@ async fn select(
     mailbox_id: i64,
     filter: &str,
     range: Option<(i64, i64)>,
-    with_envelope: bool,
+    with_derived: bool,
 ) -> Result<Vec<Row>> {
-    let cols = if with_envelope { ", envelope" } else { "" };
+    let cols = if with_derived { ", envelope, bodystructure" } else { "" };
     let sql = format!(
         "SELECT uid, filename, size, internal_date, flags, modseq{cols} FROM messages \
          WHERE mailbox_id = $1 AND {filter} ORDER BY uid"
     );
-    if with_envelope {
+    if with_derived {
         let mut q = sqlx::query_as::<_, RowTuple>(sqlx::AssertSqlSafe(sql)).bind(mailbox_id);
         if let Some((lo, hi)) = range {
             q = q.bind(lo).bind(hi);
@@ -272,7 +280,7 @@ async fn select(
     if let Some((lo, hi)) = range {
         q = q.bind(lo).bind(hi);
     }
-    Ok(q.fetch_all(conn).await?.into_iter().map(|(a, b, c, d, e, f)| row((a, b, c, d, e, f, None))).collect())
+    Ok(q.fetch_all(conn).await?.into_iter().map(|(a, b, c, d, e, f)| row((a, b, c, d, e, f, None, None))).collect())
 }
 
 /// UIDs, flags and modseqs of the messages changed (or added) after `modseq`, in UID order.
@@ -293,19 +301,6 @@ pub async fn expunged_since(conn: &mut AnyConnection, mailbox_id: i64, modseq: i
         .bind(modseq)
         .fetch_all(conn)
         .await?)
-}
-
-/// Cache computed ENVELOPEs.
-pub async fn set_envelopes(conn: &mut AnyConnection, mailbox_id: i64, envs: &[(i64, Vec<u8>)]) -> Result<()> {
-    for (uid, env) in envs {
-        sqlx::query("UPDATE messages SET envelope = $1 WHERE mailbox_id = $2 AND uid = $3")
-            .bind(env.as_slice())
-            .bind(mailbox_id)
-            .bind(uid)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
 }
 
 pub async fn set_flags(conn: &mut AnyConnection, mailbox_id: i64, uid: i64, flags: &Flags) -> Result<()> {

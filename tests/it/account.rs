@@ -56,6 +56,18 @@ fn create_with_tier_defaults(env: Env) {
     assert!(login["last_login_at"].as_i64().is_some(), "login recorded");
 }
 
+/// Delivery finds the INBOX; it never makes one.
+fn create_makes_the_inbox(env: Env) {
+    env.create("bob@example.com", "vip");
+    let id = env.json(&["account", "show", "bob@example.com"])["id"].as_i64().unwrap();
+    let store = env.store();
+    let inbox = crate::util::block_on(async {
+        let mut c = store.pool.acquire().await.unwrap();
+        mailctl::store::messages::mailbox(&mut c, id, "INBOX").await.unwrap()
+    });
+    assert!(inbox.is_some());
+}
+
 fn create_generates_password(env: Env) {
     let out = env.ok(&["account", "create", "gen@example.com", "--tier", "vip"]);
     let pw = out.trim().strip_prefix("password: ").expect(&out).to_string();
@@ -226,6 +238,7 @@ fn delete_account(env: Env) {
 
 store_tests!(
     create_with_tier_defaults,
+    create_makes_the_inbox,
     create_generates_password,
     create_bad_input,
     list_and_show,

@@ -683,7 +683,61 @@ fn imap_concurrent_changes_are_not_lost(env: Env) {
     assert!(out.contains("doomed abort") || out.contains("doomed BYE") || out.contains("doomed ('BYE'"), "{out}");
 }
 
+const CACHED: &str = r#"
+m = connect()
+ok(m.append('Sent', None, None, b'From: bob@example.com\r\nSubject: appended\r\n\r\nsent text\r\n'))
+ok(m.select('INBOX'))
+for line in ok(m.fetch('1:*', '(ENVELOPE BODYSTRUCTURE)')):
+    print('fetched', line.decode() if isinstance(line, bytes) else line[0].decode())
+m.logout()
+"#;
+
+/// The index rows of a mailbox with their ENVELOPE and BODYSTRUCTURE.
+fn derived(env: &Env, folder: &str) -> Vec<mailctl::store::messages::Derived> {
+    use mailctl::store::messages;
+    let id = env.json(&["account", "show", "bob@example.com"])["id"].as_i64().unwrap();
+    let store = env.store();
+    crate::util::block_on(async {
+        let mut c = store.pool.acquire().await.unwrap();
+        let (mbox, _) = messages::mailbox(&mut c, id, folder).await.unwrap().expect("mailbox");
+        let rows = messages::rows_for(&mut c, mbox, &[1, 2, 3], true).await.unwrap();
+        rows.into_iter().map(|r| r.derived).collect()
+    })
+}
+
+/// ENVELOPE and BODYSTRUCTURE are computed from the bytes at delivery and APPEND and stored
+/// with the row; a row without them (reindexed mail) is answered from the file, and FETCH
+/// writes nothing back.
+fn imap_envelope_and_bodystructure_are_stored_at_delivery_and_never_by_fetch(env: Env) {
+    env.create("bob@example.com", "vip");
+    env.serve_config(&[]);
+    let old = b"From: Old <old@remote.example>\r\nSubject: from before\r\n\r\nold body\r\n";
+    std::fs::write(env.maildir("bob@example.com").join("cur/1600000000.M1P1.old,S=60:2,S"), old).unwrap();
+    env.ok(&["mailbox", "reindex", "bob@example.com"]);
+    let srv = env.start_server();
+    deliver(&srv, 1, "hello");
+    let out = python(&format!("{PRELUDE}{CACHED}"), &[&srv.imaps.port().to_string()]);
+    let fetched: Vec<&str> = out.lines().filter(|l| l.starts_with("fetched ")).collect();
+    assert_eq!(fetched.len(), 2, "{out}");
+    assert!(fetched[0].contains(r#""from before" (("Old" NIL "old" "remote.example"))"#), "{out}");
+    assert!(fetched[1].contains(r#""hello 1" (("Alice" NIL "alice" "remote.example"))"#), "{out}");
+    for f in &fetched {
+        assert!(f.contains(r#"BODYSTRUCTURE ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit""#), "{out}");
+    }
+
+    let inbox = derived(&env, "INBOX");
+    assert_eq!(inbox[0], Default::default(), "FETCH wrote nothing for the reindexed message");
+    let stored = &inbox[1];
+    let text = |b: &Option<Vec<u8>>| String::from_utf8(b.clone().expect("stored at delivery")).unwrap();
+    assert!(fetched[1].contains(&text(&stored.envelope)), "{out}");
+    assert!(fetched[1].contains(&text(&stored.bodystructure)), "{out}");
+    let sent = derived(&env, "Sent");
+    assert!(text(&sent[0].envelope).contains(r#""appended""#), "stored at APPEND");
+    assert!(sent[0].bodystructure.is_some(), "stored at APPEND");
+}
+
 store_tests!(
+    imap_envelope_and_bodystructure_are_stored_at_delivery_and_never_by_fetch,
     imap_concurrent_changes_are_not_lost,
     imap_missing_file_is_an_error,
     imap_qresync_and_authenticate,

@@ -404,6 +404,8 @@ pub enum FetchAttr<'a> {
         message: &'a [u8],
         extended: bool,
     },
+    /// A BODYSTRUCTURE already rendered (stored in the index at delivery and APPEND).
+    StoredBodyStructure(&'a [u8]),
     Rfc822(&'a [u8]),
     Rfc822Header(&'a [u8]),
     Rfc822Text(&'a [u8]),
@@ -442,6 +444,10 @@ impl FetchAttr<'_> {
             FetchAttr::BodyStructure { message, extended } => {
                 out.extend_from_slice(if *extended { b"BODYSTRUCTURE " } else { b"BODY " });
                 super::body::body_structure(message, *extended, out);
+            }
+            FetchAttr::StoredBodyStructure(b) => {
+                out.extend_from_slice(b"BODYSTRUCTURE ");
+                out.extend_from_slice(b);
             }
             FetchAttr::Rfc822(data) => {
                 out.extend_from_slice(b"RFC822 ");
@@ -772,6 +778,10 @@ mod tests {
             (
                 FetchAttr::Envelope(b"(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)"),
                 "ENVELOPE (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
+            ),
+            (
+                FetchAttr::StoredBodyStructure(b"(\"text\" \"plain\" NIL NIL NIL \"7bit\" 4 1 NIL NIL NIL NIL)"),
+                "BODYSTRUCTURE (\"text\" \"plain\" NIL NIL NIL \"7bit\" 4 1 NIL NIL NIL NIL)",
             ),
             (
                 FetchAttr::BodyStructure { message: msg.as_bytes(), extended: false },

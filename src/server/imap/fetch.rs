@@ -1,6 +1,8 @@
 //! FETCH and UID FETCH: index data from the store, message data from the Maildir files, read
 //! and rendered on blocking threads in chunks that run in parallel, written out in order and
-//! flushed chunk by chunk so memory stays bounded. ENVELOPEs are cached in the index.
+//! flushed chunk by chunk so memory stays bounded. ENVELOPE and BODYSTRUCTURE come from the
+//! index when it has them (written at delivery and APPEND); else they are computed from the
+//! file, and FETCH never writes the index.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,42 +36,45 @@ pub struct Opts {
 }
 
 impl Opts {
-    /// Does answering for this message need its file? Only for what the index cannot answer
-    /// (ENVELOPE is cached there).
+    /// Does answering for this message need its file? Only for what the index cannot answer.
     fn needs_file(&self, row: &Row) -> bool {
-        self.items.iter().any(|i| if *i == FetchItem::Envelope { row.envelope.is_none() } else { i.needs_file() })
+        self.items.iter().any(|i| match i {
+            FetchItem::Envelope => row.derived.envelope.is_none(),
+            FetchItem::BodyStructure => row.derived.bodystructure.is_none(),
+            i => i.needs_file(),
+        })
+    }
+
+    /// Does any item read ENVELOPE or BODYSTRUCTURE (so the rows are read with them)?
+    fn wants_derived(&self) -> bool {
+        self.items.iter().any(|i| matches!(i, FetchItem::Envelope | FetchItem::BodyStructure))
     }
 }
 
-/// Render messages into `out`: their FETCH responses in order. Returns freshly computed
-/// ENVELOPEs (to cache) and how many messages could not be read.
+/// Render messages into `out`: their FETCH responses in order. Returns how many messages
+/// could not be read.
 fn render_all(
     rows: Vec<(u32, Row)>,
     opts: &Opts,
     folder: &std::path::Path,
     recent_from: u32,
     out: &mut Vec<u8>,
-) -> (Vec<(i64, Vec<u8>)>, usize) {
-    let (mut envs, mut unreadable) = (Vec::new(), 0);
+) -> usize {
+    let mut unreadable = 0;
     for (seq, row) in rows {
         let path = if opts.needs_file(&row) { file::locate(folder, &row.filename, &row.flags) } else { None };
         let job = Job { seq, recent: row.uid as u32 >= recent_from, row, path };
         match render(&job, opts) {
-            Some((bytes, env)) => {
-                out.extend_from_slice(&bytes);
-                if let Some(e) = env {
-                    envs.push((job.row.uid, e));
-                }
-            }
+            Some(bytes) => out.extend_from_slice(&bytes),
             None => unreadable += 1,
         }
     }
-    (envs, unreadable)
+    unreadable
 }
 
-/// Render one message's FETCH response; returns it and a freshly computed ENVELOPE to cache,
-/// or None when the message file is needed and cannot be read.
-pub fn render(job: &Job, opts: &Opts) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
+/// Render one message's FETCH response, or None when the message file is needed and cannot
+/// be read.
+pub fn render(job: &Job, opts: &Opts) -> Option<Vec<u8>> {
     let needs_file = opts.needs_file(&job.row);
     let raw: Option<Vec<u8>> = if needs_file {
         match job.path.as_ref().map(std::fs::read) {
@@ -89,7 +94,6 @@ pub fn render(job: &Job, opts: &Opts) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
         None
     };
     let raw_ref: &[u8] = raw.as_deref().unwrap_or(b"");
-    let mut new_env = None;
     let mut out = Vec::new();
     let mut f = Fetch::start(&mut out, job.seq);
     for item in &opts.items {
@@ -99,17 +103,19 @@ pub fn render(job: &Job, opts: &Opts) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
             FetchItem::InternalDate => f.attr(&FetchAttr::InternalDate(job.row.internal_date)),
             FetchItem::Rfc822Size => f.attr(&FetchAttr::Rfc822Size(job.row.size as u64)),
             FetchItem::Modseq => f.attr(&FetchAttr::Modseq(job.row.modseq as u64)),
-            FetchItem::Envelope => match &job.row.envelope {
+            FetchItem::Envelope => match &job.row.derived.envelope {
                 Some(e) => f.attr(&FetchAttr::Envelope(e)),
                 None => {
                     let mut e = Vec::new();
                     body::envelope(raw_ref, &mut e);
                     f.attr(&FetchAttr::Envelope(&e));
-                    new_env = Some(e);
                 }
             },
             FetchItem::Body => f.attr(&FetchAttr::BodyStructure { message: raw_ref, extended: false }),
-            FetchItem::BodyStructure => f.attr(&FetchAttr::BodyStructure { message: raw_ref, extended: true }),
+            FetchItem::BodyStructure => match &job.row.derived.bodystructure {
+                Some(b) => f.attr(&FetchAttr::StoredBodyStructure(b)),
+                None => f.attr(&FetchAttr::BodyStructure { message: raw_ref, extended: true }),
+            },
             FetchItem::Rfc822 => f.attr(&FetchAttr::Rfc822(raw_ref)),
             FetchItem::Rfc822Header => {
                 let h = body::section(raw_ref, &[], &SectionText::Header).unwrap_or_default();
@@ -140,7 +146,7 @@ pub fn render(job: &Job, opts: &Opts) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
         }
     }
     f.finish();
-    Some((out, new_env))
+    Some(out)
 }
 
 /// The (sequence number, UID) pairs a set names. Sequence numbers beyond the mailbox are an
@@ -180,9 +186,9 @@ pub fn resolve(uids: &[u32], set: &SequenceSet, by_uid: bool) -> Option<Vec<(u32
 impl Session {
     /// The index rows for these (seq, uid) pairs, in order; messages expunged meanwhile are
     /// left out.
-    pub async fn rows_for(&self, targets: &[(u32, u32)], with_envelope: bool) -> crate::error::Result<Vec<(u32, Row)>> {
+    pub async fn rows_for(&self, targets: &[(u32, u32)], with_derived: bool) -> crate::error::Result<Vec<(u32, Row)>> {
         let Some(sel) = self.selected.as_ref() else { return Ok(vec![]) };
-        if !with_envelope {
+        if !with_derived {
             // From the session's copy of the index.
             return Ok(targets
                 .iter()
@@ -194,7 +200,7 @@ impl Session {
         }
         let uids: Vec<i64> = targets.iter().map(|t| t.1 as i64).collect();
         let mut conn = self.shared.store.pool.acquire().await?;
-        let rows = messages::rows_for(&mut conn, sel.mailbox.id, &uids, with_envelope).await?;
+        let rows = messages::rows_for(&mut conn, sel.mailbox.id, &uids, with_derived).await?;
         let mut out = Vec::with_capacity(targets.len());
         let mut it = rows.into_iter().peekable();
         for &(seq, uid) in targets {
@@ -256,7 +262,8 @@ impl Session {
                 Err(e) => return self.fault(tag, &e),
             }
         }
-        let mut rows = match self.rows_for(&targets, items.contains(&FetchItem::Envelope)).await {
+        let opts = Opts { items };
+        let mut rows = match self.rows_for(&targets, opts.wants_derived()).await {
             Ok(r) => r,
             Err(e) => return self.fault(tag, &e),
         };
@@ -293,11 +300,10 @@ impl Session {
         }
         let account = self.account.as_deref().cloned().expect("logged in");
         let folder = maildir::folder_path(&ops::maildir_root(&self.shared.store, &account), &mailbox.name);
-        let opts = Arc::new(Opts { items });
+        let opts = Arc::new(opts);
         let needs_path = rows.iter().any(|(_, r)| opts.needs_file(r));
         let width = super::width();
         let mut handles = std::collections::VecDeque::new();
-        let mut new_envelopes = Vec::new();
         let mut unreadable = 0;
         let whole_bodies = opts.items.iter().any(|i| {
             matches!(i, FetchItem::Rfc822 | FetchItem::Rfc822Text)
@@ -309,7 +315,7 @@ impl Session {
         // So are a few small files: reading them here costs less than the hand-off.
         let mut chunks = if inline {
             let mut out = Vec::new();
-            (new_envelopes, unreadable) = render_all(rows, &opts, &folder, recent_from, &mut out);
+            unreadable = render_all(rows, &opts, &folder, recent_from, &mut out);
             self.conn.queue_vec(out);
             Vec::new().into_iter()
         } else {
@@ -327,16 +333,15 @@ impl Session {
                         chunk.len() * 256
                     };
                     let mut out = Vec::with_capacity(guess.min(CHUNK_BYTES * 2));
-                    let (envs, unreadable) = render_all(chunk, &opts, &folder, recent_from, &mut out);
-                    (out, envs, unreadable)
+                    let unreadable = render_all(chunk, &opts, &folder, recent_from, &mut out);
+                    (out, unreadable)
                 }));
             }
             let Some(h) = handles.pop_front() else { break };
             match h.await {
-                Ok((out, envs, bad)) => {
+                Ok((out, bad)) => {
                     unreadable += bad;
                     self.conn.queue_vec(out);
-                    new_envelopes.extend(envs);
                     // Large answers go out as they are made; small ones with the tagged reply.
                     if self.conn.pending() > FLUSH_AT && self.conn.flush().await.is_err() {
                         return Next::Close;
@@ -344,17 +349,6 @@ impl Session {
                 }
                 Err(_) => return self.no(tag, Code::ServerBug, "fetch failed"),
             }
-        }
-        if !new_envelopes.is_empty() {
-            let store = self.shared.store.clone();
-            let id = mailbox.id;
-            tokio::spawn(async move {
-                if let Ok(mut tx) = store.begin_write().await
-                    && messages::set_envelopes(&mut tx, id, &new_envelopes).await.is_ok()
-                {
-                    let _ = tx.commit().await;
-                }
-            });
         }
         if unreadable > 0 {
             // Never an empty body that a client would cache as the message.

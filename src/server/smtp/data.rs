@@ -173,7 +173,7 @@ async fn finish(s: &mut Session, data: Vec<u8>, error: Option<DataError>) {
     let msg = Message {
         id: id.clone(),
         from: (!from.is_empty()).then(|| from.clone()),
-        local: txn.local.into_iter().collect(),
+        local: txn.local.into_values().collect(),
         remote: txn.remote.into_iter().collect(),
         data,
         submitted_by: s.account.as_ref().map(|a| a.address.clone()),

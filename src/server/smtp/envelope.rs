@@ -2,11 +2,12 @@
 
 use super::session::{Listener, Next, Session, Txn};
 use crate::names::Address;
-use crate::ops::alias::{ExpandError, expand};
-use crate::ops::deliver::fits;
+use crate::ops::alias::{ExpandError, expand, expand_local};
+use crate::ops::recipient::{Local, resolve};
 use crate::proto::smtp::codes;
 use crate::proto::smtp::command::{MailParams, Path};
-use crate::store::{accounts, aliases, domains};
+use crate::store::{aliases, domains};
+use std::collections::BTreeSet;
 
 pub async fn mail(s: &mut Session, from: Path, params: MailParams) {
     if s.helo.is_none() {
@@ -84,10 +85,10 @@ pub async fn rcpt(s: &mut Session, to: Path) -> Next {
         raw
     };
     match route(s, &raw, size).await {
-        Ok(Route::Local { address, accounts, remote }) => {
+        Ok(Route::Local { address, local, remote }) => {
             let txn = s.txn.as_mut().expect("checked");
             txn.rcpts.push(address);
-            txn.local.extend(accounts);
+            txn.local.extend(local.into_iter().map(|l| (l.account_id, l)));
             txn.remote.extend(remote);
             s.reply(codes::RECIPIENT_OK);
         }
@@ -111,7 +112,7 @@ pub async fn rcpt(s: &mut Session, to: Path) -> Next {
 }
 
 enum Route {
-    Local { address: String, accounts: Vec<String>, remote: Vec<String> },
+    Local { address: String, local: Vec<Local>, remote: BTreeSet<String> },
     Relay(String),
     Refuse(codes::Reply, Option<String>),
 }
@@ -136,22 +137,19 @@ async fn route(s: &Session, raw: &str, size: u64) -> crate::error::Result<Route>
     // Local domain: the address must name an account, alias or catch-all here.
     let Ok(addr) = Address::parse(raw) else { return Ok(Route::Refuse(codes::NO_SUCH_USER, None)) };
     let address = addr.to_string();
-    let e = match expand(&mut conn, &address).await {
+    let e = match expand_local(&mut conn, &address).await {
         Ok(e) => e,
         Err(ExpandError::Loop(_) | ExpandError::TooDeep) => {
             return Ok(Route::Refuse(codes::NO_SUCH_USER, Some("alias loop for this address".into())));
         }
         Err(ExpandError::Store(e)) => return Err(e),
     };
-    if e.accounts.is_empty() && e.remote.is_empty() {
+    let r = resolve(&s.shared.store, &mut conn, e).await?;
+    if r.local.is_empty() && r.remote.is_empty() {
         return Ok(Route::Refuse(codes::NO_SUCH_USER, None));
     }
-    for a in &e.accounts {
-        if let Some(acct) = accounts::get(&mut conn, a).await?
-            && !fits(&acct, size)
-        {
-            return Ok(Route::Refuse(codes::MAILBOX_FULL, None));
-        }
+    if r.local.iter().any(|l| !l.fits(size)) {
+        return Ok(Route::Refuse(codes::MAILBOX_FULL, None));
     }
-    Ok(Route::Local { address, accounts: e.accounts.into_iter().collect(), remote: e.remote.into_iter().collect() })
+    Ok(Route::Local { address, local: r.local, remote: r.remote })
 }

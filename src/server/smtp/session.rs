@@ -50,8 +50,9 @@ pub struct Txn {
     pub params: MailParams,
     /// Recipients as accepted (normalised), for the log and Received:.
     pub rcpts: Vec<String>,
-    /// Local accounts to deliver to, after alias expansion.
-    pub local: BTreeSet<String>,
+    /// Local accounts to deliver to (by account id), resolved at RCPT through alias
+    /// expansion, with what delivery needs.
+    pub local: std::collections::BTreeMap<i64, crate::ops::recipient::Local>,
     /// Remote addresses, for the outbound spool.
     pub remote: BTreeSet<String>,
     /// BDAT: the message so far, and whether it has gone wrong.
