@@ -32,7 +32,9 @@ pub struct Report {
     pub messages: u64,
 }
 
+#[derive(Clone)]
 struct OnDisk {
+    path: PathBuf,
     base: String,
     size: i64,
     mtime: i64,
@@ -68,6 +70,7 @@ fn scan(folder: &Path) -> Result<Vec<OnDisk>> {
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or(0);
             out.push(OnDisk {
+                path: e.path(),
                 size: wire_size(&name, &e.path(), meta.len()),
                 base,
                 mtime,
@@ -92,6 +95,65 @@ fn wire_size(name: &str, path: &Path, file_size: u64) -> i64 {
     }
 }
 
+/// The ENVELOPE and BODYSTRUCTURE of a file, as FETCH sends them (CRLF line ends, whatever
+/// the file has); `None` when it cannot be read (FETCH will say so).
+fn derive_file(f: &OnDisk) -> Option<messages::Derived> {
+    let data = std::fs::read(&f.path).ok()?;
+    let data = if data.len() as i64 == f.size { data } else { crlf::to_crlf(data) };
+    Some(crate::ops::mailbox::derive(&data))
+}
+
+/// ENVELOPE and BODYSTRUCTURE for every file whose row lacks them or that has no row yet, by
+/// base name; computed before the write transaction, so deliveries do not wait on the parsing.
+async fn derive_missing(
+    store: &Store,
+    account_id: i64,
+    root: &Path,
+    scanned: &[(PathBuf, Vec<OnDisk>)],
+) -> Result<Vec<(PathBuf, HashMap<String, messages::Derived>)>> {
+    let mut conn = store.pool.acquire().await?;
+    let mut have: Vec<HashSet<String>> = Vec::new();
+    for (folder, _) in scanned {
+        let name = maildir::folder_name(root, folder);
+        let done = match messages::mailbox(&mut conn, account_id, &name).await? {
+            Some((mbox, _)) => {
+                messages::list(&mut conn, mbox).await?.into_iter().filter(|m| m.derived).map(|m| m.filename).collect()
+            }
+            None => HashSet::new(),
+        };
+        have.push(done);
+    }
+    drop(conn);
+    let jobs: Vec<(PathBuf, Vec<OnDisk>)> = scanned
+        .iter()
+        .zip(have)
+        .map(|((folder, files), done)| {
+            let todo = files
+                .iter()
+                .filter(|f| !done.contains(&f.base))
+                .map(|f| OnDisk {
+                    path: f.path.clone(),
+                    base: f.base.clone(),
+                    size: f.size,
+                    mtime: f.mtime,
+                    flags: f.flags.clone(),
+                })
+                .collect();
+            (folder.clone(), todo)
+        })
+        .collect();
+    crate::ops::blocking(move || {
+        Ok(jobs
+            .into_iter()
+            .map(|(folder, files)| {
+                let derived = files.iter().filter_map(|f| Some((f.base.clone(), derive_file(f)?))).collect();
+                (folder, derived)
+            })
+            .collect())
+    })
+    .await
+}
+
 pub async fn reindex(store: &Store, address: &str) -> Result<Report> {
     let addr = Address::parse(address)?;
     let mut conn = store.pool.acquire().await?;
@@ -106,11 +168,14 @@ pub async fn reindex(store: &Store, address: &str) -> Result<Report> {
         maildir::folders(&root2)?.into_iter().map(|f| scan(&f).map(|s| (f, s))).collect::<Result<Vec<_>>>()
     })
     .await?;
+    let mut derived: HashMap<PathBuf, HashMap<String, messages::Derived>> =
+        derive_missing(store, account.id, &root, &scanned).await?.into_iter().collect();
 
     let mut tx = store.begin_admin().await?;
     let mut folders = Vec::new();
     let (mut bytes, mut count) = (0u64, 0u64);
     for (folder, files) in scanned {
+        let mut computed = derived.remove(&folder).unwrap_or_default();
         let name = maildir::folder_name(&root, &folder);
         let mbox = messages::ensure_mailbox(&mut tx, account.id, &name).await?;
         let indexed: HashMap<String, messages::Indexed> =
@@ -131,12 +196,17 @@ pub async fn reindex(store: &Store, address: &str) -> Result<Report> {
                     if m.flags != f.flags && !f.flags.is_empty() {
                         messages::set_flags(&mut tx, mbox, m.uid, &f.flags).await?;
                     }
+                    if !m.derived
+                        && let Some(d) = computed.remove(&f.base)
+                    {
+                        messages::set_derived(&mut tx, mbox, m.uid, &d).await?;
+                    }
                     rep.kept += 1;
                 }
                 None => {
-                    // FETCH computes ENVELOPE and BODYSTRUCTURE from the file for these.
-                    let derived = messages::Derived::default();
-                    messages::append(&mut tx, mbox, &f.base, f.size, f.mtime, &f.flags, &derived).await?;
+                    // A file that could not be read has none: FETCH tries the file again.
+                    let d = computed.remove(&f.base).unwrap_or_default();
+                    messages::append(&mut tx, mbox, &f.base, f.size, f.mtime, &f.flags, &d).await?;
                     rep.added += 1;
                 }
             }

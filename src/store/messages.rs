@@ -139,19 +139,43 @@ pub struct Indexed {
     pub filename: String,
     pub size: i64,
     pub flags: Flags,
+    /// Its ENVELOPE and BODYSTRUCTURE are stored.
+    pub derived: bool,
 }
 
 /// A mailbox's messages in UID order.
 pub async fn list(conn: &mut AnyConnection, mailbox_id: i64) -> Result<Vec<Indexed>> {
-    let rows: Vec<(i64, String, i64, String)> =
-        sqlx::query_as("SELECT uid, filename, size, flags FROM messages WHERE mailbox_id = $1 ORDER BY uid")
-            .bind(mailbox_id)
-            .fetch_all(conn)
-            .await?;
+    let rows: Vec<(i64, String, i64, String, i64)> = sqlx::query_as(
+        "SELECT uid, filename, size, flags, \
+         CASE WHEN envelope IS NULL OR bodystructure IS NULL THEN 0 ELSE 1 END \
+         FROM messages WHERE mailbox_id = $1 ORDER BY uid",
+    )
+    .bind(mailbox_id)
+    .fetch_all(conn)
+    .await?;
     Ok(rows
         .into_iter()
-        .map(|(uid, filename, size, flags)| Indexed { uid, filename, size, flags: Flags::from_index(&flags) })
+        .map(|(uid, filename, size, flags, derived)| Indexed {
+            uid,
+            filename,
+            size,
+            flags: Flags::from_index(&flags),
+            derived: derived != 0,
+        })
         .collect())
+}
+
+/// Store a message's ENVELOPE and BODYSTRUCTURE (reindexing mail that has none). Derived
+/// data changes nothing a client sees, so no modseq is taken.
+pub async fn set_derived(conn: &mut AnyConnection, mailbox_id: i64, uid: i64, derived: &Derived) -> Result<()> {
+    sqlx::query("UPDATE messages SET envelope = $1, bodystructure = $2 WHERE mailbox_id = $3 AND uid = $4")
+        .bind(derived.envelope.as_deref())
+        .bind(derived.bodystructure.as_deref())
+        .bind(mailbox_id)
+        .bind(uid)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Remove one message from the index (with a tombstone for IMAP); the caller removes the file

@@ -705,15 +705,21 @@ fn derived(env: &Env, folder: &str) -> Vec<mailctl::store::messages::Derived> {
     })
 }
 
-/// ENVELOPE and BODYSTRUCTURE are computed from the bytes at delivery and APPEND and stored
-/// with the row; a row without them (reindexed mail) is answered from the file, and FETCH
-/// writes nothing back.
+/// ENVELOPE and BODYSTRUCTURE are computed from the bytes at delivery, APPEND and reindex and
+/// stored with the row; a row without them (indexed before they were stored) is answered from
+/// the file, and FETCH writes nothing back.
 fn imap_envelope_and_bodystructure_are_stored_at_delivery_and_never_by_fetch(env: Env) {
     env.create("bob@example.com", "vip");
     env.serve_config(&[]);
     let old = b"From: Old <old@remote.example>\r\nSubject: from before\r\n\r\nold body\r\n";
     std::fs::write(env.maildir("bob@example.com").join("cur/1600000000.M1P1.old,S=60:2,S"), old).unwrap();
     env.ok(&["mailbox", "reindex", "bob@example.com"]);
+    let reindexed = &derived(&env, "INBOX")[0];
+    let envelope = String::from_utf8(reindexed.envelope.clone().expect("stored at reindex")).unwrap();
+    assert!(envelope.contains(r#""from before""#), "{envelope}");
+    assert!(reindexed.bodystructure.is_some(), "stored at reindex");
+    // As a row indexed before these were stored.
+    crate::util::sql(&env.db_url(), "UPDATE messages SET envelope = NULL, bodystructure = NULL");
     let srv = env.start_server();
     deliver(&srv, 1, "hello");
     let out = python(&format!("{PRELUDE}{CACHED}"), &[&srv.imaps.port().to_string()]);
@@ -726,7 +732,7 @@ fn imap_envelope_and_bodystructure_are_stored_at_delivery_and_never_by_fetch(env
     }
 
     let inbox = derived(&env, "INBOX");
-    assert_eq!(inbox[0], Default::default(), "FETCH wrote nothing for the reindexed message");
+    assert_eq!(inbox[0], Default::default(), "FETCH wrote nothing for the message without them");
     let stored = &inbox[1];
     let text = |b: &Option<Vec<u8>>| String::from_utf8(b.clone().expect("stored at delivery")).unwrap();
     assert!(fetched[1].contains(&text(&stored.envelope)), "{out}");
