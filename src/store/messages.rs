@@ -56,7 +56,8 @@ pub async fn next_uidvalidity(conn: &mut AnyConnection, account_id: i64) -> Resu
 
 /// What FETCH would otherwise compute from the file: the ENVELOPE and the BODYSTRUCTURE
 /// (IMAP syntax), computed from the bytes in memory at delivery and APPEND and written with
-/// the row. Old rows (and reindexed mail) have none; FETCH computes those from the file.
+/// the row, and by `mailbox reindex` from the files. Rows indexed before they were stored
+/// have none; FETCH computes those from the file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Derived {
     pub envelope: Option<Vec<u8>>,
