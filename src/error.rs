@@ -105,9 +105,11 @@ impl Error {
         };
         Error::new(kind, format!("{what} {}", path.display())).with_source(err)
     }
-    /// Prefix the message with context ("creating account x: ...").
+    /// Prefix the message with context ("creating account x: ..."); a stand-in
+    /// message is replaced by the context instead.
     pub fn context(mut self, ctx: impl fmt::Display) -> Self {
-        self.message = format!("{ctx}: {}", self.message);
+        self.message = if self.stand_in { ctx.to_string() } else { format!("{ctx}: {}", self.message) };
+        self.stand_in = false;
         self
     }
 
@@ -188,9 +190,6 @@ pub trait Context<T> {
 
 impl<T, E: Into<Error>> Context<T> for std::result::Result<T, E> {
     fn context(self, ctx: impl fmt::Display) -> Result<T> {
-        self.map_err(|e| {
-            let e: Error = e.into();
-            if e.stand_in { Error { message: ctx.to_string(), stand_in: false, ..e } } else { e.context(ctx) }
-        })
+        self.map_err(|e| e.into().context(ctx))
     }
 }

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::Ctx;
 use super::output::table;
-use crate::config::{self, KEYS, Location, edit, is_set, key};
+use crate::config::{self, KEYS, Location, edit, key, set_keys};
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
 
@@ -38,12 +38,13 @@ pub async fn run(cmd: ConfigCmd, ctx: &mut Ctx) -> Result<()> {
     };
     match cmd {
         ConfigCmd::Show { non_default } => {
+            let in_file = file.as_deref().map(set_keys).unwrap_or_default();
             let entries: Vec<Entry> = KEYS
                 .iter()
                 .map(|k| Entry {
                     key: k.name,
                     value: ctx.config.get(k.name).unwrap_or_default(),
-                    set: file.as_deref().is_some_and(|p| is_set(p, k.name)),
+                    set: in_file.contains(k.name),
                     help: k.help(),
                 })
                 .filter(|e| e.set || !non_default)

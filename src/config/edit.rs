@@ -8,10 +8,16 @@ use crate::error::{Error, Result};
 
 /// Is the key set in the file (as opposed to defaulted)?
 pub fn is_set(path: &Path, name: &str) -> bool {
+    set_keys(path).contains(name)
+}
+
+/// The keys the config file at `path` sets (none when it cannot be read or parsed).
+pub fn set_keys(path: &Path) -> std::collections::BTreeSet<String> {
     std::fs::read_to_string(path)
         .ok()
         .and_then(|t| t.parse::<toml_edit::DocumentMut>().ok())
-        .is_some_and(|d| d.get(name).is_some())
+        .map(|d| d.iter().map(|(k, _)| k.to_string()).collect())
+        .unwrap_or_default()
 }
 
 /// Set `name = value` in the config text, keeping comments and layout, and validate the result.

@@ -21,7 +21,7 @@ mod keys;
 mod rules;
 
 pub use declare::{Key, ValueType};
-pub use edit::{edit, is_set, template};
+pub use edit::{edit, is_set, set_keys, template};
 pub use keys::{Config, Dns, FileConfig, KEYS, Server};
 use rules::Context;
 

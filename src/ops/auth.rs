@@ -51,11 +51,10 @@ async fn check(
         }
         Err(_) => None,
     };
-    if let (Some(cache), Some(acct)) = (cache, &acct)
-        && cache.verified(acct, pass)
-    {
-        return Ok(cached_login(store, cache, acct.clone()));
-    }
+    let acct = match (cache, acct) {
+        (Some(cache), Some(a)) if cache.verified(&a, pass) => return Ok(cached_login(store, cache, a)),
+        (_, acct) => acct,
+    };
     // Hash even for unknown users, so that timing does not reveal which addresses exist.
     let stored = acct.as_ref().map(|a| a.password_hash.clone()).unwrap_or_else(|| DUMMY.to_string());
     let pw = pass.to_string();

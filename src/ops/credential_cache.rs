@@ -83,12 +83,13 @@ impl CredentialCache {
 
     fn verified_at(&self, account: &Account, password: &str, now: Instant) -> bool {
         let Some(ttl) = self.ttl() else { return false };
-        let state = self.state();
-        state.entries.get(&account.id).is_some_and(|e| {
-            now.saturating_duration_since(e.at) < ttl
-                // Compares in constant time (the key already makes timing useless, but it is free).
-                && hmac::verify(&self.key, &message(account, password), e.tag.as_ref()).is_ok()
-        })
+        // The tag is copied out so that the hash runs outside the lock.
+        let tag = match self.state().entries.get(&account.id) {
+            Some(e) if now.saturating_duration_since(e.at) < ttl => e.tag,
+            _ => return false,
+        };
+        // Compares in constant time (the key already makes timing useless, but it is free).
+        hmac::verify(&self.key, &message(account, password), tag.as_ref()).is_ok()
     }
 
     fn remember_at(&self, account: &Account, password: &str, now: Instant) {

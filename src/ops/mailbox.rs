@@ -127,10 +127,11 @@ pub async fn rename(store: &Store, account: &Account, from: &str, to: &str) -> R
         drop(conn);
         create(store, account, to).await?;
         let mut conn = store.pool.acquire().await?;
-        let rows = messages::rows_light(&mut conn, src.id, 1, i64::MAX).await?;
+        let uids: Vec<i64> =
+            messages::rows_light(&mut conn, src.id, 1, i64::MAX).await?.iter().map(|r| r.uid).collect();
         drop(conn);
         // Only what was copied leaves INBOX.
-        let (_, pairs) = copy(store, account, &src, &rows, to).await?;
+        let (_, pairs) = copy(store, account, &src, &uids, to).await?;
         let copied: Vec<i64> = pairs.iter().map(|p| p.0).collect();
         return expunge(store, account, &src, &copied, false).await.map(|_| ());
     }
@@ -233,14 +234,14 @@ pub async fn copy(
     store: &Store,
     account: &Account,
     src: &Mailbox,
-    rows: &[messages::Row],
+    uids: &[i64],
     dst_name: &str,
 ) -> Result<(i64, Vec<(i64, i64)>)> {
     let mut conn = store.pool.acquire().await?;
     let dst = require(&mut conn, account, dst_name).await?;
     let src = current(&mut conn, src).await?;
     // With their ENVELOPE and BODYSTRUCTURE, which the copies keep.
-    let mut uids: Vec<i64> = rows.iter().map(|r| r.uid).collect();
+    let mut uids = uids.to_vec();
     uids.sort_unstable();
     uids.dedup();
     let rows = messages::rows_for(&mut conn, src.id, &uids, true).await?;

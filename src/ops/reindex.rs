@@ -98,9 +98,7 @@ fn wire_size(name: &str, path: &Path, file_size: u64) -> i64 {
 /// The ENVELOPE and BODYSTRUCTURE of a file, as FETCH sends them (CRLF line ends, whatever
 /// the file has); `None` when it cannot be read (FETCH will say so).
 fn derive_file(f: &OnDisk) -> Option<messages::Derived> {
-    let data = std::fs::read(&f.path).ok()?;
-    let data = if data.len() as i64 == f.size { data } else { crlf::to_crlf(data) };
-    Some(crate::ops::mailbox::derive(&data))
+    crlf::read(&f.path).ok().map(|data| crate::ops::mailbox::derive(&data))
 }
 
 /// ENVELOPE and BODYSTRUCTURE for every file whose row lacks them or that has no row yet, by
@@ -110,44 +108,27 @@ async fn derive_missing(
     account_id: i64,
     root: &Path,
     scanned: &[(PathBuf, Vec<OnDisk>)],
-) -> Result<Vec<(PathBuf, HashMap<String, messages::Derived>)>> {
+) -> Result<HashMap<PathBuf, HashMap<String, messages::Derived>>> {
     let mut conn = store.pool.acquire().await?;
-    let mut have: Vec<HashSet<String>> = Vec::new();
-    for (folder, _) in scanned {
-        let name = maildir::folder_name(root, folder);
-        let done = match messages::mailbox(&mut conn, account_id, &name).await? {
+    let mut jobs = Vec::new();
+    for (folder, files) in scanned {
+        let done: HashSet<String> = match messages::mailbox(&mut conn, account_id, &maildir::folder_name(root, folder))
+            .await?
+        {
             Some((mbox, _)) => {
                 messages::list(&mut conn, mbox).await?.into_iter().filter(|m| m.derived).map(|m| m.filename).collect()
             }
             None => HashSet::new(),
         };
-        have.push(done);
+        let todo: Vec<OnDisk> = files.iter().filter(|f| !done.contains(&f.base)).cloned().collect();
+        jobs.push((folder.clone(), todo));
     }
     drop(conn);
-    let jobs: Vec<(PathBuf, Vec<OnDisk>)> = scanned
-        .iter()
-        .zip(have)
-        .map(|((folder, files), done)| {
-            let todo = files
-                .iter()
-                .filter(|f| !done.contains(&f.base))
-                .map(|f| OnDisk {
-                    path: f.path.clone(),
-                    base: f.base.clone(),
-                    size: f.size,
-                    mtime: f.mtime,
-                    flags: f.flags.clone(),
-                })
-                .collect();
-            (folder.clone(), todo)
-        })
-        .collect();
     crate::ops::blocking(move || {
         Ok(jobs
             .into_iter()
             .map(|(folder, files)| {
-                let derived = files.iter().filter_map(|f| Some((f.base.clone(), derive_file(f)?))).collect();
-                (folder, derived)
+                (folder, files.iter().filter_map(|f| Some((f.base.clone(), derive_file(f)?))).collect())
             })
             .collect())
     })
@@ -168,8 +149,7 @@ pub async fn reindex(store: &Store, address: &str) -> Result<Report> {
         maildir::folders(&root2)?.into_iter().map(|f| scan(&f).map(|s| (f, s))).collect::<Result<Vec<_>>>()
     })
     .await?;
-    let mut derived: HashMap<PathBuf, HashMap<String, messages::Derived>> =
-        derive_missing(store, account.id, &root, &scanned).await?.into_iter().collect();
+    let mut derived = derive_missing(store, account.id, &root, &scanned).await?;
 
     let mut tx = store.begin_admin().await?;
     let mut folders = Vec::new();

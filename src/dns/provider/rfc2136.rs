@@ -202,10 +202,8 @@ impl Rfc2136 {
             if let Err(e) = check_rcode(&plain, "zone transfer") {
                 // NOTAUTH, REFUSED or NOTZONE without a TSIG error may mean "not this zone"
                 // (a domain below the apex): the caller asks for the SOA.
-                return Err(match plain.metadata.response_code {
-                    ResponseCode::NotAuth | ResponseCode::Refused | ResponseCode::NotZone | ResponseCode::NXDomain => {
-                        TransferError::NotThisZone(e)
-                    }
+                return Err(match e.kind {
+                    Kind::Permission | Kind::NotFound => TransferError::NotThisZone(e),
                     _ => TransferError::Failed(e),
                 });
             }

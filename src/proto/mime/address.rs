@@ -32,24 +32,7 @@ fn tokenize(v: &[u8]) -> Vec<Tok<'_>> {
             b' ' | b'\t' | b'\r' | b'\n' | b')' | b']' => i += 1,
             b'"' => {
                 let mut s = Vec::new();
-                i += 1;
-                while i < v.len() {
-                    match v[i] {
-                        b'\\' if i + 1 < v.len() => {
-                            s.push(v[i + 1]);
-                            i += 2;
-                        }
-                        b'"' => {
-                            i += 1;
-                            break;
-                        }
-                        b'\r' | b'\n' => i += 1,
-                        c => {
-                            s.push(c);
-                            i += 1;
-                        }
-                    }
-                }
+                super::params::quoted(v, &mut i, &mut s);
                 toks.push(Tok::Quoted(s));
             }
             b'(' => {

@@ -35,7 +35,8 @@ fn skip_cfws(v: &[u8], i: &mut usize) {
     }
 }
 
-fn quoted(v: &[u8], i: &mut usize, s: &mut Vec<u8>) {
+/// A quoted string from its opening quote: `s` gets its text, unescaped, without line ends.
+pub(super) fn quoted(v: &[u8], i: &mut usize, s: &mut Vec<u8>) {
     *i += 1;
     while *i < v.len() {
         match v[*i] {

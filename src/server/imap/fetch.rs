@@ -64,17 +64,16 @@ fn render_all(
     for (seq, row) in rows {
         let path = if opts.needs_file(&row) { file::locate(folder, &row.filename, &row.flags) } else { None };
         let job = Job { seq, recent: row.uid as u32 >= recent_from, row, path };
-        match render(&job, opts) {
-            Some(bytes) => out.extend_from_slice(&bytes),
-            None => unreadable += 1,
+        if !render(&job, opts, out) {
+            unreadable += 1;
         }
     }
     unreadable
 }
 
-/// Render one message's FETCH response, or None when the message file is needed and cannot
-/// be read.
-pub fn render(job: &Job, opts: &Opts) -> Option<Vec<u8>> {
+/// Render one message's FETCH response onto `out`; false (nothing written) when the message
+/// file is needed and cannot be read.
+pub fn render(job: &Job, opts: &Opts, out: &mut Vec<u8>) -> bool {
     let needs_file = opts.needs_file(&job.row);
     let raw: Option<Vec<u8>> = if needs_file {
         match job.path.as_ref().map(std::fs::read) {
@@ -83,19 +82,18 @@ pub fn render(job: &Job, opts: &Opts) -> Option<Vec<u8>> {
             Some(Ok(data)) => Some(if data.len() as i64 == job.row.size { data } else { crlf::to_crlf(data) }),
             Some(Err(e)) => {
                 tracing::warn!(uid = job.row.uid, file = %job.row.filename, error = %e, "cannot read a message file");
-                return None;
+                return false;
             }
             None => {
                 tracing::warn!(uid = job.row.uid, file = %job.row.filename, "a message file is missing");
-                return None;
+                return false;
             }
         }
     } else {
         None
     };
     let raw_ref: &[u8] = raw.as_deref().unwrap_or(b"");
-    let mut out = Vec::new();
-    let mut f = Fetch::start(&mut out, job.seq);
+    let mut f = Fetch::start(out, job.seq);
     for item in &opts.items {
         match item {
             FetchItem::Uid => f.attr(&FetchAttr::Uid(job.row.uid as u32)),
@@ -146,7 +144,7 @@ pub fn render(job: &Job, opts: &Opts) -> Option<Vec<u8>> {
         }
     }
     f.finish();
-    Some(out)
+    true
 }
 
 /// The (sequence number, UID) pairs a set names. Sequence numbers beyond the mailbox are an

@@ -9,9 +9,6 @@ use crate::proto::imap::response::{Code, FetchAttr, ListEntry, Untagged};
 use crate::store::maildir::{DELIM, Flag, Flags};
 use crate::store::{mailboxes, messages};
 
-/// The system flags (RFC 3501 §2.3.2), which every mailbox allows.
-const SYSTEM_FLAGS: [&str; 5] = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"];
-
 /// Does `name` match the LIST pattern (`*` anything, `%` anything but the delimiter)?
 /// Dynamic programming, so hostile patterns cost O(n·m), not exponential time.
 pub fn pattern_matches(pattern: &str, name: &str) -> bool {
@@ -86,7 +83,7 @@ impl Session {
         }
         let keywords: std::collections::BTreeSet<&str> = rows.iter().flat_map(|r| r.1.keywords()).collect();
         // The system flags, the keywords in use, and (may be stored) any new keyword.
-        let mut flags: Vec<&str> = SYSTEM_FLAGS.iter().copied().chain(keywords).collect();
+        let mut flags: Vec<&str> = crate::store::maildir::flags::SYSTEM_ATOMS.iter().copied().chain(keywords).collect();
         self.say(Untagged::Flags(&flags));
         flags.push("\\*");
         self.say(Untagged::Ok { code: Some(Code::PermanentFlags(&flags)), text: "flags allowed" });

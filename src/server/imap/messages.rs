@@ -8,7 +8,6 @@ use crate::proto::imap::command::{AppendMessage, StoreMode};
 use crate::proto::imap::response::{Code, Fetch, FetchAttr, Untagged};
 use crate::proto::imap::sequence::SequenceSet;
 use crate::store::maildir::Flags;
-use crate::store::messages::Row;
 
 /// Most keywords a message may carry.
 const MAX_KEYWORDS: usize = 64;
@@ -132,12 +131,9 @@ impl Session {
         let Some(targets) = resolve(&sel.uids, set, uid) else {
             return self.bad(tag, "invalid message sequence number");
         };
-        let rows: Vec<Row> = match self.rows_for(&targets, false).await {
-            Ok(r) => r.into_iter().map(|(_, r)| r).collect(),
-            Err(e) => return self.fault(tag, &e),
-        };
+        let uids: Vec<i64> = targets.iter().map(|&(_, uid)| uid as i64).collect();
         let account = self.account.as_deref().cloned().expect("logged in");
-        let (validity, pairs) = match ops::copy(&self.shared.store, &account, &mailbox, &rows, dest).await {
+        let (validity, pairs) = match ops::copy(&self.shared.store, &account, &mailbox, &uids, dest).await {
             Ok(x) => x,
             Err(e) if e.kind == Kind::NotFound => return self.no(tag, Code::TryCreate, "no such mailbox"),
             Err(e) => return self.fault(tag, &e),

@@ -15,10 +15,11 @@ pub fn crlf_len(data: &[u8]) -> usize {
 
 /// The message with CRLF line ends.
 pub fn to_crlf(data: Vec<u8>) -> Vec<u8> {
-    if !has_bare_lf(&data) {
+    let len = crlf_len(&data);
+    if len == data.len() {
         return data;
     }
-    let mut out = Vec::with_capacity(crlf_len(&data));
+    let mut out = Vec::with_capacity(len);
     for (i, &b) in data.iter().enumerate() {
         if b == b'\n' && (i == 0 || data[i - 1] != b'\r') {
             out.push(b'\r');

@@ -33,7 +33,7 @@ const LETTERED: [(Flag, char, &str); 6] = [
 ];
 
 /// The IMAP system flags a client may store, as `FLAGS` and `PERMANENTFLAGS` list them.
-pub const SYSTEM_ATOMS: &str = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
+pub const SYSTEM_ATOMS: [&str; 5] = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Flags {
