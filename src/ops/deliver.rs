@@ -3,10 +3,12 @@
 //! Order (the 250 after DATA depends on it):
 //! 1. write the file in the first recipient's `tmp/` and fsync it; hard-link it into every
 //!    other recipient's `tmp/` (copy and fsync across file systems);
-//! 2. hard-link each `tmp/` file into its `new/` and fsync every `new/` directory;
-//! 3. write the spool file for remote recipients (same rule);
-//! 4. commit the index rows and charge the quota, in one transaction (group-committed with
-//!    other sessions' deliveries); a recipient whose quota would be exceeded fails it;
+//! 2. hard-link each `tmp/` file into its `new/`;
+//! 3. write the spool file for remote recipients (synced, with its directory);
+//! 4. group commit, with other sessions' deliveries: fsync every `new/` directory the batch
+//!    linked into (once each, however many messages it holds), then commit the index rows
+//!    and charge the quota in one transaction; a recipient whose quota would be exceeded
+//!    fails it;
 //! 5. only then remove the `tmp/` links and answer 250.
 //!
 //! Any failure before the commit removes what was linked, so the client's retry is the only
@@ -59,8 +61,8 @@ impl From<Error> for Failure {
     }
 }
 
-/// Steps 1 to 3 (the Maildir part is [`maildir::write`]). On error everything created is
-/// removed.
+/// Steps 1 to 3 (the Maildir part is [`maildir::write`]; its directories are synced at the
+/// commit). On error everything created is removed.
 fn stage(
     dirs: &[PathBuf],
     name: &str,
@@ -69,7 +71,7 @@ fn stage(
     spool_to: Option<(&Path, &Envelope)>,
 ) -> Result<(Placed, Option<PathBuf>)> {
     let dests = dirs.iter().map(|d| d.join("new").join(name)).collect();
-    let placed = write::write(&[Item { source: Source::Bytes(&[head, data]), base: name, dests }])?;
+    let placed = write::write_deferred(&[Item { source: Source::Bytes(&[head, data]), base: name, dests }])?;
     let spooled = match spool_to.map(|(data_dir, env)| spool::write(data_dir, env, data)).transpose() {
         Ok(p) => p,
         Err(e) => {
@@ -137,7 +139,7 @@ pub async fn deliver(
     .await?;
 
     let boxes: Vec<(i64, i64)> = targets.iter().map(|l| (l.account_id, l.inbox)).collect();
-    if let Err(e) = committer.commit(boxes, name, size as i64, derived, queued).await {
+    if let Err(e) = committer.commit(boxes, placed.dirs.clone(), name, size as i64, derived, queued).await {
         placed.undo();
         if let Some(p) = spooled {
             let _ = std::fs::remove_file(p);
@@ -249,6 +251,8 @@ impl From<Error> for CommitError {
 struct Job {
     /// (account id, INBOX id) per local recipient.
     boxes: Vec<(i64, i64)>,
+    /// The directories the file was linked into, synced before the commit.
+    dirs: Vec<PathBuf>,
     name: String,
     size: i64,
     derived: messages::Derived,
@@ -275,11 +279,12 @@ impl Committer {
         Committer { tx }
     }
 
-    /// Index a delivered file in these (account, INBOX) pairs and charge the accounts'
-    /// quotas; returns once committed.
+    /// Sync `dirs`, then index a delivered file in these (account, INBOX) pairs and charge
+    /// the accounts' quotas; returns once committed.
     pub async fn commit(
         &self,
         boxes: Vec<(i64, i64)>,
+        dirs: Vec<PathBuf>,
         name: String,
         size: i64,
         derived: messages::Derived,
@@ -290,7 +295,7 @@ impl Committer {
         }
         let (done, wait) = oneshot::channel();
         let gone = || CommitError::Store(Error::new(Kind::Unavailable, "the delivery committer has stopped"));
-        self.tx.send(Job { boxes, name, size, derived, queued, done }).await.map_err(|_| gone())?;
+        self.tx.send(Job { boxes, dirs, name, size, derived, queued, done }).await.map_err(|_| gone())?;
         wait.await.map_err(|_| gone())?
     }
 }
@@ -303,6 +308,15 @@ async fn run_committer(store: Store, mut rx: mpsc::Receiver<Job>) {
                 Ok(j) => batch.push(j),
                 Err(_) => break,
             }
+        }
+        // The files' names first, once per directory for the whole batch: no index row may
+        // point at a name a crash could still take away.
+        let dirs: Vec<PathBuf> = batch.iter().flat_map(|j| j.dirs.iter().cloned()).collect();
+        if let Err(e) = crate::ops::blocking(move || write::sync_dirs(&dirs)).await {
+            for j in batch {
+                let _ = j.done.send(Err(CommitError::Store(Error::new(e.kind, e.one_line()))));
+            }
+            continue;
         }
         if batch.len() == 1 || commit_batch(&store, &batch).await.is_err() {
             // Alone, or one of the batch failed: commit each on its own so that one failing

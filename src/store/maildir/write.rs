@@ -7,6 +7,10 @@
 //! The `tmp/` links stay until the caller calls [`Placed::release_tmp`]: delivery keeps them
 //! until the index commit, so start-up recovery can tell an unacknowledged file (a `tmp/`
 //! twin and no index row) from a delivered one.
+//!
+//! [`write_deferred`] leaves the directories to the caller ([`Placed::dirs`], synced with
+//! [`sync_dirs`] before anything refers to the files): SMTP delivery syncs the directories of
+//! every delivery in one group commit once, instead of once per message.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,6 +38,8 @@ pub struct Item<'a> {
 pub struct Placed {
     pub tmp: Vec<PathBuf>,
     pub files: Vec<PathBuf>,
+    /// The directories that got a final name (each once).
+    pub dirs: Vec<PathBuf>,
 }
 
 impl Placed {
@@ -78,6 +84,18 @@ fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<()> {
 
 /// Place every item durably (see the module). On error everything created is removed.
 pub fn write(items: &[Item<'_>]) -> Result<Placed> {
+    let placed = write_deferred(items)?;
+    if let Err(e) = sync_dirs(&placed.dirs) {
+        placed.undo();
+        return Err(e);
+    }
+    Ok(placed)
+}
+
+/// Place every item with its content synced, but not the directories that name it: the
+/// caller must [`sync_dirs`] `Placed::dirs` before the files count as stored. On error
+/// everything created is removed.
+pub fn write_deferred(items: &[Item<'_>]) -> Result<Placed> {
     let mut placed = Placed::default();
     let r = place(items, &mut placed);
     if r.is_err() {
@@ -86,8 +104,19 @@ pub fn write(items: &[Item<'_>]) -> Result<Placed> {
     r.map(|()| placed)
 }
 
+/// fsync each directory once.
+pub fn sync_dirs<'a>(dirs: impl IntoIterator<Item = &'a PathBuf>) -> Result<()> {
+    let mut done: Vec<&Path> = Vec::new();
+    for d in dirs {
+        if !done.contains(&d.as_path()) {
+            crate::fsutil::sync_dir(d)?;
+            done.push(d);
+        }
+    }
+    Ok(())
+}
+
 fn place(items: &[Item<'_>], placed: &mut Placed) -> Result<()> {
-    let mut dirs: Vec<&Path> = Vec::new();
     for item in items {
         let Some(first) = item.dests.first() else { continue };
         let tmp0 = folder_of(first).join("tmp").join(item.base);
@@ -118,13 +147,10 @@ fn place(items: &[Item<'_>], placed: &mut Placed) -> Result<()> {
             std::fs::hard_link(&t, dest).map_err(|e| Error::io("linking", dest, e))?;
             placed.files.push(dest.clone());
             let dir = dest.parent().unwrap_or(Path::new("."));
-            if !dirs.contains(&dir) {
-                dirs.push(dir);
+            if !placed.dirs.iter().any(|d| d == dir) {
+                placed.dirs.push(dir.to_path_buf());
             }
         }
-    }
-    for d in dirs {
-        crate::fsutil::sync_dir(d)?;
     }
     Ok(())
 }
@@ -160,6 +186,20 @@ mod tests {
                 .unwrap();
         placed.release_tmp();
         assert_eq!(std::fs::read(b.join("cur/m2:2,")).unwrap(), b"head\r\nbody\r\n");
+    }
+
+    #[test]
+    fn a_deferred_write_names_each_directory_to_sync_once() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, b) = (folder(d.path(), "a"), folder(d.path(), "b"));
+        let items = [
+            Item { source: Source::Bytes(&[b"x"]), base: "m1", dests: vec![a.join("new/m1"), b.join("new/m1")] },
+            Item { source: Source::Bytes(&[b"y"]), base: "m2", dests: vec![a.join("new/m2")] },
+        ];
+        let placed = write_deferred(&items).unwrap();
+        assert_eq!(placed.dirs, vec![a.join("new"), b.join("new")]);
+        sync_dirs(&placed.dirs).unwrap();
+        assert_eq!(std::fs::read(b.join("new/m1")).unwrap(), b"x");
     }
 
     #[test]
