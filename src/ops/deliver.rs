@@ -368,6 +368,8 @@ pub struct Recovered {
     pub spool_queued: usize,
     /// Damaged spool files (or queue entries without a file), quarantined.
     pub spool_quarantined: usize,
+    /// Mailbox DELETEs a crash cut short, finished or undone.
+    pub deletes_finished: usize,
 }
 
 /// Run at server start (nothing else delivers then): finish or undo deliveries a crash cut
@@ -377,8 +379,13 @@ pub struct Recovered {
 pub async fn recover(store: &Store) -> Result<Recovered> {
     let mut rep = Recovered::default();
     let root = store.mail_root();
-    let leftovers = crate::ops::blocking(move || Ok(tmp_files(&root))).await?;
+    let (leftovers, aside) = crate::ops::blocking(move || Ok((tmp_files(&root), folders_set_aside(&root)))).await?;
     let mut conn = store.pool.acquire().await?;
+    for address in aside {
+        if let Some(a) = accounts::get(&mut conn, &address).await? {
+            rep.deletes_finished += crate::ops::mailbox::recover_deletes(store, &mut conn, &a).await?;
+        }
+    }
     for (address, folder, file) in leftovers {
         let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let twin = folder.join("new").join(&name);
@@ -414,23 +421,37 @@ pub async fn recover(store: &Store) -> Result<Recovered> {
     Ok(rep)
 }
 
-/// Every file in a `tmp/` directory under the mail root: (account address, folder, file).
-fn tmp_files(root: &Path) -> Vec<(String, PathBuf, PathBuf)> {
+/// Every account's Maildir under the mail root: (address, root).
+fn account_roots(root: &Path) -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
     let Ok(domains) = std::fs::read_dir(root) else { return out };
     for d in domains.flatten() {
         let domain = d.file_name().to_string_lossy().into_owned();
         let Ok(users) = std::fs::read_dir(d.path()) else { continue };
         for u in users.flatten() {
-            let address = format!("{}@{domain}", u.file_name().to_string_lossy());
-            let Ok(folders) = maildir::folders(&u.path()) else { continue };
-            for f in folders {
-                let Ok(files) = std::fs::read_dir(f.join("tmp")) else { continue };
-                for file in files.flatten() {
-                    out.push((address.clone(), f.clone(), file.path()));
-                }
+            out.push((format!("{}@{domain}", u.file_name().to_string_lossy()), u.path()));
+        }
+    }
+    out
+}
+
+/// Every file (not directory) in a `tmp/` directory under the mail root: (account address,
+/// folder, file).
+fn tmp_files(root: &Path) -> Vec<(String, PathBuf, PathBuf)> {
+    let mut out = Vec::new();
+    for (address, account_root) in account_roots(root) {
+        let Ok(folders) = maildir::folders(&account_root) else { continue };
+        for f in folders {
+            let Ok(files) = std::fs::read_dir(f.join("tmp")) else { continue };
+            for file in files.flatten().filter(|e| e.file_type().is_ok_and(|t| !t.is_dir())) {
+                out.push((address.clone(), f.clone(), file.path()));
             }
         }
     }
     out
+}
+
+/// The accounts with a folder DELETE left unfinished.
+fn folders_set_aside(root: &Path) -> Vec<String> {
+    account_roots(root).into_iter().filter(|(_, r)| !maildir::folders_set_aside(r).is_empty()).map(|(a, _)| a).collect()
 }

@@ -42,19 +42,35 @@ pub fn derive(raw: &[u8]) -> messages::Derived {
 /// Make sure every folder on disk has an index row, and INBOX exists (at login).
 pub async fn sync_folders(store: &Store, account: &Account) -> Result<()> {
     let root = maildir_root(store, account);
-    let root2 = root.clone();
-    let dirs = crate::ops::blocking(move || maildir::folders(&root2)).await?;
+    let unknown = |known: &[String], dirs: &[PathBuf]| -> Vec<String> {
+        let mut names: Vec<String> = dirs
+            .iter()
+            .map(|d| maildir::folder_name(&root, d))
+            .filter(|n| !known.contains(n) && check_name(n).is_ok())
+            .collect();
+        if !known.iter().any(|n| n == "INBOX") && !names.iter().any(|n| n == "INBOX") {
+            names.push("INBOX".into());
+        }
+        names
+    };
     let mut conn = store.pool.acquire().await?;
     let known: Vec<String> = mailboxes::list(&mut conn, account.id).await?.into_iter().map(|m| m.name).collect();
-    for d in dirs {
-        let name = maildir::folder_name(&root, &d);
-        if !known.contains(&name) && check_name(&name).is_ok() {
-            messages::ensure_mailbox(&mut conn, account.id, &name).await?;
-        }
+    drop(conn);
+    let r2 = root.clone();
+    let dirs = crate::ops::blocking(move || maildir::folders(&r2)).await?;
+    if unknown(&known, &dirs).is_empty() {
+        return Ok(());
     }
-    if !known.iter().any(|n| n == "INBOX") {
-        messages::ensure_mailbox(&mut conn, account.id, "INBOX").await?;
+    // Something to add: again, one change to the tree at a time, so that a DELETE running
+    // beside this (directory set aside, then the row removed) is seen whole or not at all.
+    let mut tx = store.begin_account(account.id).await?;
+    let known: Vec<String> = mailboxes::list(&mut tx, account.id).await?.into_iter().map(|m| m.name).collect();
+    let r2 = root.clone();
+    let dirs = crate::ops::blocking(move || maildir::folders(&r2)).await?;
+    for name in unknown(&known, &dirs) {
+        messages::ensure_mailbox(&mut tx, account.id, &name).await?;
     }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -87,30 +103,58 @@ pub async fn require(conn: &mut sqlx::AnyConnection, account: &Account, name: &s
     mailboxes::get(conn, account.id, name).await?.ok_or_else(|| Error::not_found(format!("no mailbox {name}")))
 }
 
-/// DELETE: a mailbox without children; its messages go, and the usage with them.
+/// DELETE: a mailbox without children (else `Kind::Exists`); its messages go, and the usage
+/// with them. Its subscription stays (RFC 3501 §6.3.6). The directory leaves the Maildir
+/// before the index forgets the mailbox, so a login's [`sync_folders`] in between cannot
+/// bring it back; a crash in between is undone at start ([`recover_deletes`]).
 pub async fn delete(store: &Store, account: &Account, name: &str) -> Result<()> {
     if name == "INBOX" {
         return Err(Error::invalid("INBOX cannot be deleted"));
     }
-    let mut tx = store.begin_write().await?;
+    let mut tx = store.begin_account(account.id).await?;
     let m = require(&mut tx, account, name).await?;
     let prefix = format!("{name}{DELIM}");
     if mailboxes::list(&mut tx, account.id).await?.iter().any(|c| c.name.starts_with(&prefix)) {
         return Err(Error::new(Kind::Exists, format!("{name} has child mailboxes; delete them first")));
     }
-    let (bytes, count) = mailboxes::delete(&mut tx, m.id).await?;
-    accounts::add_usage(&mut tx, account.id, -bytes, -count).await?;
-    mailboxes::subscribe(&mut tx, account.id, name, false).await?;
-    tx.commit().await?;
-    store.changed(m.id);
-    let dir = folder_path(&maildir_root(store, account), name);
-    crate::ops::blocking(move || {
-        if let Some(aside) = maildir::set_aside(&dir)? {
-            maildir::remove(&aside)?;
+    let root = maildir_root(store, account);
+    let (r2, dir) = (root.clone(), folder_path(&root, name));
+    let holder = crate::ops::blocking(move || maildir::set_folder_aside(&r2, &dir)).await?;
+    let forgotten = async {
+        let (bytes, count) = mailboxes::delete(&mut tx, m.id).await?;
+        accounts::add_usage(&mut tx, account.id, -bytes, -count).await?;
+        tx.commit().await?;
+        Ok::<_, Error>(())
+    };
+    if let Err(e) = forgotten.await {
+        if let Some(h) = holder {
+            let r2 = root.clone();
+            crate::ops::blocking(move || maildir::restore_folder(&r2, &h)).await?;
         }
-        Ok(())
-    })
-    .await
+        return Err(e);
+    }
+    store.changed(m.id);
+    match holder {
+        Some(h) => crate::ops::blocking(move || maildir::remove(&h)).await,
+        None => Ok(()),
+    }
+}
+
+/// At start: finish the DELETEs a crash cut short. A folder set aside whose mailbox the index
+/// still has goes back (the DELETE never committed); any other is removed.
+pub async fn recover_deletes(store: &Store, conn: &mut sqlx::AnyConnection, account: &Account) -> Result<usize> {
+    let root = maildir_root(store, account);
+    let mut done = 0;
+    for (holder, name) in maildir::folders_set_aside(&root) {
+        let indexed = !name.is_empty() && mailboxes::get(conn, account.id, &name).await?.is_some();
+        if indexed && !folder_path(&root, &name).exists() {
+            maildir::restore_folder(&root, &holder)?;
+        } else {
+            maildir::remove(&holder)?;
+        }
+        done += 1;
+    }
+    Ok(done)
 }
 
 /// RENAME (with children). Renaming INBOX moves its messages to the new mailbox and leaves

@@ -200,12 +200,18 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
     let hosts = vec![cfg.hostname.clone()];
     let (tls, made_cert) = tls::Tls::load_or_create(&cfg.server.tls_cert, &cfg.server.tls_key, &hosts, &cfg.data_dir)?;
     let rec = crate::ops::deliver::recover(&store).await?;
-    if rec.removed > 0 || rec.tmp_cleaned > 0 || rec.spool_queued > 0 || rec.spool_quarantined > 0 {
+    if rec.removed > 0
+        || rec.tmp_cleaned > 0
+        || rec.spool_queued > 0
+        || rec.spool_quarantined > 0
+        || rec.deletes_finished > 0
+    {
         tracing::warn!(
             unacknowledged_removed = rec.removed,
             tmp_cleaned = rec.tmp_cleaned,
             spool_queued = rec.spool_queued,
             spool_quarantined = rec.spool_quarantined,
+            mailbox_deletes_finished = rec.deletes_finished,
             "recovered from an interrupted run"
         );
     }

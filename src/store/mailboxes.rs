@@ -82,14 +82,30 @@ pub async fn rename(conn: &mut AnyConnection, account_id: i64, from: &str, to: &
     Ok(())
 }
 
-/// Remember that UIDs up to `uid` have been reported as \Recent.
-pub async fn set_recent(conn: &mut AnyConnection, id: i64, uid: i64) -> Result<()> {
-    sqlx::query("UPDATE mailboxes SET recent_uid = $1 WHERE id = $2 AND recent_uid < $1")
-        .bind(uid)
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(())
+/// Claim the messages up to `upto` as \Recent for the calling session: returns the UIDs it
+/// is the first to claim, `(first, last)`, or None when other sessions hold them all. A
+/// compare-and-set on `recent_uid`, retried while other sessions claim at the same moment,
+/// so no two sessions ever hold one message (RFC 3501 §2.3.2).
+pub async fn claim_recent(conn: &mut AnyConnection, id: i64, upto: i64) -> Result<Option<(i64, i64)>> {
+    // Each failed attempt means another session advanced the counter; after a few, it is
+    // theirs to report.
+    for _ in 0..8 {
+        let held: Option<i64> = sqlx::query_scalar("SELECT recent_uid FROM mailboxes WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let Some(held) = held.filter(|&h| h < upto) else { return Ok(None) };
+        let claimed = sqlx::query("UPDATE mailboxes SET recent_uid = $1 WHERE id = $2 AND recent_uid = $3")
+            .bind(upto)
+            .bind(id)
+            .bind(held)
+            .execute(&mut *conn)
+            .await?;
+        if claimed.rows_affected() == 1 {
+            return Ok(Some((held + 1, upto)));
+        }
+    }
+    Ok(None)
 }
 
 /// Counts for STATUS: (messages, unseen, deleted, bytes).

@@ -82,6 +82,9 @@ pub fn latest_schema(backend: Backend) -> i64 {
 /// The advisory lock that serialises admin changes on PostgreSQL ("mailctl" in ASCII).
 const ADMIN_LOCK_KEY: i64 = 0x006d_6169_6c63_746c;
 
+/// The first key of the per-account advisory locks on PostgreSQL ("mbox" in ASCII).
+const ACCOUNT_LOCK_NAMESPACE: i32 = 0x6d62_6f78;
+
 pub fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
@@ -223,6 +226,24 @@ impl Store {
             Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
             Backend::Postgres => Ok(self.pool.begin().await?),
         }
+    }
+
+    /// A write transaction that holds one account: changes to its mailbox tree (DELETE, and
+    /// a login's sync of folders found on disk) run one at a time. SQLite takes the write
+    /// lock at BEGIN; PostgreSQL a transaction-scoped advisory lock on the account (not a row
+    /// lock, which inserts that reference the account would wait on: a deadlock).
+    pub async fn begin_account(&self, account_id: i64) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = self.begin_write().await?;
+        if self.backend == Backend::Postgres {
+            // Two int4 keys: a namespace, and the id folded into 32 bits (two accounts that
+            // share a key only wait for each other).
+            sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1, $2)) AS l")
+                .bind(ACCOUNT_LOCK_NAMESPACE)
+                .bind((account_id % i32::MAX as i64) as i32)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
     }
 
     /// A transaction for admin changes that check and then write (no alias loops, no account

@@ -9,7 +9,7 @@ use crate::server::{Client, Server, python, skip_without};
 use crate::util::Env;
 
 /// Deliver `n` numbered messages to bob over SMTP.
-fn deliver(srv: &Server, n: usize, tag: &str) {
+pub(crate) fn deliver(srv: &Server, n: usize, tag: &str) {
     let mut c = Client::connect(srv.smtp);
     c.expect("EHLO x.example", 250);
     for i in 1..=n {
@@ -285,32 +285,32 @@ fn imap_starttls_and_logindisabled(env: Env) {
 }
 
 /// A raw IMAP connection (plain text) for protocol abuse.
-struct Raw {
+pub(crate) struct Raw {
     r: BufReader<TcpStream>,
 }
 
 impl Raw {
-    fn connect(addr: SocketAddr) -> Raw {
+    pub(crate) fn connect(addr: SocketAddr) -> Raw {
         let s = TcpStream::connect(addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         let mut r = Raw { r: BufReader::new(s) };
         assert!(r.line().starts_with("* OK"));
         r
     }
-    fn line(&mut self) -> String {
+    pub(crate) fn line(&mut self) -> String {
         let mut l = String::new();
         let _ = self.r.read_line(&mut l);
         l
     }
-    fn send(&mut self, b: &[u8]) {
+    pub(crate) fn send(&mut self, b: &[u8]) {
         let _ = self.r.get_mut().write_all(b);
     }
     /// Send a command; return every line up to the tagged reply.
-    fn cmd(&mut self, tag: &str, line: &str) -> String {
+    pub(crate) fn cmd(&mut self, tag: &str, line: &str) -> String {
         self.send(format!("{tag} {line}\r\n").as_bytes());
         self.until(tag)
     }
-    fn until(&mut self, tag: &str) -> String {
+    pub(crate) fn until(&mut self, tag: &str) -> String {
         let mut out = String::new();
         loop {
             let l = self.line();

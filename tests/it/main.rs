@@ -16,6 +16,7 @@ mod dns;
 mod docs;
 mod domain;
 mod imap;
+mod imap_sessions;
 mod import;
 mod init;
 mod layers;

@@ -62,6 +62,10 @@ pub enum Code<'a> {
     PermanentFlags(&'a [&'a str]),
     /// RFC 5530 §3.
     PrivacyRequired,
+    /// RFC 5530 §3: another session expunged some of the messages asked for.
+    ExpungeIssued,
+    /// RFC 5530 §3: the mailbox has children (DELETE of a mailbox that must stay as a name).
+    HasChildren,
     /// RFC 3501 §7.1.
     ReadOnly,
     /// RFC 3501 §7.1.
@@ -94,6 +98,8 @@ impl Code<'_> {
             Code::Capability(_) => b"CAPABILITY",
             Code::Closed => b"CLOSED",
             Code::CopyUid { .. } => b"COPYUID",
+            Code::ExpungeIssued => b"EXPUNGEISSUED",
+            Code::HasChildren => b"HASCHILDREN",
             Code::HighestModseq(_) => b"HIGHESTMODSEQ",
             Code::Limit => b"LIMIT",
             Code::Modified(_) => b"MODIFIED",
@@ -206,6 +212,9 @@ pub struct ListEntry<'a> {
     pub attrs: &'a [&'a str],
     pub delimiter: char,
     pub name: &'a str,
+    /// RFC 5258 §3.5: a descendant that the pattern hid is subscribed (`("CHILDINFO"
+    /// ("SUBSCRIBED"))`, with RECURSIVEMATCH).
+    pub child_subscribed: bool,
 }
 
 /// Untagged responses (RFC 3501 §7, RFC 9051 §7 and the extensions offered).
@@ -382,6 +391,9 @@ fn list_entry(out: &mut Vec<u8>, verb: &[u8], e: &ListEntry<'_>) {
     encode::string(out, e.delimiter.encode_utf8(&mut [0; 4]).as_bytes());
     out.push(b' ');
     encode::astring(out, e.name.as_bytes());
+    if e.child_subscribed {
+        out.extend_from_slice(b" (\"CHILDINFO\" (\"SUBSCRIBED\"))");
+    }
 }
 
 /// FETCH data items (RFC 3501 §7.4.2, RFC 7162 §3.1.4.1).
@@ -638,14 +650,26 @@ mod tests {
             (Untagged::Bye { code: None, text: "logging out" }, "* BYE logging out\r\n"),
             (Untagged::Bye { code: Some(Code::Limit), text: "busy" }, "* BYE [LIMIT] busy\r\n"),
             (
-                Untagged::List(ListEntry { attrs: &["\\HasNoChildren", "\\Sent"], delimiter: '.', name: "Sent" }),
+                Untagged::List(ListEntry {
+                    attrs: &["\\HasNoChildren", "\\Sent"],
+                    delimiter: '.',
+                    name: "Sent",
+                    child_subscribed: false,
+                }),
                 "* LIST (\\HasNoChildren \\Sent) \".\" Sent\r\n",
             ),
             (
-                Untagged::List(ListEntry { attrs: &["\\Noselect"], delimiter: '.', name: "" }),
+                Untagged::List(ListEntry { attrs: &["\\Noselect"], delimiter: '.', name: "", child_subscribed: false }),
                 "* LIST (\\Noselect) \".\" \"\"\r\n",
             ),
-            (Untagged::Lsub(ListEntry { attrs: &[], delimiter: '.', name: "INBOX" }), "* LSUB () \".\" INBOX\r\n"),
+            (
+                Untagged::List(ListEntry { attrs: &[], delimiter: '.', name: "Fruit", child_subscribed: true }),
+                "* LIST () \".\" Fruit (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n",
+            ),
+            (
+                Untagged::Lsub(ListEntry { attrs: &[], delimiter: '.', name: "INBOX", child_subscribed: false }),
+                "* LSUB () \".\" INBOX\r\n",
+            ),
             (
                 Untagged::Status { mailbox: "INBOX", items: &[("MESSAGES", 3), ("UIDNEXT", 4)] },
                 "* STATUS INBOX (MESSAGES 3 UIDNEXT 4)\r\n",
@@ -679,7 +703,8 @@ mod tests {
     #[test]
     fn mailbox_names_are_atoms_strings_or_literals_and_never_break_the_line() {
         for (name, wire) in HOSTILE {
-            let list = untagged(Untagged::List(ListEntry { attrs: &[], delimiter: '.', name }));
+            let list =
+                untagged(Untagged::List(ListEntry { attrs: &[], delimiter: '.', name, child_subscribed: false }));
             assert_eq!(list, format!("* LIST () \".\" {wire}\r\n"), "{name:?}");
             let status = untagged(Untagged::Status { mailbox: name, items: &[("MESSAGES", 1)] });
             assert_eq!(status, format!("* STATUS {wire} (MESSAGES 1)\r\n"), "{name:?}");
@@ -737,6 +762,8 @@ mod tests {
         let words: Vec<(Code<'_>, &str)> = vec![
             (Code::AuthenticationFailed, "[AUTHENTICATIONFAILED]"),
             (Code::Cannot, "[CANNOT]"),
+            (Code::ExpungeIssued, "[EXPUNGEISSUED]"),
+            (Code::HasChildren, "[HASCHILDREN]"),
             (Code::Limit, "[LIMIT]"),
             (Code::Nonexistent, "[NONEXISTENT]"),
             (Code::NoPerm, "[NOPERM]"),

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::session::{Next, Session};
+use super::session::{Next, Recent, Session};
 use crate::ops::mailbox as ops;
 use crate::proto::imap::body::{self, SectionText};
 use crate::proto::imap::fetch::{FetchItem, Modifiers};
@@ -51,21 +51,21 @@ impl Opts {
     }
 }
 
-/// Render messages into `out`: their FETCH responses in order. Returns how many messages
-/// could not be read.
+/// Render messages into `out`: their FETCH responses in order. Returns the UIDs of those
+/// whose file could not be read (expunged meanwhile, or missing).
 fn render_all(
     rows: Vec<(u32, Row)>,
     opts: &Opts,
     folder: &std::path::Path,
-    recent_from: u32,
+    recent: &Recent,
     out: &mut Vec<u8>,
-) -> usize {
-    let mut unreadable = 0;
+) -> Vec<i64> {
+    let mut unreadable = Vec::new();
     for (seq, row) in rows {
         let path = if opts.needs_file(&row) { file::locate(folder, &row.filename, &row.flags) } else { None };
-        let job = Job { seq, recent: row.uid as u32 >= recent_from, row, path };
+        let job = Job { seq, recent: recent.contains(row.uid as u32), row, path };
         if !render(&job, opts, out) {
-            unreadable += 1;
+            unreadable.push(job.row.uid);
         }
     }
     unreadable
@@ -80,14 +80,8 @@ pub fn render(job: &Job, opts: &Opts, out: &mut Vec<u8>) -> bool {
             // Files whose size is the index's wire size need no line-end conversion; only
             // imported LF files (Dovecot's default) are converted.
             Some(Ok(data)) => Some(if data.len() as i64 == job.row.size { data } else { crlf::to_crlf(data) }),
-            Some(Err(e)) => {
-                tracing::warn!(uid = job.row.uid, file = %job.row.filename, error = %e, "cannot read a message file");
-                return false;
-            }
-            None => {
-                tracing::warn!(uid = job.row.uid, file = %job.row.filename, "a message file is missing");
-                return false;
-            }
+            // Expunged by another session meanwhile, or lost: the caller tells which.
+            Some(Err(_)) | None => return false,
         }
     } else {
         None
@@ -239,7 +233,7 @@ impl Session {
         if set_seen && !items.contains(&FetchItem::Flags) {
             items.push(FetchItem::Flags);
         }
-        let (recent_from, mailbox) = (sel.recent_from, sel.mailbox.clone());
+        let (recent, mailbox) = (sel.recent.clone(), sel.mailbox.clone());
         if m.vanished
             && let Some(since) = m.changed_since
         {
@@ -302,7 +296,7 @@ impl Session {
         let needs_path = rows.iter().any(|(_, r)| opts.needs_file(r));
         let width = super::width();
         let mut handles = std::collections::VecDeque::new();
-        let mut unreadable = 0;
+        let mut unreadable = Vec::new();
         let whole_bodies = opts.items.iter().any(|i| {
             matches!(i, FetchItem::Rfc822 | FetchItem::Rfc822Text)
                 || matches!(i, FetchItem::Section(s) if s.partial.is_none() && s.text != SectionText::Header && !matches!(s.text, SectionText::HeaderFields { .. }))
@@ -313,7 +307,7 @@ impl Session {
         // So are a few small files: reading them here costs less than the hand-off.
         let mut chunks = if inline {
             let mut out = Vec::new();
-            unreadable = render_all(rows, &opts, &folder, recent_from, &mut out);
+            unreadable = render_all(rows, &opts, &folder, &recent, &mut out);
             self.conn.queue_vec(out);
             Vec::new().into_iter()
         } else {
@@ -323,7 +317,7 @@ impl Session {
             // Keep `width` chunks in flight on blocking threads; write them out in order.
             while handles.len() < width {
                 let Some(chunk) = chunks.next() else { break };
-                let (opts, folder) = (opts.clone(), folder.clone());
+                let (opts, folder, recent) = (opts.clone(), folder.clone(), recent.clone());
                 handles.push_back(tokio::task::spawn_blocking(move || {
                     let guess: usize = if whole_bodies {
                         chunk.iter().map(|(_, r)| r.size.max(0) as usize + 128).sum()
@@ -331,14 +325,14 @@ impl Session {
                         chunk.len() * 256
                     };
                     let mut out = Vec::with_capacity(guess.min(CHUNK_BYTES * 2));
-                    let unreadable = render_all(chunk, &opts, &folder, recent_from, &mut out);
+                    let unreadable = render_all(chunk, &opts, &folder, &recent, &mut out);
                     (out, unreadable)
                 }));
             }
             let Some(h) = handles.pop_front() else { break };
             match h.await {
                 Ok((out, bad)) => {
-                    unreadable += bad;
+                    unreadable.extend(bad);
                     self.conn.queue_vec(out);
                     // Large answers go out as they are made; small ones with the tagged reply.
                     if self.conn.pending() > FLUSH_AT && self.conn.flush().await.is_err() {
@@ -348,10 +342,26 @@ impl Session {
                 Err(_) => return self.no(tag, Code::ServerBug, "fetch failed"),
             }
         }
-        if unreadable > 0 {
-            // Never an empty body that a client would cache as the message.
-            let text = format!("{unreadable} message(s) could not be read; try again later");
-            return self.no(tag, Code::Unavailable, &text);
+        if !unreadable.is_empty() {
+            // Never an empty body that a client would cache as the message. A message another
+            // session expunged meanwhile is left out (RFC 2180 §4.1.3) and said so (RFC 5530);
+            // one still indexed whose file is gone is an error the client may retry.
+            let still = async {
+                let mut conn = self.shared.store.pool.acquire().await?;
+                messages::rows_for(&mut conn, mailbox.id, &unreadable, false).await
+            };
+            let missing = match still.await {
+                Ok(rows) => rows,
+                Err(e) => return self.fault(tag, &e),
+            };
+            if !missing.is_empty() {
+                for r in &missing {
+                    tracing::warn!(uid = r.uid, file = %r.filename, "a message file cannot be read");
+                }
+                let text = format!("{} message(s) could not be read; try again later", missing.len());
+                return self.no(tag, Code::Unavailable, &text);
+            }
+            return self.ok_code(tag, Code::ExpungeIssued, "some messages were expunged by another session");
         }
         self.ok(tag, if uid { "UID FETCH completed" } else { "FETCH completed" })
     }

@@ -2,12 +2,19 @@
 //! CREATE, DELETE, RENAME, SUBSCRIBE, LIST (LIST-EXTENDED, LIST-STATUS, SPECIAL-USE), LSUB,
 //! STATUS and the QUOTA commands.
 
-use super::session::{Next, Selected, Session};
+use std::collections::BTreeSet;
+
+use super::session::{Next, Recent, Selected, Session, write_flags};
 use crate::ops::mailbox as ops;
 use crate::proto::imap::command::{ListOptions, Qresync};
 use crate::proto::imap::response::{Code, FetchAttr, ListEntry, Untagged};
 use crate::store::maildir::{DELIM, Flag, Flags};
 use crate::store::{mailboxes, messages};
+
+/// The parents of a mailbox name, outermost first ("a.b.c": "a", "a.b").
+fn ancestors(name: &str) -> impl Iterator<Item = &str> {
+    name.match_indices(DELIM).map(move |(i, _)| &name[..i])
+}
 
 /// Does `name` match the LIST pattern (`*` anything, `%` anything but the delimiter)?
 /// Dynamic programming, so hostile patterns cost O(n·m), not exponential time.
@@ -73,23 +80,27 @@ impl Session {
         };
         let rows: Vec<(i64, Flags, i64)> = meta.iter().map(|r| (r.uid, r.flags.clone(), r.modseq)).collect();
         let uids: Vec<u32> = rows.iter().map(|r| r.0 as u32).collect();
-        let recent_from = (m.recent_uid + 1) as u32;
-        if !read_only && m.uidnext - 1 > m.recent_uid {
-            let mut conn = match self.shared.store.pool.acquire().await {
-                Ok(c) => c,
-                Err(e) => return self.fault(tag, &e.into()),
+        // \Recent goes to the first session told of a message: claimed here, atomically
+        // against other sessions; EXAMINE claims nothing (it must not change the state), so
+        // it shows none.
+        let mut recent = Recent::default();
+        if !read_only {
+            let claimed = async {
+                let mut conn = self.shared.store.pool.acquire().await?;
+                mailboxes::claim_recent(&mut conn, m.id, m.uidnext - 1).await
             };
-            let _ = mailboxes::set_recent(&mut conn, m.id, m.uidnext - 1).await;
+            match claimed.await {
+                Ok(Some(c)) => recent.add(c),
+                Ok(None) => {}
+                Err(e) => return self.fault(tag, &e),
+            }
         }
-        let keywords: std::collections::BTreeSet<&str> = rows.iter().flat_map(|r| r.1.keywords()).collect();
-        // The system flags, the keywords in use, and (may be stored) any new keyword.
-        let mut flags: Vec<&str> = crate::store::maildir::flags::SYSTEM_ATOMS.iter().copied().chain(keywords).collect();
-        self.say(Untagged::Flags(&flags));
-        flags.push("\\*");
-        self.say(Untagged::Ok { code: Some(Code::PermanentFlags(&flags)), text: "flags allowed" });
+        let keywords: BTreeSet<String> = rows.iter().flat_map(|r| r.1.keywords()).map(str::to_string).collect();
+        let mut out = Vec::new();
+        write_flags(&keywords, &mut out);
+        self.conn.queue_vec(out);
         self.say(Untagged::Exists(uids.len() as u32));
-        let recent = uids.iter().filter(|&&u| u >= recent_from).count();
-        self.say(Untagged::Recent(recent as u32));
+        self.say(Untagged::Recent(recent.count(&uids) as u32));
         if let Some(pos) = rows.iter().position(|r| !r.1.has(Flag::SEEN)) {
             self.say(Untagged::Ok { code: Some(Code::Unseen(pos as u32 + 1)), text: "first unseen" });
         }
@@ -100,8 +111,9 @@ impl Session {
             read_only,
             modseq: m.highestmodseq,
             expunge_modseq: m.highestmodseq,
-            recent_from,
+            recent,
             own: Vec::new(),
+            keywords,
             uids,
             meta,
             checked: std::time::Instant::now(),
@@ -148,7 +160,7 @@ impl Session {
                 let Some(seq) = sel.seq_of(uid) else { continue };
                 let attrs = [
                     FetchAttr::Uid(uid),
-                    FetchAttr::Flags { flags: &flags.to_index(), recent: uid >= sel.recent_from },
+                    FetchAttr::Flags { flags: &flags.to_index(), recent: sel.recent.contains(uid) },
                     FetchAttr::Modseq(*modseq as u64),
                 ];
                 Untagged::Fetch { seq, attrs: &attrs }.write(&mut out);
@@ -191,6 +203,8 @@ impl Session {
                 }
                 self.ok(tag, "DELETE completed")
             }
+            // The one refusal of that kind: children (RFC 5530).
+            Err(e) if e.kind == crate::error::Kind::Exists => self.no(tag, Code::HasChildren, &e.message),
             Err(e) => self.fault(tag, &e),
         }
     }
@@ -221,7 +235,12 @@ impl Session {
 
     pub async fn list(&mut self, tag: &str, reference: &str, patterns: &[String], o: &ListOptions) -> Next {
         if patterns.len() == 1 && patterns[0].is_empty() && !o.extended {
-            self.say(Untagged::List(ListEntry { attrs: &["\\Noselect"], delimiter: DELIM, name: "" }));
+            self.say(Untagged::List(ListEntry {
+                attrs: &["\\Noselect"],
+                delimiter: DELIM,
+                name: "",
+                child_subscribed: false,
+            }));
             return self.ok(tag, "LIST completed");
         }
         let account = self.account().clone();
@@ -236,24 +255,33 @@ impl Session {
             Ok(x) => x,
             Err(e) => return self.fault(tag, &e),
         };
-        let names: Vec<String> = boxes.iter().map(|b| b.name.clone()).collect();
-        // Candidates: existing mailboxes, plus subscribed names that no longer exist.
-        let mut candidates: Vec<String> = names.clone();
-        if o.subscribed_only {
-            candidates = subs.clone();
-        }
-        let mut out = Vec::new();
-        let mut status_for = Vec::new();
-        for name in &candidates {
-            let matched = patterns.iter().any(|p| {
+        let names: BTreeSet<&str> = boxes.iter().map(|b| b.name.as_str()).collect();
+        let subs: BTreeSet<&str> = subs.iter().map(String::as_str).collect();
+        let matches = |name: &str| {
+            patterns.iter().any(|p| {
                 let full = format!("{reference}{p}");
                 // INBOX matches case-insensitively (RFC 3501 §5.1), as a name: only a pattern
                 // that starts with it (in any case), as Dovecot does; `*x` does not list it.
                 let upper = full.to_ascii_uppercase();
                 pattern_matches(&full, name)
                     || (name == "INBOX" && upper.starts_with("INBOX") && pattern_matches(&upper, name))
-            });
-            if !matched {
+            })
+        };
+        // Candidates: the mailboxes; under SUBSCRIBED the subscribed names (some may no longer
+        // exist) and, with RECURSIVEMATCH, their parents.
+        let candidates: BTreeSet<&str> = match (o.subscribed_only, o.recursive_match) {
+            (false, _) => names.clone(),
+            (true, false) => subs.clone(),
+            (true, true) => subs.iter().flat_map(|s| ancestors(s).chain([*s])).collect(),
+        };
+        let mut out = Vec::new();
+        let mut status_for = Vec::new();
+        for &name in candidates.iter().filter(|n| matches(n)) {
+            let subscribed = subs.contains(name);
+            let prefix = format!("{name}{DELIM}");
+            // RFC 5258 §3.5: a subscribed descendant the pattern hides.
+            let child_subscribed = o.recursive_match && subs.iter().any(|d| d.starts_with(&prefix) && !matches(d));
+            if o.subscribed_only && !subscribed && !child_subscribed {
                 continue;
             }
             let exists = names.contains(name);
@@ -261,9 +289,7 @@ impl Session {
             if o.special_use_only && special.is_none() {
                 continue;
             }
-            let prefix = format!("{name}{DELIM}");
             let children = names.iter().any(|n| n.starts_with(&prefix));
-            let subscribed = subs.contains(name);
             let mut attrs = Vec::new();
             if !exists {
                 attrs.push("\\NonExistent");
@@ -275,9 +301,9 @@ impl Session {
             if let Some(s) = special {
                 attrs.push(s);
             }
-            Untagged::List(ListEntry { attrs: &attrs, delimiter: DELIM, name }).write(&mut out);
+            Untagged::List(ListEntry { attrs: &attrs, delimiter: DELIM, name, child_subscribed }).write(&mut out);
             if exists && !o.return_status.is_empty() {
-                status_for.push(name.clone());
+                status_for.push(name.to_string());
             }
         }
         self.conn.queue_bytes(&out);
@@ -304,10 +330,21 @@ impl Session {
             Err(e) => return self.fault(tag, &e),
         };
         let full = format!("{reference}{pattern}");
+        // A subscribed name that `%` hides shows as its matching parent, \Noselect unless
+        // that parent is subscribed itself (RFC 3501 §6.3.9).
+        let subscribed: BTreeSet<&str> = subs.iter().map(String::as_str).collect();
+        let mut shown: std::collections::BTreeMap<&str, bool> = std::collections::BTreeMap::new();
+        for &s in &subscribed {
+            if pattern_matches(&full, s) {
+                shown.insert(s, true);
+            } else if let Some(parent) = ancestors(s).filter(|a| pattern_matches(&full, a)).last() {
+                shown.entry(parent).or_insert(subscribed.contains(parent));
+            }
+        }
         let mut out = Vec::new();
-        for s in subs.iter().filter(|s| pattern_matches(&full, s)) {
-            let attrs: &[&str] = if names.contains(s) { &[] } else { &["\\Noselect"] };
-            Untagged::Lsub(ListEntry { attrs, delimiter: DELIM, name: s }).write(&mut out);
+        for (name, is_subscribed) in shown {
+            let attrs: &[&str] = if is_subscribed && names.iter().any(|n| n == name) { &[] } else { &["\\Noselect"] };
+            Untagged::Lsub(ListEntry { attrs, delimiter: DELIM, name, child_subscribed: false }).write(&mut out);
         }
         self.conn.queue_bytes(&out);
         self.ok(tag, "LSUB completed")

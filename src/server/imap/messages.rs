@@ -60,7 +60,7 @@ impl Session {
         let Some(targets) = resolve(&sel.uids, set, uid) else {
             return self.bad(tag, "invalid message sequence number");
         };
-        let recent_from = sel.recent_from;
+        let recent = sel.recent.clone();
         let seqs: std::collections::HashMap<u32, u32> = targets.iter().map(|&(seq, u)| (u, seq)).collect();
         let uids: Vec<i64> = targets.iter().map(|t| t.1 as i64).collect();
         // Too many keywords is refused before anything is written.
@@ -90,6 +90,9 @@ impl Session {
             s.own.dedup();
         }
         let mut out = Vec::new();
+        if let Some(s) = self.selected.as_mut() {
+            s.announce(stored.iter().map(|st| &st.flags), &mut out);
+        }
         for st in &stored {
             let (u, changed) = (st.uid as u32, st.changed);
             let Some(&seq) = seqs.get(&u) else { continue };
@@ -102,7 +105,7 @@ impl Session {
                 f.attr(&FetchAttr::Uid(u));
             }
             if !silent {
-                f.attr(&FetchAttr::Flags { flags: &st.flags.to_index(), recent: u >= recent_from });
+                f.attr(&FetchAttr::Flags { flags: &st.flags.to_index(), recent: recent.contains(u) });
             }
             if self.condstore {
                 f.attr(&FetchAttr::Modseq(st.modseq as u64));

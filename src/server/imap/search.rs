@@ -100,13 +100,13 @@ pub fn matches(k: &Key, c: &Ctx) -> bool {
 impl Session {
     pub async fn search(&mut self, tag: &str, uid: bool, key: &Key) -> Next {
         let Some(sel) = self.selected.as_ref() else { return self.bad(tag, "no mailbox selected") };
-        let recent_from = sel.recent_from;
+        let recent = sel.recent.clone();
         if !needs_file(key) {
             // Index keys only: straight from the session's rows, no copies, no threads.
             let mut hits = Vec::new();
             for (i, row) in sel.meta.iter().enumerate() {
                 let c =
-                    Ctx { seq: i as u32 + 1, row, recent: row.uid as u32 >= recent_from, uids: &sel.uids, raw: None };
+                    Ctx { seq: i as u32 + 1, row, recent: recent.contains(row.uid as u32), uids: &sel.uids, raw: None };
                 if matches(key, &c) {
                     hits.push((i as u32 + 1, row.uid as u32, row.modseq));
                 }
@@ -124,7 +124,7 @@ impl Session {
         // starts at sequence number first + 1.
         let mut handles = Vec::new();
         for (first, chunk) in sel.meta.chunks(per).map(|c| c.to_vec()).enumerate().map(|(k, c)| (k * per, c)) {
-            let (key, uids, folder) = (key.clone(), uids.clone(), folder.clone());
+            let (key, uids, folder, recent) = (key.clone(), uids.clone(), folder.clone(), recent.clone());
             handles.push(tokio::task::spawn_blocking(move || {
                 let mut hits = Vec::new();
                 for (i, row) in chunk.iter().enumerate() {
@@ -133,7 +133,7 @@ impl Session {
                     if raw.is_none() {
                         tracing::warn!(uid = row.uid, file = %row.filename, "SEARCH: cannot read a message file");
                     }
-                    let c = Ctx { seq, row, recent: row.uid as u32 >= recent_from, uids: &uids, raw: raw.as_deref() };
+                    let c = Ctx { seq, row, recent: recent.contains(row.uid as u32), uids: &uids, raw: raw.as_deref() };
                     if matches(&key, &c) {
                         hits.push((seq, row.uid as u32, row.modseq));
                     }

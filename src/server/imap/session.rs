@@ -2,6 +2,7 @@
 //! authenticated, authenticated, selected), dispatch, and the untagged updates that tell a
 //! client what other sessions and deliveries changed.
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +17,7 @@ use crate::server::Shared;
 use crate::server::conn::{Conn, Input, Stream};
 use crate::store::mailboxes::Mailbox;
 use crate::store::maildir::Flags;
+use crate::store::maildir::flags::SYSTEM_ATOMS;
 use crate::store::{Account, messages};
 
 /// Before login a client gets a minute of silence (less if `imap_idle_timeout` is shorter);
@@ -52,10 +54,50 @@ pub struct Selected {
     pub modseq: i64,
     /// Expunges up to this modseq have been reported.
     pub expunge_modseq: i64,
-    /// UIDs at or above this are \Recent in this session.
-    pub recent_from: u32,
+    /// The messages that are \Recent in this session (and in no other).
+    pub recent: Recent,
     /// Modseqs of this session's own STOREs, not to be echoed again by [`Session::sync`].
     pub own: Vec<i64>,
+    /// The keywords this session's FLAGS response has announced.
+    pub keywords: BTreeSet<String>,
+}
+
+/// The UIDs that are \Recent in one session: the ranges it claimed from the mailbox's
+/// counter (at SELECT, and at each sync that found new messages), so that no two sessions
+/// hold one message.
+#[derive(Debug, Default, Clone)]
+pub struct Recent(Vec<(u32, u32)>);
+
+impl Recent {
+    pub fn contains(&self, uid: u32) -> bool {
+        self.0.iter().any(|&(a, b)| a <= uid && uid <= b)
+    }
+
+    /// Add a claimed range (claims grow upwards, so touching ranges merge).
+    pub fn add(&mut self, (first, last): (i64, i64)) {
+        let (first, last) = (first.clamp(0, u32::MAX as i64) as u32, last.clamp(0, u32::MAX as i64) as u32);
+        if first > last {
+            return;
+        }
+        match self.0.last_mut() {
+            Some(prev) if prev.1.checked_add(1) == Some(first) => prev.1 = last,
+            _ => self.0.push((first, last)),
+        }
+    }
+
+    /// How many of these UIDs are \Recent here.
+    pub fn count(&self, uids: &[u32]) -> usize {
+        self.0.iter().map(|&(a, b)| uids.partition_point(|&u| u <= b) - uids.partition_point(|&u| u < a)).sum()
+    }
+}
+
+/// FLAGS and PERMANENTFLAGS for a mailbox whose messages carry these keywords: the system
+/// flags, the keywords, and (in PERMANENTFLAGS) `\*`, as any new keyword may be stored.
+pub fn write_flags(keywords: &BTreeSet<String>, out: &mut Vec<u8>) {
+    let mut flags: Vec<&str> = SYSTEM_ATOMS.iter().copied().chain(keywords.iter().map(String::as_str)).collect();
+    Untagged::Flags(&flags).write(out);
+    flags.push("\\*");
+    Untagged::Ok { code: Some(Code::PermanentFlags(&flags)), text: "flags allowed" }.write(out);
 }
 
 impl Selected {
@@ -94,6 +136,22 @@ impl Selected {
     }
 
     /// Record new flags (this session's change, or one reported to it).
+    /// Call before a FETCH shows these flags: when one carries a keyword not announced yet,
+    /// FLAGS and PERMANENTFLAGS go out again first (RFC 3501 §7.2.6, RFC 9051 §7.3.5: a
+    /// client never sees a keyword the FLAGS response did not name).
+    pub fn announce<'a>(&mut self, flags: impl IntoIterator<Item = &'a Flags>, out: &mut Vec<u8>) {
+        let mut grew = false;
+        for k in flags.into_iter().flat_map(Flags::keywords) {
+            if !self.keywords.contains(k) {
+                self.keywords.insert(k.to_string());
+                grew = true;
+            }
+        }
+        if grew {
+            write_flags(&self.keywords, out);
+        }
+    }
+
     pub fn set_flags(&mut self, uid: u32, flags: &Flags, modseq: i64) {
         if let Some(seq) = self.seq_of(uid) {
             let m = &mut self.meta[seq as usize - 1];
@@ -311,27 +369,32 @@ impl Session {
             }
             sel.modseq = sel.modseq.max(*modseq);
         }
+        let mut new_rows = Vec::new();
         if !new.is_empty() {
-            for row in messages::rows_for(&mut conn, sel.mailbox.id, &new, false).await? {
-                sel.uids.push(row.uid as u32);
-                sel.meta.push(row);
-            }
+            new_rows = messages::rows_for(&mut conn, sel.mailbox.id, &new, false).await?;
+        }
+        sel.announce(new_rows.iter().map(|r| &r.flags).chain(flag_updates.iter().map(|u| &u.2)), &mut out);
+        for row in new_rows {
+            sel.uids.push(row.uid as u32);
+            sel.meta.push(row);
         }
         sel.own.clear();
         // Every change up to `hi` was committed before we read it, and has been seen above.
         sel.modseq = sel.modseq.max(hi);
         if sel.uids.len() != before {
-            Untagged::Exists(sel.uids.len() as u32).write(&mut out);
-            let total_recent = sel.uids.len() - sel.uids.partition_point(|&u| u < sel.recent_from);
-            Untagged::Recent(total_recent as u32).write(&mut out);
-            if !sel.read_only {
-                crate::store::mailboxes::set_recent(&mut conn, sel.mailbox.id, sel.max_uid() as i64).await?;
+            if !sel.read_only
+                && let Some(claimed) =
+                    crate::store::mailboxes::claim_recent(&mut conn, sel.mailbox.id, sel.max_uid() as i64).await?
+            {
+                sel.recent.add(claimed);
             }
+            Untagged::Exists(sel.uids.len() as u32).write(&mut out);
+            Untagged::Recent(sel.recent.count(&sel.uids) as u32).write(&mut out);
         }
         for (seq, uid, flags, modseq) in flag_updates {
             let attrs = [
                 FetchAttr::Uid(uid),
-                FetchAttr::Flags { flags: &flags.to_index(), recent: uid >= sel.recent_from },
+                FetchAttr::Flags { flags: &flags.to_index(), recent: sel.recent.contains(uid) },
                 FetchAttr::Modseq(modseq as u64),
             ];
             let n = if self.condstore { 3 } else { 2 };

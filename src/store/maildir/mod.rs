@@ -139,6 +139,51 @@ pub fn set_aside(root: &Path) -> Result<Option<PathBuf>> {
     Ok(Some(aside))
 }
 
+/// Where a deleted folder waits for removal: inside the account's `tmp/`, which nothing lists
+/// as a folder, so a login's folder sync cannot bring it back. The holder directory is
+/// `<root>/tmp/.deleted-<unique>/` and the folder keeps its directory name inside it.
+const FOLDER_ASIDE: &str = ".deleted-";
+
+/// Move a folder out of the account's Maildir (DELETE, before the index forgets it): returns
+/// the holder directory, or None when the folder has no directory.
+pub fn set_folder_aside(root: &Path, folder: &Path) -> Result<Option<PathBuf>> {
+    let Some(dir_name) = folder.file_name() else { return Ok(None) };
+    if !folder.exists() {
+        return Ok(None);
+    }
+    let holder = root.join("tmp").join(format!("{FOLDER_ASIDE}{}", crate::ids::new_id()));
+    mkdir(&holder)?;
+    if let Err(e) = fs::rename(folder, holder.join(dir_name)) {
+        let _ = fs::remove_dir(&holder);
+        return Err(Error::io("moving aside", folder, e));
+    }
+    Ok(Some(holder))
+}
+
+/// Put a folder set aside back (the index change failed, or a crash cut a DELETE short
+/// before the index forgot it).
+pub fn restore_folder(root: &Path, holder: &Path) -> Result<()> {
+    for entry in fs::read_dir(holder).map_err(|e| Error::io("reading", holder, e))?.flatten() {
+        let to = root.join(entry.file_name());
+        fs::rename(entry.path(), &to).map_err(|e| Error::io("restoring", &to, e))?;
+    }
+    fs::remove_dir(holder).map_err(|e| Error::io("removing", holder, e))
+}
+
+/// Folders set aside in this account's Maildir: (holder, the folder name it holds).
+pub fn folders_set_aside(root: &Path) -> Vec<(PathBuf, String)> {
+    let Ok(entries) = fs::read_dir(root.join("tmp")) else { return Vec::new() };
+    entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(FOLDER_ASIDE) && e.path().is_dir())
+        .map(|e| {
+            let inside = fs::read_dir(e.path()).ok().and_then(|mut d| d.next()).and_then(|f| f.ok());
+            let name = inside.map(|f| folder_name(root, &root.join(f.file_name()))).unwrap_or_default();
+            (e.path(), name)
+        })
+        .collect()
+}
+
 /// Put a set-aside Maildir back (the database change failed).
 pub fn restore(aside: &Path, root: &Path) {
     let _ = fs::rename(aside, root);

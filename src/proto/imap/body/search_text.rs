@@ -1,17 +1,43 @@
 //! The SEARCH matchers that read the message (RFC 3501 §6.4.4 HEADER, BODY, TEXT): on
 //! decoded text (RFC 2047 words, transfer encodings, charsets), case-insensitively.
 
+use crate::proto::mime::address::{AddrItem, parse_addresses};
 use crate::proto::mime::entity::{Entity, Kind, MAX_DEPTH, decode_text};
 use crate::proto::mime::header::{Fields, decode_header_value, split_header};
 
 /// Helper used by SEARCH: does the message's header named `name` (case-insensitive) contain
 /// `needle` (case-insensitive, after RFC 2047 decoding)? An empty needle matches when the header exists.
+/// Address fields also match on their parsed addresses, `Name <user@host>`, so that an
+/// address written with comments or odd spacing (`<user (c)@ (c) host>`) is found as it reads.
 pub fn header_contains(raw: &[u8], name: &str, needle: &str) -> bool {
     let (header, _) = split_header(raw);
     let needle = Needle::new(needle);
-    Fields::new(header)
-        .filter(|f| f.name.eq_ignore_ascii_case(name.as_bytes()))
-        .any(|f| needle.is_empty() || needle.found_in(&decode_header_value(f.value)))
+    let is_address = ADDRESS_FIELDS.iter().any(|a| a.eq_ignore_ascii_case(name));
+    Fields::new(header).filter(|f| f.name.eq_ignore_ascii_case(name.as_bytes())).any(|f| {
+        needle.is_empty()
+            || needle.found_in(&decode_header_value(f.value))
+            || (is_address && addresses(f.value).iter().any(|a| needle.found_in(a)))
+    })
+}
+
+/// The header fields that hold addresses (RFC 5322 §3.6.2, §3.6.3).
+const ADDRESS_FIELDS: [&str; 6] = ["from", "sender", "reply-to", "to", "cc", "bcc"];
+
+/// Each address of a field as `Name <mailbox@host>` (or `mailbox@host` without a name).
+fn addresses(value: &[u8]) -> Vec<String> {
+    parse_addresses(value)
+        .into_iter()
+        .filter_map(|item| match item {
+            AddrItem::Mailbox { name, mailbox, host, .. } => {
+                let spec = format!("{}@{}", String::from_utf8_lossy(&mailbox), String::from_utf8_lossy(&host));
+                Some(match name {
+                    Some(n) => format!("{} <{spec}>", decode_header_value(&n)),
+                    None => spec,
+                })
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// Helper used by SEARCH BODY/TEXT: does the decoded text of any text part (or the header, when `with_header`) contain
@@ -87,6 +113,18 @@ mod tests {
     fn searching() {
         assert!(header_contains(SIMPLE.as_bytes(), "subject", "ELL"));
         assert!(header_contains(SIMPLE.as_bytes(), "FROM", "alice@EXAMPLE"));
+        // Comments inside an address do not hide it (RFC 5322 §3.4.1 allows CFWS there).
+        let commented =
+            b"From: <user-from (comment)@ (comment) domain.org>\r\nTo: Bob (the builder) <bob@x.example>\r\n\r\n";
+        for (field, needle) in [
+            ("FROM", "user-from@domain.org"),
+            ("from", "USER-FROM@DOMAIN"),
+            ("To", "bob@x.example"),
+            ("To", "bob <bob@x"),
+        ] {
+            assert!(header_contains(commented, field, needle), "{field} {needle}");
+        }
+        assert!(!header_contains(commented, "FROM", "bob@x.example"));
         assert!(header_contains(SIMPLE.as_bytes(), "Subject", ""));
         assert!(!header_contains(SIMPLE.as_bytes(), "Cc", ""));
         assert!(!header_contains(SIMPLE.as_bytes(), "subject", "world"));

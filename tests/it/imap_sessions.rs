@@ -1,0 +1,267 @@
+//! IMAP with several sessions on one mailbox: what each session must be told, and what no
+//! other session may take from it (raw sockets, so every untagged line is checked).
+
+use crate::imap::{Raw, deliver};
+use crate::server::{Client, Server};
+use crate::util::Env;
+
+fn start(env: &Env) -> Server {
+    env.create("bob@example.com", "vip");
+    env.serve_config(&[("dev_mode", "true")]);
+    env.start_server()
+}
+
+fn login(srv: &Server) -> Raw {
+    let mut c = Raw::connect(srv.imap);
+    let r = c.cmd("l", "LOGIN bob@example.com password123");
+    assert!(r.contains("l OK"), "{r}");
+    c
+}
+
+fn selected(srv: &Server, verb: &str) -> (Raw, String) {
+    let mut c = login(srv);
+    let r = c.cmd("s", &format!("{verb} INBOX"));
+    assert!(r.contains("s OK"), "{r}");
+    (c, r)
+}
+
+/// The line's position in a response, or panic naming what is missing.
+fn at(response: &str, needle: &str) -> usize {
+    response.find(needle).unwrap_or_else(|| panic!("no {needle:?} in:\n{response}"))
+}
+
+fn recent_count(response: &str) -> usize {
+    response
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("* ")?.strip_suffix(" RECENT")?.parse().ok())
+        .unwrap_or_else(|| panic!("no RECENT in:\n{response}"))
+}
+
+/// RFC 3501 §7.2.6: a keyword appears in FETCH only after a FLAGS response named it, in the
+/// session that stored it and in every other session on the mailbox.
+fn imap_a_new_keyword_is_announced_before_any_fetch_shows_it(env: Env) {
+    let srv = start(&env);
+    deliver(&srv, 2, "kw");
+    let (mut a, _) = selected(&srv, "SELECT");
+    let (mut b, select) = selected(&srv, "SELECT");
+    assert!(!select.contains("$Label2"), "{select}");
+    let stored = b.cmd("t1", "STORE 1 +FLAGS ($Label2)");
+    assert!(at(&stored, "* FLAGS (") < at(&stored, "* 1 FETCH"), "{stored}");
+    assert!(stored[at(&stored, "* FLAGS (")..].lines().next().unwrap().contains("$Label2"), "{stored}");
+    assert!(stored.contains("[PERMANENTFLAGS (") && stored.contains("\\*)]"), "{stored}");
+    // The other session learns of it at its next command, FLAGS first.
+    let told = a.cmd("n1", "NOOP");
+    let flags = at(&told, "* FLAGS (");
+    assert!(told[flags..].lines().next().unwrap().contains("$Label2"), "{told}");
+    assert!(flags < at(&told, "* 1 FETCH ("), "{told}");
+    // A keyword already announced is not announced again.
+    let again = b.cmd("t2", "STORE 2 +FLAGS ($Label2)");
+    assert!(!again.contains("* FLAGS"), "{again}");
+    // A message that arrives with a new keyword (APPEND by another session) is announced too.
+    b.send(b"ap APPEND INBOX ($Fresh) {20}\r\n");
+    assert!(b.line().starts_with('+'));
+    b.send(b"Subject: new\r\n\r\nhi\r\n\r\n");
+    let appended = b.until("ap");
+    assert!(appended.contains("ap OK"), "{appended}");
+    let told = a.cmd("n2", "NOOP");
+    assert!(at(&told, "$Fresh") < at(&told, "EXISTS"), "{told}");
+    let fetched = a.cmd("f", "FETCH 3 FLAGS");
+    assert!(fetched.contains("$Fresh") && !fetched.contains("* FLAGS"), "{fetched}");
+}
+
+/// RFC 3501 §2.3.2: \Recent goes to one session only, however many select at once.
+fn imap_recent_is_given_to_one_session_only(env: Env) {
+    let srv = start(&env);
+    deliver(&srv, 5, "recent");
+    let imap = srv.imap;
+    let sessions: Vec<_> = (0..8)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut c = Raw::connect(imap);
+                assert!(c.cmd("l", "LOGIN bob@example.com password123").contains("l OK"));
+                let r = c.cmd("s", "SELECT INBOX");
+                (c, recent_count(&r))
+            })
+        })
+        .collect();
+    let mut sessions: Vec<(Raw, usize)> = sessions.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(sessions.iter().map(|s| s.1).sum::<usize>(), 5, "each message is \\Recent in one session");
+    // A message that arrives later is \Recent in the one session that hears of it first.
+    deliver(&srv, 1, "late");
+    let mut holders = 0;
+    for (i, (c, before)) in sessions.iter_mut().enumerate() {
+        let r = c.cmd(&format!("n{i}"), "NOOP");
+        if r.contains("EXISTS") && recent_count(&r) > *before {
+            holders += 1;
+            let f = c.cmd("f", "FETCH 6 FLAGS");
+            assert!(f.contains("\\Recent"), "{f}");
+        } else {
+            let f = c.cmd("f", "FETCH 6 FLAGS");
+            assert!(!f.contains("\\Recent"), "{f}");
+        }
+    }
+    assert_eq!(holders, 1, "the late message is \\Recent in exactly one session");
+    // EXAMINE takes nothing and shows nothing as \Recent.
+    deliver(&srv, 1, "examined");
+    let (_, examined) = selected(&srv, "EXAMINE");
+    assert_eq!(recent_count(&examined), 0, "{examined}");
+    let (_, took) = selected(&srv, "SELECT");
+    assert_eq!(recent_count(&took), 1, "EXAMINE left the message \\Recent: {took}");
+}
+
+/// RFC 2180 §4.1.3, RFC 5530: FETCH of a message another session expunged answers what still
+/// exists and says EXPUNGEISSUED; it never fails the command for good.
+fn imap_fetch_of_a_message_expunged_elsewhere_answers_what_exists(env: Env) {
+    let srv = start(&env);
+    deliver(&srv, 3, "gone");
+    let (mut a, _) = selected(&srv, "SELECT");
+    let (mut b, _) = selected(&srv, "SELECT");
+    assert!(b.cmd("d", "STORE 2 +FLAGS.SILENT (\\Deleted)").contains("d OK"));
+    assert!(b.cmd("x", "EXPUNGE").contains("* 2 EXPUNGE"));
+    // `a` has not been told: message 2 still has its sequence number there.
+    let r = a.cmd("f", "FETCH 1:3 BODY.PEEK[]");
+    assert!(r.contains("Subject: gone 1") && r.contains("Subject: gone 3"), "{r}");
+    assert!(!r.contains("Subject: gone 2"), "{r}");
+    assert!(r.contains("f OK [EXPUNGEISSUED]"), "{r}");
+    // The next command reports the expunge, and FETCH is whole again.
+    let n = a.cmd("n", "NOOP");
+    assert!(n.contains("* 2 EXPUNGE"), "{n}");
+    let r = a.cmd("g", "FETCH 1:* BODY.PEEK[]");
+    assert!(r.contains("g OK FETCH"), "{r}");
+    assert!(!srv.log().contains("cannot be read"), "an expunged message is no fault: {}", srv.log());
+}
+
+/// A DELETE is never undone by a login's scan of the Maildir running beside it.
+fn imap_a_deleted_mailbox_stays_deleted_while_others_log_in(env: Env) {
+    let srv = start(&env);
+    let imap = srv.imap;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let logins: Vec<_> = (0..2)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) && n < 2000 {
+                    let mut c = Raw::connect(imap);
+                    let r = c.cmd("l", "LOGIN bob@example.com password123");
+                    assert!(r.contains("l OK"), "{r}");
+                    c.cmd("o", "LOGOUT");
+                    n += 1;
+                }
+            })
+        })
+        .collect();
+    let mut c = login(&srv);
+    for i in 0..40 {
+        let r = c.cmd(&format!("c{i}"), &format!("CREATE Doomed{i}"));
+        assert!(r.contains("OK"), "{r}\n{}", srv.log());
+        let r = c.cmd(&format!("d{i}"), &format!("DELETE Doomed{i}"));
+        assert!(r.contains("OK"), "{r}\n{}", srv.log());
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for t in logins {
+        assert!(t.join().is_ok(), "a login failed: {}", srv.log());
+    }
+    let list = login(&srv).cmd("l2", "LIST \"\" \"*\"");
+    assert!(!list.contains("Doomed") && !list.contains("deleted"), "{list}");
+    let dirs: Vec<String> = std::fs::read_dir(env.maildir("bob@example.com"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("Doomed"))
+        .collect();
+    assert!(dirs.is_empty(), "{dirs:?}");
+}
+
+/// A DELETE cut short by a crash after its folder left the Maildir is finished or undone at
+/// start, by what the index says.
+fn imap_an_interrupted_delete_is_finished_or_undone_at_start(env: Env) {
+    let srv = start(&env);
+    let mut c = login(&srv);
+    assert!(c.cmd("c", "CREATE Kept").contains("c OK"));
+    c.send(b"a APPEND Kept {21}\r\n");
+    assert!(c.line().starts_with('+'));
+    c.send(b"Subject: kept\r\n\r\nhi\r\n\r\n");
+    assert!(c.until("a").contains("a OK"));
+    srv.stop();
+    let root = env.maildir("bob@example.com");
+    // "Kept" was set aside but its row is still there (the DELETE never committed): it comes
+    // back. "Orphan" has no row (the DELETE committed): its holder is removed.
+    for (name, holder) in [("Kept", ".deleted-t1"), ("Orphan", ".deleted-t2")] {
+        let h = root.join("tmp").join(holder);
+        std::fs::create_dir_all(&h).unwrap();
+        let from = root.join(format!(".{name}"));
+        if from.exists() {
+            std::fs::rename(&from, h.join(format!(".{name}"))).unwrap();
+        } else {
+            std::fs::create_dir_all(h.join(format!(".{name}/cur"))).unwrap();
+        }
+    }
+    let srv = env.start_server();
+    assert!(root.join(".Kept/cur").exists() || root.join(".Kept/new").exists(), "Kept is back");
+    assert!(!root.join("tmp/.deleted-t1").exists() && !root.join("tmp/.deleted-t2").exists());
+    assert!(!root.join(".Orphan").exists());
+    let mut c = login(&srv);
+    let list = c.cmd("l", "LIST \"\" \"*\"");
+    assert!(list.contains("Kept") && !list.contains("Orphan"), "{list}");
+    let s = c.cmd("s", "SELECT Kept");
+    assert!(s.contains("* 1 EXISTS"), "{s}");
+    assert!(srv.log().contains("mailbox_deletes_finished=2"), "{}", srv.log());
+}
+
+/// RFC 3501 §6.3.6, §6.3.9, RFC 5258 §3.5, RFC 5530: subscriptions outlive DELETE, LSUB's `%`
+/// shows hidden subscribed children as \Noselect parents, RECURSIVEMATCH says CHILDINFO, and a
+/// mailbox with children is refused with HASCHILDREN.
+fn imap_subscriptions_follow_the_rfcs(env: Env) {
+    let srv = start(&env);
+    let mut c = login(&srv);
+    for (i, cmd) in
+        ["CREATE Par.Child", "SUBSCRIBE Par.Child", "CREATE Old", "SUBSCRIBE Old", "DELETE Old"].iter().enumerate()
+    {
+        let r = c.cmd(&format!("p{i}"), cmd);
+        assert!(r.contains(&format!("p{i} OK")), "{cmd}: {r}");
+    }
+    let lsub = c.cmd("a", "LSUB \"\" \"*\"");
+    assert!(lsub.contains("* LSUB (\\Noselect) \".\" Old"), "a deleted mailbox stays subscribed: {lsub}");
+    let lsub = c.cmd("b", "LSUB \"\" \"%\"");
+    assert!(lsub.contains("* LSUB (\\Noselect) \".\" Par"), "{lsub}");
+    assert!(!lsub.contains("Par.Child"), "{lsub}");
+    let list = c.cmd("c", "LIST (SUBSCRIBED) \"\" \"*\"");
+    assert!(list.contains("(\\NonExistent \\HasNoChildren \\Subscribed) \".\" Old"), "{list}");
+    let list = c.cmd("d", "LIST (SUBSCRIBED RECURSIVEMATCH) \"\" \"%\"");
+    assert!(list.contains("\".\" Par (\"CHILDINFO\" (\"SUBSCRIBED\"))"), "{list}");
+    assert!(!list.contains("Par.Child"), "{list}");
+    let del = c.cmd("e", "DELETE Par");
+    assert!(del.contains("e NO [HASCHILDREN]"), "{del}");
+}
+
+/// SEARCH FROM and TO find an address as it reads, whatever comments the header puts in it.
+fn imap_search_from_matches_an_address_written_with_comments(env: Env) {
+    let srv = start(&env);
+    let mut s = Client::connect(srv.smtp);
+    s.expect("EHLO x.example", 250);
+    s.expect("MAIL FROM:<user-from@domain.org>", 250);
+    s.expect("RCPT TO:<bob@example.com>", 250);
+    s.expect("DATA", 354);
+    s.send(b"From: <user-from (comment)@ (comment) domain.org>\r\nTo: Bob (home) <bob@example.com>\r\nSubject: c\r\n\r\nx\r\n.\r\n");
+    assert_eq!(s.read().0, 250);
+    deliver(&srv, 1, "plain");
+    let (mut c, _) = selected(&srv, "SELECT");
+    for (i, key) in ["FROM user-from@domain.org", "FROM \"USER-FROM@DOMAIN\"", "TO bob@example.com"].iter().enumerate()
+    {
+        let r = c.cmd(&format!("s{i}"), &format!("SEARCH {key}"));
+        let hits = r.lines().find(|l| l.starts_with("* SEARCH")).unwrap_or_default();
+        let want = if key.starts_with("TO") { "* SEARCH 1 2" } else { "* SEARCH 1" };
+        assert_eq!(hits.trim_end(), want, "{key}: {r}");
+    }
+}
+
+crate::store_tests!(
+    imap_a_new_keyword_is_announced_before_any_fetch_shows_it,
+    imap_recent_is_given_to_one_session_only,
+    imap_fetch_of_a_message_expunged_elsewhere_answers_what_exists,
+    imap_a_deleted_mailbox_stays_deleted_while_others_log_in,
+    imap_an_interrupted_delete_is_finished_or_undone_at_start,
+    imap_subscriptions_follow_the_rfcs,
+    imap_search_from_matches_an_address_written_with_comments,
+);
