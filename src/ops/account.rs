@@ -109,7 +109,7 @@ pub async fn create(store: &Store, new: NewAccount) -> Result<Created> {
 
 /// Argon2id takes tens of milliseconds: keep it off the async threads.
 pub async fn hash_blocking(pw: String) -> Result<String> {
-    crate::ops::blocking(move || password::hash(&pw)).await
+    crate::ops::hashing::run(move || password::hash(&pw)).await?
 }
 
 pub async fn get(store: &Store, address: &str) -> Result<Account> {

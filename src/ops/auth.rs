@@ -61,7 +61,7 @@ async fn check(
     // Each check costs 19 MiB and tens of milliseconds: only a few run at once, whatever the
     // number of clients trying.
     let _permit = hashing_permits().acquire().await.ok();
-    let ok = tokio::task::spawn_blocking(move || password::verify(&pw, &stored)).await.unwrap_or(false);
+    let ok = crate::ops::hashing::run(move || password::verify(&pw, &stored)).await.unwrap_or(false);
     let Some(mut acct) = acct else { return Ok(Err(Denied::NoSuchUser)) };
     if !ok {
         return Ok(Err(Denied::BadPassword));
