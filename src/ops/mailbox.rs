@@ -36,7 +36,8 @@ pub fn derive(raw: &[u8]) -> messages::Derived {
     let (mut envelope, mut bodystructure) = (Vec::new(), Vec::new());
     crate::proto::imap::body::envelope(raw, &mut envelope);
     crate::proto::imap::body::body_structure(raw, true, &mut bodystructure);
-    messages::Derived { envelope: Some(envelope), bodystructure: Some(bodystructure) }
+    let sort = Some(crate::proto::imap::sort::Fields::of(raw));
+    messages::Derived { envelope: Some(envelope), bodystructure: Some(bodystructure), sort }
 }
 
 /// Make sure every folder on disk has an index row, and INBOX exists (at login).

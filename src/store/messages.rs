@@ -3,6 +3,7 @@
 use sqlx::AnyConnection;
 
 use crate::error::Result;
+use crate::proto::imap::sort;
 use crate::store::maildir::Flags;
 
 /// The id of an account's mailbox, created on first use with a fresh UIDVALIDITY.
@@ -54,14 +55,32 @@ pub async fn next_uidvalidity(conn: &mut AnyConnection, account_id: i64) -> Resu
     Ok(v)
 }
 
-/// What FETCH would otherwise compute from the file: the ENVELOPE and the BODYSTRUCTURE
-/// (IMAP syntax), computed from the bytes in memory at delivery and APPEND and written with
-/// the row, and by `mailbox reindex` from the files. Rows indexed before they were stored
-/// have none; FETCH computes those from the file.
+/// What FETCH, SORT and THREAD would otherwise compute from the file: the ENVELOPE and the
+/// BODYSTRUCTURE (IMAP syntax) and the sort fields, computed from the bytes in memory at
+/// delivery and APPEND and written with the row, and by `mailbox reindex` from the files.
+/// Rows indexed before they were stored have none; readers compute those from the file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Derived {
     pub envelope: Option<Vec<u8>>,
     pub bodystructure: Option<Vec<u8>>,
+    pub sort: Option<sort::Fields>,
+}
+
+impl Derived {
+    /// All of it is stored.
+    pub fn complete(&self) -> bool {
+        self.envelope.is_some() && self.bodystructure.is_some() && self.sort.is_some()
+    }
+}
+
+fn sort_to_text(f: &Option<sort::Fields>) -> Option<String> {
+    f.as_ref().and_then(|f| serde_json::to_string(f).ok())
+}
+
+/// A stored value that does not parse (written by a future version, or damaged) counts as
+/// missing: the reader computes it from the file.
+fn sort_from_text(t: Option<String>) -> Option<sort::Fields> {
+    t.and_then(|t| serde_json::from_str(&t).ok())
 }
 
 /// Index a delivered message: take the next UID and modseq of the mailbox.
@@ -83,7 +102,7 @@ pub async fn append(
     .await?;
     sqlx::query(
         "INSERT INTO messages (mailbox_id, uid, filename, size, internal_date, flags, modseq, envelope, \
-         bodystructure) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         bodystructure, sort_fields) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(mailbox_id)
     .bind(uid)
@@ -94,6 +113,7 @@ pub async fn append(
     .bind(modseq)
     .bind(derived.envelope.as_deref())
     .bind(derived.bodystructure.as_deref())
+    .bind(sort_to_text(&derived.sort))
     .execute(conn)
     .await?;
     Ok(uid)
@@ -140,7 +160,7 @@ pub struct Indexed {
     pub filename: String,
     pub size: i64,
     pub flags: Flags,
-    /// Its ENVELOPE and BODYSTRUCTURE are stored.
+    /// Its ENVELOPE, BODYSTRUCTURE and sort fields are stored.
     pub derived: bool,
 }
 
@@ -148,7 +168,7 @@ pub struct Indexed {
 pub async fn list(conn: &mut AnyConnection, mailbox_id: i64) -> Result<Vec<Indexed>> {
     let rows: Vec<(i64, String, i64, String, i64)> = sqlx::query_as(
         "SELECT uid, filename, size, flags, \
-         CASE WHEN envelope IS NULL OR bodystructure IS NULL THEN 0 ELSE 1 END \
+         CASE WHEN envelope IS NULL OR bodystructure IS NULL OR sort_fields IS NULL THEN 0 ELSE 1 END \
          FROM messages WHERE mailbox_id = $1 ORDER BY uid",
     )
     .bind(mailbox_id)
@@ -166,16 +186,19 @@ pub async fn list(conn: &mut AnyConnection, mailbox_id: i64) -> Result<Vec<Index
         .collect())
 }
 
-/// Store a message's ENVELOPE and BODYSTRUCTURE (reindexing mail that has none). Derived
-/// data changes nothing a client sees, so no modseq is taken.
+/// Store a message's ENVELOPE, BODYSTRUCTURE and sort fields (reindexing mail that has
+/// none). Derived data changes nothing a client sees, so no modseq is taken.
 pub async fn set_derived(conn: &mut AnyConnection, mailbox_id: i64, uid: i64, derived: &Derived) -> Result<()> {
-    sqlx::query("UPDATE messages SET envelope = $1, bodystructure = $2 WHERE mailbox_id = $3 AND uid = $4")
-        .bind(derived.envelope.as_deref())
-        .bind(derived.bodystructure.as_deref())
-        .bind(mailbox_id)
-        .bind(uid)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE messages SET envelope = $1, bodystructure = $2, sort_fields = $3 WHERE mailbox_id = $4 AND uid = $5",
+    )
+    .bind(derived.envelope.as_deref())
+    .bind(derived.bodystructure.as_deref())
+    .bind(sort_to_text(&derived.sort))
+    .bind(mailbox_id)
+    .bind(uid)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -252,15 +275,26 @@ pub struct Row {
     pub internal_date: i64,
     pub flags: Flags,
     pub modseq: i64,
-    /// ENVELOPE and BODYSTRUCTURE, when asked for and stored.
+    /// ENVELOPE, BODYSTRUCTURE and sort fields, when asked for and stored.
     pub derived: Derived,
 }
 
-type RowTuple = (i64, String, i64, i64, String, i64, Option<Vec<u8>>, Option<Vec<u8>>);
+type RowTuple = (i64, String, i64, i64, String, i64, Option<Vec<u8>>, Option<Vec<u8>>, Option<String>);
 
-fn row((uid, filename, size, internal_date, flags, modseq, envelope, bodystructure): RowTuple) -> Row {
+fn row((uid, filename, size, internal_date, flags, modseq, envelope, bodystructure, sort): RowTuple) -> Row {
     let flags = Flags::from_index(&flags);
-    Row { uid, filename, size, internal_date, flags, modseq, derived: Derived { envelope, bodystructure } }
+    let derived = Derived { envelope, bodystructure, sort: sort_from_text(sort) };
+    Row { uid, filename, size, internal_date, flags, modseq, derived }
+}
+
+/// Every message's sort fields (UID order), for SORT and THREAD; None where not stored.
+pub async fn sort_fields(conn: &mut AnyConnection, mailbox_id: i64) -> Result<Vec<(i64, Option<sort::Fields>)>> {
+    let rows: Vec<(i64, Option<String>)> =
+        sqlx::query_as("SELECT uid, sort_fields FROM messages WHERE mailbox_id = $1 ORDER BY uid")
+            .bind(mailbox_id)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().map(|(uid, t)| (uid, sort_from_text(t))).collect())
 }
 
 /// Rows for these UIDs (ascending), in UID order; ENVELOPE and BODYSTRUCTURE only when
@@ -289,7 +323,7 @@ async fn select(
     range: Option<(i64, i64)>,
     with_derived: bool,
 ) -> Result<Vec<Row>> {
-    let cols = if with_derived { ", envelope, bodystructure" } else { "" };
+    let cols = if with_derived { ", envelope, bodystructure, sort_fields" } else { "" };
     let sql = format!(
         "SELECT uid, filename, size, internal_date, flags, modseq{cols} FROM messages \
          WHERE mailbox_id = $1 AND {filter} ORDER BY uid"
@@ -305,7 +339,11 @@ async fn select(
     if let Some((lo, hi)) = range {
         q = q.bind(lo).bind(hi);
     }
-    Ok(q.fetch_all(conn).await?.into_iter().map(|(a, b, c, d, e, f)| row((a, b, c, d, e, f, None, None))).collect())
+    Ok(q.fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(|(a, b, c, d, e, f)| row((a, b, c, d, e, f, None, None, None)))
+        .collect())
 }
 
 /// UIDs, flags and modseqs of the messages changed (or added) after `modseq`, in UID order.

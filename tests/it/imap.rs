@@ -718,8 +718,9 @@ fn imap_envelope_and_bodystructure_are_stored_at_delivery_and_never_by_fetch(env
     let envelope = String::from_utf8(reindexed.envelope.clone().expect("stored at reindex")).unwrap();
     assert!(envelope.contains(r#""from before""#), "{envelope}");
     assert!(reindexed.bodystructure.is_some(), "stored at reindex");
+    assert_eq!(reindexed.sort.as_ref().expect("stored at reindex").subject, "from before");
     // As a row indexed before these were stored.
-    crate::util::sql(&env.db_url(), "UPDATE messages SET envelope = NULL, bodystructure = NULL");
+    crate::util::sql(&env.db_url(), "UPDATE messages SET envelope = NULL, bodystructure = NULL, sort_fields = NULL");
     let srv = env.start_server();
     deliver(&srv, 1, "hello");
     let out = python(&format!("{PRELUDE}{CACHED}"), &[&srv.imaps.port().to_string()]);
@@ -737,9 +738,11 @@ fn imap_envelope_and_bodystructure_are_stored_at_delivery_and_never_by_fetch(env
     let text = |b: &Option<Vec<u8>>| String::from_utf8(b.clone().expect("stored at delivery")).unwrap();
     assert!(fetched[1].contains(&text(&stored.envelope)), "{out}");
     assert!(fetched[1].contains(&text(&stored.bodystructure)), "{out}");
+    assert_eq!(stored.sort.as_ref().expect("stored at delivery").from, "alice");
     let sent = derived(&env, "Sent");
     assert!(text(&sent[0].envelope).contains(r#""appended""#), "stored at APPEND");
     assert!(sent[0].bodystructure.is_some(), "stored at APPEND");
+    assert_eq!(sent[0].sort.as_ref().expect("stored at APPEND").subject, "appended");
 }
 
 store_tests!(

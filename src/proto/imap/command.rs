@@ -4,6 +4,7 @@ use super::fetch::{self, FetchItem, Modifiers};
 use super::lexer::{Bad, Cursor, PResult, bad};
 use super::search::{self, Key};
 use super::sequence::SequenceSet;
+use super::sort;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreMode {
@@ -95,6 +96,12 @@ pub enum Body {
     },
     Search {
         uid: bool,
+        key: Key,
+    },
+    /// RFC 5256: the messages matching `key`, in the order of `criteria`.
+    Sort {
+        uid: bool,
+        criteria: Vec<sort::Criterion>,
         key: Key,
     },
     Fetch {
@@ -317,7 +324,7 @@ fn body(c: &mut Cursor, name: &str) -> PResult<Body> {
     } else {
         name.to_string()
     };
-    if uid && !matches!(name.as_str(), "FETCH" | "SEARCH" | "STORE" | "COPY" | "MOVE" | "EXPUNGE") {
+    if uid && !matches!(name.as_str(), "FETCH" | "SEARCH" | "SORT" | "STORE" | "COPY" | "MOVE" | "EXPUNGE") {
         return bad(format!("UID {name} is not a command"));
     }
     Ok(match name.as_str() {
@@ -419,6 +426,18 @@ fn body(c: &mut Cursor, name: &str) -> PResult<Body> {
         "SEARCH" => {
             c.sp()?;
             Body::Search { uid, key: search::program(c)? }
+        }
+        "SORT" => {
+            c.sp()?;
+            let criteria = sort::criteria(c)?;
+            c.sp()?;
+            // The charset is required here (RFC 5256 §3), not introduced by CHARSET.
+            let cs = c.astring_utf8()?.to_ascii_uppercase();
+            if cs != "UTF-8" && cs != "US-ASCII" {
+                return bad("[BADCHARSET (UTF-8 US-ASCII)] unsupported charset");
+            }
+            c.sp()?;
+            Body::Sort { uid, criteria, key: search::program(c)? }
         }
         "FETCH" => {
             c.sp()?;
@@ -619,6 +638,14 @@ mod tests {
             }
         );
         assert_eq!(ok("x UID SEARCH SINCE 1-Feb-1994"), Body::Search { uid: true, key: Key::Since(760060800) });
+        assert_eq!(
+            ok("x UID SORT (REVERSE DATE) UTF-8 ALL"),
+            Body::Sort {
+                uid: true,
+                criteria: vec![sort::Criterion { key: sort::SortKey::Date, reverse: true }],
+                key: Key::All
+            }
+        );
         assert!(err("x SEARCH CHARSET KOI8-R ALL").reason.contains("BADCHARSET"));
         assert!(err("x SEARCH FOO").reason.contains("FOO"));
     }

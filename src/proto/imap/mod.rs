@@ -11,3 +11,4 @@ pub mod lexer;
 pub mod response;
 pub mod search;
 pub mod sequence;
+pub mod sort;

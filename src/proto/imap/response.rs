@@ -271,6 +271,8 @@ pub enum Untagged<'a> {
         nums: &'a [u32],
         modseq: Option<u64>,
     },
+    /// RFC 5256 §4: `* SORT n…`, in the sorted order.
+    Sort(&'a [u32]),
     Fetch {
         seq: u32,
         attrs: &'a [FetchAttr<'a>],
@@ -376,6 +378,12 @@ impl Untagged<'_> {
                 }
                 if let Some(m) = modseq {
                     let _ = write!(out, " (MODSEQ {m})");
+                }
+            }
+            Untagged::Sort(nums) => {
+                out.extend_from_slice(b"SORT");
+                for n in nums.iter() {
+                    let _ = write!(out, " {n}");
                 }
             }
             Untagged::Fetch { .. } => {}
@@ -679,6 +687,8 @@ mod tests {
             (Untagged::QuotaRoot { mailbox: "My Box", roots: &[""] }, "* QUOTAROOT \"My Box\" \"\"\r\n"),
             (Untagged::Search { nums: &[], modseq: None }, "* SEARCH\r\n"),
             (Untagged::Search { nums: &[2, 5], modseq: Some(40) }, "* SEARCH 2 5 (MODSEQ 40)\r\n"),
+            (Untagged::Sort(&[5, 2, 9]), "* SORT 5 2 9\r\n"),
+            (Untagged::Sort(&[]), "* SORT\r\n"),
             (
                 Untagged::Fetch {
                     seq: 4,

@@ -3,7 +3,7 @@
 //!
 //! Files by verb group: `session` (framing, state, dispatch, untagged updates), `auth`
 //! (STARTTLS, LOGIN, AUTHENTICATE), `folders` (SELECT, LIST, STATUS, CREATE, ...),
-//! `fetch`, `messages` (STORE, COPY, MOVE, EXPUNGE, APPEND), `search`, `idle`.
+//! `fetch`, `messages` (STORE, COPY, MOVE, EXPUNGE, APPEND), `search`, `sort`, `idle`.
 
 mod auth;
 mod fetch;
@@ -12,6 +12,7 @@ mod idle;
 mod messages;
 mod search;
 mod session;
+mod sort;
 
 pub use session::run;
 

@@ -97,9 +97,21 @@ pub fn matches(k: &Key, c: &Ctx) -> bool {
     }
 }
 
+/// A message that matched: (sequence number, UID, modseq).
+pub type Hit = (u32, u32, i64);
+
 impl Session {
     pub async fn search(&mut self, tag: &str, uid: bool, key: &Key) -> Next {
-        let Some(sel) = self.selected.as_ref() else { return self.bad(tag, "no mailbox selected") };
+        match self.matching(tag, key).await {
+            Ok(hits) => self.search_reply(tag, uid, key, &hits),
+            Err(next) => next,
+        }
+    }
+
+    /// The messages of the selected mailbox that match `key`, in sequence order; or the
+    /// reply already made when it cannot be answered.
+    pub async fn matching(&mut self, tag: &str, key: &Key) -> Result<Vec<Hit>, Next> {
+        let Some(sel) = self.selected.as_ref() else { return Err(self.bad(tag, "no mailbox selected")) };
         let recent = sel.recent.clone();
         if !needs_file(key) {
             // Index keys only: straight from the session's rows, no copies, no threads.
@@ -111,7 +123,7 @@ impl Session {
                     hits.push((i as u32 + 1, row.uid as u32, row.modseq));
                 }
             }
-            return self.search_reply(tag, uid, key, &hits);
+            return Ok(hits);
         }
         let uids = Arc::new(sel.uids.clone());
         let mailbox = sel.mailbox.name.clone();
@@ -145,10 +157,10 @@ impl Session {
         for h in handles {
             match h.await {
                 Ok(v) => hits.extend(v),
-                Err(_) => return self.no(tag, Code::ServerBug, "search failed"),
+                Err(_) => return Err(self.no(tag, Code::ServerBug, "search failed")),
             }
         }
-        self.search_reply(tag, uid, &key, &hits)
+        Ok(hits)
     }
 
     fn search_reply(&mut self, tag: &str, uid: bool, key: &Key, hits: &[(u32, u32, i64)]) -> Next {

@@ -33,7 +33,7 @@ const MAX_ERRORS: u32 = 20;
 
 /// The capabilities once logged in (besides IMAP4rev1, LITERAL+, SASL-IR, ID, ENABLE, IDLE).
 pub const CAPS: &str = "NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS \
-     QUOTA QUOTA=RES-STORAGE CONDSTORE QRESYNC STATUS=SIZE";
+     QUOTA QUOTA=RES-STORAGE CONDSTORE QRESYNC STATUS=SIZE SORT SORT=DISPLAY";
 
 /// The mailbox a session has selected, as the session knows it: the sequence-number map and
 /// the modseqs up to which changes have been reported.
@@ -446,7 +446,12 @@ impl Session {
         if selected
             && matches!(
                 cmd.body,
-                Body::Fetch { .. } | Body::Search { .. } | Body::Store { .. } | Body::Copy { .. } | Body::Move { .. }
+                Body::Fetch { .. }
+                    | Body::Search { .. }
+                    | Body::Sort { .. }
+                    | Body::Store { .. }
+                    | Body::Copy { .. }
+                    | Body::Move { .. }
             )
             && let Err(e) = self.sync_if(false, false).await
         {
@@ -483,6 +488,7 @@ impl Session {
             Body::Unselect => self.close(&tag, false).await,
             Body::Expunge { uids } => self.expunge(&tag, uids.as_ref()).await,
             Body::Search { uid, key } => self.search(&tag, uid, &key).await,
+            Body::Sort { uid, criteria, key } => self.sort(&tag, uid, &criteria, &key).await,
             Body::Fetch { uid, set, items, modifiers } => self.fetch(&tag, uid, &set, &items, &modifiers).await,
             Body::Store { uid, set, mode, silent, flags, unchanged_since } => {
                 self.store(&tag, uid, &set, mode, silent, &flags, unchanged_since).await
