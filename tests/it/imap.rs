@@ -284,6 +284,21 @@ fn imap_starttls_and_logindisabled(env: Env) {
     assert!(out.contains("AUTHENTICATIONFAILED"), "{out}");
 }
 
+/// A server for bob@example.com in dev mode (plain-text login from loopback).
+pub(crate) fn start(env: &Env) -> Server {
+    env.create("bob@example.com", "vip");
+    env.serve_config(&[("dev_mode", "true")]);
+    env.start_server()
+}
+
+/// A raw session logged in as bob.
+pub(crate) fn login(srv: &Server) -> Raw {
+    let mut c = Raw::connect(srv.imap);
+    let r = c.cmd("l", "LOGIN bob@example.com password123");
+    assert!(r.contains("l OK"), "{r}");
+    c
+}
+
 /// A raw IMAP connection (plain text) for protocol abuse.
 pub(crate) struct Raw {
     r: BufReader<TcpStream>,

@@ -1,22 +1,9 @@
 //! IMAP with several sessions on one mailbox: what each session must be told, and what no
 //! other session may take from it (raw sockets, so every untagged line is checked).
 
-use crate::imap::{Raw, deliver};
+use crate::imap::{Raw, deliver, login, start};
 use crate::server::{Client, Server};
 use crate::util::Env;
-
-fn start(env: &Env) -> Server {
-    env.create("bob@example.com", "vip");
-    env.serve_config(&[("dev_mode", "true")]);
-    env.start_server()
-}
-
-fn login(srv: &Server) -> Raw {
-    let mut c = Raw::connect(srv.imap);
-    let r = c.cmd("l", "LOGIN bob@example.com password123");
-    assert!(r.contains("l OK"), "{r}");
-    c
-}
 
 fn selected(srv: &Server, verb: &str) -> (Raw, String) {
     let mut c = login(srv);
@@ -264,57 +251,4 @@ crate::store_tests!(
     imap_an_interrupted_delete_is_finished_or_undone_at_start,
     imap_subscriptions_follow_the_rfcs,
     imap_search_from_matches_an_address_written_with_comments,
-    imap_sort_orders_by_the_stored_header_fields,
 );
-
-/// Send one message with this header over SMTP.
-fn deliver_header(srv: &Server, header: &str) {
-    let mut s = Client::connect(srv.smtp);
-    s.expect("EHLO x.example", 250);
-    s.expect("MAIL FROM:<a@remote.example>", 250);
-    s.expect("RCPT TO:<bob@example.com>", 250);
-    s.expect("DATA", 354);
-    s.send(format!("{header}\r\n\r\nbody\r\n.\r\n").as_bytes());
-    assert_eq!(s.read().0, 250);
-}
-
-/// RFC 5256 SORT and RFC 5957 DISPLAYFROM, from the fields stored at delivery and APPEND.
-fn imap_sort_orders_by_the_stored_header_fields(env: Env) {
-    let srv = start(&env);
-    // seq: from, subject, date
-    for h in [
-        "From: Carol <carol@x.example>\r\nSubject: Re: beta\r\nDate: Tue, 24 Nov 2026 12:00:00 +0000",
-        "From: \"Alice Z\" <zed@x.example>\r\nSubject: alpha (fwd)\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000",
-        "From: bob@x.example\r\nSubject: [list] Gamma\r\nDate: Tue, 24 Nov 2026 11:00:00 +0000",
-    ] {
-        deliver_header(&srv, h);
-    }
-    let mut c = login(&srv);
-    c.send(b"ap APPEND INBOX {54}\r\n");
-    assert!(c.line().starts_with('+'));
-    c.send(b"From: Aaron <aaron@x.example>\r\nSubject: Fwd: delta\r\n\r\n\r\n");
-    assert!(c.until("ap").contains("ap OK"));
-    assert!(c.cmd("s", "SELECT INBOX").contains("s OK"));
-    let caps = c.cmd("c", "CAPABILITY");
-    assert!(caps.contains(" SORT ") && caps.contains("SORT=DISPLAY"), "{caps}");
-    let cases = [
-        ("SORT (SUBJECT) UTF-8 ALL", "* SORT 2 1 4 3"),
-        ("SORT (REVERSE SUBJECT) US-ASCII ALL", "* SORT 3 4 1 2"),
-        // Message 4 has no Date: it sorts by its arrival, after the others.
-        ("SORT (DATE) UTF-8 ALL", "* SORT 2 3 1 4"),
-        ("SORT (FROM) UTF-8 ALL", "* SORT 4 3 1 2"),
-        ("SORT (DISPLAYFROM) UTF-8 ALL", "* SORT 4 2 3 1"),
-        ("SORT (ARRIVAL) UTF-8 SUBJECT l", "* SORT 2 3 4"),
-        ("UID SORT (REVERSE DATE) UTF-8 NOT FROM bob", "* SORT 4 1 2"),
-    ];
-    for (i, (cmd, want)) in cases.iter().enumerate() {
-        let r = c.cmd(&format!("t{i}"), cmd);
-        let got = r.lines().find(|l| l.starts_with("* SORT")).unwrap_or_default();
-        assert_eq!(got.trim_end(), *want, "{cmd}: {r}");
-        assert!(r.contains(&format!("t{i} OK")), "{r}");
-    }
-    for (i, bad) in ["SORT DATE UTF-8 ALL", "SORT (DATE) KOI8-R ALL", "SORT (COLOUR) UTF-8 ALL"].iter().enumerate() {
-        let r = c.cmd(&format!("b{i}"), bad);
-        assert!(r.contains(&format!("b{i} BAD")) || r.contains(&format!("b{i} NO")), "{bad}: {r}");
-    }
-}

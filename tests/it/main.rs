@@ -17,6 +17,7 @@ mod docs;
 mod domain;
 mod imap;
 mod imap_sessions;
+mod imap_sort;
 mod import;
 mod init;
 mod layers;

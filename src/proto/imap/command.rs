@@ -4,7 +4,7 @@ use super::fetch::{self, FetchItem, Modifiers};
 use super::lexer::{Bad, Cursor, PResult, bad};
 use super::search::{self, Key};
 use super::sequence::SequenceSet;
-use super::sort;
+use super::{sort, thread};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreMode {
@@ -96,6 +96,12 @@ pub enum Body {
     },
     Search {
         uid: bool,
+        key: Key,
+    },
+    /// RFC 5256: the messages matching `key`, as threads.
+    Thread {
+        uid: bool,
+        algorithm: thread::Algorithm,
         key: Key,
     },
     /// RFC 5256: the messages matching `key`, in the order of `criteria`.
@@ -316,6 +322,17 @@ fn store(c: &mut Cursor, uid: bool) -> PResult<Body> {
     Ok(Body::Store { uid, set, mode, silent, flags, unchanged_since })
 }
 
+/// SORT's and THREAD's `charset SP search-criteria`: the charset is required there (RFC 5256
+/// §3), not introduced by CHARSET as in SEARCH.
+fn charset_and_keys(c: &mut Cursor) -> PResult<Key> {
+    let cs = c.astring_utf8()?.to_ascii_uppercase();
+    if cs != "UTF-8" && cs != "US-ASCII" {
+        return bad("[BADCHARSET (UTF-8 US-ASCII)] unsupported charset");
+    }
+    c.sp()?;
+    search::program(c)
+}
+
 fn body(c: &mut Cursor, name: &str) -> PResult<Body> {
     let uid = name == "UID";
     let name = if uid {
@@ -324,7 +341,7 @@ fn body(c: &mut Cursor, name: &str) -> PResult<Body> {
     } else {
         name.to_string()
     };
-    if uid && !matches!(name.as_str(), "FETCH" | "SEARCH" | "SORT" | "STORE" | "COPY" | "MOVE" | "EXPUNGE") {
+    if uid && !matches!(name.as_str(), "FETCH" | "SEARCH" | "SORT" | "THREAD" | "STORE" | "COPY" | "MOVE" | "EXPUNGE") {
         return bad(format!("UID {name} is not a command"));
     }
     Ok(match name.as_str() {
@@ -431,13 +448,13 @@ fn body(c: &mut Cursor, name: &str) -> PResult<Body> {
             c.sp()?;
             let criteria = sort::criteria(c)?;
             c.sp()?;
-            // The charset is required here (RFC 5256 §3), not introduced by CHARSET.
-            let cs = c.astring_utf8()?.to_ascii_uppercase();
-            if cs != "UTF-8" && cs != "US-ASCII" {
-                return bad("[BADCHARSET (UTF-8 US-ASCII)] unsupported charset");
-            }
+            Body::Sort { uid, criteria, key: charset_and_keys(c)? }
+        }
+        "THREAD" => {
             c.sp()?;
-            Body::Sort { uid, criteria, key: search::program(c)? }
+            let algorithm = thread::algorithm(c)?;
+            c.sp()?;
+            Body::Thread { uid, algorithm, key: charset_and_keys(c)? }
         }
         "FETCH" => {
             c.sp()?;
@@ -645,6 +662,10 @@ mod tests {
                 criteria: vec![sort::Criterion { key: sort::SortKey::Date, reverse: true }],
                 key: Key::All
             }
+        );
+        assert_eq!(
+            ok("x THREAD REFERENCES US-ASCII ALL"),
+            Body::Thread { uid: false, algorithm: thread::Algorithm::References, key: Key::All }
         );
         assert!(err("x SEARCH CHARSET KOI8-R ALL").reason.contains("BADCHARSET"));
         assert!(err("x SEARCH FOO").reason.contains("FOO"));

@@ -12,3 +12,4 @@ pub mod response;
 pub mod search;
 pub mod sequence;
 pub mod sort;
+pub mod thread;

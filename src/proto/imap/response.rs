@@ -273,6 +273,8 @@ pub enum Untagged<'a> {
     },
     /// RFC 5256 §4: `* SORT n…`, in the sorted order.
     Sort(&'a [u32]),
+    /// RFC 5256 §4: `* THREAD (…)(…)`.
+    Thread(&'a [super::thread::Node]),
     Fetch {
         seq: u32,
         attrs: &'a [FetchAttr<'a>],
@@ -384,6 +386,13 @@ impl Untagged<'_> {
                 out.extend_from_slice(b"SORT");
                 for n in nums.iter() {
                     let _ = write!(out, " {n}");
+                }
+            }
+            Untagged::Thread(threads) => {
+                out.extend_from_slice(b"THREAD");
+                if !threads.is_empty() {
+                    out.push(b' ');
+                    super::thread::write(threads, out);
                 }
             }
             Untagged::Fetch { .. } => {}
@@ -609,6 +618,7 @@ mod tests {
     #[test]
     fn untagged_responses_have_their_exact_bytes() {
         let uids = [1, 2, 3, 7, 9, 10];
+        let one_thread = [crate::proto::imap::thread::Node { num: Some(4), children: vec![] }];
         let flags = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft", "$Junk"];
         let cases: Vec<(Untagged<'_>, &str)> = vec![
             (Untagged::Exists(0), "* 0 EXISTS\r\n"),
@@ -689,6 +699,8 @@ mod tests {
             (Untagged::Search { nums: &[2, 5], modseq: Some(40) }, "* SEARCH 2 5 (MODSEQ 40)\r\n"),
             (Untagged::Sort(&[5, 2, 9]), "* SORT 5 2 9\r\n"),
             (Untagged::Sort(&[]), "* SORT\r\n"),
+            (Untagged::Thread(&[]), "* THREAD\r\n"),
+            (Untagged::Thread(&one_thread), "* THREAD (4)\r\n"),
             (
                 Untagged::Fetch {
                     seq: 4,

@@ -75,6 +75,10 @@ pub struct Fields {
     /// The base subject (RFC 5256 §2.1), lowercased.
     #[serde(default)]
     pub subject: String,
+    /// The subject was a reply or forward (`Re:`, `Fwd:`, `(fwd)`, `[fwd: …]` removed), for
+    /// THREAD's grouping by subject.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub subject_reply: bool,
     /// addr-mailbox of the first From, To and Cc address, lowercased.
     #[serde(default)]
     pub from: String,
@@ -129,9 +133,11 @@ impl Fields {
         if references.len() > MAX_REFERENCES {
             references.drain(..references.len() - MAX_REFERENCES);
         }
+        let (subject, subject_reply) = extract(msg.subject().unwrap_or(""));
         Fields {
             date: msg.date().map(|d| d.to_timestamp()),
-            subject: bounded(&base_subject(msg.subject().unwrap_or("")).to_lowercase()),
+            subject: bounded(&subject.to_lowercase()),
+            subject_reply,
             from: mailbox(from),
             to: mailbox(to),
             cc: mailbox(cc),
@@ -148,6 +154,12 @@ impl Fields {
 /// `Re:`, `Fw:`, `Fwd:`, `[blob]` leaders, `(fwd)` trailers and `[fwd: …]` wrappers removed
 /// until none is left.
 pub fn base_subject(subject: &str) -> String {
+    extract(subject).0
+}
+
+/// The base subject, and whether a reply or forward marker was removed on the way.
+fn extract(subject: &str) -> (String, bool) {
+    let mut reply = false;
     // (1) Runs of whitespace become one space.
     let mut s: String = subject.split_whitespace().collect::<Vec<_>>().join(" ");
     loop {
@@ -158,6 +170,7 @@ pub fn base_subject(subject: &str) -> String {
             let lower = t.to_ascii_lowercase();
             if lower.ends_with("(fwd)") {
                 s = t[..t.len() - 5].to_string();
+                reply = true;
             } else {
                 s = t.to_string();
                 break;
@@ -169,6 +182,7 @@ pub fn base_subject(subject: &str) -> String {
             let t = s.trim_start();
             if let Some(rest) = strip_refwd(t) {
                 s = rest.to_string();
+                reply = true;
                 continue;
             }
             if let Some(rest) = strip_blob(t)
@@ -184,9 +198,10 @@ pub fn base_subject(subject: &str) -> String {
         let lower = s.to_ascii_lowercase();
         if lower.starts_with("[fwd:") && s.ends_with(']') {
             s = s[5..s.len() - 1].to_string();
+            reply = true;
         }
         if s == before {
-            return s.trim().to_string();
+            return (s.trim().to_string(), reply);
         }
     }
 }
@@ -277,7 +292,7 @@ mod tests {
 Subject: =?UTF-8?B?UmU6IEjDqWxsbw==?=\r\nDate: Tue, 24 Nov 2026 10:00:00 +0100\r\n\
 Message-ID: <a@b>\r\nIn-Reply-To: <p@b>\r\nReferences: <r1@b> <p@b>\r\n\r\nbody\r\n";
         let f = Fields::of(raw);
-        assert_eq!(f.subject, "héllo");
+        assert_eq!((f.subject.as_str(), f.subject_reply), ("héllo", true));
         assert_eq!((f.from.as_str(), f.to.as_str(), f.cc.as_str()), ("zed", "amy", "bob"));
         assert_eq!((f.display_from.as_str(), f.display_to.as_str()), ("zed q", "amy@example.com"));
         assert_eq!(f.date, Some(1_795_510_800), "10:00 +0100 is 09:00 UTC");

@@ -33,7 +33,8 @@ const MAX_ERRORS: u32 = 20;
 
 /// The capabilities once logged in (besides IMAP4rev1, LITERAL+, SASL-IR, ID, ENABLE, IDLE).
 pub const CAPS: &str = "NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS \
-     QUOTA QUOTA=RES-STORAGE CONDSTORE QRESYNC STATUS=SIZE SORT SORT=DISPLAY";
+     QUOTA QUOTA=RES-STORAGE CONDSTORE QRESYNC STATUS=SIZE SORT SORT=DISPLAY \
+     THREAD=ORDEREDSUBJECT THREAD=REFERENCES";
 
 /// The mailbox a session has selected, as the session knows it: the sequence-number map and
 /// the modseqs up to which changes have been reported.
@@ -449,6 +450,7 @@ impl Session {
                 Body::Fetch { .. }
                     | Body::Search { .. }
                     | Body::Sort { .. }
+                    | Body::Thread { .. }
                     | Body::Store { .. }
                     | Body::Copy { .. }
                     | Body::Move { .. }
@@ -489,6 +491,7 @@ impl Session {
             Body::Expunge { uids } => self.expunge(&tag, uids.as_ref()).await,
             Body::Search { uid, key } => self.search(&tag, uid, &key).await,
             Body::Sort { uid, criteria, key } => self.sort(&tag, uid, &criteria, &key).await,
+            Body::Thread { uid, algorithm, key } => self.thread(&tag, uid, algorithm, &key).await,
             Body::Fetch { uid, set, items, modifiers } => self.fetch(&tag, uid, &set, &items, &modifiers).await,
             Body::Store { uid, set, mode, silent, flags, unchanged_since } => {
                 self.store(&tag, uid, &set, mode, silent, &flags, unchanged_since).await

@@ -1,7 +1,7 @@
-//! SORT and UID SORT (RFC 5256, RFC 5957 DISPLAYFROM/DISPLAYTO): the messages SEARCH would
-//! find, ordered by the sort fields stored with their rows. Rows indexed before the fields
-//! were stored get them from their file (read here, never written back; `mailbox reindex`
-//! stores them).
+//! SORT and THREAD, with their UID forms (RFC 5256, RFC 5957 DISPLAYFROM/DISPLAYTO): the
+//! messages SEARCH would find, ordered or threaded by the sort fields stored with their rows.
+//! Rows indexed before the fields were stored get them from their file (read here, never
+//! written back; `mailbox reindex` stores them).
 
 use std::collections::HashMap;
 
@@ -11,18 +11,24 @@ use crate::ops::mailbox as ops;
 use crate::proto::imap::response::Untagged;
 use crate::proto::imap::search::Key;
 use crate::proto::imap::sort::{self, Criterion, Fields, Sortable};
+use crate::proto::imap::thread;
 use crate::store::maildir::{self, file};
 use crate::store::messages;
 
 impl Session {
+    /// SEARCH's matches with their sort fields; or the reply already made.
+    async fn matching_fields(&mut self, tag: &str, key: &Key) -> Result<(Vec<Hit>, HashMap<i64, Fields>), Next> {
+        let hits = self.matching(tag, key).await?;
+        match self.fields_of(&hits).await {
+            Ok(f) => Ok((hits, f)),
+            Err(e) => Err(self.fault(tag, &e)),
+        }
+    }
+
     pub async fn sort(&mut self, tag: &str, uid: bool, criteria: &[Criterion], key: &Key) -> Next {
-        let hits = match self.matching(tag, key).await {
-            Ok(h) => h,
+        let (hits, fields) = match self.matching_fields(tag, key).await {
+            Ok(x) => x,
             Err(next) => return next,
-        };
-        let fields = match self.fields_of(&hits).await {
-            Ok(f) => f,
-            Err(e) => return self.fault(tag, &e),
         };
         let Some(sel) = self.selected.as_ref() else { return self.bad(tag, "no mailbox selected") };
         let empty = Fields::default();
@@ -38,6 +44,27 @@ impl Session {
         let nums: Vec<u32> = items.iter().map(|(h, _)| if uid { h.1 } else { h.0 }).collect();
         self.say(Untagged::Sort(&nums));
         self.ok(tag, if uid { "UID SORT completed" } else { "SORT completed" })
+    }
+
+    pub async fn thread(&mut self, tag: &str, uid: bool, algorithm: thread::Algorithm, key: &Key) -> Next {
+        let (hits, fields) = match self.matching_fields(tag, key).await {
+            Ok(x) => x,
+            Err(next) => return next,
+        };
+        let Some(sel) = self.selected.as_ref() else { return self.bad(tag, "no mailbox selected") };
+        let empty = Fields::default();
+        let msgs: Vec<thread::Msg<'_>> = hits
+            .iter()
+            .filter_map(|&(seq, u, _)| {
+                let row = sel.meta.get(seq as usize - 1)?;
+                let fields = fields.get(&(u as i64)).unwrap_or(&empty);
+                let num = if uid { u } else { seq };
+                Some(thread::Msg { num, date: fields.date.unwrap_or(row.internal_date), fields })
+            })
+            .collect();
+        let threads = thread::thread(algorithm, &msgs);
+        self.say(Untagged::Thread(&threads));
+        self.ok(tag, if uid { "UID THREAD completed" } else { "THREAD completed" })
     }
 
     /// The sort fields of these messages by UID: from the index, else from the file.

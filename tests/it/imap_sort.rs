@@ -1,0 +1,96 @@
+//! IMAP SORT and THREAD (RFC 5256, RFC 5957): orders and threads from the header fields
+//! stored at delivery and APPEND, over raw sockets.
+
+use crate::imap::{login, start};
+use crate::server::{Client, Server};
+use crate::util::Env;
+
+/// The one line of a response that starts with `prefix` (empty when none).
+fn line<'a>(response: &'a str, prefix: &str) -> &'a str {
+    response.lines().find(|l| l.starts_with(prefix)).unwrap_or_default().trim_end()
+}
+
+/// Send one message with this header over SMTP.
+fn deliver_header(srv: &Server, header: &str) {
+    let mut s = Client::connect(srv.smtp);
+    s.expect("EHLO x.example", 250);
+    s.expect("MAIL FROM:<a@remote.example>", 250);
+    s.expect("RCPT TO:<bob@example.com>", 250);
+    s.expect("DATA", 354);
+    s.send(format!("{header}\r\n\r\nbody\r\n.\r\n").as_bytes());
+    assert_eq!(s.read().0, 250);
+}
+
+/// RFC 5256 SORT and RFC 5957 DISPLAYFROM, from the fields stored at delivery and APPEND.
+fn imap_sort_orders_by_the_stored_header_fields(env: Env) {
+    let srv = start(&env);
+    // seq: from, subject, date
+    for h in [
+        "From: Carol <carol@x.example>\r\nSubject: Re: beta\r\nDate: Tue, 24 Nov 2026 12:00:00 +0000",
+        "From: \"Alice Z\" <zed@x.example>\r\nSubject: alpha (fwd)\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000",
+        "From: bob@x.example\r\nSubject: [list] Gamma\r\nDate: Tue, 24 Nov 2026 11:00:00 +0000",
+    ] {
+        deliver_header(&srv, h);
+    }
+    let mut c = login(&srv);
+    c.send(b"ap APPEND INBOX {54}\r\n");
+    assert!(c.line().starts_with('+'));
+    c.send(b"From: Aaron <aaron@x.example>\r\nSubject: Fwd: delta\r\n\r\n\r\n");
+    assert!(c.until("ap").contains("ap OK"));
+    assert!(c.cmd("s", "SELECT INBOX").contains("s OK"));
+    let caps = c.cmd("c", "CAPABILITY");
+    assert!(caps.contains(" SORT ") && caps.contains("SORT=DISPLAY"), "{caps}");
+    let cases = [
+        ("SORT (SUBJECT) UTF-8 ALL", "* SORT 2 1 4 3"),
+        ("SORT (REVERSE SUBJECT) US-ASCII ALL", "* SORT 3 4 1 2"),
+        // Message 4 has no Date: it sorts by its arrival, after the others.
+        ("SORT (DATE) UTF-8 ALL", "* SORT 2 3 1 4"),
+        ("SORT (FROM) UTF-8 ALL", "* SORT 4 3 1 2"),
+        ("SORT (DISPLAYFROM) UTF-8 ALL", "* SORT 4 2 3 1"),
+        ("SORT (ARRIVAL) UTF-8 SUBJECT l", "* SORT 2 3 4"),
+        ("UID SORT (REVERSE DATE) UTF-8 NOT FROM bob", "* SORT 4 1 2"),
+    ];
+    for (i, (cmd, want)) in cases.iter().enumerate() {
+        let r = c.cmd(&format!("t{i}"), cmd);
+        assert_eq!(line(&r, "* SORT"), *want, "{cmd}: {r}");
+        assert!(r.contains(&format!("t{i} OK")), "{r}");
+    }
+    for (i, bad) in ["SORT DATE UTF-8 ALL", "SORT (DATE) KOI8-R ALL", "SORT (COLOUR) UTF-8 ALL"].iter().enumerate() {
+        let r = c.cmd(&format!("b{i}"), bad);
+        assert!(r.contains(&format!("b{i} BAD")) || r.contains(&format!("b{i} NO")), "{bad}: {r}");
+    }
+}
+
+/// RFC 5256 THREAD: REFERENCES follows Message-ID, In-Reply-To and References (and groups
+/// by subject), ORDEREDSUBJECT groups by base subject under the first message.
+fn imap_thread_builds_conversations_from_the_stored_ids(env: Env) {
+    let srv = start(&env);
+    for h in [
+        "Message-ID: <a@x>\r\nSubject: plans\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000",
+        "Message-ID: <b@x>\r\nIn-Reply-To: <a@x>\r\nSubject: Re: plans\r\nDate: Tue, 24 Nov 2026 11:00:00 +0000",
+        "Message-ID: <c@x>\r\nSubject: other\r\nDate: Tue, 24 Nov 2026 10:30:00 +0000",
+        "Message-ID: <d@x>\r\nReferences: <a@x> <b@x>\r\nSubject: Re: plans\r\nDate: Tue, 24 Nov 2026 12:00:00 +0000",
+        "Message-ID: <e@x>\r\nIn-Reply-To: <a@x>\r\nSubject: Re: plans\r\nDate: Tue, 24 Nov 2026 11:30:00 +0000",
+    ] {
+        deliver_header(&srv, h);
+    }
+    let mut c = login(&srv);
+    assert!(c.cmd("s", "SELECT INBOX").contains("s OK"));
+    let caps = c.cmd("c", "CAPABILITY");
+    assert!(caps.contains("THREAD=REFERENCES") && caps.contains("THREAD=ORDEREDSUBJECT"), "{caps}");
+    let cases = [
+        ("THREAD REFERENCES UTF-8 ALL", "* THREAD (1 (2 4)(5))(3)"),
+        ("UID THREAD REFERENCES UTF-8 NOT SUBJECT other", "* THREAD (1 (2 4)(5))"),
+        ("THREAD ORDEREDSUBJECT UTF-8 ALL", "* THREAD (1 (2)(5)(4))(3)"),
+        ("THREAD REFERENCES UTF-8 SUBJECT nothing-matches", "* THREAD"),
+    ];
+    for (i, (cmd, want)) in cases.iter().enumerate() {
+        let r = c.cmd(&format!("t{i}"), cmd);
+        assert_eq!(line(&r, "* THREAD"), *want, "{cmd}: {r}");
+        assert!(r.contains(&format!("t{i} OK")), "{r}");
+    }
+    let r = c.cmd("b", "THREAD COLOURS UTF-8 ALL");
+    assert!(r.contains("b BAD"), "{r}");
+}
+
+crate::store_tests!(imap_sort_orders_by_the_stored_header_fields, imap_thread_builds_conversations_from_the_stored_ids);
