@@ -1,5 +1,6 @@
-//! IMAP SORT and THREAD (RFC 5256, RFC 5957): orders and threads from the header fields
-//! stored at delivery and APPEND, over raw sockets.
+//! What IMAP gives back for SEARCH's matches besides `* SEARCH`: SORT and THREAD (RFC 5256,
+//! RFC 5957), from the header fields stored at delivery and APPEND, and ESEARCH (RFC 4731);
+//! over raw sockets.
 
 use crate::imap::{login, start};
 use crate::server::{Client, Server};
@@ -93,4 +94,32 @@ fn imap_thread_builds_conversations_from_the_stored_ids(env: Env) {
     assert!(r.contains("b BAD"), "{r}");
 }
 
-crate::store_tests!(imap_sort_orders_by_the_stored_header_fields, imap_thread_builds_conversations_from_the_stored_ids);
+/// RFC 4731: SEARCH RETURN answers with one ESEARCH line holding exactly what was asked.
+fn imap_esearch_returns_what_was_asked(env: Env) {
+    let srv = start(&env);
+    crate::imap::deliver(&srv, 5, "es");
+    let mut c = login(&srv);
+    assert!(c.cmd("s", "SELECT INBOX").contains("s OK"));
+    assert!(c.cmd("f", "STORE 2,4 +FLAGS.SILENT (\\Flagged)").contains("f OK"));
+    let caps = c.cmd("c", "CAPABILITY");
+    assert!(caps.contains(" ESEARCH "), "{caps}");
+    let cases = [
+        ("SEARCH RETURN (MIN MAX COUNT) FLAGGED", "* ESEARCH (TAG \"t0\") MIN 2 MAX 4 COUNT 2"),
+        ("SEARCH RETURN () ALL", "* ESEARCH (TAG \"t1\") ALL 1:5"),
+        ("UID SEARCH RETURN (ALL) NOT FLAGGED", "* ESEARCH (TAG \"t2\") UID ALL 1,3,5"),
+        ("SEARCH RETURN (COUNT MIN) SUBJECT nothing", "* ESEARCH (TAG \"t3\") COUNT 0"),
+    ];
+    for (i, (cmd, want)) in cases.iter().enumerate() {
+        let r = c.cmd(&format!("t{i}"), cmd);
+        assert_eq!(line(&r, "* ESEARCH"), *want, "{cmd}: {r}");
+        assert!(!r.contains("* SEARCH"), "{r}");
+    }
+    let r = c.cmd("b", "SEARCH RETURN (SAVE) ALL");
+    assert!(r.contains("b BAD"), "{r}");
+}
+
+crate::store_tests!(
+    imap_sort_orders_by_the_stored_header_fields,
+    imap_thread_builds_conversations_from_the_stored_ids,
+    imap_esearch_returns_what_was_asked,
+);

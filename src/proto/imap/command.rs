@@ -96,6 +96,8 @@ pub enum Body {
     },
     Search {
         uid: bool,
+        /// RFC 4731: an ESEARCH answer with these items, instead of `* SEARCH`.
+        ret: Option<search::Return>,
         key: Key,
     },
     /// RFC 5256: the messages matching `key`, as threads.
@@ -442,7 +444,8 @@ fn body(c: &mut Cursor, name: &str) -> PResult<Body> {
         }
         "SEARCH" => {
             c.sp()?;
-            Body::Search { uid, key: search::program(c)? }
+            let ret = search::return_options(c)?;
+            Body::Search { uid, ret, key: search::program(c)? }
         }
         "SORT" => {
             c.sp()?;
@@ -642,6 +645,7 @@ mod tests {
             ok("x SEARCH CHARSET UTF-8 OR FROM bob (SUBJECT \"hi there\" UNSEEN) 2:4"),
             Body::Search {
                 uid: false,
+                ret: None,
                 key: Key::And(vec![
                     Key::Or(
                         Box::new(Key::Header("from".into(), "bob".into())),
@@ -654,7 +658,22 @@ mod tests {
                 ])
             }
         );
-        assert_eq!(ok("x UID SEARCH SINCE 1-Feb-1994"), Body::Search { uid: true, key: Key::Since(760060800) });
+        assert_eq!(
+            ok("x UID SEARCH SINCE 1-Feb-1994"),
+            Body::Search { uid: true, ret: None, key: Key::Since(760060800) }
+        );
+        let all = search::Return { all: true, ..Default::default() };
+        let min_count = search::Return { min: true, count: true, ..Default::default() };
+        for (line, ret) in [
+            ("x SEARCH RETURN () ALL", all),
+            ("x SEARCH RETURN (MIN COUNT) CHARSET UTF-8 ALL", min_count),
+            ("x SEARCH return (count min) ALL", min_count),
+        ] {
+            assert_eq!(ok(line), Body::Search { uid: false, ret: Some(ret), key: Key::All }, "{line}");
+        }
+        for line in ["x SEARCH RETURN (SAVE) ALL", "x SEARCH RETURN (MIN", "x SEARCH RETURN (MIN)ALL"] {
+            assert!(parse(line.as_bytes()).is_err(), "{line}");
+        }
         assert_eq!(
             ok("x UID SORT (REVERSE DATE) UTF-8 ALL"),
             Body::Sort {

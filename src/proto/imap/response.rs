@@ -165,6 +165,29 @@ fn uid_list(out: &mut Vec<u8>, uids: &[u32]) {
     }
 }
 
+/// Ascending numbers as a sequence set, runs as ranges: `1:3,5,9:10`.
+fn sequence_set(out: &mut Vec<u8>, nums: &[u32]) {
+    let mut i = 0;
+    while i < nums.len() {
+        let start = nums[i];
+        while i + 1 < nums.len() && nums[i + 1] == nums[i].saturating_add(1) {
+            i += 1;
+        }
+        if out.last().is_some_and(|&b| b.is_ascii_digit()) {
+            out.push(b',');
+        }
+        match nums[i] {
+            end if end == start => {
+                let _ = write!(out, "{start}");
+            }
+            end => {
+                let _ = write!(out, "{start}:{end}");
+            }
+        }
+        i += 1;
+    }
+}
+
 /// `(a b c)` of atoms (flags, mailbox attributes).
 fn atom_list(out: &mut Vec<u8>, atoms: &[&str]) {
     out.push(b'(');
@@ -269,6 +292,17 @@ pub enum Untagged<'a> {
     /// §3.1.5).
     Search {
         nums: &'a [u32],
+        modseq: Option<u64>,
+    },
+    /// RFC 4731 §3.1 (with RFC 7162 §3.1.5's MODSEQ): `* ESEARCH (TAG "t") [UID] …`.
+    ESearch {
+        tag: &'a str,
+        uid: bool,
+        min: Option<u32>,
+        max: Option<u32>,
+        count: Option<u32>,
+        /// The matches, ascending, written as a sequence set.
+        all: Option<&'a [u32]>,
         modseq: Option<u64>,
     },
     /// RFC 5256 §4: `* SORT n…`, in the sorted order.
@@ -380,6 +414,26 @@ impl Untagged<'_> {
                 }
                 if let Some(m) = modseq {
                     let _ = write!(out, " (MODSEQ {m})");
+                }
+            }
+            Untagged::ESearch { tag, uid, min, max, count, all, modseq } => {
+                out.extend_from_slice(b"ESEARCH (TAG ");
+                encode::string(out, tag.as_bytes());
+                out.push(b')');
+                if *uid {
+                    out.extend_from_slice(b" UID");
+                }
+                for (name, v) in [("MIN", min), ("MAX", max), ("COUNT", count)] {
+                    if let Some(v) = v {
+                        let _ = write!(out, " {name} {v}");
+                    }
+                }
+                if let Some(nums) = all.filter(|n| !n.is_empty()) {
+                    out.extend_from_slice(b" ALL ");
+                    sequence_set(out, nums);
+                }
+                if let Some(m) = modseq {
+                    let _ = write!(out, " MODSEQ {m}");
                 }
             }
             Untagged::Sort(nums) => {
@@ -699,6 +753,30 @@ mod tests {
             (Untagged::Search { nums: &[2, 5], modseq: Some(40) }, "* SEARCH 2 5 (MODSEQ 40)\r\n"),
             (Untagged::Sort(&[5, 2, 9]), "* SORT 5 2 9\r\n"),
             (Untagged::Sort(&[]), "* SORT\r\n"),
+            (
+                Untagged::ESearch {
+                    tag: "a1",
+                    uid: true,
+                    min: Some(1),
+                    max: Some(10),
+                    count: Some(6),
+                    all: Some(&uids),
+                    modseq: Some(7),
+                },
+                "* ESEARCH (TAG \"a1\") UID MIN 1 MAX 10 COUNT 6 ALL 1:3,7,9:10 MODSEQ 7\r\n",
+            ),
+            (
+                Untagged::ESearch {
+                    tag: "b",
+                    uid: false,
+                    min: None,
+                    max: None,
+                    count: Some(0),
+                    all: Some(&[]),
+                    modseq: None,
+                },
+                "* ESEARCH (TAG \"b\") COUNT 0\r\n",
+            ),
             (Untagged::Thread(&[]), "* THREAD\r\n"),
             (Untagged::Thread(&one_thread), "* THREAD (4)\r\n"),
             (

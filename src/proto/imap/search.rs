@@ -156,6 +156,42 @@ fn keys_until(c: &mut Cursor, depth: usize, close: Option<u8>) -> PResult<Vec<Ke
     }
 }
 
+/// What an extended SEARCH asks to get back (RFC 4731 `RETURN (…)`; empty means ALL).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Return {
+    pub min: bool,
+    pub max: bool,
+    pub all: bool,
+    pub count: bool,
+}
+
+/// `RETURN (option *(SP option)) SP`, when present.
+pub fn return_options(c: &mut Cursor) -> PResult<Option<Return>> {
+    if !c.eat_keyword("RETURN (") {
+        return Ok(None);
+    }
+    let mut r = Return::default();
+    let mut any = false;
+    while !c.eat(b')') {
+        if any {
+            c.sp()?;
+        }
+        match c.atom()?.to_ascii_uppercase().as_str() {
+            "MIN" => r.min = true,
+            "MAX" => r.max = true,
+            "ALL" => r.all = true,
+            "COUNT" => r.count = true,
+            _ => return bad("unknown SEARCH RETURN option"),
+        }
+        any = true;
+    }
+    if !any {
+        r.all = true;
+    }
+    c.sp()?;
+    Ok(Some(r))
+}
+
 /// `[CHARSET name SP] key *(SP key)`; the charset must be US-ASCII or UTF-8.
 pub fn program(c: &mut Cursor) -> PResult<Key> {
     if c.eat_keyword("CHARSET ") {

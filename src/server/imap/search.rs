@@ -7,7 +7,7 @@ use super::session::{Next, Session};
 use crate::ops::mailbox as ops;
 use crate::proto::imap::body;
 use crate::proto::imap::response::{Code, Untagged};
-use crate::proto::imap::search::Key;
+use crate::proto::imap::search::{Key, Return};
 use crate::proto::mime::header::split_header;
 use crate::store::maildir::{self, file};
 use crate::store::messages::Row;
@@ -101,9 +101,9 @@ pub fn matches(k: &Key, c: &Ctx) -> bool {
 pub type Hit = (u32, u32, i64);
 
 impl Session {
-    pub async fn search(&mut self, tag: &str, uid: bool, key: &Key) -> Next {
+    pub async fn search(&mut self, tag: &str, uid: bool, ret: Option<Return>, key: &Key) -> Next {
         match self.matching(tag, key).await {
-            Ok(hits) => self.search_reply(tag, uid, key, &hits),
+            Ok(hits) => self.search_reply(tag, uid, ret, key, &hits),
             Err(next) => next,
         }
     }
@@ -163,10 +163,22 @@ impl Session {
         Ok(hits)
     }
 
-    fn search_reply(&mut self, tag: &str, uid: bool, key: &Key, hits: &[(u32, u32, i64)]) -> Next {
+    fn search_reply(&mut self, tag: &str, uid: bool, ret: Option<Return>, key: &Key, hits: &[Hit]) -> Next {
         let nums: Vec<u32> = hits.iter().map(|&(seq, u, _)| if uid { u } else { seq }).collect();
         let modseq = hits.iter().map(|h| h.2).max().filter(|_| uses_modseq(key)).map(|m| m as u64);
-        self.say(Untagged::Search { nums: &nums, modseq });
+        match ret {
+            None => self.say(Untagged::Search { nums: &nums, modseq }),
+            // Hits come in sequence order, which is UID order too.
+            Some(r) => self.say(Untagged::ESearch {
+                tag,
+                uid,
+                min: nums.first().copied().filter(|_| r.min),
+                max: nums.last().copied().filter(|_| r.max),
+                count: r.count.then_some(nums.len() as u32),
+                all: r.all.then_some(&nums[..]),
+                modseq,
+            }),
+        }
         self.ok(tag, if uid { "UID SEARCH completed" } else { "SEARCH completed" })
     }
 }

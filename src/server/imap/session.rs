@@ -33,7 +33,7 @@ const MAX_ERRORS: u32 = 20;
 
 /// The capabilities once logged in (besides IMAP4rev1, LITERAL+, SASL-IR, ID, ENABLE, IDLE).
 pub const CAPS: &str = "NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS \
-     QUOTA QUOTA=RES-STORAGE CONDSTORE QRESYNC STATUS=SIZE SORT SORT=DISPLAY \
+     QUOTA QUOTA=RES-STORAGE CONDSTORE QRESYNC STATUS=SIZE ESEARCH SORT SORT=DISPLAY \
      THREAD=ORDEREDSUBJECT THREAD=REFERENCES";
 
 /// The mailbox a session has selected, as the session knows it: the sequence-number map and
@@ -489,7 +489,7 @@ impl Session {
             Body::Close => self.close(&tag, true).await,
             Body::Unselect => self.close(&tag, false).await,
             Body::Expunge { uids } => self.expunge(&tag, uids.as_ref()).await,
-            Body::Search { uid, key } => self.search(&tag, uid, &key).await,
+            Body::Search { uid, ret, key } => self.search(&tag, uid, ret, &key).await,
             Body::Sort { uid, criteria, key } => self.sort(&tag, uid, &criteria, &key).await,
             Body::Thread { uid, algorithm, key } => self.thread(&tag, uid, algorithm, &key).await,
             Body::Fetch { uid, set, items, modifiers } => self.fetch(&tag, uid, &set, &items, &modifiers).await,
