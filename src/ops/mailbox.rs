@@ -223,48 +223,70 @@ pub async fn rename(store: &Store, account: &Account, from: &str, to: &str) -> R
     Ok(())
 }
 
-/// APPEND: store a message durably, charge the quota, index it. Returns (UIDVALIDITY, UID).
+/// One message for [`append`].
+pub struct Appended {
+    pub data: Vec<u8>,
+    pub flags: Flags,
+    pub date: i64,
+}
+
+/// APPEND, and MULTIAPPEND (RFC 3502): every message or none. The files are written in one
+/// durable write, then indexed and charged in one transaction; a failure (quota, disk, the
+/// index) removes every file. Returns the UIDVALIDITY and the new UIDs in order.
 pub async fn append(
     store: &Store,
     account: &Account,
     hostname: &str,
     name: &str,
-    data: Vec<u8>,
-    flags: &Flags,
-    date: i64,
-) -> Result<(i64, i64)> {
+    msgs: Vec<Appended>,
+) -> Result<(i64, Vec<i64>)> {
     let mut conn = store.pool.acquire().await?;
     let m = require(&mut conn, account, name).await?;
     let a = accounts::get(&mut conn, &account.address).await?.ok_or_else(|| Error::not_found("account vanished"))?;
     drop(conn);
-    let size = data.len() as u64;
-    if !crate::ops::recipient::fits(a.quota_bytes, a.used_bytes, size) {
+    let total: u64 = msgs.iter().map(|m| m.data.len() as u64).sum();
+    if !crate::ops::recipient::fits(a.quota_bytes, a.used_bytes, total) {
         return Err(Error::new(Kind::OverQuota, "over quota"));
     }
     let folder = folder_path(&maildir_root(store, account), name);
-    let base = file::unique_name(hostname, data.len());
-    let dest = file::cur_path(&folder, &base, flags);
-    let b2 = base.clone();
-    let (placed, derived) = crate::ops::blocking(move || {
-        let placed = write::write(&[Item { source: Source::Bytes(&[&data]), base: &b2, dests: vec![dest] }])?;
+    let bases: Vec<String> = msgs.iter().map(|m| file::unique_name(hostname, m.data.len())).collect();
+    let b2 = bases.clone();
+    let (placed, msgs, derived) = crate::ops::blocking(move || {
+        let parts: Vec<[&[u8]; 1]> = msgs.iter().map(|m| [m.data.as_slice()]).collect();
+        let items: Vec<Item<'_>> = msgs
+            .iter()
+            .zip(&b2)
+            .zip(&parts)
+            .map(|((m, base), part)| Item {
+                source: Source::Bytes(part),
+                base,
+                dests: vec![file::cur_path(&folder, base, &m.flags)],
+            })
+            .collect();
+        let placed = write::write(&items)?;
         placed.release_tmp();
-        Ok((placed, derive(&data)))
+        let derived: Vec<messages::Derived> = msgs.iter().map(|m| derive(&m.data)).collect();
+        let msgs: Vec<(i64, Flags, i64)> = msgs.into_iter().map(|m| (m.data.len() as i64, m.flags, m.date)).collect();
+        Ok((placed, msgs, derived))
     })
     .await?;
     let r = async {
         let mut tx = store.begin_write().await?;
-        if !accounts::charge(&mut tx, account.id, size as i64).await? {
-            return Err(Error::new(Kind::OverQuota, "over quota"));
+        let mut uids = Vec::with_capacity(msgs.len());
+        for ((base, (size, flags, date)), derived) in bases.iter().zip(&msgs).zip(&derived) {
+            if !accounts::charge(&mut tx, account.id, *size).await? {
+                return Err(Error::new(Kind::OverQuota, "over quota"));
+            }
+            uids.push(messages::append(&mut tx, m.id, base, *size, *date, flags, derived).await?);
         }
-        let uid = messages::append(&mut tx, m.id, &base, size as i64, date, flags, &derived).await?;
         tx.commit().await?;
-        Ok(uid)
+        Ok(uids)
     }
     .await;
     match r {
-        Ok(uid) => {
+        Ok(uids) => {
             store.changed(m.id);
-            Ok((m.uidvalidity, uid))
+            Ok((m.uidvalidity, uids))
         }
         Err(e) => {
             placed.undo();

@@ -243,6 +243,45 @@ fn imap_search_from_matches_an_address_written_with_comments(env: Env) {
     }
 }
 
+/// An APPEND command with these messages (each `{n+}` literal, so no continuation waits).
+fn multiappend(c: &mut Raw, tag: &str, mailbox: &str, msgs: &[(&str, &str)]) -> String {
+    let mut cmd = format!("{tag} APPEND {mailbox}");
+    for (flags, body) in msgs {
+        cmd.push_str(&format!(" {flags} {{{}+}}\r\n{body}", body.len()));
+    }
+    cmd.push_str("\r\n");
+    c.send(cmd.as_bytes());
+    c.until(tag)
+}
+
+/// RFC 3502: several messages in one APPEND are appended together or not at all.
+fn imap_multiappend_is_all_or_nothing(env: Env) {
+    let srv = start(&env);
+    let mut c = login(&srv);
+    let caps = c.cmd("c", "CAPABILITY");
+    assert!(caps.contains(" MULTIAPPEND "), "{caps}");
+    let msg = |n: usize| format!("Subject: m{n}\r\n\r\n{}\r\n", "x".repeat(300));
+    let (m1, m2, m3) = (msg(1), msg(2), msg(3));
+    let r = multiappend(&mut c, "a", "Drafts", &[("(\\Draft)", &m1), ("()", &m2), ("(\\Seen)", &m3)]);
+    assert!(r.contains("a OK [APPENDUID ") && r.contains(" 1,2,3]"), "{r}");
+    let s = c.cmd("s", "STATUS Drafts (MESSAGES)");
+    assert!(s.contains("(MESSAGES 3)"), "{s}");
+    // The third message fails (a flag that cannot be stored, then the quota): none is kept.
+    let r = multiappend(&mut c, "b", "Sent", &[("()", &m1), ("()", &m2), ("(\\Unknown)", &m3)]);
+    assert!(r.contains("b BAD"), "{r}");
+    // Room for two more of them, not three.
+    let used = 3 * m1.len();
+    env.ok(&["quota", "set", "bob@example.com", &(used + 2 * m1.len() + 100).to_string()]);
+    let r = multiappend(&mut c, "q", "Sent", &[("()", &m1), ("()", &m2), ("()", &m3)]);
+    assert!(r.contains("q NO [OVERQUOTA]"), "{r}");
+    let s = c.cmd("t", "STATUS Sent (MESSAGES)");
+    assert!(s.contains("(MESSAGES 0)"), "{s}");
+    let sent = env.maildir("bob@example.com").join(".Sent");
+    for sub in ["cur", "new", "tmp"] {
+        assert_eq!(std::fs::read_dir(sent.join(sub)).unwrap().count(), 0, "{sub} holds nothing");
+    }
+}
+
 crate::store_tests!(
     imap_a_new_keyword_is_announced_before_any_fetch_shows_it,
     imap_recent_is_given_to_one_session_only,
@@ -251,4 +290,5 @@ crate::store_tests!(
     imap_an_interrupted_delete_is_finished_or_undone_at_start,
     imap_subscriptions_follow_the_rfcs,
     imap_search_from_matches_an_address_written_with_comments,
+    imap_multiappend_is_all_or_nothing,
 );

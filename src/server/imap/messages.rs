@@ -199,8 +199,8 @@ impl Session {
     pub async fn append(&mut self, tag: &str, mailbox: &str, msgs: &[AppendMessage], raw: &[u8]) -> Next {
         let account = self.account.as_deref().cloned().expect("logged in");
         let hostname = self.shared.config().hostname.clone();
-        let mut codes = Vec::new();
-        let mut validity = 0;
+        // Every message is checked before any is written: MULTIAPPEND is all or nothing.
+        let mut appended = Vec::with_capacity(msgs.len());
         for m in msgs {
             let data = raw[m.data.clone()].to_vec();
             if data.is_empty() {
@@ -210,16 +210,14 @@ impl Session {
                 Ok(f) => f,
                 Err(f) => return self.bad(tag, &format!("flag {f} cannot be stored")),
             };
-            let date = m.date.unwrap_or_else(crate::store::now);
-            match ops::append(&self.shared.store, &account, &hostname, mailbox, data, &flags, date).await {
-                Ok((v, u)) => {
-                    validity = v;
-                    codes.push(u as u32);
-                }
-                Err(e) if e.kind == Kind::NotFound => return self.no(tag, Code::TryCreate, "no such mailbox"),
-                Err(e) => return self.fault(tag, &e),
-            }
+            appended.push(ops::Appended { data, flags, date: m.date.unwrap_or_else(crate::store::now) });
         }
+        let (validity, uids) = match ops::append(&self.shared.store, &account, &hostname, mailbox, appended).await {
+            Ok(x) => x,
+            Err(e) if e.kind == Kind::NotFound => return self.no(tag, Code::TryCreate, "no such mailbox"),
+            Err(e) => return self.fault(tag, &e),
+        };
+        let codes: Vec<u32> = uids.iter().map(|&u| u as u32).collect();
         if self.selected.as_ref().is_some_and(|s| s.mailbox.name == mailbox)
             && let Err(e) = self.sync(false).await
         {
