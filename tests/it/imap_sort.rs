@@ -1,5 +1,5 @@
-//! What IMAP gives back for SEARCH's matches besides `* SEARCH`: SORT and THREAD (RFC 5256,
-//! RFC 5957), from the header fields stored at delivery and APPEND, and ESEARCH (RFC 4731);
+//! The IMAP extensions that answer in new shapes: SORT and THREAD (RFC 5256, RFC 5957), from
+//! the header fields stored at delivery and APPEND, ESEARCH (RFC 4731), and BINARY (RFC 3516);
 //! over raw sockets.
 
 use crate::imap::{login, start};
@@ -118,7 +118,44 @@ fn imap_esearch_returns_what_was_asked(env: Env) {
     assert!(r.contains("b BAD"), "{r}");
 }
 
+/// RFC 3516: BINARY[part] is the part with its transfer encoding undone, byte for byte, as a
+/// literal8 when it holds NUL; BINARY.SIZE is its length; an unknown encoding is refused.
+fn imap_binary_fetch_decodes_parts_byte_for_byte(env: Env) {
+    use base64::Engine;
+    let srv = start(&env);
+    let payload: Vec<u8> = (0u8..128).chain(0u8..128).collect();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&payload);
+    let wrapped: Vec<&str> = b64.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap()).collect();
+    let msg = format!(
+        "Subject: bin\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+         --b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n\
+         caf=C3=A9\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+         {}\r\n--b\r\nContent-Type: application/x-odd\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\n\
+         begin 644 x\r\n--b--\r\n",
+        wrapped.join("\r\n")
+    );
+    let mut c = login(&srv);
+    c.send(format!("a APPEND INBOX {{{}+}}\r\n{msg}\r\n", msg.len()).as_bytes());
+    assert!(c.until("a").contains("a OK"));
+    assert!(c.cmd("s", "SELECT INBOX").contains("s OK"));
+    let caps = c.cmd("c", "CAPABILITY");
+    assert!(caps.contains(" BINARY "), "{caps}");
+    let r = c.cmd("f", "FETCH 1 (BINARY.SIZE[2] BINARY.PEEK[2])");
+    let want = format!("BINARY.SIZE[2] {} BINARY[2] ~{{{}}}\r\n", payload.len(), payload.len());
+    let at = r.find(&want).unwrap_or_else(|| panic!("{r:?}"));
+    let got = &r.as_bytes()[at + want.len()..at + want.len() + payload.len()];
+    assert_eq!(got, &payload[..], "decoded byte for byte");
+    let r = c.cmd("g", "FETCH 1 (BINARY.PEEK[1] BINARY.PEEK[2]<250.10>)");
+    assert!(r.contains("BINARY[1] {5}\r\ncafé"), "{r}");
+    assert!(r.contains("BINARY[2]<250> {6}\r\n"), "{r}");
+    let r = c.cmd("h", "FETCH 1 BINARY.PEEK[3]");
+    assert!(r.contains("h NO [UNKNOWN-CTE]"), "{r}");
+    let flags = c.cmd("i", "FETCH 1 FLAGS");
+    assert!(!flags.contains("\\Seen"), "PEEK sets nothing: {flags}");
+}
+
 crate::store_tests!(
+    imap_binary_fetch_decodes_parts_byte_for_byte,
     imap_sort_orders_by_the_stored_header_fields,
     imap_thread_builds_conversations_from_the_stored_ids,
     imap_esearch_returns_what_was_asked,

@@ -66,6 +66,8 @@ pub enum Code<'a> {
     ExpungeIssued,
     /// RFC 5530 §3: the mailbox has children (DELETE of a mailbox that must stay as a name).
     HasChildren,
+    /// RFC 3516 §2.2: a Content-Transfer-Encoding this server cannot undo.
+    UnknownCte,
     /// RFC 3501 §7.1.
     ReadOnly,
     /// RFC 3501 §7.1.
@@ -116,6 +118,7 @@ impl Code<'_> {
             Code::UidNext(_) => b"UIDNEXT",
             Code::UidValidity(_) => b"UIDVALIDITY",
             Code::Unavailable => b"UNAVAILABLE",
+            Code::UnknownCte => b"UNKNOWN-CTE",
             Code::Unseen(_) => b"UNSEEN",
         };
         out.extend_from_slice(word);
@@ -492,7 +495,13 @@ pub enum FetchAttr<'a> {
     Rfc822(&'a [u8]),
     Rfc822Header(&'a [u8]),
     Rfc822Text(&'a [u8]),
-    /// `BODY[section]<origin> data`: origin is the partial fetch's first octet.
+    /// `BINARY.SIZE[part] n` (RFC 3516): the size of the decoded part.
+    BinarySize {
+        part: &'a [u32],
+        size: u64,
+    },
+    /// `BODY[section]<origin> data` (or `BINARY[part]` for a binary section, as a literal8 when
+    /// the data holds NUL): origin is the partial fetch's first octet.
     BodySection {
         section: &'a Section,
         origin: Option<u32>,
@@ -544,12 +553,21 @@ impl FetchAttr<'_> {
                 out.extend_from_slice(b"RFC822.TEXT ");
                 encode::literal(out, data);
             }
+            FetchAttr::BinarySize { part, size } => {
+                out.extend_from_slice(b"BINARY.SIZE[");
+                part_path(out, part);
+                let _ = write!(out, "] {size}");
+            }
             FetchAttr::BodySection { section, origin, data } => {
                 section_name(out, section);
                 if let Some(o) = origin {
                     let _ = write!(out, "<{o}>");
                 }
                 out.push(b' ');
+                // RFC 3516 §4.3: literal8 when the data could not be a string.
+                if section.binary && data.contains(&0) {
+                    out.push(b'~');
+                }
                 encode::literal(out, data);
             }
         }
@@ -572,14 +590,25 @@ fn flag_list(out: &mut Vec<u8>, flags: &str, recent: bool) {
 
 /// `BODY[1.2.HEADER.FIELDS (a b)]`: the section as the client asked for it, without the
 /// partial range.
-fn section_name(out: &mut Vec<u8>, s: &Section) {
-    out.extend_from_slice(b"BODY[");
-    for (i, p) in s.part.iter().enumerate() {
+/// `1.2.3`
+fn part_path(out: &mut Vec<u8>, part: &[u32]) {
+    for (i, p) in part.iter().enumerate() {
         if i > 0 {
             out.push(b'.');
         }
         let _ = write!(out, "{p}");
     }
+}
+
+fn section_name(out: &mut Vec<u8>, s: &Section) {
+    if s.binary {
+        out.extend_from_slice(b"BINARY[");
+        part_path(out, &s.part);
+        out.push(b']');
+        return;
+    }
+    out.extend_from_slice(b"BODY[");
+    part_path(out, &s.part);
     let dot: &[u8] = if s.part.is_empty() { b"" } else { b"." };
     let text: &[u8] = match &s.text {
         SectionText::Full => b"",
@@ -864,6 +893,7 @@ mod tests {
             (Code::Cannot, "[CANNOT]"),
             (Code::ExpungeIssued, "[EXPUNGEISSUED]"),
             (Code::HasChildren, "[HASCHILDREN]"),
+            (Code::UnknownCte, "[UNKNOWN-CTE]"),
             (Code::Limit, "[LIMIT]"),
             (Code::Nonexistent, "[NONEXISTENT]"),
             (Code::NoPerm, "[NOPERM]"),
@@ -893,6 +923,7 @@ mod tests {
         let (text, ptext) = (section(&[], Text), section(&[2], Text));
         let (phdr, f) = (section(&[4], Header), section(&[], fields(&["Subject", "X-A B"], false)));
         let fnot = section(&[1], fields(&["From"], true));
+        let bin = Section { binary: true, ..section(&[1, 2], Full) };
         let msg = "Subject: x\r\n\r\nhi\r\n";
         let cases: Vec<(FetchAttr<'_>, &str)> = vec![
             (FetchAttr::Uid(42), "UID 42"),
@@ -901,6 +932,9 @@ mod tests {
             (FetchAttr::InternalDate(0), "INTERNALDATE \"01-Jan-1970 00:00:00 +0000\""),
             (FetchAttr::InternalDate(1_700_000_000), "INTERNALDATE \"14-Nov-2023 22:13:20 +0000\""),
             (FetchAttr::Rfc822Size(1234), "RFC822.SIZE 1234"),
+            (FetchAttr::BinarySize { part: &[1, 2], size: 7 }, "BINARY.SIZE[1.2] 7"),
+            (FetchAttr::BodySection { section: &bin, origin: None, data: b"ab" }, "BINARY[1.2] {2}\r\nab"),
+            (FetchAttr::BodySection { section: &bin, origin: Some(1), data: b"\0" }, "BINARY[1.2]<1> ~{1}\r\n\0"),
             (FetchAttr::Modseq(18446744073709551615), "MODSEQ (18446744073709551615)"),
             (
                 FetchAttr::Envelope(b"(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)"),

@@ -193,17 +193,27 @@ pub fn count_lines(body: &[u8]) -> u64 {
     lf + u64::from(!body.is_empty() && !body.ends_with(b"\n"))
 }
 
-/// The decoded text of a text part (transfer encoding, then charset).
-pub fn decode_text(ent: &Entity<'_>) -> String {
+/// A part's body with its Content-Transfer-Encoding undone (RFC 2045 §6): base64 and
+/// quoted-printable decoded (data that does not decode is given as it is), identity encodings
+/// as they are; None for an encoding not known here.
+pub fn decode_transfer<'a>(ent: &Entity<'a>) -> Option<Cow<'a, [u8]>> {
     let encoding = ent.fields.encoding().map(|mut e| {
         e.make_ascii_lowercase();
         e
     });
-    let bytes: Cow<'_, [u8]> = match encoding.as_deref() {
-        Some(b"base64") => base64_decode(ent.body).map_or(Cow::Borrowed(ent.body), Cow::Owned),
-        Some(b"quoted-printable") => quoted_printable_decode(ent.body).map_or(Cow::Borrowed(ent.body), Cow::Owned),
-        _ => Cow::Borrowed(ent.body),
-    };
+    match encoding.as_deref() {
+        None | Some(b"7bit" | b"8bit" | b"binary") => Some(Cow::Borrowed(ent.body)),
+        Some(b"base64") => Some(base64_decode(ent.body).map_or(Cow::Borrowed(ent.body), Cow::Owned)),
+        Some(b"quoted-printable") => {
+            Some(quoted_printable_decode(ent.body).map_or(Cow::Borrowed(ent.body), Cow::Owned))
+        }
+        Some(_) => None,
+    }
+}
+
+/// The decoded text of a text part (transfer encoding, then charset).
+pub fn decode_text(ent: &Entity<'_>) -> String {
+    let bytes = decode_transfer(ent).unwrap_or(Cow::Borrowed(ent.body));
     let text = match param(&ent.ctype.params, b"charset").and_then(charset_decoder) {
         Some(decode) => decode(&bytes),
         None => String::from_utf8_lossy(&bytes).into_owned(),

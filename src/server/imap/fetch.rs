@@ -51,29 +51,46 @@ impl Opts {
     }
 }
 
-/// Render messages into `out`: their FETCH responses in order. Returns the UIDs of those
-/// whose file could not be read (expunged meanwhile, or missing).
+/// Render messages into `out`: their FETCH responses in order. Returns those that could not
+/// be answered (a file expunged meanwhile or missing; a part BINARY cannot decode).
 fn render_all(
     rows: Vec<(u32, Row)>,
     opts: &Opts,
     folder: &std::path::Path,
     recent: &Recent,
     out: &mut Vec<u8>,
-) -> Vec<i64> {
+) -> Vec<Unanswered> {
     let mut unreadable = Vec::new();
     for (seq, row) in rows {
         let path = if opts.needs_file(&row) { file::locate(folder, &row.filename, &row.flags) } else { None };
         let job = Job { seq, recent: recent.contains(row.uid as u32), row, path };
-        if !render(&job, opts, out) {
-            unreadable.push(job.row.uid);
+        match render(&job, opts, out) {
+            Rendered::Done => {}
+            Rendered::Unreadable => unreadable.push(Unanswered::Unreadable(job.row.uid)),
+            Rendered::UnknownEncoding => unreadable.push(Unanswered::UnknownEncoding),
         }
     }
     unreadable
 }
 
-/// Render one message's FETCH response onto `out`; false (nothing written) when the message
-/// file is needed and cannot be read.
-pub fn render(job: &Job, opts: &Opts, out: &mut Vec<u8>) -> bool {
+/// What became of one message's FETCH response.
+pub enum Rendered {
+    Done,
+    /// Its file is needed and cannot be read: nothing written.
+    Unreadable,
+    /// BINARY asked for a part whose transfer encoding cannot be undone: nothing written.
+    UnknownEncoding,
+}
+
+/// A message FETCH could not answer for.
+pub enum Unanswered {
+    /// This UID's file cannot be read.
+    Unreadable(i64),
+    UnknownEncoding,
+}
+
+/// Render one message's FETCH response onto `out` (nothing when it cannot be answered).
+pub fn render(job: &Job, opts: &Opts, out: &mut Vec<u8>) -> Rendered {
     let needs_file = opts.needs_file(&job.row);
     let raw: Option<Vec<u8>> = if needs_file {
         match job.path.as_ref().map(std::fs::read) {
@@ -81,12 +98,28 @@ pub fn render(job: &Job, opts: &Opts, out: &mut Vec<u8>) -> bool {
             // imported LF files (Dovecot's default) are converted.
             Some(Ok(data)) => Some(if data.len() as i64 == job.row.size { data } else { crlf::to_crlf(data) }),
             // Expunged by another session meanwhile, or lost: the caller tells which.
-            Some(Err(_)) | None => return false,
+            Some(Err(_)) | None => return Rendered::Unreadable,
         }
     } else {
         None
     };
     let raw_ref: &[u8] = raw.as_deref().unwrap_or(b"");
+    // BINARY parts decoded first: one that cannot be decoded fails the message before any of
+    // its response is written.
+    let mut decoded: Vec<Vec<u8>> = Vec::new();
+    for item in &opts.items {
+        let part = match item {
+            FetchItem::Section(s) if s.binary => &s.part,
+            FetchItem::BinarySize(part) => part,
+            _ => continue,
+        };
+        match body::binary(raw_ref, part) {
+            Ok(d) => decoded.push(d),
+            Err(body::Binary::NoPart) => decoded.push(Vec::new()),
+            Err(body::Binary::UnknownEncoding) => return Rendered::UnknownEncoding,
+        }
+    }
+    let mut decoded = decoded.into_iter();
     let mut f = Fetch::start(out, job.seq);
     for item in &opts.items {
         match item {
@@ -118,7 +151,9 @@ pub fn render(job: &Job, opts: &Opts, out: &mut Vec<u8>) -> bool {
                 f.attr(&FetchAttr::Rfc822Text(&t));
             }
             FetchItem::Section(s) => {
-                let data = if s.part.is_empty() && s.text == SectionText::Full {
+                let data = if s.binary {
+                    std::borrow::Cow::Owned(decoded.next().unwrap_or_default())
+                } else if s.part.is_empty() && s.text == SectionText::Full {
                     std::borrow::Cow::Borrowed(raw_ref)
                 } else {
                     std::borrow::Cow::Owned(body::section(raw_ref, &s.part, &s.text).unwrap_or_default())
@@ -133,12 +168,14 @@ pub fn render(job: &Job, opts: &Opts, out: &mut Vec<u8>) -> bool {
                 };
                 f.attr(&FetchAttr::BodySection { section: s, origin, data });
             }
-            // Refused before any message is read (BINARY is not offered).
-            FetchItem::BinarySize(_) => {}
+            FetchItem::BinarySize(part) => {
+                let size = decoded.next().map_or(0, |d| d.len() as u64);
+                f.attr(&FetchAttr::BinarySize { part, size });
+            }
         }
     }
     f.finish();
-    true
+    Rendered::Done
 }
 
 /// The (sequence number, UID) pairs a set names. Sequence numbers beyond the mailbox are an
@@ -209,10 +246,6 @@ impl Session {
     }
 
     pub async fn fetch(&mut self, tag: &str, uid: bool, set: &SequenceSet, items: &[FetchItem], m: &Modifiers) -> Next {
-        if items.iter().any(|i| matches!(i, FetchItem::BinarySize(_)) || matches!(i, FetchItem::Section(s) if s.binary))
-        {
-            return self.bad(tag, "BINARY is not offered");
-        }
         let Some(sel) = self.selected.as_ref() else { return self.bad(tag, "no mailbox selected") };
         let Some(targets) = resolve(&sel.uids, set, uid) else {
             return self.bad(tag, "invalid message sequence number");
@@ -342,6 +375,16 @@ impl Session {
                 Err(_) => return self.no(tag, Code::ServerBug, "fetch failed"),
             }
         }
+        if unreadable.iter().any(|u| matches!(u, Unanswered::UnknownEncoding)) {
+            return self.no(tag, Code::UnknownCte, "a part's transfer encoding cannot be decoded");
+        }
+        let unreadable: Vec<i64> = unreadable
+            .into_iter()
+            .filter_map(|u| match u {
+                Unanswered::Unreadable(uid) => Some(uid),
+                Unanswered::UnknownEncoding => None,
+            })
+            .collect();
         if !unreadable.is_empty() {
             // Never an empty body that a client would cache as the message. A message another
             // session expunged meanwhile is left out (RFC 2180 §4.1.3) and said so (RFC 5530);

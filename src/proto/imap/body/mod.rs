@@ -20,7 +20,7 @@ mod structure;
 
 pub use envelope::envelope;
 pub use search_text::{header_contains, text_contains};
-pub use section::{SectionText, section};
+pub use section::{Binary, SectionText, binary, section};
 pub use structure::body_structure;
 
 use crate::proto::imap::encode;

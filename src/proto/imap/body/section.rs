@@ -36,6 +36,46 @@ pub fn section(raw: &[u8], part: &[u32], text: &SectionText) -> Option<Vec<u8>> 
             SectionText::Mime => None,
         };
     }
+    let ent = locate(raw, part)?;
+    match text {
+        SectionText::Full => Some(ent.body.to_vec()),
+        SectionText::Mime => Some(ent.header.to_vec()),
+        SectionText::Header | SectionText::HeaderFields { .. } | SectionText::Text => {
+            if ent.kind() != Kind::Message {
+                return None;
+            }
+            let (header, body) = split_header(ent.body);
+            Some(match text {
+                SectionText::Header => header.to_vec(),
+                SectionText::HeaderFields { names, not } => header_fields(header, names, *not),
+                _ => body.to_vec(),
+            })
+        }
+    }
+}
+
+/// Why `BINARY[part]` has no answer.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Binary {
+    /// No such part.
+    NoPart,
+    /// The part's Content-Transfer-Encoding is not one this server can undo (RFC 3516
+    /// `[UNKNOWN-CTE]`).
+    UnknownEncoding,
+}
+
+/// `BINARY[part]` (RFC 3516 §4.2): the part's content with its transfer encoding undone; the
+/// whole message, as it is, for the top level.
+pub fn binary(raw: &[u8], part: &[u32]) -> Result<Vec<u8>, Binary> {
+    if part.is_empty() {
+        return Ok(raw.to_vec());
+    }
+    let ent = locate(raw, part).ok_or(Binary::NoPart)?;
+    crate::proto::mime::entity::decode_transfer(&ent).map(|b| b.into_owned()).ok_or(Binary::UnknownEncoding)
+}
+
+/// The entity a non-empty part path names (RFC 3501 §6.4.5).
+fn locate<'a>(raw: &'a [u8], part: &[u32]) -> Option<Entity<'a>> {
     if part.len() > MAX_DEPTH {
         return None;
     }
@@ -61,22 +101,7 @@ pub fn section(raw: &[u8], part: &[u32], text: &SectionText) -> Option<Vec<u8>> 
             _ => return None,
         }
     }
-
-    match text {
-        SectionText::Full => Some(ent.body.to_vec()),
-        SectionText::Mime => Some(ent.header.to_vec()),
-        SectionText::Header | SectionText::HeaderFields { .. } | SectionText::Text => {
-            if ent.kind() != Kind::Message {
-                return None;
-            }
-            let (header, body) = split_header(ent.body);
-            Some(match text {
-                SectionText::Header => header.to_vec(),
-                SectionText::HeaderFields { names, not } => header_fields(header, names, *not),
-                _ => body.to_vec(),
-            })
-        }
-    }
+    Some(ent)
 }
 
 /// HEADER.FIELDS / HEADER.FIELDS.NOT: the selected fields as they are, then the blank line.
