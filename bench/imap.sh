@@ -9,6 +9,7 @@
 # then times, per server, read-only (EXAMINE, BODY.PEEK):
 #   FETCH 1:* (FLAGS RFC822.SIZE ENVELOPE)
 #   SEARCH TEXT "needle"
+#   SORT (DATE) UTF-8 ALL                       (checked: every message once, in Date order)
 #   FETCH 1:1000 BODY.PEEK[]                    (one command)
 #   1,000 x UID FETCH u BODY.PEEK[]             (one round trip each)
 # with one cold pass (the server's first access; shown but not counted) and then REPEAT passes,

@@ -221,7 +221,7 @@ def cmd_gen(a):
         os.utime(path, (t, t))
         imap_flags = sorted({"S": "\\Seen", "F": "\\Flagged", "R": "\\Answered"}[c] for c in flags)
         manifest.append({"id": msgid, "size": len(msg), "flags": imap_flags, "needle": i in needles,
-                         "sha1": hashlib.sha1(msg).hexdigest(), "file": name})
+                         "sha1": hashlib.sha1(msg).hexdigest(), "file": name, "date": int(t)})
         total += len(disk)
     with open(a.manifest, "w") as f:
         json.dump({"count": a.count, "needles": n_needle, "eol": a.eol, "bytes_on_disk": total,
@@ -504,6 +504,21 @@ def one_pass(srv, a, man, checks, label):
         checks.fail(f"{name} {label}: SEARCH TEXT \"needle\" found {len(hits)} messages "
                     f"({len(hit_ids & want)} right), expected {len(want)}")
 
+    # 3. SORT (DATE): every message once, in the order of its Date: header
+    t0 = time.perf_counter()
+    data = c.ok(b"SORT (DATE) UTF-8 ALL")
+    times["sort"] = time.perf_counter() - t0
+    nums = []
+    for r in parse_responses(data):
+        if len(r) >= 2 and r[0] == "*" and str(r[1]).upper() == "SORT":
+            nums += [int(x) for x in r[2:] if isinstance(x, str) and x.isdigit()]
+    if sorted(nums) != list(range(1, len(msgs) + 1)):
+        checks.fail(f"{name} {label}: SORT (DATE) ALL gave {len(nums)} numbers, expected each of 1..{len(msgs)} once")
+    elif all("date" in m for m in msgs):
+        dates = [by_id[seq_id[n]]["date"] for n in nums if seq_id.get(n) in by_id]
+        if len(dates) != len(nums) or dates != sorted(dates):
+            checks.fail(f"{name} {label}: SORT (DATE) ALL is not in Date order")
+
     def check_body(seq, body, what):
         mid = seq_id.get(seq)
         exp = by_id.get(mid)
@@ -718,6 +733,7 @@ def median_or_none(v, n):
 OPS = [
     ("meta", "FETCH 1:* (FLAGS RFC822.SIZE ENVELOPE)"),
     ("search", 'SEARCH TEXT "needle"'),
+    ("sort", "SORT (DATE) UTF-8 ALL (issue 13: under 30 ms)"),
     ("bodies", "FETCH 1:{B} BODY.PEEK[] (one command)"),
     ("uid_bodies", "{B} x UID FETCH u BODY.PEEK[] (one each)"),
     ("open", "connect + LOGIN + EXAMINE INBOX"),

@@ -4,6 +4,7 @@
 //! written back; `mailbox reindex` stores them).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::search::Hit;
 use super::session::{Next, Session};
@@ -17,7 +18,7 @@ use crate::store::messages;
 
 impl Session {
     /// SEARCH's matches with their sort fields; or the reply already made.
-    async fn matching_fields(&mut self, tag: &str, key: &Key) -> Result<(Vec<Hit>, HashMap<i64, Fields>), Next> {
+    async fn matching_fields(&mut self, tag: &str, key: &Key) -> Result<(Vec<Hit>, HashMap<i64, Arc<Fields>>), Next> {
         let hits = self.matching(tag, key).await?;
         match self.fields_of(&hits).await {
             Ok(f) => Ok((hits, f)),
@@ -36,7 +37,7 @@ impl Session {
             .iter()
             .filter_map(|&h| {
                 let row = sel.meta.get(h.0 as usize - 1)?;
-                let fields = fields.get(&(h.1 as i64)).unwrap_or(&empty);
+                let fields = fields.get(&(h.1 as i64)).map_or(&empty, |f| &**f);
                 Some((h, Sortable { seq: h.0, size: row.size, arrival: row.internal_date, fields }))
             })
             .collect();
@@ -57,7 +58,7 @@ impl Session {
             .iter()
             .filter_map(|&(seq, u, _)| {
                 let row = sel.meta.get(seq as usize - 1)?;
-                let fields = fields.get(&(u as i64)).unwrap_or(&empty);
+                let fields = fields.get(&(u as i64)).map_or(&empty, |f| &**f);
                 let num = if uid { u } else { seq };
                 Some(thread::Msg { num, date: fields.date.unwrap_or(row.internal_date), fields })
             })
@@ -67,47 +68,86 @@ impl Session {
         self.ok(tag, if uid { "UID THREAD completed" } else { "THREAD completed" })
     }
 
-    /// The sort fields of these messages by UID: from the index, else from the file.
-    async fn fields_of(&self, hits: &[Hit]) -> crate::error::Result<HashMap<i64, Fields>> {
+    /// The sort fields of these messages by UID: from the cache, else the index, else the file.
+    async fn fields_of(&self, hits: &[Hit]) -> crate::error::Result<HashMap<i64, Arc<Fields>>> {
         let Some(sel) = self.selected.as_ref() else { return Ok(HashMap::new()) };
+        let key = |uid: i64| (sel.mailbox.id, sel.mailbox.uidvalidity, uid);
+        let mut out = HashMap::with_capacity(hits.len());
+        let mut wanted = std::collections::HashSet::new();
+        {
+            let cache = cache();
+            for h in hits {
+                match cache.get(&key(h.1 as i64)) {
+                    Some(f) => {
+                        out.insert(h.1 as i64, f.clone());
+                    }
+                    None => {
+                        wanted.insert(h.1 as i64);
+                    }
+                }
+            }
+        }
+        if wanted.is_empty() {
+            return Ok(out);
+        }
         let mut conn = self.shared.store.pool.acquire().await?;
         let stored = messages::sort_fields(&mut conn, sel.mailbox.id).await?;
         drop(conn);
-        let wanted: std::collections::HashSet<i64> = hits.iter().map(|h| h.1 as i64).collect();
-        let mut out = HashMap::with_capacity(hits.len());
+        let mut found = Vec::with_capacity(wanted.len());
         let mut missing = Vec::new();
         for (uid, f) in stored.into_iter().filter(|(uid, _)| wanted.contains(uid)) {
             match f {
-                Some(f) => {
-                    out.insert(uid, f);
-                }
+                Some(f) => found.push((uid, f)),
                 None => missing.push(uid),
             }
         }
-        if missing.is_empty() {
-            return Ok(out);
-        }
-        let account = self.account.as_deref().cloned().expect("logged in");
-        let folder = maildir::folder_path(&ops::maildir_root(&self.shared.store, &account), &sel.mailbox.name);
-        let rows: Vec<(i64, String, maildir::Flags)> = missing
-            .iter()
-            .filter_map(|&uid| {
-                let seq = sel.seq_of(uid as u32)?;
-                let m = &sel.meta[seq as usize - 1];
-                Some((uid, m.filename.clone(), m.flags.clone()))
-            })
-            .collect();
-        let read = crate::ops::blocking(move || {
-            Ok(rows
-                .into_iter()
-                .map(|(uid, name, flags)| {
-                    let raw = file::locate(&folder, &name, &flags).and_then(|p| std::fs::read(p).ok());
-                    (uid, raw.map(|r| Fields::of(&r)).unwrap_or_default())
+        if !missing.is_empty() {
+            let account = self.account.as_deref().cloned().expect("logged in");
+            let folder = maildir::folder_path(&ops::maildir_root(&self.shared.store, &account), &sel.mailbox.name);
+            let rows: Vec<(i64, String, maildir::Flags)> = missing
+                .iter()
+                .filter_map(|&uid| {
+                    let seq = sel.seq_of(uid as u32)?;
+                    let m = &sel.meta[seq as usize - 1];
+                    Some((uid, m.filename.clone(), m.flags.clone()))
                 })
-                .collect::<Vec<_>>())
-        })
-        .await?;
-        out.extend(read);
+                .collect();
+            let read = crate::ops::blocking(move || {
+                Ok(rows
+                    .into_iter()
+                    .map(|(uid, name, flags)| {
+                        let raw = file::locate(&folder, &name, &flags).and_then(|p| std::fs::read(p).ok());
+                        (uid, raw.map(|r| Fields::of(&r)).unwrap_or_default())
+                    })
+                    .collect::<Vec<_>>())
+            })
+            .await?;
+            found.extend(read);
+        }
+        let mut cache = cache();
+        if cache.len() + found.len() > CACHE_CAP {
+            cache.clear();
+        }
+        for (uid, f) in found {
+            let f = Arc::new(f);
+            cache.insert(key(uid), f.clone());
+            out.insert(uid, f);
+        }
         Ok(out)
     }
+}
+
+/// (mailbox id, UIDVALIDITY, UID) -> the message's sort fields.
+type FieldCache = HashMap<(i64, i64, i64), Arc<Fields>>;
+
+/// Most messages whose sort fields are kept in memory (a few hundred bytes each); past it the
+/// cache starts over.
+const CACHE_CAP: usize = 200_000;
+
+/// Sort fields never change for a message (mailbox id, UIDVALIDITY, UID), so once read they
+/// are kept for every session of this process: SORT and THREAD after the first one read no
+/// rows, only the new messages'.
+fn cache() -> std::sync::MutexGuard<'static, FieldCache> {
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<FieldCache>> = std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner())
 }
