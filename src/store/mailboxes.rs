@@ -82,6 +82,15 @@ pub async fn rename(conn: &mut AnyConnection, account_id: i64, from: &str, to: &
     Ok(())
 }
 
+/// Messages no session has claimed as \Recent yet (STATUS RECENT).
+pub async fn unclaimed_recent(conn: &mut AnyConnection, m: &Mailbox) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE mailbox_id = $1 AND uid > $2")
+        .bind(m.id)
+        .bind(m.recent_uid)
+        .fetch_one(conn)
+        .await?)
+}
+
 /// Claim the messages up to `upto` as \Recent for the calling session: returns the UIDs it
 /// is the first to claim, `(first, last)`, or None when other sessions hold them all. A
 /// compare-and-set on `recent_uid`, retried while other sessions claim at the same moment,

@@ -355,11 +355,7 @@ impl Session {
         let mut conn = self.shared.store.pool.acquire().await?;
         let m = ops::require(&mut conn, &account, name).await?;
         let (count, unseen, deleted, bytes) = mailboxes::counts(&mut conn, m.id).await?;
-        let recent = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM messages WHERE mailbox_id = $1 AND uid > $2")
-            .bind(m.id)
-            .bind(m.recent_uid)
-            .fetch_one(&mut *conn)
-            .await?;
+        let recent = mailboxes::unclaimed_recent(&mut conn, &m).await?;
         let mut parts: Vec<(&str, i64)> = Vec::with_capacity(items.len());
         for i in items {
             let v = match i.as_str() {
