@@ -32,7 +32,8 @@ fuzz_target!(|data: &[u8]| {
     let num = nums.first().copied().unwrap_or(0);
 
     let mut out = Vec::new();
-    Untagged::List(ListEntry { attrs: &["\\HasNoChildren"], delimiter: '.', name: &name }).write(&mut out);
+    Untagged::List(ListEntry { attrs: &["\\HasNoChildren"], delimiter: '.', name: &name, child_subscribed: num & 1 == 1 })
+        .write(&mut out);
     one_response(&out);
     reads_back(&out, "* LIST (\\HasNoChildren) \".\" ", name.as_bytes(), b"\r\n");
 
@@ -53,6 +54,16 @@ fuzz_target!(|data: &[u8]| {
 
     for r in [
         Untagged::Search { nums: &nums, modseq: Some(u64::from(num)) },
+        Untagged::Sort(&nums),
+        Untagged::ESearch {
+            tag: &name,
+            uid: num & 1 == 1,
+            min: nums.first().copied(),
+            max: nums.last().copied(),
+            count: Some(nums.len() as u32),
+            all: Some(&nums),
+            modseq: None,
+        },
         Untagged::Vanished { earlier: num & 1 == 1, uids: &nums },
         Untagged::Ok { code: Some(Code::Modified(&nums)), text: "x" },
         Untagged::Ok { code: Some(Code::CopyUid { validity: 1, source: &nums, dest: &nums }), text: "x" },
