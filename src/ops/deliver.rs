@@ -379,7 +379,17 @@ pub struct Recovered {
 pub async fn recover(store: &Store) -> Result<Recovered> {
     let mut rep = Recovered::default();
     let root = store.mail_root();
-    let (leftovers, aside) = crate::ops::blocking(move || Ok((tmp_files(&root), folders_set_aside(&root)))).await?;
+    let (leftovers, aside) = crate::ops::blocking(move || {
+        // One walk over the accounts' Maildirs for both.
+        let accounts = account_roots(&root);
+        let aside: Vec<String> = accounts
+            .iter()
+            .filter(|(_, r)| !maildir::folders_set_aside(r).is_empty())
+            .map(|(a, _)| a.clone())
+            .collect();
+        Ok((tmp_files(accounts), aside))
+    })
+    .await?;
     let mut conn = store.pool.acquire().await?;
     for address in aside {
         if let Some(a) = accounts::get(&mut conn, &address).await? {
@@ -435,11 +445,11 @@ fn account_roots(root: &Path) -> Vec<(String, PathBuf)> {
     out
 }
 
-/// Every file (not directory) in a `tmp/` directory under the mail root: (account address,
-/// folder, file).
-fn tmp_files(root: &Path) -> Vec<(String, PathBuf, PathBuf)> {
+/// Every file (not directory) in a `tmp/` directory of these accounts' Maildirs: (account
+/// address, folder, file).
+fn tmp_files(accounts: Vec<(String, PathBuf)>) -> Vec<(String, PathBuf, PathBuf)> {
     let mut out = Vec::new();
-    for (address, account_root) in account_roots(root) {
+    for (address, account_root) in accounts {
         let Ok(folders) = maildir::folders(&account_root) else { continue };
         for f in folders {
             let Ok(files) = std::fs::read_dir(f.join("tmp")) else { continue };
@@ -449,9 +459,4 @@ fn tmp_files(root: &Path) -> Vec<(String, PathBuf, PathBuf)> {
         }
     }
     out
-}
-
-/// The accounts with a folder DELETE left unfinished.
-fn folders_set_aside(root: &Path) -> Vec<String> {
-    account_roots(root).into_iter().filter(|(_, r)| !maildir::folders_set_aside(r).is_empty()).map(|(a, _)| a).collect()
 }

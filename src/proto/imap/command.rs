@@ -324,17 +324,6 @@ fn store(c: &mut Cursor, uid: bool) -> PResult<Body> {
     Ok(Body::Store { uid, set, mode, silent, flags, unchanged_since })
 }
 
-/// SORT's and THREAD's `charset SP search-criteria`: the charset is required there (RFC 5256
-/// §3), not introduced by CHARSET as in SEARCH.
-fn charset_and_keys(c: &mut Cursor) -> PResult<Key> {
-    let cs = c.astring_utf8()?.to_ascii_uppercase();
-    if cs != "UTF-8" && cs != "US-ASCII" {
-        return bad("[BADCHARSET (UTF-8 US-ASCII)] unsupported charset");
-    }
-    c.sp()?;
-    search::program(c)
-}
-
 fn body(c: &mut Cursor, name: &str) -> PResult<Body> {
     let uid = name == "UID";
     let name = if uid {
@@ -451,13 +440,13 @@ fn body(c: &mut Cursor, name: &str) -> PResult<Body> {
             c.sp()?;
             let criteria = sort::criteria(c)?;
             c.sp()?;
-            Body::Sort { uid, criteria, key: charset_and_keys(c)? }
+            Body::Sort { uid, criteria, key: search::charset_and_keys(c)? }
         }
         "THREAD" => {
             c.sp()?;
             let algorithm = thread::algorithm(c)?;
             c.sp()?;
-            Body::Thread { uid, algorithm, key: charset_and_keys(c)? }
+            Body::Thread { uid, algorithm, key: search::charset_and_keys(c)? }
         }
         "FETCH" => {
             c.sp()?;

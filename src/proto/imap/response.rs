@@ -168,6 +168,13 @@ fn uid_list(out: &mut Vec<u8>, uids: &[u32]) {
     }
 }
 
+/// ` n n n`: SEARCH's and SORT's numbers, each after a space.
+fn spaced(out: &mut Vec<u8>, nums: &[u32]) {
+    for n in nums {
+        let _ = write!(out, " {n}");
+    }
+}
+
 /// Ascending numbers as a sequence set, runs as ranges: `1:3,5,9:10`.
 fn sequence_set(out: &mut Vec<u8>, nums: &[u32]) {
     let mut i = 0;
@@ -412,9 +419,7 @@ impl Untagged<'_> {
             }
             Untagged::Search { nums, modseq } => {
                 out.extend_from_slice(b"SEARCH");
-                for n in nums.iter() {
-                    let _ = write!(out, " {n}");
-                }
+                spaced(out, nums);
                 if let Some(m) = modseq {
                     let _ = write!(out, " (MODSEQ {m})");
                 }
@@ -441,9 +446,7 @@ impl Untagged<'_> {
             }
             Untagged::Sort(nums) => {
                 out.extend_from_slice(b"SORT");
-                for n in nums.iter() {
-                    let _ = write!(out, " {n}");
-                }
+                spaced(out, nums);
             }
             Untagged::Thread(threads) => {
                 out.extend_from_slice(b"THREAD");

@@ -195,12 +195,23 @@ pub fn return_options(c: &mut Cursor) -> PResult<Option<Return>> {
 /// `[CHARSET name SP] key *(SP key)`; the charset must be US-ASCII or UTF-8.
 pub fn program(c: &mut Cursor) -> PResult<Key> {
     if c.eat_keyword("CHARSET ") {
-        let cs = c.astring_utf8()?.to_ascii_uppercase();
-        if cs != "UTF-8" && cs != "US-ASCII" {
-            return bad("[BADCHARSET (UTF-8 US-ASCII)] unsupported charset");
-        }
-        c.sp()?;
+        return charset_and_keys(c);
     }
+    keys(c)
+}
+
+/// `charset SP key *(SP key)`: SORT's and THREAD's form, where the charset is required and
+/// not introduced by CHARSET (RFC 5256 §3); SEARCH's after its CHARSET.
+pub fn charset_and_keys(c: &mut Cursor) -> PResult<Key> {
+    let cs = c.astring_utf8()?.to_ascii_uppercase();
+    if cs != "UTF-8" && cs != "US-ASCII" {
+        return bad("[BADCHARSET (UTF-8 US-ASCII)] unsupported charset");
+    }
+    c.sp()?;
+    keys(c)
+}
+
+fn keys(c: &mut Cursor) -> PResult<Key> {
     let keys = keys_until(c, 0, None)?;
     Ok(if keys.len() == 1 { keys.into_iter().next().unwrap_or(Key::All) } else { Key::And(keys) })
 }

@@ -160,13 +160,14 @@ fn references(msgs: &[Msg<'_>]) -> Vec<Node> {
     // (2) The root set; (3) dummies pruned.
     let roots: Vec<usize> = (0..tree.boxes.len()).filter(|&c| tree.boxes[c].parent.is_none()).collect();
     let mut nodes: Vec<Node> = roots.iter().flat_map(|&r| prune(&tree, msgs, r, true)).collect();
+    let msgs = Msgs::new(msgs);
     // (4) Roots by date; (6) children by date, recursively.
     for n in nodes.iter_mut() {
-        sort_children(n, msgs);
+        sort_children(n, &msgs);
     }
-    nodes.sort_by_key(|n| first_date(n, msgs));
+    nodes.sort_by_key(|n| first_date(n, &msgs));
     // (5) Roots with the same base subject grouped.
-    group_by_subject(nodes, msgs)
+    group_by_subject(nodes, &msgs)
 }
 
 /// A container as nodes: itself, or (a dummy) its children promoted, except at the root
@@ -181,32 +182,45 @@ fn prune(tree: &Tree, msgs: &[Msg<'_>], c: usize, at_root: bool) -> Vec<Node> {
     }
 }
 
-fn index_of(num: u32, msgs: &[Msg<'_>]) -> usize {
-    msgs.iter().position(|m| m.num == num).unwrap_or(0)
+/// The messages, with each number's position found in constant time (sorting children asks
+/// for it at every comparison).
+struct Msgs<'a, 'b> {
+    list: &'a [Msg<'b>],
+    pos: HashMap<u32, usize>,
+}
+
+impl<'a, 'b> Msgs<'a, 'b> {
+    fn new(list: &'a [Msg<'b>]) -> Self {
+        Msgs { list, pos: list.iter().enumerate().map(|(i, m)| (m.num, i)).collect() }
+    }
+
+    fn index_of(&self, num: u32) -> usize {
+        self.pos.get(&num).copied().unwrap_or(0)
+    }
 }
 
 /// (date, mailbox order) of a node's message, or of its first child for a dummy.
-fn first_date(n: &Node, msgs: &[Msg<'_>]) -> (i64, usize) {
+fn first_date(n: &Node, msgs: &Msgs<'_, '_>) -> (i64, usize) {
     match n.num {
         Some(num) => {
-            let i = index_of(num, msgs);
-            (msgs[i].date, i)
+            let i = msgs.index_of(num);
+            (msgs.list[i].date, i)
         }
         None => n.children.first().map(|c| first_date(c, msgs)).unwrap_or((i64::MAX, usize::MAX)),
     }
 }
 
-fn sort_children(n: &mut Node, msgs: &[Msg<'_>]) {
+fn sort_children(n: &mut Node, msgs: &Msgs<'_, '_>) {
     for c in n.children.iter_mut() {
         sort_children(c, msgs);
     }
     n.children.sort_by_key(|c| first_date(c, msgs));
 }
 
-fn subject_of<'a>(n: &Node, msgs: &'a [Msg<'_>]) -> (&'a str, bool) {
+fn subject_of<'a>(n: &Node, msgs: &Msgs<'a, '_>) -> (&'a str, bool) {
     match n.num {
         Some(num) => {
-            let f = msgs[index_of(num, msgs)].fields;
+            let f = msgs.list[msgs.index_of(num)].fields;
             (&f.subject, f.subject_reply)
         }
         None => n.children.first().map(|c| subject_of(c, msgs)).unwrap_or(("", false)),
@@ -214,7 +228,7 @@ fn subject_of<'a>(n: &Node, msgs: &'a [Msg<'_>]) -> (&'a str, bool) {
 }
 
 /// RFC 5256 §3 REFERENCES step 5: roots that share a base subject become one thread.
-fn group_by_subject(roots: Vec<Node>, msgs: &[Msg<'_>]) -> Vec<Node> {
+fn group_by_subject(roots: Vec<Node>, msgs: &Msgs<'_, '_>) -> Vec<Node> {
     let mut out: Vec<Node> = Vec::new();
     let mut table: HashMap<String, usize> = HashMap::new();
     for n in roots {
@@ -245,7 +259,8 @@ fn group_by_subject(roots: Vec<Node>, msgs: &[Msg<'_>]) -> Vec<Node> {
                 existing.children = vec![old, n];
             }
         }
-        sort_children(existing, msgs);
+        // The subtrees merged are sorted already: only this level's order changed.
+        existing.children.sort_by_key(|c| first_date(c, msgs));
     }
     out
 }

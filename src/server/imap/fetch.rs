@@ -59,38 +59,29 @@ fn render_all(
     folder: &std::path::Path,
     recent: &Recent,
     out: &mut Vec<u8>,
-) -> Vec<Unanswered> {
-    let mut unreadable = Vec::new();
+) -> Vec<(i64, Unanswerable)> {
+    let mut unanswered = Vec::new();
     for (seq, row) in rows {
         let path = if opts.needs_file(&row) { file::locate(folder, &row.filename, &row.flags) } else { None };
         let job = Job { seq, recent: recent.contains(row.uid as u32), row, path };
-        match render(&job, opts, out) {
-            Rendered::Done => {}
-            Rendered::Unreadable => unreadable.push(Unanswered::Unreadable(job.row.uid)),
-            Rendered::UnknownEncoding => unreadable.push(Unanswered::UnknownEncoding),
+        if let Err(why) = render(&job, opts, out) {
+            unanswered.push((job.row.uid, why));
         }
     }
-    unreadable
+    unanswered
 }
 
-/// What became of one message's FETCH response.
-pub enum Rendered {
-    Done,
-    /// Its file is needed and cannot be read: nothing written.
+/// Why a message's FETCH response could not be written (nothing of it was).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unanswerable {
+    /// Its file is needed and cannot be read.
     Unreadable,
-    /// BINARY asked for a part whose transfer encoding cannot be undone: nothing written.
-    UnknownEncoding,
-}
-
-/// A message FETCH could not answer for.
-pub enum Unanswered {
-    /// This UID's file cannot be read.
-    Unreadable(i64),
+    /// BINARY asked for a part whose transfer encoding cannot be undone.
     UnknownEncoding,
 }
 
 /// Render one message's FETCH response onto `out` (nothing when it cannot be answered).
-pub fn render(job: &Job, opts: &Opts, out: &mut Vec<u8>) -> Rendered {
+pub fn render(job: &Job, opts: &Opts, out: &mut Vec<u8>) -> Result<(), Unanswerable> {
     let needs_file = opts.needs_file(&job.row);
     let raw: Option<Vec<u8>> = if needs_file {
         match job.path.as_ref().map(std::fs::read) {
@@ -98,7 +89,7 @@ pub fn render(job: &Job, opts: &Opts, out: &mut Vec<u8>) -> Rendered {
             // imported LF files (Dovecot's default) are converted.
             Some(Ok(data)) => Some(if data.len() as i64 == job.row.size { data } else { crlf::to_crlf(data) }),
             // Expunged by another session meanwhile, or lost: the caller tells which.
-            Some(Err(_)) | None => return Rendered::Unreadable,
+            Some(Err(_)) | None => return Err(Unanswerable::Unreadable),
         }
     } else {
         None
@@ -116,7 +107,7 @@ pub fn render(job: &Job, opts: &Opts, out: &mut Vec<u8>) -> Rendered {
         match body::binary(raw_ref, part) {
             Ok(d) => decoded.push(d),
             Err(body::Binary::NoPart) => decoded.push(Vec::new()),
-            Err(body::Binary::UnknownEncoding) => return Rendered::UnknownEncoding,
+            Err(body::Binary::UnknownEncoding) => return Err(Unanswerable::UnknownEncoding),
         }
     }
     let mut decoded = decoded.into_iter();
@@ -175,7 +166,7 @@ pub fn render(job: &Job, opts: &Opts, out: &mut Vec<u8>) -> Rendered {
         }
     }
     f.finish();
-    Rendered::Done
+    Ok(())
 }
 
 /// The (sequence number, UID) pairs a set names. Sequence numbers beyond the mailbox are an
@@ -375,16 +366,10 @@ impl Session {
                 Err(_) => return self.no(tag, Code::ServerBug, "fetch failed"),
             }
         }
-        if unreadable.iter().any(|u| matches!(u, Unanswered::UnknownEncoding)) {
+        if unreadable.iter().any(|u| u.1 == Unanswerable::UnknownEncoding) {
             return self.no(tag, Code::UnknownCte, "a part's transfer encoding cannot be decoded");
         }
-        let unreadable: Vec<i64> = unreadable
-            .into_iter()
-            .filter_map(|u| match u {
-                Unanswered::Unreadable(uid) => Some(uid),
-                Unanswered::UnknownEncoding => None,
-            })
-            .collect();
+        let unreadable: Vec<i64> = unreadable.into_iter().map(|u| u.0).collect();
         if !unreadable.is_empty() {
             // Never an empty body that a client would cache as the message. A message another
             // session expunged meanwhile is left out (RFC 2180 §4.1.3) and said so (RFC 5530);
