@@ -23,6 +23,20 @@ apt_install() {
     fi
 }
 
+# Keep fixed ports out of the kernel's ephemeral range (ip_local_reserved_ports): they lie
+# inside it (32768-60999), and a test's outgoing connection that happened to get one as its
+# source port would make the peer, or a test listener on it (the ACME challenge ports), fail
+# with "address in use". Added to what is reserved already; without the right to, nothing.
+reserve_ports() {
+    local f=/proc/sys/net/ipv4/ip_local_reserved_ports cur p
+    [ -w "$f" ] || return 0
+    cur="$(cat "$f")"
+    for p in "$@"; do
+        case ",$cur," in *",$p,"*) ;; *) cur="${cur:+$cur,}$p" ;; esac
+    done
+    echo "$cur" >"$f" 2>/dev/null || log "could not reserve ports $*"
+}
+
 # Start `$@` detached: its own session, no terminal, output to $LOGFILE, so that a caller's
 # $(...) does not wait for it; its PID into $PIDFILE. The command must exec the server in place
 # (setsid and env do), so that the PID is the server's.

@@ -65,6 +65,7 @@ zones+=(example.test)
 
 case "${1:-start}" in
 start)
+    reserve_ports "$PORT"
     install_tools
     mkdir -p "$STATE"
     if running_pid >/dev/null && answers; then

@@ -39,6 +39,7 @@ find_moto() {
 
 case "${1:-start}" in
 start)
+    reserve_ports "$PORT"
     mkdir -p "$STATE"
     if running_pid >/dev/null && answers; then
         : # already running: leave it as it is

@@ -119,6 +119,7 @@ EOF
 
 case "${1:-start}" in
 start)
+    reserve_ports "$PORT" "$MGMT_PORT" "$HTTP_PORT" "$TLS_PORT"
     install_tools
     mkdir -p "$STATE"
     if running_pid >/dev/null && answers; then

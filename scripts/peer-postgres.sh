@@ -11,12 +11,17 @@ STATE="${MAILCTL_PEER_STATE:-/tmp/mailctl-peers}"
 PGDATA="$STATE/postgres"
 BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)"
 
+NAME=postgres
+# shellcheck source=scripts/lib-peer.sh
+. "$(dirname "$0")/lib-peer.sh"
+
 as_pg() {
     if [ "$(id -u)" = 0 ]; then su postgres -s /bin/bash -c "$*"; else bash -c "$*"; fi
 }
 
 case "${1:-start}" in
 start)
+    reserve_ports "$PORT"
     if [ -z "$BIN" ] || [ ! -x "$BIN/initdb" ]; then
         echo "installing postgresql from Debian's packages..." >&2
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null

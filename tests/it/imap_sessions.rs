@@ -129,7 +129,7 @@ fn imap_a_deleted_mailbox_stays_deleted_while_others_log_in(env: Env) {
             let stop = stop.clone();
             std::thread::spawn(move || {
                 let mut n = 0;
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) && n < 2000 {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) && n < 300 {
                     let mut c = Raw::connect(imap);
                     let r = c.cmd("l", "LOGIN bob@example.com password123");
                     assert!(r.contains("l OK"), "{r}");
