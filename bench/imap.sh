@@ -31,6 +31,10 @@
 # login, so its cold login also pays for that upgrade; the report says so).
 # Targets (issue): mailctl faster than Dovecot on each operation, under 64 KiB per idle connection.
 #
+# With WORKLOAD=mixed (what bench/imap_mixed.sh sets), the same set-up runs bench/imap_mixed.py
+# instead of the read passes: concurrent clients that read and write for DURATION seconds (see
+# that file); Dovecot then gets its own copy of the shared Maildir, since both servers write.
+#
 # Usage (as root, Debian 12; installs the dovecot-imapd package if it is missing):
 #   bash bench/imap.sh
 #   ONLY=dovecot bash bench/imap.sh      # Dovecot alone (no mailctl build, no mailctl IMAP needed)
@@ -53,6 +57,9 @@
 #   BENCH_DIR=/tmp/mailctl-imap-bench   work directory (wiped at start; must be under /tmp)
 #   OP_TIMEOUT=300        seconds one IMAP command (or connection attempt) may take
 #   STRICT=1              also exit 1 when a target is missed
+#   WORKLOAD=read|mixed   the read passes above (default) or bench/imap_mixed.py, which takes
+#                         CLIENTS=10,50 LAYOUTS=separate,shared MODES=stay,login DURATION=30
+#                         RELOGIN=10 (mailbox commands per session in the login mode)
 # Exit status: 0 when every response was right and every connection logged in, 1 otherwise
 # (with STRICT=1, also when a target was missed).
 set -euo pipefail
@@ -76,6 +83,7 @@ STRICT=${STRICT:-0}
 default_bin=$repo/target/release/mailctl
 MAILCTL_BIN=${MAILCTL_BIN:-$default_bin}
 HELPER=$repo/bench/imap_bench.py
+WORKLOAD=${WORKLOAD:-read}
 
 USER_ADDR=bench@example.com
 PASSWORD=imap-bench-secret
@@ -96,6 +104,10 @@ done
 case $ONLY in
     "" | mailctl | dovecot) ;;
     *) die "ONLY must be empty, 'mailctl' or 'dovecot', got '$ONLY'" ;;
+esac
+case $WORKLOAD in
+    read | mixed) ;;
+    *) die "WORKLOAD must be 'read' or 'mixed', got '$WORKLOAD'" ;;
 esac
 case $EOL in
     crlf | lf) ;;
@@ -344,6 +356,12 @@ if ((use_mailctl)); then
         || die "mailctl mailbox reindex indexed $indexed messages, expected $MSGS ($WORK/logs/mailctl-reindex.json)"
 fi
 
+# Both servers write in the mixed workload: Dovecot gets its own copy of the shared Maildir.
+if [[ $WORKLOAD == mixed ]] && ((use_mailctl && use_dovecot)); then
+    mkdir -p "$WORK/maildir/example.com"
+    cp -a "$MAILDIR" "$WORK/maildir/example.com/bench"
+    MAILDIR=$WORK/maildir/example.com/bench
+fi
 # The Maildir belongs to Dovecot's mail user (mailctl runs as root and reads it regardless);
 # the directories above it only need to be passable.
 chown -R "$VUID:$VGID" "$MAILDIR"
@@ -515,8 +533,21 @@ for l in "${info[@]}"; do info_args+=(--info "$l"); done
 strict=()
 [[ $STRICT != 1 ]] || strict=(--strict)
 
-log "measuring: a cold pass and $REPEAT passes per server, then $CONNS idle connections per server"
 rc=0
+if [[ $WORKLOAD == mixed ]]; then
+    mixed_servers=()
+    ((use_mailctl == 0)) || mixed_servers+=(--server "mailctl=127.0.0.1:$MAILCTL_PORT")
+    ((use_dovecot == 0)) || mixed_servers+=(--server "dovecot=127.0.0.1:$DOVECOT_PORT")
+    log "measuring the mixed workload: clients ${CLIENTS:-10,50}, layouts ${LAYOUTS:-separate,shared}, modes ${MODES:-stay,login}, ${DURATION:-30} s each"
+    "$PYTHON" "$repo/bench/imap_mixed.py" "${mixed_servers[@]}" --shared-user "$USER_ADDR" \
+        --users "$(IFS=,; echo "${LOGIN_USERS[*]}")" --password "$PASSWORD" --clients "${CLIENTS:-10,50}" \
+        --layouts "${LAYOUTS:-separate,shared}" --modes "${MODES:-stay,login}" --duration "${DURATION:-30}" \
+        --relogin-every "${RELOGIN:-10}" --json "$WORK/results.json" "${info_args[@]}" || rc=$?
+    echo "load average after: $(cut -d' ' -f1 /proc/loadavg)"
+    echo "Logs: $WORK/logs, $WORK/mailctl.err, $DC_LOG; results: $WORK/results.json"
+    exit "$rc"
+fi
+log "measuring: a cold pass and $REPEAT passes per server, then $CONNS idle connections per server"
 "$PYTHON" "$HELPER" run --manifest "$MANIFEST" "${servers[@]}" --user "$USER_ADDR" --password "$PASSWORD" \
     --repeat "$REPEAT" --bodies "$BODIES" --conns "$CONNS" --login-concurrency "$LOGIN_CONCURRENCY" \
     --settle "$SETTLE" --op-timeout "$OP_TIMEOUT" --login-users "$(IFS=,; echo "${LOGIN_USERS[*]}")" --json "$WORK/results.json" "${strict[@]}" \

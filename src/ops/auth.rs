@@ -72,13 +72,25 @@ async fn check(
         }
         return Ok(Err(Denied::Suspended));
     }
-    let mut conn = store.pool.acquire().await?;
-    if password::needs_rehash(&acct.password_hash) {
-        let hash = crate::ops::account::hash_blocking(pass.to_string()).await?;
-        accounts::set_password(&mut conn, acct.id, &hash, now()).await?;
-        acct.password_hash = hash;
+    let rehash = match password::needs_rehash(&acct.password_hash) {
+        true => Some(crate::ops::account::hash_blocking(pass.to_string()).await?),
+        false => None,
+    };
+    let (id, t, new_hash) = (acct.id, now(), rehash.clone());
+    store
+        .writer
+        .write(vec![], move |tx| {
+            Box::pin(async move {
+                if let Some(h) = &new_hash {
+                    accounts::set_password(tx, id, h, t).await?;
+                }
+                accounts::record_login(tx, id, t).await
+            })
+        })
+        .await?;
+    if let Some(h) = rehash {
+        acct.password_hash = h;
     }
-    accounts::record_login(&mut conn, acct.id, now()).await?;
     if let Some(cache) = cache {
         cache.remember(&acct, pass);
     }
@@ -98,7 +110,8 @@ fn cached_login(store: &Store, cache: &CredentialCache, acct: Account) -> std::r
     if acct.last_login_at.is_none_or(|t| now() - t >= 60) {
         let (store, id) = (store.clone(), acct.id);
         tokio::spawn(async move {
-            let written = async { accounts::record_login(&mut *store.pool.acquire().await?, id, now()).await };
+            let t = now();
+            let written = store.writer.write_relaxed(move |tx| Box::pin(accounts::record_login(tx, id, t)));
             if let Err(e) = written.await {
                 tracing::warn!(error = %e.one_line(), "recording a login time");
             }

@@ -18,8 +18,6 @@
 
 use std::path::{Path, PathBuf};
 
-use tokio::sync::{mpsc, oneshot};
-
 use crate::error::{Error, Kind, Result};
 use crate::ops::recipient::Local;
 use crate::store::maildir::write::{self, Item, Placed, Source};
@@ -93,12 +91,7 @@ pub struct Outcome {
 /// (indexed and counted), every remote one is in the spool, and the sender has a DSN for the
 /// local recipients whose quota it did not fit. When none could take it, nothing is delivered
 /// and the failure says why.
-pub async fn deliver(
-    store: &Store,
-    committer: &Committer,
-    hostname: &str,
-    msg: Message,
-) -> std::result::Result<Outcome, Failure> {
+pub async fn deliver(store: &Store, hostname: &str, msg: Message) -> std::result::Result<Outcome, Failure> {
     let return_path = msg.from.clone().unwrap_or_default();
     let head = format!("Return-Path: <{return_path}>\r\n").into_bytes();
     let size = (msg.data.len() + head.len()) as u64;
@@ -139,7 +132,7 @@ pub async fn deliver(
     .await?;
 
     let boxes: Vec<(i64, i64)> = targets.iter().map(|l| (l.account_id, l.inbox)).collect();
-    if let Err(e) = committer.commit(boxes, placed.dirs.clone(), name, size as i64, derived, queued).await {
+    if let Err(e) = commit(store, boxes, placed.dirs.clone(), name, size as i64, derived, queued).await {
         placed.undo();
         if let Some(p) = spooled {
             let _ = std::fs::remove_file(p);
@@ -154,7 +147,7 @@ pub async fn deliver(
     }
     placed.release_tmp();
     if let Some((sender, original)) = bounce {
-        send_dsn(store, committer, hostname, &msg_id, &sender, &full, &original).await;
+        send_dsn(store, hostname, &msg_id, &sender, &full, &original).await;
     }
     Ok(Outcome { bounced: full })
 }
@@ -162,20 +155,12 @@ pub async fn deliver(
 /// Send the sender a DSN for recipients whose mailbox was full: delivered here when the sender
 /// is local, else spooled from the null sender. Failures are logged; the message itself is
 /// delivered already.
-async fn send_dsn(
-    store: &Store,
-    committer: &Committer,
-    hostname: &str,
-    id: &str,
-    sender: &str,
-    full: &[String],
-    original: &[u8],
-) {
+async fn send_dsn(store: &Store, hostname: &str, id: &str, sender: &str, full: &[String], original: &[u8]) {
     let failed: Vec<crate::dsn::Failed<'_>> = full
         .iter()
         .map(|r| crate::dsn::Failed { recipient: r, status: "5.2.2", diagnostic: "552 5.2.2 mailbox full" })
         .collect();
-    if bounce(store, committer, hostname, id, sender, now(), &failed, original).await {
+    if bounce(store, hostname, id, sender, now(), &failed, original).await {
         tracing::info!(id, sender, bounced = full.len(), "DSN sent for recipients whose mailbox was full");
     }
 }
@@ -186,7 +171,6 @@ async fn send_dsn(
 #[allow(clippy::too_many_arguments)]
 pub async fn bounce(
     store: &Store,
-    committer: &Committer,
     hostname: &str,
     id: &str,
     sender: &str,
@@ -223,7 +207,7 @@ pub async fn bounce(
         tracing::warn!(id, sender, "no DSN: the sender's address leads nowhere");
         return false;
     }
-    match Box::pin(deliver(store, committer, hostname, dsn)).await {
+    match Box::pin(deliver(store, hostname, dsn)).await {
         Ok(_) => true,
         Err(f) => {
             tracing::warn!(id, sender, failure = ?f, "the DSN could not be delivered");
@@ -234,127 +218,62 @@ pub async fn bounce(
 
 /// Why a commit failed.
 #[derive(Debug)]
-pub enum CommitError {
+enum CommitError {
     /// This account's quota would be exceeded (checked in the transaction, so concurrent
     /// deliveries cannot overrun it together).
     Full(i64),
     Store(Error),
 }
 
-impl From<Error> for CommitError {
-    fn from(e: Error) -> Self {
-        CommitError::Store(e)
-    }
-}
-
-/// One delivery's index rows and usage, waiting to be committed.
-struct Job {
-    /// (account id, INBOX id) per local recipient.
+/// Index a delivered file in these (account, INBOX) pairs, charge the accounts' quotas and
+/// queue the spooled copy, in the store's group commit (which first syncs `dirs`, the
+/// directories the file was linked into); returns once committed.
+async fn commit(
+    store: &Store,
     boxes: Vec<(i64, i64)>,
-    /// The directories the file was linked into, synced before the commit.
     dirs: Vec<PathBuf>,
     name: String,
     size: i64,
     derived: messages::Derived,
-    /// A spooled message for remote recipients, queued in the same transaction.
     queued: Option<Envelope>,
-    done: oneshot::Sender<std::result::Result<(), CommitError>>,
-}
-
-/// Group commit: deliveries that finish while a commit is running are committed together in
-/// the next transaction, so concurrent sessions share one fsync of the database instead of
-/// queueing for one each. Each caller still waits for its own rows to be committed.
-#[derive(Clone)]
-pub struct Committer {
-    tx: mpsc::Sender<Job>,
-}
-
-/// Most deliveries in one transaction.
-const MAX_BATCH: usize = 256;
-
-impl Committer {
-    pub fn start(store: Store) -> Committer {
-        let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run_committer(store, rx));
-        Committer { tx }
+) -> std::result::Result<(), CommitError> {
+    if boxes.is_empty() && queued.is_none() {
+        return Ok(());
     }
-
-    /// Sync `dirs`, then index a delivered file in these (account, INBOX) pairs and charge
-    /// the accounts' quotas; returns once committed.
-    pub async fn commit(
-        &self,
-        boxes: Vec<(i64, i64)>,
-        dirs: Vec<PathBuf>,
-        name: String,
-        size: i64,
-        derived: messages::Derived,
-        queued: Option<Envelope>,
-    ) -> std::result::Result<(), CommitError> {
-        if boxes.is_empty() && queued.is_none() {
-            return Ok(());
-        }
-        let (done, wait) = oneshot::channel();
-        let gone = || CommitError::Store(Error::new(Kind::Unavailable, "the delivery committer has stopped"));
-        self.tx.send(Job { boxes, dirs, name, size, derived, queued, done }).await.map_err(|_| gone())?;
-        wait.await.map_err(|_| gone())?
-    }
-}
-
-async fn run_committer(store: Store, mut rx: mpsc::Receiver<Job>) {
-    while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(j) => batch.push(j),
-                Err(_) => break,
+    let full = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let full_in = full.clone();
+    let inboxes: Vec<i64> = boxes.iter().map(|b| b.1).collect();
+    let r = store
+        .writer
+        .write(dirs, move |tx| {
+            Box::pin(async move {
+                let t = now();
+                for &(id, inbox) in &boxes {
+                    if !accounts::charge(tx, id, size).await? {
+                        full_in.store(id, std::sync::atomic::Ordering::Relaxed);
+                        return Err(Error::new(Kind::OverQuota, "mailbox full"));
+                    }
+                    messages::append(tx, inbox, &name, size, t, &Flags::new(), &derived).await?;
+                }
+                if let Some(env) = &queued {
+                    crate::store::queue::insert(tx, env, t, None).await?;
+                }
+                Ok(())
+            })
+        })
+        .await;
+    match r {
+        Ok(()) => {
+            for m in inboxes {
+                store.changed(m);
             }
+            Ok(())
         }
-        // The files' names first, once per directory for the whole batch: no index row may
-        // point at a name a crash could still take away.
-        let dirs: Vec<PathBuf> = batch.iter().flat_map(|j| j.dirs.iter().cloned()).collect();
-        if let Err(e) = crate::ops::blocking(move || write::sync_dirs(&dirs)).await {
-            for j in batch {
-                let _ = j.done.send(Err(CommitError::Store(Error::new(e.kind, e.one_line()))));
-            }
-            continue;
-        }
-        if batch.len() == 1 || commit_batch(&store, &batch).await.is_err() {
-            // Alone, or one of the batch failed: commit each on its own so that one failing
-            // job (a full mailbox) fails only itself.
-            for j in batch {
-                let r = commit_batch(&store, std::slice::from_ref(&j)).await;
-                let _ = j.done.send(r);
-            }
-            continue;
-        }
-        for j in batch {
-            let _ = j.done.send(Ok(()));
-        }
+        Err(e) => match full.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => Err(CommitError::Store(e)),
+            id => Err(CommitError::Full(id)),
+        },
     }
-}
-
-async fn commit_batch(store: &Store, jobs: &[Job]) -> std::result::Result<(), CommitError> {
-    let mut tx = store.begin_write().await?;
-    let t = now();
-    let mut touched = Vec::new();
-    for j in jobs {
-        for &(id, inbox) in &j.boxes {
-            if !accounts::charge(&mut tx, id, j.size).await? {
-                return Err(CommitError::Full(id));
-            }
-            messages::append(&mut tx, inbox, &j.name, j.size, t, &Flags::new(), &j.derived).await?;
-            touched.push(inbox);
-        }
-        if let Some(env) = &j.queued {
-            crate::store::queue::insert(&mut tx, env, t, None).await?;
-        }
-    }
-    tx.commit().await.map_err(Error::from)?;
-    touched.dedup();
-    for m in touched {
-        store.changed(m);
-    }
-    Ok(())
 }
 
 /// What [`recover`] did.

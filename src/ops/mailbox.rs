@@ -223,6 +223,16 @@ pub async fn rename(store: &Store, account: &Account, from: &str, to: &str) -> R
     Ok(())
 }
 
+/// Claim for the calling session the messages of a mailbox up to `upto` as \Recent, in the
+/// group commit ([`mailboxes::claim_recent`]); `held` is the mailbox's `recent_uid` as last
+/// read: when it covers `upto` already, no write is needed.
+pub async fn claim_recent(store: &Store, mailbox_id: i64, held: i64, upto: i64) -> Result<Option<(i64, i64)>> {
+    if held >= upto {
+        return Ok(None);
+    }
+    store.writer.write_relaxed(move |tx| Box::pin(mailboxes::claim_recent(tx, mailbox_id, upto))).await
+}
+
 /// One message for [`append`].
 pub struct Appended {
     pub data: Vec<u8>,
@@ -230,8 +240,9 @@ pub struct Appended {
     pub date: i64,
 }
 
-/// APPEND, and MULTIAPPEND (RFC 3502): every message or none. The files are written in one
-/// durable write, then indexed and charged in one transaction; a failure (quota, disk, the
+/// APPEND, and MULTIAPPEND (RFC 3502): every message or none. The files are written and
+/// fsync'd, then indexed and charged in one write of the group commit (which syncs the
+/// directory first); a failure (quota, disk, the
 /// index) removes every file. Returns the UIDVALIDITY and the new UIDs in order.
 pub async fn append(
     store: &Store,
@@ -263,26 +274,30 @@ pub async fn append(
                 dests: vec![file::cur_path(&folder, base, &m.flags)],
             })
             .collect();
-        let placed = write::write(&items)?;
+        // The directory is synced by the group commit, with the others of its batch.
+        let placed = write::write_deferred(&items)?;
         placed.release_tmp();
         let derived: Vec<messages::Derived> = msgs.iter().map(|m| derive(&m.data)).collect();
         let msgs: Vec<(i64, Flags, i64)> = msgs.into_iter().map(|m| (m.data.len() as i64, m.flags, m.date)).collect();
         Ok((placed, msgs, derived))
     })
     .await?;
-    let r = async {
-        let mut tx = store.begin_write().await?;
-        let mut uids = Vec::with_capacity(msgs.len());
-        for ((base, (size, flags, date)), derived) in bases.iter().zip(&msgs).zip(&derived) {
-            if !accounts::charge(&mut tx, account.id, *size).await? {
-                return Err(Error::new(Kind::OverQuota, "over quota"));
-            }
-            uids.push(messages::append(&mut tx, m.id, base, *size, *date, flags, derived).await?);
-        }
-        tx.commit().await?;
-        Ok(uids)
-    }
-    .await;
+    let (id, account_id) = (m.id, account.id);
+    let r = store
+        .writer
+        .write(placed.dirs.clone(), move |tx| {
+            Box::pin(async move {
+                let mut uids = Vec::with_capacity(msgs.len());
+                for ((base, (size, flags, date)), derived) in bases.iter().zip(&msgs).zip(&derived) {
+                    if !accounts::charge(tx, account_id, *size).await? {
+                        return Err(Error::new(Kind::OverQuota, "over quota"));
+                    }
+                    uids.push(messages::append(tx, id, base, *size, *date, flags, derived).await?);
+                }
+                Ok(uids)
+            })
+        })
+        .await;
     match r {
         Ok(uids) => {
             store.changed(m.id);
@@ -316,7 +331,8 @@ pub async fn copy(
     let root = maildir_root(store, account);
     let (from, to) = (folder_path(&root, &src.name), folder_path(&root, &dst.name));
     let hostname = format!("copy{}", std::process::id());
-    // Place every file first (links, one fsync of the directory); nothing is indexed yet.
+    // Place every file first (links; the directory is synced by the group commit); nothing
+    // is indexed yet.
     let (linked, placed) = crate::ops::blocking(move || {
         let found: Vec<(messages::Row, PathBuf, String)> = rows
             .into_iter()
@@ -334,25 +350,28 @@ pub async fn copy(
                 dests: vec![file::cur_path(&to, base, &r.flags)],
             })
             .collect();
-        let placed = write::write(&items)?;
+        let placed = write::write_deferred(&items)?;
         placed.release_tmp();
         Ok((found.into_iter().map(|(r, _, base)| (r, base)).collect::<Vec<_>>(), placed))
     })
     .await?;
-    let r = async {
-        let mut tx = store.begin_write().await?;
-        let mut pairs = Vec::new();
-        for (r, base) in &linked {
-            if !accounts::charge(&mut tx, account.id, r.size).await? {
-                return Err(Error::new(Kind::OverQuota, "over quota"));
-            }
-            let new = messages::append(&mut tx, dst.id, base, r.size, r.internal_date, &r.flags, &r.derived).await?;
-            pairs.push((r.uid, new));
-        }
-        tx.commit().await?;
-        Ok(pairs)
-    }
-    .await;
+    let (dst_id, account_id) = (dst.id, account.id);
+    let r = store
+        .writer
+        .write(placed.dirs.clone(), move |tx| {
+            Box::pin(async move {
+                let mut pairs = Vec::new();
+                for (r, base) in &linked {
+                    if !accounts::charge(tx, account_id, r.size).await? {
+                        return Err(Error::new(Kind::OverQuota, "over quota"));
+                    }
+                    let new = messages::append(tx, dst_id, base, r.size, r.internal_date, &r.flags, &r.derived).await?;
+                    pairs.push((r.uid, new));
+                }
+                Ok(pairs)
+            })
+        })
+        .await;
     match r {
         Ok(pairs) => {
             store.changed(dst.id);
@@ -382,63 +401,86 @@ async fn current(conn: &mut sqlx::AnyConnection, mailbox: &Mailbox) -> Result<Ma
         .ok_or_else(|| Error::not_found(format!("mailbox {} was deleted", mailbox.name)))
 }
 
-/// Change flags (STORE, and the implicit \Seen of FETCH): in one transaction that holds the
-/// mailbox (its modseq row), read each message's flags as stored, apply `apply`, and write
-/// the changed ones under one new modseq, so concurrent changes are never lost. A message
-/// whose modseq is above `unchanged_since` is left alone and listed in the second result
-/// (RFC 7162 `[MODIFIED]`). File names follow after the commit.
+/// Change flags (STORE, and the implicit \Seen of FETCH), in the next group commit as a
+/// relaxed write (visible at once, durable with the next durable write; see `store::writer`): read each
+/// message's flags as stored, apply `apply`, and write the changed ones under one new modseq,
+/// with the mailbox held (its row locked) from the read to the commit, so concurrent changes
+/// are never lost. A message whose modseq is above `unchanged_since` is left alone and listed
+/// in the second result (RFC 7162 `[MODIFIED]`). File names follow after the commit.
 pub async fn store_flags(
     store: &Store,
     account: &Account,
     mailbox: &Mailbox,
     uids: &[i64],
-    apply: impl Fn(&Flags) -> Flags,
+    apply: impl Fn(&Flags) -> Flags + Send + 'static,
     unchanged_since: Option<i64>,
 ) -> Result<(Vec<Stored>, Vec<i64>)> {
     let (Some(&lo), Some(&hi)) = (uids.iter().min(), uids.iter().max()) else { return Ok((vec![], vec![])) };
     let wanted: std::collections::HashSet<i64> = uids.iter().copied().collect();
-    let mut tx = store.begin_write().await?;
-    let modseq = messages::next_modseq(&mut tx, mailbox.id).await?;
-    let now = current(&mut tx, mailbox).await?;
-    let rows = messages::rows_light(&mut tx, mailbox.id, lo, hi).await?;
-    let (mut out, mut modified, mut writes, mut renames) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for r in rows.into_iter().filter(|r| wanted.contains(&r.uid)) {
-        if unchanged_since.is_some_and(|u| r.modseq > u) {
-            modified.push(r.uid);
-            continue;
-        }
-        let new = apply(&r.flags);
-        if new == r.flags {
-            out.push(Stored { uid: r.uid, flags: r.flags, modseq: r.modseq, changed: false });
-            continue;
-        }
-        writes.push((r.uid, new.clone()));
-        if r.flags.info() != new.info() {
-            renames.push((r.filename, r.flags, new.clone()));
-        }
-        out.push(Stored { uid: r.uid, flags: new, modseq, changed: true });
+    let mailbox_now = mailbox.clone();
+    let id = mailbox.id;
+    let (out, modified, renames, name) = store
+        .writer
+        .write_relaxed(move |tx| {
+            Box::pin(async move {
+                // Every check before the first write (a relaxed write has no savepoint).
+                messages::hold_mailbox(tx, id).await?;
+                let rows = messages::rows_light(tx, id, lo, hi).await?;
+                let (mut out, mut modified, mut writes, mut renames) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+                for r in rows.into_iter().filter(|r| wanted.contains(&r.uid)) {
+                    if unchanged_since.is_some_and(|u| r.modseq > u) {
+                        modified.push(r.uid);
+                        continue;
+                    }
+                    let new = apply(&r.flags);
+                    if new == r.flags {
+                        out.push(Stored { uid: r.uid, flags: r.flags, modseq: r.modseq, changed: false });
+                        continue;
+                    }
+                    writes.push((r.uid, new.clone()));
+                    if r.flags.info() != new.info() {
+                        renames.push((r.filename, r.flags, new.clone()));
+                    }
+                    out.push(Stored { uid: r.uid, flags: new, modseq: 0, changed: true });
+                }
+                // Nothing to write takes no modseq (no gap), and needs no name.
+                if writes.is_empty() {
+                    if out.is_empty() && modified.is_empty() {
+                        current(tx, &mailbox_now).await?;
+                    }
+                    return Ok((out, modified, renames, mailbox_now.name));
+                }
+                // The modseq and the mailbox's current name (another session may have renamed
+                // it) in one statement; a deleted mailbox fails it before anything is written.
+                let (modseq, name) = messages::next_modseq_named(tx, id)
+                    .await?
+                    .ok_or_else(|| Error::not_found(format!("mailbox {} was deleted", mailbox_now.name)))?;
+                messages::write_flags(tx, id, &writes, modseq).await?;
+                for s in out.iter_mut().filter(|s| s.changed) {
+                    s.modseq = modseq;
+                }
+                Ok((out, modified, renames, name))
+            })
+        })
+        .await?;
+    if out.iter().any(|s| s.changed) {
+        store.changed(id);
     }
-    if writes.is_empty() {
-        // Nothing to write: give the modseq back rather than leave a gap.
-        tx.rollback().await?;
-        return Ok((out, modified));
+    if !renames.is_empty() {
+        let folder = folder_path(&maildir_root(store, account), &name);
+        crate::ops::blocking(move || {
+            for (base, old, new) in renames {
+                file::rename_for_flags(&folder, &base, &old, &new);
+            }
+            Ok(())
+        })
+        .await?;
     }
-    messages::write_flags(&mut tx, mailbox.id, &writes, modseq).await?;
-    tx.commit().await?;
-    store.changed(mailbox.id);
-    let folder = folder_path(&maildir_root(store, account), &now.name);
-    crate::ops::blocking(move || {
-        for (base, old, new) in renames {
-            file::rename_for_flags(&folder, &base, &old, &new);
-        }
-        Ok(())
-    })
-    .await?;
     Ok((out, modified))
 }
 
-/// Expunge messages: index rows (with tombstones) and usage in one transaction, then the
-/// files. IMAP's EXPUNGE and CLOSE pass `only_deleted`, so a message undeleted by another
+/// Expunge messages: index rows (with tombstones) and usage in the next group commit, then
+/// the files. IMAP's EXPUNGE and CLOSE pass `only_deleted`, so a message undeleted by another
 /// session meanwhile stays; POP3's UPDATE state and MOVE remove what they name. Returns the
 /// UIDs removed.
 pub async fn expunge(
@@ -450,26 +492,36 @@ pub async fn expunge(
 ) -> Result<Vec<i64>> {
     let (Some(&lo), Some(&hi)) = (uids.iter().min(), uids.iter().max()) else { return Ok(vec![]) };
     let wanted: std::collections::HashSet<i64> = uids.iter().copied().collect();
-    let mut tx = store.begin_write().await?;
-    let modseq = messages::next_modseq(&mut tx, mailbox.id).await?;
-    let now = current(&mut tx, mailbox).await?;
-    let rows: Vec<messages::Row> = messages::rows_light(&mut tx, mailbox.id, lo, hi)
-        .await?
-        .into_iter()
-        .filter(|r| wanted.contains(&r.uid))
-        .filter(|r| !only_deleted || r.flags.has(Flag::DELETED))
-        .collect();
+    let (mailbox_now, id, account_id) = (mailbox.clone(), mailbox.id, account.id);
+    let (rows, name) = store
+        .writer
+        .write(vec![], move |tx| {
+            Box::pin(async move {
+                messages::hold_mailbox(tx, id).await?;
+                let now = current(tx, &mailbox_now).await?;
+                let rows: Vec<messages::Row> = messages::rows_light(tx, id, lo, hi)
+                    .await?
+                    .into_iter()
+                    .filter(|r| wanted.contains(&r.uid))
+                    .filter(|r| !only_deleted || r.flags.has(Flag::DELETED))
+                    .collect();
+                if !rows.is_empty() {
+                    let modseq = messages::next_modseq(tx, id).await?;
+                    let gone: Vec<i64> = rows.iter().map(|r| r.uid).collect();
+                    messages::delete_with(tx, id, &gone, modseq).await?;
+                    let bytes: i64 = rows.iter().map(|r| r.size).sum();
+                    accounts::add_usage(tx, account_id, -bytes, -(rows.len() as i64)).await?;
+                }
+                Ok((rows, now.name))
+            })
+        })
+        .await?;
     if rows.is_empty() {
-        tx.rollback().await?;
         return Ok(vec![]);
     }
+    store.changed(id);
     let gone: Vec<i64> = rows.iter().map(|r| r.uid).collect();
-    messages::delete_with(&mut tx, mailbox.id, &gone, modseq).await?;
-    let bytes: i64 = rows.iter().map(|r| r.size).sum();
-    accounts::add_usage(&mut tx, account.id, -bytes, -(rows.len() as i64)).await?;
-    tx.commit().await?;
-    store.changed(mailbox.id);
-    let folder = folder_path(&maildir_root(store, account), &now.name);
+    let folder = folder_path(&maildir_root(store, account), &name);
     crate::ops::blocking(move || {
         for r in rows {
             if let Some(p) = file::locate(&folder, &r.filename, &r.flags) {

@@ -176,7 +176,6 @@ pub async fn act(store: &Store, sel: &Select, action: Action) -> Result<Outcome>
 /// a null-sender message), and remove the messages.
 pub async fn bounce(store: &Store, sel: &Select, hostname: &str) -> Result<Outcome> {
     let (ids, missing) = targets(store, sel).await?;
-    let committer = crate::ops::deliver::Committer::start(store.clone());
     let (mut done, mut busy) = (Vec::new(), Vec::new());
     for id in ids {
         let mut conn = store.pool.acquire().await?;
@@ -206,18 +205,7 @@ pub async fn bounce(store: &Store, sel: &Select, hostname: &str) -> Result<Outco
                 .zip(&diags)
                 .map(|(r, d)| crate::dsn::Failed { recipient: &r.address, status: "5.0.0", diagnostic: d })
                 .collect();
-            if !crate::ops::deliver::bounce(
-                store,
-                &committer,
-                hostname,
-                &id,
-                &q.sender,
-                q.received_at,
-                &failed,
-                &original,
-            )
-            .await
-            {
+            if !crate::ops::deliver::bounce(store, hostname, &id, &q.sender, q.received_at, &failed, &original).await {
                 let mut conn = store.pool.acquire().await?;
                 queue::unclaim(&mut conn, &id).await?;
                 return Err(Error::new(

@@ -28,7 +28,6 @@ use smtp::Listener;
 /// What every session shares.
 pub struct Shared {
     pub store: Store,
-    pub committer: crate::ops::deliver::Committer,
     config: RwLock<Arc<Config>>,
     pub tls: tls::Tls,
     pub auth_limiter: AuthLimiter,
@@ -248,7 +247,6 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let shared = Arc::new(Shared {
-        committer: crate::ops::deliver::Committer::start(store.clone()),
         store,
         connections: Connections::new(cfg.server.max_connections as usize, cfg.server.max_connections_per_ip as usize),
         auth_limiter: AuthLimiter::new(cfg.server.auth_failures_per_minute as usize),

@@ -209,6 +209,20 @@ pub async fn delete(conn: &mut AnyConnection, mailbox_id: i64, uid: i64) -> Resu
     Ok(delete_with(conn, mailbox_id, &[uid], modseq).await? > 0)
 }
 
+/// Hold a mailbox until the transaction ends (PostgreSQL locks its row; SQLite's write lock is
+/// held already): a read-then-write of its messages cannot lose a concurrent change. Takes no
+/// modseq.
+pub async fn hold_mailbox(conn: &mut AnyConnection, mailbox_id: i64) -> Result<()> {
+    if conn.backend_name() == "SQLite" {
+        return Ok(());
+    }
+    sqlx::query("UPDATE mailboxes SET highestmodseq = highestmodseq WHERE id = $1")
+        .bind(mailbox_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Take the next modseq of a mailbox (one per transaction that changes it).
 pub async fn next_modseq(conn: &mut AnyConnection, mailbox_id: i64) -> Result<i64> {
     Ok(sqlx::query_scalar(
@@ -216,6 +230,16 @@ pub async fn next_modseq(conn: &mut AnyConnection, mailbox_id: i64) -> Result<i6
     )
     .bind(mailbox_id)
     .fetch_one(conn)
+    .await?)
+}
+
+/// [`next_modseq`], with the mailbox's name; None when the mailbox is gone.
+pub async fn next_modseq_named(conn: &mut AnyConnection, mailbox_id: i64) -> Result<Option<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1 RETURNING highestmodseq, name",
+    )
+    .bind(mailbox_id)
+    .fetch_optional(conn)
     .await?)
 }
 

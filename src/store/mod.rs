@@ -15,6 +15,7 @@ pub mod models;
 pub mod queue;
 pub mod spool;
 pub mod transports;
+pub mod writer;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -72,6 +73,8 @@ pub struct Store {
     /// Mailbox ids whose index changed in this process (new, flagged or expunged messages):
     /// IMAP sessions selected on them wake up and report the change.
     pub changes: tokio::sync::broadcast::Sender<i64>,
+    /// The group commit that every mailbox write goes through (`writer.rs`).
+    pub writer: writer::Writer,
 }
 
 /// The newest schema version this build knows.
@@ -147,6 +150,10 @@ impl Store {
                         conn.execute("PRAGMA synchronous = FULL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        // The store's writer checkpoints, after syncing the directories the
+                        // rows' files are in (store/writer.rs); the last connection to close
+                        // checkpoints what is left.
+                        conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
                     }
                     Ok(())
                 })
@@ -161,7 +168,8 @@ impl Store {
                 Error::new(kind, format!("cannot open the database {}", redact_url(url))).with_source(e)
             })?;
         let (changes, _) = tokio::sync::broadcast::channel(1024);
-        let store = Store { pool, backend, data_dir: data_dir.to_path_buf(), changes };
+        let writer = writer::Writer::start(pool.clone(), backend);
+        let store = Store { pool, backend, data_dir: data_dir.to_path_buf(), changes, writer };
         store.migrate().await?;
         Ok(store)
     }

@@ -282,6 +282,95 @@ fn imap_multiappend_is_all_or_nothing(env: Env) {
     }
 }
 
+/// RFC 9051 (IMAP4rev2), offered beside IMAP4rev1: after `ENABLE IMAP4rev2` there is no
+/// \Recent (no RECENT response, no \Recent flag, none claimed from rev1 sessions), no LSUB,
+/// a plain SEARCH answers ESEARCH, and mailbox names are UTF-8.
+fn imap_imap4rev2_is_enabled_and_behaves_as_rfc_9051(env: Env) {
+    let srv = start(&env);
+    deliver(&srv, 3, "rev2");
+    let mut c = login(&srv);
+    let caps = c.cmd("c", "CAPABILITY");
+    assert!(caps.contains(" IMAP4rev1 ") && caps.contains(" IMAP4rev2 "), "{caps}");
+    let on = c.cmd("e", "ENABLE IMAP4rev2");
+    assert!(on.contains("* ENABLED IMAP4rev2"), "{on}");
+    let sel = c.cmd("s", "SELECT INBOX");
+    assert!(sel.contains("* 3 EXISTS") && !sel.contains("RECENT"), "{sel}");
+    let f = c.cmd("f", "FETCH 1:3 FLAGS");
+    assert!(f.contains("* 3 FETCH") && !f.contains("\\Recent"), "{f}");
+    // The rev2 session took no \Recent: a rev1 session still gets all three.
+    let (_, rev1) = selected(&srv, "SELECT");
+    assert_eq!(recent_count(&rev1), 3, "{rev1}");
+    let found = c.cmd("q", "SEARCH ALL");
+    assert!(found.contains("* ESEARCH (TAG \"q\") ALL 1:3") && !found.contains("* SEARCH"), "{found}");
+    let none = c.cmd("n", "UID SEARCH SUBJECT nothing-matches-this");
+    assert!(none.contains("* ESEARCH (TAG \"n\") UID\r\n"), "{none}");
+    let lsub = c.cmd("l", "LSUB \"\" *");
+    assert!(lsub.contains("l BAD"), "{lsub}");
+    let subscribed = c.cmd("ls", "LIST (SUBSCRIBED) \"\" *");
+    assert!(subscribed.contains("ls OK"), "{subscribed}");
+    // New mail is announced without RECENT.
+    deliver(&srv, 1, "later");
+    let told = c.cmd("p", "NOOP");
+    assert!(told.contains("* 4 EXISTS") && !told.contains("RECENT"), "{told}");
+}
+
+/// RFC 9051 §5.1 and RFC 6855: a session that speaks UTF-8 names and one that speaks modified
+/// UTF-7 (IMAP4rev1) see one mailbox under the name each understands.
+fn imap_utf8_and_modified_utf7_names_are_one_mailbox(env: Env) {
+    let srv = start(&env);
+    let mut u = login(&srv);
+    assert!(u.cmd("e", "ENABLE UTF8=ACCEPT").contains("* ENABLED UTF8=ACCEPT"));
+    let made = u.cmd("c", "CREATE \"Entwürfe.日本語\"");
+    assert!(made.contains("c OK"), "{made}");
+    let listed = u.cmd("l", "LIST \"\" \"Entw*\"");
+    // (Sent as a literal or a quoted string: either is UTF-8 here.)
+    assert!(listed.contains("Entwürfe.日本語") && !listed.contains("&"), "{listed}");
+    let mut old = login(&srv);
+    let seen = old.cmd("l", "LIST \"\" \"Entw*\"");
+    assert!(seen.contains("Entw&APw-rfe.&ZeVnLIqe-"), "{seen}");
+    assert!(old.cmd("s", "SELECT \"Entw&APw-rfe.&ZeVnLIqe-\"").contains("s OK"));
+    let st = u.cmd("st", "STATUS \"Entwürfe.日本語\" (MESSAGES)");
+    assert!(st.contains("Entwürfe.日本語") && st.contains("(MESSAGES 0)") && !st.contains("&"), "{st}");
+    // An ampersand is itself in UTF-8 and "&-" in modified UTF-7.
+    assert!(u.cmd("c2", "CREATE \"Q&A\"").contains("c2 OK"));
+    let q = old.cmd("l2", "LIST \"\" Q*");
+    assert!(q.contains("Q&-A") && !q.contains("Q&A"), "{q}");
+    let q = u.cmd("l3", "LIST \"\" Q*");
+    assert!(q.contains("Q&A") && !q.contains("Q&-A"), "{q}");
+}
+
+/// Flag changes from many sessions at once on one message all land: each is read and written
+/// in one transaction of the group commit, so none overwrites another's.
+fn imap_concurrent_stores_on_one_message_all_land(env: Env) {
+    let srv = start(&env);
+    deliver(&srv, 1, "busy");
+    let imap = srv.imap;
+    let workers: Vec<_> = (0..8)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let mut c = Raw::connect(imap);
+                assert!(c.cmd("l", "LOGIN bob@example.com password123").contains("l OK"));
+                assert!(c.cmd("s", "SELECT INBOX").contains("s OK"));
+                for j in 0..6 {
+                    let r = c.cmd(&format!("t{j}"), &format!("STORE 1 +FLAGS.SILENT ($K{i}x{j})"));
+                    assert!(r.contains(&format!("t{j} OK")), "{r}");
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let mut c = login(&srv);
+    c.cmd("s", "EXAMINE INBOX");
+    let f = c.cmd("f", "FETCH 1 FLAGS");
+    for i in 0..8 {
+        for j in 0..6 {
+            assert!(f.contains(&format!("$K{i}x{j}")), "$K{i}x{j} was lost: {f}");
+        }
+    }
+}
+
 crate::store_tests!(
     imap_a_new_keyword_is_announced_before_any_fetch_shows_it,
     imap_recent_is_given_to_one_session_only,
@@ -291,4 +380,7 @@ crate::store_tests!(
     imap_subscriptions_follow_the_rfcs,
     imap_search_from_matches_an_address_written_with_comments,
     imap_multiappend_is_all_or_nothing,
+    imap_imap4rev2_is_enabled_and_behaves_as_rfc_9051,
+    imap_utf8_and_modified_utf7_names_are_one_mailbox,
+    imap_concurrent_stores_on_one_message_all_land,
 );

@@ -155,6 +155,27 @@ pub struct ParseError {
     pub reason: String,
 }
 
+impl Body {
+    /// Every mailbox name (and LIST reference and pattern) the command carries, for a session
+    /// that speaks UTF-8 names to turn them into the stored form (`mutf7`).
+    pub fn mailbox_names_mut(&mut self) -> Vec<&mut String> {
+        match self {
+            Body::Select { mailbox, .. }
+            | Body::Status { mailbox, .. }
+            | Body::Append { mailbox, .. }
+            | Body::Copy { mailbox, .. }
+            | Body::Move { mailbox, .. } => vec![mailbox],
+            Body::Create(m) | Body::Delete(m) | Body::Subscribe(m) | Body::Unsubscribe(m) | Body::GetQuotaRoot(m) => {
+                vec![m]
+            }
+            Body::Rename(a, b) => vec![a, b],
+            Body::List { reference, patterns, .. } => std::iter::once(reference).chain(patterns.iter_mut()).collect(),
+            Body::Lsub { reference, pattern } => vec![reference, pattern],
+            _ => vec![],
+        }
+    }
+}
+
 fn mailbox(c: &mut Cursor) -> PResult<String> {
     c.sp()?;
     let m = c.astring_utf8()?;

@@ -8,6 +8,7 @@ pub mod encode;
 pub mod fetch;
 pub mod framer;
 pub mod lexer;
+pub mod mutf7;
 pub mod response;
 pub mod search;
 pub mod sequence;

@@ -42,6 +42,15 @@ pub fn pattern_matches(pattern: &str, name: &str) -> bool {
     row[n.len()]
 }
 
+/// A stored (modified UTF-7) name as a session speaking UTF-8 names is shown it; a stored name
+/// that is not valid modified UTF-7 is shown as it is.
+fn wire_name(utf8: bool, name: &str) -> std::borrow::Cow<'_, str> {
+    match utf8.then(|| crate::proto::imap::mutf7::decode(name)).flatten() {
+        Some(n) => std::borrow::Cow::Owned(n),
+        None => std::borrow::Cow::Borrowed(name),
+    }
+}
+
 impl Session {
     fn account(&self) -> &crate::store::Account {
         self.account.as_deref().expect("logged in")
@@ -84,12 +93,9 @@ impl Session {
         // against other sessions; EXAMINE claims nothing (it must not change the state), so
         // it shows none.
         let mut recent = Recent::default();
-        if !read_only {
-            let claimed = async {
-                let mut conn = self.shared.store.pool.acquire().await?;
-                mailboxes::claim_recent(&mut conn, m.id, m.uidnext - 1).await
-            };
-            match claimed.await {
+        // IMAP4rev2 has no \Recent (RFC 9051 appendix E): such a session claims none.
+        if !read_only && !self.rev2 {
+            match ops::claim_recent(&self.shared.store, m.id, m.recent_uid, m.uidnext - 1).await {
                 Ok(Some(c)) => recent.add(c),
                 Ok(None) => {}
                 Err(e) => return self.fault(tag, &e),
@@ -100,7 +106,9 @@ impl Session {
         write_flags(&keywords, &mut out);
         self.conn.queue_vec(out);
         self.say(Untagged::Exists(uids.len() as u32));
-        self.say(Untagged::Recent(recent.count(&uids) as u32));
+        if !self.rev2 {
+            self.say(Untagged::Recent(recent.count(&uids) as u32));
+        }
         if let Some(pos) = rows.iter().position(|r| !r.1.has(Flag::SEEN)) {
             self.say(Untagged::Ok { code: Some(Code::Unseen(pos as u32 + 1)), text: "first unseen" });
         }
@@ -301,7 +309,9 @@ impl Session {
             if let Some(s) = special {
                 attrs.push(s);
             }
-            Untagged::List(ListEntry { attrs: &attrs, delimiter: DELIM, name, child_subscribed }).write(&mut out);
+            let shown = wire_name(self.utf8, name);
+            Untagged::List(ListEntry { attrs: &attrs, delimiter: DELIM, name: &shown, child_subscribed })
+                .write(&mut out);
             if exists && !o.return_status.is_empty() {
                 status_for.push(name.to_string());
             }
@@ -344,6 +354,7 @@ impl Session {
         let mut out = Vec::new();
         for (name, is_subscribed) in shown {
             let attrs: &[&str] = if is_subscribed && names.iter().any(|n| n == name) { &[] } else { &["\\Noselect"] };
+            let name = &wire_name(self.utf8, name);
             Untagged::Lsub(ListEntry { attrs, delimiter: DELIM, name, child_subscribed: false }).write(&mut out);
         }
         self.conn.queue_bytes(&out);
@@ -371,7 +382,8 @@ impl Session {
             };
             parts.push((i, v));
         }
-        self.say(Untagged::Status { mailbox: name, items: &parts });
+        let shown = wire_name(self.utf8, name);
+        self.say(Untagged::Status { mailbox: &shown, items: &parts });
         Ok(())
     }
 

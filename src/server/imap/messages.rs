@@ -64,11 +64,12 @@ impl Session {
         let seqs: std::collections::HashMap<u32, u32> = targets.iter().map(|&(seq, u)| (u, seq)).collect();
         let uids: Vec<i64> = targets.iter().map(|t| t.1 as i64).collect();
         // Too many keywords is refused before anything is written.
-        let too_many = std::sync::atomic::AtomicBool::new(false);
-        let change = |current: &Flags| {
+        let too_many = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flagged = too_many.clone();
+        let change = move |current: &Flags| {
             let new = apply(current, mode, &clean);
             if new.keywords().count() > MAX_KEYWORDS {
-                too_many.store(true, std::sync::atomic::Ordering::Relaxed);
+                flagged.store(true, std::sync::atomic::Ordering::Relaxed);
                 return current.clone();
             }
             new

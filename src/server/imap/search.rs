@@ -166,6 +166,8 @@ impl Session {
     fn search_reply(&mut self, tag: &str, uid: bool, ret: Option<Return>, key: &Key, hits: &[Hit]) -> Next {
         let nums: Vec<u32> = hits.iter().map(|&(seq, u, _)| if uid { u } else { seq }).collect();
         let modseq = hits.iter().map(|h| h.2).max().filter(|_| uses_modseq(key)).map(|m| m as u64);
+        // IMAP4rev2 has no `* SEARCH`: a plain SEARCH is RETURN (ALL) (RFC 9051 §6.4.4).
+        let ret = ret.or_else(|| self.rev2.then_some(Return { all: true, ..Return::default() }));
         match ret {
             None => self.say(Untagged::Search { nums: &nums, modseq }),
             // Hits come in sequence order, which is UID order too.

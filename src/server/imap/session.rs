@@ -12,6 +12,7 @@ use tokio::sync::broadcast;
 
 use crate::proto::imap::command::{Body, Command, parse};
 use crate::proto::imap::framer::{Frame, Framer, Limits};
+use crate::proto::imap::mutf7;
 use crate::proto::imap::response::{self, Code, Cond, FetchAttr, Untagged};
 use crate::server::Shared;
 use crate::server::conn::{Conn, Input, Stream};
@@ -31,10 +32,11 @@ const LITERAL_LIMIT: usize = 64 * 1024;
 const READ_AHEAD: usize = 64 * 1024;
 const MAX_ERRORS: u32 = 20;
 
-/// The capabilities once logged in (besides IMAP4rev1, LITERAL+, SASL-IR, ID, ENABLE, IDLE).
+/// The capabilities once logged in (besides IMAP4rev1, IMAP4rev2, LITERAL+, SASL-IR, ID, ENABLE,
+/// IDLE).
 pub const CAPS: &str = "NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS \
      QUOTA QUOTA=RES-STORAGE CONDSTORE QRESYNC STATUS=SIZE ESEARCH SORT SORT=DISPLAY MULTIAPPEND BINARY \
-     THREAD=ORDEREDSUBJECT THREAD=REFERENCES";
+     THREAD=ORDEREDSUBJECT THREAD=REFERENCES UTF8=ACCEPT";
 
 /// The mailbox a session has selected, as the session knows it: the sequence-number map and
 /// the modseqs up to which changes have been reported.
@@ -171,6 +173,11 @@ pub struct Session {
     pub selected: Option<Selected>,
     pub condstore: bool,
     pub qresync: bool,
+    /// `ENABLE IMAP4rev2` (RFC 9051): no \Recent, no LSUB, ESEARCH replies, UTF-8 names.
+    pub rev2: bool,
+    /// Mailbox names are UTF-8 on the wire (IMAP4rev2, or `ENABLE UTF8=ACCEPT`, RFC 6855); the
+    /// store keeps modified UTF-7 (`proto::imap::mutf7`).
+    pub utf8: bool,
     pub changes: Option<broadcast::Receiver<i64>>,
     errors: u32,
     /// The tag of the command running (for continuation prompts).
@@ -262,7 +269,7 @@ impl Session {
     }
 
     pub fn capabilities(&self) -> String {
-        let mut c = String::from("IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE");
+        let mut c = String::from("IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE");
         if self.account.is_none() {
             if !self.conn.is_tls() {
                 c.push_str(" STARTTLS");
@@ -382,15 +389,25 @@ impl Session {
         sel.own.clear();
         // Every change up to `hi` was committed before we read it, and has been seen above.
         sel.modseq = sel.modseq.max(hi);
+        // The group commit needs a connection of the pool: give this one back before waiting.
+        drop(conn);
         if sel.uids.len() != before {
             if !sel.read_only
-                && let Some(claimed) =
-                    crate::store::mailboxes::claim_recent(&mut conn, sel.mailbox.id, sel.max_uid() as i64).await?
+                && !self.rev2
+                && let Some(claimed) = crate::ops::mailbox::claim_recent(
+                    &self.shared.store,
+                    sel.mailbox.id,
+                    now.recent_uid,
+                    sel.max_uid() as i64,
+                )
+                .await?
             {
                 sel.recent.add(claimed);
             }
             Untagged::Exists(sel.uids.len() as u32).write(&mut out);
-            Untagged::Recent(sel.recent.count(&sel.uids) as u32).write(&mut out);
+            if !self.rev2 {
+                Untagged::Recent(sel.recent.count(&sel.uids) as u32).write(&mut out);
+            }
         }
         for (seq, uid, flags, modseq) in flag_updates {
             let attrs = [
@@ -459,8 +476,15 @@ impl Session {
         {
             return self.fault(&tag, &e);
         }
+        let mut cmd = cmd;
+        if self.utf8 {
+            for name in cmd.body.mailbox_names_mut() {
+                *name = mutf7::encode(name);
+            }
+        }
         match cmd.body {
             Body::StartTls | Body::Login { .. } | Body::Authenticate { .. } => self.bad(&tag, "already logged in"),
+            Body::Lsub { .. } if self.rev2 => self.bad(&tag, "LSUB is not part of IMAP4rev2; use LIST (SUBSCRIBED)"),
             Body::Enable(caps) => self.enable(&tag, &caps),
             Body::Namespace => {
                 self.say(Untagged::Namespace { prefix: "", delimiter: crate::store::maildir::DELIM });
@@ -516,6 +540,15 @@ impl Session {
                     self.qresync = true;
                     on.push("QRESYNC");
                 }
+                "IMAP4REV2" => {
+                    self.rev2 = true;
+                    self.utf8 = true;
+                    on.push("IMAP4rev2");
+                }
+                "UTF8=ACCEPT" => {
+                    self.utf8 = true;
+                    on.push("UTF8=ACCEPT");
+                }
                 _ => {}
             }
         }
@@ -543,6 +576,8 @@ pub async fn run(shared: Arc<Shared>, implicit_tls: bool, tcp: TcpStream, peer: 
         selected: None,
         condstore: false,
         qresync: false,
+        rev2: false,
+        utf8: false,
         changes: None,
         errors: 0,
         tag: String::new(),

@@ -352,17 +352,9 @@ impl Worker {
                 .map(|(r, d)| crate::dsn::Failed { recipient: &r.address, status: "5.0.0", diagnostic: d })
                 .collect();
             let original = crate::dsn::headers(message).to_vec();
-            let sent = crate::ops::deliver::bounce(
-                store,
-                &self.shared.committer,
-                &cfg.hostname,
-                &q.id,
-                &q.sender,
-                q.received_at,
-                &list,
-                &original,
-            )
-            .await;
+            let sent =
+                crate::ops::deliver::bounce(store, &cfg.hostname, &q.id, &q.sender, q.received_at, &list, &original)
+                    .await;
             if !sent {
                 // Keep the message until its sender can be told.
                 let mut conn = store.pool.acquire().await?;
@@ -400,7 +392,6 @@ impl Worker {
         let original = crate::dsn::headers(message).to_vec();
         crate::ops::deliver::bounce(
             store,
-            &self.shared.committer,
             &cfg.hostname,
             &format!("{}-delay", q.id),
             &q.sender,

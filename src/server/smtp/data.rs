@@ -178,7 +178,7 @@ async fn finish(s: &mut Session, data: Vec<u8>, error: Option<DataError>) {
         data,
         submitted_by: s.account.as_ref().map(|a| a.address.clone()),
     };
-    match deliver::deliver(&s.shared.store, &s.shared.committer, &cfg.hostname, msg).await {
+    match deliver::deliver(&s.shared.store, &cfg.hostname, msg).await {
         Ok(outcome) => {
             let bounced = outcome.bounced.len();
             tracing::info!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, local, remote, bounced, result = "delivered");
