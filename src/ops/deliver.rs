@@ -240,12 +240,15 @@ async fn commit(
     if boxes.is_empty() && queued.is_none() {
         return Ok(());
     }
+    let single = boxes.len() == 1 && queued.is_none();
     let full = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
     let full_in = full.clone();
     let inboxes: Vec<i64> = boxes.iter().map(|b| b.1).collect();
+    // One mailbox and nothing queued: the quota check is the first write and the only way to
+    // fail, so no savepoint is needed (the common case, and the fast one).
     let r = store
         .writer
-        .write(dirs, move |tx| {
+        .write_durable(dirs, !single, move |tx| {
             Box::pin(async move {
                 let t = now();
                 for &(id, inbox) in &boxes {
