@@ -463,8 +463,8 @@ pub async fn store_flags(
             })
         })
         .await?;
-    if out.iter().any(|s| s.changed) {
-        store.changed(id);
+    if let Some(s) = out.iter().find(|s| s.changed) {
+        store.changed_at(id, s.modseq);
     }
     if !renames.is_empty() {
         let folder = folder_path(&maildir_root(store, account), &name);

@@ -70,9 +70,10 @@ pub struct Store {
     pub pool: AnyPool,
     pub backend: Backend,
     pub data_dir: PathBuf,
-    /// Mailbox ids whose index changed in this process (new, flagged or expunged messages):
-    /// IMAP sessions selected on them wake up and report the change.
-    pub changes: tokio::sync::broadcast::Sender<i64>,
+    /// Mailboxes whose index changed in this process (new, flagged or expunged messages), as
+    /// (mailbox id, the change's modseq or 0 when not known): IMAP sessions selected on them
+    /// wake up and report the change; a session skips a change whose modseq is its own STORE.
+    pub changes: tokio::sync::broadcast::Sender<(i64, i64)>,
     /// The group commit that every mailbox write goes through (`writer.rs`).
     pub writer: writer::Writer,
 }
@@ -215,7 +216,12 @@ impl Store {
 
     /// Tell IMAP sessions that a mailbox's index changed (after the commit).
     pub fn changed(&self, mailbox_id: i64) {
-        let _ = self.changes.send(mailbox_id);
+        let _ = self.changes.send((mailbox_id, 0));
+    }
+
+    /// [`Store::changed`] for a change made under one modseq (a flag change).
+    pub fn changed_at(&self, mailbox_id: i64, modseq: i64) {
+        let _ = self.changes.send((mailbox_id, modseq));
     }
 
     pub fn mail_root(&self) -> PathBuf {

@@ -43,7 +43,7 @@ impl Session {
                 match rx.as_mut() {
                     Some(r) => loop {
                         match r.recv().await {
-                            Ok(id) if Some(id) == selected => return true,
+                            Ok((id, _)) if Some(id) == selected => return true,
                             Ok(_) => continue,
                             Err(RecvError::Lagged(_)) => return true,
                             Err(RecvError::Closed) => return false,

@@ -178,7 +178,7 @@ pub struct Session {
     /// Mailbox names are UTF-8 on the wire (IMAP4rev2, or `ENABLE UTF8=ACCEPT`, RFC 6855); the
     /// store keeps modified UTF-7 (`proto::imap::mutf7`).
     pub utf8: bool,
-    pub changes: Option<broadcast::Receiver<i64>>,
+    pub changes: Option<broadcast::Receiver<(i64, i64)>>,
     errors: u32,
     /// The tag of the command running (for continuation prompts).
     pub tag: String,
@@ -309,11 +309,14 @@ impl Session {
     /// and IDLE force a look, which catches changes made by `mailctl` commands).
     pub async fn sync_if(&mut self, expunges: bool, force: bool) -> crate::error::Result<()> {
         let mine = self.selected.as_ref().map(|s| s.mailbox.id);
+        // This session's own flag changes need no look at the store: it knows them already
+        // (a bounded list: past it, a look clears it).
+        let own: &[i64] = self.selected.as_ref().map(|s| s.own.as_slice()).filter(|o| o.len() < 256).unwrap_or(&[]);
         let mut pending = self.pending_change;
         if let Some(rx) = self.changes.as_mut() {
             loop {
                 match rx.try_recv() {
-                    Ok(id) => pending |= Some(id) == mine,
+                    Ok((id, modseq)) => pending |= Some(id) == mine && !(modseq != 0 && own.contains(&modseq)),
                     Err(broadcast::error::TryRecvError::Lagged(_)) => pending = true,
                     Err(_) => break,
                 }
