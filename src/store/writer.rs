@@ -188,7 +188,7 @@ async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Box<dyn Job
             Some(_) => Vec::new(),
             None => batch.iter().flat_map(|j| j.dirs().iter().cloned()).collect(),
         };
-        let synced = blocking(move || crate::store::maildir::write::sync_dirs(&dirs)).await;
+        let synced = sync_dirs(dirs).await;
         let committed = match synced {
             // SQLite: the WAL is synced by the syncer; PostgreSQL: by the commit when durable.
             Ok(()) => commit(&mut own, &pool, backend, &mut batch, syncer.is_none() && durable).await,
@@ -326,11 +326,10 @@ async fn sync_loop(pool: AnyPool, wal: Option<PathBuf>, mut rx: mpsc::UnboundedR
         }
         let dirs: Vec<PathBuf> = jobs.iter().flat_map(|j| j.dirs().iter().cloned()).collect();
         let wal2 = wal.clone();
-        let synced = blocking(move || {
-            crate::store::maildir::write::sync_dirs(&dirs)?;
-            sync_wal(wal2.as_deref())
-        })
-        .await;
+        let synced = match sync_dirs(dirs).await {
+            Ok(()) => blocking(move || sync_wal(wal2.as_deref())).await,
+            Err(e) => Err(e),
+        };
         let synced = synced.map_err(|e| (e.kind, e.one_line()));
         for job in jobs {
             job.finish(synced.clone());
@@ -355,6 +354,23 @@ async fn checkpoint_if_large(pool: &AnyPool, wal: Option<&std::path::Path>) {
 
 /// The WAL size above which the syncer checkpoints.
 const CHECKPOINT_BYTES: u64 = 16 << 20;
+
+/// fsync each directory once, all at once: writes to different mailboxes are in different
+/// directories, and their syncs need not wait for one another (the file system joins them).
+async fn sync_dirs(mut dirs: Vec<PathBuf>) -> Result<()> {
+    dirs.sort();
+    dirs.dedup();
+    let syncs: Vec<_> =
+        dirs.into_iter().map(|d| tokio::task::spawn_blocking(move || crate::fsutil::sync_dir(&d))).collect();
+    let mut first = Ok(());
+    for s in syncs {
+        let r = s.await.unwrap_or_else(|e| Err(Error::new(Kind::Unavailable, format!("a sync task failed: {e}"))));
+        if first.is_ok() {
+            first = r;
+        }
+    }
+    first
+}
 
 async fn blocking(f: impl FnOnce() -> Result<()> + Send + 'static) -> Result<()> {
     tokio::task::spawn_blocking(f)
