@@ -3,7 +3,7 @@
 
 use crate::imap::{Raw, deliver, login, start};
 use crate::server::{Client, Server};
-use crate::util::Env;
+use crate::util::{Env, block_on};
 
 fn selected(srv: &Server, verb: &str) -> (Raw, String) {
     let mut c = login(srv);
@@ -371,6 +371,32 @@ fn imap_concurrent_stores_on_one_message_all_land(env: Env) {
     }
 }
 
+/// RFC 3501 §7.2.6 for a change this server did not make (another process writes the store):
+/// a FETCH that reads ENVELOPE from the store shows the flags the session has announced,
+/// never a keyword it was not told of; the change comes with the next sync, FLAGS first.
+fn imap_a_fetch_never_shows_a_keyword_the_session_was_not_told_of(env: Env) {
+    let srv = start(&env);
+    deliver(&srv, 1, "outside");
+    let (mut a, _) = selected(&srv, "SELECT");
+    let store = env.store();
+    block_on(async {
+        use mailctl::store::{accounts, mailboxes};
+        let mut conn = store.pool.acquire().await.unwrap();
+        let account = accounts::get(&mut conn, "bob@example.com").await.unwrap().unwrap();
+        let inbox = mailboxes::get(&mut conn, account.id, "INBOX").await.unwrap().unwrap();
+        drop(conn);
+        let outside = mailctl::store::maildir::Flags::from_atoms(&["$Outside"]).unwrap();
+        let add = move |f: &mailctl::store::maildir::Flags| {
+            let mut f = f.clone();
+            f.add(&outside);
+            f
+        };
+        mailctl::ops::mailbox::store_flags(&store, &account, &inbox, &[1], add, None).await.unwrap();
+    });
+    let f = a.cmd("f", "FETCH 1 (FLAGS ENVELOPE)");
+    assert!(f.contains("f OK") && !f.contains("$Outside"), "{f}");
+}
+
 crate::store_tests!(
     imap_a_new_keyword_is_announced_before_any_fetch_shows_it,
     imap_recent_is_given_to_one_session_only,
@@ -383,4 +409,5 @@ crate::store_tests!(
     imap_imap4rev2_is_enabled_and_behaves_as_rfc_9051,
     imap_utf8_and_modified_utf7_names_are_one_mailbox,
     imap_concurrent_stores_on_one_message_all_land,
+    imap_a_fetch_never_shows_a_keyword_the_session_was_not_told_of,
 );

@@ -230,7 +230,15 @@ impl Session {
             if let Some(r) = it.peek()
                 && r.uid as u32 == uid
             {
-                out.push((seq, it.next().expect("peeked")));
+                let mut r = it.next().expect("peeked");
+                // Flags as this session knows them: a change another session committed since
+                // the last sync (a keyword not announced here yet) is reported by the next
+                // sync, FLAGS first, never slipped into this FETCH (RFC 3501 §7.2.6).
+                if let Some(m) = sel.meta.get(seq as usize - 1).filter(|m| m.uid as u32 == uid) {
+                    r.flags = m.flags.clone();
+                    r.modseq = m.modseq;
+                }
+                out.push((seq, r));
             }
         }
         Ok(out)
