@@ -69,7 +69,7 @@ fn stage(
     spool_to: Option<(&Path, &Envelope)>,
 ) -> Result<(Placed, Option<PathBuf>)> {
     let dests = dirs.iter().map(|d| d.join("new").join(name)).collect();
-    let placed = write::write_deferred(&[Item { source: Source::Bytes(&[head, data]), base: name, dests }])?;
+    let placed = write::write(&[Item { source: Source::Bytes(&[head, data]), base: name, dests }])?;
     let spooled = match spool_to.map(|(data_dir, env)| spool::write(data_dir, env, data)).transpose() {
         Ok(p) => p,
         Err(e) => {

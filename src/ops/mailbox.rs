@@ -275,7 +275,7 @@ pub async fn append(
             })
             .collect();
         // The directory is synced by the group commit, with the others of its batch.
-        let placed = write::write_deferred(&items)?;
+        let placed = write::write(&items)?;
         placed.release_tmp();
         let derived: Vec<messages::Derived> = msgs.iter().map(|m| derive(&m.data)).collect();
         let msgs: Vec<(i64, Flags, i64)> = msgs.into_iter().map(|m| (m.data.len() as i64, m.flags, m.date)).collect();
@@ -350,7 +350,7 @@ pub async fn copy(
                 dests: vec![file::cur_path(&to, base, &r.flags)],
             })
             .collect();
-        let placed = write::write_deferred(&items)?;
+        let placed = write::write(&items)?;
         placed.release_tmp();
         Ok((found.into_iter().map(|(r, _, base)| (r, base)).collect::<Vec<_>>(), placed))
     })

@@ -28,13 +28,7 @@ use crate::error::{Error, Result};
 use crate::names::Address;
 use crate::store::{Account, accounts, domains};
 
-/// Run file-system or CPU-heavy work off the async threads. A panic in it is an internal
-/// error, not a crash of the server.
-pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Error::new(crate::error::Kind::Internal, format!("background task: {e}")))?
-}
+pub use crate::store::blocking;
 
 /// Fetch an account by address (any case), or say it does not exist (exit 67).
 pub async fn require_account(conn: &mut AnyConnection, addr: &Address) -> Result<Account> {

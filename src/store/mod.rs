@@ -89,6 +89,12 @@ const ADMIN_LOCK_KEY: i64 = 0x006d_6169_6c63_746c;
 /// The first key of the per-account advisory locks on PostgreSQL ("mbox" in ASCII).
 const ACCOUNT_LOCK_NAMESPACE: i32 = 0x6d62_6f78;
 
+/// Run file-system or CPU-heavy work off the async threads. A panic in it is an internal
+/// error, not a crash of the server.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| Error::new(Kind::Internal, format!("background task: {e}")))?
+}
+
 pub fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }

@@ -34,7 +34,7 @@ use std::pin::Pin;
 use sqlx::{AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 
-use super::Backend;
+use super::{Backend, blocking};
 use crate::error::{Error, Kind, Result};
 
 /// A boxed future that borrows the connection it runs on.
@@ -169,7 +169,7 @@ impl Writer {
 
 async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Box<dyn Job>>) {
     let syncer = match backend {
-        Backend::Sqlite => Some(Syncer::start(&pool).await),
+        Backend::Sqlite => Some(Syncer::start(&pool)),
         Backend::Postgres => None,
     };
     let mut own: Option<AnyConnection> = None;
@@ -297,16 +297,9 @@ struct Syncer {
 }
 
 impl Syncer {
-    async fn start(pool: &AnyPool) -> Syncer {
-        // The main database's file: its WAL is beside it, "-wal" appended.
-        let file: Option<String> = sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
-            .fetch_optional(pool)
-            .await
-            .ok()
-            .flatten();
-        let wal = file.filter(|f| !f.is_empty()).map(|f| PathBuf::from(format!("{f}-wal")));
+    fn start(pool: &AnyPool) -> Syncer {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(sync_loop(pool.clone(), wal, rx));
+        tokio::spawn(sync_loop(pool.clone(), rx));
         Syncer { tx }
     }
 
@@ -319,22 +312,30 @@ impl Syncer {
     }
 }
 
-async fn sync_loop(pool: AnyPool, wal: Option<PathBuf>, mut rx: mpsc::UnboundedReceiver<Vec<Box<dyn Job>>>) {
+async fn sync_loop(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Vec<Box<dyn Job>>>) {
+    // Found at the first sync (a CLI command that never writes a mailbox never asks); a
+    // lookup that failed is tried again at the next, and fails its writes meanwhile.
+    let mut wal: Option<Option<PathBuf>> = None;
     while let Some(mut jobs) = rx.recv().await {
         while let Ok(more) = rx.try_recv() {
             jobs.extend(more);
         }
+        if wal.is_none() {
+            wal = wal_path(&pool).await.ok();
+        }
         let dirs: Vec<PathBuf> = jobs.iter().flat_map(|j| j.dirs().iter().cloned()).collect();
-        let wal2 = wal.clone();
-        let synced = match sync_dirs(dirs).await {
-            Ok(()) => blocking(move || sync_wal(wal2.as_deref())).await,
-            Err(e) => Err(e),
+        let synced = match (sync_dirs(dirs).await, wal.clone()) {
+            (Err(e), _) => Err(e),
+            (Ok(()), None) => Err(Error::new(Kind::Unavailable, "the database's WAL file could not be found")),
+            (Ok(()), Some(w)) => blocking(move || sync_wal(w.as_deref())).await,
         };
         let synced = synced.map_err(|e| (e.kind, e.one_line()));
         for job in jobs {
             job.finish(synced.clone());
         }
-        checkpoint_if_large(&pool, wal.as_deref()).await;
+        if let Some(w) = &wal {
+            checkpoint_if_large(&pool, w.as_deref()).await;
+        }
     }
 }
 
@@ -364,7 +365,7 @@ async fn sync_dirs(mut dirs: Vec<PathBuf>) -> Result<()> {
         dirs.into_iter().map(|d| tokio::task::spawn_blocking(move || crate::fsutil::sync_dir(&d))).collect();
     let mut first = Ok(());
     for s in syncs {
-        let r = s.await.unwrap_or_else(|e| Err(Error::new(Kind::Unavailable, format!("a sync task failed: {e}"))));
+        let r = s.await.unwrap_or_else(|e| Err(Error::new(Kind::Internal, format!("background task: {e}"))));
         if first.is_ok() {
             first = r;
         }
@@ -372,10 +373,11 @@ async fn sync_dirs(mut dirs: Vec<PathBuf>) -> Result<()> {
     first
 }
 
-async fn blocking(f: impl FnOnce() -> Result<()> + Send + 'static) -> Result<()> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .unwrap_or_else(|e| Err(Error::new(Kind::Unavailable, format!("a sync task failed: {e}"))))
+/// The main database's WAL: its file with "-wal" appended; None for an in-memory database.
+async fn wal_path(pool: &AnyPool) -> Result<Option<PathBuf>> {
+    let file: Option<String> =
+        sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_optional(pool).await?;
+    Ok(file.filter(|f| !f.is_empty()).map(|f| PathBuf::from(format!("{f}-wal"))))
 }
 
 /// fdatasync the WAL: every frame written before the call is then on stable storage. No WAL

@@ -17,6 +17,21 @@ fn at(response: &str, needle: &str) -> usize {
     response.find(needle).unwrap_or_else(|| panic!("no {needle:?} in:\n{response}"))
 }
 
+/// `f` in `n` sessions at once, each logged in on its own connection; their results in order.
+fn in_parallel<T: Send + 'static>(srv: &Server, n: usize, f: fn(usize, Raw) -> T) -> Vec<T> {
+    let imap = srv.imap;
+    let threads: Vec<_> = (0..n)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let mut c = Raw::connect(imap);
+                assert!(c.cmd("l", "LOGIN bob@example.com password123").contains("l OK"));
+                f(i, c)
+            })
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
 fn recent_count(response: &str) -> usize {
     response
         .lines()
@@ -61,18 +76,10 @@ fn imap_a_new_keyword_is_announced_before_any_fetch_shows_it(env: Env) {
 fn imap_recent_is_given_to_one_session_only(env: Env) {
     let srv = start(&env);
     deliver(&srv, 5, "recent");
-    let imap = srv.imap;
-    let sessions: Vec<_> = (0..8)
-        .map(|_| {
-            std::thread::spawn(move || {
-                let mut c = Raw::connect(imap);
-                assert!(c.cmd("l", "LOGIN bob@example.com password123").contains("l OK"));
-                let r = c.cmd("s", "SELECT INBOX");
-                (c, recent_count(&r))
-            })
-        })
-        .collect();
-    let mut sessions: Vec<(Raw, usize)> = sessions.into_iter().map(|t| t.join().unwrap()).collect();
+    let mut sessions: Vec<(Raw, usize)> = in_parallel(&srv, 8, |_, mut c| {
+        let r = c.cmd("s", "SELECT INBOX");
+        (c, recent_count(&r))
+    });
     assert_eq!(sessions.iter().map(|s| s.1).sum::<usize>(), 5, "each message is \\Recent in one session");
     // A message that arrives later is \Recent in the one session that hears of it first.
     deliver(&srv, 1, "late");
@@ -344,23 +351,13 @@ fn imap_utf8_and_modified_utf7_names_are_one_mailbox(env: Env) {
 fn imap_concurrent_stores_on_one_message_all_land(env: Env) {
     let srv = start(&env);
     deliver(&srv, 1, "busy");
-    let imap = srv.imap;
-    let workers: Vec<_> = (0..8)
-        .map(|i| {
-            std::thread::spawn(move || {
-                let mut c = Raw::connect(imap);
-                assert!(c.cmd("l", "LOGIN bob@example.com password123").contains("l OK"));
-                assert!(c.cmd("s", "SELECT INBOX").contains("s OK"));
-                for j in 0..6 {
-                    let r = c.cmd(&format!("t{j}"), &format!("STORE 1 +FLAGS.SILENT ($K{i}x{j})"));
-                    assert!(r.contains(&format!("t{j} OK")), "{r}");
-                }
-            })
-        })
-        .collect();
-    for w in workers {
-        w.join().unwrap();
-    }
+    in_parallel(&srv, 8, |i, mut c| {
+        assert!(c.cmd("s", "SELECT INBOX").contains("s OK"));
+        for j in 0..6 {
+            let r = c.cmd(&format!("t{j}"), &format!("STORE 1 +FLAGS.SILENT ($K{i}x{j})"));
+            assert!(r.contains(&format!("t{j} OK")), "{r}");
+        }
+    });
     let mut c = login(&srv);
     c.cmd("s", "EXAMINE INBOX");
     let f = c.cmd("f", "FETCH 1 FLAGS");

@@ -1,16 +1,13 @@
 //! The one durable write of message files, for delivery, APPEND and COPY: the content goes
 //! into the first destination folder's `tmp/` and is fsync'd, is hard-linked into every other
-//! destination's `tmp/` (copied and fsync'd where a link cannot be made), each `tmp/` file is
-//! linked to its final name in `new/` or `cur/`, and every directory that got a name is
-//! fsync'd. When [`write`] returns, the files survive a crash.
+//! destination's `tmp/` (copied and fsync'd where a link cannot be made), and each `tmp/` file
+//! is linked to its final name in `new/` or `cur/`. The directories that got a name
+//! ([`Placed::dirs`]) are synced by the store's group commit (`store::writer`), once per batch,
+//! before the index rows that name the files are durable.
 //!
 //! The `tmp/` links stay until the caller calls [`Placed::release_tmp`]: delivery keeps them
 //! until the index commit, so start-up recovery can tell an unacknowledged file (a `tmp/`
 //! twin and no index row) from a delivered one.
-//!
-//! [`write_deferred`] leaves the directories to the caller ([`Placed::dirs`], synced with
-//! [`sync_dirs`] before anything refers to the files): SMTP delivery syncs the directories of
-//! every delivery in one group commit once, instead of once per message.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -82,38 +79,17 @@ fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<()> {
     }
 }
 
-/// Place every item durably (see the module). On error everything created is removed.
-pub fn write(items: &[Item<'_>]) -> Result<Placed> {
-    let placed = write_deferred(items)?;
-    if let Err(e) = sync_dirs(&placed.dirs) {
-        placed.undo();
-        return Err(e);
-    }
-    Ok(placed)
-}
-
 /// Place every item with its content synced, but not the directories that name it: the
-/// caller must [`sync_dirs`] `Placed::dirs` before the files count as stored. On error
-/// everything created is removed.
-pub fn write_deferred(items: &[Item<'_>]) -> Result<Placed> {
+/// files count as stored only once `Placed::dirs` are synced, which the store's group commit
+/// does before the rows that name them are durable (`store::writer`). On error everything
+/// created is removed.
+pub fn write(items: &[Item<'_>]) -> Result<Placed> {
     let mut placed = Placed::default();
     let r = place(items, &mut placed);
     if r.is_err() {
         placed.undo();
     }
     r.map(|()| placed)
-}
-
-/// fsync each directory once.
-pub fn sync_dirs<'a>(dirs: impl IntoIterator<Item = &'a PathBuf>) -> Result<()> {
-    let mut done: Vec<&Path> = Vec::new();
-    for d in dirs {
-        if !done.contains(&d.as_path()) {
-            crate::fsutil::sync_dir(d)?;
-            done.push(d);
-        }
-    }
-    Ok(())
 }
 
 fn place(items: &[Item<'_>], placed: &mut Placed) -> Result<()> {
@@ -189,16 +165,18 @@ mod tests {
     }
 
     #[test]
-    fn a_deferred_write_names_each_directory_to_sync_once() {
+    fn a_write_names_each_directory_to_sync_once() {
         let d = tempfile::tempdir().unwrap();
         let (a, b) = (folder(d.path(), "a"), folder(d.path(), "b"));
         let items = [
             Item { source: Source::Bytes(&[b"x"]), base: "m1", dests: vec![a.join("new/m1"), b.join("new/m1")] },
             Item { source: Source::Bytes(&[b"y"]), base: "m2", dests: vec![a.join("new/m2")] },
         ];
-        let placed = write_deferred(&items).unwrap();
+        let placed = write(&items).unwrap();
         assert_eq!(placed.dirs, vec![a.join("new"), b.join("new")]);
-        sync_dirs(&placed.dirs).unwrap();
+        for dir in &placed.dirs {
+            crate::fsutil::sync_dir(dir).unwrap();
+        }
         assert_eq!(std::fs::read(b.join("new/m1")).unwrap(), b"x");
     }
 
