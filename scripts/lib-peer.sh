@@ -74,6 +74,21 @@ wait_ready() {
     return 1
 }
 
+# launch SECS CHECK CMD...: spawn CMD and wait up to SECS for CHECK. A server that exited
+# while starting (seen for Pebble and moto on a busy machine, right after an earlier run's
+# peers stopped, with nothing useful in the log) is started once more before the caller gives up.
+launch() {
+    local secs=$1 check=$2
+    shift 2
+    spawn "$@"
+    wait_ready "$secs" "$check" && return 0
+    running_pid >/dev/null && return 1
+    log "$NAME exited while starting; starting it once more. Its log ($LOGFILE):"
+    tail -n 5 "$LOGFILE" >&2 || true
+    spawn "$@"
+    wait_ready "$secs" "$check"
+}
+
 # The server did not come up: say so with its log, stop it (`$@`: as for stop_server), exit 1.
 give_up() {
     log "$NAME did not become ready within its time; its log ($LOGFILE):"

@@ -148,8 +148,7 @@ EOF
         chmod 600 "$CONF" # it holds the TSIG secret too
         knotc -c "$CONF" conf-check >/dev/null
 
-        spawn knotd -c "$CONF"
-        wait_ready 10 ready || give_up knotc -c "$CONF" -t 5 stop
+        launch 10 ready knotd -c "$CONF" || give_up knotc -c "$CONF" -t 5 stop
     fi
     echo "127.0.0.1:$PORT $KEYFILE"
     ;;

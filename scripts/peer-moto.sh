@@ -53,9 +53,8 @@ start)
         rm -rf "$DIR"
         mkdir -p "$DIR"
         # pyenv's shim and moto_server exec too: the PID is the server's.
-        spawn "${MOTO[@]}" -H 127.0.0.1 -p "$PORT"
         # moto takes a few seconds to import on a small machine.
-        wait_ready 30 answers || give_up
+        launch 30 answers "${MOTO[@]}" -H 127.0.0.1 -p "$PORT" || give_up
     fi
     echo "$URL"
     ;;

@@ -144,20 +144,9 @@ start)
         if [ -n "${MAILCTL_PEBBLE_NONCEREJECT:-}" ]; then
             env_args+=("PEBBLE_WFE_NONCEREJECT=$MAILCTL_PEBBLE_NONCEREJECT")
         fi
-        launch() {
-            spawn env -u PEBBLE_WFE_NONCEREJECT -u PEBBLE_AUTHZREUSE "${env_args[@]}" \
-                pebble -config "$CONF" -dnsserver "$DNS" -strict=false
-        }
-        launch
-        # The ACME port, then the management port (the issuer's certificates). A Pebble that
-        # exited at once (seen once on a busy machine, with nothing in its log) gets one more try.
-        if ! wait_ready 15 answers_and_issuer; then
-            running_pid >/dev/null && give_up
-            log "pebble exited while starting; starting it once more. Its log ($LOGFILE):"
-            tail -n 5 "$LOGFILE" >&2 || true
-            launch
-            wait_ready 15 answers_and_issuer || give_up
-        fi
+        # Ready: the ACME port, then the management port (the issuer's certificates).
+        launch 15 answers_and_issuer env -u PEBBLE_WFE_NONCEREJECT -u PEBBLE_AUTHZREUSE "${env_args[@]}" \
+            pebble -config "$CONF" -dnsserver "$DNS" -strict=false || give_up
     fi
     echo "$DIR_URL $DIR/ca.pem $MGMT_URL"
     ;;
