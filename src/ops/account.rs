@@ -1,5 +1,6 @@
 //! Accounts: create, list, show, passwd, set-tier, suspend, resume, delete.
 
+use crate::store::conn::Conn;
 use serde::Serialize;
 
 use crate::error::{Context, Error, Result};
@@ -133,7 +134,7 @@ pub async fn set_password(store: &Store, address: &str, new_password: String) ->
     let hash = hash_blocking(new_password).await?;
     let mut tx = store.begin_admin().await?;
     let acct = require_account(&mut tx, &addr).await?;
-    accounts::set_password(&mut tx, acct.id, &hash, now()).await?;
+    accounts::set_password(&mut Conn::Any(&mut tx), acct.id, &hash, now()).await?;
     tx.commit().await?;
     Ok(acct)
 }

@@ -6,6 +6,7 @@
 //! Errors: `Kind::NotFound` (no such mailbox), `Kind::Exists`, `Kind::Invalid` (a name that is
 //! not allowed), `Kind::OverQuota`, anything else is a server fault.
 
+use crate::store::conn::Conn;
 use std::path::PathBuf;
 
 use crate::error::{Error, Kind, Result};
@@ -123,7 +124,7 @@ pub async fn delete(store: &Store, account: &Account, name: &str) -> Result<()> 
     let holder = crate::ops::blocking(move || maildir::set_folder_aside(&r2, &dir)).await?;
     let forgotten = async {
         let (bytes, count) = mailboxes::delete(&mut tx, m.id).await?;
-        accounts::add_usage(&mut tx, account.id, -bytes, -count).await?;
+        accounts::add_usage(&mut Conn::Any(&mut tx), account.id, -bytes, -count).await?;
         tx.commit().await?;
         Ok::<_, Error>(())
     };
@@ -173,7 +174,7 @@ pub async fn rename(store: &Store, account: &Account, from: &str, to: &str) -> R
         create(store, account, to).await?;
         let mut conn = store.pool.acquire().await?;
         let uids: Vec<i64> =
-            messages::rows_light(&mut conn, src.id, 1, i64::MAX).await?.iter().map(|r| r.uid).collect();
+            messages::rows_light(&mut Conn::Any(&mut conn), src.id, 1, i64::MAX).await?.iter().map(|r| r.uid).collect();
         drop(conn);
         // Only what was copied leaves INBOX.
         let (_, pairs) = copy(store, account, &src, &uids, to).await?;
@@ -230,7 +231,7 @@ pub async fn claim_recent(store: &Store, mailbox_id: i64, held: i64, upto: i64) 
     if held >= upto {
         return Ok(None);
     }
-    store.writer.write_relaxed(move |tx| Box::pin(mailboxes::claim_recent(tx, mailbox_id, upto))).await
+    store.writer.write_relaxed(move |tx| Box::pin(mailboxes::claim_recent(tx, mailbox_id, held, upto))).await
 }
 
 /// One message for [`append`].
@@ -283,9 +284,11 @@ pub async fn append(
     })
     .await?;
     let (id, account_id) = (m.id, account.id);
+    // One message fails, if at all, at its quota charge, before it writes: no savepoint.
+    let guarded = msgs.len() > 1;
     let r = store
         .writer
-        .write(placed.dirs.clone(), move |tx| {
+        .write_durable(placed.dirs.clone(), guarded, move |tx| {
             Box::pin(async move {
                 let mut uids = Vec::with_capacity(msgs.len());
                 for ((base, (size, flags, date)), derived) in bases.iter().zip(&msgs).zip(&derived) {
@@ -321,12 +324,12 @@ pub async fn copy(
 ) -> Result<(i64, Vec<(i64, i64)>)> {
     let mut conn = store.pool.acquire().await?;
     let dst = require(&mut conn, account, dst_name).await?;
-    let src = current(&mut conn, src).await?;
+    let src = current(&mut Conn::Any(&mut conn), src).await?;
     // With their ENVELOPE and BODYSTRUCTURE, which the copies keep.
     let mut uids = uids.to_vec();
     uids.sort_unstable();
     uids.dedup();
-    let rows = messages::rows_for(&mut conn, src.id, &uids, true).await?;
+    let rows = messages::rows_for(&mut Conn::Any(&mut conn), src.id, &uids, true).await?;
     drop(conn);
     let root = maildir_root(store, account);
     let (from, to) = (folder_path(&root, &src.name), folder_path(&root, &dst.name));
@@ -356,9 +359,10 @@ pub async fn copy(
     })
     .await?;
     let (dst_id, account_id) = (dst.id, account.id);
+    let guarded = linked.len() > 1;
     let r = store
         .writer
-        .write(placed.dirs.clone(), move |tx| {
+        .write_durable(placed.dirs.clone(), guarded, move |tx| {
             Box::pin(async move {
                 let mut pairs = Vec::new();
                 for (r, base) in &linked {
@@ -395,7 +399,7 @@ pub struct Stored {
 }
 
 /// The current name of a mailbox (another session may have renamed it).
-async fn current(conn: &mut sqlx::AnyConnection, mailbox: &Mailbox) -> Result<Mailbox> {
+async fn current(conn: &mut Conn<'_>, mailbox: &Mailbox) -> Result<Mailbox> {
     mailboxes::by_id(conn, mailbox.id)
         .await?
         .ok_or_else(|| Error::not_found(format!("mailbox {} was deleted", mailbox.name)))
@@ -498,21 +502,24 @@ pub async fn expunge(
         .write(vec![], move |tx| {
             Box::pin(async move {
                 messages::hold_mailbox(tx, id).await?;
-                let now = current(tx, &mailbox_now).await?;
                 let rows: Vec<messages::Row> = messages::rows_light(tx, id, lo, hi)
                     .await?
                     .into_iter()
                     .filter(|r| wanted.contains(&r.uid))
                     .filter(|r| !only_deleted || r.flags.has(Flag::DELETED))
                     .collect();
-                if !rows.is_empty() {
-                    let modseq = messages::next_modseq(tx, id).await?;
-                    let gone: Vec<i64> = rows.iter().map(|r| r.uid).collect();
-                    messages::delete_with(tx, id, &gone, modseq).await?;
-                    let bytes: i64 = rows.iter().map(|r| r.size).sum();
-                    accounts::add_usage(tx, account_id, -bytes, -(rows.len() as i64)).await?;
+                if rows.is_empty() {
+                    return Ok((rows, current(tx, &mailbox_now).await?.name));
                 }
-                Ok((rows, now.name))
+                // The modseq and the current name in one statement (a deleted mailbox has none).
+                let (modseq, name) = messages::next_modseq_named(tx, id)
+                    .await?
+                    .ok_or_else(|| Error::not_found(format!("mailbox {} was deleted", mailbox_now.name)))?;
+                let gone: Vec<i64> = rows.iter().map(|r| r.uid).collect();
+                messages::delete_with(tx, id, &gone, modseq).await?;
+                let bytes: i64 = rows.iter().map(|r| r.size).sum();
+                accounts::add_usage(tx, account_id, -bytes, -(rows.len() as i64)).await?;
+                Ok((rows, name))
             })
         })
         .await?;

@@ -1,6 +1,7 @@
 //! An account's INBOX as POP3 sees it: a snapshot of the indexed messages at login, their
 //! files, and the deletions applied at QUIT (index, usage, then files).
 
+use crate::store::conn::Conn;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -73,7 +74,7 @@ pub async fn expunge(store: &Store, drop: &Maildrop, remove: &[&Entry]) -> Resul
         return Ok(());
     }
     let mut conn = store.pool.acquire().await?;
-    let mailbox = crate::store::mailboxes::by_id(&mut conn, drop.mailbox_id)
+    let mailbox = crate::store::mailboxes::by_id(&mut Conn::Any(&mut conn), drop.mailbox_id)
         .await?
         .ok_or_else(|| Error::new(Kind::Io, "the INBOX vanished"))?;
     std::mem::drop(conn);

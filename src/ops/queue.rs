@@ -2,6 +2,7 @@
 //! flush, hold, release, delete. The commands change the store, so a running server sees
 //! them at once; they work whether or not it runs.
 
+use crate::store::conn::Conn;
 use serde::Serialize;
 
 use crate::error::{Error, Kind, Result};
@@ -242,7 +243,7 @@ pub async fn reconcile(store: &Store) -> Result<(usize, usize)> {
         let path = out.join(f);
         match spool::read(&path) {
             Ok((env, _)) if env.id == *f => {
-                queue::insert(&mut conn, &env, t, None).await?;
+                queue::insert(&mut Conn::Any(&mut conn), &env, t, None).await?;
                 imported += 1;
             }
             _ => {
@@ -255,7 +256,7 @@ pub async fn reconcile(store: &Store) -> Result<(usize, usize)> {
                     submitted_by: None,
                 };
                 move_to_quarantine(store, f);
-                queue::insert(&mut conn, &env, t, Some("damaged spool file")).await?;
+                queue::insert(&mut Conn::Any(&mut conn), &env, t, Some("damaged spool file")).await?;
                 quarantined += 1;
             }
         }

@@ -5,6 +5,7 @@
 //! flight (or cut short by a crash, which the server's start-up recovery handles) and are left
 //! alone.
 
+use crate::store::conn::Conn;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -164,7 +165,7 @@ pub async fn reindex(store: &Store, address: &str) -> Result<Report> {
         let mut rep = FolderReport { folder: name, kept: 0, added: 0, removed: 0 };
         for (filename, m) in &indexed {
             if !present.contains(filename.as_str()) {
-                messages::delete(&mut tx, mbox, m.uid).await?;
+                messages::delete(&mut Conn::Any(&mut tx), mbox, m.uid).await?;
                 rep.removed += 1;
             }
         }
@@ -174,7 +175,7 @@ pub async fn reindex(store: &Store, address: &str) -> Result<Report> {
             match indexed.get(&f.base) {
                 Some(m) => {
                     if m.flags != f.flags && !f.flags.is_empty() {
-                        messages::set_flags(&mut tx, mbox, m.uid, &f.flags).await?;
+                        messages::set_flags(&mut Conn::Any(&mut tx), mbox, m.uid, &f.flags).await?;
                     }
                     if !m.derived
                         && let Some(d) = computed.remove(&f.base)
@@ -186,7 +187,7 @@ pub async fn reindex(store: &Store, address: &str) -> Result<Report> {
                 None => {
                     // A file that could not be read has none: FETCH tries the file again.
                     let d = computed.remove(&f.base).unwrap_or_default();
-                    messages::append(&mut tx, mbox, &f.base, f.size, f.mtime, &f.flags, &d).await?;
+                    messages::append(&mut Conn::Any(&mut tx), mbox, &f.base, f.size, f.mtime, &f.flags, &d).await?;
                     rep.added += 1;
                 }
             }

@@ -2,6 +2,8 @@
 
 use sqlx::{AnyConnection, Row};
 
+use super::conn::Conn;
+
 use super::models::{Account, Status};
 use crate::error::Result;
 use crate::tier::Tier;
@@ -131,13 +133,12 @@ pub async fn count_in_domain(conn: &mut AnyConnection, domain: &str) -> Result<i
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE domain = $1").bind(domain).fetch_one(conn).await?)
 }
 
-pub async fn set_password(conn: &mut AnyConnection, id: i64, hash: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
-        .bind(hash)
-        .bind(now)
-        .bind(id)
-        .execute(conn)
-        .await?;
+pub async fn set_password(conn: &mut Conn<'_>, id: i64, hash: &str, now: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3",
+        &[hash.into(), now.into(), id.into()],
+    )
+    .await?;
     Ok(())
 }
 
@@ -184,36 +185,32 @@ pub async fn set_usage(conn: &mut AnyConnection, id: i64, bytes: i64, messages: 
 }
 
 /// Add (or with negative values, remove) usage atomically, for delivery and expunge.
-pub async fn add_usage(conn: &mut AnyConnection, id: i64, bytes: i64, messages: i64) -> Result<()> {
-    sqlx::query(
+pub async fn add_usage(conn: &mut Conn<'_>, id: i64, bytes: i64, messages: i64) -> Result<()> {
+    conn.execute(
         "UPDATE accounts SET \
          used_bytes = CASE WHEN used_bytes + $1 < 0 THEN 0 ELSE used_bytes + $1 END, \
          used_messages = CASE WHEN used_messages + $2 < 0 THEN 0 ELSE used_messages + $2 END \
          WHERE id = $3",
+        &[bytes.into(), messages.into(), id.into()],
     )
-    .bind(bytes)
-    .bind(messages)
-    .bind(id)
-    .execute(conn)
     .await?;
     Ok(())
 }
 
 /// Charge a delivery to an account's usage if it fits the quota; false when it does not.
-pub async fn charge(conn: &mut AnyConnection, id: i64, bytes: i64) -> Result<bool> {
-    let r = sqlx::query(
-        "UPDATE accounts SET used_bytes = used_bytes + $1, used_messages = used_messages + 1 \
-         WHERE id = $2 AND (quota_bytes IS NULL OR used_bytes + $1 <= quota_bytes)",
-    )
-    .bind(bytes)
-    .bind(id)
-    .execute(conn)
-    .await?;
-    Ok(r.rows_affected() == 1)
+pub async fn charge(conn: &mut Conn<'_>, id: i64, bytes: i64) -> Result<bool> {
+    let changed = conn
+        .execute(
+            "UPDATE accounts SET used_bytes = used_bytes + $1, used_messages = used_messages + 1 \
+             WHERE id = $2 AND (quota_bytes IS NULL OR used_bytes + $1 <= quota_bytes)",
+            &[bytes.into(), id.into()],
+        )
+        .await?;
+    Ok(changed == 1)
 }
 
-pub async fn record_login(conn: &mut AnyConnection, id: i64, now: i64) -> Result<()> {
-    sqlx::query("UPDATE accounts SET last_login_at = $1 WHERE id = $2").bind(now).bind(id).execute(conn).await?;
+pub async fn record_login(conn: &mut Conn<'_>, id: i64, now: i64) -> Result<()> {
+    conn.execute("UPDATE accounts SET last_login_at = $1 WHERE id = $2", &[now.into(), id.into()]).await?;
     Ok(())
 }
 

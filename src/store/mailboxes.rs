@@ -2,6 +2,8 @@
 
 use sqlx::AnyConnection;
 
+use super::conn::Conn;
+
 use crate::error::Result;
 
 #[derive(Debug, Clone)]
@@ -38,9 +40,9 @@ pub async fn get(conn: &mut AnyConnection, account_id: i64, name: &str) -> Resul
     Ok(row.map(from))
 }
 
-pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<Mailbox>> {
+pub async fn by_id(conn: &mut Conn<'_>, id: i64) -> Result<Option<Mailbox>> {
     let sql = format!("SELECT {COLUMNS} FROM mailboxes WHERE id = $1");
-    let row: Option<Tuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(conn).await?;
+    let row: Option<Tuple> = conn.fetch_optional(&sql, &[id.into()]).await?;
     Ok(row.map(from))
 }
 
@@ -93,24 +95,27 @@ pub async fn unclaimed_recent(conn: &mut AnyConnection, m: &Mailbox) -> Result<i
 
 /// Claim the messages up to `upto` as \Recent for the calling session: returns the UIDs it
 /// is the first to claim, `(first, last)`, or None when other sessions hold them all. A
-/// compare-and-set on `recent_uid`, retried while other sessions claim at the same moment,
-/// so no two sessions ever hold one message (RFC 3501 §2.3.2).
-pub async fn claim_recent(conn: &mut AnyConnection, id: i64, upto: i64) -> Result<Option<(i64, i64)>> {
+/// compare-and-set on `recent_uid`, first against `held` (its value as the caller last read
+/// it, right unless another session claimed since: one statement), then against the value
+/// read again, retried while other sessions claim at the same moment, so no two sessions ever
+/// hold one message (RFC 3501 §2.3.2).
+pub async fn claim_recent(conn: &mut Conn<'_>, id: i64, held: i64, upto: i64) -> Result<Option<(i64, i64)>> {
+    let mut guess = Some(held);
     // Each failed attempt means another session advanced the counter; after a few, it is
     // theirs to report.
     for _ in 0..8 {
-        let held: Option<i64> = sqlx::query_scalar("SELECT recent_uid FROM mailboxes WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
+        let held = match guess.take() {
+            Some(h) => Some(h),
+            None => conn.scalar("SELECT recent_uid FROM mailboxes WHERE id = $1", &[id.into()]).await?,
+        };
         let Some(held) = held.filter(|&h| h < upto) else { return Ok(None) };
-        let claimed = sqlx::query("UPDATE mailboxes SET recent_uid = $1 WHERE id = $2 AND recent_uid = $3")
-            .bind(upto)
-            .bind(id)
-            .bind(held)
-            .execute(&mut *conn)
+        let claimed = conn
+            .execute(
+                "UPDATE mailboxes SET recent_uid = $1 WHERE id = $2 AND recent_uid = $3",
+                &[upto.into(), id.into(), held.into()],
+            )
             .await?;
-        if claimed.rows_affected() == 1 {
+        if claimed == 1 {
             return Ok(Some((held + 1, upto)));
         }
     }

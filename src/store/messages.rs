@@ -2,6 +2,8 @@
 
 use sqlx::AnyConnection;
 
+use super::conn::Conn;
+
 use crate::error::Result;
 use crate::proto::imap::sort;
 use crate::store::maildir::Flags;
@@ -85,7 +87,7 @@ fn sort_from_text(t: Option<String>) -> Option<sort::Fields> {
 
 /// Index a delivered message: take the next UID and modseq of the mailbox.
 pub async fn append(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     mailbox_id: i64,
     filename: &str,
     size: i64,
@@ -93,28 +95,30 @@ pub async fn append(
     flags: &Flags,
     derived: &Derived,
 ) -> Result<i64> {
-    let (uid, modseq): (i64, i64) = sqlx::query_as(
-        "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1 WHERE id = $1 \
-         RETURNING uidnext - 1, highestmodseq",
-    )
-    .bind(mailbox_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    sqlx::query(
+    let (uid, modseq): (i64, i64) = conn
+        .fetch_one(
+            "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1 WHERE id = $1 \
+             RETURNING uidnext - 1, highestmodseq",
+            &[mailbox_id.into()],
+        )
+        .await?;
+    let (flags, sort) = (flags.to_index(), sort_to_text(&derived.sort));
+    conn.execute(
         "INSERT INTO messages (mailbox_id, uid, filename, size, internal_date, flags, modseq, envelope, \
          bodystructure, sort_fields) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        &[
+            mailbox_id.into(),
+            uid.into(),
+            filename.into(),
+            size.into(),
+            internal_date.into(),
+            (&flags).into(),
+            modseq.into(),
+            derived.envelope.as_deref().into(),
+            derived.bodystructure.as_deref().into(),
+            sort.as_deref().into(),
+        ],
     )
-    .bind(mailbox_id)
-    .bind(uid)
-    .bind(filename)
-    .bind(size)
-    .bind(internal_date)
-    .bind(flags.to_index())
-    .bind(modseq)
-    .bind(derived.envelope.as_deref())
-    .bind(derived.bodystructure.as_deref())
-    .bind(sort_to_text(&derived.sort))
-    .execute(conn)
     .await?;
     Ok(uid)
 }
@@ -204,7 +208,7 @@ pub async fn set_derived(conn: &mut AnyConnection, mailbox_id: i64, uid: i64, de
 
 /// Remove one message from the index (with a tombstone for IMAP); the caller removes the file
 /// and fixes usage.
-pub async fn delete(conn: &mut AnyConnection, mailbox_id: i64, uid: i64) -> Result<bool> {
+pub async fn delete(conn: &mut Conn<'_>, mailbox_id: i64, uid: i64) -> Result<bool> {
     let modseq = next_modseq(conn, mailbox_id).await?;
     Ok(delete_with(conn, mailbox_id, &[uid], modseq).await? > 0)
 }
@@ -212,80 +216,70 @@ pub async fn delete(conn: &mut AnyConnection, mailbox_id: i64, uid: i64) -> Resu
 /// Hold a mailbox until the transaction ends (PostgreSQL locks its row; SQLite's write lock is
 /// held already): a read-then-write of its messages cannot lose a concurrent change. Takes no
 /// modseq.
-pub async fn hold_mailbox(conn: &mut AnyConnection, mailbox_id: i64) -> Result<()> {
-    if conn.backend_name() == "SQLite" {
-        return Ok(());
+pub async fn hold_mailbox(conn: &mut Conn<'_>, mailbox_id: i64) -> Result<()> {
+    match conn {
+        Conn::Any(c) if c.backend_name() != "SQLite" => {
+            conn.execute("UPDATE mailboxes SET highestmodseq = highestmodseq WHERE id = $1", &[mailbox_id.into()])
+                .await?;
+        }
+        _ => {}
     }
-    sqlx::query("UPDATE mailboxes SET highestmodseq = highestmodseq WHERE id = $1")
-        .bind(mailbox_id)
-        .execute(conn)
-        .await?;
     Ok(())
 }
 
 /// Take the next modseq of a mailbox (one per transaction that changes it).
-pub async fn next_modseq(conn: &mut AnyConnection, mailbox_id: i64) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+pub async fn next_modseq(conn: &mut Conn<'_>, mailbox_id: i64) -> Result<i64> {
+    conn.fetch_one(
         "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1 RETURNING highestmodseq",
+        &[mailbox_id.into()],
     )
-    .bind(mailbox_id)
-    .fetch_one(conn)
-    .await?)
+    .await
+    .map(|(m,)| m)
 }
 
 /// [`next_modseq`], with the mailbox's name; None when the mailbox is gone.
-pub async fn next_modseq_named(conn: &mut AnyConnection, mailbox_id: i64) -> Result<Option<(i64, String)>> {
-    Ok(sqlx::query_as(
+pub async fn next_modseq_named(conn: &mut Conn<'_>, mailbox_id: i64) -> Result<Option<(i64, String)>> {
+    conn.fetch_optional(
         "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1 RETURNING highestmodseq, name",
+        &[mailbox_id.into()],
     )
-    .bind(mailbox_id)
-    .fetch_optional(conn)
-    .await?)
+    .await
 }
 
 /// Remove messages from the index under a modseq the caller took (see [`next_modseq`]),
 /// leaving tombstones (QRESYNC VANISHED, EXPUNGE to other sessions); a few hundred rows per
 /// statement. Returns how many rows went.
-pub async fn delete_with(conn: &mut AnyConnection, mailbox_id: i64, uids: &[i64], modseq: i64) -> Result<u64> {
+pub async fn delete_with(conn: &mut Conn<'_>, mailbox_id: i64, uids: &[i64], modseq: i64) -> Result<u64> {
     let mut n = 0;
     for part in uids.chunks(500) {
         let list: Vec<String> = part.iter().map(|u| u.to_string()).collect();
         let list = list.join(",");
-        let r =
-            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM messages WHERE mailbox_id = $1 AND uid IN ({list})")))
-                .bind(mailbox_id)
-                .execute(&mut *conn)
-                .await?;
-        n += r.rows_affected();
+        n += conn
+            .execute(&format!("DELETE FROM messages WHERE mailbox_id = $1 AND uid IN ({list})"), &[mailbox_id.into()])
+            .await?;
         let values: Vec<String> = part.iter().map(|u| format!("($1, {u}, $2)")).collect();
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO expunged (mailbox_id, uid, modseq) VALUES {} \
-             ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq",
-            values.join(",")
-        )))
-        .bind(mailbox_id)
-        .bind(modseq)
-        .execute(&mut *conn)
+        conn.execute(
+            &format!(
+                "INSERT INTO expunged (mailbox_id, uid, modseq) VALUES {} \
+                 ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq",
+                values.join(",")
+            ),
+            &[mailbox_id.into(), modseq.into()],
+        )
         .await?;
     }
     Ok(n)
 }
 
 /// Write flags under a modseq the caller took.
-pub async fn write_flags(
-    conn: &mut AnyConnection,
-    mailbox_id: i64,
-    changes: &[(i64, Flags)],
-    modseq: i64,
-) -> Result<()> {
+pub async fn write_flags(conn: &mut Conn<'_>, mailbox_id: i64, changes: &[(i64, Flags)], modseq: i64) -> Result<()> {
     for (uid, flags) in changes {
-        sqlx::query("UPDATE messages SET flags = $1, modseq = $2 WHERE mailbox_id = $3 AND uid = $4")
-            .bind(flags.to_index())
-            .bind(modseq)
-            .bind(mailbox_id)
-            .bind(uid)
-            .execute(&mut *conn)
-            .await?;
+        let flags = flags.to_index();
+        conn.execute(
+            "UPDATE messages SET flags = $1, modseq = $2 WHERE mailbox_id = $3 AND uid = $4",
+            &[(&flags).into(), modseq.into(), mailbox_id.into(), (*uid).into()],
+        )
+        .await?;
     }
     Ok(())
 }
@@ -323,7 +317,7 @@ pub async fn sort_fields(conn: &mut AnyConnection, mailbox_id: i64) -> Result<Ve
 
 /// Rows for these UIDs (ascending), in UID order; ENVELOPE and BODYSTRUCTURE only when
 /// asked. A few UIDs are looked up by value, many by their range.
-pub async fn rows_for(conn: &mut AnyConnection, mailbox_id: i64, uids: &[i64], with_derived: bool) -> Result<Vec<Row>> {
+pub async fn rows_for(conn: &mut Conn<'_>, mailbox_id: i64, uids: &[i64], with_derived: bool) -> Result<Vec<Row>> {
     let (Some(&lo), Some(&hi)) = (uids.first(), uids.last()) else { return Ok(vec![]) };
     // A range query's text never changes, so its prepared statement is reused; an IN list is
     // only worth its prepare for a few UIDs spread over a wide range.
@@ -335,13 +329,13 @@ pub async fn rows_for(conn: &mut AnyConnection, mailbox_id: i64, uids: &[i64], w
 }
 
 /// Rows with UIDs in `lo..=hi` without the ENVELOPE, in UID order.
-pub async fn rows_light(conn: &mut AnyConnection, mailbox_id: i64, lo: i64, hi: i64) -> Result<Vec<Row>> {
+pub async fn rows_light(conn: &mut Conn<'_>, mailbox_id: i64, lo: i64, hi: i64) -> Result<Vec<Row>> {
     select(conn, mailbox_id, "uid >= $2 AND uid <= $3", Some((lo, hi)), false).await
 }
 
 /// The one row query: `filter` over one mailbox, with `$2`/`$3` bound to `range` when given.
 async fn select(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     mailbox_id: i64,
     filter: &str,
     range: Option<(i64, i64)>,
@@ -352,18 +346,15 @@ async fn select(
         "SELECT uid, filename, size, internal_date, flags, modseq{cols} FROM messages \
          WHERE mailbox_id = $1 AND {filter} ORDER BY uid"
     );
+    let args = match range {
+        Some((lo, hi)) => vec![mailbox_id.into(), lo.into(), hi.into()],
+        None => vec![mailbox_id.into()],
+    };
     if with_derived {
-        let mut q = sqlx::query_as::<_, RowTuple>(sqlx::AssertSqlSafe(sql)).bind(mailbox_id);
-        if let Some((lo, hi)) = range {
-            q = q.bind(lo).bind(hi);
-        }
-        return Ok(q.fetch_all(conn).await?.into_iter().map(row).collect());
+        return Ok(conn.fetch_all::<RowTuple>(&sql, &args).await?.into_iter().map(row).collect());
     }
-    let mut q = sqlx::query_as::<_, (i64, String, i64, i64, String, i64)>(sqlx::AssertSqlSafe(sql)).bind(mailbox_id);
-    if let Some((lo, hi)) = range {
-        q = q.bind(lo).bind(hi);
-    }
-    Ok(q.fetch_all(conn)
+    Ok(conn
+        .fetch_all::<(i64, String, i64, i64, String, i64)>(&sql, &args)
         .await?
         .into_iter()
         .map(|(a, b, c, d, e, f)| row((a, b, c, d, e, f, None, None, None)))
@@ -390,7 +381,7 @@ pub async fn expunged_since(conn: &mut AnyConnection, mailbox_id: i64, modseq: i
         .await?)
 }
 
-pub async fn set_flags(conn: &mut AnyConnection, mailbox_id: i64, uid: i64, flags: &Flags) -> Result<()> {
+pub async fn set_flags(conn: &mut Conn<'_>, mailbox_id: i64, uid: i64, flags: &Flags) -> Result<()> {
     let modseq = next_modseq(conn, mailbox_id).await?;
     write_flags(conn, mailbox_id, &[(uid, flags.clone())], modseq).await
 }

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod aliases;
+pub mod conn;
 pub mod dkim;
 pub mod dns;
 pub mod domains;
@@ -82,6 +83,9 @@ pub struct Store {
 pub fn latest_schema(backend: Backend) -> i64 {
     backend.migrator().iter().map(|m| m.version).max().unwrap_or(0)
 }
+
+/// The size a SQLite WAL is cut back to when it is reset after a checkpoint.
+pub(crate) const WAL_KEPT_BYTES: u64 = 4 << 20;
 
 /// The advisory lock that serialises admin changes on PostgreSQL ("mailctl" in ASCII).
 const ADMIN_LOCK_KEY: i64 = 0x006d_6169_6c63_746c;
@@ -161,6 +165,10 @@ impl Store {
                         // rows' files are in (store/writer.rs); the last connection to close
                         // checkpoints what is left.
                         conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
+                        // A WAL that a checkpoint emptied shrinks back when it is next reset,
+                        // so its size says how much awaits a checkpoint.
+                        conn.execute(sqlx::AssertSqlSafe(format!("PRAGMA journal_size_limit = {WAL_KEPT_BYTES}")))
+                            .await?;
                     }
                     Ok(())
                 })

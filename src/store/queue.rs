@@ -3,6 +3,8 @@
 use serde::Serialize;
 use sqlx::AnyConnection;
 
+use super::conn::Conn;
+
 use crate::error::Result;
 use crate::store::spool::Envelope;
 
@@ -38,42 +40,39 @@ pub struct Event {
 }
 
 /// Queue a spooled message (in the transaction that acknowledges it).
-pub async fn insert(conn: &mut AnyConnection, env: &Envelope, now: i64, quarantined: Option<&str>) -> Result<()> {
-    sqlx::query(
+pub async fn insert(conn: &mut Conn<'_>, env: &Envelope, now: i64, quarantined: Option<&str>) -> Result<()> {
+    conn.execute(
         "INSERT INTO queue (id, sender, size, received_at, submitted_by, quarantined, next_attempt, last_error) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            (&env.id).into(),
+            (&env.from).into(),
+            (env.size as i64).into(),
+            env.received_at.into(),
+            env.submitted_by.as_deref().into(),
+            i64::from(quarantined.is_some()).into(),
+            now.into(),
+            quarantined.into(),
+        ],
     )
-    .bind(&env.id)
-    .bind(&env.from)
-    .bind(env.size as i64)
-    .bind(env.received_at)
-    .bind(env.submitted_by.as_deref())
-    .bind(i64::from(quarantined.is_some()))
-    .bind(now)
-    .bind(quarantined)
-    .execute(&mut *conn)
     .await?;
     for r in &env.recipients {
-        sqlx::query(
+        conn.execute(
             "INSERT INTO queue_recipients (queue_id, recipient, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (queue_id, recipient) DO NOTHING",
+            &[(&env.id).into(), r.into(), now.into()],
         )
-        .bind(&env.id)
-        .bind(r)
-        .bind(now)
-        .execute(&mut *conn)
         .await?;
     }
     event(conn, &env.id, now, quarantined.map_or("queued".to_string(), |why| format!("quarantined: {why}"))).await
 }
 
-pub async fn event(conn: &mut AnyConnection, id: &str, at: i64, what: String) -> Result<()> {
-    sqlx::query("INSERT INTO queue_events (queue_id, at, event) VALUES ($1, $2, $3)")
-        .bind(id)
-        .bind(at)
-        .bind(what)
-        .execute(conn)
-        .await?;
+pub async fn event(conn: &mut Conn<'_>, id: &str, at: i64, what: String) -> Result<()> {
+    conn.execute(
+        "INSERT INTO queue_events (queue_id, at, event) VALUES ($1, $2, $3)",
+        &[id.into(), at.into(), (&what).into()],
+    )
+    .await?;
     Ok(())
 }
 
@@ -161,12 +160,12 @@ pub async fn set_held(conn: &mut AnyConnection, id: &str, held: bool, now: i64) 
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    event(conn, id, now, if held { "held".into() } else { "released".into() }).await
+    event(&mut Conn::Any(conn), id, now, if held { "held".into() } else { "released".into() }).await
 }
 
 pub async fn flush(conn: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
     sqlx::query("UPDATE queue SET next_attempt = $1 WHERE id = $2").bind(now).bind(id).execute(&mut *conn).await?;
-    event(conn, id, now, "flushed: retry now".into()).await
+    event(&mut Conn::Any(conn), id, now, "flushed: retry now".into()).await
 }
 
 pub async fn quarantine(conn: &mut AnyConnection, id: &str, why: &str, now: i64) -> Result<()> {
@@ -175,7 +174,7 @@ pub async fn quarantine(conn: &mut AnyConnection, id: &str, why: &str, now: i64)
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    event(conn, id, now, format!("quarantined: {why}")).await
+    event(&mut Conn::Any(conn), id, now, format!("quarantined: {why}")).await
 }
 
 pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<bool> {
@@ -303,7 +302,7 @@ pub async fn save_outcomes(
             Some(e) => format!("{rcpt}: {status}: {e}"),
             None => format!("{rcpt}: {status}"),
         };
-        event(conn, id, now, what).await?;
+        event(&mut Conn::Any(conn), id, now, what).await?;
     }
     Ok(())
 }

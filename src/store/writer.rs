@@ -34,6 +34,7 @@ use std::pin::Pin;
 use sqlx::{AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 
+use super::conn::Conn;
 use super::{Backend, blocking};
 use crate::error::{Error, Kind, Result};
 
@@ -59,7 +60,7 @@ trait Job: Send {
     /// Whether the write may fail after it wrote (it then runs in a savepoint of its own).
     fn guarded(&self) -> bool;
     /// Run the write on the batch's connection; false when it failed (its savepoint is undone).
-    fn run<'c>(&'c mut self, conn: &'c mut AnyConnection) -> BoxFuture<'c, bool>;
+    fn run<'c>(&'c mut self, conn: &'c mut Conn<'c>) -> BoxFuture<'c, bool>;
     /// The batch committed (or not): answer the caller.
     fn finish(self: Box<Self>, committed: Committed);
 }
@@ -67,7 +68,7 @@ trait Job: Send {
 /// How a batch ended, for each of its writes: Ok, or the error's kind and message.
 type Committed = std::result::Result<(), (Kind, String)>;
 
-type Work<T> = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T>> + Send>;
+type Work<T> = Box<dyn for<'c> FnOnce(&'c mut Conn<'c>) -> BoxFuture<'c, Result<T>> + Send>;
 
 struct Typed<T> {
     dirs: Vec<PathBuf>,
@@ -91,7 +92,7 @@ impl<T: Send + 'static> Job for Typed<T> {
         self.guarded
     }
 
-    fn run<'c>(&'c mut self, conn: &'c mut AnyConnection) -> BoxFuture<'c, bool> {
+    fn run<'c>(&'c mut self, conn: &'c mut Conn<'c>) -> BoxFuture<'c, bool> {
         Box::pin(async move {
             let Some(work) = self.work.take() else { return false };
             let r = work(conn).await;
@@ -126,7 +127,7 @@ impl Writer {
     pub async fn write<T, F>(&self, dirs: Vec<PathBuf>, work: F) -> Result<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T>> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn<'c>) -> BoxFuture<'c, Result<T>> + Send + 'static,
     {
         self.send(dirs, true, true, work).await
     }
@@ -138,7 +139,7 @@ impl Writer {
     pub async fn write_durable<T, F>(&self, dirs: Vec<PathBuf>, guarded: bool, work: F) -> Result<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T>> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn<'c>) -> BoxFuture<'c, Result<T>> + Send + 'static,
     {
         self.send(dirs, true, guarded, work).await
     }
@@ -149,7 +150,7 @@ impl Writer {
     pub async fn write_relaxed<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T>> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn<'c>) -> BoxFuture<'c, Result<T>> + Send + 'static,
     {
         self.send(vec![], false, false, work).await
     }
@@ -157,7 +158,7 @@ impl Writer {
     async fn send<T, F>(&self, dirs: Vec<PathBuf>, durable: bool, guarded: bool, work: F) -> Result<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T>> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn<'c>) -> BoxFuture<'c, Result<T>> + Send + 'static,
     {
         let (done, wait) = oneshot::channel();
         let job = Box::new(Typed { dirs, durable, guarded, work: Some(Box::new(work)), out: None, done });
@@ -173,6 +174,9 @@ async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Box<dyn Job
         Backend::Postgres => None,
     };
     let mut own: Option<AnyConnection> = None;
+    // SQLite: the writer's own connection on a thread of its own, opened at the first write
+    // (`None` until then; `Some(None)` when it could not be, and sqlx's connection is used).
+    let mut direct: Option<Option<Direct>> = None;
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -189,10 +193,22 @@ async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Box<dyn Job
             None => batch.iter().flat_map(|j| j.dirs().iter().cloned()).collect(),
         };
         let synced = sync_dirs(dirs).await;
-        let committed = match synced {
+        let gate = match &syncer {
+            Some(s) => Some(s.gate.clone().lock_owned().await),
+            None => None,
+        };
+        if backend == Backend::Sqlite && direct.is_none() {
+            direct = Some(Direct::open(&pool).await);
+        }
+        let committed = match (synced, &direct) {
+            (Err(e), _) => Err(e),
+            (Ok(()), Some(Some(d))) => {
+                let (back, r) = d.commit(batch).await;
+                batch = back;
+                r
+            }
             // SQLite: the WAL is synced by the syncer; PostgreSQL: by the commit when durable.
-            Ok(()) => commit(&mut own, &pool, backend, &mut batch, syncer.is_none() && durable).await,
-            Err(e) => Err(e),
+            (Ok(()), _) => commit(&mut own, &pool, backend, &mut batch, syncer.is_none() && durable).await,
         };
         let committed = committed.map_err(|e| (e.kind, e.one_line()));
         tracing::trace!(
@@ -215,6 +231,7 @@ async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Box<dyn Job
                 }
             }
         }
+        drop(gate);
     }
 }
 
@@ -263,7 +280,7 @@ async fn transaction(
         sqlx::Executor::execute(&mut *tx, "SET LOCAL synchronous_commit = off").await?;
     }
     if let [job] = batch {
-        if !job.run(&mut tx).await {
+        if !job.run(&mut Conn::Any(&mut tx)).await {
             tx.rollback().await?;
             return Ok(());
         }
@@ -272,13 +289,13 @@ async fn transaction(
             // A relaxed or unguarded write fails, if at all, before it writes: it needs no
             // savepoint, which saves two statements of the writer's time.
             if !job.guarded() {
-                if !job.run(&mut tx).await && !sqlx::Connection::is_in_transaction(&*tx) {
-                    return Err(Error::new(Kind::Unavailable, "the database ended the transaction"));
+                if !job.run(&mut Conn::Any(&mut tx)).await && !sqlx::Connection::is_in_transaction(&*tx) {
+                    return Err(ended());
                 }
                 continue;
             }
             let mut sp = sqlx::Connection::begin(&mut *tx).await?;
-            if job.run(&mut sp).await {
+            if job.run(&mut Conn::Any(&mut sp)).await {
                 sp.commit().await?;
             } else {
                 sp.rollback().await?;
@@ -289,18 +306,145 @@ async fn transaction(
     Ok(())
 }
 
+fn ended() -> Error {
+    Error::new(Kind::Unavailable, "the database ended the transaction")
+}
+
+/// A batch for the direct connection's thread, and where to hand it back with its outcome.
+type DirectBatch = (Vec<Box<dyn Job>>, oneshot::Sender<(Vec<Box<dyn Job>>, Result<()>)>);
+
+/// The writer's own SQLite connection, driven directly on a thread of its own (see
+/// `store::conn` for why): a batch crosses to it once and comes back committed.
+struct Direct {
+    tx: std::sync::mpsc::Sender<DirectBatch>,
+}
+
+impl Direct {
+    /// Open the database file the pool uses; None (with a warning) when that cannot be done,
+    /// and the writer uses a connection of the pool instead.
+    async fn open(pool: &AnyPool) -> Option<Direct> {
+        let opened = async {
+            let path = main_file(pool).await?.ok_or_else(|| Error::new(Kind::Internal, "the database has no file"))?;
+            blocking(move || open_direct(&path)).await
+        };
+        let conn = match opened.await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e.one_line(), "the store's writer uses a pooled connection");
+                return None;
+            }
+        };
+        let (tx, rx) = std::sync::mpsc::channel::<DirectBatch>();
+        let spawned = std::thread::Builder::new().name("mailctl-writer".into()).spawn(move || {
+            let mut conn = conn;
+            for (mut batch, done) in rx {
+                let r = direct_transaction(&mut conn, &mut batch);
+                let _ = done.send((batch, r));
+            }
+        });
+        match spawned {
+            Ok(_) => Some(Direct { tx }),
+            Err(e) => {
+                tracing::warn!(error = %e, "the store's writer uses a pooled connection");
+                None
+            }
+        }
+    }
+
+    async fn commit(&self, batch: Vec<Box<dyn Job>>) -> (Vec<Box<dyn Job>>, Result<()>) {
+        let (done, wait) = oneshot::channel();
+        // A thread that is gone drops the batch: each caller hears that the writer stopped.
+        if self.tx.send((batch, done)).is_err() {
+            return (Vec::new(), Err(Error::new(Kind::Unavailable, "the store's writer has stopped")));
+        }
+        wait.await
+            .unwrap_or_else(|_| (Vec::new(), Err(Error::new(Kind::Unavailable, "the store's writer has stopped"))))
+    }
+}
+
+/// The writer's connection: `synchronous = NORMAL` (the syncer syncs the WAL), no automatic
+/// checkpoints (the syncer's), the pool's other settings.
+fn open_direct(path: &std::path::Path) -> Result<rusqlite::Connection> {
+    use rusqlite::OpenFlags;
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; \
+         PRAGMA journal_size_limit = {};",
+        super::WAL_KEPT_BYTES
+    ))?;
+    Ok(conn)
+}
+
+/// [`transaction`] on the direct connection.
+fn direct_transaction(conn: &mut rusqlite::Connection, batch: &mut [Box<dyn Job>]) -> Result<()> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let r = direct_jobs(conn, batch);
+    if r.is_err() && !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    r
+}
+
+fn direct_jobs(conn: &mut rusqlite::Connection, batch: &mut [Box<dyn Job>]) -> Result<()> {
+    if let [job] = batch {
+        if !run_direct(conn, job)? {
+            conn.execute_batch("ROLLBACK")?;
+            return Ok(());
+        }
+    } else {
+        for job in batch.iter_mut() {
+            if !job.guarded() {
+                if !run_direct(conn, job)? && conn.is_autocommit() {
+                    return Err(ended());
+                }
+                continue;
+            }
+            conn.execute_batch("SAVEPOINT job")?;
+            let ok = run_direct(conn, job)?;
+            if !ok {
+                conn.execute_batch("ROLLBACK TO job")?;
+            }
+            conn.execute_batch("RELEASE job")?;
+        }
+    }
+    conn.execute_batch("COMMIT")?;
+    Ok(())
+}
+
+/// Run a job to its end: on the direct connection every query completes when called, so its
+/// future is ready at the first poll. One that waits on anything else fails the batch.
+fn run_direct(conn: &mut rusqlite::Connection, job: &mut Box<dyn Job>) -> Result<bool> {
+    let mut c = Conn::Sqlite(conn);
+    let mut fut = job.run(&mut c);
+    match fut.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+        std::task::Poll::Ready(ok) => Ok(ok),
+        std::task::Poll::Pending => Err(Error::new(Kind::Internal, "a store write waited on something else")),
+    }
+}
+
 /// SQLite's WAL sync, beside the writer: durable writes committed (not yet synced) wait here;
 /// one sync of their directories and of the WAL answers every write committed before it
 /// started.
 struct Syncer {
     tx: mpsc::UnboundedSender<Vec<Box<dyn Job>>>,
+    /// Held by the writer from a commit until its durable writes are handed to the syncer,
+    /// and by the syncer while it checkpoints: a checkpoint copies every committed row into
+    /// the database and syncs it, so it must find no committed write whose directories are
+    /// not synced yet.
+    gate: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Syncer {
     fn start(pool: &AnyPool) -> Syncer {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(sync_loop(pool.clone(), rx));
-        Syncer { tx }
+        let gate = std::sync::Arc::new(tokio::sync::Mutex::new(()));
+        tokio::spawn(sync_loop(pool.clone(), rx, gate.clone()));
+        Syncer { tx, gate }
     }
 
     fn sync(&self, jobs: Vec<Box<dyn Job>>) {
@@ -312,49 +456,75 @@ impl Syncer {
     }
 }
 
-async fn sync_loop(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Vec<Box<dyn Job>>>) {
+async fn sync_loop(
+    pool: AnyPool,
+    mut rx: mpsc::UnboundedReceiver<Vec<Box<dyn Job>>>,
+    gate: std::sync::Arc<tokio::sync::Mutex<()>>,
+) {
     // Found at the first sync (a CLI command that never writes a mailbox never asks); a
     // lookup that failed is tried again at the next, and fails its writes meanwhile.
     let mut wal: Option<Option<PathBuf>> = None;
-    while let Some(mut jobs) = rx.recv().await {
-        while let Ok(more) = rx.try_recv() {
-            jobs.extend(more);
-        }
+    let mut checkpointed = std::time::Instant::now();
+    while let Some(jobs) = rx.recv().await {
         if wal.is_none() {
             wal = wal_path(&pool).await.ok();
         }
-        let dirs: Vec<PathBuf> = jobs.iter().flat_map(|j| j.dirs().iter().cloned()).collect();
-        let synced = match (sync_dirs(dirs).await, wal.clone()) {
-            (Err(e), _) => Err(e),
-            (Ok(()), None) => Err(Error::new(Kind::Unavailable, "the database's WAL file could not be found")),
-            (Ok(()), Some(w)) => blocking(move || sync_wal(w.as_deref())).await,
-        };
-        let synced = synced.map_err(|e| (e.kind, e.one_line()));
-        for job in jobs {
-            job.finish(synced.clone());
+        sync_and_answer(jobs, &mut rx, wal.clone()).await;
+        let Some(w) = &wal else { continue };
+        if checkpointed.elapsed() < CHECKPOINT_EVERY || !wal_is_large(w.as_deref()) {
+            continue;
         }
-        if let Some(w) = &wal {
-            checkpoint_if_large(&pool, w.as_deref()).await;
+        // No commit meanwhile; what was committed before is synced first.
+        let _held = gate.lock().await;
+        if let Ok(jobs) = rx.try_recv() {
+            sync_and_answer(jobs, &mut rx, wal.clone()).await;
         }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+            tracing::warn!(error = %e, "checkpointing the database's WAL");
+        }
+        checkpointed = std::time::Instant::now();
     }
 }
 
-/// Copy the WAL into the database once it has grown past [`CHECKPOINT_BYTES`]. The store's
-/// SQLite connections never checkpoint on their own (`wal_autocheckpoint = 0`): a checkpoint
-/// syncs what it copies, and it must not make a row durable before the syncer has synced the
-/// directory its file was linked into. PASSIVE: it never waits for readers or writers.
-async fn checkpoint_if_large(pool: &AnyPool, wal: Option<&std::path::Path>) {
-    let Some(wal) = wal else { return };
-    if std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0) < CHECKPOINT_BYTES {
-        return;
+/// Sync the directories of `jobs` (and of every batch waiting behind them) and the WAL, then
+/// answer them.
+async fn sync_and_answer(
+    mut jobs: Vec<Box<dyn Job>>,
+    rx: &mut mpsc::UnboundedReceiver<Vec<Box<dyn Job>>>,
+    wal: Option<Option<PathBuf>>,
+) {
+    while let Ok(more) = rx.try_recv() {
+        jobs.extend(more);
     }
-    if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(pool).await {
-        tracing::warn!(error = %e, "checkpointing the database's WAL");
+    let dirs: Vec<PathBuf> = jobs.iter().flat_map(|j| j.dirs().iter().cloned()).collect();
+    let synced = match (sync_dirs(dirs).await, wal) {
+        (Err(e), _) => Err(e),
+        (Ok(()), None) => Err(Error::new(Kind::Unavailable, "the database's WAL file could not be found")),
+        (Ok(()), Some(w)) => blocking(move || sync_wal(w.as_deref())).await,
+    };
+    let synced = synced.map_err(|e| (e.kind, e.one_line()));
+    for job in jobs {
+        job.finish(synced.clone());
     }
+}
+
+/// Whether the WAL has grown past [`CHECKPOINT_BYTES`], so the syncer copies it into the
+/// database. The store's SQLite connections never checkpoint on their own
+/// (`wal_autocheckpoint = 0`): a checkpoint syncs what it copies, and it must not make a row
+/// durable before the directory its file was linked into is synced (the syncer's gate). The
+/// WAL is cut back to [`super::WAL_KEPT_BYTES`] when it is next reset; until then (readers still
+/// on its old frames) it stays large, hence at most one PASSIVE checkpoint (it never waits for
+/// readers) per [`CHECKPOINT_EVERY`]: it syncs the WAL and the database, two syncs the writes
+/// behind it wait for.
+fn wal_is_large(wal: Option<&std::path::Path>) -> bool {
+    wal.is_some_and(|w| std::fs::metadata(w).map(|m| m.len()).unwrap_or(0) >= CHECKPOINT_BYTES)
 }
 
 /// The WAL size above which the syncer checkpoints.
 const CHECKPOINT_BYTES: u64 = 16 << 20;
+
+/// The least time between two checkpoints.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// fsync each directory once, all at once: writes to different mailboxes are in different
 /// directories, and their syncs need not wait for one another (the file system joins them).
@@ -373,11 +543,16 @@ async fn sync_dirs(mut dirs: Vec<PathBuf>) -> Result<()> {
     first
 }
 
-/// The main database's WAL: its file with "-wal" appended; None for an in-memory database.
-async fn wal_path(pool: &AnyPool) -> Result<Option<PathBuf>> {
+/// The main database's file; None for an in-memory database.
+async fn main_file(pool: &AnyPool) -> Result<Option<PathBuf>> {
     let file: Option<String> =
         sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_optional(pool).await?;
-    Ok(file.filter(|f| !f.is_empty()).map(|f| PathBuf::from(format!("{f}-wal"))))
+    Ok(file.filter(|f| !f.is_empty()).map(PathBuf::from))
+}
+
+/// The main database's WAL: its file with "-wal" appended; None for an in-memory database.
+async fn wal_path(pool: &AnyPool) -> Result<Option<PathBuf>> {
+    Ok(main_file(pool).await?.map(|f| PathBuf::from(format!("{}-wal", f.display()))))
 }
 
 /// fdatasync the WAL: every frame written before the call is then on stable storage. No WAL

@@ -715,7 +715,8 @@ fn derived(env: &Env, folder: &str) -> Vec<mailctl::store::messages::Derived> {
     crate::util::block_on(async {
         let mut c = store.pool.acquire().await.unwrap();
         let (mbox, _) = messages::mailbox(&mut c, id, folder).await.unwrap().expect("mailbox");
-        let rows = messages::rows_for(&mut c, mbox, &[1, 2, 3], true).await.unwrap();
+        let rows =
+            messages::rows_for(&mut mailctl::store::conn::Conn::Any(&mut c), mbox, &[1, 2, 3], true).await.unwrap();
         rows.into_iter().map(|r| r.derived).collect()
     })
 }

@@ -4,6 +4,7 @@
 //! index when it has them (written at delivery and APPEND); else they are computed from the
 //! file, and FETCH never writes the index.
 
+use crate::store::conn::Conn;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -240,7 +241,7 @@ impl Session {
         }
         let uids: Vec<i64> = targets.iter().map(|t| t.1 as i64).collect();
         let mut conn = self.shared.store.pool.acquire().await?;
-        let rows = messages::rows_for(&mut conn, sel.mailbox.id, &uids, with_derived).await?;
+        let rows = messages::rows_for(&mut Conn::Any(&mut conn), sel.mailbox.id, &uids, with_derived).await?;
         let mut out = Vec::with_capacity(targets.len());
         let mut it = rows.into_iter().peekable();
         for &(seq, uid) in targets {
@@ -404,7 +405,7 @@ impl Session {
             // one still indexed whose file is gone is an error the client may retry.
             let still = async {
                 let mut conn = self.shared.store.pool.acquire().await?;
-                messages::rows_for(&mut conn, mailbox.id, &unreadable, false).await
+                messages::rows_for(&mut Conn::Any(&mut conn), mailbox.id, &unreadable, false).await
             };
             let missing = match still.await {
                 Ok(rows) => rows,

@@ -2,6 +2,7 @@
 //! CREATE, DELETE, RENAME, SUBSCRIBE, LIST (LIST-EXTENDED, LIST-STATUS, SPECIAL-USE), LSUB,
 //! STATUS and the QUOTA commands.
 
+use crate::store::conn::Conn;
 use std::collections::BTreeSet;
 
 use super::session::{Next, Recent, Selected, Session, write_flags};
@@ -79,7 +80,7 @@ impl Session {
         let r = async {
             let mut conn = self.shared.store.pool.acquire().await?;
             let m = ops::require(&mut conn, &account, name).await?;
-            let meta = messages::rows_light(&mut conn, m.id, 1, i64::MAX).await?;
+            let meta = messages::rows_light(&mut Conn::Any(&mut conn), m.id, 1, i64::MAX).await?;
             Ok::<_, crate::error::Error>((m, meta))
         }
         .await;

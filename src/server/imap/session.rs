@@ -335,7 +335,9 @@ impl Session {
         let mut conn = self.shared.store.pool.acquire().await?;
         // Every change takes a new modseq: nothing above what we have seen, nothing to say.
         // Read first, so an expunge committed while we look is reported next time.
-        let Some(now) = crate::store::mailboxes::by_id(&mut conn, sel.mailbox.id).await? else {
+        let Some(now) =
+            crate::store::mailboxes::by_id(&mut crate::store::conn::Conn::Any(&mut conn), sel.mailbox.id).await?
+        else {
             // Deleted by another session: nothing sensible is left to show (RFC 3501 §7.1.5).
             self.selected = None;
             self.changes = None;
@@ -382,7 +384,8 @@ impl Session {
         }
         let mut new_rows = Vec::new();
         if !new.is_empty() {
-            new_rows = messages::rows_for(&mut conn, sel.mailbox.id, &new, false).await?;
+            new_rows =
+                messages::rows_for(&mut crate::store::conn::Conn::Any(&mut conn), sel.mailbox.id, &new, false).await?;
         }
         sel.announce(new_rows.iter().map(|r| &r.flags).chain(flag_updates.iter().map(|u| &u.2)), &mut out);
         for row in new_rows {

@@ -9,6 +9,7 @@
 mod client;
 mod route;
 
+use crate::store::conn::Conn;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -378,7 +379,7 @@ impl Worker {
         if queue::events(&mut conn, &q.id).await?.iter().any(|e| e.event == DELAY_SENT) {
             return Ok(());
         }
-        queue::event(&mut conn, &q.id, now(), DELAY_SENT.into()).await?;
+        queue::event(&mut Conn::Any(&mut conn), &q.id, now(), DELAY_SENT.into()).await?;
         drop(conn);
         let late: Vec<&queue::Recipient> =
             q.recipients.iter().filter(|r| r.status == "pending" || r.status == "deferred").collect();
