@@ -226,3 +226,50 @@ impl From<rusqlite::Error> for Error {
         Error { stand_in: true, ..Error::new(kind, "database error").with_source(err) }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run<T>(f: impl std::future::Future<Output = T>) -> T {
+        let mut f = std::pin::pin!(f);
+        match f.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+            std::task::Poll::Ready(v) => v,
+            std::task::Poll::Pending => panic!("a query on the direct connection waited"),
+        }
+    }
+
+    #[test]
+    fn placeholders_bind_by_their_number_not_their_order_of_appearance() {
+        let mut db = rusqlite::Connection::open_in_memory().unwrap();
+        let mut c = Conn::Sqlite(&mut db);
+        run(c.execute("CREATE TABLE t (a INTEGER, b TEXT, c BLOB)", &[])).unwrap();
+        let n = run(c.execute("INSERT INTO t (b, a, c) VALUES ($2, $1, $3)", &[7.into(), "x".into(), Arg::Blob(None)]))
+            .unwrap();
+        assert_eq!(n, 1);
+        let row: (i64, String, Option<Vec<u8>>) =
+            run(c.fetch_one("SELECT a, b, c FROM t WHERE a = $1", &[7.into()])).unwrap();
+        assert_eq!(row, (7, "x".to_string(), None));
+        // A placeholder used twice takes one value.
+        let twice: Option<i64> = run(c.scalar("SELECT $1 + $1", &[20.into()])).unwrap();
+        assert_eq!(twice, Some(40));
+    }
+
+    #[test]
+    fn a_placeholder_without_a_value_is_an_error_not_a_null() {
+        let mut db = rusqlite::Connection::open_in_memory().unwrap();
+        let mut c = Conn::Sqlite(&mut db);
+        let e = run(c.scalar::<i64>("SELECT $2", &[1.into()])).unwrap_err();
+        assert!(e.one_line().contains("$2"), "{}", e.one_line());
+    }
+
+    #[test]
+    fn constraint_errors_keep_their_kind() {
+        let mut db = rusqlite::Connection::open_in_memory().unwrap();
+        let mut c = Conn::Sqlite(&mut db);
+        run(c.execute("CREATE TABLE t (a INTEGER PRIMARY KEY)", &[])).unwrap();
+        run(c.execute("INSERT INTO t VALUES ($1)", &[1.into()])).unwrap();
+        let e = run(c.execute("INSERT INTO t VALUES ($1)", &[1.into()])).unwrap_err();
+        assert_eq!(e.kind, Kind::Exists);
+    }
+}
