@@ -79,7 +79,7 @@ async fn check(
     let (id, t, new_hash) = (acct.id, now(), rehash.clone());
     store
         .writer
-        .write(vec![], move |tx| {
+        .write(crate::store::maildir::write::Unsynced::default(), move |tx| {
             Box::pin(async move {
                 if let Some(h) = &new_hash {
                     accounts::set_password(tx, id, h, t).await?;

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Kind, Result};
 use crate::ops::recipient::Local;
-use crate::store::maildir::write::{self, Item, Placed, Source};
+use crate::store::maildir::write::{self, Item, Placed, Source, Unsynced};
 use crate::store::maildir::{self, Flags, file};
 use crate::store::spool::{self, Envelope};
 use crate::store::{Store, accounts, messages, now};
@@ -123,7 +123,7 @@ pub async fn deliver(store: &Store, hostname: &str, msg: Message) -> std::result
     let data = msg.data;
     let queued = envelope.clone();
     let local = !dirs.is_empty();
-    let (placed, spooled, derived) = crate::ops::blocking(move || {
+    let (mut placed, spooled, derived) = crate::ops::blocking(move || {
         let (placed, spooled) = stage(&dirs, &name2, &head, &data, envelope.as_ref().map(|e| (data_dir.as_path(), e)))?;
         // From the bytes in memory (Return-Path is no ENVELOPE field, and the body is the same).
         let derived = if local { crate::ops::mailbox::derive(&data) } else { messages::Derived::default() };
@@ -132,7 +132,7 @@ pub async fn deliver(store: &Store, hostname: &str, msg: Message) -> std::result
     .await?;
 
     let boxes: Vec<(i64, i64)> = targets.iter().map(|l| (l.account_id, l.inbox)).collect();
-    if let Err(e) = commit(store, boxes, placed.dirs.clone(), name, size as i64, derived, queued).await {
+    if let Err(e) = commit(store, boxes, placed.unsynced(), name, size as i64, derived, queued).await {
         placed.undo();
         if let Some(p) = spooled {
             let _ = std::fs::remove_file(p);
@@ -226,12 +226,12 @@ enum CommitError {
 }
 
 /// Index a delivered file in these (account, INBOX) pairs, charge the accounts' quotas and
-/// queue the spooled copy, in the store's group commit (which first syncs `dirs`, the
-/// directories the file was linked into); returns once committed.
+/// queue the spooled copy, in the store's group commit (which first syncs the file and the
+/// directories it was linked into); returns once durable.
 async fn commit(
     store: &Store,
     boxes: Vec<(i64, i64)>,
-    dirs: Vec<PathBuf>,
+    unsynced: Unsynced,
     name: String,
     size: i64,
     derived: messages::Derived,
@@ -248,7 +248,7 @@ async fn commit(
     // fail, so no savepoint is needed (the common case, and the fast one).
     let r = store
         .writer
-        .write_durable(dirs, !single, move |tx| {
+        .write_durable(unsynced, !single, move |tx| {
             Box::pin(async move {
                 let t = now();
                 for &(id, inbox) in &boxes {

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use crate::error::{Error, Kind, Result};
 use crate::names::Address;
 use crate::store::mailboxes::{self, Mailbox};
-use crate::store::maildir::write::{self, Item, Source};
+use crate::store::maildir::write::{self, Item, Source, Unsynced};
 use crate::store::maildir::{self, DELIM, Flag, Flags, check_name, file, folder_path};
 use crate::store::{Account, Store, accounts, messages};
 
@@ -263,7 +263,7 @@ pub async fn append(
     let folder = folder_path(&maildir_root(store, account), name);
     let bases: Vec<String> = msgs.iter().map(|m| file::unique_name(hostname, m.data.len())).collect();
     let b2 = bases.clone();
-    let (placed, msgs, derived) = crate::ops::blocking(move || {
+    let (mut placed, msgs, derived) = crate::ops::blocking(move || {
         let parts: Vec<[&[u8]; 1]> = msgs.iter().map(|m| [m.data.as_slice()]).collect();
         let items: Vec<Item<'_>> = msgs
             .iter()
@@ -275,7 +275,8 @@ pub async fn append(
                 dests: vec![file::cur_path(&folder, base, &m.flags)],
             })
             .collect();
-        // The directory is synced by the group commit, with the others of its batch.
+        // The content and the directory are synced by the group commit, with the others of
+        // its batch.
         let placed = write::write(&items)?;
         placed.release_tmp();
         let derived: Vec<messages::Derived> = msgs.iter().map(|m| derive(&m.data)).collect();
@@ -288,7 +289,7 @@ pub async fn append(
     let guarded = msgs.len() > 1;
     let r = store
         .writer
-        .write_durable(placed.dirs.clone(), guarded, move |tx| {
+        .write_durable(placed.unsynced(), guarded, move |tx| {
             Box::pin(async move {
                 let mut uids = Vec::with_capacity(msgs.len());
                 for ((base, (size, flags, date)), derived) in bases.iter().zip(&msgs).zip(&derived) {
@@ -336,7 +337,7 @@ pub async fn copy(
     let hostname = format!("copy{}", std::process::id());
     // Place every file first (links; the directory is synced by the group commit); nothing
     // is indexed yet.
-    let (linked, placed) = crate::ops::blocking(move || {
+    let (linked, mut placed) = crate::ops::blocking(move || {
         let found: Vec<(messages::Row, PathBuf, String)> = rows
             .into_iter()
             .filter_map(|r| {
@@ -362,7 +363,7 @@ pub async fn copy(
     let guarded = linked.len() > 1;
     let r = store
         .writer
-        .write_durable(placed.dirs.clone(), guarded, move |tx| {
+        .write_durable(placed.unsynced(), guarded, move |tx| {
             Box::pin(async move {
                 let mut pairs = Vec::new();
                 for (r, base) in &linked {
@@ -499,7 +500,7 @@ pub async fn expunge(
     let (mailbox_now, id, account_id) = (mailbox.clone(), mailbox.id, account.id);
     let (rows, name) = store
         .writer
-        .write(vec![], move |tx| {
+        .write(Unsynced::default(), move |tx| {
             Box::pin(async move {
                 messages::hold_mailbox(tx, id).await?;
                 let rows: Vec<messages::Row> = messages::rows_light(tx, id, lo, hi)

@@ -2,14 +2,16 @@
 //! EXPUNGE, SELECT's \Recent bookkeeping and the time of a login all go through one writer
 //! task. Writes that arrive while a transaction commits run together in the next one (each
 //! in a savepoint, so one that fails is undone alone), and the batch shares one sync of the
-//! database, and one fsync per directory its files were linked into.
+//! database; the content of its new message files and the directories they were linked into
+//! are synced all at the same time, each once.
 //!
 //! Two kinds of write, as the IMAP issue asked ("a message body must be durable before OK, a
 //! flag change may ride on the next group commit"):
 //! - [`Writer::write`], durable: the caller hears back only once the change is on stable
-//!   storage (delivery, APPEND, COPY, EXPUNGE, a new password hash). The directories its files
-//!   were linked into are synced before the transaction, so no row ever points at a name a
-//!   crash could take away.
+//!   storage (delivery, APPEND, COPY, EXPUNGE, a new password hash). Its files' content and the
+//!   directories they were linked into are synced before the transaction, so no row ever
+//!   names a file a crash could take away or leave empty, even when the WAL reaches the disk
+//!   early (another batch's sync, the kernel's write-back).
 //! - [`Writer::write_relaxed`]: committed (every session sees it) before the caller hears
 //!   back, durable with the next durable write or checkpoint, within a fraction of a second
 //!   under load; a power cut in between can undo it, never corrupt anything. Flag changes,
@@ -35,6 +37,7 @@ use sqlx::{AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 
 use super::conn::Conn;
+use super::maildir::write::Unsynced;
 use super::{Backend, blocking};
 use crate::error::{Error, Kind, Result};
 
@@ -52,9 +55,9 @@ pub struct Writer {
 
 /// One write waiting for its batch.
 trait Job: Send {
-    /// Directories this write linked files into: synced before the transaction, so no row
-    /// points at a name a crash could take away.
-    fn dirs(&self) -> &[PathBuf];
+    /// The files this write wrote and the directories it linked them into (taken once): synced
+    /// before the transaction, so no row names a file a crash could take away or leave empty.
+    fn take_unsynced(&mut self) -> Unsynced;
     /// Whether the caller may hear back only once the change is on stable storage.
     fn durable(&self) -> bool;
     /// Whether the write may fail after it wrote (it then runs in a savepoint of its own).
@@ -71,7 +74,7 @@ type Committed = std::result::Result<(), (Kind, String)>;
 type Work<T> = Box<dyn for<'c> FnOnce(&'c mut Conn<'c>) -> BoxFuture<'c, Result<T>> + Send>;
 
 struct Typed<T> {
-    dirs: Vec<PathBuf>,
+    unsynced: Unsynced,
     durable: bool,
     guarded: bool,
     work: Option<Work<T>>,
@@ -80,8 +83,8 @@ struct Typed<T> {
 }
 
 impl<T: Send + 'static> Job for Typed<T> {
-    fn dirs(&self) -> &[PathBuf] {
-        &self.dirs
+    fn take_unsynced(&mut self) -> Unsynced {
+        std::mem::take(&mut self.unsynced)
     }
 
     fn durable(&self) -> bool {
@@ -120,28 +123,28 @@ impl Writer {
         Writer { tx }
     }
 
-    /// Run `work` in the next group commit, after syncing `dirs`; returns its result once the
+    /// Run `work` in the next group commit, after syncing `unsynced`; returns its result once the
     /// change is on stable storage. When `work` fails, its changes are undone and its error
     /// returned; the other writes of the batch are not affected. `work` runs while other
     /// writes wait for it: it should only talk to the database.
-    pub async fn write<T, F>(&self, dirs: Vec<PathBuf>, work: F) -> Result<T>
+    pub async fn write<T, F>(&self, unsynced: Unsynced, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut Conn<'c>) -> BoxFuture<'c, Result<T>> + Send + 'static,
     {
-        self.send(dirs, true, true, work).await
+        self.send(unsynced, true, true, work).await
     }
 
     /// [`Writer::write`], saying whether the write may fail after it wrote (`guarded`: it runs
     /// in a savepoint of its own). An unguarded write fails, if it fails, before its first
     /// write (a delivery to one mailbox: its quota check is its first statement), and costs
     /// the writer two statements fewer.
-    pub async fn write_durable<T, F>(&self, dirs: Vec<PathBuf>, guarded: bool, work: F) -> Result<T>
+    pub async fn write_durable<T, F>(&self, unsynced: Unsynced, guarded: bool, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut Conn<'c>) -> BoxFuture<'c, Result<T>> + Send + 'static,
     {
-        self.send(dirs, true, guarded, work).await
+        self.send(unsynced, true, guarded, work).await
     }
 
     /// As [`Writer::write`], but returns once committed (visible to every reader), before the
@@ -152,16 +155,16 @@ impl Writer {
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut Conn<'c>) -> BoxFuture<'c, Result<T>> + Send + 'static,
     {
-        self.send(vec![], false, false, work).await
+        self.send(Unsynced::default(), false, false, work).await
     }
 
-    async fn send<T, F>(&self, dirs: Vec<PathBuf>, durable: bool, guarded: bool, work: F) -> Result<T>
+    async fn send<T, F>(&self, unsynced: Unsynced, durable: bool, guarded: bool, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut Conn<'c>) -> BoxFuture<'c, Result<T>> + Send + 'static,
     {
         let (done, wait) = oneshot::channel();
-        let job = Box::new(Typed { dirs, durable, guarded, work: Some(Box::new(work)), out: None, done });
+        let job = Box::new(Typed { unsynced, durable, guarded, work: Some(Box::new(work)), out: None, done });
         let gone = || Error::new(Kind::Unavailable, "the store's writer has stopped");
         self.tx.send(job).await.map_err(|_| gone())?;
         wait.await.map_err(|_| gone())?
@@ -187,16 +190,11 @@ async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Box<dyn Job
         }
         let started = std::time::Instant::now();
         let durable = batch.iter().any(|j| j.durable());
-        // SQLite: the syncer syncs the directories, before the WAL that makes the rows durable.
-        let dirs: Vec<PathBuf> = match syncer {
-            Some(_) => Vec::new(),
-            None => batch.iter().flat_map(|j| j.dirs().iter().cloned()).collect(),
-        };
-        let synced = sync_dirs(dirs).await;
-        let gate = match &syncer {
-            Some(s) => Some(s.gate.clone().lock_owned().await),
-            None => None,
-        };
+        // Files and names first: a row is never committed (and so never made durable by a
+        // sync of the WAL, which may be the previous batch's) before what it names. On
+        // SQLite this runs while the syncer syncs the previous batch's WAL.
+        let unsynced: Vec<Unsynced> = batch.iter_mut().map(|j| j.take_unsynced()).collect();
+        let synced = sync_unsynced(unsynced).await;
         if backend == Backend::Sqlite && direct.is_none() {
             direct = Some(Direct::open(&pool).await);
         }
@@ -231,7 +229,6 @@ async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Box<dyn Job
                 }
             }
         }
-        drop(gate);
     }
 }
 
@@ -428,23 +425,16 @@ fn run_direct(conn: &mut rusqlite::Connection, job: &mut Box<dyn Job>) -> Result
 }
 
 /// SQLite's WAL sync, beside the writer: durable writes committed (not yet synced) wait here;
-/// one sync of their directories and of the WAL answers every write committed before it
-/// started.
+/// one sync of the WAL answers every write committed before it started.
 struct Syncer {
     tx: mpsc::UnboundedSender<Vec<Box<dyn Job>>>,
-    /// Held by the writer from a commit until its durable writes are handed to the syncer,
-    /// and by the syncer while it checkpoints: a checkpoint copies every committed row into
-    /// the database and syncs it, so it must find no committed write whose directories are
-    /// not synced yet.
-    gate: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Syncer {
     fn start(pool: &AnyPool) -> Syncer {
         let (tx, rx) = mpsc::unbounded_channel();
-        let gate = std::sync::Arc::new(tokio::sync::Mutex::new(()));
-        tokio::spawn(sync_loop(pool.clone(), rx, gate.clone()));
-        Syncer { tx, gate }
+        tokio::spawn(sync_loop(pool.clone(), rx));
+        Syncer { tx }
     }
 
     fn sync(&self, jobs: Vec<Box<dyn Job>>) {
@@ -456,63 +446,42 @@ impl Syncer {
     }
 }
 
-async fn sync_loop(
-    pool: AnyPool,
-    mut rx: mpsc::UnboundedReceiver<Vec<Box<dyn Job>>>,
-    gate: std::sync::Arc<tokio::sync::Mutex<()>>,
-) {
+async fn sync_loop(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Vec<Box<dyn Job>>>) {
     // Found at the first sync (a CLI command that never writes a mailbox never asks); a
     // lookup that failed is tried again at the next, and fails its writes meanwhile.
     let mut wal: Option<Option<PathBuf>> = None;
     let mut checkpointed = std::time::Instant::now();
-    while let Some(jobs) = rx.recv().await {
+    while let Some(mut jobs) = rx.recv().await {
+        while let Ok(more) = rx.try_recv() {
+            jobs.extend(more);
+        }
         if wal.is_none() {
             wal = wal_path(&pool).await.ok();
         }
-        sync_and_answer(jobs, &mut rx, wal.clone()).await;
-        let Some(w) = &wal else { continue };
-        if checkpointed.elapsed() < CHECKPOINT_EVERY || !wal_is_large(w.as_deref()) {
-            continue;
+        let synced = match wal.clone() {
+            None => Err(Error::new(Kind::Unavailable, "the database's WAL file could not be found")),
+            Some(w) => blocking(move || sync_wal(w.as_deref())).await,
+        };
+        let synced = synced.map_err(|e| (e.kind, e.one_line()));
+        for job in jobs {
+            job.finish(synced.clone());
         }
-        // No commit meanwhile; what was committed before is synced first.
-        let _held = gate.lock().await;
-        if let Ok(jobs) = rx.try_recv() {
-            sync_and_answer(jobs, &mut rx, wal.clone()).await;
+        if let Some(w) = &wal
+            && checkpointed.elapsed() >= CHECKPOINT_EVERY
+            && wal_is_large(w.as_deref())
+        {
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+                tracing::warn!(error = %e, "checkpointing the database's WAL");
+            }
+            checkpointed = std::time::Instant::now();
         }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
-            tracing::warn!(error = %e, "checkpointing the database's WAL");
-        }
-        checkpointed = std::time::Instant::now();
-    }
-}
-
-/// Sync the directories of `jobs` (and of every batch waiting behind them) and the WAL, then
-/// answer them.
-async fn sync_and_answer(
-    mut jobs: Vec<Box<dyn Job>>,
-    rx: &mut mpsc::UnboundedReceiver<Vec<Box<dyn Job>>>,
-    wal: Option<Option<PathBuf>>,
-) {
-    while let Ok(more) = rx.try_recv() {
-        jobs.extend(more);
-    }
-    let dirs: Vec<PathBuf> = jobs.iter().flat_map(|j| j.dirs().iter().cloned()).collect();
-    let synced = match (sync_dirs(dirs).await, wal) {
-        (Err(e), _) => Err(e),
-        (Ok(()), None) => Err(Error::new(Kind::Unavailable, "the database's WAL file could not be found")),
-        (Ok(()), Some(w)) => blocking(move || sync_wal(w.as_deref())).await,
-    };
-    let synced = synced.map_err(|e| (e.kind, e.one_line()));
-    for job in jobs {
-        job.finish(synced.clone());
     }
 }
 
 /// Whether the WAL has grown past [`CHECKPOINT_BYTES`], so the syncer copies it into the
 /// database. The store's SQLite connections never checkpoint on their own
-/// (`wal_autocheckpoint = 0`): a checkpoint syncs what it copies, and it must not make a row
-/// durable before the directory its file was linked into is synced (the syncer's gate). The
-/// WAL is cut back to [`super::WAL_KEPT_BYTES`] when it is next reset; until then (readers still
+/// (`wal_autocheckpoint = 0`): one checkpoint at a time, off the writer's path. The WAL is cut
+/// back to [`super::WAL_KEPT_BYTES`] when it is next reset; until then (readers still
 /// on its old frames) it stays large, hence at most one PASSIVE checkpoint (it never waits for
 /// readers) per [`CHECKPOINT_EVERY`]: it syncs the WAL and the database, two syncs the writes
 /// behind it wait for.
@@ -526,13 +495,22 @@ const CHECKPOINT_BYTES: u64 = 16 << 20;
 /// The least time between two checkpoints.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// fsync each directory once, all at once: writes to different mailboxes are in different
-/// directories, and their syncs need not wait for one another (the file system joins them).
-async fn sync_dirs(mut dirs: Vec<PathBuf>) -> Result<()> {
+/// Sync the files' content and each directory once, all at the same time: writes to
+/// different mailboxes need not wait for one another (the file system joins them).
+async fn sync_unsynced(unsynced: Vec<Unsynced>) -> Result<()> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let mut syncs = Vec::new();
+    for u in unsynced {
+        dirs.extend(u.dirs);
+        for f in u.files {
+            syncs.push(tokio::task::spawn_blocking(move || {
+                f.sync_data().map_err(|e| Error::new(Kind::Io, "syncing a message file").with_source(e))
+            }));
+        }
+    }
     dirs.sort();
     dirs.dedup();
-    let syncs: Vec<_> =
-        dirs.into_iter().map(|d| tokio::task::spawn_blocking(move || crate::fsutil::sync_dir(&d))).collect();
+    syncs.extend(dirs.into_iter().map(|d| tokio::task::spawn_blocking(move || crate::fsutil::sync_dir(&d))));
     let mut first = Ok(());
     for s in syncs {
         let r = s.await.unwrap_or_else(|e| Err(Error::new(Kind::Internal, format!("background task: {e}"))));

@@ -1,9 +1,10 @@
 //! The one durable write of message files, for delivery, APPEND and COPY: the content goes
-//! into the first destination folder's `tmp/` and is fsync'd, is hard-linked into every other
-//! destination's `tmp/` (copied and fsync'd where a link cannot be made), and each `tmp/` file
-//! is linked to its final name in `new/` or `cur/`. The directories that got a name
-//! ([`Placed::dirs`]) are synced by the store's group commit (`store::writer`), once per batch,
-//! before the index rows that name the files are durable.
+//! into the first destination folder's `tmp/`, is hard-linked into every other destination's
+//! `tmp/` (copied and fsync'd where a link cannot be made), and each `tmp/` file is linked to
+//! its final name in `new/` or `cur/`. The content of the files written ([`Placed::content`])
+//! and the directories that got a name ([`Placed::dirs`]) are synced by the store's group
+//! commit (`store::writer`), all at the same time and before the transaction that indexes
+//! them: no row ever names a file a crash could take away or leave empty.
 //!
 //! The `tmp/` links stay until the caller calls [`Placed::release_tmp`]: delivery keeps them
 //! until the index commit, so start-up recovery can tell an unacknowledged file (a `tmp/`
@@ -37,9 +38,30 @@ pub struct Placed {
     pub files: Vec<PathBuf>,
     /// The directories that got a final name (each once).
     pub dirs: Vec<PathBuf>,
+    /// The files whose content was written here and is not synced yet (open, so a rename
+    /// for new flags cannot lose them).
+    pub content: Vec<std::fs::File>,
+}
+
+/// What must reach stable storage before the rows that name a write's files.
+#[derive(Debug, Default)]
+pub struct Unsynced {
+    pub files: Vec<std::fs::File>,
+    pub dirs: Vec<PathBuf>,
+}
+
+impl Unsynced {
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty() && self.dirs.is_empty()
+    }
 }
 
 impl Placed {
+    /// What the group commit must sync before indexing these files (the open files move out).
+    pub fn unsynced(&mut self) -> Unsynced {
+        Unsynced { files: std::mem::take(&mut self.content), dirs: self.dirs.clone() }
+    }
+
     /// Remove everything (the index change failed: the message was never stored).
     pub fn undo(&self) {
         for f in self.files.iter().chain(&self.tmp) {
@@ -79,10 +101,10 @@ fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<()> {
     }
 }
 
-/// Place every item with its content synced, but not the directories that name it: the
-/// files count as stored only once `Placed::dirs` are synced, which the store's group commit
-/// does before the rows that name them are durable (`store::writer`). On error everything
-/// created is removed.
+/// Place every item, its content written but not synced, nor the directories that name it:
+/// the files count as stored only once `Placed::content` and `Placed::dirs` are synced, which
+/// the store's group commit does before the rows that name them are written
+/// (`store::writer`). On error everything created is removed.
 pub fn write(items: &[Item<'_>]) -> Result<Placed> {
     let mut placed = Placed::default();
     let r = place(items, &mut placed);
@@ -103,11 +125,11 @@ fn place(items: &[Item<'_>], placed: &mut Placed) -> Result<()> {
                     .create_new(true)
                     .open(&tmp0)
                     .map_err(|e| Error::io("writing", &tmp0, e))?;
-                let written = parts.iter().try_for_each(|p| f.write_all(p)).and_then(|()| f.sync_all());
-                if let Err(e) = written {
+                if let Err(e) = parts.iter().try_for_each(|p| f.write_all(p)) {
                     let _ = std::fs::remove_file(&tmp0);
                     return Err(Error::io("writing", &tmp0, e));
                 }
+                placed.content.push(f);
             }
             Source::File(from) => link_or_copy(from, &tmp0).map_err(|e| Error::io("copying to", &tmp0, e))?,
         }
