@@ -330,7 +330,7 @@ pub async fn copy(
     let mut uids = uids.to_vec();
     uids.sort_unstable();
     uids.dedup();
-    let rows = messages::rows_for(&mut Conn::Any(&mut conn), src.id, &uids, true).await?;
+    let rows = messages::rows_for(&mut Conn::Any(&mut conn), src.id, &uids, messages::Cols::All).await?;
     drop(conn);
     let root = maildir_root(store, account);
     let (from, to) = (folder_path(&root, &src.name), folder_path(&root, &dst.name));

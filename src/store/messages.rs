@@ -315,22 +315,33 @@ pub async fn sort_fields(conn: &mut AnyConnection, mailbox_id: i64) -> Result<Ve
     Ok(rows.into_iter().map(|(uid, t)| (uid, sort_from_text(t))).collect())
 }
 
-/// Rows for these UIDs (ascending), in UID order; ENVELOPE and BODYSTRUCTURE only when
-/// asked. A few UIDs are looked up by value, many by their range.
-pub async fn rows_for(conn: &mut Conn<'_>, mailbox_id: i64, uids: &[i64], with_derived: bool) -> Result<Vec<Row>> {
+/// Which of a row's stored derivations a read brings (each costs: the sort fields are JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cols {
+    /// None of them.
+    Light,
+    /// ENVELOPE and BODYSTRUCTURE (FETCH).
+    Shown,
+    /// Those and the sort fields (COPY, which keeps them all).
+    All,
+}
+
+/// Rows for these UIDs (ascending), in UID order, with the derivations `cols` names. A few
+/// UIDs are looked up by value, many by their range.
+pub async fn rows_for(conn: &mut Conn<'_>, mailbox_id: i64, uids: &[i64], cols: Cols) -> Result<Vec<Row>> {
     let (Some(&lo), Some(&hi)) = (uids.first(), uids.last()) else { return Ok(vec![]) };
     // A range query's text never changes, so its prepared statement is reused; an IN list is
     // only worth its prepare for a few UIDs spread over a wide range.
     if uids.len() <= 64 && (hi - lo) as usize >= uids.len() * 64 {
         let list: Vec<String> = uids.iter().map(|u| u.to_string()).collect();
-        return select(conn, mailbox_id, &format!("uid IN ({})", list.join(",")), None, with_derived).await;
+        return select(conn, mailbox_id, &format!("uid IN ({})", list.join(",")), None, cols).await;
     }
-    select(conn, mailbox_id, "uid >= $2 AND uid <= $3", Some((lo, hi)), with_derived).await
+    select(conn, mailbox_id, "uid >= $2 AND uid <= $3", Some((lo, hi)), cols).await
 }
 
 /// Rows with UIDs in `lo..=hi` without the ENVELOPE, in UID order.
 pub async fn rows_light(conn: &mut Conn<'_>, mailbox_id: i64, lo: i64, hi: i64) -> Result<Vec<Row>> {
-    select(conn, mailbox_id, "uid >= $2 AND uid <= $3", Some((lo, hi)), false).await
+    select(conn, mailbox_id, "uid >= $2 AND uid <= $3", Some((lo, hi)), Cols::Light).await
 }
 
 /// The one row query: `filter` over one mailbox, with `$2`/`$3` bound to `range` when given.
@@ -339,9 +350,14 @@ async fn select(
     mailbox_id: i64,
     filter: &str,
     range: Option<(i64, i64)>,
-    with_derived: bool,
+    cols: Cols,
 ) -> Result<Vec<Row>> {
-    let cols = if with_derived { ", envelope, bodystructure, sort_fields" } else { "" };
+    let with_derived = cols != Cols::Light;
+    let cols = match cols {
+        Cols::Light => "",
+        Cols::Shown => ", envelope, bodystructure, NULL",
+        Cols::All => ", envelope, bodystructure, sort_fields",
+    };
     let sql = format!(
         "SELECT uid, filename, size, internal_date, flags, modseq{cols} FROM messages \
          WHERE mailbox_id = $1 AND {filter} ORDER BY uid"

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod aliases;
 pub mod conn;
+pub mod direct;
 pub mod dkim;
 pub mod dns;
 pub mod domains;
@@ -77,6 +78,8 @@ pub struct Store {
     pub changes: tokio::sync::broadcast::Sender<(i64, i64)>,
     /// The group commit that every mailbox write goes through (`writer.rs`).
     pub writer: writer::Writer,
+    /// SQLite: direct read connections for the reads that return many rows (`direct.rs`).
+    readers: Option<std::sync::Arc<direct::Readers>>,
 }
 
 /// The newest schema version this build knows.
@@ -86,6 +89,13 @@ pub fn latest_schema(backend: Backend) -> i64 {
 
 /// The size a SQLite WAL is cut back to when it is reset after a checkpoint.
 pub(crate) const WAL_KEPT_BYTES: u64 = 4 << 20;
+
+/// SQLite's database file; None for an in-memory database.
+async fn main_file(pool: &AnyPool) -> Result<Option<PathBuf>> {
+    let file: Option<String> =
+        sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_optional(pool).await?;
+    Ok(file.filter(|f| !f.is_empty()).map(PathBuf::from))
+}
 
 /// The advisory lock that serialises admin changes on PostgreSQL ("mailctl" in ASCII).
 const ADMIN_LOCK_KEY: i64 = 0x006d_6169_6c63_746c;
@@ -104,6 +114,27 @@ pub fn now() -> i64 {
 }
 
 impl Store {
+    /// Run a read that may return many rows: on SQLite on a direct read connection (on a
+    /// blocking thread: one crossing, rows decoded in place), else on a connection of the pool.
+    /// `read` should only query the store.
+    pub async fn read<T, F>(&self, read: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut conn::Conn<'c>) -> writer::BoxFuture<'c, Result<T>> + Send + 'static,
+    {
+        match &self.readers {
+            Some(r) => {
+                let r = r.clone();
+                blocking(move || r.run(read)).await
+            }
+            None => {
+                let mut c = self.pool.acquire().await?;
+                let mut c = conn::Conn::Any(&mut c);
+                read(&mut c).await
+            }
+        }
+    }
+
     /// Open the store named by the config: check the data directory, connect, migrate.
     pub async fn open(cfg: &Config) -> Result<Store> {
         Self::open_with(cfg, 4).await
@@ -183,8 +214,13 @@ impl Store {
                 Error::new(kind, format!("cannot open the database {}", redact_url(url))).with_source(e)
             })?;
         let (changes, _) = tokio::sync::broadcast::channel(1024);
-        let writer = writer::Writer::start(pool.clone(), backend);
-        let store = Store { pool, backend, data_dir: data_dir.to_path_buf(), changes, writer };
+        let file = match backend {
+            Backend::Sqlite => main_file(&pool).await?,
+            Backend::Postgres => None,
+        };
+        let writer = writer::Writer::start(pool.clone(), backend, file.clone());
+        let readers = file.map(|f| std::sync::Arc::new(direct::Readers::new(f)));
+        let store = Store { pool, backend, data_dir: data_dir.to_path_buf(), changes, writer, readers };
         store.migrate().await?;
         Ok(store)
     }

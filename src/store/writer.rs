@@ -117,9 +117,10 @@ impl<T: Send + 'static> Job for Typed<T> {
 }
 
 impl Writer {
-    pub(super) fn start(pool: AnyPool, backend: Backend) -> Writer {
+    /// `file`: SQLite's database file (None for PostgreSQL, or an in-memory database).
+    pub(super) fn start(pool: AnyPool, backend: Backend, file: Option<PathBuf>) -> Writer {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(pool, backend, rx));
+        tokio::spawn(run(pool, backend, file, rx));
         Writer { tx }
     }
 
@@ -171,9 +172,9 @@ impl Writer {
     }
 }
 
-async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Box<dyn Job>>) {
+async fn run(pool: AnyPool, backend: Backend, file: Option<PathBuf>, mut rx: mpsc::Receiver<Box<dyn Job>>) {
     let syncer = match backend {
-        Backend::Sqlite => Some(Syncer::start(&pool)),
+        Backend::Sqlite => Some(Syncer::start(&pool, file.as_deref())),
         Backend::Postgres => None,
     };
     let mut own: Option<AnyConnection> = None;
@@ -196,7 +197,7 @@ async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Box<dyn Job
         let unsynced: Vec<Unsynced> = batch.iter_mut().map(|j| j.take_unsynced()).collect();
         let synced = sync_unsynced(unsynced).await;
         if backend == Backend::Sqlite && direct.is_none() {
-            direct = Some(Direct::open(&pool).await);
+            direct = Some(Direct::open(file.clone()).await);
         }
         let committed = match (synced, &direct) {
             (Err(e), _) => Err(e),
@@ -319,10 +320,10 @@ struct Direct {
 impl Direct {
     /// Open the database file the pool uses; None (with a warning) when that cannot be done,
     /// and the writer uses a connection of the pool instead.
-    async fn open(pool: &AnyPool) -> Option<Direct> {
+    async fn open(file: Option<PathBuf>) -> Option<Direct> {
         let opened = async {
-            let path = main_file(pool).await?.ok_or_else(|| Error::new(Kind::Internal, "the database has no file"))?;
-            blocking(move || open_direct(&path)).await
+            let path = file.ok_or_else(|| Error::new(Kind::Internal, "the database has no file"))?;
+            blocking(move || super::direct::open(&path)).await
         };
         let conn = match opened.await {
             Ok(c) => c,
@@ -357,24 +358,6 @@ impl Direct {
         wait.await
             .unwrap_or_else(|_| (Vec::new(), Err(Error::new(Kind::Unavailable, "the store's writer has stopped"))))
     }
-}
-
-/// The writer's connection: `synchronous = NORMAL` (the syncer syncs the WAL), no automatic
-/// checkpoints (the syncer's), the pool's other settings.
-fn open_direct(path: &std::path::Path) -> Result<rusqlite::Connection> {
-    use rusqlite::OpenFlags;
-    let conn = rusqlite::Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-    )?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    conn.set_prepared_statement_cache_capacity(64);
-    conn.execute_batch(&format!(
-        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; \
-         PRAGMA journal_size_limit = {};",
-        super::WAL_KEPT_BYTES
-    ))?;
-    Ok(conn)
 }
 
 /// [`transaction`] on the direct connection.
@@ -417,11 +400,7 @@ fn direct_jobs(conn: &mut rusqlite::Connection, batch: &mut [Box<dyn Job>]) -> R
 /// future is ready at the first poll. One that waits on anything else fails the batch.
 fn run_direct(conn: &mut rusqlite::Connection, job: &mut Box<dyn Job>) -> Result<bool> {
     let mut c = Conn::Sqlite(conn);
-    let mut fut = job.run(&mut c);
-    match fut.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
-        std::task::Poll::Ready(ok) => Ok(ok),
-        std::task::Poll::Pending => Err(Error::new(Kind::Internal, "a store write waited on something else")),
-    }
+    super::direct::poll_once(job.run(&mut c))
 }
 
 /// SQLite's WAL sync, beside the writer: durable writes committed (not yet synced) wait here;
@@ -431,9 +410,10 @@ struct Syncer {
 }
 
 impl Syncer {
-    fn start(pool: &AnyPool) -> Syncer {
+    fn start(pool: &AnyPool, file: Option<&std::path::Path>) -> Syncer {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(sync_loop(pool.clone(), rx));
+        let wal = file.map(|f| PathBuf::from(format!("{}-wal", f.display())));
+        tokio::spawn(sync_loop(pool.clone(), wal, rx));
         Syncer { tx }
     }
 
@@ -446,30 +426,20 @@ impl Syncer {
     }
 }
 
-async fn sync_loop(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Vec<Box<dyn Job>>>) {
-    // Found at the first sync (a CLI command that never writes a mailbox never asks); a
-    // lookup that failed is tried again at the next, and fails its writes meanwhile.
-    let mut wal: Option<Option<PathBuf>> = None;
+/// `wal`: the database's WAL file; None for an in-memory database, which has nothing to sync.
+async fn sync_loop(pool: AnyPool, wal: Option<PathBuf>, mut rx: mpsc::UnboundedReceiver<Vec<Box<dyn Job>>>) {
     let mut checkpointed = std::time::Instant::now();
     while let Some(mut jobs) = rx.recv().await {
         while let Ok(more) = rx.try_recv() {
             jobs.extend(more);
         }
-        if wal.is_none() {
-            wal = wal_path(&pool).await.ok();
-        }
-        let synced = match wal.clone() {
-            None => Err(Error::new(Kind::Unavailable, "the database's WAL file could not be found")),
-            Some(w) => blocking(move || sync_wal(w.as_deref())).await,
-        };
+        let w = wal.clone();
+        let synced = blocking(move || sync_wal(w.as_deref())).await;
         let synced = synced.map_err(|e| (e.kind, e.one_line()));
         for job in jobs {
             job.finish(synced.clone());
         }
-        if let Some(w) = &wal
-            && checkpointed.elapsed() >= CHECKPOINT_EVERY
-            && wal_is_large(w.as_deref())
-        {
+        if checkpointed.elapsed() >= CHECKPOINT_EVERY && wal_is_large(wal.as_deref()) {
             if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
                 tracing::warn!(error = %e, "checkpointing the database's WAL");
             }
@@ -519,18 +489,6 @@ async fn sync_unsynced(unsynced: Vec<Unsynced>) -> Result<()> {
         }
     }
     first
-}
-
-/// The main database's file; None for an in-memory database.
-async fn main_file(pool: &AnyPool) -> Result<Option<PathBuf>> {
-    let file: Option<String> =
-        sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_optional(pool).await?;
-    Ok(file.filter(|f| !f.is_empty()).map(PathBuf::from))
-}
-
-/// The main database's WAL: its file with "-wal" appended; None for an in-memory database.
-async fn wal_path(pool: &AnyPool) -> Result<Option<PathBuf>> {
-    Ok(main_file(pool).await?.map(|f| PathBuf::from(format!("{}-wal", f.display()))))
 }
 
 /// fdatasync the WAL: every frame written before the call is then on stable storage. No WAL

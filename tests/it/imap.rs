@@ -716,7 +716,9 @@ fn derived(env: &Env, folder: &str) -> Vec<mailctl::store::messages::Derived> {
         let mut c = store.pool.acquire().await.unwrap();
         let (mbox, _) = messages::mailbox(&mut c, id, folder).await.unwrap().expect("mailbox");
         let rows =
-            messages::rows_for(&mut mailctl::store::conn::Conn::Any(&mut c), mbox, &[1, 2, 3], true).await.unwrap();
+            messages::rows_for(&mut mailctl::store::conn::Conn::Any(&mut c), mbox, &[1, 2, 3], messages::Cols::All)
+                .await
+                .unwrap();
         rows.into_iter().map(|r| r.derived).collect()
     })
 }

@@ -240,8 +240,12 @@ impl Session {
                 .collect());
         }
         let uids: Vec<i64> = targets.iter().map(|t| t.1 as i64).collect();
-        let mut conn = self.shared.store.pool.acquire().await?;
-        let rows = messages::rows_for(&mut Conn::Any(&mut conn), sel.mailbox.id, &uids, with_derived).await?;
+        let id = sel.mailbox.id;
+        let rows = self
+            .shared
+            .store
+            .read(move |c| Box::pin(async move { messages::rows_for(c, id, &uids, messages::Cols::Shown).await }))
+            .await?;
         let mut out = Vec::with_capacity(targets.len());
         let mut it = rows.into_iter().peekable();
         for &(seq, uid) in targets {
@@ -405,7 +409,7 @@ impl Session {
             // one still indexed whose file is gone is an error the client may retry.
             let still = async {
                 let mut conn = self.shared.store.pool.acquire().await?;
-                messages::rows_for(&mut Conn::Any(&mut conn), mailbox.id, &unreadable, false).await
+                messages::rows_for(&mut Conn::Any(&mut conn), mailbox.id, &unreadable, messages::Cols::Light).await
             };
             let missing = match still.await {
                 Ok(rows) => rows,

@@ -384,8 +384,13 @@ impl Session {
         }
         let mut new_rows = Vec::new();
         if !new.is_empty() {
-            new_rows =
-                messages::rows_for(&mut crate::store::conn::Conn::Any(&mut conn), sel.mailbox.id, &new, false).await?;
+            new_rows = messages::rows_for(
+                &mut crate::store::conn::Conn::Any(&mut conn),
+                sel.mailbox.id,
+                &new,
+                messages::Cols::Light,
+            )
+            .await?;
         }
         sel.announce(new_rows.iter().map(|r| &r.flags).chain(flag_updates.iter().map(|u| &u.2)), &mut out);
         for row in new_rows {

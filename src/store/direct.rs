@@ -1,0 +1,89 @@
+//! Direct SQLite connections (rusqlite), beside sqlx's pool: the group commit's own connection
+//! and a few read connections for the reads that return many rows (FETCH's rows). Why they
+//! exist is in `store::conn`: sqlx hands every SQLite statement and every row to a thread of
+//! its own and back, and turns each row into a self-describing `AnyRow`; a read here crosses to
+//! a blocking thread once and decodes its rows in place.
+//!
+//! A query runs through [`Conn::Sqlite`], whose futures complete at their first poll (every
+//! call is synchronous underneath); [`poll_once`] runs them.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use super::conn::Conn;
+use crate::error::{Error, Kind, Result};
+
+/// Open the database file with the store's settings: foreign keys on, a busy timeout, no
+/// automatic checkpoints (the writer's syncer checkpoints), the WAL cut back on reset.
+/// `synchronous = NORMAL`: only the writer commits here, and its syncer syncs the WAL.
+pub fn open(path: &Path) -> Result<rusqlite::Connection> {
+    use rusqlite::OpenFlags;
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; \
+         PRAGMA journal_size_limit = {};",
+        super::WAL_KEPT_BYTES
+    ))?;
+    Ok(conn)
+}
+
+/// Run a future that must not wait: a store query on a direct connection. One that waits on
+/// anything else is an error (nothing would wake it).
+pub fn poll_once<T>(fut: impl Future<Output = T>) -> Result<T> {
+    let mut fut = std::pin::pin!(fut);
+    match fut.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+        std::task::Poll::Ready(v) => Ok(v),
+        std::task::Poll::Pending => {
+            Err(Error::new(Kind::Internal, "a query on a direct connection waited on something else"))
+        }
+    }
+}
+
+/// Read-only connections to one database file, opened when needed and kept for reuse.
+pub struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<rusqlite::Connection>>,
+}
+
+/// Idle read connections kept open.
+const IDLE: usize = 8;
+
+impl Readers {
+    pub fn new(path: PathBuf) -> Readers {
+        Readers { path, idle: Mutex::new(Vec::new()) }
+    }
+
+    /// Run `read` on a read connection; call from a blocking thread.
+    pub fn run<T>(
+        &self,
+        read: impl for<'c> FnOnce(&'c mut Conn<'c>) -> super::writer::BoxFuture<'c, Result<T>>,
+    ) -> Result<T> {
+        let idle = self.idle.lock().map(|mut v| v.pop()).unwrap_or(None);
+        let mut conn = match idle {
+            Some(c) => c,
+            None => {
+                let c = open(&self.path)?;
+                c.execute_batch("PRAGMA query_only = 1")?;
+                c
+            }
+        };
+        let r = {
+            let mut c = Conn::Sqlite(&mut conn);
+            poll_once(read(&mut c))?
+        };
+        // A connection left inside a transaction (a read cut short) is not reused.
+        if conn.is_autocommit()
+            && let Ok(mut v) = self.idle.lock()
+            && v.len() < IDLE
+        {
+            v.push(conn);
+        }
+        r
+    }
+}
