@@ -58,9 +58,7 @@ pub fn contains_ci(hay: &[u8], needle: &str) -> bool {
     if n.is_empty() {
         return true;
     }
-    // Linear: lowercase both, then a substring search that does not backtrack.
-    let hay = hay.to_ascii_lowercase();
-    memchr::memmem::find(&hay, &n.to_ascii_lowercase()).is_some()
+    crate::proto::imap::body::contains_ascii_ci(hay, &n.to_ascii_lowercase())
 }
 
 pub fn matches(k: &Key, c: &Ctx) -> bool {

@@ -15,6 +15,7 @@
 
 mod envelope;
 mod search_text;
+pub use search_text::contains_ascii_ci;
 mod section;
 mod structure;
 

@@ -70,11 +70,20 @@ impl Needle {
             return true;
         }
         if self.lower.is_ascii() {
-            let n = self.lower.as_bytes();
-            return hay.len() >= n.len() && hay.as_bytes().windows(n.len()).any(|w| w.eq_ignore_ascii_case(n));
+            return contains_ascii_ci(hay.as_bytes(), self.lower.as_bytes());
         }
         hay.to_lowercase().contains(&self.lower)
     }
+}
+
+/// Whether `hay` holds `lower` (lowercase ASCII) in any ASCII case. Linear whatever the
+/// input (a lowercase copy, then memchr's Two-Way search, which never backtracks): comparing
+/// at each place, as this did, is quadratic on a hostile message and needle.
+pub fn contains_ascii_ci(hay: &[u8], lower: &[u8]) -> bool {
+    if lower.is_empty() {
+        return true;
+    }
+    hay.len() >= lower.len() && memchr::memmem::find(&hay.to_ascii_lowercase(), lower).is_some()
 }
 
 fn header_text_contains(header: &[u8], needle: &Needle) -> bool {
@@ -108,6 +117,27 @@ fn entity_text_contains(ent: &Entity<'_>, needle: &Needle, depth: usize) -> bool
 mod tests {
     use super::super::samples::*;
     use super::*;
+
+    #[test]
+    fn ascii_search_ignores_case_and_stays_linear_on_hostile_input() {
+        let cases: &[(&[u8], &str, bool)] = &[
+            (b"a Needle here", "needle", true),
+            (b"NEEDLE", "needle", true),
+            (b"needl", "needle", false),
+            (b"", "needle", false),
+            (b"anything", "", true),
+            (b"nee dle", "needle", false),
+        ];
+        for &(hay, needle, want) in cases {
+            assert_eq!(contains_ascii_ci(hay, needle.as_bytes()), want, "{:?} in {:?}", needle, hay);
+        }
+        // A long run of the needle's prefix: quadratic comparing would take minutes.
+        let hay = vec![b'a'; 4 << 20];
+        let needle = format!("{}b", "a".repeat(4096));
+        let started = std::time::Instant::now();
+        assert!(!contains_ascii_ci(&hay, needle.as_bytes()));
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
 
     #[test]
     fn searching() {
