@@ -338,25 +338,35 @@ pub async fn copy(
     // Place every file first (links; the directory is synced by the group commit); nothing
     // is indexed yet.
     let (linked, mut placed) = crate::ops::blocking(move || {
-        let found: Vec<(messages::Row, PathBuf, String)> = rows
-            .into_iter()
-            .filter_map(|r| {
-                let path = file::locate(&from, &r.filename, &r.flags)?;
-                let base = file::unique_name(&hostname, r.size as usize);
-                Some((r, path, base))
-            })
-            .collect();
-        let items: Vec<Item<'_>> = found
-            .iter()
-            .map(|(r, path, base)| Item {
-                source: Source::File(path),
-                base,
-                dests: vec![file::cur_path(&to, base, &r.flags)],
-            })
-            .collect();
-        let placed = write::write(&items)?;
-        placed.release_tmp();
-        Ok((found.into_iter().map(|(r, _, base)| (r, base)).collect::<Vec<_>>(), placed))
+        let bases: Vec<String> = rows.iter().map(|r| file::unique_name(&hostname, r.size as usize)).collect();
+        let mut attempts = 0;
+        loop {
+            let found: Vec<(&messages::Row, PathBuf, &String)> = rows
+                .iter()
+                .zip(&bases)
+                .filter_map(|(r, base)| Some((r, file::locate(&from, &r.filename, &r.flags)?, base)))
+                .collect();
+            let items: Vec<Item<'_>> = found
+                .iter()
+                .map(|(r, path, base)| Item {
+                    source: Source::File(path),
+                    base,
+                    dests: vec![file::cur_path(&to, base, &r.flags)],
+                })
+                .collect();
+            match write::write(&items) {
+                Ok(placed) => {
+                    placed.release_tmp();
+                    let linked: Vec<(messages::Row, String)> =
+                        found.into_iter().map(|(r, _, base)| (r.clone(), base.clone())).collect();
+                    return Ok((linked, placed));
+                }
+                // A source renamed for new flags (or expunged) by another session between
+                // locating and linking it: look again (the failed write left nothing).
+                Err(_) if attempts < 3 && found.iter().any(|(_, path, _)| !path.exists()) => attempts += 1,
+                Err(e) => return Err(e),
+            }
+        }
     })
     .await?;
     let (dst_id, account_id) = (dst.id, account.id);
