@@ -58,6 +58,8 @@ trait Job: Send {
     /// The files this write wrote and the directories it linked them into (taken once): synced
     /// before the transaction, so no row names a file a crash could take away or leave empty.
     fn take_unsynced(&mut self) -> Unsynced;
+    /// Whether it has files or directories to sync.
+    fn has_unsynced(&self) -> bool;
     /// Whether the caller may hear back only once the change is on stable storage.
     fn durable(&self) -> bool;
     /// Whether the write may fail after it wrote (it then runs in a savepoint of its own).
@@ -85,6 +87,10 @@ struct Typed<T> {
 impl<T: Send + 'static> Job for Typed<T> {
     fn take_unsynced(&mut self) -> Unsynced {
         std::mem::take(&mut self.unsynced)
+    }
+
+    fn has_unsynced(&self) -> bool {
+        !self.unsynced.is_empty()
     }
 
     fn durable(&self) -> bool {
@@ -177,10 +183,7 @@ async fn run(pool: AnyPool, backend: Backend, file: Option<PathBuf>, mut rx: mps
         Backend::Sqlite => Some(Syncer::start(&pool, file.as_deref())),
         Backend::Postgres => None,
     };
-    let mut own: Option<AnyConnection> = None;
-    // SQLite: the writer's own connection on a thread of its own, opened at the first write
-    // (`None` until then; `Some(None)` when it could not be, and sqlx's connection is used).
-    let mut direct: Option<Option<Direct>> = None;
+    let mut c = Committer { pool, backend, file, syncer, own: None, direct: None };
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -189,17 +192,50 @@ async fn run(pool: AnyPool, backend: Backend, file: Option<PathBuf>, mut rx: mps
                 Err(_) => break,
             }
         }
-        let started = std::time::Instant::now();
-        let durable = batch.iter().any(|j| j.durable());
         // Files and names first: a row is never committed (and so never made durable by a
         // sync of the WAL, which may be the previous batch's) before what it names. On
-        // SQLite this runs while the syncer syncs the previous batch's WAL.
-        let unsynced: Vec<Unsynced> = batch.iter_mut().map(|j| j.take_unsynced()).collect();
-        let synced = sync_unsynced(unsynced).await;
-        if backend == Backend::Sqlite && direct.is_none() {
-            direct = Some(Direct::open(file.clone()).await);
+        // SQLite this runs while the syncer syncs the previous batch's WAL. The writes with
+        // nothing to sync (flags, expunges, \Recent) do not wait for it: they commit in a
+        // transaction of their own meanwhile. Each session has one write under way at a time,
+        // so this reorders only writes of different sessions, which no order binds.
+        let (mut waiting, ready): (Vec<_>, Vec<_>) = batch.into_iter().partition(|j| j.has_unsynced());
+        if waiting.is_empty() {
+            c.commit(ready, Ok(())).await;
+            continue;
         }
-        let committed = match (synced, &direct) {
+        let unsynced: Vec<Unsynced> = waiting.iter_mut().map(|j| j.take_unsynced()).collect();
+        let synced = if ready.is_empty() {
+            sync_unsynced(unsynced).await
+        } else {
+            let (synced, ()) = tokio::join!(sync_unsynced(unsynced), c.commit(ready, Ok(())));
+            synced
+        };
+        c.commit(waiting, synced).await;
+    }
+}
+
+/// The writer's connections and the syncer.
+struct Committer {
+    pool: AnyPool,
+    backend: Backend,
+    file: Option<PathBuf>,
+    syncer: Option<Syncer>,
+    own: Option<AnyConnection>,
+    /// SQLite: the writer's own connection on a thread of its own, opened at the first write
+    /// (`None` until then; `Some(None)` when it could not be, and sqlx's connection is used).
+    direct: Option<Option<Direct>>,
+}
+
+impl Committer {
+    /// Commit a batch whose files are synced (`synced`), and answer its writes: the relaxed
+    /// ones now, the durable ones once synced (the syncer's WAL sync, or PostgreSQL's commit).
+    async fn commit(&mut self, mut batch: Vec<Box<dyn Job>>, synced: Result<()>) {
+        let started = std::time::Instant::now();
+        let durable = batch.iter().any(|j| j.durable());
+        if self.backend == Backend::Sqlite && self.direct.is_none() {
+            self.direct = Some(Direct::open(self.file.clone()).await);
+        }
+        let committed = match (synced, &self.direct) {
             (Err(e), _) => Err(e),
             (Ok(()), Some(Some(d))) => {
                 let (back, r) = d.commit(batch).await;
@@ -207,7 +243,10 @@ async fn run(pool: AnyPool, backend: Backend, file: Option<PathBuf>, mut rx: mps
                 r
             }
             // SQLite: the WAL is synced by the syncer; PostgreSQL: by the commit when durable.
-            (Ok(()), _) => commit(&mut own, &pool, backend, &mut batch, syncer.is_none() && durable).await,
+            (Ok(()), _) => {
+                let synced = self.syncer.is_none() && durable;
+                commit(&mut self.own, &self.pool, self.backend, &mut batch, synced).await
+            }
         };
         let committed = committed.map_err(|e| (e.kind, e.one_line()));
         tracing::trace!(
@@ -216,7 +255,7 @@ async fn run(pool: AnyPool, backend: Backend, file: Option<PathBuf>, mut rx: mps
             elapsed_us = started.elapsed().as_micros() as u64,
             "group commit"
         );
-        match (&syncer, &committed) {
+        match (&self.syncer, &committed) {
             (Some(syncer), Ok(())) if durable => {
                 let (later, now): (Vec<_>, Vec<_>) = batch.into_iter().partition(|j| j.durable());
                 for job in now {
