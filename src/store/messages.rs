@@ -378,23 +378,25 @@ async fn select(
 }
 
 /// UIDs, flags and modseqs of the messages changed (or added) after `modseq`, in UID order.
-pub async fn changed_since(conn: &mut AnyConnection, mailbox_id: i64, modseq: i64) -> Result<Vec<(i64, Flags, i64)>> {
-    let rows: Vec<(i64, String, i64)> =
-        sqlx::query_as("SELECT uid, flags, modseq FROM messages WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid")
-            .bind(mailbox_id)
-            .bind(modseq)
-            .fetch_all(conn)
-            .await?;
+pub async fn changed_since(conn: &mut Conn<'_>, mailbox_id: i64, modseq: i64) -> Result<Vec<(i64, Flags, i64)>> {
+    let rows: Vec<(i64, String, i64)> = conn
+        .fetch_all(
+            "SELECT uid, flags, modseq FROM messages WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid",
+            &[mailbox_id.into(), modseq.into()],
+        )
+        .await?;
     Ok(rows.into_iter().map(|(uid, flags, modseq)| (uid, Flags::from_index(&flags), modseq)).collect())
 }
 
 /// UIDs expunged after `modseq`, ascending.
-pub async fn expunged_since(conn: &mut AnyConnection, mailbox_id: i64, modseq: i64) -> Result<Vec<i64>> {
-    Ok(sqlx::query_scalar("SELECT uid FROM expunged WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid")
-        .bind(mailbox_id)
-        .bind(modseq)
-        .fetch_all(conn)
-        .await?)
+pub async fn expunged_since(conn: &mut Conn<'_>, mailbox_id: i64, modseq: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = conn
+        .fetch_all(
+            "SELECT uid FROM expunged WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid",
+            &[mailbox_id.into(), modseq.into()],
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(u,)| u).collect())
 }
 
 pub async fn set_flags(conn: &mut Conn<'_>, mailbox_id: i64, uid: i64, flags: &Flags) -> Result<()> {

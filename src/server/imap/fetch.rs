@@ -296,7 +296,7 @@ impl Session {
         {
             let r = async {
                 let mut conn = self.shared.store.pool.acquire().await?;
-                messages::expunged_since(&mut conn, mailbox.id, since as i64).await
+                messages::expunged_since(&mut Conn::Any(&mut conn), mailbox.id, since as i64).await
             }
             .await;
             match r {

@@ -153,7 +153,9 @@ impl Session {
         rows: &[(i64, Flags, i64)],
     ) -> crate::error::Result<()> {
         let mut conn = self.shared.store.pool.acquire().await?;
-        let gone = messages::expunged_since(&mut conn, sel.mailbox.id, q.modseq as i64).await?;
+        let gone =
+            messages::expunged_since(&mut crate::store::conn::Conn::Any(&mut conn), sel.mailbox.id, q.modseq as i64)
+                .await?;
         let gone: Vec<u32> = gone
             .into_iter()
             .map(|u| u as u32)

@@ -332,12 +332,34 @@ impl Session {
         self.pending_change = !expunges && pending;
         let Some(sel) = self.selected.as_mut() else { return Ok(()) };
         sel.checked = std::time::Instant::now();
-        let mut conn = self.shared.store.pool.acquire().await?;
         // Every change takes a new modseq: nothing above what we have seen, nothing to say.
-        // Read first, so an expunge committed while we look is reported next time.
-        let Some(now) =
-            crate::store::mailboxes::by_id(&mut crate::store::conn::Conn::Any(&mut conn), sel.mailbox.id).await?
-        else {
+        // The mailbox is read first, so an expunge committed while we look is reported next
+        // time. All of it in one read (one crossing to a SQLite read connection).
+        let (id, seen, seen_expunged, max_known) = (sel.mailbox.id, sel.modseq, sel.expunge_modseq, sel.max_uid());
+        let look = self
+            .shared
+            .store
+            .read(move |c| {
+                Box::pin(async move {
+                    let Some(now) = crate::store::mailboxes::by_id(c, id).await? else { return Ok(None) };
+                    let hi = now.highestmodseq;
+                    if hi <= seen && (hi <= seen_expunged || !expunges) {
+                        return Ok(Some((now, vec![], vec![], vec![])));
+                    }
+                    let gone =
+                        if expunges { messages::expunged_since(c, id, seen_expunged).await? } else { Vec::new() };
+                    let changed = messages::changed_since(c, id, seen).await?;
+                    let new: Vec<i64> = changed.iter().map(|r| r.0).filter(|&u| u > max_known as i64).collect();
+                    let new_rows = if new.is_empty() {
+                        Vec::new()
+                    } else {
+                        messages::rows_for(c, id, &new, messages::Cols::Light).await?
+                    };
+                    Ok(Some((now, gone, changed, new_rows)))
+                })
+            })
+            .await?;
+        let Some((now, gone, changed, new_rows)) = look else {
             // Deleted by another session: nothing sensible is left to show (RFC 3501 §7.1.5).
             self.selected = None;
             self.changes = None;
@@ -353,24 +375,18 @@ impl Session {
         }
         let mut out = Vec::new();
         if expunges {
-            let gone: Vec<u32> = messages::expunged_since(&mut conn, sel.mailbox.id, sel.expunge_modseq)
-                .await?
-                .into_iter()
-                .map(|u| u as u32)
-                .collect();
+            let gone: Vec<u32> = gone.into_iter().map(|u| u as u32).collect();
             out = sel.forget(&gone, self.qresync);
             sel.expunge_modseq = hi;
         }
-        let changed = messages::changed_since(&mut conn, sel.mailbox.id, sel.modseq).await?;
         let before = sel.uids.len();
         let mut flag_updates = Vec::new();
-        let max_known = sel.max_uid();
-        let mut new = Vec::new();
         for (uid, flags, modseq) in &changed {
             let uid = *uid as u32;
-            if uid > max_known {
-                new.push(uid as i64);
-            } else if let Some(seq) = sel.seq_of(uid) {
+            // A new message's row came with the look.
+            if uid <= max_known
+                && let Some(seq) = sel.seq_of(uid)
+            {
                 let m = &mut sel.meta[seq as usize - 1];
                 if m.flags != *flags || m.modseq != *modseq {
                     m.flags = flags.clone();
@@ -382,16 +398,6 @@ impl Session {
             }
             sel.modseq = sel.modseq.max(*modseq);
         }
-        let mut new_rows = Vec::new();
-        if !new.is_empty() {
-            new_rows = messages::rows_for(
-                &mut crate::store::conn::Conn::Any(&mut conn),
-                sel.mailbox.id,
-                &new,
-                messages::Cols::Light,
-            )
-            .await?;
-        }
         sel.announce(new_rows.iter().map(|r| &r.flags).chain(flag_updates.iter().map(|u| &u.2)), &mut out);
         for row in new_rows {
             sel.uids.push(row.uid as u32);
@@ -400,8 +406,6 @@ impl Session {
         sel.own.clear();
         // Every change up to `hi` was committed before we read it, and has been seen above.
         sel.modseq = sel.modseq.max(hi);
-        // The group commit needs a connection of the pool: give this one back before waiting.
-        drop(conn);
         if sel.uids.len() != before {
             if !sel.read_only
                 && !self.rev2
