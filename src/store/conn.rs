@@ -123,6 +123,14 @@ tuple_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 tuple_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
 
 impl Conn<'_> {
+    /// Whether a transaction is open (a failed statement may have ended it).
+    pub fn in_transaction(&self) -> bool {
+        match self {
+            Conn::Any(c) => sqlx::Connection::is_in_transaction(&**c),
+            Conn::Sqlite(c) => !c.is_autocommit(),
+        }
+    }
+
     /// Run a statement; returns the rows it changed.
     pub async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
         match self {

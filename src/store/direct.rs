@@ -14,8 +14,7 @@ use std::sync::Mutex;
 use super::conn::Conn;
 use crate::error::{Error, Kind, Result};
 
-/// Open the database file with the store's settings: foreign keys on, a busy timeout, no
-/// automatic checkpoints (the writer's syncer checkpoints), the WAL cut back on reset.
+/// Open the database file with the store's settings (`SQLITE_SETTINGS`) and
 /// `synchronous = NORMAL`: only the writer commits here, and its syncer syncs the WAL.
 pub fn open(path: &Path) -> Result<rusqlite::Connection> {
     use rusqlite::OpenFlags;
@@ -23,13 +22,10 @@ pub fn open(path: &Path) -> Result<rusqlite::Connection> {
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
     )?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.set_prepared_statement_cache_capacity(64);
-    conn.execute_batch(&format!(
-        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; \
-         PRAGMA journal_size_limit = {};",
-        super::WAL_KEPT_BYTES
-    ))?;
+    for setting in super::SQLITE_SETTINGS.iter().chain(&["PRAGMA synchronous = NORMAL"]) {
+        conn.execute_batch(setting)?;
+    }
     Ok(conn)
 }
 

@@ -87,8 +87,16 @@ pub fn latest_schema(backend: Backend) -> i64 {
     backend.migrator().iter().map(|m| m.version).max().unwrap_or(0)
 }
 
-/// The size a SQLite WAL is cut back to when it is reset after a checkpoint.
-pub(crate) const WAL_KEPT_BYTES: u64 = 4 << 20;
+/// What every SQLite connection of the store sets, sqlx's and the direct ones (`direct.rs`):
+/// foreign keys; a busy timeout; no automatic checkpoints (the writer's syncer checkpoints,
+/// `store/writer.rs`; the last connection to close checkpoints what is left); and a WAL cut
+/// back to 4 MiB when it is reset after a checkpoint, so its size says how much awaits one.
+pub(crate) const SQLITE_SETTINGS: &[&str] = &[
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 10000",
+    "PRAGMA wal_autocheckpoint = 0",
+    "PRAGMA journal_size_limit = 4194304",
+];
 
 /// SQLite's database file; None for an in-memory database.
 async fn main_file(pool: &AnyPool) -> Result<Option<PathBuf>> {
@@ -190,16 +198,9 @@ impl Store {
                         // WAL for concurrent readers; FULL sync so a commit survives power loss.
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA synchronous = FULL").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute("PRAGMA busy_timeout = 10000").await?;
-                        // The store's writer checkpoints, after syncing the directories the
-                        // rows' files are in (store/writer.rs); the last connection to close
-                        // checkpoints what is left.
-                        conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
-                        // A WAL that a checkpoint emptied shrinks back when it is next reset,
-                        // so its size says how much awaits a checkpoint.
-                        conn.execute(sqlx::AssertSqlSafe(format!("PRAGMA journal_size_limit = {WAL_KEPT_BYTES}")))
-                            .await?;
+                        for setting in SQLITE_SETTINGS {
+                            conn.execute(*setting).await?;
+                        }
                     }
                     Ok(())
                 })

@@ -316,31 +316,35 @@ async fn transaction(
     if backend == Backend::Postgres && !synced {
         sqlx::Executor::execute(&mut *tx, "SET LOCAL synchronous_commit = off").await?;
     }
-    if let [job] = batch {
-        if !job.run(&mut Conn::Any(&mut tx)).await {
-            tx.rollback().await?;
-            return Ok(());
-        }
+    if run_jobs(&mut Conn::Any(&mut tx), batch).await? {
+        tx.commit().await?;
     } else {
-        for job in batch.iter_mut() {
-            // A relaxed or unguarded write fails, if at all, before it writes: it needs no
-            // savepoint, which saves two statements of the writer's time.
-            if !job.guarded() {
-                if !job.run(&mut Conn::Any(&mut tx)).await && !sqlx::Connection::is_in_transaction(&*tx) {
-                    return Err(ended());
-                }
-                continue;
-            }
-            let mut sp = sqlx::Connection::begin(&mut *tx).await?;
-            if job.run(&mut Conn::Any(&mut sp)).await {
-                sp.commit().await?;
-            } else {
-                sp.rollback().await?;
-            }
-        }
+        tx.rollback().await?;
     }
-    tx.commit().await?;
     Ok(())
+}
+
+/// Run a batch's writes in the open transaction; false when nothing is left to commit (its
+/// one write failed). A relaxed or unguarded write fails, if at all, before it writes: it needs
+/// no savepoint, which saves two statements of the writer's time.
+async fn run_jobs(conn: &mut Conn<'_>, batch: &mut [Box<dyn Job>]) -> Result<bool> {
+    if let [job] = batch {
+        return Ok(job.run(&mut conn.into()).await);
+    }
+    for job in batch.iter_mut() {
+        if !job.guarded() {
+            if !job.run(&mut conn.into()).await && !conn.in_transaction() {
+                return Err(ended());
+            }
+            continue;
+        }
+        conn.execute("SAVEPOINT job", &[]).await?;
+        if !job.run(&mut conn.into()).await {
+            conn.execute("ROLLBACK TO job", &[]).await?;
+        }
+        conn.execute("RELEASE job", &[]).await?;
+    }
+    Ok(true)
 }
 
 fn ended() -> Error {
@@ -399,47 +403,20 @@ impl Direct {
     }
 }
 
-/// [`transaction`] on the direct connection.
+/// [`transaction`] on the direct connection: every query completes when called, so the
+/// batch's future is ready at the first poll (a write that waits on anything else fails it).
 fn direct_transaction(conn: &mut rusqlite::Connection, batch: &mut [Box<dyn Job>]) -> Result<()> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
-    let r = direct_jobs(conn, batch);
-    if r.is_err() && !conn.is_autocommit() {
+    let r = super::direct::poll_once(run_jobs(&mut Conn::Sqlite(&mut *conn), batch)).and_then(|r| r);
+    let end = match r {
+        Ok(true) => conn.execute_batch("COMMIT").map_err(Error::from),
+        Ok(false) => conn.execute_batch("ROLLBACK").map_err(Error::from),
+        Err(e) => Err(e),
+    };
+    if end.is_err() && !conn.is_autocommit() {
         let _ = conn.execute_batch("ROLLBACK");
     }
-    r
-}
-
-fn direct_jobs(conn: &mut rusqlite::Connection, batch: &mut [Box<dyn Job>]) -> Result<()> {
-    if let [job] = batch {
-        if !run_direct(conn, job)? {
-            conn.execute_batch("ROLLBACK")?;
-            return Ok(());
-        }
-    } else {
-        for job in batch.iter_mut() {
-            if !job.guarded() {
-                if !run_direct(conn, job)? && conn.is_autocommit() {
-                    return Err(ended());
-                }
-                continue;
-            }
-            conn.execute_batch("SAVEPOINT job")?;
-            let ok = run_direct(conn, job)?;
-            if !ok {
-                conn.execute_batch("ROLLBACK TO job")?;
-            }
-            conn.execute_batch("RELEASE job")?;
-        }
-    }
-    conn.execute_batch("COMMIT")?;
-    Ok(())
-}
-
-/// Run a job to its end: on the direct connection every query completes when called, so its
-/// future is ready at the first poll. One that waits on anything else fails the batch.
-fn run_direct(conn: &mut rusqlite::Connection, job: &mut Box<dyn Job>) -> Result<bool> {
-    let mut c = Conn::Sqlite(conn);
-    super::direct::poll_once(job.run(&mut c))
+    end
 }
 
 /// SQLite's WAL sync, beside the writer: durable writes committed (not yet synced) wait here;
@@ -490,7 +467,7 @@ async fn sync_loop(pool: AnyPool, wal: Option<PathBuf>, mut rx: mpsc::UnboundedR
 /// Whether the WAL has grown past [`CHECKPOINT_BYTES`], so the syncer copies it into the
 /// database. The store's SQLite connections never checkpoint on their own
 /// (`wal_autocheckpoint = 0`): one checkpoint at a time, off the writer's path. The WAL is cut
-/// back to [`super::WAL_KEPT_BYTES`] when it is next reset; until then (readers still
+/// back (`super::SQLITE_SETTINGS`) when it is next reset; until then (readers still
 /// on its old frames) it stays large, hence at most one PASSIVE checkpoint (it never waits for
 /// readers) per [`CHECKPOINT_EVERY`]: it syncs the WAL and the database, two syncs the writes
 /// behind it wait for.

@@ -54,11 +54,7 @@ fn sent_day(raw: &[u8]) -> Option<i64> {
 
 /// ASCII case-insensitive substring search.
 pub fn contains_ci(hay: &[u8], needle: &str) -> bool {
-    let n = needle.as_bytes();
-    if n.is_empty() {
-        return true;
-    }
-    crate::proto::imap::body::contains_ascii_ci(hay, &n.to_ascii_lowercase())
+    crate::proto::imap::body::contains_ascii_ci(hay, &needle.as_bytes().to_ascii_lowercase())
 }
 
 pub fn matches(k: &Key, c: &Ctx) -> bool {

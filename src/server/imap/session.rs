@@ -344,7 +344,7 @@ impl Session {
                     let Some(now) = crate::store::mailboxes::by_id(c, id).await? else { return Ok(None) };
                     let hi = now.highestmodseq;
                     if hi <= seen && (hi <= seen_expunged || !expunges) {
-                        return Ok(Some((now, vec![], vec![], vec![])));
+                        return Ok(Some((now, None)));
                     }
                     let gone =
                         if expunges { messages::expunged_since(c, id, seen_expunged).await? } else { Vec::new() };
@@ -355,11 +355,11 @@ impl Session {
                     } else {
                         messages::rows_for(c, id, &new, messages::Cols::Light).await?
                     };
-                    Ok(Some((now, gone, changed, new_rows)))
+                    Ok(Some((now, Some((gone, changed, new_rows)))))
                 })
             })
             .await?;
-        let Some((now, gone, changed, new_rows)) = look else {
+        let Some((now, changes)) = look else {
             // Deleted by another session: nothing sensible is left to show (RFC 3501 §7.1.5).
             self.selected = None;
             self.changes = None;
@@ -370,9 +370,7 @@ impl Session {
         // Renamed meanwhile: the files are under the new name now.
         sel.mailbox.name = now.name;
         let hi = now.highestmodseq;
-        if hi <= sel.modseq && (hi <= sel.expunge_modseq || !expunges) {
-            return Ok(());
-        }
+        let Some((gone, changed, new_rows)) = changes else { return Ok(()) };
         let mut out = Vec::new();
         if expunges {
             let gone: Vec<u32> = gone.into_iter().map(|u| u as u32).collect();
