@@ -184,33 +184,78 @@ async fn run(pool: AnyPool, backend: Backend, file: Option<PathBuf>, mut rx: mps
         Backend::Postgres => None,
     };
     let mut c = Committer { pool, backend, file, syncer, own: None, direct: None };
-    while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
+    // Writes whose files are being synced; they commit when that is done. Files and names
+    // first: a row is never committed (and so never made durable by a sync of the WAL, which
+    // may be another batch's) before what it names. The writes with nothing to sync (flags,
+    // expunges, \Recent) do not wait for them: they commit meanwhile, in batches of their own.
+    // Each session has one write under way at a time, so this reorders only writes of
+    // different sessions, which no order binds.
+    let mut syncing: tokio::task::JoinSet<Synced> = tokio::task::JoinSet::new();
+    let mut open = true;
+    loop {
+        let mut batch = Vec::new();
+        if syncing.is_empty() {
+            if !open {
+                break;
+            }
+            match rx.recv().await {
+                Some(j) => batch.push(j),
+                None => break,
+            }
+        } else {
+            tokio::select! {
+                got = rx.recv(), if open => match got {
+                    Some(j) => batch.push(j),
+                    None => open = false,
+                },
+                done = syncing.join_next() => {
+                    if let Some(done) = done {
+                        batch.extend(synced_jobs(done, &mut c).await);
+                    }
+                }
+            }
+        }
+        // Everything else that is ready joins the batch: queued writes, finished syncs.
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(j) => batch.push(j),
                 Err(_) => break,
             }
         }
-        // Files and names first: a row is never committed (and so never made durable by a
-        // sync of the WAL, which may be the previous batch's) before what it names. On
-        // SQLite this runs while the syncer syncs the previous batch's WAL. The writes with
-        // nothing to sync (flags, expunges, \Recent) do not wait for it: they commit in a
-        // transaction of their own meanwhile. Each session has one write under way at a time,
-        // so this reorders only writes of different sessions, which no order binds.
-        let (mut waiting, ready): (Vec<_>, Vec<_>) = batch.into_iter().partition(|j| j.has_unsynced());
-        if waiting.is_empty() {
-            c.commit(ready, Ok(())).await;
-            continue;
+        while let Some(done) = syncing.try_join_next() {
+            batch.extend(synced_jobs(done, &mut c).await);
         }
-        let unsynced: Vec<Unsynced> = waiting.iter_mut().map(|j| j.take_unsynced()).collect();
-        let synced = if ready.is_empty() {
-            sync_unsynced(unsynced).await
-        } else {
-            let (synced, ()) = tokio::join!(sync_unsynced(unsynced), c.commit(ready, Ok(())));
-            synced
-        };
-        c.commit(waiting, synced).await;
+        let (mut waiting, ready): (Vec<_>, Vec<_>) = batch.into_iter().partition(|j| j.has_unsynced());
+        if !waiting.is_empty() {
+            let unsynced: Vec<Unsynced> = waiting.iter_mut().map(|j| j.take_unsynced()).collect();
+            syncing.spawn(async move { (waiting, sync_unsynced(unsynced).await) });
+        }
+        if !ready.is_empty() {
+            c.commit(ready, Ok(())).await;
+        }
+    }
+}
+
+/// Writes whose files were synced, and how that went.
+type Synced = (Vec<Box<dyn Job>>, Result<()>);
+
+/// The writes whose files a finished sync synced, ready to commit; failed (and answered here)
+/// when the sync failed.
+async fn synced_jobs(
+    done: std::result::Result<Synced, tokio::task::JoinError>,
+    c: &mut Committer,
+) -> Vec<Box<dyn Job>> {
+    match done {
+        Ok((jobs, Ok(()))) => jobs,
+        Ok((jobs, Err(e))) => {
+            c.commit(jobs, Err(e)).await;
+            Vec::new()
+        }
+        // A panicked sync task took its writes with it: their callers hear the writer stopped.
+        Err(e) => {
+            tracing::error!(error = %e, "syncing message files");
+            Vec::new()
+        }
     }
 }
 
