@@ -81,7 +81,9 @@ pub async fn create(store: &Store, account: &Account, name: &str) -> Result<()> 
     let name = name.trim_end_matches(DELIM);
     check_name(name)?;
     let mut conn = store.pool.acquire().await?;
-    if name.eq_ignore_ascii_case("INBOX") || mailboxes::get(&mut conn, account.id, name).await?.is_some() {
+    if name.eq_ignore_ascii_case("INBOX")
+        || mailboxes::get(&mut Conn::Any(&mut conn), account.id, name).await?.is_some()
+    {
         return Err(Error::exists(format!("mailbox {name} exists")));
     }
     let root = maildir_root(store, account);
@@ -91,7 +93,7 @@ pub async fn create(store: &Store, account: &Account, name: &str) -> Result<()> 
             path.push(DELIM);
         }
         path.push_str(level);
-        if mailboxes::get(&mut conn, account.id, &path).await?.is_none() {
+        if mailboxes::get(&mut Conn::Any(&mut conn), account.id, &path).await?.is_none() {
             let dir = folder_path(&root, &path);
             crate::ops::blocking(move || maildir::create_folder(&dir)).await?;
             messages::ensure_mailbox(&mut conn, account.id, &path).await?;
@@ -101,7 +103,7 @@ pub async fn create(store: &Store, account: &Account, name: &str) -> Result<()> 
     crate::ops::blocking(move || crate::fsutil::sync_dir(&r2)).await
 }
 
-pub async fn require(conn: &mut sqlx::AnyConnection, account: &Account, name: &str) -> Result<Mailbox> {
+pub async fn require(conn: &mut Conn<'_>, account: &Account, name: &str) -> Result<Mailbox> {
     mailboxes::get(conn, account.id, name).await?.ok_or_else(|| Error::not_found(format!("no mailbox {name}")))
 }
 
@@ -114,7 +116,7 @@ pub async fn delete(store: &Store, account: &Account, name: &str) -> Result<()> 
         return Err(Error::invalid("INBOX cannot be deleted"));
     }
     let mut tx = store.begin_account(account.id).await?;
-    let m = require(&mut tx, account, name).await?;
+    let m = require(&mut Conn::Any(&mut tx), account, name).await?;
     let prefix = format!("{name}{DELIM}");
     if mailboxes::list(&mut tx, account.id).await?.iter().any(|c| c.name.starts_with(&prefix)) {
         return Err(Error::new(Kind::Exists, format!("{name} has child mailboxes; delete them first")));
@@ -148,7 +150,7 @@ pub async fn recover_deletes(store: &Store, conn: &mut sqlx::AnyConnection, acco
     let root = maildir_root(store, account);
     let mut done = 0;
     for (holder, name) in maildir::folders_set_aside(&root) {
-        let indexed = !name.is_empty() && mailboxes::get(conn, account.id, &name).await?.is_some();
+        let indexed = !name.is_empty() && mailboxes::get(&mut Conn::Any(conn), account.id, &name).await?.is_some();
         if indexed && !folder_path(&root, &name).exists() {
             maildir::restore_folder(&root, &holder)?;
         } else {
@@ -165,8 +167,8 @@ pub async fn rename(store: &Store, account: &Account, from: &str, to: &str) -> R
     let to = to.trim_end_matches(DELIM);
     check_name(to)?;
     let mut conn = store.pool.acquire().await?;
-    let src = require(&mut conn, account, from).await?;
-    if to.eq_ignore_ascii_case("INBOX") || mailboxes::get(&mut conn, account.id, to).await?.is_some() {
+    let src = require(&mut Conn::Any(&mut conn), account, from).await?;
+    if to.eq_ignore_ascii_case("INBOX") || mailboxes::get(&mut Conn::Any(&mut conn), account.id, to).await?.is_some() {
         return Err(Error::exists(format!("mailbox {to} exists")));
     }
     if from == "INBOX" {
@@ -252,12 +254,18 @@ pub async fn append(
     name: &str,
     msgs: Vec<Appended>,
 ) -> Result<(i64, Vec<i64>)> {
-    let mut conn = store.pool.acquire().await?;
-    let m = require(&mut conn, account, name).await?;
-    let a = accounts::get(&mut conn, &account.address).await?.ok_or_else(|| Error::not_found("account vanished"))?;
-    drop(conn);
+    let (who, folder_name) = (account.clone(), name.to_string());
+    let (m, (quota, used)) = store
+        .read(1, move |c| {
+            Box::pin(async move {
+                let m = require(c, &who, &folder_name).await?;
+                let usage = accounts::usage(c, who.id).await?.ok_or_else(|| Error::not_found("account vanished"))?;
+                Ok((m, usage))
+            })
+        })
+        .await?;
     let total: u64 = msgs.iter().map(|m| m.data.len() as u64).sum();
-    if !crate::ops::recipient::fits(a.quota_bytes, a.used_bytes, total) {
+    if !crate::ops::recipient::fits(quota.map(|q| q.max(0) as u64), used.max(0) as u64, total) {
         return Err(Error::new(Kind::OverQuota, "over quota"));
     }
     let folder = folder_path(&maildir_root(store, account), name);
@@ -323,15 +331,21 @@ pub async fn copy(
     uids: &[i64],
     dst_name: &str,
 ) -> Result<(i64, Vec<(i64, i64)>)> {
-    let mut conn = store.pool.acquire().await?;
-    let dst = require(&mut conn, account, dst_name).await?;
-    let src = current(&mut Conn::Any(&mut conn), src).await?;
-    // With their ENVELOPE and BODYSTRUCTURE, which the copies keep.
     let mut uids = uids.to_vec();
     uids.sort_unstable();
     uids.dedup();
-    let rows = messages::rows_for(&mut Conn::Any(&mut conn), src.id, &uids, messages::Cols::All).await?;
-    drop(conn);
+    let (who, dst_name, src) = (account.clone(), dst_name.to_string(), src.clone());
+    let (dst, src, rows) = store
+        .read(uids.len(), move |c| {
+            Box::pin(async move {
+                let dst = require(c, &who, &dst_name).await?;
+                let src = current(c, &src).await?;
+                // With their ENVELOPE and BODYSTRUCTURE, which the copies keep.
+                let rows = messages::rows_for(c, src.id, &uids, messages::Cols::All).await?;
+                Ok((dst, src, rows))
+            })
+        })
+        .await?;
     let root = maildir_root(store, account);
     let (from, to) = (folder_path(&root, &src.name), folder_path(&root, &dst.name));
     let hostname = format!("copy{}", std::process::id());
@@ -416,6 +430,9 @@ async fn current(conn: &mut Conn<'_>, mailbox: &Mailbox) -> Result<Mailbox> {
         .ok_or_else(|| Error::not_found(format!("mailbox {} was deleted", mailbox.name)))
 }
 
+/// A STORE that renames at most this many files does it on the session's thread.
+const FEW_RENAMES: usize = 4;
+
 /// Change flags (STORE, and the implicit \Seen of FETCH), in the next group commit as a
 /// relaxed write (visible at once, durable with the next durable write; see `store::writer`): read each
 /// message's flags as stored, apply `apply`, and write the changed ones under one new modseq,
@@ -483,6 +500,15 @@ pub async fn store_flags(
     }
     if !renames.is_empty() {
         let folder = folder_path(&maildir_root(store, account), &name);
+        // A few files where their flags say: one rename each, here, cheaper than a hand-off to
+        // a blocking thread. The others (many, or moved) are found there.
+        let mut renames = renames;
+        if renames.len() <= FEW_RENAMES {
+            renames.retain(|(base, old, new)| !file::rename_in_place(&folder, base, old, new));
+        }
+        if renames.is_empty() {
+            return Ok((out, modified));
+        }
         crate::ops::blocking(move || {
             for (base, old, new) in renames {
                 file::rename_for_flags(&folder, &base, &old, &new);

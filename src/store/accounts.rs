@@ -197,6 +197,11 @@ pub async fn add_usage(conn: &mut Conn<'_>, id: i64, bytes: i64, messages: i64) 
     Ok(())
 }
 
+/// An account's quota (None: unlimited) and the bytes it uses; None when there is no such account.
+pub async fn usage(conn: &mut Conn<'_>, id: i64) -> Result<Option<(Option<i64>, i64)>> {
+    conn.fetch_optional("SELECT quota_bytes, used_bytes FROM accounts WHERE id = $1", &[id.into()]).await
+}
+
 /// Charge a delivery to an account's usage if it fits the quota; false when it does not.
 pub async fn charge(conn: &mut Conn<'_>, id: i64, bytes: i64) -> Result<bool> {
     let changed = conn

@@ -14,6 +14,21 @@ use std::sync::Mutex;
 use super::conn::Conn;
 use crate::error::{Error, Kind, Result};
 
+/// Process-wide SQLite settings, made once before the first connection: no memory statistics
+/// (SQLite would otherwise take one global mutex around every allocation of every connection,
+/// which threads reading and writing at the same time contend for). Later calls, and a call
+/// after SQLite started, change nothing.
+pub fn configure_sqlite() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sqlite3_config before sqlite3_initialize, from one thread (the Once); after
+        // initialisation it only returns SQLITE_MISUSE.
+        unsafe {
+            rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int);
+        }
+    });
+}
+
 /// Open the database file with the store's settings (`SQLITE_SETTINGS`) and
 /// `synchronous = NORMAL`: only the writer commits here, and its syncer syncs the WAL.
 pub fn open(path: &Path) -> Result<rusqlite::Connection> {

@@ -33,10 +33,9 @@ pub async fn list(conn: &mut AnyConnection, account_id: i64) -> Result<Vec<Mailb
     Ok(out)
 }
 
-pub async fn get(conn: &mut AnyConnection, account_id: i64, name: &str) -> Result<Option<Mailbox>> {
+pub async fn get(conn: &mut Conn<'_>, account_id: i64, name: &str) -> Result<Option<Mailbox>> {
     let sql = format!("SELECT {COLUMNS} FROM mailboxes WHERE account_id = $1 AND name = $2");
-    let row: Option<Tuple> =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(account_id).bind(name).fetch_optional(conn).await?;
+    let row: Option<Tuple> = conn.fetch_optional(&sql, &[account_id.into(), name.into()]).await?;
     Ok(row.map(from))
 }
 

@@ -82,6 +82,10 @@ pub struct Store {
     readers: Option<std::sync::Arc<direct::Readers>>,
 }
 
+/// A read of at most this many rows runs on the caller's thread ([`Store::read`]); a longer
+/// one on a blocking thread, so it never holds up the other sessions on the caller's thread.
+pub const FEW_ROWS: usize = 64;
+
 /// The newest schema version this build knows.
 pub fn latest_schema(backend: Backend) -> i64 {
     backend.migrator().iter().map(|m| m.version).max().unwrap_or(0)
@@ -96,6 +100,7 @@ pub(crate) const SQLITE_SETTINGS: &[&str] = &[
     "PRAGMA busy_timeout = 10000",
     "PRAGMA wal_autocheckpoint = 0",
     "PRAGMA journal_size_limit = 4194304",
+    "PRAGMA mmap_size = 268435456",
 ];
 
 /// SQLite's database file; None for an in-memory database.
@@ -122,25 +127,34 @@ pub fn now() -> i64 {
 }
 
 impl Store {
-    /// Run a read that may return many rows: on SQLite on a direct read connection (on a
-    /// blocking thread: one crossing, rows decoded in place), else on a connection of the pool.
+    /// Run a read of the store. On SQLite it runs on a direct read connection (rows decoded in
+    /// place): on the calling thread when it reads at most [`FEW_ROWS`] rows (`rows`, the most
+    /// it is expected to return: a handful of index lookups take some microseconds from the page
+    /// cache, less than a hand-off to a blocking thread and back, which also wakes two
+    /// threads), else on a blocking thread, once. On PostgreSQL on a connection of the pool.
     /// `read` should only query the store.
-    pub async fn read<T, F>(&self, read: F) -> Result<T>
+    pub async fn read<T, F>(&self, rows: usize, read: F) -> Result<T>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut conn::Conn<'c>) -> writer::BoxFuture<'c, Result<T>> + Send + 'static,
     {
         match &self.readers {
+            Some(r) if rows <= FEW_ROWS => r.run(read),
             Some(r) => {
                 let r = r.clone();
                 blocking(move || r.run(read)).await
             }
-            None => {
-                let mut c = self.pool.acquire().await?;
-                let mut c = conn::Conn::Any(&mut c);
-                read(&mut c).await
-            }
+            None => self.read_pooled(read).await,
         }
+    }
+
+    async fn read_pooled<T, F>(&self, read: F) -> Result<T>
+    where
+        F: for<'c> FnOnce(&'c mut conn::Conn<'c>) -> writer::BoxFuture<'c, Result<T>>,
+    {
+        let mut c = self.pool.acquire().await?;
+        let mut c = conn::Conn::Any(&mut c);
+        read(&mut c).await
     }
 
     /// Open the store named by the config: check the data directory, connect, migrate.
@@ -164,6 +178,7 @@ impl Store {
     /// Connect to `url` and bring the schema up to date, refusing a newer schema.
     pub async fn connect(url: &str, data_dir: &Path, max_connections: u32) -> Result<Store> {
         sqlx::any::install_default_drivers();
+        direct::configure_sqlite();
         let backend = Backend::from_url(url)?;
         let opts: AnyConnectOptions = url.parse().map_err(|e: sqlx::Error| {
             Error::config(format!("invalid database URL {}", redact_url(url))).with_source(e)

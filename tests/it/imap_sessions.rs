@@ -380,7 +380,10 @@ fn imap_a_fetch_never_shows_a_keyword_the_session_was_not_told_of(env: Env) {
         use mailctl::store::{accounts, mailboxes};
         let mut conn = store.pool.acquire().await.unwrap();
         let account = accounts::get(&mut conn, "bob@example.com").await.unwrap().unwrap();
-        let inbox = mailboxes::get(&mut conn, account.id, "INBOX").await.unwrap().unwrap();
+        let inbox = mailboxes::get(&mut mailctl::store::conn::Conn::Any(&mut conn), account.id, "INBOX")
+            .await
+            .unwrap()
+            .unwrap();
         drop(conn);
         let outside = mailctl::store::maildir::Flags::from_atoms(&["$Outside"]).unwrap();
         let add = move |f: &mailctl::store::maildir::Flags| {

@@ -244,7 +244,9 @@ impl Session {
         let rows = self
             .shared
             .store
-            .read(move |c| Box::pin(async move { messages::rows_for(c, id, &uids, messages::Cols::Shown).await }))
+            .read(uids.len(), move |c| {
+                Box::pin(async move { messages::rows_for(c, id, &uids, messages::Cols::Shown).await })
+            })
             .await?;
         let mut out = Vec::with_capacity(targets.len());
         let mut it = rows.into_iter().peekable();

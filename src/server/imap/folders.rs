@@ -79,7 +79,7 @@ impl Session {
         let changes = self.shared.store.changes.subscribe();
         let r = async {
             let mut conn = self.shared.store.pool.acquire().await?;
-            let m = ops::require(&mut conn, &account, name).await?;
+            let m = ops::require(&mut crate::store::conn::Conn::Any(&mut conn), &account, name).await?;
             let meta = messages::rows_light(&mut Conn::Any(&mut conn), m.id, 1, i64::MAX).await?;
             Ok::<_, crate::error::Error>((m, meta))
         }
@@ -233,7 +233,7 @@ impl Session {
         let r = async {
             let mut conn = self.shared.store.pool.acquire().await?;
             if on {
-                ops::require(&mut conn, &account, name).await?;
+                ops::require(&mut crate::store::conn::Conn::Any(&mut conn), &account, name).await?;
             }
             mailboxes::subscribe(&mut conn, account.id, name, on).await
         }
@@ -367,7 +367,7 @@ impl Session {
     async fn status_line(&mut self, name: &str, items: &[String]) -> crate::error::Result<()> {
         let account = self.account().clone();
         let mut conn = self.shared.store.pool.acquire().await?;
-        let m = ops::require(&mut conn, &account, name).await?;
+        let m = ops::require(&mut crate::store::conn::Conn::Any(&mut conn), &account, name).await?;
         let (count, unseen, deleted, bytes) = mailboxes::counts(&mut conn, m.id).await?;
         let recent = mailboxes::unclaimed_recent(&mut conn, &m).await?;
         let mut parts: Vec<(&str, i64)> = Vec::with_capacity(items.len());
@@ -407,7 +407,7 @@ impl Session {
         let r = async {
             let mut conn = self.shared.store.pool.acquire().await?;
             if let Some(m) = mailbox {
-                ops::require(&mut conn, &account, m).await?;
+                ops::require(&mut crate::store::conn::Conn::Any(&mut conn), &account, m).await?;
             }
             crate::store::accounts::get(&mut conn, &account.address).await
         }

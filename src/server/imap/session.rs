@@ -339,7 +339,8 @@ impl Session {
         let look = self
             .shared
             .store
-            .read(move |c| {
+            // Mostly nothing, or a few rows: what changed since the last look.
+            .read(1, move |c| {
                 Box::pin(async move {
                     let Some(now) = crate::store::mailboxes::by_id(c, id).await? else { return Ok(None) };
                     let hi = now.highestmodseq;

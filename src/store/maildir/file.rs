@@ -72,12 +72,22 @@ pub fn locate(folder: &Path, base: &str, flags: &Flags) -> Option<PathBuf> {
 
 /// Rename a message file to match its flags (best effort: the index is what counts).
 pub fn rename_for_flags(folder: &Path, base: &str, old: &Flags, new: &Flags) {
+    if rename_in_place(folder, base, old, new) {
+        return;
+    }
     let to = cur_path(folder, base, new);
     if let Some(from) = locate(folder, base, old)
         && from != to
     {
         let _ = std::fs::rename(from, to);
     }
+}
+
+/// The quick part of [`rename_for_flags`], one system call: true when the file was where its
+/// old flags say, and now has the name its new flags say.
+pub fn rename_in_place(folder: &Path, base: &str, old: &Flags, new: &Flags) -> bool {
+    let (from, to) = (cur_path(folder, base, old), cur_path(folder, base, new));
+    from == to || std::fs::rename(from, to).is_ok()
 }
 
 #[cfg(test)]
