@@ -7,6 +7,8 @@
 //!   (Maildir layout in [`store::maildir`]).
 //! - [`proto`]: sans-I/O protocol codecs (SMTP, IMAP, POP3).
 //! - [`server`]: `mailctl serve`: listeners, TLS, limits, SMTP sessions.
+//! - [`filter`]: inbound mail's checks (SPF, DKIM, DMARC, ARC, iprev, spamd, rspamd, clamd)
+//!   and the one decision made from their verdicts.
 //! - [`config`]: `mailctl.toml`, its lookup order and its keys.
 //! - [`names`]: domain and address validation (IDN to A-labels, RFC 5321 limits).
 //! - [`password`]: Argon2id hashing and the Dovecot schemes accepted on import.
@@ -28,6 +30,7 @@ pub mod dkim;
 pub mod dns;
 pub mod dsn;
 pub mod error;
+pub mod filter;
 pub mod fsutil;
 pub mod ids;
 pub mod names;

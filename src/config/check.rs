@@ -104,3 +104,52 @@ pub fn provider(v: &str) -> Result<()> {
         _ => Err(Error::invalid("not cloudflare, route53 or rfc2136")),
     }
 }
+
+/// One of the words of a `choices.rs` setting.
+fn choice<T: std::str::FromStr<Err = String>>(v: &str) -> Result<()> {
+    if v.is_empty() { Ok(()) } else { v.parse::<T>().map(|_| ()).map_err(Error::invalid) }
+}
+pub fn spam_filter(v: &str) -> Result<()> {
+    choice::<super::choices::SpamFilter>(v)
+}
+pub fn virus_scanner(v: &str) -> Result<()> {
+    choice::<super::choices::VirusScanner>(v)
+}
+pub fn dmarc_reject_action(v: &str) -> Result<()> {
+    choice::<super::choices::DmarcRejectAction>(v)
+}
+pub fn scanner_failure(v: &str) -> Result<()> {
+    choice::<super::choices::ScannerFailure>(v)
+}
+pub fn score(v: &str) -> Result<()> {
+    match v.parse::<f64>() {
+        _ if v.is_empty() => Ok(()),
+        Ok(s) if s.is_finite() => Ok(()),
+        _ => Err(Error::invalid("not a number like 5 or 6.5")),
+    }
+}
+/// A scanner's address: host:port, or for rspamd an http(s) URL.
+pub fn scanner_address(v: &str) -> Result<()> {
+    if v.is_empty() || v.starts_with("http://") || v.starts_with("https://") {
+        return Ok(());
+    }
+    match v.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0) => Ok(()),
+        _ => Err(Error::invalid("not host:port (or an http:// URL for rspamd)")),
+    }
+}
+/// Comma-separated host names (DNS zones, domains).
+pub fn host_list(v: &str) -> Result<()> {
+    for h in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        hostname(h).map_err(|e| e.context(format!("list entry {h}")))?;
+    }
+    Ok(())
+}
+/// Comma-separated addresses or @domains.
+pub fn sender_list(v: &str) -> Result<()> {
+    for a in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let domain = a.rsplit_once('@').map(|(_, d)| d).unwrap_or(a);
+        hostname(domain).map_err(|e| e.context(format!("list entry {a}")))?;
+    }
+    Ok(())
+}

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::check;
+use super::choices::{DmarcRejectAction, ScannerFailure, SpamFilter, VirusScanner};
 use super::declare::Key;
 use super::rules::*;
 
@@ -17,6 +18,7 @@ config_keys! {
         pub path: Option<PathBuf>,
         pub server: Server,
         pub dns: Dns,
+        pub filter: Filter,
     }
     keys {
         /// the mail host's name (EHLO, banner, certificates)
@@ -158,5 +160,52 @@ config_keys! {
             sample "/etc/mailctl/dns.env" => credentials_file: Option<PathBuf>;
         /// days a replaced DKIM key stays published before `dns publish` retires it
         dns dkim_grace_days: int = Or(7), check::any_count, sample "14" => dkim_grace_days: u64;
+    }
+
+    /// What inbound mail (port 25) goes through: sender authentication, scanners, blocklists,
+    /// greylisting, and what their verdicts lead to.
+    pub struct Filter {}
+    keys {
+        /// verify SPF, DKIM, DMARC, ARC and iprev of inbound mail and add Authentication-Results
+        filter inbound_auth: bool = Or(true), check::boolean, sample "false" => inbound_auth: bool;
+        /// spam scanner: none, spamd (SpamAssassin) or rspamd
+        filter spam_filter: text = Choose(SpamFilter::None), check::spam_filter, sample "spamd"
+            => spam_filter: SpamFilter;
+        /// the spam scanner's address: host:port for spamd, host:port or http://host:port for rspamd
+        filter spam_filter_address: text = Text, check::scanner_address, sample "127.0.0.1:783"
+            => spam_filter_address: Option<String>;
+        /// rspamd's controller (learning), host:port or URL; unset: spam_filter_address's host, port 11334
+        filter spam_learn_address: text = Text, check::scanner_address, sample "127.0.0.1:11334"
+            => spam_learn_address: Option<String>;
+        /// virus scanner: none or clamd
+        filter virus_scanner: text = Choose(VirusScanner::None), check::virus_scanner, sample "clamd"
+            => virus_scanner: VirusScanner;
+        /// clamd's address, host:port
+        filter virus_scanner_address: text = Text, check::scanner_address, sample "127.0.0.1:3310"
+            => virus_scanner_address: Option<String>;
+        /// spam score from which a message goes to Junk
+        filter spam_junk_score: text = Score(5.0), check::score, sample "6" => spam_junk_score: f64;
+        /// spam score from which a message is refused (550 5.7.1)
+        filter spam_reject_score: text = Score(15.0), check::score, sample "20" => spam_reject_score: f64;
+        /// what a DMARC failure under p=reject does: reject or junk
+        filter dmarc_reject_action: text = Choose(DmarcRejectAction::Reject), check::dmarc_reject_action,
+            sample "junk" => dmarc_reject_action: DmarcRejectAction;
+        /// when a scanner does not answer: tempfail (451, the sender retries) or accept (marked unscanned)
+        filter scanner_failure: text = Choose(ScannerFailure::Tempfail), check::scanner_failure, sample "accept"
+            => scanner_failure: ScannerFailure;
+        /// DNS blocklist zones asked once per connection, comma-separated
+        filter dnsbl_zones: text = List, check::host_list, sample "zen.spamhaus.org" => dnsbl_zones: Vec<String>;
+        /// greylist unknown (client network, sender, recipient) triplets
+        filter greylist: bool = Or(false), check::boolean, sample "true" => greylist: bool;
+        /// seconds a new triplet must wait before it is accepted
+        filter greylist_delay: int = Secs(300), check::count, sample "60" => greylist_delay: Duration;
+        /// ARC sealers whose chains are trusted for DMARC, comma-separated domains
+        filter arc_trusted_sealers: text = List, check::host_list, sample "google.com"
+            => arc_trusted_sealers: Vec<String>;
+        /// forwarders (addresses or @domains) whose DMARC failures are only tagged, comma-separated
+        filter trusted_forwarders: text = List, check::sender_list, sample "@lists.example.org"
+            => trusted_forwarders: Vec<String>;
+        /// seconds the verdicts of a received message are kept for `filter explain`
+        filter verdict_retention: int = Secs(7 * 86400), check::count, sample "86400" => verdict_retention: Duration;
     }
 }

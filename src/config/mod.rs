@@ -16,13 +16,14 @@ use crate::fsutil::absolute;
 #[macro_use]
 mod declare;
 mod check;
+pub mod choices;
 mod edit;
 mod keys;
 mod rules;
 
 pub use declare::{Key, ValueType};
 pub use edit::{edit, is_set, set_keys, template};
-pub use keys::{Config, Dns, FileConfig, KEYS, Server};
+pub use keys::{Config, Dns, FileConfig, Filter, KEYS, Server};
 use rules::Context;
 
 pub const FILE_NAME: &str = "mailctl.toml";
@@ -106,7 +107,8 @@ impl Config {
         let cx = Context::new(path.is_none(), base, f.data_dir.as_deref(), f.primary_domain.as_deref());
         let server = Server::from_file(&f, &cx);
         let dns = Dns::from_file(&f, &cx);
-        Config::from_file(&f, &cx, path, server, dns)
+        let filter = Filter::from_file(&f, &cx);
+        Config::from_file(&f, &cx, path, server, dns, filter)
     }
 
     pub fn is_dev_instance(&self) -> bool {
@@ -115,7 +117,10 @@ impl Config {
 
     /// The effective value of a key, as text.
     pub fn get(&self, key: &str) -> Option<String> {
-        self.show(key).or_else(|| self.server.show(key)).or_else(|| self.dns.show(key))
+        self.show(key)
+            .or_else(|| self.server.show(key))
+            .or_else(|| self.dns.show(key))
+            .or_else(|| self.filter.show(key))
     }
 }
 

@@ -66,7 +66,20 @@ macro_rules! shown_by_display {
         }
     )*};
 }
-shown_by_display!(String, u64, u32, bool, std::net::Ipv4Addr, std::net::Ipv6Addr);
+shown_by_display!(String, u64, u32, bool, f64, std::net::Ipv4Addr, std::net::Ipv6Addr);
+shown_by_display!(
+    super::choices::SpamFilter,
+    super::choices::VirusScanner,
+    super::choices::DmarcRejectAction,
+    super::choices::ScannerFailure
+);
+
+/// Lists print as the file holds them: comma-separated.
+impl Shown for Vec<String> {
+    fn shown(&self) -> String {
+        self.join(",")
+    }
+}
 
 impl Shown for PathBuf {
     fn shown(&self) -> String {
@@ -217,6 +230,48 @@ impl<T: Copy + Shown> Rule for Or<T> {
     }
     fn default_doc(&self) -> Option<String> {
         Some(self.0.shown())
+    }
+}
+
+/// One of a few words (`choices.rs`), with its default; empty is the default too.
+pub struct Choose<T>(pub T);
+
+impl<T: std::str::FromStr + Copy + Shown> Rule for Choose<T> {
+    type File = String;
+    type Value = T;
+    fn resolve(&self, raw: Option<String>, _: &Context) -> T {
+        text(raw).and_then(|v| v.parse().ok()).unwrap_or(self.0)
+    }
+    fn default_doc(&self) -> Option<String> {
+        Some(self.0.shown())
+    }
+}
+
+/// A score (a decimal number), with its default.
+pub struct Score(pub f64);
+
+impl Rule for Score {
+    type File = String;
+    type Value = f64;
+    fn resolve(&self, raw: Option<String>, _: &Context) -> f64 {
+        text(raw).and_then(|v| v.parse().ok()).unwrap_or(self.0)
+    }
+    fn default_doc(&self) -> Option<String> {
+        Some(self.0.to_string())
+    }
+}
+
+/// A comma-separated list; empty or unset is an empty list.
+pub struct List;
+
+impl Rule for List {
+    type File = String;
+    type Value = Vec<String>;
+    fn resolve(&self, raw: Option<String>, _: &Context) -> Vec<String> {
+        raw.unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+    }
+    fn default_doc(&self) -> Option<String> {
+        None
     }
 }
 

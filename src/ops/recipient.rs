@@ -11,7 +11,7 @@ use sqlx::AnyConnection;
 use crate::error::Result;
 use crate::names::Address;
 use crate::ops::alias::Expansion;
-use crate::store::{Store, messages};
+use crate::store::{Store, maildir, messages};
 
 /// A local account a message goes to.
 #[derive(Debug, Clone)]
@@ -67,6 +67,22 @@ pub async fn resolve(store: &Store, conn: &mut AnyConnection, e: Expansion) -> R
         });
     }
     Ok(Resolved { local, remote: e.remote })
+}
+
+/// The same accounts, each delivering to its Junk folder instead of INBOX (made when missing:
+/// accounts get it at creation, but a person may have deleted it).
+pub async fn to_junk(store: &Store, local: Vec<Local>) -> Result<Vec<Local>> {
+    let mut conn = store.pool.acquire().await?;
+    let mut out = Vec::with_capacity(local.len());
+    for mut l in local {
+        let dir = maildir::folder_path(&l.maildir, maildir::JUNK);
+        let d = dir.clone();
+        crate::ops::blocking(move || maildir::create_folder(&d)).await?;
+        l.inbox = messages::ensure_mailbox(&mut conn, l.account_id, maildir::JUNK).await?;
+        l.maildir = dir;
+        out.push(l);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod pop3;
 pub mod smtp;
 pub mod tls;
 
+use crate::filter::Filters;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -39,12 +40,19 @@ pub struct Shared {
     pub shutdown: watch::Receiver<bool>,
     /// Accounts with a POP3 session open (RFC 1939 §8: one at a time).
     pop3_locked: std::sync::Mutex<std::collections::HashSet<i64>>,
+    /// Inbound mail's checks, as the config sets them up (rebuilt on SIGHUP).
+    filters: RwLock<Arc<Filters>>,
 }
 
 impl Shared {
     /// The current config (replaced on SIGHUP).
     pub fn config(&self) -> Arc<Config> {
         self.config.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The inbound filters of the current config.
+    pub fn filters(&self) -> Arc<Filters> {
+        self.filters.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Take the POP3 lock on an account's INBOX; false when another session has it.
@@ -256,6 +264,7 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
         tls,
         shutdown: stop_rx,
         pop3_locked: Default::default(),
+        filters: RwLock::new(Arc::new(Filters::new(&cfg)?)),
     });
 
     // What was bound, for `cert issue` (is there an HTTP listener to answer challenges?).
@@ -398,6 +407,10 @@ fn reload(location: &Location, shared: &Shared) {
         Ok(c) => {
             shared.auth_limiter.set_max(c.server.auth_failures_per_minute as usize);
             shared.credentials.set_ttl(c.server.auth_cache_ttl);
+            match Filters::new(&c) {
+                Ok(f) => *shared.filters.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(f),
+                Err(e) => tracing::error!(error = %e.one_line(), "reload: inbound filters kept"),
+            }
             *shared.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(c);
         }
         Err(e) => tracing::error!(error = %e.one_line(), "reload: config kept"),

@@ -15,6 +15,7 @@ mod dkim;
 mod dns;
 mod docs;
 mod domain;
+mod filter;
 mod imap;
 mod imap_sessions;
 mod imap_sort;

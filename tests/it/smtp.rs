@@ -14,7 +14,7 @@ print(refused)
 s.quit()
 "#;
 
-const SUBMIT: &str = r#"
+pub const SUBMIT: &str = r#"
 import smtplib, ssl, sys
 host, port, user, pw, frm, to, mode = sys.argv[1:8]
 ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE

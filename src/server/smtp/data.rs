@@ -1,6 +1,9 @@
 //! DATA and BDAT: reading the message, stamping Received:, delivering durably, replying.
 
 use super::session::{Next, Session};
+use crate::filter::Inbound;
+use crate::filter::authenticate;
+use crate::filter::verdict::Action;
 use crate::ops::deliver::{self, Failure, Message};
 use crate::proto::smtp::codes::{self, Reply};
 use crate::proto::smtp::command::Path;
@@ -17,6 +20,8 @@ pub struct Chunks {
     /// The memory budget ran out: refused with 452 4.3.1 at the end.
     no_memory: bool,
     held: Option<Held>,
+    /// The length of our Received: header at the start of `body`.
+    received_len: usize,
 }
 
 fn error_reply(e: DataError) -> Reply {
@@ -39,6 +44,7 @@ pub async fn data(s: &mut Session) -> Next {
     let mut decoder = Decoder::new(limit, super::session::MAX_TEXT_LINE);
     // The message is built in place, our Received: header first, so it is never copied.
     let mut body = received(s).into_bytes();
+    let received_len = body.len();
     body.reserve(8192);
     let mut held = s.shared.memory.hold();
     let mut no_memory = false;
@@ -70,7 +76,7 @@ pub async fn data(s: &mut Session) -> Next {
     if no_memory && decoder.error().is_none() {
         return out_of_memory(s);
     }
-    finish(s, body, decoder.error()).await;
+    finish(s, body, received_len, decoder.error()).await;
     drop(held);
     Next::Continue
 }
@@ -95,7 +101,8 @@ pub async fn bdat(s: &mut Session, size: u64, last: bool) -> Next {
     let mut chunks = match s.txn.as_mut().and_then(|t| t.chunks.take()) {
         Some(c) => c,
         None if refusal.is_none() => {
-            Chunks { body: received(s).into_bytes(), held: Some(s.shared.memory.hold()), ..Chunks::default() }
+            let body = received(s).into_bytes();
+            Chunks { received_len: body.len(), body, held: Some(s.shared.memory.hold()), ..Chunks::default() }
         }
         None => Chunks::default(),
     };
@@ -147,14 +154,15 @@ pub async fn bdat(s: &mut Session, size: u64, last: bool) -> Next {
     if chunks.no_memory && error.is_none() {
         return out_of_memory(s);
     }
-    finish(s, chunks.body, error).await;
+    finish(s, chunks.body, chunks.received_len, error).await;
     drop(chunks.held);
     Next::Continue
 }
 
 /// Deliver a complete message (or refuse it) and end the transaction. `data` starts with our
-/// Received: header.
-async fn finish(s: &mut Session, data: Vec<u8>, error: Option<DataError>) {
+/// Received: header (`received_len` bytes). Mail from outside (no AUTH: port 25) goes through
+/// the inbound filters first, and is refused, delivered to INBOX or to Junk as they decide.
+async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Option<DataError>) {
     let txn = s.txn.take().expect("in a transaction");
     let id = txn.id.clone();
     let from = match &txn.from {
@@ -170,10 +178,49 @@ async fn finish(s: &mut Session, data: Vec<u8>, error: Option<DataError>) {
     }
     let cfg = s.shared.config();
     let (local, remote) = (txn.local.len(), txn.remote.len());
+    let mut targets: Vec<_> = txn.local.into_values().collect();
+    let mut data = data;
+    let mut verdict = "";
+    if s.account.is_none() {
+        let filters = s.shared.filters();
+        let original = authenticate::strip_forged(&data[received_len..], filters.authserv_id());
+        let inbound = Inbound {
+            ip: s.peer.ip(),
+            helo: s.helo.as_deref().unwrap_or(""),
+            mail_from: &from,
+            rcpts: &txn.rcpts,
+            queue_id: &id,
+        };
+        let checked = filters.check(&inbound, &original).await;
+        let reason = checked.decision.reason.as_str();
+        match &checked.decision.action {
+            Action::Reject(r, text) | Action::TempFail(r, text) => {
+                tracing::info!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, action = checked.decision.action.as_str(), reason, "refused by the inbound filters");
+                s.reply_text(*r, text);
+                return;
+            }
+            Action::Junk => match crate::ops::recipient::to_junk(&s.shared.store, targets).await {
+                Ok(junk) => targets = junk,
+                Err(e) => {
+                    tracing::warn!(id = %id, client = %s.peer.ip(), error = %e.one_line(), "not delivered: the Junk folder cannot be reached");
+                    s.reply(codes::LOCAL_ERROR);
+                    return;
+                }
+            },
+            Action::Inbox => {}
+        }
+        verdict = checked.decision.action.as_str();
+        tracing::info!(id = %id, client = %s.peer.ip(), action = verdict, reason, "inbound filters");
+        let mut out = Vec::with_capacity(data.len() + checked.headers.len() + 256);
+        out.extend_from_slice(&data[..received_len]);
+        out.extend_from_slice(checked.headers.as_bytes());
+        out.extend_from_slice(&original);
+        data = out;
+    }
     let msg = Message {
         id: id.clone(),
         from: (!from.is_empty()).then(|| from.clone()),
-        local: txn.local.into_values().collect(),
+        local: targets,
         remote: txn.remote.into_iter().collect(),
         data,
         submitted_by: s.account.as_ref().map(|a| a.address.clone()),
@@ -181,7 +228,7 @@ async fn finish(s: &mut Session, data: Vec<u8>, error: Option<DataError>) {
     match deliver::deliver(&s.shared.store, &cfg.hostname, msg).await {
         Ok(outcome) => {
             let bounced = outcome.bounced.len();
-            tracing::info!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, local, remote, bounced, result = "delivered");
+            tracing::info!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, local, remote, bounced, verdict, result = "delivered");
             if bounced == 0 {
                 s.reply_text(codes::QUEUED, &format!("{id} message accepted"));
             } else {

@@ -1,0 +1,173 @@
+//! Inbound filtering: what port 25's mail goes through before it is accepted. Sender
+//! authentication (`authenticate`), the content scanners (`scanners`: spamd, rspamd, clamd),
+//! and one decision from their verdicts (`verdict::decide`). The SMTP DATA handler asks
+//! [`Filters::check`] once and applies the action; it never talks to a scanner itself.
+
+pub mod authenticate;
+pub mod scanners;
+pub mod verdict;
+
+use std::net::IpAddr;
+
+use crate::config::Config;
+use crate::config::choices::{SpamFilter, VirusScanner};
+use crate::error::Result;
+use authenticate::{Authenticated, Authenticator, Client};
+use verdict::{Decision, Policy, Spam, Verdicts, Virus};
+
+/// The filters a config sets up; built at start and again on reload.
+pub struct Filters {
+    auth: Option<Authenticator>,
+    hostname: String,
+    policy: Policy,
+    spam: Option<(SpamFilter, String)>,
+    virus: Option<String>,
+    http: reqwest::Client,
+    arc_trusted_sealers: Vec<String>,
+    trusted_forwarders: Vec<String>,
+}
+
+/// The message's envelope and connection, as the checks need them.
+pub struct Inbound<'a> {
+    pub ip: IpAddr,
+    pub helo: &'a str,
+    /// The envelope sender; empty for the null sender.
+    pub mail_from: &'a str,
+    pub rcpts: &'a [String],
+    pub queue_id: &'a str,
+}
+
+/// The verdicts, the decision, and the header fields the delivered message gets.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub verdicts: Verdicts,
+    pub decision: Decision,
+    /// `Authentication-Results:`, `X-Mailctl-Verdict:` and, when scored, `X-Spam-Status:`;
+    /// each CRLF-terminated.
+    pub headers: String,
+}
+
+impl Filters {
+    pub fn new(cfg: &Config) -> Result<Filters> {
+        let f = &cfg.filter;
+        let auth = if f.inbound_auth {
+            Some(Authenticator::new(&cfg.hostname, cfg.server.dns_resolver.as_deref())?)
+        } else {
+            None
+        };
+        let spam = match (f.spam_filter, &f.spam_filter_address) {
+            (SpamFilter::None, _) => None,
+            (kind, Some(addr)) => Some((kind, addr.clone())),
+            (kind, None) => Some((kind, default_address(kind).to_string())),
+        };
+        let virus = match f.virus_scanner {
+            VirusScanner::None => None,
+            VirusScanner::Clamd => Some(f.virus_scanner_address.clone().unwrap_or_else(|| "127.0.0.1:3310".into())),
+        };
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("mailctl/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .build()
+            .map_err(|e| {
+                crate::error::Error::new(crate::error::Kind::Internal, "building the HTTP client").with_source(e)
+            })?;
+        Ok(Filters {
+            auth,
+            hostname: cfg.hostname.clone(),
+            policy: Policy {
+                junk_score: f.spam_junk_score,
+                reject_score: f.spam_reject_score,
+                dmarc_reject_action: f.dmarc_reject_action,
+                scanner_failure: f.scanner_failure,
+            },
+            spam,
+            virus,
+            http,
+            arc_trusted_sealers: f.arc_trusted_sealers.iter().map(|s| s.to_ascii_lowercase()).collect(),
+            trusted_forwarders: f.trusted_forwarders.iter().map(|s| s.to_ascii_lowercase()).collect(),
+        })
+    }
+
+    /// Run every configured check on `message` (as received, without our own headers) and
+    /// decide. The scanners and the DNS lookups run at the same time.
+    pub async fn check(&self, inbound: &Inbound<'_>, message: &[u8]) -> Checked {
+        let auth = async {
+            match &self.auth {
+                Some(a) => {
+                    let client = Client { ip: inbound.ip, helo: inbound.helo, mail_from: inbound.mail_from };
+                    Some(a.check(&client, message).await)
+                }
+                None => None,
+            }
+        };
+        let spam = async {
+            let envelope = || scanners::Envelope {
+                ip: inbound.ip.to_string(),
+                helo: inbound.helo.to_string(),
+                from: inbound.mail_from.to_string(),
+                rcpts: inbound.rcpts.to_vec(),
+                queue_id: inbound.queue_id.to_string(),
+                user: None,
+            };
+            match &self.spam {
+                None => Spam::NotScanned,
+                Some((SpamFilter::Spamd, addr)) => scanners::spamd_check(addr, message, None).await,
+                Some((_, addr)) => scanners::rspamd_check(&self.http, addr, message, &envelope()).await,
+            }
+        };
+        let virus = async {
+            match &self.virus {
+                None => Virus::NotScanned,
+                Some(addr) => scanners::clamd_scan(addr, message).await,
+            }
+        };
+        let (auth, spam, virus) = tokio::join!(auth, spam, virus);
+        self.decide(inbound, auth, spam, virus)
+    }
+
+    fn decide(&self, inbound: &Inbound<'_>, auth: Option<Authenticated>, spam: Spam, virus: Virus) -> Checked {
+        let sender = inbound.mail_from.to_ascii_lowercase();
+        let trusted_forwarder = !sender.is_empty()
+            && self.trusted_forwarders.iter().any(|t| match t.strip_prefix('@') {
+                Some(domain) => sender.rsplit_once('@').is_some_and(|(_, d)| d == domain),
+                None => *t == sender,
+            });
+        let mut verdicts = Verdicts { trusted_forwarder, spam, virus, ..Verdicts::default() };
+        let mut headers = String::new();
+        if let Some(a) = auth {
+            verdicts.spf = Some(a.spf);
+            verdicts.dkim = Some(a.dkim);
+            verdicts.arc = Some(a.arc);
+            verdicts.iprev = Some(a.iprev);
+            verdicts.dmarc = a.dmarc;
+            verdicts.arc_trusted = a.arc_sealer.is_some_and(|s| self.arc_trusted_sealers.contains(&s));
+            headers.push_str(&a.header);
+        }
+        let decision = verdict::decide(&verdicts, &self.policy);
+        headers.push_str(&verdict::verdict_header(&verdicts, &decision));
+        if let Spam::Scored { score, rules, .. } = &verdicts.spam {
+            let yes = if *score >= self.policy.junk_score { "Yes" } else { "No" };
+            let tests: Vec<String> = rules.iter().take(50).map(|r| verdict::header_safe(r)).collect();
+            headers.push_str(&format!(
+                "X-Spam-Status: {yes}, score={score} required={}\r\n\ttests={}\r\n",
+                self.policy.junk_score,
+                tests.join(",")
+            ));
+        }
+        Checked { verdicts, decision, headers }
+    }
+
+    /// Our authserv-id: forged results claiming it are removed from incoming messages.
+    pub fn authserv_id(&self) -> &str {
+        &self.hostname
+    }
+}
+
+/// Where a scanner listens when the config names none.
+fn default_address(kind: SpamFilter) -> &'static str {
+    match kind {
+        SpamFilter::Rspamd => "127.0.0.1:11333",
+        _ => "127.0.0.1:783",
+    }
+}

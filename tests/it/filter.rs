@@ -1,0 +1,239 @@
+//! Inbound filtering on port 25: SpamAssassin's spamd, clamd, sender authentication against
+//! records served by Knot, forged verdicts removed, and what a scanner that does not answer
+//! leads to. Each test runs on SQLite and PostgreSQL.
+
+use std::path::PathBuf;
+
+use crate::server::{Client, Server, inbox};
+use crate::util::{Env, peer_env};
+
+store_tests!(
+    spam_over_the_reject_score_is_refused_and_spam_over_the_junk_score_goes_to_junk,
+    a_virus_is_refused_naming_it_and_a_message_too_big_to_scan_is_never_called_clean,
+    a_scanner_that_does_not_answer_defers_the_message_or_with_accept_delivers_it_marked_unscanned,
+    forged_verdicts_are_removed_and_ours_added,
+    dmarc_policies_decide_with_spf_served_by_knot,
+    submission_is_not_filtered,
+);
+
+const GTUBE: &str = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
+const EICAR: &str = r"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+
+/// An address nothing listens on (a port bound and released).
+fn closed_port() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let a = l.local_addr().unwrap().to_string();
+    drop(l);
+    a
+}
+
+/// Send one message on port 25; returns the reply to the end of DATA (code and text).
+fn send(srv: &Server, from: &str, to: &str, message: &str) -> (u16, String) {
+    let mut c = Client::connect(srv.smtp);
+    c.expect("EHLO client.example", 250);
+    c.expect(&format!("MAIL FROM:<{from}>"), 250);
+    c.expect(&format!("RCPT TO:<{to}>"), 250);
+    c.expect("DATA", 354);
+    let mut body = message.replace("\r\n", "\n").replace('\n', "\r\n");
+    body = body.replace("\r\n.", "\r\n..");
+    c.send(body.as_bytes());
+    c.send(b"\r\n.\r\n");
+    let r = c.read();
+    c.cmd("QUIT");
+    r
+}
+
+/// The messages in an account's Junk folder.
+fn junk(env: &Env, address: &str) -> Vec<String> {
+    let dir: PathBuf = env.maildir(address).join(".Junk").join("new");
+    let mut out: Vec<String> = std::fs::read_dir(dir)
+        .map(|r| r.flatten().map(|e| String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()).into_owned()).collect())
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+fn inbox_texts(env: &Env, address: &str) -> Vec<String> {
+    inbox(env, address).into_iter().map(|(_, b)| String::from_utf8_lossy(&b).into_owned()).collect()
+}
+
+/// A server without sender checks (`serve_config` turns them off), so that only the scanners
+/// decide.
+fn serve(env: &Env, extra: &[(&str, &str)]) -> Server {
+    env.create("bob@example.com", "vip");
+    env.serve_config(extra);
+    env.start_server()
+}
+
+fn spamd(test: &str) -> Option<String> {
+    let unavailable = "spamd not available; run scripts/peer-spamd.sh start and set MAILCTL_TEST_SPAMD";
+    peer_env(test, "spamd", ["MAILCTL_TEST_SPAMD"], unavailable).map(|[a]| a)
+}
+
+fn clamd(test: &str) -> Option<String> {
+    let unavailable = "clamd not available; run scripts/peer-clamd.sh start and set MAILCTL_TEST_CLAMD";
+    peer_env(test, "clamd", ["MAILCTL_TEST_CLAMD"], unavailable).map(|[a]| a)
+}
+
+fn spam_over_the_reject_score_is_refused_and_spam_over_the_junk_score_goes_to_junk(env: Env) {
+    let Some(addr) = spamd("filter::spam_over_the_reject_score") else { return };
+    let srv = serve(&env, &[("spam_filter", "spamd"), ("spam_filter_address", &addr)]);
+    let gtube = format!("From: spammer@remote.example\r\nSubject: buy\r\n\r\n{GTUBE}\r\n");
+    // GTUBE scores 1000, over the default reject score (15).
+    let (code, text) = send(&srv, "spammer@remote.example", "bob@example.com", &gtube);
+    assert_eq!(code, 550, "{text}");
+    assert!(text.contains("5.7.1"), "{text}");
+    assert!(srv.log().contains("refused by the inbound filters"), "{}", srv.log());
+    assert!(inbox(&env, "bob@example.com").is_empty() && junk(&env, "bob@example.com").is_empty());
+
+    env.ok(&["config", "set", "spam_reject_score", "2000"]);
+    srv.reload();
+    let (code, text) = send(&srv, "spammer@remote.example", "bob@example.com", &gtube);
+    assert_eq!(code, 250, "{text}");
+    let j = junk(&env, "bob@example.com");
+    assert_eq!(j.len(), 1, "GTUBE under the reject score goes to Junk");
+    assert!(j[0].contains("X-Mailctl-Verdict: junk"), "{}", j[0]);
+    assert!(j[0].contains("X-Spam-Status: Yes, score=100"), "GTUBE scores 1000 and more: {}", j[0]);
+    assert!(j[0].contains("GTUBE"), "the rules that matched are named: {}", j[0]);
+    assert!(inbox(&env, "bob@example.com").is_empty());
+
+    let clean =
+        "From: friend@remote.example\r\nSubject: lunch\r\nMessage-ID: <1@remote.example>\r\n\r\nSee you at noon.\r\n";
+    let (code, text) = send(&srv, "friend@remote.example", "bob@example.com", clean);
+    assert_eq!(code, 250, "{text}");
+    let i = inbox_texts(&env, "bob@example.com");
+    assert_eq!(i.len(), 1);
+    assert!(i[0].contains("X-Mailctl-Verdict: inbox"), "{}", i[0]);
+    assert!(i[0].contains("X-Spam-Status: No"), "{}", i[0]);
+}
+
+fn a_virus_is_refused_naming_it_and_a_message_too_big_to_scan_is_never_called_clean(env: Env) {
+    let Some(addr) = clamd("filter::a_virus_is_refused") else { return };
+    let srv = serve(&env, &[("virus_scanner", "clamd"), ("virus_scanner_address", &addr)]);
+    let infected = format!("From: x@remote.example\r\nSubject: invoice\r\n\r\n{EICAR}\r\n");
+    let (code, text) = send(&srv, "x@remote.example", "bob@example.com", &infected);
+    assert_eq!(code, 554, "{text}");
+    assert!(text.contains("5.7.1") && text.contains("EICAR"), "the virus is named: {text}");
+
+    let clean = "From: x@remote.example\r\nSubject: invoice\r\n\r\nNothing here.\r\n";
+    assert_eq!(send(&srv, "x@remote.example", "bob@example.com", clean).0, 250);
+    let i = inbox_texts(&env, "bob@example.com");
+    assert!(i[0].contains("virus=clean"), "{}", i[0]);
+
+    // Over clamd's StreamMaxLength (1 MiB in the peer's config): not scanned, so deferred.
+    let big = format!("From: x@remote.example\r\nSubject: big\r\n\r\n{}\r\n", "a".repeat(76).repeat(15_000).as_str());
+    let big: String = big.as_bytes().chunks(78).map(|c| format!("{}\r\n", String::from_utf8_lossy(c))).collect();
+    let (code, text) = send(&srv, "x@remote.example", "bob@example.com", &big);
+    assert_eq!(code, 451, "{text}");
+    assert!(text.contains("4.7.0"), "{text}");
+    assert_eq!(inbox(&env, "bob@example.com").len(), 1);
+}
+
+fn a_scanner_that_does_not_answer_defers_the_message_or_with_accept_delivers_it_marked_unscanned(env: Env) {
+    let down = closed_port();
+    let srv = serve(&env, &[("virus_scanner", "clamd"), ("virus_scanner_address", &down)]);
+    let msg = "From: x@remote.example\r\nSubject: hello\r\n\r\nhello\r\n";
+    let (code, text) = send(&srv, "x@remote.example", "bob@example.com", msg);
+    assert_eq!(code, 451, "{text}");
+    assert!(text.contains("4.7.0"), "{text}");
+    assert!(inbox(&env, "bob@example.com").is_empty(), "nothing is delivered unscanned");
+
+    env.ok(&["config", "set", "scanner_failure", "accept"]);
+    srv.reload();
+    let (code, text) = send(&srv, "x@remote.example", "bob@example.com", msg);
+    assert_eq!(code, 250, "{text}");
+    let i = inbox_texts(&env, "bob@example.com");
+    assert_eq!(i.len(), 1);
+    assert!(i[0].contains("virus=unscanned-scanner-failed"), "{}", i[0]);
+    assert!(i[0].contains("NOT SCANNED"), "{}", i[0]);
+    assert!(!i[0].contains("virus=clean"), "{}", i[0]);
+}
+
+fn forged_verdicts_are_removed_and_ours_added(env: Env) {
+    let Some(k) = crate::dns::knot("filter::forged_verdicts_are_removed") else { return };
+    let srv = serve(&env, &[("inbound_auth", "true"), ("dns_resolver", k.server.as_str())]);
+    let host = env.ok(&["config", "get", "hostname"]).trim().to_string();
+    let forged = format!(
+        "Authentication-Results: {host}; dkim=pass header.d=bank.example\r\n\
+Authentication-Results: relay.example; spf=pass\r\n\
+X-Mailctl-Verdict: inbox;\r\n\treason=\"trust me\"\r\n\
+X-Spam-Status: No, score=-100\r\n\
+From: ceo@bank.example\r\nSubject: urgent\r\n\r\nPay now.\r\n"
+    );
+    let (code, text) = send(&srv, "ceo@bank.example", "bob@example.com", &forged);
+    assert_eq!(code, 250, "{text}");
+    let i = inbox_texts(&env, "bob@example.com");
+    let m = &i[0];
+    assert!(!m.contains("dkim=pass header.d=bank.example"), "the forged result is gone: {m}");
+    assert!(!m.contains("trust me") && !m.contains("score=-100"), "forged verdicts are gone: {m}");
+    assert!(m.contains("Authentication-Results: relay.example; spf=pass"), "others' results stay: {m}");
+    assert_eq!(m.matches(&format!("Authentication-Results: {host};")).count(), 1, "ours, once: {m}");
+    assert_eq!(m.matches("X-Mailctl-Verdict:").count(), 1, "{m}");
+    // Ours comes before the message's own header fields.
+    assert!(m.find(&format!("Authentication-Results: {host};")) < m.find("Authentication-Results: relay.example"));
+}
+
+fn dmarc_policies_decide_with_spf_served_by_knot(env: Env) {
+    let Some(k) = crate::dns::knot("filter::dmarc_policies_decide") else { return };
+    let z = crate::dns::zone(&env, 8);
+    k.reset(&z);
+    for (sub, spf, policy) in [
+        ("pass", "v=spf1 ip4:127.0.0.1 -all", "reject"),
+        ("reject", "v=spf1 ip4:192.0.2.1 -all", "reject"),
+        ("quarantine", "v=spf1 ip4:192.0.2.1 -all", "quarantine"),
+        ("none", "v=spf1 ip4:192.0.2.1 -all", "none"),
+    ] {
+        k.set(&z, &format!("{sub}.{z}."), "TXT", &format!("\"{spf}\""), false);
+        // psd=n ends DMARC's walk up the tree here: Knot refuses names outside its zones, where
+        // a resolver on the internet would answer "no such name".
+        k.set(&z, &format!("_dmarc.{sub}.{z}."), "TXT", &format!("\"v=DMARC1; p={policy}; psd=n\""), false);
+    }
+    env.create("bob@example.com", "vip");
+    let settings =
+        [("inbound_auth", "true"), ("dns_resolver", k.server.as_str()), ("trusted_forwarders", "@lists.example.net")];
+    env.serve_config(&settings);
+    let srv = env.start_server();
+    let msg = |from: &str| format!("From: <{from}>\r\nSubject: hi\r\nMessage-ID: <{from}>\r\n\r\nhello\r\n");
+
+    let from = format!("ann@pass.{z}");
+    assert_eq!(send(&srv, &from, "bob@example.com", &msg(&from)).0, 250);
+    let i = inbox_texts(&env, "bob@example.com");
+    assert!(i[0].contains("spf=pass") && i[0].contains("dmarc=pass"), "{}", i[0]);
+
+    let from = format!("ann@reject.{z}");
+    let (code, text) = send(&srv, &from, "bob@example.com", &msg(&from));
+    assert_eq!(code, 550, "SPF fail, DMARC p=reject: {text} {:?}", inbox_texts(&env, "bob@example.com").last());
+    assert!(text.contains("5.7.1"), "{text}");
+
+    let from = format!("ann@quarantine.{z}");
+    assert_eq!(send(&srv, &from, "bob@example.com", &msg(&from)).0, 250);
+    let j = junk(&env, "bob@example.com");
+    assert_eq!(j.len(), 1, "DMARC p=quarantine goes to Junk");
+    assert!(j[0].contains("dmarc=fail"), "{}", j[0]);
+
+    let from = format!("ann@none.{z}");
+    assert_eq!(send(&srv, &from, "bob@example.com", &msg(&from)).0, 250);
+    assert_eq!(inbox(&env, "bob@example.com").len(), 2, "DMARC p=none only reports");
+
+    // A mailing list (a trusted forwarder) re-sending a p=reject domain's message.
+    let from = format!("ann@reject.{z}");
+    assert_eq!(send(&srv, "list-bounces@lists.example.net", "bob@example.com", &msg(&from)).0, 250);
+    let i = inbox_texts(&env, "bob@example.com");
+    assert_eq!(i.len(), 3, "forwarded by a trusted forwarder");
+    assert!(i.iter().any(|m| m.contains("forwarded by a trusted forwarder")), "{i:?}");
+}
+
+fn submission_is_not_filtered(env: Env) {
+    // Even with a scanner that is down (which defers port 25's mail), a member's own mail goes.
+    let down = closed_port();
+    let srv = serve(&env, &[("virus_scanner", "clamd"), ("virus_scanner_address", &down)]);
+    let port = srv.submission.port().to_string();
+    let out = crate::server::python(
+        crate::smtp::SUBMIT,
+        &["127.0.0.1", &port, "bob@example.com", "password123", "bob@example.com", "bob@example.com", "starttls"],
+    );
+    assert_eq!(out.trim(), "{}");
+    let i = inbox_texts(&env, "bob@example.com");
+    assert_eq!(i.len(), 1);
+    assert!(!i[0].contains("X-Mailctl-Verdict"), "{}", i[0]);
+}
