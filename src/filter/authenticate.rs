@@ -3,8 +3,7 @@
 //! `sp` or `np`) and iprev. The results become one `Authentication-Results:` header (RFC
 //! 8601) with our host name as authserv-id, and the verdicts the decision reads.
 //!
-//! DNS answers are cached by hickory's resolver cache: with their TTLs, at most
-//! [`CACHE_ENTRIES`] of them.
+//! DNS answers are cached by the filters' resolver (`filter::resolver`).
 
 use std::net::IpAddr;
 
@@ -14,10 +13,6 @@ use mail_auth::{
 };
 
 use super::verdict::{Auth, Dmarc, DmarcPolicy};
-use crate::error::{Error, Kind, Result};
-
-/// DNS answers kept in memory.
-pub const CACHE_ENTRIES: usize = 4096;
 
 /// The checker: a resolver and its cache, shared by every session.
 pub struct Authenticator {
@@ -49,20 +44,9 @@ pub struct Client<'a> {
 }
 
 impl Authenticator {
-    /// Ask `resolver` (IP or IP:port, the config's `dns_resolver`), else the system's.
-    pub fn new(hostname: &str, resolver: Option<&str>) -> Result<Authenticator> {
-        let fail =
-            |e: &dyn std::fmt::Display| Error::new(Kind::Unavailable, format!("DNS resolver for sender checks: {e}"));
-        let mut builder = match resolver {
-            Some(s) => crate::dns::lookup::builder_at(&[crate::netaddr::parse_server(s)?]),
-            None => hickory_resolver::TokioResolver::builder_tokio().map_err(|e| fail(&e))?,
-        };
-        let o = builder.options_mut();
-        o.cache_size = CACHE_ENTRIES as u64;
-        o.timeout = std::time::Duration::from_secs(5);
-        o.attempts = 2;
-        let resolver = builder.build().map_err(|e| fail(&e))?;
-        Ok(Authenticator { inner: MessageAuthenticator(resolver), hostname: hostname.to_string() })
+    /// Check with `resolver` (shared with the other filters: one cache).
+    pub fn new(hostname: &str, resolver: hickory_resolver::TokioResolver) -> Authenticator {
+        Authenticator { inner: MessageAuthenticator(resolver), hostname: hostname.to_string() }
     }
 
     /// Check a message (as received, without our own headers).

@@ -4,6 +4,7 @@
 //! [`Filters::check`] once and applies the action; it never talks to a scanner itself.
 
 pub mod authenticate;
+pub mod dnsbl;
 pub mod scanners;
 pub mod verdict;
 
@@ -18,6 +19,10 @@ use verdict::{Decision, Policy, Spam, Verdicts, Virus};
 /// The filters a config sets up; built at start and again on reload.
 pub struct Filters {
     auth: Option<Authenticator>,
+    resolver: hickory_resolver::TokioResolver,
+    dnsbl_zones: Vec<String>,
+    /// Blocklist answers that said nothing (the lists' refusals, errors), since start.
+    pub dnsbl_unknown: std::sync::atomic::AtomicU64,
     hostname: String,
     policy: Policy,
     spam: Option<(SpamFilter, String)>,
@@ -50,11 +55,8 @@ pub struct Checked {
 impl Filters {
     pub fn new(cfg: &Config) -> Result<Filters> {
         let f = &cfg.filter;
-        let auth = if f.inbound_auth {
-            Some(Authenticator::new(&cfg.hostname, cfg.server.dns_resolver.as_deref())?)
-        } else {
-            None
-        };
+        let resolver = resolver(cfg.server.dns_resolver.as_deref())?;
+        let auth = f.inbound_auth.then(|| Authenticator::new(&cfg.hostname, resolver.clone()));
         let spam = match (f.spam_filter, &f.spam_filter_address) {
             (SpamFilter::None, _) => None,
             (kind, Some(addr)) => Some((kind, addr.clone())),
@@ -74,6 +76,9 @@ impl Filters {
             })?;
         Ok(Filters {
             auth,
+            resolver,
+            dnsbl_zones: f.dnsbl_zones.clone(),
+            dnsbl_unknown: Default::default(),
             hostname: cfg.hostname.clone(),
             policy: Policy {
                 junk_score: f.spam_junk_score,
@@ -158,11 +163,51 @@ impl Filters {
         Checked { verdicts, decision, headers }
     }
 
+    /// Ask every blocklist about a client: the first list that has it, as the refusal's text;
+    /// None when none does. Answers that say nothing are logged and counted, never a listing.
+    pub async fn blocklisted(&self, ip: IpAddr) -> Option<String> {
+        // One after the other: a few lists, and their answers are cached.
+        let mut listed = None;
+        for zone in &self.dnsbl_zones {
+            match dnsbl::lookup(&self.resolver, ip, zone).await {
+                dnsbl::Listing::Listed(a) => {
+                    listed.get_or_insert_with(|| format!("client {ip} is listed by {zone} ({a})"));
+                }
+                dnsbl::Listing::Unknown(why) => {
+                    self.dnsbl_unknown.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tracing::warn!(client = %ip, zone = %zone, why = %why, "blocklist gave no answer: counted as unknown");
+                }
+                dnsbl::Listing::NotListed => {}
+            }
+        }
+        listed
+    }
+
     /// Our authserv-id: forged results claiming it are removed from incoming messages.
     pub fn authserv_id(&self) -> &str {
         &self.hostname
     }
 }
+
+/// The filters' resolver: `dns_resolver` (IP or IP:port), else the system's; its cache keeps
+/// answers for their TTLs, at most [`CACHE_ENTRIES`], shared by every session.
+fn resolver(configured: Option<&str>) -> Result<hickory_resolver::TokioResolver> {
+    let fail = |e: &dyn std::fmt::Display| {
+        crate::error::Error::new(crate::error::Kind::Unavailable, format!("DNS resolver for inbound checks: {e}"))
+    };
+    let mut builder = match configured {
+        Some(s) => crate::dns::lookup::builder_at(&[crate::netaddr::parse_server(s)?]),
+        None => hickory_resolver::TokioResolver::builder_tokio().map_err(|e| fail(&e))?,
+    };
+    let o = builder.options_mut();
+    o.cache_size = CACHE_ENTRIES as u64;
+    o.timeout = std::time::Duration::from_secs(5);
+    o.attempts = 2;
+    builder.build().map_err(|e| fail(&e))
+}
+
+/// DNS answers the filters keep in memory.
+pub const CACHE_ENTRIES: usize = 4096;
 
 /// Where a scanner listens when the config names none.
 fn default_address(kind: SpamFilter) -> &'static str {

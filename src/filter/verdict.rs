@@ -189,6 +189,8 @@ pub struct Decision {
 pub const VIRUS: Reply = codes::Reply { code: 554, enhanced: "5.7.1", text: "message contains a virus" };
 /// 550 5.7.1: spam, or a DMARC policy that says reject (RFC 7489 §7.3 suggests 5.7.1).
 pub const POLICY_REJECT: Reply = codes::Reply { code: 550, enhanced: "5.7.1", text: "message refused by policy" };
+/// 554 5.7.1: the client is on a DNS blocklist (RFC 5782 §2.1 suggests naming the list).
+pub const LISTED: Reply = codes::Reply { code: 554, enhanced: "5.7.1", text: "client address is on a blocklist" };
 /// 451 4.7.0: a scanner did not answer; the sender retries later.
 pub const SCANNER_DOWN: Reply =
     codes::Reply { code: 451, enhanced: "4.7.0", text: "message could not be scanned, try again later" };

@@ -14,6 +14,7 @@ store_tests!(
     forged_verdicts_are_removed_and_ours_added,
     dmarc_policies_decide_with_spf_served_by_knot,
     submission_is_not_filtered,
+    a_client_on_a_blocklist_is_refused_at_rcpt_and_a_lists_refusal_is_not_a_listing,
 );
 
 const GTUBE: &str = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
@@ -236,4 +237,26 @@ fn submission_is_not_filtered(env: Env) {
     let i = inbox_texts(&env, "bob@example.com");
     assert_eq!(i.len(), 1);
     assert!(!i[0].contains("X-Mailctl-Verdict"), "{}", i[0]);
+}
+
+fn a_client_on_a_blocklist_is_refused_at_rcpt_and_a_lists_refusal_is_not_a_listing(env: Env) {
+    let Some(k) = crate::dns::knot("filter::a_client_on_a_blocklist") else { return };
+    let (listing, refusing) = (crate::dns::zone(&env, 9), crate::dns::zone(&env, 10));
+    k.reset(&listing);
+    k.reset(&refusing);
+    k.set(&listing, &format!("1.0.0.127.{listing}."), "A", "127.0.0.2", false);
+    k.set(&refusing, &format!("1.0.0.127.{refusing}."), "A", "127.255.255.254", false);
+    let srv = serve(&env, &[("dns_resolver", k.server.as_str()), ("dnsbl_zones", listing.as_str())]);
+    let mut c = Client::connect(srv.smtp);
+    c.expect("EHLO client.example", 250);
+    c.expect("MAIL FROM:<x@remote.example>", 250);
+    let text = c.expect("RCPT TO:<bob@example.com>", 554);
+    assert!(text.contains("5.7.1") && text.contains(&listing), "the list is named: {text}");
+
+    env.ok(&["config", "set", "dnsbl_zones", &refusing]);
+    srv.reload();
+    let msg = "From: x@remote.example\r\nSubject: hi\r\n\r\nhello\r\n";
+    let (code, text) = send(&srv, "x@remote.example", "bob@example.com", msg);
+    assert_eq!(code, 250, "127.255.255.254 is the list refusing to answer, not a listing: {text}");
+    assert!(srv.log().contains("counted as unknown"), "{}", srv.log());
 }

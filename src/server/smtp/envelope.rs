@@ -74,6 +74,19 @@ pub async fn rcpt(s: &mut Session, to: Path) -> Next {
         return Next::Continue;
     }
     let size = txn.params.size.unwrap_or(0);
+    // Clients on a DNS blocklist are refused at RCPT (asked once per connection), except
+    // those that authenticated.
+    if s.account.is_none() {
+        if s.blocklisted.is_none() {
+            let listed = s.shared.filters().blocklisted(s.peer.ip()).await;
+            s.blocklisted = Some(listed);
+        }
+        if let Some(Some(why)) = &s.blocklisted {
+            let why = why.clone();
+            tracing::info!(client = %s.peer.ip(), reason = %why, "recipient refused: client on a blocklist");
+            return s.refuse(crate::filter::verdict::LISTED, Some(&why));
+        }
+    }
     let Path::Mailbox(raw) = to else {
         return s.error(codes::BAD_ADDRESS);
     };

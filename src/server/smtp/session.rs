@@ -71,6 +71,9 @@ pub struct Session {
     pub account: Option<Account>,
     pub txn: Option<Txn>,
     errors: u32,
+    /// The DNS blocklists' verdict on the client, asked at the first RCPT without AUTH: the
+    /// refusal's text when listed.
+    pub blocklisted: Option<Option<String>>,
 }
 
 /// What the loop does after a command.
@@ -234,7 +237,18 @@ pub async fn run(shared: Arc<Shared>, listener: Listener, tcp: TcpStream, peer: 
             return;
         }
     }
-    let mut s = Session { shared, listener, peer, conn, helo: None, esmtp: false, account: None, txn: None, errors: 0 };
+    let mut s = Session {
+        shared,
+        listener,
+        peer,
+        conn,
+        helo: None,
+        esmtp: false,
+        account: None,
+        txn: None,
+        errors: 0,
+        blocklisted: None,
+    };
     s.conn.queue(&format!("220 {} ESMTP mailctl\r\n", cfg.hostname));
     let mut shutdown = s.shared.shutdown.clone();
     let mut discarding = false;
