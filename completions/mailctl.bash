@@ -40,6 +40,9 @@ _mailctl() {
             mailctl,domain)
                 cmd="mailctl__subcmd__domain"
                 ;;
+            mailctl,filter)
+                cmd="mailctl__subcmd__filter"
+                ;;
             mailctl,generate-docs)
                 cmd="mailctl__subcmd__generate__subcmd__docs"
                 ;;
@@ -304,6 +307,18 @@ _mailctl() {
             mailctl__subcmd__domain__subcmd__help,show)
                 cmd="mailctl__subcmd__domain__subcmd__help__subcmd__show"
                 ;;
+            mailctl__subcmd__filter,help)
+                cmd="mailctl__subcmd__filter__subcmd__help"
+                ;;
+            mailctl__subcmd__filter,test)
+                cmd="mailctl__subcmd__filter__subcmd__test"
+                ;;
+            mailctl__subcmd__filter__subcmd__help,help)
+                cmd="mailctl__subcmd__filter__subcmd__help__subcmd__help"
+                ;;
+            mailctl__subcmd__filter__subcmd__help,test)
+                cmd="mailctl__subcmd__filter__subcmd__help__subcmd__test"
+                ;;
             mailctl__subcmd__help,account)
                 cmd="mailctl__subcmd__help__subcmd__account"
                 ;;
@@ -327,6 +342,9 @@ _mailctl() {
                 ;;
             mailctl__subcmd__help,domain)
                 cmd="mailctl__subcmd__help__subcmd__domain"
+                ;;
+            mailctl__subcmd__help,filter)
+                cmd="mailctl__subcmd__help__subcmd__filter"
                 ;;
             mailctl__subcmd__help,generate-docs)
                 cmd="mailctl__subcmd__help__subcmd__generate__subcmd__docs"
@@ -450,6 +468,9 @@ _mailctl() {
                 ;;
             mailctl__subcmd__help__subcmd__domain,show)
                 cmd="mailctl__subcmd__help__subcmd__domain__subcmd__show"
+                ;;
+            mailctl__subcmd__help__subcmd__filter,test)
+                cmd="mailctl__subcmd__help__subcmd__filter__subcmd__test"
                 ;;
             mailctl__subcmd__help__subcmd__mailbox,reindex)
                 cmd="mailctl__subcmd__help__subcmd__mailbox__subcmd__reindex"
@@ -608,7 +629,7 @@ _mailctl() {
 
     case "${cmd}" in
         mailctl)
-            opts="-q -h -V --config --json --quiet --help --version init config domain account alias dkim cert dns transport queue mailbox quota serve completions generate-docs help"
+            opts="-q -h -V --config --json --quiet --help --version init config domain account alias dkim cert dns transport queue mailbox quota filter serve completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2313,6 +2334,100 @@ _mailctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailctl__subcmd__filter)
+            opts="-q -h -V --config --json --quiet --help --version test help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__filter__subcmd__help)
+            opts="test help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__filter__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__filter__subcmd__help__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__filter__subcmd__test)
+            opts="-q -h -V --ip --helo --from --to --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ip)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --helo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailctl__subcmd__generate__subcmd__docs)
             opts="-q -h -V --out --config --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -2336,7 +2451,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help)
-            opts="init config domain account alias dkim cert dns transport queue mailbox quota serve completions generate-docs help"
+            opts="init config domain account alias dkim cert dns transport queue mailbox quota filter serve completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2910,6 +3025,34 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help__subcmd__domain__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__filter)
+            opts="test"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__filter__subcmd__test)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

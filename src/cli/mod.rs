@@ -9,6 +9,7 @@ pub mod dkim;
 pub mod dns;
 pub mod docs;
 pub mod domain;
+pub mod filter;
 pub mod init;
 pub mod mailbox;
 pub mod output;
@@ -84,6 +85,9 @@ pub enum Command {
     /// Mailbox quotas and usage
     #[command(subcommand)]
     Quota(quota::QuotaCmd),
+    /// Inbound filtering: try the whole pipeline on a message
+    #[command(subcommand)]
+    Filter(filter::FilterCmd),
     /// Run the mail server (SMTP inbound and submission) on this instance
     Serve(serve::ServeArgs),
     /// Print a shell completion script
@@ -137,6 +141,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Account(c) => account::run(c, &mut ctx).await,
         Command::Alias(c) => alias::run(c, &mut ctx).await,
         Command::Quota(c) => quota::run(c, &mut ctx).await,
+        Command::Filter(c) => filter::run(c, &mut ctx).await,
         Command::Mailbox(c) => mailbox::run(c, &mut ctx).await,
         Command::Dkim(c) => dkim::run(c, &mut ctx).await,
         Command::Dns(c) => dns::run(c, &mut ctx).await,

@@ -11,6 +11,7 @@ pub mod deliver;
 pub mod dkim;
 pub mod dns;
 pub mod domain;
+pub mod filter;
 pub mod hashing;
 pub mod import;
 pub mod init;

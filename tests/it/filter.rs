@@ -15,6 +15,7 @@ store_tests!(
     dmarc_policies_decide_with_spf_served_by_knot,
     submission_is_not_filtered,
     a_client_on_a_blocklist_is_refused_at_rcpt_and_a_lists_refusal_is_not_a_listing,
+    filter_test_runs_the_pipeline_on_a_file_and_delivers_nothing,
 );
 
 const GTUBE: &str = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
@@ -259,4 +260,30 @@ fn a_client_on_a_blocklist_is_refused_at_rcpt_and_a_lists_refusal_is_not_a_listi
     let (code, text) = send(&srv, "x@remote.example", "bob@example.com", msg);
     assert_eq!(code, 250, "127.255.255.254 is the list refusing to answer, not a listing: {text}");
     assert!(srv.log().contains("counted as unknown"), "{}", srv.log());
+}
+
+fn filter_test_runs_the_pipeline_on_a_file_and_delivers_nothing(env: Env) {
+    env.create("bob@example.com", "vip");
+    let down = closed_port();
+    for (k, v) in [("inbound_auth", "false"), ("virus_scanner", "clamd"), ("virus_scanner_address", down.as_str())] {
+        env.ok(&["config", "set", k, v]);
+    }
+    let file = env.path().join("msg.eml");
+    std::fs::write(&file, "From: x@remote.example\nSubject: hi\n\nhello\n").unwrap();
+    let f = file.to_str().unwrap();
+    let args = ["filter", "test", f, "--ip", "192.0.2.7", "--from", "x@remote.example", "--to", "bob@example.com"];
+    let j = env.json(&args);
+    assert_eq!(j["action"], "tempfail", "{j}");
+    assert!(j["reply"].as_str().unwrap().starts_with("451 4.7.0"), "{j}");
+    assert_eq!(j["virus"]["result"], "failed", "{j}");
+    assert!(j["headers"].as_str().unwrap().contains("X-Mailctl-Verdict: tempfail"), "{j}");
+    assert!(inbox(&env, "bob@example.com").is_empty(), "nothing is delivered");
+    // For people: the action, the reply and the reason.
+    let text = env.ok(&args);
+    assert!(text.starts_with("action: tempfail\nreply:  451 4.7.0"), "{text}");
+
+    let missing = env.path().join("nope.eml");
+    let e = env.fails(&["filter", "test", missing.to_str().unwrap(), "--to", "bob@example.com"], 66);
+    assert!(e.contains("nope.eml"), "{e}");
+    env.fails(&["filter", "test", f, "--ip", "not-an-ip", "--to", "bob@example.com"], 64);
 }

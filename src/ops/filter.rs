@@ -1,0 +1,127 @@
+//! `mailctl filter test`: the whole inbound pipeline (blocklists, sender authentication,
+//! scanners, the decision) run on a message file as if a client had sent it, delivering
+//! nothing. What `serve` would decide, with the same config and the same code.
+
+use std::net::IpAddr;
+use std::path::Path;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::filter::verdict::{Action, Auth, Spam, Virus};
+use crate::filter::{Checked, Filters, Inbound, authenticate};
+
+/// The envelope a test message is checked with.
+pub struct Envelope {
+    pub ip: IpAddr,
+    pub helo: String,
+    pub from: String,
+    pub to: Vec<String>,
+}
+
+/// What `serve` would have done.
+pub struct Trial {
+    /// The refusal at RCPT when the client is on a blocklist (the message is then not checked).
+    pub blocklisted: Option<String>,
+    pub checked: Option<Checked>,
+}
+
+/// Read `file` (at most `message_size_limit`) and run it through the inbound filters.
+pub async fn test(cfg: &Config, file: &Path, env: &Envelope) -> Result<Trial> {
+    let limit = cfg.server.message_size_limit;
+    let meta = std::fs::metadata(file).map_err(|e| Error::io("reading", file, e))?;
+    if meta.len() > limit {
+        return Err(Error::invalid(format!(
+            "{} is {} bytes, over message_size_limit ({limit}): serve would refuse it with 552",
+            file.display(),
+            meta.len()
+        )));
+    }
+    let raw = std::fs::read(file).map_err(|e| Error::io("reading", file, e))?;
+    // Files on disk often have LF line ends; on the wire they are CRLF.
+    let message = crlf(&raw);
+    let filters = Filters::new(cfg)?;
+    if let Some(why) = filters.blocklisted(env.ip).await {
+        return Ok(Trial { blocklisted: Some(why), checked: None });
+    }
+    let message = authenticate::strip_forged(&message, filters.authserv_id());
+    let inbound = Inbound { ip: env.ip, helo: &env.helo, mail_from: &env.from, rcpts: &env.to, queue_id: "test" };
+    Ok(Trial { blocklisted: None, checked: Some(filters.check(&inbound, &message).await) })
+}
+
+/// LF line ends made CRLF (CRLF ones kept).
+fn crlf(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len() + raw.len() / 40);
+    let mut prev = 0u8;
+    for &b in raw {
+        if b == b'\n' && prev != b'\r' {
+            out.push(b'\r');
+        }
+        out.push(b);
+        prev = b;
+    }
+    out
+}
+
+/// The trial as JSON: the action, the SMTP reply a refusal gets, the reason, each verdict and
+/// the header fields a delivered message would carry.
+pub fn to_json(t: &Trial) -> serde_json::Value {
+    let auth = |a: Option<Auth>| a.map(Auth::as_str);
+    match (&t.blocklisted, &t.checked) {
+        (Some(why), _) => serde_json::json!({
+            "action": "reject",
+            "stage": "rcpt",
+            "reply": crate::filter::verdict::LISTED.with_text(why).trim_end(),
+            "reason": why,
+        }),
+        (None, Some(c)) => {
+            let v = &c.verdicts;
+            let reply = match &c.decision.action {
+                Action::Reject(r, text) | Action::TempFail(r, text) => Some(r.with_text(text).trim_end().to_string()),
+                _ => None,
+            };
+            let spam = match &v.spam {
+                Spam::NotScanned => serde_json::json!({ "result": "not-scanned" }),
+                Spam::Failed(e) => serde_json::json!({ "result": "failed", "error": e }),
+                Spam::Scored { score, action, rules } => serde_json::json!({
+                    "result": "scored", "score": score, "action": action.map(|a| a.as_str()), "rules": rules,
+                }),
+            };
+            let virus = match &v.virus {
+                Virus::NotScanned => serde_json::json!({ "result": "not-scanned" }),
+                Virus::Failed(e) => serde_json::json!({ "result": "failed", "error": e }),
+                Virus::Clean => serde_json::json!({ "result": "clean" }),
+                Virus::Found(n) => serde_json::json!({ "result": "found", "name": n }),
+            };
+            serde_json::json!({
+                "action": c.decision.action.as_str(),
+                "stage": "data",
+                "reply": reply,
+                "reason": c.decision.reason,
+                "spf": auth(v.spf),
+                "dkim": auth(v.dkim),
+                "arc": auth(v.arc),
+                "iprev": auth(v.iprev),
+                "dmarc": v.dmarc.as_ref().map(|d| serde_json::json!({
+                    "result": d.result.as_str(), "domain": d.domain, "policy": d.policy.as_str(),
+                })),
+                "arc_trusted": v.arc_trusted,
+                "trusted_forwarder": v.trusted_forwarder,
+                "spam": spam,
+                "virus": virus,
+                "headers": c.headers,
+            })
+        }
+        (None, None) => serde_json::json!({}),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lf_files_become_crlf_and_crlf_stays() {
+        assert_eq!(crlf(b"a\nb\r\nc\n"), b"a\r\nb\r\nc\r\n".to_vec());
+        assert_eq!(crlf(b""), b"".to_vec());
+    }
+}
