@@ -30,6 +30,8 @@ pub struct Filters {
     http: reqwest::Client,
     arc_trusted_sealers: Vec<String>,
     trusted_forwarders: Vec<String>,
+    /// rspamd's controller, where it learns.
+    learn_address: Option<String>,
 }
 
 /// The message's envelope and connection, as the checks need them.
@@ -89,6 +91,7 @@ impl Filters {
             spam,
             virus,
             http,
+            learn_address: f.spam_learn_address.clone(),
             arc_trusted_sealers: f.arc_trusted_sealers.iter().map(|s| s.to_ascii_lowercase()).collect(),
             trusted_forwarders: f.trusted_forwarders.iter().map(|s| s.to_ascii_lowercase()).collect(),
         })
@@ -183,6 +186,24 @@ impl Filters {
         listed
     }
 
+    /// Whether a spam filter is configured, that can learn from people's decisions.
+    pub fn learns(&self) -> bool {
+        self.spam.is_some()
+    }
+
+    /// Teach the spam filter a message as spam or ham (spamd `TELL`, rspamd `learnspam` and
+    /// `learnham` on its controller).
+    pub async fn learn(&self, message: &[u8], spam: bool) -> std::result::Result<(), String> {
+        match &self.spam {
+            None => Ok(()),
+            Some((SpamFilter::Spamd, addr)) => scanners::spamd_learn(addr, message, spam).await,
+            Some((_, addr)) => {
+                let controller = self.learn_address.clone().unwrap_or_else(|| rspamd_controller(addr));
+                scanners::rspamd_learn(&self.http, &controller, message, spam).await
+            }
+        }
+    }
+
     /// Our authserv-id: forged results claiming it are removed from incoming messages.
     pub fn authserv_id(&self) -> &str {
         &self.hostname
@@ -208,6 +229,15 @@ fn resolver(configured: Option<&str>) -> Result<hickory_resolver::TokioResolver>
 
 /// DNS answers the filters keep in memory.
 pub const CACHE_ENTRIES: usize = 4096;
+
+/// rspamd's controller beside its normal worker: the same host, port 11334.
+fn rspamd_controller(normal: &str) -> String {
+    let url = scanners::rspamd_url(normal);
+    match url.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => format!("{host}:11334"),
+        _ => format!("{url}:11334"),
+    }
+}
 
 /// Where a scanner listens when the config names none.
 fn default_address(kind: SpamFilter) -> &'static str {

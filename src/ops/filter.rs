@@ -9,6 +9,8 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::filter::verdict::{Action, Auth, Spam, Virus};
 use crate::filter::{Checked, Filters, Inbound, authenticate};
+use crate::store::maildir::{self, file};
+use crate::store::{Account, Store, mailboxes, messages};
 
 /// The envelope a test message is checked with.
 pub struct Envelope {
@@ -46,6 +48,48 @@ pub async fn test(cfg: &Config, file: &Path, env: &Envelope) -> Result<Trial> {
     let message = authenticate::strip_forged(&message, filters.authserv_id());
     let inbound = Inbound { ip: env.ip, helo: &env.helo, mail_from: &env.from, rcpts: &env.to, queue_id: "test" };
     Ok(Trial { blocklisted: None, checked: Some(filters.check(&inbound, &message).await) })
+}
+
+/// Teach the spam filter the messages `uids` of an account's folder as spam or ham: a person
+/// moved them into Junk, or out of it. Failures are logged, never retried.
+pub async fn learn(store: &Store, filters: &Filters, account: &Account, folder: &str, uids: Vec<i64>, spam: bool) {
+    let class = if spam { "spam" } else { "ham" };
+    let (id, name) = (account.id, folder.to_string());
+    let found = store
+        .read(uids.len(), move |c| {
+            Box::pin(async move {
+                let Some(m) = mailboxes::get(c, id, &name).await? else { return Ok(Vec::new()) };
+                messages::rows_for(c, m.id, &uids, messages::Cols::Light).await
+            })
+        })
+        .await;
+    let rows = match found {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(account = %account.address, error = %e.one_line(), "not learned as {class}: reading the index");
+            return;
+        }
+    };
+    let dir = maildir::folder_path(&crate::ops::mailbox::maildir_root(store, account), folder);
+    for r in rows {
+        let read = {
+            let dir = dir.clone();
+            crate::ops::blocking(move || {
+                let path = file::locate(&dir, &r.filename, &r.flags)
+                    .ok_or_else(|| Error::not_found(format!("message file {}", r.filename)))?;
+                std::fs::read(&path).map_err(|e| Error::io("reading", &path, e))
+            })
+            .await
+        };
+        let outcome = match read {
+            Ok(bytes) => filters.learn(&bytes, spam).await,
+            Err(e) => Err(e.one_line()),
+        };
+        match outcome {
+            Ok(()) => tracing::info!(account = %account.address, folder, "learned as {class}"),
+            Err(e) => tracing::warn!(account = %account.address, folder, error = %e, "not learned as {class}"),
+        }
+    }
 }
 
 /// LF line ends made CRLF (CRLF ones kept).

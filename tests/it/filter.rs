@@ -16,6 +16,7 @@ store_tests!(
     submission_is_not_filtered,
     a_client_on_a_blocklist_is_refused_at_rcpt_and_a_lists_refusal_is_not_a_listing,
     filter_test_runs_the_pipeline_on_a_file_and_delivers_nothing,
+    moving_mail_into_junk_teaches_spamd_spam_and_out_of_it_ham,
 );
 
 const GTUBE: &str = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
@@ -286,4 +287,29 @@ fn filter_test_runs_the_pipeline_on_a_file_and_delivers_nothing(env: Env) {
     let e = env.fails(&["filter", "test", missing.to_str().unwrap(), "--to", "bob@example.com"], 66);
     assert!(e.contains("nope.eml"), "{e}");
     env.fails(&["filter", "test", f, "--ip", "not-an-ip", "--to", "bob@example.com"], 64);
+}
+
+const MOVE: &str = r#"
+import imaplib, ssl, sys
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+m = imaplib.IMAP4_SSL(sys.argv[1], int(sys.argv[2]), ssl_context=ctx)
+m.login('bob@example.com', 'password123')
+m.select(sys.argv[3])
+print(m.uid('MOVE', '1:*', sys.argv[4])[0])
+m.logout()
+"#;
+
+fn moving_mail_into_junk_teaches_spamd_spam_and_out_of_it_ham(env: Env) {
+    let Some(addr) = spamd("filter::moving_mail_into_junk") else { return };
+    let srv = serve(&env, &[("spam_filter", "spamd"), ("spam_filter_address", &addr), ("spam_junk_score", "500")]);
+    let msg = "From: x@remote.example\r\nSubject: offer\r\nMessage-ID: <offer-1@remote.example>\r\n\r\nCheap watches, today only.\r\n";
+    assert_eq!(send(&srv, "x@remote.example", "bob@example.com", msg).0, 250);
+    let port = srv.imaps.port().to_string();
+    let out = crate::server::python(MOVE, &["127.0.0.1", &port, "INBOX", "Junk"]);
+    assert_eq!(out.trim(), "OK", "{out}");
+    crate::util::eventually("spamd to learn the message as spam", || srv.log().contains("learned as spam"));
+    let out = crate::server::python(MOVE, &["127.0.0.1", &port, "Junk", "INBOX"]);
+    assert_eq!(out.trim(), "OK", "{out}");
+    crate::util::eventually("spamd to learn the message as ham", || srv.log().contains("learned as ham"));
+    assert!(!srv.log().contains("not learned"), "{}", srv.log());
 }

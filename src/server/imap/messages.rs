@@ -145,6 +145,7 @@ impl Session {
         let src: Vec<u32> = pairs.iter().map(|p| p.0 as u32).collect();
         let dst: Vec<u32> = pairs.iter().map(|p| p.1 as u32).collect();
         let code = (!pairs.is_empty()).then_some(Code::CopyUid { validity: validity as u64, source: &src, dest: &dst });
+        self.learn_later(Some(&mailbox.name), dest, pairs.iter().map(|p| p.1).collect());
         if !is_move {
             return match code {
                 Some(code) => self.ok_code(tag, code, "COPY completed"),
@@ -162,6 +163,23 @@ impl Session {
         };
         self.report_expunged(&gone.iter().map(|&u| u as u32).collect::<Vec<_>>());
         self.ok(tag, "MOVE completed")
+    }
+
+    /// After a COPY, MOVE or APPEND into Junk (spam), or out of it into a folder other than
+    /// Trash (ham): teach the spam filter, on a task of its own, so the reply never waits.
+    fn learn_later(&self, from: Option<&str>, to: &str, uids: Vec<i64>) {
+        let junk = crate::store::maildir::JUNK;
+        let spam = to == junk && from != Some(junk);
+        let ham = from == Some(junk) && to != junk && ops::special_use(to) != Some("\\Trash");
+        let filters = self.shared.filters();
+        if !(spam || ham) || uids.is_empty() || !filters.learns() {
+            return;
+        }
+        let Some(account) = self.account.as_deref().cloned() else { return };
+        let (shared, to) = (self.shared.clone(), to.to_string());
+        tokio::spawn(async move {
+            crate::ops::filter::learn(&shared.store, &filters, &account, &to, uids, spam).await;
+        });
     }
 
     /// Tell the client about messages this session expunged, and forget them.
@@ -219,6 +237,7 @@ impl Session {
             Err(e) => return self.fault(tag, &e),
         };
         let codes: Vec<u32> = uids.iter().map(|&u| u as u32).collect();
+        self.learn_later(None, mailbox, uids);
         if self.selected.as_ref().is_some_and(|s| s.mailbox.name == mailbox)
             && let Err(e) = self.sync(false).await
         {
