@@ -307,14 +307,38 @@ _mailctl() {
             mailctl__subcmd__domain__subcmd__help,show)
                 cmd="mailctl__subcmd__domain__subcmd__help__subcmd__show"
                 ;;
+            mailctl__subcmd__filter,allow)
+                cmd="mailctl__subcmd__filter__subcmd__allow"
+                ;;
+            mailctl__subcmd__filter,block)
+                cmd="mailctl__subcmd__filter__subcmd__block"
+                ;;
             mailctl__subcmd__filter,help)
                 cmd="mailctl__subcmd__filter__subcmd__help"
+                ;;
+            mailctl__subcmd__filter,list)
+                cmd="mailctl__subcmd__filter__subcmd__list"
+                ;;
+            mailctl__subcmd__filter,remove)
+                cmd="mailctl__subcmd__filter__subcmd__remove"
                 ;;
             mailctl__subcmd__filter,test)
                 cmd="mailctl__subcmd__filter__subcmd__test"
                 ;;
+            mailctl__subcmd__filter__subcmd__help,allow)
+                cmd="mailctl__subcmd__filter__subcmd__help__subcmd__allow"
+                ;;
+            mailctl__subcmd__filter__subcmd__help,block)
+                cmd="mailctl__subcmd__filter__subcmd__help__subcmd__block"
+                ;;
             mailctl__subcmd__filter__subcmd__help,help)
                 cmd="mailctl__subcmd__filter__subcmd__help__subcmd__help"
+                ;;
+            mailctl__subcmd__filter__subcmd__help,list)
+                cmd="mailctl__subcmd__filter__subcmd__help__subcmd__list"
+                ;;
+            mailctl__subcmd__filter__subcmd__help,remove)
+                cmd="mailctl__subcmd__filter__subcmd__help__subcmd__remove"
                 ;;
             mailctl__subcmd__filter__subcmd__help,test)
                 cmd="mailctl__subcmd__filter__subcmd__help__subcmd__test"
@@ -468,6 +492,18 @@ _mailctl() {
                 ;;
             mailctl__subcmd__help__subcmd__domain,show)
                 cmd="mailctl__subcmd__help__subcmd__domain__subcmd__show"
+                ;;
+            mailctl__subcmd__help__subcmd__filter,allow)
+                cmd="mailctl__subcmd__help__subcmd__filter__subcmd__allow"
+                ;;
+            mailctl__subcmd__help__subcmd__filter,block)
+                cmd="mailctl__subcmd__help__subcmd__filter__subcmd__block"
+                ;;
+            mailctl__subcmd__help__subcmd__filter,list)
+                cmd="mailctl__subcmd__help__subcmd__filter__subcmd__list"
+                ;;
+            mailctl__subcmd__help__subcmd__filter,remove)
+                cmd="mailctl__subcmd__help__subcmd__filter__subcmd__remove"
                 ;;
             mailctl__subcmd__help__subcmd__filter,test)
                 cmd="mailctl__subcmd__help__subcmd__filter__subcmd__test"
@@ -2335,7 +2371,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__filter)
-            opts="-q -h -V --config --json --quiet --help --version test help"
+            opts="-q -h -V --config --json --quiet --help --version allow block list remove test help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2352,9 +2388,81 @@ _mailctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mailctl__subcmd__filter__subcmd__help)
-            opts="test help"
+        mailctl__subcmd__filter__subcmd__allow)
+            opts="-q -h -V --account --config --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__filter__subcmd__block)
+            opts="-q -h -V --account --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__filter__subcmd__help)
+            opts="allow block list remove test help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__filter__subcmd__help__subcmd__allow)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__filter__subcmd__help__subcmd__block)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2380,6 +2488,34 @@ _mailctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailctl__subcmd__filter__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__filter__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailctl__subcmd__filter__subcmd__help__subcmd__test)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -2387,6 +2523,46 @@ _mailctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__filter__subcmd__list)
+            opts="-q -h -V --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__filter__subcmd__remove)
+            opts="-q -h -V --account --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3039,8 +3215,64 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help__subcmd__filter)
-            opts="test"
+            opts="allow block list remove test"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__filter__subcmd__allow)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__filter__subcmd__block)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__filter__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__filter__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -98,8 +98,10 @@ impl Filters {
     }
 
     /// Run every configured check on `message` (as received, without our own headers) and
-    /// decide. The scanners and the DNS lookups run at the same time.
-    pub async fn check(&self, inbound: &Inbound<'_>, message: &[u8]) -> Checked {
+    /// decide. The scanners and the DNS lookups run at the same time. `allow_listed`: the
+    /// sender is on every recipient's allow list, so it is not scored for spam (it is still
+    /// scanned for viruses).
+    pub async fn check(&self, inbound: &Inbound<'_>, message: &[u8], allow_listed: bool) -> Checked {
         let auth = async {
             match &self.auth {
                 Some(a) => {
@@ -119,6 +121,7 @@ impl Filters {
                 user: None,
             };
             match &self.spam {
+                _ if allow_listed => Spam::NotScanned,
                 None => Spam::NotScanned,
                 Some((SpamFilter::Spamd, addr)) => scanners::spamd_check(addr, message, None).await,
                 Some((_, addr)) => scanners::rspamd_check(&self.http, addr, message, &envelope()).await,
@@ -131,17 +134,24 @@ impl Filters {
             }
         };
         let (auth, spam, virus) = tokio::join!(auth, spam, virus);
-        self.decide(inbound, auth, spam, virus)
+        self.decide(inbound, auth, spam, virus, allow_listed)
     }
 
-    fn decide(&self, inbound: &Inbound<'_>, auth: Option<Authenticated>, spam: Spam, virus: Virus) -> Checked {
+    fn decide(
+        &self,
+        inbound: &Inbound<'_>,
+        auth: Option<Authenticated>,
+        spam: Spam,
+        virus: Virus,
+        allow_listed: bool,
+    ) -> Checked {
         let sender = inbound.mail_from.to_ascii_lowercase();
         let trusted_forwarder = !sender.is_empty()
             && self.trusted_forwarders.iter().any(|t| match t.strip_prefix('@') {
                 Some(domain) => sender.rsplit_once('@').is_some_and(|(_, d)| d == domain),
                 None => *t == sender,
             });
-        let mut verdicts = Verdicts { trusted_forwarder, spam, virus, ..Verdicts::default() };
+        let mut verdicts = Verdicts { trusted_forwarder, allow_listed, spam, virus, ..Verdicts::default() };
         let mut headers = String::new();
         if let Some(a) = auth {
             verdicts.spf = Some(a.spf);

@@ -127,6 +127,8 @@ pub struct Verdicts {
     pub arc_trusted: bool,
     /// The envelope sender is in `trusted_forwarders`.
     pub trusted_forwarder: bool,
+    /// The sender is on every recipient's allow list: spam scoring was skipped.
+    pub allow_listed: bool,
     pub spam: Spam,
     pub virus: Virus,
 }
@@ -141,6 +143,7 @@ impl Default for Verdicts {
             dmarc: None,
             arc_trusted: false,
             trusted_forwarder: false,
+            allow_listed: false,
             spam: Spam::NotScanned,
             virus: Virus::NotScanned,
         }
@@ -310,6 +313,7 @@ pub fn verdict_header(v: &Verdicts, decision: &Decision) -> String {
         item("dmarc", &format!("{} (p={} domain={})", m.result.as_str(), m.policy.as_str(), m.domain));
     }
     match &v.spam {
+        Spam::NotScanned if v.allow_listed => item("spam", "not-scanned (allow-listed sender)"),
         Spam::NotScanned => item("spam", "not-scanned"),
         Spam::Failed(_) => item("spam", "unscanned-scanner-failed"),
         Spam::Scored { score, action, .. } => {

@@ -47,7 +47,7 @@ pub async fn test(cfg: &Config, file: &Path, env: &Envelope) -> Result<Trial> {
     }
     let message = authenticate::strip_forged(&message, filters.authserv_id());
     let inbound = Inbound { ip: env.ip, helo: &env.helo, mail_from: &env.from, rcpts: &env.to, queue_id: "test" };
-    Ok(Trial { blocklisted: None, checked: Some(filters.check(&inbound, &message).await) })
+    Ok(Trial { blocklisted: None, checked: Some(filters.check(&inbound, &message, false).await) })
 }
 
 /// Teach the spam filter the messages `uids` of an account's folder as spam or ham: a person

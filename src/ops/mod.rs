@@ -12,6 +12,7 @@ pub mod dkim;
 pub mod dns;
 pub mod domain;
 pub mod filter;
+pub mod filter_rules;
 pub mod hashing;
 pub mod import;
 pub mod init;

@@ -10,6 +10,7 @@ pub mod direct;
 pub mod dkim;
 pub mod dns;
 pub mod domains;
+pub mod filter_rules;
 pub mod mailboxes;
 pub mod maildir;
 pub mod messages;

@@ -17,6 +17,8 @@ store_tests!(
     a_client_on_a_blocklist_is_refused_at_rcpt_and_a_lists_refusal_is_not_a_listing,
     filter_test_runs_the_pipeline_on_a_file_and_delivers_nothing,
     moving_mail_into_junk_teaches_spamd_spam_and_out_of_it_ham,
+    a_blocked_sender_is_refused_at_rcpt_for_the_accounts_the_rule_names,
+    an_allowed_sender_is_not_scored_for_spam,
 );
 
 const GTUBE: &str = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
@@ -312,4 +314,50 @@ fn moving_mail_into_junk_teaches_spamd_spam_and_out_of_it_ham(env: Env) {
     assert_eq!(out.trim(), "OK", "{out}");
     crate::util::eventually("spamd to learn the message as ham", || srv.log().contains("learned as ham"));
     assert!(!srv.log().contains("not learned"), "{}", srv.log());
+}
+
+fn a_blocked_sender_is_refused_at_rcpt_for_the_accounts_the_rule_names(env: Env) {
+    env.create("ann@example.com", "vip");
+    let srv = serve(&env, &[]);
+    env.ok(&["filter", "block", "@pest.example", "--account", "bob@example.com"]);
+    env.ok(&["filter", "block", "Boss@Pest.Example"]);
+    env.ok(&["filter", "allow", "friend@pest.example", "--account", "bob@example.com"]);
+    let list = env.json(&["filter", "list"]);
+    assert_eq!(list.as_array().unwrap().len(), 3, "{list}");
+    assert!(
+        list.as_array().unwrap().iter().any(|r| r["pattern"] == "boss@pest.example" && r["account"] == ""),
+        "{list}"
+    );
+    // An account's own rule beats a rule for every account; then an address's beats its domain's.
+
+    let rcpt = |from: &str, to: &str| {
+        let mut c = Client::connect(srv.smtp);
+        c.expect("EHLO client.example", 250);
+        c.expect(&format!("MAIL FROM:<{from}>"), 250);
+        c.cmd(&format!("RCPT TO:<{to}>"))
+    };
+    let (code, text) = rcpt("x@pest.example", "bob@example.com");
+    assert_eq!(code, 550, "{text}");
+    assert!(text.contains("5.7.1"), "{text}");
+    assert_eq!(rcpt("x@pest.example", "ann@example.com").0, 250, "the rule is bob's only");
+    assert_eq!(rcpt("boss@pest.example", "ann@example.com").0, 550, "a rule for every account");
+    assert_eq!(rcpt("friend@pest.example", "bob@example.com").0, 250, "an address's rule beats its domain's");
+
+    env.ok(&["filter", "remove", "@pest.example", "--account", "bob@example.com"]);
+    assert_eq!(rcpt("x@pest.example", "bob@example.com").0, 250);
+    env.fails(&["filter", "remove", "@pest.example", "--account", "bob@example.com"], 67);
+    env.fails(&["filter", "block", "@pest.example", "--account", "nobody@example.com"], 67);
+    env.fails(&["filter", "block", "not an address"], 65);
+}
+
+fn an_allowed_sender_is_not_scored_for_spam(env: Env) {
+    let Some(addr) = spamd("filter::an_allowed_sender") else { return };
+    let srv = serve(&env, &[("spam_filter", "spamd"), ("spam_filter_address", &addr)]);
+    env.ok(&["filter", "allow", "@partner.example", "--account", "bob@example.com"]);
+    let gtube = format!("From: news@partner.example\r\nSubject: buy\r\n\r\n{GTUBE}\r\n");
+    let (code, text) = send(&srv, "news@partner.example", "bob@example.com", &gtube);
+    assert_eq!(code, 250, "{text}");
+    let i = inbox_texts(&env, "bob@example.com");
+    assert!(i[0].contains("spam=not-scanned (allow-listed sender)"), "{}", i[0]);
+    assert_eq!(send(&srv, "news@other.example", "bob@example.com", &gtube).0, 550, "others are still scored");
 }

@@ -111,6 +111,7 @@ pub const ENCRYPTION_REQUIRED: Reply = r(538, "5.7.11", "encryption required for
 /// 550 mailbox unavailable: unknown user (RFC 3463 X.1.1); relay denied (X.7.1).
 pub const NO_SUCH_USER: Reply = r(550, "5.1.1", "no such user here");
 pub const RELAY_DENIED: Reply = r(550, "5.7.1", "relaying denied");
+pub const SENDER_BLOCKED: Reply = r(550, "5.7.1", "sender blocked");
 /// 550 bare CR or LF in the message (RFC 5321 §2.3.8; smuggling defence).
 pub const BARE_LINE_ENDING: Reply = r(550, "5.6.0", "message contains bare CR or LF; lines must end with CRLF");
 pub const DATA_LINE_TOO_LONG: Reply = r(550, "5.6.0", "message has a line longer than the limit");

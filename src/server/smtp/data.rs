@@ -191,7 +191,8 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
             rcpts: &txn.rcpts,
             queue_id: &id,
         };
-        let checked = filters.check(&inbound, &original).await;
+        let allow_listed = allow_listed(s, &from, &targets).await;
+        let checked = filters.check(&inbound, &original, allow_listed).await;
         let reason = checked.decision.reason.as_str();
         match &checked.decision.action {
             Action::Reject(r, text) | Action::TempFail(r, text) => {
@@ -247,6 +248,26 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
             // The reply never names the account: an alias's members are not the sender's business.
             tracing::warn!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, result = %why, "not delivered");
             s.reply(reply);
+        }
+    }
+}
+
+/// Whether the sender is on the allow list of every local recipient (so spam scoring is
+/// skipped). A store error is logged and allows nothing.
+async fn allow_listed(s: &Session, sender: &str, targets: &[crate::ops::recipient::Local]) -> bool {
+    use crate::ops::filter_rules::{Kind, for_sender, verdict};
+    if sender.is_empty() || targets.is_empty() {
+        return false;
+    }
+    match for_sender(&s.shared.store, sender).await {
+        Ok(rules) if rules.is_empty() => false,
+        Ok(rules) => {
+            let sender = sender.to_ascii_lowercase();
+            targets.iter().all(|l| verdict(&rules, &sender, &l.address) == Some(Kind::Allow))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e.one_line(), "reading the allow and block lists");
+            false
         }
     }
 }

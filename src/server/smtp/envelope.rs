@@ -99,6 +99,11 @@ pub async fn rcpt(s: &mut Session, to: Path) -> Next {
     };
     match route(s, &raw, size).await {
         Ok(Route::Local { address, local, remote }) => {
+            if s.account.is_none()
+                && let Some(text) = blocked(s, &local).await
+            {
+                return s.refuse(codes::SENDER_BLOCKED, Some(&text));
+            }
             let txn = s.txn.as_mut().expect("checked");
             txn.rcpts.push(address);
             txn.local.extend(local.into_iter().map(|l| (l.account_id, l)));
@@ -122,6 +127,31 @@ pub async fn rcpt(s: &mut Session, to: Path) -> Next {
         }
     }
     Next::Continue
+}
+
+/// Whether the lists block the transaction's sender for one of these accounts: the refusal's
+/// text. A store error is logged and blocks nothing.
+async fn blocked(s: &Session, local: &[Local]) -> Option<String> {
+    let sender = match s.txn.as_ref().and_then(|t| t.from.as_ref()) {
+        Some(Path::Mailbox(m)) => m.clone(),
+        _ => return None,
+    };
+    let rules = match crate::ops::filter_rules::for_sender(&s.shared.store, &sender).await {
+        Ok(r) if r.is_empty() => return None,
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e.one_line(), "reading the allow and block lists");
+            return None;
+        }
+    };
+    let blocked = local.iter().any(|l| {
+        crate::ops::filter_rules::verdict(&rules, &sender.to_ascii_lowercase(), &l.address)
+            == Some(crate::ops::filter_rules::Kind::Block)
+    });
+    blocked.then(|| {
+        tracing::info!(client = %s.peer.ip(), from = %sender, "recipient refused: the sender is on a block list");
+        "sender blocked by the recipient's policy".to_string()
+    })
 }
 
 enum Route {
