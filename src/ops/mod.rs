@@ -13,6 +13,7 @@ pub mod dns;
 pub mod domain;
 pub mod filter;
 pub mod filter_rules;
+pub mod greylist;
 pub mod hashing;
 pub mod import;
 pub mod init;

@@ -11,6 +11,7 @@ pub mod dkim;
 pub mod dns;
 pub mod domains;
 pub mod filter_rules;
+pub mod greylist;
 pub mod mailboxes;
 pub mod maildir;
 pub mod messages;

@@ -19,6 +19,7 @@ store_tests!(
     moving_mail_into_junk_teaches_spamd_spam_and_out_of_it_ham,
     a_blocked_sender_is_refused_at_rcpt_for_the_accounts_the_rule_names,
     an_allowed_sender_is_not_scored_for_spam,
+    greylisting_defers_a_new_triplet_and_passes_its_retry_after_the_delay,
 );
 
 const GTUBE: &str = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
@@ -360,4 +361,24 @@ fn an_allowed_sender_is_not_scored_for_spam(env: Env) {
     let i = inbox_texts(&env, "bob@example.com");
     assert!(i[0].contains("spam=not-scanned (allow-listed sender)"), "{}", i[0]);
     assert_eq!(send(&srv, "news@other.example", "bob@example.com", &gtube).0, 550, "others are still scored");
+}
+
+fn greylisting_defers_a_new_triplet_and_passes_its_retry_after_the_delay(env: Env) {
+    let srv = serve(&env, &[("greylist", "true"), ("greylist_delay", "1")]);
+    let rcpt = |from: &str| {
+        let mut c = Client::connect(srv.smtp);
+        c.expect("EHLO client.example", 250);
+        c.expect(&format!("MAIL FROM:<{from}>"), 250);
+        c.cmd("RCPT TO:<bob@example.com>")
+    };
+    let (code, text) = rcpt("new@remote.example");
+    assert_eq!(code, 451, "{text}");
+    assert!(text.contains("4.7.1") && text.contains("greylisted"), "{text}");
+    crate::util::eventually("the retry to pass after greylist_delay", || rcpt("new@remote.example").0 == 250);
+    let msg = "From: new@remote.example\r\nSubject: hi\r\n\r\nhello\r\n";
+    assert_eq!(send(&srv, "new@remote.example", "bob@example.com", msg).0, 250, "a passed triplet passes at once");
+    // Another sender is a new triplet; an allow-listed one skips greylisting.
+    assert_eq!(rcpt("other@remote.example").0, 451);
+    env.ok(&["filter", "allow", "@friend.example"]);
+    assert_eq!(rcpt("pal@friend.example").0, 250);
 }

@@ -70,6 +70,8 @@ pub const TOO_MANY_CONNECTIONS: Reply = r(421, "4.7.0", "too many connections, t
 pub const TOO_MANY_ERRORS: Reply = r(421, "4.7.0", "too many errors, closing connection");
 pub const AUTH_LOCKED: Reply = r(421, "4.7.0", "too many failed logins from your address, try again later");
 /// 451 local error (RFC 5321 §4.2.2).
+/// Greylisting: a temporary refusal a real server retries (RFC 6647 §2.1).
+pub const GREYLISTED: Reply = r(451, "4.7.1", "greylisted, try again later");
 pub const LOCAL_ERROR: Reply = r(451, "4.3.0", "local error, try again later");
 /// 452 insufficient storage (RFC 5321 §4.2.2); 4.2.2 mailbox full, 4.3.1 system full.
 pub const MAILBOX_FULL: Reply = r(452, "4.2.2", "mailbox full");
@@ -111,7 +113,7 @@ pub const ENCRYPTION_REQUIRED: Reply = r(538, "5.7.11", "encryption required for
 /// 550 mailbox unavailable: unknown user (RFC 3463 X.1.1); relay denied (X.7.1).
 pub const NO_SUCH_USER: Reply = r(550, "5.1.1", "no such user here");
 pub const RELAY_DENIED: Reply = r(550, "5.7.1", "relaying denied");
-pub const SENDER_BLOCKED: Reply = r(550, "5.7.1", "sender blocked");
+pub const SENDER_BLOCKED: Reply = r(550, "5.7.1", "sender blocked by the recipient's policy");
 /// 550 bare CR or LF in the message (RFC 5321 §2.3.8; smuggling defence).
 pub const BARE_LINE_ENDING: Reply = r(550, "5.6.0", "message contains bare CR or LF; lines must end with CRLF");
 pub const DATA_LINE_TOO_LONG: Reply = r(550, "5.6.0", "message has a line longer than the limit");

@@ -3,6 +3,7 @@
 use super::session::{Listener, Next, Session, Txn};
 use crate::names::Address;
 use crate::ops::alias::{ExpandError, expand, expand_local};
+use crate::ops::filter_rules::Kind;
 use crate::ops::recipient::{Local, resolve};
 use crate::proto::smtp::codes;
 use crate::proto::smtp::command::{MailParams, Path};
@@ -99,10 +100,19 @@ pub async fn rcpt(s: &mut Session, to: Path) -> Next {
     };
     match route(s, &raw, size).await {
         Ok(Route::Local { address, local, remote }) => {
-            if s.account.is_none()
-                && let Some(text) = blocked(s, &local).await
-            {
-                return s.refuse(codes::SENDER_BLOCKED, Some(&text));
+            if s.account.is_none() {
+                let listed = listed(s, &local).await;
+                if listed == Some(Kind::Block) {
+                    return s.refuse(codes::SENDER_BLOCKED, None);
+                }
+                // An allow-listed sender skips greylisting, as it skips spam scoring.
+                if s.shared.config().filter.greylist
+                    && listed != Some(Kind::Allow)
+                    && let Some(wait) = greylisted(s, &address).await
+                {
+                    s.reply_text(codes::GREYLISTED, &format!("greylisted, try again in {} seconds", wait.max(1)));
+                    return Next::Continue;
+                }
             }
             let txn = s.txn.as_mut().expect("checked");
             txn.rcpts.push(address);
@@ -129,14 +139,16 @@ pub async fn rcpt(s: &mut Session, to: Path) -> Next {
     Next::Continue
 }
 
-/// Whether the lists block the transaction's sender for one of these accounts: the refusal's
-/// text. A store error is logged and blocks nothing.
-async fn blocked(s: &Session, local: &[Local]) -> Option<String> {
+/// What the allow and block lists say about the transaction's sender writing to these
+/// accounts: blocked for one of them, or allowed for all. A store error is logged and blocks
+/// or allows nothing.
+async fn listed(s: &Session, local: &[Local]) -> Option<Kind> {
+    use crate::ops::filter_rules::{for_sender, verdict};
     let sender = match s.txn.as_ref().and_then(|t| t.from.as_ref()) {
-        Some(Path::Mailbox(m)) => m.clone(),
+        Some(Path::Mailbox(m)) => m.to_ascii_lowercase(),
         _ => return None,
     };
-    let rules = match crate::ops::filter_rules::for_sender(&s.shared.store, &sender).await {
+    let rules = match for_sender(&s.shared.store, &sender).await {
         Ok(r) if r.is_empty() => return None,
         Ok(r) => r,
         Err(e) => {
@@ -144,14 +156,37 @@ async fn blocked(s: &Session, local: &[Local]) -> Option<String> {
             return None;
         }
     };
-    let blocked = local.iter().any(|l| {
-        crate::ops::filter_rules::verdict(&rules, &sender.to_ascii_lowercase(), &l.address)
-            == Some(crate::ops::filter_rules::Kind::Block)
-    });
-    blocked.then(|| {
+    let each: Vec<Option<Kind>> = local.iter().map(|l| verdict(&rules, &sender, &l.address)).collect();
+    if each.contains(&Some(Kind::Block)) {
         tracing::info!(client = %s.peer.ip(), from = %sender, "recipient refused: the sender is on a block list");
-        "sender blocked by the recipient's policy".to_string()
-    })
+        Some(Kind::Block)
+    } else if !each.is_empty() && each.iter().all(|k| *k == Some(Kind::Allow)) {
+        Some(Kind::Allow)
+    } else {
+        None
+    }
+}
+
+/// Greylisting (`greylist = true`): the seconds to wait when this triplet is deferred. A store
+/// error is logged and defers nothing.
+async fn greylisted(s: &Session, recipient: &str) -> Option<i64> {
+    let cfg = s.shared.config();
+    let sender = match s.txn.as_ref().and_then(|t| t.from.as_ref()) {
+        Some(Path::Mailbox(m)) => m.clone(),
+        _ => String::new(),
+    };
+    match crate::ops::greylist::check(&s.shared.store, s.peer.ip(), &sender, recipient, cfg.filter.greylist_delay).await
+    {
+        Ok(crate::ops::greylist::Grey::Pass) => None,
+        Ok(crate::ops::greylist::Grey::Defer(wait)) => {
+            tracing::info!(client = %s.peer.ip(), from = %sender, to = %recipient, wait, "recipient deferred: greylisted");
+            Some(wait)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e.one_line(), "greylisting: the store failed; not deferred");
+            None
+        }
+    }
 }
 
 enum Route {
