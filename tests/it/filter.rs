@@ -12,7 +12,7 @@ store_tests!(
     a_virus_is_refused_naming_it_and_a_message_too_big_to_scan_is_never_called_clean,
     a_scanner_that_does_not_answer_defers_the_message_or_with_accept_delivers_it_marked_unscanned,
     forged_verdicts_are_removed_and_ours_added,
-    dmarc_policies_decide_with_spf_served_by_knot,
+    dmarc_policies_decide_with_spf_and_dkim_served_by_knot,
     submission_is_not_filtered,
     a_client_on_a_blocklist_is_refused_at_rcpt_and_a_lists_refusal_is_not_a_listing,
     filter_test_runs_the_pipeline_on_a_file_and_delivers_nothing,
@@ -179,7 +179,7 @@ From: ceo@bank.example\r\nSubject: urgent\r\n\r\nPay now.\r\n"
     assert!(m.find(&format!("Authentication-Results: {host};")) < m.find("Authentication-Results: relay.example"));
 }
 
-fn dmarc_policies_decide_with_spf_served_by_knot(env: Env) {
+fn dmarc_policies_decide_with_spf_and_dkim_served_by_knot(env: Env) {
     let Some(k) = crate::dns::knot("filter::dmarc_policies_decide") else { return };
     let z = crate::dns::zone(&env, 8);
     k.reset(&z);
@@ -227,7 +227,47 @@ fn dmarc_policies_decide_with_spf_served_by_knot(env: Env) {
     let i = inbox_texts(&env, "bob@example.com");
     assert_eq!(i.len(), 3, "forwarded by a trusted forwarder");
     assert!(i.iter().any(|m| m.contains("forwarded by a trusted forwarder")), "{i:?}");
+
+    // DKIM (signed by dkimpy): SPF fails here, so only an aligned DKIM pass can satisfy DMARC.
+    let key = env.path().join("dkim.pem");
+    let ok = std::process::Command::new("openssl").args(["genrsa", "-out", key.to_str().unwrap(), "2048"]).output().unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let public = crate::server::python(PUBLIC_KEY, &[key.to_str().unwrap()]);
+    let record = format!("v=DKIM1; k=rsa; p={}", public.trim());
+    let strings: Vec<String> = record.as_bytes().chunks(200).map(|c| format!("\"{}\"", String::from_utf8_lossy(c))).collect();
+    let signed = format!("signed.{z}");
+    k.set(&z, &format!("sel._domainkey.{signed}."), "TXT", &strings.join(" "), false);
+    k.set(&z, &format!("{signed}."), "TXT", "\"v=spf1 -all\"", false);
+    k.set(&z, &format!("_dmarc.{signed}."), "TXT", "\"v=DMARC1; p=reject; psd=n\"", false);
+    let from = format!("ann@{signed}");
+    let original = format!("From: <{from}>\r\nSubject: signed\r\nMessage-ID: <signed@x>\r\n\r\nThe body as signed.\r\n");
+    let message = crate::server::python(SIGN, &[key.to_str().unwrap(), &signed, &original]);
+    let (code, text) = send(&srv, &from, "bob@example.com", &message);
+    assert_eq!(code, 250, "DKIM pass, aligned: {text}");
+    let i = inbox_texts(&env, "bob@example.com");
+    let last = i.iter().find(|m| m.contains("Subject: signed")).expect("delivered");
+    assert!(last.contains("dkim=pass") && last.contains("dmarc=pass"), "{last}");
+    let altered = message.replace("The body as signed.", "The body, altered in transit.");
+    let (code, text) = send(&srv, &from, "bob@example.com", &altered);
+    assert_eq!(code, 550, "a body altered in transit fails DKIM, so DMARC p=reject refuses it: {text}");
 }
+
+/// The base64 DER public key of a PEM private key (a DKIM record's p=).
+const PUBLIC_KEY: &str = r#"
+import subprocess, sys, base64
+der = subprocess.run(['openssl', 'rsa', '-in', sys.argv[1], '-pubout', '-outform', 'DER'], capture_output=True, check=True).stdout
+print(base64.b64encode(der).decode())
+"#;
+
+/// Sign a message with dkimpy (selector "sel", relaxed/relaxed); print it, signature first.
+const SIGN: &str = r#"
+import sys, dkim
+key = open(sys.argv[1], 'rb').read()
+msg = sys.argv[3].encode()
+sig = dkim.sign(msg, b'sel', sys.argv[2].encode(), key, include_headers=[b'from', b'subject', b'message-id'],
+                canonicalize=(b'relaxed', b'relaxed'))
+sys.stdout.write((sig + msg).decode())
+"#;
 
 fn submission_is_not_filtered(env: Env) {
     // Even with a scanner that is down (which defers port 25's mail), a member's own mail goes.
