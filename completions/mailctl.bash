@@ -313,6 +313,9 @@ _mailctl() {
             mailctl__subcmd__filter,block)
                 cmd="mailctl__subcmd__filter__subcmd__block"
                 ;;
+            mailctl__subcmd__filter,explain)
+                cmd="mailctl__subcmd__filter__subcmd__explain"
+                ;;
             mailctl__subcmd__filter,help)
                 cmd="mailctl__subcmd__filter__subcmd__help"
                 ;;
@@ -330,6 +333,9 @@ _mailctl() {
                 ;;
             mailctl__subcmd__filter__subcmd__help,block)
                 cmd="mailctl__subcmd__filter__subcmd__help__subcmd__block"
+                ;;
+            mailctl__subcmd__filter__subcmd__help,explain)
+                cmd="mailctl__subcmd__filter__subcmd__help__subcmd__explain"
                 ;;
             mailctl__subcmd__filter__subcmd__help,help)
                 cmd="mailctl__subcmd__filter__subcmd__help__subcmd__help"
@@ -498,6 +504,9 @@ _mailctl() {
                 ;;
             mailctl__subcmd__help__subcmd__filter,block)
                 cmd="mailctl__subcmd__help__subcmd__filter__subcmd__block"
+                ;;
+            mailctl__subcmd__help__subcmd__filter,explain)
+                cmd="mailctl__subcmd__help__subcmd__filter__subcmd__explain"
                 ;;
             mailctl__subcmd__help__subcmd__filter,list)
                 cmd="mailctl__subcmd__help__subcmd__filter__subcmd__list"
@@ -2371,7 +2380,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__filter)
-            opts="-q -h -V --config --json --quiet --help --version allow block list remove test help"
+            opts="-q -h -V --config --json --quiet --help --version allow block list explain remove test help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2432,8 +2441,26 @@ _mailctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailctl__subcmd__filter__subcmd__explain)
+            opts="-q -h -V --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailctl__subcmd__filter__subcmd__help)
-            opts="allow block list remove test help"
+            opts="allow block list explain remove test help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2461,6 +2488,20 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__filter__subcmd__help__subcmd__block)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__filter__subcmd__help__subcmd__explain)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3215,7 +3256,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help__subcmd__filter)
-            opts="allow block list remove test"
+            opts="allow block list explain remove test"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3243,6 +3284,20 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help__subcmd__filter__subcmd__block)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__filter__subcmd__explain)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -585,17 +585,18 @@ complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and __fish_seen_s
 complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and __fish_seen_subcommand_from help" -f -a "set" -d 'Set a quota: 500M, 5GiB, unlimited, or default (follow the tier)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and __fish_seen_subcommand_from help" -f -a "recalc" -d 'Recompute usage from the Maildir'
 complete -c mailctl -n "__fish_mailctl_using_subcommand quota; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and not __fish_seen_subcommand_from allow block list remove test help" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
-complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and not __fish_seen_subcommand_from allow block list remove test help" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
-complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and not __fish_seen_subcommand_from allow block list remove test help" -s q -l quiet -d 'Print only errors'
-complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and not __fish_seen_subcommand_from allow block list remove test help" -s h -l help -d 'Print help'
-complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and not __fish_seen_subcommand_from allow block list remove test help" -s V -l version -d 'Print version'
-complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and not __fish_seen_subcommand_from allow block list remove test help" -f -a "allow" -d 'Allow a sender (ADDRESS or @DOMAIN): no spam scoring (viruses are still scanned)'
-complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and not __fish_seen_subcommand_from allow block list remove test help" -f -a "block" -d 'Block a sender (ADDRESS or @DOMAIN): refused at RCPT with 550 5.7.1'
-complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and not __fish_seen_subcommand_from allow block list remove test help" -f -a "list" -d 'List the allow and block rules'
-complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and not __fish_seen_subcommand_from allow block list remove test help" -f -a "remove" -d 'Remove a sender\'s rule'
-complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and not __fish_seen_subcommand_from allow block list remove test help" -f -a "test" -d 'Run a message file through the inbound filters (blocklists, SPF/DKIM/DMARC/ARC, spam and virus scanners, the decision) as if a client had sent it on port 25; nothing is delivered'
-complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and not __fish_seen_subcommand_from allow block list remove test help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and not __fish_seen_subcommand_from allow block list explain remove test help" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and not __fish_seen_subcommand_from allow block list explain remove test help" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and not __fish_seen_subcommand_from allow block list explain remove test help" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and not __fish_seen_subcommand_from allow block list explain remove test help" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and not __fish_seen_subcommand_from allow block list explain remove test help" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and not __fish_seen_subcommand_from allow block list explain remove test help" -f -a "allow" -d 'Allow a sender (ADDRESS or @DOMAIN): no spam scoring (viruses are still scanned)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and not __fish_seen_subcommand_from allow block list explain remove test help" -f -a "block" -d 'Block a sender (ADDRESS or @DOMAIN): refused at RCPT with 550 5.7.1'
+complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and not __fish_seen_subcommand_from allow block list explain remove test help" -f -a "list" -d 'List the allow and block rules'
+complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and not __fish_seen_subcommand_from allow block list explain remove test help" -f -a "explain" -d 'Why a message received on port 25 went where it went (or was refused): its verdicts, by queue id (the `id` of its Received: header) or Message-ID'
+complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and not __fish_seen_subcommand_from allow block list explain remove test help" -f -a "remove" -d 'Remove a sender\'s rule'
+complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and not __fish_seen_subcommand_from allow block list explain remove test help" -f -a "test" -d 'Run a message file through the inbound filters (blocklists, SPF/DKIM/DMARC/ARC, spam and virus scanners, the decision) as if a client had sent it on port 25; nothing is delivered'
+complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and not __fish_seen_subcommand_from allow block list explain remove test help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and __fish_seen_subcommand_from allow" -l account -d 'Only for mail to this account (default: every account)' -r
 complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and __fish_seen_subcommand_from allow" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
 complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and __fish_seen_subcommand_from allow" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
@@ -613,6 +614,11 @@ complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and __fish_seen_
 complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors'
 complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and __fish_seen_subcommand_from explain" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
+complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and __fish_seen_subcommand_from explain" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and __fish_seen_subcommand_from explain" -s q -l quiet -d 'Print only errors'
+complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and __fish_seen_subcommand_from explain" -s h -l help -d 'Print help'
+complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and __fish_seen_subcommand_from explain" -s V -l version -d 'Print version'
 complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and __fish_seen_subcommand_from remove" -l account -d 'The rule of this account (default: the rule for every account)' -r
 complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and __fish_seen_subcommand_from remove" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
 complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and __fish_seen_subcommand_from remove" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
@@ -631,6 +637,7 @@ complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and __fish_seen_
 complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and __fish_seen_subcommand_from help" -f -a "allow" -d 'Allow a sender (ADDRESS or @DOMAIN): no spam scoring (viruses are still scanned)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and __fish_seen_subcommand_from help" -f -a "block" -d 'Block a sender (ADDRESS or @DOMAIN): refused at RCPT with 550 5.7.1'
 complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the allow and block rules'
+complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and __fish_seen_subcommand_from help" -f -a "explain" -d 'Why a message received on port 25 went where it went (or was refused): its verdicts, by queue id (the `id` of its Received: header) or Message-ID'
 complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Remove a sender\'s rule'
 complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and __fish_seen_subcommand_from help" -f -a "test" -d 'Run a message file through the inbound filters (blocklists, SPF/DKIM/DMARC/ARC, spam and virus scanners, the decision) as if a client had sent it on port 25; nothing is delivered'
 complete -c mailctl -n "__fish_mailctl_using_subcommand filter; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -717,5 +724,6 @@ complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_su
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from filter" -f -a "allow" -d 'Allow a sender (ADDRESS or @DOMAIN): no spam scoring (viruses are still scanned)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from filter" -f -a "block" -d 'Block a sender (ADDRESS or @DOMAIN): refused at RCPT with 550 5.7.1'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from filter" -f -a "list" -d 'List the allow and block rules'
+complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from filter" -f -a "explain" -d 'Why a message received on port 25 went where it went (or was refused): its verdicts, by queue id (the `id` of its Received: header) or Message-ID'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from filter" -f -a "remove" -d 'Remove a sender\'s rule'
 complete -c mailctl -n "__fish_mailctl_using_subcommand help; and __fish_seen_subcommand_from filter" -f -a "test" -d 'Run a message file through the inbound filters (blocklists, SPF/DKIM/DMARC/ARC, spam and virus scanners, the decision) as if a client had sent it on port 25; nothing is delivered'

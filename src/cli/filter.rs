@@ -28,6 +28,9 @@ pub enum FilterCmd {
     },
     /// List the allow and block rules
     List,
+    /// Why a message received on port 25 went where it went (or was refused): its verdicts,
+    /// by queue id (the `id` of its Received: header) or Message-ID
+    Explain { id: String },
     /// Remove a sender's rule
     Remove {
         sender: String,
@@ -73,6 +76,29 @@ pub async fn run(cmd: FilterCmd, ctx: &mut Ctx) -> Result<()> {
                 t.add_row(vec![r.pattern.clone(), account, r.kind.clone(), time(Some(r.created_at))]);
             }
             ctx.out.table(t)?;
+            Ok(())
+        }
+        FilterCmd::Explain { id } => {
+            let store = ctx.store().await?;
+            let found = crate::ops::filter::explain(&store, &id).await?;
+            if ctx.out.json {
+                ctx.out.json_array(&found)?;
+                return Ok(());
+            }
+            for (n, v) in found.iter().enumerate() {
+                if n > 0 {
+                    ctx.out.line("")?;
+                }
+                ctx.out.line(format!("queue id:   {}", v.queue_id))?;
+                ctx.out.line(format!("message id: {}", v.message_id))?;
+                ctx.out.line(format!("received:   {}", time(Some(v.received_at))))?;
+                ctx.out.line(format!("client:     {}", v.client))?;
+                ctx.out.line(format!("from:       <{}>", v.sender))?;
+                ctx.out.line(format!("to:         {}", v.recipients))?;
+                ctx.out.line(format!("action:     {}", v.action))?;
+                ctx.out.line(format!("reason:     {}", v.reason))?;
+                ctx.out.line(v.details.trim_end().replace("\r\n", "\n"))?;
+            }
             Ok(())
         }
         FilterCmd::Remove { sender, account } => {

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::filter::verdict::{Action, Auth, Spam, Virus};
 use crate::filter::{Checked, Filters, Inbound, authenticate};
 use crate::store::maildir::{self, file};
+use crate::store::verdicts::{self, Verdict};
 use crate::store::{Account, Store, mailboxes, messages};
 
 /// The envelope a test message is checked with.
@@ -92,6 +93,51 @@ pub async fn learn(store: &Store, filters: &Filters, account: &Account, folder: 
     }
 }
 
+/// The Message-ID of a message, without angle brackets; empty when it has none.
+pub fn message_id(message: &[u8]) -> String {
+    let (head, _) = crate::proto::mime::header::split_header(message);
+    crate::proto::mime::header::Fields::new(head)
+        .find(|f| f.name.eq_ignore_ascii_case(b"message-id"))
+        .map(|f| {
+            let v = String::from_utf8_lossy(f.value);
+            v.trim().trim_start_matches('<').trim_end_matches('>').chars().take(250).collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Keep a verdict for `filter explain`, in the next group commit (a relaxed write: it never
+/// waits for a sync), and forget those older than the retention. On a task of its own:
+/// the SMTP reply never waits for it; a failure is logged.
+pub fn record(store: &Store, retention: std::time::Duration, v: Verdict) {
+    let store = store.clone();
+    tokio::spawn(async move {
+        let before = crate::store::now() - retention.as_secs() as i64;
+        let r = store
+            .writer
+            .write_relaxed(move |c| {
+                Box::pin(async move {
+                    verdicts::expire(c, before).await?;
+                    verdicts::insert(c, &v).await
+                })
+            })
+            .await;
+        if let Err(e) = r {
+            tracing::warn!(error = %e.one_line(), "keeping a verdict for filter explain");
+        }
+    });
+}
+
+/// The verdicts kept for a queue id or a Message-ID, newest first; NotFound when none.
+pub async fn explain(store: &Store, id: &str) -> Result<Vec<Verdict>> {
+    let mut conn = store.pool.acquire().await?;
+    let found = verdicts::find(&mut conn, id).await?;
+    if found.is_empty() {
+        return Err(Error::not_found(format!("no verdict kept for {id}"))
+            .with_hint("verdicts are kept for verdict_retention (7 days by default), for mail received on port 25"));
+    }
+    Ok(found)
+}
+
 /// LF line ends made CRLF (CRLF ones kept).
 fn crlf(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len() + raw.len() / 40);
@@ -162,6 +208,12 @@ pub fn to_json(t: &Trial) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_message_id_is_read_without_its_brackets() {
+        assert_eq!(message_id(b"Subject: x\r\nMessage-Id:  <a.b@c>\r\n\r\nMessage-ID: <no@body>\r\n"), "a.b@c");
+        assert_eq!(message_id(b"Subject: x\r\n\r\n"), "");
+    }
 
     #[test]
     fn lf_files_become_crlf_and_crlf_stays() {

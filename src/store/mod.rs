@@ -19,6 +19,7 @@ pub mod models;
 pub mod queue;
 pub mod spool;
 pub mod transports;
+pub mod verdicts;
 pub mod writer;
 
 use std::path::{Path, PathBuf};

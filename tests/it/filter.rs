@@ -84,11 +84,24 @@ fn clamd(test: &str) -> Option<String> {
 fn spam_over_the_reject_score_is_refused_and_spam_over_the_junk_score_goes_to_junk(env: Env) {
     let Some(addr) = spamd("filter::spam_over_the_reject_score") else { return };
     let srv = serve(&env, &[("spam_filter", "spamd"), ("spam_filter_address", &addr)]);
-    let gtube = format!("From: spammer@remote.example\r\nSubject: buy\r\n\r\n{GTUBE}\r\n");
+    let gtube = format!(
+        "From: spammer@remote.example\r\nSubject: buy\r\nMessage-ID: <gtube-1@remote.example>\r\n\r\n{GTUBE}\r\n"
+    );
     // GTUBE scores 1000, over the default reject score (15).
     let (code, text) = send(&srv, "spammer@remote.example", "bob@example.com", &gtube);
     assert_eq!(code, 550, "{text}");
     assert!(text.contains("5.7.1"), "{text}");
+    // Why, afterwards: by Message-ID (or the queue id).
+    crate::util::eventually("the verdict to be kept", || {
+        env.run(&["filter", "explain", "<gtube-1@remote.example>"], None).status.success()
+    });
+    let v = env.json(&["filter", "explain", "gtube-1@remote.example"]);
+    assert_eq!(v[0]["action"], "reject", "{v}");
+    assert!(v[0]["reason"].as_str().unwrap().contains("reject score"), "{v}");
+    assert_eq!(v[0]["sender"], "spammer@remote.example", "{v}");
+    let by_queue_id = env.json(&["filter", "explain", v[0]["queue_id"].as_str().unwrap()]);
+    assert_eq!(by_queue_id, v);
+    env.fails(&["filter", "explain", "never-seen@remote.example"], 67);
     assert!(srv.log().contains("refused by the inbound filters"), "{}", srv.log());
     assert!(inbox(&env, "bob@example.com").is_empty() && junk(&env, "bob@example.com").is_empty());
 
@@ -230,17 +243,20 @@ fn dmarc_policies_decide_with_spf_and_dkim_served_by_knot(env: Env) {
 
     // DKIM (signed by dkimpy): SPF fails here, so only an aligned DKIM pass can satisfy DMARC.
     let key = env.path().join("dkim.pem");
-    let ok = std::process::Command::new("openssl").args(["genrsa", "-out", key.to_str().unwrap(), "2048"]).output().unwrap();
+    let ok =
+        std::process::Command::new("openssl").args(["genrsa", "-out", key.to_str().unwrap(), "2048"]).output().unwrap();
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     let public = crate::server::python(PUBLIC_KEY, &[key.to_str().unwrap()]);
     let record = format!("v=DKIM1; k=rsa; p={}", public.trim());
-    let strings: Vec<String> = record.as_bytes().chunks(200).map(|c| format!("\"{}\"", String::from_utf8_lossy(c))).collect();
+    let strings: Vec<String> =
+        record.as_bytes().chunks(200).map(|c| format!("\"{}\"", String::from_utf8_lossy(c))).collect();
     let signed = format!("signed.{z}");
     k.set(&z, &format!("sel._domainkey.{signed}."), "TXT", &strings.join(" "), false);
     k.set(&z, &format!("{signed}."), "TXT", "\"v=spf1 -all\"", false);
     k.set(&z, &format!("_dmarc.{signed}."), "TXT", "\"v=DMARC1; p=reject; psd=n\"", false);
     let from = format!("ann@{signed}");
-    let original = format!("From: <{from}>\r\nSubject: signed\r\nMessage-ID: <signed@x>\r\n\r\nThe body as signed.\r\n");
+    let original =
+        format!("From: <{from}>\r\nSubject: signed\r\nMessage-ID: <signed@x>\r\n\r\nThe body as signed.\r\n");
     let message = crate::server::python(SIGN, &[key.to_str().unwrap(), &signed, &original]);
     let (code, text) = send(&srv, &from, "bob@example.com", &message);
     assert_eq!(code, 250, "DKIM pass, aligned: {text}");

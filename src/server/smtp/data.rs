@@ -194,6 +194,21 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
         let allow_listed = allow_listed(s, &from, &targets).await;
         let checked = filters.check(&inbound, &original, allow_listed).await;
         let reason = checked.decision.reason.as_str();
+        crate::ops::filter::record(
+            &s.shared.store,
+            cfg.filter.verdict_retention,
+            crate::store::verdicts::Verdict {
+                queue_id: id.clone(),
+                message_id: crate::ops::filter::message_id(&original),
+                received_at: crate::store::now(),
+                client: s.peer.ip().to_string(),
+                sender: from.clone(),
+                recipients: rcpts.clone(),
+                action: checked.decision.action.as_str().into(),
+                reason: reason.into(),
+                details: checked.headers.clone(),
+            },
+        );
         match &checked.decision.action {
             Action::Reject(r, text) | Action::TempFail(r, text) => {
                 tracing::info!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, action = checked.decision.action.as_str(), reason, "refused by the inbound filters");
