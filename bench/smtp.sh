@@ -25,7 +25,20 @@
 #   DELIVERY_TIMEOUT=120  seconds to wait for Postfix to deliver a run's messages
 #   RUN_TIMEOUT=600       seconds one smtp-source run may take
 #   FAIL_FAST=1           stop at the first failed check instead of finishing the table
+#   VERIFY=1              also measure mailctl with sender verification on (issue 14): SPF,
+#                         DKIM and DMARC records served by a Knot on KNOT_PORT (55363; started
+#                         by scripts/peer-knot.sh in BENCH_DIR), every message DKIM-signed by
+#                         dkimpy (the same file for all servers, smtp-source -F), at the
+#                         session counts of VERIFY_SESSIONS (default "20"); reports the rate,
+#                         its ratio to Postfix's delivered rate (target: >= 2x) and mailctl's
+#                         CPU per message with and without verification (target: < 1 ms more).
+#                         VERIFY=0 skips it (no Knot, no dkimpy).
 # Exit status: 0 when every run delivered exactly the expected messages, 1 otherwise.
+# On ext4 without a journal (this machine's /), creating a file scans past every inode freed in
+# the last 305 s (recently_deleted() in the kernel), one by one: after a run that deleted tens
+# of thousands of files (wiping BENCH_DIR, the IMAP benchmark's expunges), perf showed a third
+# of both servers' CPU there, and rates 30-40% lower. Give each run a fresh BENCH_DIR, or leave
+# five minutes after such deletions.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -41,6 +54,12 @@ DELIVERY_TIMEOUT=${DELIVERY_TIMEOUT:-120}
 REPEAT=${REPEAT:-3}
 RUN_TIMEOUT=${RUN_TIMEOUT:-600}
 FAIL_FAST=${FAIL_FAST:-0}
+VERIFY=${VERIFY:-1}
+# The python3 found before PATH is narrowed to the system's directories below (dkimpy may live
+# in a virtualenv or pyenv).
+PYTHON=${PYTHON:-$(command -v python3 || true)}
+VERIFY_SESSIONS=${VERIFY_SESSIONS:-20}
+KNOT_PORT=${KNOT_PORT:-55363}
 default_bin=$repo/target/release/mailctl
 MAILCTL_BIN=${MAILCTL_BIN:-$default_bin}
 
@@ -129,6 +148,7 @@ PF_NEW=$PF_DIR/vmail/example.com/bench/new
 PF_LOG=$WORK/postfix.log
 mailctl_pid=
 postfix_started=0
+knot_started=0
 
 mc() { "$MAILCTL_BIN" --config "$MC_CFG" "$@"; }
 
@@ -158,6 +178,9 @@ cleanup() {
         wait "$mailctl_pid" 2>/dev/null || true
     fi
     if ((postfix_started)); then stop_postfix; fi
+    if ((knot_started)); then
+        MAILCTL_PEER_STATE="$WORK/peers" MAILCTL_KNOT_PORT="$KNOT_PORT" "$repo/scripts/peer-knot.sh" stop >/dev/null 2>&1 || true
+    fi
     exit "$rc"
 }
 trap cleanup EXIT
@@ -185,6 +208,46 @@ for p in "$MAILCTL_PORT" "$POSTFIX_PORT"; do
     port_in_use "$p" && die "port $p is already in use on this machine (set MAILCTL_PORT/POSTFIX_PORT)"
 done
 
+# ---------------------------------------------------------------- sender verification set-up
+# The sender's domain is a Knot zone with SPF (this host), a DKIM key and DMARC p=reject
+# (psd=n ends DMARC's walk up the tree: Knot refuses names outside its zones). Every server
+# gets the same signed message and the same envelope, verification or not.
+if ((VERIFY)); then
+    "$PYTHON" -c 'import dkim' 2>/dev/null || "$PYTHON" -m pip install -q dkimpy >/dev/null 2>&1 \
+        || die "VERIFY=1 needs dkimpy (pip install dkimpy), or run with VERIFY=0"
+    command -v openssl >/dev/null || die "VERIFY=1 needs openssl"
+    log "starting Knot on 127.0.0.1:$KNOT_PORT for SPF, DKIM and DMARC records"
+    knot_out=$(MAILCTL_PEER_STATE="$WORK/peers" MAILCTL_KNOT_PORT="$KNOT_PORT" "$repo/scripts/peer-knot.sh" start) \
+        || die "Knot did not start (scripts/peer-knot.sh)"
+    knot_started=1
+    KNOTC=(knotc -c "$WORK/peers/knot/knot.conf")
+    ZONE=z01.knot.test
+    openssl genrsa -out "$WORK/dkim.pem" 2048 2>/dev/null
+    pub=$(openssl rsa -in "$WORK/dkim.pem" -pubout -outform DER 2>/dev/null | base64 -w0)
+    dkim_txt=$(printf 'v=DKIM1; k=rsa; p=%s' "$pub" | fold -w 200 | sed 's/.*/"&"/' | tr '\n' ' ')
+    "${KNOTC[@]}" zone-begin "$ZONE" >/dev/null
+    "${KNOTC[@]}" zone-set "$ZONE" "$ZONE." 300 TXT '"v=spf1 ip4:127.0.0.1 -all"' >/dev/null
+    "${KNOTC[@]}" zone-set "$ZONE" "sel._domainkey.$ZONE." 300 TXT "$dkim_txt" >/dev/null
+    "${KNOTC[@]}" zone-set "$ZONE" "_dmarc.$ZONE." 300 TXT '"v=DMARC1; p=reject; psd=n"' >/dev/null
+    "${KNOTC[@]}" zone-commit "$ZONE" >/dev/null
+    FROM=load@$ZONE
+    HELO=$ZONE
+    MSG_FILE=$WORK/signed.eml
+    # About MSG_SIZE bytes of body; LF line ends in the file (smtp-source sends CRLF).
+    "$PYTHON" - "$WORK/dkim.pem" "$ZONE" "$FROM" "$RCPT" "$MSG_SIZE" "$MSG_FILE" <<'PY'
+import sys, dkim
+key, zone, frm, rcpt, size, out = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6]
+line = 'The quick brown fox jumps over the lazy dog, again and again and again.'
+body = '\r\n'.join([line] * max(1, size // (len(line) + 2))) + '\r\n'
+msg = (f'From: <{frm}>\r\nTo: <{rcpt}>\r\nSubject: signed load\r\nMessage-ID: <load@{zone}>\r\n'
+       f'Date: Wed, 02 Dec 2026 12:00:00 +0000\r\n\r\n{body}').encode()
+sig = dkim.sign(msg, b'sel', zone.encode(), open(key, 'rb').read(),
+                include_headers=[b'from', b'to', b'subject', b'message-id', b'date'],
+                canonicalize=(b'relaxed', b'relaxed'))
+open(out, 'wb').write((sig + msg).replace(b'\r\n', b'\n'))
+PY
+fi
+
 # ---------------------------------------------------------------- mailctl instance
 log "setting up mailctl in $MC_DIR"
 {
@@ -196,7 +259,9 @@ log "setting up mailctl in $MC_DIR"
     mc config set pop3s_listen ""
     mc config set max_connections_per_ip 200
     # Postfix here checks no sender either: both servers take the mail without any filtering.
+    # The VERIFY runs turn sender verification on (and off again) by a reload.
     mc config set inbound_auth false
+    if ((VERIFY)); then mc config set dns_resolver "127.0.0.1:$KNOT_PORT"; fi
     echo password123 | mc account create "$RCPT" --tier business --password-stdin
     mc quota set "$RCPT" unlimited
 } >"$WORK/logs/mailctl-setup.log" 2>&1 || {
@@ -307,7 +372,9 @@ fail() {
 # send PORT SESSIONS MSGS LOGFILE -> smtp-source's exit status (124 on timeout)
 send() {
     local rc=0
-    timeout "$RUN_TIMEOUT" smtp-source -A -M "$HELO" -l "$MSG_SIZE" -s "$2" -m "$3" \
+    local body=(-l "$MSG_SIZE")
+    [[ -z ${MSG_FILE:-} ]] || body=(-F "$MSG_FILE")
+    timeout "$RUN_TIMEOUT" smtp-source -A -M "$HELO" "${body[@]}" -s "$2" -m "$3" \
         -f "$FROM" -t "$RCPT" "127.0.0.1:$1" >"$4" 2>&1 || rc=$?
     return "$rc"
 }
@@ -430,6 +497,68 @@ for s in $SESSIONS; do
     results+=("$s|$m|$mc_med|$pfa_med|$pfd_med|$ratio")
 done
 
+# ---------------------------------------------------------------- sender verification runs
+# cpu_of PID -> the process's user + system CPU time so far, in clock ticks
+cpu_of() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# reload_mailctl: SIGHUP, and wait for the reload's log line
+reload_mailctl() {
+    local before i
+    before=$(grep -c 'reloaded config and certificate' "$WORK/mailctl.err" || true)
+    kill -HUP "$mailctl_pid"
+    for ((i = 0; i < 100; i++)); do
+        (($(grep -c 'reloaded config and certificate' "$WORK/mailctl.err" || true) > before)) && return 0
+        sleep 0.1
+    done
+    die "mailctl did not reload within 10 s"
+}
+# passing -> how many delivered messages carry dmarc=pass
+passing() { { grep -rl 'dmarc=pass' "$MC_NEW" 2>/dev/null || true; } | wc -l; }
+verify_results=()
+if ((VERIFY)); then
+    hz=$(getconf CLK_TCK)
+    for s in $VERIFY_SESSIONS; do
+        m=$(msgs_for "$s")
+        v_all=() p_all=() cpu_off=() cpu_on=()
+        for ((r = 1; r <= REPEAT; r++)); do
+            log "verification run $r/$REPEAT, $s sessions: mailctl with verification off, on, then Postfix"
+            c0=$(cpu_of "$mailctl_pid")
+            run_mailctl "$s" "$m"
+            c1=$(cpu_of "$mailctl_pid")
+            off_rate=$mc_rate
+            settle
+            mc config set inbound_auth true >/dev/null
+            reload_mailctl
+            before_pass=$(passing)
+            c2=$(cpu_of "$mailctl_pid")
+            run_mailctl "$s" "$m"
+            c3=$(cpu_of "$mailctl_pid")
+            on_rate=$mc_rate
+            passed=$(($(passing) - before_pass))
+            ((passed == m)) \
+                || fail "verification on, $s sessions: $passed of $m messages carry dmarc=pass (see $MC_NEW)"
+            mc config set inbound_auth false >/dev/null
+            reload_mailctl
+            settle
+            run_postfix "$s" "$m"
+            settle
+            v_all+=("$on_rate") p_all+=("$pf_del")
+            cpu_off+=("$(awk -v a="$c0" -v b="$c1" -v m="$m" -v hz="$hz" 'BEGIN { printf "%.1f", (b - a) / hz / m * 1e6 }')")
+            cpu_on+=("$(awk -v a="$c2" -v b="$c3" -v m="$m" -v hz="$hz" 'BEGIN { printf "%.1f", (b - a) / hz / m * 1e6 }')")
+            log "  mailctl off $off_rate msg/s, on $on_rate msg/s; postfix delivered $pf_del msg/s;" \
+                "mailctl CPU per message off ${cpu_off[-1]} us, on ${cpu_on[-1]} us"
+        done
+        v_med=$(median "${v_all[@]}")
+        p_med=$(median "${p_all[@]}")
+        off_cpu=$(median "${cpu_off[@]}")
+        on_cpu=$(median "${cpu_on[@]}")
+        vratio=n/a
+        if [[ $v_med != FAIL && $p_med != FAIL ]]; then
+            vratio=$(awk -v a="$v_med" -v b="$p_med" 'BEGIN { printf "%.2fx", a / b }')
+        fi
+        verify_results+=("$s|$m|$v_med|$p_med|$vratio|$off_cpu|$on_cpu")
+    done
+fi
+
 # ---------------------------------------------------------------- report
 rev=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 [[ -z $(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null) ]] || rev="$rev (dirty tree)"
@@ -447,6 +576,21 @@ for r in "${results[@]}"; do
     # shellcheck disable=SC2059
     printf "$fmt" "$s" "$m" "$a" "$b" "$c" "$d"
 done
+echo
+if ((${#verify_results[@]} > 0)); then
+    echo
+    echo "With sender verification (SPF, DKIM, DMARC against Knot; every message DKIM-signed, the same for both):"
+    vfmt='%8s  %6s  %15s  %17s  %15s  %14s  %13s  %10s\n'
+    # shellcheck disable=SC2059
+    printf "$vfmt" sessions msgs "mailctl+auth/s" "postfix deliv/s" "mailctl/postfix" "cpu/msg off us" "cpu/msg on us" "added us"
+    for r in "${verify_results[@]}"; do
+        IFS='|' read -r s m a b c d e <<<"$r"
+        added=$(awk -v d="$d" -v e="$e" 'BEGIN { printf "%.1f", e - d }')
+        # shellcheck disable=SC2059
+        printf "$vfmt" "$s" "$m" "$a" "$b" "$c" "$d" "$e" "$added"
+    done
+    echo "Targets (issue 14): mailctl with verification >= 2x Postfix delivered; added CPU per message < 1000 us."
+fi
 echo
 echo "Medians of $REPEAT runs each, msg/s. mailctl/s is delivered (fsynced to the Maildir before 250);"
 echo "postfix deliv/s counts from the start of sending until the last message is in the Maildir."

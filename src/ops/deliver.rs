@@ -37,6 +37,9 @@ pub struct Message {
     /// The message as received, with our Received: header first.
     pub data: Vec<u8>,
     pub submitted_by: Option<String>,
+    /// What the inbound filters decided, kept (for `filter explain`) in the delivery's own
+    /// commit.
+    pub verdict: Option<crate::store::verdicts::Verdict>,
 }
 
 /// Why delivery failed; the SMTP reply follows from it.
@@ -132,7 +135,8 @@ pub async fn deliver(store: &Store, hostname: &str, msg: Message) -> std::result
     .await?;
 
     let boxes: Vec<(i64, i64)> = targets.iter().map(|l| (l.account_id, l.inbox)).collect();
-    if let Err(e) = commit(store, boxes, placed.unsynced(), name, size as i64, derived, queued).await {
+    let kept = Kept { derived, queued, verdict: msg.verdict };
+    if let Err(e) = commit(store, boxes, placed.unsynced(), name, size as i64, kept).await {
         placed.undo();
         if let Some(p) = spooled {
             let _ = std::fs::remove_file(p);
@@ -195,6 +199,7 @@ pub async fn bounce(
         }
     };
     let dsn = Message {
+        verdict: None,
         // Its own id: two DSNs for one message must never share a spool file.
         id: format!("{id}-dsn-{}", crate::ids::new_id()),
         from: None,
@@ -228,15 +233,23 @@ enum CommitError {
 /// Index a delivered file in these (account, INBOX) pairs, charge the accounts' quotas and
 /// queue the spooled copy, in the store's group commit (which first syncs the file and the
 /// directories it was linked into); returns once durable.
+/// What a delivery's commit writes besides the index rows: the derived header data, the queue
+/// entry of its remote recipients, and the filters' verdict.
+struct Kept {
+    derived: messages::Derived,
+    queued: Option<Envelope>,
+    verdict: Option<crate::store::verdicts::Verdict>,
+}
+
 async fn commit(
     store: &Store,
     boxes: Vec<(i64, i64)>,
     unsynced: Unsynced,
     name: String,
     size: i64,
-    derived: messages::Derived,
-    queued: Option<Envelope>,
+    kept: Kept,
 ) -> std::result::Result<(), CommitError> {
+    let Kept { derived, queued, verdict } = kept;
     if boxes.is_empty() && queued.is_none() {
         return Ok(());
     }
@@ -260,6 +273,10 @@ async fn commit(
                 }
                 if let Some(env) = &queued {
                     crate::store::queue::insert(tx, env, t, None).await?;
+                }
+                // Cannot fail on its own (a second row for an id is ignored): no savepoint needed.
+                if let Some(v) = &verdict {
+                    crate::store::verdicts::insert(tx, v).await?;
                 }
                 Ok(())
             })

@@ -105,19 +105,32 @@ pub fn message_id(message: &[u8]) -> String {
         .unwrap_or_default()
 }
 
-/// Keep a verdict for `filter explain`, in the next group commit (a relaxed write: it never
-/// waits for a sync), and forget those older than the retention. On a task of its own:
-/// the SMTP reply never waits for it; a failure is logged.
-pub fn record(store: &Store, retention: std::time::Duration, v: Verdict) {
+/// Keep the verdict of a refused message for `filter explain` (a delivered one is kept by its
+/// delivery's commit), in the next group commit as a relaxed write; and, at most once a
+/// minute, forget verdicts older than the retention. On a task of its own: the SMTP reply never
+/// waits for it; a failure is logged.
+pub fn record(store: &Store, retention: std::time::Duration, v: Option<Verdict>) {
+    static EXPIRED: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+    let now = crate::store::now();
+    let expire = EXPIRED.load(std::sync::atomic::Ordering::Relaxed) + 60 <= now
+        && EXPIRED.swap(now, std::sync::atomic::Ordering::Relaxed) + 60 <= now;
+    if v.is_none() && !expire {
+        return;
+    }
     let store = store.clone();
+    let before = now - retention.as_secs() as i64;
     tokio::spawn(async move {
-        let before = crate::store::now() - retention.as_secs() as i64;
         let r = store
             .writer
             .write_relaxed(move |c| {
                 Box::pin(async move {
-                    verdicts::expire(c, before).await?;
-                    verdicts::insert(c, &v).await
+                    if expire {
+                        verdicts::expire(c, before).await?;
+                    }
+                    match &v {
+                        Some(v) => verdicts::insert(c, v).await,
+                        None => Ok(()),
+                    }
                 })
             })
             .await;

@@ -81,8 +81,9 @@ pub fn verdict(rules: &[Rule], sender: &str, account: &str) -> Option<Kind> {
 /// The rules that can apply to a sender (None for the null sender, which no list names).
 pub async fn for_sender(store: &Store, sender: &str) -> Result<Vec<Rule>> {
     let Some((_, domain)) = sender.rsplit_once('@') else { return Ok(Vec::new()) };
-    let mut conn = store.pool.acquire().await?;
-    filter_rules::matching(&mut conn, &sender.to_ascii_lowercase(), &domain.to_ascii_lowercase()).await
+    let (sender, domain) = (sender.to_ascii_lowercase(), domain.to_ascii_lowercase());
+    // A few rows by key, read on this thread: every message from outside asks.
+    store.read(8, move |c| Box::pin(async move { filter_rules::matching(c, &sender, &domain).await })).await
 }
 
 #[cfg(test)]

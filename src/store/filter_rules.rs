@@ -3,6 +3,7 @@
 use serde::Serialize;
 use sqlx::AnyConnection;
 
+use super::conn::Conn;
 use crate::error::Result;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -56,15 +57,14 @@ pub async fn delete(conn: &mut AnyConnection, pattern: &str, account: &str) -> R
     Ok(r.rows_affected() > 0)
 }
 
-/// The rules that match a sender (its address or its @domain), for every account or for one
-/// of `accounts`.
-pub async fn matching(conn: &mut AnyConnection, sender: &str, domain: &str) -> Result<Vec<Rule>> {
-    let rows: Vec<Tuple> = sqlx::query_as(
-        "SELECT pattern, account, kind, created_at FROM filter_rules WHERE pattern = $1 OR pattern = $2",
-    )
-    .bind(sender)
-    .bind(format!("@{domain}"))
-    .fetch_all(conn)
-    .await?;
+/// The rules that match a sender (its address or its @domain), for any account.
+pub async fn matching(conn: &mut Conn<'_>, sender: &str, domain: &str) -> Result<Vec<Rule>> {
+    let at_domain = format!("@{domain}");
+    let rows: Vec<Tuple> = conn
+        .fetch_all(
+            "SELECT pattern, account, kind, created_at FROM filter_rules WHERE pattern = $1 OR pattern = $2",
+            &[sender.into(), at_domain.as_str().into()],
+        )
+        .await?;
     Ok(rows.into_iter().map(from).collect())
 }

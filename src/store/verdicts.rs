@@ -22,7 +22,7 @@ pub struct Verdict {
 pub async fn insert(conn: &mut Conn<'_>, v: &Verdict) -> Result<()> {
     conn.execute(
         "INSERT INTO verdicts (queue_id, message_id, received_at, client, sender, recipients, action, reason, details) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
         &[
             v.queue_id.as_str().into(),
             v.message_id.as_str().into(),

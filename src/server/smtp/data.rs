@@ -180,7 +180,8 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
     let (local, remote) = (txn.local.len(), txn.remote.len());
     let mut targets: Vec<_> = txn.local.into_values().collect();
     let mut data = data;
-    let mut verdict = "";
+    let mut action = "";
+    let mut verdict = None;
     if s.account.is_none() {
         let filters = s.shared.filters();
         let original = authenticate::strip_forged(&data[received_len..], filters.authserv_id());
@@ -194,21 +195,23 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
         let allow_listed = allow_listed(s, &from, &targets).await;
         let checked = filters.check(&inbound, &original, allow_listed).await;
         let reason = checked.decision.reason.as_str();
-        crate::ops::filter::record(
-            &s.shared.store,
-            cfg.filter.verdict_retention,
-            crate::store::verdicts::Verdict {
-                queue_id: id.clone(),
-                message_id: crate::ops::filter::message_id(&original),
-                received_at: crate::store::now(),
-                client: s.peer.ip().to_string(),
-                sender: from.clone(),
-                recipients: rcpts.clone(),
-                action: checked.decision.action.as_str().into(),
-                reason: reason.into(),
-                details: checked.headers.clone(),
-            },
-        );
+        let kept = crate::store::verdicts::Verdict {
+            queue_id: id.clone(),
+            message_id: crate::ops::filter::message_id(&original),
+            received_at: crate::store::now(),
+            client: s.peer.ip().to_string(),
+            sender: from.clone(),
+            recipients: rcpts.clone(),
+            action: checked.decision.action.as_str().into(),
+            reason: reason.into(),
+            details: checked.headers.clone(),
+        };
+        // A refusal's verdict is kept on its own; a delivery's by its commit.
+        let refused = matches!(checked.decision.action, Action::Reject(..) | Action::TempFail(..));
+        crate::ops::filter::record(&s.shared.store, cfg.filter.verdict_retention, refused.then(|| kept.clone()));
+        if !refused {
+            verdict = Some(kept);
+        }
         match &checked.decision.action {
             Action::Reject(r, text) | Action::TempFail(r, text) => {
                 tracing::info!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, action = checked.decision.action.as_str(), reason, "refused by the inbound filters");
@@ -225,8 +228,8 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
             },
             Action::Inbox => {}
         }
-        verdict = checked.decision.action.as_str();
-        tracing::info!(id = %id, client = %s.peer.ip(), action = verdict, reason, "inbound filters");
+        action = checked.decision.action.as_str();
+        tracing::info!(id = %id, client = %s.peer.ip(), action, reason, "inbound filters");
         let mut out = Vec::with_capacity(data.len() + checked.headers.len() + 256);
         out.extend_from_slice(&data[..received_len]);
         out.extend_from_slice(checked.headers.as_bytes());
@@ -240,11 +243,12 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
         remote: txn.remote.into_iter().collect(),
         data,
         submitted_by: s.account.as_ref().map(|a| a.address.clone()),
+        verdict,
     };
     match deliver::deliver(&s.shared.store, &cfg.hostname, msg).await {
         Ok(outcome) => {
             let bounced = outcome.bounced.len();
-            tracing::info!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, local, remote, bounced, verdict, result = "delivered");
+            tracing::info!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, local, remote, bounced, action, result = "delivered");
             if bounced == 0 {
                 s.reply_text(codes::QUEUED, &format!("{id} message accepted"));
             } else {
