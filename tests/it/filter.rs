@@ -201,6 +201,7 @@ fn dmarc_policies_decide_with_spf_and_dkim_served_by_knot(env: Env) {
         ("reject", "v=spf1 ip4:192.0.2.1 -all", "reject"),
         ("quarantine", "v=spf1 ip4:192.0.2.1 -all", "quarantine"),
         ("none", "v=spf1 ip4:192.0.2.1 -all", "none"),
+        ("soft", "v=spf1 ip4:192.0.2.1 ~all", "none"),
     ] {
         k.set(&z, &format!("{sub}.{z}."), "TXT", &format!("\"{spf}\""), false);
         // psd=n ends DMARC's walk up the tree here: Knot refuses names outside its zones, where
@@ -208,8 +209,13 @@ fn dmarc_policies_decide_with_spf_and_dkim_served_by_knot(env: Env) {
         k.set(&z, &format!("_dmarc.{sub}.{z}."), "TXT", &format!("\"v=DMARC1; p={policy}; psd=n\""), false);
     }
     env.create("bob@example.com", "vip");
-    let settings =
-        [("inbound_auth", "true"), ("dns_resolver", k.server.as_str()), ("trusted_forwarders", "@lists.example.net")];
+    let signed = format!("signed.{z}");
+    let settings = [
+        ("inbound_auth", "true"),
+        ("dns_resolver", k.server.as_str()),
+        ("trusted_forwarders", "@lists.example.net"),
+        ("arc_trusted_sealers", signed.as_str()),
+    ];
     env.serve_config(&settings);
     let srv = env.start_server();
     let msg = |from: &str| format!("From: <{from}>\r\nSubject: hi\r\nMessage-ID: <{from}>\r\n\r\nhello\r\n");
@@ -250,7 +256,6 @@ fn dmarc_policies_decide_with_spf_and_dkim_served_by_knot(env: Env) {
     let record = format!("v=DKIM1; k=rsa; p={}", public.trim());
     let strings: Vec<String> =
         record.as_bytes().chunks(200).map(|c| format!("\"{}\"", String::from_utf8_lossy(c))).collect();
-    let signed = format!("signed.{z}");
     k.set(&z, &format!("sel._domainkey.{signed}."), "TXT", &strings.join(" "), false);
     k.set(&z, &format!("{signed}."), "TXT", "\"v=spf1 -all\"", false);
     k.set(&z, &format!("_dmarc.{signed}."), "TXT", "\"v=DMARC1; p=reject; psd=n\"", false);
@@ -266,7 +271,40 @@ fn dmarc_policies_decide_with_spf_and_dkim_served_by_knot(env: Env) {
     let altered = message.replace("The body as signed.", "The body, altered in transit.");
     let (code, text) = send(&srv, &from, "bob@example.com", &altered);
     assert_eq!(code, 550, "a body altered in transit fails DKIM, so DMARC p=reject refuses it: {text}");
+
+    // SPF softfail (~all) is reported as such; p=none lets it in.
+    let from = format!("ann@soft.{z}");
+    assert_eq!(send(&srv, &from, "bob@example.com", &msg(&from)).0, 250);
+    let i = inbox_texts(&env, "bob@example.com");
+    assert!(i.iter().any(|m| m.contains("spf=softfail") && m.contains(&from)), "{i:?}");
+
+    // A mailing list that changed the message and ARC-sealed it (a sealer we trust): the
+    // p=reject domain's DMARC failure is only noted. The same message unsealed was refused above.
+    let from = format!("ann@reject.{z}");
+    let listed = format!(
+        "Authentication-Results: lists.example.net; spf=pass smtp.mailfrom={from}\r\nFrom: <{from}>\r\n\
+Subject: [list] hi\r\nMessage-ID: <arc@x>\r\n\r\nhello, with a list footer\r\n"
+    );
+    let sealed = crate::server::python(ARC_SEAL, &[key.to_str().unwrap(), &signed, &listed]);
+    assert!(sealed.starts_with("ARC-Seal:"), "{sealed}");
+    let (code, text) = send(&srv, &format!("bounces@{signed}"), "bob@example.com", &sealed);
+    assert_eq!(code, 250, "a trusted ARC sealer's message is delivered: {text}");
+    let i = inbox_texts(&env, "bob@example.com");
+    let m = i.iter().find(|m| m.contains("Subject: [list] hi")).expect("delivered");
+    assert!(m.contains("arc=pass"), "{m}");
+    assert!(m.contains("forwarded by a trusted ARC sealer"), "{m}");
 }
+
+/// ARC-seal a message with dkimpy as the list lists.example.net would (instance 1), signing as
+/// the domain given; print the ARC set, then the message.
+const ARC_SEAL: &str = r#"
+import sys, dkim
+key = open(sys.argv[1], 'rb').read()
+msg = sys.argv[3].encode()
+arc = dkim.arc_sign(msg, b'sel', sys.argv[2].encode(), key, b'lists.example.net',
+                    include_headers=[b'from', b'subject', b'message-id'])
+sys.stdout.write((b''.join(arc) + msg).decode())
+"#;
 
 /// The base64 DER public key of a PEM private key (a DKIM record's p=).
 const PUBLIC_KEY: &str = r#"
