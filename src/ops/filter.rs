@@ -67,7 +67,7 @@ pub async fn learn(store: &Store, filters: &Filters, account: &Account, folder: 
     let rows = match found {
         Ok(r) => r,
         Err(e) => {
-            tracing::warn!(account = %account.address, error = %e.one_line(), "not learned as {class}: reading the index");
+            tracing::warn!(account = %account.address, error = %e.one_line(), "spam filter not taught: {class}: reading the index");
             return;
         }
     };
@@ -87,8 +87,8 @@ pub async fn learn(store: &Store, filters: &Filters, account: &Account, folder: 
             Err(e) => Err(e.one_line()),
         };
         match outcome {
-            Ok(()) => tracing::info!(account = %account.address, folder, "learned as {class}"),
-            Err(e) => tracing::warn!(account = %account.address, folder, error = %e, "not learned as {class}"),
+            Ok(()) => tracing::info!(account = %account.address, folder, "spam filter taught: {class}"),
+            Err(e) => tracing::warn!(account = %account.address, folder, error = %e, "spam filter not taught: {class}"),
         }
     }
 }
