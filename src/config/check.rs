@@ -106,20 +106,8 @@ pub fn provider(v: &str) -> Result<()> {
 }
 
 /// One of the words of a `choices.rs` setting.
-fn choice<T: std::str::FromStr<Err = String>>(v: &str) -> Result<()> {
+pub fn choice<T: std::str::FromStr<Err = String>>(v: &str) -> Result<()> {
     if v.is_empty() { Ok(()) } else { v.parse::<T>().map(|_| ()).map_err(Error::invalid) }
-}
-pub fn spam_filter(v: &str) -> Result<()> {
-    choice::<super::choices::SpamFilter>(v)
-}
-pub fn virus_scanner(v: &str) -> Result<()> {
-    choice::<super::choices::VirusScanner>(v)
-}
-pub fn dmarc_reject_action(v: &str) -> Result<()> {
-    choice::<super::choices::DmarcRejectAction>(v)
-}
-pub fn scanner_failure(v: &str) -> Result<()> {
-    choice::<super::choices::ScannerFailure>(v)
 }
 pub fn score(v: &str) -> Result<()> {
     match v.parse::<f64>() {

@@ -169,7 +169,7 @@ config_keys! {
         /// verify SPF, DKIM, DMARC, ARC and iprev of inbound mail and add Authentication-Results
         filter inbound_auth: bool = Or(true), check::boolean, sample "false" => inbound_auth: bool;
         /// spam scanner: none, spamd (SpamAssassin) or rspamd
-        filter spam_filter: text = Choose(SpamFilter::None), check::spam_filter, sample "spamd"
+        filter spam_filter: text = Parsed(SpamFilter::None), check::choice::<SpamFilter>, sample "spamd"
             => spam_filter: SpamFilter;
         /// the spam scanner's address: host:port for spamd, host:port or http://host:port for rspamd
         filter spam_filter_address: text = Text, check::scanner_address, sample "127.0.0.1:783"
@@ -178,20 +178,20 @@ config_keys! {
         filter spam_learn_address: text = Text, check::scanner_address, sample "127.0.0.1:11334"
             => spam_learn_address: Option<String>;
         /// virus scanner: none or clamd
-        filter virus_scanner: text = Choose(VirusScanner::None), check::virus_scanner, sample "clamd"
+        filter virus_scanner: text = Parsed(VirusScanner::None), check::choice::<VirusScanner>, sample "clamd"
             => virus_scanner: VirusScanner;
         /// clamd's address, host:port
         filter virus_scanner_address: text = Text, check::scanner_address, sample "127.0.0.1:3310"
             => virus_scanner_address: Option<String>;
         /// spam score from which a message goes to Junk
-        filter spam_junk_score: text = Score(5.0), check::score, sample "6" => spam_junk_score: f64;
+        filter spam_junk_score: text = Parsed(5.0), check::score, sample "6" => spam_junk_score: f64;
         /// spam score from which a message is refused (550 5.7.1)
-        filter spam_reject_score: text = Score(15.0), check::score, sample "20" => spam_reject_score: f64;
+        filter spam_reject_score: text = Parsed(15.0), check::score, sample "20" => spam_reject_score: f64;
         /// what a DMARC failure under p=reject does: reject or junk
-        filter dmarc_reject_action: text = Choose(DmarcRejectAction::Reject), check::dmarc_reject_action,
+        filter dmarc_reject_action: text = Parsed(DmarcRejectAction::Reject), check::choice::<DmarcRejectAction>,
             sample "junk" => dmarc_reject_action: DmarcRejectAction;
         /// when a scanner does not answer: tempfail (451, the sender retries) or accept (marked unscanned)
-        filter scanner_failure: text = Choose(ScannerFailure::Tempfail), check::scanner_failure, sample "accept"
+        filter scanner_failure: text = Parsed(ScannerFailure::Tempfail), check::choice::<ScannerFailure>, sample "accept"
             => scanner_failure: ScannerFailure;
         /// DNS blocklist zones asked once per connection, comma-separated
         filter dnsbl_zones: text = List, check::host_list, sample "zen.spamhaus.org" => dnsbl_zones: Vec<String>;

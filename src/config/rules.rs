@@ -233,10 +233,11 @@ impl<T: Copy + Shown> Rule for Or<T> {
     }
 }
 
-/// One of a few words (`choices.rs`), with its default; empty is the default too.
-pub struct Choose<T>(pub T);
+/// A value written as text and parsed (one of a few words, `choices.rs`; a score), with its
+/// default; empty is the default too.
+pub struct Parsed<T>(pub T);
 
-impl<T: std::str::FromStr + Copy + Shown> Rule for Choose<T> {
+impl<T: std::str::FromStr + Copy + Shown> Rule for Parsed<T> {
     type File = String;
     type Value = T;
     fn resolve(&self, raw: Option<String>, _: &Context) -> T {
@@ -244,20 +245,6 @@ impl<T: std::str::FromStr + Copy + Shown> Rule for Choose<T> {
     }
     fn default_doc(&self) -> Option<String> {
         Some(self.0.shown())
-    }
-}
-
-/// A score (a decimal number), with its default.
-pub struct Score(pub f64);
-
-impl Rule for Score {
-    type File = String;
-    type Value = f64;
-    fn resolve(&self, raw: Option<String>, _: &Context) -> f64 {
-        text(raw).and_then(|v| v.parse().ok()).unwrap_or(self.0)
-    }
-    fn default_doc(&self) -> Option<String> {
-        Some(self.0.to_string())
     }
 }
 

@@ -39,9 +39,8 @@ pub async fn test(cfg: &Config, file: &Path, env: &Envelope) -> Result<Trial> {
             meta.len()
         )));
     }
-    let raw = std::fs::read(file).map_err(|e| Error::io("reading", file, e))?;
     // Files on disk often have LF line ends; on the wire they are CRLF.
-    let message = crlf(&raw);
+    let message = maildir::crlf::read(file).map_err(|e| Error::io("reading", file, e))?;
     let filters = Filters::new(cfg)?;
     if let Some(why) = filters.blocklisted(env.ip).await {
         return Ok(Trial { blocklisted: Some(why), checked: None });
@@ -151,20 +150,6 @@ pub async fn explain(store: &Store, id: &str) -> Result<Vec<Verdict>> {
     Ok(found)
 }
 
-/// LF line ends made CRLF (CRLF ones kept).
-fn crlf(raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(raw.len() + raw.len() / 40);
-    let mut prev = 0u8;
-    for &b in raw {
-        if b == b'\n' && prev != b'\r' {
-            out.push(b'\r');
-        }
-        out.push(b);
-        prev = b;
-    }
-    out
-}
-
 /// The trial as JSON: the action, the SMTP reply a refusal gets, the reason, each verdict and
 /// the header fields a delivered message would carry.
 pub fn to_json(t: &Trial) -> serde_json::Value {
@@ -226,11 +211,5 @@ mod tests {
     fn the_message_id_is_read_without_its_brackets() {
         assert_eq!(message_id(b"Subject: x\r\nMessage-Id:  <a.b@c>\r\n\r\nMessage-ID: <no@body>\r\n"), "a.b@c");
         assert_eq!(message_id(b"Subject: x\r\n\r\n"), "");
-    }
-
-    #[test]
-    fn lf_files_become_crlf_and_crlf_stays() {
-        assert_eq!(crlf(b"a\nb\r\nc\n"), b"a\r\nb\r\nc\r\n".to_vec());
-        assert_eq!(crlf(b""), b"".to_vec());
     }
 }

@@ -78,8 +78,30 @@ pub fn verdict(rules: &[Rule], sender: &str, account: &str) -> Option<Kind> {
         .map(|r| if r.kind == "block" { Kind::Block } else { Kind::Allow })
 }
 
+/// What the lists say about a sender writing to these accounts: blocked when one of them blocks
+/// it, allowed when every one allows it, else nothing (the null sender: nothing).
+pub async fn for_recipients<'a>(
+    store: &Store,
+    sender: &str,
+    accounts: impl IntoIterator<Item = &'a str>,
+) -> Result<Option<Kind>> {
+    let rules = for_sender(store, sender).await?;
+    if rules.is_empty() {
+        return Ok(None);
+    }
+    let sender = sender.to_ascii_lowercase();
+    let each: Vec<Option<Kind>> = accounts.into_iter().map(|a| verdict(&rules, &sender, a)).collect();
+    Ok(if each.contains(&Some(Kind::Block)) {
+        Some(Kind::Block)
+    } else if !each.is_empty() && each.iter().all(|k| *k == Some(Kind::Allow)) {
+        Some(Kind::Allow)
+    } else {
+        None
+    })
+}
+
 /// The rules that can apply to a sender (None for the null sender, which no list names).
-pub async fn for_sender(store: &Store, sender: &str) -> Result<Vec<Rule>> {
+async fn for_sender(store: &Store, sender: &str) -> Result<Vec<Rule>> {
     let Some((_, domain)) = sender.rsplit_once('@') else { return Ok(Vec::new()) };
     let (sender, domain) = (sender.to_ascii_lowercase(), domain.to_ascii_lowercase());
     // A few rows by key, read on this thread: every message from outside asks.

@@ -274,16 +274,10 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
 /// Whether the sender is on the allow list of every local recipient (so spam scoring is
 /// skipped). A store error is logged and allows nothing.
 async fn allow_listed(s: &Session, sender: &str, targets: &[crate::ops::recipient::Local]) -> bool {
-    use crate::ops::filter_rules::{Kind, for_sender, verdict};
-    if sender.is_empty() || targets.is_empty() {
-        return false;
-    }
-    match for_sender(&s.shared.store, sender).await {
-        Ok(rules) if rules.is_empty() => false,
-        Ok(rules) => {
-            let sender = sender.to_ascii_lowercase();
-            targets.iter().all(|l| verdict(&rules, &sender, &l.address) == Some(Kind::Allow))
-        }
+    use crate::ops::filter_rules::{Kind, for_recipients};
+    let accounts = targets.iter().map(|l| l.address.as_str());
+    match for_recipients(&s.shared.store, sender, accounts).await {
+        Ok(k) => k == Some(Kind::Allow),
         Err(e) => {
             tracing::warn!(error = %e.one_line(), "reading the allow and block lists");
             false

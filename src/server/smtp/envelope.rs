@@ -140,30 +140,23 @@ pub async fn rcpt(s: &mut Session, to: Path) -> Next {
 }
 
 /// What the allow and block lists say about the transaction's sender writing to these
-/// accounts: blocked for one of them, or allowed for all. A store error is logged and blocks
-/// or allows nothing.
+/// accounts. A store error is logged and blocks or allows nothing.
 async fn listed(s: &Session, local: &[Local]) -> Option<Kind> {
-    use crate::ops::filter_rules::{for_sender, verdict};
     let sender = match s.txn.as_ref().and_then(|t| t.from.as_ref()) {
-        Some(Path::Mailbox(m)) => m.to_ascii_lowercase(),
+        Some(Path::Mailbox(m)) => m.clone(),
         _ => return None,
     };
-    let rules = match for_sender(&s.shared.store, &sender).await {
-        Ok(r) if r.is_empty() => return None,
-        Ok(r) => r,
+    let accounts = local.iter().map(|l| l.address.as_str());
+    match crate::ops::filter_rules::for_recipients(&s.shared.store, &sender, accounts).await {
+        Ok(Some(Kind::Block)) => {
+            tracing::info!(client = %s.peer.ip(), from = %sender, "recipient refused: the sender is on a block list");
+            Some(Kind::Block)
+        }
+        Ok(k) => k,
         Err(e) => {
             tracing::warn!(error = %e.one_line(), "reading the allow and block lists");
-            return None;
+            None
         }
-    };
-    let each: Vec<Option<Kind>> = local.iter().map(|l| verdict(&rules, &sender, &l.address)).collect();
-    if each.contains(&Some(Kind::Block)) {
-        tracing::info!(client = %s.peer.ip(), from = %sender, "recipient refused: the sender is on a block list");
-        Some(Kind::Block)
-    } else if !each.is_empty() && each.iter().all(|k| *k == Some(Kind::Allow)) {
-        Some(Kind::Allow)
-    } else {
-        None
     }
 }
 
