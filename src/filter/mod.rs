@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::config::choices::{SpamFilter, VirusScanner};
 use crate::error::Result;
 use authenticate::{Authenticated, Authenticator, Client};
-use verdict::{Decision, Policy, Spam, Verdicts, Virus};
+use verdict::{Decision, Policy, Spam, SpamAction, Verdicts, Virus};
 
 /// The filters a config sets up; built at start and again on reload.
 pub struct Filters {
@@ -164,8 +164,11 @@ impl Filters {
         }
         let decision = verdict::decide(&verdicts, &self.policy);
         headers.push_str(&verdict::verdict_header(&verdicts, &decision));
-        if let Spam::Scored { score, rules, .. } = &verdicts.spam {
-            let yes = if *score >= self.policy.junk_score { "Yes" } else { "No" };
+        if let Spam::Scored { score, rules, action } = &verdicts.spam {
+            // Spam by our score, or by rspamd's own thresholds.
+            let spam = *score >= self.policy.junk_score
+                || matches!(action, Some(SpamAction::AddHeader | SpamAction::RewriteSubject | SpamAction::Reject));
+            let yes = if spam { "Yes" } else { "No" };
             let tests: Vec<String> = rules.iter().take(50).map(|r| verdict::header_safe(r)).collect();
             headers.push_str(&format!(
                 "X-Spam-Status: {yes}, score={score} required={}\r\n\ttests={}\r\n",

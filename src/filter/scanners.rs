@@ -149,7 +149,8 @@ pub async fn rspamd_check(client: &reqwest::Client, addr: &str, message: &[u8], 
 }
 
 /// Teach rspamd a message as spam or ham on its controller (`/learnspam`, `/learnham`). A
-/// message it already learned (208, or 404 "already learned") is not an error.
+/// message it already learned (208, or 404 "already learned") is not an error; one it declined
+/// (204: fewer tokens than its Bayes classifier needs, or a skipped message) is.
 pub async fn rspamd_learn(
     client: &reqwest::Client,
     controller: &str,
@@ -167,8 +168,9 @@ pub async fn rspamd_learn(
     let status = r.status().as_u16();
     let text = r.text().await.unwrap_or_default();
     match status {
-        200..=299 => Ok(()),
+        200 | 208 => Ok(()),
         404 if text.contains("already learned") => Ok(()),
+        204 => Err(format!("rspamd {path}: declined (HTTP 204: too few tokens for its classifier, or skipped)")),
         _ => Err(format!("rspamd {path}: HTTP {status} {}", text.chars().take(200).collect::<String>())),
     }
 }

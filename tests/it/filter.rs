@@ -1,4 +1,4 @@
-//! Inbound filtering on port 25: SpamAssassin's spamd, clamd, sender authentication against
+//! Inbound filtering on port 25: SpamAssassin's spamd, rspamd, clamd, sender authentication against
 //! records served by Knot, forged verdicts removed, and what a scanner that does not answer
 //! leads to. Each test runs on SQLite and PostgreSQL.
 
@@ -17,6 +17,8 @@ store_tests!(
     a_client_on_a_blocklist_is_refused_at_rcpt_and_a_lists_refusal_is_not_a_listing,
     filter_test_runs_the_pipeline_on_a_file_and_delivers_nothing,
     moving_mail_into_junk_teaches_spamd_spam_and_out_of_it_ham,
+    rspamds_action_decides_reject_refused_add_header_to_junk_no_action_to_inbox,
+    moving_mail_into_junk_teaches_rspamd_spam_and_out_of_it_ham,
     a_blocked_sender_is_refused_at_rcpt_for_the_accounts_the_rule_names,
     an_allowed_sender_is_not_scored_for_spam,
     greylisting_defers_a_new_triplet_and_passes_its_retry_after_the_delay,
@@ -74,6 +76,12 @@ fn serve(env: &Env, extra: &[(&str, &str)]) -> Server {
 fn spamd(test: &str) -> Option<String> {
     let unavailable = "spamd not available; run scripts/peer-spamd.sh start and set MAILCTL_TEST_SPAMD";
     peer_env(test, "spamd", ["MAILCTL_TEST_SPAMD"], unavailable).map(|[a]| a)
+}
+
+/// rspamd's normal worker (`/checkv2`) and its controller (learning).
+fn rspamd(test: &str) -> Option<[String; 2]> {
+    let unavailable = "rspamd not available; run scripts/peer-rspamd.sh start and set MAILCTL_TEST_RSPAMD and MAILCTL_TEST_RSPAMD_CONTROLLER";
+    peer_env(test, "rspamd", ["MAILCTL_TEST_RSPAMD", "MAILCTL_TEST_RSPAMD_CONTROLLER"], unavailable)
 }
 
 fn clamd(test: &str) -> Option<String> {
@@ -397,18 +405,40 @@ m.logout()
 "#;
 
 fn moving_mail_into_junk_teaches_spamd_spam_and_out_of_it_ham(env: Env) {
-    let Some(addr) = spamd("filter::moving_mail_into_junk") else { return };
+    let Some(addr) = spamd("filter::moving_mail_into_junk_teaches_spamd") else { return };
     let srv = serve(&env, &[("spam_filter", "spamd"), ("spam_filter_address", &addr), ("spam_junk_score", "500")]);
-    // A message spamd has not seen (the peer lives across runs and backends).
+    moving_mail_into_junk_and_out_of_it_teaches(&env, &srv);
+}
+
+fn moving_mail_into_junk_teaches_rspamd_spam_and_out_of_it_ham(env: Env) {
+    let Some([addr, controller]) = rspamd("filter::moving_mail_into_junk_teaches_rspamd") else { return };
+    let srv = serve(
+        &env,
+        &[
+            ("spam_filter", "rspamd"),
+            ("spam_filter_address", &addr),
+            ("spam_learn_address", &controller),
+            ("spam_junk_score", "500"),
+        ],
+    );
+    moving_mail_into_junk_and_out_of_it_teaches(&env, &srv);
+}
+
+/// A message the spam filter has not seen (the peers live across runs and backends), long
+/// enough for a Bayes classifier (rspamd declines fewer than 11 tokens), moved into Junk and
+/// back out over IMAP: the filter learns it as spam, then as ham.
+fn moving_mail_into_junk_and_out_of_it_teaches(env: &Env, srv: &Server) {
     let token = format!(
         "{:?}-{}",
         env.backend,
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
     );
     let msg = format!(
-        "From: x@remote.example\r\nSubject: offer {token}\r\nMessage-ID: <offer-{token}@remote.example>\r\n\r\nCheap watches, today only, lot {token}.\r\n"
+        "From: x@remote.example\r\nTo: bob@example.com\r\nSubject: offer {token}\r\nMessage-ID: <offer-{token}@remote.example>\r\n\r\n\
+         Cheap watches, today only, lot {token}. Genuine replicas of famous brands shipped\r\n\
+         overnight from our warehouse, discreet packaging, pay on delivery, few left.\r\n"
     );
-    assert_eq!(send(&srv, "x@remote.example", "bob@example.com", &msg).0, 250);
+    assert_eq!(send(srv, "x@remote.example", "bob@example.com", &msg).0, 250);
     let port = srv.imaps.port().to_string();
     let out = crate::server::python(MOVE, &["127.0.0.1", &port, "INBOX", "Junk"]);
     assert_eq!(out.trim(), "OK", "{out}");
@@ -417,6 +447,48 @@ fn moving_mail_into_junk_teaches_spamd_spam_and_out_of_it_ham(env: Env) {
     assert_eq!(out.trim(), "OK", "{out}");
     crate::util::eventually("spamd to learn the message as ham", || srv.log().contains("spam filter taught: ham"));
     assert!(!srv.log().contains("spam filter not taught"), "{}", srv.log());
+}
+
+fn rspamds_action_decides_reject_refused_add_header_to_junk_no_action_to_inbox(env: Env) {
+    let Some([addr, _]) = rspamd("filter::rspamds_action_decides") else { return };
+    // Scores high enough that only rspamd's action decides.
+    let srv = serve(
+        &env,
+        &[
+            ("spam_filter", "rspamd"),
+            ("spam_filter_address", &addr),
+            ("spam_junk_score", "90"),
+            ("spam_reject_score", "99"),
+        ],
+    );
+    let head = |id: &str| {
+        format!(
+            "From: someone@remote.example\r\nTo: bob@example.com\r\nDate: Wed, 02 Dec 2026 12:00:00 +0000\r\n\
+             Subject: lunch\r\nMessage-ID: <{id}@remote.example>\r\n"
+        )
+    };
+    // GTUBE: rspamd's action is reject.
+    let (code, text) =
+        send(&srv, "someone@remote.example", "bob@example.com", &format!("{}\r\n{GTUBE}\r\n", head("r1")));
+    assert_eq!(code, 550, "{text}");
+    assert!(text.contains("5.7.1"), "{text}");
+    // The peer's rule MAILCTL_TEST_ADD_HEADER scores 9: rspamd's action is add header.
+    let marked = format!("{}X-Mailctl-Test: add-header\r\n\r\nSee you at noon.\r\n", head("r2"));
+    let (code, text) = send(&srv, "someone@remote.example", "bob@example.com", &marked);
+    assert_eq!(code, 250, "{text}");
+    let j = junk(&env, "bob@example.com");
+    assert_eq!(j.len(), 1, "add header goes to Junk");
+    assert!(j[0].contains("rspamd action add header"), "{}", j[0]);
+    assert!(j[0].contains("X-Spam-Status: Yes"), "{}", j[0]);
+    assert!(j[0].contains("MAILCTL_TEST_ADD_HEADER"), "the rules that matched are named: {}", j[0]);
+    // An ordinary message: no action.
+    let (code, text) =
+        send(&srv, "someone@remote.example", "bob@example.com", &format!("{}\r\nSee you at noon.\r\n", head("r3")));
+    assert_eq!(code, 250, "{text}");
+    let i = inbox_texts(&env, "bob@example.com");
+    assert_eq!(i.len(), 1);
+    assert!(i[0].contains("X-Mailctl-Verdict: inbox"), "{}", i[0]);
+    assert!(i[0].contains("X-Spam-Status: No"), "{}", i[0]);
 }
 
 fn a_blocked_sender_is_refused_at_rcpt_for_the_accounts_the_rule_names(env: Env) {
