@@ -15,7 +15,9 @@ pub mod mailbox;
 pub mod output;
 pub mod queue;
 pub mod quota;
+pub mod report;
 pub mod serve;
+pub mod span;
 pub mod transport;
 
 use std::path::PathBuf;
@@ -88,6 +90,9 @@ pub enum Command {
     /// Inbound filtering: try the whole pipeline on a message
     #[command(subcommand)]
     Filter(filter::FilterCmd),
+    /// DMARC and TLS reports received for the domains: who sends as them, and how TLS fares
+    #[command(subcommand)]
+    Report(report::ReportCmd),
     /// Run the mail server (SMTP inbound and submission) on this instance
     Serve(serve::ServeArgs),
     /// Print a shell completion script
@@ -142,6 +147,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Alias(c) => alias::run(c, &mut ctx).await,
         Command::Quota(c) => quota::run(c, &mut ctx).await,
         Command::Filter(c) => filter::run(c, &mut ctx).await,
+        Command::Report(c) => report::run(c, &mut ctx).await,
         Command::Mailbox(c) => mailbox::run(c, &mut ctx).await,
         Command::Dkim(c) => dkim::run(c, &mut ctx).await,
         Command::Dns(c) => dns::run(c, &mut ctx).await,

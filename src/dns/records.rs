@@ -45,6 +45,12 @@ pub struct Inputs<'a> {
     pub now: i64,
 }
 
+/// A config template (`dmarc_record`, `tlsrpt_rua`, `spf_record`) for one domain: `{domain}`
+/// and `{host}` filled in.
+pub fn fill(template: &str, domain: &str, host: &str) -> String {
+    template.replace("{domain}", domain).replace("{host}", host)
+}
+
 /// The desired records, in a stable order, and warnings about what could not be generated.
 pub fn desired(i: &Inputs) -> (Vec<Record>, Vec<String>) {
     let mut out = Vec::new();
@@ -52,7 +58,7 @@ pub fn desired(i: &Inputs) -> (Vec<Record>, Vec<String>) {
     let d = i.domain;
     let host = i.host;
     let ttl = i.dns.ttl;
-    let fill = |t: &str| t.replace("{domain}", d).replace("{host}", host);
+    let fill = |t: &str| fill(t, d, host);
     let rec = |name: &str, rtype: &'static str, value: String, purpose: &'static str, required: bool| Record {
         name: name.to_string(),
         rtype,

@@ -13,8 +13,9 @@ use crate::names::{Address, AliasSource};
 use crate::ops::require_domain;
 use crate::store::{Alias, Store, accounts, aliases, domains, now};
 
-/// Role addresses (RFC 2142 and DMARC reports) may always be aliased, whatever the tier.
-pub const ROLE_LOCAL_PARTS: [&str; 4] = ["postmaster", "abuse", "hostmaster", "dmarc"];
+/// Role addresses (RFC 2142, and the DMARC and TLS report addresses the DNS records name) may
+/// always be aliased, whatever the tier.
+pub const ROLE_LOCAL_PARTS: [&str; 5] = ["postmaster", "abuse", "hostmaster", "dmarc", "tlsrpt"];
 
 /// Aliases deeper than this are refused at creation and treated as a loop at delivery.
 pub const MAX_DEPTH: usize = 16;

@@ -23,6 +23,7 @@ pub mod queue;
 pub mod quota;
 pub mod recipient;
 pub mod reindex;
+pub mod report;
 pub mod transport;
 
 use sqlx::AnyConnection;

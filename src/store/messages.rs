@@ -170,12 +170,18 @@ pub struct Indexed {
 
 /// A mailbox's messages in UID order.
 pub async fn list(conn: &mut AnyConnection, mailbox_id: i64) -> Result<Vec<Indexed>> {
+    received_since(conn, mailbox_id, i64::MIN).await
+}
+
+/// A mailbox's messages received (internal date) at or after `since`, Unix time, in UID order.
+pub async fn received_since(conn: &mut AnyConnection, mailbox_id: i64, since: i64) -> Result<Vec<Indexed>> {
     let rows: Vec<(i64, String, i64, String, i64)> = sqlx::query_as(
         "SELECT uid, filename, size, flags, \
          CASE WHEN envelope IS NULL OR bodystructure IS NULL OR sort_fields IS NULL THEN 0 ELSE 1 END \
-         FROM messages WHERE mailbox_id = $1 ORDER BY uid",
+         FROM messages WHERE mailbox_id = $1 AND internal_date >= $2 ORDER BY uid",
     )
     .bind(mailbox_id)
+    .bind(since)
     .fetch_all(conn)
     .await?;
     Ok(rows

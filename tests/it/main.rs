@@ -27,6 +27,7 @@ mod outbound;
 mod pop3;
 mod queue;
 mod quota;
+mod report;
 mod server;
 mod smtp;
 mod transport;
