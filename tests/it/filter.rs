@@ -301,6 +301,13 @@ Subject: [list] hi\r\nMessage-ID: <arc@x>\r\n\r\nhello, with a list footer\r\n"
     let m = i.iter().find(|m| m.contains("Subject: [list] hi")).expect("delivered");
     assert!(m.contains("arc=pass"), "{m}");
     assert!(m.contains("forwarded by a trusted ARC sealer"), "{m}");
+
+    // The same sealed message when its sealer is not trusted: a valid chain proves who
+    // forwarded it, not that the forwarder is honest, so DMARC's p=reject stands.
+    env.ok(&["config", "set", "arc_trusted_sealers", "some-other-list.example"]);
+    srv.reload();
+    let (code, text) = send(&srv, &format!("bounces@{signed}"), "bob@example.com", &sealed);
+    assert_eq!(code, 550, "an untrusted ARC sealer's message is refused under p=reject: {text}");
 }
 
 /// ARC-seal a message with dkimpy as the list lists.example.net would (instance 1), signing as
