@@ -371,6 +371,8 @@ mod tests {
             ("DMARC p=reject fail is refused", Verdicts { dmarc: dmarc(Auth::Fail, DmarcPolicy::Reject), ..clean.clone() }, POLICY, "reject"),
             ("DMARC p=reject fail goes to Junk when so configured", Verdicts { dmarc: dmarc(Auth::Fail, DmarcPolicy::Reject), ..clean.clone() }, junk_dmarc, "junk"),
             ("DMARC p=reject fail via a trusted ARC sealer is delivered", Verdicts { dmarc: dmarc(Auth::Fail, DmarcPolicy::Reject), arc_trusted: true, ..clean.clone() }, POLICY, "inbox"),
+            ("DMARC p=reject fail via an ARC chain that passes but is not trusted is refused", Verdicts { dmarc: dmarc(Auth::Fail, DmarcPolicy::Reject), arc: Some(Auth::Pass), arc_trusted: false, ..clean.clone() }, POLICY, "reject"),
+            ("DMARC p=quarantine fail via a trusted ARC sealer is delivered", Verdicts { dmarc: dmarc(Auth::Fail, DmarcPolicy::Quarantine), arc_trusted: true, ..clean.clone() }, POLICY, "inbox"),
             ("DMARC p=reject fail via a trusted forwarder is delivered", Verdicts { dmarc: dmarc(Auth::Fail, DmarcPolicy::Reject), trusted_forwarder: true, ..clean.clone() }, POLICY, "inbox"),
             ("DMARC p=quarantine fail goes to Junk", Verdicts { dmarc: dmarc(Auth::Fail, DmarcPolicy::Quarantine), ..clean.clone() }, POLICY, "junk"),
             ("DMARC p=none fail is delivered", Verdicts { dmarc: dmarc(Auth::Fail, DmarcPolicy::None), ..clean.clone() }, POLICY, "inbox"),
