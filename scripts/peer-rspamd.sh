@@ -98,9 +98,10 @@ CONF
     fi
     echo "127.0.0.1:$PORT 127.0.0.1:$CPORT"
     ;;
+status) running_pid >/dev/null && ready ;;
 stop) stop_server ;;
 *)
-    echo "usage: $0 start|stop" >&2
+    echo "usage: $0 start|status|stop" >&2
     exit 64
     ;;
 esac

@@ -42,9 +42,10 @@ start)
     fi
     echo "127.0.0.1:$PORT"
     ;;
+status) running_pid >/dev/null && ready ;;
 stop) stop_server ;;
 *)
-    echo "usage: $0 start|stop" >&2
+    echo "usage: $0 start|status|stop" >&2
     exit 64
     ;;
 esac
