@@ -11,6 +11,7 @@ use sqlx::AnyConnection;
 use crate::error::{Error, Result};
 use crate::names::{Address, AliasSource};
 use crate::ops::require_domain;
+use crate::store::conn::Conn;
 use crate::store::{Alias, Store, accounts, aliases, domains, now};
 
 /// Role addresses (RFC 2142, and the DMARC and TLS report addresses the DNS records name) may
@@ -52,21 +53,17 @@ impl From<Error> for ExpandError {
 }
 
 /// Expand an address through accounts, aliases and catch-alls.
-pub async fn expand(conn: &mut AnyConnection, address: &str) -> std::result::Result<Expansion, ExpandError> {
-    expand_from(conn, address, false).await
+pub async fn expand<'c>(conn: impl Into<Conn<'c>>, address: &str) -> std::result::Result<Expansion, ExpandError> {
+    expand_from(&mut conn.into(), address, false).await
 }
 
 /// [`expand`] for an address the caller has just found in a local domain (SMTP RCPT), so
 /// the domain is not looked up twice.
-pub async fn expand_local(conn: &mut AnyConnection, address: &str) -> std::result::Result<Expansion, ExpandError> {
-    expand_from(conn, address, true).await
+pub async fn expand_local<'c>(conn: impl Into<Conn<'c>>, address: &str) -> std::result::Result<Expansion, ExpandError> {
+    expand_from(&mut conn.into(), address, true).await
 }
 
-async fn expand_from(
-    conn: &mut AnyConnection,
-    address: &str,
-    local: bool,
-) -> std::result::Result<Expansion, ExpandError> {
+async fn expand_from(conn: &mut Conn<'_>, address: &str, local: bool) -> std::result::Result<Expansion, ExpandError> {
     let mut out = Expansion::default();
     let mut path = Vec::new();
     expand_into(conn, address.to_ascii_lowercase(), &mut path, &mut out, local).await?;
@@ -74,7 +71,7 @@ async fn expand_from(
 }
 
 async fn expand_into(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     address: String,
     path: &mut Vec<String>,
     out: &mut Expansion,
@@ -89,17 +86,17 @@ async fn expand_into(
         return Err(ExpandError::TooDeep);
     }
     let domain = address.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_default();
-    if !known_local && !domains::exists(conn, &domain).await? {
+    if !known_local && !domains::exists(&mut *conn, &domain).await? {
         out.remote.insert(address);
         return Ok(());
     }
-    if let Some(t) = accounts::target(conn, &address).await? {
+    if let Some(t) = accounts::target(&mut *conn, &address).await? {
         if out.accounts.insert(address) {
             out.targets.push(t);
         }
         return Ok(());
     }
-    let mut dests = aliases::destinations(conn, &address).await?;
+    let mut dests = aliases::destinations(&mut *conn, &address).await?;
     let mut node = address.clone();
     if dests.is_empty() && !address.starts_with('@') {
         node = format!("@{domain}");
@@ -108,7 +105,7 @@ async fn expand_into(
             out.unknown.insert(address);
             return Ok(());
         }
-        dests = aliases::destinations(conn, &node).await?;
+        dests = aliases::destinations(&mut *conn, &node).await?;
     }
     if dests.is_empty() {
         out.unknown.insert(address);
@@ -170,7 +167,7 @@ pub async fn dangling(conn: &mut AnyConnection) -> Result<Vec<(String, String)>>
             if !local {
                 continue;
             }
-            match expand(conn, d).await {
+            match expand(&mut *conn, d).await {
                 Ok(e) if e.unknown.is_empty() => {}
                 Err(ExpandError::Store(e)) => return Err(e),
                 _ => out.push((alias.address.clone(), d.clone())),

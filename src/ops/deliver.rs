@@ -189,7 +189,8 @@ pub async fn bounce(
             crate::ops::alias::ExpandError::Store(e) => e,
             other => Error::invalid(format!("{other:?}")),
         })?;
-        crate::ops::recipient::resolve(store, &mut conn, e).await
+        drop(conn);
+        crate::ops::recipient::resolve(store, e).await
     };
     let resolved = match route.await {
         Ok(r) => r,

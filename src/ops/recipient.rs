@@ -6,8 +6,6 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use sqlx::AnyConnection;
-
 use crate::error::Result;
 use crate::names::Address;
 use crate::ops::alias::Expansion;
@@ -47,14 +45,14 @@ pub struct Resolved {
 }
 
 /// Resolve an alias expansion ([`crate::ops::alias::expand`]) to what delivery needs.
-pub async fn resolve(store: &Store, conn: &mut AnyConnection, e: Expansion) -> Result<Resolved> {
+pub async fn resolve(store: &Store, e: Expansion) -> Result<Resolved> {
     let mut local = Vec::with_capacity(e.targets.len());
     for t in e.targets {
         // Accounts get their INBOX at creation; one made by an older version gets it here,
         // once, outside any delivery's transaction.
         let inbox = match t.inbox {
             Some(id) => id,
-            None => messages::ensure_mailbox(conn, t.id, "INBOX").await?,
+            None => messages::ensure_mailbox(&mut *store.pool.acquire().await?, t.id, "INBOX").await?,
         };
         let maildir = store.maildir_path(&Address { local: t.local_part, domain: t.domain });
         local.push(Local {

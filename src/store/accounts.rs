@@ -92,16 +92,17 @@ pub struct Target {
     pub inbox: Option<i64>,
 }
 
-pub async fn target(conn: &mut AnyConnection, address: &str) -> Result<Option<Target>> {
+pub async fn target<'c>(conn: impl Into<Conn<'c>>, address: &str) -> Result<Option<Target>> {
     type Tuple = (i64, String, String, String, Option<i64>, i64, Option<i64>);
-    let row: Option<Tuple> = sqlx::query_as(
-        "SELECT id, address, local_part, domain, quota_bytes, used_bytes, \
-         (SELECT m.id FROM mailboxes m WHERE m.account_id = accounts.id AND m.name = 'INBOX') \
-         FROM accounts WHERE address = $1",
-    )
-    .bind(address)
-    .fetch_optional(conn)
-    .await?;
+    let row: Option<Tuple> = conn
+        .into()
+        .fetch_optional(
+            "SELECT id, address, local_part, domain, quota_bytes, used_bytes, \
+             (SELECT m.id FROM mailboxes m WHERE m.account_id = accounts.id AND m.name = 'INBOX') \
+             FROM accounts WHERE address = $1",
+            &[address.into()],
+        )
+        .await?;
     Ok(row.map(|(id, address, local_part, domain, quota, used, inbox)| Target {
         id,
         address,

@@ -4,15 +4,17 @@ use std::collections::BTreeMap;
 
 use sqlx::{AnyConnection, Row};
 
+use super::conn::Conn;
 use super::models::Alias;
 use crate::error::Result;
 
 /// Destinations of one alias address (empty when it does not exist).
-pub async fn destinations(conn: &mut AnyConnection, address: &str) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar("SELECT destination FROM aliases WHERE address = $1 ORDER BY destination")
-        .bind(address)
-        .fetch_all(conn)
-        .await?)
+pub async fn destinations<'c>(conn: impl Into<Conn<'c>>, address: &str) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = conn
+        .into()
+        .fetch_all("SELECT destination FROM aliases WHERE address = $1 ORDER BY destination", &[address.into()])
+        .await?;
+    Ok(rows.into_iter().map(|(d,)| d).collect())
 }
 
 pub async fn insert(conn: &mut AnyConnection, address: &str, domain: &str, dest: &str, now: i64) -> Result<bool> {

@@ -28,6 +28,18 @@ impl<'a> From<&'a mut AnyConnection> for Conn<'a> {
     }
 }
 
+impl<'a> From<&'a mut sqlx::pool::PoolConnection<Any>> for Conn<'a> {
+    fn from(c: &'a mut sqlx::pool::PoolConnection<Any>) -> Self {
+        Conn::Any(c)
+    }
+}
+
+impl<'a, 't> From<&'a mut sqlx::Transaction<'t, Any>> for Conn<'a> {
+    fn from(c: &'a mut sqlx::Transaction<'t, Any>) -> Self {
+        Conn::Any(c)
+    }
+}
+
 impl<'a, 'b: 'a> From<&'a mut Conn<'b>> for Conn<'a> {
     fn from(c: &'a mut Conn<'b>) -> Self {
         match c {

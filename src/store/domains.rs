@@ -2,6 +2,7 @@
 
 use sqlx::{AnyConnection, Row};
 
+use super::conn::Conn;
 use super::models::Domain;
 use crate::error::Result;
 use crate::names::domain_unicode;
@@ -33,9 +34,11 @@ pub async fn get(conn: &mut AnyConnection, name: &str) -> Result<Option<Domain>>
     row.as_ref().map(from_row).transpose()
 }
 
-pub async fn exists(conn: &mut AnyConnection, name: &str) -> Result<bool> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM domains WHERE name = $1").bind(name).fetch_one(conn).await?;
-    Ok(n > 0)
+/// Is this one of our domains? On any connection: SMTP asks on its session's thread
+/// ([`crate::store::Store::read`]).
+pub async fn exists<'c>(conn: impl Into<Conn<'c>>, name: &str) -> Result<bool> {
+    let n: Option<i64> = conn.into().scalar("SELECT COUNT(*) FROM domains WHERE name = $1", &[name.into()]).await?;
+    Ok(n.unwrap_or(0) > 0)
 }
 
 pub async fn list(conn: &mut AnyConnection) -> Result<Vec<Domain>> {

@@ -188,34 +188,54 @@ enum Route {
     Refuse(codes::Reply, Option<String>),
 }
 
-/// Decide what to do with a recipient.
+/// What the store says about a recipient's address.
+enum Found {
+    /// Not one of our domains.
+    Elsewhere,
+    /// In one of our domains, but not an address (RFC 5321 syntax that names no mailbox here).
+    Malformed,
+    Expanded(std::result::Result<crate::ops::alias::Expansion, ExpandError>),
+}
+
+/// Decide what to do with a recipient. The lookups run on the session's thread (a few rows by
+/// key: [`crate::store::Store::read`]).
 async fn route(s: &Session, raw: &str, size: u64) -> crate::error::Result<Route> {
     let domain_part = raw.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
     let domain = crate::names::domain(domain_part).ok();
-    let mut conn = s.shared.store.pool.acquire().await?;
-    let local_domain = match &domain {
-        Some(d) => domains::exists(&mut conn, d).await?,
-        None => false,
+    let address = Address::parse(raw).ok().map(|a| a.to_string());
+    let found = {
+        let (domain, address) = (domain.clone(), address.clone());
+        s.shared
+            .store
+            .read(8, move |c| {
+                Box::pin(async move {
+                    let local = match &domain {
+                        Some(d) => domains::exists(&mut *c, d).await?,
+                        None => false,
+                    };
+                    Ok(match (local, address) {
+                        (false, _) => Found::Elsewhere,
+                        (true, None) => Found::Malformed,
+                        (true, Some(a)) => Found::Expanded(expand_local(c, &a).await),
+                    })
+                })
+            })
+            .await?
     };
-    if !local_domain {
+    let e = match found {
         // Never relay for unauthenticated clients, whatever the address form.
-        return Ok(if s.account.is_some() && domain.is_some() {
-            Route::Relay(raw.to_string())
-        } else {
-            Route::Refuse(codes::RELAY_DENIED, None)
-        });
-    }
-    // Local domain: the address must name an account, alias or catch-all here.
-    let Ok(addr) = Address::parse(raw) else { return Ok(Route::Refuse(codes::NO_SUCH_USER, None)) };
-    let address = addr.to_string();
-    let e = match expand_local(&mut conn, &address).await {
-        Ok(e) => e,
-        Err(ExpandError::Loop(_) | ExpandError::TooDeep) => {
+        Found::Elsewhere if s.account.is_some() && domain.is_some() => return Ok(Route::Relay(raw.to_string())),
+        Found::Elsewhere => return Ok(Route::Refuse(codes::RELAY_DENIED, None)),
+        // Local domain: the address must name an account, alias or catch-all here.
+        Found::Malformed => return Ok(Route::Refuse(codes::NO_SUCH_USER, None)),
+        Found::Expanded(Ok(e)) => e,
+        Found::Expanded(Err(ExpandError::Loop(_) | ExpandError::TooDeep)) => {
             return Ok(Route::Refuse(codes::NO_SUCH_USER, Some("alias loop for this address".into())));
         }
-        Err(ExpandError::Store(e)) => return Err(e),
+        Found::Expanded(Err(ExpandError::Store(e))) => return Err(e),
     };
-    let r = resolve(&s.shared.store, &mut conn, e).await?;
+    let address = address.expect("an expanded address parsed");
+    let r = resolve(&s.shared.store, e).await?;
     if r.local.is_empty() && r.remote.is_empty() {
         return Ok(Route::Refuse(codes::NO_SUCH_USER, None));
     }
