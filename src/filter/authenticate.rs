@@ -49,6 +49,13 @@ impl Authenticator {
         Authenticator { inner: MessageAuthenticator(resolver), hostname: hostname.to_string() }
     }
 
+    /// SPF for the MAIL FROM identity alone (at RCPT, before there is a message).
+    pub async fn spf_mail_from(&self, client: &Client<'_>) -> Auth {
+        let helo = if client.helo.is_empty() { "unknown" } else { client.helo };
+        let params = SpfParameters::verify_mail_from(client.ip, helo, &self.hostname, client.mail_from);
+        spf_auth(self.inner.verify_spf(params).await.result())
+    }
+
     /// Check a message (as received, without our own headers).
     pub async fn check(&self, client: &Client<'_>, message: &[u8]) -> Authenticated {
         let host = self.hostname.as_str();

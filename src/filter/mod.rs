@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::config::choices::{SpamFilter, VirusScanner};
 use crate::error::Result;
 use authenticate::{Authenticated, Authenticator, Client};
-use verdict::{Decision, Policy, Spam, SpamAction, Verdicts, Virus};
+use verdict::{Auth, Decision, Policy, Spam, SpamAction, Verdicts, Virus};
 
 /// The filters a config sets up; built at start and again on reload.
 pub struct Filters {
@@ -100,7 +100,8 @@ impl Filters {
     /// Run every configured check on `message` (as received, without our own headers) and
     /// decide. The scanners and the DNS lookups run at the same time. `allow_listed`: the
     /// sender is on every recipient's allow list, so it is not scored for spam (it is still
-    /// scanned for viruses).
+    /// scanned for viruses) once it has authenticated; with authentication off it is not scored
+    /// at all.
     pub async fn check(&self, inbound: &Inbound<'_>, message: &[u8], allow_listed: bool) -> Checked {
         let auth = async {
             match &self.auth {
@@ -121,7 +122,8 @@ impl Filters {
                 user: None,
             };
             match &self.spam {
-                _ if allow_listed => Spam::NotScanned,
+                // Nothing can prove the sender: the envelope is all there is.
+                _ if allow_listed && self.auth.is_none() => Spam::NotScanned,
                 None => Spam::NotScanned,
                 Some((SpamFilter::Spamd, addr)) => scanners::spamd_check(addr, message, None).await,
                 Some((_, addr)) => scanners::rspamd_check(&self.http, addr, message, &envelope()).await,
@@ -146,12 +148,23 @@ impl Filters {
         allow_listed: bool,
     ) -> Checked {
         let sender = inbound.mail_from.to_ascii_lowercase();
+        // An envelope sender proves nothing by itself: a trusted forwarder must pass SPF for
+        // it, and an allow-listed sender SPF or DMARC, or anyone could forge them (with
+        // inbound_auth off there is nothing to check, and the envelope is taken as it is).
+        let spf_passed = auth.as_ref().is_none_or(|a| a.spf == Auth::Pass);
+        let authenticated =
+            spf_passed || auth.as_ref().is_some_and(|a| a.dmarc.as_ref().is_some_and(|d| d.result == Auth::Pass));
         let trusted_forwarder = !sender.is_empty()
+            && spf_passed
             && self.trusted_forwarders.iter().any(|t| match t.strip_prefix('@') {
                 Some(domain) => sender.rsplit_once('@').is_some_and(|(_, d)| d == domain),
                 None => *t == sender,
             });
-        let mut verdicts = Verdicts { trusted_forwarder, allow_listed, spam, virus, ..Verdicts::default() };
+        let allow_unauthenticated = allow_listed && !authenticated;
+        let allow_listed = allow_listed && authenticated;
+        let spam = if allow_listed { Spam::NotScanned } else { spam };
+        let mut verdicts =
+            Verdicts { trusted_forwarder, allow_listed, allow_unauthenticated, spam, virus, ..Verdicts::default() };
         let mut headers = String::new();
         if let Some(a) = auth {
             verdicts.spf = Some(a.spf);
@@ -214,6 +227,16 @@ impl Filters {
                 let controller = self.learn_address.clone().unwrap_or_else(|| rspamd_controller(addr));
                 scanners::rspamd_learn(&self.http, &controller, message, spam).await
             }
+        }
+    }
+
+    /// Whether an envelope sender is who it says, as far as RCPT can tell: SPF passes for it.
+    /// With inbound authentication off nothing can be checked, and the envelope is believed.
+    pub async fn sender_passes_spf(&self, ip: IpAddr, helo: &str, mail_from: &str) -> bool {
+        match &self.auth {
+            Some(a) if !mail_from.is_empty() => a.spf_mail_from(&Client { ip, helo, mail_from }).await == Auth::Pass,
+            Some(_) => false,
+            None => true,
         }
     }
 

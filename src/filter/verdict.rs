@@ -127,8 +127,12 @@ pub struct Verdicts {
     pub arc_trusted: bool,
     /// The envelope sender is in `trusted_forwarders`.
     pub trusted_forwarder: bool,
-    /// The sender is on every recipient's allow list: spam scoring was skipped.
+    /// The sender is on every recipient's allow list and authenticated: spam scoring was
+    /// skipped.
     pub allow_listed: bool,
+    /// The sender is on every recipient's allow list but did not authenticate (no SPF or
+    /// DMARC pass): the list was not applied.
+    pub allow_unauthenticated: bool,
     pub spam: Spam,
     pub virus: Virus,
 }
@@ -144,6 +148,7 @@ impl Default for Verdicts {
             arc_trusted: false,
             trusted_forwarder: false,
             allow_listed: false,
+            allow_unauthenticated: false,
             spam: Spam::NotScanned,
             virus: Virus::NotScanned,
         }
@@ -286,6 +291,9 @@ pub fn decide(v: &Verdicts, p: &Policy) -> Decision {
     }
     if !failed.is_empty() {
         notes.push(format!("NOT SCANNED: {} (scanner_failure = accept)", failed.join("; ")));
+    }
+    if v.allow_unauthenticated {
+        notes.push("allow list not applied: the sender did not pass SPF or DMARC".into());
     }
     if !junk.is_empty() {
         junk.extend(notes);

@@ -21,6 +21,7 @@ store_tests!(
     moving_mail_into_junk_teaches_rspamd_spam_and_out_of_it_ham,
     a_blocked_sender_is_refused_at_rcpt_for_the_accounts_the_rule_names,
     an_allowed_sender_is_not_scored_for_spam,
+    an_allow_list_counts_only_for_a_sender_that_spf_vouches_for,
     greylisting_defers_a_new_triplet_and_passes_its_retry_after_the_delay,
 );
 
@@ -210,6 +211,7 @@ fn dmarc_policies_decide_with_spf_and_dkim_served_by_knot(env: Env) {
         ("quarantine", "v=spf1 ip4:192.0.2.1 -all", "quarantine"),
         ("none", "v=spf1 ip4:192.0.2.1 -all", "none"),
         ("soft", "v=spf1 ip4:192.0.2.1 ~all", "none"),
+        ("lists", "v=spf1 ip4:127.0.0.1 -all", "none"),
     ] {
         k.set(&z, &format!("{sub}.{z}."), "TXT", &format!("\"{spf}\""), false);
         // psd=n ends DMARC's walk up the tree here: Knot refuses names outside its zones, where
@@ -218,10 +220,11 @@ fn dmarc_policies_decide_with_spf_and_dkim_served_by_knot(env: Env) {
     }
     env.create("bob@example.com", "vip");
     let signed = format!("signed.{z}");
+    let forwarders = format!("@lists.{z},@lists.example.net");
     let settings = [
         ("inbound_auth", "true"),
         ("dns_resolver", k.server.as_str()),
-        ("trusted_forwarders", "@lists.example.net"),
+        ("trusted_forwarders", forwarders.as_str()),
         ("arc_trusted_sealers", signed.as_str()),
     ];
     env.serve_config(&settings);
@@ -248,12 +251,17 @@ fn dmarc_policies_decide_with_spf_and_dkim_served_by_knot(env: Env) {
     assert_eq!(send(&srv, &from, "bob@example.com", &msg(&from)).0, 250);
     assert_eq!(inbox(&env, "bob@example.com").len(), 2, "DMARC p=none only reports");
 
-    // A mailing list (a trusted forwarder) re-sending a p=reject domain's message.
+    // A mailing list (a trusted forwarder, which SPF vouches for) re-sending a p=reject
+    // domain's message.
     let from = format!("ann@reject.{z}");
-    assert_eq!(send(&srv, "list-bounces@lists.example.net", "bob@example.com", &msg(&from)).0, 250);
+    assert_eq!(send(&srv, &format!("list-bounces@lists.{z}"), "bob@example.com", &msg(&from)).0, 250);
     let i = inbox_texts(&env, "bob@example.com");
     assert_eq!(i.len(), 3, "forwarded by a trusted forwarder");
     assert!(i.iter().any(|m| m.contains("forwarded by a trusted forwarder")), "{i:?}");
+    // The same from a trusted forwarder's address that SPF does not vouch for: anyone could
+    // have written that envelope, so p=reject stands.
+    let (code, text) = send(&srv, "list-bounces@lists.example.net", "bob@example.com", &msg(&from));
+    assert_eq!(code, 550, "an unverified trusted-forwarder address is not trusted: {text}");
 
     // DKIM (signed by dkimpy): SPF fails here, so only an aligned DKIM pass can satisfy DMARC.
     let key = env.path().join("dkim.pem");
@@ -542,6 +550,53 @@ fn an_allowed_sender_is_not_scored_for_spam(env: Env) {
     let i = inbox_texts(&env, "bob@example.com");
     assert!(i[0].contains("spam=not-scanned (allow-listed sender)"), "{}", i[0]);
     assert_eq!(send(&srv, "news@other.example", "bob@example.com", &gtube).0, 550, "others are still scored");
+}
+
+fn an_allow_list_counts_only_for_a_sender_that_spf_vouches_for(env: Env) {
+    let Some(addr) = spamd("filter::an_allow_list_counts_only") else { return };
+    let Some(k) = crate::dns::knot("filter::an_allow_list_counts_only") else { return };
+    let z = crate::dns::zone(&env, 6);
+    k.reset(&z);
+    for (sub, spf) in [("good", "v=spf1 ip4:127.0.0.1 -all"), ("forged", "v=spf1 ip4:192.0.2.1 -all")] {
+        k.set(&z, &format!("{sub}.{z}."), "TXT", &format!("\"{spf}\""), false);
+        k.set(&z, &format!("_dmarc.{sub}.{z}."), "TXT", "\"v=DMARC1; p=none; psd=n\"", false);
+    }
+    let resolver = k.server.clone();
+    let srv = serve(
+        &env,
+        &[
+            ("inbound_auth", "true"),
+            ("dns_resolver", &resolver),
+            ("spam_filter", "spamd"),
+            ("spam_filter_address", &addr),
+            ("greylist", "true"),
+            ("greylist_delay", "3600"),
+        ],
+    );
+    let (good, forged) = (format!("news@good.{z}"), format!("news@forged.{z}"));
+    env.ok(&["filter", "allow", &format!("@good.{z}")]);
+    env.ok(&["filter", "allow", &format!("@forged.{z}")]);
+    // Greylisting: the allow-listed sender that SPF vouches for passes at once; the one whose
+    // address is forged (SPF fails from here) waits like anyone.
+    let rcpt = |from: &str| {
+        let mut c = Client::connect(srv.smtp);
+        c.expect("EHLO client.example", 250);
+        c.expect(&format!("MAIL FROM:<{from}>"), 250);
+        c.cmd("RCPT TO:<bob@example.com>")
+    };
+    assert_eq!(rcpt(&good).0, 250);
+    let (code, text) = rcpt(&forged);
+    assert_eq!(code, 451, "a forged allow-listed sender is greylisted: {text}");
+    // Spam scoring: skipped for the one, applied to the other.
+    env.ok(&["config", "set", "greylist", "false"]);
+    srv.reload();
+    let gtube = |from: &str| format!("From: {from}\r\nSubject: buy\r\nMessage-ID: <{from}>\r\n\r\n{GTUBE}\r\n");
+    let (code, text) = send(&srv, &good, "bob@example.com", &gtube(&good));
+    assert_eq!(code, 250, "{text}");
+    let i = inbox_texts(&env, "bob@example.com");
+    assert!(i[0].contains("spam=not-scanned (allow-listed sender)"), "{}", i[0]);
+    let (code, text) = send(&srv, &forged, "bob@example.com", &gtube(&forged));
+    assert_eq!(code, 550, "a forged allow-listed sender is scored, and GTUBE refused: {text}");
 }
 
 fn greylisting_defers_a_new_triplet_and_passes_its_retry_after_the_delay(env: Env) {

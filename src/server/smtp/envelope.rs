@@ -105,9 +105,10 @@ pub async fn rcpt(s: &mut Session, to: Path) -> Next {
                 if listed == Some(Kind::Block) {
                     return s.refuse(codes::SENDER_BLOCKED, None);
                 }
-                // An allow-listed sender skips greylisting, as it skips spam scoring.
+                // An allow-listed sender skips greylisting, as it skips spam scoring, once SPF
+                // vouches for it (a forged allow-listed address is greylisted like any other).
                 if s.shared.config().filter.greylist
-                    && listed != Some(Kind::Allow)
+                    && !(listed == Some(Kind::Allow) && sender_passes_spf(s).await)
                     && let Some(wait) = greylisted(s, &address).await
                 {
                     s.reply_text(codes::GREYLISTED, &format!("greylisted, try again in {} seconds", wait.max(1)));
@@ -158,6 +159,13 @@ async fn listed(s: &Session, local: &[Local]) -> Option<Kind> {
             None
         }
     }
+}
+
+/// Whether SPF passes for the transaction's envelope sender.
+async fn sender_passes_spf(s: &Session) -> bool {
+    let Some(Path::Mailbox(from)) = s.txn.as_ref().and_then(|t| t.from.as_ref()) else { return false };
+    let helo = s.helo.as_deref().unwrap_or("");
+    s.shared.filters().sender_passes_spf(s.peer.ip(), helo, from).await
 }
 
 /// Greylisting (`greylist = true`): the seconds to wait when this triplet is deferred. A store
