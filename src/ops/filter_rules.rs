@@ -5,6 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::names::{Address, AliasSource};
+use crate::store::conn::Conn;
 use crate::store::filter_rules::{self, Rule};
 use crate::store::{Store, now};
 
@@ -78,34 +79,29 @@ pub fn verdict(rules: &[Rule], sender: &str, account: &str) -> Option<Kind> {
         .map(|r| if r.kind == "block" { Kind::Block } else { Kind::Allow })
 }
 
-/// What the lists say about a sender writing to these accounts: blocked when one of them blocks
-/// it, allowed when every one allows it, else nothing (the null sender: nothing).
-pub async fn for_recipients<'a>(
-    store: &Store,
-    sender: &str,
-    accounts: impl IntoIterator<Item = &'a str>,
-) -> Result<Option<Kind>> {
-    let rules = for_sender(store, sender).await?;
+/// What the lists say about a sender writing to these accounts, from the rules that can apply
+/// to it ([`for_sender`]): blocked when one of them blocks it, allowed when every one allows
+/// it, else nothing.
+pub fn for_recipients<'a>(rules: &[Rule], sender: &str, accounts: impl IntoIterator<Item = &'a str>) -> Option<Kind> {
     if rules.is_empty() {
-        return Ok(None);
+        return None;
     }
     let sender = sender.to_ascii_lowercase();
-    let each: Vec<Option<Kind>> = accounts.into_iter().map(|a| verdict(&rules, &sender, a)).collect();
-    Ok(if each.contains(&Some(Kind::Block)) {
+    let each: Vec<Option<Kind>> = accounts.into_iter().map(|a| verdict(rules, &sender, a)).collect();
+    if each.contains(&Some(Kind::Block)) {
         Some(Kind::Block)
     } else if !each.is_empty() && each.iter().all(|k| *k == Some(Kind::Allow)) {
         Some(Kind::Allow)
     } else {
         None
-    })
+    }
 }
 
-/// The rules that can apply to a sender (None for the null sender, which no list names).
-async fn for_sender(store: &Store, sender: &str) -> Result<Vec<Rule>> {
+/// The rules that can apply to a sender (none for the null sender, which no list names), read
+/// on any connection: SMTP reads them once per transaction, with its first recipient.
+pub async fn for_sender(c: &mut Conn<'_>, sender: &str) -> Result<Vec<Rule>> {
     let Some((_, domain)) = sender.rsplit_once('@') else { return Ok(Vec::new()) };
-    let (sender, domain) = (sender.to_ascii_lowercase(), domain.to_ascii_lowercase());
-    // A few rows by key, read on this thread: every message from outside asks.
-    store.read(8, move |c| Box::pin(async move { filter_rules::matching(c, &sender, &domain).await })).await
+    filter_rules::matching(c, &sender.to_ascii_lowercase(), &domain.to_ascii_lowercase()).await
 }
 
 #[cfg(test)]

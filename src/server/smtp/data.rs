@@ -192,7 +192,7 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
             rcpts: &txn.rcpts,
             queue_id: &id,
         };
-        let allow_listed = allow_listed(s, &from, &targets).await;
+        let allow_listed = allow_listed(txn.sender_rules.as_deref(), &from, &targets);
         let checked = filters.check(&inbound, &original, allow_listed).await;
         let reason = checked.decision.reason.as_str();
         let kept = crate::store::verdicts::Verdict {
@@ -271,18 +271,16 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
     }
 }
 
-/// Whether the sender is on the allow list of every local recipient (so spam scoring is
-/// skipped). A store error is logged and allows nothing.
-async fn allow_listed(s: &Session, sender: &str, targets: &[crate::ops::recipient::Local]) -> bool {
+/// Whether the sender is on the allow list of every local recipient (so spam scoring may be
+/// skipped), by the rules read at RCPT.
+fn allow_listed(
+    rules: Option<&[crate::store::filter_rules::Rule]>,
+    sender: &str,
+    targets: &[crate::ops::recipient::Local],
+) -> bool {
     use crate::ops::filter_rules::{Kind, for_recipients};
     let accounts = targets.iter().map(|l| l.address.as_str());
-    match for_recipients(&s.shared.store, sender, accounts).await {
-        Ok(k) => k == Some(Kind::Allow),
-        Err(e) => {
-            tracing::warn!(error = %e.one_line(), "reading the allow and block lists");
-            false
-        }
-    }
+    for_recipients(rules.unwrap_or(&[]), sender, accounts) == Some(Kind::Allow)
 }
 
 /// The Received: header (RFC 5321 §4.4), naming the TCP peer and the protocol (RFC 3848).

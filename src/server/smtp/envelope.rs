@@ -101,7 +101,7 @@ pub async fn rcpt(s: &mut Session, to: Path) -> Next {
     match route(s, &raw, size).await {
         Ok(Route::Local { address, local, remote }) => {
             if s.account.is_none() {
-                let listed = listed(s, &local).await;
+                let listed = listed(s, &local);
                 if listed == Some(Kind::Block) {
                     return s.refuse(codes::SENDER_BLOCKED, None);
                 }
@@ -141,24 +141,16 @@ pub async fn rcpt(s: &mut Session, to: Path) -> Next {
 }
 
 /// What the allow and block lists say about the transaction's sender writing to these
-/// accounts. A store error is logged and blocks or allows nothing.
-async fn listed(s: &Session, local: &[Local]) -> Option<Kind> {
-    let sender = match s.txn.as_ref().and_then(|t| t.from.as_ref()) {
-        Some(Path::Mailbox(m)) => m.clone(),
-        _ => return None,
-    };
+/// accounts (the rules were read with the recipient).
+fn listed(s: &Session, local: &[Local]) -> Option<Kind> {
+    let txn = s.txn.as_ref()?;
+    let Some(Path::Mailbox(sender)) = &txn.from else { return None };
     let accounts = local.iter().map(|l| l.address.as_str());
-    match crate::ops::filter_rules::for_recipients(&s.shared.store, &sender, accounts).await {
-        Ok(Some(Kind::Block)) => {
-            tracing::info!(client = %s.peer.ip(), from = %sender, "recipient refused: the sender is on a block list");
-            Some(Kind::Block)
-        }
-        Ok(k) => k,
-        Err(e) => {
-            tracing::warn!(error = %e.one_line(), "reading the allow and block lists");
-            None
-        }
+    let k = crate::ops::filter_rules::for_recipients(txn.sender_rules.as_deref().unwrap_or(&[]), sender, accounts);
+    if k == Some(Kind::Block) {
+        tracing::info!(client = %s.peer.ip(), from = %sender, "recipient refused: the sender is on a block list");
     }
+    k
 }
 
 /// Whether SPF passes for the transaction's envelope sender.
@@ -207,29 +199,43 @@ enum Found {
 
 /// Decide what to do with a recipient. The lookups run on the session's thread (a few rows by
 /// key: [`crate::store::Store::read`]).
-async fn route(s: &Session, raw: &str, size: u64) -> crate::error::Result<Route> {
+async fn route(s: &mut Session, raw: &str, size: u64) -> crate::error::Result<Route> {
     let domain_part = raw.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
     let domain = crate::names::domain(domain_part).ok();
     let address = Address::parse(raw).ok().map(|a| a.to_string());
-    let found = {
+    // Mail from outside: the sender's allow and block rules, once per transaction, in the same
+    // read.
+    let rules_for = match s.txn.as_ref() {
+        Some(Txn { from: Some(Path::Mailbox(m)), sender_rules: None, .. }) if s.account.is_none() => Some(m.clone()),
+        _ => None,
+    };
+    let (found, rules) = {
         let (domain, address) = (domain.clone(), address.clone());
         s.shared
             .store
-            .read(8, move |c| {
+            .read(16, move |c| {
                 Box::pin(async move {
+                    let rules = match &rules_for {
+                        Some(sender) => Some(crate::ops::filter_rules::for_sender(&mut *c, sender).await?),
+                        None => None,
+                    };
                     let local = match &domain {
                         Some(d) => domains::exists(&mut *c, d).await?,
                         None => false,
                     };
-                    Ok(match (local, address) {
+                    let found = match (local, address) {
                         (false, _) => Found::Elsewhere,
                         (true, None) => Found::Malformed,
                         (true, Some(a)) => Found::Expanded(expand_local(c, &a).await),
-                    })
+                    };
+                    Ok((found, rules))
                 })
             })
             .await?
     };
+    if let (Some(rules), Some(txn)) = (rules, s.txn.as_mut()) {
+        txn.sender_rules = Some(rules);
+    }
     let e = match found {
         // Never relay for unauthenticated clients, whatever the address form.
         Found::Elsewhere if s.account.is_some() && domain.is_some() => return Ok(Route::Relay(raw.to_string())),

@@ -55,6 +55,9 @@ pub struct Txn {
     pub local: std::collections::BTreeMap<i64, crate::ops::recipient::Local>,
     /// Remote addresses, for the outbound spool.
     pub remote: BTreeSet<String>,
+    /// The allow and block rules that can apply to the sender (mail from outside), read with
+    /// the first recipient; RCPT and DATA both decide from them.
+    pub sender_rules: Option<Vec<crate::store::filter_rules::Rule>>,
     /// BDAT: the message so far, and whether it has gone wrong.
     pub chunks: Option<data::Chunks>,
 }
