@@ -36,7 +36,9 @@ start)
         cp /etc/spamassassin/*.pre /etc/spamassassin/*.cf "$DIR/site/" 2>/dev/null || true
         printf 'bayes_path %s/bayes/bayes\nbayes_file_mode 0770\nuse_bayes 1\nbayes_auto_learn 0\n' "$DIR" >>"$DIR/site/local.cf"
         chown -R debian-spamd:debian-spamd "$DIR/bayes" 2>/dev/null || chmod 777 "$DIR/bayes"
-        launch 30 ready spamd -L --listen="127.0.0.1:$PORT" -u debian-spamd -g debian-spamd \
+        # Usually ready in a second; perl's start-up once took over 30 s here with nothing in
+        # the log (a slow name lookup of this host is the likely cause), hence the long wait.
+        launch 90 ready spamd -L --listen="127.0.0.1:$PORT" -u debian-spamd -g debian-spamd \
             --nouser-config --max-children=1 --allow-tell --siteconfigpath="$DIR/site" \
             --syslog=stderr || give_up
     fi
