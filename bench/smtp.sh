@@ -468,6 +468,16 @@ median() {
         END { if (NR % 2) printf "%.1f", a[(NR + 1) / 2]; else printf "%.1f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
+# ratio A B -> "A/Bx" with two decimals, or n/a when either run failed.
+ratio() {
+    if [[ $1 != FAIL && $2 != FAIL ]]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; else echo n/a; fi
+}
+
+# cpu_us START END MSGS -> microseconds of CPU per message between two clock-tick readings.
+cpu_us() {
+    awk -v a="$1" -v b="$2" -v m="$3" -v hz="$hz" 'BEGIN { printf "%.1f", (b - a) / hz / m * 1e6 }'
+}
+
 read -r load1 _ </proc/loadavg
 if awk -v l="$load1" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
     log "warning: load average is $load1 on $(nproc) CPUs before measuring; other work will skew the numbers"
@@ -490,11 +500,7 @@ for s in $SESSIONS; do
     mc_med=$(median "${mc_all[@]}")
     pfa_med=$(median "${pfa_all[@]}")
     pfd_med=$(median "${pfd_all[@]}")
-    ratio=n/a
-    if [[ $mc_med != FAIL && $pfd_med != FAIL ]]; then
-        ratio=$(awk -v a="$mc_med" -v b="$pfd_med" 'BEGIN { printf "%.2fx", a / b }')
-    fi
-    results+=("$s|$m|$mc_med|$pfa_med|$pfd_med|$ratio")
+    results+=("$s|$m|$mc_med|$pfa_med|$pfd_med|$(ratio "$mc_med" "$pfd_med")")
 done
 
 # ---------------------------------------------------------------- sender verification runs
@@ -542,8 +548,8 @@ if ((VERIFY)); then
             run_postfix "$s" "$m"
             settle
             v_all+=("$on_rate") p_all+=("$pf_del")
-            cpu_off+=("$(awk -v a="$c0" -v b="$c1" -v m="$m" -v hz="$hz" 'BEGIN { printf "%.1f", (b - a) / hz / m * 1e6 }')")
-            cpu_on+=("$(awk -v a="$c2" -v b="$c3" -v m="$m" -v hz="$hz" 'BEGIN { printf "%.1f", (b - a) / hz / m * 1e6 }')")
+            cpu_off+=("$(cpu_us "$c0" "$c1" "$m")")
+            cpu_on+=("$(cpu_us "$c2" "$c3" "$m")")
             log "  mailctl off $off_rate msg/s, on $on_rate msg/s; postfix delivered $pf_del msg/s;" \
                 "mailctl CPU per message off ${cpu_off[-1]} us, on ${cpu_on[-1]} us"
         done
@@ -551,11 +557,7 @@ if ((VERIFY)); then
         p_med=$(median "${p_all[@]}")
         off_cpu=$(median "${cpu_off[@]}")
         on_cpu=$(median "${cpu_on[@]}")
-        vratio=n/a
-        if [[ $v_med != FAIL && $p_med != FAIL ]]; then
-            vratio=$(awk -v a="$v_med" -v b="$p_med" 'BEGIN { printf "%.2fx", a / b }')
-        fi
-        verify_results+=("$s|$m|$v_med|$p_med|$vratio|$off_cpu|$on_cpu")
+        verify_results+=("$s|$m|$v_med|$p_med|$(ratio "$v_med" "$p_med")|$off_cpu|$on_cpu")
     done
 fi
 

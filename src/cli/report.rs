@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::Ctx;
 use super::output::{table, time};
 use crate::error::Result;
-use crate::ops::report::{self as ops, DmarcSummary, Listed, Received, TlsSummary};
+use crate::ops::report::{self as ops, DmarcSummary, Listed, Read, TlsSummary};
 
 #[derive(Debug, Subcommand)]
 pub enum ReportCmd {
@@ -35,16 +35,12 @@ pub async fn run(cmd: ReportCmd, ctx: &mut Ctx) -> Result<()> {
         ReportCmd::Dmarc(s) => {
             let since = crate::store::now() - s.since;
             let listed = ops::dmarc(&store, &ctx.config, s.domain.as_deref(), since).await?;
-            show(ctx, listed, |d| {
-                (heading("DMARC", since, &d.domain, &d.addresses, &d.reports, d.other_messages), dmarc_table(d))
-            })
+            show(ctx, listed, |d| (heading("DMARC", since, &d.read), dmarc_table(d)))
         }
         ReportCmd::Tls(s) => {
             let since = crate::store::now() - s.since;
             let listed = ops::tls(&store, &ctx.config, s.domain.as_deref(), since).await?;
-            show(ctx, listed, |d| {
-                (heading("TLS", since, &d.domain, &d.addresses, &d.reports, d.other_messages), tls_table(d))
-            })
+            show(ctx, listed, |d| (heading("TLS", since, &d.read), tls_table(d)))
         }
     }
 }
@@ -123,7 +119,9 @@ fn tls_table(d: &TlsSummary) -> Option<Table> {
 }
 
 /// The line above a domain's table: what was read, from whom, and what was not a report.
-fn heading(kind: &str, since: i64, domain: &str, addresses: &[String], reports: &[Received], other: usize) -> String {
+fn heading(kind: &str, since: i64, read: &Read) -> String {
+    let Read { domain, addresses, reports, other_messages } = read;
+    let other = *other_messages;
     let mut reporters: Vec<&str> = reports.iter().map(|r| r.reporter.as_str()).collect();
     reporters.sort();
     reporters.dedup();

@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::config::choices::{SpamFilter, VirusScanner};
 use crate::error::Result;
 use authenticate::{Authenticated, Authenticator, Client};
-use verdict::{Auth, Decision, Policy, Spam, SpamAction, Verdicts, Virus};
+use verdict::{Allow, Auth, Decision, Policy, Spam, SpamAction, Verdicts, Virus};
 
 /// The filters a config sets up; built at start and again on reload.
 pub struct Filters {
@@ -160,11 +160,13 @@ impl Filters {
                 Some(domain) => sender.rsplit_once('@').is_some_and(|(_, d)| d == domain),
                 None => *t == sender,
             });
-        let allow_unauthenticated = allow_listed && !authenticated;
-        let allow_listed = allow_listed && authenticated;
-        let spam = if allow_listed { Spam::NotScanned } else { spam };
-        let mut verdicts =
-            Verdicts { trusted_forwarder, allow_listed, allow_unauthenticated, spam, virus, ..Verdicts::default() };
+        let allow = match (allow_listed, authenticated) {
+            (false, _) => Allow::NotListed,
+            (true, true) => Allow::Applied,
+            (true, false) => Allow::Unauthenticated,
+        };
+        let spam = if allow == Allow::Applied { Spam::NotScanned } else { spam };
+        let mut verdicts = Verdicts { trusted_forwarder, allow, spam, virus, ..Verdicts::default() };
         let mut headers = String::new();
         if let Some(a) = auth {
             verdicts.spf = Some(a.spf);

@@ -94,6 +94,17 @@ impl SpamAction {
     }
 }
 
+/// The allow list's part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allow {
+    /// The sender is not on every recipient's allow list.
+    NotListed,
+    /// It is, and it authenticated: spam scoring was skipped.
+    Applied,
+    /// It is, but it did not pass SPF or DMARC: the list was not applied.
+    Unauthenticated,
+}
+
 /// The spam scanner's verdict.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Spam {
@@ -127,12 +138,8 @@ pub struct Verdicts {
     pub arc_trusted: bool,
     /// The envelope sender is in `trusted_forwarders`.
     pub trusted_forwarder: bool,
-    /// The sender is on every recipient's allow list and authenticated: spam scoring was
-    /// skipped.
-    pub allow_listed: bool,
-    /// The sender is on every recipient's allow list but did not authenticate (no SPF or
-    /// DMARC pass): the list was not applied.
-    pub allow_unauthenticated: bool,
+    /// What the allow list did.
+    pub allow: Allow,
     pub spam: Spam,
     pub virus: Virus,
 }
@@ -147,8 +154,7 @@ impl Default for Verdicts {
             dmarc: None,
             arc_trusted: false,
             trusted_forwarder: false,
-            allow_listed: false,
-            allow_unauthenticated: false,
+            allow: Allow::NotListed,
             spam: Spam::NotScanned,
             virus: Virus::NotScanned,
         }
@@ -292,7 +298,7 @@ pub fn decide(v: &Verdicts, p: &Policy) -> Decision {
     if !failed.is_empty() {
         notes.push(format!("NOT SCANNED: {} (scanner_failure = accept)", failed.join("; ")));
     }
-    if v.allow_unauthenticated {
+    if v.allow == Allow::Unauthenticated {
         notes.push("allow list not applied: the sender did not pass SPF or DMARC".into());
     }
     if !junk.is_empty() {
@@ -321,7 +327,7 @@ pub fn verdict_header(v: &Verdicts, decision: &Decision) -> String {
         item("dmarc", &format!("{} (p={} domain={})", m.result.as_str(), m.policy.as_str(), m.domain));
     }
     match &v.spam {
-        Spam::NotScanned if v.allow_listed => item("spam", "not-scanned (allow-listed sender)"),
+        Spam::NotScanned if v.allow == Allow::Applied => item("spam", "not-scanned (allow-listed sender)"),
         Spam::NotScanned => item("spam", "not-scanned"),
         Spam::Failed(_) => item("spam", "unscanned-scanner-failed"),
         Spam::Scored { score, action, .. } => {

@@ -52,6 +52,17 @@ impl From<Error> for ExpandError {
     }
 }
 
+/// For callers that only report it: a loop or too deep a chain is bad data.
+impl From<ExpandError> for Error {
+    fn from(e: ExpandError) -> Self {
+        match e {
+            ExpandError::Store(e) => e,
+            ExpandError::Loop(path) => Error::invalid(format!("alias loop: {}", path.join(" -> "))),
+            ExpandError::TooDeep => Error::invalid(format!("aliases nested deeper than {MAX_DEPTH}")),
+        }
+    }
+}
+
 /// Expand an address through accounts, aliases and catch-alls.
 pub async fn expand<'c>(conn: impl Into<Conn<'c>>, address: &str) -> std::result::Result<Expansion, ExpandError> {
     expand_from(&mut conn.into(), address, false).await

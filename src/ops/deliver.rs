@@ -185,10 +185,7 @@ pub async fn bounce(
     let data = crate::dsn::build(hostname, id, sender, arrival, failed, original);
     let route = async {
         let mut conn = store.pool.acquire().await?;
-        let e = crate::ops::alias::expand(&mut conn, sender).await.map_err(|e| match e {
-            crate::ops::alias::ExpandError::Store(e) => e,
-            other => Error::invalid(format!("{other:?}")),
-        })?;
+        let e = crate::ops::alias::expand(&mut conn, sender).await.map_err(Error::from)?;
         drop(conn);
         crate::ops::recipient::resolve(store, e).await
     };

@@ -49,16 +49,34 @@ pub struct Received {
     pub end: i64,
 }
 
-/// The DMARC reports of one domain, summarised by sending IP and results.
+/// What was read for one domain, whatever the kind of report.
 #[derive(Debug, Clone, Serialize)]
-pub struct DmarcSummary {
+pub struct Read {
     pub domain: String,
     /// The local addresses the reports were looked for at.
     pub addresses: Vec<String>,
     pub reports: Vec<Received>,
-    pub sources: Vec<Source>,
     /// Messages found there that were not reports about this domain.
     pub other_messages: usize,
+}
+
+impl Read {
+    fn new(domain: &str, found: Found, reports: BTreeSet<Received>, other_messages: usize) -> Read {
+        Read {
+            domain: domain.to_string(),
+            addresses: found.addresses,
+            reports: reports.into_iter().collect(),
+            other_messages,
+        }
+    }
+}
+
+/// The DMARC reports of one domain, summarised by sending IP and results.
+#[derive(Debug, Clone, Serialize)]
+pub struct DmarcSummary {
+    #[serde(flatten)]
+    pub read: Read,
+    pub sources: Vec<Source>,
 }
 
 /// Mail from one IP, as one set of results, across the reports.
@@ -80,11 +98,9 @@ pub struct Source {
 /// The TLS reports of one domain, summarised by reporter and policy.
 #[derive(Debug, Clone, Serialize)]
 pub struct TlsSummary {
-    pub domain: String,
-    pub addresses: Vec<String>,
-    pub reports: Vec<Received>,
+    #[serde(flatten)]
+    pub read: Read,
     pub policies: Vec<TlsPolicy>,
-    pub other_messages: usize,
 }
 
 /// One reporter's sessions under one policy, across its reports.
@@ -113,10 +129,8 @@ async fn domains_of(store: &Store, domain: Option<&str>) -> Result<Vec<String>> 
     let mut conn = store.pool.acquire().await?;
     match domain {
         Some(d) => {
-            let d = d.trim_end_matches('.').to_ascii_lowercase();
-            if !domains::exists(&mut conn, &d).await? {
-                return Err(Error::not_found(format!("no such domain: {d}")));
-            }
+            let d = crate::names::domain(d)?;
+            crate::ops::require_domain(&mut conn, &d).await?;
             Ok(vec![d])
         }
         None => Ok(domains::list(&mut conn).await?.into_iter().map(|d| d.name).collect()),
@@ -169,10 +183,7 @@ async fn messages_for(store: &Store, domain: &str, kind: Kind, wanted: &[String]
     let mut accounts_reached = BTreeSet::new();
     let mut local = Vec::new();
     for a in wanted {
-        let e = crate::ops::alias::expand(&mut conn, a).await.map_err(|e| match e {
-            crate::ops::alias::ExpandError::Store(e) => e,
-            other => Error::invalid(format!("{a}: its aliases do not resolve ({other:?})")),
-        })?;
+        let e = crate::ops::alias::expand(&mut conn, a).await.map_err(|e| Error::from(e).context(a))?;
         if !e.accounts.is_empty() {
             local.push(a.clone());
         }
@@ -337,13 +348,7 @@ fn summarise_dmarc(domain: &str, found: Found) -> DmarcSummary {
         .collect();
     // Most mail first; failures before passes at equal counts.
     sources.sort_by(|a, b| b.messages.cmp(&a.messages).then(a.dmarc.cmp(b.dmarc)).then(a.ip.cmp(&b.ip)));
-    DmarcSummary {
-        domain: domain.to_string(),
-        addresses: found.addresses,
-        reports: reports.into_iter().collect(),
-        sources,
-        other_messages: other,
-    }
+    DmarcSummary { read: Read::new(domain, found, reports, other), sources }
 }
 
 fn summarise_tls(domain: &str, found: Found) -> TlsSummary {
@@ -406,13 +411,7 @@ fn summarise_tls(domain: &str, found: Found) -> TlsSummary {
                 .collect(),
         })
         .collect();
-    TlsSummary {
-        domain: domain.to_string(),
-        addresses: found.addresses,
-        reports: reports.into_iter().collect(),
-        policies,
-        other_messages: other,
-    }
+    TlsSummary { read: Read::new(domain, found, reports, other), policies }
 }
 
 #[cfg(test)]

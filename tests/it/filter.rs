@@ -52,6 +52,14 @@ fn send(srv: &Server, from: &str, to: &str, message: &str) -> (u16, String) {
     r
 }
 
+/// One recipient on port 25; returns the reply to RCPT.
+fn rcpt(srv: &Server, from: &str, to: &str) -> (u16, String) {
+    let mut c = Client::connect(srv.smtp);
+    c.expect("EHLO client.example", 250);
+    c.expect(&format!("MAIL FROM:<{from}>"), 250);
+    c.cmd(&format!("RCPT TO:<{to}>"))
+}
+
 /// The messages in an account's Junk folder.
 fn junk(env: &Env, address: &str) -> Vec<String> {
     let dir: PathBuf = env.maildir(address).join(".Junk").join("new");
@@ -520,12 +528,7 @@ fn a_blocked_sender_is_refused_at_rcpt_for_the_accounts_the_rule_names(env: Env)
     );
     // An account's own rule beats a rule for every account; then an address's beats its domain's.
 
-    let rcpt = |from: &str, to: &str| {
-        let mut c = Client::connect(srv.smtp);
-        c.expect("EHLO client.example", 250);
-        c.expect(&format!("MAIL FROM:<{from}>"), 250);
-        c.cmd(&format!("RCPT TO:<{to}>"))
-    };
+    let rcpt = |from: &str, to: &str| rcpt(&srv, from, to);
     let (code, text) = rcpt("x@pest.example", "bob@example.com");
     assert_eq!(code, 550, "{text}");
     assert!(text.contains("5.7.1"), "{text}");
@@ -578,12 +581,7 @@ fn an_allow_list_counts_only_for_a_sender_that_spf_vouches_for(env: Env) {
     env.ok(&["filter", "allow", &format!("@forged.{z}")]);
     // Greylisting: the allow-listed sender that SPF vouches for passes at once; the one whose
     // address is forged (SPF fails from here) waits like anyone.
-    let rcpt = |from: &str| {
-        let mut c = Client::connect(srv.smtp);
-        c.expect("EHLO client.example", 250);
-        c.expect(&format!("MAIL FROM:<{from}>"), 250);
-        c.cmd("RCPT TO:<bob@example.com>")
-    };
+    let rcpt = |from: &str| rcpt(&srv, from, "bob@example.com");
     assert_eq!(rcpt(&good).0, 250);
     let (code, text) = rcpt(&forged);
     assert_eq!(code, 451, "a forged allow-listed sender is greylisted: {text}");
@@ -601,12 +599,7 @@ fn an_allow_list_counts_only_for_a_sender_that_spf_vouches_for(env: Env) {
 
 fn greylisting_defers_a_new_triplet_and_passes_its_retry_after_the_delay(env: Env) {
     let srv = serve(&env, &[("greylist", "true"), ("greylist_delay", "1")]);
-    let rcpt = |from: &str| {
-        let mut c = Client::connect(srv.smtp);
-        c.expect("EHLO client.example", 250);
-        c.expect(&format!("MAIL FROM:<{from}>"), 250);
-        c.cmd("RCPT TO:<bob@example.com>")
-    };
+    let rcpt = |from: &str| rcpt(&srv, from, "bob@example.com");
     let (code, text) = rcpt("new@remote.example");
     assert_eq!(code, 451, "{text}");
     assert!(text.contains("4.7.1") && text.contains("greylisted"), "{text}");

@@ -163,7 +163,7 @@ pub async fn bdat(s: &mut Session, size: u64, last: bool) -> Next {
 /// Received: header (`received_len` bytes). Mail from outside (no AUTH: port 25) goes through
 /// the inbound filters first, and is refused, delivered to INBOX or to Junk as they decide.
 async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Option<DataError>) {
-    let txn = s.txn.take().expect("in a transaction");
+    let mut txn = s.txn.take().expect("in a transaction");
     let id = txn.id.clone();
     let from = match &txn.from {
         Some(Path::Mailbox(m)) => m.clone(),
@@ -178,7 +178,7 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
     }
     let cfg = s.shared.config();
     let (local, remote) = (txn.local.len(), txn.remote.len());
-    let mut targets: Vec<_> = txn.local.into_values().collect();
+    let mut targets: Vec<_> = std::mem::take(&mut txn.local).into_values().collect();
     let mut data = data;
     let mut action = "";
     let mut verdict = None;
@@ -192,7 +192,7 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
             rcpts: &txn.rcpts,
             queue_id: &id,
         };
-        let allow_listed = allow_listed(txn.sender_rules.as_deref(), &from, &targets);
+        let allow_listed = txn.sender_listed(&targets) == Some(crate::ops::filter_rules::Kind::Allow);
         let checked = filters.check(&inbound, &original, allow_listed).await;
         let reason = checked.decision.reason.as_str();
         let kept = crate::store::verdicts::Verdict {
@@ -269,18 +269,6 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
             s.reply(reply);
         }
     }
-}
-
-/// Whether the sender is on the allow list of every local recipient (so spam scoring may be
-/// skipped), by the rules read at RCPT.
-fn allow_listed(
-    rules: Option<&[crate::store::filter_rules::Rule]>,
-    sender: &str,
-    targets: &[crate::ops::recipient::Local],
-) -> bool {
-    use crate::ops::filter_rules::{Kind, for_recipients};
-    let accounts = targets.iter().map(|l| l.address.as_str());
-    for_recipients(rules.unwrap_or(&[]), sender, accounts) == Some(Kind::Allow)
 }
 
 /// The Received: header (RFC 5321 §4.4), naming the TCP peer and the protocol (RFC 3848).

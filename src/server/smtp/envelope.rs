@@ -144,20 +144,32 @@ pub async fn rcpt(s: &mut Session, to: Path) -> Next {
 /// accounts (the rules were read with the recipient).
 fn listed(s: &Session, local: &[Local]) -> Option<Kind> {
     let txn = s.txn.as_ref()?;
-    let Some(Path::Mailbox(sender)) = &txn.from else { return None };
-    let accounts = local.iter().map(|l| l.address.as_str());
-    let k = crate::ops::filter_rules::for_recipients(txn.sender_rules.as_deref().unwrap_or(&[]), sender, accounts);
-    if k == Some(Kind::Block) {
+    let k = txn.sender_listed(local);
+    if k == Some(Kind::Block)
+        && let Some(Path::Mailbox(sender)) = &txn.from
+    {
         tracing::info!(client = %s.peer.ip(), from = %sender, "recipient refused: the sender is on a block list");
     }
     k
 }
 
-/// Whether SPF passes for the transaction's envelope sender.
-async fn sender_passes_spf(s: &Session) -> bool {
-    let Some(Path::Mailbox(from)) = s.txn.as_ref().and_then(|t| t.from.as_ref()) else { return false };
-    let helo = s.helo.as_deref().unwrap_or("");
-    s.shared.filters().sender_passes_spf(s.peer.ip(), helo, from).await
+/// Whether SPF passes for the transaction's envelope sender: checked once per transaction.
+async fn sender_passes_spf(s: &mut Session) -> bool {
+    let Some(txn) = s.txn.as_ref() else { return false };
+    if let Some(pass) = txn.sender_spf_passed {
+        return pass;
+    }
+    let pass = match &txn.from {
+        Some(Path::Mailbox(from)) => {
+            let helo = s.helo.as_deref().unwrap_or("");
+            s.shared.filters().sender_passes_spf(s.peer.ip(), helo, from).await
+        }
+        _ => false,
+    };
+    if let Some(txn) = s.txn.as_mut() {
+        txn.sender_spf_passed = Some(pass);
+    }
+    pass
 }
 
 /// Greylisting (`greylist = true`): the seconds to wait when this triplet is deferred. A store
@@ -194,7 +206,8 @@ enum Found {
     Elsewhere,
     /// In one of our domains, but not an address (RFC 5321 syntax that names no mailbox here).
     Malformed,
-    Expanded(std::result::Result<crate::ops::alias::Expansion, ExpandError>),
+    /// The address (normalised) and where it leads.
+    Expanded(String, std::result::Result<crate::ops::alias::Expansion, ExpandError>),
 }
 
 /// Decide what to do with a recipient. The lookups run on the session's thread (a few rows by
@@ -210,7 +223,7 @@ async fn route(s: &mut Session, raw: &str, size: u64) -> crate::error::Result<Ro
         _ => None,
     };
     let (found, rules) = {
-        let (domain, address) = (domain.clone(), address.clone());
+        let domain = domain.clone();
         s.shared
             .store
             .read(16, move |c| {
@@ -226,7 +239,10 @@ async fn route(s: &mut Session, raw: &str, size: u64) -> crate::error::Result<Ro
                     let found = match (local, address) {
                         (false, _) => Found::Elsewhere,
                         (true, None) => Found::Malformed,
-                        (true, Some(a)) => Found::Expanded(expand_local(c, &a).await),
+                        (true, Some(a)) => {
+                            let e = expand_local(&mut *c, &a).await;
+                            Found::Expanded(a, e)
+                        }
                     };
                     Ok((found, rules))
                 })
@@ -236,19 +252,18 @@ async fn route(s: &mut Session, raw: &str, size: u64) -> crate::error::Result<Ro
     if let (Some(rules), Some(txn)) = (rules, s.txn.as_mut()) {
         txn.sender_rules = Some(rules);
     }
-    let e = match found {
+    let (address, e) = match found {
         // Never relay for unauthenticated clients, whatever the address form.
         Found::Elsewhere if s.account.is_some() && domain.is_some() => return Ok(Route::Relay(raw.to_string())),
         Found::Elsewhere => return Ok(Route::Refuse(codes::RELAY_DENIED, None)),
         // Local domain: the address must name an account, alias or catch-all here.
         Found::Malformed => return Ok(Route::Refuse(codes::NO_SUCH_USER, None)),
-        Found::Expanded(Ok(e)) => e,
-        Found::Expanded(Err(ExpandError::Loop(_) | ExpandError::TooDeep)) => {
+        Found::Expanded(address, Ok(e)) => (address, e),
+        Found::Expanded(_, Err(ExpandError::Loop(_) | ExpandError::TooDeep)) => {
             return Ok(Route::Refuse(codes::NO_SUCH_USER, Some("alias loop for this address".into())));
         }
-        Found::Expanded(Err(ExpandError::Store(e))) => return Err(e),
+        Found::Expanded(_, Err(ExpandError::Store(e))) => return Err(e),
     };
-    let address = address.expect("an expanded address parsed");
     let r = resolve(&s.shared.store, e).await?;
     if r.local.is_empty() && r.remote.is_empty() {
         return Ok(Route::Refuse(codes::NO_SUCH_USER, None));

@@ -58,11 +58,23 @@ pub struct Txn {
     /// The allow and block rules that can apply to the sender (mail from outside), read with
     /// the first recipient; RCPT and DATA both decide from them.
     pub sender_rules: Option<Vec<crate::store::filter_rules::Rule>>,
+    /// Whether SPF passed for the sender, once asked (an allow-listed sender's greylisting).
+    pub sender_spf_passed: Option<bool>,
     /// BDAT: the message so far, and whether it has gone wrong.
     pub chunks: Option<data::Chunks>,
 }
 
 use super::data;
+
+impl Txn {
+    /// What the allow and block lists say about the sender writing to these accounts (by the
+    /// rules read with the first recipient; nothing for the null sender).
+    pub fn sender_listed(&self, accounts: &[crate::ops::recipient::Local]) -> Option<crate::ops::filter_rules::Kind> {
+        let Some(Path::Mailbox(sender)) = &self.from else { return None };
+        let rules = self.sender_rules.as_deref().unwrap_or(&[]);
+        crate::ops::filter_rules::for_recipients(rules, sender, accounts.iter().map(|l| l.address.as_str()))
+    }
+}
 
 pub struct Session {
     pub shared: Arc<Shared>,
