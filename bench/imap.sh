@@ -14,9 +14,12 @@
 #   1,000 x UID FETCH u BODY.PEEK[]             (one round trip each)
 # with one cold pass (the server's first access; shown but not counted) and then REPEAT passes,
 # alternating servers; every response is checked against what was written (count, Message-ID,
-# RFC822.SIZE, FLAGS, SEARCH hits, SHA-1 of every body). Last, per server, 1,000 connections
-# LOGIN and stay idle: memory per connection is the growth of the server's PSS (mailctl: its one
-# process; Dovecot: the sum over all its processes) divided by the logins that got OK.
+# RFC822.SIZE, FLAGS, SEARCH hits, SHA-1 of every body). Before all of that, per server, 1,000
+# connections LOGIN and stay idle: memory per connection is the growth of the server's PSS
+# (mailctl: its one process; Dovecot: the sum over all its processes) divided by the logins
+# that got OK (measured first, so memory an allocator kept from the large answers of the timed
+# passes does not hide what the connections cost; LOGIN opens no mailbox, so the cold pass
+# is still the first access).
 # Logins: LOGINS more accounts (login1..N@example.com, empty INBOXes) log in twice each, one new
 # connection per login (connect + LOGIN + EXAMINE INBOX): the first login of each is a cold one
 # (mailctl's credential cache has not seen it: a full Argon2id check), the second a warm one
@@ -49,7 +52,7 @@
 #                         (as Dovecot delivers; servers must then add the CRs on the wire)
 #   SEED=1                seed for the generated messages
 #   LOGIN_CONCURRENCY=16  connections logging in at once while filling the CONNS
-#   SETTLE=2              seconds between the last LOGIN and the memory reading
+#   SETTLE=2              seconds at least before each memory reading (then until it stops changing)
 #   MAILCTL_PORT=14143    DOVECOT_PORT=14144   loopback IMAP ports for the two servers
 #   MAILCTL_BIN=path      mailctl binary (default: target/release/mailctl, built if missing
 #                         or older than the sources)

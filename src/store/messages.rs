@@ -2,7 +2,7 @@
 
 use sqlx::AnyConnection;
 
-use super::conn::Conn;
+use super::conn::{Arg, Conn};
 
 use crate::error::Result;
 use crate::proto::imap::sort;
@@ -326,23 +326,54 @@ pub async fn sort_fields(conn: &mut AnyConnection, mailbox_id: i64) -> Result<Ve
 pub enum Cols {
     /// None of them.
     Light,
-    /// ENVELOPE and BODYSTRUCTURE (FETCH).
-    Shown,
-    /// Those and the sort fields (COPY, which keeps them all).
+    /// ENVELOPE, BODYSTRUCTURE and the sort fields (COPY, which keeps them all).
     All,
 }
 
-/// Rows for these UIDs (ascending), in UID order, with the derivations `cols` names. A few
-/// UIDs are looked up by value, many by their range.
+/// Rows for these UIDs (ascending), in UID order, with the derivations `cols` names.
 pub async fn rows_for(conn: &mut Conn<'_>, mailbox_id: i64, uids: &[i64], cols: Cols) -> Result<Vec<Row>> {
-    let (Some(&lo), Some(&hi)) = (uids.first(), uids.last()) else { return Ok(vec![]) };
-    // A range query's text never changes, so its prepared statement is reused; an IN list is
-    // only worth its prepare for a few UIDs spread over a wide range.
+    let Some((filter, range)) = uid_filter(uids) else { return Ok(vec![]) };
+    select(conn, mailbox_id, &filter, range, cols).await
+}
+
+/// The condition that picks these UIDs (ascending), with `$2`/`$3` bound to the range when
+/// one is given; None for no UIDs. A few UIDs are looked up by value, many by their range: a
+/// range query's text never changes, so its prepared statement is reused; an IN list is only
+/// worth its prepare for a few UIDs spread over a wide range.
+fn uid_filter(uids: &[i64]) -> Option<(String, Option<(i64, i64)>)> {
+    let (&lo, &hi) = (uids.first()?, uids.last()?);
     if uids.len() <= 64 && (hi - lo) as usize >= uids.len() * 64 {
         let list: Vec<String> = uids.iter().map(|u| u.to_string()).collect();
-        return select(conn, mailbox_id, &format!("uid IN ({})", list.join(",")), None, cols).await;
+        return Some((format!("uid IN ({})", list.join(",")), None));
     }
-    select(conn, mailbox_id, "uid >= $2 AND uid <= $3", Some((lo, hi)), cols).await
+    Some(("uid >= $2 AND uid <= $3".to_string(), Some((lo, hi))))
+}
+
+/// Arguments of a one-mailbox query: the mailbox, and the UID range when there is one.
+fn mailbox_args(mailbox_id: i64, range: Option<(i64, i64)>) -> Vec<Arg<'static>> {
+    match range {
+        Some((lo, hi)) => vec![mailbox_id.into(), lo.into(), hi.into()],
+        None => vec![mailbox_id.into()],
+    }
+}
+
+/// The stored ENVELOPE and BODYSTRUCTURE (each only when asked for) of these UIDs
+/// (ascending), in UID order: what FETCH adds to the session's own copy of the index, so the
+/// rest of each row is neither read nor parsed again.
+pub async fn shown_for(
+    conn: &mut Conn<'_>,
+    mailbox_id: i64,
+    uids: &[i64],
+    envelope: bool,
+    bodystructure: bool,
+) -> Result<Vec<(i64, Option<Vec<u8>>, Option<Vec<u8>>)>> {
+    let Some((filter, range)) = uid_filter(uids) else { return Ok(vec![]) };
+    let sql = format!(
+        "SELECT uid, {}, {} FROM messages WHERE mailbox_id = $1 AND {filter} ORDER BY uid",
+        if envelope { "envelope" } else { "NULL" },
+        if bodystructure { "bodystructure" } else { "NULL" }
+    );
+    conn.fetch_all(&sql, &mailbox_args(mailbox_id, range)).await
 }
 
 /// Rows with UIDs in `lo..=hi` without the ENVELOPE, in UID order.
@@ -361,17 +392,13 @@ async fn select(
     let with_derived = cols != Cols::Light;
     let cols = match cols {
         Cols::Light => "",
-        Cols::Shown => ", envelope, bodystructure, NULL",
         Cols::All => ", envelope, bodystructure, sort_fields",
     };
     let sql = format!(
         "SELECT uid, filename, size, internal_date, flags, modseq{cols} FROM messages \
          WHERE mailbox_id = $1 AND {filter} ORDER BY uid"
     );
-    let args = match range {
-        Some((lo, hi)) => vec![mailbox_id.into(), lo.into(), hi.into()],
-        None => vec![mailbox_id.into()],
-    };
+    let args = mailbox_args(mailbox_id, range);
     if with_derived {
         return Ok(conn.fetch_all::<RowTuple>(&sql, &args).await?.into_iter().map(row).collect());
     }

@@ -32,6 +32,13 @@ pub struct Job {
     pub path: Option<PathBuf>,
 }
 
+/// The stored derivations a FETCH shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Shown {
+    pub envelope: bool,
+    pub bodystructure: bool,
+}
+
 pub struct Opts {
     pub items: Vec<FetchItem>,
 }
@@ -46,9 +53,12 @@ impl Opts {
         })
     }
 
-    /// Does any item read ENVELOPE or BODYSTRUCTURE (so the rows are read with them)?
-    fn wants_derived(&self) -> bool {
-        self.items.iter().any(|i| matches!(i, FetchItem::Envelope | FetchItem::BodyStructure))
+    /// Which stored derivations the items show (so the rows are read with them).
+    fn shown(&self) -> Shown {
+        Shown {
+            envelope: self.items.contains(&FetchItem::Envelope),
+            bodystructure: self.items.contains(&FetchItem::BodyStructure),
+        }
     }
 }
 
@@ -225,46 +235,40 @@ pub fn resolve(uids: &[u32], set: &SequenceSet, by_uid: bool) -> Option<Vec<(u32
 }
 
 impl Session {
-    /// The index rows for these (seq, uid) pairs, in order; messages expunged meanwhile are
-    /// left out.
-    pub async fn rows_for(&self, targets: &[(u32, u32)], with_derived: bool) -> crate::error::Result<Vec<(u32, Row)>> {
+    /// The index rows for these (seq, uid) pairs, in order, as this session knows them;
+    /// messages expunged meanwhile are left out. With `shown`, each carries the stored
+    /// ENVELOPE and/or BODYSTRUCTURE: only those columns are read from the store. Flags are the
+    /// session's: a change another session committed since the last sync (a keyword not
+    /// announced here yet) is reported by the next sync, FLAGS first, never slipped into this
+    /// FETCH (RFC 3501 §7.2.6).
+    pub async fn rows_for(&self, targets: &[(u32, u32)], shown: Shown) -> crate::error::Result<Vec<(u32, Row)>> {
         let Some(sel) = self.selected.as_ref() else { return Ok(vec![]) };
-        if !with_derived {
-            // From the session's copy of the index.
-            return Ok(targets
-                .iter()
-                .filter_map(|&(seq, uid)| {
-                    let m = sel.meta.get(seq as usize - 1).filter(|m| m.uid as u32 == uid)?;
-                    Some((seq, m.clone()))
-                })
-                .collect());
+        let known = |seq: u32, uid: u32| sel.meta.get(seq as usize - 1).filter(|m| m.uid as u32 == uid);
+        if !shown.envelope && !shown.bodystructure {
+            return Ok(targets.iter().filter_map(|&(seq, uid)| Some((seq, known(seq, uid)?.clone()))).collect());
         }
         let uids: Vec<i64> = targets.iter().map(|t| t.1 as i64).collect();
         let id = sel.mailbox.id;
-        let rows = self
+        let stored = self
             .shared
             .store
             .read(uids.len(), move |c| {
-                Box::pin(async move { messages::rows_for(c, id, &uids, messages::Cols::Shown).await })
+                Box::pin(async move { messages::shown_for(c, id, &uids, shown.envelope, shown.bodystructure).await })
             })
             .await?;
         let mut out = Vec::with_capacity(targets.len());
-        let mut it = rows.into_iter().peekable();
+        let mut it = stored.into_iter().peekable();
         for &(seq, uid) in targets {
-            while it.peek().is_some_and(|r| (r.uid as u32) < uid) {
+            while it.peek().is_some_and(|r| (r.0 as u32) < uid) {
                 it.next();
             }
-            if let Some(r) = it.peek()
-                && r.uid as u32 == uid
+            if it.peek().is_some_and(|r| r.0 as u32 == uid)
+                && let Some(m) = known(seq, uid)
             {
-                let mut r = it.next().expect("peeked");
-                // Flags as this session knows them: a change another session committed since
-                // the last sync (a keyword not announced here yet) is reported by the next
-                // sync, FLAGS first, never slipped into this FETCH (RFC 3501 §7.2.6).
-                if let Some(m) = sel.meta.get(seq as usize - 1).filter(|m| m.uid as u32 == uid) {
-                    r.flags = m.flags.clone();
-                    r.modseq = m.modseq;
-                }
+                let (_, envelope, bodystructure) = it.next().expect("peeked");
+                let mut r = m.clone();
+                r.derived.envelope = envelope;
+                r.derived.bodystructure = bodystructure;
                 out.push((seq, r));
             }
         }
@@ -314,7 +318,7 @@ impl Session {
             }
         }
         let opts = Opts { items };
-        let mut rows = match self.rows_for(&targets, opts.wants_derived()).await {
+        let mut rows = match self.rows_for(&targets, opts.shown()).await {
             Ok(r) => r,
             Err(e) => return self.fault(tag, &e),
         };
