@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use crate::error::{Error, Kind, Result};
 use crate::names::Address;
 use crate::store::mailboxes::{self, Mailbox};
-use crate::store::maildir::write::{self, Item, Source, Unsynced};
+use crate::store::maildir::write::{self, Item, Source};
 use crate::store::maildir::{self, DELIM, Flag, Flags, check_name, file, folder_path};
 use crate::store::{Account, Store, accounts, messages};
 
@@ -520,10 +520,12 @@ pub async fn store_flags(
     Ok((out, modified))
 }
 
-/// Expunge messages: index rows (with tombstones) and usage in the next group commit, then
-/// the files. IMAP's EXPUNGE and CLOSE pass `only_deleted`, so a message undeleted by another
-/// session meanwhile stays; POP3's UPDATE state and MOVE remove what they name. Returns the
-/// UIDs removed.
+/// Expunge messages: index rows (with tombstones) and usage committed in the next group
+/// commit, and answered then, without waiting for the sync (a crash before it brings the
+/// messages back; nothing is lost). The files are unlinked once the deletion is durable, so
+/// rows a crash brings back still find their files. IMAP's EXPUNGE and CLOSE pass
+/// `only_deleted`, so a message undeleted by another session meanwhile stays; POP3's UPDATE
+/// state and MOVE remove what they name. Returns the UIDs removed.
 pub async fn expunge(
     store: &Store,
     account: &Account,
@@ -536,7 +538,7 @@ pub async fn expunge(
     let (mailbox_now, id, account_id) = (mailbox.clone(), mailbox.id, account.id);
     let (rows, name) = store
         .writer
-        .write(Unsynced::default(), move |tx| {
+        .write_relaxed_guarded(move |tx| {
             Box::pin(async move {
                 messages::hold_mailbox(tx, id).await?;
                 let rows: Vec<messages::Row> = messages::rows_light(tx, id, lo, hi)
@@ -566,14 +568,24 @@ pub async fn expunge(
     store.changed(id);
     let gone: Vec<i64> = rows.iter().map(|r| r.uid).collect();
     let folder = folder_path(&maildir_root(store, account), &name);
-    crate::ops::blocking(move || {
-        for r in rows {
-            if let Some(p) = file::locate(&folder, &r.filename, &r.flags) {
-                let _ = std::fs::remove_file(p);
-            }
+    let writer = store.writer.clone();
+    tokio::spawn(async move {
+        if let Err(e) = writer.synced().await {
+            // Kept: `mailbox reindex` would take them back as messages, never lose them.
+            tracing::warn!(folder = %folder.display(), error = %e, "expunged messages' files kept: the deletion was not synced");
+            return;
         }
-        Ok(())
-    })
-    .await?;
+        let unlinked = crate::ops::blocking(move || {
+            for r in rows {
+                if let Some(p) = file::locate(&folder, &r.filename, &r.flags) {
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = unlinked.await {
+            tracing::warn!(error = %e, "expunged messages' files could not be unlinked");
+        }
+    });
     Ok(gone)
 }

@@ -8,14 +8,16 @@
 //! Two kinds of write, as the IMAP issue asked ("a message body must be durable before OK, a
 //! flag change may ride on the next group commit"):
 //! - [`Writer::write`], durable: the caller hears back only once the change is on stable
-//!   storage (delivery, APPEND, COPY, EXPUNGE, a new password hash). Its files' content and the
+//!   storage (delivery, APPEND, COPY, a new password hash). Its files' content and the
 //!   directories they were linked into are synced before the transaction, so no row ever
 //!   names a file a crash could take away or leave empty, even when the WAL reaches the disk
 //!   early (another batch's sync, the kernel's write-back).
 //! - [`Writer::write_relaxed`]: committed (every session sees it) before the caller hears
 //!   back, durable with the next durable write or checkpoint, within a fraction of a second
 //!   under load; a power cut in between can undo it, never corrupt anything. Flag changes,
-//!   \Recent claims and login times: what Dovecot also writes without an fsync.
+//!   \Recent claims, login times and EXPUNGE (whose files are unlinked only once
+//!   [`Writer::synced`] says the deletion is durable, so an undone expunge still finds its
+//!   files): what Dovecot also writes without an fsync.
 //!
 //! On SQLite every transaction commits with `synchronous = NORMAL` (the WAL is written, not
 //! synced) and a syncer task beside the writer fsyncs the WAL for the durable writes, then
@@ -163,6 +165,21 @@ impl Writer {
         F: for<'c> FnOnce(&'c mut Conn<'c>) -> BoxFuture<'c, Result<T>> + Send + 'static,
     {
         self.send(Unsynced::default(), false, false, work).await
+    }
+
+    /// [`Writer::write_relaxed`] for a write that may fail after it wrote: it runs in a
+    /// savepoint of its own.
+    pub async fn write_relaxed_guarded<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn<'c>) -> BoxFuture<'c, Result<T>> + Send + 'static,
+    {
+        self.send(Unsynced::default(), false, true, work).await
+    }
+
+    /// Returns once every write committed before it is durable (it joins the next sync).
+    pub async fn synced(&self) -> Result<()> {
+        self.send(Unsynced::default(), true, false, |_| Box::pin(async { Ok(()) })).await
     }
 
     async fn send<T, F>(&self, unsynced: Unsynced, durable: bool, guarded: bool, work: F) -> Result<T>
