@@ -63,12 +63,17 @@ stop_server() {
 }
 
 # Wait up to $1 seconds for `$2...` (a readiness check) to succeed while the server lives.
+# "Lives" is `kill -0` on the PID that spawn wrote, not running_pid: while the process execs
+# (setsid into the server, perl into its script) its /proc cmdline is briefly empty, and
+# running_pid's check of it failed there, ending the wait a moment after the start (spamd and
+# Pebble "did not become ready" in CI with nothing in their logs).
 wait_ready() {
-    local secs=$1 i
+    local secs=$1 i pid
     shift
+    pid="$(cat "$PIDFILE" 2>/dev/null || true)"
     for i in $(seq 1 $((secs * 5))); do
         "$@" && return 0
-        running_pid >/dev/null || break
+        [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break
         sleep 0.2
     done
     return 1
