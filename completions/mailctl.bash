@@ -22,6 +22,9 @@ _mailctl() {
             mailctl,alias)
                 cmd="mailctl__subcmd__alias"
                 ;;
+            mailctl,backup)
+                cmd="mailctl__subcmd__backup"
+                ;;
             mailctl,cert)
                 cmd="mailctl__subcmd__cert"
                 ;;
@@ -153,6 +156,30 @@ _mailctl() {
                 ;;
             mailctl__subcmd__alias__subcmd__help,remove)
                 cmd="mailctl__subcmd__alias__subcmd__help__subcmd__remove"
+                ;;
+            mailctl__subcmd__backup,create)
+                cmd="mailctl__subcmd__backup__subcmd__create"
+                ;;
+            mailctl__subcmd__backup,help)
+                cmd="mailctl__subcmd__backup__subcmd__help"
+                ;;
+            mailctl__subcmd__backup,list)
+                cmd="mailctl__subcmd__backup__subcmd__list"
+                ;;
+            mailctl__subcmd__backup,verify)
+                cmd="mailctl__subcmd__backup__subcmd__verify"
+                ;;
+            mailctl__subcmd__backup__subcmd__help,create)
+                cmd="mailctl__subcmd__backup__subcmd__help__subcmd__create"
+                ;;
+            mailctl__subcmd__backup__subcmd__help,help)
+                cmd="mailctl__subcmd__backup__subcmd__help__subcmd__help"
+                ;;
+            mailctl__subcmd__backup__subcmd__help,list)
+                cmd="mailctl__subcmd__backup__subcmd__help__subcmd__list"
+                ;;
+            mailctl__subcmd__backup__subcmd__help,verify)
+                cmd="mailctl__subcmd__backup__subcmd__help__subcmd__verify"
                 ;;
             mailctl__subcmd__cert,help)
                 cmd="mailctl__subcmd__cert__subcmd__help"
@@ -358,6 +385,9 @@ _mailctl() {
             mailctl__subcmd__help,alias)
                 cmd="mailctl__subcmd__help__subcmd__alias"
                 ;;
+            mailctl__subcmd__help,backup)
+                cmd="mailctl__subcmd__help__subcmd__backup"
+                ;;
             mailctl__subcmd__help,cert)
                 cmd="mailctl__subcmd__help__subcmd__cert"
                 ;;
@@ -441,6 +471,15 @@ _mailctl() {
                 ;;
             mailctl__subcmd__help__subcmd__alias,remove)
                 cmd="mailctl__subcmd__help__subcmd__alias__subcmd__remove"
+                ;;
+            mailctl__subcmd__help__subcmd__backup,create)
+                cmd="mailctl__subcmd__help__subcmd__backup__subcmd__create"
+                ;;
+            mailctl__subcmd__help__subcmd__backup,list)
+                cmd="mailctl__subcmd__help__subcmd__backup__subcmd__list"
+                ;;
+            mailctl__subcmd__help__subcmd__backup,verify)
+                cmd="mailctl__subcmd__help__subcmd__backup__subcmd__verify"
                 ;;
             mailctl__subcmd__help__subcmd__cert,issue)
                 cmd="mailctl__subcmd__help__subcmd__cert__subcmd__issue"
@@ -704,7 +743,7 @@ _mailctl() {
 
     case "${cmd}" in
         mailctl)
-            opts="-q -h -V --config --json --quiet --help --version init config domain account alias dkim cert dns transport queue mailbox quota filter report serve completions generate-docs help"
+            opts="-q -h -V --config --json --quiet --help --version init config domain account alias dkim cert dns transport queue mailbox quota filter report backup serve completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1230,6 +1269,172 @@ _mailctl() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__backup)
+            opts="-q -h -V --config --json --quiet --help --version create list verify help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__backup__subcmd__create)
+            opts="-q -h -V --repo --to --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__backup__subcmd__help)
+            opts="create list verify help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__backup__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__backup__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__backup__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__backup__subcmd__help__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__backup__subcmd__list)
+            opts="-q -h -V --repo --to --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__backup__subcmd__verify)
+            opts="-q -h -V --all --repo --to --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2698,7 +2903,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help)
-            opts="init config domain account alias dkim cert dns transport queue mailbox quota filter report serve completions generate-docs help"
+            opts="init config domain account alias dkim cert dns transport queue mailbox quota filter report backup serve completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2894,6 +3099,62 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help__subcmd__alias__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__backup)
+            opts="create list verify"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__backup__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__backup__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__backup__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -23,6 +23,7 @@
 //! The layers these modules form, and the rule that every `use crate::` goes down them, are
 //! in docs/ARCHITECTURE.md (checked by `tests/it/layers.rs`).
 
+pub mod backup;
 pub mod cert;
 pub mod cli;
 pub mod config;

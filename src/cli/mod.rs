@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod alias;
+pub mod backup;
 pub mod cert;
 pub mod config;
 pub mod dkim;
@@ -93,6 +94,9 @@ pub enum Command {
     /// DMARC and TLS reports received for the domains: who sends as them, and how TLS fares
     #[command(subcommand)]
     Report(report::ReportCmd),
+    /// Backups of the whole instance: create (online, incremental), list, verify
+    #[command(subcommand)]
+    Backup(backup::BackupCmd),
     /// Run the mail server (SMTP inbound and submission) on this instance
     Serve(serve::ServeArgs),
     /// Print a shell completion script
@@ -154,6 +158,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Cert(c) => cert::run(c, &mut ctx).await,
         Command::Transport(c) => transport::run(c, &mut ctx).await,
         Command::Queue(c) => queue::run(c, &mut ctx).await,
+        Command::Backup(c) => backup::run(c, &mut ctx).await,
         Command::Serve(a) => serve::run(a, &mut ctx).await,
         Command::Init(_) | Command::Completions(_) | Command::GenerateDocs(_) => unreachable!(),
     };

@@ -27,6 +27,9 @@ config_keys! {
         general primary_domain: text = Text, check::hostname, sample "example.net" => primary_domain: Option<String>;
         /// where mail, keys and the SQLite database live; relative to the config file
         general data_dir: text = DataDir, check::path, sample "/srv/mailctl" => data_dir: PathBuf;
+        /// where `mailctl backup` keeps its repository (best on another disk or machine)
+        general backup_dir: text = InDataDir("backups"), check::path, sample "/var/backups/mailctl"
+            => backup_dir: PathBuf;
         /// sqlite:// or postgres:// URL
         general database: text = Database, check::database, sample "postgres://mailctl@db.example.net/mailctl"
             => database: String;

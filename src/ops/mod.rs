@@ -5,6 +5,7 @@
 pub mod account;
 pub mod alias;
 pub mod auth;
+pub mod backup;
 pub mod cert;
 pub mod credential_cache;
 pub mod deliver;

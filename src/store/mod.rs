@@ -17,6 +17,7 @@ pub mod maildir;
 pub mod messages;
 pub mod models;
 pub mod queue;
+pub mod snapshot;
 pub mod spool;
 pub mod transports;
 pub mod verdicts;

@@ -6,6 +6,7 @@ mod util;
 
 mod account;
 mod alias;
+mod backup;
 mod cert;
 mod cli;
 mod config;

@@ -92,30 +92,10 @@ pub enum Unanswerable {
 }
 
 /// Render one message's FETCH response onto `out` (nothing when it cannot be answered).
-/// Read a message's file. Another session's flag change renames it (`:2,` flags) at any
-/// moment, so a file that vanished between locating and reading is looked for again under its
-/// base name (a rename is atomic: it is always under one name, until expunged).
-fn read_following_renames(path: &std::path::Path, row: &Row) -> std::io::Result<Vec<u8>> {
-    let mut path = path.to_path_buf();
-    for _ in 0..3 {
-        match std::fs::read(&path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let folder = path.parent().and_then(std::path::Path::parent).map(std::path::Path::to_path_buf);
-                match folder.and_then(|f| file::locate(&f, &row.filename, &row.flags)) {
-                    Some(p) if p != path => path = p,
-                    _ => return Err(e),
-                }
-            }
-            r => return r,
-        }
-    }
-    std::fs::read(&path)
-}
-
 pub fn render(job: &Job, opts: &Opts, out: &mut Vec<u8>) -> Result<(), Unanswerable> {
     let needs_file = opts.needs_file(&job.row);
     let raw: Option<Vec<u8>> = if needs_file {
-        match job.path.as_ref().map(|p| read_following_renames(p, &job.row)) {
+        match job.path.as_ref().map(|p| file::read_following_renames(p, &job.row.filename, &job.row.flags)) {
             // Files whose size is the index's wire size need no line-end conversion; only
             // imported LF files (Dovecot's default) are converted.
             Some(Ok(data)) => Some(if data.len() as i64 == job.row.size { data } else { crlf::to_crlf(data) }),
@@ -457,30 +437,6 @@ fn split(rows: Vec<(u32, Row)>, needs_path: bool) -> Vec<Vec<(u32, Row)>> {
 mod tests {
     use super::*;
     use SeqNum::{Star, Value};
-
-    #[test]
-    fn a_file_renamed_for_new_flags_after_it_was_located_is_still_read() {
-        let d = tempfile::tempdir().unwrap();
-        for sub in ["cur", "new", "tmp"] {
-            std::fs::create_dir_all(d.path().join(sub)).unwrap();
-        }
-        // Located as unseen; another session's STORE \Seen renamed it before the read.
-        let located = d.path().join("cur/m1:2,");
-        std::fs::write(d.path().join("cur/m1:2,S"), b"Subject: x\r\n\r\nbody\r\n").unwrap();
-        let row = Row {
-            uid: 1,
-            filename: "m1".into(),
-            size: 21,
-            internal_date: 0,
-            flags: Flags::new(),
-            modseq: 1,
-            derived: Default::default(),
-        };
-        assert_eq!(read_following_renames(&located, &row).unwrap(), b"Subject: x\r\n\r\nbody\r\n");
-        // Expunged (no file under any name): still an error, for the caller to tell which.
-        std::fs::remove_file(d.path().join("cur/m1:2,S")).unwrap();
-        assert!(read_following_renames(&located, &row).is_err());
-    }
 
     #[test]
     fn resolving() {

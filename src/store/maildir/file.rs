@@ -70,6 +70,27 @@ pub fn locate(folder: &Path, base: &str, flags: &Flags) -> Option<PathBuf> {
     Some(found)
 }
 
+/// Read a message file found at `path` (by [`locate`]). Another session's flag change renames
+/// it (`:2,` flags) at any moment, so a file that vanished between locating and reading is
+/// looked for again under its base name (a rename is atomic: it is always under one name,
+/// until expunged).
+pub fn read_following_renames(path: &Path, base: &str, flags: &Flags) -> std::io::Result<Vec<u8>> {
+    let mut path = path.to_path_buf();
+    for _ in 0..3 {
+        match std::fs::read(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let folder = path.parent().and_then(Path::parent).map(Path::to_path_buf);
+                match folder.and_then(|f| locate(&f, base, flags)) {
+                    Some(p) if p != path => path = p,
+                    _ => return Err(e),
+                }
+            }
+            r => return r,
+        }
+    }
+    std::fs::read(&path)
+}
+
 /// Rename a message file to match its flags (best effort: the index is what counts).
 pub fn rename_for_flags(folder: &Path, base: &str, old: &Flags, new: &Flags) {
     if rename_in_place(folder, base, old, new) {
@@ -96,6 +117,21 @@ mod tests {
 
     fn f(s: &str) -> Flags {
         Flags::from_index(s)
+    }
+
+    #[test]
+    fn a_file_renamed_for_new_flags_after_it_was_located_is_still_read() {
+        let d = tempfile::tempdir().unwrap();
+        for sub in ["cur", "new", "tmp"] {
+            std::fs::create_dir_all(d.path().join(sub)).unwrap();
+        }
+        // Located as unseen; another session's STORE \Seen renamed it before the read.
+        let located = d.path().join("cur/m1:2,");
+        std::fs::write(d.path().join("cur/m1:2,S"), b"Subject: x\r\n\r\nbody\r\n").unwrap();
+        assert_eq!(read_following_renames(&located, "m1", &f("")).unwrap(), b"Subject: x\r\n\r\nbody\r\n");
+        // Expunged (no file under any name): still an error, for the caller to tell which.
+        std::fs::remove_file(d.path().join("cur/m1:2,S")).unwrap();
+        assert!(read_following_renames(&located, "m1", &f("")).is_err());
     }
 
     #[test]

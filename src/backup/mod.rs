@@ -1,0 +1,285 @@
+//! A backup repository on disk (the format is `docs/BACKUP.md`): content-addressed objects,
+//! one manifest per complete backup, a marker per backup under way, and the lock that keeps two
+//! runs apart. It knows nothing of the store or of Maildirs: `ops::backup` decides what goes
+//! in; this module stores bytes, names them by their SHA-256 and proves they are still there.
+//!
+//! ```text
+//! DIR/                      0700
+//!   FORMAT                  "mailctl-backup 1"
+//!   lock                    flock'ed while a backup is written or pruned
+//!   objects/ab/abcdef…      each object once, named by the SHA-256 of its bytes (0600)
+//!   backups/ID.json         a complete backup's manifest, written and synced last
+//!   backups/ID.partial      a backup under way (or one that died): never listed complete
+//! ```
+
+pub mod manifest;
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Kind, Result};
+use crate::fsutil;
+
+pub use manifest::Manifest;
+
+/// The first line of `FORMAT`.
+const FORMAT: &str = "mailctl-backup 1";
+
+/// An object's name (its SHA-256, hex) and size.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ObjectRef {
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// An open repository.
+pub struct Repo {
+    pub dir: PathBuf,
+    /// Objects written by this process (for `bytes_new`), and directories to sync at the end.
+    written: u64,
+    dirty_dirs: std::collections::BTreeSet<PathBuf>,
+}
+
+/// The lock of a repository, held while the value lives.
+pub struct Lock(#[allow(dead_code)] std::fs::File);
+
+impl Repo {
+    /// Open the repository at `dir`, creating it (0700) when it does not exist. A directory
+    /// that holds something else is refused.
+    pub fn create_or_open(dir: &Path) -> Result<Repo> {
+        let dir = fsutil::absolute(dir);
+        let marker = dir.join("FORMAT");
+        if !marker.exists() {
+            if dir.exists() && std::fs::read_dir(&dir).map_err(|e| Error::io("reading", &dir, e))?.next().is_some() {
+                return Err(Error::invalid(format!(
+                    "{} is not empty and is not a mailctl backup repository (no FORMAT file)",
+                    dir.display()
+                )));
+            }
+            fsutil::create_private_dir(&dir.join("objects"))?;
+            fsutil::create_private_dir(&dir.join("backups"))?;
+            fsutil::write_atomic(&marker, format!("{FORMAT}\n").as_bytes(), 0o600)?;
+        }
+        Repo::open(&dir)
+    }
+
+    /// Open an existing repository.
+    pub fn open(dir: &Path) -> Result<Repo> {
+        let dir = fsutil::absolute(dir);
+        let marker = dir.join("FORMAT");
+        let text = std::fs::read_to_string(&marker).map_err(|e| {
+            let kind = if e.kind() == std::io::ErrorKind::NotFound { Kind::NotFound } else { Kind::Io };
+            Error::new(kind, format!("{} is not a mailctl backup repository", dir.display())).with_source(e)
+        })?;
+        if text.lines().next() != Some(FORMAT) {
+            return Err(Error::invalid(format!(
+                "{}: unknown repository format {:?} (this mailctl reads {FORMAT:?})",
+                marker.display(),
+                text.lines().next().unwrap_or("")
+            )));
+        }
+        Ok(Repo { dir, written: 0, dirty_dirs: Default::default() })
+    }
+
+    /// Take the repository's lock, or fail with a temporary error (exit 75) when another run
+    /// holds it.
+    pub fn lock(&self) -> Result<Lock> {
+        match fsutil::try_lock(&self.dir.join("lock"))? {
+            Some(f) => Ok(Lock(f)),
+            None => Err(Error::new(
+                Kind::TempFail,
+                format!("another backup or prune is running on {} (its lock is held)", self.dir.display()),
+            )),
+        }
+    }
+
+    pub fn object_path(&self, sha256: &str) -> PathBuf {
+        self.dir.join("objects").join(&sha256[..2]).join(sha256)
+    }
+
+    /// Store bytes as an object (nothing is written when it is there already). The file is
+    /// synced now; its directory at [`Repo::sync`].
+    pub fn put(&mut self, bytes: &[u8]) -> Result<ObjectRef> {
+        let sha256 = hex(&Sha256::digest(bytes));
+        let r = ObjectRef { sha256, size: bytes.len() as u64 };
+        let path = self.object_path(&r.sha256);
+        if path.exists() {
+            return Ok(r);
+        }
+        let dir = path.parent().expect("objects/xx").to_path_buf();
+        if !dir.exists() {
+            fsutil::create_private_dir(&dir)?;
+            self.dirty_dirs.insert(self.dir.join("objects"));
+        }
+        let tmp = dir.join(format!(".{}.tmp{}", r.sha256, std::process::id()));
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &path)
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::io("writing backup object", &path, e)
+        })?;
+        self.dirty_dirs.insert(dir);
+        self.written += r.size;
+        Ok(r)
+    }
+
+    /// Bytes of the objects this process wrote (those that were new).
+    pub fn bytes_written(&self) -> u64 {
+        self.written
+    }
+
+    /// Make every object written so far durable (their directories' entries).
+    pub fn sync(&mut self) -> Result<()> {
+        for d in std::mem::take(&mut self.dirty_dirs) {
+            fsutil::sync_dir(&d)?;
+        }
+        Ok(())
+    }
+
+    /// Read an object back, checking its hash and size: None when it is missing, an error
+    /// naming it when it is damaged.
+    pub fn get(&self, r: &ObjectRef) -> Result<Option<Vec<u8>>> {
+        let path = self.object_path(&r.sha256);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("reading backup object", &path, e)),
+        };
+        if bytes.len() as u64 != r.size || hex(&Sha256::digest(&bytes)) != r.sha256 {
+            return Err(Error::new(
+                Kind::Invalid,
+                format!("backup object {} is damaged: its content no longer has its hash", path.display()),
+            ));
+        }
+        Ok(Some(bytes))
+    }
+
+    /// Mark a backup as under way (before anything of it is written).
+    pub fn begin(&mut self, id: &str) -> Result<()> {
+        fsutil::write_atomic(&self.partial_path(id), b"", 0o600)
+    }
+
+    /// Write a backup's manifest, synced after every object it names, and then drop its
+    /// under-way marker: from here on it is complete.
+    pub fn commit(&mut self, m: &Manifest) -> Result<()> {
+        self.sync()?;
+        let text = serde_json::to_vec_pretty(m).map_err(|e| Error::new(Kind::Internal, "manifest").with_source(e))?;
+        fsutil::write_atomic(&self.manifest_path(&m.id), &text, 0o600)?;
+        let partial = self.partial_path(&m.id);
+        std::fs::remove_file(&partial).map_err(|e| Error::io("removing", &partial, e))?;
+        fsutil::sync_dir(&self.dir.join("backups"))
+    }
+
+    fn manifest_path(&self, id: &str) -> PathBuf {
+        self.dir.join("backups").join(format!("{id}.json"))
+    }
+
+    fn partial_path(&self, id: &str) -> PathBuf {
+        self.dir.join("backups").join(format!("{id}.partial"))
+    }
+
+    /// Every backup in the repository, oldest first: complete ones with their manifest,
+    /// and those begun and never finished (a crash, kill -9 or a full disk).
+    pub fn list(&self) -> Result<Vec<Listed>> {
+        let dir = self.dir.join("backups");
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(&dir).map_err(|e| Error::io("reading", &dir, e))? {
+            let path = entry.map_err(|e| Error::io("reading", &dir, e))?.path();
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if let Some(id) = name.strip_suffix(".partial") {
+                // A manifest beside it means the crash came between the two steps of commit.
+                if !self.manifest_path(id).exists() {
+                    out.push(Listed::Incomplete { id: id.to_string() });
+                }
+            } else if let Some(id) = name.strip_suffix(".json") {
+                out.push(Listed::Complete(Box::new(self.manifest(id)?)));
+            }
+        }
+        out.sort_by(|a, b| a.id().cmp(b.id()));
+        Ok(out)
+    }
+
+    /// A complete backup's manifest.
+    pub fn manifest(&self, id: &str) -> Result<Manifest> {
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err(Error::invalid(format!("{id:?} is not a backup id")));
+        }
+        let path = self.manifest_path(id);
+        let text = std::fs::read(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Error::not_found(format!("no complete backup {id} in {}", self.dir.display()))
+            } else {
+                Error::io("reading", &path, e)
+            }
+        })?;
+        serde_json::from_slice(&text).map_err(|e| {
+            Error::new(Kind::Invalid, format!("backup manifest {} cannot be read", path.display())).with_source(e)
+        })
+    }
+}
+
+/// One entry of [`Repo::list`].
+#[derive(Debug)]
+pub enum Listed {
+    Complete(Box<Manifest>),
+    Incomplete { id: String },
+}
+
+impl Listed {
+    pub fn id(&self) -> &str {
+        match self {
+            Listed::Complete(m) => &m.id,
+            Listed::Incomplete { id } => id,
+        }
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_object_is_stored_once_under_its_hash_and_read_back_checked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut repo = Repo::create_or_open(&tmp.path().join("r")).unwrap();
+        let a = repo.put(b"hello").unwrap();
+        let b = repo.put(b"hello").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(repo.bytes_written(), 5);
+        assert_eq!(a.sha256, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+        assert_eq!(repo.get(&a).unwrap().unwrap(), b"hello");
+        std::fs::write(repo.object_path(&a.sha256), b"jello").unwrap();
+        assert_eq!(repo.get(&a).unwrap_err().kind, Kind::Invalid);
+        std::fs::remove_file(repo.object_path(&a.sha256)).unwrap();
+        assert_eq!(repo.get(&a).unwrap(), None);
+    }
+
+    #[test]
+    fn a_directory_holding_something_else_is_not_taken_for_a_repository() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("notes.txt"), "x").unwrap();
+        assert_eq!(Repo::create_or_open(tmp.path()).err().unwrap().kind, Kind::Invalid);
+    }
+
+    #[test]
+    fn a_backup_without_its_manifest_is_listed_incomplete() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut repo = Repo::create_or_open(tmp.path()).unwrap();
+        repo.begin("20261203T000000Z").unwrap();
+        let listed = repo.list().unwrap();
+        assert!(matches!(&listed[..], [Listed::Incomplete { id }] if id == "20261203T000000Z"));
+        let _held = repo.lock().unwrap();
+        assert_eq!(repo.lock().err().unwrap().kind, Kind::TempFail);
+    }
+}

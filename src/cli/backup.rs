@@ -1,0 +1,215 @@
+//! `mailctl backup create|list|verify`: online, incremental, verified backups of the whole
+//! instance (format: docs/BACKUP.md).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::Ctx;
+use super::output::{table, time};
+use crate::backup::Listed;
+use crate::config::Location;
+use crate::error::{Error, Kind, Result};
+use crate::ops::backup::{self as ops, Progress};
+use crate::size::human;
+
+#[derive(Debug, Subcommand)]
+pub enum BackupCmd {
+    /// Take a backup now, while `serve` runs: one snapshot of the store, the message files it
+    /// names, the outbound spool, DKIM keys, TLS files and the config; only what the
+    /// repository does not hold yet is written
+    Create(Repository),
+    /// The backups in the repository: complete ones, and those that never finished
+    List(Repository),
+    /// Check backups: every object present with its hash, every snapshot chunk readable
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct Repository {
+    /// The repository (default: the config's backup_dir)
+    #[arg(long = "to", visible_alias = "repo", value_name = "DIR")]
+    to: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The backups to check (default with --all: every complete one)
+    #[arg(value_name = "ID", required_unless_present = "all", conflicts_with = "all")]
+    ids: Vec<String>,
+    /// Check every complete backup
+    #[arg(long)]
+    all: bool,
+    #[command(flatten)]
+    repo: Repository,
+}
+
+impl Repository {
+    fn dir(&self, ctx: &Ctx) -> PathBuf {
+        self.to.clone().unwrap_or_else(|| ctx.config.backup_dir.clone())
+    }
+}
+
+pub async fn run(cmd: BackupCmd, ctx: &mut Ctx) -> Result<()> {
+    match cmd {
+        BackupCmd::Create(r) => create(ctx, r.dir(ctx)).await,
+        BackupCmd::List(r) => list(ctx, &r.dir(ctx)),
+        BackupCmd::Verify(v) => verify(ctx, &v),
+    }
+}
+
+/// A progress bar on a terminal (not with -q), else nothing.
+fn bar(ctx: &Ctx, what: &'static str) -> impl FnMut(Progress) {
+    let bar = (!ctx.quiet && std::io::stderr().is_terminal()).then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})")
+                .expect("a valid template")
+                .progress_chars("=> "),
+        );
+        b.set_message(what);
+        b
+    });
+    move |p| {
+        if let Some(b) = &bar {
+            match p {
+                Progress::Files { total } => {
+                    b.set_position(0);
+                    b.set_length(total)
+                }
+                Progress::File => {
+                    b.inc(1);
+                    if b.position() >= b.length().unwrap_or(0) {
+                        b.finish_and_clear();
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn create(ctx: &mut Ctx, dir: PathBuf) -> Result<()> {
+    let store = ctx.store().await?;
+    let config_file = match &ctx.location {
+        Location::File(p) => Some(p.clone()),
+        Location::Dev => None,
+    };
+    let m = ops::create(&store, &ctx.config, config_file.as_deref(), &dir, bar(ctx, "copying messages")).await?;
+    if ctx.out.json {
+        ctx.out.json(&Summary::of(&m, true))?;
+    } else {
+        ctx.note(format!(
+            "backup {} complete in {}: {} accounts, {} messages, {} in all, {} new ({} s)",
+            m.id,
+            dir.display(),
+            m.stats.accounts,
+            m.stats.messages,
+            human(m.stats.bytes_total),
+            human(m.stats.bytes_new),
+            format_args!("{:.1}", m.duration_ms as f64 / 1000.0)
+        ));
+        if !m.vanished.is_empty() {
+            ctx.note(format!("{} message(s) were expunged while the backup ran and are not in it", m.vanished.len()));
+        }
+    }
+    Ok(())
+}
+
+/// One backup as `list` shows it.
+#[derive(Debug, Serialize)]
+struct Summary {
+    id: String,
+    complete: bool,
+    started_at: Option<i64>,
+    accounts: Option<u64>,
+    messages: Option<u64>,
+    bytes_total: Option<u64>,
+    bytes_new: Option<u64>,
+    duration_ms: Option<u64>,
+}
+
+impl Summary {
+    fn of(m: &crate::backup::Manifest, complete: bool) -> Summary {
+        Summary {
+            id: m.id.clone(),
+            complete,
+            started_at: Some(m.started_at),
+            accounts: Some(m.stats.accounts),
+            messages: Some(m.stats.messages),
+            bytes_total: Some(m.stats.bytes_total),
+            bytes_new: Some(m.stats.bytes_new),
+            duration_ms: Some(m.duration_ms),
+        }
+    }
+}
+
+fn list(ctx: &mut Ctx, dir: &Path) -> Result<()> {
+    let listed = ops::list(dir)?;
+    let rows: Vec<Summary> = listed
+        .iter()
+        .map(|l| match l {
+            Listed::Complete(m) => Summary::of(m, true),
+            Listed::Incomplete { id } => Summary {
+                id: id.clone(),
+                complete: false,
+                started_at: None,
+                accounts: None,
+                messages: None,
+                bytes_total: None,
+                bytes_new: None,
+                duration_ms: None,
+            },
+        })
+        .collect();
+    if ctx.out.json {
+        return Ok(ctx.out.json_array(&rows)?);
+    }
+    if rows.is_empty() {
+        ctx.note(format!("no backups in {}", dir.display()));
+        return Ok(());
+    }
+    let mut t = table(&["id", "time", "complete", "accounts", "messages", "total", "new", "duration"]);
+    let opt = |v: Option<u64>, f: fn(u64) -> String| v.map_or_else(|| "-".to_string(), f);
+    for r in &rows {
+        t.add_row(vec![
+            r.id.clone(),
+            time(r.started_at),
+            if r.complete { "yes".into() } else { "NO (never finished)".into() },
+            opt(r.accounts, |n| n.to_string()),
+            opt(r.messages, |n| n.to_string()),
+            opt(r.bytes_total, human),
+            opt(r.bytes_new, human),
+            opt(r.duration_ms, |ms| format!("{:.1} s", ms as f64 / 1000.0)),
+        ]);
+    }
+    Ok(ctx.out.table(t)?)
+}
+
+fn verify(ctx: &mut Ctx, v: &VerifyArgs) -> Result<()> {
+    let dir = v.repo.dir(ctx);
+    let (damage, checked) = ops::verify(&dir, &v.ids, bar(ctx, "verifying"))?;
+    if ctx.out.json {
+        ctx.out.json(&serde_json::json!({ "checked": checked, "damage": damage }))?;
+    } else {
+        for d in &damage {
+            ctx.out.line(format!("backup {}: {}", d.backup, d.problem))?;
+        }
+    }
+    if damage.is_empty() {
+        ctx.note(format!("{checked} backup(s) verified: every object present and intact"));
+        return Ok(());
+    }
+    let first = &damage[0];
+    Err(Error::new(
+        Kind::Invalid,
+        format!(
+            "{} problem(s) in the backups of {} (first: backup {}: {})",
+            damage.len(),
+            dir.display(),
+            first.backup,
+            first.problem
+        ),
+    ))
+}

@@ -1,0 +1,362 @@
+//! `mailctl backup`: an online, incremental, verified copy of the whole instance into a
+//! repository (`crate::backup`, format in `docs/BACKUP.md`).
+//!
+//! A backup is one snapshot of the store (`store::snapshot`) and exactly the message files
+//! that snapshot's rows name, found by their Maildir base name even when a flag change renamed
+//! them meanwhile; plus the outbound spool entries its queue names, the DKIM keys, the TLS
+//! certificate and key, and the config file. Every piece is an object named by its SHA-256, so
+//! what an earlier backup stored is not stored again. The manifest goes last.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::backup::manifest::{MANIFEST_FORMAT, MessageFile, NamedFile, Stats, Table};
+use crate::backup::{Listed, Manifest, ObjectRef, Repo};
+use crate::config::Config;
+use crate::error::{Error, Kind, Result};
+use crate::store::Store;
+use crate::store::maildir::{self, Flags, file};
+use crate::store::snapshot::{self, Part};
+
+/// How far a backup has got, for a progress bar.
+pub enum Progress {
+    /// The snapshot is read; `total` message files to copy.
+    Files { total: u64 },
+    /// One more message file copied (or found gone).
+    File,
+}
+
+/// What one message row says about its file.
+struct MessageRow {
+    mailbox_id: i64,
+    uid: i64,
+    filename: String,
+    flags: String,
+}
+
+/// What the snapshot's rows say about where files are.
+#[derive(Default)]
+struct Found {
+    /// account id -> (local part, domain)
+    accounts: HashMap<i64, (String, String)>,
+    /// mailbox id -> (account id, name)
+    mailboxes: HashMap<i64, (i64, String)>,
+    messages: Vec<MessageRow>,
+    queue: Vec<String>,
+}
+
+impl Found {
+    /// Take what is needed from a chunk of `table`'s rows.
+    fn take(&mut self, table: &str, columns: &[String], rows: &[Vec<Value>]) -> Result<()> {
+        let col = |name: &str| {
+            columns
+                .iter()
+                .position(|c| c == name)
+                .ok_or_else(|| Error::new(Kind::Internal, format!("the snapshot's {table} table has no column {name}")))
+        };
+        let int = |v: &Value| v.as_i64().unwrap_or_default();
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+        match table {
+            "accounts" => {
+                let (id, local, domain) = (col("id")?, col("local_part")?, col("domain")?);
+                for r in rows {
+                    self.accounts.insert(int(&r[id]), (text(&r[local]), text(&r[domain])));
+                }
+            }
+            "mailboxes" => {
+                let (id, account, name) = (col("id")?, col("account_id")?, col("name")?);
+                for r in rows {
+                    self.mailboxes.insert(int(&r[id]), (int(&r[account]), text(&r[name])));
+                }
+            }
+            "messages" => {
+                let (mb, uid, filename, flags) = (col("mailbox_id")?, col("uid")?, col("filename")?, col("flags")?);
+                for r in rows {
+                    self.messages.push(MessageRow {
+                        mailbox_id: int(&r[mb]),
+                        uid: int(&r[uid]),
+                        filename: text(&r[filename]),
+                        flags: text(&r[flags]),
+                    });
+                }
+            }
+            "queue" => {
+                let id = col("id")?;
+                self.queue.extend(rows.iter().map(|r| text(&r[id])));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// A table chunk as stored: gzip'ed JSON (an array of rows).
+fn encode_rows(rows: &[Vec<Value>]) -> Result<Vec<u8>> {
+    let json = serde_json::to_vec(rows).map_err(|e| Error::new(Kind::Internal, "encoding rows").with_source(e))?;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&json)
+        .and_then(|_| gz.finish())
+        .map_err(|e| Error::new(Kind::Internal, "compressing rows").with_source(e))
+}
+
+/// A stored table chunk's rows.
+pub fn decode_rows(bytes: &[u8]) -> Result<Vec<Vec<Value>>> {
+    let mut json = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes), &mut json)
+        .map_err(|e| Error::new(Kind::Invalid, "a snapshot chunk is not gzip data").with_source(e))?;
+    serde_json::from_slice(&json).map_err(|e| Error::new(Kind::Invalid, "a snapshot chunk is not rows").with_source(e))
+}
+
+/// A new backup's id: the UTC time, with `-N` when that id is taken.
+fn new_id(repo: &Repo) -> Result<String> {
+    let base = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    let taken: std::collections::HashSet<String> = repo.list()?.iter().map(|l| l.id().to_string()).collect();
+    let mut id = base.clone();
+    let mut n = 1;
+    while taken.contains(&id) {
+        n += 1;
+        id = format!("{base}-{n}");
+    }
+    Ok(id)
+}
+
+/// Take a backup of the instance into the repository at `to` (created when missing).
+pub async fn create(
+    store: &Store,
+    config: &Config,
+    config_file: Option<&Path>,
+    to: &Path,
+    mut progress: impl FnMut(Progress),
+) -> Result<Manifest> {
+    let started = std::time::Instant::now();
+    let started_at = crate::store::now();
+    let mut repo = Repo::create_or_open(to)?;
+    let _lock = repo.lock()?;
+    let id = new_id(&repo)?;
+    repo.begin(&id)?;
+    let mut bytes_total = 0u64;
+
+    // The store, in one snapshot.
+    let mut tables: Vec<Table> = Vec::new();
+    let mut found = Found::default();
+    let schema_version = snapshot::read(store, |part| {
+        match part {
+            Part::Table { name, columns } => {
+                tables.push(Table { name: name.to_string(), columns: columns.to_vec(), rows: 0, chunks: Vec::new() })
+            }
+            Part::Rows(rows) => {
+                let t = tables.last_mut().expect("a table before its rows");
+                found.take(&t.name, &t.columns, rows)?;
+                let r = repo.put(&encode_rows(rows)?)?;
+                bytes_total += r.size;
+                t.rows += rows.len() as u64;
+                t.chunks.push(r);
+            }
+        }
+        Ok(())
+    })
+    .await?;
+
+    // The message files those rows name.
+    progress(Progress::Files { total: found.messages.len() as u64 });
+    let mut messages = Vec::with_capacity(found.messages.len());
+    let mut vanished = Vec::new();
+    let mut folders: HashMap<i64, Option<PathBuf>> = HashMap::new();
+    for m in &found.messages {
+        let folder = folders
+            .entry(m.mailbox_id)
+            .or_insert_with(|| {
+                let (account, name) = found.mailboxes.get(&m.mailbox_id)?;
+                let (local, domain) = found.accounts.get(account)?;
+                let root = store.maildir_path(&crate::names::Address { local: local.clone(), domain: domain.clone() });
+                Some(maildir::folder_path(&root, name))
+            })
+            .clone();
+        let flags = Flags::from_index(&m.flags);
+        let located = folder.and_then(|f| file::locate(&f, &m.filename, &flags));
+        match located.map(|p| file::read_following_renames(&p, &m.filename, &flags)) {
+            Some(Ok(bytes)) => {
+                let object = repo.put(&bytes)?;
+                bytes_total += object.size;
+                messages.push(MessageFile { mailbox_id: m.mailbox_id, uid: m.uid, object });
+            }
+            // Expunged after the snapshot: the backup is as if the expunge came first.
+            None | Some(Err(_)) => vanished.push((m.mailbox_id, m.uid)),
+        }
+        progress(Progress::File);
+    }
+
+    // The spool entries of the queued messages, and the files that are not mail.
+    let mut files = Vec::new();
+    let mut vanished_queue = Vec::new();
+    for qid in &found.queue {
+        let rel = format!("spool/outbound/{qid}");
+        match named(&mut repo, "spool", &store.data_dir.join(&rel), rel.clone())? {
+            Some(f) => files.push(f),
+            None => vanished_queue.push(qid.clone()),
+        }
+    }
+    for path in walk(&store.data_dir.join("dkim"))? {
+        let rel = path.strip_prefix(&store.data_dir).unwrap_or(&path).to_string_lossy().into_owned();
+        files.extend(named(&mut repo, "dkim", &path, rel)?);
+    }
+    for path in [&config.server.tls_cert, &config.server.tls_key] {
+        files.extend(named(&mut repo, "tls", path, path.to_string_lossy().into_owned())?);
+    }
+    if let Some(path) = config_file {
+        files.extend(named(&mut repo, "config", path, path.to_string_lossy().into_owned())?);
+    }
+    bytes_total += files.iter().map(|f| f.object.size).sum::<u64>();
+
+    let accounts = tables.iter().find(|t| t.name == "accounts").map_or(0, |t| t.rows);
+    let manifest = Manifest {
+        format: MANIFEST_FORMAT,
+        id,
+        started_at,
+        finished_at: crate::store::now(),
+        duration_ms: started.elapsed().as_millis() as u64,
+        mailctl_version: env!("CARGO_PKG_VERSION").to_string(),
+        backend: store.backend.name().to_string(),
+        schema_version,
+        tables,
+        stats: Stats { accounts, messages: messages.len() as u64, bytes_total, bytes_new: repo.bytes_written() },
+        messages,
+        vanished,
+        vanished_queue,
+        files,
+    };
+    repo.commit(&manifest)?;
+    Ok(manifest)
+}
+
+/// Store a file as an object: None when it does not exist.
+fn named(repo: &mut Repo, kind: &str, path: &Path, name: String) -> Result<Option<NamedFile>> {
+    use std::os::unix::fs::PermissionsExt;
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("reading", path, e)),
+    };
+    let mode = std::fs::metadata(path).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o600);
+    let object = repo.put(&bytes)?;
+    Ok(Some(NamedFile { kind: kind.to_string(), path: name, mode, object }))
+}
+
+/// Every file below `dir` (none when it does not exist), in name order.
+fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(Error::io("reading", dir, e)),
+    };
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io("reading", dir, e))?.path();
+        if path.is_dir() {
+            out.extend(walk(&path)?);
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The backups in the repository at `dir`, oldest first.
+pub fn list(dir: &Path) -> Result<Vec<Listed>> {
+    Repo::open(dir)?.list()
+}
+
+/// What `verify` found wrong with one backup.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Damage {
+    pub backup: String,
+    /// The object (SHA-256), when one is concerned.
+    pub object: Option<String>,
+    pub problem: String,
+}
+
+/// Check complete backups: every object present with its hash and size, every snapshot chunk
+/// readable with the rows the manifest counts, one file for each message row of the snapshot.
+/// `ids` empty: every complete backup. Returns what is wrong (empty: all is well) and how many
+/// backups were checked.
+pub fn verify(dir: &Path, ids: &[String], mut progress: impl FnMut(Progress)) -> Result<(Vec<Damage>, usize)> {
+    let repo = Repo::open(dir)?;
+    let manifests: Vec<Manifest> = if ids.is_empty() {
+        repo.list()?
+            .into_iter()
+            .filter_map(|l| match l {
+                Listed::Complete(m) => Some(*m),
+                Listed::Incomplete { .. } => None,
+            })
+            .collect()
+    } else {
+        ids.iter().map(|id| repo.manifest(id)).collect::<Result<_>>()?
+    };
+    let mut damage = Vec::new();
+    // An object shared by several backups is read once; its verdict is remembered.
+    let mut seen: HashMap<String, Option<String>> = HashMap::new();
+    for m in &manifests {
+        let total = m.tables.iter().map(|t| t.chunks.len()).sum::<usize>() + m.messages.len() + m.files.len();
+        progress(Progress::Files { total: total as u64 });
+        let mut check = |r: &ObjectRef, what: &str, rows: Option<u64>, damage: &mut Vec<Damage>| {
+            progress(Progress::File);
+            let verdict = seen
+                .entry(r.sha256.clone())
+                .or_insert_with(|| match repo.get(r) {
+                    Ok(None) => Some("missing".to_string()),
+                    Err(e) => Some(if e.kind == Kind::Invalid {
+                        "damaged (hash mismatch)".to_string()
+                    } else {
+                        e.to_string()
+                    }),
+                    Ok(Some(bytes)) => match rows {
+                        Some(n) => match decode_rows(&bytes) {
+                            Ok(r) if r.len() as u64 == n => None,
+                            Ok(r) => Some(format!("holds {} rows, the manifest says {n}", r.len())),
+                            Err(e) => Some(format!("unreadable: {e}")),
+                        },
+                        None => None,
+                    },
+                })
+                .clone();
+            if let Some(problem) = verdict {
+                damage.push(Damage {
+                    backup: m.id.clone(),
+                    object: Some(r.sha256.clone()),
+                    problem: format!("{what}: {problem}"),
+                });
+            }
+        };
+        for t in &m.tables {
+            let mut left = t.rows;
+            for (i, c) in t.chunks.iter().enumerate() {
+                let n = left.min(snapshot::CHUNK_ROWS as u64);
+                left -= n;
+                check(c, &format!("table {} chunk {}", t.name, i + 1), Some(n), &mut damage);
+            }
+        }
+        for f in &m.messages {
+            check(&f.object, &format!("message mailbox {} uid {}", f.mailbox_id, f.uid), None, &mut damage);
+        }
+        for f in &m.files {
+            check(&f.object, &format!("{} file {}", f.kind, f.path), None, &mut damage);
+        }
+        let rows = m.tables.iter().find(|t| t.name == "messages").map_or(0, |t| t.rows);
+        if rows != (m.messages.len() + m.vanished.len()) as u64 {
+            damage.push(Damage {
+                backup: m.id.clone(),
+                object: None,
+                problem: format!(
+                    "the snapshot has {rows} message rows but the manifest names {} files and {} vanished",
+                    m.messages.len(),
+                    m.vanished.len()
+                ),
+            });
+        }
+    }
+    Ok((damage, manifests.len()))
+}
