@@ -166,6 +166,9 @@ _mailctl() {
             mailctl__subcmd__backup,list)
                 cmd="mailctl__subcmd__backup__subcmd__list"
                 ;;
+            mailctl__subcmd__backup,restore)
+                cmd="mailctl__subcmd__backup__subcmd__restore"
+                ;;
             mailctl__subcmd__backup,verify)
                 cmd="mailctl__subcmd__backup__subcmd__verify"
                 ;;
@@ -177,6 +180,9 @@ _mailctl() {
                 ;;
             mailctl__subcmd__backup__subcmd__help,list)
                 cmd="mailctl__subcmd__backup__subcmd__help__subcmd__list"
+                ;;
+            mailctl__subcmd__backup__subcmd__help,restore)
+                cmd="mailctl__subcmd__backup__subcmd__help__subcmd__restore"
                 ;;
             mailctl__subcmd__backup__subcmd__help,verify)
                 cmd="mailctl__subcmd__backup__subcmd__help__subcmd__verify"
@@ -477,6 +483,9 @@ _mailctl() {
                 ;;
             mailctl__subcmd__help__subcmd__backup,list)
                 cmd="mailctl__subcmd__help__subcmd__backup__subcmd__list"
+                ;;
+            mailctl__subcmd__help__subcmd__backup,restore)
+                cmd="mailctl__subcmd__help__subcmd__backup__subcmd__restore"
                 ;;
             mailctl__subcmd__help__subcmd__backup,verify)
                 cmd="mailctl__subcmd__help__subcmd__backup__subcmd__verify"
@@ -1281,7 +1290,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__backup)
-            opts="-q -h -V --config --json --quiet --help --version create list verify help"
+            opts="-q -h -V --config --json --quiet --help --version create list verify restore help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1325,7 +1334,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__backup__subcmd__help)
-            opts="create list verify help"
+            opts="create list verify restore help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1380,6 +1389,20 @@ _mailctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailctl__subcmd__backup__subcmd__help__subcmd__restore)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailctl__subcmd__backup__subcmd__help__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1401,6 +1424,40 @@ _mailctl() {
                 return 0
             fi
             case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__backup__subcmd__restore)
+            opts="-q -h -V --data-dir --database --force --repo --to --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --to)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -3113,7 +3170,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help__subcmd__backup)
-            opts="create list verify"
+            opts="create list verify restore"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3141,6 +3198,20 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help__subcmd__backup__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__backup__subcmd__restore)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

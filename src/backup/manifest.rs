@@ -58,9 +58,9 @@ pub struct MessageFile {
 /// A file that is not a message, by what it is and where it goes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NamedFile {
-    /// `config`, `dkim`, `tls` or `spool`.
+    /// `config`, `dkim`, `tls_cert`, `tls_key` or `spool`.
     pub kind: String,
-    /// For `config` and `tls`: the absolute path it was read from; for `dkim` and `spool`: the
+    /// For `config` and the TLS files: the absolute path it was read from; for `dkim` and `spool`: the
     /// path below the data directory.
     pub path: String,
     /// Unix permission bits.

@@ -25,6 +25,29 @@ pub enum BackupCmd {
     List(Repository),
     /// Check backups: every object present with its hash, every snapshot chunk readable
     Verify(VerifyArgs),
+    /// Restore a whole instance from a backup into a new data directory and an empty database
+    /// of either backend (so also a way to move): UIDVALIDITY, UIDs, flags and modseqs come
+    /// back as they were, so IMAP clients do not resynchronise
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup (an id from `backup list`)
+    #[arg(value_name = "ID")]
+    id: String,
+    /// The new instance's data directory (must be empty; its config is written there)
+    #[arg(long, value_name = "DIR")]
+    data_dir: PathBuf,
+    /// The new instance's database, sqlite:// or postgres:// (must be empty; default: SQLite
+    /// in the data directory)
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+    /// Restore into a data directory that is not empty
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    repo: Repository,
 }
 
 #[derive(Debug, Args)]
@@ -57,6 +80,7 @@ pub async fn run(cmd: BackupCmd, ctx: &mut Ctx) -> Result<()> {
         BackupCmd::Create(r) => create(ctx, r.dir(ctx)).await,
         BackupCmd::List(r) => list(ctx, &r.dir(ctx)),
         BackupCmd::Verify(v) => verify(ctx, &v),
+        BackupCmd::Restore(r) => restore(ctx, &r).await,
     }
 }
 
@@ -212,4 +236,25 @@ fn verify(ctx: &mut Ctx, v: &VerifyArgs) -> Result<()> {
             first.problem
         ),
     ))
+}
+
+async fn restore(ctx: &mut Ctx, r: &RestoreArgs) -> Result<()> {
+    let dir = r.repo.dir(ctx);
+    let progress = bar(ctx, "restoring messages");
+    let done = crate::ops::restore::restore(&dir, &r.id, &r.data_dir, r.database.as_deref(), r.force, progress).await?;
+    if ctx.out.json {
+        ctx.out.json(&done)?;
+    } else {
+        ctx.note(format!(
+            "backup {} restored into {} ({} accounts, {} messages, {:.1} s); database {}",
+            done.backup,
+            done.data_dir.display(),
+            done.accounts,
+            done.messages,
+            done.duration_ms as f64 / 1000.0,
+            done.database
+        ));
+        ctx.note(format!("start it with: mailctl --config {} serve", done.config.display()));
+    }
+    Ok(())
 }

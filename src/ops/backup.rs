@@ -203,8 +203,8 @@ pub async fn create(
         let rel = path.strip_prefix(&store.data_dir).unwrap_or(&path).to_string_lossy().into_owned();
         files.extend(named(&mut repo, "dkim", &path, rel)?);
     }
-    for path in [&config.server.tls_cert, &config.server.tls_key] {
-        files.extend(named(&mut repo, "tls", path, path.to_string_lossy().into_owned())?);
+    for (kind, path) in [("tls_cert", &config.server.tls_cert), ("tls_key", &config.server.tls_key)] {
+        files.extend(named(&mut repo, kind, path, path.to_string_lossy().into_owned())?);
     }
     if let Some(path) = config_file {
         files.extend(named(&mut repo, "config", path, path.to_string_lossy().into_owned())?);

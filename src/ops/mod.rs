@@ -25,6 +25,7 @@ pub mod quota;
 pub mod recipient;
 pub mod reindex;
 pub mod report;
+pub mod restore;
 pub mod transport;
 
 use sqlx::AnyConnection;

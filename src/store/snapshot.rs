@@ -101,3 +101,109 @@ fn value(row: &sqlx::any::AnyRow, i: usize) -> Result<Value> {
     Ok(blob
         .map_or(Value::Null, |b| serde_json::json!({ "base64": base64::engine::general_purpose::STANDARD.encode(b) })))
 }
+
+/// Restore: rows of one table, in the form [`read`] hands them (the columns a snapshot
+/// names; a column this schema added later takes its default). One INSERT per row; a `null`
+/// is written as NULL in the statement, not bound (PostgreSQL would type a bound NULL).
+pub async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    columns: &[String],
+    rows: &[Vec<Value>],
+) -> Result<()> {
+    let Some((_, _)) = TABLES.iter().find(|(t, _)| *t == table) else {
+        return Err(crate::error::Error::invalid(format!(
+            "the snapshot has a table {table:?} this mailctl does not know"
+        )));
+    };
+    if let Some(bad) =
+        columns.iter().find(|c| c.is_empty() || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    {
+        return Err(crate::error::Error::invalid(format!(
+            "the snapshot's table {table} has a bad column name {bad:?}"
+        )));
+    }
+    let names = columns.join(", ");
+    for row in rows {
+        if row.len() != columns.len() {
+            return Err(crate::error::Error::invalid(format!(
+                "a row of table {table} has {} values for {} columns",
+                row.len(),
+                columns.len()
+            )));
+        }
+        let mut n = 0;
+        let slots: Vec<String> = row
+            .iter()
+            .map(|v| {
+                if v.is_null() {
+                    "NULL".to_string()
+                } else {
+                    n += 1;
+                    format!("${n}")
+                }
+            })
+            .collect();
+        // The table is one of TABLES and every column name was checked above.
+        let sql = sqlx::AssertSqlSafe(format!("INSERT INTO {table} ({names}) VALUES ({})", slots.join(", ")));
+        let mut q = sqlx::query(sql);
+        for v in row {
+            q = match v {
+                Value::Null => q,
+                Value::Bool(b) => q.bind(i64::from(*b)),
+                Value::Number(n) => match n.as_i64() {
+                    Some(i) => q.bind(i),
+                    None => q.bind(n.as_f64().unwrap_or_default()),
+                },
+                Value::String(s) => q.bind(s.clone()),
+                Value::Object(o) => match o.get("base64").and_then(Value::as_str) {
+                    Some(b) => q.bind(base64::engine::general_purpose::STANDARD.decode(b).map_err(|e| {
+                        crate::error::Error::invalid(format!("a blob in table {table} is not base64")).with_source(e)
+                    })?),
+                    None => {
+                        return Err(crate::error::Error::invalid(format!("table {table}: a value of unknown form")));
+                    }
+                },
+                Value::Array(_) => {
+                    return Err(crate::error::Error::invalid(format!("table {table}: a value of unknown form")));
+                }
+            };
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Restore: after every table is in, what follows from the rows rather than being copied:
+/// PostgreSQL's identity sequences continue after the restored ids (SQLite's AUTOINCREMENT
+/// follows explicit ids by itself), and each account's usage is the sum of its messages.
+pub async fn finish(conn: &mut sqlx::AnyConnection, backend: super::Backend) -> Result<()> {
+    if backend == super::Backend::Postgres {
+        for (table, order) in TABLES {
+            if *order == "id" {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM {table}"
+                ));
+                sqlx::query(sql).execute(&mut *conn).await?;
+            }
+        }
+    }
+    sqlx::query(
+        "UPDATE accounts SET \
+         used_bytes = COALESCE((SELECT SUM(m.size) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id \
+                                WHERE b.account_id = accounts.id), 0), \
+         used_messages = COALESCE((SELECT COUNT(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id \
+                                   WHERE b.account_id = accounts.id), 0)",
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Restore: is the store empty (no domain, no account)?
+pub async fn is_empty(store: &Store) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM domains) + (SELECT COUNT(*) FROM accounts)")
+        .fetch_one(&store.pool)
+        .await?;
+    Ok(n == 0)
+}

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use mailctl::store::snapshot::TABLES;
 
-use crate::util::{Env, block_on};
+use crate::util::{Env, block_on, fresh_pg_db, pg_server};
 
 /// bob@ with `n` messages in his INBOX (as a Maildir holds them) and one in Sent, indexed.
 fn mailbox_with(env: &Env, n: usize) {
@@ -164,7 +164,96 @@ fn the_snapshot_reads_every_table_of_the_store(env: Env) {
     assert_eq!(tables.len(), TABLES.len());
 }
 
+/// What IMAP clients see of an instance, and the mail itself: every folder with UIDVALIDITY,
+/// UIDNEXT and HIGHESTMODSEQ, every message with UID, flags, modseq and its file's bytes, every
+/// account with its usage, the aliases and subscriptions.
+fn visible_state(config: &Path) -> Vec<String> {
+    let cfg = mailctl::config::Config::load(&mailctl::config::Location::File(config.to_path_buf())).unwrap();
+    let store = block_on(mailctl::store::Store::open(&cfg)).unwrap();
+    let q = |sql: &str| -> Vec<String> {
+        block_on(async {
+            let rows: Vec<(String,)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(sql.to_string())).fetch_all(&store.pool).await.unwrap();
+            rows.into_iter().map(|r| r.0).collect()
+        })
+    };
+    let mut out =
+        q("SELECT a.address || ' ' || b.name || ' ' || b.uidvalidity || ' ' || b.uidnext || ' ' || b.highestmodseq \
+                     FROM mailboxes b JOIN accounts a ON a.id = b.account_id ORDER BY a.address, b.name");
+    out.extend(q("SELECT address || ' ' || tier || ' ' || used_bytes || ' ' || used_messages || ' ' || password_hash FROM accounts ORDER BY address"));
+    out.extend(q("SELECT address || ' -> ' || destination FROM aliases ORDER BY address, destination"));
+    out.extend(q("SELECT a.address || ' subscribed ' || s.name FROM subscriptions s JOIN accounts a ON a.id = s.account_id ORDER BY 1"));
+    let messages: Vec<(String, String, i64, String, String, i64)> = block_on(async {
+        sqlx::query_as(
+            "SELECT a.address, b.name, m.uid, m.filename, m.flags, m.modseq FROM messages m \
+             JOIN mailboxes b ON b.id = m.mailbox_id JOIN accounts a ON a.id = b.account_id ORDER BY 1, 2, 3",
+        )
+        .fetch_all(&store.pool)
+        .await
+        .unwrap()
+    });
+    for (address, folder, uid, filename, flags, modseq) in messages {
+        let (local, domain) = address.split_once('@').unwrap();
+        let root = cfg.data_dir.join("mail").join(domain).join(local);
+        let folder_dir = mailctl::store::maildir::folder_path(&root, &folder);
+        let flags_t = mailctl::store::maildir::Flags::from_index(&flags);
+        let path = mailctl::store::maildir::file::locate(&folder_dir, &filename, &flags_t)
+            .unwrap_or_else(|| panic!("no file for {address} {folder} uid {uid}"));
+        let body = std::fs::read(path).unwrap();
+        out.push(format!("{address} {folder} {uid} {filename} [{flags}] {modseq} {}", String::from_utf8_lossy(&body)));
+    }
+    out
+}
+
+fn a_restored_instance_is_the_one_backed_up(env: Env) {
+    mailbox_with(&env, 4);
+    env.create("carol@example.com", "business");
+    env.ok(&["alias", "add", "sales@example.com", "carol@example.com"]);
+    let id = create(&env)["id"].as_str().unwrap().to_string();
+    let before = visible_state(&env.config_path());
+
+    // Into a new directory, on the same backend (a fresh PostgreSQL database for postgres).
+    let target = env.path().join("restored");
+    let mut args = vec!["backup", "restore", &id, "--data-dir", target.to_str().unwrap(), "--to"];
+    let r = repo(&env);
+    args.push(r.to_str().unwrap());
+    let pg = env.db_url().starts_with("postgres").then(|| fresh_pg_db(&pg_server("backup restore").unwrap()));
+    if let Some(url) = &pg {
+        args.extend(["--database", url]);
+    }
+    let done = env.json(&args);
+    assert_eq!((done["accounts"].as_u64(), done["messages"].as_u64()), (Some(2), Some(5)), "{done}");
+    assert_eq!(visible_state(&target.join("mailctl.toml")), before);
+
+    // Not twice into the same place.
+    let err = env.fails(&args, 73);
+    assert!(err.contains("is not empty"), "{err}");
+}
+
+fn a_backup_of_sqlite_restores_into_postgresql(env: Env) {
+    let Some(server) = pg_server("a_backup_of_sqlite_restores_into_postgresql") else { return };
+    mailbox_with(&env, 3);
+    let id = create(&env)["id"].as_str().unwrap().to_string();
+    let before = visible_state(&env.config_path());
+    let target = env.path().join("on-postgres");
+    let url = fresh_pg_db(&server);
+    let r = repo(&env);
+    env.ok(&[
+        "backup",
+        "restore",
+        &id,
+        "--data-dir",
+        target.to_str().unwrap(),
+        "--database",
+        &url,
+        "--to",
+        r.to_str().unwrap(),
+    ]);
+    assert_eq!(visible_state(&target.join("mailctl.toml")), before);
+}
+
 store_tests!(
+    a_restored_instance_is_the_one_backed_up,
     a_second_backup_of_an_unchanged_store_stores_nothing_new,
     the_repository_is_private,
     verify_names_each_damaged_and_missing_object,
@@ -173,3 +262,12 @@ store_tests!(
     a_directory_that_is_not_a_repository_is_refused,
     the_snapshot_reads_every_table_of_the_store,
 );
+
+#[test]
+fn a_backup_of_sqlite_restores_into_postgresql_() {
+    crate::util::run_on(
+        crate::util::Backend::Sqlite,
+        "backup::a_backup_of_sqlite_restores_into_postgresql",
+        a_backup_of_sqlite_restores_into_postgresql,
+    )
+}

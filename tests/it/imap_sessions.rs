@@ -24,7 +24,8 @@ fn in_parallel<T: Send + 'static>(srv: &Server, n: usize, f: fn(usize, Raw) -> T
         .map(|i| {
             std::thread::spawn(move || {
                 let mut c = Raw::connect(imap);
-                assert!(c.cmd("l", "LOGIN bob@example.com password123").contains("l OK"));
+                let r = c.cmd("l", "LOGIN bob@example.com password123");
+                assert!(r.contains("l OK"), "session {i}: {r}");
                 f(i, c)
             })
         })
@@ -113,6 +114,12 @@ fn imap_fetch_of_a_message_expunged_elsewhere_answers_what_exists(env: Env) {
     let (mut b, _) = selected(&srv, "SELECT");
     assert!(b.cmd("d", "STORE 2 +FLAGS.SILENT (\\Deleted)").contains("d OK"));
     assert!(b.cmd("x", "EXPUNGE").contains("* 2 EXPUNGE"));
+    // Its file goes once the expunge is durable; until then `a` may still be given it (RFC
+    // 2180 §4.1.1). Here it is gone.
+    let dir = env.maildir("bob@example.com");
+    crate::util::eventually("the expunged message's file is unlinked", || {
+        ["cur", "new"].iter().map(|d| std::fs::read_dir(dir.join(d)).unwrap().count()).sum::<usize>() == 2
+    });
     // `a` has not been told: message 2 still has its sequence number there.
     let r = a.cmd("f", "FETCH 1:3 BODY.PEEK[]");
     assert!(r.contains("Subject: gone 1") && r.contains("Subject: gone 3"), "{r}");
