@@ -33,6 +33,9 @@ pub const TABLES: &[(&str, &str)] = &[
     ("greylist", "network, sender, recipient"),
 ];
 
+/// The tables whose `id` PostgreSQL generates (an identity column with its sequence).
+pub const IDENTITY: &[&str] = &["accounts", "aliases", "mailboxes", "messages", "dkim_keys", "queue_events"];
+
 /// Rows handed over at a time.
 pub const CHUNK_ROWS: usize = 1000;
 
@@ -179,13 +182,11 @@ pub async fn insert(
 /// follows explicit ids by itself), and each account's usage is the sum of its messages.
 pub async fn finish(conn: &mut sqlx::AnyConnection, backend: super::Backend) -> Result<()> {
     if backend == super::Backend::Postgres {
-        for (table, order) in TABLES {
-            if *order == "id" {
-                let sql = sqlx::AssertSqlSafe(format!(
-                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM {table}"
-                ));
-                sqlx::query(sql).execute(&mut *conn).await?;
-            }
+        for table in IDENTITY {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM {table}"
+            ));
+            sqlx::query(sql).execute(&mut *conn).await?;
         }
     }
     sqlx::query(

@@ -162,6 +162,20 @@ fn the_snapshot_reads_every_table_of_the_store(env: Env) {
         assert!(TABLES.iter().any(|(name, _)| name == t), "table {t} is not in store::snapshot::TABLES");
     }
     assert_eq!(tables.len(), TABLES.len());
+    if store.backend == mailctl::store::Backend::Postgres {
+        let mut identity: Vec<String> = block_on(
+            sqlx::query_scalar(
+                "SELECT table_name::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND is_identity = 'YES' ORDER BY 1",
+            )
+            .fetch_all(&store.pool),
+        )
+        .unwrap();
+        let mut listed: Vec<String> = mailctl::store::snapshot::IDENTITY.iter().map(|t| t.to_string()).collect();
+        listed.sort();
+        identity.sort();
+        assert_eq!(identity, listed, "store::snapshot::IDENTITY");
+    }
 }
 
 /// What IMAP clients see of an instance, and the mail itself: every folder with UIDVALIDITY,

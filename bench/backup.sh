@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Backup performance: `mailctl backup` against what the seed's plan does by hand, `rsync -a` of
+# the data directory plus `sqlite3 .backup` of the store, in the same run on the same files.
+#
+# Builds a SQLite instance with ACCOUNTS accounts sharing MSGS messages (4-20 KiB, a third
+# multipart; bench/imap_bench.py gen writes them straight into each Maildir's cur/, then
+# `mailctl mailbox reindex`), and times, each step once (the page cache warm for both sides):
+#   full          mailctl backup create          vs  rsync -a DATA/ COPY/ + sqlite3 .backup
+#   incremental   after 1% new messages (NEW): mailctl backup create   vs  the same rsync + .backup
+#   verify        mailctl backup verify --all (reads and hashes every object)
+#   restore       mailctl backup restore into a new directory (SQLite)
+# with the bytes each writes (mailctl: its bytes_new; the anchor: what rsync transferred plus
+# the database copy). Every run is checked: the backup lists complete, verify passes, the
+# restore holds every message.
+# Targets (issue 15): incremental with 1% new under 2 s and under 5% of the full backup's
+# bytes; full backup no slower than rsync plus the dump; restore under 30 s.
+#
+# Usage (as root, Debian 12; installs rsync and sqlite3 when missing):
+#   bash bench/backup.sh
+# Environment (all optional):
+#   MSGS=10000 ACCOUNTS=5 NEW_PERCENT=1 SEED=1
+#   MAILCTL_BIN=path   (default target/release/mailctl, built if missing or older than the sources)
+#   BENCH_DIR=/tmp/mailctl-backup-bench   work directory (wiped at start; must be under /tmp)
+#   STRICT=1           exit 1 when a target is missed
+# Exit status: 0 when every check passed (with STRICT=1, also every target), 1 otherwise.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WORK=${BENCH_DIR:-/tmp/mailctl-backup-bench}
+MSGS=${MSGS:-10000}
+ACCOUNTS=${ACCOUNTS:-5}
+NEW_PERCENT=${NEW_PERCENT:-1}
+SEED=${SEED:-1}
+default_bin=$repo/target/release/mailctl
+MAILCTL_BIN=${MAILCTL_BIN:-$default_bin}
+
+die() { echo "bench/backup.sh: $*" >&2; exit 1; }
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+[[ $WORK == /tmp/* ]] || die "BENCH_DIR must be under /tmp"
+for v in MSGS ACCOUNTS NEW_PERCENT SEED; do [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer"; done
+((ACCOUNTS > 0 && MSGS >= ACCOUNTS)) || die "need ACCOUNTS >= 1 and MSGS >= ACCOUNTS"
+command -v rsync >/dev/null && command -v sqlite3 >/dev/null \
+    || DEBIAN_FRONTEND=noninteractive apt-get install -y -q rsync sqlite3 >/dev/null \
+    || die "cannot install rsync and sqlite3"
+if [[ $MAILCTL_BIN == "$default_bin" ]]; then
+    stale=$(find "$repo/src" "$repo/Cargo.toml" -newer "$MAILCTL_BIN" -print -quit 2>/dev/null || echo yes)
+    if [[ ! -x $MAILCTL_BIN || -n $stale ]]; then
+        log "building mailctl (release)"
+        (cd "$repo" && cargo build --release -q)
+    fi
+fi
+
+rm -rf "$WORK"
+mkdir -p "$WORK"
+cd "$WORK"
+mc() { "$MAILCTL_BIN" --config "$WORK/inst/mailctl.toml" "$@"; }
+now() { date +%s.%N; }
+secs() { echo "$2 - $1" | bc; }
+bytes() { du -sb "$1" | cut -f1; }
+
+log "instance: $ACCOUNTS accounts, $MSGS messages"
+mkdir -p inst
+"$MAILCTL_BIN" --config "$WORK/inst/mailctl.toml" init --domain example.com --data-dir "$WORK/inst/data" -q >/dev/null
+per=$((MSGS / ACCOUNTS))
+for a in $(seq 1 "$ACCOUNTS"); do
+    mc account create "user$a@example.com" --tier business --password-stdin -q <<<"bench-password-$a"
+    python3 "$repo/bench/imap_bench.py" gen --maildir "$WORK/inst/data/mail/example.com/user$a" --count "$per" \
+        --manifest "$WORK/manifest$a.json" --seed $((SEED + a)) >/dev/null
+    mc mailbox reindex "user$a@example.com" -q >/dev/null
+done
+data_bytes=$(bytes inst/data)
+
+# ---- full
+log "full: mailctl backup create"
+t0=$(now); mc backup create --to "$WORK/repo" --json >full.json; t1=$(now)
+full_s=$(secs "$t0" "$t1")
+full_bytes=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["bytes_new"])' full.json)
+log "full: rsync -a + sqlite3 .backup"
+t0=$(now)
+rsync -a --stats inst/data/ copy/ >rsync-full.txt
+sqlite3 inst/data/mailctl.db ".backup '$WORK/copy.db'"
+t1=$(now)
+anchor_full_s=$(secs "$t0" "$t1")
+anchor_full_bytes=$(($(bytes copy) + $(bytes copy.db)))
+
+# ---- 1% new
+new=$((MSGS * NEW_PERCENT / 100))
+((new > 0)) || new=1
+log "adding $new new messages to user1"
+python3 "$repo/bench/imap_bench.py" gen --maildir "$WORK/newmail" --count "$new" --manifest "$WORK/new.json" \
+    --seed $((SEED + 1000)) >/dev/null
+mv "$WORK"/newmail/cur/* inst/data/mail/example.com/user1/cur/
+mc mailbox reindex user1@example.com -q >/dev/null
+
+log "incremental: mailctl backup create"
+t0=$(now); mc backup create --to "$WORK/repo" --json >incr.json; t1=$(now)
+incr_s=$(secs "$t0" "$t1")
+incr_bytes=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["bytes_new"])' incr.json)
+log "incremental: rsync -a + sqlite3 .backup"
+t0=$(now)
+rsync -a --stats inst/data/ copy/ >rsync-incr.txt
+sqlite3 inst/data/mailctl.db ".backup '$WORK/copy.db'"
+t1=$(now)
+anchor_incr_s=$(secs "$t0" "$t1")
+sent=$(awk -F': ' '/Total transferred file size/ {gsub(/[^0-9]/, "", $2); print $2}' rsync-incr.txt)
+anchor_incr_bytes=$((${sent:-0} + $(bytes copy.db)))
+
+# ---- verify and restore
+log "verify --all"
+t0=$(now); mc backup verify --all --to "$WORK/repo" -q; t1=$(now)
+verify_s=$(secs "$t0" "$t1")
+id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' incr.json)
+log "restore $id"
+t0=$(now); mc backup restore "$id" --to "$WORK/repo" --data-dir "$WORK/restored" --json >restore.json; t1=$(now)
+restore_s=$(secs "$t0" "$t1")
+restored=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["messages"])' restore.json)
+checks=0
+if [[ $restored != $((per * ACCOUNTS + new)) ]]; then
+    echo "CHECK FAILED: restored $restored messages, expected $((per * ACCOUNTS + new))" >&2
+    checks=1
+fi
+complete=$(mc backup list --to "$WORK/repo" --json | python3 -c 'import json,sys; print(sum(1 for b in json.load(sys.stdin) if b["complete"]))')
+[[ $complete == 2 ]] || { echo "CHECK FAILED: $complete complete backups listed, expected 2" >&2; checks=1; }
+
+# ---- report
+target() { if (($(echo "$1" | bc))); then echo met; else echo MISSED; fi; }
+v_full=$(target "$full_s <= $anchor_full_s")
+v_incr_s=$(target "$incr_s < 2")
+v_incr_b=$(target "$incr_bytes * 100 < 5 * $full_bytes")
+v_restore=$(target "$restore_s < 30")
+missed=0
+[[ "$v_full $v_incr_s $v_incr_b $v_restore" != *MISSED* ]] || missed=1
+echo
+echo "Backup, $ACCOUNTS accounts, $((per * ACCOUNTS)) messages ($(numfmt --to=iec "$data_bytes") data dir), SQLite, $(nproc) CPUs, $(df -T "$WORK" | awk 'NR==2 {print $2}')"
+echo "mailctl $("$MAILCTL_BIN" --version | cut -d' ' -f2) at $(cd "$repo" && git rev-parse --short HEAD) vs rsync $(rsync --version | head -1 | awk '{print $3}') + sqlite3 $(sqlite3 --version | cut -d' ' -f1)"
+echo
+printf '%-30s %10s %12s %14s %14s   %s\n' step "mailctl s" "mailctl bytes" "rsync+dump s" "rsync+dump B" target
+printf '%-30s %10.2f %12s %14.2f %14s   full no slower than rsync+dump: %s\n' "full" "$full_s" "$(numfmt --to=iec "$full_bytes")" \
+    "$anchor_full_s" "$(numfmt --to=iec "$anchor_full_bytes")" "$v_full"
+printf '%-30s %10.2f %12s %14.2f %14s   < 2 s: %s; < 5%% of full: %s (%.1f%%)\n' "incremental ($new new)" "$incr_s" \
+    "$(numfmt --to=iec "$incr_bytes")" "$anchor_incr_s" "$(numfmt --to=iec "$anchor_incr_bytes")" \
+    "$v_incr_s" "$v_incr_b" "$(echo "$incr_bytes * 100 / $full_bytes" | bc -l)"
+printf '%-30s %10.2f\n' "verify --all (2 backups)" "$verify_s"
+printf '%-30s %10.2f %12s %14s %14s   < 30 s: %s\n' "restore (whole instance)" "$restore_s" "" "" "" "$v_restore"
+echo
+echo "mailctl bytes: what the run added to the repository (bytes_new); rsync+dump bytes: the copy's size (full), what rsync transferred plus the database copy (incremental)."
+((checks == 0)) || exit 1
+[[ ${STRICT:-0} != 1 || $missed == 0 ]] || exit 1
