@@ -38,9 +38,11 @@ pub struct ObjectRef {
 /// An open repository.
 pub struct Repo {
     pub dir: PathBuf,
-    /// Objects written by this process (for `bytes_new`), and directories to sync at the end.
+    /// Bytes of the objects written by this process (for `bytes_new`).
     written: u64,
-    dirty_dirs: std::collections::BTreeSet<PathBuf>,
+    /// Objects written under temporary names, not yet synced: (temporary, final) paths.
+    pending: Vec<(PathBuf, PathBuf)>,
+    pending_names: std::collections::HashSet<String>,
 }
 
 /// The lock of a repository, held while the value lives.
@@ -81,7 +83,7 @@ impl Repo {
                 text.lines().next().unwrap_or("")
             )));
         }
-        Ok(Repo { dir, written: 0, dirty_dirs: Default::default() })
+        Ok(Repo { dir, written: 0, pending: Vec::new(), pending_names: Default::default() })
     }
 
     /// Take the repository's lock, or fail with a temporary error (exit 75) when another run
@@ -100,32 +102,35 @@ impl Repo {
         self.dir.join("objects").join(&sha256[..2]).join(sha256)
     }
 
-    /// Store bytes as an object (nothing is written when it is there already). The file is
-    /// synced now; its directory at [`Repo::sync`].
+    /// Store bytes as an object (nothing is written when it is there already). It is written
+    /// under a temporary name and takes its own name at [`Repo::sync`], after one flush of
+    /// the file system: an object under its own name is always whole (a later backup that
+    /// finds it trusts it), without one fsync per object.
     pub fn put(&mut self, bytes: &[u8]) -> Result<ObjectRef> {
         let sha256 = hex(&Sha256::digest(bytes));
         let r = ObjectRef { sha256, size: bytes.len() as u64 };
         let path = self.object_path(&r.sha256);
-        if path.exists() {
+        if self.pending_names.contains(&r.sha256) || path.exists() {
             return Ok(r);
         }
         let dir = path.parent().expect("objects/xx").to_path_buf();
         if !dir.exists() {
             fsutil::create_private_dir(&dir)?;
-            self.dirty_dirs.insert(self.dir.join("objects"));
         }
         let tmp = dir.join(format!(".{}.tmp{}", r.sha256, std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
-            f.write_all(bytes)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &path)
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Error::io("writing backup object", &path, e)
-        })?;
-        self.dirty_dirs.insert(dir);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .and_then(|mut f| f.write_all(bytes))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                Error::io("writing backup object", &tmp, e)
+            })?;
+        self.pending.push((tmp, path));
+        self.pending_names.insert(r.sha256.clone());
         self.written += r.size;
         Ok(r)
     }
@@ -135,12 +140,19 @@ impl Repo {
         self.written
     }
 
-    /// Make every object written so far durable (their directories' entries).
+    /// Make every object written so far durable and give it its name: flush the file system
+    /// (their content), rename each into place, flush again (the renames). A crash before the
+    /// end leaves temporary files, never a damaged object under its name.
     pub fn sync(&mut self) -> Result<()> {
-        for d in std::mem::take(&mut self.dirty_dirs) {
-            fsutil::sync_dir(&d)?;
+        if self.pending.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        fsutil::sync_filesystem(&self.dir)?;
+        for (tmp, path) in std::mem::take(&mut self.pending) {
+            std::fs::rename(&tmp, &path).map_err(|e| Error::io("naming backup object", &path, e))?;
+        }
+        self.pending_names.clear();
+        fsutil::sync_filesystem(&self.dir)
     }
 
     /// Read an object back, checking its hash and size: None when it is missing, an error
@@ -257,6 +269,7 @@ mod tests {
         let b = repo.put(b"hello").unwrap();
         assert_eq!(a, b);
         assert_eq!(repo.bytes_written(), 5);
+        repo.sync().unwrap();
         assert_eq!(a.sha256, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
         assert_eq!(repo.get(&a).unwrap().unwrap(), b"hello");
         std::fs::write(repo.object_path(&a.sha256), b"jello").unwrap();

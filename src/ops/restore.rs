@@ -198,7 +198,7 @@ pub async fn restore(
         };
         write_private(&path, &read(&f.object, &f.path)?, f.mode & 0o700)?;
     }
-    sync_filesystem(&data_dir)?;
+    crate::fsutil::sync_filesystem(&data_dir)?;
     tx.commit().await?;
     let accounts_n = accounts.len() as u64;
     store.close().await;
@@ -228,7 +228,7 @@ fn table_rows(
     Ok(out)
 }
 
-/// Write a file (and its directories, 0700), not yet synced: [`sync_filesystem`] makes every
+/// Write a file (and its directories, 0700), not yet synced: `fsutil::sync_filesystem` makes every
 /// restored file durable at once, instead of one fsync per message.
 fn write_private(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     use std::io::Write;
@@ -244,15 +244,4 @@ fn write_private(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         .open(path)
         .and_then(|mut f| f.write_all(bytes))
         .map_err(|e| Error::io("writing", path, e))
-}
-
-/// Flush the file system holding `dir` (every file and directory restored into it).
-fn sync_filesystem(dir: &Path) -> Result<()> {
-    use std::os::unix::io::AsRawFd;
-    let f = std::fs::File::open(dir).map_err(|e| Error::io("opening", dir, e))?;
-    // SAFETY: syncfs on a descriptor we own; no memory is shared.
-    if unsafe { libc::syncfs(f.as_raw_fd()) } != 0 {
-        return Err(Error::io("syncing the file system of", dir, std::io::Error::last_os_error()));
-    }
-    Ok(())
 }
