@@ -40,9 +40,8 @@ pub struct Repo {
     pub dir: PathBuf,
     /// Bytes of the objects written by this process (for `bytes_new`).
     written: u64,
-    /// Objects written under temporary names, not yet synced: (temporary, final) paths.
-    pending: Vec<(PathBuf, PathBuf)>,
-    pending_names: std::collections::HashSet<String>,
+    /// Objects written under temporary names, not yet synced: SHA-256 -> temporary path.
+    pending: std::collections::HashMap<String, PathBuf>,
 }
 
 /// The lock of a repository, held while the value lives.
@@ -83,7 +82,7 @@ impl Repo {
                 text.lines().next().unwrap_or("")
             )));
         }
-        Ok(Repo { dir, written: 0, pending: Vec::new(), pending_names: Default::default() })
+        Ok(Repo { dir, written: 0, pending: Default::default() })
     }
 
     /// Take the repository's lock, or fail with a temporary error (exit 75) when another run
@@ -110,7 +109,7 @@ impl Repo {
         let sha256 = hex(&Sha256::digest(bytes));
         let r = ObjectRef { sha256, size: bytes.len() as u64 };
         let path = self.object_path(&r.sha256);
-        if self.pending_names.contains(&r.sha256) || path.exists() {
+        if self.pending.contains_key(&r.sha256) || path.exists() {
             return Ok(r);
         }
         let dir = path.parent().expect("objects/xx").to_path_buf();
@@ -129,8 +128,7 @@ impl Repo {
                 let _ = std::fs::remove_file(&tmp);
                 Error::io("writing backup object", &tmp, e)
             })?;
-        self.pending.push((tmp, path));
-        self.pending_names.insert(r.sha256.clone());
+        self.pending.insert(r.sha256.clone(), tmp);
         self.written += r.size;
         Ok(r)
     }
@@ -148,10 +146,10 @@ impl Repo {
             return Ok(());
         }
         fsutil::sync_filesystem(&self.dir)?;
-        for (tmp, path) in std::mem::take(&mut self.pending) {
+        for (sha256, tmp) in std::mem::take(&mut self.pending) {
+            let path = self.object_path(&sha256);
             std::fs::rename(&tmp, &path).map_err(|e| Error::io("naming backup object", &path, e))?;
         }
-        self.pending_names.clear();
         fsutil::sync_filesystem(&self.dir)
     }
 
@@ -197,25 +195,36 @@ impl Repo {
         self.dir.join("backups").join(format!("{id}.partial"))
     }
 
-    /// Every backup in the repository, oldest first: complete ones with their manifest,
-    /// and those begun and never finished (a crash, kill -9 or a full disk).
-    pub fn list(&self) -> Result<Vec<Listed>> {
+    /// The ids of every backup in the repository, oldest first, each with whether it is
+    /// complete (has its manifest) or was begun and never finished (a crash, kill -9 or a full
+    /// disk). Only names are read, no manifest.
+    pub fn ids(&self) -> Result<Vec<(String, bool)>> {
         let dir = self.dir.join("backups");
         let mut out = Vec::new();
         for entry in std::fs::read_dir(&dir).map_err(|e| Error::io("reading", &dir, e))? {
-            let path = entry.map_err(|e| Error::io("reading", &dir, e))?.path();
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = entry.map_err(|e| Error::io("reading", &dir, e))?.file_name().to_string_lossy().into_owned();
             if let Some(id) = name.strip_suffix(".partial") {
                 // A manifest beside it means the crash came between the two steps of commit.
                 if !self.manifest_path(id).exists() {
-                    out.push(Listed::Incomplete { id: id.to_string() });
+                    out.push((id.to_string(), false));
                 }
             } else if let Some(id) = name.strip_suffix(".json") {
-                out.push(Listed::Complete(Box::new(self.manifest(id)?)));
+                out.push((id.to_string(), true));
             }
         }
-        out.sort_by(|a, b| a.id().cmp(b.id()));
+        out.sort();
         Ok(out)
+    }
+
+    /// Every backup in the repository, oldest first: complete ones with their manifest,
+    /// and those never finished.
+    pub fn list(&self) -> Result<Vec<Listed>> {
+        self.ids()?
+            .into_iter()
+            .map(|(id, complete)| {
+                Ok(if complete { Listed::Complete(Box::new(self.manifest(&id)?)) } else { Listed::Incomplete { id } })
+            })
+            .collect()
     }
 
     /// A complete backup's manifest.
@@ -242,15 +251,6 @@ impl Repo {
 pub enum Listed {
     Complete(Box<Manifest>),
     Incomplete { id: String },
-}
-
-impl Listed {
-    pub fn id(&self) -> &str {
-        match self {
-            Listed::Complete(m) => &m.id,
-            Listed::Incomplete { id } => id,
-        }
-    }
 }
 
 pub fn hex(bytes: &[u8]) -> String {

@@ -122,7 +122,7 @@ async fn create(ctx: &mut Ctx, dir: PathBuf) -> Result<()> {
     };
     let m = ops::create(&store, &ctx.config, config_file.as_deref(), &dir, bar(ctx, "copying messages")).await?;
     if ctx.out.json {
-        ctx.out.json(&Summary::of(&m, true))?;
+        ctx.out.json(&Summary::of(&m))?;
     } else {
         ctx.note(format!(
             "backup {} complete in {}: {} accounts, {} messages, {} in all, {} new ({} s)",
@@ -142,7 +142,7 @@ async fn create(ctx: &mut Ctx, dir: PathBuf) -> Result<()> {
 }
 
 /// One backup as `list` shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 struct Summary {
     id: String,
     complete: bool,
@@ -155,10 +155,11 @@ struct Summary {
 }
 
 impl Summary {
-    fn of(m: &crate::backup::Manifest, complete: bool) -> Summary {
+    /// A complete backup, from its manifest.
+    fn of(m: &crate::backup::Manifest) -> Summary {
         Summary {
             id: m.id.clone(),
-            complete,
+            complete: true,
             started_at: Some(m.started_at),
             accounts: Some(m.stats.accounts),
             messages: Some(m.stats.messages),
@@ -174,17 +175,8 @@ fn list(ctx: &mut Ctx, dir: &Path) -> Result<()> {
     let rows: Vec<Summary> = listed
         .iter()
         .map(|l| match l {
-            Listed::Complete(m) => Summary::of(m, true),
-            Listed::Incomplete { id } => Summary {
-                id: id.clone(),
-                complete: false,
-                started_at: None,
-                accounts: None,
-                messages: None,
-                bytes_total: None,
-                bytes_new: None,
-                duration_ms: None,
-            },
+            Listed::Complete(m) => Summary::of(m),
+            Listed::Incomplete { id } => Summary { id: id.clone(), ..Default::default() },
         })
         .collect();
     if ctx.out.json {

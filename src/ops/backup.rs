@@ -17,6 +17,7 @@ use crate::backup::manifest::{MANIFEST_FORMAT, MessageFile, NamedFile, Stats, Ta
 use crate::backup::{Listed, Manifest, ObjectRef, Repo};
 use crate::config::Config;
 use crate::error::{Error, Kind, Result};
+use crate::names::Address;
 use crate::store::Store;
 use crate::store::maildir::{self, Flags, file};
 use crate::store::snapshot::{self, Part};
@@ -30,40 +31,49 @@ pub enum Progress {
 }
 
 /// What one message row says about its file.
-struct MessageRow {
-    mailbox_id: i64,
-    uid: i64,
-    filename: String,
-    flags: String,
+pub(crate) struct MessageRow {
+    pub mailbox_id: i64,
+    pub uid: i64,
+    pub filename: String,
+    pub flags: String,
 }
 
-/// What the snapshot's rows say about where files are.
+/// What a snapshot's rows say about where files are: filled chunk by chunk as a backup reads
+/// the store, and again as a restore reads the backup.
 #[derive(Default)]
-struct Found {
-    /// account id -> (local part, domain)
-    accounts: HashMap<i64, (String, String)>,
+pub(crate) struct Found {
+    pub accounts: HashMap<i64, Address>,
     /// mailbox id -> (account id, name)
-    mailboxes: HashMap<i64, (i64, String)>,
-    messages: Vec<MessageRow>,
-    queue: Vec<String>,
+    pub mailboxes: HashMap<i64, (i64, String)>,
+    pub messages: Vec<MessageRow>,
+    pub queue: Vec<String>,
+}
+
+/// Where `name` is among a snapshot table's columns.
+pub(crate) fn column(table: &str, columns: &[String], name: &str) -> Result<usize> {
+    columns
+        .iter()
+        .position(|c| c == name)
+        .ok_or_else(|| Error::new(Kind::Invalid, format!("the snapshot's {table} table has no column {name}")))
+}
+
+pub(crate) fn int(v: &Value) -> i64 {
+    v.as_i64().unwrap_or_default()
+}
+
+pub(crate) fn text(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_string()
 }
 
 impl Found {
     /// Take what is needed from a chunk of `table`'s rows.
-    fn take(&mut self, table: &str, columns: &[String], rows: &[Vec<Value>]) -> Result<()> {
-        let col = |name: &str| {
-            columns
-                .iter()
-                .position(|c| c == name)
-                .ok_or_else(|| Error::new(Kind::Internal, format!("the snapshot's {table} table has no column {name}")))
-        };
-        let int = |v: &Value| v.as_i64().unwrap_or_default();
-        let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    pub fn take(&mut self, table: &str, columns: &[String], rows: &[Vec<Value>]) -> Result<()> {
+        let col = |name: &str| column(table, columns, name);
         match table {
             "accounts" => {
                 let (id, local, domain) = (col("id")?, col("local_part")?, col("domain")?);
                 for r in rows {
-                    self.accounts.insert(int(&r[id]), (text(&r[local]), text(&r[domain])));
+                    self.accounts.insert(int(&r[id]), Address { local: text(&r[local]), domain: text(&r[domain]) });
                 }
             }
             "mailboxes" => {
@@ -91,6 +101,13 @@ impl Found {
         }
         Ok(())
     }
+
+    /// A mailbox's folder directory in the instance `store` serves (None for a mailbox whose
+    /// account the snapshot does not hold).
+    pub fn folder(&self, store: &Store, mailbox_id: i64) -> Option<PathBuf> {
+        let (account, name) = self.mailboxes.get(&mailbox_id)?;
+        Some(maildir::folder_path(&store.maildir_path(self.accounts.get(account)?), name))
+    }
 }
 
 /// A table chunk as stored: gzip'ed JSON (an array of rows).
@@ -113,7 +130,7 @@ pub fn decode_rows(bytes: &[u8]) -> Result<Vec<Vec<Value>>> {
 /// A new backup's id: the UTC time, with `-N` when that id is taken.
 fn new_id(repo: &Repo) -> Result<String> {
     let base = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
-    let taken: std::collections::HashSet<String> = repo.list()?.iter().map(|l| l.id().to_string()).collect();
+    let taken: std::collections::HashSet<String> = repo.ids()?.into_iter().map(|(id, _)| id).collect();
     let mut id = base.clone();
     let mut n = 1;
     while taken.contains(&id) {
@@ -166,15 +183,7 @@ pub async fn create(
     let mut vanished = Vec::new();
     let mut folders: HashMap<i64, Option<PathBuf>> = HashMap::new();
     for m in &found.messages {
-        let folder = folders
-            .entry(m.mailbox_id)
-            .or_insert_with(|| {
-                let (account, name) = found.mailboxes.get(&m.mailbox_id)?;
-                let (local, domain) = found.accounts.get(account)?;
-                let root = store.maildir_path(&crate::names::Address { local: local.clone(), domain: domain.clone() });
-                Some(maildir::folder_path(&root, name))
-            })
-            .clone();
+        let folder = folders.entry(m.mailbox_id).or_insert_with(|| found.folder(store, m.mailbox_id)).clone();
         let flags = Flags::from_index(&m.flags);
         let located = folder.and_then(|f| file::locate(&f, &m.filename, &flags));
         match located.map(|p| file::read_following_renames(&p, &m.filename, &flags)) {
@@ -285,17 +294,12 @@ pub struct Damage {
 /// backups were checked.
 pub fn verify(dir: &Path, ids: &[String], mut progress: impl FnMut(Progress)) -> Result<(Vec<Damage>, usize)> {
     let repo = Repo::open(dir)?;
-    let manifests: Vec<Manifest> = if ids.is_empty() {
-        repo.list()?
-            .into_iter()
-            .filter_map(|l| match l {
-                Listed::Complete(m) => Some(*m),
-                Listed::Incomplete { .. } => None,
-            })
-            .collect()
+    let ids: Vec<String> = if ids.is_empty() {
+        repo.ids()?.into_iter().filter(|(_, complete)| *complete).map(|(id, _)| id).collect()
     } else {
-        ids.iter().map(|id| repo.manifest(id)).collect::<Result<_>>()?
+        ids.to_vec()
     };
+    let manifests: Vec<Manifest> = ids.iter().map(|id| repo.manifest(id)).collect::<Result<_>>()?;
     let mut damage = Vec::new();
     // An object shared by several backups is read once; its verdict is remembered.
     let mut seen: HashMap<String, Option<String>> = HashMap::new();
@@ -304,25 +308,7 @@ pub fn verify(dir: &Path, ids: &[String], mut progress: impl FnMut(Progress)) ->
         progress(Progress::Files { total: total as u64 });
         let mut check = |r: &ObjectRef, what: &str, rows: Option<u64>, damage: &mut Vec<Damage>| {
             progress(Progress::File);
-            let verdict = seen
-                .entry(r.sha256.clone())
-                .or_insert_with(|| match repo.get(r) {
-                    Ok(None) => Some("missing".to_string()),
-                    Err(e) => Some(if e.kind == Kind::Invalid {
-                        "damaged (hash mismatch)".to_string()
-                    } else {
-                        e.to_string()
-                    }),
-                    Ok(Some(bytes)) => match rows {
-                        Some(n) => match decode_rows(&bytes) {
-                            Ok(r) if r.len() as u64 == n => None,
-                            Ok(r) => Some(format!("holds {} rows, the manifest says {n}", r.len())),
-                            Err(e) => Some(format!("unreadable: {e}")),
-                        },
-                        None => None,
-                    },
-                })
-                .clone();
+            let verdict = seen.entry(r.sha256.clone()).or_insert_with(|| problem_of(&repo, r, rows)).clone();
             if let Some(problem) = verdict {
                 damage.push(Damage {
                     backup: m.id.clone(),
@@ -359,4 +345,21 @@ pub fn verify(dir: &Path, ids: &[String], mut progress: impl FnMut(Progress)) ->
         }
     }
     Ok((damage, manifests.len()))
+}
+
+/// What is wrong with one object, if anything: missing, damaged, or (a snapshot chunk, when
+/// `rows` is given) unreadable or holding another number of rows.
+fn problem_of(repo: &Repo, r: &ObjectRef, rows: Option<u64>) -> Option<String> {
+    let bytes = match repo.get(r) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return Some("missing".to_string()),
+        Err(e) if e.kind == Kind::Invalid => return Some("damaged (hash mismatch)".to_string()),
+        Err(e) => return Some(e.to_string()),
+    };
+    let n = rows?;
+    match decode_rows(&bytes) {
+        Ok(r) if r.len() as u64 == n => None,
+        Ok(r) => Some(format!("holds {} rows, the manifest says {n}", r.len())),
+        Err(e) => Some(format!("unreadable: {e}")),
+    }
 }

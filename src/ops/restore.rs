@@ -7,13 +7,10 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-
-use super::backup::{Progress, decode_rows};
+use super::backup::{Found, MessageRow, Progress, column, decode_rows, int, text};
 use crate::backup::{ObjectRef, Repo};
 use crate::config::{Config, Location};
 use crate::error::{Error, Kind, Result};
-use crate::names::Address;
 use crate::store::Store;
 use crate::store::maildir::{self, Flags, file};
 use crate::store::snapshot;
@@ -28,14 +25,6 @@ pub struct Restored {
     pub accounts: u64,
     pub messages: u64,
     pub duration_ms: u64,
-}
-
-/// A message row's place: its folder and file name.
-struct Place {
-    account: i64,
-    mailbox: String,
-    filename: String,
-    flags: String,
 }
 
 pub async fn restore(
@@ -70,13 +59,18 @@ pub async fn restore(
     // The config: the backed-up file (or a new one), pointed at the new places.
     let database =
         database.map(str::to_string).unwrap_or_else(|| crate::config::sqlite_url(&data_dir.join("mailctl.db")));
-    let domains = table_rows(&m, "domains", &read)?;
-    let first_domain =
-        domains.first().and_then(|r| r.first()).and_then(Value::as_str).unwrap_or("example.com").to_string();
-    let mut text = match m.files.iter().find(|f| f.kind == "config") {
+    let mut config_text = match m.files.iter().find(|f| f.kind == "config") {
         Some(f) => String::from_utf8(read(&f.object, "the config file")?)
             .map_err(|_| Error::invalid(format!("backup {id}: the config file is not UTF-8")))?,
-        None => crate::config::template(&first_domain, &format!("mail.{first_domain}"), &data_dir, Some(&database)),
+        // A dev instance's backup has no config file: a new one for its first domain.
+        None => {
+            let first = match m.tables.iter().find(|t| t.name == "domains").and_then(|t| t.chunks.first()) {
+                Some(c) => decode_rows(&read(c, "table domains")?)?.first().and_then(|r| r.first()).map(text),
+                None => None,
+            };
+            let domain = first.unwrap_or_else(|| "example.com".to_string());
+            crate::config::template(&domain, &format!("mail.{domain}"), &data_dir, Some(&database))
+        }
     };
     let tls = data_dir.join("tls");
     for (key, value) in [
@@ -85,10 +79,10 @@ pub async fn restore(
         ("tls_cert", tls.join("cert.pem").to_string_lossy().into_owned()),
         ("tls_key", tls.join("key.pem").to_string_lossy().into_owned()),
     ] {
-        text = crate::config::edit(&text, key, &value)?;
+        config_text = crate::config::edit(&config_text, key, &value)?;
     }
     let config_path = data_dir.join("mailctl.toml");
-    crate::fsutil::write_atomic(&config_path, text.as_bytes(), 0o600)?;
+    crate::fsutil::write_atomic(&config_path, config_text.as_bytes(), 0o600)?;
     let config = Config::load(&Location::File(config_path.clone()))?;
     let store = Store::open(&config).await?;
     if !snapshot::is_empty(&store).await? {
@@ -109,76 +103,46 @@ pub async fn restore(
 
     // The rows, in one transaction; what vanished during the backup is left out.
     let vanished: HashSet<(i64, i64)> = m.vanished.iter().copied().collect();
-    let vanished_queue: HashSet<&str> = m.vanished_queue.iter().map(String::as_str).collect();
-    let mut accounts: HashMap<i64, Address> = HashMap::new();
-    let mut mailboxes: HashMap<i64, (i64, String)> = HashMap::new();
-    let mut places: HashMap<(i64, i64), Place> = HashMap::new();
+    let vanished_queue: HashSet<String> = m.vanished_queue.iter().cloned().collect();
+    let mut found = Found::default();
     let mut tx = store.pool.begin().await?;
     for t in &m.tables {
-        let col = |name: &str| t.columns.iter().position(|c| c == name);
         for (i, chunk) in t.chunks.iter().enumerate() {
             let mut rows = decode_rows(&read(chunk, &format!("table {} chunk {}", t.name, i + 1))?)?;
-            let int =
-                |r: &Vec<Value>, c: Option<usize>| c.and_then(|c| r.get(c)).and_then(Value::as_i64).unwrap_or_default();
-            let text = |r: &Vec<Value>, c: Option<usize>| {
-                c.and_then(|c| r.get(c)).and_then(Value::as_str).unwrap_or_default().to_string()
-            };
             match t.name.as_str() {
                 "messages" => {
-                    let (mb, uid) = (col("mailbox_id"), col("uid"));
-                    rows.retain(|r| !vanished.contains(&(int(r, mb), int(r, uid))));
-                    for r in &rows {
-                        let mailbox_id = int(r, mb);
-                        let (account, mailbox) = mailboxes.get(&mailbox_id).cloned().unwrap_or_default();
-                        places.insert(
-                            (mailbox_id, int(r, uid)),
-                            Place {
-                                account,
-                                mailbox,
-                                filename: text(r, col("filename")),
-                                flags: text(r, col("flags")),
-                            },
-                        );
-                    }
+                    let (mb, uid) = (column(&t.name, &t.columns, "mailbox_id")?, column(&t.name, &t.columns, "uid")?);
+                    rows.retain(|r| !vanished.contains(&(int(&r[mb]), int(&r[uid]))));
                 }
                 "queue" | "queue_recipients" | "queue_events" => {
-                    let c = col(if t.name == "queue" { "id" } else { "queue_id" });
-                    rows.retain(|r| !vanished_queue.contains(text(r, c).as_str()));
-                }
-                "accounts" => {
-                    for r in &rows {
-                        let address = Address { local: text(r, col("local_part")), domain: text(r, col("domain")) };
-                        accounts.insert(int(r, col("id")), address);
-                    }
-                }
-                "mailboxes" => {
-                    for r in &rows {
-                        mailboxes.insert(int(r, col("id")), (int(r, col("account_id")), text(r, col("name"))));
-                    }
+                    let c = column(&t.name, &t.columns, if t.name == "queue" { "id" } else { "queue_id" })?;
+                    rows.retain(|r| !vanished_queue.contains(&text(&r[c])));
                 }
                 _ => {}
             }
+            found.take(&t.name, &t.columns, &rows)?;
             snapshot::insert(&mut tx, &t.name, &t.columns, &rows).await?;
         }
     }
     snapshot::finish(&mut tx, store.backend).await?;
 
     // The files, before the commit: a restore that fails part-way leaves an empty database.
-    for (account, name) in mailboxes.values() {
-        if let Some(a) = accounts.get(account) {
-            let root = store.maildir_path(a);
-            maildir::create(&root)?;
-            maildir::create_folder(&maildir::folder_path(&root, name))?;
+    for address in found.accounts.values() {
+        maildir::create(&store.maildir_path(address))?;
+    }
+    for &id in found.mailboxes.keys() {
+        if let Some(folder) = found.folder(&store, id) {
+            maildir::create_folder(&folder)?;
         }
     }
+    let places: HashMap<(i64, i64), &MessageRow> = found.messages.iter().map(|r| ((r.mailbox_id, r.uid), r)).collect();
     progress(Progress::Files { total: m.messages.len() as u64 });
     let mut restored = 0u64;
     for f in &m.messages {
         progress(Progress::File);
-        let Some(p) = places.get(&(f.mailbox_id, f.uid)) else { continue };
-        let Some(a) = accounts.get(&p.account) else { continue };
-        let folder = maildir::folder_path(&store.maildir_path(a), &p.mailbox);
-        let path = file::cur_path(&folder, &p.filename, &Flags::from_index(&p.flags));
+        let Some(row) = places.get(&(f.mailbox_id, f.uid)) else { continue };
+        let Some(folder) = found.folder(&store, f.mailbox_id) else { continue };
+        let path = file::cur_path(&folder, &row.filename, &Flags::from_index(&row.flags));
         let bytes = read(&f.object, &format!("message mailbox {} uid {}", f.mailbox_id, f.uid))?;
         write_private(&path, &bytes, 0o600)?;
         restored += 1;
@@ -200,7 +164,7 @@ pub async fn restore(
     }
     crate::fsutil::sync_filesystem(&data_dir)?;
     tx.commit().await?;
-    let accounts_n = accounts.len() as u64;
+    let accounts_n = found.accounts.len() as u64;
     store.close().await;
     Ok(Restored {
         backup: m.id,
@@ -211,21 +175,6 @@ pub async fn restore(
         messages: restored,
         duration_ms: started.elapsed().as_millis() as u64,
     })
-}
-
-/// Every row of one table of the snapshot.
-fn table_rows(
-    m: &crate::backup::Manifest,
-    name: &str,
-    read: &impl Fn(&ObjectRef, &str) -> Result<Vec<u8>>,
-) -> Result<Vec<Vec<Value>>> {
-    let mut out = Vec::new();
-    for t in m.tables.iter().filter(|t| t.name == name) {
-        for c in &t.chunks {
-            out.extend(decode_rows(&read(c, name)?)?);
-        }
-    }
-    Ok(out)
 }
 
 /// Write a file (and its directories, 0700), not yet synced: `fsutil::sync_filesystem` makes every

@@ -114,11 +114,11 @@ pub async fn insert(
     columns: &[String],
     rows: &[Vec<Value>],
 ) -> Result<()> {
-    let Some((_, _)) = TABLES.iter().find(|(t, _)| *t == table) else {
+    if !TABLES.iter().any(|(t, _)| *t == table) {
         return Err(crate::error::Error::invalid(format!(
             "the snapshot has a table {table:?} this mailctl does not know"
         )));
-    };
+    }
     if let Some(bad) =
         columns.iter().find(|c| c.is_empty() || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
     {
