@@ -70,6 +70,9 @@ _mailctl() {
             mailctl,serve)
                 cmd="mailctl__subcmd__serve"
                 ;;
+            mailctl,store)
+                cmd="mailctl__subcmd__store"
+                ;;
             mailctl,transport)
                 cmd="mailctl__subcmd__transport"
                 ;;
@@ -166,6 +169,9 @@ _mailctl() {
             mailctl__subcmd__backup,list)
                 cmd="mailctl__subcmd__backup__subcmd__list"
                 ;;
+            mailctl__subcmd__backup,prune)
+                cmd="mailctl__subcmd__backup__subcmd__prune"
+                ;;
             mailctl__subcmd__backup,restore)
                 cmd="mailctl__subcmd__backup__subcmd__restore"
                 ;;
@@ -180,6 +186,9 @@ _mailctl() {
                 ;;
             mailctl__subcmd__backup__subcmd__help,list)
                 cmd="mailctl__subcmd__backup__subcmd__help__subcmd__list"
+                ;;
+            mailctl__subcmd__backup__subcmd__help,prune)
+                cmd="mailctl__subcmd__backup__subcmd__help__subcmd__prune"
                 ;;
             mailctl__subcmd__backup__subcmd__help,restore)
                 cmd="mailctl__subcmd__backup__subcmd__help__subcmd__restore"
@@ -439,6 +448,9 @@ _mailctl() {
             mailctl__subcmd__help,serve)
                 cmd="mailctl__subcmd__help__subcmd__serve"
                 ;;
+            mailctl__subcmd__help,store)
+                cmd="mailctl__subcmd__help__subcmd__store"
+                ;;
             mailctl__subcmd__help,transport)
                 cmd="mailctl__subcmd__help__subcmd__transport"
                 ;;
@@ -483,6 +495,9 @@ _mailctl() {
                 ;;
             mailctl__subcmd__help__subcmd__backup,list)
                 cmd="mailctl__subcmd__help__subcmd__backup__subcmd__list"
+                ;;
+            mailctl__subcmd__help__subcmd__backup,prune)
+                cmd="mailctl__subcmd__help__subcmd__backup__subcmd__prune"
                 ;;
             mailctl__subcmd__help__subcmd__backup,restore)
                 cmd="mailctl__subcmd__help__subcmd__backup__subcmd__restore"
@@ -574,6 +589,9 @@ _mailctl() {
             mailctl__subcmd__help__subcmd__mailbox,reindex)
                 cmd="mailctl__subcmd__help__subcmd__mailbox__subcmd__reindex"
                 ;;
+            mailctl__subcmd__help__subcmd__mailbox,verify)
+                cmd="mailctl__subcmd__help__subcmd__mailbox__subcmd__verify"
+                ;;
             mailctl__subcmd__help__subcmd__queue,bounce)
                 cmd="mailctl__subcmd__help__subcmd__queue__subcmd__bounce"
                 ;;
@@ -610,6 +628,9 @@ _mailctl() {
             mailctl__subcmd__help__subcmd__report,tls)
                 cmd="mailctl__subcmd__help__subcmd__report__subcmd__tls"
                 ;;
+            mailctl__subcmd__help__subcmd__store,migrate)
+                cmd="mailctl__subcmd__help__subcmd__store__subcmd__migrate"
+                ;;
             mailctl__subcmd__help__subcmd__transport,add)
                 cmd="mailctl__subcmd__help__subcmd__transport__subcmd__add"
                 ;;
@@ -625,11 +646,17 @@ _mailctl() {
             mailctl__subcmd__mailbox,reindex)
                 cmd="mailctl__subcmd__mailbox__subcmd__reindex"
                 ;;
+            mailctl__subcmd__mailbox,verify)
+                cmd="mailctl__subcmd__mailbox__subcmd__verify"
+                ;;
             mailctl__subcmd__mailbox__subcmd__help,help)
                 cmd="mailctl__subcmd__mailbox__subcmd__help__subcmd__help"
                 ;;
             mailctl__subcmd__mailbox__subcmd__help,reindex)
                 cmd="mailctl__subcmd__mailbox__subcmd__help__subcmd__reindex"
+                ;;
+            mailctl__subcmd__mailbox__subcmd__help,verify)
+                cmd="mailctl__subcmd__mailbox__subcmd__help__subcmd__verify"
                 ;;
             mailctl__subcmd__queue,bounce)
                 cmd="mailctl__subcmd__queue__subcmd__bounce"
@@ -721,6 +748,18 @@ _mailctl() {
             mailctl__subcmd__report__subcmd__help,tls)
                 cmd="mailctl__subcmd__report__subcmd__help__subcmd__tls"
                 ;;
+            mailctl__subcmd__store,help)
+                cmd="mailctl__subcmd__store__subcmd__help"
+                ;;
+            mailctl__subcmd__store,migrate)
+                cmd="mailctl__subcmd__store__subcmd__migrate"
+                ;;
+            mailctl__subcmd__store__subcmd__help,help)
+                cmd="mailctl__subcmd__store__subcmd__help__subcmd__help"
+                ;;
+            mailctl__subcmd__store__subcmd__help,migrate)
+                cmd="mailctl__subcmd__store__subcmd__help__subcmd__migrate"
+                ;;
             mailctl__subcmd__transport,add)
                 cmd="mailctl__subcmd__transport__subcmd__add"
                 ;;
@@ -752,7 +791,7 @@ _mailctl() {
 
     case "${cmd}" in
         mailctl)
-            opts="-q -h -V --config --json --quiet --help --version init config domain account alias dkim cert dns transport queue mailbox quota filter report backup serve completions generate-docs help"
+            opts="-q -h -V --config --json --quiet --help --version init config domain account alias dkim cert dns transport queue mailbox quota filter report backup store serve completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1290,7 +1329,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__backup)
-            opts="-q -h -V --config --json --quiet --help --version create list verify restore help"
+            opts="-q -h -V --config --json --quiet --help --version create list verify restore prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1334,7 +1373,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__backup__subcmd__help)
-            opts="create list verify restore help"
+            opts="create list verify restore prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1376,6 +1415,20 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__backup__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__backup__subcmd__help__subcmd__prune)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1443,8 +1496,50 @@ _mailctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailctl__subcmd__backup__subcmd__prune)
+            opts="-q -h -V --keep-last --keep-daily --keep-weekly --keep-monthly --dry-run --repo --to --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --keep-last)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-daily)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-weekly)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-monthly)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailctl__subcmd__backup__subcmd__restore)
-            opts="-q -h -V --data-dir --database --force --repo --to --config --json --quiet --help --version"
+            opts="-q -h -V --data-dir --database --force --account --into-folder --repo --to --config --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1455,6 +1550,14 @@ _mailctl() {
                     return 0
                     ;;
                 --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --into-folder)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2960,7 +3063,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help)
-            opts="init config domain account alias dkim cert dns transport queue mailbox quota filter report backup serve completions generate-docs help"
+            opts="init config domain account alias dkim cert dns transport queue mailbox quota filter report backup store serve completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3170,7 +3273,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help__subcmd__backup)
-            opts="create list verify restore"
+            opts="create list verify restore prune"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3198,6 +3301,20 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help__subcmd__backup__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__backup__subcmd__prune)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3758,7 +3875,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help__subcmd__mailbox)
-            opts="reindex"
+            opts="reindex verify"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3772,6 +3889,20 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help__subcmd__mailbox__subcmd__reindex)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__mailbox__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -4009,6 +4140,34 @@ _mailctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailctl__subcmd__help__subcmd__store)
+            opts="migrate"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__store__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailctl__subcmd__help__subcmd__transport)
             opts="add list remove"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -4108,7 +4267,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__mailbox)
-            opts="-q -h -V --config --json --quiet --help --version reindex help"
+            opts="-q -h -V --config --json --quiet --help --version reindex verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4126,7 +4285,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__mailbox__subcmd__help)
-            opts="reindex help"
+            opts="reindex verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4167,8 +4326,40 @@ _mailctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailctl__subcmd__mailbox__subcmd__help__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailctl__subcmd__mailbox__subcmd__reindex)
             opts="-q -h -V --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__mailbox__subcmd__verify)
+            opts="-q -h -V --all --fix --config --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4758,6 +4949,88 @@ _mailctl() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__store)
+            opts="-q -h -V --config --json --quiet --help --version migrate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__store__subcmd__help)
+            opts="migrate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__store__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__store__subcmd__help__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__store__subcmd__migrate)
+            opts="-q -h -V --to --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -100,7 +100,9 @@ impl Error {
     pub fn io(what: impl fmt::Display, path: &std::path::Path, err: std::io::Error) -> Self {
         let kind = match err.kind() {
             std::io::ErrorKind::NotFound => Kind::NoInput,
-            std::io::ErrorKind::PermissionDenied => Kind::Io,
+            std::io::ErrorKind::PermissionDenied => Kind::Permission,
+            // A full disk (or a quota of the file system) is temporary: try again with room.
+            _ if matches!(err.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT)) => Kind::TempFail,
             _ => Kind::Io,
         };
         Error::new(kind, format!("{what} {}", path.display())).with_source(err)

@@ -13,6 +13,7 @@
 //! ```
 
 pub mod manifest;
+pub mod prune;
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -153,6 +154,16 @@ impl Repo {
         fsutil::sync_filesystem(&self.dir)
     }
 
+    /// Give up a backup that failed (a full disk, a store error): its objects not yet named
+    /// are removed, and so is its marker. Best effort: what is left is what a crash leaves,
+    /// which `list` never calls complete and `prune` removes.
+    pub fn abandon(&mut self, id: &str) {
+        for tmp in std::mem::take(&mut self.pending).into_values() {
+            let _ = std::fs::remove_file(tmp);
+        }
+        let _ = std::fs::remove_file(self.partial_path(id));
+    }
+
     /// Read an object back, checking its hash and size: None when it is missing, an error
     /// naming it when it is damaged.
     pub fn get(&self, r: &ObjectRef) -> Result<Option<Vec<u8>>> {
@@ -169,6 +180,14 @@ impl Repo {
             ));
         }
         Ok(Some(bytes))
+    }
+
+    /// An object a backup needs: its bytes, or an error naming it when it is missing or
+    /// damaged (`what`: which part of backup `id` it holds).
+    pub fn need(&self, id: &str, r: &ObjectRef, what: &str) -> Result<Vec<u8>> {
+        self.get(r)?.ok_or_else(|| {
+            Error::new(Kind::Invalid, format!("backup {id}: the object of {what} ({}) is missing", r.sha256))
+        })
     }
 
     /// Mark a backup as under way (before anything of it is written).

@@ -1,4 +1,4 @@
-//! `mailctl backup create|list|verify`: online, incremental, verified backups of the whole
+//! `mailctl backup create|list|verify|restore|prune`: online, incremental, verified backups of the whole
 //! instance (format: docs/BACKUP.md).
 
 use std::io::IsTerminal;
@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::Ctx;
 use super::output::{table, time};
 use crate::backup::Listed;
+use crate::backup::prune::Policy;
 use crate::config::Location;
 use crate::error::{Error, Kind, Result};
 use crate::ops::backup::{self as ops, Progress};
@@ -29,6 +30,30 @@ pub enum BackupCmd {
     /// of either backend (so also a way to move): UIDVALIDITY, UIDs, flags and modseqs come
     /// back as they were, so IMAP clients do not resynchronise
     Restore(RestoreArgs),
+    /// Forget backups a retention policy does not keep (as restic and borg do it), then remove
+    /// the objects no kept backup names; backups that never finished are removed too
+    Prune(PruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Keep the newest N backups
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    keep_last: usize,
+    /// Keep the newest backup of each of the last N days that have one (UTC)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    keep_daily: usize,
+    /// Keep the newest backup of each of the last N ISO weeks that have one
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    keep_weekly: usize,
+    /// Keep the newest backup of each of the last N months that have one
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    keep_monthly: usize,
+    /// Say what would be removed, remove nothing
+    #[arg(long)]
+    dry_run: bool,
+    #[command(flatten)]
+    repo: Repository,
 }
 
 #[derive(Debug, Args)]
@@ -37,15 +62,23 @@ pub struct RestoreArgs {
     #[arg(value_name = "ID")]
     id: String,
     /// The new instance's data directory (must be empty; its config is written there)
-    #[arg(long, value_name = "DIR")]
-    data_dir: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "account", conflicts_with = "account")]
+    data_dir: Option<PathBuf>,
     /// The new instance's database, sqlite:// or postgres:// (must be empty; default: SQLite
     /// in the data directory)
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", conflicts_with = "account")]
     database: Option<String>,
     /// Restore into a data directory that is not empty
-    #[arg(long)]
+    #[arg(long, conflicts_with = "account")]
     force: bool,
+    /// Bring one account's mail back into this (live) instance instead, beside what it holds
+    /// now: messages still there (same content) are not restored twice
+    #[arg(long, value_name = "ADDRESS")]
+    account: Option<String>,
+    /// With --account: put the messages under this folder (its subfolders named as in the
+    /// backup) instead of back into their own folders
+    #[arg(long, value_name = "NAME", requires = "account")]
+    into_folder: Option<String>,
     #[command(flatten)]
     repo: Repository,
 }
@@ -81,6 +114,7 @@ pub async fn run(cmd: BackupCmd, ctx: &mut Ctx) -> Result<()> {
         BackupCmd::List(r) => list(ctx, &r.dir(ctx)),
         BackupCmd::Verify(v) => verify(ctx, &v),
         BackupCmd::Restore(r) => restore(ctx, &r).await,
+        BackupCmd::Prune(p) => prune(ctx, &p),
     }
 }
 
@@ -233,7 +267,39 @@ fn verify(ctx: &mut Ctx, v: &VerifyArgs) -> Result<()> {
 async fn restore(ctx: &mut Ctx, r: &RestoreArgs) -> Result<()> {
     let dir = r.repo.dir(ctx);
     let progress = bar(ctx, "restoring messages");
-    let done = crate::ops::restore::restore(&dir, &r.id, &r.data_dir, r.database.as_deref(), r.force, progress).await?;
+    let Some(data_dir) = &r.data_dir else {
+        let address = r.account.as_deref().expect("clap: --data-dir or --account");
+        let store = ctx.store().await?;
+        let hostname = ctx.config.hostname.clone();
+        let done = crate::ops::restore_account::restore_account(
+            &store,
+            &hostname,
+            &dir,
+            &r.id,
+            address,
+            r.into_folder.as_deref(),
+            progress,
+        )
+        .await?;
+        if ctx.out.json {
+            return Ok(ctx.out.json(&done)?);
+        }
+        let mut t = table(&["folder", "into", "restored", "already there"]);
+        for f in &done.folders {
+            t.add_row(vec![f.folder.clone(), f.into.clone(), f.restored.to_string(), f.already_there.to_string()]);
+        }
+        ctx.out.table(t)?;
+        ctx.note(format!(
+            "{}: {} message(s) restored from backup {} ({}), {} already there",
+            done.address,
+            done.restored,
+            done.backup,
+            human(done.bytes),
+            done.already_there
+        ));
+        return Ok(());
+    };
+    let done = crate::ops::restore::restore(&dir, &r.id, data_dir, r.database.as_deref(), r.force, progress).await?;
     if ctx.out.json {
         ctx.out.json(&done)?;
     } else {
@@ -248,5 +314,30 @@ async fn restore(ctx: &mut Ctx, r: &RestoreArgs) -> Result<()> {
         ));
         ctx.note(format!("start it with: mailctl --config {} serve", done.config.display()));
     }
+    Ok(())
+}
+
+fn prune(ctx: &mut Ctx, p: &PruneArgs) -> Result<()> {
+    let dir = p.repo.dir(ctx);
+    let policy = Policy { last: p.keep_last, daily: p.keep_daily, weekly: p.keep_weekly, monthly: p.keep_monthly };
+    let done = ops::prune(&dir, policy, p.dry_run)?;
+    if ctx.out.json {
+        return Ok(ctx.out.json(&done)?);
+    }
+    let verb = if done.dry_run { "would remove" } else { "removed" };
+    for id in &done.removed {
+        ctx.out.line(format!("{verb} backup {id}"))?;
+    }
+    for id in &done.incomplete_removed {
+        ctx.out.line(format!("{verb} backup {id} (never finished)"))?;
+    }
+    ctx.note(format!(
+        "{} backup(s) kept, {} {verb}; {} object(s), {} {}",
+        done.kept.len(),
+        done.removed.len() + done.incomplete_removed.len(),
+        done.objects_removed,
+        human(done.bytes_freed),
+        if done.dry_run { "would be freed" } else { "freed" }
+    ));
     Ok(())
 }

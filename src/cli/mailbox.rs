@@ -11,6 +11,21 @@ use crate::ops::reindex::reindex;
 pub enum MailboxCmd {
     /// Rebuild an account's mail index from its Maildir (imports a Dovecot Maildir, flags kept)
     Reindex { address: String },
+    /// Check the index against the Maildir: every row has its file with its size, no file
+    /// lacks a row, UIDNEXT above every UID, usage the sum of the messages; exit 65 when
+    /// something is wrong
+    Verify {
+        /// The account (or --all)
+        #[arg(value_name = "ADDRESS", required_unless_present = "all", conflicts_with = "all")]
+        address: Option<String>,
+        /// Every account
+        #[arg(long)]
+        all: bool,
+        /// Repair what can be repaired (rows of lost files removed, stray files indexed, usage
+        /// recomputed, UIDNEXT raised) and report the rest
+        #[arg(long)]
+        fix: bool,
+    },
 }
 
 pub async fn run(cmd: MailboxCmd, ctx: &mut Ctx) -> Result<()> {
@@ -28,6 +43,35 @@ pub async fn run(cmd: MailboxCmd, ctx: &mut Ctx) -> Result<()> {
                 ctx.out.table(t)?;
                 ctx.note(format!("{}: {} message(s), {} bytes", r.address, r.messages, r.used_bytes));
             }
+        }
+        MailboxCmd::Verify { address, all: _, fix } => {
+            let verdicts = crate::ops::mailbox_verify::verify(&store, address.as_deref(), fix).await?;
+            if ctx.out.json {
+                ctx.out.json_array(&verdicts)?;
+            } else {
+                let mut t = table(&["account", "folders", "messages", "bytes", "problems", "fixed"]);
+                for v in &verdicts {
+                    t.add_row(vec![
+                        v.address.clone(),
+                        v.folders.to_string(),
+                        v.messages.to_string(),
+                        v.bytes.to_string(),
+                        v.problems.len().to_string(),
+                        v.fixed.len().to_string(),
+                    ]);
+                }
+                ctx.out.table(t)?;
+                for v in &verdicts {
+                    for (what, list) in [("fixed", &v.fixed), ("problem", &v.problems)] {
+                        for f in list {
+                            let place = [f.folder.clone(), f.uid.map(|u| format!("uid {u}")), f.file.clone()];
+                            let place: Vec<String> = place.into_iter().flatten().collect();
+                            ctx.out.line(format!("{what}: {} {}: {}", v.address, place.join(" "), f.detail))?;
+                        }
+                    }
+                }
+            }
+            crate::ops::mailbox_verify::outcome(&verdicts)?;
         }
     }
     Ok(())

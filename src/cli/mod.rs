@@ -19,6 +19,7 @@ pub mod quota;
 pub mod report;
 pub mod serve;
 pub mod span;
+pub mod store;
 pub mod transport;
 
 use std::path::PathBuf;
@@ -94,9 +95,12 @@ pub enum Command {
     /// DMARC and TLS reports received for the domains: who sends as them, and how TLS fares
     #[command(subcommand)]
     Report(report::ReportCmd),
-    /// Backups of the whole instance: create (online, incremental), list, verify
+    /// Backups of the whole instance: create (online, incremental), list, verify, restore, prune
     #[command(subcommand)]
     Backup(backup::BackupCmd),
+    /// The store itself: migrate it to another database
+    #[command(subcommand)]
+    Store(store::StoreCmd),
     /// Run the mail server (SMTP inbound and submission) on this instance
     Serve(serve::ServeArgs),
     /// Print a shell completion script
@@ -159,6 +163,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Transport(c) => transport::run(c, &mut ctx).await,
         Command::Queue(c) => queue::run(c, &mut ctx).await,
         Command::Backup(c) => backup::run(c, &mut ctx).await,
+        Command::Store(c) => store::run(c, &mut ctx).await,
         Command::Serve(a) => serve::run(a, &mut ctx).await,
         Command::Init(_) | Command::Completions(_) | Command::GenerateDocs(_) => unreachable!(),
     };

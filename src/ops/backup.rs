@@ -36,6 +36,7 @@ pub(crate) struct MessageRow {
     pub uid: i64,
     pub filename: String,
     pub flags: String,
+    pub internal_date: i64,
 }
 
 /// What a snapshot's rows say about where files are: filled chunk by chunk as a backup reads
@@ -84,12 +85,14 @@ impl Found {
             }
             "messages" => {
                 let (mb, uid, filename, flags) = (col("mailbox_id")?, col("uid")?, col("filename")?, col("flags")?);
+                let date = col("internal_date")?;
                 for r in rows {
                     self.messages.push(MessageRow {
                         mailbox_id: int(&r[mb]),
                         uid: int(&r[uid]),
                         filename: text(&r[filename]),
                         flags: text(&r[flags]),
+                        internal_date: int(&r[date]),
                     });
                 }
             }
@@ -154,6 +157,30 @@ pub async fn create(
     let _lock = repo.lock()?;
     let id = new_id(&repo)?;
     repo.begin(&id)?;
+    let taken = take(&mut repo, id.clone(), store, config, config_file, &mut progress).await;
+    match taken {
+        Ok(mut m) => {
+            m.started_at = started_at;
+            m.duration_ms = started.elapsed().as_millis() as u64;
+            repo.commit(&m)?;
+            Ok(m)
+        }
+        Err(e) => {
+            repo.abandon(&id);
+            Err(e)
+        }
+    }
+}
+
+/// Copy the instance into the repository: everything but the manifest, which it returns.
+async fn take(
+    repo: &mut Repo,
+    id: String,
+    store: &Store,
+    config: &Config,
+    config_file: Option<&Path>,
+    progress: &mut impl FnMut(Progress),
+) -> Result<Manifest> {
     let mut bytes_total = 0u64;
 
     // The store, in one snapshot.
@@ -203,20 +230,20 @@ pub async fn create(
     let mut vanished_queue = Vec::new();
     for qid in &found.queue {
         let rel = format!("spool/outbound/{qid}");
-        match named(&mut repo, "spool", &store.data_dir.join(&rel), rel.clone())? {
+        match named(repo, "spool", &store.data_dir.join(&rel), rel.clone())? {
             Some(f) => files.push(f),
             None => vanished_queue.push(qid.clone()),
         }
     }
     for path in walk(&store.data_dir.join("dkim"))? {
         let rel = path.strip_prefix(&store.data_dir).unwrap_or(&path).to_string_lossy().into_owned();
-        files.extend(named(&mut repo, "dkim", &path, rel)?);
+        files.extend(named(repo, "dkim", &path, rel)?);
     }
     for (kind, path) in [("tls_cert", &config.server.tls_cert), ("tls_key", &config.server.tls_key)] {
-        files.extend(named(&mut repo, kind, path, path.to_string_lossy().into_owned())?);
+        files.extend(named(repo, kind, path, path.to_string_lossy().into_owned())?);
     }
     if let Some(path) = config_file {
-        files.extend(named(&mut repo, "config", path, path.to_string_lossy().into_owned())?);
+        files.extend(named(repo, "config", path, path.to_string_lossy().into_owned())?);
     }
     bytes_total += files.iter().map(|f| f.object.size).sum::<u64>();
 
@@ -224,9 +251,10 @@ pub async fn create(
     let manifest = Manifest {
         format: MANIFEST_FORMAT,
         id,
-        started_at,
+        // Set by `create`, which started the clock.
+        started_at: 0,
         finished_at: crate::store::now(),
-        duration_ms: started.elapsed().as_millis() as u64,
+        duration_ms: 0,
         mailctl_version: env!("CARGO_PKG_VERSION").to_string(),
         backend: store.backend.name().to_string(),
         schema_version,
@@ -237,7 +265,6 @@ pub async fn create(
         vanished_queue,
         files,
     };
-    repo.commit(&manifest)?;
     Ok(manifest)
 }
 
@@ -277,6 +304,11 @@ fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
 /// The backups in the repository at `dir`, oldest first.
 pub fn list(dir: &Path) -> Result<Vec<Listed>> {
     Repo::open(dir)?.list()
+}
+
+/// Apply a retention policy to the repository at `dir` (`backup::prune`).
+pub fn prune(dir: &Path, policy: crate::backup::prune::Policy, dry_run: bool) -> Result<crate::backup::prune::Pruned> {
+    Repo::open(dir)?.prune(policy, dry_run)
 }
 
 /// What `verify` found wrong with one backup.

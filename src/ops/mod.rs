@@ -19,13 +19,16 @@ pub mod hashing;
 pub mod import;
 pub mod init;
 pub mod mailbox;
+pub mod mailbox_verify;
 pub mod maildrop;
+pub mod migrate;
 pub mod queue;
 pub mod quota;
 pub mod recipient;
 pub mod reindex;
 pub mod report;
 pub mod restore;
+pub mod restore_account;
 pub mod transport;
 
 use sqlx::AnyConnection;

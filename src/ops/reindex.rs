@@ -14,7 +14,8 @@ use serde::Serialize;
 use crate::error::{Error, Kind, Result};
 use crate::names::Address;
 use crate::ops::require_account;
-use crate::store::maildir::{self, Flags, crlf, file};
+use crate::store::maildir::scan::{self, OnDisk};
+use crate::store::maildir::{self, crlf};
 use crate::store::{Store, accounts, messages};
 
 #[derive(Debug, Serialize)]
@@ -33,67 +34,16 @@ pub struct Report {
     pub messages: u64,
 }
 
+/// A file and its size as IMAP sends it.
 #[derive(Clone)]
-struct OnDisk {
-    path: PathBuf,
-    base: String,
+struct Sized {
+    f: OnDisk,
     size: i64,
-    mtime: i64,
-    flags: Flags,
 }
 
-fn scan(folder: &Path) -> Result<Vec<OnDisk>> {
-    let in_flight: HashSet<String> = std::fs::read_dir(folder.join("tmp"))
-        .map(|r| r.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
-        .unwrap_or_default();
-    let mut out = Vec::new();
-    for sub in ["new", "cur"] {
-        let dir = folder.join(sub);
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(Error::io("reading", &dir, e)),
-        };
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let base = file::base(&name).to_string();
-            if name.starts_with('.') || in_flight.contains(&base) {
-                continue;
-            }
-            let Ok(meta) = e.metadata() else { continue };
-            if !meta.is_file() {
-                continue;
-            }
-            let mtime = meta
-                .modified()
-                .ok()
-                .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0);
-            out.push(OnDisk {
-                path: e.path(),
-                size: wire_size(&name, &e.path(), meta.len()),
-                base,
-                mtime,
-                flags: Flags::from_file_name(&name),
-            });
-        }
-    }
-    // Oldest first, so imported mail gets UIDs in arrival order.
-    out.sort_by(|a, b| (a.mtime, &a.base).cmp(&(b.mtime, &b.base)));
-    Ok(out)
-}
-
-/// The size of a message as IMAP sends it (CRLF line ends): Dovecot's `,W=` in the file name
-/// when present, else counted (Dovecot stores mail with LF line ends by default).
-fn wire_size(name: &str, path: &Path, file_size: u64) -> i64 {
-    if let Some(w) = file::wire_size(name) {
-        return w;
-    }
-    match std::fs::read(path) {
-        Ok(data) => crlf::crlf_len(&data) as i64,
-        Err(_) => file_size as i64,
-    }
+/// A folder's files with their sizes (read here, before any transaction).
+fn scan(folder: &Path) -> Result<Vec<Sized>> {
+    Ok(scan::scan(folder)?.into_iter().map(|f| Sized { size: f.wire_size(), f }).collect())
 }
 
 /// The ENVELOPE and BODYSTRUCTURE of a file, as FETCH sends them (CRLF line ends, whatever
@@ -108,7 +58,7 @@ async fn derive_missing(
     store: &Store,
     account_id: i64,
     root: &Path,
-    scanned: &[(PathBuf, Vec<OnDisk>)],
+    scanned: &[(PathBuf, Vec<Sized>)],
 ) -> Result<HashMap<PathBuf, HashMap<String, messages::Derived>>> {
     let mut conn = store.pool.acquire().await?;
     let mut jobs = Vec::new();
@@ -121,7 +71,7 @@ async fn derive_missing(
             }
             None => HashSet::new(),
         };
-        let todo: Vec<OnDisk> = files.iter().filter(|f| !done.contains(&f.base)).cloned().collect();
+        let todo: Vec<OnDisk> = files.iter().filter(|s| !done.contains(&s.f.base)).map(|s| s.f.clone()).collect();
         jobs.push((folder.clone(), todo));
     }
     drop(conn);
@@ -146,7 +96,7 @@ pub async fn reindex(store: &Store, address: &str) -> Result<Report> {
         return Err(Error::new(Kind::NoInput, format!("{} has no Maildir at {}", addr, root.display())));
     }
     let root2 = root.clone();
-    let scanned: Vec<(PathBuf, Vec<OnDisk>)> = crate::ops::blocking(move || {
+    let scanned: Vec<(PathBuf, Vec<Sized>)> = crate::ops::blocking(move || {
         maildir::folders(&root2)?.into_iter().map(|f| scan(&f).map(|s| (f, s))).collect::<Result<Vec<_>>>()
     })
     .await?;
@@ -161,7 +111,7 @@ pub async fn reindex(store: &Store, address: &str) -> Result<Report> {
         let mbox = messages::ensure_mailbox(&mut tx, account.id, &name).await?;
         let indexed: HashMap<String, messages::Indexed> =
             messages::list(&mut tx, mbox).await?.into_iter().map(|m| (m.filename.clone(), m)).collect();
-        let present: HashSet<&str> = files.iter().map(|f| f.base.as_str()).collect();
+        let present: HashSet<&str> = files.iter().map(|s| s.f.base.as_str()).collect();
         let mut rep = FolderReport { folder: name, kept: 0, added: 0, removed: 0 };
         for (filename, m) in &indexed {
             if !present.contains(filename.as_str()) {
@@ -169,8 +119,8 @@ pub async fn reindex(store: &Store, address: &str) -> Result<Report> {
                 rep.removed += 1;
             }
         }
-        for f in &files {
-            bytes += f.size as u64;
+        for Sized { f, size } in &files {
+            bytes += *size as u64;
             count += 1;
             match indexed.get(&f.base) {
                 Some(m) => {
@@ -187,7 +137,7 @@ pub async fn reindex(store: &Store, address: &str) -> Result<Report> {
                 None => {
                     // A file that could not be read has none: FETCH tries the file again.
                     let d = computed.remove(&f.base).unwrap_or_default();
-                    messages::append(&mut Conn::Any(&mut tx), mbox, &f.base, f.size, f.mtime, &f.flags, &d).await?;
+                    messages::append(&mut Conn::Any(&mut tx), mbox, &f.base, *size, f.mtime, &f.flags, &d).await?;
                     rep.added += 1;
                 }
             }

@@ -50,11 +50,7 @@ pub async fn restore(
         ));
     }
     crate::fsutil::create_private_dir(&data_dir)?;
-    let read = |r: &ObjectRef, what: &str| -> Result<Vec<u8>> {
-        repo.get(r)?.ok_or_else(|| {
-            Error::new(Kind::Invalid, format!("backup {id}: the object of {what} ({}) is missing", r.sha256))
-        })
-    };
+    let read = |r: &ObjectRef, what: &str| repo.need(id, r, what);
 
     // The config: the backed-up file (or a new one), pointed at the new places.
     let database =
@@ -124,7 +120,9 @@ pub async fn restore(
             snapshot::insert(&mut tx, &t.name, &t.columns, &rows).await?;
         }
     }
-    snapshot::finish(&mut tx, store.backend).await?;
+    snapshot::continue_sequences(&mut tx, store.backend).await?;
+    // Usage follows the rows (those of messages that vanished during the backup are left out).
+    crate::store::accounts::recount_usage(&mut tx, None).await?;
 
     // The files, before the commit: a restore that fails part-way leaves an empty database.
     for address in found.accounts.values() {

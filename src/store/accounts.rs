@@ -186,6 +186,23 @@ pub async fn set_usage(conn: &mut AnyConnection, id: i64, bytes: i64, messages: 
 }
 
 /// Add (or with negative values, remove) usage atomically, for delivery and expunge.
+/// Set the usage of one account (or of all, `None`) to the sum of its messages' rows, in one
+/// statement (so a delivery committing meanwhile is either counted or adds itself after).
+pub async fn recount_usage(conn: &mut AnyConnection, only: Option<i64>) -> Result<()> {
+    let of_account = "FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = accounts.id";
+    let sql = format!(
+        "UPDATE accounts SET used_bytes = (SELECT CAST(COALESCE(SUM(m.size), 0) AS BIGINT) {of_account}), \
+         used_messages = (SELECT COUNT(*) {of_account}){}",
+        if only.is_some() { " WHERE id = $1" } else { "" }
+    );
+    let q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    match only {
+        Some(id) => q.bind(id).execute(conn).await?,
+        None => q.execute(conn).await?,
+    };
+    Ok(())
+}
+
 pub async fn add_usage(conn: &mut Conn<'_>, id: i64, bytes: i64, messages: i64) -> Result<()> {
     conn.execute(
         "UPDATE accounts SET \

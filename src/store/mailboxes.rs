@@ -153,3 +153,14 @@ pub async fn subscribe(conn: &mut AnyConnection, account_id: i64, name: &str, on
     sqlx::query(sql).bind(account_id).bind(name).execute(conn).await?;
     Ok(())
 }
+
+/// Raise a mailbox's UIDNEXT to `at_least` (never lower it: a UID once given is never given
+/// again).
+pub async fn raise_uidnext(conn: &mut AnyConnection, id: i64, at_least: i64) -> Result<()> {
+    sqlx::query("UPDATE mailboxes SET uidnext = $2 WHERE id = $1 AND uidnext < $2")
+        .bind(id)
+        .bind(at_least)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -305,6 +305,16 @@ impl Store {
         Ok(self.pool.begin().await?)
     }
 
+    /// A read-only transaction whose reads all see one state of the store, while writers go on:
+    /// SQLite (WAL) fixes its snapshot at the first read; PostgreSQL runs REPEATABLE READ.
+    pub async fn begin_snapshot(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
+        }
+        Ok(tx)
+    }
+
     /// A transaction that reads and then writes (delivery). On SQLite it takes the write lock
     /// at BEGIN: a deferred transaction that reads first cannot wait for the lock when it
     /// later writes (SQLITE_BUSY at once, whatever the busy timeout).

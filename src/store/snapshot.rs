@@ -47,43 +47,74 @@ pub enum Part<'a> {
     Rows(&'a [Vec<Value>]),
 }
 
+/// One consistent view of the store, read table by table.
+pub struct Snapshot {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    /// The schema version the snapshot was read at.
+    pub version: i64,
+}
+
+/// One table's rows, as they are read.
+pub struct TableRows<'a> {
+    stream: futures_util::stream::BoxStream<'a, std::result::Result<sqlx::any::AnyRow, sqlx::Error>>,
+    /// Its columns, known from the first row (empty while no row was read, and for an empty
+    /// table).
+    pub columns: Vec<String>,
+}
+
+impl Snapshot {
+    pub async fn begin(store: &Store) -> Result<Snapshot> {
+        let mut tx = store.begin_snapshot().await?;
+        // The first read fixes SQLite's snapshot; the version is read inside it.
+        let version: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&mut *tx)
+            .await?;
+        Ok(Snapshot { tx, version })
+    }
+
+    /// The rows of `table`, one of [`TABLES`], in its order.
+    pub fn rows(&mut self, table: &str) -> TableRows<'_> {
+        let order = TABLES.iter().find(|(t, _)| *t == table).map(|(_, o)| *o).expect("a table of TABLES");
+        // Both names come from TABLES, never from input.
+        let sql = sqlx::AssertSqlSafe(format!("SELECT * FROM {table} ORDER BY {order}"));
+        TableRows { stream: sqlx::query(sql).fetch(&mut *self.tx), columns: Vec::new() }
+    }
+}
+
+impl TableRows<'_> {
+    /// The next [`CHUNK_ROWS`] rows or fewer; None at the end.
+    pub async fn next_chunk(&mut self) -> Result<Option<Vec<Vec<Value>>>> {
+        let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+        while chunk.len() < CHUNK_ROWS {
+            let Some(row) = self.stream.try_next().await? else { break };
+            if self.columns.is_empty() {
+                self.columns = row.columns().iter().map(|c| c.name().to_string()).collect();
+            }
+            chunk.push((0..row.len()).map(|i| value(&row, i)).collect::<Result<_>>()?);
+        }
+        Ok((!chunk.is_empty()).then_some(chunk))
+    }
+}
+
 /// Read every table in one snapshot and hand it to `sink` table by table, chunk by chunk.
 /// Returns the schema version the snapshot was read at.
 pub async fn read(store: &Store, mut sink: impl FnMut(Part<'_>) -> Result<()>) -> Result<i64> {
-    let mut tx = store.pool.begin().await?;
-    if store.backend == super::Backend::Postgres {
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
-    }
-    // The first read fixes SQLite's snapshot; the version is read inside it.
-    let version: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
-        .fetch_one(&mut *tx)
-        .await?;
-    for (table, order) in TABLES {
-        // Both names come from TABLES above, never from input.
-        let sql = sqlx::AssertSqlSafe(format!("SELECT * FROM {table} ORDER BY {order}"));
-        let mut rows = sqlx::query(sql).fetch(&mut *tx);
-        let mut columns: Option<Vec<String>> = None;
-        let mut chunk: Vec<Vec<Value>> = Vec::with_capacity(CHUNK_ROWS);
-        while let Some(row) = rows.try_next().await? {
-            if columns.is_none() {
-                let names: Vec<String> = row.columns().iter().map(|c| c.name().to_string()).collect();
-                sink(Part::Table { name: table, columns: &names })?;
-                columns = Some(names);
+    let mut snap = Snapshot::begin(store).await?;
+    for (table, _) in TABLES {
+        let mut rows = snap.rows(table);
+        let mut begun = false;
+        while let Some(chunk) = rows.next_chunk().await? {
+            if !begun {
+                sink(Part::Table { name: table, columns: &rows.columns })?;
+                begun = true;
             }
-            chunk.push((0..row.len()).map(|i| value(&row, i)).collect::<Result<_>>()?);
-            if chunk.len() == CHUNK_ROWS {
-                sink(Part::Rows(&chunk))?;
-                chunk.clear();
-            }
+            sink(Part::Rows(&chunk))?;
         }
-        match columns {
-            None => sink(Part::Table { name: table, columns: &[] })?,
-            Some(_) if !chunk.is_empty() => sink(Part::Rows(&chunk))?,
-            Some(_) => {}
+        if !begun {
+            sink(Part::Table { name: table, columns: &[] })?;
         }
     }
-    drop(tx);
-    Ok(version)
+    Ok(snap.version)
 }
 
 /// One column's value, whatever its type.
@@ -177,10 +208,9 @@ pub async fn insert(
     Ok(())
 }
 
-/// Restore: after every table is in, what follows from the rows rather than being copied:
-/// PostgreSQL's identity sequences continue after the restored ids (SQLite's AUTOINCREMENT
-/// follows explicit ids by itself), and each account's usage is the sum of its messages.
-pub async fn finish(conn: &mut sqlx::AnyConnection, backend: super::Backend) -> Result<()> {
+/// After every table is in: PostgreSQL's identity sequences continue after the copied ids
+/// (SQLite's AUTOINCREMENT follows explicit ids by itself).
+pub async fn continue_sequences(conn: &mut sqlx::AnyConnection, backend: super::Backend) -> Result<()> {
     if backend == super::Backend::Postgres {
         for table in IDENTITY {
             let sql = sqlx::AssertSqlSafe(format!(
@@ -189,15 +219,6 @@ pub async fn finish(conn: &mut sqlx::AnyConnection, backend: super::Backend) -> 
             sqlx::query(sql).execute(&mut *conn).await?;
         }
     }
-    sqlx::query(
-        "UPDATE accounts SET \
-         used_bytes = COALESCE((SELECT SUM(m.size) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id \
-                                WHERE b.account_id = accounts.id), 0), \
-         used_messages = COALESCE((SELECT COUNT(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id \
-                                   WHERE b.account_id = accounts.id), 0)",
-    )
-    .execute(&mut *conn)
-    .await?;
     Ok(())
 }
 

@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 
 use mailctl::store::snapshot::TABLES;
 
+use crate::imap::what_a_client_sees;
+use crate::server::Client;
 use crate::util::{Env, block_on, fresh_pg_db, pg_server};
 
 /// bob@ with `n` messages in his INBOX (as a Maildir holds them) and one in Sent, indexed.
@@ -219,15 +221,24 @@ fn visible_state(config: &Path) -> Vec<String> {
     out
 }
 
+/// A second instance directory, for what a restore or migration makes: its config where
+/// `Env` looks for it, its data directory `data`.
+fn another_instance(test: &str) -> Env {
+    Env::new(crate::util::Backend::Sqlite, test).unwrap()
+}
+
 fn a_restored_instance_is_the_one_backed_up(env: Env) {
     mailbox_with(&env, 4);
     env.create("carol@example.com", "business");
     env.ok(&["alias", "add", "sales@example.com", "carol@example.com"]);
+    env.serve_config(&[]);
+    let seen = what_a_client_sees(&env);
     let id = create(&env)["id"].as_str().unwrap().to_string();
     let before = visible_state(&env.config_path());
 
     // Into a new directory, on the same backend (a fresh PostgreSQL database for postgres).
-    let target = env.path().join("restored");
+    let other = another_instance("a_restored_instance_is_the_one_backed_up");
+    let target = other.data_dir();
     let mut args = vec!["backup", "restore", &id, "--data-dir", target.to_str().unwrap(), "--to"];
     let r = repo(&env);
     args.push(r.to_str().unwrap());
@@ -238,6 +249,10 @@ fn a_restored_instance_is_the_one_backed_up(env: Env) {
     let done = env.json(&args);
     assert_eq!((done["accounts"].as_u64(), done["messages"].as_u64()), (Some(2), Some(5)), "{done}");
     assert_eq!(visible_state(&target.join("mailctl.toml")), before);
+
+    // Served, it shows IMAP clients what they saw: no resynchronisation.
+    std::fs::copy(target.join("mailctl.toml"), other.config_path()).unwrap();
+    assert_eq!(what_a_client_sees(&other), seen);
 
     // Not twice into the same place.
     let err = env.fails(&args, 73);
@@ -266,8 +281,261 @@ fn a_backup_of_sqlite_restores_into_postgresql(env: Env) {
     assert_eq!(visible_state(&target.join("mailctl.toml")), before);
 }
 
+fn prune_keeps_what_the_policy_says_and_removes_only_unreferenced_objects(env: Env) {
+    mailbox_with(&env, 2);
+    let r = repo(&env);
+    let to = r.to_str().unwrap();
+    let first = create(&env)["id"].as_str().unwrap().to_string();
+    // A message only the first backup holds (expunged before the second).
+    let only_first = env.maildir("bob@example.com").join("cur/1700000000.M0P1.host:2,S");
+    let only_first_sha = sha256_hex(&std::fs::read(&only_first).unwrap());
+    std::fs::remove_file(&only_first).unwrap();
+    env.ok(&["mailbox", "reindex", "bob@example.com"]);
+    let second = create(&env)["id"].as_str().unwrap().to_string();
+    std::fs::write(r.join("backups/20990101T000000Z.partial"), "").unwrap();
+    std::fs::write(r.join("objects").join(&only_first_sha[..2]).join(".dead.tmp1"), "x").unwrap();
+
+    let err = env.fails(&["backup", "prune", "--to", to], 64);
+    assert!(err.contains("at least one of --keep-last"), "{err}");
+    let before = objects(&r).len();
+    let dry = env.json(&["backup", "prune", "--keep-last", "1", "--dry-run", "--to", to]);
+    assert_eq!(dry["removed"], serde_json::json!([first]), "{dry}");
+    assert_eq!(objects(&r).len(), before, "a dry run removes nothing");
+
+    let done = env.json(&["backup", "prune", "--keep-last", "1", "--to", to]);
+    assert_eq!(done["kept"], serde_json::json!([second]), "{done}");
+    assert_eq!(done["incomplete_removed"], serde_json::json!(["20990101T000000Z"]));
+    let listed = env.json(&["backup", "list", "--to", to]);
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    let left: Vec<String> = objects(&r).iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert!(!left.contains(&only_first_sha), "the first backup's own message is gone");
+    assert!(!left.iter().any(|n| n.starts_with('.')), "temporary files are gone: {left:?}");
+    assert_eq!(done["objects_removed"].as_u64().unwrap() as usize, before - left.len());
+    env.ok(&["backup", "verify", "--all", "--to", to]);
+    env.ok(&["backup", "restore", &second, "--data-dir", env.path().join("r").to_str().unwrap(), "--to", to]);
+}
+
+/// `n` more messages of about 4 KiB each in bob@'s INBOX, indexed.
+fn more_mail(env: &Env, from: usize, n: usize) {
+    let dir = env.maildir("bob@example.com");
+    for i in from..from + n {
+        let body = format!("Subject: bulk {i}\r\n\r\n{}\r\n", format!("{i:08} ").repeat(450));
+        std::fs::write(dir.join(format!("cur/1710{i:06}.M{i}P2.host:2,")), body).unwrap();
+    }
+    env.ok(&["mailbox", "reindex", "bob@example.com"]);
+}
+
+/// The backups `list` shows: (id, complete).
+fn listed(env: &Env, repo: &Path) -> Vec<(String, bool)> {
+    let v = env.json(&["backup", "list", "--to", repo.to_str().unwrap()]);
+    v.as_array().unwrap().iter().map(|b| (b["id"].as_str().unwrap().to_string(), b["complete"] == true)).collect()
+}
+
+fn a_backup_killed_part_way_never_looks_complete(env: Env) {
+    mailbox_with(&env, 2);
+    let r = repo(&env);
+    let to = r.to_str().unwrap();
+    let first = create(&env)["id"].as_str().unwrap().to_string();
+    more_mail(&env, 0, 1500);
+    // Killed at two moments: as soon as it has begun, and while it writes objects.
+    let begun = |r: &Path| {
+        std::fs::read_dir(r.join("backups"))
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".partial"))
+    };
+    let writing = |r: &Path| objects(r).iter().any(|p| p.file_name().unwrap().to_string_lossy().starts_with('.'));
+    let mut killed_part_way = 0;
+    for attempt in 0..6 {
+        let mut child =
+            env.command(&["backup", "create", "--to", to]).stdout(std::process::Stdio::null()).spawn().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let hit = if attempt % 2 == 0 { begun(&r) } else { writing(&r) };
+            if hit || child.try_wait().unwrap().is_some() || std::time::Instant::now() > deadline {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        let backups = listed(&env, &r);
+        if status.code().is_none() && backups.iter().any(|(_, complete)| !complete) {
+            killed_part_way += 1;
+        }
+        // Whatever the moment: the first backup is there and whole, and nothing unfinished
+        // is called complete (verify checks every complete one).
+        assert_eq!(backups[0], (first.clone(), true));
+        env.ok(&["backup", "verify", "--all", "--to", to]);
+    }
+    assert!(killed_part_way >= 2, "only {killed_part_way} of 6 runs were killed part-way");
+    // A later run completes; prune clears what the killed ones left.
+    let done = create(&env);
+    assert_eq!(done["messages"], 1503);
+    let pruned = env.json(&["backup", "prune", "--keep-last", "10", "--to", to]);
+    assert!(pruned["incomplete_removed"].as_array().unwrap().len() >= 2, "{pruned}");
+    assert!(listed(&env, &r).iter().all(|(_, complete)| *complete));
+    assert!(!writing(&r), "no temporary object is left");
+    env.ok(&["backup", "verify", "--all", "--to", to]);
+}
+
+fn a_backup_that_fills_the_disk_fails_and_leaves_earlier_backups_whole(env: Env) {
+    mailbox_with(&env, 2);
+    let r = repo(&env);
+    let to = r.to_str().unwrap();
+    let test = "backup::a_backup_that_fills_the_disk_fails_and_leaves_earlier_backups_whole";
+    let Some(_mount) = crate::util::small_tmpfs(&r, "256k", test) else { return };
+    let first = create(&env)["id"].as_str().unwrap().to_string();
+    more_mail(&env, 0, 200);
+    let err = env.fails(&["backup", "create", "--to", to], 75);
+    assert!(err.contains("No space left on device"), "{err}");
+    assert_eq!(listed(&env, &r), [(first.clone(), true)], "the failed run is not listed");
+    assert!(
+        !objects(&r).iter().any(|p| p.file_name().unwrap().to_string_lossy().starts_with('.')),
+        "its temporary objects are removed"
+    );
+    env.ok(&["backup", "verify", "--all", "--to", to]);
+}
+
+/// The subjects of the messages in an instance's bob@ INBOX files.
+fn subjects(maildir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for sub in ["cur", "new"] {
+        for e in std::fs::read_dir(maildir.join(sub)).unwrap() {
+            let text = String::from_utf8_lossy(&std::fs::read(e.unwrap().path()).unwrap()).into_owned();
+            if let Some(s) = text.lines().find_map(|l| l.strip_prefix("Subject: ")) {
+                out.push(s.to_string());
+            }
+        }
+    }
+    out
+}
+
+fn a_backup_taken_while_20_sessions_deliver_holds_every_acknowledged_message_once(env: Env) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    mailbox_with(&env, 0);
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    let stop = Arc::new(AtomicBool::new(false));
+    // Each acknowledged message: its subject and when the 250 came.
+    let acked: Arc<Mutex<Vec<(String, std::time::Instant)>>> = Arc::default();
+    let senders: Vec<_> = (0..20)
+        .map(|t| {
+            let (stop, acked, addr) = (stop.clone(), acked.clone(), srv.smtp);
+            std::thread::spawn(move || {
+                let mut c = Client::connect(addr);
+                c.expect("EHLO sender.example", 250);
+                for n in 0..400 {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    c.expect("MAIL FROM:<a@remote.example>", 250);
+                    c.expect("RCPT TO:<bob@example.com>", 250);
+                    c.expect("DATA", 354);
+                    let subject = format!("s{t}-{n}");
+                    c.send(format!("Subject: {subject}\r\n\r\nbody\r\n.\r\n").as_bytes());
+                    let (code, text) = c.read();
+                    assert_eq!(code, 250, "{text}");
+                    acked.lock().unwrap().push((subject, std::time::Instant::now()));
+                }
+                c.cmd("QUIT");
+            })
+        })
+        .collect();
+    crate::util::eventually("100 messages acknowledged", || acked.lock().unwrap().len() >= 100);
+    let before_backup = std::time::Instant::now();
+    let id = create(&env)["id"].as_str().unwrap().to_string();
+    stop.store(true, Ordering::Relaxed);
+    for s in senders {
+        s.join().unwrap();
+    }
+    assert_eq!(srv.stop(), Some(0));
+
+    let other = another_instance("a_backup_taken_while_20_sessions_deliver");
+    let (target, r) = (other.data_dir(), repo(&env));
+    let mut args = vec!["backup", "restore", &id, "--data-dir", target.to_str().unwrap(), "--to", r.to_str().unwrap()];
+    let pg = env.db_url().starts_with("postgres").then(|| fresh_pg_db(&pg_server("backup restore").unwrap()));
+    if let Some(url) = &pg {
+        args.extend(["--database", url]);
+    }
+    env.json(&args);
+    let restored = subjects(&other.maildir("bob@example.com"));
+    let unique: std::collections::HashSet<&String> = restored.iter().collect();
+    assert_eq!(unique.len(), restored.len(), "no message twice");
+    let acked = acked.lock().unwrap();
+    let must: Vec<&String> = acked.iter().filter(|(_, at)| *at < before_backup).map(|(s, _)| s).collect();
+    assert!(must.len() >= 100);
+    for s in &must {
+        assert!(unique.contains(s), "{s} was acknowledged before the backup began and is not in it");
+    }
+    let all: std::collections::HashSet<&String> = acked.iter().map(|(s, _)| s).collect();
+    assert!(restored.iter().all(|s| all.contains(s)), "nothing in the backup that was not sent");
+    std::fs::copy(other.data_dir().join("mailctl.toml"), other.config_path()).unwrap();
+    other.ok(&["mailbox", "verify", "--all"]);
+}
+
+/// Messages in one of bob@'s folders, by the index.
+fn count(env: &Env, folder: &str) -> i64 {
+    let id = env.json(&["account", "show", "bob@example.com"])["id"].as_i64().unwrap();
+    let store = env.store();
+    block_on(async {
+        let mut c = store.pool.acquire().await.unwrap();
+        mailctl::store::messages::count(&mut c, id, folder).await.unwrap()
+    })
+}
+
+fn restoring_one_account_brings_back_only_what_is_gone(env: Env) {
+    mailbox_with(&env, 4);
+    let r = repo(&env);
+    let to = r.to_str().unwrap();
+    let id = create(&env)["id"].as_str().unwrap().to_string();
+    // Two messages lost, one new one arrives.
+    let dir = env.maildir("bob@example.com");
+    std::fs::remove_file(dir.join("cur/1700000000.M0P1.host:2,S")).unwrap();
+    std::fs::remove_file(dir.join("cur/1700000001.M1P1.host:2,S")).unwrap();
+    std::fs::write(dir.join("cur/1700000077.M77P1.host:2,"), "Subject: after\r\n\r\nnew\r\n").unwrap();
+    env.ok(&["mailbox", "reindex", "bob@example.com"]);
+    assert_eq!(count(&env, "INBOX"), 3);
+
+    let done = env.json(&["backup", "restore", &id, "--account", "bob@example.com", "--to", to]);
+    assert_eq!((done["restored"].as_u64(), done["already_there"].as_u64()), (Some(2), Some(3)), "{done}");
+    assert_eq!(count(&env, "INBOX"), 5);
+    assert_eq!(count(&env, "Sent"), 1);
+    let again = env.json(&["backup", "restore", &id, "--account", "bob@example.com", "--to", to]);
+    assert_eq!(again["restored"], 0, "nothing twice: {again}");
+    env.ok(&["mailbox", "verify", "bob@example.com"]);
+
+    // Beside the live folders, under one of its own.
+    let aside =
+        env.json(&["backup", "restore", &id, "--account", "bob@example.com", "--into-folder", "Restored", "--to", to]);
+    assert_eq!(aside["restored"], 5, "{aside}");
+    assert_eq!((count(&env, "Restored.INBOX"), count(&env, "Restored.Sent")), (4, 1));
+    // The flags come back with the messages.
+    let flags: Vec<String> = std::fs::read_dir(dir.join(".Restored.INBOX/cur"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(flags.iter().all(|n| n.ends_with(":2,S")), "{flags:?}");
+
+    let err = env.fails(&["backup", "restore", &id, "--account", "nobody@example.com", "--to", to], 67);
+    assert!(err.contains("no such account"), "{err}");
+    env.create("dave@example.com", "vip");
+    let err = env.fails(&["backup", "restore", &id, "--account", "dave@example.com", "--to", to], 67);
+    assert!(err.contains("holds no account dave@example.com"), "{err}");
+    env.fails(&["backup", "restore", &id, "--account", "bob@example.com", "--data-dir", "/tmp/x", "--to", to], 64);
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    mailctl::backup::hex(&sha2::Sha256::digest(bytes))
+}
+
 store_tests!(
     a_restored_instance_is_the_one_backed_up,
+    a_backup_taken_while_20_sessions_deliver_holds_every_acknowledged_message_once,
+    a_backup_killed_part_way_never_looks_complete,
+    a_backup_that_fills_the_disk_fails_and_leaves_earlier_backups_whole,
+    restoring_one_account_brings_back_only_what_is_gone,
     a_second_backup_of_an_unchanged_store_stores_nothing_new,
     the_repository_is_private,
     verify_names_each_damaged_and_missing_object,
@@ -283,5 +551,14 @@ fn a_backup_of_sqlite_restores_into_postgresql_() {
         crate::util::Backend::Sqlite,
         "backup::a_backup_of_sqlite_restores_into_postgresql",
         a_backup_of_sqlite_restores_into_postgresql,
+    )
+}
+
+#[test]
+fn prune_keeps_what_the_policy_says_and_removes_only_unreferenced_objects_() {
+    crate::util::run_on(
+        crate::util::Backend::Sqlite,
+        "backup::prune_keeps_what_the_policy_says_and_removes_only_unreferenced_objects",
+        prune_keeps_what_the_policy_says_and_removes_only_unreferenced_objects,
     )
 }

@@ -780,3 +780,30 @@ store_tests!(
     imap_with_curl,
     imap_with_mbsync,
 );
+
+/// What an IMAP client sees of bob@'s mail: every folder with UIDVALIDITY and UIDNEXT, every
+/// message with UID, flags (not \Recent) and a digest of its bytes.
+const WHAT_A_CLIENT_SEES: &str = r#"
+import hashlib
+m = connect()
+names = sorted(l.decode().split(' "." ', 1)[1].strip('"') for l in ok(m.list()))
+for n in names:
+    ok(m.select('"%s"' % n, readonly=True))
+    print(n, m.untagged_responses['UIDVALIDITY'][0].decode(), m.untagged_responses['UIDNEXT'][0].decode())
+    typ, data = m.uid('FETCH', '1:*', '(FLAGS RFC822)')
+    for part in data:
+        if isinstance(part, tuple):
+            head = re.sub(r'\\Recent ?', '', part[0].decode()).split(' RFC822 ')[0]
+            uid = re.search(r'UID (\d+)', head).group(1)
+            flags = re.search(r'FLAGS \(([^)]*)\)', head).group(1).strip()
+            print(' ', uid, '[%s]' % flags, hashlib.sha256(part[1]).hexdigest()[:16])
+"#;
+
+/// Start `serve` on the instance, read what a client sees of bob@'s mail, stop it.
+pub(crate) fn what_a_client_sees(env: &Env) -> String {
+    let srv = env.start_server();
+    let out = python(&format!("{PRELUDE}{WHAT_A_CLIENT_SEES}"), &[&srv.imaps.port().to_string()]);
+    assert_eq!(srv.stop(), Some(0));
+    assert!(out.contains("INBOX"), "{out}");
+    out
+}

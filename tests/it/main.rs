@@ -24,6 +24,7 @@ mod import;
 mod init;
 mod layers;
 mod mailbox;
+mod migrate;
 mod outbound;
 mod pop3;
 mod queue;

@@ -507,29 +507,11 @@ fn parallel_deliveries_all_succeed(env: Env) {
     assert_eq!(srv.stop(), Some(0));
 }
 
-/// Unmounts on drop.
-struct Mount(std::path::PathBuf);
-
-impl Drop for Mount {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
-
 fn disk_full_is_a_temporary_failure(env: Env) {
     setup(&env);
     // bob's Maildir on a 64 KiB file system.
     let dir = env.maildir("bob@example.com");
-    let ok = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
-        .arg(&dir)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        crate::util::skip("smtp::disk_full_is_a_temporary_failure", "cannot mount a small tmpfs here (needs root)");
-        return;
-    }
-    let _mount = Mount(dir.clone());
+    let Some(_mount) = crate::util::small_tmpfs(&dir, "64k", "smtp::disk_full_is_a_temporary_failure") else { return };
     mailctl::store::maildir::create(&dir).unwrap();
     env.serve_config(&[]);
     let srv = env.start_server();

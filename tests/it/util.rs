@@ -300,3 +300,28 @@ macro_rules! store_tests {
         )*
     };
 }
+
+/// A small tmpfs mounted on `dir` (a full disk on demand), unmounted on drop; None, with the
+/// skip said, where mounting needs a root this test does not have.
+pub fn small_tmpfs(dir: &Path, size: &str, test: &str) -> Option<Mount> {
+    std::fs::create_dir_all(dir).unwrap();
+    let ok = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        .arg(dir)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        skip(test, "cannot mount a small tmpfs here (needs root)");
+        return None;
+    }
+    Some(Mount(dir.to_path_buf()))
+}
+
+/// Unmounts on drop.
+pub struct Mount(PathBuf);
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}

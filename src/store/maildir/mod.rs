@@ -8,6 +8,7 @@
 pub mod crlf;
 pub mod file;
 pub mod flags;
+pub mod scan;
 pub mod write;
 
 use std::fs;
