@@ -22,6 +22,10 @@
 #   MAILCTL_BIN=path   (default target/release/mailctl, built if missing or older than the sources)
 #   BENCH_DIR=/tmp/mailctl-backup-bench   work directory (wiped at start; must be under /tmp)
 #   STRICT=1           exit 1 when a target is missed
+#   FRESH_FS=0         run in BENCH_DIR as it is, instead of on a new ext4 file system mounted
+#                      there (a 3 GiB loop image, the default as root): files removed on the
+#                      file system within the last minutes make ext4's inode allocation scan
+#                      them (recently_deleted), which slows whichever side creates files first
 # Exit status: 0 when every check passed (with STRICT=1, also every target), 1 otherwise.
 set -euo pipefail
 
@@ -50,8 +54,15 @@ if [[ $MAILCTL_BIN == "$default_bin" ]]; then
     fi
 fi
 
-rm -rf "$WORK"
+umount "$WORK" 2>/dev/null || true
+rm -rf "$WORK" "$WORK.img"
 mkdir -p "$WORK"
+if [[ ${FRESH_FS:-1} == 1 && $(id -u) == 0 ]] && command -v mkfs.ext4 >/dev/null; then
+    truncate -s 3G "$WORK.img"
+    mkfs.ext4 -q -F "$WORK.img"
+    mount -o loop "$WORK.img" "$WORK" || die "cannot mount a loop file system on $WORK (FRESH_FS=0 to run without)"
+    trap 'cd /; umount "$WORK" && rm -f "$WORK.img"' EXIT
+fi
 cd "$WORK"
 mc() { "$MAILCTL_BIN" --config "$WORK/inst/mailctl.toml" "$@"; }
 now() { date +%s.%N; }
@@ -70,9 +81,15 @@ for a in $(seq 1 "$ACCOUNTS"); do
 done
 data_bytes=$(bytes inst/data)
 
+# Before each timed step: nothing dirty on the file system. mailctl makes its backup durable
+# with syncfs(2), which also writes out whatever else is dirty there (the instance just
+# generated, the other side's copy): that would be timed on mailctl's side only.
+settle() { sync -f "$WORK" 2>/dev/null || sync; }
+
 # mailctl backup create, timed: prints "SECONDS BYTES_NEW"; its JSON goes to $1.
 mailctl_backup() {
     local t0 t1
+    settle
     t0=$(now); mc backup create --to "$WORK/repo" --json >"$1"; t1=$(now)
     echo "$(secs "$t0" "$t1") $(json_field "$1" bytes_new)"
 }
@@ -80,6 +97,7 @@ mailctl_backup() {
 # sqlite3 .backup of the store; prints SECONDS.
 anchor_copy() {
     local t0 t1
+    settle
     t0=$(now)
     rsync -a --stats inst/data/ copy/ >"$1"
     sqlite3 inst/data/mailctl.db ".backup '$WORK/copy.db'"
@@ -121,6 +139,7 @@ t0=$(now); mc backup verify --all --to "$WORK/repo" -q; t1=$(now)
 verify_s=$(secs "$t0" "$t1")
 id=$(json_field incr.json id)
 log "restore $id"
+settle
 t0=$(now); mc backup restore "$id" --to "$WORK/repo" --data-dir "$WORK/restored" --json >restore.json; t1=$(now)
 restore_s=$(secs "$t0" "$t1")
 restored=$(json_field restore.json messages)

@@ -15,9 +15,12 @@
 pub mod manifest;
 pub mod prune;
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 
@@ -36,13 +39,14 @@ pub struct ObjectRef {
     pub size: u64,
 }
 
-/// An open repository.
+/// An open repository. Objects may be put from several threads at once.
 pub struct Repo {
     pub dir: PathBuf,
     /// Bytes of the objects written by this process (for `bytes_new`).
-    written: u64,
-    /// Objects written under temporary names, not yet synced: SHA-256 -> temporary path.
-    pending: std::collections::HashMap<String, PathBuf>,
+    written: AtomicU64,
+    /// Objects written (or being written) under temporary names, not yet synced: SHA-256 ->
+    /// temporary path.
+    pending: Mutex<HashMap<String, PathBuf>>,
 }
 
 /// The lock of a repository, held while the value lives.
@@ -83,7 +87,7 @@ impl Repo {
                 text.lines().next().unwrap_or("")
             )));
         }
-        Ok(Repo { dir, written: 0, pending: Default::default() })
+        Ok(Repo { dir, written: AtomicU64::new(0), pending: Default::default() })
     }
 
     /// Take the repository's lock, or fail with a temporary error (exit 75) when another run
@@ -105,52 +109,79 @@ impl Repo {
     /// Store bytes as an object (nothing is written when it is there already). It is written
     /// under a temporary name and takes its own name at [`Repo::sync`], after one flush of
     /// the file system: an object under its own name is always whole (a later backup that
-    /// finds it trusts it), without one fsync per object.
-    pub fn put(&mut self, bytes: &[u8]) -> Result<ObjectRef> {
+    /// finds it trusts it), without one fsync per object. Threads may put at once; one
+    /// object is written once.
+    pub fn put(&self, bytes: &[u8]) -> Result<ObjectRef> {
+        static SEQ: AtomicU64 = AtomicU64::new(0);
         let sha256 = hex(&Sha256::digest(bytes));
         let r = ObjectRef { sha256, size: bytes.len() as u64 };
         let path = self.object_path(&r.sha256);
-        if self.pending.contains_key(&r.sha256) || path.exists() {
+        if self.pending().contains_key(&r.sha256) || path.exists() {
             return Ok(r);
         }
         let dir = path.parent().expect("objects/xx").to_path_buf();
-        if !dir.exists() {
-            fsutil::create_private_dir(&dir)?;
+        let tmp = dir.join(format!(".{}.tmp{}-{}", r.sha256, std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed)));
+        // Claimed before it is written, so that no other thread writes it too.
+        if self.pending().insert(r.sha256.clone(), tmp.clone()).is_some() {
+            return Ok(r);
         }
-        let tmp = dir.join(format!(".{}.tmp{}", r.sha256, std::process::id()));
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .and_then(|mut f| f.write_all(bytes))
-            .map_err(|e| {
-                let _ = std::fs::remove_file(&tmp);
-                Error::io("writing backup object", &tmp, e)
-            })?;
-        self.pending.insert(r.sha256.clone(), tmp);
-        self.written += r.size;
+        let written = fsutil::create_private_dir(&dir).and_then(|()| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)
+                .and_then(|mut f| f.write_all(bytes))
+                .map_err(|e| Error::io("writing backup object", &tmp, e))
+        });
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            self.pending().remove(&r.sha256);
+            return Err(e);
+        }
+        self.written.fetch_add(r.size, Ordering::Relaxed);
         Ok(r)
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<String, PathBuf>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Bytes of the objects this process wrote (those that were new).
     pub fn bytes_written(&self) -> u64 {
-        self.written
+        self.written.load(Ordering::Relaxed)
     }
 
     /// Make every object written so far durable and give it its name: flush the file system
     /// (their content), rename each into place, flush again (the renames). A crash before the
     /// end leaves temporary files, never a damaged object under its name.
     pub fn sync(&mut self) -> Result<()> {
-        if self.pending.is_empty() {
+        let pending = std::mem::take(&mut *self.pending());
+        if pending.is_empty() {
             return Ok(());
         }
         fsutil::sync_filesystem(&self.dir)?;
-        for (sha256, tmp) in std::mem::take(&mut self.pending) {
-            let path = self.object_path(&sha256);
-            std::fs::rename(&tmp, &path).map_err(|e| Error::io("naming backup object", &path, e))?;
-        }
+        // The renames on a few threads: each is a directory update in the kernel.
+        let pending: Vec<(String, PathBuf)> = pending.into_iter().collect();
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+        let repo: &Repo = self;
+        let renamed: Vec<Result<()>> = std::thread::scope(|s| {
+            let workers: Vec<_> = pending
+                .chunks(pending.len().div_ceil(threads).max(1))
+                .map(|chunk| {
+                    s.spawn(move || {
+                        for (sha256, tmp) in chunk {
+                            let path = repo.object_path(sha256);
+                            std::fs::rename(tmp, &path).map_err(|e| Error::io("naming backup object", &path, e))?;
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().expect("a rename thread panicked")).collect()
+        });
+        renamed.into_iter().collect::<Result<()>>()?;
         fsutil::sync_filesystem(&self.dir)
     }
 
@@ -158,7 +189,7 @@ impl Repo {
     /// are removed, and so is its marker. Best effort: what is left is what a crash leaves,
     /// which `list` never calls complete and `prune` removes.
     pub fn abandon(&mut self, id: &str) {
-        for tmp in std::mem::take(&mut self.pending).into_values() {
+        for tmp in std::mem::take(&mut *self.pending()).into_values() {
             let _ = std::fs::remove_file(tmp);
         }
         let _ = std::fs::remove_file(self.partial_path(id));

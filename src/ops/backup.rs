@@ -206,24 +206,8 @@ async fn take(
 
     // The message files those rows name.
     progress(Progress::Files { total: found.messages.len() as u64 });
-    let mut messages = Vec::with_capacity(found.messages.len());
-    let mut vanished = Vec::new();
-    let mut folders: HashMap<i64, Option<PathBuf>> = HashMap::new();
-    for m in &found.messages {
-        let folder = folders.entry(m.mailbox_id).or_insert_with(|| found.folder(store, m.mailbox_id)).clone();
-        let flags = Flags::from_index(&m.flags);
-        let located = folder.and_then(|f| file::locate(&f, &m.filename, &flags));
-        match located.map(|p| file::read_following_renames(&p, &m.filename, &flags)) {
-            Some(Ok(bytes)) => {
-                let object = repo.put(&bytes)?;
-                bytes_total += object.size;
-                messages.push(MessageFile { mailbox_id: m.mailbox_id, uid: m.uid, object });
-            }
-            // Expunged after the snapshot: the backup is as if the expunge came first.
-            None | Some(Err(_)) => vanished.push((m.mailbox_id, m.uid)),
-        }
-        progress(Progress::File);
-    }
+    let (messages, vanished) = copy_messages(repo, store, &found, progress)?;
+    bytes_total += messages.iter().map(|m| m.object.size).sum::<u64>();
 
     // The spool entries of the queued messages, and the files that are not mail.
     let mut files = Vec::new();
@@ -268,8 +252,62 @@ async fn take(
     Ok(manifest)
 }
 
+/// Message rows whose file was expunged before it was copied: (mailbox id, UID).
+type Vanished = Vec<(i64, i64)>;
+
+/// Copy the message files the rows name into the repository, on a few threads (reading,
+/// hashing and writing 10,000 small files is work for the kernel and the CPU, not the disk).
+/// Returns the files in row order and the rows whose file was expunged meanwhile.
+fn copy_messages(
+    repo: &Repo,
+    store: &Store,
+    found: &Found,
+    progress: &mut impl FnMut(Progress),
+) -> Result<(Vec<MessageFile>, Vanished)> {
+    let folders: HashMap<i64, Option<PathBuf>> =
+        found.messages.iter().map(|m| (m.mailbox_id, found.folder(store, m.mailbox_id))).collect();
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let copy = |m: &MessageRow| -> Result<Option<ObjectRef>> {
+        let flags = Flags::from_index(&m.flags);
+        let located = folders[&m.mailbox_id].as_ref().and_then(|f| file::locate(f, &m.filename, &flags));
+        let r = match located.map(|p| file::read_following_renames(&p, &m.filename, &flags)) {
+            Some(Ok(bytes)) => Some(repo.put(&bytes)?),
+            // Expunged after the snapshot: the backup is as if the expunge came first.
+            None | Some(Err(_)) => None,
+        };
+        done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(r)
+    };
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+    let per = found.messages.len().div_ceil(threads).max(1);
+    let copied: Vec<Result<Vec<Option<ObjectRef>>>> = std::thread::scope(|s| {
+        let workers: Vec<_> =
+            found.messages.chunks(per).map(|chunk| s.spawn(|| chunk.iter().map(copy).collect())).collect();
+        // The progress bar, from this thread.
+        let mut shown = 0;
+        while !workers.iter().all(|w| w.is_finished()) {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            let now = done.load(std::sync::atomic::Ordering::Relaxed);
+            (shown..now).for_each(|_| progress(Progress::File));
+            shown = now;
+        }
+        (shown..done.load(std::sync::atomic::Ordering::Relaxed)).for_each(|_| progress(Progress::File));
+        workers.into_iter().map(|w| w.join().expect("a backup thread panicked")).collect()
+    });
+    let mut messages = Vec::with_capacity(found.messages.len());
+    let mut vanished = Vec::new();
+    let objects = copied.into_iter().collect::<Result<Vec<_>>>()?.into_iter().flatten();
+    for (m, object) in found.messages.iter().zip(objects) {
+        match object {
+            Some(object) => messages.push(MessageFile { mailbox_id: m.mailbox_id, uid: m.uid, object }),
+            None => vanished.push((m.mailbox_id, m.uid)),
+        }
+    }
+    Ok((messages, vanished))
+}
+
 /// Store a file as an object: None when it does not exist.
-fn named(repo: &mut Repo, kind: &str, path: &Path, name: String) -> Result<Option<NamedFile>> {
+fn named(repo: &Repo, kind: &str, path: &Path, name: String) -> Result<Option<NamedFile>> {
     use std::os::unix::fs::PermissionsExt;
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
