@@ -9,6 +9,8 @@
 #   incremental   after 1% new messages (NEW): mailctl backup create   vs  the same rsync + .backup
 #   verify        mailctl backup verify --all (reads and hashes every object)
 #   restore       mailctl backup restore into a new directory (SQLite)
+#   migrate       mailctl store migrate into a new SQLite database (copied, read back and
+#                 compared)      vs  sqlite3 .backup
 # with the bytes each writes (mailctl: its bytes_new; the anchor: what rsync transferred plus
 # the database copy). Every run is checked: the backup lists complete, verify passes, the
 # restore holds every message.
@@ -22,10 +24,8 @@
 #   MAILCTL_BIN=path   (default target/release/mailctl, built if missing or older than the sources)
 #   BENCH_DIR=/tmp/mailctl-backup-bench   work directory (wiped at start; must be under /tmp)
 #   STRICT=1           exit 1 when a target is missed
-#   FRESH_FS=0         run in BENCH_DIR as it is, instead of on a new ext4 file system mounted
-#                      there (a 3 GiB loop image, the default as root): files removed on the
-#                      file system within the last minutes make ext4's inode allocation scan
-#                      them (recently_deleted), which slows whichever side creates files first
+#   FRESH_FS=0         run in BENCH_DIR as it is, not on a new ext4 file system of its own
+#                      (bench/fresh_fs.sh says why)
 # Exit status: 0 when every check passed (with STRICT=1, also every target), 1 otherwise.
 set -euo pipefail
 
@@ -54,15 +54,10 @@ if [[ $MAILCTL_BIN == "$default_bin" ]]; then
     fi
 fi
 
-umount "$WORK" 2>/dev/null || true
-rm -rf "$WORK" "$WORK.img"
-mkdir -p "$WORK"
-if [[ ${FRESH_FS:-1} == 1 && $(id -u) == 0 ]] && command -v mkfs.ext4 >/dev/null; then
-    truncate -s 3G "$WORK.img"
-    mkfs.ext4 -q -F "$WORK.img"
-    mount -o loop "$WORK.img" "$WORK" || die "cannot mount a loop file system on $WORK (FRESH_FS=0 to run without)"
-    trap 'cd /; umount "$WORK" && rm -f "$WORK.img"' EXIT
-fi
+# shellcheck source=bench/fresh_fs.sh
+. "$repo/bench/fresh_fs.sh"
+fresh_work_dir "$WORK" || die "no work directory"
+trap 'release_work_dir "$WORK"' EXIT
 cd "$WORK"
 mc() { "$MAILCTL_BIN" --config "$WORK/inst/mailctl.toml" "$@"; }
 now() { date +%s.%N; }
@@ -143,6 +138,17 @@ settle
 t0=$(now); mc backup restore "$id" --to "$WORK/repo" --data-dir "$WORK/restored" --json >restore.json; t1=$(now)
 restore_s=$(secs "$t0" "$t1")
 restored=$(json_field restore.json messages)
+
+# ---- store migrate (the last step: it switches the instance's config), into a new SQLite
+# database beside it, every table read back and compared; against sqlite3 .backup of the store.
+log "store migrate"
+settle
+t0=$(now); mc store migrate --to "sqlite://$WORK/migrated.db?mode=rwc" --json >migrate.json; t1=$(now)
+migrate_s=$(secs "$t0" "$t1")
+migrated_rows=$(json_field migrate.json rows)
+settle
+t0=$(now); sqlite3 inst/data/mailctl.db ".backup '$WORK/dump2.db'"; t1=$(now)
+dump_s=$(secs "$t0" "$t1")
 checks=0
 if [[ $restored != $((per * ACCOUNTS + new)) ]]; then
     echo "CHECK FAILED: restored $restored messages, expected $((per * ACCOUNTS + new))" >&2
@@ -172,6 +178,7 @@ printf '%-30s %10.2f %12s %14.2f %14s   < 2 s: %s; < 5%% of full: %s (%.1f%%)\n'
 printf '%-30s %10s %12s %14.2f %14s   (rsync+dump, then sync: the copy on stable storage, as mailctl'"'"'s is)\n' "full, anchor synced" "" "" "$anchor_full_synced_s" ""
 printf '%-30s %10.2f\n' "verify --all (2 backups)" "$verify_s"
 printf '%-30s %10.2f %12s %14s %14s   < 30 s: %s\n' "restore (whole instance)" "$restore_s" "" "" "" "$v_restore"
+printf '%-30s %10.2f %12s %14.2f %14s   (sqlite3 .backup alone; mailctl also checks every table)\n' "store migrate ($migrated_rows rows)" "$migrate_s" "" "$dump_s" ""
 echo
 echo "mailctl bytes: what the run added to the repository (bytes_new); rsync+dump bytes: the copy's size (full), what rsync transferred plus the database copy (incremental)."
 ((checks == 0)) || exit 1
