@@ -50,6 +50,32 @@ pub async fn restore(
         ));
     }
     crate::fsutil::create_private_dir(&data_dir)?;
+    let filled = fill(&repo, m, &data_dir, database, &mut progress, started).await;
+    if filled.is_err() && !occupied {
+        // Nothing of a failed restore stays in a directory it had to itself: it can be run
+        // again as it was.
+        if let Ok(entries) = std::fs::read_dir(&data_dir) {
+            for e in entries.flatten() {
+                let p = e.path();
+                let _ = if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
+            }
+        }
+    }
+    filled
+}
+
+/// The restore proper, into `data_dir` (created, and empty unless --force).
+async fn fill(
+    repo: &Repo,
+    m: crate::backup::Manifest,
+    data_dir: &Path,
+    database: Option<&str>,
+    progress: &mut impl FnMut(Progress),
+    started: std::time::Instant,
+) -> Result<Restored> {
+    let id = m.id.clone();
+    let id = id.as_str();
+    let data_dir = data_dir.to_path_buf();
     let read = |r: &ObjectRef, what: &str| repo.need(id, r, what);
 
     // The config: the backed-up file (or a new one), pointed at the new places.

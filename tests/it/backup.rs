@@ -525,6 +525,23 @@ fn restoring_one_account_brings_back_only_what_is_gone(env: Env) {
     env.fails(&["backup", "restore", &id, "--account", "bob@example.com", "--data-dir", "/tmp/x", "--to", to], 64);
 }
 
+fn a_restore_that_fails_leaves_its_directory_as_it_found_it(env: Env) {
+    mailbox_with(&env, 3);
+    let id = create(&env)["id"].as_str().unwrap().to_string();
+    let r = repo(&env);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(r.join("backups").join(format!("{id}.json"))).unwrap()).unwrap();
+    let sha = manifest["messages"][2]["sha256"].as_str().unwrap();
+    std::fs::remove_file(r.join("objects").join(&sha[..2]).join(sha)).unwrap();
+    let target = env.path().join("restored");
+    let args = ["backup", "restore", &id, "--data-dir", target.to_str().unwrap(), "--to", r.to_str().unwrap()];
+    let err = env.fails(&args, 65);
+    assert!(err.contains("is missing"), "{err}");
+    assert_eq!(std::fs::read_dir(&target).unwrap().count(), 0, "nothing left behind");
+    // So the same command runs again (and fails the same way) without --force.
+    env.fails(&args, 65);
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     mailctl::backup::hex(&sha2::Sha256::digest(bytes))
@@ -560,5 +577,14 @@ fn prune_keeps_what_the_policy_says_and_removes_only_unreferenced_objects_() {
         crate::util::Backend::Sqlite,
         "backup::prune_keeps_what_the_policy_says_and_removes_only_unreferenced_objects",
         prune_keeps_what_the_policy_says_and_removes_only_unreferenced_objects,
+    )
+}
+
+#[test]
+fn a_restore_that_fails_leaves_its_directory_as_it_found_it_() {
+    crate::util::run_on(
+        crate::util::Backend::Sqlite,
+        "backup::a_restore_that_fails_leaves_its_directory_as_it_found_it",
+        a_restore_that_fails_leaves_its_directory_as_it_found_it,
     )
 }
