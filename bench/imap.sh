@@ -57,8 +57,7 @@
 #   MAILCTL_BIN=path      mailctl binary (default: target/release/mailctl, built if missing
 #                         or older than the sources)
 #   BUILD=1               run `cargo build --release` even if the binary exists
-#   BENCH_DIR=/tmp/mailctl-imap-bench   work directory (a new ext4 file system each run, bench/fresh_fs.sh;
-#                         FRESH_FS=0 for a plain directory, wiped at start; must be under /tmp)
+#   BENCH_DIR=/tmp/mailctl-imap-bench   work directory (wiped at start; must be under /tmp)
 #   OP_TIMEOUT=300        seconds one IMAP command (or connection attempt) may take
 #   STRICT=1              also exit 1 when a target is missed
 #   WORKLOAD=read|mixed   the read passes above (default) or bench/imap_mixed.py, which takes
@@ -266,8 +265,6 @@ cleanup() {
     exit "$rc"
 }
 trap cleanup EXIT
-# shellcheck source=bench/fresh_fs.sh
-. "$repo/bench/fresh_fs.sh"
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -285,7 +282,7 @@ if [[ -f $WORK/mailctl.pid ]]; then
         stop_mailctl "$old"
     fi
 fi
-fresh_work_dir "$WORK" || die "no work directory"
+rm -rf "$WORK"
 mkdir -p "$WORK/logs"
 chmod 755 "$WORK"
 printf '%s\n' "$PASSWORD" >"$WORK/password"
