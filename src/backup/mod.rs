@@ -156,7 +156,7 @@ impl Repo {
     /// Make every object written so far durable and give it its name: flush the file system
     /// (their content), rename each into place, flush again (the renames). A crash before the
     /// end leaves temporary files, never a damaged object under its name.
-    pub fn sync(&mut self) -> Result<()> {
+    pub fn sync(&self) -> Result<()> {
         let pending = std::mem::take(&mut *self.pending());
         if pending.is_empty() {
             return Ok(());
@@ -188,7 +188,7 @@ impl Repo {
     /// Give up a backup that failed (a full disk, a store error): its objects not yet named
     /// are removed, and so is its marker. Best effort: what is left is what a crash leaves,
     /// which `list` never calls complete and `prune` removes.
-    pub fn abandon(&mut self, id: &str) {
+    pub fn abandon(&self, id: &str) {
         for tmp in std::mem::take(&mut *self.pending()).into_values() {
             let _ = std::fs::remove_file(tmp);
         }
@@ -222,13 +222,13 @@ impl Repo {
     }
 
     /// Mark a backup as under way (before anything of it is written).
-    pub fn begin(&mut self, id: &str) -> Result<()> {
+    pub fn begin(&self, id: &str) -> Result<()> {
         fsutil::write_atomic(&self.partial_path(id), b"", 0o600)
     }
 
     /// Write a backup's manifest, synced after every object it names, and then drop its
     /// under-way marker: from here on it is complete.
-    pub fn commit(&mut self, m: &Manifest) -> Result<()> {
+    pub fn commit(&self, m: &Manifest) -> Result<()> {
         self.sync()?;
         let text = serde_json::to_vec_pretty(m).map_err(|e| Error::new(Kind::Internal, "manifest").with_source(e))?;
         fsutil::write_atomic(&self.manifest_path(&m.id), &text, 0o600)?;
@@ -314,7 +314,7 @@ mod tests {
     #[test]
     fn an_object_is_stored_once_under_its_hash_and_read_back_checked() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut repo = Repo::create_or_open(&tmp.path().join("r")).unwrap();
+        let repo = Repo::create_or_open(&tmp.path().join("r")).unwrap();
         let a = repo.put(b"hello").unwrap();
         let b = repo.put(b"hello").unwrap();
         assert_eq!(a, b);
@@ -338,7 +338,7 @@ mod tests {
     #[test]
     fn a_backup_without_its_manifest_is_listed_incomplete() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut repo = Repo::create_or_open(tmp.path()).unwrap();
+        let repo = Repo::create_or_open(tmp.path()).unwrap();
         repo.begin("20261203T000000Z").unwrap();
         let listed = repo.list().unwrap();
         assert!(matches!(&listed[..], [Listed::Incomplete { id }] if id == "20261203T000000Z"));

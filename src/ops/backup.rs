@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -153,11 +154,11 @@ pub async fn create(
 ) -> Result<Manifest> {
     let started = std::time::Instant::now();
     let started_at = crate::store::now();
-    let mut repo = Repo::create_or_open(to)?;
+    let repo = Arc::new(Repo::create_or_open(to)?);
     let _lock = repo.lock()?;
     let id = new_id(&repo)?;
     repo.begin(&id)?;
-    let taken = take(&mut repo, id.clone(), store, config, config_file, &mut progress).await;
+    let taken = take(&repo, id.clone(), store, config, config_file, &mut progress).await;
     match taken {
         Ok(mut m) => {
             m.started_at = started_at;
@@ -174,7 +175,7 @@ pub async fn create(
 
 /// Copy the instance into the repository: everything but the manifest, which it returns.
 async fn take(
-    repo: &mut Repo,
+    repo: &Arc<Repo>,
     id: String,
     store: &Store,
     config: &Config,
@@ -183,9 +184,11 @@ async fn take(
 ) -> Result<Manifest> {
     let mut bytes_total = 0u64;
 
-    // The store, in one snapshot.
+    // The store, in one snapshot; the message files its rows name are copied on other threads
+    // as the rows arrive.
     let mut tables: Vec<Table> = Vec::new();
     let mut found = Found::default();
+    let copier = Copier::start(repo);
     let schema_version = snapshot::read(store, |part| {
         match part {
             Part::Table { name, columns } => {
@@ -193,7 +196,9 @@ async fn take(
             }
             Part::Rows(rows) => {
                 let t = tables.last_mut().expect("a table before its rows");
+                let before = found.messages.len();
                 found.take(&t.name, &t.columns, rows)?;
+                copier.copy(store, &found, before);
                 let r = repo.put(&encode_rows(rows)?)?;
                 bytes_total += r.size;
                 t.rows += rows.len() as u64;
@@ -202,11 +207,11 @@ async fn take(
         }
         Ok(())
     })
-    .await?;
-
-    // The message files those rows name.
+    .await;
     progress(Progress::Files { total: found.messages.len() as u64 });
-    let (messages, vanished) = copy_messages(repo, store, &found, progress)?;
+    let copied = copier.finish(progress);
+    let schema_version = schema_version?;
+    let (messages, vanished) = place(&found, copied?);
     bytes_total += messages.iter().map(|m| m.object.size).sum::<u64>();
 
     // The spool entries of the queued messages, and the files that are not mail.
@@ -255,55 +260,133 @@ async fn take(
 /// Message rows whose file was expunged before it was copied: (mailbox id, UID).
 type Vanished = Vec<(i64, i64)>;
 
-/// Copy the message files the rows name into the repository, on a few threads (reading,
-/// hashing and writing 10,000 small files is work for the kernel and the CPU, not the disk).
-/// Returns the files in row order and the rows whose file was expunged meanwhile.
-fn copy_messages(
-    repo: &Repo,
-    store: &Store,
-    found: &Found,
-    progress: &mut impl FnMut(Progress),
-) -> Result<(Vec<MessageFile>, Vanished)> {
-    let folders: HashMap<i64, Option<PathBuf>> =
-        found.messages.iter().map(|m| (m.mailbox_id, found.folder(store, m.mailbox_id))).collect();
-    let done = std::sync::atomic::AtomicU64::new(0);
-    let copy = |m: &MessageRow| -> Result<Option<ObjectRef>> {
-        let flags = Flags::from_index(&m.flags);
-        let located = folders[&m.mailbox_id].as_ref().and_then(|f| file::locate(f, &m.filename, &flags));
-        let r = match located.map(|p| file::read_following_renames(&p, &m.filename, &flags)) {
-            Some(Ok(bytes)) => Some(repo.put(&bytes)?),
-            // Expunged after the snapshot: the backup is as if the expunge came first.
-            None | Some(Err(_)) => None,
-        };
-        done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Ok(r)
-    };
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
-    let per = found.messages.len().div_ceil(threads).max(1);
-    let copied: Vec<Result<Vec<Option<ObjectRef>>>> = std::thread::scope(|s| {
-        let workers: Vec<_> =
-            found.messages.chunks(per).map(|chunk| s.spawn(|| chunk.iter().map(copy).collect())).collect();
-        // The progress bar, from this thread.
-        let mut shown = 0;
-        while !workers.iter().all(|w| w.is_finished()) {
-            std::thread::sleep(std::time::Duration::from_millis(50));
-            let now = done.load(std::sync::atomic::Ordering::Relaxed);
-            (shown..now).for_each(|_| progress(Progress::File));
-            shown = now;
+/// What the copy threads hand back: each row's place and its object (None: the file was gone).
+type Copied = Vec<(usize, Option<ObjectRef>)>;
+
+/// One message file to copy: its row's place in `Found::messages`, its folder, base name and
+/// flags.
+struct Job {
+    index: usize,
+    folder: Option<PathBuf>,
+    filename: String,
+    flags: Flags,
+}
+
+/// Copies message files into the repository on one thread per CPU (reading, hashing and
+/// writing 10,000 small files is work for the kernel and the CPU more than for the disk),
+/// while the snapshot is still being read.
+struct Copier {
+    jobs: std::sync::mpsc::Sender<Vec<Job>>,
+    results: std::sync::mpsc::Receiver<Result<Copied>>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+    done: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Copier {
+    fn start(repo: &Arc<Repo>) -> Copier {
+        let (jobs, queue) = std::sync::mpsc::channel::<Vec<Job>>();
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        let (results_tx, results) = std::sync::mpsc::channel();
+        let done = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+        let workers = (0..threads)
+            .map(|_| {
+                let (queue, results, repo, done) = (queue.clone(), results_tx.clone(), repo.clone(), done.clone());
+                std::thread::spawn(move || {
+                    loop {
+                        let batch = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        let Ok(batch) = batch else { break };
+                        let copied = batch
+                            .into_iter()
+                            .map(|j| {
+                                let r = copy_one(&repo, &j).map(|o| (j.index, o));
+                                done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                r
+                            })
+                            .collect();
+                        if results.send(copied).is_err() {
+                            break;
+                        }
+                    }
+                })
+            })
+            .collect();
+        Copier { jobs, results, workers, done }
+    }
+
+    /// Queue the files of the message rows from `from` on.
+    fn copy(&self, store: &Store, found: &Found, from: usize) {
+        let jobs: Vec<Job> = found.messages[from..]
+            .iter()
+            .enumerate()
+            .map(|(i, m)| Job {
+                index: from + i,
+                folder: found.folder(store, m.mailbox_id),
+                filename: m.filename.clone(),
+                flags: Flags::from_index(&m.flags),
+            })
+            .collect();
+        if !jobs.is_empty() {
+            let _ = self.jobs.send(jobs);
         }
-        (shown..done.load(std::sync::atomic::Ordering::Relaxed)).for_each(|_| progress(Progress::File));
-        workers.into_iter().map(|w| w.join().expect("a backup thread panicked")).collect()
-    });
-    let mut messages = Vec::with_capacity(found.messages.len());
+    }
+
+    /// Wait for every queued file, reporting progress; each row's object in row order (None:
+    /// the file was expunged meanwhile).
+    fn finish(self, progress: &mut impl FnMut(Progress)) -> Result<Copied> {
+        let Copier { jobs, results, workers, done } = self;
+        drop(jobs);
+        let mut all = Vec::new();
+        let mut failed = None;
+        let mut shown = 0;
+        let mut tick = |shown: &mut u64| {
+            let now = done.load(std::sync::atomic::Ordering::Relaxed);
+            (*shown..now).for_each(|_| progress(Progress::File));
+            *shown = now;
+        };
+        loop {
+            match results.recv_timeout(std::time::Duration::from_millis(50)) {
+                Ok(Ok(batch)) => all.extend(batch),
+                Ok(Err(e)) => failed = failed.or(Some(e)),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+            tick(&mut shown);
+        }
+        tick(&mut shown);
+        for w in workers {
+            w.join().expect("a backup thread panicked");
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(all),
+        }
+    }
+}
+
+/// A message file into the repository; None when it is gone (expunged after the snapshot: the
+/// backup is then as if the expunge came first).
+fn copy_one(repo: &Repo, j: &Job) -> Result<Option<ObjectRef>> {
+    let located = j.folder.as_ref().and_then(|f| file::locate(f, &j.filename, &j.flags));
+    match located.map(|p| file::read_following_renames(&p, &j.filename, &j.flags)) {
+        Some(Ok(bytes)) => Ok(Some(repo.put(&bytes)?)),
+        None | Some(Err(_)) => Ok(None),
+    }
+}
+
+/// The copied files in row order, and the rows whose file was gone.
+fn place(found: &Found, mut copied: Copied) -> (Vec<MessageFile>, Vanished) {
+    copied.sort_by_key(|(i, _)| *i);
+    let mut messages = Vec::with_capacity(copied.len());
     let mut vanished = Vec::new();
-    let objects = copied.into_iter().collect::<Result<Vec<_>>>()?.into_iter().flatten();
-    for (m, object) in found.messages.iter().zip(objects) {
+    for (i, object) in copied {
+        let m = &found.messages[i];
         match object {
             Some(object) => messages.push(MessageFile { mailbox_id: m.mailbox_id, uid: m.uid, object }),
             None => vanished.push((m.mailbox_id, m.uid)),
         }
     }
-    Ok((messages, vanished))
+    (messages, vanished)
 }
 
 /// Store a file as an object: None when it does not exist.
