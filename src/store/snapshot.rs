@@ -137,8 +137,8 @@ fn value(row: &sqlx::any::AnyRow, i: usize) -> Result<Value> {
 }
 
 /// Restore: rows of one table, in the form [`read`] hands them (the columns a snapshot
-/// names; a column this schema added later takes its default). One INSERT per row; a `null`
-/// is written as NULL in the statement, not bound (PostgreSQL would type a bound NULL).
+/// names; a column this schema added later takes its default). Many rows per INSERT; a
+/// `null` is written as NULL in the statement, not bound (PostgreSQL would type a bound NULL).
 pub async fn insert(
     conn: &mut sqlx::AnyConnection,
     table: &str,
@@ -158,30 +158,39 @@ pub async fn insert(
         )));
     }
     let names = columns.join(", ");
-    for row in rows {
-        if row.len() != columns.len() {
-            return Err(crate::error::Error::invalid(format!(
-                "a row of table {table} has {} values for {} columns",
-                row.len(),
-                columns.len()
-            )));
-        }
+    if let Some(row) = rows.iter().find(|r| r.len() != columns.len()) {
+        return Err(crate::error::Error::invalid(format!(
+            "a row of table {table} has {} values for {} columns",
+            row.len(),
+            columns.len()
+        )));
+    }
+    // Many rows per statement (one round trip, one parse), well under every backend's limit
+    // on bound values.
+    let per = (4000 / columns.len().max(1)).clamp(1, 200);
+    for group in rows.chunks(per) {
         let mut n = 0;
-        let slots: Vec<String> = row
+        let tuples: Vec<String> = group
             .iter()
-            .map(|v| {
-                if v.is_null() {
-                    "NULL".to_string()
-                } else {
-                    n += 1;
-                    format!("${n}")
-                }
+            .map(|row| {
+                let slots: Vec<String> = row
+                    .iter()
+                    .map(|v| {
+                        if v.is_null() {
+                            "NULL".to_string()
+                        } else {
+                            n += 1;
+                            format!("${n}")
+                        }
+                    })
+                    .collect();
+                format!("({})", slots.join(", "))
             })
             .collect();
         // The table is one of TABLES and every column name was checked above.
-        let sql = sqlx::AssertSqlSafe(format!("INSERT INTO {table} ({names}) VALUES ({})", slots.join(", ")));
+        let sql = sqlx::AssertSqlSafe(format!("INSERT INTO {table} ({names}) VALUES {}", tuples.join(", ")));
         let mut q = sqlx::query(sql);
-        for v in row {
+        for v in group.iter().flatten() {
             q = match v {
                 Value::Null => q,
                 Value::Bool(b) => q.bind(i64::from(*b)),
