@@ -72,7 +72,8 @@ pub struct RestoreArgs {
     #[arg(long, conflicts_with = "account")]
     force: bool,
     /// Bring one account's mail back into this (live) instance instead, beside what it holds
-    /// now: messages still there (same content) are not restored twice
+    /// now: messages still there (same content) are not restored twice; an account deleted
+    /// since is created again as the backup has it
     #[arg(long, value_name = "ADDRESS")]
     account: Option<String>,
     /// With --account: put the messages under this folder (its subfolders named as in the

@@ -15,6 +15,8 @@ use crate::tier::Tier;
 pub enum NewPassword {
     Given(String),
     Generate,
+    /// A stored hash (a restored account keeps its password).
+    Hash(String),
 }
 
 pub struct NewAccount {
@@ -47,20 +49,26 @@ pub async fn create(store: &Store, new: NewAccount) -> Result<Created> {
     if let Some(o) = &new.owner {
         check_owner(o)?;
     }
-    let (pw, generated) = match new.password {
+    // The clear password (to hash, and to show once when generated), or a stored hash.
+    let (pw, generated, stored) = match new.password {
         NewPassword::Given(p) => {
             password::check_new(&p)?;
-            (p, false)
+            (Some(p), false, None)
         }
-        NewPassword::Generate => (password::generate(), true),
+        NewPassword::Generate => (Some(password::generate()), true, None),
+        NewPassword::Hash(h) => (None, false, Some(h)),
     };
     let (quota, custom) = match new.quota {
         Some(l) => (l.as_db(), true),
         None => (tier.default_quota().map(|q| q as i64), false),
     };
 
-    let shown = generated.then(|| pw.clone());
-    let hash = hash_blocking(pw).await?;
+    let shown = if generated { pw.clone() } else { None };
+    let hash = match (pw, stored) {
+        (Some(pw), _) => hash_blocking(pw).await?,
+        (None, Some(h)) => h,
+        (None, None) => unreachable!("a password or a hash"),
+    };
 
     let mut tx = store.begin_admin().await?;
     require_domain(&mut tx, &addr.domain).await?;

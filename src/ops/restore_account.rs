@@ -10,7 +10,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use super::backup::{Found, Progress, decode_rows};
+use super::backup::{Found, Progress, column, decode_rows, int, text};
 use crate::backup::manifest::MessageFile;
 use crate::backup::{ObjectRef, Repo, hex};
 use crate::error::{Error, Result};
@@ -40,11 +40,59 @@ pub struct FolderRestored {
 pub struct AccountRestored {
     pub backup: String,
     pub address: String,
+    /// The account had been deleted and was created again from the backup.
+    pub recreated: bool,
     pub folders: Vec<FolderRestored>,
     pub restored: u64,
     pub already_there: u64,
     pub bytes: u64,
     pub duration_ms: u64,
+}
+
+/// An account's row in the backup: what it takes to create it again.
+struct Settings {
+    tier: String,
+    owner: Option<String>,
+    password_hash: String,
+    quota_bytes: Option<i64>,
+    quota_custom: bool,
+    suspended: bool,
+}
+
+impl Settings {
+    /// The row of `addr` among a chunk of the accounts table, if it is there.
+    fn of(addr: &Address, columns: &[String], rows: &[Vec<serde_json::Value>]) -> Result<Option<Settings>> {
+        let col = |name: &str| column("accounts", columns, name);
+        let (local, domain) = (col("local_part")?, col("domain")?);
+        let Some(r) = rows.iter().find(|r| text(&r[local]) == addr.local && text(&r[domain]) == addr.domain) else {
+            return Ok(None);
+        };
+        Ok(Some(Settings {
+            tier: text(&r[col("tier")?]),
+            owner: r[col("owner")?].as_str().map(str::to_string),
+            password_hash: text(&r[col("password_hash")?]),
+            quota_bytes: r[col("quota_bytes")?].as_i64(),
+            quota_custom: int(&r[col("quota_custom")?]) != 0
+                || r[col("quota_custom")?] == serde_json::Value::Bool(true),
+            suspended: text(&r[col("status")?]) == "suspended",
+        }))
+    }
+
+    async fn recreate(self, store: &Store, addr: &Address) -> Result<crate::store::Account> {
+        use crate::ops::account::{self, NewAccount, NewPassword};
+        let new = NewAccount {
+            address: addr.to_string(),
+            tier: crate::tier::Tier::parse(&self.tier)?,
+            owner: self.owner,
+            quota: self.quota_custom.then(|| crate::size::Limit::from_db(self.quota_bytes)),
+            password: NewPassword::Hash(self.password_hash),
+        };
+        let created = account::create(store, new).await?;
+        if self.suspended {
+            return Ok(account::set_status(store, &created.account.address, crate::store::Status::Suspended).await?.0);
+        }
+        Ok(created.account)
+    }
 }
 
 pub async fn restore_account(
@@ -63,21 +111,31 @@ pub async fn restore_account(
     }
     let repo = Repo::open(repo_dir)?;
     let m = repo.manifest(id)?;
-    let mut conn = store.pool.acquire().await?;
-    let account = crate::ops::require_account(&mut conn, &addr).await?;
-    drop(conn);
     let read = |r: &ObjectRef, what: &str| repo.need(id, r, what);
 
-    // The account's folders and message rows in the backup.
+    // The account's settings, folders and message rows in the backup.
     let mut found = Found::default();
+    let mut settings = None;
     for t in m.tables.iter().filter(|t| matches!(t.name.as_str(), "accounts" | "mailboxes" | "messages")) {
         for (i, chunk) in t.chunks.iter().enumerate() {
             let rows = decode_rows(&read(chunk, &format!("table {} chunk {}", t.name, i + 1))?)?;
             found.take(&t.name, &t.columns, &rows)?;
+            if t.name == "accounts" {
+                settings = settings.or(Settings::of(&addr, &t.columns, &rows)?);
+            }
         }
     }
     let Some(&backed_up) = found.accounts.iter().find(|(_, a)| **a == addr).map(|(id, _)| id) else {
         return Err(Error::not_found(format!("backup {id} holds no account {addr}")));
+    };
+    let mut conn = store.pool.acquire().await?;
+    let live = crate::store::accounts::get(&mut conn, &addr.to_string()).await?;
+    drop(conn);
+    // Deleted since the backup: back as it was (tier, quota, owner, password, status).
+    let recreated = live.is_none();
+    let account = match live {
+        Some(a) => a,
+        None => settings.expect("the backup's row of the account").recreate(store, &addr).await?,
     };
     let files: HashMap<(i64, i64), &MessageFile> = m.messages.iter().map(|f| ((f.mailbox_id, f.uid), f)).collect();
     // Folder name -> (internal date, flags, object), in UID order.
@@ -105,6 +163,7 @@ pub async fn restore_account(
     let mut out = AccountRestored {
         backup: m.id.clone(),
         address: account.address.clone(),
+        recreated,
         folders: Vec::new(),
         restored: 0,
         already_there: 0,
