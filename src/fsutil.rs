@@ -29,7 +29,7 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
     };
     write().map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        Error::new(Kind::Exists, format!("writing {}", path.display())).with_source(e)
+        cannot_create("writing", path, e)
     })
 }
 
@@ -40,7 +40,16 @@ pub fn create_private_dir(path: &Path) -> Result<()> {
         .recursive(true)
         .mode(0o700)
         .create(path)
-        .map_err(|e| Error::new(Kind::Exists, format!("creating directory {}", path.display())).with_source(e))
+        .map_err(|e| cannot_create("creating directory", path, e))
+}
+
+/// A file or directory that could not be made: 73 (cannot create), unless the disk is full
+/// (75, try again) or permission was refused (77), as `Error::io` says.
+fn cannot_create(what: &str, path: &Path, e: std::io::Error) -> Error {
+    match Error::io(what, path, e) {
+        err if matches!(err.kind, Kind::TempFail | Kind::Permission) => err,
+        err => Error { kind: Kind::Exists, ..err },
+    }
 }
 
 /// Open (creating) a lock file and take an exclusive `flock` on it without waiting: `None`

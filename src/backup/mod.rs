@@ -116,14 +116,16 @@ impl Repo {
         let sha256 = hex(&Sha256::digest(bytes));
         let r = ObjectRef { sha256, size: bytes.len() as u64 };
         let path = self.object_path(&r.sha256);
-        if self.pending().contains_key(&r.sha256) || path.exists() {
-            return Ok(r);
-        }
         let dir = path.parent().expect("objects/xx").to_path_buf();
         let tmp = dir.join(format!(".{}.tmp{}-{}", r.sha256, std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed)));
-        // Claimed before it is written, so that no other thread writes it too.
-        if self.pending().insert(r.sha256.clone(), tmp.clone()).is_some() {
-            return Ok(r);
+        {
+            // Claimed before it is written (in one critical section with the check), so that no
+            // other thread writes it too.
+            let mut pending = self.pending();
+            if pending.contains_key(&r.sha256) || path.exists() {
+                return Ok(r);
+            }
+            pending.insert(r.sha256.clone(), tmp.clone());
         }
         let written = fsutil::create_private_dir(&dir).and_then(|()| {
             std::fs::OpenOptions::new()

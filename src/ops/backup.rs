@@ -163,7 +163,10 @@ pub async fn create(
         Ok(mut m) => {
             m.started_at = started_at;
             m.duration_ms = started.elapsed().as_millis() as u64;
-            repo.commit(&m)?;
+            if let Err(e) = repo.commit(&m) {
+                repo.abandon(&id);
+                return Err(e);
+            }
             Ok(m)
         }
         Err(e) => {
@@ -368,9 +371,12 @@ impl Copier {
 /// backup is then as if the expunge came first).
 fn copy_one(repo: &Repo, j: &Job) -> Result<Option<ObjectRef>> {
     let located = j.folder.as_ref().and_then(|f| file::locate(f, &j.filename, &j.flags));
-    match located.map(|p| file::read_following_renames(&p, &j.filename, &j.flags)) {
-        Some(Ok(bytes)) => Ok(Some(repo.put(&bytes)?)),
-        None | Some(Err(_)) => Ok(None),
+    match located.map(|p| (file::read_following_renames(&p, &j.filename, &j.flags), p)) {
+        Some((Ok(bytes), _)) => Ok(Some(repo.put(&bytes)?)),
+        None => Ok(None),
+        Some((Err(e), _)) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        // Unreadable (permissions, I/O): the backup fails rather than leave it out.
+        Some((Err(e), p)) => Err(Error::io("reading message file", &p, e)),
     }
 }
 

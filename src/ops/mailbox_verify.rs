@@ -6,9 +6,10 @@
 //! directories created) and reports the rest: a file whose size differs from its row has
 //! changed under the index, which no tool can undo.
 //!
-//! It runs beside `serve`. The rows are read in one snapshot, the files after them; a
-//! delivery, expunge or move in between can look like damage, so whatever is found is checked
-//! a second time and only what both readings show is reported.
+//! It runs beside `serve` (`--fix` does not: it holds the data directory's lock, since a
+//! repair rewrites the index from the files). The rows are read in one snapshot, the files
+//! after them; a delivery, expunge or move in between can look like damage, so whatever is
+//! found is checked a second time and only what both readings show is reported.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -71,6 +72,21 @@ pub struct Verdict {
 
 /// Verify one account (`address`) or all of them, repairing with `fix`.
 pub async fn verify(store: &Store, address: Option<&str>, fix: bool) -> Result<Vec<Verdict>> {
+    // Repairs rewrite the index from the files (reindex): a delivery, MOVE or flag change of a
+    // running `serve` in between would be undone. So --fix holds the data directory's lock.
+    let _lock = if fix {
+        Some(crate::running::lock(&store.data_dir).map_err(|e| {
+            match e.kind {
+                Kind::TempFail => {
+                    Error::new(Kind::TempFail, "mailbox verify --fix needs `serve` stopped: it is running")
+                        .with_hint("stop it, repair, start it again (verify without --fix runs beside it)")
+                }
+                _ => e,
+            }
+        })?)
+    } else {
+        None
+    };
     let mut conn = store.pool.acquire().await?;
     let accounts = match address {
         Some(a) => vec![crate::ops::require_account(&mut conn, &Address::parse(a)?).await?],

@@ -24,8 +24,8 @@ use crate::store::{Backend, Store};
 pub struct TableCopied {
     pub name: String,
     pub rows: u64,
-    /// SHA-256 over the rows (values in column-name order, booleans as integers), equal on
-    /// both sides.
+    /// SHA-256 over the sorted SHA-256s of the rows (values in column-name order, booleans as
+    /// integers), equal on both sides whatever order they were read in.
     pub sha256: String,
 }
 
@@ -43,13 +43,15 @@ pub struct Migrated {
 /// the order of the sorted column names, booleans as integers (PostgreSQL has them, SQLite
 /// stores 0 and 1).
 struct TableDigest {
-    sha: Sha256,
-    rows: u64,
+    /// Each row's SHA-256: sorted before they are hashed together, so the order the backends
+    /// return rows in (PostgreSQL sorts text by its collation, SQLite byte by byte) does not
+    /// matter.
+    rows: Vec<[u8; 32]>,
 }
 
 impl TableDigest {
     fn new() -> Self {
-        TableDigest { sha: Sha256::new(), rows: 0 }
+        TableDigest { rows: Vec::new() }
     }
 
     fn add(&mut self, columns: &[String], rows: &[Vec<Value>]) {
@@ -63,14 +65,15 @@ impl TableDigest {
                     v => v.clone(),
                 })
                 .collect();
-            self.sha.update(serde_json::to_vec(&values).unwrap_or_default());
-            self.sha.update(b"\n");
-            self.rows += 1;
+            self.rows.push(Sha256::digest(serde_json::to_vec(&values).unwrap_or_default()).into());
         }
     }
 
-    fn done(self, name: &str) -> TableCopied {
-        TableCopied { name: name.to_string(), rows: self.rows, sha256: hex(&self.sha.finalize()) }
+    fn done(mut self, name: &str) -> TableCopied {
+        self.rows.sort_unstable();
+        let mut sha = Sha256::new();
+        self.rows.iter().for_each(|r| sha.update(r));
+        TableCopied { name: name.to_string(), rows: self.rows.len() as u64, sha256: hex(&sha.finalize()) }
     }
 }
 
@@ -96,10 +99,13 @@ pub async fn migrate(store: &Store, from_url: &str, config_file: &Path, to: &str
     if to == from_url {
         return Err(Error::usage(format!("{} is the store in use already", redact_url(to))));
     }
-    let _lock = crate::running::lock(&store.data_dir).map_err(|_| {
-        let pid = crate::running::running_pid(&store.data_dir).map(|p| format!(" (pid {p})")).unwrap_or_default();
-        Error::new(Kind::TempFail, format!("mailctl serve is running on {}{pid}", store.data_dir.display()))
-            .with_hint("stop it, migrate, and start it again: it will use the new store")
+    let _lock = crate::running::lock(&store.data_dir).map_err(|e| match e.kind {
+        Kind::TempFail => {
+            let pid = crate::running::running_pid(&store.data_dir).map(|p| format!(" (pid {p})")).unwrap_or_default();
+            Error::new(Kind::TempFail, format!("mailctl serve is running on {}{pid}", store.data_dir.display()))
+                .with_hint("stop it, migrate, and start it again: it will use the new store")
+        }
+        _ => e,
     })?;
     let target = Store::connect(to, &store.data_dir, 2).await?;
     let result = copy(store, &target, backend).await;

@@ -18,7 +18,7 @@ use crate::names::Address;
 use crate::ops::mailbox::{self, Appended};
 use crate::store::conn::Conn;
 use crate::store::maildir::{self, DELIM, Flags, scan};
-use crate::store::{Store, mailboxes};
+use crate::store::{Store, mailboxes, messages};
 
 /// Messages appended at once (each batch is one APPEND: all or none).
 const BATCH_MESSAGES: usize = 200;
@@ -183,12 +183,19 @@ pub async fn restore_account(
         if !exists {
             mailbox::create(store, &account, &into).await?;
         }
-        // What the destination holds now, by content: only files of a size the backup has
-        // are read.
+        // What the destination holds now, by content: the files its index names (a file
+        // without a row, left by a restore killed part-way, is not mail a client sees), and of
+        // those only files of a size the backup has are read.
+        let mut conn = store.pool.acquire().await?;
+        let indexed: HashSet<String> = match messages::mailbox(&mut conn, account.id, &into).await? {
+            Some((mbox, _)) => messages::list(&mut conn, mbox).await?.into_iter().map(|m| m.filename).collect(),
+            None => HashSet::new(),
+        };
+        drop(conn);
         let sizes: HashSet<u64> = items.iter().map(|(_, _, o)| o.size).collect();
         let dir = maildir::folder_path(&root, &into);
         let mut there: HashMap<String, usize> = HashMap::new();
-        for f in scan::scan(&dir)?.into_iter().filter(|f| sizes.contains(&f.len)) {
+        for f in scan::scan(&dir)?.into_iter().filter(|f| sizes.contains(&f.len) && indexed.contains(&f.base)) {
             if let Ok(bytes) = std::fs::read(&f.path) {
                 *there.entry(hex(&Sha256::digest(&bytes))).or_default() += 1;
             }

@@ -122,4 +122,19 @@ fn mailbox_verify_names_each_kind_of_damage_and_fix_repairs_what_it_can(env: Env
     env.fails(&["mailbox", "verify"], 64);
 }
 
-store_tests!(reindex_imports_and_is_idempotent, mailbox_verify_names_each_kind_of_damage_and_fix_repairs_what_it_can);
+fn mailbox_verify_runs_beside_serve_but_fix_waits_for_it_to_stop(env: Env) {
+    env.create("bob@example.com", "vip");
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    env.ok(&["mailbox", "verify", "bob@example.com"]);
+    let err = env.fails(&["mailbox", "verify", "bob@example.com", "--fix"], 75);
+    assert!(err.contains("needs `serve` stopped"), "{err}");
+    assert_eq!(srv.stop(), Some(0));
+    env.ok(&["mailbox", "verify", "bob@example.com", "--fix"]);
+}
+
+store_tests!(
+    reindex_imports_and_is_idempotent,
+    mailbox_verify_names_each_kind_of_damage_and_fix_repairs_what_it_can,
+    mailbox_verify_runs_beside_serve_but_fix_waits_for_it_to_stop,
+);
