@@ -191,7 +191,7 @@ async fn take(
     // as the rows arrive.
     let mut tables: Vec<Table> = Vec::new();
     let mut found = Found::default();
-    let copier = Copier::start(repo);
+    let mut copier = Copier::start(repo);
     let schema_version = snapshot::read(store, |part| {
         match part {
             Part::Table { name, columns } => {
@@ -270,7 +270,7 @@ type Copied = Vec<(usize, Option<ObjectRef>)>;
 /// flags.
 struct Job {
     index: usize,
-    folder: Option<PathBuf>,
+    folder: Option<Arc<Path>>,
     filename: String,
     flags: Flags,
 }
@@ -283,6 +283,8 @@ struct Copier {
     results: std::sync::mpsc::Receiver<Result<Copied>>,
     workers: Vec<std::thread::JoinHandle<()>>,
     done: Arc<std::sync::atomic::AtomicU64>,
+    /// Each mailbox's folder directory, worked out once.
+    folders: HashMap<i64, Option<Arc<Path>>>,
 }
 
 impl Copier {
@@ -314,17 +316,21 @@ impl Copier {
                 })
             })
             .collect();
-        Copier { jobs, results, workers, done }
+        Copier { jobs, results, workers, done, folders: HashMap::new() }
     }
 
     /// Queue the files of the message rows from `from` on.
-    fn copy(&self, store: &Store, found: &Found, from: usize) {
+    fn copy(&mut self, store: &Store, found: &Found, from: usize) {
+        let folders = &mut self.folders;
         let jobs: Vec<Job> = found.messages[from..]
             .iter()
             .enumerate()
             .map(|(i, m)| Job {
                 index: from + i,
-                folder: found.folder(store, m.mailbox_id),
+                folder: folders
+                    .entry(m.mailbox_id)
+                    .or_insert_with(|| found.folder(store, m.mailbox_id).map(Arc::from))
+                    .clone(),
                 filename: m.filename.clone(),
                 flags: Flags::from_index(&m.flags),
             })
@@ -337,7 +343,7 @@ impl Copier {
     /// Wait for every queued file, reporting progress; each row's object in row order (None:
     /// the file was expunged meanwhile).
     fn finish(self, progress: &mut impl FnMut(Progress)) -> Result<Copied> {
-        let Copier { jobs, results, workers, done } = self;
+        let Copier { jobs, results, workers, done, .. } = self;
         drop(jobs);
         let mut all = Vec::new();
         let mut failed = None;

@@ -239,12 +239,14 @@ async fn repair(store: &Store, account: &Account, found: &[Finding]) -> Result<(
         }
     }
     // UIDNEXT above every UID first: reindex gives stray files the next UIDs.
-    let mut tx = store.begin_admin().await?;
-    for b in mailboxes::list(&mut tx, account.id).await? {
-        let max = messages::list(&mut tx, b.id).await?.iter().map(|m| m.uid).max().unwrap_or(0);
-        mailboxes::raise_uidnext(&mut tx, b.id, max + 1).await?;
+    if found.iter().any(|f| f.problem == Problem::Uidnext) {
+        let mut tx = store.begin_admin().await?;
+        for b in mailboxes::list(&mut tx, account.id).await? {
+            let max = messages::list(&mut tx, b.id).await?.iter().map(|m| m.uid).max().unwrap_or(0);
+            mailboxes::raise_uidnext(&mut tx, b.id, max + 1).await?;
+        }
+        tx.commit().await?;
     }
-    tx.commit().await?;
     if found.iter().any(|f| !matches!(f.problem, Problem::Uidnext | Problem::SizeMismatch)) {
         if !root.is_dir() {
             maildir::create(&root)?;

@@ -50,7 +50,7 @@ pub async fn restore(
         ));
     }
     crate::fsutil::create_private_dir(&data_dir)?;
-    let filled = fill(&repo, m, &data_dir, database, &mut progress, started).await;
+    let filled = fill(&repo, id, m, &data_dir, database, &mut progress, started).await;
     if filled.is_err() && !occupied {
         // Nothing of a failed restore stays in a directory it had to itself: it can be run
         // again as it was.
@@ -67,14 +67,13 @@ pub async fn restore(
 /// The restore proper, into `data_dir` (created, and empty unless --force).
 async fn fill(
     repo: &Repo,
+    id: &str,
     m: crate::backup::Manifest,
     data_dir: &Path,
     database: Option<&str>,
     progress: &mut impl FnMut(Progress),
     started: std::time::Instant,
 ) -> Result<Restored> {
-    let id = m.id.clone();
-    let id = id.as_str();
     let data_dir = data_dir.to_path_buf();
     let read = |r: &ObjectRef, what: &str| repo.need(id, r, what);
 
