@@ -161,6 +161,12 @@ impl From<sqlx::Error> for Error {
         let kind = match &err {
             sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => Kind::Unavailable,
             sqlx::Error::Database(db) => {
+                if let Some(at) = db.message().find(crate::store::retired::REFUSAL) {
+                    // A write to a store `store migrate` moved away from: say so, not "database error".
+                    let text = db.message()[at..].to_string();
+                    return Error::new(Kind::Unavailable, text)
+                        .with_hint("the config should name the new store; a running serve switches on SIGHUP");
+                }
                 if db.is_unique_violation() {
                     Kind::Exists
                 } else if is_busy(db.as_ref()) {

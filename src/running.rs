@@ -1,5 +1,6 @@
 //! What a running `mailctl serve` leaves in its data dir for other mailctl processes: the
-//! lock file naming its pid (`serve.lock`) and the listeners it bound (`serve.listeners`).
+//! lock file naming its pid (`serve.lock`), the listeners it bound (`serve.listeners`) and the
+//! store it uses (`serve.store`, the URL without its password).
 
 use std::fs::File;
 use std::io::Write;
@@ -52,4 +53,27 @@ pub fn lock(dir: &Path) -> Result<File> {
 pub fn record_listeners(dir: &Path, bound: &[(&str, String)]) {
     let text: String = bound.iter().map(|(name, addr)| format!("{name} {addr}\n")).collect();
     let _ = crate::fsutil::write_atomic(&dir.join("serve.listeners"), text.as_bytes(), 0o644);
+}
+
+/// Record which store the server uses (its URL without a password), at start and when it
+/// switches: `store migrate` waits for the switch by reading it.
+pub fn record_store(dir: &Path, url: &str) {
+    let text = format!("{}\n", crate::config::redact_url(url));
+    if let Err(e) = crate::fsutil::write_atomic(&dir.join("serve.store"), text.as_bytes(), 0o644) {
+        tracing::warn!(error = %e.one_line(), "could not record the store in use");
+    }
+}
+
+/// The store a running server uses, as it recorded it.
+pub fn recorded_store(dir: &Path) -> Option<String> {
+    running_pid(dir)?;
+    std::fs::read_to_string(dir.join("serve.store")).ok().map(|t| t.trim().to_string())
+}
+
+/// Ask the `mailctl serve` running on a data dir to reload (SIGHUP); its pid, if one runs.
+pub fn reload_server(dir: &Path) -> Option<i32> {
+    let pid = running_pid(dir)?;
+    // SAFETY: sending a signal to a pid; no memory is shared.
+    unsafe { libc::kill(pid, libc::SIGHUP) };
+    Some(pid)
 }

@@ -142,10 +142,7 @@ pub async fn check_hosts(cfg: &Config, store: &Store, asked: &[String]) -> Resul
 
 /// Tell a running `mailctl serve` to load the new certificate now (it would within 15 s).
 fn notify_server(cfg: &Config) {
-    if let Some(pid) = crate::running::running_pid(&cfg.data_dir) {
-        // SAFETY: sending a signal to a pid; no memory is shared.
-        unsafe { libc::kill(pid, libc::SIGHUP) };
-    }
+    crate::running::reload_server(&cfg.data_dir);
 }
 
 pub fn self_signed(cfg: &Config, hosts: Vec<String>) -> Result<Status> {

@@ -1,13 +1,25 @@
 //! `mailctl store migrate --to URL`: the whole store copied into a new, empty database of
 //! either backend, checked table by table (row counts and a SHA-256 of every row, read back
-//! from the new database), and only then named in the config's `database`. Nothing of the old
-//! store changes, so a failed migration leaves it in use, and says so.
+//! from the new database), and only then named in the config's `database`.
 //!
-//! It runs with `serve` stopped and holds the data directory's lock meanwhile, so `serve`
-//! cannot start on the old store half-way. (Copying under a running `serve` would need it to
-//! switch stores at the end; that is not built: the command exits 75 and says to stop it.)
+//! With `serve` stopped, the data directory's lock is held throughout so it cannot start
+//! half-way. With `serve` running, mail goes on during the bulk copy (one snapshot); then the
+//! old store's write lock is taken, so writers wait (an SMTP delivery that waits too long
+//! gets 451 and is retried by its sender), what changed since the snapshot is copied (rows
+//! compared by key and content), the copy is checked, and the old store is retired in the
+//! same transaction (`store::retired`: every later write to it fails instead of being lost).
+//! Then the config names the new store and `serve` gets SIGHUP: it switches only to the store
+//! the old one says it moved to, and records the switch in `serve.store`, which this command
+//! waits for. The pause reported is from taking the lock to the switch.
+//!
+//! Until the retirement commits nothing of the old store changed, so a failure before it
+//! leaves the old store in use (and the new database emptied again); a failure to write the
+//! config after it undoes the retirement. A migration killed between the two is finished by
+//! running the same command again.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -37,11 +49,60 @@ pub struct Migrated {
     pub tables: Vec<TableCopied>,
     pub rows: u64,
     pub duration_ms: u64,
+    /// `serve` was running and switched to the new store.
+    pub online: bool,
+    /// How long writes were held: from taking the old store's write lock to the switch.
+    pub pause_ms: u64,
+    /// Rows written, rewritten or deleted while writes were held (what changed during the
+    /// bulk copy).
+    pub caught_up: u64,
+    /// A migration that a kill interrupted after the retirement was finished.
+    pub resumed: bool,
 }
 
-/// A table's rows folded into a digest that does not depend on the backend: each value in
-/// the order of the sorted column names, booleans as integers (PostgreSQL has them, SQLite
-/// stores 0 and 1).
+/// How long `serve` gets to switch after SIGHUP.
+const SWITCH_WAIT: Duration = Duration::from_secs(30);
+
+/// The columns of a row in name order, the same for both backends.
+struct Shape {
+    order: Vec<usize>,
+    keys: Vec<usize>,
+}
+
+impl Shape {
+    fn of(table: &str, columns: &[String]) -> Result<Shape> {
+        let mut order: Vec<usize> = (0..columns.len()).collect();
+        order.sort_by(|&a, &b| columns[a].cmp(&columns[b]));
+        let keys = snapshot::key_of(table)
+            .split(", ")
+            .map(|k| columns.iter().position(|c| c == k))
+            .collect::<Option<_>>()
+            .ok_or_else(|| Error::invalid(format!("table {table} lacks a column of its key")))?;
+        Ok(Shape { order, keys })
+    }
+
+    /// A row's SHA-256: its values in column-name order, booleans as integers (PostgreSQL has
+    /// them, SQLite stores 0 and 1).
+    fn hash(&self, row: &[Value]) -> [u8; 32] {
+        let values: Vec<Value> = self.order.iter().map(|&i| neutral(&row[i])).collect();
+        Sha256::digest(serde_json::to_vec(&values).unwrap_or_default()).into()
+    }
+
+    /// The row's key, as text to compare by.
+    fn key(&self, row: &[Value]) -> String {
+        let values: Vec<Value> = self.keys.iter().map(|&i| neutral(&row[i])).collect();
+        serde_json::to_string(&values).unwrap_or_default()
+    }
+}
+
+fn neutral(v: &Value) -> Value {
+    match v {
+        Value::Bool(b) => Value::from(i64::from(*b)),
+        v => v.clone(),
+    }
+}
+
+/// A table's rows folded into a digest that does not depend on the backend.
 struct TableDigest {
     /// Each row's SHA-256: sorted before they are hashed together, so the order the backends
     /// return rows in (PostgreSQL sorts text by its collation, SQLite byte by byte) does not
@@ -52,21 +113,6 @@ struct TableDigest {
 impl TableDigest {
     fn new() -> Self {
         TableDigest { rows: Vec::new() }
-    }
-
-    fn add(&mut self, columns: &[String], rows: &[Vec<Value>]) {
-        let mut order: Vec<usize> = (0..columns.len()).collect();
-        order.sort_by(|&a, &b| columns[a].cmp(&columns[b]));
-        for row in rows {
-            let values: Vec<Value> = order
-                .iter()
-                .map(|&i| match &row[i] {
-                    Value::Bool(b) => Value::from(i64::from(*b)),
-                    v => v.clone(),
-                })
-                .collect();
-            self.rows.push(Sha256::digest(serde_json::to_vec(&values).unwrap_or_default()).into());
-        }
     }
 
     fn done(mut self, name: &str) -> TableCopied {
@@ -85,62 +131,148 @@ async fn digests(store: &Store) -> Result<Vec<TableCopied>> {
         let mut rows = snap.rows(table);
         let mut d = TableDigest::new();
         while let Some(chunk) = rows.next_chunk().await? {
-            d.add(&rows.columns, &chunk);
+            let shape = Shape::of(table, &rows.columns)?;
+            d.rows.extend(chunk.iter().map(|r| shape.hash(r)));
         }
         out.push(d.done(table));
     }
     Ok(out)
 }
 
-pub async fn migrate(store: &Store, from_url: &str, config_file: &Path, to: &str) -> Result<Migrated> {
-    let started = std::time::Instant::now();
+pub async fn migrate(store: &Store, config_file: &Path, to: &str) -> Result<Migrated> {
+    let started = Instant::now();
+    let from = redact_url(&store.url);
     // A bad --to is a usage error, not one of the config.
     let backend = Backend::from_url(to).map_err(|e| Error { kind: Kind::Usage, ..e })?;
-    if to == from_url {
+    if to == store.url {
         return Err(Error::usage(format!("{} is the store in use already", redact_url(to))));
     }
-    let _lock = crate::running::lock(&store.data_dir).map_err(|e| match e.kind {
-        Kind::TempFail => {
-            let pid = crate::running::running_pid(&store.data_dir).map(|p| format!(" (pid {p})")).unwrap_or_default();
-            Error::new(Kind::TempFail, format!("mailctl serve is running on {}{pid}", store.data_dir.display()))
-                .with_hint("stop it, migrate, and start it again: it will use the new store")
+    let dir = &store.data_dir;
+    let Some(_migrating) = crate::fsutil::try_lock(&dir.join("store-migrate.lock"))? else {
+        return Err(Error::new(Kind::TempFail, format!("another store migrate is running on {}", dir.display())));
+    };
+    // With serve stopped, its lock keeps it from starting on the old store half-way.
+    let serve_lock = match crate::running::lock(dir) {
+        Ok(f) => Some(f),
+        Err(e) if e.kind == Kind::TempFail && crate::running::running_pid(dir).is_some() => None,
+        Err(e) if e.kind == Kind::TempFail => {
+            return Err(Error::new(Kind::TempFail, format!("the data directory {} is locked", dir.display()))
+                .with_hint("another mailctl holds it (mailbox verify --fix?); try again when it is done"));
         }
-        _ => e,
-    })?;
-    let target = Store::connect(to, &store.data_dir, 2).await?;
-    let result = copy(store, &target, backend).await;
-    let tables = match result {
-        Ok(t) => t,
+        Err(e) => return Err(e),
+    };
+    let online = serve_lock.is_none();
+    let failed = |e: Error| {
+        let mut out = Error::new(e.kind, format!("the migration failed and {from} stays in use: {e}"));
+        out.hint = e.hint;
+        out
+    };
+    let to_shown = redact_url(to);
+    let resumed = match store.moved_to().await? {
+        Some(m) if m.to == to_shown => true,
+        Some(m) => {
+            return Err(Error::new(Kind::Unavailable, format!("{from} was moved to {} already", m.to))
+                .with_hint("the config should name that store"));
+        }
+        None => false,
+    };
+    let target = Store::connect(to, dir, 2).await.map_err(failed)?;
+    if !resumed && !snapshot::is_empty(&target).await? {
+        target.close().await;
+        return Err(failed(Error::new(Kind::Exists, "the new database is not empty: migrate into an empty one")));
+    }
+    let copied = if resumed {
+        digests(&target).await.map(|t| (t, Instant::now(), 0))
+    } else {
+        copy_and_retire(store, &target, backend, &to_shown).await
+    };
+    let (tables, paused, caught_up) = match copied {
+        Ok(x) => x,
         Err(e) => {
+            let e = match clear(&target).await {
+                Ok(()) => failed(e),
+                Err(c) => failed(e).with_hint(format!(
+                    "the new database keeps a partial copy ({}): empty it before trying again",
+                    c.one_line()
+                )),
+            };
             target.close().await;
-            return Err(Error::new(
-                e.kind,
-                format!("the migration failed and {} stays in use: {e}", redact_url(from_url)),
-            ));
+            return Err(e);
         }
     };
     target.close().await;
 
     // Only now does the config name the new store.
-    let text = std::fs::read_to_string(config_file).map_err(|e| Error::io("reading", config_file, e))?;
-    let edited = crate::config::edit(&text, "database", to)?;
-    crate::fsutil::write_atomic(config_file, edited.as_bytes(), 0o600)?;
+    if let Err(e) = switch_config(config_file, to) {
+        let mut conn = store.pool.acquire().await?;
+        crate::store::retired::unretire(&mut conn, store.backend).await.map_err(|u| {
+            Error::new(
+                Kind::Unavailable,
+                format!(
+                    "{from} was retired, but the config could not be switched ({e}) nor the retirement undone ({u})"
+                ),
+            )
+            .with_hint(format!("set database = {to_shown} in {} by hand", config_file.display()))
+        })?;
+        return Err(failed(e).with_hint("the new database holds a full copy: empty it before trying again"));
+    }
+    if online {
+        wait_for_switch(dir, &to_shown).await?;
+    }
+    drop(serve_lock);
     Ok(Migrated {
-        from: redact_url(from_url),
-        to: redact_url(to),
+        from,
+        to: to_shown,
         config: config_file.to_path_buf(),
         rows: tables.iter().map(|t| t.rows).sum(),
         tables,
         duration_ms: started.elapsed().as_millis() as u64,
+        online,
+        pause_ms: paused.elapsed().as_millis() as u64,
+        caught_up,
+        resumed,
     })
 }
 
-/// Copy every table in one snapshot into `target` in one transaction, then read the target
-/// back and compare.
-async fn copy(store: &Store, target: &Store, backend: Backend) -> Result<Vec<TableCopied>> {
-    if !snapshot::is_empty(target).await? {
-        return Err(Error::new(Kind::Exists, "the new database is not empty: migrate into an empty one"));
+fn switch_config(config_file: &Path, to: &str) -> Result<()> {
+    let text = std::fs::read_to_string(config_file).map_err(|e| Error::io("reading", config_file, e))?;
+    let edited = crate::config::edit(&text, "database", to)?;
+    crate::fsutil::write_atomic(config_file, edited.as_bytes(), 0o600)
+}
+
+/// SIGHUP to the running server, then wait until it records the new store (or stops: it
+/// starts on the new one).
+async fn wait_for_switch(dir: &Path, to_shown: &str) -> Result<()> {
+    let Some(pid) = crate::running::reload_server(dir) else { return Ok(()) };
+    let deadline = Instant::now() + SWITCH_WAIT;
+    while Instant::now() < deadline {
+        if crate::running::running_pid(dir).is_none()
+            || crate::running::recorded_store(dir).as_deref() == Some(to_shown)
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    Err(Error::new(
+        Kind::TempFail,
+        format!(
+            "the store moved to {to_shown} and the config names it, but serve (pid {pid}) did not switch within {} s: \
+             mail is deferred (4xx) until it does",
+            SWITCH_WAIT.as_secs()
+        ),
+    )
+    .with_hint("see serve's log for why, then send it SIGHUP or restart it"))
+}
+
+/// Into an empty target: the bulk copy of one snapshot while writers go on, then the catch-up with writes held,
+/// the check, and the old store's retirement. Returns the tables as checked, when writes
+/// were first held, and how many rows the catch-up changed.
+async fn copy_and_retire(
+    store: &Store,
+    target: &Store,
+    backend: Backend,
+    to_shown: &str,
+) -> Result<(Vec<TableCopied>, Instant, u64)> {
     let mut snap = Snapshot::begin(store).await?;
     let theirs = target.schema_version().await?.unwrap_or(0);
     if snap.version != theirs {
@@ -150,17 +282,20 @@ async fn copy(store: &Store, target: &Store, backend: Backend) -> Result<Vec<Tab
         ));
     }
     let mut tx = target.pool.begin().await?;
-    let mut copied = Vec::new();
     for (table, _) in TABLES {
         let mut rows = snap.rows(table);
-        let mut d = TableDigest::new();
         while let Some(chunk) = rows.next_chunk().await? {
-            d.add(&rows.columns, &chunk);
             snapshot::insert(&mut tx, table, &rows.columns, &chunk).await?;
         }
-        copied.push(d.done(table));
     }
     drop(snap);
+    snapshot::continue_sequences(&mut tx, backend).await?;
+    tx.commit().await?;
+
+    let mut held = Snapshot::begin_locked(store).await?;
+    let paused = Instant::now();
+    let mut tx = target.pool.begin().await?;
+    let (copied, changed) = catch_up(&mut held, &mut tx).await?;
     snapshot::continue_sequences(&mut tx, backend).await?;
     tx.commit().await?;
     let read_back = digests(target).await?;
@@ -170,5 +305,78 @@ async fn copy(store: &Store, target: &Store, backend: Backend) -> Result<Vec<Tab
             format!("table {} differs after the copy ({} rows copied, {} read back)", a.name, a.rows, b.rows),
         ));
     }
-    Ok(copied)
+    let moved = crate::store::retired::Moved { to: to_shown.to_string(), at: crate::store::now() };
+    crate::store::retired::retire(held.conn(), store.backend, &moved).await?;
+    held.commit().await?;
+    Ok((copied, paused, changed))
+}
+
+/// The rows one table needs written after the bulk copy.
+struct Upserts {
+    table: &'static str,
+    columns: Vec<String>,
+    inserts: Vec<Vec<Value>>,
+    updates: Vec<Vec<Value>>,
+}
+
+/// Make the target equal the locked source: each table's rows compared by key and content.
+/// Deletions first, children before parents (a new row may take a deleted one's unique
+/// name); then rewritten and new rows, parents first. Returns every table's digest as the
+/// source has it, and how many rows changed.
+async fn catch_up(held: &mut Snapshot, tx: &mut sqlx::AnyConnection) -> Result<(Vec<TableCopied>, u64)> {
+    let mut digests = Vec::new();
+    let mut pending = Vec::new();
+    let mut changed = 0u64;
+    for (table, _) in TABLES.iter().rev() {
+        // The target's rows, by key: their content's hash.
+        let mut theirs: HashMap<String, [u8; 32]> = HashMap::new();
+        {
+            let mut rows = snapshot::rows(tx, table);
+            while let Some(chunk) = rows.next_chunk().await? {
+                let shape = Shape::of(table, &rows.columns)?;
+                theirs.extend(chunk.iter().map(|r| (shape.key(r), shape.hash(r))));
+            }
+        }
+        let mut d = TableDigest::new();
+        let mut up = Upserts { table, columns: Vec::new(), inserts: Vec::new(), updates: Vec::new() };
+        let mut rows = held.rows(table);
+        while let Some(chunk) = rows.next_chunk().await? {
+            let shape = Shape::of(table, &rows.columns)?;
+            for row in chunk {
+                let hash = shape.hash(&row);
+                d.rows.push(hash);
+                match theirs.remove(&shape.key(&row)) {
+                    None => up.inserts.push(row),
+                    Some(h) if h != hash => up.updates.push(row),
+                    Some(_) => {}
+                }
+            }
+        }
+        up.columns = rows.columns;
+        for key in theirs.keys() {
+            let values: Vec<Value> = serde_json::from_str(key).unwrap_or_default();
+            snapshot::delete(tx, table, &values).await?;
+        }
+        changed += (theirs.len() + up.inserts.len() + up.updates.len()) as u64;
+        digests.push(d.done(table));
+        pending.push(up);
+    }
+    for up in pending.into_iter().rev() {
+        for row in &up.updates {
+            snapshot::update(tx, up.table, &up.columns, row).await?;
+        }
+        snapshot::insert(tx, up.table, &up.columns, &up.inserts).await?;
+    }
+    digests.reverse();
+    Ok((digests, changed))
+}
+
+/// Empty the new database again after a failed migration (children first).
+async fn clear(target: &Store) -> Result<()> {
+    let mut tx = target.pool.begin().await?;
+    for (table, _) in TABLES.iter().rev() {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }

@@ -27,7 +27,7 @@ async fn answer(shared: &Shared, r: &Request) -> Option<String> {
     }
     if r.path == "/.well-known/mta-sts.txt" {
         let domain = r.host.strip_prefix("mta-sts.")?;
-        let mut conn = shared.store.pool.acquire().await.ok()?;
+        let mut conn = shared.store().pool.acquire().await.ok()?;
         if !crate::store::domains::exists(&mut conn, domain).await.ok()? {
             return None;
         }

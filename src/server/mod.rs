@@ -19,7 +19,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::config::{Config, Location};
+use crate::config::{Config, Location, redact_url};
 use crate::error::{Error, Kind, Result};
 use crate::ops::credential_cache::CredentialCache;
 use crate::store::Store;
@@ -28,7 +28,9 @@ use smtp::Listener;
 
 /// What every session shares.
 pub struct Shared {
-    pub store: Store,
+    /// The store in use: replaced when `store migrate` moves it and sends SIGHUP
+    /// ([`switch_store`]). Take it for each piece of work, never keep it across commands.
+    store: RwLock<Arc<Store>>,
     config: RwLock<Arc<Config>>,
     pub tls: tls::Tls,
     pub auth_limiter: AuthLimiter,
@@ -45,6 +47,11 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// The store in use now.
+    pub fn store(&self) -> Arc<Store> {
+        self.store.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// The current config (replaced on SIGHUP).
     pub fn config(&self) -> Arc<Config> {
         self.config.read().unwrap_or_else(|p| p.into_inner()).clone()
@@ -67,7 +74,7 @@ impl Shared {
         if self.auth_limiter.locked(ip) {
             return Login::Locked;
         }
-        match crate::ops::auth::check_password_cached(&self.store, &self.credentials, user, pass).await {
+        match crate::ops::auth::check_password_cached(&self.store(), &self.credentials, user, pass).await {
             Ok(Ok(v)) => {
                 tracing::info!(client = %ip, protocol, user = %v.account.address, cached = v.cached, "login");
                 Login::Ok(Box::new(v.account))
@@ -195,6 +202,49 @@ fn return_big_allocations() {
     }
 }
 
+/// The config names another database: switch to it when the store in use says it was moved
+/// there (`store migrate` retired it, so every write to it fails from then on); otherwise keep
+/// it until a restart, since a typo in `database` must not take the mail away.
+async fn switch_store(shared: &Shared, url: &str) {
+    let old = shared.store();
+    let to = redact_url(url);
+    match old.moved_to().await {
+        Ok(Some(m)) if m.to == to => {}
+        Ok(Some(m)) => {
+            tracing::error!(moved_to = %m.to, config = %to, "reload: the store was moved elsewhere than the config says; kept");
+            return;
+        }
+        Ok(None) => {
+            tracing::warn!(
+                config = %to,
+                "reload: the config names another database; this server keeps {} until it restarts \
+                 (`mailctl store migrate` moves a store under a running server)",
+                redact_url(&old.url)
+            );
+            return;
+        }
+        Err(e) => {
+            tracing::error!(error = %e.one_line(), "reload: could not read the store in use; kept");
+            return;
+        }
+    }
+    match Store::connect(url, &old.data_dir, 32).await {
+        Ok(mut new) => {
+            // IMAP sessions keep listening for changes on the same channel.
+            new.changes = old.changes.clone();
+            *shared.store.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
+            crate::running::record_store(&old.data_dir, url);
+            tracing::info!(from = %redact_url(&old.url), to = %to, "switched to the new store");
+            // Connections still lent out are closed as they come back.
+            tokio::spawn(async move { old.pool.close().await });
+        }
+        Err(e) => tracing::error!(
+            error = %e.one_line(),
+            "reload: cannot open the new store; mail is deferred (4xx) until it can: fix it and send SIGHUP again"
+        ),
+    }
+}
+
 /// Run the server until SIGTERM or SIGINT.
 pub async fn serve(location: Location, cfg: Config) -> Result<()> {
     return_big_allocations();
@@ -204,6 +254,13 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
     // The lock first: a second server must not even migrate the database.
     let _lock = crate::running::lock(&cfg.data_dir)?;
     let store = Store::open_with(&cfg, 32).await?;
+    if let Some(moved) = store.moved_to().await? {
+        return Err(Error::new(
+            Kind::Unavailable,
+            format!("the store {} was moved to {} by `mailctl store migrate`", redact_url(&store.url), moved.to),
+        )
+        .with_hint("set database in the config to the new store (mailctl config set database URL)"));
+    }
     let hosts = vec![cfg.hostname.clone()];
     let (tls, made_cert) = tls::Tls::load_or_create(&cfg.server.tls_cert, &cfg.server.tls_key, &hosts, &cfg.data_dir)?;
     let rec = crate::ops::deliver::recover(&store).await?;
@@ -254,8 +311,9 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
     }
 
     let (stop_tx, stop_rx) = watch::channel(false);
+    crate::running::record_store(&cfg.data_dir, &store.url);
     let shared = Arc::new(Shared {
-        store,
+        store: RwLock::new(Arc::new(store)),
         connections: Connections::new(cfg.server.max_connections as usize, cfg.server.max_connections_per_ip as usize),
         auth_limiter: AuthLimiter::new(cfg.server.auth_failures_per_minute as usize),
         credentials: CredentialCache::new(cfg.server.auth_cache_ttl),
@@ -303,7 +361,7 @@ async fn banner(cfg: &Config, listeners: &[(Service, TcpListener)], made_cert: b
         "mailctl serve: {} (data {}, {} store)\n",
         cfg.hostname,
         cfg.data_dir.display(),
-        shared.store.backend.name()
+        shared.store().backend.name()
     ));
     for (kind, l) in listeners {
         let addr = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
@@ -322,7 +380,7 @@ async fn banner(cfg: &Config, listeners: &[(Service, TcpListener)], made_cert: b
     if cfg.dev_mode {
         out.push_str("  dev mode: AUTH without TLS is allowed from loopback\n");
     }
-    let mut conn = shared.store.pool.acquire().await.ok();
+    let mut conn = shared.store().pool.acquire().await.ok();
     if let Some(c) = conn.as_mut()
         && crate::store::domains::list(c).await.map(|d| d.is_empty()).unwrap_or(false)
     {
@@ -395,16 +453,20 @@ impl Signals {
             tokio::select! {
                 _ = self.term.recv() => return,
                 _ = self.int.recv() => return,
-                _ = self.hup.recv() => reload(location, shared),
+                _ = self.hup.recv() => reload(location, shared).await,
             }
         }
     }
 }
 
-/// SIGHUP: re-read the config and the certificate; keep the old ones on error.
-fn reload(location: &Location, shared: &Shared) {
+/// SIGHUP: re-read the config and the certificate; keep the old ones on error. A new
+/// `database` is taken only when `store migrate` moved the store there ([`switch_store`]).
+async fn reload(location: &Location, shared: &Shared) {
     match Config::load(location) {
         Ok(c) => {
+            if c.database != shared.store().url {
+                switch_store(shared, &c.database).await;
+            }
             shared.auth_limiter.set_max(c.server.auth_failures_per_minute as usize);
             shared.credentials.set_ttl(c.server.auth_cache_ttl);
             match Filters::new(&c) {

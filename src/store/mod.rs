@@ -17,6 +17,7 @@ pub mod maildir;
 pub mod messages;
 pub mod models;
 pub mod queue;
+pub mod retired;
 pub mod snapshot;
 pub mod spool;
 pub mod transports;
@@ -75,6 +76,9 @@ impl Backend {
 pub struct Store {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// The URL it was opened with (with its password, if any: never print it, see
+    /// [`redact_url`]).
+    pub url: String,
     pub data_dir: PathBuf,
     /// Mailboxes whose index changed in this process (new, flagged or expunged messages), as
     /// (mailbox id, the change's modseq or 0 when not known): IMAP sessions selected on them
@@ -243,7 +247,8 @@ impl Store {
         };
         let writer = writer::Writer::start(pool.clone(), backend, file.clone());
         let readers = file.map(|f| std::sync::Arc::new(direct::Readers::new(f)));
-        let store = Store { pool, backend, data_dir: data_dir.to_path_buf(), changes, writer, readers };
+        let store =
+            Store { pool, backend, url: url.to_string(), data_dir: data_dir.to_path_buf(), changes, writer, readers };
         store.migrate().await?;
         Ok(store)
     }
@@ -362,5 +367,11 @@ impl Store {
 
     pub async fn close(self) {
         self.pool.close().await;
+    }
+
+    /// Has `store migrate` retired this store, and to where?
+    pub async fn moved_to(&self) -> Result<Option<retired::Moved>> {
+        let mut conn = self.pool.acquire().await?;
+        retired::moved_to(&mut conn, self.backend).await
     }
 }

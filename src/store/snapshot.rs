@@ -72,13 +72,48 @@ impl Snapshot {
         Ok(Snapshot { tx, version })
     }
 
+    /// As [`Snapshot::begin`], holding the store's write lock until it ends: nobody else
+    /// writes meanwhile (SQLite: BEGIN IMMEDIATE; PostgreSQL: every table locked in EXCLUSIVE
+    /// mode, which lets reads go on). Writers wait for it, and fail if it outlasts their wait.
+    pub async fn begin_locked(store: &Store) -> Result<Snapshot> {
+        let mut tx = store.begin_write().await?;
+        if store.backend == super::Backend::Postgres {
+            let names: Vec<&str> = TABLES.iter().map(|(t, _)| *t).collect();
+            let sql = sqlx::AssertSqlSafe(format!("LOCK TABLE {} IN EXCLUSIVE MODE", names.join(", ")));
+            sqlx::query(sql).execute(&mut *tx).await?;
+        }
+        let version: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&mut *tx)
+            .await?;
+        Ok(Snapshot { tx, version })
+    }
+
     /// The rows of `table`, one of [`TABLES`], in its order.
     pub fn rows(&mut self, table: &str) -> TableRows<'_> {
-        let order = TABLES.iter().find(|(t, _)| *t == table).map(|(_, o)| *o).expect("a table of TABLES");
-        // Both names come from TABLES, never from input.
-        let sql = sqlx::AssertSqlSafe(format!("SELECT * FROM {table} ORDER BY {order}"));
-        TableRows { stream: sqlx::query(sql).fetch(&mut *self.tx), columns: Vec::new() }
+        rows(&mut self.tx, table)
     }
+
+    /// The snapshot's connection (a write inside [`Snapshot::begin_locked`]'s transaction).
+    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
+/// The rows of `table`, one of [`TABLES`], in its order, as `conn` sees them.
+pub fn rows<'c>(conn: &'c mut sqlx::AnyConnection, table: &str) -> TableRows<'c> {
+    let order = key_of(table);
+    // Both names come from TABLES, never from input.
+    let sql = sqlx::AssertSqlSafe(format!("SELECT * FROM {table} ORDER BY {order}"));
+    TableRows { stream: sqlx::query(sql).fetch(conn), columns: Vec::new() }
+}
+
+/// The columns that identify a row of `table` (its primary key), comma-separated.
+pub fn key_of(table: &str) -> &'static str {
+    TABLES.iter().find(|(t, _)| *t == table).map(|(_, o)| *o).expect("a table of TABLES")
 }
 
 impl TableRows<'_> {
@@ -150,13 +185,7 @@ pub async fn insert(
             "the snapshot has a table {table:?} this mailctl does not know"
         )));
     }
-    if let Some(bad) =
-        columns.iter().find(|c| c.is_empty() || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
-    {
-        return Err(crate::error::Error::invalid(format!(
-            "the snapshot's table {table} has a bad column name {bad:?}"
-        )));
-    }
+    checked_names(table, columns)?;
     let names = columns.join(", ");
     if let Some(row) = rows.iter().find(|r| r.len() != columns.len()) {
         return Err(crate::error::Error::invalid(format!(
@@ -191,28 +220,107 @@ pub async fn insert(
         let sql = sqlx::AssertSqlSafe(format!("INSERT INTO {table} ({names}) VALUES {}", tuples.join(", ")));
         let mut q = sqlx::query(sql);
         for v in group.iter().flatten() {
-            q = match v {
-                Value::Null => q,
-                Value::Bool(b) => q.bind(i64::from(*b)),
-                Value::Number(n) => match n.as_i64() {
-                    Some(i) => q.bind(i),
-                    None => q.bind(n.as_f64().unwrap_or_default()),
-                },
-                Value::String(s) => q.bind(s.clone()),
-                Value::Object(o) => match o.get("base64").and_then(Value::as_str) {
-                    Some(b) => q.bind(base64::engine::general_purpose::STANDARD.decode(b).map_err(|e| {
-                        crate::error::Error::invalid(format!("a blob in table {table} is not base64")).with_source(e)
-                    })?),
-                    None => {
-                        return Err(crate::error::Error::invalid(format!("table {table}: a value of unknown form")));
-                    }
-                },
-                Value::Array(_) => {
-                    return Err(crate::error::Error::invalid(format!("table {table}: a value of unknown form")));
-                }
-            };
+            q = bind(q, table, v)?;
         }
         q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// Bind one value in the snapshot's form (a `null` is never bound: the statement says NULL).
+fn bind<'q>(q: Query<'q>, table: &str, v: &Value) -> Result<Query<'q>> {
+    Ok(match v {
+        Value::Null => q,
+        Value::Bool(b) => q.bind(i64::from(*b)),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => q.bind(i),
+            None => q.bind(n.as_f64().unwrap_or_default()),
+        },
+        Value::String(s) => q.bind(s.clone()),
+        Value::Object(o) => match o.get("base64").and_then(Value::as_str) {
+            Some(b) => q.bind(base64::engine::general_purpose::STANDARD.decode(b).map_err(|e| {
+                crate::error::Error::invalid(format!("a blob in table {table} is not base64")).with_source(e)
+            })?),
+            None => {
+                return Err(crate::error::Error::invalid(format!("table {table}: a value of unknown form")));
+            }
+        },
+        Value::Array(_) => {
+            return Err(crate::error::Error::invalid(format!("table {table}: a value of unknown form")));
+        }
+    })
+}
+
+/// `column = $n` for each column, NULL written out (`IS NULL` in a condition), numbering on
+/// from `n`; and the values that are bound, in order.
+fn assignments<'v>(
+    columns: &[&str],
+    values: &'v [Value],
+    n: &mut usize,
+    condition: bool,
+) -> (Vec<String>, Vec<&'v Value>) {
+    let mut parts = Vec::new();
+    let mut bound = Vec::new();
+    for (c, v) in columns.iter().zip(values) {
+        if v.is_null() {
+            parts.push(if condition { format!("{c} IS NULL") } else { format!("{c} = NULL") });
+        } else {
+            *n += 1;
+            parts.push(format!("{c} = ${n}"));
+            bound.push(v);
+        }
+    }
+    (parts, bound)
+}
+
+/// Rewrite one row of `table` (one of [`TABLES`]) in place: every column set to the row's
+/// values, found by its key ([`key_of`]).
+pub async fn update(conn: &mut sqlx::AnyConnection, table: &str, columns: &[String], row: &[Value]) -> Result<()> {
+    let keys: Vec<&str> = key_of(table).split(", ").collect();
+    let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+    checked_names(table, columns)?;
+    let key_values: Vec<Value> = keys
+        .iter()
+        .map(|k| names.iter().position(|c| c == k).map(|i| row[i].clone()))
+        .collect::<Option<_>>()
+        .ok_or_else(|| crate::error::Error::invalid(format!("a row of table {table} lacks its key")))?;
+    let mut n = 0;
+    let (set, mut bound) = assignments(&names, row, &mut n, false);
+    let (cond, key_bound) = assignments(&keys, &key_values, &mut n, true);
+    bound.extend(key_bound);
+    let sql = sqlx::AssertSqlSafe(format!("UPDATE {table} SET {} WHERE {}", set.join(", "), cond.join(" AND ")));
+    let mut q = sqlx::query(sql);
+    for v in bound {
+        q = bind(q, table, v)?;
+    }
+    q.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Delete the row of `table` (one of [`TABLES`]) whose key ([`key_of`]) has these values.
+pub async fn delete(conn: &mut sqlx::AnyConnection, table: &str, key_values: &[Value]) -> Result<()> {
+    let keys: Vec<&str> = key_of(table).split(", ").collect();
+    let mut n = 0;
+    let (cond, bound) = assignments(&keys, key_values, &mut n, true);
+    let sql = sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE {}", cond.join(" AND ")));
+    let mut q = sqlx::query(sql);
+    for v in bound {
+        q = bind(q, table, v)?;
+    }
+    q.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Column names go into statements: letters, digits and `_` only.
+fn checked_names(table: &str, columns: &[String]) -> Result<()> {
+    if let Some(bad) =
+        columns.iter().find(|c| c.is_empty() || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    {
+        return Err(crate::error::Error::invalid(format!(
+            "the snapshot's table {table} has a bad column name {bad:?}"
+        )));
     }
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use mailctl::store::snapshot::TABLES;
 
 use crate::imap::what_a_client_sees;
-use crate::server::Client;
+use crate::server::Senders;
 use crate::util::{Env, block_on, fresh_pg_db, pg_server};
 
 /// bob@ with `n` messages in his INBOX (as a Maildir holds them) and one in Sent, indexed.
@@ -411,44 +411,15 @@ fn subjects(maildir: &Path) -> Vec<String> {
 }
 
 fn a_backup_taken_while_20_sessions_deliver_holds_every_acknowledged_message_once(env: Env) {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::{Arc, Mutex};
     mailbox_with(&env, 0);
     env.serve_config(&[]);
     let srv = env.start_server();
-    let stop = Arc::new(AtomicBool::new(false));
-    // Each acknowledged message: its subject and when the 250 came.
-    let acked: Arc<Mutex<Vec<(String, std::time::Instant)>>> = Arc::default();
-    let senders: Vec<_> = (0..20)
-        .map(|t| {
-            let (stop, acked, addr) = (stop.clone(), acked.clone(), srv.smtp);
-            std::thread::spawn(move || {
-                let mut c = Client::connect(addr);
-                c.expect("EHLO sender.example", 250);
-                for n in 0..400 {
-                    if stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    c.expect("MAIL FROM:<a@remote.example>", 250);
-                    c.expect("RCPT TO:<bob@example.com>", 250);
-                    c.expect("DATA", 354);
-                    let subject = format!("s{t}-{n}");
-                    c.send(format!("Subject: {subject}\r\n\r\nbody\r\n.\r\n").as_bytes());
-                    let (code, text) = c.read();
-                    assert_eq!(code, 250, "{text}");
-                    acked.lock().unwrap().push((subject, std::time::Instant::now()));
-                }
-                c.cmd("QUIT");
-            })
-        })
-        .collect();
-    crate::util::eventually("100 messages acknowledged", || acked.lock().unwrap().len() >= 100);
+    let senders = Senders::start(srv.smtp, 20);
+    crate::util::eventually("100 messages acknowledged", || senders.count() >= 100);
     let before_backup = std::time::Instant::now();
     let id = create(&env)["id"].as_str().unwrap().to_string();
-    stop.store(true, Ordering::Relaxed);
-    for s in senders {
-        s.join().unwrap();
-    }
+    let (acked, deferred) = senders.stop();
+    assert_eq!(deferred, 0, "no delivery deferred during a backup");
     assert_eq!(srv.stop(), Some(0));
 
     let other = another_instance("a_backup_taken_while_20_sessions_deliver");
@@ -462,7 +433,6 @@ fn a_backup_taken_while_20_sessions_deliver_holds_every_acknowledged_message_onc
     let restored = subjects(&other.maildir("bob@example.com"));
     let unique: std::collections::HashSet<&String> = restored.iter().collect();
     assert_eq!(unique.len(), restored.len(), "no message twice");
-    let acked = acked.lock().unwrap();
     let must: Vec<&String> = acked.iter().filter(|(_, at)| *at < before_backup).map(|(s, _)| s).collect();
     assert!(must.len() >= 100);
     for s in &must {

@@ -212,6 +212,65 @@ impl Client {
 }
 
 /// Run a Python script with the given arguments; return its stdout (panics on failure).
+/// SMTP sessions that deliver to bob@example.com in a loop, each message with its own
+/// subject (`s<session>-<n>`), until stopped: what was acknowledged (and when), and how many
+/// were deferred with 451 4.3.0. Anything else fails the test.
+pub struct Senders {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    pub acked: std::sync::Arc<std::sync::Mutex<Vec<(String, std::time::Instant)>>>,
+    pub deferred: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Senders {
+    pub fn start(addr: std::net::SocketAddr, sessions: usize) -> Senders {
+        use std::sync::atomic::Ordering;
+        let (stop, acked, deferred) = (Default::default(), Default::default(), Default::default());
+        let mut out = Senders { stop, acked, deferred, threads: Vec::new() };
+        for t in 0..sessions {
+            let (stop, acked, deferred) = (out.stop.clone(), out.acked.clone(), out.deferred.clone());
+            out.threads.push(std::thread::spawn(move || {
+                let mut c = Client::connect(addr);
+                c.expect("EHLO sender.example", 250);
+                for n in 0..5000 {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    c.expect("MAIL FROM:<a@remote.example>", 250);
+                    c.expect("RCPT TO:<bob@example.com>", 250);
+                    c.expect("DATA", 354);
+                    let subject = format!("s{t}-{n}");
+                    c.send(format!("Subject: {subject}\r\n\r\nbody\r\n.\r\n").as_bytes());
+                    match c.read() {
+                        (250, _) => acked.lock().unwrap().push((subject, std::time::Instant::now())),
+                        (451, text) if text.contains(" 4.3.0 ") => {
+                            deferred.fetch_add(1, Ordering::Relaxed);
+                        }
+                        (code, text) => panic!("{subject}: {code} {text}"),
+                    }
+                }
+                c.cmd("QUIT");
+            }));
+        }
+        out
+    }
+
+    /// How many were acknowledged so far.
+    pub fn count(&self) -> usize {
+        self.acked.lock().unwrap().len()
+    }
+
+    /// Stop every session and wait for it (a session that failed fails the test here).
+    pub fn stop(self) -> (Vec<(String, std::time::Instant)>, usize) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for t in self.threads {
+            t.join().unwrap();
+        }
+        let acked = std::mem::take(&mut *self.acked.lock().unwrap());
+        (acked, self.deferred.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
 pub fn python(script: &str, args: &[&str]) -> String {
     let out = Command::new("python3").arg("-c").arg(script).args(args).output().expect("python3");
     assert!(

@@ -30,7 +30,7 @@ impl Session {
         }
         match self.shared.login(self.peer, "imap", user, pass).await {
             Login::Ok(account) => {
-                if let Err(e) = crate::ops::mailbox::sync_folders(&self.shared.store, &account).await {
+                if let Err(e) = crate::ops::mailbox::sync_folders(&self.shared.store(), &account).await {
                     tracing::error!(error = %e.one_line(), "imap login: reading the folders");
                     return self.no(tag, Code::Unavailable, "cannot open the mailbox, try again later");
                 }

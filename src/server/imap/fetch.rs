@@ -231,7 +231,7 @@ impl Session {
         let id = sel.mailbox.id;
         let stored = self
             .shared
-            .store
+            .store()
             .read(uids.len(), move |c| {
                 Box::pin(async move { messages::shown_for(c, id, &uids, shown.envelope, shown.bodystructure).await })
             })
@@ -281,7 +281,7 @@ impl Session {
             && let Some(since) = m.changed_since
         {
             let r = async {
-                let mut conn = self.shared.store.pool.acquire().await?;
+                let mut conn = self.shared.store().pool.acquire().await?;
                 messages::expunged_since(&mut Conn::Any(&mut conn), mailbox.id, since as i64).await
             }
             .await;
@@ -311,7 +311,7 @@ impl Session {
             if !unseen.is_empty() {
                 let account = self.account.as_deref().cloned().expect("logged in");
                 let add_seen = |f: &Flags| f.clone().with(Flag::SEEN);
-                match ops::store_flags(&self.shared.store, &account, &mailbox, &unseen, add_seen, None).await {
+                match ops::store_flags(&self.shared.store(), &account, &mailbox, &unseen, add_seen, None).await {
                     Ok((stored, _)) => {
                         let now: std::collections::HashMap<i64, &ops::Stored> =
                             stored.iter().filter(|s| s.changed).map(|s| (s.uid, s)).collect();
@@ -334,7 +334,7 @@ impl Session {
             }
         }
         let account = self.account.as_deref().cloned().expect("logged in");
-        let folder = maildir::folder_path(&ops::maildir_root(&self.shared.store, &account), &mailbox.name);
+        let folder = maildir::folder_path(&ops::maildir_root(&self.shared.store(), &account), &mailbox.name);
         let opts = Arc::new(opts);
         let needs_path = rows.iter().any(|(_, r)| opts.needs_file(r));
         let width = super::width();
@@ -394,7 +394,7 @@ impl Session {
             // session expunged meanwhile is left out (RFC 2180 §4.1.3) and said so (RFC 5530);
             // one still indexed whose file is gone is an error the client may retry.
             let still = async {
-                let mut conn = self.shared.store.pool.acquire().await?;
+                let mut conn = self.shared.store().pool.acquire().await?;
                 messages::rows_for(&mut Conn::Any(&mut conn), mailbox.id, &unreadable, messages::Cols::Light).await
             };
             let missing = match still.await {

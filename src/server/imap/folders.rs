@@ -76,9 +76,9 @@ impl Session {
         }
         let account = self.account().clone();
         // Listen for changes before reading the mailbox, so none falls in between.
-        let changes = self.shared.store.changes.subscribe();
+        let changes = self.shared.store().changes.subscribe();
         let r = async {
-            let mut conn = self.shared.store.pool.acquire().await?;
+            let mut conn = self.shared.store().pool.acquire().await?;
             let m = ops::require(&mut crate::store::conn::Conn::Any(&mut conn), &account, name).await?;
             let meta = messages::rows_light(&mut Conn::Any(&mut conn), m.id, 1, i64::MAX).await?;
             Ok::<_, crate::error::Error>((m, meta))
@@ -96,7 +96,7 @@ impl Session {
         let mut recent = Recent::default();
         // IMAP4rev2 has no \Recent (RFC 9051 appendix E): such a session claims none.
         if !read_only && !self.rev2 {
-            match ops::claim_recent(&self.shared.store, m.id, m.recent_uid, m.uidnext - 1).await {
+            match ops::claim_recent(&self.shared.store(), m.id, m.recent_uid, m.uidnext - 1).await {
                 Ok(Some(c)) => recent.add(c),
                 Ok(None) => {}
                 Err(e) => return self.fault(tag, &e),
@@ -152,7 +152,7 @@ impl Session {
         q: &Qresync,
         rows: &[(i64, Flags, i64)],
     ) -> crate::error::Result<()> {
-        let mut conn = self.shared.store.pool.acquire().await?;
+        let mut conn = self.shared.store().pool.acquire().await?;
         let gone =
             messages::expunged_since(&mut crate::store::conn::Conn::Any(&mut conn), sel.mailbox.id, q.modseq as i64)
                 .await?;
@@ -188,7 +188,7 @@ impl Session {
         if expunge && !sel.read_only {
             let account = self.account().clone();
             let all: Vec<i64> = sel.uids.iter().map(|&u| u as i64).collect();
-            let r = ops::expunge(&self.shared.store, &account, &sel.mailbox, &all, true).await;
+            let r = ops::expunge(&self.shared.store(), &account, &sel.mailbox, &all, true).await;
             if let Err(e) = r {
                 return self.fault(tag, &e);
             }
@@ -198,7 +198,7 @@ impl Session {
 
     pub async fn create(&mut self, tag: &str, name: &str) -> Next {
         let account = self.account().clone();
-        match ops::create(&self.shared.store, &account, name).await {
+        match ops::create(&self.shared.store(), &account, name).await {
             Ok(()) => self.ok(tag, "CREATE completed"),
             Err(e) => self.fault(tag, &e),
         }
@@ -206,7 +206,7 @@ impl Session {
 
     pub async fn delete(&mut self, tag: &str, name: &str) -> Next {
         let account = self.account().clone();
-        match ops::delete(&self.shared.store, &account, name).await {
+        match ops::delete(&self.shared.store(), &account, name).await {
             Ok(()) => {
                 if self.selected.as_ref().is_some_and(|s| s.mailbox.name == name) {
                     self.selected = None;
@@ -222,7 +222,7 @@ impl Session {
 
     pub async fn rename(&mut self, tag: &str, from: &str, to: &str) -> Next {
         let account = self.account().clone();
-        match ops::rename(&self.shared.store, &account, from, to).await {
+        match ops::rename(&self.shared.store(), &account, from, to).await {
             Ok(()) => self.ok(tag, "RENAME completed"),
             Err(e) => self.fault(tag, &e),
         }
@@ -231,7 +231,7 @@ impl Session {
     pub async fn subscribe(&mut self, tag: &str, name: &str, on: bool) -> Next {
         let account = self.account().clone();
         let r = async {
-            let mut conn = self.shared.store.pool.acquire().await?;
+            let mut conn = self.shared.store().pool.acquire().await?;
             if on {
                 ops::require(&mut crate::store::conn::Conn::Any(&mut conn), &account, name).await?;
             }
@@ -256,7 +256,7 @@ impl Session {
         }
         let account = self.account().clone();
         let r = async {
-            let mut conn = self.shared.store.pool.acquire().await?;
+            let mut conn = self.shared.store().pool.acquire().await?;
             let boxes = mailboxes::list(&mut conn, account.id).await?;
             let subs = mailboxes::subscriptions(&mut conn, account.id).await?;
             Ok::<_, crate::error::Error>((boxes, subs))
@@ -331,7 +331,7 @@ impl Session {
     pub async fn lsub(&mut self, tag: &str, reference: &str, pattern: &str) -> Next {
         let account = self.account().clone();
         let r = async {
-            let mut conn = self.shared.store.pool.acquire().await?;
+            let mut conn = self.shared.store().pool.acquire().await?;
             let names: Vec<String> =
                 mailboxes::list(&mut conn, account.id).await?.into_iter().map(|m| m.name).collect();
             let subs = mailboxes::subscriptions(&mut conn, account.id).await?;
@@ -366,7 +366,7 @@ impl Session {
 
     async fn status_line(&mut self, name: &str, items: &[String]) -> crate::error::Result<()> {
         let account = self.account().clone();
-        let mut conn = self.shared.store.pool.acquire().await?;
+        let mut conn = self.shared.store().pool.acquire().await?;
         let m = ops::require(&mut crate::store::conn::Conn::Any(&mut conn), &account, name).await?;
         let (count, unseen, deleted, bytes) = mailboxes::counts(&mut conn, m.id).await?;
         let recent = mailboxes::unclaimed_recent(&mut conn, &m).await?;
@@ -405,7 +405,7 @@ impl Session {
         }
         let account = self.account().clone();
         let r = async {
-            let mut conn = self.shared.store.pool.acquire().await?;
+            let mut conn = self.shared.store().pool.acquire().await?;
             if let Some(m) = mailbox {
                 ops::require(&mut crate::store::conn::Conn::Any(&mut conn), &account, m).await?;
             }

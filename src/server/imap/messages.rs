@@ -76,11 +76,11 @@ impl Session {
         };
         let account = self.account.as_deref().cloned().expect("logged in");
         let since = unchanged_since.map(|u| u as i64);
-        let (stored, stale) = match ops::store_flags(&self.shared.store, &account, &mailbox, &uids, change, since).await
-        {
-            Ok(x) => x,
-            Err(e) => return self.fault(tag, &e),
-        };
+        let (stored, stale) =
+            match ops::store_flags(&self.shared.store(), &account, &mailbox, &uids, change, since).await {
+                Ok(x) => x,
+                Err(e) => return self.fault(tag, &e),
+            };
         let mut modified: Vec<u32> =
             stale.iter().map(|&u| if uid { u as u32 } else { seqs.get(&(u as u32)).copied().unwrap_or(0) }).collect();
         if let Some(s) = self.selected.as_mut() {
@@ -137,7 +137,7 @@ impl Session {
         };
         let uids: Vec<i64> = targets.iter().map(|&(_, uid)| uid as i64).collect();
         let account = self.account.as_deref().cloned().expect("logged in");
-        let (validity, pairs) = match ops::copy(&self.shared.store, &account, &mailbox, &uids, dest).await {
+        let (validity, pairs) = match ops::copy(&self.shared.store(), &account, &mailbox, &uids, dest).await {
             Ok(x) => x,
             Err(e) if e.kind == Kind::NotFound => return self.no(tag, Code::TryCreate, "no such mailbox"),
             Err(e) => return self.fault(tag, &e),
@@ -157,7 +157,7 @@ impl Session {
         }
         // Only what was copied leaves the source.
         let copied: Vec<i64> = pairs.iter().map(|p| p.0).collect();
-        let gone = match ops::expunge(&self.shared.store, &account, &mailbox, &copied, false).await {
+        let gone = match ops::expunge(&self.shared.store(), &account, &mailbox, &copied, false).await {
             Ok(g) => g,
             Err(e) => return self.fault(tag, &e),
         };
@@ -178,7 +178,7 @@ impl Session {
         let Some(account) = self.account.as_deref().cloned() else { return };
         let (shared, to) = (self.shared.clone(), to.to_string());
         tokio::spawn(async move {
-            crate::ops::filter::learn(&shared.store, &filters, &account, &to, uids, spam).await;
+            crate::ops::filter::learn(&shared.store(), &filters, &account, &to, uids, spam).await;
         });
     }
 
@@ -203,7 +203,7 @@ impl Session {
         };
         let account = self.account.as_deref().cloned().expect("logged in");
         // \Deleted is checked on the stored flags, in the expunge's own transaction.
-        let gone = match ops::expunge(&self.shared.store, &account, &mailbox, &wanted, true).await {
+        let gone = match ops::expunge(&self.shared.store(), &account, &mailbox, &wanted, true).await {
             Ok(g) => g,
             Err(e) => return self.fault(tag, &e),
         };
@@ -231,7 +231,7 @@ impl Session {
             };
             appended.push(ops::Appended { data, flags, date: m.date.unwrap_or_else(crate::store::now) });
         }
-        let (validity, uids) = match ops::append(&self.shared.store, &account, &hostname, mailbox, appended).await {
+        let (validity, uids) = match ops::append(&self.shared.store(), &account, &hostname, mailbox, appended).await {
             Ok(x) => x,
             Err(e) if e.kind == Kind::NotFound => return self.no(tag, Code::TryCreate, "no such mailbox"),
             Err(e) => return self.fault(tag, &e),

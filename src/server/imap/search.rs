@@ -122,7 +122,7 @@ impl Session {
         let uids = Arc::new(sel.uids.clone());
         let mailbox = sel.mailbox.name.clone();
         let account = self.account.as_deref().cloned().expect("logged in");
-        let folder = maildir::folder_path(&ops::maildir_root(&self.shared.store, &account), &mailbox);
+        let folder = maildir::folder_path(&ops::maildir_root(&self.shared.store(), &account), &mailbox);
         let key = Arc::new(key.clone());
         let width = super::width();
         let per = sel.meta.len().div_ceil(width).max(64);

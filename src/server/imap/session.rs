@@ -338,7 +338,7 @@ impl Session {
         let (id, seen, seen_expunged, max_known) = (sel.mailbox.id, sel.modseq, sel.expunge_modseq, sel.max_uid());
         let look = self
             .shared
-            .store
+            .store()
             // Mostly nothing, or a few rows: what changed since the last look.
             .read(1, move |c| {
                 Box::pin(async move {
@@ -409,7 +409,7 @@ impl Session {
             if !sel.read_only
                 && !self.rev2
                 && let Some(claimed) = crate::ops::mailbox::claim_recent(
-                    &self.shared.store,
+                    &self.shared.store(),
                     sel.mailbox.id,
                     now.recent_uid,
                     sel.max_uid() as i64,

@@ -90,7 +90,7 @@ impl Session {
         if wanted.is_empty() {
             return Ok(out);
         }
-        let mut conn = self.shared.store.pool.acquire().await?;
+        let mut conn = self.shared.store().pool.acquire().await?;
         let stored = messages::sort_fields(&mut conn, sel.mailbox.id).await?;
         drop(conn);
         let mut found = Vec::with_capacity(wanted.len());
@@ -103,7 +103,7 @@ impl Session {
         }
         if !missing.is_empty() {
             let account = self.account.as_deref().cloned().expect("logged in");
-            let folder = maildir::folder_path(&ops::maildir_root(&self.shared.store, &account), &sel.mailbox.name);
+            let folder = maildir::folder_path(&ops::maildir_root(&self.shared.store(), &account), &sel.mailbox.name);
             let rows: Vec<(i64, String, maildir::Flags)> = missing
                 .iter()
                 .filter_map(|&uid| {

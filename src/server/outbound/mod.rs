@@ -126,7 +126,7 @@ impl Worker {
     async fn dispatch(self: Arc<Self>) -> Result<usize> {
         let busy = self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).len() as i64;
         let ids = {
-            let mut conn = self.shared.store.pool.acquire().await?;
+            let mut conn = self.shared.store().pool.acquire().await?;
             queue::due(&mut conn, now(), busy + PARALLEL as i64).await?
         };
         let mut started = 0;
@@ -154,7 +154,7 @@ impl Worker {
                 let _guard = InFlight { worker: w.clone(), id: id.clone() };
                 if let Err(e) = w.attempt(&id).await {
                     tracing::warn!(id, error = %e.one_line(), "delivery attempt failed; retrying later");
-                    if let Ok(mut conn) = w.shared.store.pool.acquire().await {
+                    if let Ok(mut conn) = w.shared.store().pool.acquire().await {
                         let _ = queue::postpone(&mut conn, &id, now() + RETRY_AFTER_FAULT, &e.one_line()).await;
                     }
                 }
@@ -174,7 +174,7 @@ impl Worker {
 
     /// One attempt at one queued message.
     async fn attempt(&self, id: &str) -> Result<()> {
-        let store = &self.shared.store;
+        let store = &self.shared.store();
         let mut conn = store.pool.acquire().await?;
         let t = now();
         // Claimed, `mailctl queue hold|delete|bounce` leave the message alone until the
@@ -260,7 +260,7 @@ impl Worker {
         let mut last = None;
         for _ in 0..5 {
             let r = async {
-                let mut tx = self.shared.store.begin_write().await?;
+                let mut tx = self.shared.store().begin_write().await?;
                 queue::save_outcomes(&mut tx, &q.id, &rows, now()).await?;
                 tx.commit().await?;
                 Ok::<_, crate::error::Error>(())
@@ -308,7 +308,7 @@ impl Worker {
     /// DKIM-sign mail from a local domain that has active keys; otherwise unchanged.
     async fn sign(&self, from: &str, message: &[u8]) -> Vec<u8> {
         let Some((_, domain)) = from.rsplit_once('@') else { return message.to_vec() };
-        match crate::ops::dkim::sign(&self.shared.store, &domain.to_ascii_lowercase(), message).await {
+        match crate::ops::dkim::sign(&self.shared.store(), &domain.to_ascii_lowercase(), message).await {
             Ok(h) if !h.is_empty() => {
                 let mut out = h.concat().into_bytes();
                 out.extend_from_slice(message);
@@ -328,7 +328,7 @@ impl Worker {
     /// Store the outcome of an attempt; when no recipient is left to try, bounce the failed
     /// ones and remove the message.
     async fn record(&self, q: &queue::Queued, results: &[(String, Outcome)], message: &[u8]) -> Result<()> {
-        let store = &self.shared.store;
+        let store = &self.shared.store();
         let t = now();
         let cfg = self.shared.config();
         let mut conn = store.pool.acquire().await?;
@@ -374,7 +374,7 @@ impl Worker {
         if after == 0 || q.sender.is_empty() || now() - q.received_at < after {
             return Ok(());
         }
-        let store = &self.shared.store;
+        let store = &self.shared.store();
         let mut conn = store.pool.acquire().await?;
         if queue::events(&mut conn, &q.id).await?.iter().any(|e| e.event == DELAY_SENT) {
             return Ok(());

@@ -98,7 +98,7 @@ impl Session {
             self.state = State::Authorization { user: None };
             return Next::Continue;
         }
-        match maildrop::open(&self.shared.store, account).await {
+        match maildrop::open(&self.shared.store(), account).await {
             Ok(drop) => {
                 let n = drop.entries.len();
                 let size: u64 = drop.entries.iter().map(|e| e.size).sum();
@@ -278,7 +278,7 @@ impl Session {
             let remove: Vec<&maildrop::Entry> =
                 drop.entries.iter().zip(deleted.iter()).filter(|(_, d)| **d).map(|(e, _)| e).collect();
             let n = remove.len();
-            let result = maildrop::expunge(&self.shared.store, &drop, &remove).await;
+            let result = maildrop::expunge(&self.shared.store(), &drop, &remove).await;
             self.shared.pop3_unlock(drop.account.id);
             match result {
                 Ok(()) => self.ok(&format!("bye, {n} messages deleted")),

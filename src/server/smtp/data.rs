@@ -208,7 +208,7 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
         };
         // A refusal's verdict is kept on its own; a delivery's by its commit.
         let refused = matches!(checked.decision.action, Action::Reject(..) | Action::TempFail(..));
-        crate::ops::filter::record(&s.shared.store, cfg.filter.verdict_retention, refused.then(|| kept.clone()));
+        crate::ops::filter::record(&s.shared.store(), cfg.filter.verdict_retention, refused.then(|| kept.clone()));
         if !refused {
             verdict = Some(kept);
         }
@@ -218,7 +218,7 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
                 s.reply_text(*r, text);
                 return;
             }
-            Action::Junk => match crate::ops::recipient::to_junk(&s.shared.store, targets).await {
+            Action::Junk => match crate::ops::recipient::to_junk(&s.shared.store(), targets).await {
                 Ok(junk) => targets = junk,
                 Err(e) => {
                     tracing::warn!(id = %id, client = %s.peer.ip(), error = %e.one_line(), "not delivered: the Junk folder cannot be reached");
@@ -245,7 +245,7 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
         submitted_by: s.account.as_ref().map(|a| a.address.clone()),
         verdict,
     };
-    match deliver::deliver(&s.shared.store, &cfg.hostname, msg).await {
+    match deliver::deliver(&s.shared.store(), &cfg.hostname, msg).await {
         Ok(outcome) => {
             let bounced = outcome.bounced.len();
             tracing::info!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, local, remote, bounced, action, result = "delivered");

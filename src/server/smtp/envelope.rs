@@ -58,7 +58,7 @@ async fn owns(s: &Session, account: &str, from: &Path) -> crate::error::Result<b
     if addr == account {
         return Ok(true);
     }
-    let mut conn = s.shared.store.pool.acquire().await?;
+    let mut conn = s.shared.store().pool.acquire().await?;
     if aliases::destinations(&mut conn, &addr).await?.is_empty() {
         return Ok(false);
     }
@@ -180,7 +180,8 @@ async fn greylisted(s: &Session, recipient: &str) -> Option<i64> {
         Some(Path::Mailbox(m)) => m.clone(),
         _ => String::new(),
     };
-    match crate::ops::greylist::check(&s.shared.store, s.peer.ip(), &sender, recipient, cfg.filter.greylist_delay).await
+    match crate::ops::greylist::check(&s.shared.store(), s.peer.ip(), &sender, recipient, cfg.filter.greylist_delay)
+        .await
     {
         Ok(crate::ops::greylist::Grey::Pass) => None,
         Ok(crate::ops::greylist::Grey::Defer(wait)) => {
@@ -225,7 +226,7 @@ async fn route(s: &mut Session, raw: &str, size: u64) -> crate::error::Result<Ro
     let (found, rules) = {
         let domain = domain.clone();
         s.shared
-            .store
+            .store()
             .read(16, move |c| {
                 Box::pin(async move {
                     let rules = match &rules_for {
@@ -264,7 +265,7 @@ async fn route(s: &mut Session, raw: &str, size: u64) -> crate::error::Result<Ro
         }
         Found::Expanded(_, Err(ExpandError::Store(e))) => return Err(e),
     };
-    let r = resolve(&s.shared.store, e).await?;
+    let r = resolve(&s.shared.store(), e).await?;
     if r.local.is_empty() && r.remote.is_empty() {
         return Ok(Route::Refuse(codes::NO_SUCH_USER, None));
     }

@@ -1,0 +1,127 @@
+//! A store that `mailctl store migrate` moved away from: kept as it was at the switch, and
+//! refusing every write from then on. Each table gets triggers that abort an INSERT, UPDATE
+//! or DELETE (SQLite: one per table and statement; PostgreSQL: one statement-level trigger
+//! calling one function), and the table `mailctl_retired` names the new store (its URL
+//! without a password) and the time. A `serve` still writing to it gets an error, so the
+//! write fails (SMTP 451, IMAP NO) instead of landing where nobody reads it; `serve`'s reload
+//! switches to the new store only when the old one says it moved there.
+//!
+//! The triggers and the table are created inside the migration's final transaction on the
+//! old store, which holds its write lock, so no write comes between the last rows copied and
+//! the fence. To use such a store again: drop the triggers named `mailctl_retired_*` (and on
+//! PostgreSQL the function `mailctl_retired()`) and the table `mailctl_retired`.
+
+use super::Backend;
+use super::snapshot::TABLES;
+use crate::error::Result;
+
+/// What the fence's triggers say; [`crate::error::Error`]'s conversion of a database error
+/// knows a write refused by them by this text.
+pub const REFUSAL: &str = "mailctl: this store was retired by `mailctl store migrate`";
+
+/// Where a retired store moved to, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Moved {
+    /// The new store's URL, without a password.
+    pub to: String,
+    pub at: i64,
+}
+
+/// Has this store been retired, and to where?
+pub async fn moved_to(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<Option<Moved>> {
+    let exists: i64 = match backend {
+        Backend::Sqlite => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'mailctl_retired'")
+                .fetch_one(&mut *conn)
+                .await?
+        }
+        Backend::Postgres => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name = 'mailctl_retired'",
+            )
+            .fetch_one(&mut *conn)
+            .await?
+        }
+    };
+    if exists == 0 {
+        return Ok(None);
+    }
+    let row: Option<(String, i64)> =
+        sqlx::query_as("SELECT moved_to, moved_at FROM mailctl_retired").fetch_optional(&mut *conn).await?;
+    Ok(row.map(|(to, at)| Moved { to, at }))
+}
+
+/// Fence the store: from the commit of `conn`'s transaction on, every write fails.
+pub async fn retire(conn: &mut sqlx::AnyConnection, backend: Backend, moved: &Moved) -> Result<()> {
+    sqlx::query("CREATE TABLE mailctl_retired (moved_to TEXT NOT NULL, moved_at BIGINT NOT NULL)")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("INSERT INTO mailctl_retired (moved_to, moved_at) VALUES ($1, $2)")
+        .bind(&moved.to)
+        .bind(moved.at)
+        .execute(&mut *conn)
+        .await?;
+    if backend == Backend::Postgres {
+        let function = format!(
+            "CREATE FUNCTION mailctl_retired() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN RAISE EXCEPTION '{REFUSAL} (moved to {})' USING ERRCODE = '25006'; END $$",
+            quoted_in_sql(&moved.to)
+        );
+        sqlx::query(sqlx::AssertSqlSafe(function)).execute(&mut *conn).await?;
+    }
+    for (table, _) in TABLES {
+        for sql in triggers(backend, table, &moved.to) {
+            // Table names come from TABLES; the URL is quoted.
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Undo [`retire`] (a migration that could not switch the config gives the store back).
+pub async fn unretire(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<()> {
+    for (table, _) in TABLES {
+        let drops: Vec<String> = match backend {
+            Backend::Sqlite => ["insert", "update", "delete"]
+                .iter()
+                .map(|op| format!("DROP TRIGGER IF EXISTS mailctl_retired_{table}_{op}"))
+                .collect(),
+            Backend::Postgres => vec![format!("DROP TRIGGER IF EXISTS mailctl_retired ON {table}")],
+        };
+        for sql in drops {
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await?;
+        }
+    }
+    if backend == Backend::Postgres {
+        sqlx::query("DROP FUNCTION IF EXISTS mailctl_retired()").execute(&mut *conn).await?;
+    }
+    sqlx::query("DROP TABLE IF EXISTS mailctl_retired").execute(&mut *conn).await?;
+    Ok(())
+}
+
+fn triggers(backend: Backend, table: &str, to: &str) -> Vec<String> {
+    match backend {
+        Backend::Sqlite => ["INSERT", "UPDATE", "DELETE"]
+            .iter()
+            .map(|op| {
+                format!(
+                    "CREATE TRIGGER mailctl_retired_{table}_{} BEFORE {op} ON {table} \
+                     BEGIN SELECT RAISE(ABORT, '{REFUSAL} (moved to {})'); END",
+                    op.to_ascii_lowercase(),
+                    quoted_in_sql(to)
+                )
+            })
+            .collect(),
+        Backend::Postgres => vec![format!(
+            "CREATE TRIGGER mailctl_retired BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} \
+             FOR EACH STATEMENT EXECUTE FUNCTION mailctl_retired()"
+        )],
+    }
+}
+
+/// Text inside a single-quoted SQL string (and, on PostgreSQL, inside a dollar-quoted body
+/// and RAISE's format, where `%` is special).
+fn quoted_in_sql(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control() && *c != '$' && *c != '%').collect::<String>().replace('\'', "''")
+}
