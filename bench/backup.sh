@@ -11,6 +11,9 @@
 #   restore       mailctl backup restore into a new directory (SQLite)
 #   migrate       mailctl store migrate into a new SQLite database (copied, read back and
 #                 compared)      vs  sqlite3 .backup
+#   online        mailctl store migrate of the restored instance under a running serve, one
+#                 SMTP session delivering throughout: the pause (writes held), rows caught up,
+#                 deliveries acknowledged and deferred, and every acknowledged one checked
 # with the bytes each writes (mailctl: its bytes_new; the anchor: what rsync transferred plus
 # the database copy). Every run is checked: the backup lists complete, verify passes, the
 # restore holds every message.
@@ -149,7 +152,62 @@ migrated_rows=$(json_field migrate.json rows)
 settle
 t0=$(now); sqlite3 inst/data/mailctl.db ".backup '$WORK/dump2.db'"; t1=$(now)
 dump_s=$(secs "$t0" "$t1")
+# ---- store migrate under a running serve: the restored instance, one SMTP session
+# delivering to user1@ throughout; the pause is what migrate reports (from taking the old
+# store's write lock to serve's switch).
+log "store migrate under a running serve"
+cp restored/mailctl.toml online.toml
+mo() { "$MAILCTL_BIN" --config "$WORK/online.toml" "$@"; }
+for k in submission_listen submissions_listen pop3_listen pop3s_listen imap_listen imaps_listen http_listen https_listen; do
+    mo config set "$k" "" -q
+done
+mo config set smtp_listen 127.0.0.1:0 -q
+mo config set inbound_auth false -q
+mo config set outbound_delivery false -q
+"$MAILCTL_BIN" --config "$WORK/online.toml" serve >serve.log 2>&1 &
+serve_pid=$!
+for _ in $(seq 300); do grep -qs '^smtp ' restored/serve.listeners && break; sleep 0.1; done
+smtp=$(awk '$1 == "smtp" {print $2}' restored/serve.listeners)
+[[ -n $smtp ]] || die "serve did not start: $(cat serve.log)"
+python3 - "$smtp" "$WORK/stop-sending" >sender.txt <<'PY' &
+import os, smtplib, sys
+host, port = sys.argv[1].rsplit(":", 1)
+s = smtplib.SMTP(host, int(port))
+ok = deferred = 0
+while not os.path.exists(sys.argv[2]):
+    try:
+        s.sendmail("a@remote.example", ["user1@example.com"], b"Subject: online\r\n\r\nbody\r\n")
+        ok += 1
+    except smtplib.SMTPResponseException as e:
+        if not 400 <= e.smtp_code < 500:
+            raise
+        deferred += 1
+print(ok, deferred)
+PY
+sender=$!
+sleep 1
+t0=$(now); mo store migrate --to "sqlite://$WORK/online.db?mode=rwc" --json >online.json; t1=$(now)
+online_s=$(secs "$t0" "$t1")
+sleep 1
+touch "$WORK/stop-sending"
+wait "$sender"
+read -r online_ok online_deferred <sender.txt
+kill -TERM "$serve_pid"
+wait "$serve_pid" || true
+pause_ms=$(json_field online.json pause_ms)
+caught_up=$(json_field online.json caught_up)
+online_rows=$(json_field online.json rows)
+
 checks=0
+if ! mo mailbox verify --all -q >/dev/null; then
+    echo "CHECK FAILED: mailbox verify after the online migration" >&2
+    checks=1
+fi
+in_inbox=$(grep -rl '^Subject: online' restored/mail/example.com/user1/cur restored/mail/example.com/user1/new 2>/dev/null | wc -l)
+if [[ $in_inbox != "$online_ok" ]]; then
+    echo "CHECK FAILED: $online_ok deliveries acknowledged during the online migration, $in_inbox in the mailbox" >&2
+    checks=1
+fi
 if [[ $restored != $((per * ACCOUNTS + new)) ]]; then
     echo "CHECK FAILED: restored $restored messages, expected $((per * ACCOUNTS + new))" >&2
     checks=1
@@ -179,6 +237,8 @@ printf '%-30s %10s %12s %14.2f %14s   (rsync+dump, then sync: the copy on stable
 printf '%-30s %10.2f\n' "verify --all (2 backups)" "$verify_s"
 printf '%-30s %10.2f %12s %14s %14s   < 30 s: %s\n' "restore (whole instance)" "$restore_s" "" "" "" "$v_restore"
 printf '%-30s %10.2f %12s %14.2f %14s   (sqlite3 .backup alone; mailctl also checks every table)\n' "store migrate ($migrated_rows rows)" "$migrate_s" "" "$dump_s" ""
+printf '%-30s %10.2f   writes held %s ms, %s rows caught up; %s deliveries acknowledged, %s deferred (4xx), all acknowledged present\n' \
+    "migrate under serve ($online_rows rows)" "$online_s" "$pause_ms" "$caught_up" "$online_ok" "$online_deferred"
 echo
 echo "mailctl bytes: what the run added to the repository (bytes_new); rsync+dump bytes: the copy's size (full), what rsync transferred plus the database copy (incremental)."
 ((checks == 0)) || exit 1
