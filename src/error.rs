@@ -152,7 +152,7 @@ fn is_busy(db: &dyn sqlx::error::DatabaseError) -> bool {
     if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
         code.and_then(|c| c.parse::<u32>().ok()).is_some_and(|n| matches!(n & 0xff, 5 | 6))
     } else {
-        matches!(code.as_deref(), Some("40001" | "40P01"))
+        matches!(code.as_deref(), Some("40001" | "40P01" | "55P03"))
     }
 }
 
@@ -161,11 +161,9 @@ impl From<sqlx::Error> for Error {
         let kind = match &err {
             sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => Kind::Unavailable,
             sqlx::Error::Database(db) => {
-                if let Some(at) = db.message().find(crate::store::retired::REFUSAL) {
-                    // A write to a store `store migrate` moved away from: say so, not "database error".
-                    let text = db.message()[at..].to_string();
-                    return Error::new(Kind::Unavailable, text)
-                        .with_hint("the config should name the new store; a running serve switches on SIGHUP");
+                // A write to a store `store migrate` moved away from: say so, not "database error".
+                if let Some(refused) = crate::store::retired::refusal(db.message()) {
+                    return refused;
                 }
                 if db.is_unique_violation() {
                     Kind::Exists

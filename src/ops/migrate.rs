@@ -142,12 +142,35 @@ async fn digests(store: &Store) -> Result<Vec<TableCopied>> {
 pub async fn migrate(store: &Store, config_file: &Path, to: &str) -> Result<Migrated> {
     let started = Instant::now();
     let from = redact_url(&store.url);
+    let dir = &store.data_dir;
     // A bad --to is a usage error, not one of the config.
     let backend = Backend::from_url(to).map_err(|e| Error { kind: Kind::Usage, ..e })?;
+    let to_shown = redact_url(to);
     if to == store.url {
-        return Err(Error::usage(format!("{} is the store in use already", redact_url(to))));
+        // Killed after the config switch, before serve heard of it: tell it now.
+        if let Some(serving) = crate::running::recorded_store(dir)
+            && serving != to_shown
+        {
+            wait_for_switch(dir, &to_shown).await?;
+            return Ok(Migrated {
+                from: serving,
+                to: to_shown,
+                config: config_file.to_path_buf(),
+                tables: Vec::new(),
+                rows: 0,
+                duration_ms: started.elapsed().as_millis() as u64,
+                online: true,
+                pause_ms: 0,
+                caught_up: 0,
+                resumed: true,
+            });
+        }
+        return Err(Error::usage(format!("{to_shown} is the store in use already")));
     }
-    let dir = &store.data_dir;
+    if backend == Backend::Sqlite && !sqlite_path_is_absolute(to) {
+        return Err(Error::usage(format!("{to_shown}: give the new SQLite database an absolute path"))
+            .with_hint("sqlite:///var/lib/mailctl/new.db?mode=rwc (every process must find the same file)"));
+    }
     let Some(_migrating) = crate::fsutil::try_lock(&dir.join("store-migrate.lock"))? else {
         return Err(Error::new(Kind::TempFail, format!("another store migrate is running on {}", dir.display())));
     };
@@ -162,60 +185,85 @@ pub async fn migrate(store: &Store, config_file: &Path, to: &str) -> Result<Migr
         Err(e) => return Err(e),
     };
     let online = serve_lock.is_none();
+    if online && crate::running::recorded_store(dir).as_deref() != Some(from.as_str()) {
+        // An older serve (it records nothing and cannot switch), or one on another store.
+        return Err(Error::new(
+            Kind::TempFail,
+            format!("the running serve does not say it uses {from}, so it could not switch stores"),
+        )
+        .with_hint("restart serve with this mailctl and this config, then migrate"));
+    }
     let failed = |e: Error| {
         let mut out = Error::new(e.kind, format!("the migration failed and {from} stays in use: {e}"));
         out.hint = e.hint;
         out
     };
-    let to_shown = redact_url(to);
-    let resumed = match store.moved_to().await? {
-        Some(m) if m.to == to_shown => true,
+    let target = Store::connect(to, dir, 2).await.map_err(failed)?;
+    let copied = match store.moved_to().await? {
+        Some(m) if m.to == to_shown => resume(store, &target, &m).await,
         Some(m) => {
+            target.close().await;
             return Err(Error::new(Kind::Unavailable, format!("{from} was moved to {} already", m.to))
                 .with_hint("the config should name that store"));
         }
-        None => false,
+        None => {
+            if !snapshot::is_empty(&target).await? {
+                target.close().await;
+                return Err(failed(Error::new(
+                    Kind::Exists,
+                    "the new database is not empty: migrate into an empty one",
+                )));
+            }
+            let id = crate::backup::hex(&rand::random::<[u8; 16]>());
+            match copy_and_retire(store, &target, backend, &to_shown, &id).await {
+                Ok(x) => Ok(x),
+                // Retired after all (a commit whose answer was lost): finish by running again.
+                Err(e) if matches!(store.moved_to().await, Ok(Some(ref m)) if m.id == id) => {
+                    Err(Error::new(e.kind, format!("{from} was retired, but the migration did not finish: {e}"))
+                        .with_hint("run the same command again to finish it"))
+                }
+                Err(e) => {
+                    let e = match clear(&target).await {
+                        Ok(()) => failed(e),
+                        Err(c) => failed(e).with_hint(format!(
+                            "the new database keeps a partial copy ({}): empty it before trying again",
+                            c.one_line()
+                        )),
+                    };
+                    target.close().await;
+                    return Err(e);
+                }
+            }
+        }
     };
-    let target = Store::connect(to, dir, 2).await.map_err(failed)?;
-    if !resumed && !snapshot::is_empty(&target).await? {
-        target.close().await;
-        return Err(failed(Error::new(Kind::Exists, "the new database is not empty: migrate into an empty one")));
-    }
-    let copied = if resumed {
-        digests(&target).await.map(|t| (t, Instant::now(), 0))
-    } else {
-        copy_and_retire(store, &target, backend, &to_shown).await
-    };
-    let (tables, paused, caught_up) = match copied {
+    let (tables, paused, caught_up, resumed) = match copied {
         Ok(x) => x,
         Err(e) => {
-            let e = match clear(&target).await {
-                Ok(()) => failed(e),
-                Err(c) => failed(e).with_hint(format!(
-                    "the new database keeps a partial copy ({}): empty it before trying again",
-                    c.one_line()
-                )),
-            };
             target.close().await;
             return Err(e);
         }
     };
-    target.close().await;
 
     // Only now does the config name the new store.
     if let Err(e) = switch_config(config_file, to) {
-        let mut conn = store.pool.acquire().await?;
-        crate::store::retired::unretire(&mut conn, store.backend).await.map_err(|u| {
+        if resumed {
+            target.close().await;
+            return Err(e);
+        }
+        crate::store::retired::unretire(&store.pool, store.backend).await.map_err(|u| {
             Error::new(
                 Kind::Unavailable,
                 format!(
                     "{from} was retired, but the config could not be switched ({e}) nor the retirement undone ({u})"
                 ),
             )
-            .with_hint(format!("set database = {to_shown} in {} by hand", config_file.display()))
+            .with_hint("fix what kept the config from being written, and run the same command again to finish")
         })?;
-        return Err(failed(e).with_hint("the new database holds a full copy: empty it before trying again"));
+        let _ = clear(&target).await;
+        target.close().await;
+        return Err(failed(e));
     }
+    target.close().await;
     if online {
         wait_for_switch(dir, &to_shown).await?;
     }
@@ -228,10 +276,38 @@ pub async fn migrate(store: &Store, config_file: &Path, to: &str) -> Result<Migr
         tables,
         duration_ms: started.elapsed().as_millis() as u64,
         online,
-        pause_ms: paused.elapsed().as_millis() as u64,
+        pause_ms: if resumed { 0 } else { paused.elapsed().as_millis() as u64 },
         caught_up,
         resumed,
     })
+}
+
+/// `sqlite:///abs/path` (or `sqlite:/abs/path`), not a relative path or `:memory:`: the
+/// server opens the URL too, from its own working directory.
+fn sqlite_path_is_absolute(url: &str) -> bool {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    rest.starts_with('/')
+}
+
+/// A migration killed after the retirement: the new store must be the copy that migration
+/// made (its id) and equal the frozen old store, table by table.
+async fn resume(
+    store: &Store,
+    target: &Store,
+    moved: &crate::store::retired::Moved,
+) -> Result<(Vec<TableCopied>, Instant, u64, bool)> {
+    if target.moved_in().await?.as_deref() != Some(moved.id.as_str()) {
+        return Err(Error::new(Kind::Invalid, format!("{} is not the copy the interrupted migration made", moved.to))
+            .with_hint("the old store is retired (see docs/BACKUP.md to use it again)"));
+    }
+    let (ours, theirs) = (digests(store).await?, digests(target).await?);
+    if let Some((a, b)) = ours.iter().zip(&theirs).find(|(a, b)| a != b) {
+        return Err(Error::new(
+            Kind::Invalid,
+            format!("table {} of {} differs from the old store ({} rows, {} there)", a.name, moved.to, a.rows, b.rows),
+        ));
+    }
+    Ok((ours, Instant::now(), 0, true))
 }
 
 fn switch_config(config_file: &Path, to: &str) -> Result<()> {
@@ -272,7 +348,8 @@ async fn copy_and_retire(
     target: &Store,
     backend: Backend,
     to_shown: &str,
-) -> Result<(Vec<TableCopied>, Instant, u64)> {
+    id: &str,
+) -> Result<(Vec<TableCopied>, Instant, u64, bool)> {
     let mut snap = Snapshot::begin(store).await?;
     let theirs = target.schema_version().await?.unwrap_or(0);
     if snap.version != theirs {
@@ -290,6 +367,7 @@ async fn copy_and_retire(
     }
     drop(snap);
     snapshot::continue_sequences(&mut tx, backend).await?;
+    crate::store::retired::mark_moved_in(&mut tx, id, &redact_url(&store.url)).await?;
     tx.commit().await?;
 
     let mut held = Snapshot::begin_locked(store).await?;
@@ -305,10 +383,10 @@ async fn copy_and_retire(
             format!("table {} differs after the copy ({} rows copied, {} read back)", a.name, a.rows, b.rows),
         ));
     }
-    let moved = crate::store::retired::Moved { to: to_shown.to_string(), at: crate::store::now() };
+    let moved = crate::store::retired::Moved { to: to_shown.to_string(), at: crate::store::now(), id: id.to_string() };
     crate::store::retired::retire(held.conn(), store.backend, &moved).await?;
     held.commit().await?;
-    Ok((copied, paused, changed))
+    Ok((copied, paused, changed, false))
 }
 
 /// The rows one table needs written after the bulk copy.
@@ -374,6 +452,7 @@ async fn catch_up(held: &mut Snapshot, tx: &mut sqlx::AnyConnection) -> Result<(
 /// Empty the new database again after a failed migration (children first).
 async fn clear(target: &Store) -> Result<()> {
     let mut tx = target.pool.begin().await?;
+    sqlx::query("DROP TABLE IF EXISTS mailctl_moved_in").execute(&mut *tx).await?;
     for (table, _) in TABLES.iter().rev() {
         sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
     }

@@ -208,8 +208,8 @@ fn return_big_allocations() {
 async fn switch_store(shared: &Shared, url: &str) {
     let old = shared.store();
     let to = redact_url(url);
-    match old.moved_to().await {
-        Ok(Some(m)) if m.to == to => {}
+    let id = match old.moved_to().await {
+        Ok(Some(m)) if m.to == to => m.id,
         Ok(Some(m)) => {
             tracing::error!(moved_to = %m.to, config = %to, "reload: the store was moved elsewhere than the config says; kept");
             return;
@@ -227,8 +227,16 @@ async fn switch_store(shared: &Shared, url: &str) {
             tracing::error!(error = %e.one_line(), "reload: could not read the store in use; kept");
             return;
         }
-    }
+    };
     match Store::connect(url, &old.data_dir, 32).await {
+        Ok(new) if !matches!(new.moved_in().await, Ok(Some(ref i)) if *i == id) => {
+            tracing::error!(
+                config = %to,
+                "reload: that database is not the copy `store migrate` made (another file or server?); \
+                 kept the retired store, so writes fail (4xx) until the config names the copy"
+            );
+            new.close().await;
+        }
         Ok(mut new) => {
             // IMAP sessions keep listening for changes on the same channel.
             new.changes = old.changes.clone();
@@ -251,6 +259,9 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
     if cfg.is_dev_instance() && !cfg.data_dir.exists() {
         crate::fsutil::create_private_dir(&cfg.data_dir)?;
     }
+    // Handlers before anything another process can see (the lock names our pid: a SIGHUP
+    // from `cert issue` or `store migrate` must never find the default action, which exits).
+    let signals = Signals::install()?;
     // The lock first: a second server must not even migrate the database.
     let _lock = crate::running::lock(&cfg.data_dir)?;
     let store = Store::open_with(&cfg, 32).await?;
@@ -329,8 +340,6 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
     let bound: Vec<(&str, String)> =
         listeners.iter().map(|(k, l)| (k.name(), l.local_addr().map(|a| a.to_string()).unwrap_or_default())).collect();
     crate::running::record_listeners(&cfg.data_dir, &bound);
-    // Handlers before the banner: whoever reads the banner may signal us at once.
-    let signals = Signals::install()?;
     banner(&cfg, &listeners, made_cert, &shared).await;
     let worker = tokio::spawn(outbound::run(shared.clone()));
     let watcher = tokio::spawn(watch_certificate(shared.clone()));

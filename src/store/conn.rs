@@ -229,6 +229,11 @@ fn placeholder(name: &str) -> Error {
 impl From<rusqlite::Error> for Error {
     fn from(err: rusqlite::Error) -> Self {
         use rusqlite::ErrorCode as C;
+        if let rusqlite::Error::SqliteFailure(_, Some(text)) = &err
+            && let Some(refused) = super::retired::refusal(text)
+        {
+            return refused;
+        }
         let kind = match err.sqlite_error_code() {
             Some(C::ConstraintViolation) => match &err {
                 rusqlite::Error::SqliteFailure(e, _)

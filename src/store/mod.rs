@@ -374,4 +374,10 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         retired::moved_to(&mut conn, self.backend).await
     }
+
+    /// The id of the `store migrate` that filled this store, if one did.
+    pub async fn moved_in(&self) -> Result<Option<String>> {
+        let mut conn = self.pool.acquire().await?;
+        retired::moved_in(&mut conn, self.backend).await
+    }
 }

@@ -8,7 +8,10 @@
 //!
 //! The triggers and the table are created inside the migration's final transaction on the
 //! old store, which holds its write lock, so no write comes between the last rows copied and
-//! the fence. To use such a store again: drop the triggers named `mailctl_retired_*` (and on
+//! the fence. The new store gets the table `mailctl_moved_in` with the same migration id in
+//! the bulk copy's transaction: a server switches only to a store that carries the id its old
+//! store names, never to a database that merely has the URL (a relative path, another
+//! PGHOST). To use such a store again: drop the triggers named `mailctl_retired_*` (and on
 //! PostgreSQL the function `mailctl_retired()`) and the table `mailctl_retired`.
 
 use super::Backend;
@@ -19,47 +22,89 @@ use crate::error::Result;
 /// knows a write refused by them by this text.
 pub const REFUSAL: &str = "mailctl: this store was retired by `mailctl store migrate`";
 
+/// A database error's text, when it is a write that the fence refused: the error to report
+/// (exit 69, SMTP 451, IMAP NO), saying where the store went.
+pub fn refusal(text: &str) -> Option<crate::error::Error> {
+    let at = text.find(REFUSAL)?;
+    Some(
+        crate::error::Error::new(crate::error::Kind::Unavailable, text[at..].to_string())
+            .with_hint("the config should name the new store; a running serve switches on SIGHUP"),
+    )
+}
+
 /// Where a retired store moved to, and when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Moved {
     /// The new store's URL, without a password.
     pub to: String,
     pub at: i64,
+    /// The migration's random id, which the new store carries too ([`moved_in`]).
+    pub id: String,
 }
 
-/// Has this store been retired, and to where?
-pub async fn moved_to(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<Option<Moved>> {
-    let exists: i64 = match backend {
+/// Does this table exist in the store?
+async fn has_table(conn: &mut sqlx::AnyConnection, backend: Backend, name: &str) -> Result<bool> {
+    let n: i64 = match backend {
         Backend::Sqlite => {
-            sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'mailctl_retired'")
+            sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1")
+                .bind(name)
                 .fetch_one(&mut *conn)
                 .await?
         }
         Backend::Postgres => {
             sqlx::query_scalar(
                 "SELECT COUNT(*) FROM information_schema.tables \
-                 WHERE table_schema = current_schema() AND table_name = 'mailctl_retired'",
+                 WHERE table_schema = current_schema() AND table_name = $1",
             )
+            .bind(name)
             .fetch_one(&mut *conn)
             .await?
         }
     };
-    if exists == 0 {
+    Ok(n > 0)
+}
+
+/// The new store's side: the id of the migration that filled it (in its bulk copy).
+pub async fn mark_moved_in(conn: &mut sqlx::AnyConnection, id: &str, from: &str) -> Result<()> {
+    sqlx::query("CREATE TABLE mailctl_moved_in (id TEXT NOT NULL, moved_from TEXT NOT NULL, moved_at BIGINT NOT NULL)")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("INSERT INTO mailctl_moved_in (id, moved_from, moved_at) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(from)
+        .bind(super::now())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The id of the migration that filled this store, if one did.
+pub async fn moved_in(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<Option<String>> {
+    if !has_table(conn, backend, "mailctl_moved_in").await? {
         return Ok(None);
     }
-    let row: Option<(String, i64)> =
-        sqlx::query_as("SELECT moved_to, moved_at FROM mailctl_retired").fetch_optional(&mut *conn).await?;
-    Ok(row.map(|(to, at)| Moved { to, at }))
+    Ok(sqlx::query_scalar("SELECT id FROM mailctl_moved_in").fetch_optional(&mut *conn).await?)
+}
+
+/// Has this store been retired, and to where?
+pub async fn moved_to(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<Option<Moved>> {
+    if !has_table(conn, backend, "mailctl_retired").await? {
+        return Ok(None);
+    }
+    let row: Option<(String, i64, String)> =
+        sqlx::query_as("SELECT moved_to, moved_at, id FROM mailctl_retired").fetch_optional(&mut *conn).await?;
+    Ok(row.map(|(to, at, id)| Moved { to, at, id }))
 }
 
 /// Fence the store: from the commit of `conn`'s transaction on, every write fails.
 pub async fn retire(conn: &mut sqlx::AnyConnection, backend: Backend, moved: &Moved) -> Result<()> {
-    sqlx::query("CREATE TABLE mailctl_retired (moved_to TEXT NOT NULL, moved_at BIGINT NOT NULL)")
+    sqlx::query("CREATE TABLE mailctl_retired (moved_to TEXT NOT NULL, moved_at BIGINT NOT NULL, id TEXT NOT NULL)")
         .execute(&mut *conn)
         .await?;
-    sqlx::query("INSERT INTO mailctl_retired (moved_to, moved_at) VALUES ($1, $2)")
+    sqlx::query("INSERT INTO mailctl_retired (moved_to, moved_at, id) VALUES ($1, $2, $3)")
         .bind(&moved.to)
         .bind(moved.at)
+        .bind(&moved.id)
         .execute(&mut *conn)
         .await?;
     if backend == Backend::Postgres {
@@ -79,8 +124,11 @@ pub async fn retire(conn: &mut sqlx::AnyConnection, backend: Backend, moved: &Mo
     Ok(())
 }
 
-/// Undo [`retire`] (a migration that could not switch the config gives the store back).
-pub async fn unretire(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<()> {
+/// Undo [`retire`] (a migration that could not switch the config gives the store back), in
+/// one transaction: all of it or nothing.
+pub async fn unretire(pool: &sqlx::AnyPool, backend: Backend) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let conn: &mut sqlx::AnyConnection = &mut tx;
     for (table, _) in TABLES {
         let drops: Vec<String> = match backend {
             Backend::Sqlite => ["insert", "update", "delete"]
@@ -97,6 +145,7 @@ pub async fn unretire(conn: &mut sqlx::AnyConnection, backend: Backend) -> Resul
         sqlx::query("DROP FUNCTION IF EXISTS mailctl_retired()").execute(&mut *conn).await?;
     }
     sqlx::query("DROP TABLE IF EXISTS mailctl_retired").execute(&mut *conn).await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -78,6 +78,8 @@ impl Snapshot {
     pub async fn begin_locked(store: &Store) -> Result<Snapshot> {
         let mut tx = store.begin_write().await?;
         if store.backend == super::Backend::Postgres {
+            // Not behind a long transaction for ever, holding the tables locked so far.
+            sqlx::query("SET LOCAL lock_timeout = '10s'").execute(&mut *tx).await?;
             let names: Vec<&str> = TABLES.iter().map(|(t, _)| *t).collect();
             let sql = sqlx::AssertSqlSafe(format!("LOCK TABLE {} IN EXCLUSIVE MODE", names.join(", ")));
             sqlx::query(sql).execute(&mut *tx).await?;

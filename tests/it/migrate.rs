@@ -144,6 +144,8 @@ fn bad_targets_are_named(env: Env) {
     let cases: &[(&str, i32, &str)] = &[
         ("mysql://localhost/x", 64, "unsupported database URL"),
         ("postgres://nobody@127.0.0.1:1/none", 69, "cannot open the database"),
+        ("sqlite://relative.db?mode=rwc", 64, "absolute path"),
+        ("sqlite::memory:", 64, "absolute path"),
     ];
     for (url, code, says) in cases {
         let err = env.fails(&["store", "migrate", "--to", url], *code);
