@@ -10,7 +10,10 @@
 //! same transaction (`store::retired`: every later write to it fails instead of being lost).
 //! Then the config names the new store and `serve` gets SIGHUP: it switches only to the store
 //! the old one says it moved to, and records the switch in `serve.store`, which this command
-//! waits for. The pause reported is from taking the lock to the switch.
+//! waits for. The pause reported is from asking for the lock to the switch. Under the lock
+//! only the old store is read in full: what the new one holds is known from the bulk copy
+//! (each row's key and content hash, checked by reading the whole copy back before the lock),
+//! and the rows the catch-up writes are read back one by one.
 //!
 //! Until the retirement commits nothing of the old store changed, so a failure before it
 //! leaves the old store in use (and the new database emptied again); a failure to write the
@@ -340,9 +343,20 @@ async fn wait_for_switch(dir: &Path, to_shown: &str) -> Result<()> {
     .with_hint("see serve's log for why, then send it SIGHUP or restart it"))
 }
 
-/// Into an empty target: the bulk copy of one snapshot while writers go on, then the catch-up with writes held,
-/// the check, and the old store's retirement. Returns the tables as checked, when writes
-/// were first held, and how many rows the catch-up changed.
+/// What the new store holds, table by table (parallel to [`TABLES`]): each row's key and the
+/// SHA-256 of its content. Kept from the bulk copy, so the catch-up under the lock reads only
+/// the old store.
+type Held = Vec<HashMap<String, [u8; 32]>>;
+
+fn digest_of(table: &str, rows: &HashMap<String, [u8; 32]>) -> TableCopied {
+    TableDigest { rows: rows.values().copied().collect() }.done(table)
+}
+
+/// Into an empty target: the bulk copy of one snapshot while writers go on, checked by
+/// reading the whole copy back; then, with writes held, the catch-up (only the old store
+/// read in full; what changed written, and read back row by row), and the old store's
+/// retirement. Returns the tables as checked, when writes were first held, and how many rows
+/// the catch-up changed.
 async fn copy_and_retire(
     store: &Store,
     target: &Store,
@@ -350,6 +364,13 @@ async fn copy_and_retire(
     to_shown: &str,
     id: &str,
 ) -> Result<(Vec<TableCopied>, Instant, u64, bool)> {
+    let held = bulk_copy(store, target, backend, id).await?;
+    let (copied, paused, changed) = hold_and_retire(store, target, backend, held, to_shown, id).await?;
+    Ok((copied, paused, changed, false))
+}
+
+/// The bulk copy, read back and checked; what the target then holds.
+async fn bulk_copy(store: &Store, target: &Store, backend: Backend, id: &str) -> Result<Held> {
     let mut snap = Snapshot::begin(store).await?;
     let theirs = target.schema_version().await?.unwrap_or(0);
     if snap.version != theirs {
@@ -358,35 +379,56 @@ async fn copy_and_retire(
             format!("the schemas differ (old store {}, new {theirs})", snap.version),
         ));
     }
+    let mut held: Held = Vec::new();
     let mut tx = target.pool.begin().await?;
     for (table, _) in TABLES {
         let mut rows = snap.rows(table);
+        let mut map = HashMap::new();
         while let Some(chunk) = rows.next_chunk().await? {
+            let shape = Shape::of(table, &rows.columns)?;
+            map.extend(chunk.iter().map(|r| (shape.key(r), shape.hash(r))));
             snapshot::insert(&mut tx, table, &rows.columns, &chunk).await?;
         }
+        held.push(map);
     }
     drop(snap);
     snapshot::continue_sequences(&mut tx, backend).await?;
     crate::store::retired::mark_moved_in(&mut tx, id, &redact_url(&store.url)).await?;
     tx.commit().await?;
+    let read_back = digests(target).await?;
+    for ((table, _), (map, b)) in TABLES.iter().zip(held.iter().zip(&read_back)) {
+        let a = digest_of(table, map);
+        if a != *b {
+            return Err(Error::new(
+                Kind::Invalid,
+                format!("table {table} differs after the copy ({} rows copied, {} read back)", a.rows, b.rows),
+            ));
+        }
+    }
+    Ok(held)
+}
 
-    let mut held = Snapshot::begin_locked(store).await?;
+/// With the old store's writes held: the catch-up, then the retirement. Returns the tables
+/// as checked, when writes were first held, and how many rows the catch-up changed.
+async fn hold_and_retire(
+    store: &Store,
+    target: &Store,
+    backend: Backend,
+    mut held: Held,
+    to_shown: &str,
+    id: &str,
+) -> Result<(Vec<TableCopied>, Instant, u64)> {
+    // Writers wait from the moment the lock is asked for.
     let paused = Instant::now();
+    let mut locked = Snapshot::begin_locked(store).await?;
     let mut tx = target.pool.begin().await?;
-    let (copied, changed) = catch_up(&mut held, &mut tx).await?;
+    let (copied, changed) = catch_up(&mut locked, &mut tx, &mut held).await?;
     snapshot::continue_sequences(&mut tx, backend).await?;
     tx.commit().await?;
-    let read_back = digests(target).await?;
-    if let Some((a, b)) = copied.iter().zip(&read_back).find(|(a, b)| a != b) {
-        return Err(Error::new(
-            Kind::Invalid,
-            format!("table {} differs after the copy ({} rows copied, {} read back)", a.name, a.rows, b.rows),
-        ));
-    }
     let moved = crate::store::retired::Moved { to: to_shown.to_string(), at: crate::store::now(), id: id.to_string() };
-    crate::store::retired::retire(held.conn(), store.backend, &moved).await?;
-    held.commit().await?;
-    Ok((copied, paused, changed, false))
+    crate::store::retired::retire(locked.conn(), store.backend, &moved).await?;
+    locked.commit().await?;
+    Ok((copied, paused, changed))
 }
 
 /// The rows one table needs written after the bulk copy.
@@ -397,55 +439,72 @@ struct Upserts {
     updates: Vec<Vec<Value>>,
 }
 
-/// Make the target equal the locked source: each table's rows compared by key and content.
-/// Deletions first, children before parents (a new row may take a deleted one's unique
-/// name); then rewritten and new rows, parents first. Returns every table's digest as the
-/// source has it, and how many rows changed.
-async fn catch_up(held: &mut Snapshot, tx: &mut sqlx::AnyConnection) -> Result<(Vec<TableCopied>, u64)> {
-    let mut digests = Vec::new();
+/// Make the target equal the locked source: each table's rows compared by key and content
+/// with what the target holds (`held`, brought up to date). Deletions first, children before
+/// parents (a new row may take a deleted one's unique name); then rewritten and new rows,
+/// parents first; then every row written read back by its key, and every deleted key looked
+/// for. Returns every table's digest, and how many rows changed.
+async fn catch_up(
+    locked: &mut Snapshot,
+    tx: &mut sqlx::AnyConnection,
+    held: &mut Held,
+) -> Result<(Vec<TableCopied>, u64)> {
     let mut pending = Vec::new();
-    let mut changed = 0u64;
-    for (table, _) in TABLES.iter().rev() {
-        // The target's rows, by key: their content's hash.
-        let mut theirs: HashMap<String, [u8; 32]> = HashMap::new();
-        {
-            let mut rows = snapshot::rows(tx, table);
-            while let Some(chunk) = rows.next_chunk().await? {
-                let shape = Shape::of(table, &rows.columns)?;
-                theirs.extend(chunk.iter().map(|r| (shape.key(r), shape.hash(r))));
-            }
-        }
-        let mut d = TableDigest::new();
+    let mut gone: Vec<(&str, Vec<Value>)> = Vec::new();
+    for (i, (table, _)) in TABLES.iter().enumerate().rev() {
+        let mut before = std::mem::take(&mut held[i]);
+        let mut now = HashMap::with_capacity(before.len());
         let mut up = Upserts { table, columns: Vec::new(), inserts: Vec::new(), updates: Vec::new() };
-        let mut rows = held.rows(table);
+        let mut rows = locked.rows(table);
         while let Some(chunk) = rows.next_chunk().await? {
             let shape = Shape::of(table, &rows.columns)?;
             for row in chunk {
-                let hash = shape.hash(&row);
-                d.rows.push(hash);
-                match theirs.remove(&shape.key(&row)) {
+                let (key, hash) = (shape.key(&row), shape.hash(&row));
+                match before.remove(&key) {
                     None => up.inserts.push(row),
                     Some(h) if h != hash => up.updates.push(row),
                     Some(_) => {}
                 }
+                now.insert(key, hash);
             }
         }
         up.columns = rows.columns;
-        for key in theirs.keys() {
+        for key in before.keys() {
             let values: Vec<Value> = serde_json::from_str(key).unwrap_or_default();
             snapshot::delete(tx, table, &values).await?;
+            gone.push((table, values));
         }
-        changed += (theirs.len() + up.inserts.len() + up.updates.len()) as u64;
-        digests.push(d.done(table));
+        held[i] = now;
         pending.push(up);
     }
-    for up in pending.into_iter().rev() {
+    let mut changed = gone.len() as u64;
+    for up in pending.iter().rev() {
         for row in &up.updates {
             snapshot::update(tx, up.table, &up.columns, row).await?;
         }
         snapshot::insert(tx, up.table, &up.columns, &up.inserts).await?;
     }
-    digests.reverse();
+    // Read back what was written, in the same transaction.
+    for up in pending.iter().filter(|up| !up.updates.is_empty() || !up.inserts.is_empty()) {
+        let i = TABLES.iter().position(|(t, _)| *t == up.table).unwrap_or_default();
+        let shape = Shape::of(up.table, &up.columns)?;
+        for row in up.updates.iter().chain(&up.inserts) {
+            let key = shape.key(row);
+            let values: Vec<Value> = serde_json::from_str(&key).unwrap_or_default();
+            let found = snapshot::select_by_key(tx, up.table, &values).await?;
+            let found = found.map(|(columns, r)| Shape::of(up.table, &columns).map(|s| s.hash(&r))).transpose()?;
+            if found.as_ref() != held[i].get(&key) {
+                return Err(Error::new(Kind::Invalid, format!("table {}: row {key} differs after the copy", up.table)));
+            }
+            changed += 1;
+        }
+    }
+    for (table, values) in &gone {
+        if snapshot::select_by_key(tx, table, values).await?.is_some() {
+            return Err(Error::new(Kind::Invalid, format!("table {table}: a deleted row is still there")));
+        }
+    }
+    let digests = TABLES.iter().zip(held.iter()).map(|((t, _), m)| digest_of(t, m)).collect();
     Ok((digests, changed))
 }
 
@@ -458,4 +517,53 @@ async fn clear(target: &Store) -> Result<()> {
     }
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn sqlite(dir: &Path, name: &str) -> Store {
+        let url = crate::config::sqlite_url(&dir.join(name));
+        Store::connect(&url, dir, 2).await.unwrap()
+    }
+
+    async fn exec(store: &Store, sql: &'static str) {
+        sqlx::query(sql).execute(&store.pool).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_catch_up_brings_over_deletions_rewrites_and_a_deleted_rows_unique_name_taken_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (old, new) = (sqlite(dir.path(), "old.db").await, sqlite(dir.path(), "new.db").await);
+        exec(&old, "INSERT INTO domains (name, created_at) VALUES ('a.example', 1), ('b.example', 1)").await;
+        exec(
+            &old,
+            "INSERT INTO aliases (address, domain, destination, created_at) \
+             VALUES ('x@a.example', 'a.example', 'y@a.example', 1), ('z@a.example', 'a.example', 'y@a.example', 1)",
+        )
+        .await;
+        let held = bulk_copy(&old, &new, Backend::Sqlite, "m1").await.unwrap();
+        // Meanwhile, with mail flowing: a deletion, a rewrite, a new row that takes the deleted
+        // one's unique address, and a parent gone.
+        exec(&old, "DELETE FROM aliases WHERE address = 'x@a.example'").await;
+        exec(&old, "UPDATE aliases SET created_at = 2 WHERE address = 'z@a.example'").await;
+        exec(
+            &old,
+            "INSERT INTO aliases (address, domain, destination, created_at) \
+             VALUES ('x@a.example', 'a.example', 'y@a.example', 3)",
+        )
+        .await;
+        exec(&old, "DELETE FROM domains WHERE name = 'b.example'").await;
+
+        let (tables, _, changed) =
+            hold_and_retire(&old, &new, Backend::Sqlite, held, "sqlite:///new.db", "m1").await.unwrap();
+        assert_eq!(changed, 4, "an alias deleted, one rewritten, one new; a domain deleted");
+        assert_eq!(digests(&new).await.unwrap(), tables, "the copy as the catch-up says");
+        assert_eq!(digests(&old).await.unwrap(), tables, "equal to the old store");
+        assert_eq!(old.moved_to().await.unwrap().map(|m| m.id), Some("m1".to_string()));
+        assert_eq!(new.moved_in().await.unwrap(), Some("m1".to_string()));
+        let refused = sqlx::query("DELETE FROM aliases").execute(&old.pool).await.map_err(Error::from).unwrap_err();
+        assert_eq!(refused.kind, Kind::Unavailable, "{refused}");
+    }
 }

@@ -301,17 +301,39 @@ pub async fn update(conn: &mut sqlx::AnyConnection, table: &str, columns: &[Stri
     Ok(())
 }
 
-/// Delete the row of `table` (one of [`TABLES`]) whose key ([`key_of`]) has these values.
-pub async fn delete(conn: &mut sqlx::AnyConnection, table: &str, key_values: &[Value]) -> Result<()> {
+/// `SELECT *` or `DELETE` of the row of `table` (one of [`TABLES`]) whose key ([`key_of`])
+/// has these values, bound.
+fn by_key<'q>(verb: &str, table: &str, key_values: &'q [Value]) -> Result<Query<'q>> {
     let keys: Vec<&str> = key_of(table).split(", ").collect();
     let mut n = 0;
     let (cond, bound) = assignments(&keys, key_values, &mut n, true);
-    let sql = sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE {}", cond.join(" AND ")));
+    // The table is one of TABLES, the columns its key.
+    let sql = sqlx::AssertSqlSafe(format!("{verb} FROM {table} WHERE {}", cond.join(" AND ")));
     let mut q = sqlx::query(sql);
     for v in bound {
         q = bind(q, table, v)?;
     }
-    q.execute(&mut *conn).await?;
+    Ok(q)
+}
+
+/// The row of `table` (one of [`TABLES`]) whose key ([`key_of`]) has these values: its
+/// columns and values, in the snapshot's form.
+pub async fn select_by_key(
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    key_values: &[Value],
+) -> Result<Option<(Vec<String>, Vec<Value>)>> {
+    let Some(row) = by_key("SELECT *", table, key_values)?.fetch_optional(&mut *conn).await? else {
+        return Ok(None);
+    };
+    let columns = row.columns().iter().map(|c| c.name().to_string()).collect();
+    let values = (0..row.len()).map(|i| value(&row, i)).collect::<Result<_>>()?;
+    Ok(Some((columns, values)))
+}
+
+/// Delete the row of `table` (one of [`TABLES`]) whose key ([`key_of`]) has these values.
+pub async fn delete(conn: &mut sqlx::AnyConnection, table: &str, key_values: &[Value]) -> Result<()> {
+    by_key("DELETE", table, key_values)?.execute(&mut *conn).await?;
     Ok(())
 }
 
