@@ -418,6 +418,14 @@ async fn hold_and_retire(
     to_shown: &str,
     id: &str,
 ) -> Result<(Vec<TableCopied>, Instant, u64)> {
+    // A first pass without the lock takes what arrived during the bulk copy, so the pass
+    // under it has only what arrives during this one.
+    let mut snap = Snapshot::begin(store).await?;
+    let mut tx = target.pool.begin().await?;
+    catch_up(&mut snap, &mut tx, &mut held).await?;
+    snapshot::continue_sequences(&mut tx, backend).await?;
+    tx.commit().await?;
+    drop(snap);
     // Writers wait from the moment the lock is asked for.
     let paused = Instant::now();
     let mut locked = Snapshot::begin_locked(store).await?;
