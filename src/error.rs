@@ -162,7 +162,7 @@ impl From<sqlx::Error> for Error {
             sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => Kind::Unavailable,
             sqlx::Error::Database(db) => {
                 // A write to a store `store migrate` moved away from: say so, not "database error".
-                if let Some(refused) = crate::store::retired::refusal(db.message()) {
+                if let Some(refused) = refusal(db.message()) {
                     return refused;
                 }
                 if db.is_unique_violation() {
@@ -198,4 +198,18 @@ impl<T, E: Into<Error>> Context<T> for std::result::Result<T, E> {
     fn context(self, ctx: impl fmt::Display) -> Result<T> {
         self.map_err(|e| e.into().context(ctx))
     }
+}
+
+/// What the triggers of a store that `store migrate` retired say (`store/retired.rs`); a
+/// database error with this text is a write that came too late.
+pub const RETIRED: &str = "mailctl: this store was retired by `mailctl store migrate`";
+
+/// A database error's text, when it is a write that a retired store refused: the error to
+/// report (exit 69, SMTP 451, IMAP NO), saying where the store went.
+pub fn refusal(text: &str) -> Option<Error> {
+    let at = text.find(RETIRED)?;
+    Some(
+        Error::new(Kind::Unavailable, text[at..].to_string())
+            .with_hint("the config should name the new store; a running serve switches on SIGHUP"),
+    )
 }

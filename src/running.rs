@@ -55,10 +55,10 @@ pub fn record_listeners(dir: &Path, bound: &[(&str, String)]) {
     let _ = crate::fsutil::write_atomic(&dir.join("serve.listeners"), text.as_bytes(), 0o644);
 }
 
-/// Record which store the server uses (its URL without a password), at start and when it
-/// switches: `store migrate` waits for the switch by reading it.
-pub fn record_store(dir: &Path, url: &str) {
-    let text = format!("{}\n", crate::config::redact_url(url));
+/// Record which store the server uses (its URL without a password: `shown`), at start and
+/// when it switches: `store migrate` waits for the switch by reading it.
+pub fn record_store(dir: &Path, shown: &str) {
+    let text = format!("{shown}\n");
     if let Err(e) = crate::fsutil::write_atomic(&dir.join("serve.store"), text.as_bytes(), 0o644) {
         tracing::warn!(error = %e.one_line(), "could not record the store in use");
     }

@@ -241,7 +241,7 @@ async fn switch_store(shared: &Shared, url: &str) {
             // IMAP sessions keep listening for changes on the same channel.
             new.changes = old.changes.clone();
             *shared.store.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
-            crate::running::record_store(&old.data_dir, url);
+            crate::running::record_store(&old.data_dir, &to);
             tracing::info!(from = %redact_url(&old.url), to = %to, "switched to the new store");
             // Connections still lent out are closed as they come back.
             tokio::spawn(async move { old.pool.close().await });
@@ -322,7 +322,7 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
     }
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    crate::running::record_store(&cfg.data_dir, &store.url);
+    crate::running::record_store(&cfg.data_dir, &redact_url(&store.url));
     let shared = Arc::new(Shared {
         store: RwLock::new(Arc::new(store)),
         connections: Connections::new(cfg.server.max_connections as usize, cfg.server.max_connections_per_ip as usize),

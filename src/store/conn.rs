@@ -230,7 +230,7 @@ impl From<rusqlite::Error> for Error {
     fn from(err: rusqlite::Error) -> Self {
         use rusqlite::ErrorCode as C;
         if let rusqlite::Error::SqliteFailure(_, Some(text)) = &err
-            && let Some(refused) = super::retired::refusal(text)
+            && let Some(refused) = crate::error::refusal(text)
         {
             return refused;
         }

@@ -18,19 +18,7 @@ use super::Backend;
 use super::snapshot::TABLES;
 use crate::error::Result;
 
-/// What the fence's triggers say; [`crate::error::Error`]'s conversion of a database error
-/// knows a write refused by them by this text.
-pub const REFUSAL: &str = "mailctl: this store was retired by `mailctl store migrate`";
-
-/// A database error's text, when it is a write that the fence refused: the error to report
-/// (exit 69, SMTP 451, IMAP NO), saying where the store went.
-pub fn refusal(text: &str) -> Option<crate::error::Error> {
-    let at = text.find(REFUSAL)?;
-    Some(
-        crate::error::Error::new(crate::error::Kind::Unavailable, text[at..].to_string())
-            .with_hint("the config should name the new store; a running serve switches on SIGHUP"),
-    )
-}
+pub use crate::error::RETIRED as REFUSAL;
 
 /// Where a retired store moved to, and when.
 #[derive(Debug, Clone, PartialEq, Eq)]
