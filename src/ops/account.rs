@@ -49,25 +49,21 @@ pub async fn create(store: &Store, new: NewAccount) -> Result<Created> {
     if let Some(o) = &new.owner {
         check_owner(o)?;
     }
-    // The clear password (to hash, and to show once when generated), or a stored hash.
-    let (pw, generated, stored) = match new.password {
-        NewPassword::Given(p) => {
-            password::check_new(&p)?;
-            (Some(p), false, None)
-        }
-        NewPassword::Generate => (Some(password::generate()), true, None),
-        NewPassword::Hash(h) => (None, false, Some(h)),
-    };
     let (quota, custom) = match new.quota {
         Some(l) => (l.as_db(), true),
         None => (tier.default_quota().map(|q| q as i64), false),
     };
-
-    let shown = if generated { pw.clone() } else { None };
-    let hash = match (pw, stored) {
-        (Some(pw), _) => hash_blocking(pw).await?,
-        (None, Some(h)) => h,
-        (None, None) => unreachable!("a password or a hash"),
+    // The hash to store, and the password to show once when it was generated.
+    let (hash, shown) = match new.password {
+        NewPassword::Given(p) => {
+            password::check_new(&p)?;
+            (hash_blocking(p).await?, None)
+        }
+        NewPassword::Generate => {
+            let p = password::generate();
+            (hash_blocking(p.clone()).await?, Some(p))
+        }
+        NewPassword::Hash(h) => (h, None),
     };
 
     let mut tx = store.begin_admin().await?;

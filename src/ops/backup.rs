@@ -59,8 +59,9 @@ pub(crate) fn column(table: &str, columns: &[String], name: &str) -> Result<usiz
         .ok_or_else(|| Error::new(Kind::Invalid, format!("the snapshot's {table} table has no column {name}")))
 }
 
+/// An integer column (a boolean one as 0 or 1: PostgreSQL may have them).
 pub(crate) fn int(v: &Value) -> i64 {
-    v.as_i64().unwrap_or_default()
+    v.as_i64().or_else(|| v.as_bool().map(i64::from)).unwrap_or_default()
 }
 
 pub(crate) fn text(v: &Value) -> String {
@@ -376,13 +377,12 @@ impl Copier {
 /// A message file into the repository; None when it is gone (expunged after the snapshot: the
 /// backup is then as if the expunge came first).
 fn copy_one(repo: &Repo, j: &Job) -> Result<Option<ObjectRef>> {
-    let located = j.folder.as_ref().and_then(|f| file::locate(f, &j.filename, &j.flags));
-    match located.map(|p| (file::read_following_renames(&p, &j.filename, &j.flags), p)) {
-        Some((Ok(bytes), _)) => Ok(Some(repo.put(&bytes)?)),
-        None => Ok(None),
-        Some((Err(e), _)) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+    let Some(p) = j.folder.as_ref().and_then(|f| file::locate(f, &j.filename, &j.flags)) else { return Ok(None) };
+    match file::read_following_renames(&p, &j.filename, &j.flags) {
+        Ok(bytes) => Ok(Some(repo.put(&bytes)?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         // Unreadable (permissions, I/O): the backup fails rather than leave it out.
-        Some((Err(e), p)) => Err(Error::io("reading message file", &p, e)),
+        Err(e) => Err(Error::io("reading message file", &p, e)),
     }
 }
 

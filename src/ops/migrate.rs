@@ -63,6 +63,14 @@ pub struct Migrated {
     pub resumed: bool,
 }
 
+/// What the copy came to.
+struct Outcome {
+    tables: Vec<TableCopied>,
+    /// When writes were first held; None when an interrupted migration was finished.
+    held_since: Option<Instant>,
+    caught_up: u64,
+}
+
 /// How long `serve` gets to switch after SIGHUP.
 const SWITCH_WAIT: Duration = Duration::from_secs(30);
 
@@ -93,8 +101,11 @@ impl Shape {
 
     /// The row's key, as text to compare by.
     fn key(&self, row: &[Value]) -> String {
-        let values: Vec<Value> = self.keys.iter().map(|&i| neutral(&row[i])).collect();
-        serde_json::to_string(&values).unwrap_or_default()
+        serde_json::to_string(&self.key_values(row)).unwrap_or_default()
+    }
+
+    fn key_values(&self, row: &[Value]) -> Vec<Value> {
+        self.keys.iter().map(|&i| neutral(&row[i])).collect()
     }
 }
 
@@ -105,25 +116,14 @@ fn neutral(v: &Value) -> Value {
     }
 }
 
-/// A table's rows folded into a digest that does not depend on the backend.
-struct TableDigest {
-    /// Each row's SHA-256: sorted before they are hashed together, so the order the backends
-    /// return rows in (PostgreSQL sorts text by its collation, SQLite byte by byte) does not
-    /// matter.
-    rows: Vec<[u8; 32]>,
-}
-
-impl TableDigest {
-    fn new() -> Self {
-        TableDigest { rows: Vec::new() }
-    }
-
-    fn done(mut self, name: &str) -> TableCopied {
-        self.rows.sort_unstable();
-        let mut sha = Sha256::new();
-        self.rows.iter().for_each(|r| sha.update(r));
-        TableCopied { name: name.to_string(), rows: self.rows.len() as u64, sha256: hex(&sha.finalize()) }
-    }
+/// A table's rows folded into a digest that does not depend on the backend: the rows'
+/// SHA-256s sorted before they are hashed together, so the order the backends return rows in
+/// (PostgreSQL sorts text by its collation, SQLite byte by byte) does not matter.
+fn fold(table: &str, mut rows: Vec<[u8; 32]>) -> TableCopied {
+    rows.sort_unstable();
+    let mut sha = Sha256::new();
+    rows.iter().for_each(|r| sha.update(r));
+    TableCopied { name: table.to_string(), rows: rows.len() as u64, sha256: hex(&sha.finalize()) }
 }
 
 /// Every table of a store, counted and digested, in one snapshot.
@@ -132,12 +132,12 @@ async fn digests(store: &Store) -> Result<Vec<TableCopied>> {
     let mut out = Vec::new();
     for (table, _) in TABLES {
         let mut rows = snap.rows(table);
-        let mut d = TableDigest::new();
+        let mut hashes = Vec::new();
         while let Some(chunk) = rows.next_chunk().await? {
             let shape = Shape::of(table, &rows.columns)?;
-            d.rows.extend(chunk.iter().map(|r| shape.hash(r)));
+            hashes.extend(chunk.iter().map(|r| shape.hash(r)));
         }
-        out.push(d.done(table));
+        out.push(fold(table, hashes));
     }
     Ok(out)
 }
@@ -196,56 +196,23 @@ pub async fn migrate(store: &Store, config_file: &Path, to: &str) -> Result<Migr
         )
         .with_hint("restart serve with this mailctl and this config, then migrate"));
     }
-    let failed = |e: Error| {
-        let mut out = Error::new(e.kind, format!("the migration failed and {from} stays in use: {e}"));
-        out.hint = e.hint;
-        out
-    };
+    let failed = |e: Error| stays_in_use(&from, e);
     let target = Store::connect(to, dir, 2).await.map_err(failed)?;
-    let copied = match store.moved_to().await? {
-        Some(m) if m.to == to_shown => resume(store, &target, &m).await,
-        Some(m) => {
-            target.close().await;
-            return Err(Error::new(Kind::Unavailable, format!("{from} was moved to {} already", m.to))
-                .with_hint("the config should name that store"));
-        }
-        None => {
-            if !snapshot::is_empty(&target).await? {
-                target.close().await;
-                return Err(failed(Error::new(
-                    Kind::Exists,
-                    "the new database is not empty: migrate into an empty one",
-                )));
-            }
-            let id = crate::backup::hex(&rand::random::<[u8; 16]>());
-            match copy_and_retire(store, &target, backend, &to_shown, &id).await {
-                Ok(x) => Ok(x),
-                // Retired after all (a commit whose answer was lost): finish by running again.
-                Err(e) if matches!(store.moved_to().await, Ok(Some(ref m)) if m.id == id) => {
-                    Err(Error::new(e.kind, format!("{from} was retired, but the migration did not finish: {e}"))
-                        .with_hint("run the same command again to finish it"))
-                }
-                Err(e) => {
-                    let e = match clear(&target).await {
-                        Ok(()) => failed(e),
-                        Err(c) => failed(e).with_hint(format!(
-                            "the new database keeps a partial copy ({}): empty it before trying again",
-                            c.one_line()
-                        )),
-                    };
-                    target.close().await;
-                    return Err(e);
-                }
-            }
-        }
+    let copied = match store.moved_to().await {
+        Ok(Some(m)) if m.to == to_shown => resume(store, &target, &m).await,
+        Ok(Some(m)) => Err(Error::new(Kind::Unavailable, format!("{from} was moved to {} already", m.to))
+            .with_hint("the config should name that store")),
+        Ok(None) => fresh(store, &target, backend, &to_shown).await,
+        Err(e) => Err(e),
     };
-    let (tables, paused, caught_up, resumed) = match copied {
+    let out = match copied {
         Ok(x) => x,
         Err(e) => {
             target.close().await;
             return Err(e);
         }
     };
+    let resumed = out.held_since.is_none();
 
     // Only now does the config name the new store.
     if let Err(e) = switch_config(config_file, to) {
@@ -275,12 +242,12 @@ pub async fn migrate(store: &Store, config_file: &Path, to: &str) -> Result<Migr
         from,
         to: to_shown,
         config: config_file.to_path_buf(),
-        rows: tables.iter().map(|t| t.rows).sum(),
-        tables,
+        rows: out.tables.iter().map(|t| t.rows).sum(),
+        tables: out.tables,
         duration_ms: started.elapsed().as_millis() as u64,
         online,
-        pause_ms: if resumed { 0 } else { paused.elapsed().as_millis() as u64 },
-        caught_up,
+        pause_ms: out.held_since.map_or(0, |t| t.elapsed().as_millis() as u64),
+        caught_up: out.caught_up,
         resumed,
     })
 }
@@ -294,11 +261,7 @@ fn sqlite_path_is_absolute(url: &str) -> bool {
 
 /// A migration killed after the retirement: the new store must be the copy that migration
 /// made (its id) and equal the frozen old store, table by table.
-async fn resume(
-    store: &Store,
-    target: &Store,
-    moved: &crate::store::retired::Moved,
-) -> Result<(Vec<TableCopied>, Instant, u64, bool)> {
+async fn resume(store: &Store, target: &Store, moved: &crate::store::retired::Moved) -> Result<Outcome> {
     if target.moved_in().await?.as_deref() != Some(moved.id.as_str()) {
         return Err(Error::new(Kind::Invalid, format!("{} is not the copy the interrupted migration made", moved.to))
             .with_hint("the old store is retired (see docs/BACKUP.md to use it again)"));
@@ -310,7 +273,7 @@ async fn resume(
             format!("table {} of {} differs from the old store ({} rows, {} there)", a.name, moved.to, a.rows, b.rows),
         ));
     }
-    Ok((ours, Instant::now(), 0, true))
+    Ok(Outcome { tables: ours, held_since: None, caught_up: 0 })
 }
 
 fn switch_config(config_file: &Path, to: &str) -> Result<()> {
@@ -349,24 +312,46 @@ async fn wait_for_switch(dir: &Path, to_shown: &str) -> Result<()> {
 type Held = Vec<HashMap<String, [u8; 32]>>;
 
 fn digest_of(table: &str, rows: &HashMap<String, [u8; 32]>) -> TableCopied {
-    TableDigest { rows: rows.values().copied().collect() }.done(table)
+    fold(table, rows.values().copied().collect())
+}
+
+/// A migration that failed with the old store untouched.
+fn stays_in_use(from: &str, e: Error) -> Error {
+    let mut out = Error::new(e.kind, format!("the migration failed and {from} stays in use: {e}"));
+    out.hint = e.hint;
+    out
 }
 
 /// Into an empty target: the bulk copy of one snapshot while writers go on, checked by
 /// reading the whole copy back; then, with writes held, the catch-up (only the old store
 /// read in full; what changed written, and read back row by row), and the old store's
-/// retirement. Returns the tables as checked, when writes were first held, and how many rows
-/// the catch-up changed.
-async fn copy_and_retire(
-    store: &Store,
-    target: &Store,
-    backend: Backend,
-    to_shown: &str,
-    id: &str,
-) -> Result<(Vec<TableCopied>, Instant, u64, bool)> {
-    let held = bulk_copy(store, target, backend, id).await?;
-    let (copied, paused, changed) = hold_and_retire(store, target, backend, held, to_shown, id).await?;
-    Ok((copied, paused, changed, false))
+/// retirement. A failure before the retirement empties the target again; one after it (a
+/// commit whose answer was lost) leaves it for the next run to finish.
+async fn fresh(store: &Store, target: &Store, backend: Backend, to_shown: &str) -> Result<Outcome> {
+    let from = redact_url(&store.url);
+    if !snapshot::is_empty(target).await? {
+        let e = Error::new(Kind::Exists, "the new database is not empty: migrate into an empty one");
+        return Err(stays_in_use(&from, e));
+    }
+    let id = crate::backup::hex(&rand::random::<[u8; 16]>());
+    let copied = async {
+        let held = bulk_copy(store, target, backend, &id).await?;
+        hold_and_retire(store, target, backend, held, to_shown, &id).await
+    };
+    match copied.await {
+        Ok(out) => Ok(out),
+        Err(e) if matches!(store.moved_to().await, Ok(Some(ref m)) if m.id == id) => {
+            Err(Error::new(e.kind, format!("{from} was retired, but the migration did not finish: {e}"))
+                .with_hint("run the same command again to finish it"))
+        }
+        Err(e) => match clear(target).await {
+            Ok(()) => Err(stays_in_use(&from, e)),
+            Err(c) => Err(stays_in_use(&from, e).with_hint(format!(
+                "the new database keeps a partial copy ({}): empty it before trying again",
+                c.one_line()
+            ))),
+        },
+    }
 }
 
 /// The bulk copy, read back and checked; what the target then holds.
@@ -417,30 +402,31 @@ async fn hold_and_retire(
     mut held: Held,
     to_shown: &str,
     id: &str,
-) -> Result<(Vec<TableCopied>, Instant, u64)> {
+) -> Result<Outcome> {
     // A first pass without the lock takes what arrived during the bulk copy, so the pass
     // under it has only what arrives during this one.
     let mut snap = Snapshot::begin(store).await?;
     let mut tx = target.pool.begin().await?;
     catch_up(&mut snap, &mut tx, &mut held).await?;
-    snapshot::continue_sequences(&mut tx, backend).await?;
     tx.commit().await?;
     drop(snap);
     // Writers wait from the moment the lock is asked for.
     let paused = Instant::now();
     let mut locked = Snapshot::begin_locked(store).await?;
     let mut tx = target.pool.begin().await?;
-    let (copied, changed) = catch_up(&mut locked, &mut tx, &mut held).await?;
+    let (tables, caught_up) = catch_up(&mut locked, &mut tx, &mut held).await?;
     snapshot::continue_sequences(&mut tx, backend).await?;
     tx.commit().await?;
     let moved = crate::store::retired::Moved { to: to_shown.to_string(), at: crate::store::now(), id: id.to_string() };
     crate::store::retired::retire(locked.conn(), store.backend, &moved).await?;
     locked.commit().await?;
-    Ok((copied, paused, changed))
+    Ok(Outcome { tables, held_since: Some(paused), caught_up })
 }
 
 /// The rows one table needs written after the bulk copy.
 struct Upserts {
+    /// The table's place in TABLES (and in `Held`).
+    index: usize,
     table: &'static str,
     columns: Vec<String>,
     inserts: Vec<Vec<Value>>,
@@ -462,7 +448,7 @@ async fn catch_up(
     for (i, (table, _)) in TABLES.iter().enumerate().rev() {
         let mut before = std::mem::take(&mut held[i]);
         let mut now = HashMap::with_capacity(before.len());
-        let mut up = Upserts { table, columns: Vec::new(), inserts: Vec::new(), updates: Vec::new() };
+        let mut up = Upserts { index: i, table, columns: Vec::new(), inserts: Vec::new(), updates: Vec::new() };
         let mut rows = locked.rows(table);
         while let Some(chunk) = rows.next_chunk().await? {
             let shape = Shape::of(table, &rows.columns)?;
@@ -494,14 +480,12 @@ async fn catch_up(
     }
     // Read back what was written, in the same transaction.
     for up in pending.iter().filter(|up| !up.updates.is_empty() || !up.inserts.is_empty()) {
-        let i = TABLES.iter().position(|(t, _)| *t == up.table).unwrap_or_default();
         let shape = Shape::of(up.table, &up.columns)?;
         for row in up.updates.iter().chain(&up.inserts) {
-            let key = shape.key(row);
-            let values: Vec<Value> = serde_json::from_str(&key).unwrap_or_default();
-            let found = snapshot::select_by_key(tx, up.table, &values).await?;
+            let found = snapshot::select_by_key(tx, up.table, &shape.key_values(row)).await?;
             let found = found.map(|(columns, r)| Shape::of(up.table, &columns).map(|s| s.hash(&r))).transpose()?;
-            if found.as_ref() != held[i].get(&key) {
+            let key = shape.key(row);
+            if found.as_ref() != held[up.index].get(&key) {
                 return Err(Error::new(Kind::Invalid, format!("table {}: row {key} differs after the copy", up.table)));
             }
             changed += 1;
@@ -572,7 +556,7 @@ mod tests {
         drop(snap);
         assert_eq!(changed, 4, "an alias deleted, one rewritten, one new; a domain deleted");
 
-        let (tables, _, changed) =
+        let Outcome { tables, caught_up: changed, .. } =
             hold_and_retire(&old, &new, Backend::Sqlite, held, "sqlite:///new.db", "m1").await.unwrap();
         assert_eq!(changed, 0, "nothing left for the pass under the lock");
         assert_eq!(digests(&new).await.unwrap(), tables, "the copy as the catch-up says");

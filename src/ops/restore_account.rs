@@ -72,8 +72,7 @@ impl Settings {
             owner: r[col("owner")?].as_str().map(str::to_string),
             password_hash: text(&r[col("password_hash")?]),
             quota_bytes: r[col("quota_bytes")?].as_i64(),
-            quota_custom: int(&r[col("quota_custom")?]) != 0
-                || r[col("quota_custom")?] == serde_json::Value::Bool(true),
+            quota_custom: int(&r[col("quota_custom")?]) != 0,
             suspended: text(&r[col("status")?]) == "suspended",
         }))
     }

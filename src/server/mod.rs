@@ -228,29 +228,32 @@ async fn switch_store(shared: &Shared, url: &str) {
             return;
         }
     };
-    match Store::connect(url, &old.data_dir, 32).await {
-        Ok(new) if !matches!(new.moved_in().await, Ok(Some(ref i)) if *i == id) => {
+    let mut new = match Store::connect(url, &old.data_dir, 32).await {
+        Ok(new) => new,
+        Err(e) => {
             tracing::error!(
-                config = %to,
-                "reload: that database is not the copy `store migrate` made (another file or server?); \
-                 kept the retired store, so writes fail (4xx) until the config names the copy"
+                error = %e.one_line(),
+                "reload: cannot open the new store; mail is deferred (4xx) until it can: fix it and send SIGHUP again"
             );
-            new.close().await;
+            return;
         }
-        Ok(mut new) => {
-            // IMAP sessions keep listening for changes on the same channel.
-            new.changes = old.changes.clone();
-            *shared.store.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
-            crate::running::record_store(&old.data_dir, &to);
-            tracing::info!(from = %redact_url(&old.url), to = %to, "switched to the new store");
-            // Connections still lent out are closed as they come back.
-            tokio::spawn(async move { old.pool.close().await });
-        }
-        Err(e) => tracing::error!(
-            error = %e.one_line(),
-            "reload: cannot open the new store; mail is deferred (4xx) until it can: fix it and send SIGHUP again"
-        ),
+    };
+    if !matches!(new.moved_in().await, Ok(Some(i)) if i == id) {
+        tracing::error!(
+            config = %to,
+            "reload: that database is not the copy `store migrate` made (another file or server?); \
+             kept the retired store, so writes fail (4xx) until the config names the copy"
+        );
+        new.close().await;
+        return;
     }
+    // IMAP sessions keep listening for changes on the same channel.
+    new.changes = old.changes.clone();
+    *shared.store.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
+    crate::running::record_store(&old.data_dir, &to);
+    tracing::info!(from = %redact_url(&old.url), to = %to, "switched to the new store");
+    // Connections still lent out are closed as they come back.
+    tokio::spawn(async move { old.pool.close().await });
 }
 
 /// Run the server until SIGTERM or SIGINT.

@@ -121,6 +121,18 @@ async fn main_file(pool: &AnyPool) -> Result<Option<PathBuf>> {
     Ok(file.filter(|f| !f.is_empty()).map(PathBuf::from))
 }
 
+/// Does the store have a table of this name (in PostgreSQL's current schema)?
+pub(crate) async fn has_table(conn: &mut sqlx::AnyConnection, backend: Backend, name: &str) -> Result<bool> {
+    let sql = match backend {
+        Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1",
+        Backend::Postgres => {
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1"
+        }
+    };
+    let n: i64 = sqlx::query_scalar(sql).bind(name).fetch_one(&mut *conn).await?;
+    Ok(n > 0)
+}
+
 /// The advisory lock that serialises admin changes on PostgreSQL ("mailctl" in ASCII).
 const ADMIN_LOCK_KEY: i64 = 0x006d_6169_6c63_746c;
 
@@ -255,18 +267,11 @@ impl Store {
 
     /// The highest applied schema version, or None on an empty database.
     pub async fn schema_version(&self) -> Result<Option<i64>> {
-        let exists_sql = match self.backend {
-            Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
-            Backend::Postgres => {
-                "SELECT COUNT(*) FROM information_schema.tables \
-                 WHERE table_name = '_sqlx_migrations' AND table_schema = current_schema()"
-            }
-        };
-        let n: i64 = sqlx::query_scalar(exists_sql).fetch_one(&self.pool).await?;
-        if n == 0 {
+        let mut conn = self.pool.acquire().await?;
+        if !has_table(&mut conn, self.backend, "_sqlx_migrations").await? {
             return Ok(None);
         }
-        Ok(sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations").fetch_one(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations").fetch_one(&mut *conn).await?)
     }
 
     async fn migrate(&self) -> Result<()> {

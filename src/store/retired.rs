@@ -14,11 +14,11 @@
 //! PGHOST). To use such a store again: drop the triggers named `mailctl_retired_*` (and on
 //! PostgreSQL the function `mailctl_retired()`) and the table `mailctl_retired`.
 
-use super::Backend;
 use super::snapshot::TABLES;
+use super::{Backend, has_table};
 use crate::error::Result;
 
-pub use crate::error::RETIRED as REFUSAL;
+use crate::error::RETIRED;
 
 /// Where a retired store moved to, and when.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,28 +28,6 @@ pub struct Moved {
     pub at: i64,
     /// The migration's random id, which the new store carries too ([`moved_in`]).
     pub id: String,
-}
-
-/// Does this table exist in the store?
-async fn has_table(conn: &mut sqlx::AnyConnection, backend: Backend, name: &str) -> Result<bool> {
-    let n: i64 = match backend {
-        Backend::Sqlite => {
-            sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1")
-                .bind(name)
-                .fetch_one(&mut *conn)
-                .await?
-        }
-        Backend::Postgres => {
-            sqlx::query_scalar(
-                "SELECT COUNT(*) FROM information_schema.tables \
-                 WHERE table_schema = current_schema() AND table_name = $1",
-            )
-            .bind(name)
-            .fetch_one(&mut *conn)
-            .await?
-        }
-    };
-    Ok(n > 0)
 }
 
 /// The new store's side: the id of the migration that filled it (in its bulk copy).
@@ -98,7 +76,7 @@ pub async fn retire(conn: &mut sqlx::AnyConnection, backend: Backend, moved: &Mo
     if backend == Backend::Postgres {
         let function = format!(
             "CREATE FUNCTION mailctl_retired() RETURNS trigger LANGUAGE plpgsql AS $$ \
-             BEGIN RAISE EXCEPTION '{REFUSAL} (moved to {})' USING ERRCODE = '25006'; END $$",
+             BEGIN RAISE EXCEPTION '{RETIRED} (moved to {})' USING ERRCODE = '25006'; END $$",
             quoted_in_sql(&moved.to)
         );
         sqlx::query(sqlx::AssertSqlSafe(function)).execute(&mut *conn).await?;
@@ -144,7 +122,7 @@ fn triggers(backend: Backend, table: &str, to: &str) -> Vec<String> {
             .map(|op| {
                 format!(
                     "CREATE TRIGGER mailctl_retired_{table}_{} BEFORE {op} ON {table} \
-                     BEGIN SELECT RAISE(ABORT, '{REFUSAL} (moved to {})'); END",
+                     BEGIN SELECT RAISE(ABORT, '{RETIRED} (moved to {})'); END",
                     op.to_ascii_lowercase(),
                     quoted_in_sql(to)
                 )

@@ -64,8 +64,11 @@ pub struct TableRows<'a> {
 
 impl Snapshot {
     pub async fn begin(store: &Store) -> Result<Snapshot> {
-        let mut tx = store.begin_snapshot().await?;
         // The first read fixes SQLite's snapshot; the version is read inside it.
+        Self::at_version(store.begin_snapshot().await?).await
+    }
+
+    async fn at_version(mut tx: sqlx::Transaction<'static, sqlx::Any>) -> Result<Snapshot> {
         let version: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
             .fetch_one(&mut *tx)
             .await?;
@@ -84,10 +87,7 @@ impl Snapshot {
             let sql = sqlx::AssertSqlSafe(format!("LOCK TABLE {} IN EXCLUSIVE MODE", names.join(", ")));
             sqlx::query(sql).execute(&mut *tx).await?;
         }
-        let version: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
-            .fetch_one(&mut *tx)
-            .await?;
-        Ok(Snapshot { tx, version })
+        Self::at_version(tx).await
     }
 
     /// The rows of `table`, one of [`TABLES`], in its order.
