@@ -68,6 +68,29 @@ fn a_second_backup_of_an_unchanged_store_stores_nothing_new(env: Env) {
     env.ok(&["backup", "verify", "--all", "--to", repo(&env).to_str().unwrap()]);
 }
 
+fn a_backup_after_100_new_messages_stores_about_those_100(env: Env) {
+    mailbox_with(&env, 300);
+    let first = create(&env);
+    let before: std::collections::HashSet<PathBuf> = objects(&repo(&env)).into_iter().collect();
+    let dir = env.maildir("bob@example.com");
+    let mut new_bytes = 0u64;
+    for i in 0..100 {
+        let body = format!("Subject: new {i}\r\nMessage-ID: <new{i}@example.com>\r\n\r\n{}\r\n", "x".repeat(2000));
+        new_bytes += body.len() as u64;
+        std::fs::write(dir.join(format!("new/17100000{i:02}.M{i}P2.host")), body).unwrap();
+    }
+    env.ok(&["mailbox", "reindex", "bob@example.com"]);
+    let second = create(&env);
+    assert_eq!(second["messages"].as_u64(), first["messages"].as_u64().map(|n| n + 100), "{second}");
+    let added: Vec<PathBuf> = objects(&repo(&env)).into_iter().filter(|o| !before.contains(o)).collect();
+    // The 100 messages, and the snapshot chunks that changed (a handful of tables' worth).
+    assert!((100..=120).contains(&added.len()), "{} new objects", added.len());
+    let stored = second["bytes_new"].as_u64().unwrap();
+    assert!(stored >= new_bytes, "{stored} < {new_bytes}");
+    // Beyond the new messages, less than the whole first backup: only the changed chunks.
+    assert!(stored - new_bytes < first["bytes_total"].as_u64().unwrap(), "{second}");
+}
+
 fn the_repository_is_private(env: Env) {
     use std::os::unix::fs::PermissionsExt;
     mailbox_with(&env, 1);
@@ -537,6 +560,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 store_tests!(
+    a_backup_after_100_new_messages_stores_about_those_100,
     a_restored_instance_is_the_one_backed_up,
     a_backup_taken_while_20_sessions_deliver_holds_every_acknowledged_message_once,
     a_backup_killed_part_way_never_looks_complete,
