@@ -33,6 +33,7 @@ pub mod dsn;
 pub mod error;
 pub mod filter;
 pub mod fsutil;
+pub mod httpd;
 pub mod ids;
 pub mod names;
 pub mod netaddr;

@@ -9,16 +9,13 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::error::{Error, Kind, Result};
 
 pub const ACME_TLS_ALPN: &[u8] = b"acme-tls/1";
-const HEAD_LIMIT: usize = 8192;
 
 pub fn http01_dir(data_dir: &Path) -> PathBuf {
     super::acme::dir(data_dir).join("http-01")
@@ -107,107 +104,38 @@ impl ResolvesServerCert for AlpnResolver {
 pub fn alpn_acceptor(data_dir: &Path, serving: Option<Arc<CertifiedKey>>) -> tokio_rustls::TlsAcceptor {
     let mut config = crate::tls_material::server_builder()
         .with_cert_resolver(Arc::new(AlpnResolver { dir: tlsalpn_dir(data_dir), serving }));
-    config.alpn_protocols = vec![ACME_TLS_ALPN.to_vec(), b"http/1.1".to_vec()];
+    config.alpn_protocols = std::iter::once(ACME_TLS_ALPN).chain(crate::httpd::HTTP_ALPN).map(<[u8]>::to_vec).collect();
     tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }
 
-/// One HTTP/1.x request head: method, path, Host (lowercase, no port).
-#[derive(Debug, PartialEq, Eq)]
-pub struct Request {
-    pub method: String,
-    pub path: String,
-    pub host: String,
+/// The ACME HTTP-01 routes (RFC 8555 §8.3): the key authorization of a pending challenge,
+/// as text, from the files `cert issue` wrote under `data_dir`.
+pub fn http01_routes(data_dir: &Path) -> axum::Router {
+    let dir = data_dir.to_path_buf();
+    axum::Router::new().route(
+        "/.well-known/acme-challenge/{token}",
+        axum::routing::get(async move |axum::extract::Path(token): axum::extract::Path<String>| {
+            match http01_answer(&dir, &token) {
+                Some(a) => {
+                    tracing::info!("answered an ACME HTTP-01 challenge");
+                    (axum::http::StatusCode::OK, [(axum::http::header::CONTENT_TYPE, "text/plain")], a)
+                }
+                None => (
+                    axum::http::StatusCode::NOT_FOUND,
+                    [(axum::http::header::CONTENT_TYPE, "text/plain")],
+                    "not found\n".to_string(),
+                ),
+            }
+        }),
+    )
 }
 
-pub fn parse_head(head: &str) -> Option<Request> {
-    let mut lines = head.split("\r\n");
-    let mut first = lines.next()?.split(' ');
-    let (method, path, version) = (first.next()?, first.next()?, first.next()?);
-    if !version.starts_with("HTTP/1.") {
-        return None;
-    }
-    let host = lines
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case("host"))
-        .map(|(_, v)| {
-            let v = v.trim();
-            let v = if v.starts_with('[') { v } else { v.rsplit_once(':').map(|(h, _)| h).unwrap_or(v) };
-            v.trim_end_matches('.').to_ascii_lowercase()
-        })
-        .unwrap_or_default();
-    Some(Request { method: method.to_string(), path: path.to_string(), host })
-}
-
-/// The answer to an ACME HTTP-01 request, if it is one.
-pub fn http01_answer(data_dir: &Path, req: &Request) -> Option<String> {
-    let token = req.path.strip_prefix("/.well-known/acme-challenge/")?;
+/// The key authorization for `token`, if `cert issue` is waiting for it.
+pub fn http01_answer(data_dir: &Path, token: &str) -> Option<String> {
     if !valid_token(token) {
         return None;
     }
     std::fs::read_to_string(http01_dir(data_dir).join(token)).ok()
-}
-
-/// Serve one HTTP/1.x exchange on a stream: read the head (bounded in size and time), answer
-/// with `respond`'s body (200, text/plain) or 404, close.
-/// One connection of a web listener: plain HTTP, or HTTPS through `tls`, where a TLS-ALPN-01
-/// handshake is the whole answer (RFC 8737 §3) and nothing is read after it. Returns false
-/// when the TLS handshake failed.
-pub async fn serve_web<F>(tcp: tokio::net::TcpStream, tls: Option<tokio_rustls::TlsAcceptor>, respond: F) -> bool
-where
-    F: AsyncFnOnce(&Request) -> Option<String>,
-{
-    let Some(acceptor) = tls else {
-        serve_http(tcp, respond).await;
-        return true;
-    };
-    let Ok(Ok(mut stream)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await else {
-        return false;
-    };
-    if stream.get_ref().1.alpn_protocol() == Some(ACME_TLS_ALPN) {
-        let _ = stream.shutdown().await;
-    } else {
-        serve_http(stream, respond).await;
-    }
-    true
-}
-
-pub async fn serve_http<S, F>(mut stream: S, respond: F)
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-    F: AsyncFnOnce(&Request) -> Option<String>,
-{
-    let mut buf = Vec::with_capacity(1024);
-    let read = async {
-        let mut chunk = [0u8; 1024];
-        while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-            let n = stream.read(&mut chunk).await.ok()?;
-            if n == 0 || buf.len() + n > HEAD_LIMIT {
-                return None;
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        }
-        Some(())
-    };
-    let (status, body) = match tokio::time::timeout(Duration::from_secs(10), read).await {
-        Ok(Some(())) => {
-            let head = String::from_utf8_lossy(&buf);
-            match parse_head(head.split("\r\n\r\n").next().unwrap_or("")) {
-                Some(req) if req.method == "GET" || req.method == "HEAD" => match respond(&req).await {
-                    Some(body) => ("200 OK", if req.method == "HEAD" { String::new() } else { body }),
-                    None => ("404 Not Found", "not found\n".to_string()),
-                },
-                Some(_) => ("405 Method Not Allowed", "method not allowed\n".to_string()),
-                None => ("400 Bad Request", "bad request\n".to_string()),
-            }
-        }
-        _ => ("400 Bad Request", "bad request\n".to_string()),
-    };
-    let reply = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\nServer: mailctl\r\n\r\n{body}",
-        body.len()
-    );
-    let _ = tokio::time::timeout(Duration::from_secs(10), stream.write_all(reply.as_bytes())).await;
-    let _ = stream.shutdown().await;
 }
 
 /// `cert issue`'s own listeners when no `mailctl serve` answers the challenges.
@@ -222,13 +150,12 @@ impl Standalone {
             Error::new(Kind::Unavailable, format!("cannot listen on {addr} for the ACME challenge: {e}"))
                 .with_hint("is something else using the port? pass --http-listen/--tls-listen ADDR:PORT")
         })?;
-        let dir = data_dir.to_path_buf();
         // No serving certificate: a handshake that is not a TLS-ALPN-01 one fails.
         let acceptor = (kind == super::acme::Challenge::TlsAlpn01).then(|| alpn_acceptor(data_dir, None));
+        let app = http01_routes(data_dir);
         let task = tokio::spawn(async move {
-            while let Ok((s, _)) = l.accept().await {
-                let (dir, acceptor) = (dir.clone(), acceptor.clone());
-                tokio::spawn(serve_web(s, acceptor, async move |r: &Request| http01_answer(&dir, r)));
+            while let Ok((s, peer)) = l.accept().await {
+                tokio::spawn(crate::httpd::serve(s, peer, acceptor.clone(), app.clone(), None));
             }
         });
         Ok(Standalone { task })
@@ -246,46 +173,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn heads() {
-        let r =
-            parse_head("GET /.well-known/acme-challenge/abc HTTP/1.1\r\nHost: Mail.Example.com:80\r\nUser-Agent: x")
-                .unwrap();
-        assert_eq!(
-            r,
-            Request {
-                method: "GET".into(),
-                path: "/.well-known/acme-challenge/abc".into(),
-                host: "mail.example.com".into()
-            }
-        );
-        assert!(parse_head("GET / SPDY/3").is_none());
+    fn only_base64url_tokens_name_a_file() {
         assert!(valid_token("aB-_09"));
-        assert!(!valid_token("../etc/passwd"));
-        assert!(!valid_token(""));
+        for bad in ["../etc/passwd", "", "a/b", "a.b", "%2e%2e"] {
+            assert!(!valid_token(bad), "{bad}");
+        }
     }
 
-    #[tokio::test]
-    async fn answers_http01_and_nothing_else() {
+    #[test]
+    fn answers_http01_tokens_it_holds_and_nothing_else() {
         let d = tempfile::tempdir().unwrap();
         write_http01(d.path(), "tok_1", "tok_1.thumb").unwrap();
-        for (req, want) in [
-            ("GET /.well-known/acme-challenge/tok_1 HTTP/1.1\r\nHost: a\r\n\r\n", "200 OK"),
-            ("GET /.well-known/acme-challenge/..%2F..%2Fetc HTTP/1.1\r\nHost: a\r\n\r\n", "404"),
-            ("GET /.well-known/acme-challenge/nope HTTP/1.1\r\n\r\n", "404"),
-            ("POST /.well-known/acme-challenge/tok_1 HTTP/1.1\r\n\r\n", "405"),
-            ("garbage\r\n\r\n", "400"),
-        ] {
-            let (mut client, server) = tokio::io::duplex(4096);
-            let dir = d.path().to_path_buf();
-            let t = tokio::spawn(async move { serve_http(server, async |r: &Request| http01_answer(&dir, r)).await });
-            client.write_all(req.as_bytes()).await.unwrap();
-            let mut out = String::new();
-            client.read_to_string(&mut out).await.unwrap();
-            t.await.unwrap();
-            assert!(out.contains(want), "{req:?} -> {out}");
-            if want == "200 OK" {
-                assert!(out.ends_with("\r\n\r\ntok_1.thumb"), "{out}");
-            }
-        }
+        assert_eq!(http01_answer(d.path(), "tok_1").as_deref(), Some("tok_1.thumb"));
+        assert_eq!(http01_answer(d.path(), "nope"), None);
+        assert_eq!(http01_answer(d.path(), "..%2F..%2Fetc"), None);
     }
 }

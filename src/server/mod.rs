@@ -406,6 +406,7 @@ async fn banner(cfg: &Config, listeners: &[(Service, TcpListener)], made_cert: b
 }
 
 async fn accept_loop(shared: Arc<Shared>, kind: Service, listener: TcpListener) {
+    let web = matches!(kind, Service::Http(_)).then(|| http::router(shared.clone()));
     let mut backoff = Duration::from_millis(5);
     loop {
         let (tcp, peer): (tokio::net::TcpStream, SocketAddr) = match listener.accept().await {
@@ -430,13 +431,14 @@ async fn accept_loop(shared: Arc<Shared>, kind: Service, listener: TcpListener) 
             continue;
         };
         let shared = shared.clone();
+        let web = web.clone();
         tokio::spawn(async move {
             let _slot = slot;
             match kind {
                 Service::Smtp(l) => smtp::run(shared, l, tcp, peer).await,
                 Service::Pop3(tls) => pop3::run(shared, tls, tcp, peer).await,
                 Service::Imap(tls) => imap::run(shared, tls, tcp, peer).await,
-                Service::Http(tls) => http::run(shared, tls, tcp, peer).await,
+                Service::Http(tls) => http::run(shared, web.unwrap_or_default(), tls, tcp, peer).await,
             }
         });
     }
