@@ -106,7 +106,13 @@ fn show_table(a: &Account) -> comfy_table::Table {
     kv_table(&[
         ("address", a.address.clone()),
         ("tier", a.tier.to_string()),
-        ("status", a.status.as_str().to_string()),
+        (
+            "status",
+            match a.suspended_reason {
+                Some("tier") => format!("suspended: the {} tier has no mailbox (mail kept)", a.tier),
+                _ => a.status.as_str().to_string(),
+            },
+        ),
         ("owner", a.owner.clone().unwrap_or_else(|| "-".into())),
         ("quota", format!("{}{}", quota_text(a), if a.quota_custom { " (custom)" } else { "" })),
         ("used", format!("{} in {} message(s)", human(a.used_bytes), a.messages)),
@@ -118,7 +124,7 @@ fn show_table(a: &Account) -> comfy_table::Table {
 
 pub async fn run(cmd: AccountCmd, ctx: &mut Ctx) -> Result<()> {
     // Refuse mailbox-less tiers before touching the store, so nothing is written.
-    if let AccountCmd::Create { tier, .. } | AccountCmd::SetTier { tier, .. } | AccountCmd::Import { tier, .. } = &cmd {
+    if let AccountCmd::Create { tier, .. } | AccountCmd::Import { tier, .. } = &cmd {
         tier.require_mailbox()?;
     }
     let store = ctx.store().await?;
@@ -193,7 +199,15 @@ pub async fn run(cmd: AccountCmd, ctx: &mut Ctx) -> Result<()> {
             if ctx.out.json {
                 ctx.out.json(&a)?;
             } else {
-                ctx.note(format!("{} is now {} (quota {})", a.address, a.tier, quota_text(&a)));
+                if a.suspended_reason == Some("tier") {
+                    ctx.note(format!(
+                        "{} is now {}: suspended, as email requires the vip tier or higher (no login, inbound \
+                         mail refused with 550 5.2.1; its mail is kept, and moving it to vip or higher resumes it)",
+                        a.address, a.tier
+                    ));
+                } else {
+                    ctx.note(format!("{} is now {} (quota {})", a.address, a.tier, quota_text(&a)));
+                }
                 if a.over_quota() {
                     ctx.note(format!("warning: {} is over its quota", a.address));
                 }

@@ -144,16 +144,22 @@ pub async fn set_password(store: &Store, address: &str, new_password: String) ->
 }
 
 /// Change the tier. The quota follows the tier unless it was set by hand. Moving below
-/// business is refused while non-role aliases point at the account.
+/// business is refused while non-role aliases point at the account. Moving to guest or free
+/// (the member lost the right to a mailbox) suspends the account and keeps its mail, tier-
+/// bound quota and aliases for the way back; moving it to vip or higher again resumes it
+/// (unless an administrator suspended it too).
 pub async fn set_tier(store: &Store, address: &str, tier: Tier) -> Result<Account> {
     let addr = Address::parse(address)?;
-    let tier = tier.require_mailbox()?;
     let mut tx = store.begin_admin().await?;
     let acct = require_account(&mut tx, &addr).await?;
-    crate::ops::alias::check_tier_rule(&mut tx, &acct.address, tier).await?;
-    let quota =
-        if acct.quota_custom { acct.quota_bytes.map(|q| q as i64) } else { tier.default_quota().map(|q| q as i64) };
-    accounts::set_tier(&mut tx, acct.id, tier, quota, now()).await?;
+    if tier.has_mailbox() {
+        crate::ops::alias::check_tier_rule(&mut tx, &acct.address, tier).await?;
+        let quota =
+            if acct.quota_custom { acct.quota_bytes.map(|q| q as i64) } else { tier.default_quota().map(|q| q as i64) };
+        accounts::set_tier(&mut tx, acct.id, tier, quota, now()).await?;
+    } else {
+        accounts::set_lapsed(&mut tx, acct.id, tier, now()).await?;
+    }
     let updated = require_account(&mut tx, &addr).await?;
     tx.commit().await?;
     Ok(updated)
@@ -164,7 +170,14 @@ pub async fn set_status(store: &Store, address: &str, status: Status) -> Result<
     let addr = Address::parse(address)?;
     let mut tx = store.begin_admin().await?;
     let acct = require_account(&mut tx, &addr).await?;
-    if acct.status == status {
+    if status == Status::Active && acct.suspended_reason == Some("tier") {
+        return Err(acct.tier.require_mailbox().err().expect("a lapsed tier has no mailbox").with_hint(format!(
+            "{} is suspended because its tier ({}) has no mailbox: move it to vip or higher \
+             (mailctl account set-tier {} vip)",
+            acct.address, acct.tier, acct.address
+        )));
+    }
+    if acct.admin_status == status {
         return Ok((acct, false));
     }
     accounts::set_status(&mut tx, acct.id, status, now()).await?;

@@ -34,6 +34,8 @@ pub struct Expansion {
     pub remote: BTreeSet<String>,
     /// Local addresses that lead nowhere.
     pub unknown: BTreeSet<String>,
+    /// Accounts without a mailbox now (their tier moved to guest or free).
+    pub disabled: BTreeSet<String>,
     /// The accounts' rows as delivery needs them, read on the way (so nobody reads them again).
     pub targets: Vec<accounts::Target>,
 }
@@ -102,7 +104,9 @@ async fn expand_into(
         return Ok(());
     }
     if let Some(t) = accounts::target(&mut *conn, &address).await? {
-        if out.accounts.insert(address) {
+        if t.lapsed {
+            out.disabled.insert(address);
+        } else if out.accounts.insert(address) {
             out.targets.push(t);
         }
         return Ok(());

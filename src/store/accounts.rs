@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::tier::Tier;
 
 const COLUMNS: &str = "id, address, local_part, domain, tier, owner, password_hash, quota_bytes, quota_custom, \
-    used_bytes, used_messages, status, created_at, updated_at, last_login_at";
+    used_bytes, used_messages, status, lapsed_tier, created_at, updated_at, last_login_at";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Account> {
     let tier: String = row.try_get("tier")?;
@@ -18,19 +18,30 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Account> {
     let custom: i64 = row.try_get("quota_custom")?;
     let used: i64 = row.try_get("used_bytes")?;
     let msgs: i64 = row.try_get("used_messages")?;
+    let mailbox_tier = Tier::parse(&tier)?;
+    let lapsed = row.try_get::<Option<String>, _>("lapsed_tier")?.map(|t| Tier::parse(&t)).transpose()?;
+    let admin_status = Status::parse(&status)?;
+    let suspended_reason = match (admin_status, lapsed) {
+        (Status::Suspended, _) => Some("admin"),
+        (Status::Active, Some(_)) => Some("tier"),
+        (Status::Active, None) => None,
+    };
     Ok(Account {
         id: row.try_get("id")?,
         address: row.try_get("address")?,
         local_part: row.try_get("local_part")?,
         domain: row.try_get("domain")?,
-        tier: Tier::parse(&tier)?,
+        tier: lapsed.unwrap_or(mailbox_tier),
+        mailbox_tier,
         owner: row.try_get("owner")?,
         password_hash: row.try_get("password_hash")?,
         quota_bytes: quota.map(|q| q.max(0) as u64),
         quota_custom: custom != 0,
         used_bytes: used.max(0) as u64,
         messages: msgs.max(0) as u64,
-        status: Status::parse(&status)?,
+        status: if suspended_reason.is_some() { Status::Suspended } else { Status::Active },
+        suspended_reason,
+        admin_status,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         last_login_at: row.try_get("last_login_at")?,
@@ -90,20 +101,22 @@ pub struct Target {
     pub quota_bytes: Option<u64>,
     pub used_bytes: u64,
     pub inbox: Option<i64>,
+    /// Moved to guest or free: no mailbox until it moves back up.
+    pub lapsed: bool,
 }
 
 pub async fn target<'c>(conn: impl Into<Conn<'c>>, address: &str) -> Result<Option<Target>> {
-    type Tuple = (i64, String, String, String, Option<i64>, i64, Option<i64>);
+    type Tuple = (i64, String, String, String, Option<i64>, i64, Option<i64>, Option<String>);
     let row: Option<Tuple> = conn
         .into()
         .fetch_optional(
             "SELECT id, address, local_part, domain, quota_bytes, used_bytes, \
-             (SELECT m.id FROM mailboxes m WHERE m.account_id = accounts.id AND m.name = 'INBOX') \
+             (SELECT m.id FROM mailboxes m WHERE m.account_id = accounts.id AND m.name = 'INBOX'), lapsed_tier \
              FROM accounts WHERE address = $1",
             &[address.into()],
         )
         .await?;
-    Ok(row.map(|(id, address, local_part, domain, quota, used, inbox)| Target {
+    Ok(row.map(|(id, address, local_part, domain, quota, used, inbox, lapsed)| Target {
         id,
         address,
         local_part,
@@ -111,6 +124,7 @@ pub async fn target<'c>(conn: impl Into<Conn<'c>>, address: &str) -> Result<Opti
         quota_bytes: quota.map(|q| q.max(0) as u64),
         used_bytes: used.max(0) as u64,
         inbox,
+        lapsed: lapsed.is_some(),
     }))
 }
 
@@ -143,10 +157,22 @@ pub async fn set_password(conn: &mut Conn<'_>, id: i64, hash: &str, now: i64) ->
     Ok(())
 }
 
+/// Set a tier with a mailbox and its quota (a lapse to guest or free ends).
 pub async fn set_tier(conn: &mut AnyConnection, id: i64, tier: Tier, quota: Option<i64>, now: i64) -> Result<()> {
-    sqlx::query("UPDATE accounts SET tier = $1, quota_bytes = $2, updated_at = $3 WHERE id = $4")
+    sqlx::query("UPDATE accounts SET tier = $1, lapsed_tier = NULL, quota_bytes = $2, updated_at = $3 WHERE id = $4")
         .bind(tier.as_str())
         .bind(quota)
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Move to guest or free: `tier` and the quota stay as they were, for the way back.
+pub async fn set_lapsed(conn: &mut AnyConnection, id: i64, tier: Tier, now: i64) -> Result<()> {
+    sqlx::query("UPDATE accounts SET lapsed_tier = $1, updated_at = $2 WHERE id = $3")
+        .bind(tier.as_str())
         .bind(now)
         .bind(id)
         .execute(conn)

@@ -56,7 +56,17 @@ pub struct Account {
     pub quota_custom: bool,
     pub used_bytes: u64,
     pub messages: u64,
+    /// In effect: suspended by an administrator, or because the tier has no mailbox.
     pub status: Status,
+    /// Why it is suspended: `admin` (`account suspend`) or `tier` (moved to guest or free).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspended_reason: Option<&'static str>,
+    /// What `account suspend`/`resume` set, whatever the tier.
+    #[serde(skip)]
+    pub admin_status: Status,
+    /// The last tier with a mailbox (`tier` when it has one): moving back up restores its quota.
+    #[serde(skip)]
+    pub mailbox_tier: Tier,
     pub created_at: i64,
     pub updated_at: i64,
     pub last_login_at: Option<i64>,

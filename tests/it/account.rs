@@ -190,7 +190,20 @@ fn passwd_tier_status(env: Env) {
 
     env.ok(&["account", "set-tier", "u@example.com", "business"]);
     assert_eq!(env.json(&["account", "show", "u@example.com"])["quota_bytes"], 50 * GIB);
-    env.fails(&["account", "set-tier", "u@example.com", "free"], 77);
+    // Moving to a tier without a mailbox suspends the account and keeps what it had.
+    let lapsed = env.json(&["account", "set-tier", "u@example.com", "free"]);
+    assert_eq!((lapsed["tier"].as_str(), lapsed["status"].as_str()), (Some("free"), Some("suspended")));
+    assert_eq!(lapsed["suspended_reason"], "tier");
+    assert_eq!(lapsed["quota_bytes"], 50 * GIB, "the quota is kept for the way back");
+    assert_eq!(
+        block_on(check_password(&store, "u@example.com", "newpassword1")).unwrap().unwrap_err(),
+        Denied::Suspended
+    );
+    let err = env.fails(&["account", "resume", "u@example.com"], 77);
+    assert!(err.contains("email requires the vip tier or higher"), "{err}");
+    let back = env.json(&["account", "set-tier", "u@example.com", "business"]);
+    assert_eq!((back["status"].as_str(), back.get("suspended_reason")), (Some("active"), None));
+    assert!(block_on(check_password(&store, "u@example.com", "newpassword1")).unwrap().is_ok());
     env.ok(&["quota", "set", "u@example.com", "3G"]);
     env.ok(&["account", "set-tier", "u@example.com", "paid"]);
     assert_eq!(env.json(&["account", "show", "u@example.com"])["quota_bytes"], 3 * GIB, "custom quota kept");

@@ -112,6 +112,8 @@ pub const AUTH_FAILED: Reply = r(535, "5.7.8", "authentication credentials inval
 pub const ENCRYPTION_REQUIRED: Reply = r(538, "5.7.11", "encryption required for requested authentication mechanism");
 /// 550 mailbox unavailable: unknown user (RFC 3463 X.1.1); relay denied (X.7.1).
 pub const NO_SUCH_USER: Reply = r(550, "5.1.1", "no such user here");
+/// 550 5.2.1: the account exists but takes no mail (its tier has no mailbox; RFC 3463).
+pub const MAILBOX_DISABLED: Reply = r(550, "5.2.1", "mailbox disabled, not accepting messages");
 pub const RELAY_DENIED: Reply = r(550, "5.7.1", "relaying denied");
 pub const SENDER_BLOCKED: Reply = r(550, "5.7.1", "sender blocked by the recipient's policy");
 /// 550 bare CR or LF in the message (RFC 5321 §2.3.8; smuggling defence).

@@ -265,9 +265,10 @@ async fn route(s: &mut Session, raw: &str, size: u64) -> crate::error::Result<Ro
         }
         Found::Expanded(_, Err(ExpandError::Store(e))) => return Err(e),
     };
+    let disabled = !e.disabled.is_empty();
     let r = resolve(&s.shared.store(), e).await?;
     if r.local.is_empty() && r.remote.is_empty() {
-        return Ok(Route::Refuse(codes::NO_SUCH_USER, None));
+        return Ok(Route::Refuse(if disabled { codes::MAILBOX_DISABLED } else { codes::NO_SUCH_USER }, None));
     }
     if r.local.iter().any(|l| !l.fits(size)) {
         return Ok(Route::Refuse(codes::MAILBOX_FULL, None));
