@@ -44,12 +44,13 @@ impl Tier {
 
     /// Refuse tiers without a mailbox, with the product's wording.
     pub fn require_mailbox(self) -> Result<Tier> {
-        if self.has_mailbox() {
-            Ok(self)
-        } else {
-            Err(Error::permission("email requires the vip tier or higher")
-                .with_hint(format!("the {} tier has no mailbox", self.as_str())))
-        }
+        if self.has_mailbox() { Ok(self) } else { Err(self.no_mailbox()) }
+    }
+
+    /// The refusal of a mail feature to this tier, in the product's words.
+    pub fn no_mailbox(self) -> Error {
+        Error::permission("email requires the vip tier or higher")
+            .with_hint(format!("the {} tier has no mailbox", self.as_str()))
     }
 
     /// The tier's mailbox quota in bytes.

@@ -171,7 +171,7 @@ pub async fn set_status(store: &Store, address: &str, status: Status) -> Result<
     let mut tx = store.begin_admin().await?;
     let acct = require_account(&mut tx, &addr).await?;
     if status == Status::Active && acct.suspended_reason == Some("tier") {
-        return Err(acct.tier.require_mailbox().err().expect("a lapsed tier has no mailbox").with_hint(format!(
+        return Err(acct.tier.no_mailbox().with_hint(format!(
             "{} is suspended because its tier ({}) has no mailbox: move it to vip or higher \
              (mailctl account set-tier {} vip)",
             acct.address, acct.tier, acct.address
