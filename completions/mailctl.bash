@@ -22,6 +22,9 @@ _mailctl() {
             mailctl,alias)
                 cmd="mailctl__subcmd__alias"
                 ;;
+            mailctl,audit)
+                cmd="mailctl__subcmd__audit"
+                ;;
             mailctl,backup)
                 cmd="mailctl__subcmd__backup"
                 ;;
@@ -72,6 +75,9 @@ _mailctl() {
                 ;;
             mailctl,store)
                 cmd="mailctl__subcmd__store"
+                ;;
+            mailctl,token)
+                cmd="mailctl__subcmd__token"
                 ;;
             mailctl,transport)
                 cmd="mailctl__subcmd__transport"
@@ -159,6 +165,18 @@ _mailctl() {
                 ;;
             mailctl__subcmd__alias__subcmd__help,remove)
                 cmd="mailctl__subcmd__alias__subcmd__help__subcmd__remove"
+                ;;
+            mailctl__subcmd__audit,help)
+                cmd="mailctl__subcmd__audit__subcmd__help"
+                ;;
+            mailctl__subcmd__audit,list)
+                cmd="mailctl__subcmd__audit__subcmd__list"
+                ;;
+            mailctl__subcmd__audit__subcmd__help,help)
+                cmd="mailctl__subcmd__audit__subcmd__help__subcmd__help"
+                ;;
+            mailctl__subcmd__audit__subcmd__help,list)
+                cmd="mailctl__subcmd__audit__subcmd__help__subcmd__list"
                 ;;
             mailctl__subcmd__backup,create)
                 cmd="mailctl__subcmd__backup__subcmd__create"
@@ -400,6 +418,9 @@ _mailctl() {
             mailctl__subcmd__help,alias)
                 cmd="mailctl__subcmd__help__subcmd__alias"
                 ;;
+            mailctl__subcmd__help,audit)
+                cmd="mailctl__subcmd__help__subcmd__audit"
+                ;;
             mailctl__subcmd__help,backup)
                 cmd="mailctl__subcmd__help__subcmd__backup"
                 ;;
@@ -451,6 +472,9 @@ _mailctl() {
             mailctl__subcmd__help,store)
                 cmd="mailctl__subcmd__help__subcmd__store"
                 ;;
+            mailctl__subcmd__help,token)
+                cmd="mailctl__subcmd__help__subcmd__token"
+                ;;
             mailctl__subcmd__help,transport)
                 cmd="mailctl__subcmd__help__subcmd__transport"
                 ;;
@@ -489,6 +513,9 @@ _mailctl() {
                 ;;
             mailctl__subcmd__help__subcmd__alias,remove)
                 cmd="mailctl__subcmd__help__subcmd__alias__subcmd__remove"
+                ;;
+            mailctl__subcmd__help__subcmd__audit,list)
+                cmd="mailctl__subcmd__help__subcmd__audit__subcmd__list"
                 ;;
             mailctl__subcmd__help__subcmd__backup,create)
                 cmd="mailctl__subcmd__help__subcmd__backup__subcmd__create"
@@ -631,6 +658,15 @@ _mailctl() {
             mailctl__subcmd__help__subcmd__store,migrate)
                 cmd="mailctl__subcmd__help__subcmd__store__subcmd__migrate"
                 ;;
+            mailctl__subcmd__help__subcmd__token,create)
+                cmd="mailctl__subcmd__help__subcmd__token__subcmd__create"
+                ;;
+            mailctl__subcmd__help__subcmd__token,list)
+                cmd="mailctl__subcmd__help__subcmd__token__subcmd__list"
+                ;;
+            mailctl__subcmd__help__subcmd__token,revoke)
+                cmd="mailctl__subcmd__help__subcmd__token__subcmd__revoke"
+                ;;
             mailctl__subcmd__help__subcmd__transport,add)
                 cmd="mailctl__subcmd__help__subcmd__transport__subcmd__add"
                 ;;
@@ -760,6 +796,30 @@ _mailctl() {
             mailctl__subcmd__store__subcmd__help,migrate)
                 cmd="mailctl__subcmd__store__subcmd__help__subcmd__migrate"
                 ;;
+            mailctl__subcmd__token,create)
+                cmd="mailctl__subcmd__token__subcmd__create"
+                ;;
+            mailctl__subcmd__token,help)
+                cmd="mailctl__subcmd__token__subcmd__help"
+                ;;
+            mailctl__subcmd__token,list)
+                cmd="mailctl__subcmd__token__subcmd__list"
+                ;;
+            mailctl__subcmd__token,revoke)
+                cmd="mailctl__subcmd__token__subcmd__revoke"
+                ;;
+            mailctl__subcmd__token__subcmd__help,create)
+                cmd="mailctl__subcmd__token__subcmd__help__subcmd__create"
+                ;;
+            mailctl__subcmd__token__subcmd__help,help)
+                cmd="mailctl__subcmd__token__subcmd__help__subcmd__help"
+                ;;
+            mailctl__subcmd__token__subcmd__help,list)
+                cmd="mailctl__subcmd__token__subcmd__help__subcmd__list"
+                ;;
+            mailctl__subcmd__token__subcmd__help,revoke)
+                cmd="mailctl__subcmd__token__subcmd__help__subcmd__revoke"
+                ;;
             mailctl__subcmd__transport,add)
                 cmd="mailctl__subcmd__transport__subcmd__add"
                 ;;
@@ -791,7 +851,7 @@ _mailctl() {
 
     case "${cmd}" in
         mailctl)
-            opts="-q -h -V --config --json --quiet --help --version init config domain account alias dkim cert dns transport queue mailbox quota filter report backup store serve completions generate-docs help"
+            opts="-q -h -V --config --json --quiet --help --version init config domain account alias dkim cert dns transport queue mailbox quota filter report backup store token audit serve completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1317,6 +1377,92 @@ _mailctl() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__audit)
+            opts="-q -h -V --config --json --quiet --help --version list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__audit__subcmd__help)
+            opts="list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__audit__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__audit__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__audit__subcmd__list)
+            opts="-q -h -V --since --limit --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -3063,7 +3209,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help)
-            opts="init config domain account alias dkim cert dns transport queue mailbox quota filter report backup store serve completions generate-docs help"
+            opts="init config domain account alias dkim cert dns transport queue mailbox quota filter report backup store token audit serve completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3259,6 +3405,34 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help__subcmd__alias__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__audit)
+            opts="list"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__audit__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -4168,6 +4342,62 @@ _mailctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailctl__subcmd__help__subcmd__token)
+            opts="create list revoke"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__token__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__token__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__token__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailctl__subcmd__help__subcmd__transport)
             opts="add list remove"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -5031,6 +5261,160 @@ _mailctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__token)
+            opts="-q -h -V --config --json --quiet --help --version create list revoke help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__token__subcmd__create)
+            opts="-q -h -V --name --scope --expires --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expires)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__token__subcmd__help)
+            opts="create list revoke help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__token__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__token__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__token__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__token__subcmd__help__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__token__subcmd__list)
+            opts="-q -h -V --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__token__subcmd__revoke)
+            opts="-q -h -V --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod alias;
+pub mod audit;
 pub mod backup;
 pub mod cert;
 pub mod config;
@@ -20,6 +21,7 @@ pub mod report;
 pub mod serve;
 pub mod span;
 pub mod store;
+pub mod token;
 pub mod transport;
 
 use std::path::PathBuf;
@@ -101,6 +103,12 @@ pub enum Command {
     /// The store itself: migrate it to another database
     #[command(subcommand)]
     Store(store::StoreCmd),
+    /// Tokens for the HTTP admin API: create (shown once), list, revoke
+    #[command(subcommand)]
+    Token(token::TokenCmd),
+    /// The audit log of writes made through the HTTP admin API
+    #[command(subcommand)]
+    Audit(audit::AuditCmd),
     /// Run the mail server (SMTP inbound and submission) on this instance
     Serve(serve::ServeArgs),
     /// Print a shell completion script
@@ -164,6 +172,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Queue(c) => queue::run(c, &mut ctx).await,
         Command::Backup(c) => backup::run(c, &mut ctx).await,
         Command::Store(c) => store::run(c, &mut ctx).await,
+        Command::Token(c) => token::run(c, &mut ctx).await,
+        Command::Audit(c) => audit::run(c, &mut ctx).await,
         Command::Serve(a) => serve::run(a, &mut ctx).await,
         Command::Init(_) | Command::Completions(_) | Command::GenerateDocs(_) => unreachable!(),
     };

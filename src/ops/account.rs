@@ -132,6 +132,26 @@ pub async fn list(store: &Store, domain: Option<&str>, tier: Option<Tier>) -> Re
     accounts::list(&mut conn, domain.as_deref(), tier).await
 }
 
+/// A page of accounts in address order after `after`, and the cursor of the next page.
+pub async fn page(
+    store: &Store,
+    filter: &accounts::PageFilter<'_>,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<(Vec<Account>, Option<String>)> {
+    if let Some(d) = filter.domain {
+        crate::names::domain(d)?;
+    }
+    let limit = limit.clamp(1, 1000) as i64;
+    let mut conn = store.pool.acquire().await?;
+    let mut list = accounts::page(&mut conn, filter, after.unwrap_or(""), limit + 1).await?;
+    let next = (list.len() as i64 > limit).then(|| {
+        list.truncate(limit as usize);
+        list.last().map(|a| a.address.clone()).unwrap_or_default()
+    });
+    Ok((list, next))
+}
+
 pub async fn set_password(store: &Store, address: &str, new_password: String) -> Result<Account> {
     let addr = Address::parse(address)?;
     password::check_new(&new_password)?;

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod alias;
+pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod cert;
@@ -29,6 +30,7 @@ pub mod reindex;
 pub mod report;
 pub mod restore;
 pub mod restore_account;
+pub mod token;
 pub mod transport;
 
 use sqlx::AnyConnection;

@@ -400,6 +400,7 @@ async fn banner(cfg: &Config, listeners: &[(Service, TcpListener)], made_cert: b
             "  no domains yet: mailctl domain add example.com; mailctl account create you@example.com --tier vip\n",
         );
     }
+    out.push_str("  ready: SIGHUP reloads the config and certificate, SIGTERM stops\n");
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(out.as_bytes());
     let _ = stdout.flush();

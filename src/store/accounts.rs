@@ -128,6 +128,36 @@ pub async fn target<'c>(conn: impl Into<Conn<'c>>, address: &str) -> Result<Opti
     }))
 }
 
+/// What a page of accounts is chosen by.
+#[derive(Debug, Default)]
+pub struct PageFilter<'a> {
+    pub domain: Option<&'a str>,
+    /// The tier in effect (a lapsed account counts as guest or free).
+    pub tier: Option<Tier>,
+    pub suspended: Option<bool>,
+    pub owner: Option<&'a str>,
+}
+
+/// Up to `limit` accounts after `after` (an address) in address order: keyset pagination,
+/// as fast on the last page as on the first.
+pub async fn page(conn: &mut AnyConnection, f: &PageFilter<'_>, after: &str, limit: i64) -> Result<Vec<Account>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM accounts WHERE address > $1 AND ($2 IS NULL OR domain = $2) \
+         AND ($3 IS NULL OR COALESCE(lapsed_tier, tier) = $3) AND ($4 IS NULL OR owner = $4) \
+         AND ($5 IS NULL OR (CASE WHEN status = 'suspended' OR lapsed_tier IS NOT NULL THEN 1 ELSE 0 END) = $5) \
+         ORDER BY address LIMIT $6"
+    )))
+    .bind(after)
+    .bind(f.domain)
+    .bind(f.tier.map(|t| t.as_str()))
+    .bind(f.owner)
+    .bind(f.suspended.map(i64::from))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
 /// Accounts, optionally of one domain and/or tier, ordered by domain then address.
 pub async fn list(conn: &mut AnyConnection, domain: Option<&str>, tier: Option<Tier>) -> Result<Vec<Account>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -5,6 +5,8 @@
 
 pub mod accounts;
 pub mod aliases;
+pub mod api_tokens;
+pub mod audit;
 pub mod conn;
 pub mod direct;
 pub mod dkim;
@@ -12,6 +14,7 @@ pub mod dns;
 pub mod domains;
 pub mod filter_rules;
 pub mod greylist;
+pub mod idempotency;
 pub mod mailboxes;
 pub mod maildir;
 pub mod messages;

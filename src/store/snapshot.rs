@@ -31,10 +31,14 @@ pub const TABLES: &[(&str, &str)] = &[
     ("dns_published", "zone, name, rtype, value"),
     ("filter_rules", "pattern, account"),
     ("greylist", "network, sender, recipient"),
+    ("api_tokens", "id"),
+    ("audit_log", "id"),
+    ("idempotency_keys", "token_id, key"),
 ];
 
 /// The tables whose `id` PostgreSQL generates (an identity column with its sequence).
-pub const IDENTITY: &[&str] = &["accounts", "aliases", "mailboxes", "messages", "dkim_keys", "queue_events"];
+pub const IDENTITY: &[&str] =
+    &["accounts", "aliases", "mailboxes", "messages", "dkim_keys", "queue_events", "api_tokens", "audit_log"];
 
 /// Rows handed over at a time.
 pub const CHUNK_ROWS: usize = 1000;

@@ -6,6 +6,7 @@ mod util;
 
 mod account;
 mod alias;
+mod api;
 mod backup;
 mod cert;
 mod cli;

@@ -16,6 +16,9 @@ pub struct Server {
     pub pop3s: SocketAddr,
     pub imap: SocketAddr,
     pub imaps: SocketAddr,
+    /// The web listeners, when enabled.
+    pub http: Option<SocketAddr>,
+    pub https: Option<SocketAddr>,
     pub stderr_path: std::path::PathBuf,
 }
 
@@ -60,8 +63,10 @@ impl Env {
         let mut reader = BufReader::new(child.stdout.take().unwrap());
         let mut ports = std::collections::HashMap::new();
         let deadline = Instant::now() + Duration::from_secs(20);
-        const NAMES: [&str; 7] = ["smtp", "submission", "submissions", "pop3", "pop3s", "imap", "imaps"];
-        while ports.len() < NAMES.len() && Instant::now() < deadline {
+        const NAMES: [&str; 9] =
+            ["smtp", "submission", "submissions", "pop3", "pop3s", "imap", "imaps", "http", "https"];
+        // The banner lists the listeners, then a line that is not one (the `try:` hint).
+        while Instant::now() < deadline {
             let mut line = String::new();
             if reader.read_line(&mut line).unwrap_or(0) == 0 {
                 let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
@@ -70,6 +75,8 @@ impl Env {
             let words: Vec<&str> = line.split_whitespace().collect();
             if words.len() >= 2 && NAMES.contains(&words[0]) {
                 ports.insert(words[0].to_string(), words[1].parse::<SocketAddr>().unwrap());
+            } else if ports.len() >= 7 {
+                break;
             }
         }
         // Keep draining stdout so the server never blocks on it.
@@ -86,6 +93,8 @@ impl Env {
             pop3s: ports["pop3s"],
             imap: ports["imap"],
             imaps: ports["imaps"],
+            http: ports.get("http").copied(),
+            https: ports.get("https").copied(),
             stderr_path,
         }
     }

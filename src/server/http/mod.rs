@@ -1,10 +1,12 @@
 //! `mailctl serve`'s web listeners, HTTP (80) and HTTPS (443), on hyper and axum
 //! (`crate::httpd`): the routes of every web face, chosen by path and Host.
+//! - `api/`: the admin API under `/api/v1` (and `POST /api/email/create`);
 //! - `well_known`: ACME HTTP-01 answers and the MTA-STS policy of each served domain
 //!   (TLS-ALPN-01 is answered in the TLS handshake, by `cert::challenge::AlpnResolver`).
 //!
 //! Everything else is 404.
 
+pub mod api;
 mod well_known;
 
 use std::net::SocketAddr;
@@ -18,7 +20,7 @@ use crate::httpd::Served;
 
 /// Every route of the web listeners.
 pub fn router(shared: Arc<Shared>) -> Router {
-    well_known::routes(shared.clone()).fallback(not_found)
+    well_known::routes(shared.clone()).merge(api::routes(shared)).fallback(not_found)
 }
 
 async fn not_found() -> (axum::http::StatusCode, [(axum::http::HeaderName, &'static str); 1], &'static str) {

@@ -1,0 +1,90 @@
+//! `Idempotency-Key` on POST: a retried request (same token, same key, same method, path and
+//! body, within a day) answers with the first success instead of acting again. The stored
+//! answer never holds a secret: a generated password is shown once, so the replay says it was
+//! (`"password_shown": true`). A different request under a used key is refused with 422.
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use super::{Api, Problem, Reply};
+use crate::store::idempotency::{self, Stored};
+use crate::store::now;
+
+const HEADER: &str = "idempotency-key";
+
+/// A JSON body: 400 when it is not JSON, 422 when it does not have the fields asked for.
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    serde_json::from_slice(body).map_err(|e| {
+        let status = match e.classify() {
+            serde_json::error::Category::Data => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        super::problem::rejection(format!("the body: {e}"), status)
+    })
+}
+
+/// Run `act` once per idempotency key (or every time when the request has none).
+pub async fn once(
+    api: &Api,
+    headers: &HeaderMap,
+    route: &str,
+    body: &[u8],
+    act: impl AsyncFnOnce(&[u8]) -> Reply,
+) -> Reply {
+    let Some(key) = headers.get(HEADER) else {
+        return act(body).await;
+    };
+    let key = key
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 255)
+        .ok_or_else(|| Problem::new(StatusCode::BAD_REQUEST, "The Idempotency-Key is empty, too long or not text"))?
+        .to_string();
+    let mut h = Sha256::new();
+    h.update(route.as_bytes());
+    h.update([0]);
+    h.update(body);
+    let request = crate::backup::hex(&h.finalize());
+    let store = api.store();
+    let found = {
+        let mut conn = store.pool.acquire().await.map_err(crate::error::Error::from)?;
+        idempotency::get(&mut conn, api.token.id, &key, now()).await?
+    };
+    if let Some(s) = found {
+        if s.request_sha256 != request {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "The Idempotency-Key was used for another request",
+            )
+            .detail("use a new key for a new request"));
+        }
+        let mut r = super::json(
+            StatusCode::from_u16(s.status).unwrap_or(StatusCode::OK),
+            &serde_json::from_str::<serde_json::Value>(&s.body).unwrap_or_default(),
+        );
+        r.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+        return Ok(r);
+    }
+    let reply = act(body).await?;
+    let (parts, b) = reply.into_parts();
+    let bytes = axum::body::to_bytes(b, usize::MAX).await.unwrap_or_default();
+    if parts.status.is_success() {
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        if let Some(o) = v.as_object_mut()
+            && o.remove("password").is_some()
+        {
+            o.insert("password_shown".into(), true.into());
+        }
+        let stored = Stored { request_sha256: request, status: parts.status.as_u16(), body: v.to_string() };
+        let put = async {
+            let mut conn = store.pool.acquire().await?;
+            idempotency::put(&mut conn, api.token.id, &key, &stored, now()).await
+        };
+        if let Err(e) = put.await {
+            tracing::warn!(error = %e.one_line(), "admin API: keeping an idempotent answer");
+        }
+    }
+    Ok(Response::from_parts(parts, axum::body::Body::from(bytes)))
+}

@@ -1,0 +1,96 @@
+//! `/api/v1/queue`: the outbound queue, like `mailctl queue` (list, show, flush, hold,
+//! release, delete).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{Json, Path, Query};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::{Api, Problem, Reply, json, malformed};
+use crate::ops::queue::{self as ops, Action, Filter, Select};
+use crate::ops::token::Scope;
+use crate::server::Shared;
+
+pub fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/api/v1/queue", get(list))
+        .route("/api/v1/queue/{id}", get(show).delete(remove))
+        .route("/api/v1/queue/flush", post(async |api: Api, b| act(api, b, Action::Flush, "queue.flush").await))
+        .route("/api/v1/queue/hold", post(async |api: Api, b| act(api, b, Action::Hold, "queue.hold").await))
+        .route("/api/v1/queue/release", post(async |api: Api, b| act(api, b, Action::Release, "queue.release").await))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    from: Option<String>,
+    to: Option<String>,
+    #[serde(default)]
+    held: bool,
+    #[serde(default)]
+    deferred: bool,
+}
+
+async fn list(api: Api, q: Result<Query<ListQuery>, QueryRejection>) -> Reply {
+    api.require(Scope::QueueRead)?;
+    let Query(q) = q.map_err(malformed)?;
+    let f = Filter { from: q.from, to: q.to, held: q.held, deferred: q.deferred };
+    Ok(json(StatusCode::OK, &serde_json::json!({ "items": ops::list(&api.store(), &f).await? })))
+}
+
+async fn show(api: Api, id: Result<Path<String>, PathRejection>) -> Reply {
+    api.require(Scope::QueueRead)?;
+    let Path(id) = id.map_err(malformed)?;
+    Ok(json(StatusCode::OK, &ops::show(&api.store(), &id).await?))
+}
+
+/// Which messages: `{"ids": [...]}` or `{"all": true}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Which {
+    ids: Option<Vec<String>>,
+    #[serde(default)]
+    all: bool,
+}
+
+fn select(w: Which) -> Result<Select, Problem> {
+    match (w.ids, w.all) {
+        (Some(ids), false) if !ids.is_empty() && ids.len() <= 10_000 => Ok(Select::Ids(ids)),
+        (None, true) => Ok(Select::All),
+        _ => Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Give either \"ids\" (1 to 10000) or \"all\": true")),
+    }
+}
+
+async fn act(api: Api, body: Result<Json<Which>, JsonRejection>, action: Action, name: &str) -> Reply {
+    api.require(Scope::QueueWrite)?;
+    let Json(w) = body.map_err(malformed)?;
+    let sel = select(w)?;
+    let target = match &sel {
+        Select::Ids(ids) => ids.join(","),
+        _ => "all".to_string(),
+    };
+    let reply = run(&api, &sel, action).await;
+    api.audit(name, &target, &reply).await;
+    reply
+}
+
+/// The outcome, with 404 or 503 when some were not queued or were being delivered.
+async fn run(api: &Api, sel: &Select, action: Action) -> Reply {
+    let outcome = ops::act(&api.store(), sel, action).await?;
+    match outcome.error() {
+        Some(e) => Err(Problem::from(e).with("outcome", serde_json::to_value(&outcome).unwrap_or_default())),
+        None => Ok(json(StatusCode::OK, &outcome)),
+    }
+}
+
+async fn remove(api: Api, id: Result<Path<String>, PathRejection>) -> Reply {
+    api.require(Scope::QueueWrite)?;
+    let Path(id) = id.map_err(malformed)?;
+    let reply = run(&api, &Select::Ids(vec![id.clone()]), Action::Delete).await;
+    api.audit("queue.delete", &id, &reply).await;
+    reply
+}
