@@ -35,6 +35,7 @@ pub mod filter;
 pub mod fsutil;
 pub mod httpd;
 pub mod ids;
+pub mod metrics;
 pub mod names;
 pub mod netaddr;
 pub mod ops;

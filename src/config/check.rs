@@ -66,6 +66,13 @@ pub fn log_level(v: &str) -> Result<()> {
     }
 }
 
+pub fn log_format(v: &str) -> Result<()> {
+    match v {
+        "text" | "json" => Ok(()),
+        _ => Err(Error::invalid("not one of text, json")),
+    }
+}
+
 pub fn ipv4(v: &str) -> Result<()> {
     empty_or::<std::net::Ipv4Addr>(v, "not an IPv4 address")
 }

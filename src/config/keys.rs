@@ -37,6 +37,8 @@ config_keys! {
         general dev_mode: bool = DevMode, check::boolean, sample "true" => dev_mode: bool;
         /// error, warn, info, debug or trace
         general log_level: text = TextOr("info"), check::log_level, sample "debug" => log_level: String;
+        /// serve's log lines: text for people, json (one object per line) for log collectors
+        general log_format: text = TextOr("text"), check::log_format, sample "json" => log_format: String;
     }
 
     /// What `mailctl serve` runs with: listeners, TLS files, limits and timeouts, the outbound
@@ -97,6 +99,9 @@ config_keys! {
         /// HTTPS for ACME TLS-ALPN-01 and the MTA-STS policy
         http https_listen: text = Listen { port: 443, dev: 2443 }, check::listen, sample "127.0.0.1:2444"
             => https_listen: Option<String>;
+        /// Prometheus metrics (/metrics) and health checks (/healthz/live, /healthz/ready); empty disables
+        http metrics_listen: text = LoopbackListen(Listen { port: 9465, dev: 2946 }), check::listen, sample "127.0.0.1:9466"
+            => metrics_listen: Option<String>;
         /// deliver queued mail to other domains; false keeps it queued (maintenance)
         queue outbound_delivery: bool = Or(true), check::boolean, sample "false" => outbound_delivery: bool;
         /// send all outbound mail through this smarthost, [host]:port or host:port; empty: deliver directly

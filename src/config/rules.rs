@@ -170,6 +170,24 @@ impl Rule for Listen {
     }
 }
 
+/// A listener that defaults to loopback even in production (metrics and health).
+pub struct LoopbackListen(pub Listen);
+
+impl Rule for LoopbackListen {
+    type File = String;
+    type Value = Option<String>;
+    fn resolve(&self, raw: Option<String>, cx: &Context) -> Option<String> {
+        let Listen { port, dev } = self.0;
+        match raw {
+            None => Some(format!("127.0.0.1:{}", if cx.dev { dev } else { port })),
+            raw => self.0.resolve(raw, cx),
+        }
+    }
+    fn default_doc(&self) -> Option<String> {
+        Some(format!("127.0.0.1:{}, dev 127.0.0.1:{}", self.0.port, self.0.dev))
+    }
+}
+
 /// A file that defaults to this path inside the data dir.
 pub struct InDataDir(pub &'static str);
 

@@ -249,6 +249,7 @@ pub async fn sign(store: &Store, domain: &str, message: &[u8]) -> Result<Vec<Str
     let mut out = Vec::new();
     for k in active {
         out.push(sign_with(&k, &read_der(store, &k)?, message)?);
+        crate::metrics::METRICS.dkim_signatures.inc();
     }
     Ok(out)
 }

@@ -71,21 +71,26 @@ impl Shared {
     /// counted against it, store errors logged. Callers only choose their reply.
     pub async fn login(&self, peer: SocketAddr, protocol: &str, user: &str, pass: &str) -> Login {
         let ip = peer.ip();
+        let counted = |result: &str| crate::metrics::METRICS.logins.with_label_values(&[protocol, result]).inc();
         if self.auth_limiter.locked(ip) {
+            counted("locked");
             return Login::Locked;
         }
         match crate::ops::auth::check_password_cached(&self.store(), &self.credentials, user, pass).await {
             Ok(Ok(v)) => {
                 tracing::info!(client = %ip, protocol, user = %v.account.address, cached = v.cached, "login");
+                counted("ok");
                 Login::Ok(Box::new(v.account))
             }
             Ok(Err(why)) => {
                 self.auth_limiter.failed(ip);
                 tracing::info!(client = %ip, protocol, user, reason = ?why, "login failed");
+                counted("denied");
                 Login::Denied
             }
             Err(e) => {
                 tracing::error!(error = %e.one_line(), "checking a password");
+                counted("unavailable");
                 Login::Unavailable
             }
         }
@@ -115,8 +120,10 @@ pub enum Service {
     Pop3(bool),
     /// IMAP; `true` for implicit TLS (993).
     Imap(bool),
-    /// HTTP; `true` for HTTPS (443): ACME challenges and the MTA-STS policy.
+    /// HTTP; `true` for HTTPS (443): ACME challenges, the MTA-STS policy, the admin API.
     Http(bool),
+    /// Prometheus metrics and health checks (plain HTTP, loopback by default).
+    Metrics,
 }
 
 impl Service {
@@ -129,6 +136,7 @@ impl Service {
             Service::Imap(true) => "imaps",
             Service::Http(false) => "http",
             Service::Http(true) => "https",
+            Service::Metrics => "metrics",
         }
     }
 
@@ -142,7 +150,8 @@ impl Service {
             Service::Imap(false) => "IMAP, STARTTLS then login",
             Service::Imap(true) => "IMAP over TLS",
             Service::Http(false) => "ACME HTTP-01 and the MTA-STS policy",
-            Service::Http(true) => "ACME TLS-ALPN-01 and the MTA-STS policy",
+            Service::Http(true) => "ACME TLS-ALPN-01, the MTA-STS policy, the admin API",
+            Service::Metrics => "Prometheus /metrics and /healthz",
         }
     }
 
@@ -152,7 +161,7 @@ impl Service {
             Service::Smtp(_) => crate::proto::smtp::codes::TOO_MANY_CONNECTIONS.line(),
             Service::Pop3(_) => "-ERR [SYS/TEMP] too many connections, try again later\r\n".into(),
             Service::Imap(_) => "* BYE [UNAVAILABLE] too many connections, try again later\r\n".into(),
-            Service::Http(_) => {
+            Service::Http(_) | Service::Metrics => {
                 "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into()
             }
         }
@@ -305,11 +314,16 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
         (Service::Imap(true), &cfg.server.imaps_listen),
         (Service::Http(false), &cfg.server.http_listen),
         (Service::Http(true), &cfg.server.https_listen),
+        (Service::Metrics, &cfg.server.metrics_listen),
     ] {
         let Some(a) = addr else { continue };
         match bind(a, kind.name()).await {
             Ok(l) => listeners.push((kind, l)),
             // The web ports are often a web server's already: mail goes on without them.
+            Err(e) if matches!(kind, Service::Metrics) => tracing::warn!(
+                error = %e.one_line(),
+                "metrics listener not started (set metrics_listen to a free address, or \"\" to silence this)"
+            ),
             Err(e) if matches!(kind, Service::Http(_)) => tracing::warn!(
                 error = %e.one_line(),
                 "{} listener not started: ACME HTTP-01/TLS-ALPN-01 answers and the MTA-STS policy need it \
@@ -344,6 +358,7 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
         listeners.iter().map(|(k, l)| (k.name(), l.local_addr().map(|a| a.to_string()).unwrap_or_default())).collect();
     crate::running::record_listeners(&cfg.data_dir, &bound);
     banner(&cfg, &listeners, made_cert, &shared).await;
+    crate::metrics::METRICS.start_time.set(crate::store::now());
     let worker = tokio::spawn(outbound::run(shared.clone()));
     let watcher = tokio::spawn(watch_certificate(shared.clone()));
     let mut tasks = Vec::new();
@@ -407,7 +422,11 @@ async fn banner(cfg: &Config, listeners: &[(Service, TcpListener)], made_cert: b
 }
 
 async fn accept_loop(shared: Arc<Shared>, kind: Service, listener: TcpListener) {
-    let web = matches!(kind, Service::Http(_)).then(|| http::router(shared.clone()));
+    let web = match kind {
+        Service::Http(_) => Some(http::router(shared.clone())),
+        Service::Metrics => Some(http::metrics_router(shared.clone())),
+        _ => None,
+    };
     let mut backoff = Duration::from_millis(5);
     loop {
         let (tcp, peer): (tokio::net::TcpStream, SocketAddr) = match listener.accept().await {
@@ -440,6 +459,7 @@ async fn accept_loop(shared: Arc<Shared>, kind: Service, listener: TcpListener) 
                 Service::Pop3(tls) => pop3::run(shared, tls, tcp, peer).await,
                 Service::Imap(tls) => imap::run(shared, tls, tcp, peer).await,
                 Service::Http(tls) => http::run(shared, web.unwrap_or_default(), tls, tcp, peer).await,
+                Service::Metrics => http::run(shared, web.unwrap_or_default(), false, tcp, peer).await,
             }
         });
     }

@@ -25,6 +25,7 @@ mod import;
 mod init;
 mod layers;
 mod mailbox;
+mod metrics;
 mod migrate;
 mod outbound;
 mod pop3;

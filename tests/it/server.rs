@@ -19,6 +19,7 @@ pub struct Server {
     /// The web listeners, when enabled.
     pub http: Option<SocketAddr>,
     pub https: Option<SocketAddr>,
+    pub metrics: Option<SocketAddr>,
     pub stderr_path: std::path::PathBuf,
 }
 
@@ -35,6 +36,7 @@ impl Env {
             ("imaps_listen", "127.0.0.1:0"),
             ("http_listen", "127.0.0.1:0"),
             ("https_listen", "127.0.0.1:0"),
+            ("metrics_listen", "127.0.0.1:0"),
             ("dev_mode", "false"),
             // Spooled mail stays queued unless a test delivers it (tests/it/outbound.rs).
             ("outbound_delivery", "false"),
@@ -63,8 +65,8 @@ impl Env {
         let mut reader = BufReader::new(child.stdout.take().unwrap());
         let mut ports = std::collections::HashMap::new();
         let deadline = Instant::now() + Duration::from_secs(20);
-        const NAMES: [&str; 9] =
-            ["smtp", "submission", "submissions", "pop3", "pop3s", "imap", "imaps", "http", "https"];
+        const NAMES: [&str; 10] =
+            ["smtp", "submission", "submissions", "pop3", "pop3s", "imap", "imaps", "http", "https", "metrics"];
         // The banner lists the listeners, then a line that is not one (the `try:` hint).
         while Instant::now() < deadline {
             let mut line = String::new();
@@ -95,6 +97,7 @@ impl Env {
             imaps: ports["imaps"],
             http: ports.get("http").copied(),
             https: ports.get("https").copied(),
+            metrics: ports.get("metrics").copied(),
             stderr_path,
         }
     }

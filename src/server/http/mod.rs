@@ -1,12 +1,15 @@
 //! `mailctl serve`'s web listeners, HTTP (80) and HTTPS (443), on hyper and axum
 //! (`crate::httpd`): the routes of every web face, chosen by path and Host.
 //! - `api/`: the admin API under `/api/v1` (and `POST /api/email/create`);
+//! - `metrics.rs` (on `metrics_listen` only) and `health.rs` (there and on the web listeners);
 //! - `well_known`: ACME HTTP-01 answers and the MTA-STS policy of each served domain
 //!   (TLS-ALPN-01 is answered in the TLS handshake, by `cert::challenge::AlpnResolver`).
 //!
 //! Everything else is 404.
 
 pub mod api;
+pub mod health;
+mod metrics;
 mod well_known;
 
 use std::net::SocketAddr;
@@ -20,7 +23,15 @@ use crate::httpd::Served;
 
 /// Every route of the web listeners.
 pub fn router(shared: Arc<Shared>) -> Router {
-    well_known::routes(shared.clone()).merge(api::routes(shared)).fallback(not_found)
+    well_known::routes(shared.clone())
+        .merge(api::routes(shared.clone()))
+        .merge(health::routes(shared))
+        .fallback(not_found)
+}
+
+/// The routes of the metrics listener: `/metrics` and the health checks.
+pub fn metrics_router(shared: Arc<Shared>) -> Router {
+    metrics::routes(shared.clone()).merge(health::routes(shared)).fallback(not_found)
 }
 
 async fn not_found() -> (axum::http::StatusCode, [(axum::http::HeaderName, &'static str); 1], &'static str) {

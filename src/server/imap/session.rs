@@ -573,6 +573,7 @@ impl Session {
 
 pub async fn run(shared: Arc<Shared>, implicit_tls: bool, tcp: TcpStream, peer: SocketAddr) {
     let _ = tcp.set_nodelay(true);
+    let _open = crate::metrics::Session::open("imap");
     let pre_auth = PRE_AUTH_TIMEOUT.min(shared.config().server.imap_idle_timeout);
     let mut conn = Conn::new(Stream::Plain(tcp), pre_auth, SESSION_LIMIT);
     if implicit_tls {
@@ -615,7 +616,12 @@ pub async fn run(shared: Arc<Shared>, implicit_tls: bool, tcp: TcpStream, peer: 
             Frame::Complete(len) => {
                 let raw: Vec<u8> = s.conn.input.drain(..len).collect();
                 let next = match parse(&raw) {
-                    Ok(cmd) => s.command(cmd, &raw).await,
+                    Ok(cmd) => {
+                        let name = raw.split(|&b| b == b' ').nth(1).unwrap_or_default();
+                        let label = crate::metrics::imap_command(std::str::from_utf8(name).unwrap_or(""));
+                        let _timer = crate::metrics::METRICS.imap_commands.with_label_values(&[label]).start_timer();
+                        s.command(cmd, &raw).await
+                    }
                     Err(e) => {
                         let tag = e.tag.unwrap_or_else(|| "*".into());
                         s.bad(&tag, &e.reason)

@@ -291,6 +291,8 @@ impl Worker {
                     Outcome::Deferred(why) => ("deferred", why.clone()),
                 };
                 tracing::info!(id = %q.id, rcpt, status, detail = %err, "outbound");
+                let outcome = if status == "failed" { "bounced" } else { status };
+                crate::metrics::METRICS.deliveries.with_label_values(&["remote", outcome]).inc();
                 (rcpt.clone(), status, Some(err))
             })
             .collect()

@@ -303,6 +303,7 @@ impl Session {
 
 pub async fn run(shared: Arc<Shared>, implicit_tls: bool, tcp: TcpStream, peer: SocketAddr) {
     let _ = tcp.set_nodelay(true);
+    let _open = crate::metrics::Session::open("pop3");
     let cfg = shared.config();
     let mut conn = Conn::new(
         Stream::Plain(tcp),
@@ -327,7 +328,10 @@ pub async fn run(shared: Arc<Shared>, implicit_tls: bool, tcp: TcpStream, peer: 
             Line::Complete { len, consumed } => {
                 let line = s.conn.input[..len].to_vec();
                 s.conn.input.drain(..consumed);
-                if let Next::Close = s.command(&line).await {
+                let timer = crate::metrics::METRICS.pop3_commands.start_timer();
+                let next = s.command(&line).await;
+                timer.observe_duration();
+                if let Next::Close = next {
                     break;
                 }
             }

@@ -171,7 +171,11 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
     };
     let rcpts = txn.rcpts.join(",");
     let size = data.len();
+    let counted = |result: &str| {
+        crate::metrics::METRICS.smtp_messages.with_label_values(&[s.listener.name(), result]).inc();
+    };
     if let Some(e) = error {
+        counted("rejected");
         tracing::info!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, result = ?e, "refused");
         s.reply(error_reply(e));
         return;
@@ -212,8 +216,10 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
         if !refused {
             verdict = Some(kept);
         }
+        crate::metrics::METRICS.filter_verdicts.with_label_values(&[checked.decision.action.as_str()]).inc();
         match &checked.decision.action {
             Action::Reject(r, text) | Action::TempFail(r, text) => {
+                counted(if matches!(checked.decision.action, Action::Reject(..)) { "rejected" } else { "tempfail" });
                 tracing::info!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, action = checked.decision.action.as_str(), reason, "refused by the inbound filters");
                 s.reply_text(*r, text);
                 return;
@@ -221,6 +227,7 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
             Action::Junk => match crate::ops::recipient::to_junk(&s.shared.store(), targets).await {
                 Ok(junk) => targets = junk,
                 Err(e) => {
+                    counted("tempfail");
                     tracing::warn!(id = %id, client = %s.peer.ip(), error = %e.one_line(), "not delivered: the Junk folder cannot be reached");
                     s.reply(codes::LOCAL_ERROR);
                     return;
@@ -248,6 +255,10 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
     match deliver::deliver(&s.shared.store(), &cfg.hostname, msg).await {
         Ok(outcome) => {
             let bounced = outcome.bounced.len();
+            counted("accepted");
+            let m = &crate::metrics::METRICS.deliveries;
+            m.with_label_values(&["local", "delivered"]).inc_by(local.saturating_sub(bounced) as u64);
+            m.with_label_values(&["local", "bounced"]).inc_by(bounced as u64);
             tracing::info!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, local, remote, bounced, action, result = "delivered");
             if bounced == 0 {
                 s.reply_text(codes::QUEUED, &format!("{id} message accepted"));
@@ -264,6 +275,7 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
                 Failure::NoSpace(e) => (codes::SYSTEM_FULL, e.one_line()),
                 Failure::Local(e) => (codes::LOCAL_ERROR, e.one_line()),
             };
+            counted("tempfail");
             // The reply never names the account: an alias's members are not the sender's business.
             tracing::warn!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, result = %why, "not delivered");
             s.reply(reply);

@@ -243,6 +243,8 @@ use super::{auth, envelope};
 /// Serve one connection to the end.
 pub async fn run(shared: Arc<Shared>, listener: Listener, tcp: TcpStream, peer: SocketAddr) {
     let _ = tcp.set_nodelay(true);
+    let _open = crate::metrics::Session::open("smtp");
+    crate::metrics::METRICS.smtp_connections.with_label_values(&[listener.name()]).inc();
     let cfg = shared.config();
     let mut conn = Conn::new(Stream::Plain(tcp), cfg.server.idle_timeout, cfg.server.session_timeout);
     if listener == Listener::Submissions {
