@@ -31,6 +31,9 @@ _mailctl() {
             mailctl,cert)
                 cmd="mailctl__subcmd__cert"
                 ;;
+            mailctl,client-config)
+                cmd="mailctl__subcmd__client__subcmd__config"
+                ;;
             mailctl,completions)
                 cmd="mailctl__subcmd__completions"
                 ;;
@@ -426,6 +429,9 @@ _mailctl() {
                 ;;
             mailctl__subcmd__help,cert)
                 cmd="mailctl__subcmd__help__subcmd__cert"
+                ;;
+            mailctl__subcmd__help,client-config)
+                cmd="mailctl__subcmd__help__subcmd__client__subcmd__config"
                 ;;
             mailctl__subcmd__help,completions)
                 cmd="mailctl__subcmd__help__subcmd__completions"
@@ -851,7 +857,7 @@ _mailctl() {
 
     case "${cmd}" in
         mailctl)
-            opts="-q -h -V --config --json --quiet --help --version init config domain account alias dkim cert dns transport queue mailbox quota filter report backup store token audit serve completions generate-docs help"
+            opts="-q -h -V --config --json --quiet --help --version init config domain account alias dkim cert dns transport queue mailbox quota filter report backup store client-config token audit serve completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2001,6 +2007,28 @@ _mailctl() {
             case "${prev}" in
                 --check)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__client__subcmd__config)
+            opts="-q -h -V --format --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json thunderbird autodiscover mobileconfig" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -3209,7 +3237,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help)
-            opts="init config domain account alias dkim cert dns transport queue mailbox quota filter report backup store token audit serve completions generate-docs help"
+            opts="init config domain account alias dkim cert dns transport queue mailbox quota filter report backup store client-config token audit serve completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3589,6 +3617,20 @@ _mailctl() {
         mailctl__subcmd__help__subcmd__cert__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__client__subcmd__config)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

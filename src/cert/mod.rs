@@ -4,5 +4,6 @@
 
 pub mod acme;
 pub mod challenge;
+pub mod cms;
 pub mod files;
 pub mod info;

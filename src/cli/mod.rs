@@ -6,6 +6,7 @@ pub mod alias;
 pub mod audit;
 pub mod backup;
 pub mod cert;
+pub mod client_config;
 pub mod config;
 pub mod dkim;
 pub mod dns;
@@ -103,6 +104,8 @@ pub enum Command {
     /// The store itself: migrate it to another database
     #[command(subcommand)]
     Store(store::StoreCmd),
+    /// The settings a mail client needs for an account (text, JSON, autoconfig, profile)
+    ClientConfig(client_config::ClientConfigArgs),
     /// Tokens for the HTTP admin API: create (shown once), list, revoke
     #[command(subcommand)]
     Token(token::TokenCmd),
@@ -173,6 +176,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Backup(c) => backup::run(c, &mut ctx).await,
         Command::Store(c) => store::run(c, &mut ctx).await,
         Command::Token(c) => token::run(c, &mut ctx).await,
+        Command::ClientConfig(a) => client_config::run(a, &mut ctx).await,
         Command::Audit(c) => audit::run(c, &mut ctx).await,
         Command::Serve(a) => serve::run(a, &mut ctx).await,
         Command::Init(_) | Command::Completions(_) | Command::GenerateDocs(_) => unreachable!(),

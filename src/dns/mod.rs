@@ -3,6 +3,7 @@
 //! ([`provider`]) and the live check ([`check`]).
 
 pub mod check;
+pub mod client;
 pub mod lookup;
 pub mod plan;
 pub mod provider;

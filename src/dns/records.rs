@@ -163,10 +163,8 @@ pub fn desired(i: &Inputs) -> (Vec<Record>, Vec<String>) {
     ));
 
     // RFC 6186 (and 8314) service records for mail clients.
-    for (service, port) in
-        [("_submission", 587), ("_submissions", 465), ("_imap", 143), ("_imaps", 993), ("_pop3s", 995)]
-    {
-        out.push(rec(&format!("{service}._tcp.{d}"), "SRV", format!("0 1 {port} {host}"), "srv", false));
+    for s in super::client::SERVICES {
+        out.push(rec(&format!("{}._tcp.{d}", s.srv), "SRV", format!("0 1 {} {host}", s.port), "srv", false));
     }
     out.push(rec(&format!("autoconfig.{d}"), "CNAME", host.to_string(), "autoconfig", false));
 

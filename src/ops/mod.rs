@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod cert;
+pub mod client_config;
 pub mod credential_cache;
 pub mod deliver;
 pub mod dkim;

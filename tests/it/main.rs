@@ -7,6 +7,7 @@ mod util;
 mod account;
 mod alias;
 mod api;
+mod autoconfig;
 mod backup;
 mod cert;
 mod cli;

@@ -1,6 +1,7 @@
 //! `mailctl serve`'s web listeners, HTTP (80) and HTTPS (443), on hyper and axum
 //! (`crate::httpd`): the routes of every web face, chosen by path and Host.
 //! - `api/`: the admin API under `/api/v1` (and `POST /api/email/create`);
+//! - `autoconfig.rs`: Thunderbird autoconfig, Autodiscover, Apple configuration profiles;
 //! - `metrics.rs` (on `metrics_listen` only) and `health.rs` (there and on the web listeners);
 //! - `well_known`: ACME HTTP-01 answers and the MTA-STS policy of each served domain
 //!   (TLS-ALPN-01 is answered in the TLS handshake, by `cert::challenge::AlpnResolver`).
@@ -8,6 +9,7 @@
 //! Everything else is 404.
 
 pub mod api;
+mod autoconfig;
 pub mod health;
 mod metrics;
 mod well_known;
@@ -25,7 +27,8 @@ use crate::httpd::Served;
 pub fn router(shared: Arc<Shared>) -> Router {
     well_known::routes(shared.clone())
         .merge(api::routes(shared.clone()))
-        .merge(health::routes(shared))
+        .merge(health::routes(shared.clone()))
+        .merge(autoconfig::routes(shared))
         .fallback(not_found)
 }
 

@@ -45,7 +45,20 @@ pub fn routes(shared: Arc<Shared>) -> Router {
         .route("/api/v1", axum::routing::any(async || -> Reply { Err(not_found()) }))
         .route("/api/v1/{*rest}", axum::routing::any(async || -> Reply { Err(not_found()) }))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::map_response(count))
         .with_state(shared)
+}
+
+/// Every answer, counted by status class.
+async fn count(r: Response) -> Response {
+    let class = match r.status().as_u16() {
+        200..=299 => "2xx",
+        400..=499 => "4xx",
+        500..=599 => "5xx",
+        _ => "other",
+    };
+    crate::metrics::METRICS.api_requests.with_label_values(&[class]).inc();
+    r
 }
 
 fn not_found() -> Problem {
