@@ -371,7 +371,71 @@ print(json.dumps({"seen": seen, "pages": pages, "bad": bad.status_code}))
     srv.stop();
 }
 
+/// Every route the tests above call, as the OpenAPI document must list it.
+const ROUTES: &[(&str, &str)] = &[
+    ("get", "/api/v1/accounts"),
+    ("post", "/api/v1/accounts"),
+    ("get", "/api/v1/accounts/{address}"),
+    ("patch", "/api/v1/accounts/{address}"),
+    ("delete", "/api/v1/accounts/{address}"),
+    ("post", "/api/v1/accounts/{address}/suspend"),
+    ("post", "/api/v1/accounts/{address}/resume"),
+    ("put", "/api/v1/accounts/{address}/password"),
+    ("get", "/api/v1/accounts/{address}/quota"),
+    ("post", "/api/email/create"),
+    ("get", "/api/v1/aliases"),
+    ("post", "/api/v1/aliases"),
+    ("delete", "/api/v1/aliases/{address}"),
+    ("get", "/api/v1/domains"),
+    ("get", "/api/v1/domains/{name}"),
+    ("get", "/api/v1/domains/{name}/dkim"),
+    ("get", "/api/v1/domains/{name}/dns"),
+    ("get", "/api/v1/queue"),
+    ("get", "/api/v1/queue/{id}"),
+    ("delete", "/api/v1/queue/{id}"),
+    ("post", "/api/v1/queue/flush"),
+    ("post", "/api/v1/queue/hold"),
+    ("post", "/api/v1/queue/release"),
+];
+
+fn the_openapi_document_lists_every_route_and_passes_a_validator(env: Env) {
+    let validator = Command::new("python3").args(["-c", "import openapi_spec_validator"]).status();
+    if !validator.is_ok_and(|s| s.success()) {
+        if crate::util::peers_required() {
+            panic!("PyPI's openapi-spec-validator is required (MAILCTL_TEST_PEERS=required) but not installed");
+        }
+        crate::util::skip("openapi document", "PyPI's openapi-spec-validator is not installed");
+        return;
+    }
+    let (srv, api) = start(&env);
+    let r = curl("GET", &format!("{}/api/v1/openapi.json", api.base), None, None, &[]);
+    assert_eq!(r.status, 200);
+    assert!(r.body["openapi"].as_str().unwrap().starts_with("3.1"), "{}", r.body["openapi"]);
+    let paths = r.body["paths"].as_object().unwrap();
+    let mut listed = 0;
+    for (path, ops) in paths {
+        for (method, op) in ops.as_object().unwrap() {
+            assert!(ROUTES.contains(&(method.as_str(), path.as_str())), "{method} {path} is documented but not tested");
+            let scopes = &op["security"][0]["bearer"];
+            assert!(scopes.as_array().is_some_and(|s| s.len() == 1), "{method} {path} names its scope");
+            listed += 1;
+        }
+    }
+    for (method, path) in ROUTES {
+        assert!(paths.get(*path).and_then(|p| p.get(*method)).is_some(), "{method} {path} missing from the document");
+    }
+    assert_eq!(listed, ROUTES.len());
+    let doc = env.path().join("openapi.json");
+    std::fs::write(&doc, r.body.to_string()).unwrap();
+    python(
+        "import sys, json\nfrom openapi_spec_validator import validate\nvalidate(json.load(open(sys.argv[1])))",
+        &[doc.to_str().unwrap()],
+    );
+    srv.stop();
+}
+
 store_tests!(
+    the_openapi_document_lists_every_route_and_passes_a_validator,
     tokens_scopes_and_the_tier_rule_on_every_endpoint,
     a_retried_create_answers_with_the_first_result_and_pages_cover_every_account
 );

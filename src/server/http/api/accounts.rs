@@ -5,14 +5,14 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Json, Path, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
 use base64::Engine;
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::idempotency;
 use super::{Api, Problem, Reply, json, malformed};
@@ -24,22 +24,23 @@ use crate::store::Status;
 use crate::store::accounts::PageFilter;
 use crate::tier::Tier;
 
-pub fn routes() -> Router<Arc<Shared>> {
-    Router::new()
-        .route("/api/v1/accounts", get(list).post(create))
-        .route("/api/v1/accounts/{address}", get(show).patch(change).delete(delete))
-        .route("/api/v1/accounts/{address}/suspend", post(suspend))
-        .route("/api/v1/accounts/{address}/resume", post(resume))
-        .route("/api/v1/accounts/{address}/password", put(password))
-        .route("/api/v1/accounts/{address}/quota", get(quota))
-        .route("/api/email/create", post(email_create))
+pub fn routes() -> OpenApiRouter<Arc<Shared>> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, change, delete))
+        .routes(routes!(suspend))
+        .routes(routes!(resume))
+        .routes(routes!(password))
+        .routes(routes!(quota))
+        .routes(routes!(email_create))
 }
 
 fn tier(s: &str) -> Result<Tier, Problem> {
     Tier::parse(s).map_err(Problem::from)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     domain: Option<String>,
@@ -62,6 +63,16 @@ fn cursor_decode(c: &str) -> Result<String, Problem> {
         .ok_or_else(|| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "The cursor is not one this API gave"))
 }
 
+#[utoipa::path(
+    operation_id = "accounts_list",
+    get,
+    path = "/api/v1/accounts",
+    tag = "accounts",
+    summary = "List accounts, a page at a time",
+    params(ListQuery),
+    responses((status = 200, description = "a page: items and next_cursor"), super::openapi::Errors),
+    security(("bearer" = ["accounts:read"]))
+)]
 async fn list(api: Api, q: Result<Query<ListQuery>, QueryRejection>) -> Reply {
     api.require(Scope::AccountsRead)?;
     let Query(q) = q.map_err(malformed)?;
@@ -86,12 +97,32 @@ async fn list(api: Api, q: Result<Query<ListQuery>, QueryRejection>) -> Reply {
     Ok(json(StatusCode::OK, &serde_json::json!({ "items": items, "next_cursor": next_cursor })))
 }
 
+#[utoipa::path(
+    operation_id = "accounts_show",
+    get,
+    path = "/api/v1/accounts/{address}",
+    tag = "accounts",
+    summary = "One account",
+    params(("address" = String, Path, description = "the account's address")),
+    responses((status = 200, description = "the account"), super::openapi::Errors),
+    security(("bearer" = ["accounts:read"]))
+)]
 async fn show(api: Api, address: Result<Path<String>, PathRejection>) -> Reply {
     api.require(Scope::AccountsRead)?;
     let Path(address) = address.map_err(malformed)?;
     Ok(json(StatusCode::OK, &ops::get(&api.store(), &address).await?))
 }
 
+#[utoipa::path(
+    operation_id = "accounts_quota",
+    get,
+    path = "/api/v1/accounts/{address}/quota",
+    tag = "accounts",
+    summary = "Quota and usage",
+    params(("address" = String, Path, description = "the account's address")),
+    responses((status = 200, description = "quota_bytes, used_bytes, messages, percent_used"), super::openapi::Errors),
+    security(("bearer" = ["accounts:read"]))
+)]
 async fn quota(api: Api, address: Result<Path<String>, PathRejection>) -> Reply {
     api.require(Scope::AccountsRead)?;
     let Path(address) = address.map_err(malformed)?;
@@ -108,7 +139,7 @@ async fn quota(api: Api, address: Result<Path<String>, PathRejection>) -> Reply 
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewBody {
     address: String,
@@ -151,6 +182,16 @@ async fn create_account(api: &Api, b: NewBody) -> Reply {
     Ok(json(StatusCode::CREATED, &created))
 }
 
+#[utoipa::path(
+    operation_id = "accounts_create",
+    post,
+    path = "/api/v1/accounts",
+    tag = "accounts",
+    summary = "Create an account (the tier rule: vip or higher; Idempotency-Key honoured)",
+    request_body = NewBody,
+    responses((status = 201, description = "the account, with the generated password once"), super::openapi::Errors),
+    security(("bearer" = ["accounts:write"]))
+)]
 async fn create(api: Api, headers: HeaderMap, body: axum::body::Bytes) -> Reply {
     api.require(Scope::AccountsWrite)?;
     idempotency::once(&api, &headers, "POST /api/v1/accounts", &body, async |body: &[u8]| {
@@ -165,7 +206,7 @@ async fn create(api: Api, headers: HeaderMap, body: axum::body::Bytes) -> Reply 
 
 /// The product's existing call: `{"username", "tier", "user_id"?, "domain"?}`; the domain
 /// defaults to the first served one, `user_id` becomes the owner.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct EmailCreate {
     username: String,
@@ -175,6 +216,16 @@ struct EmailCreate {
     password: Option<String>,
 }
 
+#[utoipa::path(
+    operation_id = "accounts_email_create",
+    post,
+    path = "/api/email/create",
+    tag = "accounts",
+    summary = "Create an account in the product's shape (the tier rule applies)",
+    request_body = EmailCreate,
+    responses((status = 201, description = "the account, with the generated password once"), super::openapi::Errors),
+    security(("bearer" = ["accounts:write"]))
+)]
 async fn email_create(api: Api, headers: HeaderMap, body: axum::body::Bytes) -> Reply {
     api.require(Scope::AccountsWrite)?;
     idempotency::once(&api, &headers, "POST /api/email/create", &body, async |body: &[u8]| {
@@ -204,7 +255,7 @@ async fn email_create(api: Api, headers: HeaderMap, body: axum::body::Bytes) -> 
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Change {
     tier: Option<String>,
@@ -214,6 +265,17 @@ struct Change {
 
 /// Change the tier, quota or status. A move to guest or free is made (the account is
 /// suspended, its mail kept) and answered with the tier rule's 403 and the account.
+#[utoipa::path(
+    operation_id = "accounts_change",
+    patch,
+    path = "/api/v1/accounts/{address}",
+    tag = "accounts",
+    summary = "Change tier, quota or status (to guest or free: suspended, answered 403)",
+    params(("address" = String, Path, description = "the account's address")),
+    request_body = Change,
+    responses((status = 200, description = "the account"), super::openapi::Errors),
+    security(("bearer" = ["accounts:write"]))
+)]
 async fn change(
     api: Api,
     address: Result<Path<String>, PathRejection>,
@@ -263,10 +325,30 @@ async fn apply_change(api: &Api, address: &str, c: Change) -> Reply {
     Ok(json(StatusCode::OK, &account))
 }
 
+#[utoipa::path(
+    operation_id = "accounts_suspend",
+    post,
+    path = "/api/v1/accounts/{address}/suspend",
+    tag = "accounts",
+    summary = "Suspend: no login, mail kept arriving",
+    params(("address" = String, Path, description = "the account's address")),
+    responses((status = 200, description = "the account"), super::openapi::Errors),
+    security(("bearer" = ["accounts:write"]))
+)]
 async fn suspend(api: Api, address: Result<Path<String>, PathRejection>) -> Reply {
     status(api, address, Status::Suspended, "account.suspend").await
 }
 
+#[utoipa::path(
+    operation_id = "accounts_resume",
+    post,
+    path = "/api/v1/accounts/{address}/resume",
+    tag = "accounts",
+    summary = "Resume a suspended account",
+    params(("address" = String, Path, description = "the account's address")),
+    responses((status = 200, description = "the account"), super::openapi::Errors),
+    security(("bearer" = ["accounts:write"]))
+)]
 async fn resume(api: Api, address: Result<Path<String>, PathRejection>) -> Reply {
     status(api, address, Status::Active, "account.resume").await
 }
@@ -282,12 +364,23 @@ async fn status(api: Api, address: Result<Path<String>, PathRejection>, s: Statu
     reply
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewSecret {
     password: String,
 }
 
+#[utoipa::path(
+    operation_id = "accounts_password",
+    put,
+    path = "/api/v1/accounts/{address}/password",
+    tag = "accounts",
+    summary = "Set the password",
+    params(("address" = String, Path, description = "the account's address")),
+    request_body = NewSecret,
+    responses((status = 204, description = "changed"), super::openapi::Errors),
+    security(("bearer" = ["accounts:write"]))
+)]
 async fn password(
     api: Api,
     address: Result<Path<String>, PathRejection>,
@@ -304,7 +397,8 @@ async fn password(
     reply
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct DeleteQuery {
     #[serde(default)]
@@ -313,6 +407,16 @@ struct DeleteQuery {
     force: bool,
 }
 
+#[utoipa::path(
+    operation_id = "accounts_delete",
+    delete,
+    path = "/api/v1/accounts/{address}",
+    tag = "accounts",
+    summary = "Delete an account (its mail too unless keep_mail)",
+    params(("address" = String, Path, description = "the account's address"), DeleteQuery),
+    responses((status = 200, description = "what was deleted"), super::openapi::Errors),
+    security(("bearer" = ["accounts:write"]))
+)]
 async fn delete(
     api: Api,
     address: Result<Path<String>, PathRejection>,

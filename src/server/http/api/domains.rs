@@ -3,35 +3,60 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
 use axum::http::StatusCode;
-use axum::routing::get;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{Api, Reply, json, malformed};
 use crate::ops::token::Scope;
 use crate::server::Shared;
 
-pub fn routes() -> Router<Arc<Shared>> {
-    Router::new()
-        .route("/api/v1/domains", get(list))
-        .route("/api/v1/domains/{name}", get(show))
-        .route("/api/v1/domains/{name}/dkim", get(dkim))
-        .route("/api/v1/domains/{name}/dns", get(dns))
+pub fn routes() -> OpenApiRouter<Arc<Shared>> {
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(show)).routes(routes!(dkim)).routes(routes!(dns))
 }
 
+#[utoipa::path(
+    operation_id = "domains_list",
+    get,
+    path = "/api/v1/domains",
+    tag = "domains",
+    summary = "List the served domains",
+    responses((status = 200, description = "items"), super::openapi::Errors),
+    security(("bearer" = ["domains:read"]))
+)]
 async fn list(api: Api) -> Reply {
     api.require(Scope::DomainsRead)?;
     Ok(json(StatusCode::OK, &serde_json::json!({ "items": crate::ops::domain::list(&api.store()).await? })))
 }
 
+#[utoipa::path(
+    operation_id = "domains_show",
+    get,
+    path = "/api/v1/domains/{name}",
+    tag = "domains",
+    summary = "One domain",
+    params(("name" = String, Path, description = "the domain")),
+    responses((status = 200, description = "the domain"), super::openapi::Errors),
+    security(("bearer" = ["domains:read"]))
+)]
 async fn show(api: Api, name: Result<Path<String>, PathRejection>) -> Reply {
     api.require(Scope::DomainsRead)?;
     let Path(name) = name.map_err(malformed)?;
     Ok(json(StatusCode::OK, &crate::ops::domain::show(&api.store(), &name).await?))
 }
 
+#[utoipa::path(
+    operation_id = "domains_dkim",
+    get,
+    path = "/api/v1/domains/{name}/dkim",
+    tag = "dns",
+    summary = "The domain's DKIM keys",
+    params(("name" = String, Path, description = "the domain")),
+    responses((status = 200, description = "items"), super::openapi::Errors),
+    security(("bearer" = ["dns:read"]))
+)]
 async fn dkim(api: Api, name: Result<Path<String>, PathRejection>) -> Reply {
     api.require(Scope::DnsRead)?;
     let Path(name) = name.map_err(malformed)?;
@@ -40,6 +65,16 @@ async fn dkim(api: Api, name: Result<Path<String>, PathRejection>) -> Reply {
     Ok(json(StatusCode::OK, &serde_json::json!({ "items": crate::ops::dkim::list(&store, Some(&d.name)).await? })))
 }
 
+#[utoipa::path(
+    operation_id = "domains_dns",
+    get,
+    path = "/api/v1/domains/{name}/dns",
+    tag = "dns",
+    summary = "The DNS records the domain needs (as mailctl dns records)",
+    params(("name" = String, Path, description = "the domain")),
+    responses((status = 200, description = "items"), super::openapi::Errors),
+    security(("bearer" = ["dns:read"]))
+)]
 async fn dns(api: Api, name: Result<Path<String>, PathRejection>) -> Reply {
     api.require(Scope::DnsRead)?;
     let Path(name) = name.map_err(malformed)?;

@@ -13,6 +13,7 @@ mod accounts;
 mod aliases;
 mod domains;
 mod idempotency;
+mod openapi;
 pub mod problem;
 mod queue;
 
@@ -37,11 +38,18 @@ pub type Reply = std::result::Result<Response, Problem>;
 const MAX_BODY: usize = 64 * 1024;
 
 pub fn routes(shared: Arc<Shared>) -> Router {
-    Router::new()
+    let (router, doc) = openapi::router()
         .merge(accounts::routes())
         .merge(aliases::routes())
         .merge(domains::routes())
         .merge(queue::routes())
+        .split_for_parts();
+    let doc = Arc::new(doc.to_pretty_json().unwrap_or_default());
+    router
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(async move || ([(header::CONTENT_TYPE, "application/json")], doc.to_string())),
+        )
         .route("/api/v1", axum::routing::any(async || -> Reply { Err(not_found()) }))
         .route("/api/v1/{*rest}", axum::routing::any(async || -> Reply { Err(not_found()) }))
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -3,28 +3,29 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Json, Path, Query};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{Api, Problem, Reply, json, malformed};
 use crate::ops::queue::{self as ops, Action, Filter, Select};
 use crate::ops::token::Scope;
 use crate::server::Shared;
 
-pub fn routes() -> Router<Arc<Shared>> {
-    Router::new()
-        .route("/api/v1/queue", get(list))
-        .route("/api/v1/queue/{id}", get(show).delete(remove))
-        .route("/api/v1/queue/flush", post(async |api: Api, b| act(api, b, Action::Flush, "queue.flush").await))
-        .route("/api/v1/queue/hold", post(async |api: Api, b| act(api, b, Action::Hold, "queue.hold").await))
-        .route("/api/v1/queue/release", post(async |api: Api, b| act(api, b, Action::Release, "queue.release").await))
+pub fn routes() -> OpenApiRouter<Arc<Shared>> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(show, remove))
+        .routes(routes!(flush))
+        .routes(routes!(hold))
+        .routes(routes!(release))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     from: Option<String>,
@@ -35,6 +36,16 @@ struct ListQuery {
     deferred: bool,
 }
 
+#[utoipa::path(
+    operation_id = "queue_list",
+    get,
+    path = "/api/v1/queue",
+    tag = "queue",
+    summary = "List the outbound queue",
+    params(ListQuery),
+    responses((status = 200, description = "items"), super::openapi::Errors),
+    security(("bearer" = ["queue:read"]))
+)]
 async fn list(api: Api, q: Result<Query<ListQuery>, QueryRejection>) -> Reply {
     api.require(Scope::QueueRead)?;
     let Query(q) = q.map_err(malformed)?;
@@ -42,6 +53,16 @@ async fn list(api: Api, q: Result<Query<ListQuery>, QueryRejection>) -> Reply {
     Ok(json(StatusCode::OK, &serde_json::json!({ "items": ops::list(&api.store(), &f).await? })))
 }
 
+#[utoipa::path(
+    operation_id = "queue_show",
+    get,
+    path = "/api/v1/queue/{id}",
+    tag = "queue",
+    summary = "One queued message, with its events",
+    params(("id" = String, Path, description = "the queue id")),
+    responses((status = 200, description = "the message"), super::openapi::Errors),
+    security(("bearer" = ["queue:read"]))
+)]
 async fn show(api: Api, id: Result<Path<String>, PathRejection>) -> Reply {
     api.require(Scope::QueueRead)?;
     let Path(id) = id.map_err(malformed)?;
@@ -49,7 +70,7 @@ async fn show(api: Api, id: Result<Path<String>, PathRejection>) -> Reply {
 }
 
 /// Which messages: `{"ids": [...]}` or `{"all": true}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Which {
     ids: Option<Vec<String>>,
@@ -63,6 +84,48 @@ fn select(w: Which) -> Result<Select, Problem> {
         (None, true) => Ok(Select::All),
         _ => Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Give either \"ids\" (1 to 10000) or \"all\": true")),
     }
+}
+
+#[utoipa::path(
+    operation_id = "queue_flush",
+    post,
+    path = "/api/v1/queue/flush",
+    tag = "queue",
+    summary = "Retry now",
+    request_body = Which,
+    responses((status = 200, description = "the outcome"), super::openapi::Errors),
+    security(("bearer" = ["queue:write"]))
+)]
+async fn flush(api: Api, body: Result<Json<Which>, JsonRejection>) -> Reply {
+    act(api, body, Action::Flush, "queue.flush").await
+}
+
+#[utoipa::path(
+    operation_id = "queue_hold",
+    post,
+    path = "/api/v1/queue/hold",
+    tag = "queue",
+    summary = "Hold: not delivered until released",
+    request_body = Which,
+    responses((status = 200, description = "the outcome"), super::openapi::Errors),
+    security(("bearer" = ["queue:write"]))
+)]
+async fn hold(api: Api, body: Result<Json<Which>, JsonRejection>) -> Reply {
+    act(api, body, Action::Hold, "queue.hold").await
+}
+
+#[utoipa::path(
+    operation_id = "queue_release",
+    post,
+    path = "/api/v1/queue/release",
+    tag = "queue",
+    summary = "Release held messages",
+    request_body = Which,
+    responses((status = 200, description = "the outcome"), super::openapi::Errors),
+    security(("bearer" = ["queue:write"]))
+)]
+async fn release(api: Api, body: Result<Json<Which>, JsonRejection>) -> Reply {
+    act(api, body, Action::Release, "queue.release").await
 }
 
 async fn act(api: Api, body: Result<Json<Which>, JsonRejection>, action: Action, name: &str) -> Reply {
@@ -87,6 +150,16 @@ async fn run(api: &Api, sel: &Select, action: Action) -> Reply {
     }
 }
 
+#[utoipa::path(
+    operation_id = "queue_remove",
+    delete,
+    path = "/api/v1/queue/{id}",
+    tag = "queue",
+    summary = "Delete a queued message",
+    params(("id" = String, Path, description = "the queue id")),
+    responses((status = 200, description = "the outcome"), super::openapi::Errors),
+    security(("bearer" = ["queue:write"]))
+)]
 async fn remove(api: Api, id: Result<Path<String>, PathRejection>) -> Reply {
     api.require(Scope::QueueWrite)?;
     let Path(id) = id.map_err(malformed)?;
