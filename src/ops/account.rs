@@ -143,8 +143,17 @@ pub async fn page(
         crate::names::domain(d)?;
     }
     let limit = limit.clamp(1, 1000) as i64;
-    let mut conn = store.pool.acquire().await?;
-    let mut list = accounts::page(&mut conn, filter, after.unwrap_or(""), limit + 1).await?;
+    // On the store's direct reader (SQLite): no pool check, no hop through sqlx's worker.
+    let (domain, owner) = (filter.domain.map(str::to_string), filter.owner.map(str::to_string));
+    let (tier, suspended, after) = (filter.tier, filter.suspended, after.unwrap_or("").to_string());
+    let mut list = store
+        .read(limit as usize + 1, move |c| {
+            Box::pin(async move {
+                let f = accounts::PageFilter { domain: domain.as_deref(), tier, suspended, owner: owner.as_deref() };
+                accounts::page(c, &f, &after, limit + 1).await
+            })
+        })
+        .await?;
     let next = (list.len() as i64 > limit).then(|| {
         list.truncate(limit as usize);
         list.last().map(|a| a.address.clone()).unwrap_or_default()

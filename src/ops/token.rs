@@ -166,8 +166,9 @@ pub async fn authenticate(store: &Store, presented: &str) -> Result<std::result:
     if prefix.len() != PREFIX_LEN || secret.len() > 128 {
         return Ok(Err(Refused::Malformed));
     }
-    let mut conn = store.pool.acquire().await?;
-    let Some(token) = api_tokens::by_prefix(&mut conn, prefix).await? else {
+    let p = prefix.to_string();
+    let found = store.read(1, move |c| Box::pin(async move { api_tokens::by_prefix(c, &p).await })).await?;
+    let Some(token) = found else {
         return Ok(Err(Refused::Unknown));
     };
     if !bool::from(sha256_hex(secret).as_bytes().ct_eq(token.secret_sha256.as_bytes())) {
@@ -182,7 +183,7 @@ pub async fn authenticate(store: &Store, presented: &str) -> Result<std::result:
     }
     // For people reading `token list`: to the minute is enough.
     if token.last_used_at.is_none_or(|u| t - u >= 60) {
-        api_tokens::touch(&mut conn, token.id, t).await?;
+        api_tokens::touch(&mut *store.pool.acquire().await?, token.id, t).await?;
     }
     Ok(Ok(token))
 }

@@ -1,8 +1,8 @@
 //! Queries on `accounts`.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
-use super::conn::Conn;
+use super::conn::{Conn, FromRow, RowAt};
 
 use super::models::{Account, Status};
 use crate::error::Result;
@@ -12,14 +12,19 @@ const COLUMNS: &str = "id, address, local_part, domain, tier, owner, password_ha
     used_bytes, used_messages, status, lapsed_tier, created_at, updated_at, last_login_at";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Account> {
-    let tier: String = row.try_get("tier")?;
-    let status: String = row.try_get("status")?;
-    let quota: Option<i64> = row.try_get("quota_bytes")?;
-    let custom: i64 = row.try_get("quota_custom")?;
-    let used: i64 = row.try_get("used_bytes")?;
-    let msgs: i64 = row.try_get("used_messages")?;
+    decode(row)
+}
+
+/// An account from a row of [`COLUMNS`], on either connection.
+fn decode(r: &impl RowAt) -> Result<Account> {
+    let tier: String = r.at(4)?;
+    let quota: Option<i64> = r.at(7)?;
+    let custom: i64 = r.at(8)?;
+    let used: i64 = r.at(9)?;
+    let msgs: i64 = r.at(10)?;
+    let status: String = r.at(11)?;
     let mailbox_tier = Tier::parse(&tier)?;
-    let lapsed = row.try_get::<Option<String>, _>("lapsed_tier")?.map(|t| Tier::parse(&t)).transpose()?;
+    let lapsed = r.at::<Option<String>>(12)?.map(|t| Tier::parse(&t)).transpose()?;
     let admin_status = Status::parse(&status)?;
     let suspended_reason = match (admin_status, lapsed) {
         (Status::Suspended, _) => Some("admin"),
@@ -27,14 +32,14 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Account> {
         (Status::Active, None) => None,
     };
     Ok(Account {
-        id: row.try_get("id")?,
-        address: row.try_get("address")?,
-        local_part: row.try_get("local_part")?,
-        domain: row.try_get("domain")?,
+        id: r.at(0)?,
+        address: r.at(1)?,
+        local_part: r.at(2)?,
+        domain: r.at(3)?,
         tier: lapsed.unwrap_or(mailbox_tier),
         mailbox_tier,
-        owner: row.try_get("owner")?,
-        password_hash: row.try_get("password_hash")?,
+        owner: r.at(5)?,
+        password_hash: r.at(6)?,
         quota_bytes: quota.map(|q| q.max(0) as u64),
         quota_custom: custom != 0,
         used_bytes: used.max(0) as u64,
@@ -42,10 +47,19 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Account> {
         status: if suspended_reason.is_some() { Status::Suspended } else { Status::Active },
         suspended_reason,
         admin_status,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        last_login_at: row.try_get("last_login_at")?,
+        created_at: r.at(13)?,
+        updated_at: r.at(14)?,
+        last_login_at: r.at(15)?,
     })
+}
+
+impl FromRow for Account {
+    fn any(row: &sqlx::any::AnyRow) -> Result<Self> {
+        decode(row)
+    }
+    fn sqlite(row: &rusqlite::Row<'_>) -> Result<Self> {
+        decode(row)
+    }
 }
 
 /// What `insert` needs.
@@ -140,22 +154,22 @@ pub struct PageFilter<'a> {
 
 /// Up to `limit` accounts after `after` (an address) in address order: keyset pagination,
 /// as fast on the last page as on the first.
-pub async fn page(conn: &mut AnyConnection, f: &PageFilter<'_>, after: &str, limit: i64) -> Result<Vec<Account>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+pub async fn page<'c>(conn: impl Into<Conn<'c>>, f: &PageFilter<'_>, after: &str, limit: i64) -> Result<Vec<Account>> {
+    let sql = format!(
         "SELECT {COLUMNS} FROM accounts WHERE address > $1 AND ($2 IS NULL OR domain = $2) \
          AND ($3 IS NULL OR COALESCE(lapsed_tier, tier) = $3) AND ($4 IS NULL OR owner = $4) \
          AND ($5 IS NULL OR (CASE WHEN status = 'suspended' OR lapsed_tier IS NOT NULL THEN 1 ELSE 0 END) = $5) \
          ORDER BY address LIMIT $6"
-    )))
-    .bind(after)
-    .bind(f.domain)
-    .bind(f.tier.map(|t| t.as_str()))
-    .bind(f.owner)
-    .bind(f.suspended.map(i64::from))
-    .bind(limit)
-    .fetch_all(conn)
-    .await?;
-    rows.iter().map(from_row).collect()
+    );
+    let args = [
+        after.into(),
+        f.domain.into(),
+        f.tier.map(|t| t.as_str()).into(),
+        f.owner.into(),
+        f.suspended.map(i64::from).into(),
+        limit.into(),
+    ];
+    conn.into().fetch_all(&sql, &args).await
 }
 
 /// Accounts, optionally of one domain and/or tier, ordered by domain then address.

@@ -3,6 +3,7 @@
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
+use super::conn::Conn;
 use crate::error::Result;
 
 #[derive(Debug, Clone, Serialize)]
@@ -29,7 +30,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Token> {
         name: r.try_get("name")?,
         prefix: r.try_get("prefix")?,
         secret_sha256: r.try_get("secret_sha256")?,
-        scopes: scopes.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        scopes: split_scopes(&scopes),
         created_at: r.try_get("created_at")?,
         expires_at: r.try_get("expires_at")?,
         last_used_at: r.try_get("last_used_at")?,
@@ -66,9 +67,26 @@ pub async fn by_name(conn: &mut AnyConnection, name: &str) -> Result<Option<Toke
     sqlx::query(sqlx::AssertSqlSafe(q)).bind(name).fetch_optional(conn).await?.as_ref().map(from_row).transpose()
 }
 
-pub async fn by_prefix(conn: &mut AnyConnection, prefix: &str) -> Result<Option<Token>> {
-    let q = format!("SELECT {COLUMNS} FROM api_tokens WHERE prefix = $1");
-    sqlx::query(sqlx::AssertSqlSafe(q)).bind(prefix).fetch_optional(conn).await?.as_ref().map(from_row).transpose()
+/// The token whose public part is `prefix`, on either connection (the API asks at every call).
+pub async fn by_prefix<'c>(conn: impl Into<Conn<'c>>, prefix: &str) -> Result<Option<Token>> {
+    type Row = (i64, String, String, String, String, i64, Option<i64>, Option<i64>, Option<i64>);
+    let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE prefix = $1");
+    let row: Option<Row> = conn.into().fetch_optional(&sql, &[prefix.into()]).await?;
+    Ok(row.map(|(id, name, prefix, secret_sha256, scopes, created_at, expires_at, last_used_at, revoked_at)| Token {
+        id,
+        name,
+        prefix,
+        secret_sha256,
+        scopes: split_scopes(&scopes),
+        created_at,
+        expires_at,
+        last_used_at,
+        revoked_at,
+    }))
+}
+
+fn split_scopes(s: &str) -> Vec<String> {
+    s.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
 pub async fn list(conn: &mut AnyConnection) -> Result<Vec<Token>> {

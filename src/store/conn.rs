@@ -106,6 +106,23 @@ where
     }
 }
 
+/// A row of either connection, read by column index.
+pub trait RowAt {
+    fn at<T: Col>(&self, i: usize) -> Result<T>;
+}
+
+impl RowAt for AnyRow {
+    fn at<T: Col>(&self, i: usize) -> Result<T> {
+        T::any(self, i)
+    }
+}
+
+impl RowAt for rusqlite::Row<'_> {
+    fn at<T: Col>(&self, i: usize) -> Result<T> {
+        T::sqlite(self, i)
+    }
+}
+
 /// A result row as a tuple of columns.
 pub trait FromRow: Sized {
     fn any(row: &AnyRow) -> Result<Self>;

@@ -94,7 +94,7 @@ async fn list(api: Api, q: Result<Query<ListQuery>, QueryRejection>) -> Reply {
     let after = q.cursor.as_deref().map(cursor_decode).transpose()?;
     let (items, next) = ops::page(&api.store(), &filter, after.as_deref(), q.limit.unwrap_or(100)).await?;
     let next_cursor = next.as_deref().map(cursor_encode);
-    Ok(json(StatusCode::OK, &serde_json::json!({ "items": items, "next_cursor": next_cursor })))
+    Ok(json(StatusCode::OK, &super::Items { items: &items, next_cursor }))
 }
 
 #[utoipa::path(

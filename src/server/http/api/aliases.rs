@@ -38,7 +38,7 @@ struct ListQuery {
 async fn list(api: Api, q: Result<Query<ListQuery>, QueryRejection>) -> Reply {
     api.require(Scope::AliasesRead)?;
     let Query(q) = q.map_err(malformed)?;
-    Ok(json(StatusCode::OK, &serde_json::json!({ "items": ops::list(&api.store(), q.domain.as_deref()).await? })))
+    Ok(super::items(&ops::list(&api.store(), q.domain.as_deref()).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

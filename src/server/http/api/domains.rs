@@ -28,7 +28,7 @@ pub fn routes() -> OpenApiRouter<Arc<Shared>> {
 )]
 async fn list(api: Api) -> Reply {
     api.require(Scope::DomainsRead)?;
-    Ok(json(StatusCode::OK, &serde_json::json!({ "items": crate::ops::domain::list(&api.store()).await? })))
+    Ok(super::items(&crate::ops::domain::list(&api.store()).await?))
 }
 
 #[utoipa::path(
@@ -62,7 +62,7 @@ async fn dkim(api: Api, name: Result<Path<String>, PathRejection>) -> Reply {
     let Path(name) = name.map_err(malformed)?;
     let store = api.store();
     let d = crate::ops::domain::show(&store, &name).await?;
-    Ok(json(StatusCode::OK, &serde_json::json!({ "items": crate::ops::dkim::list(&store, Some(&d.name)).await? })))
+    Ok(super::items(&crate::ops::dkim::list(&store, Some(&d.name)).await?))
 }
 
 #[utoipa::path(
@@ -81,5 +81,5 @@ async fn dns(api: Api, name: Result<Path<String>, PathRejection>) -> Reply {
     let store = api.store();
     let d = crate::ops::domain::show(&store, &name).await?;
     let records = crate::ops::dns::desired(&api.shared.config(), &store, Some(&d.name)).await?;
-    Ok(json(StatusCode::OK, &serde_json::json!({ "items": records })))
+    Ok(super::items(&records))
 }

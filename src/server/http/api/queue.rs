@@ -50,7 +50,7 @@ async fn list(api: Api, q: Result<Query<ListQuery>, QueryRejection>) -> Reply {
     api.require(Scope::QueueRead)?;
     let Query(q) = q.map_err(malformed)?;
     let f = Filter { from: q.from, to: q.to, held: q.held, deferred: q.deferred };
-    Ok(json(StatusCode::OK, &serde_json::json!({ "items": ops::list(&api.store(), &f).await? })))
+    Ok(super::items(&ops::list(&api.store(), &f).await?))
 }
 
 #[utoipa::path(
