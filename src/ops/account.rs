@@ -199,7 +199,8 @@ pub async fn set_status(store: &Store, address: &str, status: Status) -> Result<
     let addr = Address::parse(address)?;
     let mut tx = store.begin_admin().await?;
     let acct = require_account(&mut tx, &addr).await?;
-    if status == Status::Active && acct.suspended_reason == Some("tier") {
+    // Lapsed (moved to guest or free), whether or not an administrator suspended it too.
+    if status == Status::Active && acct.tier != acct.mailbox_tier {
         return Err(acct.tier.no_mailbox().with_hint(format!(
             "{} is suspended because its tier ({}) has no mailbox: move it to vip or higher \
              (mailctl account set-tier {} vip)",

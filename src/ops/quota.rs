@@ -40,7 +40,8 @@ pub async fn set(store: &Store, address: &str, quota: NewQuota) -> Result<Accoun
     let acct = require_account(&mut tx, &addr).await?;
     let (bytes, custom) = match quota {
         NewQuota::Limit(l) => (l.as_db(), true),
-        NewQuota::TierDefault => (acct.tier.default_quota().map(|q| q as i64), false),
+        // A lapsed account keeps its mailbox tier's quota for the way back.
+        NewQuota::TierDefault => (acct.mailbox_tier.default_quota().map(|q| q as i64), false),
     };
     accounts::set_quota(&mut tx, acct.id, bytes, custom, now()).await?;
     let updated = require_account(&mut tx, &addr).await?;

@@ -175,7 +175,7 @@ pub async fn page<'c>(conn: impl Into<Conn<'c>>, f: &PageFilter<'_>, after: &str
 /// Accounts, optionally of one domain and/or tier, ordered by domain then address.
 pub async fn list(conn: &mut AnyConnection, domain: Option<&str>, tier: Option<Tier>) -> Result<Vec<Account>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM accounts WHERE ($1 IS NULL OR domain = $1) AND ($2 IS NULL OR tier = $2) \
+        "SELECT {COLUMNS} FROM accounts WHERE ($1 IS NULL OR domain = $1) AND ($2 IS NULL OR COALESCE(lapsed_tier, tier) = $2) \
          ORDER BY domain, address"
     )))
     .bind(domain)

@@ -201,6 +201,15 @@ fn passwd_tier_status(env: Env) {
     );
     let err = env.fails(&["account", "resume", "u@example.com"], 77);
     assert!(err.contains("email requires the vip tier or higher"), "{err}");
+    let free = env.json(&["account", "list", "--tier", "free"]);
+    assert_eq!(free[0]["address"], "u@example.com", "listed by the tier in effect");
+    // Suspended by an administrator too: resume still refuses while the tier has no mailbox.
+    env.ok(&["account", "suspend", "u@example.com"]);
+    env.fails(&["account", "resume", "u@example.com"], 77);
+    env.ok(&["account", "set-tier", "u@example.com", "business"]);
+    assert_eq!(env.json(&["account", "show", "u@example.com"])["suspended_reason"], "admin", "the admin's stays");
+    env.ok(&["account", "resume", "u@example.com"]);
+    env.ok(&["account", "set-tier", "u@example.com", "free"]);
     let back = env.json(&["account", "set-tier", "u@example.com", "business"]);
     assert_eq!((back["status"].as_str(), back.get("suspended_reason")), (Some("active"), None));
     assert!(block_on(check_password(&store, "u@example.com", "newpassword1")).unwrap().is_ok());

@@ -172,6 +172,10 @@ fn tokens_scopes_and_the_tier_rule_on_every_endpoint(env: Env) {
     assert_eq!(problem(&api.get("/api/v1/domains", &reader), 403)["required_scope"], "domains:read");
     assert_eq!(problem(&api.get("/api/v1/queue", &reader), 403)["required_scope"], "queue:read");
 
+    // A tier without a mailbox cannot be made active in the same change: refused, nothing done.
+    let r = api.send("PATCH", "/api/v1/accounts/bob@example.com", &admin, json!({"tier": "free", "status": "active"}));
+    problem(&r, 403);
+    assert_eq!(api.get("/api/v1/accounts/bob@example.com", &admin).body["tier"], "paid");
     // Moving down to free: 403 with the rule, the account suspended, mail refused 5.2.1.
     let r = api.send("PATCH", "/api/v1/accounts/bob@example.com", &admin, json!({"tier": "free"}));
     let p = problem(&r, 403);

@@ -123,7 +123,7 @@ fn clients_configure_themselves_from_the_settings_dns_publishes(env: Env) {
     );
     assert_eq!(code, 200);
     let j: serde_json::Value = serde_json::from_slice(&doc).unwrap();
-    assert_eq!(j["Url"], "https://autodiscover.example.com/autodiscover/autodiscover.xml");
+    assert_eq!(j["Url"], format!("https://{host}/autodiscover/autodiscover.xml"), "the mail host, not the Host field");
 
     // The Apple profile: signed by the serving certificate, a plist with the right account.
     let (code, profile) =

@@ -23,7 +23,7 @@ use crate::server::Shared;
 const MAX_REQUEST: usize = 16 * 1024;
 
 pub fn routes(shared: Arc<Shared>) -> Router {
-    let (a, b, c, d, e) = (shared.clone(), shared.clone(), shared.clone(), shared.clone(), shared);
+    let (a, b, c, d, e, f) = (shared.clone(), shared.clone(), shared.clone(), shared.clone(), shared.clone(), shared);
     Router::new()
         .route(
             "/mail/config-v1.1.xml",
@@ -35,7 +35,7 @@ pub fn routes(shared: Arc<Shared>) -> Router {
         )
         .route("/autodiscover/autodiscover.xml", post(async move |r: Request| autodiscover(&c, r).await))
         .route("/Autodiscover/Autodiscover.xml", post(async move |r: Request| autodiscover(&d, r).await))
-        .route("/autodiscover/autodiscover.json", get(autodiscover_json))
+        .route("/autodiscover/autodiscover.json", get(async move |q: Q| autodiscover_json(f, q).await))
         .route("/mail/profile.mobileconfig", get(async move |q: Q| mobileconfig(&e, q).await))
 }
 
@@ -101,17 +101,17 @@ async fn autodiscover(shared: &Shared, r: Request) -> Response {
 }
 
 /// Outlook's first question: where the POX service of this address is.
-async fn autodiscover_json(q: Q, r: Request) -> Response {
+async fn autodiscover_json(shared: Arc<Shared>, q: Q) -> Response {
     let Ok(Query(q)) = q else { return text(StatusCode::BAD_REQUEST, "Email and Protocol are required\n") };
     if q.protocol.as_deref().is_some_and(|p| !p.eq_ignore_ascii_case("AutodiscoverV1")) {
         let body =
             serde_json::json!({ "ErrorCode": "InvalidProtocol", "ErrorMessage": "only AutodiscoverV1 is offered" });
         return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
     }
-    let host = crate::httpd::host(&r);
+    // The mail host, never the request's Host field.
     let body = serde_json::json!({
         "Protocol": "AutodiscoverV1",
-        "Url": format!("https://{host}/autodiscover/autodiscover.xml"),
+        "Url": format!("https://{}/autodiscover/autodiscover.xml", shared.config().hostname),
     });
     axum::Json(body).into_response()
 }

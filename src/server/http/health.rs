@@ -40,7 +40,8 @@ async fn ready(shared: &Shared) -> Response {
         Err(_) => false,
     };
     let dir = shared.config().data_dir.clone();
-    let probe = dir.join(format!(".healthz-{}", std::process::id()));
+    // A name of its own per probe: two probes at once must not remove each other's file.
+    let probe = dir.join(format!(".healthz-{}", crate::ids::new_id()));
     let writable = std::fs::write(&probe, b"ok").is_ok() && std::fs::remove_file(&probe).is_ok();
     let free = disk_free_ratio(&dir);
     let space_ok = free.is_none_or(|f| f >= MIN_FREE);

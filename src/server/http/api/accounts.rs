@@ -304,6 +304,10 @@ async fn apply_change(api: &Api, address: &str, c: Change) -> Reply {
         Some(v) => Some(crate::ops::quota::NewQuota::Limit(quota_limit(v)?)),
     };
     // Everything checked before the first change.
+    if new_tier.is_some_and(|t| !t.has_mailbox()) && status == Some(Status::Active) {
+        return Err(Problem::tier(new_tier.expect("checked"))
+            .detail("an account in a tier without a mailbox cannot be active: give a tier of vip or higher"));
+    }
     let mut account = ops::get(&store, address).await?;
     if let Some(t) = new_tier {
         account = ops::set_tier(&store, address, t).await?;
