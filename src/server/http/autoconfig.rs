@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Query, Request};
+use axum::extract::{Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -23,20 +23,14 @@ use crate::server::Shared;
 const MAX_REQUEST: usize = 16 * 1024;
 
 pub fn routes(shared: Arc<Shared>) -> Router {
-    let (a, b, c, d, e, f) = (shared.clone(), shared.clone(), shared.clone(), shared.clone(), shared.clone(), shared);
     Router::new()
-        .route(
-            "/mail/config-v1.1.xml",
-            get(async move |q: Q, r: Request| thunderbird(&a, q, crate::httpd::host(&r)).await),
-        )
-        .route(
-            "/.well-known/autoconfig/mail/config-v1.1.xml",
-            get(async move |q: Q, r: Request| thunderbird(&b, q, crate::httpd::host(&r)).await),
-        )
-        .route("/autodiscover/autodiscover.xml", post(async move |r: Request| autodiscover(&c, r).await))
-        .route("/Autodiscover/Autodiscover.xml", post(async move |r: Request| autodiscover(&d, r).await))
-        .route("/autodiscover/autodiscover.json", get(async move |q: Q| autodiscover_json(f, q).await))
-        .route("/mail/profile.mobileconfig", get(async move |q: Q| mobileconfig(&e, q).await))
+        .route("/mail/config-v1.1.xml", get(thunderbird))
+        .route("/.well-known/autoconfig/mail/config-v1.1.xml", get(thunderbird))
+        .route("/autodiscover/autodiscover.xml", post(autodiscover))
+        .route("/Autodiscover/Autodiscover.xml", post(autodiscover))
+        .route("/autodiscover/autodiscover.json", get(autodiscover_json))
+        .route("/mail/profile.mobileconfig", get(mobileconfig))
+        .with_state(shared)
 }
 
 /// The query, if it parsed.
@@ -78,15 +72,16 @@ async fn settings(shared: &Shared, address: Option<&str>, host: &str) -> Result<
     Ok(Settings::new(&shared.config().hostname, &domain, address.as_deref()))
 }
 
-async fn thunderbird(shared: &Shared, q: Q, host: String) -> Response {
+async fn thunderbird(State(shared): State<Arc<Shared>>, q: Q, r: Request) -> Response {
+    let host = crate::httpd::host(&r);
     let address = q.as_ref().ok().and_then(|q| q.emailaddress.as_deref());
-    match settings(shared, address, &host).await {
+    match settings(&shared, address, &host).await {
         Ok(s) => ([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], s.thunderbird()).into_response(),
         Err(r) => r,
     }
 }
 
-async fn autodiscover(shared: &Shared, r: Request) -> Response {
+async fn autodiscover(State(shared): State<Arc<Shared>>, r: Request) -> Response {
     let host = crate::httpd::host(&r);
     let Ok(body) = axum::body::to_bytes(r.into_body(), MAX_REQUEST).await else {
         return text(StatusCode::PAYLOAD_TOO_LARGE, "request too large\n");
@@ -94,14 +89,14 @@ async fn autodiscover(shared: &Shared, r: Request) -> Response {
     let Some(address) = crate::dns::client::autodiscover_request_address(&body) else {
         return text(StatusCode::BAD_REQUEST, "no EMailAddress in the request\n");
     };
-    match settings(shared, Some(&address), &host).await {
+    match settings(&shared, Some(&address), &host).await {
         Ok(s) => ([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], s.autodiscover()).into_response(),
         Err(r) => r,
     }
 }
 
 /// Outlook's first question: where the POX service of this address is.
-async fn autodiscover_json(shared: Arc<Shared>, q: Q) -> Response {
+async fn autodiscover_json(State(shared): State<Arc<Shared>>, q: Q) -> Response {
     let Ok(Query(q)) = q else { return text(StatusCode::BAD_REQUEST, "Email and Protocol are required\n") };
     if q.protocol.as_deref().is_some_and(|p| !p.eq_ignore_ascii_case("AutodiscoverV1")) {
         let body =
@@ -116,11 +111,11 @@ async fn autodiscover_json(shared: Arc<Shared>, q: Q) -> Response {
     axum::Json(body).into_response()
 }
 
-async fn mobileconfig(shared: &Shared, q: Q) -> Response {
+async fn mobileconfig(State(shared): State<Arc<Shared>>, q: Q) -> Response {
     let Some(address) = q.ok().and_then(|Query(q)| q.emailaddress) else {
         return text(StatusCode::BAD_REQUEST, "emailaddress is required\n");
     };
-    let s = match settings(shared, Some(&address), "").await {
+    let s = match settings(&shared, Some(&address), "").await {
         Ok(s) => s,
         Err(r) => return r,
     };

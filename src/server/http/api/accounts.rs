@@ -360,12 +360,8 @@ async fn resume(api: Api, address: Result<Path<String>, PathRejection>) -> Reply
 async fn status(api: Api, address: Result<Path<String>, PathRejection>, s: Status, action: &str) -> Reply {
     api.require(Scope::AccountsWrite)?;
     let Path(address) = address.map_err(malformed)?;
-    let reply = match ops::set_status(&api.store(), &address, s).await {
-        Ok((a, _)) => Ok(json(StatusCode::OK, &a)),
-        Err(e) => Err(e.into()),
-    };
-    api.audit(action, &address, &reply).await;
-    reply
+    let outcome = ops::set_status(&api.store(), &address, s).await.map(|(a, _)| a);
+    api.wrote(action, &address, StatusCode::OK, outcome).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -429,10 +425,6 @@ async fn delete(
     api.require(Scope::AccountsWrite)?;
     let Path(address) = address.map_err(malformed)?;
     let Query(q) = q.map_err(malformed)?;
-    let reply = match ops::delete(&api.store(), &address, q.keep_mail, q.force).await {
-        Ok(d) => Ok(json(StatusCode::OK, &d)),
-        Err(e) => Err(e.into()),
-    };
-    api.audit("account.delete", &address, &reply).await;
-    reply
+    let outcome = ops::delete(&api.store(), &address, q.keep_mail, q.force).await;
+    api.wrote("account.delete", &address, StatusCode::OK, outcome).await
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Api, Reply, json, malformed};
+use super::{Api, Reply, malformed};
 use crate::ops::alias as ops;
 use crate::ops::token::Scope;
 use crate::server::Shared;
@@ -61,12 +61,8 @@ struct NewAlias {
 async fn add(api: Api, body: Result<Json<NewAlias>, JsonRejection>) -> Reply {
     api.require(Scope::AliasesWrite)?;
     let Json(b) = body.map_err(malformed)?;
-    let reply = match ops::add(&api.store(), &b.address, &b.destinations).await {
-        Ok(a) => Ok(json(StatusCode::CREATED, &a)),
-        Err(e) => Err(e.into()),
-    };
-    api.audit("alias.add", &b.address, &reply).await;
-    reply
+    let outcome = ops::add(&api.store(), &b.address, &b.destinations).await;
+    api.wrote("alias.add", &b.address, StatusCode::CREATED, outcome).await
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -96,10 +92,8 @@ async fn remove(
     let Path(address) = address.map_err(malformed)?;
     let Query(q) = q.map_err(malformed)?;
     let dests: Vec<String> = q.destination.into_iter().collect();
-    let reply = match ops::remove(&api.store(), &address, &dests).await {
-        Ok(n) => Ok(json(StatusCode::OK, &serde_json::json!({ "address": address, "removed": n }))),
-        Err(e) => Err(e.into()),
-    };
-    api.audit("alias.remove", &address, &reply).await;
-    reply
+    let outcome = ops::remove(&api.store(), &address, &dests)
+        .await
+        .map(|n| serde_json::json!({ "address": address, "removed": n }));
+    api.wrote("alias.remove", &address, StatusCode::OK, outcome).await
 }

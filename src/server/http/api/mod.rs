@@ -146,6 +146,20 @@ impl Api {
         self.shared.store()
     }
 
+    /// A write's outcome as the reply (its value as JSON with `status`), recorded in the audit
+    /// log: the one shape of every write handler.
+    pub async fn wrote<T: serde::Serialize>(
+        &self,
+        action: &str,
+        target: &str,
+        status: StatusCode,
+        outcome: crate::error::Result<T>,
+    ) -> Reply {
+        let reply = outcome.map(|v| json(status, &v)).map_err(Problem::from);
+        self.audit(action, target, &reply).await;
+        reply
+    }
+
     /// Record a write in the audit log: its action, target and how it ended. (The outcome is
     /// read before the future: a response is not `Sync`, so no reference to it may cross an
     /// await.)
