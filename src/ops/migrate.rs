@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 
 use crate::backup::hex;
 use crate::config::redact_url;
-use crate::error::{Error, Kind, Result};
+use crate::error::{Context, Error, Kind, Result};
 use crate::store::snapshot::{self, Snapshot, TABLES};
 use crate::store::{Backend, Store};
 
@@ -317,7 +317,7 @@ fn digest_of(table: &str, rows: &HashMap<String, [u8; 32]>) -> TableCopied {
 
 /// A migration that failed with the old store untouched.
 fn stays_in_use(from: &str, e: Error) -> Error {
-    let mut out = Error::new(e.kind, format!("the migration failed and {from} stays in use: {e}"));
+    let mut out = Error::new(e.kind, format!("the migration failed and {from} stays in use: {}", e.one_line()));
     out.hint = e.hint;
     out
 }
@@ -412,7 +412,7 @@ async fn hold_and_retire(
     drop(snap);
     // Writers wait from the moment the lock is asked for.
     let paused = Instant::now();
-    let mut locked = Snapshot::begin_locked(store).await?;
+    let mut locked = lock_writes(store).await?;
     let mut tx = target.pool.begin().await?;
     let (tables, caught_up) = catch_up(&mut locked, &mut tx, &mut held).await?;
     snapshot::continue_sequences(&mut tx, backend).await?;
@@ -421,6 +421,25 @@ async fn hold_and_retire(
     crate::store::retired::retire(locked.conn(), store.backend, &moved).await?;
     locked.commit().await?;
     Ok(Outcome { tables, held_since: Some(paused), caught_up })
+}
+
+/// The old store with its writes held. Taking the table locks one by one while the server
+/// writes can meet a writer that holds one and wants another: PostgreSQL then breaks the
+/// deadlock by failing one side, or the lock times out. Both are temporary: nothing was
+/// written yet, so the lock is asked for again, a few times, before the migration gives up.
+async fn lock_writes(store: &Store) -> Result<Snapshot> {
+    const ATTEMPTS: u32 = 5;
+    let mut attempt = 1;
+    loop {
+        match Snapshot::begin_locked(store).await {
+            Err(e) if e.kind == Kind::TempFail && attempt < ATTEMPTS => {
+                tracing::info!("taking the old store's write lock (attempt {attempt}): {}", e.one_line());
+                tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
+                attempt += 1;
+            }
+            taken => return taken.context("holding the old store's writes"),
+        }
+    }
 }
 
 /// The rows one table needs written after the bulk copy.
