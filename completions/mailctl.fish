@@ -348,13 +348,13 @@ complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and not __fish_see
 complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and not __fish_seen_subcommand_from self-signed issue renew status help" -f -a "renew" -d 'Renew the certificate if it is due (for cron: nothing due means no network and exit 0)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and not __fish_seen_subcommand_from self-signed issue renew status help" -f -a "status" -d 'The certificate: names, issuer, expiry, source, next renewal'
 complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and not __fish_seen_subcommand_from self-signed issue renew status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from self-signed" -l host -d 'A name to cover (repeat) [default: hostname and webmail_host]' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from self-signed" -l host -d 'A name to cover (repeat) [default: hostname, webmail_host, and mta-sts.D and autoconfig.D for each domain D]' -r
 complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from self-signed" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
 complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from self-signed" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from self-signed" -s q -l quiet -d 'Print only errors'
 complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from self-signed" -s h -l help -d 'Print help'
 complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from self-signed" -s V -l version -d 'Print version'
-complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l host -d 'A name to cover (repeat) [default: hostname and webmail_host]' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l host -d 'A name to cover (repeat) [default: hostname, webmail_host, and mta-sts.D and autoconfig.D for each domain D that resolves]' -r
 complete -c mailctl -n "__fish_mailctl_using_subcommand cert; and __fish_seen_subcommand_from issue" -l challenge -r -f -a "http-01\t''
 tls-alpn-01\t''
 dns-01\t''"

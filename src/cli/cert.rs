@@ -17,13 +17,13 @@ use crate::ops::cert::{self as ops, IssueOptions, Renewal, Status};
 pub enum CertCmd {
     /// Make a self-signed certificate (what `serve` uses on first start)
     SelfSigned {
-        /// A name to cover (repeat) [default: hostname and webmail_host]
+        /// A name to cover (repeat) [default: hostname, webmail_host, and mta-sts.D and autoconfig.D for each domain D]
         #[arg(long = "host", value_name = "HOST")]
         hosts: Vec<String>,
     },
     /// Get a certificate from an ACME CA (Let's Encrypt by default)
     Issue {
-        /// A name to cover (repeat) [default: hostname and webmail_host]
+        /// A name to cover (repeat) [default: hostname, webmail_host, and mta-sts.D and autoconfig.D for each domain D that resolves]
         #[arg(long = "host", value_name = "HOST")]
         hosts: Vec<String>,
         #[arg(long, default_value = "http-01", value_parser = ["http-01", "tls-alpn-01", "dns-01"])]
@@ -112,7 +112,7 @@ pub async fn run(cmd: CertCmd, ctx: &mut Ctx) -> Result<()> {
         }
         CertCmd::SelfSigned { hosts } => {
             let store = ctx.store().await?;
-            let hosts = ops::check_hosts(&ctx.config, &store, &hosts).await?;
+            let hosts = ops::check_hosts(&ctx.config, &store, &hosts, None).await?.hosts;
             let s = ops::self_signed(&ctx.config, hosts)?;
             ctx.note(format!("installed a self-signed certificate for {}", s.hosts.join(", ")));
             print(ctx, &s)?;
@@ -131,7 +131,11 @@ pub async fn run(cmd: CertCmd, ctx: &mut Ctx) -> Result<()> {
             wait,
         } => {
             let store = ctx.store().await?;
-            let hosts = ops::check_hosts(&ctx.config, &store, &hosts).await?;
+            // Where the CA will look the names up, as far as we can tell: --resolver, else ours.
+            let resolver = crate::dns::lookup::Resolver::system(
+                wait.resolver.as_deref().or(ctx.config.server.dns_resolver.as_deref()),
+            )?;
+            let ops::Hosts { hosts, left_out } = ops::check_hosts(&ctx.config, &store, &hosts, Some(&resolver)).await?;
             if let Some(e) = &email {
                 crate::names::Address::parse(e)?;
             }
@@ -158,6 +162,13 @@ pub async fn run(cmd: CertCmd, ctx: &mut Ctx) -> Result<()> {
                 s.hosts.join(", "),
                 started.elapsed().as_secs_f64()
             ));
+            if !left_out.is_empty() {
+                ctx.note(format!(
+                    "left out (no address at {}): {}; publish the domains' records (`mailctl dns publish`) and issue again to cover them",
+                    resolver.label,
+                    left_out.join(", ")
+                ));
+            }
             print(ctx, &s)?;
             if let Some(cmd) = &deploy_hook {
                 ctx.out.flush()?;

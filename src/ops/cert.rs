@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use instant_acme::KeyAuthorization;
 use serde::Serialize;
 
@@ -102,27 +103,51 @@ fn renew_at(i: &CertInfo, m: &Meta, days: i64) -> i64 {
 /// The names a certificate may cover: the mail host, the webmail host, and per domain the
 /// MTA-STS and autoconfig hosts.
 pub async fn allowed_hosts(cfg: &Config, store: &Store) -> Result<Vec<String>> {
-    let mut out = default_hosts(cfg);
+    let mut out = own_hosts(cfg);
     let mut conn = store.pool.acquire().await?;
     for d in crate::store::domains::list(&mut conn).await? {
         out.push(format!("mta-sts.{}", d.name));
         out.push(format!("autoconfig.{}", d.name));
     }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|h| seen.insert(h.clone()));
     Ok(out)
 }
 
-/// The mail host and the webmail host.
-fn default_hosts(cfg: &Config) -> Vec<String> {
+/// The mail host and the webmail host: always in a certificate asked for by default.
+fn own_hosts(cfg: &Config) -> Vec<String> {
     std::iter::once(cfg.hostname.clone()).chain(cfg.dns.webmail_host.clone()).collect()
 }
 
-/// The hosts asked for (default: the mail host and the webmail host), each valid and covered
-/// by the config; checked before any CA is contacted.
-pub async fn check_hosts(cfg: &Config, store: &Store, asked: &[String]) -> Result<Vec<String>> {
-    if asked.is_empty() {
-        return Ok(default_hosts(cfg));
-    }
+/// The names a certificate covers and the ones left out of it.
+#[derive(Debug, Default)]
+pub struct Hosts {
+    pub hosts: Vec<String>,
+    /// Per-domain names left out of a default certificate: they do not resolve (yet).
+    pub left_out: Vec<String>,
+}
+
+/// The hosts asked for, each valid and one of [`allowed_hosts`]; checked before any CA is
+/// contacted. By default every allowed name, so that the MTA-STS policy and client
+/// auto-configuration are served under a certificate that covers them; with `resolving`
+/// (a CA will look the names up), a domain's MTA-STS or autoconfig name that does not
+/// resolve there is left out instead of failing the whole order: its DNS is not published yet.
+pub async fn check_hosts(cfg: &Config, store: &Store, asked: &[String], resolving: Option<&Resolver>) -> Result<Hosts> {
     let allowed = allowed_hosts(cfg, store).await?;
+    if asked.is_empty() {
+        let Some(resolver) = resolving else { return Ok(Hosts { hosts: allowed, left_out: Vec::new() }) };
+        let own = own_hosts(cfg);
+        let found = futures_util::stream::iter(allowed.iter().filter(|h| !own.contains(h)))
+            .map(|h| async move { (h, resolver.addresses(h).await.is_ok_and(|a| !a.is_empty())) })
+            .buffered(16)
+            .collect::<Vec<_>>()
+            .await;
+        let mut out = Hosts { hosts: own.into_iter().filter(|h| allowed.contains(h)).collect(), left_out: Vec::new() };
+        for (h, resolves) in found {
+            if resolves { out.hosts.push(h.clone()) } else { out.left_out.push(h.clone()) }
+        }
+        return Ok(out);
+    }
     let mut out = Vec::new();
     for a in asked {
         let h =
@@ -137,7 +162,7 @@ pub async fn check_hosts(cfg: &Config, store: &Store, asked: &[String]) -> Resul
             out.push(h);
         }
     }
-    Ok(out)
+    Ok(Hosts { hosts: out, left_out: Vec::new() })
 }
 
 /// Tell a running `mailctl serve` to load the new certificate now (it would within 15 s).
