@@ -15,6 +15,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
+use tracing::Instrument;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -421,6 +422,14 @@ async fn banner(cfg: &Config, listeners: &[(Service, TcpListener)], made_cert: b
     let _ = stdout.flush();
 }
 
+/// A session's id for the log: 8 hex digits, from a counter that starts at random (so ids
+/// of two runs seldom meet) and never repeats within one.
+fn session_id() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: std::sync::LazyLock<AtomicU32> = std::sync::LazyLock::new(|| AtomicU32::new(rand::random()));
+    format!("{:08x}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
 async fn accept_loop(shared: Arc<Shared>, kind: Service, listener: TcpListener) {
     let web = match kind {
         Service::Http(_) => Some(http::router(shared.clone())),
@@ -452,16 +461,22 @@ async fn accept_loop(shared: Arc<Shared>, kind: Service, listener: TcpListener) 
         };
         let shared = shared.clone();
         let web = web.clone();
-        tokio::spawn(async move {
-            let _slot = slot;
-            match kind {
-                Service::Smtp(l) => smtp::run(shared, l, tcp, peer).await,
-                Service::Pop3(tls) => pop3::run(shared, tls, tcp, peer).await,
-                Service::Imap(tls) => imap::run(shared, tls, tcp, peer).await,
-                Service::Http(tls) => http::run(shared, web.unwrap_or_default(), tls, tcp, peer).await,
-                Service::Metrics => http::run(shared, web.unwrap_or_default(), false, tcp, peer).await,
+        // Every line a session logs carries its id and client (a span), so that one grep
+        // finds a whole conversation.
+        let span = tracing::info_span!("session", sid = %session_id(), listener = kind.name(), client = %peer);
+        tokio::spawn(
+            async move {
+                let _slot = slot;
+                match kind {
+                    Service::Smtp(l) => smtp::run(shared, l, tcp, peer).await,
+                    Service::Pop3(tls) => pop3::run(shared, tls, tcp, peer).await,
+                    Service::Imap(tls) => imap::run(shared, tls, tcp, peer).await,
+                    Service::Http(tls) => http::run(shared, web.unwrap_or_default(), tls, tcp, peer).await,
+                    Service::Metrics => http::run(shared, web.unwrap_or_default(), false, tcp, peer).await,
+                }
             }
-        });
+            .instrument(span),
+        );
     }
 }
 

@@ -129,11 +129,17 @@ fn serve_logs_one_json_object_per_line_with_log_format_json(env: Env) {
     let log = srv.log();
     let lines: Vec<serde_json::Value> =
         log.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect();
+    // The transaction's line carries its queue id and its session's id and client (spans).
     let delivered = lines
         .iter()
-        .find(|l| l["fields"]["id"] == id.as_str() && l["fields"]["result"] == "delivered")
+        .find(|l| l["span"]["id"] == id.as_str() && l["fields"]["result"] == "delivered")
         .unwrap_or_else(|| panic!("no delivered line for {id}:\n{log}"));
     assert!(delivered["timestamp"].is_string() && delivered["level"] == "INFO");
+    let session = &delivered["spans"][0];
+    assert_eq!(session["name"], "session", "{delivered}");
+    assert_eq!(session["sid"].as_str().map(str::len), Some(8), "{delivered}");
+    assert!(session["client"].as_str().is_some_and(|c| c.starts_with("127.0.0.1:")), "{delivered}");
+    assert_eq!(session["listener"], "smtp", "{delivered}");
     srv.stop();
 }
 

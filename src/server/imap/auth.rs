@@ -15,7 +15,7 @@ impl Session {
         match self.conn.start_tls(&acceptor).await {
             Ok(discarded) => {
                 if discarded > 0 {
-                    tracing::warn!(client = %self.peer, discarded, "bytes pipelined after STARTTLS discarded");
+                    tracing::warn!(discarded, "bytes pipelined after STARTTLS discarded");
                 }
                 self.framer = Default::default();
                 Next::Continue

@@ -13,6 +13,7 @@ use crate::store::conn::Conn;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tracing::Instrument;
 
 use hickory_resolver::TokioResolver;
 
@@ -148,17 +149,21 @@ impl Worker {
             };
             let Ok(permit) = permit else { return Ok(started) };
             let w = self.clone();
-            tokio::spawn(async move {
-                let _permit = permit;
-                // The id leaves the in-flight set however the attempt ends.
-                let _guard = InFlight { worker: w.clone(), id: id.clone() };
-                if let Err(e) = w.attempt(&id).await {
-                    tracing::warn!(id, error = %e.one_line(), "delivery attempt failed; retrying later");
-                    if let Ok(mut conn) = w.shared.store().pool.acquire().await {
-                        let _ = queue::postpone(&mut conn, &id, now() + RETRY_AFTER_FAULT, &e.one_line()).await;
+            let span = tracing::info_span!("delivery", id = %id);
+            tokio::spawn(
+                async move {
+                    let _permit = permit;
+                    // The id leaves the in-flight set however the attempt ends.
+                    let _guard = InFlight { worker: w.clone(), id: id.clone() };
+                    if let Err(e) = w.attempt(&id).await {
+                        tracing::warn!(error = %e.one_line(), "delivery attempt failed; retrying later");
+                        if let Ok(mut conn) = w.shared.store().pool.acquire().await {
+                            let _ = queue::postpone(&mut conn, &id, now() + RETRY_AFTER_FAULT, &e.one_line()).await;
+                        }
                     }
                 }
-            });
+                .instrument(span),
+            );
         }
         Ok(started)
     }
@@ -191,7 +196,7 @@ impl Worker {
                 crate::ops::queue::move_to_quarantine(store, id);
                 queue::quarantine(&mut conn, id, &e.one_line(), t).await?;
                 queue::unclaim(&mut conn, id).await?;
-                tracing::error!(id, error = %e.one_line(), "spool file quarantined");
+                tracing::error!(error = %e.one_line(), "spool file quarantined");
                 return Ok(());
             }
             // Any other I/O error is temporary.
@@ -269,7 +274,7 @@ impl Worker {
             match r {
                 Ok(()) => return Ok(()),
                 Err(e) => {
-                    tracing::warn!(id = %q.id, error = %e.one_line(), "recording an outcome; retrying");
+                    tracing::warn!(error = %e.one_line(), "recording an outcome; retrying");
                     last = Some(e);
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
@@ -290,7 +295,7 @@ impl Worker {
                     Outcome::Deferred(why) if expired => ("failed", format!("gave up (queue_lifetime): {why}")),
                     Outcome::Deferred(why) => ("deferred", why.clone()),
                 };
-                tracing::info!(id = %q.id, rcpt, status, detail = %err, "outbound");
+                tracing::info!(rcpt, status, detail = %err, "outbound");
                 let outcome = if status == "failed" { "bounced" } else { status };
                 crate::metrics::METRICS.deliveries.with_label_values(&["remote", outcome]).inc();
                 (rcpt.clone(), status, Some(err))

@@ -102,7 +102,7 @@ impl Session {
             Ok(drop) => {
                 let n = drop.entries.len();
                 let size: u64 = drop.entries.iter().map(|e| e.size).sum();
-                tracing::info!(client = %self.peer.ip(), user = %drop.account.address, messages = n, "pop3 login");
+                tracing::info!(user = %drop.account.address, messages = n, "pop3 login");
                 self.state = State::Transaction { deleted: vec![false; n], drop: Box::new(drop) };
                 self.ok(&format!("maildrop has {n} messages ({size} octets)"));
             }
@@ -162,7 +162,7 @@ impl Session {
         match self.conn.start_tls(&acceptor).await {
             Ok(discarded) => {
                 if discarded > 0 {
-                    tracing::warn!(client = %self.peer, discarded, "bytes pipelined after STLS discarded");
+                    tracing::warn!(discarded, "bytes pipelined after STLS discarded");
                 }
                 self.state = State::Authorization { user: None };
                 Next::Continue

@@ -67,7 +67,7 @@ pub async fn data(s: &mut Session) -> Next {
         }
         match s.conn.fill().await {
             Ok(0) | Err(_) => {
-                tracing::info!(client = %s.peer, "connection lost during DATA; nothing delivered");
+                tracing::info!("connection lost during DATA; nothing delivered");
                 return Next::Close;
             }
             Ok(_) => {}
@@ -83,8 +83,8 @@ pub async fn data(s: &mut Session) -> Next {
 
 /// The memory budget ran out during this message: a temporary failure, so the client retries.
 fn out_of_memory(s: &mut Session) -> Next {
-    let txn = s.txn.take();
-    tracing::warn!(client = %s.peer.ip(), id = %txn.map(|t| t.id).unwrap_or_default(), "message refused: the memory budget for incoming mail is spent");
+    s.txn = None;
+    tracing::warn!("message refused: the memory budget for incoming mail is spent");
     s.reply(codes::SYSTEM_FULL);
     Next::Continue
 }
@@ -176,7 +176,7 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
     };
     if let Some(e) = error {
         counted("rejected");
-        tracing::info!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, result = ?e, "refused");
+        tracing::info!(from = %from, rcpts = %rcpts, size, result = ?e, "refused");
         s.reply(error_reply(e));
         return;
     }
@@ -220,7 +220,7 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
         match &checked.decision.action {
             Action::Reject(r, text) | Action::TempFail(r, text) => {
                 counted(if matches!(checked.decision.action, Action::Reject(..)) { "rejected" } else { "tempfail" });
-                tracing::info!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, action = checked.decision.action.as_str(), reason, "refused by the inbound filters");
+                tracing::info!(from = %from, rcpts = %rcpts, size, action = checked.decision.action.as_str(), reason, "refused by the inbound filters");
                 s.reply_text(*r, text);
                 return;
             }
@@ -228,7 +228,7 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
                 Ok(junk) => targets = junk,
                 Err(e) => {
                     counted("tempfail");
-                    tracing::warn!(id = %id, client = %s.peer.ip(), error = %e.one_line(), "not delivered: the Junk folder cannot be reached");
+                    tracing::warn!(error = %e.one_line(), "not delivered: the Junk folder cannot be reached");
                     s.reply(codes::LOCAL_ERROR);
                     return;
                 }
@@ -236,7 +236,7 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
             Action::Inbox => {}
         }
         action = checked.decision.action.as_str();
-        tracing::info!(id = %id, client = %s.peer.ip(), action, reason, "inbound filters");
+        tracing::info!(action, reason, "inbound filters");
         let mut out = Vec::with_capacity(data.len() + checked.headers.len() + 256);
         out.extend_from_slice(&data[..received_len]);
         out.extend_from_slice(checked.headers.as_bytes());
@@ -259,7 +259,7 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
             let m = &crate::metrics::METRICS.deliveries;
             m.with_label_values(&["local", "delivered"]).inc_by(local.saturating_sub(bounced) as u64);
             m.with_label_values(&["local", "bounced"]).inc_by(bounced as u64);
-            tracing::info!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, local, remote, bounced, action, result = "delivered");
+            tracing::info!(from = %from, rcpts = %rcpts, size, local, remote, bounced, action, result = "delivered");
             if bounced == 0 {
                 s.reply_text(codes::QUEUED, &format!("{id} message accepted"));
             } else {
@@ -277,7 +277,7 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
             };
             counted("tempfail");
             // The reply never names the account: an alias's members are not the sender's business.
-            tracing::warn!(id = %id, client = %s.peer.ip(), from = %from, rcpts = %rcpts, size, result = %why, "not delivered");
+            tracing::warn!(from = %from, rcpts = %rcpts, size, result = %why, "not delivered");
             s.reply(reply);
         }
     }

@@ -84,7 +84,7 @@ pub async fn rcpt(s: &mut Session, to: Path) -> Next {
         }
         if let Some(Some(why)) = &s.blocklisted {
             let why = why.clone();
-            tracing::info!(client = %s.peer.ip(), reason = %why, "recipient refused: client on a blocklist");
+            tracing::info!(reason = %why, "recipient refused: client on a blocklist");
             return s.refuse(crate::filter::verdict::LISTED, Some(&why));
         }
     }
@@ -148,7 +148,7 @@ fn listed(s: &Session, local: &[Local]) -> Option<Kind> {
     if k == Some(Kind::Block)
         && let Some(Path::Mailbox(sender)) = &txn.from
     {
-        tracing::info!(client = %s.peer.ip(), from = %sender, "recipient refused: the sender is on a block list");
+        tracing::info!(from = %sender, "recipient refused: the sender is on a block list");
     }
     k
 }
@@ -185,7 +185,7 @@ async fn greylisted(s: &Session, recipient: &str) -> Option<i64> {
     {
         Ok(crate::ops::greylist::Grey::Pass) => None,
         Ok(crate::ops::greylist::Grey::Defer(wait)) => {
-            tracing::info!(client = %s.peer.ip(), from = %sender, to = %recipient, wait, "recipient deferred: greylisted");
+            tracing::info!(from = %sender, to = %recipient, wait, "recipient deferred: greylisted");
             Some(wait)
         }
         Err(e) => {

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use tracing::Instrument;
 
 use tokio::net::TcpStream;
 
@@ -212,7 +213,7 @@ impl Session {
         match self.conn.start_tls(&acceptor).await {
             Ok(discarded) => {
                 if discarded > 0 {
-                    tracing::warn!(client = %self.peer, discarded, "bytes pipelined after STARTTLS discarded");
+                    tracing::warn!(discarded, "bytes pipelined after STARTTLS discarded");
                 }
                 // RFC 3207 §4.2: forget everything learnt before TLS.
                 self.helo = None;
@@ -221,7 +222,7 @@ impl Session {
                 Next::Continue
             }
             Err(e) => {
-                tracing::info!(client = %self.peer, error = %e, "TLS handshake failed");
+                tracing::info!(error = %e, "TLS handshake failed");
                 Next::Close
             }
         }
@@ -250,7 +251,7 @@ pub async fn run(shared: Arc<Shared>, listener: Listener, tcp: TcpStream, peer: 
     if listener == Listener::Submissions {
         let acceptor = shared.tls.acceptor();
         if let Err(e) = conn.start_tls(&acceptor).await {
-            tracing::info!(client = %peer, error = %e, "TLS handshake failed");
+            tracing::info!(error = %e, "TLS handshake failed");
             return;
         }
     }
@@ -283,7 +284,12 @@ pub async fn run(shared: Arc<Shared>, listener: Listener, tcp: TcpStream, peer: 
                     discarding = false;
                     continue;
                 }
-                if let Next::Close = s.command(&line).await {
+                // Inside a transaction every line also carries its queue id.
+                let next = match s.txn.as_ref().map(|t| t.id.clone()) {
+                    Some(id) => s.command(&line).instrument(tracing::info_span!("txn", id = %id)).await,
+                    None => s.command(&line).await,
+                };
+                if let Next::Close = next {
                     break;
                 }
             }
