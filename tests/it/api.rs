@@ -320,6 +320,35 @@ fn a_retried_create_answers_with_the_first_result_and_pages_cover_every_account(
     );
     problem(&other, 422);
 
+    // Copies sent together act once: the others wait their turn (409 in progress, with
+    // Retry-After) or replay the first answer; none is refused as a duplicate account.
+    let race = json!({"address": "race@example.com", "tier": "vip"});
+    let copies: Vec<Resp> = std::thread::scope(|s| {
+        let body = &race;
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let (url, admin) = (&url, &admin);
+                s.spawn(move || curl("POST", url, Some(admin), Some(body), &["Idempotency-Key: k-2"]))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let created: Vec<&Resp> = copies.iter().filter(|r| r.status == 201).collect();
+    assert!(!created.is_empty());
+    assert!(created.iter().all(|r| r.body["id"] == created[0].body["id"]));
+    assert_eq!(created.iter().filter(|r| r.body["password"].is_string()).count(), 1, "the request acted once");
+    for r in copies.iter().filter(|r| r.status != 201) {
+        assert_eq!(problem(r, 409)["title"], "A request with this Idempotency-Key is in progress");
+        assert!(r.header("retry-after").is_some());
+    }
+    // A failure is not kept: the same request, retried once it can succeed, acts.
+    let dup = json!({"address": "idem@example.com", "tier": "vip"});
+    problem(&curl("POST", &url, Some(&admin), Some(&dup), &["Idempotency-Key: k-3"]), 409);
+    assert_eq!(curl("DELETE", &format!("{url}/idem@example.com"), Some(&admin), None, &[]).status, 200);
+    let retried = curl("POST", &url, Some(&admin), Some(&dup), &["Idempotency-Key: k-3"]);
+    assert_eq!(retried.status, 201, "{}", retried.body);
+    assert_eq!(retried.header("idempotent-replayed"), None);
+
     // 1,000 accounts, read 100 at a time through the cursor with Python's requests.
     let store = env.store();
     block_on(async {
@@ -368,7 +397,7 @@ print(json.dumps({"seen": seen, "pages": pages, "bad": bad.status_code}))
     );
     let j: Value = serde_json::from_str(&out).unwrap();
     let seen: Vec<&str> = j["seen"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    assert_eq!(seen.len(), 1001, "1000 made here and 1 through the API");
+    assert_eq!(seen.len(), 1002, "1000 made here and 2 through the API");
     assert!(seen.windows(2).all(|w| w[0] < w[1]), "in address order, none twice");
     assert_eq!(j["pages"], 11);
     assert_eq!(j["bad"], 422);

@@ -1,7 +1,9 @@
 //! `Idempotency-Key` on POST: a retried request (same token, same key, same method, path and
 //! body, within a day) answers with the first success instead of acting again. The stored
 //! answer never holds a secret: a generated password is shown once, so the replay says it was
-//! (`"password_shown": true`). A different request under a used key is refused with 422.
+//! (`"password_shown": true`). A different request under a used key is refused with 422; a
+//! copy that arrives while the first still acts gets 409 with Retry-After (the key is
+//! claimed before acting, so the request acts once). A failed request keeps nothing.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -9,7 +11,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use super::{Api, Problem, Reply};
-use crate::store::idempotency::{self, Stored};
+use crate::store::idempotency::{self, Claim, Stored};
 use crate::store::now;
 
 const HEADER: &str = "idempotency-key";
@@ -54,43 +56,63 @@ pub async fn once(
     h.update(if shown.is_null() { body.to_vec() } else { shown.to_string().into_bytes() });
     let request = crate::backup::hex(&h.finalize());
     let store = api.store();
-    let found = {
+    let claim = {
         let mut conn = store.pool.acquire().await.map_err(crate::error::Error::from)?;
-        idempotency::get(&mut conn, api.token.id, &key, now()).await?
+        idempotency::claim(&mut conn, api.token.id, &key, &request, now()).await?
     };
-    if let Some(s) = found {
-        if s.request_sha256 != request {
-            return Err(Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "The Idempotency-Key was used for another request",
-            )
-            .detail("use a new key for a new request"));
+    let other_request = || {
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "The Idempotency-Key was used for another request")
+            .detail("use a new key for a new request")
+    };
+    match claim {
+        Claim::Claimed => {}
+        Claim::InProgress { request_sha256 } if request_sha256 != request => return Err(other_request()),
+        Claim::InProgress { .. } => {
+            return Err(Problem::new(StatusCode::CONFLICT, "A request with this Idempotency-Key is in progress")
+                .detail("retry when it has finished")
+                .retry_after(1));
         }
-        let mut r = super::json(
-            StatusCode::from_u16(s.status).unwrap_or(StatusCode::OK),
-            &serde_json::from_str::<serde_json::Value>(&s.body).unwrap_or_default(),
-        );
-        r.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
-        return Ok(r);
+        Claim::Done(s) if s.request_sha256 != request => return Err(other_request()),
+        Claim::Done(s) => {
+            let mut r = super::json(
+                StatusCode::from_u16(s.status).unwrap_or(StatusCode::OK),
+                &serde_json::from_str::<serde_json::Value>(&s.body).unwrap_or_default(),
+            );
+            r.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            return Ok(r);
+        }
     }
-    let reply = act(body).await?;
-    let (parts, b) = reply.into_parts();
-    let bytes = axum::body::to_bytes(b, usize::MAX).await.unwrap_or_default();
-    if parts.status.is_success() {
-        let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-        if let Some(o) = v.as_object_mut()
-            && o.remove("password").is_some()
-        {
-            o.insert("password_shown".into(), true.into());
-        }
-        let stored = Stored { request_sha256: request, status: parts.status.as_u16(), body: v.to_string() };
-        let put = async {
+    let reply = act(body).await;
+    let kept = match &reply {
+        Ok(r) if r.status().is_success() => None,
+        // A failure is not kept: the claim goes, and a retry acts again.
+        _ => Some(()),
+    };
+    if kept.is_some() {
+        let release = async {
             let mut conn = store.pool.acquire().await?;
-            idempotency::put(&mut conn, api.token.id, &key, &stored, now()).await
+            idempotency::release(&mut conn, api.token.id, &key).await
         };
-        if let Err(e) = put.await {
-            tracing::warn!(error = %e.one_line(), "admin API: keeping an idempotent answer");
+        if let Err(e) = release.await {
+            tracing::warn!(error = %e.one_line(), "admin API: giving up an idempotency key");
         }
+        return reply;
+    }
+    let (parts, b) = reply?.into_parts();
+    let bytes = axum::body::to_bytes(b, usize::MAX).await.unwrap_or_default();
+    let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    if let Some(o) = v.as_object_mut()
+        && o.remove("password").is_some()
+    {
+        o.insert("password_shown".into(), true.into());
+    }
+    let stored = Stored { request_sha256: request, status: parts.status.as_u16(), body: v.to_string() };
+    let finish = async {
+        let mut conn = store.pool.acquire().await?;
+        idempotency::finish(&mut conn, api.token.id, &key, &stored).await
+    };
+    if let Err(e) = finish.await {
+        tracing::warn!(error = %e.one_line(), "admin API: keeping an idempotent answer");
     }
     Ok(Response::from_parts(parts, axum::body::Body::from(bytes)))
 }
