@@ -44,7 +44,7 @@ for kv in "https_listen 127.0.0.1:$PORT" "http_listen " "smtp_listen 127.0.0.1:0
     "$BIN" --config "$CFG" config set "$1" "${2:-}" >/dev/null
 done
 log "1,000 accounts (Argon2id each)"
-seq -w 0 999 | xargs -P 2 -I{} sh -c "echo password-{}x | '$BIN' --config '$CFG' account create user{}@example.com --tier vip --password-stdin >/dev/null"
+seq -w 0 999 | xargs -P 2 -I{} sh -c "echo password-{}x | '$BIN' --config '$CFG' account create user{}@example.com --tier vip --password-stdin >/dev/null 2>&1"
 TOKEN="$("$BIN" --config "$CFG" token create --name bench --scope accounts:read,accounts:write)"
 "$BIN" --config "$CFG" serve >"$WORK/serve.out" 2>"$WORK/serve.err" &
 pid=$!
