@@ -50,6 +50,20 @@ pub async fn test(cfg: &Config, file: &Path, env: &Envelope) -> Result<Trial> {
     Ok(Trial { blocklisted: None, checked: Some(filters.check(&inbound, &message, false).await) })
 }
 
+/// What moving mail from one folder to another teaches the spam filter: into Junk (from
+/// elsewhere) is spam, Some(true); out of Junk into a folder other than Trash is ham,
+/// Some(false); anything else teaches nothing. IMAP and the webmail both ask here.
+pub fn training(from: Option<&str>, to: &str) -> Option<bool> {
+    let junk = crate::store::maildir::JUNK;
+    if to == junk && from != Some(junk) {
+        Some(true)
+    } else if from == Some(junk) && to != junk && super::mailbox::special_use(to) != Some("\\Trash") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 /// Teach the spam filter the messages `uids` of an account's folder as spam or ham: a person
 /// moved them into Junk, or out of it. Failures are logged, never retried.
 pub async fn learn(store: &Store, filters: &Filters, account: &Account, folder: &str, uids: Vec<i64>, spam: bool) {

@@ -33,6 +33,7 @@ pub mod restore;
 pub mod restore_account;
 pub mod token;
 pub mod transport;
+pub mod webmail;
 
 use sqlx::AnyConnection;
 

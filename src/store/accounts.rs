@@ -104,6 +104,14 @@ pub async fn get(conn: &mut AnyConnection, address: &str) -> Result<Option<Accou
     row.as_ref().map(from_row).transpose()
 }
 
+pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<Account>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM accounts WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
 /// What delivery needs of an account, read once per recipient: ids, quota and usage, and
 /// its INBOX (None only for accounts made before every account got one at creation).
 #[derive(Debug, Clone, PartialEq, Eq)]

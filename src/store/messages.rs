@@ -196,6 +196,30 @@ pub async fn received_since(conn: &mut AnyConnection, mailbox_id: i64, since: i6
         .collect())
 }
 
+/// A page of a mailbox's messages, newest (highest UID) first: those below `before` (a UID),
+/// at most `limit`. One index range read, however large the mailbox.
+pub async fn newest(conn: &mut AnyConnection, mailbox_id: i64, before: i64, limit: i64) -> Result<Vec<Indexed>> {
+    let rows: Vec<(i64, String, i64, String)> = sqlx::query_as(
+        "SELECT uid, filename, size, flags FROM messages WHERE mailbox_id = $1 AND uid < $2 \
+         ORDER BY uid DESC LIMIT $3",
+    )
+    .bind(mailbox_id)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(uid, filename, size, flags)| Indexed {
+            uid,
+            filename,
+            size,
+            flags: Flags::from_index(&flags),
+            derived: true,
+        })
+        .collect())
+}
+
 /// Store a message's ENVELOPE, BODYSTRUCTURE and sort fields (reindexing mail that has
 /// none). Derived data changes nothing a client sees, so no modseq is taken.
 pub async fn set_derived(conn: &mut AnyConnection, mailbox_id: i64, uid: i64, derived: &Derived) -> Result<()> {

@@ -25,6 +25,7 @@ pub mod snapshot;
 pub mod spool;
 pub mod transports;
 pub mod verdicts;
+pub mod webmail_sessions;
 pub mod writer;
 
 use std::path::{Path, PathBuf};

@@ -34,6 +34,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ("api_tokens", "id"),
     ("audit_log", "id"),
     ("idempotency_keys", "token_id, key"),
+    ("webmail_sessions", "id_sha256"),
 ];
 
 /// The tables whose `id` PostgreSQL generates (an identity column with its sequence).

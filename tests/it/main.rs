@@ -36,3 +36,4 @@ mod report;
 mod server;
 mod smtp;
 mod transport;
+mod webmail;

@@ -2,6 +2,7 @@
 //! (`crate::httpd`): the routes of every web face, chosen by path and Host.
 //! - `api/`: the admin API under `/api/v1` (and `POST /api/email/create`);
 //! - `autoconfig.rs`: Thunderbird autoconfig, Autodiscover, Apple configuration profiles;
+//! - `webmail/`: the webmail under `/webmail/` (and `/` of `webmail_host`);
 //! - `metrics.rs` (on `metrics_listen` only) and `health.rs` (there and on the web listeners);
 //! - `well_known`: ACME HTTP-01 answers and the MTA-STS policy of each served domain
 //!   (TLS-ALPN-01 is answered in the TLS handshake, by `cert::challenge::AlpnResolver`).
@@ -12,6 +13,7 @@ pub mod api;
 mod autoconfig;
 pub mod health;
 mod metrics;
+mod webmail;
 mod well_known;
 
 use std::net::SocketAddr;
@@ -28,7 +30,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
     well_known::routes(shared.clone())
         .merge(api::routes(shared.clone()))
         .merge(health::routes(shared.clone()))
-        .merge(autoconfig::routes(shared))
+        .merge(autoconfig::routes(shared.clone()))
+        .merge(webmail::routes(shared))
         .fallback(not_found)
 }
 

@@ -168,11 +168,9 @@ impl Session {
     /// After a COPY, MOVE or APPEND into Junk (spam), or out of it into a folder other than
     /// Trash (ham): teach the spam filter, on a task of its own, so the reply never waits.
     fn learn_later(&self, from: Option<&str>, to: &str, uids: Vec<i64>) {
-        let junk = crate::store::maildir::JUNK;
-        let spam = to == junk && from != Some(junk);
-        let ham = from == Some(junk) && to != junk && ops::special_use(to) != Some("\\Trash");
+        let Some(spam) = crate::ops::filter::training(from, to) else { return };
         let filters = self.shared.filters();
-        if !(spam || ham) || uids.is_empty() || !filters.learns() {
+        if uids.is_empty() || !filters.learns() {
             return;
         }
         let Some(account) = self.account.as_deref().cloned() else { return };

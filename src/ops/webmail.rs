@@ -1,0 +1,213 @@
+//! What the webmail reads and changes in a mailbox: the folder tree with counts, a page of a
+//! folder newest first, one message, its flags, moving it. The same index, files and group
+//! commit as IMAP (`ops::mailbox`), so IMAP sessions see the webmail's changes at once.
+
+use std::io::Read;
+
+use mail_parser::MimeHeaders;
+use std::path::PathBuf;
+
+use crate::error::{Error, Kind, Result};
+use crate::store::mailboxes::{self, Mailbox};
+use crate::store::maildir::{Flag, Flags, file, folder_path};
+use crate::store::{Account, Store, messages};
+
+/// How much of a file a list row reads: its header, which is enough for From, Subject, Date
+/// and whether it has attachments (a 50 MB message is never read whole to list it).
+const HEAD_BYTES: u64 = 64 * 1024;
+
+/// A folder as the tree shows it.
+#[derive(Debug, Clone)]
+pub struct Folder {
+    pub name: String,
+    pub special_use: Option<&'static str>,
+    pub messages: i64,
+    pub unseen: i64,
+}
+
+/// The folder tree, standard folders first, then by name.
+pub async fn folders(store: &Store, account: &Account) -> Result<Vec<Folder>> {
+    let mut conn = store.pool.acquire().await?;
+    let mut out = Vec::new();
+    for m in mailboxes::list(&mut conn, account.id).await? {
+        let (messages, unseen, _, _) = mailboxes::counts(&mut conn, m.id).await?;
+        out.push(Folder { special_use: super::mailbox::special_use(&m.name), name: m.name, messages, unseen });
+    }
+    let rank = |f: &Folder| match f.name.as_str() {
+        "INBOX" => 0,
+        "Drafts" => 1,
+        "Sent" => 2,
+        "Junk" => 3,
+        "Trash" => 4,
+        _ => 5,
+    };
+    out.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(&b.name)));
+    Ok(out)
+}
+
+/// A message as the list shows it.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub uid: i64,
+    pub flags: Flags,
+    pub size: i64,
+    /// The Date: header, Unix time.
+    pub date: Option<i64>,
+    /// The first From: display name, else its address.
+    pub from: String,
+    pub subject: String,
+    /// The top level is multipart/mixed: it carries attachments.
+    pub attachments: bool,
+}
+
+/// A page of a folder, newest first: at most `limit` messages below UID `before`; and the
+/// UID the next page starts below, when there is one.
+pub async fn page(
+    store: &Store,
+    account: &Account,
+    folder: &str,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<(Mailbox, Vec<Summary>, Option<i64>)> {
+    let mailbox = mailbox(store, account, folder).await?;
+    let rows = {
+        let mut conn = store.pool.acquire().await?;
+        messages::newest(&mut conn, mailbox.id, before.unwrap_or(i64::MAX), limit + 1).await?
+    };
+    let more = rows.len() as i64 > limit;
+    let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
+    let next = if more { rows.last().map(|r| r.uid) } else { None };
+    let dir = folder_path(&super::mailbox::maildir_root(store, account), folder);
+    let list = crate::store::blocking(move || {
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let head = file::locate(&dir, &r.filename, &r.flags).and_then(|p| read_head(&p)).unwrap_or_default();
+                summarize(r.uid, r.flags, r.size, &head)
+            })
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok((mailbox, list, next))
+}
+
+fn read_head(path: &std::path::Path) -> Option<Vec<u8>> {
+    let mut head = Vec::with_capacity(8192);
+    std::fs::File::open(path).ok()?.take(HEAD_BYTES).read_to_end(&mut head).ok()?;
+    Some(head)
+}
+
+fn summarize(uid: i64, flags: Flags, size: i64, head: &[u8]) -> Summary {
+    let parsed = mail_parser::MessageParser::new().parse_headers(head);
+    let (mut from, mut subject, mut date, mut attachments) = (String::new(), String::new(), None, false);
+    if let Some(m) = &parsed {
+        if let Some(a) = m.from().and_then(|f| f.first()) {
+            from = a.name().or(a.address()).unwrap_or_default().to_string();
+        }
+        subject = m.subject().unwrap_or_default().to_string();
+        date = m.date().map(|d| d.to_timestamp());
+        attachments = m.content_type().is_some_and(|c| {
+            c.ctype().eq_ignore_ascii_case("multipart") && c.subtype().is_some_and(|s| s.eq_ignore_ascii_case("mixed"))
+        });
+    }
+    Summary { uid, flags, size, date, from, subject, attachments }
+}
+
+/// A message, whole.
+pub struct Opened {
+    pub mailbox: Mailbox,
+    pub uid: i64,
+    pub flags: Flags,
+    pub raw: Vec<u8>,
+}
+
+/// The mailbox `folder` of `account`; NotFound when it has none.
+pub async fn mailbox(store: &Store, account: &Account, folder: &str) -> Result<Mailbox> {
+    let mut conn = store.pool.acquire().await?;
+    let mut c = crate::store::conn::Conn::Any(&mut conn);
+    mailboxes::get(&mut c, account.id, folder).await?.ok_or_else(|| Error::not_found(format!("no folder {folder}")))
+}
+
+/// Read one message; NotFound when it is not (or no longer) there.
+pub async fn open(store: &Store, account: &Account, folder: &str, uid: i64) -> Result<Opened> {
+    let mailbox = mailbox(store, account, folder).await?;
+    let row = {
+        let mut conn = store.pool.acquire().await?;
+        messages::newest(&mut conn, mailbox.id, uid.saturating_add(1), 1).await?.into_iter().find(|r| r.uid == uid)
+    };
+    let Some(row) = row else { return Err(Error::not_found(format!("no message {uid} in {folder}"))) };
+    let dir: PathBuf = folder_path(&super::mailbox::maildir_root(store, account), folder);
+    let (base, flags) = (row.filename.clone(), row.flags.clone());
+    let raw = crate::store::blocking(move || {
+        let path = file::locate(&dir, &base, &flags)
+            .ok_or_else(|| Error::new(Kind::NotFound, "the message file is gone (expunged meanwhile)"))?;
+        file::read_following_renames(&path, &base, &flags).map_err(|e| Error::io("reading", &path, e))
+    })
+    .await?;
+    Ok(Opened { mailbox, uid, flags: row.flags, raw })
+}
+
+/// Set or clear one flag on one message.
+pub async fn set_flag(
+    store: &Store,
+    account: &Account,
+    mailbox: &Mailbox,
+    uid: i64,
+    flag: Flag,
+    on: bool,
+) -> Result<()> {
+    super::mailbox::store_flags(
+        store,
+        account,
+        mailbox,
+        &[uid],
+        move |f| {
+            let change = Flags::new().with(flag);
+            let mut f = f.clone();
+            if on {
+                f.add(&change)
+            } else {
+                f.remove(&change)
+            }
+            f
+        },
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Move one message to another folder (IMAP's MOVE: copy, then expunge the original); a
+/// standard folder (Trash, Junk…) that does not exist yet is made. Returns its new UID.
+pub async fn move_to(store: &Store, account: &Account, mailbox: &Mailbox, uid: i64, to: &str) -> Result<Option<i64>> {
+    if to == mailbox.name {
+        return Ok(Some(uid));
+    }
+    if super::mailbox::special_use(to).is_some() && self::mailbox(store, account, to).await.is_err() {
+        match super::mailbox::create(store, account, to).await {
+            Err(e) if e.kind != Kind::Exists => return Err(e),
+            _ => {}
+        }
+    }
+    let (_, pairs) = super::mailbox::copy(store, account, mailbox, &[uid], to).await?;
+    super::mailbox::expunge(store, account, mailbox, &[uid], false).await?;
+    Ok(pairs.first().map(|(_, new)| *new))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_row_takes_from_subject_date_and_the_attachment_mark_from_the_header() {
+        let head = b"From: \"Ann Example\" <ann@example.com>\r\nSubject: =?utf-8?q?caf=C3=A9?=\r\n\
+                     Date: Thu, 03 Dec 2026 10:00:00 +0000\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n";
+        let s = summarize(7, Flags::new(), 100, head);
+        assert_eq!((s.from.as_str(), s.subject.as_str()), ("Ann Example", "café"));
+        assert_eq!(s.date, Some(1_796_292_000));
+        assert!(s.attachments);
+        let bare = summarize(8, Flags::new(), 1, b"From: bob@example.com\r\n\r\nhi");
+        assert_eq!(bare.from, "bob@example.com");
+        assert!(!bare.attachments && bare.date.is_none());
+    }
+}

@@ -1,0 +1,582 @@
+//! The webmail, under `/webmail/` on the HTTPS listener (and at `/` of `webmail_host`):
+//! sign-in through the same login path, limiter and credential cache as IMAP; the folder tree,
+//! a folder's messages newest first, a message with its HTML made safe, attachments, flags,
+//! moving (Trash, Junk and Not junk teach the spam filter as IMAP moves do). Pages are
+//! rendered on the server (`pages.rs`) without script; sessions and CSRF in `session.rs`;
+//! a message's HTML in `safe_html.rs`. Every page is served with a strict
+//! Content-Security-Policy, `nosniff`, no referrer, and never cached.
+
+mod pages;
+mod safe_html;
+mod session;
+
+use std::sync::{Arc, LazyLock};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Form, FromRequestParts, Path, Query, State};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HOST, LOCATION, REFERRER_POLICY,
+    RETRY_AFTER, SET_COOKIE, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use mail_parser::{MessageParser, MimeHeaders};
+use maud::Markup;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::super::{Login, Shared};
+use crate::error::Kind;
+use crate::httpd::Transport;
+use crate::ops::webmail as ops;
+use crate::store::Account;
+use crate::store::maildir::Flag;
+use crate::store::webmail_sessions::Session;
+
+const CSS: &str = include_str!("webmail.css");
+/// The style sheet's path names its content, so it is cached for a year and a new binary's
+/// sheet is fetched at once.
+static CSS_PATH: LazyLock<String> =
+    LazyLock::new(|| format!("/webmail/static/webmail.{}.css", &crate::backup::hex(&Sha256::digest(CSS))[..16]));
+/// The policy of every page but a message's frame: our own style sheet, our own frames,
+/// forms to ourselves, no script at all, never framed by anyone.
+const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-src 'self'; \
+                        form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// Messages on a page of a folder.
+const PAGE_SIZE: i64 = 50;
+
+pub fn routes(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/", get(root))
+        .route("/webmail", get(|| async { see_other("/webmail/") }))
+        .route("/webmail/", get(home))
+        .route("/webmail/login", get(login_page).post(login))
+        .route("/webmail/logout", post(logout))
+        .route("/webmail/f/{folder}", get(folder))
+        .route("/webmail/f/{folder}/{uid}", get(message))
+        .route("/webmail/f/{folder}/{uid}/html", get(message_html))
+        .route("/webmail/f/{folder}/{uid}/part/{n}", get(attachment))
+        .route("/webmail/f/{folder}/{uid}/flag", post(flag))
+        .route("/webmail/f/{folder}/{uid}/move", post(move_message))
+        .route("/webmail/static/{file}", get(static_file))
+        .layer(axum::middleware::map_response(secure_headers))
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .with_state(shared)
+}
+
+/// Headers every webmail answer carries (a handler's own policy is kept).
+async fn secure_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.entry(CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(PAGE_CSP));
+    h.entry(X_FRAME_OPTIONS).or_insert(HeaderValue::from_static("DENY"));
+    h.entry(CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    r
+}
+
+fn see_other(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, to.to_string())]).into_response()
+}
+
+fn page(status: StatusCode, m: Markup) -> Response {
+    (status, [(CONTENT_TYPE, "text/html; charset=utf-8")], m.into_string()).into_response()
+}
+
+fn problem(status: StatusCode, title: &str, detail: &str) -> Response {
+    page(status, pages::problem(&CSS_PATH, title, detail))
+}
+
+/// An error of an `ops` call as a page: what was not found is 404, the rest 503 (and logged).
+fn failed(e: crate::error::Error) -> Response {
+    match e.kind {
+        Kind::NotFound | Kind::NoInput => problem(StatusCode::NOT_FOUND, "Not found", &e.message),
+        Kind::OverQuota => problem(StatusCode::INSUFFICIENT_STORAGE, "Your mailbox is full", &e.message),
+        _ => {
+            tracing::error!(error = %e.one_line(), "webmail");
+            problem(StatusCode::SERVICE_UNAVAILABLE, "Try again later", "the mail store could not answer")
+        }
+    }
+}
+
+/// HTTPS, or plain HTTP from loopback in dev mode: the cookie is `Secure`, and passwords
+/// never cross a network in clear.
+fn transport_ok(parts: &Parts, shared: &Shared) -> bool {
+    parts
+        .extensions
+        .get::<Transport>()
+        .is_some_and(|t| t.tls || (shared.config().dev_mode && t.peer.ip().is_loopback()))
+}
+
+/// A state-changing request comes from our own pages: the browser's `Sec-Fetch-Site`, else
+/// its `Origin`, names this site (a request with neither is not a browser's, and the CSRF
+/// token still guards it).
+fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
+    }
+    match (headers.get("origin").and_then(|v| v.to_str().ok()), headers.get(HOST).and_then(|v| v.to_str().ok())) {
+        (None, _) => true,
+        (Some(origin), Some(host)) => origin.strip_prefix("https://").or(origin.strip_prefix("http://")) == Some(host),
+        (Some(_), None) => false,
+    }
+}
+
+/// A signed-in member: their session and account. Without one, GETs go to the sign-in page.
+struct Member {
+    session: Session,
+    account: Account,
+}
+
+impl FromRequestParts<Arc<Shared>> for Member {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, shared: &Arc<Shared>) -> Result<Member, Response> {
+        if !transport_ok(parts, shared) {
+            return Err(problem(StatusCode::FORBIDDEN, "The webmail needs HTTPS", "use https:// in the address"));
+        }
+        let Some(cookie) = session::cookie(&parts.headers) else { return Err(see_other("/webmail/login")) };
+        match session::find(&shared.store(), &cookie).await {
+            Ok(Some((session, account))) => Ok(Member { session, account }),
+            Ok(None) => Err(see_other("/webmail/login")),
+            Err(e) => Err(failed(e)),
+        }
+    }
+}
+
+/// `/` on the webmail host opens the webmail; elsewhere it is not ours.
+async fn root(State(shared): State<Arc<Shared>>, req: axum::extract::Request) -> Response {
+    let host = crate::httpd::host(&req);
+    match &shared.config().dns.webmail_host {
+        Some(w) if host.eq_ignore_ascii_case(w) => see_other("/webmail/"),
+        _ => (StatusCode::NOT_FOUND, [(CONTENT_TYPE, "text/plain")], "not found\n").into_response(),
+    }
+}
+
+async fn home(member: Member) -> Response {
+    let _ = member;
+    see_other("/webmail/f/INBOX")
+}
+
+async fn static_file(Path(file): Path<String>) -> Response {
+    if format!("/webmail/static/{file}") != *CSS_PATH {
+        return problem(StatusCode::NOT_FOUND, "Not found", "no such file");
+    }
+    ([(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=31536000, immutable")], CSS)
+        .into_response()
+}
+
+async fn login_page(State(shared): State<Arc<Shared>>, parts: Parts) -> Response {
+    if !transport_ok(&parts, &shared) {
+        return problem(StatusCode::FORBIDDEN, "The webmail needs HTTPS", "use https:// in the address");
+    }
+    page(StatusCode::OK, pages::login(&CSS_PATH, None, ""))
+}
+
+#[derive(Deserialize)]
+struct SignIn {
+    address: String,
+    password: String,
+}
+
+async fn login(
+    State(shared): State<Arc<Shared>>,
+    parts: Parts,
+    form: Result<Form<SignIn>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    if !transport_ok(&parts, &shared) {
+        return problem(StatusCode::FORBIDDEN, "The webmail needs HTTPS", "use https:// in the address");
+    }
+    if !same_origin(&parts.headers) {
+        return problem(StatusCode::FORBIDDEN, "Refused", "the sign-in did not come from this site");
+    }
+    let Ok(Form(f)) = form else {
+        return page(StatusCode::BAD_REQUEST, pages::login(&CSS_PATH, Some("Fill in both fields."), ""));
+    };
+    let Some(peer) = parts.extensions.get::<Transport>().map(|t| t.peer) else {
+        return problem(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "no connection");
+    };
+    let account = match shared.login(peer, "webmail", f.address.trim(), &f.password).await {
+        Login::Ok(a) if a.tier.has_mailbox() => a,
+        Login::Ok(_) | Login::Denied => {
+            return page(
+                StatusCode::UNAUTHORIZED,
+                pages::login(&CSS_PATH, Some("Wrong address or password."), &f.address),
+            );
+        }
+        Login::Locked => {
+            let mut r = page(
+                StatusCode::TOO_MANY_REQUESTS,
+                pages::login(
+                    &CSS_PATH,
+                    Some("Too many failed sign-ins from your address: try again in a few minutes."),
+                    &f.address,
+                ),
+            );
+            r.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static("300"));
+            return r;
+        }
+        Login::Unavailable => {
+            return problem(StatusCode::SERVICE_UNAVAILABLE, "Try again later", "the mail store could not answer");
+        }
+    };
+    let store = shared.store();
+    if let Err(e) = crate::ops::mailbox::sync_folders(&store, &account).await {
+        return failed(e);
+    }
+    let old = session::cookie(&parts.headers);
+    match session::begin(&store, &account, old.as_deref(), &peer.ip().to_string()).await {
+        Ok(value) => {
+            let mut r = see_other("/webmail/f/INBOX");
+            if let Ok(v) = HeaderValue::from_str(&session::set_cookie(&value)) {
+                r.headers_mut().insert(SET_COOKIE, v);
+            }
+            r
+        }
+        Err(e) => failed(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct Csrf {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    everywhere: Option<String>,
+}
+
+/// The checks of every state-changing form: from our pages, with the session's token. The
+/// refusal when they fail.
+fn checked(member: &Member, headers: &HeaderMap, csrf: &str) -> Option<Response> {
+    (!same_origin(headers) || !session::csrf_ok(&member.session, csrf)).then(|| {
+        problem(StatusCode::FORBIDDEN, "Refused", "the form is stale or did not come from this site: reload the page")
+    })
+}
+
+async fn logout(
+    State(shared): State<Arc<Shared>>,
+    member: Member,
+    headers: HeaderMap,
+    Form(f): Form<Csrf>,
+) -> Response {
+    if let Some(r) = checked(&member, &headers, &f.csrf) {
+        return r;
+    }
+    if let Err(e) = session::end(&shared.store(), &member.session, f.everywhere.is_some()).await {
+        return failed(e);
+    }
+    let mut r = see_other("/webmail/login");
+    if let Ok(v) = HeaderValue::from_str(&session::clear_cookie()) {
+        r.headers_mut().insert(SET_COOKIE, v);
+    }
+    r
+}
+
+#[derive(Deserialize)]
+struct Before {
+    before: Option<i64>,
+}
+
+async fn folder(
+    State(shared): State<Arc<Shared>>,
+    member: Member,
+    Path(folder): Path<String>,
+    Query(q): Query<Before>,
+) -> Response {
+    let store = shared.store();
+    let folders = match ops::folders(&store, &member.account).await {
+        Ok(f) => f,
+        Err(e) => return failed(e),
+    };
+    let (_, messages, next) = match ops::page(&store, &member.account, &folder, q.before, PAGE_SIZE).await {
+        Ok(p) => p,
+        Err(e) => return failed(e),
+    };
+    let p = pages::FolderPage {
+        account: &member.account,
+        csrf: &member.session.csrf,
+        folders: &folders,
+        folder: &folder,
+        messages: &messages,
+        next,
+    };
+    page(StatusCode::OK, pages::folder(&CSS_PATH, &p))
+}
+
+#[derive(Deserialize)]
+struct Remote {
+    remote: Option<u8>,
+}
+
+/// The message's HTML part, if it has a real one (not text that the parser turned to HTML).
+fn html_of(m: &mail_parser::Message<'_>) -> Option<String> {
+    m.html_part(0).filter(|p| p.is_text_html()).and_then(|_| m.body_html(0)).map(|h| h.into_owned())
+}
+
+/// Our own verdict on the message, from the Authentication-Results header we added (forged
+/// ones were removed at delivery).
+fn verdict(m: &mail_parser::Message<'_>, authserv_id: &str) -> Option<String> {
+    m.header_values("Authentication-Results").filter_map(|v| v.as_text()).find_map(|text| {
+        let text = text.trim_start();
+        let ours = text.get(..authserv_id.len()).is_some_and(|p| p.eq_ignore_ascii_case(authserv_id));
+        if !ours {
+            return None;
+        }
+        text.split(|c: char| c == ';' || c.is_whitespace())
+            .find_map(|t| t.strip_prefix("dmarc="))
+            .map(|r| format!("DMARC {r}"))
+    })
+}
+
+async fn message(
+    State(shared): State<Arc<Shared>>,
+    member: Member,
+    Path((folder, uid)): Path<(String, i64)>,
+    Query(q): Query<Remote>,
+) -> Response {
+    let store = shared.store();
+    let opened = match ops::open(&store, &member.account, &folder, uid).await {
+        Ok(o) => o,
+        Err(e) => return failed(e),
+    };
+    if !opened.flags.has(Flag::SEEN)
+        && let Err(e) = ops::set_flag(&store, &member.account, &opened.mailbox, uid, Flag::SEEN, true).await
+    {
+        tracing::warn!(error = %e.one_line(), "webmail: marking a message read");
+    }
+    let folders = match ops::folders(&store, &member.account).await {
+        Ok(f) => f,
+        Err(e) => return failed(e),
+    };
+    let Some(m) = MessageParser::default().parse(&opened.raw) else {
+        return problem(StatusCode::UNPROCESSABLE_ENTITY, "This message cannot be read", "it is not a mail message");
+    };
+    let addresses = |a: Option<&mail_parser::Address<'_>>| {
+        a.map(|a| {
+            a.iter()
+                .map(|x| match (x.name(), x.address()) {
+                    (Some(n), Some(ad)) => format!("{n} <{ad}>"),
+                    (None, Some(ad)) => ad.to_string(),
+                    (Some(n), None) => n.to_string(),
+                    _ => String::new(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+    };
+    let mut headers = vec![
+        ("Subject", m.subject().unwrap_or_default().to_string()),
+        ("From", addresses(m.from())),
+        ("To", addresses(m.to())),
+    ];
+    if m.cc().is_some() {
+        headers.push(("Cc", addresses(m.cc())));
+    }
+    if let Some(d) = m.date() {
+        headers.push(("Date", d.to_rfc3339()));
+    }
+    let html = html_of(&m);
+    let remote = q.remote == Some(1);
+    let blocked = html.as_deref().map(|h| safe_html::clean(h, false).blocked).unwrap_or(0);
+    let attachments = m
+        .attachments()
+        .enumerate()
+        .map(|(index, a)| pages::Attachment {
+            index,
+            name: a.attachment_name().map(str::to_string).unwrap_or_else(|| format!("attachment-{}", index + 1)),
+            content_type: content_type(a),
+            size: a.len(),
+        })
+        .collect();
+    let p = pages::MessagePage {
+        account: &member.account,
+        csrf: &member.session.csrf,
+        folders: &folders,
+        folder: &folder,
+        uid,
+        headers,
+        text: m.body_text(0).map(|t| t.into_owned()),
+        has_html: html.is_some(),
+        remote,
+        blocked,
+        attachments,
+        flagged: opened.flags.has(Flag::FLAGGED),
+        verdict: verdict(&m, shared.filters().authserv_id()),
+    };
+    page(StatusCode::OK, pages::message(&CSS_PATH, &p))
+}
+
+/// A part's declared type, if it is a plain `type/subtype` (else octet-stream).
+fn content_type(p: &mail_parser::MessagePart<'_>) -> String {
+    let t = p
+        .content_type()
+        .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("octet-stream")).to_ascii_lowercase())
+        .unwrap_or_else(|| "application/octet-stream".into());
+    let plain = t.len() <= 100 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"/.+-_".contains(&b));
+    if plain { t } else { "application/octet-stream".into() }
+}
+
+async fn message_html(
+    State(shared): State<Arc<Shared>>,
+    member: Member,
+    Path((folder, uid)): Path<(String, i64)>,
+    Query(q): Query<Remote>,
+) -> Response {
+    let opened = match ops::open(&shared.store(), &member.account, &folder, uid).await {
+        Ok(o) => o,
+        Err(e) => return failed(e),
+    };
+    let html = MessageParser::default().parse(&opened.raw).as_ref().and_then(html_of).unwrap_or_default();
+    let remote = q.remote == Some(1);
+    let cleaned = safe_html::clean(&html, remote);
+    let csp = format!("{}; frame-ancestors 'self'", if remote { safe_html::CSP_REMOTE } else { safe_html::CSP });
+    let mut r = (StatusCode::OK, [(CONTENT_TYPE, "text/html; charset=utf-8")], safe_html::document(&cleaned.html))
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        r.headers_mut().insert(CONTENT_SECURITY_POLICY, v);
+    }
+    r.headers_mut().insert(X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+    r
+}
+
+async fn attachment(
+    State(shared): State<Arc<Shared>>,
+    member: Member,
+    Path((folder, uid, n)): Path<(String, i64, usize)>,
+) -> Response {
+    let opened = match ops::open(&shared.store(), &member.account, &folder, uid).await {
+        Ok(o) => o,
+        Err(e) => return failed(e),
+    };
+    let Some(m) = MessageParser::default().parse(&opened.raw) else {
+        return problem(StatusCode::NOT_FOUND, "Not found", "no such attachment");
+    };
+    let Some(a) = m.attachments().nth(n) else {
+        return problem(StatusCode::NOT_FOUND, "Not found", "no such attachment");
+    };
+    let name = a.attachment_name().map(str::to_string).unwrap_or_else(|| format!("attachment-{}", n + 1));
+    let ascii: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' }).collect();
+    let encoded = percent_encoding::utf8_percent_encode(&name, percent_encoding::NON_ALPHANUMERIC);
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
+    let mut r = (StatusCode::OK, a.contents().to_vec()).into_response();
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&content_type(a)) {
+        h.insert(CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(CONTENT_DISPOSITION, v);
+    }
+    h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    r
+}
+
+#[derive(Deserialize)]
+struct FlagForm {
+    #[serde(default)]
+    csrf: String,
+    set: String,
+}
+
+async fn flag(
+    State(shared): State<Arc<Shared>>,
+    member: Member,
+    headers: HeaderMap,
+    Path((folder, uid)): Path<(String, i64)>,
+    Form(f): Form<FlagForm>,
+) -> Response {
+    if let Some(r) = checked(&member, &headers, &f.csrf) {
+        return r;
+    }
+    let (flag, on) = match f.set.as_str() {
+        "read" => (Flag::SEEN, true),
+        "unread" => (Flag::SEEN, false),
+        "flagged" => (Flag::FLAGGED, true),
+        "unflagged" => (Flag::FLAGGED, false),
+        _ => return problem(StatusCode::BAD_REQUEST, "Refused", "unknown change"),
+    };
+    let store = shared.store();
+    let mailbox = match ops::mailbox(&store, &member.account, &folder).await {
+        Ok(m) => m,
+        Err(e) => return failed(e),
+    };
+    if let Err(e) = ops::set_flag(&store, &member.account, &mailbox, uid, flag, on).await {
+        return failed(e);
+    }
+    let back = pages::seg(&folder);
+    // Marked unread: back to the list (opening it again would mark it read).
+    if f.set == "unread" {
+        see_other(&format!("/webmail/f/{back}"))
+    } else {
+        see_other(&format!("/webmail/f/{back}/{uid}"))
+    }
+}
+
+#[derive(Deserialize)]
+struct MoveForm {
+    #[serde(default)]
+    csrf: String,
+    to: String,
+}
+
+async fn move_message(
+    State(shared): State<Arc<Shared>>,
+    member: Member,
+    headers: HeaderMap,
+    Path((folder, uid)): Path<(String, i64)>,
+    Form(f): Form<MoveForm>,
+) -> Response {
+    if let Some(r) = checked(&member, &headers, &f.csrf) {
+        return r;
+    }
+    let store = shared.store();
+    let mailbox = match ops::mailbox(&store, &member.account, &folder).await {
+        Ok(m) => m,
+        Err(e) => return failed(e),
+    };
+    let moved = match ops::move_to(&store, &member.account, &mailbox, uid, &f.to).await {
+        Ok(m) => m,
+        Err(e) => return failed(e),
+    };
+    let filters = shared.filters();
+    if let (Some(spam), Some(new_uid)) = (crate::ops::filter::training(Some(&folder), &f.to), moved)
+        && filters.learns()
+    {
+        let (account, to) = (member.account.clone(), f.to.clone());
+        tokio::spawn(async move {
+            crate::ops::filter::learn(&store, &filters, &account, &to, vec![new_uid], spam).await;
+        });
+    }
+    see_other(&format!("/webmail/f/{}", pages::seg(&folder)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_changing_request_from_another_site_is_refused() {
+        let h = |pairs: &[(&'static str, &str)]| {
+            let mut m = HeaderMap::new();
+            for (k, v) in pairs {
+                m.insert(*k, HeaderValue::from_str(v).unwrap());
+            }
+            m
+        };
+        let cases: &[(&[(&'static str, &str)], bool)] = &[
+            (&[("sec-fetch-site", "same-origin")], true),
+            (&[("sec-fetch-site", "cross-site"), ("origin", "https://mail.test"), ("host", "mail.test")], false),
+            (&[("sec-fetch-site", "same-site")], false),
+            (&[("origin", "https://mail.test"), ("host", "mail.test")], true),
+            (&[("origin", "https://evil.test"), ("host", "mail.test")], false),
+            (&[("origin", "null"), ("host", "mail.test")], false),
+            (&[], true),
+        ];
+        for (headers, ok) in cases {
+            assert_eq!(same_origin(&h(headers)), *ok, "{headers:?}");
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! The webmail's pages, rendered on the server with maud (every value is HTML-escaped unless
+//! marked otherwise, and nothing from a message is ever marked otherwise: a message's HTML
+//! only reaches the browser through the sandboxed frame of `safe_html`). No script: forms and
+//! links do everything, so the pages work with a keyboard, a screen reader and a phone.
+
+use maud::{DOCTYPE, Markup, html};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::ops::webmail::{Folder, Summary};
+use crate::store::Account;
+use crate::store::maildir::Flag;
+
+/// A folder name as one path segment.
+pub fn seg(name: &str) -> String {
+    utf8_percent_encode(name, NON_ALPHANUMERIC).to_string()
+}
+
+fn layout(title: &str, css: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="referrer" content="no-referrer";
+                title { (title) " - mailctl webmail" }
+                link rel="stylesheet" href=(css);
+            }
+            body { (body) }
+        }
+    }
+}
+
+pub fn login(css: &str, error: Option<&str>, address: &str) -> Markup {
+    layout(
+        "Sign in",
+        css,
+        html! {
+            main class="signin" {
+                h1 { "Sign in to your mail" }
+                @if let Some(e) = error { p class="error" role="alert" { (e) } }
+                form method="post" action="/webmail/login" {
+                    label for="address" { "Email address" }
+                    input id="address" name="address" type="email" autocomplete="username" required value=(address);
+                    label for="password" { "Password" }
+                    input id="password" name="password" type="password" autocomplete="current-password" required;
+                    button type="submit" { "Sign in" }
+                }
+            }
+        },
+    )
+}
+
+/// The bar and folder tree every signed-in page has.
+fn frame(
+    css: &str,
+    title: &str,
+    account: &Account,
+    csrf: &str,
+    folders: &[Folder],
+    current: &str,
+    main: Markup,
+) -> Markup {
+    layout(
+        title,
+        css,
+        html! {
+            header {
+                a href="/webmail/" class="brand" { "mailctl" }
+                span class="who" { (account.address) }
+                form method="post" action="/webmail/logout" class="inline" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button type="submit" { "Sign out" }
+                    button type="submit" name="everywhere" value="1" { "Sign out everywhere" }
+                }
+            }
+            div class="columns" {
+                nav aria-label="Folders" {
+                    ul {
+                        @for f in folders {
+                            li class=[(f.name == current).then_some("current")] {
+                                a href={ "/webmail/f/" (seg(&f.name)) } data-special-use=[f.special_use] {
+                                    (f.name)
+                                    @if f.unseen > 0 { " " span class="unread" aria-label="unread" { (f.unseen) } }
+                                }
+                            }
+                        }
+                    }
+                    @if let Some(q) = account.quota_bytes {
+                        p class="quota" { (crate::size::human(account.used_bytes)) " of " (crate::size::human(q)) " used" }
+                    }
+                }
+                main { (main) }
+            }
+        },
+    )
+}
+
+fn when(t: Option<i64>) -> String {
+    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+pub struct FolderPage<'a> {
+    pub account: &'a Account,
+    pub csrf: &'a str,
+    pub folders: &'a [Folder],
+    pub folder: &'a str,
+    pub messages: &'a [Summary],
+    pub next: Option<i64>,
+}
+
+pub fn folder(css: &str, p: &FolderPage<'_>) -> Markup {
+    let base = format!("/webmail/f/{}", seg(p.folder));
+    frame(
+        css,
+        p.folder,
+        p.account,
+        p.csrf,
+        p.folders,
+        p.folder,
+        html! {
+            h1 { (p.folder) }
+            @if p.messages.is_empty() { p { "No messages." } }
+            ol class="messages" {
+                @for m in p.messages {
+                    @let unread = !m.flags.has(Flag::SEEN);
+                    li class=[unread.then_some("unread")] {
+                        a href={ (base) "/" (m.uid) } {
+                            span class="from" { (m.from) }
+                            span class="subject" { @if m.subject.is_empty() { "(no subject)" } @else { (m.subject) } }
+                            span class="date" { (when(m.date)) }
+                            @if m.flags.has(Flag::FLAGGED) { span class="mark" aria-label="flagged" { "★" } }
+                            @if m.attachments { span class="mark" aria-label="has attachments" { "📎" } }
+                        }
+                    }
+                }
+            }
+            @if let Some(n) = p.next { a class="more" href={ (base) "?before=" (n) } { "Older messages" } }
+        },
+    )
+}
+
+pub struct Attachment {
+    pub index: usize,
+    pub name: String,
+    pub content_type: String,
+    pub size: usize,
+}
+
+pub struct MessagePage<'a> {
+    pub account: &'a Account,
+    pub csrf: &'a str,
+    pub folders: &'a [Folder],
+    pub folder: &'a str,
+    pub uid: i64,
+    pub headers: Vec<(&'static str, String)>,
+    pub text: Option<String>,
+    pub has_html: bool,
+    pub remote: bool,
+    pub blocked: usize,
+    pub attachments: Vec<Attachment>,
+    pub flagged: bool,
+    pub verdict: Option<String>,
+}
+
+pub fn message(css: &str, p: &MessagePage<'_>) -> Markup {
+    let base = format!("/webmail/f/{}/{}", seg(p.folder), p.uid);
+    let subject = p.headers.iter().find(|(k, _)| *k == "Subject").map(|(_, v)| v.clone()).unwrap_or_default();
+    frame(
+        css,
+        &subject,
+        p.account,
+        p.csrf,
+        p.folders,
+        p.folder,
+        html! {
+            article {
+                h1 { @if subject.is_empty() { "(no subject)" } @else { (subject) } }
+                dl class="headers" {
+                    @for (k, v) in &p.headers { @if *k != "Subject" { dt { (k) } dd { (v) } } }
+                    @if let Some(v) = &p.verdict { dt { "Authentication" } dd class="verdict" { (v) } }
+                }
+                div class="actions" {
+                    form method="post" action={ (base) "/flag" } class="inline" {
+                        input type="hidden" name="csrf" value=(p.csrf);
+                        button type="submit" name="set" value="unread" { "Mark unread" }
+                        @if p.flagged { button type="submit" name="set" value="unflagged" { "Unflag" } }
+                        @else { button type="submit" name="set" value="flagged" { "Flag" } }
+                    }
+                    form method="post" action={ (base) "/move" } class="inline" {
+                        input type="hidden" name="csrf" value=(p.csrf);
+                        @if p.folder != "Trash" { button type="submit" name="to" value="Trash" { "Delete" } }
+                        @if p.folder == "Junk" { button type="submit" name="to" value="INBOX" { "Not junk" } }
+                        @else { button type="submit" name="to" value="Junk" { "Junk" } }
+                    }
+                    form method="post" action={ (base) "/move" } class="inline" {
+                        input type="hidden" name="csrf" value=(p.csrf);
+                        label for="move-to" class="visually-hidden" { "Move to folder" }
+                        select id="move-to" name="to" {
+                            @for f in p.folders { @if f.name != p.folder { option value=(f.name) { (f.name) } } }
+                        }
+                        button type="submit" { "Move" }
+                    }
+                }
+                @if p.has_html {
+                    @if p.blocked > 0 && !p.remote {
+                        p class="notice" {
+                            "Remote content (" (p.blocked) ") was blocked. "
+                            a href={ (base) "?remote=1" } { "Show remote content" }
+                        }
+                    }
+                    iframe title="Message" class="body" sandbox="allow-popups allow-popups-to-escape-sandbox"
+                        referrerpolicy="no-referrer"
+                        src={ (base) "/html" @if p.remote { "?remote=1" } } {}
+                } @else if let Some(t) = &p.text {
+                    pre class="body" { (t) }
+                }
+                @if !p.attachments.is_empty() {
+                    h2 { "Attachments" }
+                    ul class="attachments" {
+                        @for a in &p.attachments {
+                            li { a href={ (base) "/part/" (a.index) } download { (a.name) } " " span class="meta" { (a.content_type) ", " (crate::size::human(a.size as u64)) } }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// A short page for an error inside the webmail.
+pub fn problem(css: &str, title: &str, detail: &str) -> Markup {
+    layout(
+        title,
+        css,
+        html! { main class="signin" { h1 { (title) } p { (detail) } p { a href="/webmail/" { "Back to your mail" } } } },
+    )
+}

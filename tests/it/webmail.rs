@@ -1,0 +1,295 @@
+//! The webmail against a running `serve`: over HTTPS with Python's requests (the session
+//! cookie's flags, CSRF, a hostile message made safe, attachments, flags and moves seen over
+//! IMAP, sign-out everywhere, the shared login limiter), and in a real Chromium driven by
+//! Selenium (no script runs and nothing remote loads until asked, on a desktop and a
+//! phone-sized window).
+
+use crate::server::{Server, python, skip_without};
+use crate::util::Env;
+
+/// A hostile HTML message with a remote image, an attachment, and a plain one; sent on port
+/// 25 by smtplib. `remote` is where the "remote" content would be fetched from.
+fn send_mail(srv: &Server, remote: &str) {
+    python(
+        r#"
+import smtplib, sys
+from email.message import EmailMessage
+host, port, remote = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+hostile = EmailMessage()
+hostile["From"] = "Mallory <mallory@example.org>"
+hostile["To"] = "ann@example.com"
+hostile["Subject"] = "Hostile HTML"
+hostile.set_content("the plain part")
+hostile.add_alternative(f"""<html><head><meta http-equiv="refresh" content="0;url={remote}/refresh">
+<style>@import url({remote}/import.css); body {{ background: url({remote}/css-bg) }}</style>
+<script src="{remote}/script.js"></script><script>fetch("{remote}/inline-script")</script></head>
+<body><p>Hello <b>Ann</b></p>
+<img src="{remote}/pixel.gif" alt="pixel">
+<img src="x" onerror="fetch('{remote}/onerror')">
+<a href="javascript:fetch('{remote}/js-link')">click</a>
+<svg><script>fetch("{remote}/svg")</script></svg>
+<form action="{remote}/form"><input name="p"></form>
+<div style="background:url({remote}/style-attr)">styled</div>
+</body></html>""", subtype="html")
+hostile.add_attachment(b"%PDF-1.4 not really", maintype="application", subtype="pdf", filename="report <1>.pdf")
+plain = EmailMessage()
+plain["From"] = "bob@example.org"
+plain["To"] = "ann@example.com"
+plain["Subject"] = "Plain hello"
+plain.set_content("<b>not bold</b> & plain")
+with smtplib.SMTP(host, port, timeout=20) as s:
+    s.send_message(plain, from_addr="bob@example.org", to_addrs=["ann@example.com"])
+    s.send_message(hostile, from_addr="mallory@example.org", to_addrs=["ann@example.com"])
+"#,
+        &[&srv.smtp.ip().to_string(), &srv.smtp.port().to_string(), remote],
+    );
+}
+
+fn signs_in_with_a_strict_cookie_shows_hostile_mail_safely_and_refuses_forms_without_the_token(env: Env) {
+    env.create("ann@example.com", "vip");
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    send_mail(&srv, "https://remote.test");
+    let https = srv.https.expect("an https listener");
+    let imap = srv.imap;
+    let out = python(
+        r#"
+import imaplib, re, sys, requests, urllib3
+urllib3.disable_warnings()
+base, imap_port = sys.argv[1], int(sys.argv[2])
+def new():
+    s = requests.Session(); s.verify = False; s.trust_env = False; return s
+s = new()
+r = s.get(base + "/webmail/login")
+assert r.status_code == 200, r.status_code
+csp = r.headers["content-security-policy"]
+assert "default-src 'none'" in csp and "script-src" not in csp and "frame-ancestors 'none'" in csp, csp
+assert r.headers["x-content-type-options"] == "nosniff" and r.headers["cache-control"] == "no-store"
+# Unknown address and wrong password read alike.
+for who, pw in [("nobody@example.com", "password123"), ("ann@example.com", "wrong-password")]:
+    r = s.post(base + "/webmail/login", data={"address": who, "password": pw}, allow_redirects=False)
+    assert r.status_code == 401 and "Wrong address or password" in r.text, (r.status_code, r.text)
+# A sign-in posted from another site is refused.
+r = s.post(base + "/webmail/login", data={"address": "ann@example.com", "password": "password123"},
+           headers={"Sec-Fetch-Site": "cross-site"}, allow_redirects=False)
+assert r.status_code == 403, r.status_code
+r = s.post(base + "/webmail/login", data={"address": "ann@example.com", "password": "password123"}, allow_redirects=False)
+assert r.status_code == 303 and r.headers["location"] == "/webmail/f/INBOX", (r.status_code, r.text)
+cookie = r.headers["set-cookie"]
+for flag in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/webmail"]:
+    assert flag in cookie, cookie
+first = s.cookies.get("mailctl_webmail")
+# Signing in again rotates the cookie, and the old one is dead.
+r = s.post(base + "/webmail/login", data={"address": "ann@example.com", "password": "password123"}, allow_redirects=False)
+assert s.cookies.get("mailctl_webmail") != first
+stale = new(); stale.cookies.set("mailctl_webmail", first)
+assert stale.get(base + "/webmail/f/INBOX", allow_redirects=False).headers["location"] == "/webmail/login"
+
+page = s.get(base + "/webmail/f/INBOX").text
+assert "Hostile HTML" in page and "Plain hello" in page, page
+uids = re.findall(r'href="/webmail/f/INBOX/(\d+)"', page)
+assert len(uids) == 2, uids
+hostile_uid, plain_uid = uids  # newest first
+csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+msg = s.get(f"{base}/webmail/f/INBOX/{hostile_uid}").text
+assert 'sandbox="allow-popups allow-popups-to-escape-sandbox"' in msg, msg
+assert "Remote content (1) was blocked" in msg, msg
+assert "report &lt;1&gt;.pdf" in msg and "application/pdf" in msg, msg
+frame = s.get(f"{base}/webmail/f/INBOX/{hostile_uid}/html")
+fcsp = frame.headers["content-security-policy"]
+assert "sandbox" in fcsp and "img-src data:;" in fcsp and "frame-ancestors 'self'" in fcsp, fcsp
+body = frame.text.lower()
+for bad in ["<script", "onerror", "javascript:", "<svg", "<form", "<style", "refresh", "remote.test", "style="]:
+    assert bad not in body, (bad, body)
+assert "<b>ann</b>" in body, body
+shown = s.get(f"{base}/webmail/f/INBOX/{hostile_uid}/html?remote=1")
+assert "https://remote.test/pixel.gif" in shown.text and "img-src data: https:" in shown.headers["content-security-policy"]
+assert "<script" not in shown.text.lower() and "onerror" not in shown.text.lower()
+att = s.get(f"{base}/webmail/f/INBOX/{hostile_uid}/part/0")
+assert att.content == b"%PDF-1.4 not really", att.content
+assert att.headers["content-disposition"].startswith("attachment;"), att.headers
+assert att.headers["x-content-type-options"] == "nosniff"
+plain = s.get(f"{base}/webmail/f/INBOX/{plain_uid}").text
+assert "&lt;b&gt;not bold&lt;/b&gt; &amp; plain" in plain, plain
+
+# Forms without the token, or from another site, change nothing.
+r = s.post(f"{base}/webmail/f/INBOX/{plain_uid}/flag", data={"set": "flagged"}, allow_redirects=False)
+assert r.status_code == 403, r.status_code
+r = s.post(f"{base}/webmail/f/INBOX/{plain_uid}/move", data={"csrf": csrf, "to": "Junk"},
+           headers={"Origin": "https://evil.test"}, allow_redirects=False)
+assert r.status_code == 403, r.status_code
+r = s.post(f"{base}/webmail/f/INBOX/{plain_uid}/flag", data={"csrf": csrf, "set": "flagged"}, allow_redirects=False)
+assert r.status_code == 303, r.status_code
+r = s.post(f"{base}/webmail/f/INBOX/{hostile_uid}/move", data={"csrf": csrf, "to": "Junk"}, allow_redirects=False)
+assert r.status_code == 303, r.status_code
+
+# IMAP sees what the webmail did: read, flagged, moved to Junk.
+m = imaplib.IMAP4("127.0.0.1", imap_port)
+m.starttls(ssl_context=__import__("ssl")._create_unverified_context())
+m.login("ann@example.com", "password123")
+m.select("INBOX")
+typ, data = m.uid("FETCH", plain_uid, "(FLAGS)")
+assert b"\\Seen" in data[0] and b"\\Flagged" in data[0], data
+typ, data = m.select("Junk")
+assert data == [b"1"], data
+m.logout()
+
+# Sign out everywhere ends the other session too.
+other = new()
+r = other.post(base + "/webmail/login", data={"address": "ann@example.com", "password": "password123"}, allow_redirects=False)
+assert r.status_code == 303
+r = s.post(base + "/webmail/logout", data={"csrf": csrf, "everywhere": "1"}, allow_redirects=False)
+assert r.status_code == 303 and "Max-Age=0" in r.headers["set-cookie"], r.headers
+for sess in (s, other):
+    assert sess.get(base + "/webmail/f/INBOX", allow_redirects=False).headers["location"] == "/webmail/login"
+
+# Failed sign-ins count in the limiter IMAP uses.
+last = 0
+for _ in range(12):
+    last = new().post(base + "/webmail/login", data={"address": "ann@example.com", "password": "nope-nope"},
+                      allow_redirects=False).status_code
+    if last == 429:
+        break
+assert last == 429, last
+m = imaplib.IMAP4("127.0.0.1", imap_port)
+m.starttls(ssl_context=__import__("ssl")._create_unverified_context())
+try:
+    m.login("ann@example.com", "password123")
+    raise SystemExit("IMAP login allowed while the address is locked out")
+except imaplib.IMAP4.error:
+    pass
+print("ok")
+"#,
+        &[&format!("https://{https}"), &imap.port().to_string()],
+    );
+    assert_eq!(out.trim(), "ok");
+    let log = srv.log();
+    assert!(!log.contains("panicked"), "{log}");
+    assert!(!log.contains("password123"), "a password in the log");
+    srv.stop();
+}
+
+store_tests!(signs_in_with_a_strict_cookie_shows_hostile_mail_safely_and_refuses_forms_without_the_token);
+
+/// Chromium: the hostile message runs no script and loads nothing from the "remote" server
+/// (a local HTTPS server counting requests) until "Show remote content"; then only the image.
+/// The same pages at a phone's size. Screenshots go to target/webmail-screenshots.
+#[test]
+fn in_chromium_a_hostile_message_runs_no_script_and_loads_nothing_remote_until_asked() {
+    let test = "webmail::in_chromium_a_hostile_message_runs_no_script";
+    if skip_without("chromedriver", test) || skip_without("openssl", test) {
+        return;
+    }
+    if python("import importlib.util; print(importlib.util.find_spec('selenium') is not None)", &[]).trim() != "True" {
+        if crate::util::peers_required() {
+            panic!("{test}: Python's selenium is required (MAILCTL_TEST_PEERS=required) but not installed");
+        }
+        crate::util::skip(test, "Python's selenium is not installed (pip install selenium)");
+        return;
+    }
+    let Some(env) = Env::new(crate::util::Backend::Sqlite, test) else { return };
+    env.init("example.com");
+    env.create("ann@example.com", "vip");
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    let https = srv.https.expect("an https listener");
+    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/webmail-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = python(
+        r#"
+import http.server, os, ssl, subprocess, sys, tempfile, threading, smtplib
+from email.message import EmailMessage
+base, smtp_port, shots = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+# The "remote" server: HTTPS on loopback, counting what is asked of it.
+hits = []
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        hits.append(self.path)
+        self.send_response(200); self.send_header("Content-Type", "image/gif"); self.end_headers()
+        self.wfile.write(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;")
+    def log_message(self, *a): pass
+d = tempfile.mkdtemp()
+subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-subj", "/CN=127.0.0.1", "-days", "1", "-keyout", d + "/k.pem", "-out", d + "/c.pem"],
+               check=True, capture_output=True)
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(d + "/c.pem", d + "/k.pem")
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+threading.Thread(target=srv.serve_forever, daemon=True).start()
+remote = f"https://127.0.0.1:{srv.server_address[1]}"
+
+msg = EmailMessage()
+msg["From"] = "Mallory <mallory@example.org>"; msg["To"] = "ann@example.com"; msg["Subject"] = "Hostile HTML"
+msg.set_content("plain")
+msg.add_alternative(f"""<html><head><script src="{remote}/script.js"></script>
+<meta http-equiv="refresh" content="0;url={remote}/refresh"><style>@import url({remote}/import.css);</style></head>
+<body onload="fetch('{remote}/onload')"><h1>Hello Ann</h1><script>alert(1); fetch("{remote}/inline")</script>
+<img src="{remote}/pixel.gif" alt="pixel"><img src="x" onerror="alert(2); fetch('{remote}/onerror')">
+<svg><script>alert(3)</script></svg><div style="background:url({remote}/style)">styled</div>
+<a id="link" href="javascript:alert(4)">click</a></body></html>""", subtype="html")
+with smtplib.SMTP("127.0.0.1", smtp_port, timeout=20) as s:
+    s.send_message(msg, from_addr="mallory@example.org", to_addrs=["ann@example.com"])
+
+from selenium import webdriver
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+o = webdriver.ChromeOptions()
+for a in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--ignore-certificate-errors",
+          "--window-size=1280,900", "--disable-gpu"]:
+    o.add_argument(a)
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+driver.set_page_load_timeout(30)
+def no_alert():
+    try:
+        driver.switch_to.alert
+        raise SystemExit("a script ran: an alert is open")
+    except NoAlertPresentException:
+        pass
+try:
+    driver.get(base + "/webmail/")
+    assert "/webmail/login" in driver.current_url, ("not sent to sign in", driver.current_url)
+    driver.find_element(By.ID, "address").send_keys("ann@example.com")
+    driver.find_element(By.ID, "password").send_keys("password123")
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    assert driver.current_url.endswith("/webmail/f/INBOX"), ("not signed in", driver.current_url, driver.page_source)
+    driver.save_screenshot(shots + "/inbox-desktop.png")
+    driver.find_element(By.PARTIAL_LINK_TEXT, "Hostile HTML").click()
+    WebDriverWait(driver, 10).until(EC.frame_to_be_available_and_switch_to_it((By.CSS_SELECTOR, "iframe.body")))
+    assert WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.TAG_NAME, "h1"))).text == "Hello Ann"
+    driver.switch_to.default_content()
+    no_alert()
+    driver.save_screenshot(shots + "/message-desktop.png")
+    assert hits == [], f"remote requests before asking: {hits}"
+    driver.find_element(By.LINK_TEXT, "Show remote content").click()
+    WebDriverWait(driver, 10).until(EC.frame_to_be_available_and_switch_to_it((By.CSS_SELECTOR, "iframe.body")))
+    WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.TAG_NAME, "h1")))
+    import time
+    deadline = time.time() + 10
+    while "/pixel.gif" not in hits and time.time() < deadline:
+        time.sleep(0.05)
+    driver.switch_to.default_content()
+    no_alert()
+    assert hits == ["/pixel.gif"], f"only the image may load: {hits}"
+    # A phone-sized window: the folder list and the message still fit.
+    driver.set_window_size(390, 844)
+    driver.get(base + "/webmail/f/INBOX")
+    link = driver.find_element(By.PARTIAL_LINK_TEXT, "Hostile HTML")
+    assert link.is_displayed() and link.rect["x"] + link.rect["width"] <= 390 + 1, link.rect
+    driver.save_screenshot(shots + "/inbox-phone.png")
+    driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
+    assert "/webmail/login" in driver.current_url, ("not signed out", driver.current_url)
+    driver.get(base + "/webmail/f/INBOX")
+    assert "/webmail/login" in driver.current_url, "signed out"
+finally:
+    driver.quit()
+print("ok")
+"#,
+        &[&format!("https://{https}"), &srv.smtp.port().to_string(), &shots.display().to_string()],
+    );
+    assert_eq!(out.trim(), "ok");
+    srv.stop();
+}
