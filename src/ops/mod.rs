@@ -31,6 +31,7 @@ pub mod reindex;
 pub mod report;
 pub mod restore;
 pub mod restore_account;
+pub mod submit;
 pub mod token;
 pub mod transport;
 pub mod webmail;

@@ -8,8 +8,9 @@ use std::path::PathBuf;
 
 use crate::error::Result;
 use crate::names::Address;
-use crate::ops::alias::Expansion;
-use crate::store::{Store, maildir, messages};
+use crate::ops::alias::{ExpandError, Expansion, expand, expand_local};
+use crate::store::filter_rules::Rule;
+use crate::store::{Store, aliases, domains, maildir, messages};
 
 /// A local account a message goes to.
 #[derive(Debug, Clone)]
@@ -101,4 +102,116 @@ mod tests {
             assert_eq!(fits(quota, used, size), want, "{quota:?} {used} {size}");
         }
     }
+}
+
+/// Why a recipient is refused (each protocol words it its own way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not one of our domains, and the sender did not authenticate.
+    RelayDenied,
+    /// In one of our domains, but no account, alias or catch-all.
+    NoSuchUser,
+    AliasLoop,
+    /// Every account it reaches has no mailbox now (its tier lapsed).
+    Disabled,
+    /// An account it reaches has no room for the message.
+    MailboxFull,
+}
+
+/// What to do with one recipient.
+#[derive(Debug)]
+pub enum Route {
+    /// Ours: the address as normalised, the accounts it reaches, and the outside addresses
+    /// its aliases forward to.
+    Local {
+        address: String,
+        local: Vec<Local>,
+        remote: BTreeSet<String>,
+    },
+    /// Another domain's, for an authenticated sender.
+    Relay(String),
+    Refuse(Refusal),
+}
+
+/// What the store says about a recipient's address.
+enum Found {
+    Elsewhere,
+    Malformed,
+    Expanded(String, std::result::Result<Expansion, ExpandError>),
+}
+
+/// Decide what to do with a recipient `raw` of a message of `size` bytes. Only an
+/// `authenticated` sender may send to other domains. With `rules_for` (a sender from outside),
+/// the allow and block rules that apply to that sender are read in the same store read.
+/// SMTP's RCPT and the webmail's sending both decide here.
+pub async fn route(
+    store: &Store,
+    raw: &str,
+    size: u64,
+    authenticated: bool,
+    rules_for: Option<String>,
+) -> Result<(Route, Option<Vec<Rule>>)> {
+    let domain_part = raw.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+    let domain = crate::names::domain(domain_part).ok();
+    let address = Address::parse(raw).ok().map(|a| a.to_string());
+    let (found, rules) = {
+        let domain = domain.clone();
+        store
+            .read(16, move |c| {
+                Box::pin(async move {
+                    let rules = match &rules_for {
+                        Some(sender) => Some(crate::ops::filter_rules::for_sender(&mut *c, sender).await?),
+                        None => None,
+                    };
+                    let local = match &domain {
+                        Some(d) => domains::exists(&mut *c, d).await?,
+                        None => false,
+                    };
+                    let found = match (local, address) {
+                        (false, _) => Found::Elsewhere,
+                        (true, None) => Found::Malformed,
+                        (true, Some(a)) => {
+                            let e = expand_local(&mut *c, &a).await;
+                            Found::Expanded(a, e)
+                        }
+                    };
+                    Ok((found, rules))
+                })
+            })
+            .await?
+    };
+    let refuse = |r| Ok((Route::Refuse(r), rules.clone()));
+    let (address, e) = match found {
+        // Never relay for unauthenticated clients, whatever the address form.
+        Found::Elsewhere if authenticated && domain.is_some() => return Ok((Route::Relay(raw.to_string()), rules)),
+        Found::Elsewhere => return refuse(Refusal::RelayDenied),
+        // Local domain: the address must name an account, alias or catch-all here.
+        Found::Malformed => return refuse(Refusal::NoSuchUser),
+        Found::Expanded(address, Ok(e)) => (address, e),
+        Found::Expanded(_, Err(ExpandError::Loop(_) | ExpandError::TooDeep)) => return refuse(Refusal::AliasLoop),
+        Found::Expanded(_, Err(ExpandError::Store(e))) => return Err(e),
+    };
+    let disabled = !e.disabled.is_empty();
+    let r = resolve(store, e).await?;
+    if r.local.is_empty() && r.remote.is_empty() {
+        return refuse(if disabled { Refusal::Disabled } else { Refusal::NoSuchUser });
+    }
+    if r.local.iter().any(|l| !l.fits(size)) {
+        return refuse(Refusal::MailboxFull);
+    }
+    Ok((Route::Local { address, local: r.local, remote: r.remote }, rules))
+}
+
+/// May `account` (its address) send as `from`: its own address, or an alias that leads to it.
+pub async fn sender_owned(store: &Store, account: &str, from: &str) -> Result<bool> {
+    let Ok(addr) = Address::parse(from) else { return Ok(false) };
+    let addr = addr.to_string();
+    if addr == account {
+        return Ok(true);
+    }
+    let mut conn = store.pool.acquire().await?;
+    if aliases::destinations(&mut conn, &addr).await?.is_empty() {
+        return Ok(false);
+    }
+    Ok(matches!(expand(&mut conn, &addr).await, Ok(e) if e.accounts.contains(account)))
 }

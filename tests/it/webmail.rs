@@ -45,8 +45,9 @@ with smtplib.SMTP(host, port, timeout=20) as s:
     );
 }
 
-fn signs_in_with_a_strict_cookie_shows_hostile_mail_safely_and_refuses_forms_without_the_token(env: Env) {
+fn signs_in_reads_hostile_mail_safely_writes_through_submission_and_refuses_forms_without_the_token(env: Env) {
     env.create("ann@example.com", "vip");
+    env.create("bob@example.com", "vip");
     env.serve_config(&[]);
     let srv = env.start_server();
     send_mail(&srv, "https://remote.test");
@@ -135,6 +136,43 @@ typ, data = m.select("Junk")
 assert data == [b"1"], data
 m.logout()
 
+# Writing: a reply is filled in; a message with an attachment goes through submission's
+# rules to another account (read over IMAP) and a copy lands in Sent.
+reply = s.get(f"{base}/webmail/compose", params={"folder": "INBOX", "reply": plain_uid}).text
+assert 'value="Re: Plain hello"' in reply and "bob@example.org" in reply and "&gt; &lt;b&gt;not bold" in reply, reply
+def send(fields, files=None, csrf_token=csrf):
+    data = {"csrf": csrf_token, "from": "ann@example.com", "cc": "", "bcc": "", "in_reply_to": "", "references": ""}
+    data.update(fields)
+    return s.post(base + "/webmail/send", data=data, files=files or {"attachment": ("", b"")}, allow_redirects=False)
+r = send({"to": "Bob <bob@example.com>", "subject": "With attachment", "body": "see attached"},
+         files={"attachment": ("notes.txt", b"hello notes", "text/plain")})
+assert r.status_code == 303 and r.headers["location"] == "/webmail/f/Sent", (r.status_code, r.text)
+for fields, says in [
+    ({"to": "nobody@example.com", "subject": "x", "body": "x"}, "recipient nobody@example.com: no such user here"),
+    ({"to": "bob@example.com", "subject": "x", "body": "x", "from": "bob@example.com"}, "may not send as bob@example.com"),
+    ({"to": "", "subject": "x", "body": "x"}, "no recipients"),
+]:
+    r = send(fields)
+    assert r.status_code == 422 and says in r.text, (fields, r.status_code, r.text)
+    assert 'value="x"' in r.text, "the member's words are kept"
+r = send({"to": "bob@example.com", "subject": "x", "body": "x"}, csrf_token="forged")
+assert r.status_code == 403, r.status_code
+b = imaplib.IMAP4("127.0.0.1", imap_port)
+b.starttls(ssl_context=__import__("ssl")._create_unverified_context())
+b.login("bob@example.com", "password123")
+typ, data = b.select("INBOX")
+assert data == [b"1"], data
+typ, data = b.fetch("1", "(BODY.PEEK[])")
+raw = data[0][1]
+assert b"Subject: With attachment" in raw and b'filename="notes.txt"' in raw and b"Received: from [127.0.0.1]" in raw, raw
+b.logout()
+m = imaplib.IMAP4("127.0.0.1", imap_port)
+m.starttls(ssl_context=__import__("ssl")._create_unverified_context())
+m.login("ann@example.com", "password123")
+typ, data = m.select("Sent")
+assert data == [b"1"], data
+m.logout()
+
 # Sign out everywhere ends the other session too.
 other = new()
 r = other.post(base + "/webmail/login", data={"address": "ann@example.com", "password": "password123"}, allow_redirects=False)
@@ -170,7 +208,7 @@ print("ok")
     srv.stop();
 }
 
-store_tests!(signs_in_with_a_strict_cookie_shows_hostile_mail_safely_and_refuses_forms_without_the_token);
+store_tests!(signs_in_reads_hostile_mail_safely_writes_through_submission_and_refuses_forms_without_the_token);
 
 /// Chromium: the hostile message runs no script and loads nothing from the "remote" server
 /// (a local HTTPS server counting requests) until "Show remote content"; then only the image.
@@ -191,6 +229,7 @@ fn in_chromium_a_hostile_message_runs_no_script_and_loads_nothing_remote_until_a
     let Some(env) = Env::new(crate::util::Backend::Sqlite, test) else { return };
     env.init("example.com");
     env.create("ann@example.com", "vip");
+    env.create("bob@example.com", "vip");
     env.serve_config(&[]);
     let srv = env.start_server();
     let https = srv.https.expect("an https listener");
@@ -200,7 +239,7 @@ fn in_chromium_a_hostile_message_runs_no_script_and_loads_nothing_remote_until_a
         r#"
 import http.server, os, ssl, subprocess, sys, tempfile, threading, smtplib
 from email.message import EmailMessage
-base, smtp_port, shots = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+base, smtp_port, shots, imap_port = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 # The "remote" server: HTTPS on loopback, counting what is asked of it.
 hits = []
 class H(http.server.BaseHTTPRequestHandler):
@@ -274,6 +313,24 @@ try:
     driver.switch_to.default_content()
     no_alert()
     assert hits == ["/pixel.gif"], f"only the image may load: {hits}"
+    # Writing with an attachment: it arrives in another account, read over IMAP.
+    attached = os.path.join(d, "minutes.txt")
+    open(attached, "w").write("minutes of the meeting")
+    driver.find_element(By.LINK_TEXT, "Write").click()
+    driver.find_element(By.ID, "to").send_keys("Bob <bob@example.com>")
+    driver.find_element(By.ID, "subject").send_keys("Minutes")
+    driver.find_element(By.ID, "body").send_keys("Attached.")
+    driver.find_element(By.ID, "attachments").send_keys(attached)
+    driver.find_element(By.XPATH, "//button[text()='Send']").click()
+    assert driver.current_url.endswith("/webmail/f/Sent"), ("not sent", driver.current_url, driver.page_source)
+    import imaplib
+    b = imaplib.IMAP4("127.0.0.1", imap_port)
+    b.starttls(ssl_context=ssl._create_unverified_context())
+    b.login("bob@example.com", "password123")
+    b.select("INBOX")
+    typ, data = b.fetch("1", "(BODY.PEEK[])")
+    assert b"Subject: Minutes" in data[0][1] and b'filename="minutes.txt"' in data[0][1], data
+    b.logout()
     # A phone-sized window: the folder list and the message still fit.
     driver.set_window_size(390, 844)
     driver.get(base + "/webmail/f/INBOX")
@@ -288,7 +345,12 @@ finally:
     driver.quit()
 print("ok")
 "#,
-        &[&format!("https://{https}"), &srv.smtp.port().to_string(), &shots.display().to_string()],
+        &[
+            &format!("https://{https}"),
+            &srv.smtp.port().to_string(),
+            &shots.display().to_string(),
+            &srv.imap.port().to_string(),
+        ],
     );
     assert_eq!(out.trim(), "ok");
     srv.stop();

@@ -1,14 +1,10 @@
 //! MAIL and RCPT: who may send, and to whom.
 
 use super::session::{Listener, Next, Session, Txn};
-use crate::names::Address;
-use crate::ops::alias::{ExpandError, expand, expand_local};
 use crate::ops::filter_rules::Kind;
-use crate::ops::recipient::{Local, resolve};
+use crate::ops::recipient::{Local, Refusal, Route};
 use crate::proto::smtp::codes;
 use crate::proto::smtp::command::{MailParams, Path};
-use crate::store::{aliases, domains};
-use std::collections::BTreeSet;
 
 pub async fn mail(s: &mut Session, from: Path, params: MailParams) {
     if s.helo.is_none() {
@@ -53,16 +49,7 @@ pub async fn mail(s: &mut Session, from: Path, params: MailParams) {
 /// May `account` use `from` as its sender: its own address, or an alias that leads to it.
 async fn owns(s: &Session, account: &str, from: &Path) -> crate::error::Result<bool> {
     let Path::Mailbox(m) = from else { return Ok(false) };
-    let Ok(addr) = Address::parse(m) else { return Ok(false) };
-    let addr = addr.to_string();
-    if addr == account {
-        return Ok(true);
-    }
-    let mut conn = s.shared.store().pool.acquire().await?;
-    if aliases::destinations(&mut conn, &addr).await?.is_empty() {
-        return Ok(false);
-    }
-    Ok(matches!(expand(&mut conn, &addr).await, Ok(e) if e.accounts.contains(account)))
+    crate::ops::recipient::sender_owned(&s.shared.store(), account, m).await
 }
 
 pub async fn rcpt(s: &mut Session, to: Path) -> Next {
@@ -127,11 +114,16 @@ pub async fn rcpt(s: &mut Session, to: Path) -> Next {
             txn.remote.insert(address);
             s.reply(codes::RECIPIENT_OK);
         }
-        Ok(Route::Refuse(r, text)) if r.code >= 500 => return s.refuse(r, text.as_deref()),
-        Ok(Route::Refuse(r, text)) => match text {
-            Some(t) => s.reply_text(r, &t),
-            None => s.reply(r),
-        },
+        Ok(Route::Refuse(why)) => {
+            let (r, text) = refusal(why);
+            if r.code >= 500 {
+                return s.refuse(r, text.as_deref());
+            }
+            match text {
+                Some(t) => s.reply_text(r, &t),
+                None => s.reply(r),
+            }
+        }
         Err(e) => {
             tracing::error!(error = %e.one_line(), "routing a recipient");
             s.reply(codes::LOCAL_ERROR);
@@ -195,83 +187,28 @@ async fn greylisted(s: &Session, recipient: &str) -> Option<i64> {
     }
 }
 
-enum Route {
-    Local { address: String, local: Vec<Local>, remote: BTreeSet<String> },
-    Relay(String),
-    Refuse(codes::Reply, Option<String>),
-}
-
-/// What the store says about a recipient's address.
-enum Found {
-    /// Not one of our domains.
-    Elsewhere,
-    /// In one of our domains, but not an address (RFC 5321 syntax that names no mailbox here).
-    Malformed,
-    /// The address (normalised) and where it leads.
-    Expanded(String, std::result::Result<crate::ops::alias::Expansion, ExpandError>),
-}
-
-/// Decide what to do with a recipient. The lookups run on the session's thread (a few rows by
-/// key: [`crate::store::Store::read`]).
+/// Decide what to do with a recipient (`ops::recipient::route`, with the sender's allow and
+/// block rules read once per transaction for mail from outside), in SMTP's words.
 async fn route(s: &mut Session, raw: &str, size: u64) -> crate::error::Result<Route> {
-    let domain_part = raw.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
-    let domain = crate::names::domain(domain_part).ok();
-    let address = Address::parse(raw).ok().map(|a| a.to_string());
-    // Mail from outside: the sender's allow and block rules, once per transaction, in the same
-    // read.
     let rules_for = match s.txn.as_ref() {
         Some(Txn { from: Some(Path::Mailbox(m)), sender_rules: None, .. }) if s.account.is_none() => Some(m.clone()),
         _ => None,
     };
-    let (found, rules) = {
-        let domain = domain.clone();
-        s.shared
-            .store()
-            .read(16, move |c| {
-                Box::pin(async move {
-                    let rules = match &rules_for {
-                        Some(sender) => Some(crate::ops::filter_rules::for_sender(&mut *c, sender).await?),
-                        None => None,
-                    };
-                    let local = match &domain {
-                        Some(d) => domains::exists(&mut *c, d).await?,
-                        None => false,
-                    };
-                    let found = match (local, address) {
-                        (false, _) => Found::Elsewhere,
-                        (true, None) => Found::Malformed,
-                        (true, Some(a)) => {
-                            let e = expand_local(&mut *c, &a).await;
-                            Found::Expanded(a, e)
-                        }
-                    };
-                    Ok((found, rules))
-                })
-            })
-            .await?
-    };
+    let (route, rules) =
+        crate::ops::recipient::route(&s.shared.store(), raw, size, s.account.is_some(), rules_for).await?;
     if let (Some(rules), Some(txn)) = (rules, s.txn.as_mut()) {
         txn.sender_rules = Some(rules);
     }
-    let (address, e) = match found {
-        // Never relay for unauthenticated clients, whatever the address form.
-        Found::Elsewhere if s.account.is_some() && domain.is_some() => return Ok(Route::Relay(raw.to_string())),
-        Found::Elsewhere => return Ok(Route::Refuse(codes::RELAY_DENIED, None)),
-        // Local domain: the address must name an account, alias or catch-all here.
-        Found::Malformed => return Ok(Route::Refuse(codes::NO_SUCH_USER, None)),
-        Found::Expanded(address, Ok(e)) => (address, e),
-        Found::Expanded(_, Err(ExpandError::Loop(_) | ExpandError::TooDeep)) => {
-            return Ok(Route::Refuse(codes::NO_SUCH_USER, Some("alias loop for this address".into())));
-        }
-        Found::Expanded(_, Err(ExpandError::Store(e))) => return Err(e),
-    };
-    let disabled = !e.disabled.is_empty();
-    let r = resolve(&s.shared.store(), e).await?;
-    if r.local.is_empty() && r.remote.is_empty() {
-        return Ok(Route::Refuse(if disabled { codes::MAILBOX_DISABLED } else { codes::NO_SUCH_USER }, None));
+    Ok(route)
+}
+
+/// A refused recipient's reply.
+fn refusal(r: Refusal) -> (codes::Reply, Option<String>) {
+    match r {
+        Refusal::RelayDenied => (codes::RELAY_DENIED, None),
+        Refusal::NoSuchUser => (codes::NO_SUCH_USER, None),
+        Refusal::AliasLoop => (codes::NO_SUCH_USER, Some("alias loop for this address".into())),
+        Refusal::Disabled => (codes::MAILBOX_DISABLED, None),
+        Refusal::MailboxFull => (codes::MAILBOX_FULL, None),
     }
-    if r.local.iter().any(|l| !l.fits(size)) {
-        return Ok(Route::Refuse(codes::MAILBOX_FULL, None));
-    }
-    Ok(Route::Local { address, local: r.local, remote: r.remote })
 }

@@ -6,6 +6,7 @@
 //! a message's HTML in `safe_html.rs`. Every page is served with a strict
 //! Content-Security-Policy, `nosniff`, no referrer, and never cached.
 
+mod compose;
 mod pages;
 mod safe_html;
 mod session;
@@ -48,6 +49,8 @@ const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' dat
 const PAGE_SIZE: i64 = 50;
 
 pub fn routes(shared: Arc<Shared>) -> Router {
+    let send_limit =
+        usize::try_from(shared.config().server.message_size_limit).unwrap_or(usize::MAX).saturating_add(1 << 20);
     Router::new()
         .route("/", get(root))
         .route("/webmail", get(|| async { see_other("/webmail/") }))
@@ -61,8 +64,11 @@ pub fn routes(shared: Arc<Shared>) -> Router {
         .route("/webmail/f/{folder}/{uid}/flag", post(flag))
         .route("/webmail/f/{folder}/{uid}/move", post(move_message))
         .route("/webmail/static/{file}", get(static_file))
-        .layer(axum::middleware::map_response(secure_headers))
+        .route("/webmail/compose", get(compose::compose))
         .layer(DefaultBodyLimit::max(64 * 1024))
+        // A message with attachments: the size limit, and room for the form's encoding.
+        .route("/webmail/send", post(compose::send).layer(DefaultBodyLimit::max(send_limit)))
+        .layer(axum::middleware::map_response(secure_headers))
         .with_state(shared)
 }
 

@@ -67,6 +67,7 @@ fn frame(
         html! {
             header {
                 a href="/webmail/" class="brand" { "mailctl" }
+                a href="/webmail/compose" class="write" { "Write" }
                 span class="who" { (account.address) }
                 form method="post" action="/webmail/logout" class="inline" {
                     input type="hidden" name="csrf" value=(csrf);
@@ -183,6 +184,9 @@ pub fn message(css: &str, p: &MessagePage<'_>) -> Markup {
                     @if let Some(v) = &p.verdict { dt { "Authentication" } dd class="verdict" { (v) } }
                 }
                 div class="actions" {
+                    a class="button" href={ "/webmail/compose?folder=" (seg(p.folder)) "&reply=" (p.uid) } { "Reply" }
+                    a class="button" href={ "/webmail/compose?folder=" (seg(p.folder)) "&reply=" (p.uid) "&all=1" } { "Reply all" }
+                    a class="button" href={ "/webmail/compose?folder=" (seg(p.folder)) "&forward=" (p.uid) } { "Forward" }
                     form method="post" action={ (base) "/flag" } class="inline" {
                         input type="hidden" name="csrf" value=(p.csrf);
                         button type="submit" name="set" value="unread" { "Mark unread" }
@@ -236,5 +240,67 @@ pub fn problem(css: &str, title: &str, detail: &str) -> Markup {
         title,
         css,
         html! { main class="signin" { h1 { (title) } p { (detail) } p { a href="/webmail/" { "Back to your mail" } } } },
+    )
+}
+
+/// What the composer shows: empty, or a reply or forward filled in, or a refused message
+/// with the member's words kept.
+#[derive(Default)]
+pub struct Draft {
+    pub from: String,
+    pub to: String,
+    pub cc: String,
+    pub bcc: String,
+    pub subject: String,
+    pub body: String,
+    pub in_reply_to: String,
+    pub references: String,
+}
+
+pub struct ComposePage<'a> {
+    pub account: &'a Account,
+    pub csrf: &'a str,
+    pub folders: &'a [Folder],
+    pub identities: &'a [String],
+    pub draft: &'a Draft,
+    pub error: Option<&'a str>,
+    pub limit: u64,
+}
+
+pub fn compose(css: &str, p: &ComposePage<'_>) -> Markup {
+    let d = p.draft;
+    frame(
+        css,
+        "Write",
+        p.account,
+        p.csrf,
+        p.folders,
+        "",
+        html! {
+            h1 { "Write" }
+            @if let Some(e) = p.error { p class="error" role="alert" { (e) } }
+            form method="post" action="/webmail/send" enctype="multipart/form-data" class="compose" {
+                input type="hidden" name="csrf" value=(p.csrf);
+                input type="hidden" name="in_reply_to" value=(d.in_reply_to);
+                input type="hidden" name="references" value=(d.references);
+                label for="from" { "From" }
+                select id="from" name="from" {
+                    @for i in p.identities { option value=(i) selected[*i == d.from] { (i) } }
+                }
+                label for="to" { "To" }
+                input id="to" name="to" type="text" autocomplete="email" value=(d.to);
+                label for="cc" { "Cc" }
+                input id="cc" name="cc" type="text" value=(d.cc);
+                label for="bcc" { "Bcc" }
+                input id="bcc" name="bcc" type="text" value=(d.bcc);
+                label for="subject" { "Subject" }
+                input id="subject" name="subject" type="text" value=(d.subject);
+                label for="body" { "Message" }
+                textarea id="body" name="body" rows="16" { (d.body) }
+                label for="attachments" { "Attachments (up to " (crate::size::human(p.limit)) " in all)" }
+                input id="attachments" name="attachment" type="file" multiple;
+                button type="submit" { "Send" }
+            }
+        },
     )
 }

@@ -1,0 +1,112 @@
+//! Mail a signed-in member sends without SMTP (the webmail): the rules of submission on port
+//! 587. The sender must be the account or one of its aliases; each recipient is routed by
+//! [`crate::ops::recipient::route`] as for an authenticated SMTP client (other domains
+//! allowed); the message is delivered by [`crate::ops::deliver`] (local accounts at once,
+//! others through the outbound queue, which signs with DKIM); then a copy is kept in Sent.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::config::Config;
+use crate::error::{Error, Kind, Result};
+use crate::ops::deliver::{self, Failure, Message};
+use crate::ops::recipient::{Refusal, Route, route, sender_owned};
+use crate::store::maildir::{Flag, Flags};
+use crate::store::{Account, Store};
+
+/// A message to send: the envelope sender and recipients, and the message as written
+/// (headers and body, CRLF line ends).
+pub struct Outgoing {
+    pub from: String,
+    pub to: Vec<String>,
+    pub data: Vec<u8>,
+}
+
+/// What sending did: the queue id, and the copy's UID in Sent (None when the copy failed:
+/// the message went; the failure is logged).
+#[derive(Debug)]
+pub struct Sent {
+    pub id: String,
+    pub sent_uid: Option<i64>,
+}
+
+fn refused(rcpt: &str, r: Refusal) -> Error {
+    let why = match r {
+        Refusal::RelayDenied => "not a deliverable address",
+        Refusal::NoSuchUser => "no such user here",
+        Refusal::AliasLoop => "an alias loop",
+        Refusal::Disabled => "the mailbox is disabled",
+        Refusal::MailboxFull => "the mailbox is full",
+    };
+    Error::invalid(format!("recipient {rcpt}: {why}"))
+}
+
+/// Send `msg` as `account`, from `client` (for the Received: header). Nothing is sent when
+/// any check fails.
+pub async fn submit(store: &Store, cfg: &Config, account: &Account, msg: Outgoing, client: &str) -> Result<Sent> {
+    if msg.to.is_empty() {
+        return Err(Error::invalid("no recipients"));
+    }
+    if msg.to.len() > cfg.server.max_recipients as usize {
+        return Err(Error::invalid(format!("more than {} recipients", cfg.server.max_recipients)));
+    }
+    let limit = cfg.server.message_size_limit;
+    if msg.data.len() as u64 > limit {
+        return Err(Error::invalid(format!(
+            "the message is {} (the limit is {})",
+            crate::size::human(msg.data.len() as u64),
+            crate::size::human(limit)
+        )));
+    }
+    if !sender_owned(store, &account.address, &msg.from).await? {
+        return Err(Error::permission(format!("{} may not send as {}", account.address, msg.from)));
+    }
+    let size = msg.data.len() as u64;
+    let (mut local, mut remote) = (BTreeMap::new(), BTreeSet::new());
+    for rcpt in &msg.to {
+        match route(store, rcpt, size, true, None).await?.0 {
+            Route::Local { local: l, remote: r, .. } => {
+                local.extend(l.into_iter().map(|l| (l.account_id, l)));
+                remote.extend(r);
+            }
+            Route::Relay(a) => {
+                remote.insert(a);
+            }
+            Route::Refuse(r) => return Err(refused(rcpt, r)),
+        }
+    }
+    let id = crate::ids::new_id();
+    let received = format!(
+        "Received: from [{client}] by {} (mailctl webmail)\r\n\twith HTTPS id {id}; {}\r\n",
+        cfg.hostname,
+        chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S +0000")
+    );
+    let mut data = received.into_bytes();
+    data.extend_from_slice(&msg.data);
+    let m = Message {
+        id: id.clone(),
+        from: Some(msg.from.clone()),
+        local: local.into_values().collect(),
+        remote: remote.into_iter().collect(),
+        data,
+        submitted_by: Some(account.address.clone()),
+        verdict: None,
+    };
+    match deliver::deliver(store, &cfg.hostname, m).await {
+        Ok(_) => {}
+        Err(Failure::MailboxFull(a)) => return Err(Error::new(Kind::OverQuota, format!("the mailbox of {a} is full"))),
+        Err(Failure::NoSpace(e) | Failure::Local(e)) => return Err(e.context("sending")),
+    }
+    let copy = crate::ops::mailbox::Appended {
+        data: msg.data,
+        flags: Flags::new().with(Flag::SEEN),
+        date: crate::store::now(),
+    };
+    let sent_uid = match crate::ops::mailbox::append(store, account, &cfg.hostname, "Sent", vec![copy]).await {
+        Ok((_, uids)) => uids.first().copied(),
+        Err(e) => {
+            tracing::warn!(id, error = %e.one_line(), "sent, but the copy in Sent could not be kept");
+            None
+        }
+    };
+    Ok(Sent { id, sent_uid })
+}

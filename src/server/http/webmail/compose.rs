@@ -1,0 +1,322 @@
+//! Writing mail: the composer (empty, or a reply, reply to all, or forward filled in from the
+//! message) and sending it through `ops::submit`, the rules of port 587: From is the account
+//! or one of its aliases, the recipients routed as for an authenticated client, DKIM and the
+//! outbound queue for other domains, a copy in Sent. The message is built by mail-builder.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::{Multipart, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use mail_parser::MessageParser;
+use serde::Deserialize;
+
+use super::pages::{self, ComposePage, Draft};
+use super::{CSS_PATH, Member, checked, failed, page, see_other};
+use crate::error::Kind;
+use crate::httpd::Transport;
+use crate::server::Shared;
+
+/// What the composer is asked to fill in.
+#[derive(Deserialize)]
+pub struct Start {
+    folder: Option<String>,
+    reply: Option<i64>,
+    all: Option<u8>,
+    forward: Option<i64>,
+}
+
+/// The addresses in a header's value ("Ann <ann@example.com>, bob@example.org"), parsed by
+/// mail-parser: (display name, address) pairs.
+fn addresses(value: &str) -> Vec<(Option<String>, String)> {
+    let header = format!("To: {}\r\n\r\n", value.replace(['\r', '\n'], " "));
+    let Some(m) = MessageParser::new().parse_headers(header.as_bytes()) else { return Vec::new() };
+    m.to()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| Some((x.name().map(str::to_string), x.address()?.trim().to_string())))
+                .filter(|(_, a)| !a.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn shown(list: &[(Option<String>, String)]) -> String {
+    list.iter()
+        .map(|(n, a)| match n {
+            Some(n) if !n.is_empty() => format!("{n} <{a}>"),
+            _ => a.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The addresses the member may send as: the account, and the aliases that point at it.
+async fn identities(shared: &Shared, member: &Member) -> crate::error::Result<Vec<String>> {
+    let mut conn = shared.store().pool.acquire().await?;
+    let mut out = vec![member.account.address.clone()];
+    out.extend(crate::store::aliases::pointing_at(&mut conn, &member.account.address).await?);
+    out.dedup();
+    Ok(out)
+}
+
+/// A reply or forward of a message, filled in.
+fn prefilled(raw: &[u8], me: &str, reply: bool, all: bool) -> Draft {
+    let Some(m) = MessageParser::default().parse(raw) else { return Draft::default() };
+    let list = |a: Option<&mail_parser::Address<'_>>| -> Vec<(Option<String>, String)> {
+        a.map(|a| a.iter().filter_map(|x| Some((x.name().map(str::to_string), x.address()?.to_string()))).collect())
+            .unwrap_or_default()
+    };
+    let subject = m.subject().unwrap_or_default().to_string();
+    let from = list(m.from());
+    let text = m.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+    let date = m.date().map(|d| d.to_rfc822()).unwrap_or_default();
+    let mut d = Draft::default();
+    if reply {
+        let reply_to = list(m.reply_to());
+        let to = if reply_to.is_empty() { from.clone() } else { reply_to };
+        d.to = shown(&to);
+        if all {
+            let mut cc: Vec<_> = list(m.to()).into_iter().chain(list(m.cc())).collect();
+            cc.retain(|(_, a)| !a.eq_ignore_ascii_case(me) && !to.iter().any(|(_, t)| t.eq_ignore_ascii_case(a)));
+            d.cc = shown(&cc);
+        }
+        let lower = subject.to_ascii_lowercase();
+        d.subject = if lower.starts_with("re:") { subject.clone() } else { format!("Re: {subject}") };
+        let quoted: String = text.lines().map(|l| format!("> {l}\n")).collect();
+        d.body = format!("\n\nOn {date}, {} wrote:\n{quoted}", shown(&from));
+        if let Some(id) = m.message_id() {
+            d.in_reply_to = id.to_string();
+            let mut refs: Vec<String> =
+                m.references().as_text_list().map(|l| l.iter().map(|r| r.to_string()).collect()).unwrap_or_default();
+            refs.push(id.to_string());
+            d.references = refs.join(" ");
+        }
+    } else {
+        let lower = subject.to_ascii_lowercase();
+        d.subject = if lower.starts_with("fwd:") { subject.clone() } else { format!("Fwd: {subject}") };
+        d.body = format!(
+            "\n\n---------- Forwarded message ----------\nFrom: {}\nDate: {date}\nSubject: {subject}\nTo: {}\n\n{text}",
+            shown(&from),
+            shown(&list(m.to()))
+        );
+    }
+    d
+}
+
+pub async fn compose(State(shared): State<Arc<Shared>>, member: Member, Query(q): Query<Start>) -> Response {
+    let store = shared.store();
+    let folders = match crate::ops::webmail::folders(&store, &member.account).await {
+        Ok(f) => f,
+        Err(e) => return failed(e),
+    };
+    let ids = match identities(&shared, &member).await {
+        Ok(i) => i,
+        Err(e) => return failed(e),
+    };
+    let mut draft = Draft { from: member.account.address.clone(), ..Draft::default() };
+    if let (Some(folder), Some(uid)) = (&q.folder, q.reply.or(q.forward)) {
+        match crate::ops::webmail::open(&store, &member.account, folder, uid).await {
+            Ok(o) => {
+                draft = Draft {
+                    from: member.account.address.clone(),
+                    ..prefilled(&o.raw, &member.account.address, q.reply.is_some(), q.all == Some(1))
+                }
+            }
+            Err(e) => return failed(e),
+        }
+    }
+    let limit = shared.config().server.message_size_limit;
+    composer(StatusCode::OK, &member, &folders, &ids, &draft, None, limit)
+}
+
+/// The composer page.
+fn composer(
+    status: StatusCode,
+    member: &Member,
+    folders: &[crate::ops::webmail::Folder],
+    identities: &[String],
+    draft: &Draft,
+    error: Option<&str>,
+    limit: u64,
+) -> Response {
+    let p =
+        ComposePage { account: &member.account, csrf: &member.session.csrf, folders, identities, draft, error, limit };
+    page(status, pages::compose(&CSS_PATH, &p))
+}
+
+/// An uploaded file.
+struct Upload {
+    name: String,
+    content_type: String,
+    data: Vec<u8>,
+}
+
+/// Read the composer's form: its fields and files, within `limit` bytes of files in all.
+async fn read_form(mut form: Multipart, limit: u64) -> Result<(Draft, String, Vec<Upload>), String> {
+    let (mut d, mut csrf, mut files, mut total) = (Draft::default(), String::new(), Vec::new(), 0u64);
+    while let Some(field) = form.next_field().await.map_err(|e| format!("the form could not be read: {e}"))? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "attachment" {
+            let file = field.file_name().unwrap_or_default().to_string();
+            let ct = field.content_type().unwrap_or("application/octet-stream").to_string();
+            let data = field.bytes().await.map_err(|e| format!("an attachment could not be read: {e}"))?;
+            if file.is_empty() && data.is_empty() {
+                continue;
+            }
+            total += data.len() as u64;
+            if total > limit {
+                return Err(format!("the attachments are larger than {}", crate::size::human(limit)));
+            }
+            files.push(Upload { name: file, content_type: ct, data: data.to_vec() });
+            continue;
+        }
+        let text = field.text().await.map_err(|e| format!("the form could not be read: {e}"))?;
+        match name.as_str() {
+            "csrf" => csrf = text,
+            "from" => d.from = text,
+            "to" => d.to = text,
+            "cc" => d.cc = text,
+            "bcc" => d.bcc = text,
+            "subject" => d.subject = text,
+            "body" => d.body = text,
+            "in_reply_to" => d.in_reply_to = text,
+            "references" => d.references = text,
+            _ => {}
+        }
+    }
+    Ok((d, csrf, files))
+}
+
+/// The message as written: headers, the text, the attachments.
+fn build(d: &Draft, files: &[Upload], hostname: &str) -> std::io::Result<Vec<u8>> {
+    use mail_builder::MessageBuilder;
+    use mail_builder::headers::address::Address;
+    let list = |v: &str| -> Vec<Address<'static>> {
+        addresses(v).into_iter().map(|(n, a)| Address::new_address(n, a)).collect()
+    };
+    let mut m = MessageBuilder::new()
+        .from(d.from.clone())
+        .subject(d.subject.replace(['\r', '\n'], " "))
+        .message_id(format!("{}@{hostname}", crate::ids::new_id()))
+        .date(chrono::Utc::now().timestamp())
+        .text_body(d.body.replace("\r\n", "\n"));
+    let to = list(&d.to);
+    if !to.is_empty() {
+        m = m.to(to);
+    }
+    let cc = list(&d.cc);
+    if !cc.is_empty() {
+        m = m.cc(cc);
+    }
+    let strip = |s: &str| s.trim().trim_start_matches('<').trim_end_matches('>').to_string();
+    if !d.in_reply_to.trim().is_empty() {
+        m = m.in_reply_to(strip(&d.in_reply_to));
+    }
+    let refs: Vec<String> = d.references.split_whitespace().map(strip).filter(|r| !r.is_empty()).collect();
+    if !refs.is_empty() {
+        m = m.references(refs);
+    }
+    for f in files {
+        m = m.attachment(f.content_type.clone(), f.name.clone(), f.data.clone());
+    }
+    m.write_to_vec()
+}
+
+pub async fn send(
+    State(shared): State<Arc<Shared>>,
+    member: Member,
+    Extension(transport): Extension<Transport>,
+    headers: HeaderMap,
+    form: Multipart,
+) -> Response {
+    let cfg = shared.config();
+    let limit = cfg.server.message_size_limit;
+    let store = shared.store();
+    let (draft, csrf, files, problem) = match read_form(form, limit).await {
+        Ok((d, c, f)) => (d, c, f, None),
+        Err(e) => (Draft::default(), String::new(), Vec::new(), Some(e)),
+    };
+    if problem.is_none()
+        && let Some(r) = checked(&member, &headers, &csrf)
+    {
+        return r;
+    }
+    let outcome: Result<(), String> = match problem {
+        Some(p) => Err(p),
+        None => {
+            let rcpts: Vec<String> =
+                [&draft.to, &draft.cc, &draft.bcc].iter().flat_map(|v| addresses(v)).map(|(_, a)| a).collect();
+            match build(&draft, &files, &cfg.hostname) {
+                Err(e) => Err(format!("the message could not be built: {e}")),
+                Ok(data) => {
+                    let client = transport.peer.ip().to_string();
+                    let out = crate::ops::submit::Outgoing { from: draft.from.clone(), to: rcpts, data };
+                    match crate::ops::submit::submit(&store, &cfg, &member.account, out, &client).await {
+                        Ok(sent) => {
+                            tracing::info!(id = %sent.id, "webmail: sent");
+                            return see_other("/webmail/f/Sent");
+                        }
+                        Err(e) if matches!(e.kind, Kind::Invalid | Kind::Permission | Kind::OverQuota) => {
+                            Err(e.message)
+                        }
+                        Err(e) => return failed(e),
+                    }
+                }
+            }
+        }
+    };
+    let error = outcome.err();
+    let folders = crate::ops::webmail::folders(&store, &member.account).await.unwrap_or_default();
+    let ids = identities(&shared, &member).await.unwrap_or_else(|_| vec![member.account.address.clone()]);
+    composer(StatusCode::UNPROCESSABLE_ENTITY, &member, &folders, &ids, &draft, error.as_deref(), limit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_lists_are_parsed_as_mail_headers() {
+        let cases: &[(&str, &[&str])] = &[
+            ("ann@example.com", &["ann@example.com"]),
+            ("Ann <ann@example.com>, bob@example.org", &["ann@example.com", "bob@example.org"]),
+            ("\"Doe, Jane\" <jane@example.com>", &["jane@example.com"]),
+            ("", &[]),
+        ];
+        for (input, want) in cases {
+            let got: Vec<String> = addresses(input).into_iter().map(|(_, a)| a).collect();
+            assert_eq!(got, *want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn a_line_break_in_a_field_never_makes_a_header_of_its_own() {
+        let d = Draft {
+            from: "ann@example.com".into(),
+            to: "bob@example.com\r\nBcc: evil@example.org".into(),
+            subject: "hi\r\nBcc: evil@example.org".into(),
+            body: "text".into(),
+            ..Draft::default()
+        };
+        let raw = String::from_utf8(build(&d, &[], "mail.example.com").unwrap()).unwrap();
+        assert!(!raw.lines().any(|l| l.to_ascii_lowercase().starts_with("bcc:")), "{raw}");
+    }
+
+    #[test]
+    fn a_reply_quotes_the_text_and_threads_and_a_reply_to_all_leaves_me_out() {
+        let raw = b"From: Bob <bob@example.org>\r\nTo: ann@example.com, carol@example.net\r\n\
+                    Subject: Lunch\r\nMessage-ID: <m1@example.org>\r\nReferences: <m0@example.org>\r\n\r\nNoon?\r\n";
+        let d = prefilled(raw, "ann@example.com", true, true);
+        assert_eq!(d.to, "Bob <bob@example.org>");
+        assert_eq!(d.cc, "carol@example.net");
+        assert_eq!(d.subject, "Re: Lunch");
+        assert!(d.body.contains("> Noon?"), "{}", d.body);
+        assert_eq!(d.in_reply_to, "m1@example.org");
+        assert_eq!(d.references, "m0@example.org m1@example.org");
+        let f = prefilled(raw, "ann@example.com", false, false);
+        assert_eq!((f.subject.as_str(), f.to.as_str()), ("Fwd: Lunch", ""));
+        assert!(f.body.contains("Forwarded message") && f.body.contains("Noon?"));
+    }
+}
