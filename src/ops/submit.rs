@@ -101,12 +101,14 @@ pub async fn submit(store: &Store, cfg: &Config, account: &Account, msg: Outgoin
         flags: Flags::new().with(Flag::SEEN),
         date: crate::store::now(),
     };
-    let sent_uid = match crate::ops::mailbox::append(store, account, &cfg.hostname, "Sent", vec![copy]).await {
-        Ok((_, uids)) => uids.first().copied(),
-        Err(e) => {
-            tracing::warn!(id, error = %e.one_line(), "sent, but the copy in Sent could not be kept");
-            None
-        }
-    };
+    let sent_uid =
+        match crate::ops::mailbox::append(store, account, &cfg.hostname, crate::store::maildir::SENT, vec![copy]).await
+        {
+            Ok((_, uids)) => uids.first().copied(),
+            Err(e) => {
+                tracing::warn!(id, error = %e.one_line(), "sent, but the copy in Sent could not be kept");
+                None
+            }
+        };
     Ok(Sent { id, sent_uid })
 }

@@ -147,12 +147,12 @@ pub async fn open(store: &Store, account: &Account, folder: &str, uid: i64) -> R
     Ok(Opened { mailbox, uid, flags: row.flags, raw })
 }
 
-/// Set or clear one flag on one message.
+/// Set or clear one flag on these messages.
 pub async fn set_flag(
     store: &Store,
     account: &Account,
     mailbox: &Mailbox,
-    uid: i64,
+    uids: &[i64],
     flag: Flag,
     on: bool,
 ) -> Result<()> {
@@ -160,7 +160,7 @@ pub async fn set_flag(
         store,
         account,
         mailbox,
-        &[uid],
+        uids,
         move |f| {
             let change = Flags::new().with(flag);
             let mut f = f.clone();
@@ -177,11 +177,11 @@ pub async fn set_flag(
     Ok(())
 }
 
-/// Move one message to another folder (IMAP's MOVE: copy, then expunge the original); a
-/// standard folder (Trash, Junk…) that does not exist yet is made. Returns its new UID.
-pub async fn move_to(store: &Store, account: &Account, mailbox: &Mailbox, uid: i64, to: &str) -> Result<Option<i64>> {
-    if to == mailbox.name {
-        return Ok(Some(uid));
+/// Move messages to another folder (IMAP's MOVE: copy, then expunge the originals); a
+/// standard folder (Trash, Junk…) that does not exist yet is made. Returns their new UIDs.
+pub async fn move_to(store: &Store, account: &Account, mailbox: &Mailbox, uids: &[i64], to: &str) -> Result<Vec<i64>> {
+    if to == mailbox.name || uids.is_empty() {
+        return Ok(uids.to_vec());
     }
     if super::mailbox::special_use(to).is_some() && self::mailbox(store, account, to).await.is_err() {
         match super::mailbox::create(store, account, to).await {
@@ -189,9 +189,37 @@ pub async fn move_to(store: &Store, account: &Account, mailbox: &Mailbox, uid: i
             _ => {}
         }
     }
-    let (_, pairs) = super::mailbox::copy(store, account, mailbox, &[uid], to).await?;
-    super::mailbox::expunge(store, account, mailbox, &[uid], false).await?;
-    Ok(pairs.first().map(|(_, new)| *new))
+    let (_, pairs) = super::mailbox::copy(store, account, mailbox, uids, to).await?;
+    let copied: Vec<i64> = pairs.iter().map(|(from, _)| *from).collect();
+    super::mailbox::expunge(store, account, mailbox, &copied, false).await?;
+    Ok(pairs.into_iter().map(|(_, new)| new).collect())
+}
+
+/// Remove every message of a folder for good (emptying Trash or Junk); how many went.
+pub async fn empty(store: &Store, account: &Account, mailbox: &Mailbox) -> Result<usize> {
+    let uids: Vec<i64> = {
+        let mut conn = store.pool.acquire().await?;
+        messages::list(&mut conn, mailbox.id).await?.into_iter().map(|m| m.uid).collect()
+    };
+    Ok(super::mailbox::expunge(store, account, mailbox, &uids, false).await?.len())
+}
+
+/// Keep a message the member is writing in Drafts (flagged \Draft and \Seen); its UID.
+pub async fn save_draft(store: &Store, account: &Account, hostname: &str, data: Vec<u8>) -> Result<Option<i64>> {
+    let draft = super::mailbox::Appended {
+        data,
+        flags: Flags::new().with(Flag::DRAFT).with(Flag::SEEN),
+        date: crate::store::now(),
+    };
+    if self::mailbox(store, account, crate::store::maildir::DRAFTS).await.is_err() {
+        match super::mailbox::create(store, account, crate::store::maildir::DRAFTS).await {
+            Err(e) if e.kind != Kind::Exists => return Err(e),
+            _ => {}
+        }
+    }
+    let (_, uids) =
+        super::mailbox::append(store, account, hostname, crate::store::maildir::DRAFTS, vec![draft]).await?;
+    Ok(uids.first().copied())
 }
 
 #[cfg(test)]

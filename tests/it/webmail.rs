@@ -166,11 +166,32 @@ typ, data = b.fetch("1", "(BODY.PEEK[])")
 raw = data[0][1]
 assert b"Subject: With attachment" in raw and b'filename="notes.txt"' in raw and b"Received: from [127.0.0.1]" in raw, raw
 b.logout()
+# A draft is kept in Drafts; ticked messages move together; Trash empties for good.
+r = send({"to": "", "subject": "draft one", "body": "unfinished", "save": "draft"})
+assert r.status_code == 303 and r.headers["location"] == "/webmail/f/Drafts", (r.status_code, r.text)
+r = s.post(f"{base}/webmail/f/INBOX/bulk", data=[("csrf", csrf), ("uid", plain_uid), ("action", "move"), ("to", "Trash")],
+           allow_redirects=False)
+assert r.status_code == 303, (r.status_code, r.text)
+r = s.post(f"{base}/webmail/f/INBOX/bulk", data=[("uid", plain_uid), ("action", "read")], allow_redirects=False)
+assert r.status_code == 403, "a bulk change without the token"
 m = imaplib.IMAP4("127.0.0.1", imap_port)
 m.starttls(ssl_context=__import__("ssl")._create_unverified_context())
 m.login("ann@example.com", "password123")
 typ, data = m.select("Sent")
 assert data == [b"1"], data
+typ, data = m.select("Drafts")
+assert data == [b"1"], data
+typ, data = m.fetch("1", "(FLAGS)")
+assert b"\\Draft" in data[0], data
+typ, data = m.select("INBOX")
+assert data == [b"0"], data
+typ, data = m.select("Trash")
+assert data == [b"1"], data
+m.close()
+r = s.post(f"{base}/webmail/f/Trash/empty", data={"csrf": csrf}, allow_redirects=False)
+assert r.status_code == 303, (r.status_code, r.text)
+typ, data = m.select("Trash")
+assert data == [b"0"], data
 m.logout()
 
 # Sign out everywhere ends the other session too.

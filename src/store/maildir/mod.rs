@@ -18,10 +18,13 @@ use crate::error::{Error, Result};
 
 pub use flags::{Flag, Flags};
 
-/// The folders every account gets, besides INBOX.
 /// Where spam and quarantined mail goes (special-use \\Junk).
 pub const JUNK: &str = "Junk";
-pub const STANDARD_FOLDERS: [&str; 4] = ["Sent", "Drafts", "Trash", JUNK];
+pub const SENT: &str = "Sent";
+pub const DRAFTS: &str = "Drafts";
+pub const TRASH: &str = "Trash";
+/// The folders every account gets, besides INBOX.
+pub const STANDARD_FOLDERS: [&str; 4] = [SENT, DRAFTS, TRASH, JUNK];
 const SUBDIRS: [&str; 3] = ["cur", "new", "tmp"];
 
 /// The hierarchy delimiter (Maildir++ uses `.`, as Dovecot does).

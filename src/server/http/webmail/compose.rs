@@ -183,6 +183,7 @@ async fn read_form(mut form: Multipart, limit: u64) -> Result<(Draft, String, Ve
             "body" => d.body = text,
             "in_reply_to" => d.in_reply_to = text,
             "references" => d.references = text,
+            "save" => d.save = text == "draft",
             _ => {}
         }
     }
@@ -250,6 +251,13 @@ pub async fn send(
                 [&draft.to, &draft.cc, &draft.bcc].iter().flat_map(|v| addresses(v)).map(|(_, a)| a).collect();
             match build(&draft, &files, &cfg.hostname) {
                 Err(e) => Err(format!("the message could not be built: {e}")),
+                Ok(data) if draft.save => {
+                    match crate::ops::webmail::save_draft(&store, &member.account, &cfg.hostname, data).await {
+                        Ok(_) => return see_other("/webmail/f/Drafts"),
+                        Err(e) if e.kind == Kind::OverQuota => Err(e.message),
+                        Err(e) => return failed(e),
+                    }
+                }
                 Ok(data) => {
                     let client = transport.peer.ip().to_string();
                     let out = crate::ops::submit::Outgoing { from: draft.from.clone(), to: rcpts, data };

@@ -63,6 +63,8 @@ pub fn routes(shared: Arc<Shared>) -> Router {
         .route("/webmail/f/{folder}/{uid}/part/{n}", get(attachment))
         .route("/webmail/f/{folder}/{uid}/flag", post(flag))
         .route("/webmail/f/{folder}/{uid}/move", post(move_message))
+        .route("/webmail/f/{folder}/bulk", post(bulk))
+        .route("/webmail/f/{folder}/empty", post(empty))
         .route("/webmail/static/{file}", get(static_file))
         .route("/webmail/compose", get(compose::compose))
         .layer(DefaultBodyLimit::max(64 * 1024))
@@ -348,7 +350,7 @@ async fn message(
         Err(e) => return failed(e),
     };
     if !opened.flags.has(Flag::SEEN)
-        && let Err(e) = ops::set_flag(&store, &member.account, &opened.mailbox, uid, Flag::SEEN, true).await
+        && let Err(e) = ops::set_flag(&store, &member.account, &opened.mailbox, &[uid], Flag::SEEN, true).await
     {
         tracing::warn!(error = %e.one_line(), "webmail: marking a message read");
     }
@@ -480,6 +482,58 @@ async fn attachment(
     r
 }
 
+/// What a form asks to do with messages.
+enum Action {
+    Flag(Flag, bool),
+    Move(String),
+}
+
+impl Action {
+    /// A button's value: `read`, `unread`, `flagged`, `unflagged`, or `move` (to `to`).
+    fn parse(name: &str, to: Option<&str>) -> Option<Action> {
+        Some(match name {
+            "read" => Action::Flag(Flag::SEEN, true),
+            "unread" => Action::Flag(Flag::SEEN, false),
+            "flagged" => Action::Flag(Flag::FLAGGED, true),
+            "unflagged" => Action::Flag(Flag::FLAGGED, false),
+            "move" => Action::Move(to.filter(|t| !t.is_empty())?.to_string()),
+            _ => return None,
+        })
+    }
+}
+
+/// Apply `action` to messages of a folder; moving into or out of Junk teaches the spam filter
+/// as IMAP's moves do.
+async fn apply(shared: &Arc<Shared>, member: &Member, folder: &str, uids: &[i64], action: Action) -> Option<Response> {
+    let store = shared.store();
+    let mailbox = match ops::mailbox(&store, &member.account, folder).await {
+        Ok(m) => m,
+        Err(e) => return Some(failed(e)),
+    };
+    match action {
+        Action::Flag(flag, on) => {
+            ops::set_flag(&store, &member.account, &mailbox, uids, flag, on).await.err().map(failed)
+        }
+        Action::Move(to) => {
+            let moved = match ops::move_to(&store, &member.account, &mailbox, uids, &to).await {
+                Ok(m) => m,
+                Err(e) => return Some(failed(e)),
+            };
+            let filters = shared.filters();
+            if let Some(spam) = crate::ops::filter::training(Some(folder), &to)
+                && filters.learns()
+                && !moved.is_empty()
+            {
+                let account = member.account.clone();
+                tokio::spawn(async move {
+                    crate::ops::filter::learn(&store, &filters, &account, &to, moved, spam).await;
+                });
+            }
+            None
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct FlagForm {
     #[serde(default)]
@@ -497,20 +551,11 @@ async fn flag(
     if let Some(r) = checked(&member, &headers, &f.csrf) {
         return r;
     }
-    let (flag, on) = match f.set.as_str() {
-        "read" => (Flag::SEEN, true),
-        "unread" => (Flag::SEEN, false),
-        "flagged" => (Flag::FLAGGED, true),
-        "unflagged" => (Flag::FLAGGED, false),
-        _ => return problem(StatusCode::BAD_REQUEST, "Refused", "unknown change"),
+    let Some(action) = Action::parse(&f.set, None) else {
+        return problem(StatusCode::BAD_REQUEST, "Refused", "unknown change");
     };
-    let store = shared.store();
-    let mailbox = match ops::mailbox(&store, &member.account, &folder).await {
-        Ok(m) => m,
-        Err(e) => return failed(e),
-    };
-    if let Err(e) = ops::set_flag(&store, &member.account, &mailbox, uid, flag, on).await {
-        return failed(e);
+    if let Some(r) = apply(&shared, &member, &folder, &[uid], action).await {
+        return r;
     }
     let back = pages::seg(&folder);
     // Marked unread: back to the list (opening it again would mark it read).
@@ -538,25 +583,71 @@ async fn move_message(
     if let Some(r) = checked(&member, &headers, &f.csrf) {
         return r;
     }
-    let store = shared.store();
-    let mailbox = match ops::mailbox(&store, &member.account, &folder).await {
-        Ok(m) => m,
-        Err(e) => return failed(e),
-    };
-    let moved = match ops::move_to(&store, &member.account, &mailbox, uid, &f.to).await {
-        Ok(m) => m,
-        Err(e) => return failed(e),
-    };
-    let filters = shared.filters();
-    if let (Some(spam), Some(new_uid)) = (crate::ops::filter::training(Some(&folder), &f.to), moved)
-        && filters.learns()
-    {
-        let (account, to) = (member.account.clone(), f.to.clone());
-        tokio::spawn(async move {
-            crate::ops::filter::learn(&store, &filters, &account, &to, vec![new_uid], spam).await;
-        });
+    if let Some(r) = apply(&shared, &member, &folder, &[uid], Action::Move(f.to)).await {
+        return r;
     }
     see_other(&format!("/webmail/f/{}", pages::seg(&folder)))
+}
+
+/// Messages ticked in a folder's list, and what to do with them (`action`: read, unread,
+/// flagged, unflagged, move with `to`). At most a page's worth at a time.
+async fn bulk(
+    State(shared): State<Arc<Shared>>,
+    member: Member,
+    headers: HeaderMap,
+    Path(folder): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let (mut csrf, mut action, mut to, mut uids) = (String::new(), String::new(), None, Vec::new());
+    for (k, v) in form_urlencoded::parse(&body) {
+        match &*k {
+            "csrf" => csrf = v.into_owned(),
+            "action" => action = v.into_owned(),
+            "to" => to = Some(v.into_owned()),
+            "uid" => uids.extend(v.parse::<i64>().ok()),
+            _ => {}
+        }
+    }
+    if let Some(r) = checked(&member, &headers, &csrf) {
+        return r;
+    }
+    if uids.len() > PAGE_SIZE as usize {
+        return problem(StatusCode::BAD_REQUEST, "Refused", "too many messages at once");
+    }
+    let Some(action) = Action::parse(&action, to.as_deref()) else {
+        return problem(StatusCode::BAD_REQUEST, "Refused", "unknown change");
+    };
+    if !uids.is_empty()
+        && let Some(r) = apply(&shared, &member, &folder, &uids, action).await
+    {
+        return r;
+    }
+    see_other(&format!("/webmail/f/{}", pages::seg(&folder)))
+}
+
+/// Empty Trash or Junk for good.
+async fn empty(
+    State(shared): State<Arc<Shared>>,
+    member: Member,
+    headers: HeaderMap,
+    Path(folder): Path<String>,
+    Form(f): Form<Csrf>,
+) -> Response {
+    if let Some(r) = checked(&member, &headers, &f.csrf) {
+        return r;
+    }
+    if !matches!(folder.as_str(), crate::store::maildir::TRASH | crate::store::maildir::JUNK) {
+        return problem(StatusCode::BAD_REQUEST, "Refused", "only Trash and Junk can be emptied");
+    }
+    let store = shared.store();
+    let emptied = match ops::mailbox(&store, &member.account, &folder).await {
+        Ok(m) => ops::empty(&store, &member.account, &m).await,
+        Err(e) => Err(e),
+    };
+    match emptied {
+        Ok(_) => see_other(&format!("/webmail/f/{}", pages::seg(&folder))),
+        Err(e) => failed(e),
+    }
 }
 
 #[cfg(test)]

@@ -123,17 +123,39 @@ pub fn folder(css: &str, p: &FolderPage<'_>) -> Markup {
         p.folder,
         html! {
             h1 { (p.folder) }
+            @if matches!(p.folder, "Trash" | "Junk") && !p.messages.is_empty() {
+                form method="post" action={ (base) "/empty" } class="inline" {
+                    input type="hidden" name="csrf" value=(p.csrf);
+                    button type="submit" { "Empty " (p.folder) }
+                }
+            }
             @if p.messages.is_empty() { p { "No messages." } }
-            ol class="messages" {
-                @for m in p.messages {
-                    @let unread = !m.flags.has(Flag::SEEN);
-                    li class=[unread.then_some("unread")] {
-                        a href={ (base) "/" (m.uid) } {
-                            span class="from" { (m.from) }
-                            span class="subject" { @if m.subject.is_empty() { "(no subject)" } @else { (m.subject) } }
-                            span class="date" { (when(m.date)) }
-                            @if m.flags.has(Flag::FLAGGED) { span class="mark" aria-label="flagged" { "★" } }
-                            @if m.attachments { span class="mark" aria-label="has attachments" { "📎" } }
+            form method="post" action={ (base) "/bulk" } id="bulk" {
+                input type="hidden" name="csrf" value=(p.csrf);
+                @if !p.messages.is_empty() {
+                    div class="actions" role="group" aria-label="With the selected messages" {
+                        button type="submit" name="action" value="read" { "Mark read" }
+                        button type="submit" name="action" value="unread" { "Mark unread" }
+                        button type="submit" name="action" value="flagged" { "Flag" }
+                        label for="bulk-to" class="visually-hidden" { "Move selected to" }
+                        select id="bulk-to" name="to" {
+                            @for f in p.folders { @if f.name != p.folder { option value=(f.name) { (f.name) } } }
+                        }
+                        button type="submit" name="action" value="move" { "Move" }
+                    }
+                }
+                ol class="messages" {
+                    @for m in p.messages {
+                        @let unread = !m.flags.has(Flag::SEEN);
+                        li class=[unread.then_some("unread")] {
+                            input type="checkbox" name="uid" value=(m.uid) aria-label={ "Select " (m.subject) };
+                            a href={ (base) "/" (m.uid) } {
+                                span class="from" { (m.from) }
+                                span class="subject" { @if m.subject.is_empty() { "(no subject)" } @else { (m.subject) } }
+                                span class="date" { (when(m.date)) }
+                                @if m.flags.has(Flag::FLAGGED) { span class="mark" aria-label="flagged" { "★" } }
+                                @if m.attachments { span class="mark" aria-label="has attachments" { "📎" } }
+                            }
                         }
                     }
                 }
@@ -255,6 +277,8 @@ pub struct Draft {
     pub body: String,
     pub in_reply_to: String,
     pub references: String,
+    /// "Save draft" was pressed rather than "Send".
+    pub save: bool,
 }
 
 pub struct ComposePage<'a> {
@@ -299,7 +323,10 @@ pub fn compose(css: &str, p: &ComposePage<'_>) -> Markup {
                 textarea id="body" name="body" rows="16" { (d.body) }
                 label for="attachments" { "Attachments (up to " (crate::size::human(p.limit)) " in all)" }
                 input id="attachments" name="attachment" type="file" multiple;
-                button type="submit" { "Send" }
+                div class="buttons" {
+                    button type="submit" { "Send" }
+                    button type="submit" name="save" value="draft" { "Save draft" }
+                }
             }
         },
     )
