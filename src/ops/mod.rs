@@ -34,6 +34,7 @@ pub mod restore_account;
 pub mod submit;
 pub mod token;
 pub mod transport;
+pub mod vacation;
 pub mod webmail;
 
 use sqlx::AnyConnection;

@@ -57,12 +57,22 @@ pub async fn submit(store: &Store, cfg: &Config, account: &Account, msg: Outgoin
             crate::size::human(limit)
         )));
     }
-    if !sender_owned(store, &account.address, &msg.from).await? {
-        return Err(Error::permission(format!("{} may not send as {}", account.address, msg.from)));
+    // Every address parsed and normalised before it reaches an envelope.
+    let from = crate::names::Address::parse(&msg.from)
+        .map_err(|e| Error::invalid(format!("sender {}: {}", msg.from.trim(), e.message)))?
+        .to_string();
+    let mut to = Vec::with_capacity(msg.to.len());
+    for r in &msg.to {
+        let a = crate::names::Address::parse(r)
+            .map_err(|e| Error::invalid(format!("recipient {}: {}", r.trim(), e.message)))?;
+        to.push(a.to_string());
+    }
+    if !sender_owned(store, &account.address, &from).await? {
+        return Err(Error::permission(format!("{} may not send as {from}", account.address)));
     }
     let size = msg.data.len() as u64;
     let (mut local, mut remote) = (BTreeMap::new(), BTreeSet::new());
-    for rcpt in &msg.to {
+    for rcpt in &to {
         match route(store, rcpt, size, true, None).await?.0 {
             Route::Local { local: l, remote: r, .. } => {
                 local.extend(l.into_iter().map(|l| (l.account_id, l)));
@@ -84,7 +94,7 @@ pub async fn submit(store: &Store, cfg: &Config, account: &Account, msg: Outgoin
     data.extend_from_slice(&msg.data);
     let m = Message {
         id: id.clone(),
-        from: Some(msg.from.clone()),
+        from: Some(from.clone()),
         local: local.into_values().collect(),
         remote: remote.into_iter().collect(),
         data,
@@ -93,7 +103,8 @@ pub async fn submit(store: &Store, cfg: &Config, account: &Account, msg: Outgoin
     };
     match deliver::deliver(store, &cfg.hostname, m).await {
         Ok(_) => {}
-        Err(Failure::MailboxFull(a)) => return Err(Error::new(Kind::OverQuota, format!("the mailbox of {a} is full"))),
+        // Never which account behind an alias: that is not the sender's business.
+        Err(Failure::MailboxFull(_)) => return Err(Error::new(Kind::OverQuota, "a recipient's mailbox is full")),
         Err(Failure::NoSpace(e) | Failure::Local(e)) => return Err(e.context("sending")),
     }
     let copy = crate::ops::mailbox::Appended {

@@ -24,6 +24,7 @@ pub mod retired;
 pub mod snapshot;
 pub mod spool;
 pub mod transports;
+pub mod vacations;
 pub mod verdicts;
 pub mod webmail_sessions;
 pub mod writer;

@@ -35,6 +35,8 @@ pub const TABLES: &[(&str, &str)] = &[
     ("audit_log", "id"),
     ("idempotency_keys", "token_id, key"),
     ("webmail_sessions", "id_sha256"),
+    ("vacations", "account_id"),
+    ("vacation_replies", "account_id, sender"),
 ];
 
 /// The tables whose `id` PostgreSQL generates (an identity column with its sequence).

@@ -72,6 +72,16 @@ pub async fn delete_for_account(conn: &mut AnyConnection, account_id: i64) -> Re
         .rows_affected())
 }
 
+/// Every session of an account but one.
+pub async fn delete_others(conn: &mut AnyConnection, account_id: i64, keep: &str) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM webmail_sessions WHERE account_id = $1 AND id_sha256 <> $2")
+        .bind(account_id)
+        .bind(keep)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}
+
 /// Sessions idle since before `idle_since` go.
 pub async fn expire(conn: &mut AnyConnection, idle_since: i64) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM webmail_sessions WHERE seen_at <= $1")

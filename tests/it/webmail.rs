@@ -194,9 +194,26 @@ typ, data = m.select("Trash")
 assert data == [b"0"], data
 m.logout()
 
+# Settings: the password needs the current one; the vacation reply is kept.
+def change(old, new_pw, again):
+    return s.post(base + "/webmail/settings/password", data={"csrf": csrf, "old": old, "new": new_pw, "again": again})
+r = change("wrong-password", "new-password-456", "new-password-456")
+assert r.status_code == 403 and "The current password is wrong." in r.text, r.status_code
+r = change("password123", "new-password-456", "other-password-789")
+assert r.status_code == 422 and "The new passwords differ." in r.text, r.status_code
+r = change("password123", "short", "short")
+assert r.status_code == 422 and "Not changed: password too short" in r.text, (r.status_code, r.text)
+r = change("password123", "new-password-456", "new-password-456")
+assert r.status_code == 200 and "Password changed; other sessions were signed out." in r.text, (r.status_code, r.text)
+r = s.post(base + "/webmail/settings/vacation", data={"csrf": csrf, "enabled": "1", "start": "", "end": "2099-01-01",
+           "subject": "", "body": "Away until Monday.", "days": "7"})
+assert r.status_code == 200 and "Vacation reply saved." in r.text and "Away until Monday." in r.text, (r.status_code, r.text)
+r = s.post(base + "/webmail/settings/vacation", data={"csrf": csrf, "enabled": "1", "start": "2030-01-02", "end": "2030-01-01"})
+assert r.status_code == 422 and "the last day comes before the first" in r.text, r.text
+
 # Sign out everywhere ends the other session too.
 other = new()
-r = other.post(base + "/webmail/login", data={"address": "ann@example.com", "password": "password123"}, allow_redirects=False)
+r = other.post(base + "/webmail/login", data={"address": "ann@example.com", "password": "new-password-456"}, allow_redirects=False)
 assert r.status_code == 303
 r = s.post(base + "/webmail/logout", data={"csrf": csrf, "everywhere": "1"}, allow_redirects=False)
 assert r.status_code == 303 and "Max-Age=0" in r.headers["set-cookie"], r.headers
@@ -223,9 +240,32 @@ print("ok")
         &[&format!("https://{https}"), &imap.port().to_string()],
     );
     assert_eq!(out.trim(), "ok");
+
+    // The vacation reply set above: Bob's first message is answered, his second is not.
+    for subject in ["first", "second"] {
+        let mut c = crate::server::Client::connect(srv.smtp);
+        c.read();
+        c.expect("EHLO client.example.org", 250);
+        c.expect("MAIL FROM:<bob@example.com>", 250);
+        c.expect("RCPT TO:<ann@example.com>", 250);
+        c.expect("DATA", 354);
+        c.expect(&format!("From: bob@example.com\r\nTo: ann@example.com\r\nSubject: {subject}\r\n\r\nhi\r\n."), 250);
+        c.expect("QUIT", 221);
+    }
+    crate::util::eventually("one message answered, the other found answered already", || {
+        let log = srv.log();
+        log.contains("vacation reply sent") && log.contains("vacation: already answered")
+    });
+    let replies = ["new", "cur"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(env.maildir("bob@example.com").join(d)).into_iter().flatten().flatten())
+        .filter(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains("Auto-Submitted: auto-replied")))
+        .count();
+    assert_eq!(replies, 1, "one vacation reply per sender");
+
     let log = srv.log();
     assert!(!log.contains("panicked"), "{log}");
-    assert!(!log.contains("password123"), "a password in the log");
+    assert!(!log.contains("password123") && !log.contains("new-password-456"), "a password in the log");
     srv.stop();
 }
 

@@ -243,6 +243,14 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
         out.extend_from_slice(&original);
         data = out;
     }
+    // The vacation responder answers after delivery, never for mail sent to Junk.
+    let answer_for: Vec<(i64, String)> =
+        if action == "junk" { Vec::new() } else { targets.iter().map(|l| (l.account_id, l.address.clone())).collect() };
+    let head = if answer_for.is_empty() || from.is_empty() {
+        Vec::new()
+    } else {
+        data[received_len.min(data.len())..].iter().take(64 * 1024).copied().collect()
+    };
     let msg = Message {
         id: id.clone(),
         from: (!from.is_empty()).then(|| from.clone()),
@@ -260,6 +268,12 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
             m.with_label_values(&["local", "delivered"]).inc_by(local.saturating_sub(bounced) as u64);
             m.with_label_values(&["local", "bounced"]).inc_by(bounced as u64);
             tracing::info!(from = %from, rcpts = %rcpts, size, local, remote, bounced, action, result = "delivered");
+            if !head.is_empty() {
+                let (store, cfg, from) = (s.shared.store(), cfg.clone(), from.clone());
+                tokio::spawn(async move {
+                    crate::ops::vacation::after_delivery(&store, &cfg, answer_for, from, head).await
+                });
+            }
             if bounced == 0 {
                 s.reply_text(codes::QUEUED, &format!("{id} message accepted"));
             } else {

@@ -165,7 +165,8 @@ async fn read_form(mut form: Multipart, limit: u64) -> Result<(Draft, String, Ve
             if file.is_empty() && data.is_empty() {
                 continue;
             }
-            total += data.len() as u64;
+            // Base64 in the message: four bytes for every three.
+            total += (data.len() as u64).div_ceil(3) * 4;
             if total > limit {
                 return Err(format!("the attachments are larger than {}", crate::size::human(limit)));
             }
@@ -211,7 +212,13 @@ fn build(d: &Draft, files: &[Upload], hostname: &str) -> std::io::Result<Vec<u8>
     if !cc.is_empty() {
         m = m.cc(cc);
     }
-    let strip = |s: &str| s.trim().trim_start_matches('<').trim_end_matches('>').to_string();
+    // A message id's characters only (RFC 5322 msg-id: atext, '.', '@', brackets): a line
+    // break or anything else in these hidden fields never reaches the header.
+    let strip = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | '"' | '(' | ')' | ',' | ';' | ':' | '\\'))
+            .collect::<String>()
+    };
     if !d.in_reply_to.trim().is_empty() {
         m = m.in_reply_to(strip(&d.in_reply_to));
     }
@@ -235,6 +242,13 @@ pub async fn send(
     let cfg = shared.config();
     let limit = cfg.server.message_size_limit;
     let store = shared.store();
+    if !super::same_origin(&headers) {
+        return super::problem(
+            StatusCode::FORBIDDEN,
+            "Refused",
+            "the form did not come from this site: reload the page",
+        );
+    }
     let (draft, csrf, files, problem) = match read_form(form, limit).await {
         Ok((d, c, f)) => (d, c, f, None),
         Err(e) => (Draft::default(), String::new(), Vec::new(), Some(e)),
@@ -310,6 +324,15 @@ mod tests {
         };
         let raw = String::from_utf8(build(&d, &[], "mail.example.com").unwrap()).unwrap();
         assert!(!raw.lines().any(|l| l.to_ascii_lowercase().starts_with("bcc:")), "{raw}");
+        let d = Draft {
+            from: "ann@example.com".into(),
+            to: "bob@example.com".into(),
+            in_reply_to: "x@y>\r\nFrom: ceo@example.com\r\nX-A: <z".into(),
+            references: "<a@b>\r\nFrom: ceo@example.com".into(),
+            ..Draft::default()
+        };
+        let raw = String::from_utf8(build(&d, &[], "mail.example.com").unwrap()).unwrap();
+        assert_eq!(raw.lines().filter(|l| l.to_ascii_lowercase().starts_with("from:")).count(), 1, "{raw}");
     }
 
     #[test]

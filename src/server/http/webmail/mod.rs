@@ -10,6 +10,7 @@ mod compose;
 mod pages;
 mod safe_html;
 mod session;
+mod settings;
 
 use std::sync::{Arc, LazyLock};
 
@@ -67,6 +68,9 @@ pub fn routes(shared: Arc<Shared>) -> Router {
         .route("/webmail/f/{folder}/empty", post(empty))
         .route("/webmail/static/{file}", get(static_file))
         .route("/webmail/compose", get(compose::compose))
+        .route("/webmail/settings", get(settings::settings))
+        .route("/webmail/settings/password", post(settings::password))
+        .route("/webmail/settings/vacation", post(settings::vacation))
         .layer(DefaultBodyLimit::max(64 * 1024))
         // A message with attachments: the size limit, and room for the form's encoding.
         .route("/webmail/send", post(compose::send).layer(DefaultBodyLimit::max(send_limit)))
@@ -100,7 +104,8 @@ fn problem(status: StatusCode, title: &str, detail: &str) -> Response {
 /// An error of an `ops` call as a page: what was not found is 404, the rest 503 (and logged).
 fn failed(e: crate::error::Error) -> Response {
     match e.kind {
-        Kind::NotFound | Kind::NoInput => problem(StatusCode::NOT_FOUND, "Not found", &e.message),
+        Kind::NotFound => problem(StatusCode::NOT_FOUND, "Not found", &e.message),
+        Kind::NoInput => problem(StatusCode::NOT_FOUND, "Not found", "the message is gone"),
         Kind::OverQuota => problem(StatusCode::INSUFFICIENT_STORAGE, "Your mailbox is full", &e.message),
         _ => {
             tracing::error!(error = %e.one_line(), "webmail");
@@ -323,19 +328,16 @@ fn html_of(m: &mail_parser::Message<'_>) -> Option<String> {
     m.html_part(0).filter(|p| p.is_text_html()).and_then(|_| m.body_html(0)).map(|h| h.into_owned())
 }
 
-/// Our own verdict on the message, from the Authentication-Results header we added (forged
-/// ones were removed at delivery).
+/// Our own verdict on the message: the topmost Authentication-Results header (the one we add
+/// at delivery, above any other; forged copies of ours were removed), when its authserv-id
+/// is exactly ours.
 fn verdict(m: &mail_parser::Message<'_>, authserv_id: &str) -> Option<String> {
-    m.header_values("Authentication-Results").filter_map(|v| v.as_text()).find_map(|text| {
-        let text = text.trim_start();
-        let ours = text.get(..authserv_id.len()).is_some_and(|p| p.eq_ignore_ascii_case(authserv_id));
-        if !ours {
-            return None;
-        }
-        text.split(|c: char| c == ';' || c.is_whitespace())
-            .find_map(|t| t.strip_prefix("dmarc="))
-            .map(|r| format!("DMARC {r}"))
-    })
+    let text = m.header_values("Authentication-Results").filter_map(|v| v.as_text()).next()?;
+    let mut tokens = text.split(|c: char| c == ';' || c.is_whitespace()).filter(|t| !t.is_empty());
+    if !tokens.next()?.eq_ignore_ascii_case(authserv_id) {
+        return None;
+    }
+    tokens.find_map(|t| t.strip_prefix("dmarc=")).map(|r| format!("DMARC {r}"))
 }
 
 async fn message(

@@ -68,6 +68,7 @@ fn frame(
             header {
                 a href="/webmail/" class="brand" { "mailctl" }
                 a href="/webmail/compose" class="write" { "Write" }
+                a href="/webmail/settings" { "Settings" }
                 span class="who" { (account.address) }
                 form method="post" action="/webmail/logout" class="inline" {
                     input type="hidden" name="csrf" value=(csrf);
@@ -327,6 +328,63 @@ pub fn compose(css: &str, p: &ComposePage<'_>) -> Markup {
                     button type="submit" { "Send" }
                     button type="submit" name="save" value="draft" { "Save draft" }
                 }
+            }
+        },
+    )
+}
+
+pub struct SettingsPage<'a> {
+    pub account: &'a Account,
+    pub csrf: &'a str,
+    pub folders: &'a [Folder],
+    pub vacation: &'a crate::store::vacations::Vacation,
+    /// What the last change did, or why it was refused.
+    pub notice: Option<&'a str>,
+}
+
+fn day(t: Option<i64>) -> String {
+    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()
+}
+
+pub fn settings(css: &str, p: &SettingsPage<'_>) -> Markup {
+    let v = p.vacation;
+    frame(
+        css,
+        "Settings",
+        p.account,
+        p.csrf,
+        p.folders,
+        "",
+        html! {
+            h1 { "Settings" }
+            @if let Some(n) = p.notice { p class="notice" role="status" { (n) } }
+            h2 { "Password" }
+            form method="post" action="/webmail/settings/password" class="compose" {
+                input type="hidden" name="csrf" value=(p.csrf);
+                label for="old" { "Current password" }
+                input id="old" name="old" type="password" autocomplete="current-password" required;
+                label for="new" { "New password" }
+                input id="new" name="new" type="password" autocomplete="new-password" required;
+                label for="again" { "New password again" }
+                input id="again" name="again" type="password" autocomplete="new-password" required;
+                div class="buttons" { button type="submit" { "Change password" } }
+            }
+            h2 { "Vacation reply" }
+            form method="post" action="/webmail/settings/vacation" class="compose" {
+                input type="hidden" name="csrf" value=(p.csrf);
+                label for="enabled" { "Reply while away" }
+                input id="enabled" name="enabled" type="checkbox" value="1" checked[v.enabled];
+                label for="start" { "From (day)" }
+                input id="start" name="start" type="date" value=(day(v.start_at));
+                label for="end" { "Until (day, not included)" }
+                input id="end" name="end" type="date" value=(day(v.end_at));
+                label for="vsubject" { "Subject" }
+                input id="vsubject" name="subject" type="text" value=(v.subject) placeholder="Auto: (their subject)";
+                label for="vbody" { "Message" }
+                textarea id="vbody" name="body" rows="6" { (v.body) }
+                label for="days" { "Answer each sender once every (days)" }
+                input id="days" name="days" type="number" min="1" max="365" value=(v.days.max(1));
+                div class="buttons" { button type="submit" { "Save" } }
             }
         },
     )

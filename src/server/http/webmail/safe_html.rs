@@ -30,6 +30,7 @@ pub fn clean(html: &str, remote: bool) -> Cleaned {
     let counter = blocked.clone();
     let mut b = ammonia::Builder::default();
     b.url_schemes(["http", "https", "mailto", "data"].into_iter().collect())
+        .url_relative(ammonia::UrlRelative::Deny)
         .link_rel(Some("noopener noreferrer"))
         .set_tag_attribute_value("a", "target", "_blank")
         .attribute_filter(move |element, attribute, value| match (element, attribute) {
@@ -112,6 +113,12 @@ mod tests {
         let shown = clean(html, true);
         assert_eq!(shown.blocked, 0);
         assert!(shown.html.contains("https://img.test/a.png"));
+    }
+
+    #[test]
+    fn relative_links_that_would_point_into_the_webmail_are_dropped() {
+        let out = clean("<a href=\"?remote=1\">x</a><a href=\"/webmail/logout\">y</a>", false).html;
+        assert!(!out.contains("remote=1") && !out.contains("/webmail"), "{out}");
     }
 
     #[test]

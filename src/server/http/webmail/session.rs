@@ -17,6 +17,8 @@ use crate::store::{Account, Status, Store, now};
 pub const COOKIE_NAME: &str = "mailctl_webmail";
 /// A session ends after this long without a request.
 pub const IDLE_SECS: i64 = 30 * 60;
+/// A session ends this long after sign-in, however active.
+pub const MAX_AGE_SECS: i64 = 7 * 24 * 3600;
 /// `seen_at` is written at most this often (not on every request).
 const TOUCH_SECS: i64 = 60;
 
@@ -42,7 +44,9 @@ pub fn cookie(headers: &HeaderMap) -> Option<String> {
 
 /// The `Set-Cookie` value for a new session, and for ending one.
 pub fn set_cookie(value: &str) -> String {
-    format!("{COOKIE_NAME}={value}; Path=/webmail; Secure; HttpOnly; SameSite=Strict; Max-Age={IDLE_SECS}")
+    // A browser-session cookie: the server ends the session (idle or too old), so an active
+    // member is never signed out by the cookie's own clock.
+    format!("{COOKIE_NAME}={value}; Path=/webmail; Secure; HttpOnly; SameSite=Strict")
 }
 pub fn clear_cookie() -> String {
     format!("{COOKIE_NAME}=; Path=/webmail; Secure; HttpOnly; SameSite=Strict; Max-Age=0")
@@ -68,6 +72,10 @@ pub async fn find(store: &Store, cookie: &str) -> Result<Option<(Session, Accoun
     let mut conn = store.pool.acquire().await?;
     let t = now();
     let Some(s) = webmail_sessions::live(&mut conn, &hash(cookie), t - IDLE_SECS).await? else { return Ok(None) };
+    if s.created_at <= t - MAX_AGE_SECS {
+        webmail_sessions::delete(&mut conn, &s.id_sha256).await?;
+        return Ok(None);
+    }
     let account = crate::store::accounts::by_id(&mut conn, s.account_id).await?;
     let Some(account) = account.filter(|a| a.status == Status::Active && a.tier.has_mailbox()) else {
         webmail_sessions::delete(&mut conn, &s.id_sha256).await?;
@@ -88,6 +96,12 @@ pub async fn end(store: &Store, s: &Session, everywhere: bool) -> Result<()> {
         webmail_sessions::delete(&mut conn, &s.id_sha256).await?;
     }
     Ok(())
+}
+
+/// End every other session of the account (after its password changed).
+pub async fn end_others(store: &Store, s: &Session) -> Result<u64> {
+    let mut conn = store.pool.acquire().await?;
+    webmail_sessions::delete_others(&mut conn, s.account_id, &s.id_sha256).await
 }
 
 /// The form's CSRF token is the session's.
