@@ -2,7 +2,8 @@
 //! 587. The sender must be the account or one of its aliases; each recipient is routed by
 //! [`crate::ops::recipient::route`] as for an authenticated SMTP client (other domains
 //! allowed); the message is delivered by [`crate::ops::deliver`] (local accounts at once,
-//! others through the outbound queue, which signs with DKIM); then a copy is kept in Sent.
+//! others through the outbound queue, which signs with DKIM); then a copy is kept in Sent, and
+//! local recipients who are away answer (`ops::vacation`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -84,6 +85,8 @@ pub async fn submit(store: &Store, cfg: &Config, account: &Account, msg: Outgoin
             Route::Refuse(r) => return Err(refused(rcpt, r)),
         }
     }
+    let answer_for: Vec<(i64, String)> = local.values().map(|l| (l.account_id, l.address.clone())).collect();
+    let head: Vec<u8> = msg.data.iter().take(64 * 1024).copied().collect();
     let id = crate::ids::new_id();
     let received = format!(
         "Received: from [{client}] by {} (mailctl webmail)\r\n\twith HTTPS id {id}; {}\r\n",
@@ -106,6 +109,11 @@ pub async fn submit(store: &Store, cfg: &Config, account: &Account, msg: Outgoin
         // Never which account behind an alias: that is not the sender's business.
         Err(Failure::MailboxFull(_)) => return Err(Error::new(Kind::OverQuota, "a recipient's mailbox is full")),
         Err(Failure::NoSpace(e) | Failure::Local(e)) => return Err(e.context("sending")),
+    }
+    // Local recipients away answer as they do mail from SMTP.
+    if !answer_for.is_empty() {
+        let (store, cfg, from) = (store.clone(), cfg.clone(), from.clone());
+        tokio::spawn(async move { crate::ops::vacation::after_delivery(&store, &cfg, answer_for, from, head).await });
     }
     let copy = crate::ops::mailbox::Appended {
         data: msg.data,

@@ -325,7 +325,15 @@ struct Remote {
 
 /// The message's HTML part, if it has a real one (not text that the parser turned to HTML).
 fn html_of(m: &mail_parser::Message<'_>) -> Option<String> {
-    m.html_part(0).filter(|p| p.is_text_html()).and_then(|_| m.body_html(0)).map(|h| h.into_owned())
+    let mut html = m.html_part(0).filter(|p| p.is_text_html()).and_then(|_| m.body_html(0))?.into_owned();
+    if html.len() > MAX_HTML {
+        let mut cut = MAX_HTML;
+        while !html.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        html.truncate(cut);
+    }
+    Some(html)
 }
 
 /// Our own verdict on the message: the topmost Authentication-Results header (the one we add
@@ -340,29 +348,21 @@ fn verdict(m: &mail_parser::Message<'_>, authserv_id: &str) -> Option<String> {
     tokens.find_map(|t| t.strip_prefix("dmarc=")).map(|r| format!("DMARC {r}"))
 }
 
-async fn message(
-    State(shared): State<Arc<Shared>>,
-    member: Member,
-    Path((folder, uid)): Path<(String, i64)>,
-    Query(q): Query<Remote>,
-) -> Response {
-    let store = shared.store();
-    let opened = match ops::open(&store, &member.account, &folder, uid).await {
-        Ok(o) => o,
-        Err(e) => return failed(e),
-    };
-    if !opened.flags.has(Flag::SEEN)
-        && let Err(e) = ops::set_flag(&store, &member.account, &opened.mailbox, &[uid], Flag::SEEN, true).await
-    {
-        tracing::warn!(error = %e.one_line(), "webmail: marking a message read");
-    }
-    let folders = match ops::folders(&store, &member.account).await {
-        Ok(f) => f,
-        Err(e) => return failed(e),
-    };
-    let Some(m) = MessageParser::default().parse(&opened.raw) else {
-        return problem(StatusCode::UNPROCESSABLE_ENTITY, "This message cannot be read", "it is not a mail message");
-    };
+/// The most HTML a message view cleans (the rest is cut: a message is read, not archived here).
+const MAX_HTML: usize = 2 << 20;
+
+/// What the message page shows of a message.
+struct View {
+    headers: Vec<(&'static str, String)>,
+    text: Option<String>,
+    has_html: bool,
+    blocked: usize,
+    attachments: Vec<pages::Attachment>,
+    verdict: Option<String>,
+}
+
+fn view(raw: &[u8], authserv_id: &str) -> Option<View> {
+    let m = MessageParser::default().parse(raw)?;
     let addresses = |a: Option<&mail_parser::Address<'_>>| {
         a.map(|a| {
             a.iter()
@@ -389,7 +389,6 @@ async fn message(
         headers.push(("Date", d.to_rfc3339()));
     }
     let html = html_of(&m);
-    let remote = q.remote == Some(1);
     let blocked = html.as_deref().map(|h| safe_html::clean(h, false).blocked).unwrap_or(0);
     let attachments = m
         .attachments()
@@ -401,20 +400,57 @@ async fn message(
             size: a.len(),
         })
         .collect();
+    Some(View {
+        headers,
+        text: m.body_text(0).map(|t| t.into_owned()),
+        has_html: html.is_some(),
+        blocked,
+        attachments,
+        verdict: verdict(&m, authserv_id),
+    })
+}
+
+async fn message(
+    State(shared): State<Arc<Shared>>,
+    member: Member,
+    Path((folder, uid)): Path<(String, i64)>,
+    Query(q): Query<Remote>,
+) -> Response {
+    let store = shared.store();
+    let opened = match ops::open(&store, &member.account, &folder, uid).await {
+        Ok(o) => o,
+        Err(e) => return failed(e),
+    };
+    if !opened.flags.has(Flag::SEEN)
+        && let Err(e) = ops::set_flag(&store, &member.account, &opened.mailbox, &[uid], Flag::SEEN, true).await
+    {
+        tracing::warn!(error = %e.one_line(), "webmail: marking a message read");
+    }
+    let folders = match ops::folders(&store, &member.account).await {
+        Ok(f) => f,
+        Err(e) => return failed(e),
+    };
+    // Parsing and cleaning a large message is CPU work: off the async threads.
+    let authserv_id = shared.filters().authserv_id().to_string();
+    let viewed = crate::store::blocking(move || Ok(view(&opened.raw, &authserv_id).map(|v| (v, opened.flags)))).await;
+    let Ok(Some((v, flags))) = viewed else {
+        return problem(StatusCode::UNPROCESSABLE_ENTITY, "This message cannot be read", "it is not a mail message");
+    };
+    let remote = q.remote == Some(1);
     let p = pages::MessagePage {
         account: &member.account,
         csrf: &member.session.csrf,
         folders: &folders,
         folder: &folder,
         uid,
-        headers,
-        text: m.body_text(0).map(|t| t.into_owned()),
-        has_html: html.is_some(),
+        headers: v.headers,
+        text: v.text,
+        has_html: v.has_html,
         remote,
-        blocked,
-        attachments,
-        flagged: opened.flags.has(Flag::FLAGGED),
-        verdict: verdict(&m, shared.filters().authserv_id()),
+        blocked: v.blocked,
+        attachments: v.attachments,
+        flagged: flags.has(Flag::FLAGGED),
+        verdict: v.verdict,
     };
     page(StatusCode::OK, pages::message(&CSS_PATH, &p))
 }
@@ -439,9 +475,13 @@ async fn message_html(
         Ok(o) => o,
         Err(e) => return failed(e),
     };
-    let html = MessageParser::default().parse(&opened.raw).as_ref().and_then(html_of).unwrap_or_default();
     let remote = q.remote == Some(1);
-    let cleaned = safe_html::clean(&html, remote);
+    let cleaned = crate::store::blocking(move || {
+        let html = MessageParser::default().parse(&opened.raw).as_ref().and_then(html_of).unwrap_or_default();
+        Ok(safe_html::clean(&html, remote))
+    })
+    .await;
+    let Ok(cleaned) = cleaned else { return problem(StatusCode::SERVICE_UNAVAILABLE, "Try again later", "busy") };
     let csp = format!("{}; frame-ancestors 'self'", if remote { safe_html::CSP_REMOTE } else { safe_html::CSP });
     let mut r = (StatusCode::OK, [(CONTENT_TYPE, "text/html; charset=utf-8")], safe_html::document(&cleaned.html))
         .into_response();
