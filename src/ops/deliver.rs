@@ -53,6 +53,17 @@ pub enum Failure {
     Local(Error),
 }
 
+impl From<Failure> for Error {
+    /// For callers other than SMTP (the webmail, the vacation reply). A full mailbox never
+    /// names the account: behind an alias, that is not the sender's business.
+    fn from(f: Failure) -> Error {
+        match f {
+            Failure::MailboxFull(_) => Error::new(Kind::OverQuota, "a recipient's mailbox is full"),
+            Failure::NoSpace(e) | Failure::Local(e) => e,
+        }
+    }
+}
+
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         let no_space = std::error::Error::source(&e)

@@ -24,6 +24,8 @@ pub struct Local {
     pub quota_bytes: Option<u64>,
     /// Usage when resolved; the commit charges the quota again, exactly, in its transaction.
     pub used_bytes: u64,
+    /// Its vacation reply is on: delivery is followed by `ops::vacation`.
+    pub away: bool,
 }
 
 impl Local {
@@ -63,6 +65,7 @@ pub async fn resolve(store: &Store, e: Expansion) -> Result<Resolved> {
             maildir,
             quota_bytes: t.quota_bytes,
             used_bytes: t.used_bytes,
+            away: t.away,
         });
     }
     Ok(Resolved { local, remote: e.remote })

@@ -8,8 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::Config;
-use crate::error::{Error, Kind, Result};
-use crate::ops::deliver::{self, Failure, Message};
+use crate::error::{Error, Result};
+use crate::ops::deliver::{self, Message};
 use crate::ops::recipient::{Refusal, Route, route, sender_owned};
 use crate::store::maildir::{Flag, Flags};
 use crate::store::{Account, Store};
@@ -85,8 +85,11 @@ pub async fn submit(store: &Store, cfg: &Config, account: &Account, msg: Outgoin
             Route::Refuse(r) => return Err(refused(rcpt, r)),
         }
     }
-    let answer_for: Vec<(i64, String)> = local.values().map(|l| (l.account_id, l.address.clone())).collect();
-    let head: Vec<u8> = msg.data.iter().take(64 * 1024).copied().collect();
+    // Local recipients whose vacation reply is on answer after delivery.
+    let answer_for: Vec<(i64, String)> =
+        local.values().filter(|l| l.away).map(|l| (l.account_id, l.address.clone())).collect();
+    let head: Vec<u8> =
+        if answer_for.is_empty() { Vec::new() } else { msg.data.iter().take(64 * 1024).copied().collect() };
     let id = crate::ids::new_id();
     let received = format!(
         "Received: from [{client}] by {} (mailctl webmail)\r\n\twith HTTPS id {id}; {}\r\n",
@@ -104,12 +107,7 @@ pub async fn submit(store: &Store, cfg: &Config, account: &Account, msg: Outgoin
         submitted_by: Some(account.address.clone()),
         verdict: None,
     };
-    match deliver::deliver(store, &cfg.hostname, m).await {
-        Ok(_) => {}
-        // Never which account behind an alias: that is not the sender's business.
-        Err(Failure::MailboxFull(_)) => return Err(Error::new(Kind::OverQuota, "a recipient's mailbox is full")),
-        Err(Failure::NoSpace(e) | Failure::Local(e)) => return Err(e.context("sending")),
-    }
+    deliver::deliver(store, &cfg.hostname, m).await.map_err(Error::from)?;
     // Local recipients away answer as they do mail from SMTP.
     if !answer_for.is_empty() {
         let (store, cfg, from) = (store.clone(), cfg.clone(), from.clone());

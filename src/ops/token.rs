@@ -81,8 +81,14 @@ pub struct Created {
     pub secret: String,
 }
 
-fn sha256_hex(s: &str) -> String {
+/// How a bearer secret is kept: hex SHA-256 (the webmail's session cookies too).
+pub fn sha256_hex(s: &str) -> String {
     crate::backup::hex(&Sha256::digest(s.as_bytes()))
+}
+
+/// A fresh secret: 256 random bits, base64url (tokens' secret part, webmail sessions).
+pub fn random_secret() -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
 }
 
 fn check_name(name: &str) -> Result<()> {
@@ -109,7 +115,7 @@ pub async fn create(store: &Store, name: &str, scopes: &[Scope], expires_in: Opt
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let prefix: String =
         b64.encode(rand::random::<[u8; 9]>()).chars().map(|c| if c == '-' || c == '_' { 'x' } else { c }).collect();
-    let secret_part = b64.encode(rand::random::<[u8; 32]>());
+    let secret_part = random_secret();
     let secret = format!("{PREFIX}{prefix}_{secret_part}");
     let t = now();
     let mut tx = store.begin_admin().await?;

@@ -138,16 +138,9 @@ async fn answer(store: &Store, cfg: &Config, id: i64, address: &str, sender: &st
         submitted_by: Some(address.to_string()),
         verdict: None,
     };
-    match deliver::deliver(store, &cfg.hostname, msg).await {
-        Ok(_) => {
-            tracing::info!(account = %address, to = %sender, "vacation reply sent");
-            Ok(())
-        }
-        Err(deliver::Failure::MailboxFull(a)) => {
-            Err(crate::error::Error::new(crate::error::Kind::OverQuota, format!("the mailbox of {a} is full")))
-        }
-        Err(deliver::Failure::NoSpace(e) | deliver::Failure::Local(e)) => Err(e),
-    }
+    deliver::deliver(store, &cfg.hostname, msg).await?;
+    tracing::info!(account = %address, to = %sender, "vacation reply sent");
+    Ok(())
 }
 
 #[cfg(test)]

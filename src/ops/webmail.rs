@@ -130,10 +130,15 @@ pub async fn mailbox(store: &Store, account: &Account, folder: &str) -> Result<M
 
 /// Read one message; NotFound when it is not (or no longer) there.
 pub async fn open(store: &Store, account: &Account, folder: &str, uid: i64) -> Result<Opened> {
-    let mailbox = mailbox(store, account, folder).await?;
-    let row = {
+    // The folder and the message's row in one connection.
+    let (mailbox, row) = {
         let mut conn = store.pool.acquire().await?;
-        messages::newest(&mut conn, mailbox.id, uid.saturating_add(1), 1).await?.into_iter().find(|r| r.uid == uid)
+        let mut c = crate::store::conn::Conn::Any(&mut conn);
+        let mailbox = mailboxes::get(&mut c, account.id, folder)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("no folder {folder}")))?;
+        let row = messages::rows_for(&mut c, mailbox.id, &[uid], messages::Cols::Light).await?.pop();
+        (mailbox, row)
     };
     let Some(row) = row else { return Err(Error::not_found(format!("no message {uid} in {folder}"))) };
     let dir: PathBuf = folder_path(&super::mailbox::maildir_root(store, account), folder);
@@ -183,16 +188,25 @@ pub async fn move_to(store: &Store, account: &Account, mailbox: &Mailbox, uids: 
     if to == mailbox.name || uids.is_empty() {
         return Ok(uids.to_vec());
     }
-    if super::mailbox::special_use(to).is_some() && self::mailbox(store, account, to).await.is_err() {
-        match super::mailbox::create(store, account, to).await {
-            Err(e) if e.kind != Kind::Exists => return Err(e),
-            _ => {}
-        }
+    if super::mailbox::special_use(to).is_some() {
+        ensure_folder(store, account, to).await?;
     }
     let (_, pairs) = super::mailbox::copy(store, account, mailbox, uids, to).await?;
     let copied: Vec<i64> = pairs.iter().map(|(from, _)| *from).collect();
     super::mailbox::expunge(store, account, mailbox, &copied, false).await?;
     Ok(pairs.into_iter().map(|(_, new)| new).collect())
+}
+
+/// Make a standard folder the member deleted (Trash, Junk, Drafts…) again; one that exists
+/// (or that another session just made) is left alone.
+async fn ensure_folder(store: &Store, account: &Account, name: &str) -> Result<()> {
+    if self::mailbox(store, account, name).await.is_ok() {
+        return Ok(());
+    }
+    match super::mailbox::create(store, account, name).await {
+        Err(e) if e.kind != Kind::Exists => Err(e),
+        _ => Ok(()),
+    }
 }
 
 /// Remove every message of a folder for good (emptying Trash or Junk); how many went.
@@ -211,12 +225,7 @@ pub async fn save_draft(store: &Store, account: &Account, hostname: &str, data: 
         flags: Flags::new().with(Flag::DRAFT).with(Flag::SEEN),
         date: crate::store::now(),
     };
-    if self::mailbox(store, account, crate::store::maildir::DRAFTS).await.is_err() {
-        match super::mailbox::create(store, account, crate::store::maildir::DRAFTS).await {
-            Err(e) if e.kind != Kind::Exists => return Err(e),
-            _ => {}
-        }
-    }
+    ensure_folder(store, account, crate::store::maildir::DRAFTS).await?;
     let (_, uids) =
         super::mailbox::append(store, account, hostname, crate::store::maildir::DRAFTS, vec![draft]).await?;
     Ok(uids.first().copied())

@@ -125,20 +125,23 @@ pub struct Target {
     pub inbox: Option<i64>,
     /// Moved to guest or free: no mailbox until it moves back up.
     pub lapsed: bool,
+    /// Its vacation reply is turned on (its dates are checked when answering).
+    pub away: bool,
 }
 
 pub async fn target<'c>(conn: impl Into<Conn<'c>>, address: &str) -> Result<Option<Target>> {
-    type Tuple = (i64, String, String, String, Option<i64>, i64, Option<i64>, Option<String>);
+    type Tuple = (i64, String, String, String, Option<i64>, i64, Option<i64>, Option<String>, i64);
     let row: Option<Tuple> = conn
         .into()
         .fetch_optional(
             "SELECT id, address, local_part, domain, quota_bytes, used_bytes, \
-             (SELECT m.id FROM mailboxes m WHERE m.account_id = accounts.id AND m.name = 'INBOX'), lapsed_tier \
+             (SELECT m.id FROM mailboxes m WHERE m.account_id = accounts.id AND m.name = 'INBOX'), lapsed_tier, \
+             (SELECT COUNT(*) FROM vacations v WHERE v.account_id = accounts.id AND v.enabled = 1) \
              FROM accounts WHERE address = $1",
             &[address.into()],
         )
         .await?;
-    Ok(row.map(|(id, address, local_part, domain, quota, used, inbox, lapsed)| Target {
+    Ok(row.map(|(id, address, local_part, domain, quota, used, inbox, lapsed, away)| Target {
         id,
         address,
         local_part,
@@ -147,6 +150,7 @@ pub async fn target<'c>(conn: impl Into<Conn<'c>>, address: &str) -> Result<Opti
         used_bytes: used.max(0) as u64,
         inbox,
         lapsed: lapsed.is_some(),
+        away: away > 0,
     }))
 }
 

@@ -121,18 +121,26 @@ pub async fn claim_recent(conn: &mut Conn<'_>, id: i64, held: i64, upto: i64) ->
     Ok(None)
 }
 
-/// Counts for STATUS: (messages, unseen, deleted, bytes).
+/// Counts for STATUS and the webmail's folder tree: (messages, unseen, deleted, bytes), summed
+/// by the database (one row back, however large the mailbox). The index form of flags is
+/// canonical atoms joined by spaces, so a flag is set when ` atom ` occurs in ` flags `
+/// (`ESCAPE '!'`: PostgreSQL's LIKE would otherwise take the backslash of `\Seen` as its
+/// escape).
 pub async fn counts(conn: &mut AnyConnection, id: i64) -> Result<(i64, i64, i64, i64)> {
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as("SELECT flags, size FROM messages WHERE mailbox_id = $1").bind(id).fetch_all(conn).await?;
-    let (mut unseen, mut deleted, mut bytes) = (0, 0, 0);
-    for (flags, size) in &rows {
-        let flags = super::maildir::Flags::from_index(flags);
-        unseen += i64::from(!flags.has(super::maildir::Flag::SEEN));
-        deleted += i64::from(flags.has(super::maildir::Flag::DELETED));
-        bytes += size;
-    }
-    Ok((rows.len() as i64, unseen, deleted, bytes))
+    let has = |atom: &str| format!("% {atom} %");
+    let row: (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), \
+         CAST(COALESCE(SUM(CASE WHEN (' ' || flags || ' ') LIKE $2 ESCAPE '!' THEN 0 ELSE 1 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN (' ' || flags || ' ') LIKE $3 ESCAPE '!' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(size), 0) AS BIGINT) \
+         FROM messages WHERE mailbox_id = $1",
+    )
+    .bind(id)
+    .bind(has("\\Seen"))
+    .bind(has("\\Deleted"))
+    .fetch_one(conn)
+    .await?;
+    Ok(row)
 }
 
 pub async fn subscriptions(conn: &mut AnyConnection, account_id: i64) -> Result<Vec<String>> {

@@ -243,9 +243,13 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
         out.extend_from_slice(&original);
         data = out;
     }
-    // The vacation responder answers after delivery, never for mail sent to Junk.
-    let answer_for: Vec<(i64, String)> =
-        if action == "junk" { Vec::new() } else { targets.iter().map(|l| (l.account_id, l.address.clone())).collect() };
+    // Recipients whose vacation reply is on answer after delivery, never for mail sent to
+    // Junk (whether one is on was read with the recipient, at RCPT).
+    let answer_for: Vec<(i64, String)> = if action == "junk" {
+        Vec::new()
+    } else {
+        targets.iter().filter(|l| l.away).map(|l| (l.account_id, l.address.clone())).collect()
+    };
     let head = if answer_for.is_empty() || from.is_empty() {
         Vec::new()
     } else {

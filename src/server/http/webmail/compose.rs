@@ -27,19 +27,23 @@ pub struct Start {
     forward: Option<i64>,
 }
 
+/// The addresses of a header as (display name, address) pairs; entries without an address
+/// (a group's name) are left out.
+fn pairs(a: Option<&mail_parser::Address<'_>>) -> Vec<(Option<String>, String)> {
+    a.map(|a| {
+        a.iter()
+            .filter_map(|x| Some((x.name().map(str::to_string), x.address()?.trim().to_string())))
+            .filter(|(_, a)| !a.is_empty())
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
 /// The addresses in a header's value ("Ann <ann@example.com>, bob@example.org"), parsed by
-/// mail-parser: (display name, address) pairs.
+/// mail-parser as the To field.
 fn addresses(value: &str) -> Vec<(Option<String>, String)> {
     let header = format!("To: {}\r\n\r\n", value.replace(['\r', '\n'], " "));
-    let Some(m) = MessageParser::new().parse_headers(header.as_bytes()) else { return Vec::new() };
-    m.to()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| Some((x.name().map(str::to_string), x.address()?.trim().to_string())))
-                .filter(|(_, a)| !a.is_empty())
-                .collect()
-        })
-        .unwrap_or_default()
+    MessageParser::new().parse_headers(header.as_bytes()).map(|m| pairs(m.to())).unwrap_or_default()
 }
 
 fn shown(list: &[(Option<String>, String)]) -> String {
@@ -64,21 +68,17 @@ async fn identities(shared: &Shared, member: &Member) -> crate::error::Result<Ve
 /// A reply or forward of a message, filled in.
 fn prefilled(raw: &[u8], me: &str, reply: bool, all: bool) -> Draft {
     let Some(m) = MessageParser::default().parse(raw) else { return Draft::default() };
-    let list = |a: Option<&mail_parser::Address<'_>>| -> Vec<(Option<String>, String)> {
-        a.map(|a| a.iter().filter_map(|x| Some((x.name().map(str::to_string), x.address()?.to_string()))).collect())
-            .unwrap_or_default()
-    };
     let subject = m.subject().unwrap_or_default().to_string();
-    let from = list(m.from());
+    let from = pairs(m.from());
     let text = m.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
     let date = m.date().map(|d| d.to_rfc822()).unwrap_or_default();
     let mut d = Draft::default();
     if reply {
-        let reply_to = list(m.reply_to());
+        let reply_to = pairs(m.reply_to());
         let to = if reply_to.is_empty() { from.clone() } else { reply_to };
         d.to = shown(&to);
         if all {
-            let mut cc: Vec<_> = list(m.to()).into_iter().chain(list(m.cc())).collect();
+            let mut cc: Vec<_> = pairs(m.to()).into_iter().chain(pairs(m.cc())).collect();
             cc.retain(|(_, a)| !a.eq_ignore_ascii_case(me) && !to.iter().any(|(_, t)| t.eq_ignore_ascii_case(a)));
             d.cc = shown(&cc);
         }
@@ -99,7 +99,7 @@ fn prefilled(raw: &[u8], me: &str, reply: bool, all: bool) -> Draft {
         d.body = format!(
             "\n\n---------- Forwarded message ----------\nFrom: {}\nDate: {date}\nSubject: {subject}\nTo: {}\n\n{text}",
             shown(&from),
-            shown(&list(m.to()))
+            shown(&pairs(m.to()))
         );
     }
     d
@@ -141,8 +141,7 @@ fn composer(
     error: Option<&str>,
     limit: u64,
 ) -> Response {
-    let p =
-        ComposePage { account: &member.account, csrf: &member.session.csrf, folders, identities, draft, error, limit };
+    let p = ComposePage { chrome: member.chrome(folders), identities, draft, error, limit };
     page(status, pages::compose(&CSS_PATH, &p))
 }
 

@@ -143,6 +143,13 @@ struct Member {
     account: Account,
 }
 
+impl Member {
+    /// The frame of a page for this member.
+    fn chrome<'a>(&'a self, folders: &'a [ops::Folder]) -> pages::Chrome<'a> {
+        pages::Chrome { account: &self.account, csrf: &self.session.csrf, folders }
+    }
+}
+
 impl FromRequestParts<Arc<Shared>> for Member {
     type Rejection = Response;
 
@@ -307,14 +314,7 @@ async fn folder(
         Ok(p) => p,
         Err(e) => return failed(e),
     };
-    let p = pages::FolderPage {
-        account: &member.account,
-        csrf: &member.session.csrf,
-        folders: &folders,
-        folder: &folder,
-        messages: &messages,
-        next,
-    };
+    let p = pages::FolderPage { chrome: member.chrome(&folders), folder: &folder, messages: &messages, next };
     page(StatusCode::OK, pages::folder(&CSS_PATH, &p))
 }
 
@@ -438,9 +438,7 @@ async fn message(
     };
     let remote = q.remote == Some(1);
     let p = pages::MessagePage {
-        account: &member.account,
-        csrf: &member.session.csrf,
-        folders: &folders,
+        chrome: member.chrome(&folders),
         folder: &folder,
         uid,
         headers: v.headers,

@@ -51,16 +51,18 @@ pub fn login(css: &str, error: Option<&str>, address: &str) -> Markup {
     )
 }
 
+/// What every signed-in page shows around its content: who is signed in, the session's CSRF
+/// token (for sign-out), and the folder tree.
+#[derive(Clone, Copy)]
+pub struct Chrome<'a> {
+    pub account: &'a Account,
+    pub csrf: &'a str,
+    pub folders: &'a [Folder],
+}
+
 /// The bar and folder tree every signed-in page has.
-fn frame(
-    css: &str,
-    title: &str,
-    account: &Account,
-    csrf: &str,
-    folders: &[Folder],
-    current: &str,
-    main: Markup,
-) -> Markup {
+fn frame(css: &str, title: &str, chrome: &Chrome<'_>, current: &str, main: Markup) -> Markup {
+    let Chrome { account, csrf, folders } = *chrome;
     layout(
         title,
         css,
@@ -105,9 +107,7 @@ fn when(t: Option<i64>) -> String {
 }
 
 pub struct FolderPage<'a> {
-    pub account: &'a Account,
-    pub csrf: &'a str,
-    pub folders: &'a [Folder],
+    pub chrome: Chrome<'a>,
     pub folder: &'a str,
     pub messages: &'a [Summary],
     pub next: Option<i64>,
@@ -118,21 +118,19 @@ pub fn folder(css: &str, p: &FolderPage<'_>) -> Markup {
     frame(
         css,
         p.folder,
-        p.account,
-        p.csrf,
-        p.folders,
+        &p.chrome,
         p.folder,
         html! {
             h1 { (p.folder) }
             @if matches!(p.folder, "Trash" | "Junk") && !p.messages.is_empty() {
                 form method="post" action={ (base) "/empty" } class="inline" {
-                    input type="hidden" name="csrf" value=(p.csrf);
+                    input type="hidden" name="csrf" value=(p.chrome.csrf);
                     button type="submit" { "Empty " (p.folder) }
                 }
             }
             @if p.messages.is_empty() { p { "No messages." } }
             form method="post" action={ (base) "/bulk" } id="bulk" {
-                input type="hidden" name="csrf" value=(p.csrf);
+                input type="hidden" name="csrf" value=(p.chrome.csrf);
                 @if !p.messages.is_empty() {
                     div class="actions" role="group" aria-label="With the selected messages" {
                         button type="submit" name="action" value="read" { "Mark read" }
@@ -140,7 +138,7 @@ pub fn folder(css: &str, p: &FolderPage<'_>) -> Markup {
                         button type="submit" name="action" value="flagged" { "Flag" }
                         label for="bulk-to" class="visually-hidden" { "Move selected to" }
                         select id="bulk-to" name="to" {
-                            @for f in p.folders { @if f.name != p.folder { option value=(f.name) { (f.name) } } }
+                            @for f in p.chrome.folders { @if f.name != p.folder { option value=(f.name) { (f.name) } } }
                         }
                         button type="submit" name="action" value="move" { "Move" }
                     }
@@ -174,9 +172,7 @@ pub struct Attachment {
 }
 
 pub struct MessagePage<'a> {
-    pub account: &'a Account,
-    pub csrf: &'a str,
-    pub folders: &'a [Folder],
+    pub chrome: Chrome<'a>,
     pub folder: &'a str,
     pub uid: i64,
     pub headers: Vec<(&'static str, String)>,
@@ -195,9 +191,7 @@ pub fn message(css: &str, p: &MessagePage<'_>) -> Markup {
     frame(
         css,
         &subject,
-        p.account,
-        p.csrf,
-        p.folders,
+        &p.chrome,
         p.folder,
         html! {
             article {
@@ -211,22 +205,22 @@ pub fn message(css: &str, p: &MessagePage<'_>) -> Markup {
                     a class="button" href={ "/webmail/compose?folder=" (seg(p.folder)) "&reply=" (p.uid) "&all=1" } { "Reply all" }
                     a class="button" href={ "/webmail/compose?folder=" (seg(p.folder)) "&forward=" (p.uid) } { "Forward" }
                     form method="post" action={ (base) "/flag" } class="inline" {
-                        input type="hidden" name="csrf" value=(p.csrf);
+                        input type="hidden" name="csrf" value=(p.chrome.csrf);
                         button type="submit" name="set" value="unread" { "Mark unread" }
                         @if p.flagged { button type="submit" name="set" value="unflagged" { "Unflag" } }
                         @else { button type="submit" name="set" value="flagged" { "Flag" } }
                     }
                     form method="post" action={ (base) "/move" } class="inline" {
-                        input type="hidden" name="csrf" value=(p.csrf);
+                        input type="hidden" name="csrf" value=(p.chrome.csrf);
                         @if p.folder != "Trash" { button type="submit" name="to" value="Trash" { "Delete" } }
                         @if p.folder == "Junk" { button type="submit" name="to" value="INBOX" { "Not junk" } }
                         @else { button type="submit" name="to" value="Junk" { "Junk" } }
                     }
                     form method="post" action={ (base) "/move" } class="inline" {
-                        input type="hidden" name="csrf" value=(p.csrf);
+                        input type="hidden" name="csrf" value=(p.chrome.csrf);
                         label for="move-to" class="visually-hidden" { "Move to folder" }
                         select id="move-to" name="to" {
-                            @for f in p.folders { @if f.name != p.folder { option value=(f.name) { (f.name) } } }
+                            @for f in p.chrome.folders { @if f.name != p.folder { option value=(f.name) { (f.name) } } }
                         }
                         button type="submit" { "Move" }
                     }
@@ -283,9 +277,7 @@ pub struct Draft {
 }
 
 pub struct ComposePage<'a> {
-    pub account: &'a Account,
-    pub csrf: &'a str,
-    pub folders: &'a [Folder],
+    pub chrome: Chrome<'a>,
     pub identities: &'a [String],
     pub draft: &'a Draft,
     pub error: Option<&'a str>,
@@ -297,15 +289,13 @@ pub fn compose(css: &str, p: &ComposePage<'_>) -> Markup {
     frame(
         css,
         "Write",
-        p.account,
-        p.csrf,
-        p.folders,
+        &p.chrome,
         "",
         html! {
             h1 { "Write" }
             @if let Some(e) = p.error { p class="error" role="alert" { (e) } }
             form method="post" action="/webmail/send" enctype="multipart/form-data" class="compose" {
-                input type="hidden" name="csrf" value=(p.csrf);
+                input type="hidden" name="csrf" value=(p.chrome.csrf);
                 input type="hidden" name="in_reply_to" value=(d.in_reply_to);
                 input type="hidden" name="references" value=(d.references);
                 label for="from" { "From" }
@@ -334,9 +324,7 @@ pub fn compose(css: &str, p: &ComposePage<'_>) -> Markup {
 }
 
 pub struct SettingsPage<'a> {
-    pub account: &'a Account,
-    pub csrf: &'a str,
-    pub folders: &'a [Folder],
+    pub chrome: Chrome<'a>,
     pub vacation: &'a crate::store::vacations::Vacation,
     /// What the last change did, or why it was refused.
     pub notice: Option<&'a str>,
@@ -351,16 +339,14 @@ pub fn settings(css: &str, p: &SettingsPage<'_>) -> Markup {
     frame(
         css,
         "Settings",
-        p.account,
-        p.csrf,
-        p.folders,
+        &p.chrome,
         "",
         html! {
             h1 { "Settings" }
             @if let Some(n) = p.notice { p class="notice" role="status" { (n) } }
             h2 { "Password" }
             form method="post" action="/webmail/settings/password" class="compose" {
-                input type="hidden" name="csrf" value=(p.csrf);
+                input type="hidden" name="csrf" value=(p.chrome.csrf);
                 label for="old" { "Current password" }
                 input id="old" name="old" type="password" autocomplete="current-password" required;
                 label for="new" { "New password" }
@@ -371,7 +357,7 @@ pub fn settings(css: &str, p: &SettingsPage<'_>) -> Markup {
             }
             h2 { "Vacation reply" }
             form method="post" action="/webmail/settings/vacation" class="compose" {
-                input type="hidden" name="csrf" value=(p.csrf);
+                input type="hidden" name="csrf" value=(p.chrome.csrf);
                 label for="enabled" { "Reply while away" }
                 input id="enabled" name="enabled" type="checkbox" value="1" checked[v.enabled];
                 label for="start" { "From (day)" }

@@ -6,11 +6,10 @@
 
 use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
-use base64::Engine;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::error::Result;
+use crate::ops::token::{random_secret as random_token, sha256_hex as hash};
 use crate::store::webmail_sessions::{self, Session};
 use crate::store::{Account, Status, Store, now};
 
@@ -21,14 +20,6 @@ pub const IDLE_SECS: i64 = 30 * 60;
 pub const MAX_AGE_SECS: i64 = 7 * 24 * 3600;
 /// `seen_at` is written at most this often (not on every request).
 const TOUCH_SECS: i64 = 60;
-
-fn random_token() -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
-}
-
-fn hash(cookie: &str) -> String {
-    crate::backup::hex(&Sha256::digest(cookie.as_bytes()))
-}
 
 /// The session cookie's value in a request, if any.
 pub fn cookie(headers: &HeaderMap) -> Option<String> {

@@ -32,13 +32,7 @@ async fn show(shared: &Shared, member: &Member, status: StatusCode, notice: Opti
             Err(e) => return failed(e),
         }
     };
-    let p = SettingsPage {
-        account: &member.account,
-        csrf: &member.session.csrf,
-        folders: &folders,
-        vacation: &vacation,
-        notice,
-    };
+    let p = SettingsPage { chrome: member.chrome(&folders), vacation: &vacation, notice };
     page(status, pages::settings(&CSS_PATH, &p))
 }
 
