@@ -4613,7 +4613,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__mailbox__subcmd__reindex)
-            opts="-q -h -V --config --json --quiet --help --version"
+            opts="-q -h -V --all --fts --config --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

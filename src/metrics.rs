@@ -33,6 +33,8 @@ pub struct Metrics {
     pub api_requests: IntCounterVec,
     /// When this server started (Unix seconds): a change means a restart.
     pub start_time: IntGauge,
+    /// Messages in the full-text index, as of its last catch-up.
+    pub fts_documents: IntGauge,
 }
 
 fn counter(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -66,6 +68,9 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     let start_time = IntGauge::new("mailctl_start_time_seconds", "When the server started, in Unix seconds")
         .expect("a valid metric");
     r.register(Box::new(start_time.clone())).expect("registered once");
+    let fts_documents =
+        IntGauge::new("mailctl_fts_documents", "Messages in the full-text index").expect("a valid metric");
+    r.register(Box::new(fts_documents.clone())).expect("registered once");
     Metrics {
         smtp_connections: counter(&r, "mailctl_smtp_connections_total", "SMTP connections by listener", &["listener"]),
         smtp_messages: counter(
@@ -88,6 +93,7 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         pop3_commands,
         dkim_signatures,
         start_time,
+        fts_documents,
         registry: r,
     }
 });

@@ -1,4 +1,4 @@
-//! `mailctl mailbox reindex`
+//! `mailctl mailbox reindex` and `verify`
 
 use clap::Subcommand;
 
@@ -9,8 +9,19 @@ use crate::ops::reindex::reindex;
 
 #[derive(Debug, Subcommand)]
 pub enum MailboxCmd {
-    /// Rebuild an account's mail index from its Maildir (imports a Dovecot Maildir, flags kept)
-    Reindex { address: String },
+    /// Rebuild an account's mail index from its Maildir (imports a Dovecot Maildir, flags
+    /// kept); with --fts, the full-text index instead (of the account, or of every account
+    /// with --all): here when no server runs, else the running server does it
+    Reindex {
+        #[arg(value_name = "ADDRESS", required_unless_present = "all", conflicts_with = "all")]
+        address: Option<String>,
+        /// Every account (with --fts)
+        #[arg(long, requires = "fts")]
+        all: bool,
+        /// The full-text index (search), not the mail index
+        #[arg(long)]
+        fts: bool,
+    },
     /// Check the index against the Maildir: every row has its file with its size, no file
     /// lacks a row, UIDNEXT above every UID, usage the sum of the messages; exit 65 when
     /// something is wrong
@@ -31,7 +42,29 @@ pub enum MailboxCmd {
 pub async fn run(cmd: MailboxCmd, ctx: &mut Ctx) -> Result<()> {
     let store = ctx.store().await?;
     match cmd {
-        MailboxCmd::Reindex { address } => {
+        MailboxCmd::Reindex { address, fts: true, .. } => {
+            let r = crate::ops::fts::reindex(&store, address.as_deref()).await?;
+            let whose = r.address.clone().unwrap_or_else(|| "every account".into());
+            if ctx.out.json {
+                ctx.out.json(&r)?;
+            } else if r.by == "server" {
+                ctx.note(format!(
+                    "asked the running server to rebuild the full-text index of {whose}; \
+                     it logs \"full-text index: up to date\" when done (searches stay complete meanwhile)"
+                ));
+            } else {
+                let pct = if r.mail_bytes > 0 { r.index_bytes as f64 * 100.0 / r.mail_bytes as f64 } else { 0.0 };
+                ctx.note(format!(
+                    "full-text index of {whose} rebuilt: {} message(s) in {} folder(s), {} of mail; the index takes {} ({pct:.0}%)",
+                    r.messages,
+                    r.mailboxes,
+                    crate::size::human(r.mail_bytes),
+                    crate::size::human(r.index_bytes)
+                ));
+            }
+        }
+        MailboxCmd::Reindex { address, .. } => {
+            let address = address.unwrap_or_default();
             let r = reindex(&store, &address).await?;
             if ctx.out.json {
                 ctx.out.json(&r)?;

@@ -93,6 +93,8 @@ config_keys! {
             => imaps_listen: Option<String>;
         /// seconds a logged-in IMAP client may stay silent (RFC 9051 §5.4: at least 30 minutes)
         imap imap_idle_timeout: int = Secs(1800), check::count, sample "3600" => imap_idle_timeout: Duration;
+        /// keep a full-text index (<data_dir>/fts) for IMAP SEARCH and the webmail's search; false: read every message
+        imap search_index: bool = Or(true), check::boolean, sample "false" => search_index: bool;
         /// HTTP for ACME HTTP-01 and the MTA-STS policy; empty disables
         http http_listen: text = Listen { port: 80, dev: 2080 }, check::listen, sample "127.0.0.1:2081"
             => http_listen: Option<String>;

@@ -2,6 +2,7 @@
 //! Protocol sessions live in `smtp/`, `imap/` and `pop3/`.
 
 pub mod conn;
+pub mod fts;
 pub mod http;
 pub mod imap;
 pub mod limits;
@@ -45,6 +46,8 @@ pub struct Shared {
     pop3_locked: std::sync::Mutex<std::collections::HashSet<i64>>,
     /// Inbound mail's checks, as the config sets them up (rebuilt on SIGHUP).
     filters: RwLock<Arc<Filters>>,
+    /// The full-text index, when `search_index` is on and this process holds it.
+    pub fts: Option<Arc<crate::store::fts::Fts>>,
 }
 
 impl Shared {
@@ -352,6 +355,7 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
         shutdown: stop_rx,
         pop3_locked: Default::default(),
         filters: RwLock::new(Arc::new(Filters::new(&cfg)?)),
+        fts: fts::open(&cfg),
     });
 
     // What was bound, for `cert issue` (is there an HTTP listener to answer challenges?).
@@ -362,6 +366,7 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
     crate::metrics::METRICS.start_time.set(crate::store::now());
     let worker = tokio::spawn(outbound::run(shared.clone()));
     let watcher = tokio::spawn(watch_certificate(shared.clone()));
+    let indexer = shared.fts.clone().map(|f| tokio::spawn(fts::run(shared.clone(), f)));
     let mut tasks = Vec::new();
     for (kind, l) in listeners {
         tasks.push(tokio::spawn(accept_loop(shared.clone(), kind, l)));
@@ -379,6 +384,9 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let _ = tokio::time::timeout(Duration::from_secs(35), worker).await;
+    if let Some(i) = indexer {
+        let _ = tokio::time::timeout(Duration::from_secs(10), i).await;
+    }
     tracing::info!(open = shared.connections.open(), "stopped");
     Ok(())
 }

@@ -172,3 +172,31 @@ pub async fn raise_uidnext(conn: &mut AnyConnection, id: i64, at_least: i64) -> 
         .await?;
     Ok(())
 }
+
+/// A mailbox with where its files are: what the full-text indexer follows.
+#[derive(Debug, Clone)]
+pub struct Owned {
+    pub mailbox: Mailbox,
+    pub account_id: i64,
+    pub local_part: String,
+    pub domain: String,
+}
+
+type OwnedTuple = (i64, String, i64, i64, i64, i64, i64, String, String);
+
+/// Every mailbox (`id` None) or one, with its account and address.
+pub async fn owned(conn: &mut AnyConnection, id: Option<i64>) -> Result<Vec<Owned>> {
+    let sql = "SELECT m.id, m.name, m.uidvalidity, m.uidnext, m.highestmodseq, m.recent_uid, \
+               m.account_id, a.local_part, a.domain FROM mailboxes m JOIN accounts a ON a.id = m.account_id \
+               WHERE $1 = 0 OR m.id = $1";
+    let rows: Vec<OwnedTuple> = sqlx::query_as(sql).bind(id.unwrap_or(0)).fetch_all(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, v, n, h, r, account_id, local_part, domain)| Owned {
+            mailbox: from((id, name, v, n, h, r)),
+            account_id,
+            local_part,
+            domain,
+        })
+        .collect())
+}

@@ -13,6 +13,7 @@ pub mod dkim;
 pub mod dns;
 pub mod domains;
 pub mod filter_rules;
+pub mod fts;
 pub mod greylist;
 pub mod idempotency;
 pub mod mailboxes;

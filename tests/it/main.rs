@@ -33,6 +33,7 @@ mod pop3;
 mod queue;
 mod quota;
 mod report;
+mod search;
 mod server;
 mod smtp;
 mod transport;

@@ -343,19 +343,26 @@ for a in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--ignore
     o.add_argument(a)
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
 driver.set_page_load_timeout(30)
+driver.implicitly_wait(10)
 def no_alert():
     try:
         driver.switch_to.alert
         raise SystemExit("a script ran: an alert is open")
     except NoAlertPresentException:
         pass
+def arrives(path, what):
+    # A click returns before the next page has loaded: wait for its address.
+    try:
+        WebDriverWait(driver, 15).until(lambda d: path in d.current_url)
+    except Exception:
+        raise AssertionError((what, driver.current_url, driver.page_source[:2000]))
 try:
     driver.get(base + "/webmail/")
     assert "/webmail/login" in driver.current_url, ("not sent to sign in", driver.current_url)
     driver.find_element(By.ID, "address").send_keys("ann@example.com")
     driver.find_element(By.ID, "password").send_keys("password123")
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    assert driver.current_url.endswith("/webmail/f/INBOX"), ("not signed in", driver.current_url, driver.page_source)
+    arrives("/webmail/f/INBOX", "not signed in")
     driver.save_screenshot(shots + "/inbox-desktop.png")
     driver.find_element(By.PARTIAL_LINK_TEXT, "Hostile HTML").click()
     WebDriverWait(driver, 10).until(EC.frame_to_be_available_and_switch_to_it((By.CSS_SELECTOR, "iframe.body")))
@@ -383,7 +390,7 @@ try:
     driver.find_element(By.ID, "body").send_keys("Attached.")
     driver.find_element(By.ID, "attachments").send_keys(attached)
     driver.find_element(By.XPATH, "//button[text()='Send']").click()
-    assert driver.current_url.endswith("/webmail/f/Sent"), ("not sent", driver.current_url, driver.page_source)
+    arrives("/webmail/f/Sent", "not sent")
     import imaplib
     b = imaplib.IMAP4("127.0.0.1", imap_port)
     b.starttls(ssl_context=ssl._create_unverified_context())
@@ -399,7 +406,7 @@ try:
     assert link.is_displayed() and link.rect["x"] + link.rect["width"] <= 390 + 1, link.rect
     driver.save_screenshot(shots + "/inbox-phone.png")
     driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
-    assert "/webmail/login" in driver.current_url, ("not signed out", driver.current_url)
+    arrives("/webmail/login", "not signed out")
     driver.get(base + "/webmail/f/INBOX")
     assert "/webmail/login" in driver.current_url, "signed out"
 finally:

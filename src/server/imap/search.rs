@@ -5,23 +5,10 @@ use std::sync::Arc;
 
 use super::session::{Next, Session};
 use crate::ops::mailbox as ops;
-use crate::proto::imap::body;
+use crate::ops::search::{Ctx, candidates, matches, needs_file};
 use crate::proto::imap::response::{Code, Untagged};
 use crate::proto::imap::search::{Key, Return};
-use crate::proto::mime::header::split_header;
 use crate::store::maildir::{self, file};
-use crate::store::messages::Row;
-
-/// What a key needs beyond the index row.
-fn needs_file(k: &Key) -> bool {
-    match k {
-        Key::Header(..) | Key::Body(_) | Key::Text(_) | Key::SentBefore(_) | Key::SentOn(_) | Key::SentSince(_) => true,
-        Key::Not(k) => needs_file(k),
-        Key::Or(a, b) => needs_file(a) || needs_file(b),
-        Key::And(v) => v.iter().any(needs_file),
-        _ => false,
-    }
-}
 
 fn uses_modseq(k: &Key) -> bool {
     match k {
@@ -30,64 +17,6 @@ fn uses_modseq(k: &Key) -> bool {
         Key::Or(a, b) => uses_modseq(a) || uses_modseq(b),
         Key::And(v) => v.iter().any(uses_modseq),
         _ => false,
-    }
-}
-
-pub struct Ctx<'a> {
-    pub seq: u32,
-    pub row: &'a Row,
-    pub recent: bool,
-    /// Sequence numbers and UIDs of the whole mailbox (for sequence-set keys).
-    pub uids: &'a [u32],
-    pub raw: Option<&'a [u8]>,
-}
-
-const DAY: i64 = 86400;
-
-/// The Date: header as unix seconds of its day (in its own zone), if it parses.
-fn sent_day(raw: &[u8]) -> Option<i64> {
-    let msg = mail_parser::MessageParser::new().parse_headers(raw)?;
-    let d = msg.date()?;
-    let day = chrono::NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32)?;
-    Some(day.and_hms_opt(0, 0, 0)?.and_utc().timestamp())
-}
-
-/// ASCII case-insensitive substring search.
-pub fn contains_ci(hay: &[u8], needle: &str) -> bool {
-    crate::proto::imap::body::contains_ascii_ci(hay, &needle.as_bytes().to_ascii_lowercase())
-}
-
-pub fn matches(k: &Key, c: &Ctx) -> bool {
-    let has = |f: &str| c.row.flags.contains_atom(f);
-    let raw = c.raw.unwrap_or(b"");
-    let day = |t: i64| t - t.rem_euclid(DAY);
-    match k {
-        Key::All => true,
-        Key::Flag(f) if f == "\\Recent" => c.recent,
-        Key::Flag(f) => has(f),
-        Key::NotFlag(f) => !has(f),
-        Key::New => c.recent && !has("\\Seen"),
-        Key::Old => !c.recent,
-        Key::Recent => c.recent,
-        Key::Header(name, needle) => body::header_contains(raw, name, needle),
-        // The raw bytes first (cheap, and they also hold MIME headers, attachment names and
-        // HTML source, as other servers search them), then the decoded text.
-        Key::Body(s) => contains_ci(split_header(raw).1, s) || body::text_contains(raw, s, false),
-        Key::Text(s) => contains_ci(raw, s) || body::text_contains(raw, s, true),
-        Key::Before(d) => day(c.row.internal_date) < *d,
-        Key::On(d) => day(c.row.internal_date) == *d,
-        Key::Since(d) => day(c.row.internal_date) >= *d,
-        Key::SentBefore(d) => sent_day(raw).is_some_and(|s| s < *d),
-        Key::SentOn(d) => sent_day(raw).is_some_and(|s| s == *d),
-        Key::SentSince(d) => sent_day(raw).is_some_and(|s| s >= *d),
-        Key::Larger(n) => c.row.size as u64 > *n,
-        Key::Smaller(n) => (c.row.size as u64) < *n,
-        Key::Uid(set) => set.contains(c.row.uid as u32, c.uids.last().copied().unwrap_or(0)),
-        Key::Seq(set) => set.contains(c.seq, c.uids.len() as u32),
-        Key::Modseq(m) => c.row.modseq as u64 >= *m,
-        Key::Not(k) => !matches(k, c),
-        Key::Or(a, b) => matches(a, c) || matches(b, c),
-        Key::And(v) => v.iter().all(|k| matches(k, c)),
     }
 }
 
@@ -124,6 +53,19 @@ impl Session {
         let account = self.account.as_deref().cloned().expect("logged in");
         let folder = maildir::folder_path(&ops::maildir_root(&self.shared.store(), &account), &mailbox);
         let key = Arc::new(key.clone());
+        // Only the messages the full-text index names (and those it has not reached) are read.
+        let cands = match self.shared.fts.clone() {
+            Some(fts) => {
+                let (id, validity, k) = (sel.mailbox.id, sel.mailbox.uidvalidity, key.clone());
+                tokio::task::spawn_blocking(move || candidates(&fts, id, validity, &k))
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(Arc::new)
+            }
+            None => None,
+        };
+        let Some(sel) = self.selected.as_ref() else { return Err(self.bad(tag, "no mailbox selected")) };
         let width = super::width();
         let per = sel.meta.len().div_ceil(width).max(64);
         // Every message, from the session's rows, to the threads that read the files; a chunk
@@ -131,10 +73,14 @@ impl Session {
         let mut handles = Vec::new();
         for (first, chunk) in sel.meta.chunks(per).map(|c| c.to_vec()).enumerate().map(|(k, c)| (k * per, c)) {
             let (key, uids, folder, recent) = (key.clone(), uids.clone(), folder.clone(), recent.clone());
+            let cands = cands.clone();
             handles.push(tokio::task::spawn_blocking(move || {
                 let mut hits = Vec::new();
                 for (i, row) in chunk.iter().enumerate() {
                     let seq = (first + i) as u32 + 1;
+                    if cands.as_ref().is_some_and(|c| !c.may_match(row.uid as u32)) {
+                        continue;
+                    }
                     let raw = file::locate(&folder, &row.filename, &row.flags).and_then(|p| std::fs::read(p).ok());
                     if raw.is_none() {
                         tracing::warn!(uid = row.uid, file = %row.filename, "SEARCH: cannot read a message file");

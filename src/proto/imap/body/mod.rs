@@ -20,7 +20,7 @@ mod section;
 mod structure;
 
 pub use envelope::envelope;
-pub use search_text::{header_contains, text_contains};
+pub use search_text::{each_piece, header_contains, index_pieces, text_contains};
 pub use section::{Binary, SectionText, binary, section};
 pub use structure::body_structure;
 

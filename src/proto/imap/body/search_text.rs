@@ -40,15 +40,70 @@ fn addresses(value: &[u8]) -> Vec<String> {
         .collect()
 }
 
-/// Helper used by SEARCH BODY/TEXT: does the decoded text of any text part (or the header, when `with_header`) contain
-/// `needle`, case-insensitively? Decode transfer encodings and charsets (mail-parser does).
+/// Helper used by SEARCH BODY/TEXT: does any piece of the message's searchable text
+/// ([`each_piece`]; without the message's own header for BODY) contain `needle`,
+/// case-insensitively?
 pub fn text_contains(raw: &[u8], needle: &str, with_header: bool) -> bool {
     let needle = Needle::new(needle);
-    if needle.is_empty() {
-        return true;
-    }
+    needle.is_empty() || each_piece(raw, with_header, &mut |piece| needle.found_in(piece))
+}
+
+/// The searchable text of a message, piece by piece: what SEARCH TEXT and BODY look in and
+/// what the full-text index holds (one definition, so the index finds every message the scan
+/// would). The pieces: the header as written and each field decoded (`Name: value`, RFC 2047
+/// undone), when `with_header`; then every MIME part's header as written (attachment names,
+/// content types), the header of every embedded message as written and decoded, and every
+/// text part both decoded (transfer encoding, charset; HTML as its text) and as written unless
+/// base64. Not searched: the encoded bytes of non-text parts and of base64 text, and the
+/// preamble and epilogue of multiparts. `f` is given each piece and returns true to stop;
+/// the result is whether it stopped.
+pub fn each_piece(raw: &[u8], with_header: bool, f: &mut dyn FnMut(&str) -> bool) -> bool {
     let ent = Entity::new(raw, false);
-    (with_header && header_text_contains(ent.header, &needle)) || entity_text_contains(&ent, &needle, 0)
+    (with_header && header_pieces(ent.header, f)) || entity_pieces(&ent, f, 0)
+}
+
+/// What the full-text index holds of a message: every piece of [`each_piece`] with the
+/// header, and each address of the address fields as HEADER matches it (`Name <box@host>`).
+pub fn index_pieces(raw: &[u8], f: &mut dyn FnMut(&str) -> bool) -> bool {
+    each_piece(raw, true, f)
+        || Fields::new(split_header(raw).0)
+            .filter(|field| ADDRESS_FIELDS.iter().any(|a| a.as_bytes().eq_ignore_ascii_case(field.name)))
+            .any(|field| addresses(field.value).iter().any(|a| f(a)))
+}
+
+fn header_pieces(header: &[u8], f: &mut dyn FnMut(&str) -> bool) -> bool {
+    f(&String::from_utf8_lossy(header))
+        || Fields::new(header).any(|field| {
+            let mut line = String::from_utf8_lossy(field.name).into_owned();
+            line.push_str(": ");
+            line.push_str(&decode_header_value(field.value));
+            f(&line)
+        })
+}
+
+fn entity_pieces(ent: &Entity<'_>, f: &mut dyn FnMut(&str) -> bool, depth: usize) -> bool {
+    if depth >= MAX_DEPTH {
+        return false;
+    }
+    match ent.kind() {
+        Kind::Multipart => {
+            let digest = ent.ctype.sub.eq_ignore_ascii_case(b"digest");
+            ent.children().into_iter().any(|child| {
+                let part = Entity::new(child, digest);
+                f(&String::from_utf8_lossy(part.header)) || entity_pieces(&part, f, depth + 1)
+            })
+        }
+        Kind::Message => {
+            // The embedded message's header is part of the body of the enclosing one.
+            let inner = Entity::new(ent.body, false);
+            header_pieces(inner.header, f) || entity_pieces(&inner, f, depth + 1)
+        }
+        Kind::Leaf if ent.ctype.is_text() => {
+            let base64 = ent.fields.encoding().is_some_and(|e| e.eq_ignore_ascii_case(b"base64"));
+            (!base64 && f(&String::from_utf8_lossy(ent.body))) || f(&decode_text(ent))
+        }
+        Kind::Leaf => false,
+    }
 }
 
 /// A search string, lowercased once.
@@ -84,33 +139,6 @@ pub fn contains_ascii_ci(hay: &[u8], lower: &[u8]) -> bool {
         return true;
     }
     hay.len() >= lower.len() && memchr::memmem::find(&hay.to_ascii_lowercase(), lower).is_some()
-}
-
-fn header_text_contains(header: &[u8], needle: &Needle) -> bool {
-    Fields::new(header).any(|f| {
-        let mut line = String::from_utf8_lossy(f.name).into_owned();
-        line.push_str(": ");
-        line.push_str(&decode_header_value(f.value));
-        needle.found_in(&line)
-    })
-}
-
-fn entity_text_contains(ent: &Entity<'_>, needle: &Needle, depth: usize) -> bool {
-    if depth >= MAX_DEPTH {
-        return false;
-    }
-    match ent.kind() {
-        Kind::Multipart => {
-            let digest = ent.ctype.sub.eq_ignore_ascii_case(b"digest");
-            ent.children().into_iter().any(|child| entity_text_contains(&Entity::new(child, digest), needle, depth + 1))
-        }
-        Kind::Message => {
-            // The embedded message's header is part of the body of the enclosing one.
-            let inner = Entity::new(ent.body, false);
-            header_text_contains(inner.header, needle) || entity_text_contains(&inner, needle, depth + 1)
-        }
-        Kind::Leaf => ent.ctype.is_text() && needle.found_in(&decode_text(ent)),
-    }
 }
 
 #[cfg(test)]

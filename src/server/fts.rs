@@ -1,0 +1,118 @@
+//! The full-text indexer: one task that keeps `store::fts` up with the mailboxes. Changes made
+//! in this process (delivery, APPEND, COPY, EXPUNGE, the webmail) wake it through the store's
+//! change channel, the same one IMAP IDLE listens to; a sweep every half minute, and one at
+//! start, catches what other processes (`mailctl` commands, a restore) changed and what an
+//! index left behind by a crash lacks. Rebuild requests from `mailctl mailbox reindex --fts`
+//! are taken within a second.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+use tokio::time::Instant;
+
+use super::Shared;
+use crate::config::Config;
+use crate::ops::fts as ops;
+use crate::store::fts::Fts;
+
+const SWEEP: Duration = Duration::from_secs(30);
+const TICK: Duration = Duration::from_secs(1);
+/// After a change, how long to wait for more before indexing, so a burst of deliveries is
+/// one commit rather than one each.
+const GATHER: Duration = Duration::from_millis(200);
+
+/// Open the index for this server, when the config wants one. A server without it searches
+/// by reading every message, and says why.
+pub fn open(cfg: &Config) -> Option<Arc<Fts>> {
+    if !cfg.server.search_index {
+        return None;
+    }
+    match Fts::open(&cfg.data_dir) {
+        Ok(Some(f)) => Some(Arc::new(f)),
+        Ok(None) => {
+            tracing::warn!("full-text index held by another process: searches read every message");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(error = %e.one_line(), "full-text index not opened: searches read every message");
+            None
+        }
+    }
+}
+
+pub async fn run(shared: Arc<Shared>, fts: Arc<Fts>) {
+    let mut changes = shared.store().changes.subscribe();
+    let mut shutdown = shared.shutdown.clone();
+    let mut dirty: BTreeSet<i64> = BTreeSet::new();
+    let mut sweep_at = Instant::now();
+    let mut busy = false;
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let store = shared.store();
+        if let Some(what) = fts.take_rebuild() {
+            match ops::rebuild(&store, &fts, &what).await {
+                Ok(ids) => {
+                    tracing::info!(mailboxes = ids.len(), "full-text index: rebuilding");
+                    dirty.extend(ids);
+                }
+                Err(e) => tracing::warn!(error = %e.one_line(), "full-text index: rebuild failed"),
+            }
+        }
+        if Instant::now() >= sweep_at {
+            sweep_at = Instant::now() + SWEEP;
+            match ops::behind(&store, &fts).await {
+                Ok((late, gone)) => {
+                    dirty.extend(late);
+                    if !gone.is_empty()
+                        && let Err(e) = ops::forget(&fts, &gone)
+                    {
+                        tracing::warn!(error = %e.one_line(), "full-text index: cannot forget deleted mailboxes");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e.one_line(), "full-text index: cannot list mailboxes"),
+            }
+        }
+        loop {
+            match changes.try_recv() {
+                Ok((id, _)) => {
+                    dirty.insert(id);
+                }
+                Err(TryRecvError::Lagged(_)) => sweep_at = Instant::now(),
+                Err(_) => break,
+            }
+        }
+        if let Some(id) = dirty.pop_first() {
+            busy = true;
+            match ops::catch_up(&store, &fts, id).await {
+                Ok(true) => {
+                    dirty.insert(id);
+                }
+                Ok(false) => {}
+                // The sweep tries again.
+                Err(e) => tracing::warn!(mailbox = id, error = %e.one_line(), "full-text index: cannot index"),
+            }
+            continue;
+        }
+        if busy {
+            busy = false;
+            crate::metrics::METRICS.fts_documents.set(fts.documents() as i64);
+            tracing::info!(documents = fts.documents(), bytes = fts.size(), "full-text index: up to date");
+        }
+        tokio::select! {
+            r = changes.recv() => match r {
+                Ok((id, _)) => {
+                    dirty.insert(id);
+                    tokio::time::sleep(GATHER).await;
+                }
+                Err(RecvError::Lagged(_)) => sweep_at = Instant::now(),
+                Err(RecvError::Closed) => return,
+            },
+            _ = tokio::time::sleep(TICK) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
