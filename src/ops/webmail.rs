@@ -8,6 +8,8 @@ use mail_parser::MimeHeaders;
 use std::path::PathBuf;
 
 use crate::error::{Error, Kind, Result};
+use crate::proto::imap::search::Key;
+use crate::store::fts::Fts;
 use crate::store::mailboxes::{self, Mailbox};
 use crate::store::maildir::{Flag, Flags, file, folder_path};
 use crate::store::{Account, Store, messages};
@@ -247,4 +249,96 @@ mod tests {
         assert_eq!(bare.from, "bob@example.com");
         assert!(!bare.attachments && bare.date.is_none());
     }
+}
+
+/// A message a search found, with its folder.
+pub struct Found {
+    pub folder: String,
+    pub summary: Summary,
+}
+
+/// What the webmail's search asks: each field a substring (as IMAP SEARCH matches it), the
+/// dates whole days (UTC) of arrival.
+#[derive(Debug, Default, Clone)]
+pub struct Criteria {
+    pub text: String,
+    pub from: String,
+    pub to: String,
+    pub subject: String,
+    pub since: Option<i64>,
+    pub before: Option<i64>,
+}
+
+impl Criteria {
+    /// The IMAP search key it means; None when it asks for nothing.
+    pub fn key(&self) -> Option<Key> {
+        let mut all = Vec::new();
+        let field = |v: &str| v.trim().to_string();
+        if !self.text.trim().is_empty() {
+            all.push(Key::Text(field(&self.text)));
+        }
+        for (name, v) in [("from", &self.from), ("to", &self.to), ("subject", &self.subject)] {
+            if !v.trim().is_empty() {
+                all.push(Key::Header(name.into(), field(v)));
+            }
+        }
+        all.extend(self.since.map(Key::Since));
+        all.extend(self.before.map(Key::Before));
+        (!all.is_empty()).then_some(Key::And(all))
+    }
+}
+
+/// Search one folder or all of an account's, newest first within each folder (standard
+/// folders first), at most `limit` hits. The full-text index names the candidates when there
+/// is one; the IMAP rule (`ops::search::matches`) decides on each file.
+pub async fn search(
+    store: &Store,
+    fts: Option<&Fts>,
+    account: &Account,
+    folder: Option<&str>,
+    key: &Key,
+    limit: usize,
+) -> Result<Vec<Found>> {
+    let names: Vec<String> = match folder {
+        Some(f) => vec![mailbox(store, account, f).await?.name],
+        None => folders(store, account).await?.into_iter().map(|f| f.name).collect(),
+    };
+    let root = super::mailbox::maildir_root(store, account);
+    let mut out = Vec::new();
+    for name in names {
+        if out.len() >= limit {
+            break;
+        }
+        let Ok(m) = mailbox(store, account, &name).await else { continue };
+        let cands = fts.and_then(|f| super::search::candidates(f, m.id, m.uidvalidity, key));
+        let rows = {
+            let mut conn = store.pool.acquire().await?;
+            let mut c = crate::store::conn::Conn::Any(&mut conn);
+            messages::rows_light(&mut c, m.id, 1, i64::from(u32::MAX)).await?
+        };
+        let (dir, key, want) = (folder_path(&root, &name), key.clone(), limit - out.len());
+        let hits = crate::store::blocking(move || {
+            let mut hits = Vec::new();
+            for row in rows.iter().rev() {
+                if hits.len() >= want {
+                    break;
+                }
+                if cands.as_ref().is_some_and(|c| !c.may_match(row.uid as u32)) {
+                    continue;
+                }
+                let Some(raw) = file::locate(&dir, &row.filename, &row.flags).and_then(|p| std::fs::read(p).ok())
+                else {
+                    continue;
+                };
+                let ctx = super::search::Ctx { seq: 0, row, recent: false, uids: &[], raw: Some(&raw) };
+                if super::search::matches(&key, &ctx) {
+                    hits.push(summarize(row.uid, row.flags.clone(), row.size, &raw));
+                }
+            }
+            Ok(hits)
+        })
+        .await?;
+        out.extend(hits.into_iter().map(|summary| Found { folder: name.clone(), summary }));
+    }
+    Ok(out)
 }

@@ -114,6 +114,18 @@ assert att.headers["x-content-type-options"] == "nosniff"
 plain = s.get(f"{base}/webmail/f/INBOX/{plain_uid}").text
 assert "&lt;b&gt;not bold&lt;/b&gt; &amp; plain" in plain, plain
 
+# Search: by text, by sender, in one folder or all, with the IMAP rule; a bad date is named.
+r = s.get(f"{base}/webmail/search", params={"q": "plain", "folder": "INBOX"})
+assert r.status_code == 200 and "2 found" in r.text, r.text
+r = s.get(f"{base}/webmail/search", params={"from": "bob@example", "q": "PLAIN"})
+assert "1 found" in r.text and f'href="/webmail/f/INBOX/{plain_uid}"' in r.text, r.text
+r = s.get(f"{base}/webmail/search", params={"q": "<script>alert(1)</script>"})
+assert "Nothing found." in r.text and "<script>alert" not in r.text, r.text
+r = s.get(f"{base}/webmail/search", params={"q": "plain", "since": "yesterday"})
+assert r.status_code == 400 and "Since: &quot;yesterday&quot; is not a day (YYYY-MM-DD)" in r.text, (r.status_code, r.text)
+r = s.get(f"{base}/webmail/search", params={"q": "plain", "folder": "NoSuchFolder"})
+assert r.status_code == 404, r.status_code
+
 # Forms without the token, or from another site, change nothing.
 r = s.post(f"{base}/webmail/f/INBOX/{plain_uid}/flag", data={"set": "flagged"}, allow_redirects=False)
 assert r.status_code == 403, r.status_code
@@ -400,6 +412,12 @@ try:
     assert b"Subject: Minutes" in data[0][1] and b'filename="minutes.txt"' in data[0][1], data
     b.logout()
     # A phone-sized window: the folder list and the message still fit.
+    # Searching from the bar on every page.
+    driver.find_element(By.ID, "q").send_keys("Hostile")
+    driver.find_element(By.XPATH, "//form[@role='search']//button").click()
+    arrives("/webmail/search", "not searched")
+    assert driver.find_element(By.PARTIAL_LINK_TEXT, "Hostile HTML").is_displayed()
+    driver.save_screenshot(shots + "/search-desktop.png")
     driver.set_window_size(390, 844)
     driver.get(base + "/webmail/f/INBOX")
     link = driver.find_element(By.PARTIAL_LINK_TEXT, "Hostile HTML")

@@ -9,6 +9,7 @@
 mod compose;
 mod pages;
 mod safe_html;
+mod search;
 mod session;
 mod settings;
 
@@ -67,6 +68,7 @@ pub fn routes(shared: Arc<Shared>) -> Router {
         .route("/webmail/f/{folder}/bulk", post(bulk))
         .route("/webmail/f/{folder}/empty", post(empty))
         .route("/webmail/static/{file}", get(static_file))
+        .route("/webmail/search", get(search::search))
         .route("/webmail/compose", get(compose::compose))
         .route("/webmail/settings", get(settings::settings))
         .route("/webmail/settings/password", post(settings::password))

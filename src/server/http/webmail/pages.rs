@@ -6,7 +6,7 @@
 use maud::{DOCTYPE, Markup, html};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::ops::webmail::{Folder, Summary};
+use crate::ops::webmail::{Folder, Found, Summary};
 use crate::store::Account;
 use crate::store::maildir::Flag;
 
@@ -71,6 +71,11 @@ fn frame(css: &str, title: &str, chrome: &Chrome<'_>, current: &str, main: Marku
                 a href="/webmail/" class="brand" { "mailctl" }
                 a href="/webmail/compose" class="write" { "Write" }
                 a href="/webmail/settings" { "Settings" }
+                form role="search" method="get" action="/webmail/search" class="inline search" {
+                    label for="q" class="visually-hidden" { "Search mail" }
+                    input type="search" id="q" name="q" placeholder="Search mail";
+                    button type="submit" { "Search" }
+                }
                 span class="who" { (account.address) }
                 form method="post" action="/webmail/logout" class="inline" {
                     input type="hidden" name="csrf" value=(csrf);
@@ -160,6 +165,65 @@ pub fn folder(css: &str, p: &FolderPage<'_>) -> Markup {
                 }
             }
             @if let Some(n) = p.next { a class="more" href={ (base) "?before=" (n) } { "Older messages" } }
+        },
+    )
+}
+
+pub struct SearchPage<'a> {
+    pub chrome: Chrome<'a>,
+    /// The form's fields as sent (shown again as they were).
+    pub fields: &'a [(&'static str, &'static str, String)],
+    /// The folder searched; empty: every folder.
+    pub folder: &'a str,
+    pub found: Option<&'a [Found]>,
+    /// More matched than are shown.
+    pub more: bool,
+    pub error: Option<&'a str>,
+}
+
+pub fn search(css: &str, p: &SearchPage<'_>) -> Markup {
+    frame(
+        css,
+        "Search",
+        &p.chrome,
+        "",
+        html! {
+            h1 { "Search" }
+            form method="get" action="/webmail/search" class="search-form" {
+                @for (name, label, value) in p.fields {
+                    @let kind = if matches!(*name, "since" | "before") { "date" } else { "text" };
+                    label for={ "s-" (name) } { (label) }
+                    input type=(kind) id={ "s-" (name) } name=(name) value=(value);
+                }
+                label for="s-folder" { "In" }
+                select id="s-folder" name="folder" {
+                    option value="" selected[p.folder.is_empty()] { "All folders" }
+                    @for f in p.chrome.folders { option value=(f.name) selected[f.name == p.folder] { (f.name) } }
+                }
+                button type="submit" { "Search" }
+            }
+            @if let Some(e) = p.error { p class="error" role="alert" { (e) } }
+            @if let Some(found) = p.found {
+                p role="status" {
+                    @if found.is_empty() { "Nothing found." }
+                    @else { (found.len()) @if p.more { "+" } " found" @if p.more { " (the newest shown; narrow the search)" } "." }
+                }
+                ol class="messages" {
+                    @for f in found {
+                        @let m = &f.summary;
+                        li class=[(!m.flags.has(Flag::SEEN)).then_some("unread")] {
+                            a href={ "/webmail/f/" (seg(&f.folder)) "/" (m.uid) } {
+                                span class="from" { (m.from) }
+                                span class="subject" { @if m.subject.is_empty() { "(no subject)" } @else { (m.subject) } }
+                                span class="date" { (when(m.date)) }
+                                span class="folder" { (f.folder) }
+                                @if m.flags.has(Flag::FLAGGED) { span class="mark" aria-label="flagged" { "★" } }
+                                @if m.attachments { span class="mark" aria-label="has attachments" { "📎" } }
+                            }
+                        }
+                    }
+                }
+            }
         },
     )
 }

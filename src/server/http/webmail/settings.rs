@@ -111,7 +111,7 @@ pub struct VacationForm {
 }
 
 /// A `YYYY-MM-DD` day as the Unix time of its start (UTC); empty is None.
-fn day(v: &str) -> Result<Option<i64>, String> {
+pub(super) fn day(v: &str) -> Result<Option<i64>, String> {
     if v.trim().is_empty() {
         return Ok(None);
     }
