@@ -130,4 +130,16 @@ impl Candidates {
     pub fn may_match(&self, uid: u32) -> bool {
         uid > self.above || self.uids.contains(&uid)
     }
+
+    /// The UIDs the index named, ascending.
+    pub fn named(&self) -> Vec<i64> {
+        let mut v: Vec<i64> = self.uids.iter().map(|&u| i64::from(u)).collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// The highest UID the index covers: every message above it is a candidate.
+    pub fn covered(&self) -> i64 {
+        i64::from(self.above)
+    }
 }

@@ -35,16 +35,20 @@ pub async fn folders(store: &Store, account: &Account) -> Result<Vec<Folder>> {
         let (messages, unseen, _, _) = mailboxes::counts(&mut conn, m.id).await?;
         out.push(Folder { special_use: super::mailbox::special_use(&m.name), name: m.name, messages, unseen });
     }
-    let rank = |f: &Folder| match f.name.as_str() {
+    out.sort_by(|a, b| rank(&a.name).cmp(&rank(&b.name)).then_with(|| a.name.cmp(&b.name)));
+    Ok(out)
+}
+
+/// Where a folder goes in the tree: the standard ones first.
+fn rank(name: &str) -> u8 {
+    match name {
         "INBOX" => 0,
         "Drafts" => 1,
         "Sent" => 2,
         "Junk" => 3,
         "Trash" => 4,
         _ => 5,
-    };
-    out.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(&b.name)));
-    Ok(out)
+    }
 }
 
 /// A message as the list shows it.
@@ -233,6 +237,20 @@ pub async fn save_draft(store: &Store, account: &Account, hostname: &str, data: 
     Ok(uids.first().copied())
 }
 
+/// Remove a draft once it is sent or saved again: only a message of Drafts flagged \Draft
+/// (a stale or forged number removes nothing).
+pub async fn discard_draft(store: &Store, account: &Account, uid: i64) -> Result<()> {
+    let opened = match open(store, account, crate::store::maildir::DRAFTS, uid).await {
+        Ok(o) => o,
+        Err(e) if matches!(e.kind, Kind::NotFound | Kind::NoInput) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if opened.flags.has(Flag::DRAFT) {
+        super::mailbox::expunge(store, account, &opened.mailbox, &[uid], false).await?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,7 +319,13 @@ pub async fn search(
 ) -> Result<Vec<Found>> {
     let names: Vec<String> = match folder {
         Some(f) => vec![mailbox(store, account, f).await?.name],
-        None => folders(store, account).await?.into_iter().map(|f| f.name).collect(),
+        None => {
+            let mut conn = store.pool.acquire().await?;
+            let mut names: Vec<String> =
+                mailboxes::list(&mut conn, account.id).await?.into_iter().map(|m| m.name).collect();
+            names.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)));
+            names
+        }
     };
     let root = super::mailbox::maildir_root(store, account);
     let mut out = Vec::new();
@@ -314,7 +338,20 @@ pub async fn search(
         let rows = {
             let mut conn = store.pool.acquire().await?;
             let mut c = crate::store::conn::Conn::Any(&mut conn);
-            messages::rows_light(&mut c, m.id, 1, i64::from(u32::MAX)).await?
+            match &cands {
+                // Only the candidates' rows (a few of a large folder), and those not indexed yet.
+                Some(k) => {
+                    let mut rows = Vec::new();
+                    for chunk in k.named().chunks(64) {
+                        rows.extend(messages::rows_for(&mut c, m.id, chunk, messages::Cols::Light).await?);
+                    }
+                    rows.extend(messages::rows_light(&mut c, m.id, k.covered() + 1, i64::from(u32::MAX)).await?);
+                    rows.sort_by_key(|r| r.uid);
+                    rows.dedup_by_key(|r| r.uid);
+                    rows
+                }
+                None => messages::rows_light(&mut c, m.id, 1, i64::from(u32::MAX)).await?,
+            }
         };
         let (dir, key, want) = (folder_path(&root, &name), key.clone(), limit - out.len());
         let hits = crate::store::blocking(move || {

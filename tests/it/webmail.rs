@@ -181,6 +181,28 @@ b.logout()
 # A draft is kept in Drafts; ticked messages move together; Trash empties for good.
 r = send({"to": "", "subject": "draft one", "body": "unfinished", "save": "draft"})
 assert r.status_code == 303 and r.headers["location"] == "/webmail/f/Drafts", (r.status_code, r.text)
+# The draft opens in the composer as written; saving it again replaces it.
+page = s.get(f"{base}/webmail/f/Drafts/1").text
+assert 'href="/webmail/compose?draft=1"' in page, page
+page = s.get(f"{base}/webmail/compose", params={"draft": "1"}).text
+assert 'value="draft one"' in page and "unfinished" in page and 'name="draft" value="1"' in page, page
+r = send({"to": "", "subject": "draft two", "body": "still unfinished", "save": "draft", "draft": "1"})
+assert r.status_code == 303, (r.status_code, r.text)
+# Forward as an attachment: the original goes whole, as message/rfc822.
+page = s.get(f"{base}/webmail/compose", params={"folder": "INBOX", "forward": plain_uid, "attach": "1"}).text
+assert 'value="Fwd: Plain hello"' in page and 'name="attach_uid" value="%s"' % plain_uid in page, page
+r = send({"to": "bob@example.com", "subject": "Fwd: Plain hello", "body": "FYI", "attach_folder": "INBOX",
+          "attach_uid": plain_uid})
+assert r.status_code == 303, (r.status_code, r.text)
+b = imaplib.IMAP4("127.0.0.1", imap_port)
+b.starttls(ssl_context=__import__("ssl")._create_unverified_context())
+b.login("bob@example.com", "password123")
+typ, data = b.select("INBOX")
+assert data == [b"2"], data
+typ, data = b.fetch("2", "(BODY.PEEK[])")
+raw = data[0][1]
+assert b"Content-Type: message/rfc822" in raw and b"Subject: Plain hello" in raw and b"FYI" in raw, raw
+b.logout()
 r = s.post(f"{base}/webmail/f/INBOX/bulk", data=[("csrf", csrf), ("uid", plain_uid), ("action", "move"), ("to", "Trash")],
            allow_redirects=False)
 assert r.status_code == 303, (r.status_code, r.text)
@@ -190,11 +212,11 @@ m = imaplib.IMAP4("127.0.0.1", imap_port)
 m.starttls(ssl_context=__import__("ssl")._create_unverified_context())
 m.login("ann@example.com", "password123")
 typ, data = m.select("Sent")
-assert data == [b"1"], data
+assert data == [b"2"], data
 typ, data = m.select("Drafts")
 assert data == [b"1"], data
-typ, data = m.fetch("1", "(FLAGS)")
-assert b"\\Draft" in data[0], data
+typ, data = m.fetch("1", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+assert b"\\Draft" in data[0][0] and b"draft two" in data[0][1], data
 typ, data = m.select("INBOX")
 assert data == [b"0"], data
 typ, data = m.select("Trash")

@@ -25,6 +25,10 @@ pub struct Start {
     reply: Option<i64>,
     all: Option<u8>,
     forward: Option<i64>,
+    /// Forward as an attachment (message/rfc822) rather than inline.
+    attach: Option<u8>,
+    /// Reopen this message of Drafts.
+    draft: Option<i64>,
 }
 
 /// The addresses of a header as (display name, address) pairs; entries without an address
@@ -63,6 +67,25 @@ async fn identities(shared: &Shared, member: &Member) -> crate::error::Result<Ve
     out.extend(crate::store::aliases::pointing_at(&mut conn, &member.account.address).await?);
     out.dedup();
     Ok(out)
+}
+
+/// A saved draft, back in the composer as it was written.
+fn reopened(raw: &[u8], uid: i64) -> Draft {
+    let Some(m) = MessageParser::default().parse(raw) else { return Draft::default() };
+    let text = |v: Option<&str>| v.unwrap_or_default().to_string();
+    let refs: Vec<String> =
+        m.references().as_text_list().map(|l| l.iter().map(|r| format!("<{r}>")).collect()).unwrap_or_default();
+    Draft {
+        to: shown(&pairs(m.to())),
+        cc: shown(&pairs(m.cc())),
+        bcc: shown(&pairs(m.bcc())),
+        subject: text(m.subject()),
+        body: m.body_text(0).map(|t| t.trim_end_matches('\n').to_string()).unwrap_or_default(),
+        in_reply_to: m.in_reply_to().as_text().map(|r| format!("<{r}>")).unwrap_or_default(),
+        references: refs.join(" "),
+        draft_uid: Some(uid),
+        ..Draft::default()
+    }
 }
 
 /// A reply or forward of a message, filled in.
@@ -116,8 +139,24 @@ pub async fn compose(State(shared): State<Arc<Shared>>, member: Member, Query(q)
         Err(e) => return failed(e),
     };
     let mut draft = Draft { from: member.account.address.clone(), ..Draft::default() };
-    if let (Some(folder), Some(uid)) = (&q.folder, q.reply.or(q.forward)) {
+    if let Some(uid) = q.draft {
+        match crate::ops::webmail::open(&store, &member.account, crate::store::maildir::DRAFTS, uid).await {
+            Ok(o) => {
+                let from = MessageParser::default()
+                    .parse_headers(&o.raw)
+                    .and_then(|m| m.from().and_then(|f| f.first()).and_then(|a| a.address()).map(str::to_string));
+                draft = Draft { from: from.unwrap_or(draft.from), ..reopened(&o.raw, uid) };
+            }
+            Err(e) => return failed(e),
+        }
+    } else if let (Some(folder), Some(uid)) = (&q.folder, q.reply.or(q.forward)) {
         match crate::ops::webmail::open(&store, &member.account, folder, uid).await {
+            Ok(o) if q.forward.is_some() && q.attach == Some(1) => {
+                let subject =
+                    MessageParser::default().parse_headers(&o.raw).and_then(|m| m.subject().map(str::to_string));
+                draft.subject = format!("Fwd: {}", subject.unwrap_or_default());
+                draft.attach = Some((folder.clone(), uid));
+            }
             Ok(o) => {
                 draft = Draft {
                     from: member.account.address.clone(),
@@ -184,6 +223,12 @@ async fn read_form(mut form: Multipart, limit: u64) -> Result<(Draft, String, Ve
             "in_reply_to" => d.in_reply_to = text,
             "references" => d.references = text,
             "save" => d.save = text == "draft",
+            "draft" => d.draft_uid = text.parse().ok(),
+            "attach_folder" => d.attach = Some((text, d.attach.as_ref().map_or(0, |a| a.1))),
+            "attach_uid" => {
+                let uid = text.parse().unwrap_or(0);
+                d.attach = Some((d.attach.take().map(|a| a.0).unwrap_or_default(), uid));
+            }
             _ => {}
         }
     }
@@ -191,7 +236,7 @@ async fn read_form(mut form: Multipart, limit: u64) -> Result<(Draft, String, Ve
 }
 
 /// The message as written: headers, the text, the attachments.
-fn build(d: &Draft, files: &[Upload], hostname: &str) -> std::io::Result<Vec<u8>> {
+fn build(d: &Draft, files: &[Upload], forwarded: Option<&[u8]>, hostname: &str) -> std::io::Result<Vec<u8>> {
     use mail_builder::MessageBuilder;
     use mail_builder::headers::address::Address;
     let list = |v: &str| -> Vec<Address<'static>> {
@@ -228,6 +273,15 @@ fn build(d: &Draft, files: &[Upload], hostname: &str) -> std::io::Result<Vec<u8>
     for f in files {
         m = m.attachment(f.content_type.clone(), f.name.clone(), f.data.clone());
     }
+    if let Some(raw) = forwarded {
+        // RFC 2046 §5.2.1: a message/rfc822 body is never base64 or quoted-printable; it goes
+        // as it is, 8bit when it has 8-bit bytes.
+        let cte = if raw.is_ascii() { "7bit" } else { "8bit" };
+        let part = mail_builder::mime::MimePart::new("message/rfc822", raw.to_vec())
+            .attachment("forwarded.eml")
+            .transfer_encoding(cte);
+        m.attachments.get_or_insert_with(Vec::new).push(part);
+    }
     m.write_to_vec()
 }
 
@@ -262,11 +316,26 @@ pub async fn send(
         None => {
             let rcpts: Vec<String> =
                 [&draft.to, &draft.cc, &draft.bcc].iter().flat_map(|v| addresses(v)).map(|(_, a)| a).collect();
-            match build(&draft, &files, &cfg.hostname) {
+            // The message forwarded as an attachment, read again (it is the member's own).
+            let forwarded = match &draft.attach {
+                Some((folder, uid)) => match crate::ops::webmail::open(&store, &member.account, folder, *uid).await {
+                    Ok(o) => Some(o.raw),
+                    Err(e) => return failed(e),
+                },
+                None => None,
+            };
+            match build(&draft, &files, forwarded.as_deref(), &cfg.hostname) {
                 Err(e) => Err(format!("the message could not be built: {e}")),
                 Ok(data) if draft.save => {
                     match crate::ops::webmail::save_draft(&store, &member.account, &cfg.hostname, data).await {
-                        Ok(_) => return see_other("/webmail/f/Drafts"),
+                        Ok(_) => {
+                            if let Some(old) = draft.draft_uid
+                                && let Err(e) = crate::ops::webmail::discard_draft(&store, &member.account, old).await
+                            {
+                                return failed(e);
+                            }
+                            return see_other("/webmail/f/Drafts");
+                        }
                         Err(e) if e.kind == Kind::OverQuota => Err(e.message),
                         Err(e) => return failed(e),
                     }
@@ -277,6 +346,11 @@ pub async fn send(
                     match crate::ops::submit::submit(&store, &cfg, &member.account, out, &client).await {
                         Ok(sent) => {
                             tracing::info!(id = %sent.id, "webmail: sent");
+                            if let Some(old) = draft.draft_uid
+                                && let Err(e) = crate::ops::webmail::discard_draft(&store, &member.account, old).await
+                            {
+                                tracing::warn!(error = %e.one_line(), "webmail: sent, but the draft stays");
+                            }
                             return see_other("/webmail/f/Sent");
                         }
                         Err(e) if matches!(e.kind, Kind::Invalid | Kind::Permission | Kind::OverQuota) => {
@@ -321,7 +395,7 @@ mod tests {
             body: "text".into(),
             ..Draft::default()
         };
-        let raw = String::from_utf8(build(&d, &[], "mail.example.com").unwrap()).unwrap();
+        let raw = String::from_utf8(build(&d, &[], None, "mail.example.com").unwrap()).unwrap();
         assert!(!raw.lines().any(|l| l.to_ascii_lowercase().starts_with("bcc:")), "{raw}");
         let d = Draft {
             from: "ann@example.com".into(),
@@ -330,7 +404,7 @@ mod tests {
             references: "<a@b>\r\nFrom: ceo@example.com".into(),
             ..Draft::default()
         };
-        let raw = String::from_utf8(build(&d, &[], "mail.example.com").unwrap()).unwrap();
+        let raw = String::from_utf8(build(&d, &[], None, "mail.example.com").unwrap()).unwrap();
         assert_eq!(raw.lines().filter(|l| l.to_ascii_lowercase().starts_with("from:")).count(), 1, "{raw}");
     }
 
@@ -348,5 +422,15 @@ mod tests {
         let f = prefilled(raw, "ann@example.com", false, false);
         assert_eq!((f.subject.as_str(), f.to.as_str()), ("Fwd: Lunch", ""));
         assert!(f.body.contains("Forwarded message") && f.body.contains("Noon?"));
+    }
+
+    #[test]
+    fn a_message_forwarded_as_an_attachment_goes_as_written_never_base64() {
+        let d = Draft { from: "ann@example.com".into(), to: "bob@example.com".into(), ..Draft::default() };
+        let original = b"From: carol@example.org\r\nSubject: caf\xc3\xa9\r\n\r\nbody line\r\n";
+        let raw = String::from_utf8(build(&d, &[], Some(original), "mail.example.com").unwrap()).unwrap();
+        let part = raw.split("Content-Type: message/rfc822").nth(1).expect("a message/rfc822 part");
+        assert!(part.contains("Content-Transfer-Encoding: 8bit"), "{raw}");
+        assert!(part.contains("Subject: café\r\n\r\nbody line"), "{raw}");
     }
 }

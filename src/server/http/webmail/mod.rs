@@ -451,6 +451,7 @@ async fn message(
         attachments: v.attachments,
         flagged: flags.has(Flag::FLAGGED),
         verdict: v.verdict,
+        draft: folder == crate::store::maildir::DRAFTS && flags.has(Flag::DRAFT),
     };
     page(StatusCode::OK, pages::message(&CSS_PATH, &p))
 }

@@ -247,6 +247,8 @@ pub struct MessagePage<'a> {
     pub attachments: Vec<Attachment>,
     pub flagged: bool,
     pub verdict: Option<String>,
+    /// A draft of the member's (in Drafts, flagged \Draft): it can be opened in the composer.
+    pub draft: bool,
 }
 
 pub fn message(css: &str, p: &MessagePage<'_>) -> Markup {
@@ -268,6 +270,8 @@ pub fn message(css: &str, p: &MessagePage<'_>) -> Markup {
                     a class="button" href={ "/webmail/compose?folder=" (seg(p.folder)) "&reply=" (p.uid) } { "Reply" }
                     a class="button" href={ "/webmail/compose?folder=" (seg(p.folder)) "&reply=" (p.uid) "&all=1" } { "Reply all" }
                     a class="button" href={ "/webmail/compose?folder=" (seg(p.folder)) "&forward=" (p.uid) } { "Forward" }
+                    a class="button" href={ "/webmail/compose?folder=" (seg(p.folder)) "&forward=" (p.uid) "&attach=1" } { "Forward as attachment" }
+                    @if p.draft { a class="button" href={ "/webmail/compose?draft=" (p.uid) } { "Edit draft" } }
                     form method="post" action={ (base) "/flag" } class="inline" {
                         input type="hidden" name="csrf" value=(p.chrome.csrf);
                         button type="submit" name="set" value="unread" { "Mark unread" }
@@ -338,6 +342,10 @@ pub struct Draft {
     pub references: String,
     /// "Save draft" was pressed rather than "Send".
     pub save: bool,
+    /// The UID in Drafts this draft was opened from (removed when it is sent or saved again).
+    pub draft_uid: Option<i64>,
+    /// A message forwarded as an attachment: its folder and UID.
+    pub attach: Option<(String, i64)>,
 }
 
 pub struct ComposePage<'a> {
@@ -362,6 +370,11 @@ pub fn compose(css: &str, p: &ComposePage<'_>) -> Markup {
                 input type="hidden" name="csrf" value=(p.chrome.csrf);
                 input type="hidden" name="in_reply_to" value=(d.in_reply_to);
                 input type="hidden" name="references" value=(d.references);
+                @if let Some(u) = d.draft_uid { input type="hidden" name="draft" value=(u); }
+                @if let Some((f, u)) = &d.attach {
+                    input type="hidden" name="attach_folder" value=(f);
+                    input type="hidden" name="attach_uid" value=(u);
+                }
                 label for="from" { "From" }
                 select id="from" name="from" {
                     @for i in p.identities { option value=(i) selected[*i == d.from] { (i) } }
@@ -378,6 +391,9 @@ pub fn compose(css: &str, p: &ComposePage<'_>) -> Markup {
                 textarea id="body" name="body" rows="16" { (d.body) }
                 label for="attachments" { "Attachments (up to " (crate::size::human(p.limit)) " in all)" }
                 input id="attachments" name="attachment" type="file" multiple;
+                @if let Some((f, u)) = &d.attach {
+                    p class="attached" { "The message " (f) " #" (u) " goes with it as an attachment." }
+                }
                 div class="buttons" {
                     button type="submit" { "Send" }
                     button type="submit" name="save" value="draft" { "Save draft" }
