@@ -121,26 +121,29 @@ pub async fn claim_recent(conn: &mut Conn<'_>, id: i64, held: i64, upto: i64) ->
     Ok(None)
 }
 
-/// Counts for STATUS and the webmail's folder tree: (messages, unseen, deleted, bytes), summed
-/// by the database (one row back, however large the mailbox). The index form of flags is
-/// canonical atoms joined by spaces, so a flag is set when ` atom ` occurs in ` flags `
-/// (`ESCAPE '!'`: PostgreSQL's LIKE would otherwise take the backslash of `\Seen` as its
-/// escape).
+/// A mailbox's counts: (messages, unseen, \Deleted, bytes), summed by the database per
+/// distinct flag set (one index range, a few groups back, however large the mailbox; the
+/// index `messages_mailbox_flags` covers it), then per flag here.
 pub async fn counts(conn: &mut AnyConnection, id: i64) -> Result<(i64, i64, i64, i64)> {
-    let has = |atom: &str| format!("% {atom} %");
-    let row: (i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), \
-         CAST(COALESCE(SUM(CASE WHEN (' ' || flags || ' ') LIKE $2 ESCAPE '!' THEN 0 ELSE 1 END), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(CASE WHEN (' ' || flags || ' ') LIKE $3 ESCAPE '!' THEN 1 ELSE 0 END), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(size), 0) AS BIGINT) \
-         FROM messages WHERE mailbox_id = $1",
+    let groups: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT flags, COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM messages WHERE mailbox_id = $1 GROUP BY flags",
     )
     .bind(id)
-    .bind(has("\\Seen"))
-    .bind(has("\\Deleted"))
-    .fetch_one(conn)
+    .fetch_all(conn)
     .await?;
-    Ok(row)
+    let (mut n, mut unseen, mut deleted, mut bytes) = (0, 0, 0, 0);
+    for (flags, count, size) in groups {
+        let f = super::maildir::Flags::from_index(&flags);
+        n += count;
+        bytes += size;
+        if !f.contains_atom("\\Seen") {
+            unseen += count;
+        }
+        if f.contains_atom("\\Deleted") {
+            deleted += count;
+        }
+    }
+    Ok((n, unseen, deleted, bytes))
 }
 
 pub async fn subscriptions(conn: &mut AnyConnection, account_id: i64) -> Result<Vec<String>> {
