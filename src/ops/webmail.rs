@@ -317,23 +317,23 @@ pub async fn search(
     key: &Key,
     limit: usize,
 ) -> Result<Vec<Found>> {
-    let names: Vec<String> = match folder {
-        Some(f) => vec![mailbox(store, account, f).await?.name],
+    // The folders' rows once: each is searched with the id and UIDVALIDITY read here.
+    let folders: Vec<Mailbox> = match folder {
+        Some(f) => vec![mailbox(store, account, f).await?],
         None => {
             let mut conn = store.pool.acquire().await?;
-            let mut names: Vec<String> =
-                mailboxes::list(&mut conn, account.id).await?.into_iter().map(|m| m.name).collect();
-            names.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)));
-            names
+            let mut all = mailboxes::list(&mut conn, account.id).await?;
+            all.sort_by(|a, b| rank(&a.name).cmp(&rank(&b.name)).then_with(|| a.name.cmp(&b.name)));
+            all
         }
     };
     let root = super::mailbox::maildir_root(store, account);
     let mut out = Vec::new();
-    for name in names {
+    for m in folders {
         if out.len() >= limit {
             break;
         }
-        let Ok(m) = mailbox(store, account, &name).await else { continue };
+        let name = m.name.clone();
         let cands = fts.and_then(|f| super::search::candidates(f, m.id, m.uidvalidity, key));
         let rows = {
             let mut conn = store.pool.acquire().await?;

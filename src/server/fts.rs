@@ -99,8 +99,9 @@ pub async fn run(shared: Arc<Shared>, fts: Arc<Fts>) {
         }
         if busy {
             busy = false;
-            crate::metrics::METRICS.fts_documents.set(fts.documents() as i64);
-            tracing::info!(documents = fts.documents(), bytes = fts.size(), "full-text index: up to date");
+            let documents = fts.documents();
+            crate::metrics::METRICS.fts_documents.set(documents as i64);
+            tracing::info!(documents, bytes = fts.size(), "full-text index: up to date");
         }
         tokio::select! {
             r = changes.recv() => match r {
