@@ -33,6 +33,7 @@ pub mod report;
 pub mod restore;
 pub mod restore_account;
 pub mod search;
+pub mod sort_fields;
 pub mod submit;
 pub mod token;
 pub mod transport;

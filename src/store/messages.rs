@@ -345,6 +345,17 @@ pub async fn sort_fields(conn: &mut AnyConnection, mailbox_id: i64) -> Result<Ve
     Ok(rows.into_iter().map(|(uid, t)| (uid, sort_from_text(t))).collect())
 }
 
+/// The stored ENVELOPEs of a mailbox's newest `limit` messages (rows without one left out).
+pub async fn envelopes(conn: &mut AnyConnection, mailbox_id: i64, limit: i64) -> Result<Vec<Vec<u8>>> {
+    Ok(sqlx::query_scalar(
+        "SELECT envelope FROM messages WHERE mailbox_id = $1 AND envelope IS NOT NULL ORDER BY uid DESC LIMIT $2",
+    )
+    .bind(mailbox_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
 /// Which of a row's stored derivations a read brings (each costs: the sort fields are JSON).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cols {

@@ -37,6 +37,8 @@ pub const TABLES: &[(&str, &str)] = &[
     ("webmail_sessions", "id_sha256"),
     ("vacations", "account_id"),
     ("vacation_replies", "account_id, sender"),
+    ("webmail_identities", "account_id, address"),
+    ("webmail_trusted_senders", "account_id, sender"),
 ];
 
 /// The tables whose `id` PostgreSQL generates (an identity column with its sequence).

@@ -64,7 +64,8 @@ s = new()
 r = s.get(base + "/webmail/login")
 assert r.status_code == 200, r.status_code
 csp = r.headers["content-security-policy"]
-assert "default-src 'none'" in csp and "script-src" not in csp and "frame-ancestors 'none'" in csp, csp
+assert "default-src 'none'" in csp and "script-src 'self';" in csp and "frame-ancestors 'none'" in csp, csp
+assert "unsafe" not in csp, csp
 assert r.headers["x-content-type-options"] == "nosniff" and r.headers["cache-control"] == "no-store"
 # Unknown address and wrong password read alike.
 for who, pw in [("nobody@example.com", "password123"), ("ann@example.com", "wrong-password")]:
@@ -304,6 +305,181 @@ print("ok")
 }
 
 store_tests!(signs_in_reads_hostile_mail_safely_writes_through_submission_and_refuses_forms_without_the_token);
+
+/// What a member keeps and what follows them: a name and signature per address they send
+/// as (only theirs), senders whose remote content they always show (never when our DMARC
+/// check failed), conversations by References, address suggestions from their own mail,
+/// drafts saved by the composer's script, and changes pushed to open pages as events.
+fn keeps_identities_and_trusted_senders_threads_conversations_suggests_addresses_and_pushes_changes(env: Env) {
+    env.create("ann@example.com", "business");
+    env.create("bob@example.com", "vip");
+    env.ok(&["alias", "add", "sales@example.com", "ann@example.com"]);
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    let https = srv.https.expect("an https listener");
+    let out = python(
+        r#"
+import imaplib, json, re, smtplib, socket, ssl, sys, threading, requests, urllib3
+from email.message import EmailMessage
+urllib3.disable_warnings()
+base, imap_port, smtp_port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def mail(frm, subject, body, msgid=None, reply_to=None, html=None):
+    m = EmailMessage()
+    m["From"] = frm; m["To"] = "ann@example.com"; m["Subject"] = subject
+    if msgid: m["Message-ID"] = msgid
+    if reply_to: m["In-Reply-To"] = reply_to; m["References"] = reply_to
+    m.set_content(body)
+    if html: m.add_alternative(html, subtype="html")
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=20) as c:
+        c.send_message(m, from_addr=frm.split("<")[-1].rstrip(">"), to_addrs=["ann@example.com"])
+s = requests.Session(); s.verify = False; s.trust_env = False
+r = s.post(base + "/webmail/login", data={"address": "ann@example.com", "password": "password123"}, allow_redirects=False)
+assert r.status_code == 303, r.status_code
+page = s.get(base + "/webmail/settings").text
+csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+assert "ann@example.com" in page and "sales@example.com" in page, page
+
+# A name and signature per address; only the member's own, one line of name, with the token.
+def identity(address, name, sig="", token=csrf):
+    return s.post(base + "/webmail/settings/identity",
+                  data={"csrf": token, "address": address, "name": name, "signature": sig})
+r = identity("ann@example.com", "Ann Example", "Ann\nExample Ltd")
+assert r.status_code == 200 and "Saved for ann@example.com." in r.text, (r.status_code, r.text)
+for address, name, why in [("bob@example.com", "Bob", "bob@example.com is not an address you send as"),
+                           ("ann@example.com", "Ann\r\nBcc: x@evil.test", "the name is one line"),
+                           ("ann@example.com", "A" * 101, "the name is one line")]:
+    r = identity(address, name)
+    assert r.status_code == 422 and why in r.text, (address, r.status_code, r.text)
+assert identity("ann@example.com", "Mallory", token="forged").status_code == 403
+page = s.get(base + "/webmail/compose").text
+assert "Ann Example &lt;ann@example.com&gt;" in page and "\n\n-- \nAnn\nExample Ltd</textarea>" in page, page
+r = s.post(base + "/webmail/send", data={"csrf": csrf, "from": "ann@example.com", "to": "bob@example.com",
+           "subject": "Named", "body": "hello\n\n-- \nAnn"}, files={"attachment": ("", b"")}, allow_redirects=False)
+assert r.status_code == 303, (r.status_code, r.text)
+b = imaplib.IMAP4("127.0.0.1", imap_port)
+b.starttls(ssl_context=ssl._create_unverified_context())
+b.login("bob@example.com", "password123")
+b.select("INBOX")
+typ, data = b.fetch("1", "(BODY.PEEK[HEADER.FIELDS (FROM)])")
+assert b'From: "Ann Example" <ann@example.com>' in data[0][1], data
+b.logout()
+
+# The composer's script saves the draft as JSON; each save replaces the one before.
+def autosave(draft=None, body="unfinished"):
+    data = {"csrf": csrf, "from": "ann@example.com", "to": "bob@example.com", "subject": "Later",
+            "body": body, "save": "draft", "autosave": "1"}
+    if draft is not None: data["draft"] = str(draft)
+    return s.post(base + "/webmail/send", data=data, files={"attachment": ("", b"")}, allow_redirects=False)
+r = autosave()
+assert r.status_code == 200 and r.headers["content-type"] == "application/json", (r.status_code, r.text)
+first = r.json()["draft"]
+r = autosave(first, "more words")
+second = r.json()["draft"]
+assert second != first, (first, second)
+m = imaplib.IMAP4("127.0.0.1", imap_port)
+m.starttls(ssl_context=ssl._create_unverified_context())
+m.login("ann@example.com", "password123")
+typ, data = m.select("Drafts")
+assert data == [b"1"], data
+typ, data = m.uid("FETCH", str(second), "(BODY.PEEK[TEXT])")
+assert b"more words" in data[0][1], data
+r = s.post(base + "/webmail/send", data={"csrf": "forged", "save": "draft", "autosave": "1"},
+           files={"attachment": ("", b"")}, allow_redirects=False)
+assert r.status_code == 403, r.status_code
+
+# Changes reach an open page as events: a delivery to INBOX names INBOX.
+events = s.get(base + "/webmail/events", stream=True, timeout=30)
+assert events.headers["content-type"].startswith("text/event-stream"), events.headers
+got = []
+def read():
+    for line in events.iter_lines(decode_unicode=True):
+        got.append(line)
+        if line == "data: INBOX":
+            return
+reader = threading.Thread(target=read, daemon=True); reader.start()
+mail("Carol <carol@example.org>", "Trip", "Shall we go?", msgid="<t1@example.org>")
+reader.join(20)
+assert "event: change" in got and "data: INBOX" in got, got
+events.close()
+assert requests.get(base + "/webmail/events", verify=False, allow_redirects=False).status_code == 303
+
+# Conversations: a reply joins its thread; the row carries every UID; the page lists both.
+mail("Dave <dave@example.org>", "Re: Trip", "Yes!", msgid="<t2@example.org>", reply_to="<t1@example.org>")
+mail("Mallory <mallory@example.org>", "Offer", "plain",
+     html='<p>Hi</p><img src="https://remote.test/pixel.gif" alt="x">')
+page = s.get(base + "/webmail/f/INBOX", params={"view": "threads"}).text
+rows = re.findall(r'name="uid" value="([0-9,]+)"', page)
+assert len(rows) == 2 and "," in rows[1], rows
+assert 'aria-label="2 messages"' in page, page
+conv = re.search(r'href="(/webmail/f/INBOX/\d+/conversation)"', page).group(1)
+page = s.get(base + conv).text
+assert "2 messages in" in page and "Trip" in page and "Re: Trip" in page, page
+r = s.post(base + "/webmail/f/INBOX/bulk", data=[("csrf", csrf), ("uid", rows[1]), ("action", "read")],
+           allow_redirects=False)
+assert r.status_code == 303, r.status_code
+m.select("INBOX")
+typ, data = m.search(None, "SEEN")
+assert len(data[0].split()) == 2, data
+
+# Suggestions come from the member's own mail: who wrote, whom they wrote to.
+for typed, want in [("car", ["carol@example.org"]), ("dav", ["dave@example.org"]), ("bo", ["bob@example.com"]),
+                    ("zzz", []), ("x" * 300, [])]:
+    r = s.get(base + "/webmail/addresses", params={"q": typed})
+    assert r.status_code == 200 and r.json() == want, (typed, r.text)
+
+# A trusted sender's remote content shows at once; removing it blocks it again.
+typ, data = m.search(None, "SUBJECT", "Offer")
+offer = data[0].split()[-1].decode()
+typ, data = m.fetch(offer, "(UID)")
+uid = re.search(rb"UID (\d+)", data[0]).group(1).decode()
+m.logout()
+page = s.get(f"{base}/webmail/f/INBOX/{uid}").text
+assert "Always show from mallory@example.org" in page and f'src="/webmail/f/INBOX/{uid}/html"' in page, page
+assert s.post(f"{base}/webmail/f/INBOX/{uid}/trust", data={"csrf": "forged"}).status_code == 403
+r = s.post(f"{base}/webmail/f/INBOX/{uid}/trust", data={"csrf": csrf}, allow_redirects=False)
+assert r.status_code == 303, r.status_code
+page = s.get(f"{base}/webmail/f/INBOX/{uid}").text
+assert f'src="/webmail/f/INBOX/{uid}/html?remote=1"' in page and "you trust mallory@example.org" in page, page
+assert "mallory@example.org" in s.get(base + "/webmail/settings").text
+r = s.post(base + "/webmail/settings/trusted", data={"csrf": csrf, "remove": "mallory@example.org"})
+assert r.status_code == 200 and "blocked again" in r.text, r.text
+page = s.get(f"{base}/webmail/f/INBOX/{uid}").text
+assert f'src="/webmail/f/INBOX/{uid}/html"' in page, page
+
+# Folders: created, renamed, deleted (with its messages only when confirmed); standard ones stay.
+def folder(action, name, to="", confirm=False, token=csrf):
+    d = {"csrf": token, "action": action, "name": name, "to": to}
+    if confirm: d["confirm"] = "1"
+    return s.post(base + "/webmail/folders", data=d)
+for args, status, says in [
+    (("create", "Projects.2026"), 200, "Projects.2026 created."),
+    (("create", "Projects.2026"), 422, "exists"),
+    (("rename", "Projects.2026", "Archive"), 200, "Projects.2026 is now Archive."),
+    (("rename", "Sent", "Old"), 422, "Sent is a standard folder."),
+    (("delete", "INBOX"), 422, "INBOX is a standard folder."),
+    (("rename", "NoSuch", "Other"), 422, "Not done: no mailbox NoSuch"),
+]:
+    r = folder(*args)
+    assert r.status_code == status and says in r.text, (args, r.status_code, r.text)
+assert folder("create", "Evil", token="forged").status_code == 403
+r = s.post(base + "/webmail/f/INBOX/bulk", data=[("csrf", csrf), ("uid", uid), ("action", "move"), ("to", "Archive")],
+           allow_redirects=False)
+assert r.status_code == 303, r.status_code
+r = folder("delete", "Archive")
+assert r.status_code == 422 and "Archive holds 1 messages" in r.text, r.text
+r = folder("delete", "Archive", confirm=True)
+assert r.status_code == 200 and "Archive deleted." in r.text, r.text
+print("ok")
+"#,
+        &[&format!("https://{https}"), &srv.imap.port().to_string(), &srv.smtp.port().to_string()],
+    );
+    assert_eq!(out.trim(), "ok");
+    let log = srv.log();
+    assert!(!log.contains("panicked"), "{log}");
+    srv.stop();
+}
+
+store_tests!(keeps_identities_and_trusted_senders_threads_conversations_suggests_addresses_and_pushes_changes);
 
 /// Chromium: the hostile message runs no script and loads nothing from the "remote" server
 /// (a local HTTPS server counting requests) until "Show remote content"; then only the image.

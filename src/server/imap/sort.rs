@@ -9,12 +9,12 @@ use std::sync::Arc;
 use super::search::Hit;
 use super::session::{Next, Session};
 use crate::ops::mailbox as ops;
+use crate::ops::sort_fields;
 use crate::proto::imap::response::Untagged;
 use crate::proto::imap::search::Key;
 use crate::proto::imap::sort::{self, Criterion, Fields, Sortable};
 use crate::proto::imap::thread;
 use crate::store::maildir::{self, file};
-use crate::store::messages;
 
 impl Session {
     /// SEARCH's matches with their sort fields; or the reply already made.
@@ -68,39 +68,12 @@ impl Session {
         self.ok(tag, if uid { "UID THREAD completed" } else { "THREAD completed" })
     }
 
-    /// The sort fields of these messages by UID: from the cache, else the index, else the file.
+    /// The sort fields of these messages by UID: from memory, else the index, else the file.
     async fn fields_of(&self, hits: &[Hit]) -> crate::error::Result<HashMap<i64, Arc<Fields>>> {
         let Some(sel) = self.selected.as_ref() else { return Ok(HashMap::new()) };
-        let key = |uid: i64| (sel.mailbox.id, sel.mailbox.uidvalidity, uid);
-        let mut out = HashMap::with_capacity(hits.len());
-        let mut wanted = std::collections::HashSet::new();
-        {
-            let cache = cache();
-            for h in hits {
-                match cache.get(&key(h.1 as i64)) {
-                    Some(f) => {
-                        out.insert(h.1 as i64, f.clone());
-                    }
-                    None => {
-                        wanted.insert(h.1 as i64);
-                    }
-                }
-            }
-        }
-        if wanted.is_empty() {
-            return Ok(out);
-        }
-        let mut conn = self.shared.store().pool.acquire().await?;
-        let stored = messages::sort_fields(&mut conn, sel.mailbox.id).await?;
-        drop(conn);
-        let mut found = Vec::with_capacity(wanted.len());
-        let mut missing = Vec::new();
-        for (uid, f) in stored.into_iter().filter(|(uid, _)| wanted.contains(uid)) {
-            match f {
-                Some(f) => found.push((uid, f)),
-                None => missing.push(uid),
-            }
-        }
+        let (id, validity) = (sel.mailbox.id, sel.mailbox.uidvalidity);
+        let uids: Vec<i64> = hits.iter().map(|h| h.1 as i64).collect();
+        let (mut out, missing) = sort_fields::of(&self.shared.store(), id, validity, &uids).await?;
         if !missing.is_empty() {
             let account = self.account.as_deref().cloned().expect("logged in");
             let folder = maildir::folder_path(&ops::maildir_root(&self.shared.store(), &account), &sel.mailbox.name);
@@ -122,32 +95,8 @@ impl Session {
                     .collect::<Vec<_>>())
             })
             .await?;
-            found.extend(read);
-        }
-        let mut cache = cache();
-        if cache.len() + found.len() > CACHE_CAP {
-            cache.clear();
-        }
-        for (uid, f) in found {
-            let f = Arc::new(f);
-            cache.insert(key(uid), f.clone());
-            out.insert(uid, f);
+            out.extend(sort_fields::remember(id, validity, read));
         }
         Ok(out)
     }
-}
-
-/// (mailbox id, UIDVALIDITY, UID) -> the message's sort fields.
-type FieldCache = HashMap<(i64, i64, i64), Arc<Fields>>;
-
-/// Most messages whose sort fields are kept in memory (a few hundred bytes each); past it the
-/// cache starts over.
-const CACHE_CAP: usize = 200_000;
-
-/// Sort fields never change for a message (mailbox id, UIDVALIDITY, UID), so once read they
-/// are kept for every session of this process: SORT and THREAD after the first one read no
-/// rows, only the new messages'.
-fn cache() -> std::sync::MutexGuard<'static, FieldCache> {
-    static CACHE: std::sync::OnceLock<std::sync::Mutex<FieldCache>> = std::sync::OnceLock::new();
-    CACHE.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -155,3 +155,123 @@ mod tests {
         }
     }
 }
+
+/// The addresses of an ENVELOPE as [`envelope`] wrote it: From, To and Cc as
+/// (display name as written, `mailbox@host`), group markers left out. None when it is not
+/// an ENVELOPE.
+pub struct Addresses {
+    pub from: Vec<(Option<String>, String)>,
+    pub to: Vec<(Option<String>, String)>,
+    pub cc: Vec<(Option<String>, String)>,
+}
+
+/// One item of an ENVELOPE: a string (quoted or literal), NIL, or a list.
+#[derive(Debug)]
+enum Item {
+    Nil,
+    Text(Vec<u8>),
+    List(Vec<Item>),
+}
+
+/// Parse one item at `*at`; lists nest at most `depth` deep.
+fn item(b: &[u8], at: &mut usize, depth: u8) -> Option<Item> {
+    while b.get(*at) == Some(&b' ') {
+        *at += 1;
+    }
+    match *b.get(*at)? {
+        b'(' if depth > 0 => {
+            *at += 1;
+            let mut list = Vec::new();
+            loop {
+                while b.get(*at) == Some(&b' ') {
+                    *at += 1;
+                }
+                if b.get(*at) == Some(&b')') {
+                    *at += 1;
+                    return Some(Item::List(list));
+                }
+                list.push(item(b, at, depth - 1)?);
+            }
+        }
+        b'"' => {
+            *at += 1;
+            let mut s = Vec::new();
+            loop {
+                match *b.get(*at)? {
+                    b'\\' => {
+                        s.push(*b.get(*at + 1)?);
+                        *at += 2;
+                    }
+                    b'"' => {
+                        *at += 1;
+                        return Some(Item::Text(s));
+                    }
+                    c => {
+                        s.push(c);
+                        *at += 1;
+                    }
+                }
+            }
+        }
+        b'{' => {
+            let close = *at + b[*at..].iter().position(|&c| c == b'}')?;
+            let n: usize = std::str::from_utf8(&b[*at + 1..close]).ok()?.parse().ok()?;
+            let start = close + 3; // "}\r\n"
+            let s = b.get(start..start.checked_add(n)?)?.to_vec();
+            *at = start + n;
+            Some(Item::Text(s))
+        }
+        b'N' if b[*at..].starts_with(b"NIL") => {
+            *at += 3;
+            Some(Item::Nil)
+        }
+        _ => None,
+    }
+}
+
+pub fn addresses(env: &[u8]) -> Option<Addresses> {
+    let Item::List(items) = item(env, &mut 0, 4)? else { return None };
+    if items.len() != 10 {
+        return None;
+    }
+    let text = |i: &Item| match i {
+        Item::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+        _ => None,
+    };
+    let list = |i: &Item| -> Vec<(Option<String>, String)> {
+        let Item::List(addrs) = i else { return Vec::new() };
+        addrs
+            .iter()
+            .filter_map(|a| match a {
+                Item::List(parts) if parts.len() == 4 => {
+                    let (mailbox, host) = (text(&parts[2])?, text(&parts[3])?);
+                    Some((text(&parts[0]), format!("{mailbox}@{host}")))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    Some(Addresses { from: list(&items[2]), to: list(&items[5]), cc: list(&items[6]) })
+}
+
+#[cfg(test)]
+mod read_tests {
+    use super::*;
+
+    #[test]
+    fn the_addresses_of_an_envelope_read_back_as_written_groups_left_out() {
+        let raw =
+            b"From: \"Ann \\\"A\\\" Example\" <ann@example.com>\r\nTo: bob@example.org, Team: carol@example.net;\r\n\
+                    Cc: =?utf-8?q?J=C3=BCrgen?= <j@example.de>\r\nSubject: hi\r\n\r\nbody";
+        let mut out = Vec::new();
+        envelope(raw, &mut out);
+        let a = addresses(&out).expect("an envelope");
+        assert_eq!(a.from, vec![(Some("Ann \"A\" Example".to_string()), "ann@example.com".to_string())]);
+        let to: Vec<&str> = a.to.iter().map(|(_, x)| x.as_str()).collect();
+        assert_eq!(to, ["bob@example.org", "carol@example.net"]);
+        assert_eq!(a.cc[0].1, "j@example.de");
+        for bad in [&b""[..], b"NIL", b"(\"a\")", b"((((((((((", b"{99}\r\nab"] {
+            assert!(addresses(bad).is_none(), "{bad:?}");
+        }
+    }
+}

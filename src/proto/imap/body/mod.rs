@@ -19,7 +19,7 @@ pub use search_text::contains_ascii_ci;
 mod section;
 mod structure;
 
-pub use envelope::envelope;
+pub use envelope::{Addresses, addresses as envelope_addresses, envelope};
 pub use search_text::{each_piece, header_contains, index_pieces, text_contains};
 pub use section::{Binary, SectionText, binary, section};
 pub use structure::body_structure;

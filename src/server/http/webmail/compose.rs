@@ -16,7 +16,9 @@ use super::pages::{self, ComposePage, Draft};
 use super::{CSS_PATH, Member, checked, failed, page, see_other};
 use crate::error::Kind;
 use crate::httpd::Transport;
+use crate::ops::webmail::preferences;
 use crate::server::Shared;
+use crate::store::identities::Identity;
 
 /// What the composer is asked to fill in.
 #[derive(Deserialize)]
@@ -58,15 +60,6 @@ fn shown(list: &[(Option<String>, String)]) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// The addresses the member may send as: the account, and the aliases that point at it.
-async fn identities(shared: &Shared, member: &Member) -> crate::error::Result<Vec<String>> {
-    let mut conn = shared.store().pool.acquire().await?;
-    let mut out = vec![member.account.address.clone()];
-    out.extend(crate::store::aliases::pointing_at(&mut conn, &member.account.address).await?);
-    out.dedup();
-    Ok(out)
 }
 
 /// A saved draft, back in the composer as it was written.
@@ -134,7 +127,7 @@ pub async fn compose(State(shared): State<Arc<Shared>>, member: Member, Query(q)
         Ok(f) => f,
         Err(e) => return failed(e),
     };
-    let ids = match identities(&shared, &member).await {
+    let ids = match preferences::identities(&store, &member.account).await {
         Ok(i) => i,
         Err(e) => return failed(e),
     };
@@ -166,8 +159,35 @@ pub async fn compose(State(shared): State<Arc<Shared>>, member: Member, Query(q)
             Err(e) => return failed(e),
         }
     }
+    if q.draft.is_none() {
+        let sig = ids.iter().find(|i| i.address == draft.from).map(|i| i.signature.as_str()).unwrap_or_default();
+        draft.body = signed(&draft.body, sig);
+    }
     let limit = shared.config().server.message_size_limit;
     composer(StatusCode::OK, &member, &folders, &ids, &draft, None, limit)
+}
+
+/// The answer to the composer's script saving a draft: `{"draft": uid}`, or a problem.
+fn saved(outcome: Result<Option<i64>, String>) -> Response {
+    use axum::response::IntoResponse;
+    match outcome {
+        Ok(uid) => axum::Json(serde_json::json!({ "draft": uid })).into_response(),
+        Err(e) => {
+            let body = serde_json::json!({ "title": "The draft was not saved", "detail": e });
+            let mut r = (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response();
+            r.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/problem+json"),
+            );
+            r
+        }
+    }
+}
+
+/// A new text with the signature above what it quotes or forwards, after the "-- " line
+/// (RFC 3676 §4.3) that lets readers' programs tell it apart.
+fn signed(body: &str, signature: &str) -> String {
+    if signature.is_empty() { body.to_string() } else { format!("\n\n-- \n{signature}{body}") }
 }
 
 /// The composer page.
@@ -175,7 +195,7 @@ fn composer(
     status: StatusCode,
     member: &Member,
     folders: &[crate::ops::webmail::Folder],
-    identities: &[String],
+    identities: &[Identity],
     draft: &Draft,
     error: Option<&str>,
     limit: u64,
@@ -223,6 +243,7 @@ async fn read_form(mut form: Multipart, limit: u64) -> Result<(Draft, String, Ve
             "in_reply_to" => d.in_reply_to = text,
             "references" => d.references = text,
             "save" => d.save = text == "draft",
+            "autosave" => d.autosave = text == "1",
             "draft" => d.draft_uid = text.parse().ok(),
             "attach_folder" => d.attach = Some((text, d.attach.as_ref().map_or(0, |a| a.1))),
             "attach_uid" => {
@@ -236,14 +257,21 @@ async fn read_form(mut form: Multipart, limit: u64) -> Result<(Draft, String, Ve
 }
 
 /// The message as written: headers, the text, the attachments.
-fn build(d: &Draft, files: &[Upload], forwarded: Option<&[u8]>, hostname: &str) -> std::io::Result<Vec<u8>> {
+/// `name` is the display name the member set for the From address.
+fn build(
+    d: &Draft,
+    name: Option<&str>,
+    files: &[Upload],
+    forwarded: Option<&[u8]>,
+    hostname: &str,
+) -> std::io::Result<Vec<u8>> {
     use mail_builder::MessageBuilder;
     use mail_builder::headers::address::Address;
     let list = |v: &str| -> Vec<Address<'static>> {
         addresses(v).into_iter().map(|(n, a)| Address::new_address(n, a)).collect()
     };
     let mut m = MessageBuilder::new()
-        .from(d.from.clone())
+        .from(Address::new_address(name.filter(|n| !n.is_empty()).map(str::to_string), d.from.clone()))
         .subject(d.subject.replace(['\r', '\n'], " "))
         .message_id(format!("{}@{hostname}", crate::ids::new_id()))
         .date(chrono::Utc::now().timestamp())
@@ -324,18 +352,27 @@ pub async fn send(
                 },
                 None => None,
             };
-            match build(&draft, &files, forwarded.as_deref(), &cfg.hostname) {
+            let ids = match preferences::identities(&store, &member.account).await {
+                Ok(i) => i,
+                Err(e) => return failed(e),
+            };
+            let name = ids.iter().find(|i| i.address.eq_ignore_ascii_case(&draft.from)).map(|i| &*i.display_name);
+            match build(&draft, name, &files, forwarded.as_deref(), &cfg.hostname) {
                 Err(e) => Err(format!("the message could not be built: {e}")),
                 Ok(data) if draft.save => {
                     match crate::ops::webmail::save_draft(&store, &member.account, &cfg.hostname, data).await {
-                        Ok(_) => {
+                        Ok(uid) => {
                             if let Some(old) = draft.draft_uid
                                 && let Err(e) = crate::ops::webmail::discard_draft(&store, &member.account, old).await
                             {
-                                return failed(e);
+                                return if draft.autosave { saved(Err(e.one_line())) } else { failed(e) };
+                            }
+                            if draft.autosave {
+                                return saved(Ok(uid));
                             }
                             return see_other("/webmail/f/Drafts");
                         }
+                        Err(e) if draft.autosave => return saved(Err(e.message)),
                         Err(e) if e.kind == Kind::OverQuota => Err(e.message),
                         Err(e) => return failed(e),
                     }
@@ -363,8 +400,13 @@ pub async fn send(
         }
     };
     let error = outcome.err();
+    if draft.autosave {
+        return saved(Err(error.unwrap_or_default()));
+    }
     let folders = crate::ops::webmail::folders(&store, &member.account).await.unwrap_or_default();
-    let ids = identities(&shared, &member).await.unwrap_or_else(|_| vec![member.account.address.clone()]);
+    let ids = preferences::identities(&store, &member.account)
+        .await
+        .unwrap_or_else(|_| vec![Identity { address: member.account.address.clone(), ..Identity::default() }]);
     composer(StatusCode::UNPROCESSABLE_ENTITY, &member, &folders, &ids, &draft, error.as_deref(), limit)
 }
 
@@ -395,7 +437,7 @@ mod tests {
             body: "text".into(),
             ..Draft::default()
         };
-        let raw = String::from_utf8(build(&d, &[], None, "mail.example.com").unwrap()).unwrap();
+        let raw = String::from_utf8(build(&d, None, &[], None, "mail.example.com").unwrap()).unwrap();
         assert!(!raw.lines().any(|l| l.to_ascii_lowercase().starts_with("bcc:")), "{raw}");
         let d = Draft {
             from: "ann@example.com".into(),
@@ -404,7 +446,7 @@ mod tests {
             references: "<a@b>\r\nFrom: ceo@example.com".into(),
             ..Draft::default()
         };
-        let raw = String::from_utf8(build(&d, &[], None, "mail.example.com").unwrap()).unwrap();
+        let raw = String::from_utf8(build(&d, None, &[], None, "mail.example.com").unwrap()).unwrap();
         assert_eq!(raw.lines().filter(|l| l.to_ascii_lowercase().starts_with("from:")).count(), 1, "{raw}");
     }
 
@@ -428,7 +470,7 @@ mod tests {
     fn a_message_forwarded_as_an_attachment_goes_as_written_never_base64() {
         let d = Draft { from: "ann@example.com".into(), to: "bob@example.com".into(), ..Draft::default() };
         let original = b"From: carol@example.org\r\nSubject: caf\xc3\xa9\r\n\r\nbody line\r\n";
-        let raw = String::from_utf8(build(&d, &[], Some(original), "mail.example.com").unwrap()).unwrap();
+        let raw = String::from_utf8(build(&d, None, &[], Some(original), "mail.example.com").unwrap()).unwrap();
         let part = raw.split("Content-Type: message/rfc822").nth(1).expect("a message/rfc822 part");
         assert!(part.contains("Content-Transfer-Encoding: 8bit"), "{raw}");
         assert!(part.contains("Subject: café\r\n\r\nbody line"), "{raw}");

@@ -7,6 +7,8 @@
 //! Content-Security-Policy, `nosniff`, no referrer, and never cached.
 
 mod compose;
+mod events;
+mod folders;
 mod pages;
 mod safe_html;
 mod search;
@@ -43,12 +45,19 @@ const CSS: &str = include_str!("webmail.css");
 /// sheet is fetched at once.
 static CSS_PATH: LazyLock<String> =
     LazyLock::new(|| format!("/webmail/static/webmail.{}.css", &crate::backup::hex(&Sha256::digest(CSS))[..16]));
-/// The policy of every page but a message's frame: our own style sheet, our own frames,
-/// forms to ourselves, no script at all, never framed by anyone.
-const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-src 'self'; \
-                        form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const JS: &str = include_str!("webmail.js");
+/// The script's path names its content too.
+pub(super) static JS_PATH: LazyLock<String> =
+    LazyLock::new(|| format!("/webmail/static/webmail.{}.js", &crate::backup::hex(&Sha256::digest(JS))[..16]));
+/// The policy of every page but a message's frame: our own style sheet and script (never
+/// inline), our own frames and connections, forms to ourselves, never framed by anyone.
+const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; \
+                        img-src 'self' data:; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+                        base-uri 'none'";
 /// Messages on a page of a folder.
 const PAGE_SIZE: i64 = 50;
+/// Most messages one form changes (a page of conversations can hold many).
+const MOST_AT_ONCE: usize = 5000;
 
 pub fn routes(shared: Arc<Shared>) -> Router {
     let send_limit =
@@ -69,10 +78,17 @@ pub fn routes(shared: Arc<Shared>) -> Router {
         .route("/webmail/f/{folder}/empty", post(empty))
         .route("/webmail/static/{file}", get(static_file))
         .route("/webmail/search", get(search::search))
+        .route("/webmail/events", get(events::events))
         .route("/webmail/compose", get(compose::compose))
         .route("/webmail/settings", get(settings::settings))
         .route("/webmail/settings/password", post(settings::password))
         .route("/webmail/settings/vacation", post(settings::vacation))
+        .route("/webmail/settings/identity", post(settings::identity))
+        .route("/webmail/settings/trusted", post(settings::trusted))
+        .route("/webmail/f/{folder}/{uid}/trust", post(trust))
+        .route("/webmail/f/{folder}/{uid}/conversation", get(conversation))
+        .route("/webmail/addresses", get(addresses))
+        .route("/webmail/folders", get(folders::folders).post(folders::change))
         .layer(DefaultBodyLimit::max(64 * 1024))
         // A message with attachments: the size limit, and room for the form's encoding.
         .route("/webmail/send", post(compose::send).layer(DefaultBodyLimit::max(send_limit)))
@@ -183,11 +199,15 @@ async fn home(member: Member) -> Response {
 }
 
 async fn static_file(Path(file): Path<String>) -> Response {
-    if format!("/webmail/static/{file}") != *CSS_PATH {
+    let path = format!("/webmail/static/{file}");
+    let (kind, body) = if path == *CSS_PATH {
+        ("text/css; charset=utf-8", CSS)
+    } else if path == *JS_PATH {
+        ("text/javascript; charset=utf-8", JS)
+    } else {
         return problem(StatusCode::NOT_FOUND, "Not found", "no such file");
-    }
-    ([(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=31536000, immutable")], CSS)
-        .into_response()
+    };
+    ([(CONTENT_TYPE, kind), (CACHE_CONTROL, "public, max-age=31536000, immutable")], body).into_response()
 }
 
 async fn login_page(State(shared): State<Arc<Shared>>, parts: Parts) -> Response {
@@ -299,6 +319,8 @@ async fn logout(
 #[derive(Deserialize)]
 struct Before {
     before: Option<i64>,
+    /// `threads`: the conversations view.
+    view: Option<String>,
 }
 
 async fn folder(
@@ -312,13 +334,69 @@ async fn folder(
         Ok(f) => f,
         Err(e) => return failed(e),
     };
+    if q.view.as_deref() == Some("threads") {
+        let (list, next) =
+            match ops::conversations::page(&store, &member.account, &folder, q.before, PAGE_SIZE as usize).await {
+                Ok(p) => p,
+                Err(e) => return failed(e),
+            };
+        let p = pages::FolderPage {
+            chrome: member.chrome(&folders),
+            folder: &folder,
+            messages: &[],
+            conversations: Some(&list),
+            next,
+        };
+        return page(StatusCode::OK, pages::folder(&CSS_PATH, &p));
+    }
     let (_, messages, next) = match ops::page(&store, &member.account, &folder, q.before, PAGE_SIZE).await {
         Ok(p) => p,
         Err(e) => return failed(e),
     };
-    let p = pages::FolderPage { chrome: member.chrome(&folders), folder: &folder, messages: &messages, next };
+    let p = pages::FolderPage {
+        chrome: member.chrome(&folders),
+        folder: &folder,
+        messages: &messages,
+        conversations: None,
+        next,
+    };
     page(StatusCode::OK, pages::folder(&CSS_PATH, &p))
 }
+
+async fn conversation(
+    State(shared): State<Arc<Shared>>,
+    member: Member,
+    Path((folder, uid)): Path<(String, i64)>,
+) -> Response {
+    let store = shared.store();
+    let folders = match ops::folders(&store, &member.account).await {
+        Ok(f) => f,
+        Err(e) => return failed(e),
+    };
+    let messages = match ops::conversations::of(&store, &member.account, &folder, uid).await {
+        Ok(m) => m,
+        Err(e) => return failed(e),
+    };
+    let p = pages::ConversationPage { chrome: member.chrome(&folders), folder: &folder, messages: &messages };
+    page(StatusCode::OK, pages::conversation(&CSS_PATH, &p))
+}
+
+#[derive(Deserialize)]
+struct Typed {
+    #[serde(default)]
+    q: String,
+}
+
+/// Address suggestions for the composer, as a JSON list of addresses.
+async fn addresses(State(shared): State<Arc<Shared>>, member: Member, Query(t): Query<Typed>) -> Response {
+    match ops::correspondents::suggest(&shared.store(), &member.account, &t.q, SUGGESTIONS).await {
+        Ok(list) => axum::Json(list).into_response(),
+        Err(e) => failed(e),
+    }
+}
+
+/// Addresses suggested at a time.
+const SUGGESTIONS: usize = 10;
 
 #[derive(Deserialize)]
 struct Remote {
@@ -361,6 +439,13 @@ struct View {
     blocked: usize,
     attachments: Vec<pages::Attachment>,
     verdict: Option<String>,
+    /// The first From address, lower case.
+    sender: Option<String>,
+}
+
+/// The first From address of a message, lower case.
+fn sender_of(m: &mail_parser::Message<'_>) -> Option<String> {
+    m.from().and_then(|f| f.first()).and_then(|a| a.address()).map(str::to_lowercase)
 }
 
 fn view(raw: &[u8], authserv_id: &str) -> Option<View> {
@@ -409,6 +494,7 @@ fn view(raw: &[u8], authserv_id: &str) -> Option<View> {
         blocked,
         attachments,
         verdict: verdict(&m, authserv_id),
+        sender: sender_of(&m),
     })
 }
 
@@ -438,7 +524,17 @@ async fn message(
     let Ok(Some((v, flags))) = viewed else {
         return problem(StatusCode::UNPROCESSABLE_ENTITY, "This message cannot be read", "it is not a mail message");
     };
-    let remote = q.remote == Some(1);
+    // A sender the member trusts has its remote content shown, unless our own DMARC check
+    // failed (the From address is then likely forged).
+    let trusted = match (&v.sender, &v.verdict) {
+        (Some(_), Some(verdict)) if verdict.contains("fail") => false,
+        (Some(sender), _) if v.blocked > 0 => match ops::preferences::trusts(&store, &member.account, sender).await {
+            Ok(t) => t,
+            Err(e) => return failed(e),
+        },
+        _ => false,
+    };
+    let remote = q.remote == Some(1) || trusted;
     let p = pages::MessagePage {
         chrome: member.chrome(&folders),
         folder: &folder,
@@ -451,6 +547,8 @@ async fn message(
         attachments: v.attachments,
         flagged: flags.has(Flag::FLAGGED),
         verdict: v.verdict,
+        sender: v.sender,
+        trusted,
         draft: folder == crate::store::maildir::DRAFTS && flags.has(Flag::DRAFT),
     };
     page(StatusCode::OK, pages::message(&CSS_PATH, &p))
@@ -523,6 +621,32 @@ async fn attachment(
     }
     h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
     r
+}
+
+/// "Always show remote content from this sender": the message's own From address.
+async fn trust(
+    State(shared): State<Arc<Shared>>,
+    member: Member,
+    headers: HeaderMap,
+    Path((folder, uid)): Path<(String, i64)>,
+    Form(f): Form<Csrf>,
+) -> Response {
+    if let Some(r) = checked(&member, &headers, &f.csrf) {
+        return r;
+    }
+    let store = shared.store();
+    let opened = match ops::open(&store, &member.account, &folder, uid).await {
+        Ok(o) => o,
+        Err(e) => return failed(e),
+    };
+    let Some(sender) = MessageParser::new().parse_headers(&opened.raw).as_ref().and_then(sender_of) else {
+        return problem(StatusCode::UNPROCESSABLE_ENTITY, "Refused", "the message names no sender");
+    };
+    match ops::preferences::trust(&store, &member.account, &sender).await {
+        Ok(()) => see_other(&format!("/webmail/f/{}/{uid}", pages::seg(&folder))),
+        Err(e) if e.kind == Kind::Invalid => problem(StatusCode::UNPROCESSABLE_ENTITY, "Refused", &e.message),
+        Err(e) => failed(e),
+    }
 }
 
 /// What a form asks to do with messages.
@@ -633,7 +757,7 @@ async fn move_message(
 }
 
 /// Messages ticked in a folder's list, and what to do with them (`action`: read, unread,
-/// flagged, unflagged, move with `to`). At most a page's worth at a time.
+/// flagged, unflagged, move with `to`). At most [`MOST_AT_ONCE`] at a time.
 async fn bulk(
     State(shared): State<Arc<Shared>>,
     member: Member,
@@ -647,14 +771,15 @@ async fn bulk(
             "csrf" => csrf = v.into_owned(),
             "action" => action = v.into_owned(),
             "to" => to = Some(v.into_owned()),
-            "uid" => uids.extend(v.parse::<i64>().ok()),
+            // A conversation's row carries all its UIDs, comma-separated.
+            "uid" => uids.extend(v.split(',').filter_map(|u| u.trim().parse::<i64>().ok()).take(MOST_AT_ONCE + 1)),
             _ => {}
         }
     }
     if let Some(r) = checked(&member, &headers, &csrf) {
         return r;
     }
-    if uids.len() > PAGE_SIZE as usize {
+    if uids.len() > MOST_AT_ONCE {
         return problem(StatusCode::BAD_REQUEST, "Refused", "too many messages at once");
     }
     let Some(action) = Action::parse(&action, to.as_deref()) else {

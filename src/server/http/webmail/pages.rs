@@ -6,8 +6,10 @@
 use maud::{DOCTYPE, Markup, html};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
+use crate::ops::webmail::conversations::Conversation;
 use crate::ops::webmail::{Folder, Found, Summary};
 use crate::store::Account;
+use crate::store::identities::Identity;
 use crate::store::maildir::Flag;
 
 /// A folder name as one path segment.
@@ -15,7 +17,9 @@ pub fn seg(name: &str) -> String {
     utf8_percent_encode(name, NON_ALPHANUMERIC).to_string()
 }
 
-fn layout(title: &str, css: &str, body: Markup) -> Markup {
+/// A page. `live` names the folder a signed-in page shows ("" for none): the script then
+/// listens for changes and refreshes the folder tree, and the list when that folder changed.
+fn layout(title: &str, css: &str, live: Option<&str>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -25,8 +29,9 @@ fn layout(title: &str, css: &str, body: Markup) -> Markup {
                 meta name="referrer" content="no-referrer";
                 title { (title) " - mailctl webmail" }
                 link rel="stylesheet" href=(css);
+                script src=(super::JS_PATH.as_str()) defer {}
             }
-            body { (body) }
+            @if let Some(folder) = live { body data-live="" data-folder=(folder) { (body) } } @else { body { (body) } }
         }
     }
 }
@@ -35,6 +40,7 @@ pub fn login(css: &str, error: Option<&str>, address: &str) -> Markup {
     layout(
         "Sign in",
         css,
+        None,
         html! {
             main class="signin" {
                 h1 { "Sign in to your mail" }
@@ -66,6 +72,7 @@ fn frame(css: &str, title: &str, chrome: &Chrome<'_>, current: &str, main: Marku
     layout(
         title,
         css,
+        Some(current),
         html! {
             header {
                 a href="/webmail/" class="brand" { "mailctl" }
@@ -95,12 +102,14 @@ fn frame(css: &str, title: &str, chrome: &Chrome<'_>, current: &str, main: Marku
                             }
                         }
                     }
+                    p { a href="/webmail/folders" { "Manage folders" } }
                     @if let Some(q) = account.quota_bytes {
                         p class="quota" { (crate::size::human(account.used_bytes)) " of " (crate::size::human(q)) " used" }
                     }
                 }
                 main { (main) }
             }
+            p id="live" role="status" class="visually-hidden" {}
         },
     )
 }
@@ -115,11 +124,32 @@ pub struct FolderPage<'a> {
     pub chrome: Chrome<'a>,
     pub folder: &'a str,
     pub messages: &'a [Summary],
+    /// The conversations view: these instead of `messages`.
+    pub conversations: Option<&'a [Conversation]>,
     pub next: Option<i64>,
+}
+
+/// One row of a list: the link, who, what, when, and its marks.
+fn row(href: &str, m: &Summary, count: usize, flagged: bool, folder: Option<&str>) -> Markup {
+    html! {
+        a href=(href) {
+            span class="from" { (m.from) }
+            span class="subject" {
+                @if m.subject.is_empty() { "(no subject)" } @else { (m.subject) }
+                @if count > 1 { " " span class="count" aria-label={ (count) " messages" } { "(" (count) ")" } }
+            }
+            span class="date" { (when(m.date)) }
+            @if let Some(f) = folder { span class="folder" { (f) } }
+            @if flagged { span class="mark" aria-label="flagged" { "★" } }
+            @if m.attachments { span class="mark" aria-label="has attachments" { "📎" } }
+        }
+    }
 }
 
 pub fn folder(css: &str, p: &FolderPage<'_>) -> Markup {
     let base = format!("/webmail/f/{}", seg(p.folder));
+    let threads = p.conversations.is_some();
+    let empty = p.conversations.map_or(p.messages.is_empty(), <[Conversation]>::is_empty);
     frame(
         css,
         p.folder,
@@ -127,16 +157,21 @@ pub fn folder(css: &str, p: &FolderPage<'_>) -> Markup {
         p.folder,
         html! {
             h1 { (p.folder) }
-            @if matches!(p.folder, "Trash" | "Junk") && !p.messages.is_empty() {
+            nav class="views" aria-label="View" {
+                a href=(base) aria-current=[(!threads).then_some("page")] { "Messages" }
+                " · "
+                a href={ (base) "?view=threads" } aria-current=[threads.then_some("page")] { "Conversations" }
+            }
+            @if matches!(p.folder, "Trash" | "Junk") && !empty {
                 form method="post" action={ (base) "/empty" } class="inline" {
                     input type="hidden" name="csrf" value=(p.chrome.csrf);
                     button type="submit" { "Empty " (p.folder) }
                 }
             }
-            @if p.messages.is_empty() { p { "No messages." } }
+            @if empty { p { "No messages." } }
             form method="post" action={ (base) "/bulk" } id="bulk" {
                 input type="hidden" name="csrf" value=(p.chrome.csrf);
-                @if !p.messages.is_empty() {
+                @if !empty {
                     div class="actions" role="group" aria-label="With the selected messages" {
                         button type="submit" name="action" value="read" { "Mark read" }
                         button type="submit" name="action" value="unread" { "Mark unread" }
@@ -149,22 +184,28 @@ pub fn folder(css: &str, p: &FolderPage<'_>) -> Markup {
                     }
                 }
                 ol class="messages" {
-                    @for m in p.messages {
-                        @let unread = !m.flags.has(Flag::SEEN);
-                        li class=[unread.then_some("unread")] {
-                            input type="checkbox" name="uid" value=(m.uid) aria-label={ "Select " (m.subject) };
-                            a href={ (base) "/" (m.uid) } {
-                                span class="from" { (m.from) }
-                                span class="subject" { @if m.subject.is_empty() { "(no subject)" } @else { (m.subject) } }
-                                span class="date" { (when(m.date)) }
-                                @if m.flags.has(Flag::FLAGGED) { span class="mark" aria-label="flagged" { "★" } }
-                                @if m.attachments { span class="mark" aria-label="has attachments" { "📎" } }
+                    @if let Some(list) = p.conversations {
+                        @for c in list {
+                            @let ids = c.uids.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(",");
+                            @let href = if c.uids.len() > 1 { format!("{base}/{}/conversation", c.newest.uid) } else { format!("{base}/{}", c.newest.uid) };
+                            li class=[(c.unseen > 0).then_some("unread")] {
+                                input type="checkbox" name="uid" value=(ids) aria-label={ "Select " (c.newest.subject) };
+                                (row(&href, &c.newest, c.uids.len(), c.flagged, None))
+                            }
+                        }
+                    } @else {
+                        @for m in p.messages {
+                            li class=[(!m.flags.has(Flag::SEEN)).then_some("unread")] {
+                                input type="checkbox" name="uid" value=(m.uid) aria-label={ "Select " (m.subject) };
+                                (row(&format!("{base}/{}", m.uid), m, 1, m.flags.has(Flag::FLAGGED), None))
                             }
                         }
                     }
                 }
             }
-            @if let Some(n) = p.next { a class="more" href={ (base) "?before=" (n) } { "Older messages" } }
+            @if let Some(n) = p.next {
+                a class="more" href={ (base) "?before=" (n) @if threads { "&view=threads" } } { "Older messages" }
+            }
         },
     )
 }
@@ -212,15 +253,37 @@ pub fn search(css: &str, p: &SearchPage<'_>) -> Markup {
                     @for f in found {
                         @let m = &f.summary;
                         li class=[(!m.flags.has(Flag::SEEN)).then_some("unread")] {
-                            a href={ "/webmail/f/" (seg(&f.folder)) "/" (m.uid) } {
-                                span class="from" { (m.from) }
-                                span class="subject" { @if m.subject.is_empty() { "(no subject)" } @else { (m.subject) } }
-                                span class="date" { (when(m.date)) }
-                                span class="folder" { (f.folder) }
-                                @if m.flags.has(Flag::FLAGGED) { span class="mark" aria-label="flagged" { "★" } }
-                                @if m.attachments { span class="mark" aria-label="has attachments" { "📎" } }
-                            }
+                            (row(&format!("/webmail/f/{}/{}", seg(&f.folder), m.uid), m, 1, m.flags.has(Flag::FLAGGED), Some(&f.folder)))
                         }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub struct ConversationPage<'a> {
+    pub chrome: Chrome<'a>,
+    pub folder: &'a str,
+    pub messages: &'a [Summary],
+}
+
+/// The messages of one conversation in a folder, oldest first.
+pub fn conversation(css: &str, p: &ConversationPage<'_>) -> Markup {
+    let base = format!("/webmail/f/{}", seg(p.folder));
+    let subject = p.messages.first().map(|m| m.subject.as_str()).unwrap_or_default();
+    frame(
+        css,
+        subject,
+        &p.chrome,
+        p.folder,
+        html! {
+            h1 { @if subject.is_empty() { "(no subject)" } @else { (subject) } }
+            p { (p.messages.len()) " messages in " a href={ (base) "?view=threads" } { (p.folder) } }
+            ol class="messages conversation" {
+                @for m in p.messages {
+                    li class=[(!m.flags.has(Flag::SEEN)).then_some("unread")] {
+                        (row(&format!("{base}/{}", m.uid), m, 1, m.flags.has(Flag::FLAGGED), None))
                     }
                 }
             }
@@ -247,6 +310,10 @@ pub struct MessagePage<'a> {
     pub attachments: Vec<Attachment>,
     pub flagged: bool,
     pub verdict: Option<String>,
+    /// The first From address.
+    pub sender: Option<String>,
+    /// Remote content is shown because the member trusts the sender.
+    pub trusted: bool,
     /// A draft of the member's (in Drafts, flagged \Draft): it can be opened in the composer.
     pub draft: bool,
 }
@@ -295,9 +362,22 @@ pub fn message(css: &str, p: &MessagePage<'_>) -> Markup {
                 }
                 @if p.has_html {
                     @if p.blocked > 0 && !p.remote {
-                        p class="notice" {
+                        div class="notice" {
                             "Remote content (" (p.blocked) ") was blocked. "
                             a href={ (base) "?remote=1" } { "Show remote content" }
+                            @if let Some(s) = &p.sender {
+                                " "
+                                form method="post" action={ (base) "/trust" } class="inline" {
+                                    input type="hidden" name="csrf" value=(p.chrome.csrf);
+                                    button type="submit" { "Always show from " (s) }
+                                }
+                            }
+                        }
+                    }
+                    @if p.trusted {
+                        p class="notice" {
+                            "Remote content is shown: you trust " (p.sender.as_deref().unwrap_or_default()) ". "
+                            a href="/webmail/settings" { "Change" }
                         }
                     }
                     iframe title="Message" class="body" sandbox="allow-popups allow-popups-to-escape-sandbox"
@@ -324,6 +404,7 @@ pub fn problem(css: &str, title: &str, detail: &str) -> Markup {
     layout(
         title,
         css,
+        None,
         html! { main class="signin" { h1 { (title) } p { (detail) } p { a href="/webmail/" { "Back to your mail" } } } },
     )
 }
@@ -342,15 +423,20 @@ pub struct Draft {
     pub references: String,
     /// "Save draft" was pressed rather than "Send".
     pub save: bool,
+    /// The composer's script saved it as it was written: the answer is JSON, not a page.
+    pub autosave: bool,
     /// The UID in Drafts this draft was opened from (removed when it is sent or saved again).
     pub draft_uid: Option<i64>,
     /// A message forwarded as an attachment: its folder and UID.
     pub attach: Option<(String, i64)>,
 }
 
+/// How long after the first change the composer saves the draft by itself.
+const AUTOSAVE_MS: u32 = 3000;
+
 pub struct ComposePage<'a> {
     pub chrome: Chrome<'a>,
-    pub identities: &'a [String],
+    pub identities: &'a [Identity],
     pub draft: &'a Draft,
     pub error: Option<&'a str>,
     pub limit: u64,
@@ -366,7 +452,7 @@ pub fn compose(css: &str, p: &ComposePage<'_>) -> Markup {
         html! {
             h1 { "Write" }
             @if let Some(e) = p.error { p class="error" role="alert" { (e) } }
-            form method="post" action="/webmail/send" enctype="multipart/form-data" class="compose" {
+            form method="post" action="/webmail/send" enctype="multipart/form-data" class="compose" data-autosave=(AUTOSAVE_MS) {
                 input type="hidden" name="csrf" value=(p.chrome.csrf);
                 input type="hidden" name="in_reply_to" value=(d.in_reply_to);
                 input type="hidden" name="references" value=(d.references);
@@ -377,14 +463,19 @@ pub fn compose(css: &str, p: &ComposePage<'_>) -> Markup {
                 }
                 label for="from" { "From" }
                 select id="from" name="from" {
-                    @for i in p.identities { option value=(i) selected[*i == d.from] { (i) } }
+                    @for i in p.identities {
+                        option value=(i.address) selected[i.address.eq_ignore_ascii_case(&d.from)] {
+                            @if i.display_name.is_empty() { (i.address) } @else { (i.display_name) " <" (i.address) ">" }
+                        }
+                    }
                 }
                 label for="to" { "To" }
-                input id="to" name="to" type="text" autocomplete="email" value=(d.to);
+                input id="to" name="to" type="text" autocomplete="off" list="addresses" data-complete="" value=(d.to);
                 label for="cc" { "Cc" }
-                input id="cc" name="cc" type="text" value=(d.cc);
+                input id="cc" name="cc" type="text" autocomplete="off" list="addresses" data-complete="" value=(d.cc);
                 label for="bcc" { "Bcc" }
-                input id="bcc" name="bcc" type="text" value=(d.bcc);
+                input id="bcc" name="bcc" type="text" autocomplete="off" list="addresses" data-complete="" value=(d.bcc);
+                datalist id="addresses" {}
                 label for="subject" { "Subject" }
                 input id="subject" name="subject" type="text" value=(d.subject);
                 label for="body" { "Message" }
@@ -397,6 +488,63 @@ pub fn compose(css: &str, p: &ComposePage<'_>) -> Markup {
                 div class="buttons" {
                     button type="submit" { "Send" }
                     button type="submit" name="save" value="draft" { "Save draft" }
+                    span id="autosave-status" class="meta" role="status" {}
+                }
+            }
+        },
+    )
+}
+
+pub struct FoldersPage<'a> {
+    pub chrome: Chrome<'a>,
+    pub notice: Option<&'a str>,
+}
+
+pub fn folders(css: &str, p: &FoldersPage<'_>) -> Markup {
+    let csrf = p.chrome.csrf;
+    frame(
+        css,
+        "Folders",
+        &p.chrome,
+        "",
+        html! {
+            h1 { "Folders" }
+            @if let Some(n) = p.notice { p class="notice" role="status" { (n) } }
+            form method="post" action="/webmail/folders" class="compose" {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="new-folder" { "New folder" }
+                input id="new-folder" name="name" type="text" required maxlength="200";
+                div class="buttons" { button type="submit" name="action" value="create" { "Create" } }
+            }
+            table class="folders" {
+                thead { tr { th scope="col" { "Folder" } th scope="col" { "Messages" } th scope="col" { "Change" } } }
+                tbody {
+                    @for (n, f) in p.chrome.folders.iter().enumerate() {
+                        tr {
+                            td { (f.name) }
+                            td { (f.messages) }
+                            td {
+                                @if f.name != "INBOX" && f.special_use.is_none() {
+                                    form method="post" action="/webmail/folders" class="inline" {
+                                        input type="hidden" name="csrf" value=(csrf);
+                                        input type="hidden" name="name" value=(f.name);
+                                        label for={ "rename-" (n) } class="visually-hidden" { "New name for " (f.name) }
+                                        input id={ "rename-" (n) } name="to" type="text" value=(f.name) maxlength="200";
+                                        button type="submit" name="action" value="rename" { "Rename" }
+                                    }
+                                    form method="post" action="/webmail/folders" class="inline" {
+                                        input type="hidden" name="csrf" value=(csrf);
+                                        input type="hidden" name="name" value=(f.name);
+                                        @if f.messages > 0 {
+                                            input id={ "confirm-" (n) } name="confirm" type="checkbox" value="1";
+                                            label for={ "confirm-" (n) } { "with its " (f.messages) " messages" }
+                                        }
+                                        button type="submit" name="action" value="delete" { "Delete " (f.name) }
+                                    }
+                                } @else { "standard folder" }
+                            }
+                        }
+                    }
                 }
             }
         },
@@ -406,6 +554,8 @@ pub fn compose(css: &str, p: &ComposePage<'_>) -> Markup {
 pub struct SettingsPage<'a> {
     pub chrome: Chrome<'a>,
     pub vacation: &'a crate::store::vacations::Vacation,
+    pub identities: &'a [Identity],
+    pub trusted: &'a [String],
     /// What the last change did, or why it was refused.
     pub notice: Option<&'a str>,
 }
@@ -434,6 +584,35 @@ pub fn settings(css: &str, p: &SettingsPage<'_>) -> Markup {
                 label for="again" { "New password again" }
                 input id="again" name="again" type="password" autocomplete="new-password" required;
                 div class="buttons" { button type="submit" { "Change password" } }
+            }
+            h2 { "Your addresses" }
+            @for (n, i) in p.identities.iter().enumerate() {
+                form method="post" action="/webmail/settings/identity" class="compose" aria-label={ "Name and signature of " (i.address) } {
+                    input type="hidden" name="csrf" value=(p.chrome.csrf);
+                    input type="hidden" name="address" value=(i.address);
+                    h3 { (i.address) }
+                    label for={ "name-" (n) } { "Name shown to recipients" }
+                    input id={ "name-" (n) } name="name" type="text" maxlength="100" value=(i.display_name);
+                    label for={ "signature-" (n) } { "Signature" }
+                    textarea id={ "signature-" (n) } name="signature" rows="3" { (i.signature) }
+                    div class="buttons" { button type="submit" { "Save" } }
+                }
+            }
+            h2 { "Senders whose remote content is shown" }
+            @if p.trusted.is_empty() {
+                p { "None. A message's page offers to always show a sender's images." }
+            } @else {
+                ul class="trusted" {
+                    @for t in p.trusted {
+                        li {
+                            form method="post" action="/webmail/settings/trusted" class="inline" {
+                                input type="hidden" name="csrf" value=(p.chrome.csrf);
+                                (t) " "
+                                button type="submit" name="remove" value=(t) aria-label={ "Stop showing remote content from " (t) } { "Remove" }
+                            }
+                        }
+                    }
+                }
             }
             h2 { "Vacation reply" }
             form method="post" action="/webmail/settings/vacation" class="compose" {

@@ -99,3 +99,18 @@ pub async fn end_others(store: &Store, s: &Session) -> Result<u64> {
 pub fn csrf_ok(s: &Session, presented: &str) -> bool {
     !presented.is_empty() && bool::from(s.csrf.as_bytes().ct_eq(presented.as_bytes()))
 }
+
+/// Whether a session is still live, without counting this as activity (an open page that
+/// listens for new mail does not keep its session alive).
+pub async fn still_live(store: &Store, s: &Session) -> Result<bool> {
+    let mut conn = store.pool.acquire().await?;
+    let t = now();
+    if s.created_at <= t - MAX_AGE_SECS {
+        return Ok(false);
+    }
+    if webmail_sessions::live(&mut conn, &s.id_sha256, t - IDLE_SECS).await?.is_none() {
+        return Ok(false);
+    }
+    let account = crate::store::accounts::by_id(&mut conn, s.account_id).await?;
+    Ok(account.is_some_and(|a| a.status == Status::Active && a.tier.has_mailbox()))
+}

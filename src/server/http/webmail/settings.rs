@@ -1,5 +1,6 @@
 //! The member's settings: the password (the current one required, through the login limiter)
-//! and the vacation reply (`ops::vacation`).
+//! the name and signature of each address, the senders whose remote content is shown, and the
+//! vacation reply (`ops::vacation`).
 
 use std::sync::Arc;
 
@@ -13,7 +14,9 @@ use super::pages::{self, SettingsPage};
 use super::{CSS_PATH, Member, checked, failed, page};
 use crate::error::Kind;
 use crate::httpd::Transport;
+use crate::ops::webmail::preferences;
 use crate::server::{Login, Shared};
+use crate::store::identities::Identity;
 use crate::store::vacations::{self, Vacation};
 
 async fn show(shared: &Shared, member: &Member, status: StatusCode, notice: Option<&str>) -> Response {
@@ -32,7 +35,21 @@ async fn show(shared: &Shared, member: &Member, status: StatusCode, notice: Opti
             Err(e) => return failed(e),
         }
     };
-    let p = SettingsPage { chrome: member.chrome(&folders), vacation: &vacation, notice };
+    let prefs = async {
+        let ids = preferences::identities(&store, &member.account).await?;
+        Ok::<_, crate::error::Error>((ids, preferences::trusted(&store, &member.account).await?))
+    };
+    let (identities, trusted) = match prefs.await {
+        Ok(p) => p,
+        Err(e) => return failed(e),
+    };
+    let p = SettingsPage {
+        chrome: member.chrome(&folders),
+        vacation: &vacation,
+        identities: &identities,
+        trusted: &trusted,
+        notice,
+    };
     page(status, pages::settings(&CSS_PATH, &p))
 }
 
@@ -171,6 +188,61 @@ pub async fn vacation(
     };
     match saved.await {
         Ok(()) => show(&shared, &member, StatusCode::OK, Some("Vacation reply saved.")).await,
+        Err(e) => failed(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct IdentityForm {
+    #[serde(default)]
+    csrf: String,
+    address: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    signature: String,
+}
+
+pub async fn identity(
+    State(shared): State<Arc<Shared>>,
+    member: Member,
+    headers: HeaderMap,
+    Form(f): Form<IdentityForm>,
+) -> Response {
+    if let Some(r) = checked(&member, &headers, &f.csrf) {
+        return r;
+    }
+    let i = Identity { address: f.address, display_name: f.name, signature: f.signature };
+    match preferences::set_identity(&shared.store(), &member.account, &i).await {
+        Ok(()) => show(&shared, &member, StatusCode::OK, Some(&format!("Saved for {}.", i.address))).await,
+        Err(e) if matches!(e.kind, Kind::Invalid | Kind::Permission) => {
+            show(&shared, &member, StatusCode::UNPROCESSABLE_ENTITY, Some(&format!("Not saved: {}.", e.message))).await
+        }
+        Err(e) => failed(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TrustedForm {
+    #[serde(default)]
+    csrf: String,
+    remove: String,
+}
+
+pub async fn trusted(
+    State(shared): State<Arc<Shared>>,
+    member: Member,
+    headers: HeaderMap,
+    Form(f): Form<TrustedForm>,
+) -> Response {
+    if let Some(r) = checked(&member, &headers, &f.csrf) {
+        return r;
+    }
+    match preferences::distrust(&shared.store(), &member.account, &f.remove).await {
+        Ok(()) => {
+            let notice = format!("Remote content from {} is blocked again.", f.remove);
+            show(&shared, &member, StatusCode::OK, Some(&notice)).await
+        }
         Err(e) => failed(e),
     }
 }

@@ -2,6 +2,10 @@
 //! folder newest first, one message, its flags, moving it. The same index, files and group
 //! commit as IMAP (`ops::mailbox`), so IMAP sessions see the webmail's changes at once.
 
+pub mod conversations;
+pub mod correspondents;
+pub mod preferences;
+
 use std::io::Read;
 
 use mail_parser::MimeHeaders;
@@ -83,18 +87,29 @@ pub async fn page(
     let more = rows.len() as i64 > limit;
     let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
     let next = if more { rows.last().map(|r| r.uid) } else { None };
+    let list = summaries(store, account, folder, rows).await?;
+    Ok((mailbox, list, next))
+}
+
+/// List rows for these messages of a folder, each from its file's header (read off the
+/// async threads), in the order given.
+pub(super) async fn summaries(
+    store: &Store,
+    account: &Account,
+    folder: &str,
+    rows: Vec<messages::Indexed>,
+) -> Result<Vec<Summary>> {
     let dir = folder_path(&super::mailbox::maildir_root(store, account), folder);
-    let list = crate::store::blocking(move || {
+    crate::store::blocking(move || {
         Ok(rows
             .into_iter()
             .map(|r| {
                 let head = file::locate(&dir, &r.filename, &r.flags).and_then(|p| read_head(&p)).unwrap_or_default();
                 summarize(r.uid, r.flags, r.size, &head)
             })
-            .collect::<Vec<_>>())
+            .collect())
     })
-    .await?;
-    Ok((mailbox, list, next))
+    .await
 }
 
 fn read_head(path: &std::path::Path) -> Option<Vec<u8>> {
