@@ -481,12 +481,16 @@ print("ok")
 
 store_tests!(keeps_identities_and_trusted_senders_threads_conversations_suggests_addresses_and_pushes_changes);
 
-/// Chromium: the hostile message runs no script and loads nothing from the "remote" server
-/// (a local HTTPS server counting requests) until "Show remote content"; then only the image.
-/// The same pages at a phone's size. Screenshots go to target/webmail-screenshots.
+/// Chromium, as a member uses it: sign in, read a plain and a hostile HTML message (no script
+/// runs, and nothing loads from the "remote" server, a local HTTPS server counting requests,
+/// until "Show remote content"; then only the image), write with an attachment that arrives
+/// in another account over IMAP, see new mail appear without a reload, the draft saved by
+/// itself, addresses suggested, reply, make a folder and move to it, mark as junk, search,
+/// set a vacation reply (answered once, not twice), sign out. The common part again at a
+/// phone's size. Screenshots go to target/webmail-screenshots.
 #[test]
-fn in_chromium_a_hostile_message_runs_no_script_and_loads_nothing_remote_until_asked() {
-    let test = "webmail::in_chromium_a_hostile_message_runs_no_script";
+fn in_chromium_a_member_reads_writes_replies_moves_marks_junk_searches_and_nothing_hostile_runs() {
+    let test = "webmail::in_chromium_a_member_reads_writes_replies_moves_marks_junk_searches";
     if skip_without("chromedriver", test) || skip_without("openssl", test) {
         return;
     }
@@ -499,16 +503,17 @@ fn in_chromium_a_hostile_message_runs_no_script_and_loads_nothing_remote_until_a
     }
     let Some(env) = Env::new(crate::util::Backend::Sqlite, test) else { return };
     env.init("example.com");
-    env.create("ann@example.com", "vip");
-    env.create("bob@example.com", "vip");
+    for who in ["ann", "bob", "carol"] {
+        env.create(&format!("{who}@example.com"), "vip");
+    }
     env.serve_config(&[]);
     let srv = env.start_server();
     let https = srv.https.expect("an https listener");
     let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/webmail-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let out = python(
-        r#"
-import http.server, os, ssl, subprocess, sys, tempfile, threading, smtplib
+        r##"
+import http.server, os, ssl, subprocess, sys, tempfile, threading, time, smtplib, imaplib
 from email.message import EmailMessage
 base, smtp_port, shots, imap_port = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 # The "remote" server: HTTPS on loopback, counting what is asked of it.
@@ -529,106 +534,224 @@ srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 threading.Thread(target=srv.serve_forever, daemon=True).start()
 remote = f"https://127.0.0.1:{srv.server_address[1]}"
 
-msg = EmailMessage()
-msg["From"] = "Mallory <mallory@example.org>"; msg["To"] = "ann@example.com"; msg["Subject"] = "Hostile HTML"
-msg.set_content("plain")
-msg.add_alternative(f"""<html><head><script src="{remote}/script.js"></script>
+def send(frm, to, subject, text, html=None):
+    msg = EmailMessage()
+    msg["From"] = frm; msg["To"] = to; msg["Subject"] = subject
+    msg.set_content(text)
+    if html: msg.add_alternative(html, subtype="html")
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=20) as s:
+        s.send_message(msg, from_addr=frm.split("<")[-1].rstrip(">"), to_addrs=[to])
+def imap(who):
+    c = imaplib.IMAP4("127.0.0.1", imap_port)
+    c.starttls(ssl_context=ssl._create_unverified_context())
+    c.login(who, "password123")
+    return c
+def count(who, folder, subject):
+    c = imap(who)
+    c.select(folder, readonly=True)
+    typ, data = c.search(None, "SUBJECT", f'"{subject}"')
+    c.logout()
+    return len(data[0].split())
+
+send("Mallory <mallory@example.org>", "ann@example.com", "Hostile HTML", "plain", f"""<html><head>
+<script src="{remote}/script.js"></script>
 <meta http-equiv="refresh" content="0;url={remote}/refresh"><style>@import url({remote}/import.css);</style></head>
 <body onload="fetch('{remote}/onload')"><h1>Hello Ann</h1><script>alert(1); fetch("{remote}/inline")</script>
 <img src="{remote}/pixel.gif" alt="pixel"><img src="x" onerror="alert(2); fetch('{remote}/onerror')">
 <svg><script>alert(3)</script></svg><div style="background:url({remote}/style)">styled</div>
-<a id="link" href="javascript:alert(4)">click</a></body></html>""", subtype="html")
-with smtplib.SMTP("127.0.0.1", smtp_port, timeout=20) as s:
-    s.send_message(msg, from_addr="mallory@example.org", to_addrs=["ann@example.com"])
+<form action="{remote}/form"><input name="p"><button>Go</button></form>
+<a id="link" href="javascript:alert(4)">click</a></body></html>""")
+for who in ["ann", "carol"]:
+    send("Bob <bob@example.com>", f"{who}@example.com", "Lunch?", "Noon at the usual place?")
+    send("Spammer <win@example.net>", f"{who}@example.com", "Cheap pills", "Buy now")
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
-o = webdriver.ChromeOptions()
-for a in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--ignore-certificate-errors",
-          "--window-size=1280,900", "--disable-gpu"]:
-    o.add_argument(a)
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
-driver.set_page_load_timeout(30)
-driver.implicitly_wait(10)
-def no_alert():
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+def browser(width, height):
+    o = webdriver.ChromeOptions()
+    for a in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--ignore-certificate-errors",
+              f"--window-size={width},{height}", "--disable-gpu"]:
+        o.add_argument(a)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+    driver.set_page_load_timeout(30)
+    driver.implicitly_wait(10)
+    return driver
+
+def no_alert(driver):
     try:
         driver.switch_to.alert
         raise SystemExit("a script ran: an alert is open")
     except NoAlertPresentException:
         pass
-def arrives(path, what):
+
+def arrives(driver, path, what):
     # A click returns before the next page has loaded: wait for its address.
     try:
         WebDriverWait(driver, 15).until(lambda d: path in d.current_url)
     except Exception:
         raise AssertionError((what, driver.current_url, driver.page_source[:2000]))
-try:
+
+def shows(driver, text, what):
+    try:
+        # The page may be replaced while it is read (a new page loads, or a live update).
+        WebDriverWait(driver, 15, ignored_exceptions=[StaleElementReferenceException]).until(
+            lambda d: text in d.find_element(By.TAG_NAME, "main").text)
+    except Exception:
+        raise AssertionError((what, driver.current_url, driver.page_source[:3000]))
+
+def sign_in(driver, who):
     driver.get(base + "/webmail/")
     assert "/webmail/login" in driver.current_url, ("not sent to sign in", driver.current_url)
-    driver.find_element(By.ID, "address").send_keys("ann@example.com")
+    driver.find_element(By.ID, "address").send_keys(who)
     driver.find_element(By.ID, "password").send_keys("password123")
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    arrives("/webmail/f/INBOX", "not signed in")
-    driver.save_screenshot(shots + "/inbox-desktop.png")
-    driver.find_element(By.PARTIAL_LINK_TEXT, "Hostile HTML").click()
+    arrives(driver, "/webmail/f/INBOX", "not signed in")
+
+def open_message(driver, subject):
+    driver.get(base + "/webmail/f/INBOX")
+    driver.find_element(By.PARTIAL_LINK_TEXT, subject).click()
+    WebDriverWait(driver, 15, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: d.find_element(By.TAG_NAME, "h1").text == subject)
+
+def common(driver, who, size):
+    """Read a plain message, reply, make a folder and move to it, mark as junk, search, sign out."""
+    driver.get(base + "/webmail/f/INBOX")
+    width = driver.get_window_size()["width"]
+    link = driver.find_element(By.PARTIAL_LINK_TEXT, "Lunch?")
+    assert link.is_displayed() and link.rect["x"] + link.rect["width"] <= width + 1, (size, link.rect, width)
+    driver.save_screenshot(f"{shots}/inbox-{size}.png")
+    open_message(driver, "Lunch?")
+    assert "Noon at the usual place?" in driver.find_element(By.CSS_SELECTOR, "pre.body").text
+    driver.save_screenshot(f"{shots}/plain-{size}.png")
+    driver.find_element(By.LINK_TEXT, "Reply").click()
+    arrives(driver, "/webmail/compose", "no composer")
+    assert "bob@example.com" in driver.find_element(By.ID, "to").get_attribute("value")
+    assert driver.find_element(By.ID, "subject").get_attribute("value") == "Re: Lunch?"
+    driver.find_element(By.ID, "body").send_keys("Yes, see you there.")
+    driver.save_screenshot(f"{shots}/reply-{size}.png")
+    driver.find_element(By.XPATH, "//button[text()='Send']").click()
+    arrives(driver, "/webmail/f/Sent", "reply not sent")
+    deadline = time.time() + 15
+    while count("bob@example.com", "INBOX", "Re: Lunch?") < (1 if size == "desktop" else 2) and time.time() < deadline:
+        time.sleep(0.1)
+    assert count("bob@example.com", "INBOX", "Re: Lunch?") >= 1, "the reply did not arrive"
+    # A folder of one's own, and the message moved into it.
+    driver.find_element(By.LINK_TEXT, "Manage folders").click()
+    arrives(driver, "/webmail/folders", "no folders page")
+    driver.find_element(By.ID, "new-folder").send_keys("Later")
+    driver.find_element(By.XPATH, "//button[text()='Create']").click()
+    shows(driver, "Later created.", "folder not created")
+    open_message(driver, "Lunch?")
+    Select(driver.find_element(By.ID, "move-to")).select_by_visible_text("Later")
+    driver.find_element(By.XPATH, "//select[@id='move-to']/following-sibling::button").click()
+    arrives(driver, "/webmail/f/INBOX", "not moved")
+    driver.get(base + "/webmail/f/Later")
+    assert driver.find_element(By.PARTIAL_LINK_TEXT, "Lunch?").is_displayed()
+    assert count(who, "Later", "Lunch?") == 1 and count(who, "INBOX", "Lunch?") == 0
+    # Junk: the message goes to Junk.
+    open_message(driver, "Cheap pills")
+    driver.find_element(By.XPATH, "//button[text()='Junk']").click()
+    arrives(driver, "/webmail/f/INBOX", "not marked as junk")
+    assert count(who, "Junk", "Cheap pills") == 1 and count(who, "INBOX", "Cheap pills") == 0
+    # Searching from the bar on every page finds the message in its new folder.
+    driver.find_element(By.ID, "q").send_keys("usual place")
+    driver.find_element(By.XPATH, "//form[@role='search']//button").click()
+    arrives(driver, "/webmail/search", "not searched")
+    shows(driver, "Lunch?", "not found")
+    assert "Later" in driver.find_element(By.TAG_NAME, "main").text
+    driver.save_screenshot(f"{shots}/search-{size}.png")
+
+def sign_out(driver):
+    driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
+    arrives(driver, "/webmail/login", "not signed out")
+    driver.get(base + "/webmail/f/INBOX")
+    assert "/webmail/login" in driver.current_url, "signed out"
+
+driver = browser(1280, 900)
+try:
+    sign_in(driver, "ann@example.com")
+    # The hostile message: no script, nothing remote until asked, then only the image.
+    open_message(driver, "Hostile HTML")
     WebDriverWait(driver, 10).until(EC.frame_to_be_available_and_switch_to_it((By.CSS_SELECTOR, "iframe.body")))
     assert WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.TAG_NAME, "h1"))).text == "Hello Ann"
+    assert driver.find_elements(By.TAG_NAME, "form") == [], "a form in the message"
     driver.switch_to.default_content()
-    no_alert()
+    no_alert(driver)
     driver.save_screenshot(shots + "/message-desktop.png")
     assert hits == [], f"remote requests before asking: {hits}"
     driver.find_element(By.LINK_TEXT, "Show remote content").click()
     WebDriverWait(driver, 10).until(EC.frame_to_be_available_and_switch_to_it((By.CSS_SELECTOR, "iframe.body")))
     WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.TAG_NAME, "h1")))
-    import time
     deadline = time.time() + 10
     while "/pixel.gif" not in hits and time.time() < deadline:
         time.sleep(0.05)
     driver.switch_to.default_content()
-    no_alert()
+    no_alert(driver)
     assert hits == ["/pixel.gif"], f"only the image may load: {hits}"
-    # Writing with an attachment: it arrives in another account, read over IMAP.
+
+    # New mail shows in the open list without a reload.
+    driver.get(base + "/webmail/f/INBOX")
+    WebDriverWait(driver, 15).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-listening") is not None)
+    driver.execute_script("window.stillTheSamePage = 1")
+    send("Dora <dora@example.org>", "ann@example.com", "Live news", "fresh")
+    shows(driver, "Live news", "new mail not shown")
+    assert driver.execute_script("return window.stillTheSamePage") == 1, "the page was reloaded"
+
+    # Writing with an attachment: it arrives in another account, read over IMAP. The address
+    # is suggested from Ann's own mail; the draft saves itself while she writes.
     attached = os.path.join(d, "minutes.txt")
     open(attached, "w").write("minutes of the meeting")
     driver.find_element(By.LINK_TEXT, "Write").click()
+    arrives(driver, "/webmail/compose", "no composer")
+    driver.find_element(By.ID, "to").send_keys("bo")
+    WebDriverWait(driver, 15).until(lambda d: any("bob@example.com" in (o.get_attribute("value") or "")
+                                                  for o in d.find_elements(By.CSS_SELECTOR, "#addresses option")))
+    driver.find_element(By.ID, "to").clear()
     driver.find_element(By.ID, "to").send_keys("Bob <bob@example.com>")
     driver.find_element(By.ID, "subject").send_keys("Minutes")
     driver.find_element(By.ID, "body").send_keys("Attached.")
+    WebDriverWait(driver, 15).until(lambda d: "Draft saved" in d.find_element(By.ID, "autosave-status").text)
+    assert count("ann@example.com", "Drafts", "Minutes") == 1, "the draft was not saved by itself"
     driver.find_element(By.ID, "attachments").send_keys(attached)
+    driver.save_screenshot(shots + "/compose-desktop.png")
     driver.find_element(By.XPATH, "//button[text()='Send']").click()
-    arrives("/webmail/f/Sent", "not sent")
-    import imaplib
-    b = imaplib.IMAP4("127.0.0.1", imap_port)
-    b.starttls(ssl_context=ssl._create_unverified_context())
-    b.login("bob@example.com", "password123")
+    arrives(driver, "/webmail/f/Sent", "not sent")
+    assert count("ann@example.com", "Drafts", "Minutes") == 0, "the draft stays after sending"
+    b = imap("bob@example.com")
     b.select("INBOX")
-    typ, data = b.fetch("1", "(BODY.PEEK[])")
+    typ, data = b.search(None, "SUBJECT", "Minutes")
+    typ, data = b.fetch(data[0].split()[-1], "(BODY.PEEK[])")
     assert b"Subject: Minutes" in data[0][1] and b'filename="minutes.txt"' in data[0][1], data
     b.logout()
-    # A phone-sized window: the folder list and the message still fit.
-    # Searching from the bar on every page.
-    driver.find_element(By.ID, "q").send_keys("Hostile")
-    driver.find_element(By.XPATH, "//form[@role='search']//button").click()
-    arrives("/webmail/search", "not searched")
-    assert driver.find_element(By.PARTIAL_LINK_TEXT, "Hostile HTML").is_displayed()
-    driver.save_screenshot(shots + "/search-desktop.png")
-    driver.set_window_size(390, 844)
-    driver.get(base + "/webmail/f/INBOX")
-    link = driver.find_element(By.PARTIAL_LINK_TEXT, "Hostile HTML")
-    assert link.is_displayed() and link.rect["x"] + link.rect["width"] <= 390 + 1, link.rect
-    driver.save_screenshot(shots + "/inbox-phone.png")
-    driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
-    arrives("/webmail/login", "not signed out")
-    driver.get(base + "/webmail/f/INBOX")
-    assert "/webmail/login" in driver.current_url, "signed out"
+
+    common(driver, "ann@example.com", "desktop")
+
+    # A vacation reply, set in the settings (answered once per sender: checked after this script).
+    driver.find_element(By.LINK_TEXT, "Settings").click()
+    arrives(driver, "/webmail/settings", "no settings")
+    driver.find_element(By.ID, "enabled").click()
+    driver.find_element(By.ID, "vbody").send_keys("Away until Monday.")
+    driver.find_element(By.XPATH, "//form[@action='/webmail/settings/vacation']//button").click()
+    shows(driver, "Vacation reply saved.", "vacation not saved")
+    sign_out(driver)
+finally:
+    driver.quit()
+
+# The same at a phone's size.
+driver = browser(390, 844)
+try:
+    sign_in(driver, "carol@example.com")
+    common(driver, "carol@example.com", "phone")
+    sign_out(driver)
 finally:
     driver.quit()
 print("ok")
-"#,
+"##,
         &[
             &format!("https://{https}"),
             &srv.smtp.port().to_string(),
@@ -637,5 +760,28 @@ print("ok")
         ],
     );
     assert_eq!(out.trim(), "ok");
+    // The vacation reply set in the browser: Bob's first message is answered, his second is not.
+    for subject in ["first", "second"] {
+        let mut c = crate::server::Client::connect(srv.smtp);
+        c.read();
+        c.expect("EHLO client.example.org", 250);
+        c.expect("MAIL FROM:<bob@example.com>", 250);
+        c.expect("RCPT TO:<ann@example.com>", 250);
+        c.expect("DATA", 354);
+        c.expect(&format!("From: bob@example.com\r\nTo: ann@example.com\r\nSubject: {subject}\r\n\r\nhi\r\n."), 250);
+        c.expect("QUIT", 221);
+    }
+    crate::util::eventually("one message answered, the other found answered already", || {
+        let log = srv.log();
+        log.contains("vacation reply sent") && log.contains("vacation: already answered")
+    });
+    let replies = ["new", "cur"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(env.maildir("bob@example.com").join(d)).into_iter().flatten().flatten())
+        .filter(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains("Away until Monday.")))
+        .count();
+    assert_eq!(replies, 1, "one vacation reply per sender");
+    let log = srv.log();
+    assert!(!log.contains("panicked"), "{log}");
     srv.stop();
 }

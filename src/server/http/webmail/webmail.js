@@ -48,6 +48,7 @@
       var folders = String(e.data).split("\n");
       refresh(folders.indexOf(shown) >= 0 || folders.indexOf("*") >= 0);
     });
+    events.addEventListener("open", function () { body.setAttribute("data-listening", ""); });
     events.addEventListener("signedout", function () {
       events.close();
       location.href = "/webmail/login";
