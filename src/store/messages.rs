@@ -345,6 +345,16 @@ pub async fn sort_fields(conn: &mut AnyConnection, mailbox_id: i64) -> Result<Ve
     Ok(rows.into_iter().map(|(uid, t)| (uid, sort_from_text(t))).collect())
 }
 
+/// Every message of a mailbox as (UID, flags), in UID order: the least a listing of all
+/// needs.
+pub async fn uid_flags(conn: &mut AnyConnection, mailbox_id: i64) -> Result<Vec<(i64, Flags)>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT uid, flags FROM messages WHERE mailbox_id = $1 ORDER BY uid")
+        .bind(mailbox_id)
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|(uid, f)| (uid, Flags::from_index(&f))).collect())
+}
+
 /// The stored ENVELOPEs of a mailbox's newest `limit` messages (rows without one left out).
 pub async fn envelopes(conn: &mut AnyConnection, mailbox_id: i64, limit: i64) -> Result<Vec<Vec<u8>>> {
     Ok(sqlx::query_scalar(

@@ -428,6 +428,12 @@ fn verdict(m: &mail_parser::Message<'_>, authserv_id: &str) -> Option<String> {
     tokens.find_map(|t| t.strip_prefix("dmarc=")).map(|r| format!("DMARC {r}"))
 }
 
+/// Our DMARC verdict on the message failed: its From address is not to be believed (a
+/// trusted sender's remote content stays blocked).
+fn dmarc_failed(verdict: Option<&str>) -> bool {
+    verdict.is_some_and(|v| !v.eq_ignore_ascii_case("DMARC pass") && !v.eq_ignore_ascii_case("DMARC none"))
+}
+
 /// The most HTML a message view cleans (the rest is cut: a message is read, not archived here).
 const MAX_HTML: usize = 2 << 20;
 
@@ -526,12 +532,13 @@ async fn message(
     };
     // A sender the member trusts has its remote content shown, unless our own DMARC check
     // failed (the From address is then likely forged).
-    let trusted = match (&v.sender, &v.verdict) {
-        (Some(_), Some(verdict)) if verdict.contains("fail") => false,
-        (Some(sender), _) if v.blocked > 0 => match ops::preferences::trusts(&store, &member.account, sender).await {
-            Ok(t) => t,
-            Err(e) => return failed(e),
-        },
+    let trusted = match &v.sender {
+        Some(sender) if v.blocked > 0 && !dmarc_failed(v.verdict.as_deref()) => {
+            match ops::preferences::trusts(&store, &member.account, sender).await {
+                Ok(t) => t,
+                Err(e) => return failed(e),
+            }
+        }
         _ => false,
     };
     let remote = q.remote == Some(1) || trusted;
@@ -821,6 +828,21 @@ async fn empty(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_trusted_sender_is_believed_only_when_our_dmarc_check_did_not_fail() {
+        let cases = [
+            (None, false),
+            (Some("DMARC pass"), false),
+            (Some("DMARC none"), false),
+            (Some("DMARC fail"), true),
+            (Some("DMARC temperror"), true),
+            (Some("DMARC permerror"), true),
+        ];
+        for (verdict, failed) in cases {
+            assert_eq!(dmarc_failed(verdict), failed, "{verdict:?}");
+        }
+    }
 
     #[test]
     fn a_state_changing_request_from_another_site_is_refused() {

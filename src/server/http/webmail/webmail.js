@@ -5,9 +5,10 @@
 (function () {
   var body = document.body;
 
-  // Live updates: a change to a folder refreshes the tree's counts, and the list when the
-  // change is to the folder shown. Ticked boxes stay ticked.
-  if (body && body.hasAttribute("data-live") && window.EventSource) {
+  // Live updates on a folder's list: a change to a folder refreshes the tree's counts, and
+  // the list when the change is to the folder shown. Ticked boxes stay ticked. (Other pages,
+  // a search or the composer, are not fetched again on every change.)
+  if (body && body.hasAttribute("data-live") && document.querySelector("form#bulk") && window.EventSource) {
     var shown = body.getAttribute("data-folder") || "";
     var busy = false, again = false, wantList = false;
     var swap = function (doc, selector) {
@@ -28,7 +29,7 @@
         .then(function (html) {
           var doc = new DOMParser().parseFromString(html, "text/html");
           swap(doc, "nav[aria-label=Folders]");
-          if (withList && document.querySelector("form#bulk")) {
+          if (withList) {
             var ticked = {};
             document.querySelectorAll("form#bulk input[name=uid]:checked").forEach(function (b) { ticked[b.value] = 1; });
             swap(doc, "main");
