@@ -5487,12 +5487,16 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__transport__subcmd__add)
-            opts="-q -h -V --replace --config --json --quiet --help --version"
+            opts="-q -h -V --tls --replace --config --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --tls)
+                    COMPREPLY=($(compgen -W "none may encrypt verify" -- "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -459,6 +459,10 @@ complete -c mailctl -n "__fish_mailctl_using_subcommand transport; and not __fis
 complete -c mailctl -n "__fish_mailctl_using_subcommand transport; and not __fish_seen_subcommand_from add list remove help" -f -a "list" -d 'List routes'
 complete -c mailctl -n "__fish_mailctl_using_subcommand transport; and not __fish_seen_subcommand_from add list remove help" -f -a "remove" -d 'Remove a route (mail for the domain goes to its MX again)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand transport; and not __fish_seen_subcommand_from add list remove help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailctl -n "__fish_mailctl_using_subcommand transport; and __fish_seen_subcommand_from add" -l tls -d 'TLS this route requires: none, may (when offered), encrypt (required, any certificate) or verify (required, the certificate must verify for the host name). Without it, the domain\'s MTA-STS policy decides, else may' -r -f -a "none\t''
+may\t''
+encrypt\t''
+verify\t''"
 complete -c mailctl -n "__fish_mailctl_using_subcommand transport; and __fish_seen_subcommand_from add" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
 complete -c mailctl -n "__fish_mailctl_using_subcommand transport; and __fish_seen_subcommand_from add" -l replace -d 'Change an existing route'
 complete -c mailctl -n "__fish_mailctl_using_subcommand transport; and __fish_seen_subcommand_from add" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'

@@ -58,3 +58,39 @@ pub fn parse_server(s: &str) -> Result<SocketAddr> {
         .or_else(|_| s.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
         .map_err(|_| Error::usage(format!("{s:?} is not IP or IP:PORT")))
 }
+
+/// How much TLS a delivery requires (Postfix's `smtp_tls_security_level` names): a transport
+/// route may pin one; without one, MTA-STS decides, else `may`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsLevel {
+    /// Never STARTTLS.
+    None,
+    /// STARTTLS when offered, any certificate.
+    May,
+    /// STARTTLS required, any certificate.
+    Encrypt,
+    /// STARTTLS required, and the certificate verifies for the host name (system roots and
+    /// `tls_extra_roots`).
+    Verify,
+}
+
+impl TlsLevel {
+    pub const NAMES: &[&str] = &["none", "may", "encrypt", "verify"];
+
+    pub fn parse(s: &str) -> Result<TlsLevel> {
+        Ok(match s.trim().to_ascii_lowercase().as_str() {
+            "none" => TlsLevel::None,
+            "may" => TlsLevel::May,
+            "encrypt" => TlsLevel::Encrypt,
+            "verify" => TlsLevel::Verify,
+            _ => {
+                return Err(Error::invalid(format!("invalid TLS level {s:?}: use {}", TlsLevel::NAMES.join(", "))));
+            }
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        TlsLevel::NAMES[self as usize]
+    }
+}

@@ -43,3 +43,39 @@ pub fn server_builder() -> rustls::ConfigBuilder<rustls::ServerConfig, rustls::s
         .unwrap_or_else(|_| unreachable!("ring supports the default protocol versions"))
         .with_no_client_auth()
 }
+
+/// A client config on ring that verifies servers against the system's roots
+/// (`/etc/ssl/certs`, via rustls-native-certs) and the certificates of `extra_roots` (a PEM
+/// file: a private CA a partner uses). Outbound mail under `verify`, MTA-STS or a policy
+/// fetch uses it.
+pub fn client_verifying(extra_roots: Option<&Path>) -> Result<rustls::ClientConfig> {
+    let roots = client_roots(extra_roots)?;
+    Ok(rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap_or_else(|_| unreachable!("ring supports the default protocol versions"))
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+/// The system's root certificates and those of `extra_roots` (a PEM file).
+pub fn client_roots(extra_roots: Option<&Path>) -> Result<rustls::RootCertStore> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    let (added, _) = roots.add_parsable_certificates(native.certs);
+    if let Some(path) = extra_roots {
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+            .and_then(|i| i.collect())
+            .map_err(|e| Error::new(Kind::Config, format!("tls_extra_roots {}: {e}", path.display())))?;
+        if certs.is_empty() {
+            return Err(Error::new(Kind::Config, format!("tls_extra_roots {}: no certificate", path.display())));
+        }
+        for c in certs {
+            roots.add(c).map_err(|e| Error::new(Kind::Config, format!("tls_extra_roots {}: {e}", path.display())))?;
+        }
+    } else if added == 0 {
+        return Err(Error::new(Kind::Config, "no trusted root certificates: install ca-certificates"));
+    }
+    Ok(roots)
+}

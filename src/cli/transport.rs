@@ -14,6 +14,11 @@ pub enum TransportCmd {
     Add {
         domain: String,
         nexthop: String,
+        /// TLS this route requires: none, may (when offered), encrypt (required, any
+        /// certificate) or verify (required, the certificate must verify for the host name).
+        /// Without it, the domain's MTA-STS policy decides, else may
+        #[arg(long, value_parser = crate::netaddr::TlsLevel::NAMES.to_vec())]
+        tls: Option<String>,
         /// Change an existing route
         #[arg(long)]
         replace: bool,
@@ -27,12 +32,15 @@ pub enum TransportCmd {
 pub async fn run(cmd: TransportCmd, ctx: &mut Ctx) -> Result<()> {
     let store = ctx.store().await?;
     match cmd {
-        TransportCmd::Add { domain, nexthop, replace } => {
-            let t = ops::add(&store, &domain, &nexthop, replace).await?;
+        TransportCmd::Add { domain, nexthop, tls, replace } => {
+            let t = ops::add(&store, &domain, &nexthop, tls.as_deref(), replace).await?;
             if ctx.out.json {
                 ctx.out.json(&t)?;
             } else {
-                ctx.note(format!("{} -> {}", t.domain, t.nexthop));
+                match &t.tls {
+                    Some(level) => ctx.note(format!("{} -> {} (TLS: {level})", t.domain, t.nexthop)),
+                    None => ctx.note(format!("{} -> {}", t.domain, t.nexthop)),
+                }
             }
         }
         TransportCmd::List => {
@@ -40,9 +48,10 @@ pub async fn run(cmd: TransportCmd, ctx: &mut Ctx) -> Result<()> {
             if ctx.out.json {
                 ctx.out.json_array(&list)?;
             } else {
-                let mut t = table(&["domain", "next hop", "created"]);
+                let mut t = table(&["domain", "next hop", "TLS", "created"]);
                 for r in &list {
-                    t.add_row(vec![r.domain.clone(), r.nexthop.clone(), time(Some(r.created_at))]);
+                    let tls = r.tls.clone().unwrap_or_else(|| "MTA-STS, else may".into());
+                    t.add_row(vec![r.domain.clone(), r.nexthop.clone(), tls, time(Some(r.created_at))]);
                 }
                 ctx.out.table(t)?;
             }

@@ -115,6 +115,9 @@ config_keys! {
             sample "/etc/mailctl/relay.pass" => relayhost_password_file: Option<PathBuf>;
         /// nameserver for MX lookups, IP or IP:port; empty: /etc/resolv.conf
         queue dns_resolver: text = Text, check::resolver, sample "192.0.2.53:53" => dns_resolver: Option<String>;
+        /// a PEM file of CA certificates trusted besides the system's when outbound TLS is verified (MTA-STS, transport --tls verify)
+        queue tls_extra_roots: text = OptionalFile { as_written: false }, check::any,
+            sample "/etc/mailctl/extra-roots.pem" => tls_extra_roots: Option<PathBuf>;
         /// seconds before the first retry of a deferred message; doubles each time
         queue queue_retry_first: int = Or(300), check::count, sample "600" => queue_retry_first: u64;
         /// longest wait between retries, seconds

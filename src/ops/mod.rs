@@ -25,6 +25,7 @@ pub mod mailbox;
 pub mod mailbox_verify;
 pub mod maildrop;
 pub mod migrate;
+pub mod mta_sts;
 pub mod queue;
 pub mod quota;
 pub mod recipient;

@@ -3,7 +3,7 @@
 //! message, so a running server uses a new route at once.
 
 use crate::error::{Error, Result};
-use crate::netaddr::NextHop;
+use crate::netaddr::{NextHop, TlsLevel};
 use crate::store::transports::{self, Transport};
 use crate::store::{Store, now};
 
@@ -15,9 +15,11 @@ fn key(domain: &str) -> Result<String> {
     }
 }
 
-pub async fn add(store: &Store, domain: &str, nexthop: &str, replace: bool) -> Result<Transport> {
+/// Add (or with `replace`, change) a route; `tls` pins the TLS level of its deliveries.
+pub async fn add(store: &Store, domain: &str, nexthop: &str, tls: Option<&str>, replace: bool) -> Result<Transport> {
     let domain = key(domain)?;
     let hop = NextHop::parse(nexthop)?.render();
+    let tls = tls.map(TlsLevel::parse).transpose()?.map(|l| l.as_str().to_string());
     let mut tx = store.begin_admin().await?;
     let existing = transports::list(&mut tx).await?.into_iter().find(|t| t.domain == domain);
     let t = match existing {
@@ -27,11 +29,11 @@ pub async fn add(store: &Store, domain: &str, nexthop: &str, replace: bool) -> R
             );
         }
         Some(old) => {
-            transports::update(&mut tx, &domain, &hop).await?;
-            Transport { nexthop: hop, ..old }
+            transports::update(&mut tx, &domain, &hop, tls.as_deref()).await?;
+            Transport { nexthop: hop, tls, ..old }
         }
         None => {
-            let t = Transport { domain, nexthop: hop, created_at: now() };
+            let t = Transport { domain, nexthop: hop, tls, created_at: now() };
             transports::insert(&mut tx, &t).await?;
             t
         }
@@ -94,7 +96,7 @@ mod tests {
 
     #[test]
     fn routing() {
-        let t = |d: &str| Transport { domain: d.into(), nexthop: "x:25".into(), created_at: 0 };
+        let t = |d: &str| Transport { domain: d.into(), nexthop: "x:25".into(), tls: None, created_at: 0 };
         let routes = vec![t("example.net"), t(".example.org")];
         assert_eq!(route(&routes, "example.net").map(|r| r.domain.as_str()), Some("example.net"));
         assert!(route(&routes, "sub.example.net").is_none());

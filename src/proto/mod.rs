@@ -6,6 +6,7 @@ pub mod clamd;
 pub mod imap;
 pub mod line;
 pub mod mime;
+pub mod mta_sts;
 pub mod pop3;
 pub mod sasl;
 pub mod smtp;

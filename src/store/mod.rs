@@ -21,6 +21,7 @@ pub mod mailboxes;
 pub mod maildir;
 pub mod messages;
 pub mod models;
+pub mod mta_sts;
 pub mod queue;
 pub mod retired;
 pub mod snapshot;

@@ -24,6 +24,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ("subscriptions", "account_id, name"),
     ("dkim_keys", "id"),
     ("transports", "domain"),
+    ("mta_sts_policies", "domain"),
     ("queue", "id"),
     ("queue_recipients", "queue_id, recipient"),
     ("queue_events", "id"),

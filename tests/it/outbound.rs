@@ -380,3 +380,195 @@ fn outbound_dns(env: Env) {
 }
 
 store_tests!(outbound_dns);
+
+/// DNS for the MTA-STS test: mx-test.example's MX, its host, `_mta-sts` TXT and the policy
+/// host `mta-sts.mx-test.example` on the address given as argument.
+const DNS_STS: &str = r#"
+import socket, sys, time
+import dns.message, dns.rrset, dns.rcode, dns.rdatatype, dns.flags
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 0))
+print(s.getsockname()[1], flush=True)
+s.settimeout(1)
+records = {
+    ('mx-test.example.', 'MX'): '10 mail.mx-test.example.',
+    ('mail.mx-test.example.', 'A'): '127.0.0.1',
+    ('mta-sts.mx-test.example.', 'A'): sys.argv[1],
+    ('_mta-sts.mx-test.example.', 'TXT'): '"v=STSv1; id=20261204"',
+}
+deadline = time.time() + 300
+while time.time() < deadline:
+    try:
+        data, peer = s.recvfrom(4096)
+    except socket.timeout:
+        continue
+    q = dns.message.from_wire(data)
+    r = dns.message.make_response(q)
+    r.flags |= dns.flags.AA
+    name = q.question[0].name.to_text().lower()
+    t = dns.rdatatype.to_text(q.question[0].rdtype)
+    if (name, t) in records:
+        r.answer.append(dns.rrset.from_text(name, 60, 'IN', t, records[(name, t)]))
+    elif not any(n == name for n, _ in records):
+        r.set_rcode(dns.rcode.NXDOMAIN)
+    s.sendto(r.to_wire(), peer)
+"#;
+
+/// A test CA (and, with `leaf`, a certificate it signs for these names) made by openssl.
+fn test_ca(dir: &std::path::Path, name: &str, leaf: Option<&[&str]>) {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("openssl").args(args).current_dir(dir).output().unwrap();
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    let (key, pem, subj) = (format!("{name}.key"), format!("{name}.pem"), format!("/CN={name} test CA"));
+    let mut ca = vec!["req", "-x509", "-days", "2", "-subj", &subj, "-keyout", &key, "-out", &pem];
+    ca.extend(ec);
+    ca.extend(["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"]);
+    run(&ca);
+    if let Some(names) = leaf {
+        let san: Vec<String> = names.iter().map(|n| format!("DNS:{n}")).collect();
+        std::fs::write(dir.join("san.ext"), format!("subjectAltName={}\n", san.join(","))).unwrap();
+        let subj = format!("/CN={}", names[0]);
+        let mut req = vec!["req", "-subj", &subj, "-keyout", "leaf.key", "-out", "leaf.csr"];
+        req.extend(ec);
+        run(&req);
+        run(&[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            &pem,
+            "-CAkey",
+            &key,
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-out",
+            "leaf.pem",
+            "-extfile",
+            "san.ext",
+        ]);
+    }
+}
+
+/// MTA-STS enforce (RFC 8461) on outbound mail: the receiving mailctl publishes an enforce
+/// policy on https://mta-sts.mx-test.example (127.0.0.43:443, or .44 for PostgreSQL's run, so
+/// the two can run at once) with a certificate from a test
+/// CA the sender trusts through `tls_extra_roots`. Delivered over verified TLS; after a
+/// restart that trusts another CA, the kept policy still applies and the message is deferred
+/// with the reason, nothing sent; a route pinned to `--tls encrypt` overrides the policy.
+fn outbound_mta_sts(env: Env) {
+    let test = "outbound_mta_sts";
+    if crate::server::skip_without("openssl", test) {
+        return;
+    }
+    if std::process::Command::new("python3").args(["-c", "import dns.message"]).status().map_or(true, |s| !s.success())
+    {
+        if crate::util::peers_required() {
+            panic!("{test}: Python's dnspython is required (MAILCTL_TEST_PEERS=required)");
+        }
+        crate::util::skip(test, "Python's dnspython is not installed");
+        return;
+    }
+    // The policy is fetched from port 443: this test needs to bind it (on its own address).
+    let policy_ip = if env.db_url().starts_with("postgres") { "127.0.0.44" } else { "127.0.0.43" };
+    if std::net::TcpListener::bind((policy_ip, 443)).is_err() {
+        if crate::util::peers_required() {
+            panic!("{test}: cannot bind {policy_ip}:443 (run as root, or free the port)");
+        }
+        crate::util::skip(test, &format!("cannot bind {policy_ip}:443 for the policy server"));
+        return;
+    }
+    use std::io::BufRead;
+    let mut dns = std::process::Command::new("python3")
+        .args(["-c", DNS_STS, policy_ip])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(dns.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let dns_port: u16 = line.trim().parse().unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _dns = Kill(dns);
+
+    let pki = env.path().join("pki");
+    std::fs::create_dir_all(&pki).unwrap();
+    test_ca(&pki, "good", Some(&["mail.mx-test.example", "mta-sts.mx-test.example"]));
+    test_ca(&pki, "other", None);
+
+    let far = Env::new(Backend::Sqlite, "outbound_mta_sts_far").unwrap();
+    far.init("mx-test.example");
+    far.create("carol@mx-test.example", "vip");
+    far.serve_config(&[
+        ("hostname", "mail.mx-test.example"),
+        ("https_listen", &format!("{policy_ip}:443")),
+        ("mta_sts_mode", "enforce"),
+        ("tls_cert", pki.join("leaf.pem").to_str().unwrap()),
+        ("tls_key", pki.join("leaf.key").to_str().unwrap()),
+    ]);
+    let far_srv = far.start_server();
+
+    env.create("bob@example.com", "vip");
+    // Unbracketed: the domain's own MX hosts (at this port), so its MTA-STS policy applies.
+    let route = format!("mx-test.example:{}", far_srv.smtp.port());
+    env.ok(&["transport", "add", "mx-test.example", &route]);
+    let sender_config = |ca: &str| {
+        env.serve_config(&[
+            ("dev_mode", "true"),
+            ("outbound_delivery", "true"),
+            ("dns_resolver", &format!("127.0.0.1:{dns_port}")),
+            ("tls_extra_roots", pki.join(ca).to_str().unwrap()),
+            ("queue_delay_warning", "0"),
+        ])
+    };
+    sender_config("good.pem");
+    let srv = env.start_server();
+    submit(&srv, "carol@mx-test.example", "over verified TLS");
+    eventually("delivery under MTA-STS enforce", || inbox(&far, "carol@mx-test.example").len() == 1);
+    let log = srv.log();
+    assert!(log.contains("MTA-STS policy fetched") && log.contains("mode=\"enforce\""), "{log}");
+    assert!(log.contains("certificate verified (policy: MTA-STS enforce)"), "{log}");
+    assert_eq!(srv.stop(), Some(0));
+
+    // Restarted trusting another CA: the kept policy (same id, not fetched again) still
+    // enforces, the certificate no longer verifies, nothing is sent in clear.
+    sender_config("other.pem");
+    let srv = env.start_server();
+    submit(&srv, "carol@mx-test.example", "must wait");
+    eventually("a deferral", || {
+        let q = env.json(&["queue", "list"]);
+        q.as_array().unwrap().len() == 1 && q[0]["recipients"][0]["status"] == "deferred"
+    });
+    let q = env.json(&["queue", "list"]);
+    let why = q[0]["recipients"][0]["last_error"].as_str().unwrap_or_default().to_string();
+    assert!(why.contains("does not verify") && why.contains("MTA-STS enforce requires it"), "{why}");
+    assert!(!srv.log().contains("MTA-STS policy fetched"), "the kept policy is used, not fetched again");
+    let id = q[0]["id"].as_str().unwrap().to_string();
+    let shown = env.ok(&["queue", "show", &id]);
+    assert!(shown.contains("mail.mx-test.example: the certificate does not verify"), "{shown}");
+    assert_eq!(inbox(&far, "carol@mx-test.example").len(), 1);
+
+    // A route pinned to `encrypt` overrides the policy: TLS without verification.
+    env.ok(&["transport", "add", "mx-test.example", &route, "--tls", "encrypt", "--replace"]);
+    env.ok(&["queue", "flush"]);
+    eventually("delivery under transport --tls encrypt", || inbox(&far, "carol@mx-test.example").len() == 2);
+    assert!(srv.log().contains("certificate not verified"), "{}", srv.log());
+    // And `--tls none` never starts TLS.
+    env.ok(&["transport", "add", "mx-test.example", &route, "--tls", "none", "--replace"]);
+    submit(&srv, "carol@mx-test.example", "in clear, as pinned");
+    eventually("delivery under transport --tls none", || inbox(&far, "carol@mx-test.example").len() == 3);
+    assert!(srv.log().contains("no TLS (policy: transport --tls none)"), "{}", srv.log());
+    let list = env.json(&["transport", "list"]);
+    assert_eq!(list[0]["tls"], "none", "{list}");
+    env.fails(&["transport", "add", "x.example", "[127.0.0.1]:25", "--tls", "sometimes"], 64);
+    drop(far_srv);
+}
+
+store_tests!(outbound_mta_sts);

@@ -1,8 +1,9 @@
-//! One SMTP transaction to one mail host with mail-send: greeting, EHLO, STARTTLS when offered
-//! (opportunistic: certificates are not checked, as for MX delivery without DANE or
-//! MTA-STS), MAIL, RCPT for every recipient of the domain, DATA once. Bytes a server sends
-//! after its STARTTLS reply are never read as SMTP: they go into the TLS handshake, which
-//! then fails.
+//! One SMTP transaction to one mail host with mail-send: greeting, EHLO, STARTTLS as the
+//! delivery's TLS rule says (`tls.rs`: never, when offered, required, or required with a
+//! certificate that verifies for the host name), MAIL, RCPT for every recipient of the
+//! domain, DATA once. A rule that requires TLS is never met by sending in clear: the host is
+//! given up and the reason kept. Bytes a server sends after its STARTTLS reply are never read
+//! as SMTP: they go into the TLS handshake, which then fails.
 
 use std::time::Duration;
 
@@ -10,6 +11,8 @@ use mail_send::SmtpClient;
 use smtp_proto::EXT_START_TLS;
 
 use super::route::Host;
+use super::tls::{Roots, Rule, Used};
+use crate::netaddr::TlsLevel;
 
 /// What happened to one recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,66 +103,74 @@ impl Session {
 /// destination; idle ones are closed after `IDLE`.
 #[derive(Default)]
 pub struct Pool {
-    idle: std::sync::Mutex<std::collections::HashMap<String, Vec<(Session, std::time::Instant)>>>,
+    idle: std::sync::Mutex<std::collections::HashMap<String, Vec<Kept>>>,
 }
+
+/// An idle session, the TLS it runs on, and since when it waits.
+type Kept = (Session, Option<Used>, std::time::Instant);
 
 const IDLE: Duration = Duration::from_secs(30);
 const KEEP_PER_HOST: usize = 20;
 
 impl Pool {
-    /// Same name, same addresses (and ports), same login: the same destination.
-    fn key(host: &Host, auth: Option<&(String, String)>) -> String {
-        format!("{}|{:?}|{}", host.name, host.addrs, auth.map(|a| a.0.as_str()).unwrap_or(""))
+    /// Same name, same addresses (and ports), same login, same TLS level: the same
+    /// destination (a session opened under a weaker rule never serves a stricter one).
+    fn key(host: &Host, auth: Option<&(String, String)>, level: TlsLevel) -> String {
+        format!("{}|{:?}|{}|{}", host.name, host.addrs, auth.map(|a| a.0.as_str()).unwrap_or(""), level.as_str())
     }
-    fn take(&self, key: &str) -> Option<Session> {
+    fn take(&self, key: &str) -> Option<(Session, Option<Used>)> {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         let list = idle.get_mut(key)?;
-        while let Some((s, at)) = list.pop() {
+        while let Some((s, used, at)) = list.pop() {
             if at.elapsed() < IDLE {
-                return Some(s);
+                return Some((s, used));
             }
         }
         None
     }
-    fn put(&self, key: String, s: Session) {
+    fn put(&self, key: String, s: Session, used: Option<Used>) {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         let list = idle.entry(key).or_default();
-        list.retain(|(_, at)| at.elapsed() < IDLE);
+        list.retain(|(_, _, at)| at.elapsed() < IDLE);
         if list.len() < KEEP_PER_HOST {
-            list.push((s, std::time::Instant::now()));
+            list.push((s, used, std::time::Instant::now()));
         }
     }
     /// Close connections idle for too long.
     pub fn expire(&self) {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         for list in idle.values_mut() {
-            list.retain(|(_, at)| at.elapsed() < IDLE);
+            list.retain(|(_, _, at)| at.elapsed() < IDLE);
         }
         idle.retain(|_, l| !l.is_empty());
     }
 }
 
-/// Deliver to one host: Ok with a result per recipient, or Err when the host could not be
-/// used at all (try the next one). A kept connection to the host is used when there is one.
-pub async fn send(
-    pool: &Pool,
-    host: &Host,
-    helo: &str,
-    from: &str,
-    rcpts: &[String],
-    message: &[u8],
-    auth: Option<&(String, String)>,
-) -> Result<Vec<Outcome>, String> {
-    let key = Pool::key(host, auth);
-    if let Some(mut session) = pool.take(&key) {
+/// How a message goes to one host: who we are, the envelope, the login and the TLS rule.
+pub struct Send<'a> {
+    pub helo: &'a str,
+    pub from: &'a str,
+    pub rcpts: &'a [String],
+    pub message: &'a [u8],
+    pub auth: Option<&'a (String, String)>,
+    pub rule: Rule,
+    pub roots: &'a Roots,
+}
+
+/// Deliver to one host: Ok with a result per recipient and the TLS the session used, or Err
+/// when the host could not be used at all (try the next one). A kept connection to the host
+/// is used when there is one.
+pub async fn send(pool: &Pool, host: &Host, m: &Send<'_>) -> Result<(Vec<Outcome>, Option<Used>), String> {
+    let key = Pool::key(host, m.auth, m.rule.level);
+    if let Some((mut session, used)) = pool.take(&key) {
         if session.reset().await {
             // A broken kept connection (before any reply that counts) falls through to a
             // fresh one.
-            if let Ok(done) = envelope(&mut session, &host.name, from, rcpts, message).await {
+            if let Ok(done) = envelope(&mut session, &host.name, m.from, m.rcpts, m.message).await {
                 if done.clean {
-                    pool.put(key, session);
+                    pool.put(key, session, used.clone());
                 }
-                return Ok(done.out);
+                return Ok((done.out, used));
             }
         } else {
             session.quit().await;
@@ -176,20 +187,20 @@ pub async fn send(
         };
         let mut client = client;
         client.timeout = COMMAND_TIMEOUT;
-        let mut session = match open(client, host, helo, auth).await {
+        let (mut session, used) = match open(client, host, m).await {
             Ok(s) => s,
             Err(e) => {
                 last = e;
                 continue;
             }
         };
-        let done = envelope(&mut session, &host.name, from, rcpts, message).await?;
+        let done = envelope(&mut session, &host.name, m.from, m.rcpts, m.message).await?;
         if done.clean && session.reset().await {
-            pool.put(key, session);
+            pool.put(key, session, used.clone());
         } else {
             session.quit().await;
         }
-        return Ok(done.out);
+        return Ok((done.out, used));
     }
     Err(last)
 }
@@ -197,11 +208,11 @@ pub async fn send(
 async fn open(
     mut client: SmtpClient<tokio::net::TcpStream>,
     host: &Host,
-    helo: &str,
-    auth: Option<&(String, String)>,
-) -> Result<Session, String> {
+    m: &Send<'_>,
+) -> Result<(Session, Option<Used>), String> {
     let name = &host.name;
     let fail = |e: mail_send::Error| format!("{name}: {}", error_text(&e));
+    let policy = m.rule.source.as_str();
     // mail-send's read has no timeout of its own: a silent server (a tarpit, or a TLS-only
     // port) must not hold the attempt forever.
     let greeting = tokio::time::timeout(COMMAND_TIMEOUT, client.read())
@@ -211,25 +222,43 @@ async fn open(
     if greeting.code / 100 != 2 {
         return Err(format!("{name} greeted with {}", reply_text(&greeting)));
     }
-    let ehlo = client.ehlo(helo).await.map_err(fail)?;
-    if ehlo.has_capability(EXT_START_TLS) {
-        // With a password to send, the server's certificate must verify; otherwise TLS is
-        // opportunistic, as for MX delivery without DANE or MTA-STS.
-        let connector =
-            mail_send::smtp::tls::build_tls_connector(auth.is_none()).map_err(|e| format!("TLS setup: {e}"))?;
-        let mut tls = client.start_tls(&connector, name).await.map_err(fail)?;
-        let caps = tls.ehlo(helo).await.map_err(fail)?;
-        if let Some((user, pass)) = auth {
+    let ehlo = client.ehlo(m.helo).await.map_err(fail)?;
+    let level = m.rule.level;
+    if level > TlsLevel::None && ehlo.has_capability(EXT_START_TLS) {
+        let (connector, seen) = m.roots.connector(level);
+        let verdict = || seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let mut tls = match client.start_tls(&connector, name).await {
+            Ok(t) => t,
+            Err(e) => {
+                return Err(match verdict() {
+                    Some(Err(why)) if level >= TlsLevel::Verify => {
+                        format!("{name}: the certificate does not verify ({why}); {policy} requires it: nothing sent")
+                    }
+                    _ => format!("{name}: TLS failed: {}", error_text(&e)),
+                });
+            }
+        };
+        let (_, conn) = tls.stream.get_ref();
+        let used = Used {
+            version: conn.protocol_version().map(|v| format!("{v:?}")).unwrap_or_default(),
+            cipher: conn.negotiated_cipher_suite().map(|c| format!("{:?}", c.suite())).unwrap_or_default(),
+            verified: verdict().unwrap_or_else(|| Err("no certificate".into())),
+        };
+        let caps = tls.ehlo(m.helo).await.map_err(fail)?;
+        if let Some((user, pass)) = m.auth {
             let creds = mail_send::Credentials::new(user.as_str(), pass.as_str());
             tls.authenticate(&creds, &caps).await.map_err(fail)?;
         }
-        return Ok(Session::Tls(Box::new(tls)));
+        return Ok((Session::Tls(Box::new(tls)), Some(used)));
     }
-    if auth.is_some() {
-        // Never a password in clear text.
+    if level >= TlsLevel::Encrypt {
+        // Never in clear what must be encrypted, never a password in clear.
+        return Err(format!("{name} offers no STARTTLS; {policy} requires TLS: nothing sent in clear"));
+    }
+    if m.auth.is_some() {
         return Err(format!("{name} offers no STARTTLS: not authenticating without TLS"));
     }
-    Ok(Session::Plain(client))
+    Ok((Session::Plain(client), None))
 }
 
 /// MAIL, RCPT for each recipient, DATA once: a result per recipient. Err when the connection

@@ -8,6 +8,7 @@
 
 mod client;
 mod route;
+mod tls;
 
 use crate::store::conn::Conn;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -54,6 +55,8 @@ struct Worker {
     slots: Arc<tokio::sync::Semaphore>,
     /// Connections kept open per destination host.
     pool: client::Pool,
+    /// The roots certificates are judged by, for the `tls_extra_roots` they were read with.
+    roots: Mutex<(Option<std::path::PathBuf>, Arc<tls::Roots>)>,
 }
 
 /// Run until shutdown.
@@ -72,6 +75,11 @@ pub async fn run(shared: Arc<Shared>) {
         destinations: Mutex::new(HashMap::new()),
         slots: Arc::new(tokio::sync::Semaphore::new(PARALLEL)),
         pool: client::Pool::default(),
+        roots: {
+            let extra = shared.config().server.tls_extra_roots.clone();
+            let roots = tls::Roots::load(extra.as_deref());
+            Mutex::new((extra, Arc::new(roots)))
+        },
     });
     let mut shutdown = shared.shutdown.clone();
     let mut pass: u64 = 0;
@@ -168,6 +176,56 @@ impl Worker {
         Ok(started)
     }
 
+    /// The roots for the configured `tls_extra_roots` (read again when the setting changed).
+    fn roots(&self, cfg: &crate::config::Config) -> Arc<tls::Roots> {
+        let mut held = self.roots.lock().unwrap_or_else(|p| p.into_inner());
+        if held.0 != cfg.server.tls_extra_roots {
+            let extra = cfg.server.tls_extra_roots.clone();
+            *held = (extra.clone(), Arc::new(tls::Roots::load(extra.as_deref())));
+        }
+        held.1.clone()
+    }
+
+    /// The TLS a domain's delivery requires: the level its route pins (at least `verify` when
+    /// a password is sent); else, for delivery to the domain's own MX hosts, its MTA-STS
+    /// policy; else opportunistic. With the policy, when one applies.
+    async fn rule(
+        &self,
+        cfg: &crate::config::Config,
+        routes: &[transports::Transport],
+        domain: &str,
+        login: bool,
+    ) -> (tls::Rule, Option<crate::proto::mta_sts::Policy>) {
+        use crate::netaddr::{NextHop, TlsLevel};
+        use crate::proto::mta_sts::Mode;
+        let route = crate::ops::transport::route(routes, domain);
+        let pinned = route.and_then(|t| t.tls.as_deref()).and_then(|l| TlsLevel::parse(l).ok());
+        let rule = |level, source| tls::Rule { level, source };
+        match pinned {
+            Some(level) if login => return (rule(level.max(TlsLevel::Verify), tls::Source::Login), None),
+            Some(level) => return (rule(level, tls::Source::Transport), None),
+            None if login => return (rule(TlsLevel::Verify, tls::Source::Login), None),
+            None => {}
+        }
+        // MTA-STS speaks of the domain's MX hosts: not of a fixed host or another domain's.
+        let own_mx = match route.map(|t| NextHop::parse(&t.nexthop)) {
+            None => true,
+            Some(Ok(hop)) => !hop.exact && hop.host == domain,
+            Some(Err(_)) => false,
+        };
+        let policy = if own_mx {
+            let extra = cfg.server.tls_extra_roots.as_deref();
+            crate::ops::mta_sts::policy(&self.shared.store(), &self.resolver, extra, domain).await
+        } else {
+            None
+        };
+        match policy.as_ref().map(|p| p.mode) {
+            Some(Mode::Enforce) => (rule(TlsLevel::Verify, tls::Source::MtaStsEnforce), policy),
+            Some(Mode::Testing) => (rule(TlsLevel::May, tls::Source::MtaStsTesting), policy),
+            _ => (rule(TlsLevel::May, tls::Source::Default), None),
+        }
+    }
+
     fn destination(&self, domain: &str) -> Arc<tokio::sync::Semaphore> {
         self.destinations
             .lock()
@@ -207,7 +265,7 @@ impl Worker {
         let cfg = self.shared.config();
         // A relayhost takes everything no transport route claims.
         if let Some(relay) = &cfg.server.relayhost {
-            routes.push(transports::Transport { domain: ".".into(), nexthop: relay.clone(), created_at: 0 });
+            routes.push(transports::Transport { domain: ".".into(), nexthop: relay.clone(), tls: None, created_at: 0 });
         }
         let auth = self
             .relay_credentials(&cfg)
@@ -233,21 +291,53 @@ impl Worker {
             let outcomes = match route::resolve(&self.resolver, &routes, &domain).await {
                 route::Resolved::Permanent(why) => vec![Outcome::Failed(why); rcpts.len()],
                 route::Resolved::Temporary(why) => vec![Outcome::Deferred(why); rcpts.len()],
-                route::Resolved::Hosts(hosts) => {
+                route::Resolved::Hosts(mut hosts) => {
                     let mut last = String::from("no host answered");
                     let mut got = None;
+                    let creds = auth
+                        .as_ref()
+                        .filter(|_| crate::ops::transport::route(&routes, &domain).is_some_and(|t| t.domain == "."));
+                    let (rule, sts) = self.rule(&cfg, &routes, &domain, creds.is_some()).await;
+                    let mut tried = Vec::new();
+                    if let Some(p) = &sts {
+                        let (ours, others): (Vec<_>, Vec<_>) = hosts.into_iter().partition(|h| p.allows(&h.name));
+                        for h in &others {
+                            tried.push(format!(
+                                "{}: not among the MX hosts of {domain}'s MTA-STS policy ({}){}",
+                                h.name,
+                                p.mx.join(", "),
+                                if rule.source == tls::Source::MtaStsEnforce { ": skipped" } else { "" }
+                            ));
+                        }
+                        hosts = if rule.source == tls::Source::MtaStsEnforce { ours } else { [ours, others].concat() };
+                        if hosts.is_empty() {
+                            last = format!("MTA-STS enforce: no MX host of {domain} is in its policy: nothing sent");
+                        }
+                    }
+                    let roots = self.roots(&cfg);
+                    let m = client::Send {
+                        helo: &hostname,
+                        from: &env.from,
+                        rcpts: &rcpts,
+                        message: &signed,
+                        auth: creds,
+                        rule,
+                        roots: &roots,
+                    };
                     for h in &hosts {
-                        let creds = auth.as_ref().filter(|_| {
-                            crate::ops::transport::route(&routes, &domain).is_some_and(|t| t.domain == ".")
-                        });
-                        match client::send(&self.pool, h, &hostname, &env.from, &rcpts, &signed, creds).await {
-                            Ok(o) => {
+                        match client::send(&self.pool, h, &m).await {
+                            Ok((o, used)) => {
+                                tried.push(tls::describe(&h.name, used.as_ref(), rule));
                                 got = Some(o);
                                 break;
                             }
-                            Err(e) => last = e,
+                            Err(e) => {
+                                tried.push(e.clone());
+                                last = e;
+                            }
                         }
                     }
+                    self.note(&q.id, &domain, &tried).await;
                     got.unwrap_or_else(|| vec![Outcome::Deferred(last); rcpts.len()])
                 }
             };
@@ -257,6 +347,17 @@ impl Worker {
             results.extend(done);
         }
         self.record(&q, &results, &message).await
+    }
+
+    /// Keep what each host of a domain did (its TLS, or why it was given up) with the message,
+    /// for `queue show`; a failure to write it costs only the record.
+    async fn note(&self, id: &str, domain: &str, tried: &[String]) {
+        for line in tried {
+            tracing::info!(domain, tls = %line, "outbound TLS");
+            if let Ok(mut conn) = self.shared.store().pool.acquire().await {
+                let _ = queue::event(&mut Conn::Any(&mut conn), id, now(), line.clone()).await;
+            }
+        }
     }
 
     /// Write outcomes, retrying a few times: the remote side may already have the message.
