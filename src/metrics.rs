@@ -17,6 +17,10 @@ pub struct Metrics {
     pub smtp_messages: IntCounterVec,
     /// Deliveries by kind (local, remote) and outcome (delivered, deferred, bounced).
     pub deliveries: IntCounterVec,
+    /// Outbound connections by the TLS policy that applied (opportunistic, transport, relayhost
+    /// login, mta-sts-enforce, mta-sts-testing) and what came of TLS (verified, unverified,
+    /// none, failed).
+    pub outbound_tls: IntCounterVec,
     /// Open sessions by protocol (smtp, imap, pop3).
     pub sessions: IntGaugeVec,
     /// IMAP command durations, by command name (unknown names count as `other`).
@@ -80,6 +84,12 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
             &["listener", "result"],
         ),
         deliveries: counter(&r, "mailctl_deliveries_total", "Deliveries by kind and outcome", &["kind", "outcome"]),
+        outbound_tls: counter(
+            &r,
+            "mailctl_outbound_tls_total",
+            "Outbound connections by TLS policy and result",
+            &["policy", "result"],
+        ),
         logins: counter(&r, "mailctl_logins_total", "Logins by protocol and result", &["protocol", "result"]),
         filter_verdicts: counter(
             &r,

@@ -40,6 +40,8 @@ pub struct Message {
     /// What the inbound filters decided, kept (for `filter explain`) in the delivery's own
     /// commit.
     pub verdict: Option<crate::store::verdicts::Verdict>,
+    /// REQUIRETLS was asked for (RFC 8689): kept with the spooled copy.
+    pub require_tls: bool,
 }
 
 /// Why delivery failed; the SMTP reply follows from it.
@@ -131,6 +133,7 @@ pub async fn deliver(store: &Store, hostname: &str, msg: Message) -> std::result
         received_at: now(),
         size: msg.data.len() as u64,
         submitted_by: msg.submitted_by.clone(),
+        require_tls: msg.require_tls,
     });
     let data_dir = store.data_dir.clone();
     let name2 = name.clone();
@@ -216,6 +219,7 @@ pub async fn bounce(
         remote: resolved.remote.into_iter().collect(),
         data,
         submitted_by: None,
+        require_tls: false,
     };
     if dsn.local.is_empty() && dsn.remote.is_empty() {
         tracing::warn!(id, sender, "no DSN: the sender's address leads nowhere");

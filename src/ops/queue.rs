@@ -254,6 +254,7 @@ pub async fn reconcile(store: &Store) -> Result<(usize, usize)> {
                     received_at: t,
                     size: std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
                     submitted_by: None,
+                    require_tls: false,
                 };
                 move_to_quarantine(store, f);
                 queue::insert(&mut Conn::Any(&mut conn), &env, t, Some("damaged spool file")).await?;

@@ -106,6 +106,7 @@ pub async fn submit(store: &Store, cfg: &Config, account: &Account, msg: Outgoin
         data,
         submitted_by: Some(account.address.clone()),
         verdict: None,
+        require_tls: false,
     };
     deliver::deliver(store, &cfg.hostname, m).await.map_err(Error::from)?;
     // Local recipients away answer as they do mail from SMTP.

@@ -137,6 +137,7 @@ async fn answer(store: &Store, cfg: &Config, id: i64, address: &str, sender: &st
         data,
         submitted_by: Some(address.to_string()),
         verdict: None,
+        require_tls: false,
     };
     deliver::deliver(store, &cfg.hostname, msg).await?;
     tracing::info!(account = %address, to = %sender, "vacation reply sent");

@@ -24,6 +24,10 @@ pub struct Envelope {
     pub size: u64,
     /// The authenticated account that submitted it, if any.
     pub submitted_by: Option<String>,
+    /// MAIL FROM … REQUIRETLS (RFC 8689): delivered only over verified TLS to a host that
+    /// offers REQUIRETLS, else returned to the sender.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_tls: bool,
 }
 
 pub fn outbound_dir(data_dir: &Path) -> PathBuf {
@@ -100,6 +104,7 @@ mod tests {
             received_at: 1,
             size: 5,
             submitted_by: None,
+            require_tls: false,
         };
         let p = write(dir.path(), &env, b"hello").unwrap();
         assert_eq!(read(&p).unwrap(), (env, b"hello".to_vec()));

@@ -413,6 +413,20 @@ while time.time() < deadline:
     s.sendto(r.to_wire(), peer)
 "#;
 
+/// Submit over STARTTLS with MAIL FROM … REQUIRETLS (Python's smtplib).
+fn submit_requiring_tls(srv: &Server, to: &str, subject: &str) {
+    crate::server::python(
+        "import smtplib, ssl, sys\n\
+         s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=20)\n\
+         s.starttls(context=ssl._create_unverified_context())\n\
+         s.login('bob@example.com', 'password123')\n\
+         msg = f'From: bob@example.com\\r\\nTo: {sys.argv[2]}\\r\\nSubject: {sys.argv[3]}\\r\\n\\r\\nsecret\\r\\n'\n\
+         s.sendmail('bob@example.com', [sys.argv[2]], msg.encode(), mail_options=['REQUIRETLS'])\n\
+         s.quit()",
+        &[&srv.submission.port().to_string(), to, subject],
+    );
+}
+
 /// A test CA (and, with `leaf`, a certificate it signs for these names) made by openssl.
 fn test_ca(dir: &std::path::Path, name: &str, leaf: Option<&[&str]>) {
     let run = |args: &[&str]| {
@@ -535,6 +549,15 @@ fn outbound_mta_sts(env: Env) {
     let log = srv.log();
     assert!(log.contains("MTA-STS policy fetched") && log.contains("mode=\"enforce\""), "{log}");
     assert!(log.contains("certificate verified (policy: MTA-STS enforce)"), "{log}");
+    // REQUIRETLS (RFC 8689): only over TLS; carried to a host that offers it over verified TLS.
+    let mut c = Client::connect(srv.submission);
+    c.expect("EHLO x.example", 250);
+    c.expect("AUTH PLAIN AGJvYkBleGFtcGxlLmNvbQBwYXNzd29yZDEyMw==", 235);
+    let text = c.expect("MAIL FROM:<bob@example.com> REQUIRETLS", 530);
+    assert!(text.contains("5.7.10"), "{text}");
+    submit_requiring_tls(&srv, "carol@mx-test.example", "sealed");
+    eventually("the REQUIRETLS delivery", || inbox(&far, "carol@mx-test.example").len() == 2);
+    assert!(srv.log().contains("certificate verified (policy: REQUIRETLS)"), "{}", srv.log());
     assert_eq!(srv.stop(), Some(0));
 
     // Restarted trusting another CA: the kept policy (same id, not fetched again) still
@@ -553,17 +576,28 @@ fn outbound_mta_sts(env: Env) {
     let id = q[0]["id"].as_str().unwrap().to_string();
     let shown = env.ok(&["queue", "show", &id]);
     assert!(shown.contains("mail.mx-test.example: the certificate does not verify"), "{shown}");
-    assert_eq!(inbox(&far, "carol@mx-test.example").len(), 1);
+    assert_eq!(inbox(&far, "carol@mx-test.example").len(), 2);
+
+    // REQUIRETLS to a host without STARTTLS: returned to the sender, nothing sent.
+    let plain = Receiver::start(&env, "plain");
+    env.ok(&["transport", "add", "plain.example", &format!("[127.0.0.1]:{}", plain.port)]);
+    submit_requiring_tls(&srv, "x@plain.example", "sealed too");
+    eventually("the REQUIRETLS bounce", || {
+        inbox(&env, "bob@example.com")
+            .iter()
+            .any(|(_, m)| String::from_utf8_lossy(m).contains("REQUIRETLS could not be met"))
+    });
+    assert!(!plain.log().contains("MAIL"), "nothing was sent to the host without TLS");
 
     // A route pinned to `encrypt` overrides the policy: TLS without verification.
     env.ok(&["transport", "add", "mx-test.example", &route, "--tls", "encrypt", "--replace"]);
     env.ok(&["queue", "flush"]);
-    eventually("delivery under transport --tls encrypt", || inbox(&far, "carol@mx-test.example").len() == 2);
+    eventually("delivery under transport --tls encrypt", || inbox(&far, "carol@mx-test.example").len() == 3);
     assert!(srv.log().contains("certificate not verified"), "{}", srv.log());
     // And `--tls none` never starts TLS.
     env.ok(&["transport", "add", "mx-test.example", &route, "--tls", "none", "--replace"]);
     submit(&srv, "carol@mx-test.example", "in clear, as pinned");
-    eventually("delivery under transport --tls none", || inbox(&far, "carol@mx-test.example").len() == 3);
+    eventually("delivery under transport --tls none", || inbox(&far, "carol@mx-test.example").len() == 4);
     assert!(srv.log().contains("no TLS (policy: transport --tls none)"), "{}", srv.log());
     let list = env.json(&["transport", "list"]);
     assert_eq!(list[0]["tls"], "none", "{list}");

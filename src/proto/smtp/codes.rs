@@ -106,6 +106,8 @@ pub const BAD_MECHANISM: Reply = r(504, "5.5.4", "unrecognized authentication me
 pub const AUTH_REQUIRED: Reply = r(530, "5.7.0", "authentication required");
 /// 530 must issue STARTTLS first (RFC 3207 §4).
 pub const TLS_REQUIRED: Reply = r(530, "5.7.0", "must issue a STARTTLS command first");
+/// RFC 8689 §4.1: REQUIRETLS only over a TLS session.
+pub const REQUIRETLS_NEEDS_TLS: Reply = r(530, "5.7.10", "REQUIRETLS needs a TLS session: STARTTLS first");
 /// 535 authentication credentials invalid (RFC 4954 §6).
 pub const AUTH_FAILED: Reply = r(535, "5.7.8", "authentication credentials invalid");
 /// 538 encryption required for the mechanism (RFC 4954 §6).

@@ -21,6 +21,8 @@ pub struct MailParams {
     pub size: Option<u64>,
     pub body: Option<Body>,
     pub smtputf8: bool,
+    /// REQUIRETLS (RFC 8689).
+    pub require_tls: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -265,6 +267,7 @@ fn mail_params(text: &str) -> Result<MailParams, ParseError> {
             ("BODY", Some(v)) if v.eq_ignore_ascii_case("8BITMIME") => p.body = Some(Body::EightBitMime),
             ("BODY", _) => return Err(ParseError::BadParam(item.into())),
             ("SMTPUTF8", None) => p.smtputf8 = true,
+            ("REQUIRETLS", None) => p.require_tls = true,
             // AUTH= (RFC 4954 §5) is informational; accepted and ignored.
             ("AUTH", Some(_)) => {}
             _ => return Err(ParseError::UnknownParam(item.into())),
@@ -291,10 +294,15 @@ mod tests {
             ("mail from: <a@b.example>", Command::Mail { from: mb("a@b.example"), params: MailParams::default() }),
             ("MAIL FROM:<>", Command::Mail { from: Path::Null, params: MailParams::default() }),
             (
-                "MAIL FROM:<a@b.example> SIZE=4096 BODY=8BITMIME SMTPUTF8 AUTH=<>",
+                "MAIL FROM:<a@b.example> SIZE=4096 BODY=8BITMIME SMTPUTF8 AUTH=<> REQUIRETLS",
                 Command::Mail {
                     from: mb("a@b.example"),
-                    params: MailParams { size: Some(4096), body: Some(Body::EightBitMime), smtputf8: true },
+                    params: MailParams {
+                        size: Some(4096),
+                        body: Some(Body::EightBitMime),
+                        smtputf8: true,
+                        require_tls: true,
+                    },
                 },
             ),
             ("RCPT TO:<u@example.com>", Command::Rcpt { to: mb("u@example.com") }),

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use mail_send::SmtpClient;
-use smtp_proto::EXT_START_TLS;
+use smtp_proto::{EXT_REQUIRE_TLS, EXT_START_TLS};
 
 use super::route::Host;
 use super::tls::{Roots, Rule, Used};
@@ -115,8 +115,9 @@ const KEEP_PER_HOST: usize = 20;
 impl Pool {
     /// Same name, same addresses (and ports), same login, same TLS level: the same
     /// destination (a session opened under a weaker rule never serves a stricter one).
-    fn key(host: &Host, auth: Option<&(String, String)>, level: TlsLevel) -> String {
-        format!("{}|{:?}|{}|{}", host.name, host.addrs, auth.map(|a| a.0.as_str()).unwrap_or(""), level.as_str())
+    fn key(host: &Host, auth: Option<&(String, String)>, level: TlsLevel, require_tls: bool) -> String {
+        let login = auth.map(|a| a.0.as_str()).unwrap_or("");
+        format!("{}|{:?}|{login}|{}|{require_tls}", host.name, host.addrs, level.as_str())
     }
     fn take(&self, key: &str) -> Option<(Session, Option<Used>)> {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
@@ -146,6 +147,20 @@ impl Pool {
     }
 }
 
+/// Why a host could not be used, and whether it was for the TLS rule (nothing sent because
+/// TLS or the certificate fell short).
+#[derive(Debug)]
+pub struct Unusable {
+    pub why: String,
+    pub tls: bool,
+}
+
+impl From<String> for Unusable {
+    fn from(why: String) -> Unusable {
+        Unusable { why, tls: false }
+    }
+}
+
 /// How a message goes to one host: who we are, the envelope, the login and the TLS rule.
 pub struct Send<'a> {
     pub helo: &'a str,
@@ -155,18 +170,20 @@ pub struct Send<'a> {
     pub auth: Option<&'a (String, String)>,
     pub rule: Rule,
     pub roots: &'a Roots,
+    /// The message asked for REQUIRETLS: the host must offer it, and MAIL carries it on.
+    pub require_tls: bool,
 }
 
 /// Deliver to one host: Ok with a result per recipient and the TLS the session used, or Err
 /// when the host could not be used at all (try the next one). A kept connection to the host
 /// is used when there is one.
-pub async fn send(pool: &Pool, host: &Host, m: &Send<'_>) -> Result<(Vec<Outcome>, Option<Used>), String> {
-    let key = Pool::key(host, m.auth, m.rule.level);
+pub async fn send(pool: &Pool, host: &Host, m: &Send<'_>) -> Result<(Vec<Outcome>, Option<Used>), Unusable> {
+    let key = Pool::key(host, m.auth, m.rule.level, m.require_tls);
     if let Some((mut session, used)) = pool.take(&key) {
         if session.reset().await {
             // A broken kept connection (before any reply that counts) falls through to a
             // fresh one.
-            if let Ok(done) = envelope(&mut session, &host.name, m.from, m.rcpts, m.message).await {
+            if let Ok(done) = envelope(&mut session, &host.name, m).await {
                 if done.clean {
                     pool.put(key, session, used.clone());
                 }
@@ -176,12 +193,12 @@ pub async fn send(pool: &Pool, host: &Host, m: &Send<'_>) -> Result<(Vec<Outcome
             session.quit().await;
         }
     }
-    let mut last = format!("{}: no address", host.name);
+    let mut last = Unusable::from(format!("{}: no address", host.name));
     for addr in &host.addrs {
         let client = match SmtpClient::connect(*addr, CONNECT_TIMEOUT).await {
             Ok(c) => c,
             Err(e) => {
-                last = format!("{} [{addr}]: {}", host.name, error_text(&e));
+                last = Unusable::from(format!("{} [{addr}]: {}", host.name, error_text(&e)));
                 continue;
             }
         };
@@ -194,7 +211,7 @@ pub async fn send(pool: &Pool, host: &Host, m: &Send<'_>) -> Result<(Vec<Outcome
                 continue;
             }
         };
-        let done = envelope(&mut session, &host.name, m.from, m.rcpts, m.message).await?;
+        let done = envelope(&mut session, &host.name, m).await?;
         if done.clean && session.reset().await {
             pool.put(key, session, used.clone());
         } else {
@@ -209,7 +226,7 @@ async fn open(
     mut client: SmtpClient<tokio::net::TcpStream>,
     host: &Host,
     m: &Send<'_>,
-) -> Result<(Session, Option<Used>), String> {
+) -> Result<(Session, Option<Used>), Unusable> {
     let name = &host.name;
     let fail = |e: mail_send::Error| format!("{name}: {}", error_text(&e));
     let policy = m.rule.source.as_str();
@@ -220,7 +237,7 @@ async fn open(
         .map_err(|_| format!("{name}: no greeting"))?
         .map_err(fail)?;
     if greeting.code / 100 != 2 {
-        return Err(format!("{name} greeted with {}", reply_text(&greeting)));
+        return Err(Unusable::from(format!("{name} greeted with {}", reply_text(&greeting))));
     }
     let ehlo = client.ehlo(m.helo).await.map_err(fail)?;
     let level = m.rule.level;
@@ -231,10 +248,16 @@ async fn open(
             Ok(t) => t,
             Err(e) => {
                 return Err(match verdict() {
-                    Some(Err(why)) if level >= TlsLevel::Verify => {
-                        format!("{name}: the certificate does not verify ({why}); {policy} requires it: nothing sent")
-                    }
-                    _ => format!("{name}: TLS failed: {}", error_text(&e)),
+                    Some(Err(why)) if level >= TlsLevel::Verify => Unusable {
+                        why: format!(
+                            "{name}: the certificate does not verify ({why}); {policy} requires it: nothing sent"
+                        ),
+                        tls: true,
+                    },
+                    _ => Unusable {
+                        why: format!("{name}: TLS failed: {}", error_text(&e)),
+                        tls: level >= TlsLevel::Encrypt,
+                    },
                 });
             }
         };
@@ -245,6 +268,13 @@ async fn open(
             verified: verdict().unwrap_or_else(|| Err("no certificate".into())),
         };
         let caps = tls.ehlo(m.helo).await.map_err(fail)?;
+        if m.require_tls && !caps.has_capability(EXT_REQUIRE_TLS) {
+            let _ = tls.quit().await;
+            return Err(Unusable {
+                why: format!("{name} does not offer REQUIRETLS, which the message asks for"),
+                tls: true,
+            });
+        }
         if let Some((user, pass)) = m.auth {
             let creds = mail_send::Credentials::new(user.as_str(), pass.as_str());
             tls.authenticate(&creds, &caps).await.map_err(fail)?;
@@ -253,25 +283,24 @@ async fn open(
     }
     if level >= TlsLevel::Encrypt {
         // Never in clear what must be encrypted, never a password in clear.
-        return Err(format!("{name} offers no STARTTLS; {policy} requires TLS: nothing sent in clear"));
+        return Err(Unusable {
+            why: format!("{name} offers no STARTTLS; {policy} requires TLS: nothing sent in clear"),
+            tls: true,
+        });
     }
     if m.auth.is_some() {
-        return Err(format!("{name} offers no STARTTLS: not authenticating without TLS"));
+        return Err(Unusable::from(format!("{name} offers no STARTTLS: not authenticating without TLS")));
     }
     Ok((Session::Plain(client), None))
 }
 
 /// MAIL, RCPT for each recipient, DATA once: a result per recipient. Err when the connection
 /// broke before any answer that counts.
-async fn envelope(
-    client: &mut Session,
-    name: &str,
-    from: &str,
-    rcpts: &[String],
-    message: &[u8],
-) -> Result<Done, String> {
+async fn envelope(client: &mut Session, name: &str, m: &Send<'_>) -> Result<Done, String> {
+    let (rcpts, message) = (m.rcpts, m.message);
     let fail = |e: mail_send::Error| format!("{name}: {}", error_text(&e));
-    let r = client.cmd(format!("MAIL FROM:<{from}>\r\n")).await.map_err(fail)?;
+    let param = if m.require_tls { " REQUIRETLS" } else { "" };
+    let r = client.cmd(format!("MAIL FROM:<{}>{param}\r\n", m.from)).await.map_err(fail)?;
     if r.code / 100 != 2 {
         return Ok(Done { out: vec![classify(&r, name); rcpts.len()], clean: true });
     }

@@ -297,7 +297,13 @@ impl Worker {
                     let creds = auth
                         .as_ref()
                         .filter(|_| crate::ops::transport::route(&routes, &domain).is_some_and(|t| t.domain == "."));
-                    let (rule, sts) = self.rule(&cfg, &routes, &domain, creds.is_some()).await;
+                    let (mut rule, sts) = self.rule(&cfg, &routes, &domain, creds.is_some()).await;
+                    if env.require_tls && rule.source != tls::Source::Login {
+                        rule = tls::Rule {
+                            level: rule.level.max(crate::netaddr::TlsLevel::Verify),
+                            source: tls::Source::RequireTls,
+                        };
+                    }
                     let mut tried = Vec::new();
                     if let Some(p) = &sts {
                         let (ours, others): (Vec<_>, Vec<_>) = hosts.into_iter().partition(|h| p.allows(&h.name));
@@ -323,22 +329,37 @@ impl Worker {
                         auth: creds,
                         rule,
                         roots: &roots,
+                        require_tls: env.require_tls,
                     };
+                    // Every host given up for its TLS: a REQUIRETLS message goes back (RFC 8689
+                    // §4.2.1); anything else is tried again later.
+                    let mut only_tls = !hosts.is_empty();
                     for h in &hosts {
                         match client::send(&self.pool, h, &m).await {
                             Ok((o, used)) => {
+                                tls::count(rule, used.as_ref(), false);
                                 tried.push(tls::describe(&h.name, used.as_ref(), rule));
                                 got = Some(o);
                                 break;
                             }
                             Err(e) => {
-                                tried.push(e.clone());
-                                last = e;
+                                if e.tls {
+                                    tls::count(rule, None, true);
+                                }
+                                only_tls &= e.tls;
+                                tried.push(e.why.clone());
+                                last = e.why;
                             }
                         }
                     }
                     self.note(&q.id, &domain, &tried).await;
-                    got.unwrap_or_else(|| vec![Outcome::Deferred(last); rcpts.len()])
+                    match got {
+                        Some(o) => o,
+                        None if env.require_tls && only_tls => {
+                            vec![Outcome::Failed(format!("REQUIRETLS could not be met: {last}")); rcpts.len()]
+                        }
+                        None => vec![Outcome::Deferred(last); rcpts.len()],
+                    }
                 }
             };
             let done: Vec<(String, Outcome)> = rcpts.into_iter().zip(outcomes).collect();

@@ -21,6 +21,8 @@ pub enum Source {
     /// A relayhost login: the password only goes to a verified server.
     Login,
     MtaStsEnforce,
+    /// The message asked for REQUIRETLS (RFC 8689): verified TLS to a host that offers it.
+    RequireTls,
     /// Delivered as `may`; what enforce would have refused is recorded.
     MtaStsTesting,
     /// Nothing asked for more than opportunistic TLS.
@@ -28,11 +30,24 @@ pub enum Source {
 }
 
 impl Source {
+    /// The metric label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::Transport => "transport",
+            Source::Login => "relayhost-login",
+            Source::MtaStsEnforce => "mta-sts-enforce",
+            Source::RequireTls => "requiretls",
+            Source::MtaStsTesting => "mta-sts-testing",
+            Source::Default => "opportunistic",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Transport => "transport",
             Source::Login => "relayhost login",
             Source::MtaStsEnforce => "MTA-STS enforce",
+            Source::RequireTls => "REQUIRETLS",
             Source::MtaStsTesting => "MTA-STS testing",
             Source::Default => "opportunistic",
         }
@@ -53,6 +68,18 @@ pub struct Used {
     pub cipher: String,
     /// The certificate verified for the host name, or why not.
     pub verified: Result<(), String>,
+}
+
+/// Count a connection's TLS in `mailctl_outbound_tls_total`: `verified`, `unverified`, `none`
+/// (no TLS), or `failed` (the host was given up for its TLS).
+pub fn count(rule: Rule, used: Option<&Used>, failed: bool) {
+    let result = match (failed, used) {
+        (true, _) => "failed",
+        (false, None) => "none",
+        (false, Some(u)) if u.verified.is_ok() => "verified",
+        (false, Some(_)) => "unverified",
+    };
+    crate::metrics::METRICS.outbound_tls.with_label_values(&[rule.source.label(), result]).inc();
 }
 
 /// The record of one delivery's TLS: `TLSv1_3 TLS13_AES_256_GCM_SHA384, certificate verified

@@ -263,6 +263,7 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
         data,
         submitted_by: s.account.as_ref().map(|a| a.address.clone()),
         verdict,
+        require_tls: txn.params.require_tls,
     };
     match deliver::deliver(&s.shared.store(), &cfg.hostname, msg).await {
         Ok(outcome) => {

@@ -20,6 +20,10 @@ pub async fn mail(s: &mut Session, from: Path, params: MailParams) {
         s.reply(codes::TOO_BIG);
         return;
     }
+    if params.require_tls && !s.conn.is_tls() {
+        s.reply(codes::REQUIRETLS_NEEDS_TLS);
+        return;
+    }
     if s.listener != Listener::Mx {
         if !s.conn.is_tls() && !s.dev_loopback() {
             s.reply(codes::TLS_REQUIRED);

@@ -154,7 +154,10 @@ impl Session {
             "CHUNKING".into(),
             "ENHANCEDSTATUSCODES".into(),
         ];
-        if !self.conn.is_tls() {
+        if self.conn.is_tls() {
+            // RFC 8689: offered only where it can be used, over TLS.
+            lines.push("REQUIRETLS".into());
+        } else {
             lines.push("STARTTLS".into());
         }
         if self.auth_allowed() && self.account.is_none() {
