@@ -10,3 +10,16 @@ CREATE TABLE mta_sts_policies (
     fetched_at      BIGINT NOT NULL,
     expires_at      BIGINT NOT NULL
 );
+
+-- What outbound TLS negotiations came to, per UTC day, destination (policy) domain, MX host
+-- and result (RFC 8460's aggregate: success, or a failure type of §4.3), for
+-- `mailctl report tls --outbound`.
+CREATE TABLE tls_results (
+    day             TEXT NOT NULL,            -- YYYY-MM-DD, UTC
+    domain          TEXT NOT NULL,
+    policy          TEXT NOT NULL,            -- sts, no-policy-found
+    mx_host         TEXT NOT NULL,
+    result          TEXT NOT NULL,
+    sessions        BIGINT NOT NULL,
+    PRIMARY KEY (day, domain, policy, mx_host, result)
+);

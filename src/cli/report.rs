@@ -15,8 +15,19 @@ pub enum ReportCmd {
     /// domain, from which IPs, with which SPF/DKIM/DMARC results and what receivers did with it
     Dmarc(Scope),
     /// SMTP TLS reports (TLS-RPT) received at the domain's rua address: sessions that reached
-    /// our MX with TLS, and why the others failed
-    Tls(Scope),
+    /// our MX with TLS, and why the others failed; with --outbound, our own deliveries' TLS
+    /// per day, destination domain and MX host
+    Tls(TlsScope),
+}
+
+#[derive(Debug, Args)]
+pub struct TlsScope {
+    #[command(flatten)]
+    scope: Scope,
+    /// Our outbound TLS results (success, or the RFC 8460 failure type) instead of reports
+    /// received; --domain then names a destination
+    #[arg(long)]
+    outbound: bool,
 }
 
 #[derive(Debug, Args)]
@@ -37,7 +48,30 @@ pub async fn run(cmd: ReportCmd, ctx: &mut Ctx) -> Result<()> {
             let listed = ops::dmarc(&store, &ctx.config, s.domain.as_deref(), since).await?;
             show(ctx, listed, |d| (heading("DMARC", since, &d.read), dmarc_table(d)))
         }
-        ReportCmd::Tls(s) => {
+        ReportCmd::Tls(TlsScope { scope, outbound: true }) => {
+            let since = crate::store::now() - scope.since;
+            let rows = ops::outbound_tls(&store, scope.domain.as_deref(), since).await?;
+            if ctx.out.json {
+                return Ok(ctx.out.json_array(&rows)?);
+            }
+            if rows.is_empty() {
+                ctx.note("no outbound TLS results in that span");
+                return Ok(());
+            }
+            let mut t = table(&["day", "domain", "policy", "MX host", "result", "sessions"]);
+            for r in &rows {
+                t.add_row(vec![
+                    r.day.clone(),
+                    r.domain.clone(),
+                    r.policy.clone(),
+                    r.mx_host.clone(),
+                    r.result.clone(),
+                    r.sessions.to_string(),
+                ]);
+            }
+            Ok(ctx.out.table(t)?)
+        }
+        ReportCmd::Tls(TlsScope { scope: s, .. }) => {
             let since = crate::store::now() - s.since;
             let listed = ops::tls(&store, &ctx.config, s.domain.as_deref(), since).await?;
             show(ctx, listed, |d| (heading("TLS", since, &d.read), tls_table(d)))

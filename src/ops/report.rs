@@ -267,6 +267,19 @@ pub async fn dmarc(store: &Store, cfg: &Config, domain: Option<&str>, since: i64
     per_domain(store, cfg, domain, since, Kind::Dmarc, summarise_dmarc).await
 }
 
+/// What our own outbound TLS negotiations came to since `since` (Unix time; whole UTC days),
+/// for one destination domain or all: the figures a TLS report to them would carry.
+pub async fn outbound_tls(
+    store: &Store,
+    domain: Option<&str>,
+    since: i64,
+) -> Result<Vec<crate::store::tls_results::TlsResult>> {
+    let day = chrono::DateTime::from_timestamp(since, 0).unwrap_or_default().format("%Y-%m-%d").to_string();
+    let domain = domain.map(crate::names::domain).transpose()?;
+    let mut conn = store.pool.acquire().await?;
+    crate::store::tls_results::since(&mut conn, &day, domain.as_deref()).await
+}
+
 /// The TLS reports of a domain, or of every domain.
 pub async fn tls(store: &Store, cfg: &Config, domain: Option<&str>, since: i64) -> Result<Listed<TlsSummary>> {
     per_domain(store, cfg, domain, since, Kind::Tls, summarise_tls).await

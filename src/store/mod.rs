@@ -26,6 +26,7 @@ pub mod queue;
 pub mod retired;
 pub mod snapshot;
 pub mod spool;
+pub mod tls_results;
 pub mod transports;
 pub mod trusted_senders;
 pub mod vacations;

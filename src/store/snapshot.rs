@@ -25,6 +25,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ("dkim_keys", "id"),
     ("transports", "domain"),
     ("mta_sts_policies", "domain"),
+    ("tls_results", "day, domain, policy, mx_host, result"),
     ("queue", "id"),
     ("queue_recipients", "queue_id, recipient"),
     ("queue_events", "id"),

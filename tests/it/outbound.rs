@@ -546,9 +546,10 @@ fn outbound_mta_sts(env: Env) {
     let srv = env.start_server();
     submit(&srv, "carol@mx-test.example", "over verified TLS");
     eventually("delivery under MTA-STS enforce", || inbox(&far, "carol@mx-test.example").len() == 1);
+    // The TLS record is written just after the delivery: waited for, not raced.
+    eventually("the TLS record", || srv.log().contains("certificate verified (policy: MTA-STS enforce)"));
     let log = srv.log();
     assert!(log.contains("MTA-STS policy fetched") && log.contains("mode=\"enforce\""), "{log}");
-    assert!(log.contains("certificate verified (policy: MTA-STS enforce)"), "{log}");
     // REQUIRETLS (RFC 8689): only over TLS; carried to a host that offers it over verified TLS.
     let mut c = Client::connect(srv.submission);
     c.expect("EHLO x.example", 250);
@@ -557,7 +558,7 @@ fn outbound_mta_sts(env: Env) {
     assert!(text.contains("5.7.10"), "{text}");
     submit_requiring_tls(&srv, "carol@mx-test.example", "sealed");
     eventually("the REQUIRETLS delivery", || inbox(&far, "carol@mx-test.example").len() == 2);
-    assert!(srv.log().contains("certificate verified (policy: REQUIRETLS)"), "{}", srv.log());
+    eventually("the REQUIRETLS record", || srv.log().contains("certificate verified (policy: REQUIRETLS)"));
     assert_eq!(srv.stop(), Some(0));
 
     // Restarted trusting another CA: the kept policy (same id, not fetched again) still
@@ -593,14 +594,26 @@ fn outbound_mta_sts(env: Env) {
     env.ok(&["transport", "add", "mx-test.example", &route, "--tls", "encrypt", "--replace"]);
     env.ok(&["queue", "flush"]);
     eventually("delivery under transport --tls encrypt", || inbox(&far, "carol@mx-test.example").len() == 3);
-    assert!(srv.log().contains("certificate not verified"), "{}", srv.log());
+    eventually("the record of an unverified certificate", || srv.log().contains("certificate not verified"));
     // And `--tls none` never starts TLS.
     env.ok(&["transport", "add", "mx-test.example", &route, "--tls", "none", "--replace"]);
     submit(&srv, "carol@mx-test.example", "in clear, as pinned");
     eventually("delivery under transport --tls none", || inbox(&far, "carol@mx-test.example").len() == 4);
-    assert!(srv.log().contains("no TLS (policy: transport --tls none)"), "{}", srv.log());
+    eventually("the record of no TLS", || srv.log().contains("no TLS (policy: transport --tls none)"));
     let list = env.json(&["transport", "list"]);
     assert_eq!(list[0]["tls"], "none", "{list}");
+    // The day's results per destination and MX host, as a TLS report would carry them.
+    let rows = env.json(&["report", "tls", "--outbound"]);
+    let has = |mx: &str, policy: &str, result: &str| {
+        rows.as_array().unwrap().iter().any(|r| {
+            r["mx_host"] == mx && r["policy"] == policy && r["result"] == result && r["sessions"].as_i64() >= Some(1)
+        })
+    };
+    assert!(has("mail.mx-test.example", "sts", "success"), "{rows}");
+    assert!(has("mail.mx-test.example", "sts", "certificate-not-trusted"), "{rows}");
+    assert!(has("127.0.0.1", "no-policy-found", "starttls-not-supported"), "{rows}");
+    let one = env.json(&["report", "tls", "--outbound", "--domain", "plain.example"]);
+    assert!(one.as_array().unwrap().iter().all(|r| r["domain"] == "plain.example"), "{one}");
     env.fails(&["transport", "add", "x.example", "[127.0.0.1]:25", "--tls", "sometimes"], 64);
     drop(far_srv);
 }

@@ -153,11 +153,13 @@ impl Pool {
 pub struct Unusable {
     pub why: String,
     pub tls: bool,
+    /// The TLS-RPT result type (RFC 8460 §4.3) of a TLS failure, when it is one.
+    pub rpt: Option<&'static str>,
 }
 
 impl From<String> for Unusable {
     fn from(why: String) -> Unusable {
-        Unusable { why, tls: false }
+        Unusable { why, tls: false, rpt: None }
     }
 }
 
@@ -253,10 +255,12 @@ async fn open(
                             "{name}: the certificate does not verify ({why}); {policy} requires it: nothing sent"
                         ),
                         tls: true,
+                        rpt: Some(why.kind),
                     },
                     _ => Unusable {
                         why: format!("{name}: TLS failed: {}", error_text(&e)),
                         tls: level >= TlsLevel::Encrypt,
+                        rpt: Some("validation-failure"),
                     },
                 });
             }
@@ -265,7 +269,9 @@ async fn open(
         let used = Used {
             version: conn.protocol_version().map(|v| format!("{v:?}")).unwrap_or_default(),
             cipher: conn.negotiated_cipher_suite().map(|c| format!("{:?}", c.suite())).unwrap_or_default(),
-            verified: verdict().unwrap_or_else(|| Err("no certificate".into())),
+            verified: verdict().unwrap_or_else(|| {
+                Err(super::tls::CertProblem { kind: "validation-failure", text: "no certificate".into() })
+            }),
         };
         let caps = tls.ehlo(m.helo).await.map_err(fail)?;
         if m.require_tls && !caps.has_capability(EXT_REQUIRE_TLS) {
@@ -273,6 +279,7 @@ async fn open(
             return Err(Unusable {
                 why: format!("{name} does not offer REQUIRETLS, which the message asks for"),
                 tls: true,
+                rpt: None,
             });
         }
         if let Some((user, pass)) = m.auth {
@@ -286,6 +293,7 @@ async fn open(
         return Err(Unusable {
             why: format!("{name} offers no STARTTLS; {policy} requires TLS: nothing sent in clear"),
             tls: true,
+            rpt: Some("starttls-not-supported"),
         });
     }
     if m.auth.is_some() {

@@ -334,11 +334,13 @@ impl Worker {
                     // Every host given up for its TLS: a REQUIRETLS message goes back (RFC 8689
                     // §4.2.1); anything else is tried again later.
                     let mut only_tls = !hosts.is_empty();
+                    let mut results = Vec::new();
                     for h in &hosts {
                         match client::send(&self.pool, h, &m).await {
                             Ok((o, used)) => {
                                 tls::count(rule, used.as_ref(), false);
                                 tried.push(tls::describe(&h.name, used.as_ref(), rule));
+                                results.extend(tls::rpt_result(rule, sts.is_some(), used.as_ref()).map(|r| (h, r)));
                                 got = Some(o);
                                 break;
                             }
@@ -346,6 +348,7 @@ impl Worker {
                                 if e.tls {
                                     tls::count(rule, None, true);
                                 }
+                                results.extend(e.rpt.map(|r| (h, r)));
                                 only_tls &= e.tls;
                                 tried.push(e.why.clone());
                                 last = e.why;
@@ -353,6 +356,7 @@ impl Worker {
                         }
                     }
                     self.note(&q.id, &domain, &tried).await;
+                    self.tally(&domain, sts.is_some(), &results).await;
                     match got {
                         Some(o) => o,
                         None if env.require_tls && only_tls => {
@@ -377,6 +381,29 @@ impl Worker {
             tracing::info!(domain, tls = %line, "outbound TLS");
             if let Ok(mut conn) = self.shared.store().pool.acquire().await {
                 let _ = queue::event(&mut Conn::Any(&mut conn), id, now(), line.clone()).await;
+            }
+        }
+    }
+
+    /// Count each host's TLS result for the day (`report tls --outbound`); a failure to
+    /// write costs only the count.
+    async fn tally(&self, domain: &str, sts: bool, results: &[(&route::Host, &'static str)]) {
+        let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        for (host, result) in results {
+            let r = crate::store::tls_results::TlsResult {
+                day: day.clone(),
+                domain: domain.to_string(),
+                policy: if sts { "sts" } else { "no-policy-found" }.to_string(),
+                mx_host: host.name.clone(),
+                result: result.to_string(),
+                sessions: 1,
+            };
+            let counted = async {
+                let mut conn = self.shared.store().pool.acquire().await?;
+                crate::store::tls_results::count(&mut conn, &r).await
+            };
+            if let Err(e) = counted.await {
+                tracing::warn!(domain, error = %e.one_line(), "counting a TLS result");
             }
         }
     }

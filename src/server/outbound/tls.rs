@@ -61,13 +61,41 @@ pub struct Rule {
     pub source: Source,
 }
 
+/// Why a certificate did not verify: the TLS-RPT result type (RFC 8460 §4.3) and the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertProblem {
+    pub kind: &'static str,
+    pub text: String,
+}
+
+impl CertProblem {
+    fn of(e: &rustls::Error) -> CertProblem {
+        use rustls::CertificateError as C;
+        let kind = match e {
+            rustls::Error::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
+                "certificate-host-mismatch"
+            }
+            rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => "certificate-expired",
+            rustls::Error::InvalidCertificate(C::UnknownIssuer) => "certificate-not-trusted",
+            _ => "validation-failure",
+        };
+        CertProblem { kind, text: e.to_string() }
+    }
+}
+
+impl std::fmt::Display for CertProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 /// What a session negotiated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Used {
     pub version: String,
     pub cipher: String,
     /// The certificate verified for the host name, or why not.
-    pub verified: Result<(), String>,
+    pub verified: Result<(), CertProblem>,
 }
 
 /// Count a connection's TLS in `mailctl_outbound_tls_total`: `verified`, `unverified`, `none`
@@ -80,6 +108,20 @@ pub fn count(rule: Rule, used: Option<&Used>, failed: bool) {
         (false, Some(_)) => "unverified",
     };
     crate::metrics::METRICS.outbound_tls.with_label_values(&[rule.source.label(), result]).inc();
+}
+
+/// The TLS-RPT result of a session that went ahead (RFC 8460 §4.3): `success`, the
+/// certificate's problem when a policy needed it verified, `starttls-not-supported` when TLS
+/// was wanted but not offered. None when TLS was not wanted (a route pinned to `none`).
+pub fn rpt_result(rule: Rule, sts: bool, used: Option<&Used>) -> Option<&'static str> {
+    match used {
+        None if rule.level == TlsLevel::None => None,
+        None => Some("starttls-not-supported"),
+        Some(u) => match &u.verified {
+            Err(p) if sts => Some(p.kind),
+            _ => Some("success"),
+        },
+    }
 }
 
 /// The record of one delivery's TLS: `TLSv1_3 TLS13_AES_256_GCM_SHA384, certificate verified
@@ -102,7 +144,7 @@ pub fn describe(host: &str, used: Option<&Used>, rule: Rule) -> String {
 }
 
 /// Where a connection's certificate verdict lands: None until the handshake judged it.
-pub type Verdict = Arc<Mutex<Option<Result<(), String>>>>;
+pub type Verdict = Arc<Mutex<Option<Result<(), CertProblem>>>>;
 
 /// The roots certificates are judged by; or why there are none (then `verify` cannot be met).
 pub struct Roots(Result<Arc<rustls::RootCertStore>, String>);
@@ -158,7 +200,7 @@ impl ServerCertVerifier for Judge {
             Ok(v) => v.verify_server_cert(end_entity, intermediates, server_name, ocsp, now).map(|_| ()),
             Err(e) => Err(rustls::Error::General(format!("no trusted roots: {e}"))),
         };
-        *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(verdict.clone().map_err(|e| e.to_string()));
+        *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(verdict.clone().map_err(|e| CertProblem::of(&e)));
         match verdict {
             Err(e) if self.enforce => Err(e),
             _ => Ok(ServerCertVerified::assertion()),
@@ -200,7 +242,9 @@ mod tests {
             describe("mx.example.net", Some(&used), enforce),
             "mx.example.net: TLSv1_3 TLS13_AES_256_GCM_SHA384, certificate verified (policy: MTA-STS enforce)"
         );
-        let bad = Used { verified: Err("invalid peer certificate: UnknownIssuer".into()), ..used };
+        let problem =
+            CertProblem { kind: "certificate-not-trusted", text: "invalid peer certificate: UnknownIssuer".into() };
+        let bad = Used { verified: Err(problem), ..used };
         let pinned = Rule { level: TlsLevel::Encrypt, source: Source::Transport };
         assert!(describe("h", Some(&bad), pinned).ends_with(
             "certificate not verified: invalid peer certificate: UnknownIssuer (policy: transport --tls encrypt)"
