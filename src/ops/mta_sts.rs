@@ -22,6 +22,8 @@ use crate::store::{Store, now};
 const FETCH_TIMEOUT: Duration = Duration::from_secs(15);
 /// A domain whose fetch failed is left alone this long (its kept policy still applies).
 const BACKOFF: Duration = Duration::from_secs(300);
+/// Domains remembered as failing at once (past it, those whose backoff ran out are dropped).
+const MOST_BACKING_OFF: usize = 10_000;
 
 fn failed_lately() -> std::sync::MutexGuard<'static, HashMap<String, Instant>> {
     static FAILED: OnceLock<Mutex<HashMap<String, Instant>>> = OnceLock::new();
@@ -38,7 +40,7 @@ async fn record_id(resolver: &TokioResolver, domain: &str) -> Option<String> {
             RData::TXT(t) => Some(t.txt_data.iter().map(|p| String::from_utf8_lossy(p).into_owned()).collect()),
             _ => None,
         })
-        .filter(|t: &String| t.starts_with("v=STSv1"))
+        .filter(|t: &String| t.split(';').next().map(str::trim) == Some("v=STSv1"))
         .collect();
     match texts.as_slice() {
         [one] => mta_sts::record_id(one).ok(),
@@ -69,7 +71,7 @@ pub async fn fetch(resolver: &TokioResolver, extra_roots: Option<&Path>, domain:
         return Err(format!("{url}: HTTP {} (redirects are not followed)", r.status().as_u16()));
     }
     let kind = r.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !kind.to_ascii_lowercase().starts_with("text/plain") {
+    if !kind.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("text/plain") {
         return Err(format!("{url}: the content type is {kind:?}, not text/plain"));
     }
     let mut body = Vec::new();
@@ -91,9 +93,16 @@ pub async fn policy(
     domain: &str,
 ) -> Option<Policy> {
     let t = now();
-    let kept = match store.pool.acquire().await {
-        Ok(mut conn) => cache::get(&mut conn, domain).await.ok().flatten(),
-        Err(_) => None,
+    let kept = async {
+        let mut conn = store.pool.acquire().await?;
+        cache::get(&mut conn, domain).await
+    };
+    let kept = match kept.await {
+        Ok(k) => k,
+        Err(e) => {
+            tracing::warn!(domain, error = %e.one_line(), "MTA-STS: the kept policy could not be read");
+            None
+        }
     }
     .filter(|c| c.expires_at > t);
     let chosen = match record_id(resolver, domain).await {
@@ -119,7 +128,11 @@ pub async fn policy(
                     }
                     Err(why) => {
                         tracing::warn!(domain, error = %why, kept = kept.is_some(), "MTA-STS policy fetch failed");
-                        failed_lately().insert(domain.to_string(), Instant::now());
+                        let mut failed = failed_lately();
+                        if failed.len() >= MOST_BACKING_OFF {
+                            failed.retain(|_, at| at.elapsed() < BACKOFF);
+                        }
+                        failed.insert(domain.to_string(), Instant::now());
                         kept.map(|c| c.policy)
                     }
                 }

@@ -69,14 +69,18 @@ pub async fn of(
 /// Keep these fields in memory; they come back shared.
 pub fn remember(mailbox_id: i64, uidvalidity: i64, found: Vec<(i64, Fields)>) -> Vec<(i64, Arc<Fields>)> {
     let mut cache = cache();
-    if cache.len() + found.len() > CACHE_CAP {
+    // A mailbox larger than the cache is answered without it (it would evict everyone's).
+    let keep = found.len() <= CACHE_CAP;
+    if keep && cache.len() + found.len() > CACHE_CAP {
         cache.clear();
     }
     found
         .into_iter()
         .map(|(uid, f)| {
             let f = Arc::new(f);
-            cache.insert((mailbox_id, uidvalidity, uid), f.clone());
+            if keep {
+                cache.insert((mailbox_id, uidvalidity, uid), f.clone());
+            }
             (uid, f)
         })
         .collect()

@@ -87,12 +87,12 @@ pub fn parse(text: &str) -> Result<Policy, String> {
                 let n: u64 = value
                     .parse()
                     .ok()
-                    .filter(|_| value.len() <= 10)
+                    .filter(|_| value.len() <= 10 && value.bytes().all(|b| b.is_ascii_digit()))
                     .ok_or_else(|| format!("max_age {value:?} is not a number of seconds"))?;
                 max_age = Some(n.min(MAX_AGE_LIMIT));
             }
             "mx" => {
-                let pattern = value.to_ascii_lowercase();
+                let pattern = value.trim_end_matches('.').to_ascii_lowercase();
                 let host = pattern.strip_prefix("*.").unwrap_or(&pattern);
                 if host.is_empty() || host.contains('*') || !host.contains('.') {
                     return Err(format!("mx {value:?} is not a host name or *.domain"));
@@ -165,6 +165,7 @@ mod tests {
             ("version: STSv1\nmode: enforce\nmx: *.*.example\nmax_age: 1", "not a host name"),
             ("version: STSv1\nmode: enforce\nmx: *\nmax_age: 1", "not a host name"),
             ("version: STSv1\nmode: enforce\nmax_age: -5\nmx: a.example", "not a number"),
+            ("version: STSv1\nmode: enforce\nmax_age: +5\nmx: a.example", "not a number"),
             ("<html>not a policy</html>", "not key: value"),
         ];
         for (text, why) in refused {
@@ -187,6 +188,8 @@ mod tests {
             ("other.example.com", false),
             ("mail.example.com.evil.test", false),
         ];
+        let dotted = parse("version: STSv1\nmode: enforce\nmx: MX.Example.ORG.\nmax_age: 60").unwrap();
+        assert!(dotted.allows("mx.example.org"), "{dotted:?}");
         for (host, ok) in cases {
             assert_eq!(p.allows(host), ok, "{host}");
         }

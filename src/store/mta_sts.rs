@@ -28,9 +28,9 @@ pub async fn get(conn: &mut AnyConnection, domain: &str) -> Result<Option<Cached
 
 pub async fn put(conn: &mut AnyConnection, domain: &str, c: &Cached) -> Result<()> {
     let text = serde_json::to_string(&c.policy).unwrap_or_default();
-    sqlx::query("DELETE FROM mta_sts_policies WHERE domain = $1").bind(domain).execute(&mut *conn).await?;
     sqlx::query(
-        "INSERT INTO mta_sts_policies (domain, id, policy, fetched_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO mta_sts_policies (domain, id, policy, fetched_at, expires_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (domain) DO UPDATE SET id = $2, policy = $3, fetched_at = $4, expires_at = $5",
     )
     .bind(domain)
     .bind(&c.id)

@@ -16,8 +16,9 @@ use crate::store::{Account, Store, mailboxes, messages};
 const FRESH: Duration = Duration::from_secs(60);
 /// Most accounts whose lists are kept.
 const MOST_ACCOUNTS: usize = 1000;
-/// Most messages read per folder: the newest, which are who the member writes with now.
+/// Most messages read per folder, and in all: the newest, who the member writes with now.
 const PER_FOLDER: i64 = 20_000;
+const IN_ALL: i64 = 100_000;
 /// Longest typed text looked up.
 const MAX_TYPED: usize = 200;
 
@@ -40,20 +41,25 @@ fn lists() -> std::sync::MutexGuard<'static, Lists> {
 
 /// Everyone in the account's mail (not its Junk, Trash or Drafts), the most frequent first.
 async fn known(store: &Store, account: &Account) -> Result<Arc<Vec<Known>>> {
-    if let Some((at, list)) = lists().get(&account.id)
-        && at.elapsed() < FRESH
-    {
-        return Ok(list.clone());
-    }
-    let folders = {
-        let mut conn = store.pool.acquire().await?;
-        mailboxes::list(&mut conn, account.id).await?
+    let stale = match lists().get(&account.id) {
+        Some((at, list)) if at.elapsed() < FRESH => return Ok(list.clone()),
+        Some((_, list)) => Some(list.clone()),
+        None => None,
     };
-    let mut read = Vec::new();
-    for f in folders.iter().filter(|f| ![JUNK, TRASH, DRAFTS].contains(&f.name.as_str())) {
-        let mut conn = store.pool.acquire().await?;
-        read.push((f.name == SENT, messages::envelopes(&mut conn, f.id, PER_FOLDER).await?));
+    // One reading per account at a time: meanwhile, what was read before (or nothing).
+    if !building().insert(account.id) {
+        return Ok(stale.unwrap_or_default());
     }
+    // Cleared however this ends, a dropped request included.
+    struct Building(i64);
+    impl Drop for Building {
+        fn drop(&mut self) {
+            building().remove(&self.0);
+        }
+    }
+    let guard = Building(account.id);
+    let read = read(store, account).await?;
+    drop(guard);
     let me = account.address.to_lowercase();
     // Parsing a large mailbox's envelopes is CPU work: off the async threads.
     let list = crate::store::blocking(move || Ok(rank(&me, &read))).await?;
@@ -62,10 +68,39 @@ async fn known(store: &Store, account: &Account) -> Result<Arc<Vec<Known>>> {
     if all.len() >= MOST_ACCOUNTS {
         all.retain(|_, (at, _)| at.elapsed() < FRESH);
     }
-    if all.len() < MOST_ACCOUNTS {
-        all.insert(account.id, (Instant::now(), list.clone()));
+    while all.len() >= MOST_ACCOUNTS {
+        let Some(oldest) = all.iter().min_by_key(|(_, (at, _))| *at).map(|(id, _)| *id) else { break };
+        all.remove(&oldest);
     }
+    all.insert(account.id, (Instant::now(), list.clone()));
     Ok(list)
+}
+
+fn building() -> std::sync::MutexGuard<'static, std::collections::HashSet<i64>> {
+    static BUILDING: OnceLock<Mutex<std::collections::HashSet<i64>>> = OnceLock::new();
+    BUILDING.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The envelopes of the account's folders but Junk, Trash and Drafts ((is Sent, envelopes)),
+/// INBOX and Sent first, at most [`IN_ALL`] in all.
+async fn read(store: &Store, account: &Account) -> Result<Vec<(bool, Vec<Vec<u8>>)>> {
+    let mut folders = {
+        let mut conn = store.pool.acquire().await?;
+        mailboxes::list(&mut conn, account.id).await?
+    };
+    folders.retain(|f| ![JUNK, TRASH, DRAFTS].contains(&f.name.as_str()));
+    folders.sort_by_key(|f| (f.name != "INBOX", f.name != SENT));
+    let (mut read, mut left) = (Vec::new(), IN_ALL);
+    for f in folders {
+        if left <= 0 {
+            break;
+        }
+        let mut conn = store.pool.acquire().await?;
+        let envelopes = messages::envelopes(&mut conn, f.id, PER_FOLDER.min(left)).await?;
+        left -= envelopes.len() as i64;
+        read.push((f.name == SENT, envelopes));
+    }
+    Ok(read)
 }
 
 /// Everyone in these folders' envelopes ((is Sent, envelopes)) but `me`, the most frequent

@@ -257,9 +257,11 @@ async fn open(
                         tls: true,
                         rpt: Some(why.kind),
                     },
+                    // A refusal of STARTTLS, a reset or a timeout: tried again later, never
+                    // taken as the host's final word on TLS.
                     _ => Unusable {
                         why: format!("{name}: TLS failed: {}", error_text(&e)),
-                        tls: level >= TlsLevel::Encrypt,
+                        tls: false,
                         rpt: Some("validation-failure"),
                     },
                 });

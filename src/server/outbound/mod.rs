@@ -298,26 +298,45 @@ impl Worker {
                         .as_ref()
                         .filter(|_| crate::ops::transport::route(&routes, &domain).is_some_and(|t| t.domain == "."));
                     let (mut rule, sts) = self.rule(&cfg, &routes, &domain, creds.is_some()).await;
+                    // REQUIRETLS (RFC 8689 §4.2.1): verified TLS, and MX names that an MTA-STS
+                    // policy vouches for (a testing policy counts as enforce); MX records are
+                    // not DNSSEC-validated here, so without a policy only a fixed next hop
+                    // (no MX lookup) can carry it.
+                    let mut refused = None;
                     if env.require_tls && rule.source != tls::Source::Login {
                         rule = tls::Rule {
                             level: rule.level.max(crate::netaddr::TlsLevel::Verify),
                             source: tls::Source::RequireTls,
                         };
+                        let fixed = crate::ops::transport::route(&routes, &domain)
+                            .and_then(|t| crate::netaddr::NextHop::parse(&t.nexthop).ok())
+                            .is_some_and(|h| h.exact);
+                        if sts.is_none() && !fixed {
+                            refused = Some(format!(
+                                "REQUIRETLS could not be met: {domain} publishes no MTA-STS policy, and its MX \
+                                 records are not DNSSEC-validated here"
+                            ));
+                            hosts.clear();
+                        }
                     }
                     let mut tried = Vec::new();
                     if let Some(p) = &sts {
-                        let (ours, others): (Vec<_>, Vec<_>) = hosts.into_iter().partition(|h| p.allows(&h.name));
-                        for h in &others {
+                        // Only the policy's MX hosts under enforce (or for REQUIRETLS); under
+                        // testing, all of them in MX order, the others noted.
+                        let only_ours = p.mode == crate::proto::mta_sts::Mode::Enforce || env.require_tls;
+                        for h in hosts.iter().filter(|h| !p.allows(&h.name)) {
                             tried.push(format!(
                                 "{}: not among the MX hosts of {domain}'s MTA-STS policy ({}){}",
                                 h.name,
                                 p.mx.join(", "),
-                                if rule.source == tls::Source::MtaStsEnforce { ": skipped" } else { "" }
+                                if only_ours { ": skipped" } else { "" }
                             ));
                         }
-                        hosts = if rule.source == tls::Source::MtaStsEnforce { ours } else { [ours, others].concat() };
-                        if hosts.is_empty() {
-                            last = format!("MTA-STS enforce: no MX host of {domain} is in its policy: nothing sent");
+                        if only_ours {
+                            hosts.retain(|h| p.allows(&h.name));
+                            if hosts.is_empty() {
+                                last = format!("MTA-STS: no MX host of {domain} is in its policy: nothing sent");
+                            }
                         }
                     }
                     let roots = self.roots(&cfg);
@@ -359,6 +378,9 @@ impl Worker {
                     self.tally(&domain, sts.is_some(), &results).await;
                     match got {
                         Some(o) => o,
+                        None if refused.is_some() => {
+                            vec![Outcome::Failed(refused.unwrap_or_default()); rcpts.len()]
+                        }
                         None if env.require_tls && only_tls => {
                             vec![Outcome::Failed(format!("REQUIRETLS could not be met: {last}")); rcpts.len()]
                         }

@@ -26,13 +26,45 @@ const GATHER: Duration = Duration::from_millis(250);
 /// How often the session is checked, and a comment line keeps proxies from closing the stream.
 const CHECK: Duration = Duration::from_secs(30);
 
+/// Streams one account may hold open (its tabs and devices): one member cannot take the rest.
+const MOST_PER_ACCOUNT: usize = 32;
+/// Other accounts' mailbox ids a stream remembers as not its own.
+const MOST_FOREIGN: usize = 100_000;
+
 static OPEN: AtomicUsize = AtomicUsize::new(0);
 
-/// One open stream, counted while it lives.
-struct Slot;
+fn per_account() -> std::sync::MutexGuard<'static, HashMap<i64, usize>> {
+    static PER: std::sync::OnceLock<std::sync::Mutex<HashMap<i64, usize>>> = std::sync::OnceLock::new();
+    PER.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One open stream of an account, counted while it lives.
+struct Slot(i64);
+
+impl Slot {
+    /// A slot, unless the process or the account holds too many streams.
+    fn take(account_id: i64) -> Option<Slot> {
+        let mut per = per_account();
+        let mine = per.entry(account_id).or_default();
+        if *mine >= MOST_PER_ACCOUNT || OPEN.load(Ordering::Relaxed) >= MOST_STREAMS {
+            return None;
+        }
+        *mine += 1;
+        OPEN.fetch_add(1, Ordering::Relaxed);
+        Some(Slot(account_id))
+    }
+}
+
 impl Drop for Slot {
     fn drop(&mut self) {
         OPEN.fetch_sub(1, Ordering::Relaxed);
+        let mut per = per_account();
+        if let Some(n) = per.get_mut(&self.0) {
+            *n -= 1;
+            if *n == 0 {
+                per.remove(&self.0);
+            }
+        }
     }
 }
 
@@ -42,6 +74,8 @@ struct Listening {
     changes: tokio::sync::broadcast::Receiver<(i64, i64)>,
     /// The account's mailboxes: id -> name (read again when an unknown id shows up).
     names: HashMap<i64, String>,
+    /// Ids found to be other accounts' mailboxes: never looked up again.
+    foreign: std::collections::HashSet<i64>,
     ended: bool,
     /// When the session is checked next (however busy the channel is with other accounts).
     check_at: tokio::time::Instant,
@@ -59,11 +93,21 @@ impl Listening {
         if let Some(n) = self.names.get(&id) {
             return Some(n.clone());
         }
-        // A folder made since the stream began (or another account's: looked up once per change).
+        if self.foreign.contains(&id) {
+            return None;
+        }
+        // A folder made since the stream began, or another account's (looked up once).
         if let Ok(fresh) = names(&self.store, self.member.account.id).await {
             self.names = fresh;
         }
-        self.names.get(&id).cloned()
+        let found = self.names.get(&id).cloned();
+        if found.is_none() {
+            if self.foreign.len() >= MOST_FOREIGN {
+                self.foreign.clear();
+            }
+            self.foreign.insert(id);
+        }
+        found
     }
 
     /// The next event: the folders that changed, a missed-notices `*`, or `signedout`.
@@ -109,11 +153,9 @@ impl Listening {
 }
 
 pub async fn events(State(shared): State<Arc<Shared>>, member: Member) -> Response {
-    if OPEN.fetch_add(1, Ordering::Relaxed) >= MOST_STREAMS {
-        OPEN.fetch_sub(1, Ordering::Relaxed);
+    let Some(slot) = Slot::take(member.account.id) else {
         return problem(StatusCode::SERVICE_UNAVAILABLE, "Busy", "too many pages are listening for new mail");
-    }
-    let slot = Slot;
+    };
     let store = shared.store();
     // Subscribed before the names are read: nothing that changes in between is missed.
     let changes = store.changes.subscribe();
@@ -126,6 +168,7 @@ pub async fn events(State(shared): State<Arc<Shared>>, member: Member) -> Respon
         member,
         changes,
         names,
+        foreign: Default::default(),
         ended: false,
         check_at: tokio::time::Instant::now() + CHECK,
         _slot: slot,

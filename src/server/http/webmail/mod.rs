@@ -428,10 +428,14 @@ fn verdict(m: &mail_parser::Message<'_>, authserv_id: &str) -> Option<String> {
     tokens.find_map(|t| t.strip_prefix("dmarc=")).map(|r| format!("DMARC {r}"))
 }
 
-/// Our DMARC verdict on the message failed: its From address is not to be believed (a
-/// trusted sender's remote content stays blocked).
-fn dmarc_failed(verdict: Option<&str>) -> bool {
-    verdict.is_some_and(|v| !v.eq_ignore_ascii_case("DMARC pass") && !v.eq_ignore_ascii_case("DMARC none"))
+/// Whether a message's From address may be believed, so that a trusted sender's remote
+/// content is shown: only when our own DMARC check passed; when this server does not check
+/// senders (`inbound_auth = false`), the administrator chose to believe them.
+fn sender_believed(verdict: Option<&str>, checking: bool) -> bool {
+    match verdict {
+        Some(v) => v.eq_ignore_ascii_case("DMARC pass"),
+        None => !checking,
+    }
 }
 
 /// The most HTML a message view cleans (the rest is cut: a message is read, not archived here).
@@ -533,7 +537,7 @@ async fn message(
     // A sender the member trusts has its remote content shown, unless our own DMARC check
     // failed (the From address is then likely forged).
     let trusted = match &v.sender {
-        Some(sender) if v.blocked > 0 && !dmarc_failed(v.verdict.as_deref()) => {
+        Some(sender) if v.blocked > 0 && sender_believed(v.verdict.as_deref(), shared.config().filter.inbound_auth) => {
             match ops::preferences::trusts(&store, &member.account, sender).await {
                 Ok(t) => t,
                 Err(e) => return failed(e),
@@ -568,7 +572,9 @@ fn content_type(p: &mail_parser::MessagePart<'_>) -> String {
         .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("octet-stream")).to_ascii_lowercase())
         .unwrap_or_else(|| "application/octet-stream".into());
     let plain = t.len() <= 100 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"/.+-_".contains(&b));
-    if plain { t } else { "application/octet-stream".into() }
+    // Nothing a page of ours could load as script, style or markup from our own origin.
+    let active = ["script", "html", "xml", "css", "svg"].iter().any(|a| t.contains(a));
+    if plain && !active { t } else { "application/octet-stream".into() }
 }
 
 async fn message_html(
@@ -830,17 +836,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_trusted_sender_is_believed_only_when_our_dmarc_check_did_not_fail() {
+    fn a_trusted_sender_is_believed_only_when_our_dmarc_check_passed() {
         let cases = [
-            (None, false),
-            (Some("DMARC pass"), false),
-            (Some("DMARC none"), false),
-            (Some("DMARC fail"), true),
-            (Some("DMARC temperror"), true),
-            (Some("DMARC permerror"), true),
+            (None, true, false),
+            (None, false, true),
+            (Some("DMARC pass"), true, true),
+            (Some("DMARC none"), true, false),
+            (Some("DMARC fail"), true, false),
+            (Some("DMARC fail"), false, false),
+            (Some("DMARC temperror"), true, false),
+            (Some("DMARC permerror"), true, false),
         ];
-        for (verdict, failed) in cases {
-            assert_eq!(dmarc_failed(verdict), failed, "{verdict:?}");
+        for (verdict, checking, believed) in cases {
+            assert_eq!(sender_believed(verdict, checking), believed, "{verdict:?} checking={checking}");
         }
     }
 

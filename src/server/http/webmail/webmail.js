@@ -66,6 +66,8 @@
     var save = function () {
       timer = null;
       if (!dirty || leaving) return;
+      // One save at a time: each replaces the draft the one before made.
+      if (saving) { timer = setTimeout(save, delay); return; }
       dirty = false;
       var data = new FormData(form);
       data.delete("attachment");
@@ -87,6 +89,7 @@
         .catch(function (err) {
           dirty = true;
           if (status) status.textContent = "Draft not saved: " + err.message;
+          if (!timer && !leaving) timer = setTimeout(save, delay * 4);
         })
         .finally(function () { saving = null; });
     };
