@@ -1,8 +1,8 @@
 //! MTA-STS for outbound delivery (RFC 8461 §3, §5): the destination's `_mta-sts` TXT record,
 //! its policy fetched over verified HTTPS (system roots and `tls_extra_roots`; no redirects,
 //! at most 64 KiB, `text/plain`, bounded in time) and kept in the store for `max_age`. A
-//! policy is fetched again when the record's id changes; when the record is gone or a fetch
-//! fails, the kept policy goes on applying until it expires; a domain whose fetch failed is
+//! policy is fetched again when the record's id changes, and daily while it is used; when the
+//! record is gone or a fetch fails, the kept policy goes on applying until it expires; a domain whose fetch failed is
 //! not asked again for five minutes.
 
 use std::collections::HashMap;
@@ -20,6 +20,8 @@ use crate::store::{Store, now};
 
 /// How long a fetch may take, connection included.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(15);
+/// A kept policy is fetched again after this long (seconds), however long it may be kept.
+const REFRESH: i64 = 86_400;
 /// A domain whose fetch failed is left alone this long (its kept policy still applies).
 const BACKOFF: Duration = Duration::from_secs(300);
 /// Domains remembered as failing at once (past it, those whose backoff ran out are dropped).
@@ -108,7 +110,9 @@ pub async fn policy(
     let chosen = match record_id(resolver, domain).await {
         // No record: a kept policy applies until it expires (§5.1).
         None => kept.map(|c| c.policy),
-        Some(id) if kept.as_ref().is_some_and(|c| c.id == id) => kept.map(|c| c.policy),
+        // The same id, fetched lately: as kept. Older than a day, it is fetched again
+        // (§5.1: refreshed before it expires, so one blocked fetch at expiry cannot drop it).
+        Some(id) if kept.as_ref().is_some_and(|c| c.id == id && t - c.fetched_at < REFRESH) => kept.map(|c| c.policy),
         Some(id) => {
             let backing_off = failed_lately().get(domain).is_some_and(|at| at.elapsed() < BACKOFF);
             if backing_off {
