@@ -619,3 +619,88 @@ fn outbound_mta_sts(env: Env) {
 }
 
 store_tests!(outbound_mta_sts);
+
+/// MTA-STS testing mode: the policy names another MX host than the one DNS gives; the message
+/// is delivered anyway (over verified TLS here), and what enforce would have refused is
+/// recorded. Policy on 127.0.0.45:443 (.46 for PostgreSQL's run).
+fn outbound_mta_sts_testing_mode_delivers_and_records(env: Env) {
+    let test = "outbound_mta_sts_testing_mode_delivers_and_records";
+    if crate::server::skip_without("openssl", test) {
+        return;
+    }
+    if std::process::Command::new("python3").args(["-c", "import dns.message"]).status().map_or(true, |s| !s.success())
+    {
+        if crate::util::peers_required() {
+            panic!("{test}: Python's dnspython is required (MAILCTL_TEST_PEERS=required)");
+        }
+        crate::util::skip(test, "Python's dnspython is not installed");
+        return;
+    }
+    let policy_ip = if env.db_url().starts_with("postgres") { "127.0.0.46" } else { "127.0.0.45" };
+    if std::net::TcpListener::bind((policy_ip, 443)).is_err() {
+        if crate::util::peers_required() {
+            panic!("{test}: cannot bind {policy_ip}:443 (run as root, or free the port)");
+        }
+        crate::util::skip(test, &format!("cannot bind {policy_ip}:443 for the policy server"));
+        return;
+    }
+    use std::io::BufRead;
+    let mut dns = std::process::Command::new("python3")
+        .args(["-c", DNS_STS, policy_ip])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(dns.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let dns_port: u16 = line.trim().parse().unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _dns = Kill(dns);
+    let pki = env.path().join("pki");
+    std::fs::create_dir_all(&pki).unwrap();
+    test_ca(&pki, "good", Some(&["mail.mx-test.example", "mta-sts.mx-test.example"]));
+
+    let far = Env::new(Backend::Sqlite, "outbound_mta_sts_testing_far").unwrap();
+    far.init("mx-test.example");
+    far.create("carol@mx-test.example", "vip");
+    // Its policy names other.mx-test.example; DNS sends mail to mail.mx-test.example.
+    far.serve_config(&[
+        ("hostname", "other.mx-test.example"),
+        ("https_listen", &format!("{policy_ip}:443")),
+        ("mta_sts_mode", "testing"),
+        ("tls_cert", pki.join("leaf.pem").to_str().unwrap()),
+        ("tls_key", pki.join("leaf.key").to_str().unwrap()),
+    ]);
+    let far_srv = far.start_server();
+
+    env.create("bob@example.com", "vip");
+    env.ok(&["transport", "add", "mx-test.example", &format!("mx-test.example:{}", far_srv.smtp.port())]);
+    env.serve_config(&[
+        ("dev_mode", "true"),
+        ("outbound_delivery", "true"),
+        ("dns_resolver", &format!("127.0.0.1:{dns_port}")),
+        ("tls_extra_roots", pki.join("good.pem").to_str().unwrap()),
+        ("queue_delay_warning", "0"),
+    ]);
+    let srv = env.start_server();
+    submit(&srv, "carol@mx-test.example", "testing mode");
+    eventually("delivery under MTA-STS testing", || inbox(&far, "carol@mx-test.example").len() == 1);
+    eventually("the TLS record", || srv.log().contains("certificate verified (policy: MTA-STS testing)"));
+    let log = srv.log();
+    assert!(log.contains("MTA-STS policy fetched") && log.contains("mode=\"testing\""), "{log}");
+    assert!(
+        log.contains(
+            "mail.mx-test.example: not among the MX hosts of mx-test.example's MTA-STS policy (other.mx-test.example)"
+        ),
+        "{log}"
+    );
+    assert!(!log.contains("policy (other.mx-test.example): skipped"), "testing mode skips no host: {log}");
+    drop(far_srv);
+}
+
+store_tests!(outbound_mta_sts_testing_mode_delivers_and_records);
