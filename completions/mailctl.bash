@@ -5494,7 +5494,7 @@ _mailctl() {
             fi
             case "${prev}" in
                 --tls)
-                    COMPREPLY=($(compgen -W "none may encrypt verify" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "none may encrypt verify dane" -- "${cur}"))
                     return 0
                     ;;
                 --config)

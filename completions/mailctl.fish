@@ -462,7 +462,8 @@ complete -c mailctl -n "__fish_mailctl_using_subcommand transport; and not __fis
 complete -c mailctl -n "__fish_mailctl_using_subcommand transport; and __fish_seen_subcommand_from add" -l tls -d 'TLS this route requires: none, may (when offered), encrypt (required, any certificate) or verify (required, the certificate must verify for the host name). Without it, the domain\'s MTA-STS policy decides, else may' -r -f -a "none\t''
 may\t''
 encrypt\t''
-verify\t''"
+verify\t''
+dane\t''"
 complete -c mailctl -n "__fish_mailctl_using_subcommand transport; and __fish_seen_subcommand_from add" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
 complete -c mailctl -n "__fish_mailctl_using_subcommand transport; and __fish_seen_subcommand_from add" -l replace -d 'Change an existing route'
 complete -c mailctl -n "__fish_mailctl_using_subcommand transport; and __fish_seen_subcommand_from add" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'

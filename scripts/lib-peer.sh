@@ -101,3 +101,30 @@ give_up() {
     stop_server "$@"
     exit 1
 }
+
+# The head of a Knot config (server, control socket, log, database) for a server on
+# 127.0.0.1:$1 keeping its state in $2: peer-knot and peer-dnssec alike.
+knot_conf_head() {
+    local user=""
+    [ "$(id -u)" = 0 ] && user="    user: root:root"
+    cat <<EOF
+server:
+    listen: 127.0.0.1@$1
+    rundir: $2
+    pidfile: $2/knot.pid
+$user
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+
+control:
+    listen: $2/knot.sock
+
+log:
+  - target: stderr
+    any: info
+
+database:
+    storage: $2/db
+EOF
+}

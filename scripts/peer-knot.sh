@@ -92,28 +92,9 @@ start)
 
         for z in "${zones[@]}"; do write_zone "$z"; done
 
-        user=""
-        [ "$(id -u)" = 0 ] && user="    user: root:root"
         {
+            knot_conf_head "$PORT" "$DIR"
             cat <<EOF
-server:
-    listen: 127.0.0.1@$PORT
-    rundir: $DIR
-    pidfile: $DIR/knot.pid
-$user
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-
-control:
-    listen: $DIR/knot.sock
-
-log:
-  - target: stderr
-    any: info
-
-database:
-    storage: $DIR/db
 
 key:
   - id: $KEYNAME

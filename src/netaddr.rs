@@ -73,10 +73,13 @@ pub enum TlsLevel {
     /// STARTTLS required, and the certificate verifies for the host name (system roots and
     /// `tls_extra_roots`).
     Verify,
+    /// DANE (RFC 7672) where the host has DNSSEC-validated TLSA records (`dnssec_trust`),
+    /// else `may`: never compared with the others, the delivery resolves it per host first.
+    Dane,
 }
 
 impl TlsLevel {
-    pub const NAMES: &[&str] = &["none", "may", "encrypt", "verify"];
+    pub const NAMES: &[&str] = &["none", "may", "encrypt", "verify", "dane"];
 
     pub fn parse(s: &str) -> Result<TlsLevel> {
         Ok(match s.trim().to_ascii_lowercase().as_str() {
@@ -84,6 +87,7 @@ impl TlsLevel {
             "may" => TlsLevel::May,
             "encrypt" => TlsLevel::Encrypt,
             "verify" => TlsLevel::Verify,
+            "dane" => TlsLevel::Dane,
             _ => {
                 return Err(Error::invalid(format!("invalid TLS level {s:?}: use {}", TlsLevel::NAMES.join(", "))));
             }

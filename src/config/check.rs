@@ -99,6 +99,12 @@ pub fn dmarc(v: &str) -> Result<()> {
         Err(Error::invalid("a DMARC record starts with v=DMARC1; and has p="))
     }
 }
+pub fn dnssec_trust(v: &str) -> Result<()> {
+    match v {
+        "" | "none" | "resolver" => Ok(()),
+        _ => Err(Error::invalid("not resolver or none")),
+    }
+}
 pub fn sts_mode(v: &str) -> Result<()> {
     match v {
         "" | "enforce" | "testing" | "none" => Ok(()),

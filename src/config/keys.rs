@@ -115,6 +115,8 @@ config_keys! {
             sample "/etc/mailctl/relay.pass" => relayhost_password_file: Option<PathBuf>;
         /// nameserver for MX lookups, IP or IP:port; empty: /etc/resolv.conf
         queue dns_resolver: text = Text, check::resolver, sample "192.0.2.53:53" => dns_resolver: Option<String>;
+        /// who vouches for DNSSEC (DANE, RFC 7672): resolver (trust the AD flag of dns_resolver, a validating resolver on this host or a network you control) or none
+        queue dnssec_trust: text = TextOr("none"), check::dnssec_trust, sample "resolver" => dnssec_trust: String;
         /// a PEM file of CA certificates trusted besides the system's when outbound TLS is verified (MTA-STS, transport --tls verify)
         queue tls_extra_roots: text = OptionalFile { as_written: false }, check::any,
             sample "/etc/mailctl/extra-roots.pem" => tls_extra_roots: Option<PathBuf>;

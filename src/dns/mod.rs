@@ -8,5 +8,7 @@ pub mod lookup;
 pub mod plan;
 pub mod provider;
 pub mod records;
+pub mod secure;
 pub mod value;
+pub mod wire;
 pub mod zone;

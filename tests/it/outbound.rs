@@ -704,3 +704,148 @@ fn outbound_mta_sts_testing_mode_delivers_and_records(env: Env) {
 }
 
 store_tests!(outbound_mta_sts_testing_mode_delivers_and_records);
+
+/// DANE (RFC 7672) on outbound mail. Knot signs the test zone and Unbound validates it
+/// (scripts/peer-dnssec.sh); the sender trusts Unbound's AD flag (`dnssec_trust = resolver`).
+/// The receiving mailctl sends a chain its test CA signed. Its MX host's TLSA record names the
+/// leaf's key (DANE-EE): delivered, verified by DANE, even for a REQUIRETLS message. Another
+/// host's TLSA names the CA (DANE-TA): delivered. A host whose TLSA names another key: deferred
+/// with the reason, nothing sent. The same wrong TLSA in an unsigned zone: ignored, delivered
+/// opportunistically. The day's results carry the `tlsa` policy type.
+fn outbound_dane(env: Env) {
+    let test = "outbound_dane";
+    if crate::server::skip_without("openssl", test) {
+        return;
+    }
+    let unavailable = "no validating resolver; run scripts/peer-dnssec.sh start and set MAILCTL_TEST_DNSSEC";
+    let Some([peer]) = crate::util::peer_env(test, "Unbound and Knot", ["MAILCTL_TEST_DNSSEC"], unavailable) else {
+        return;
+    };
+    let (resolver, knot_conf) = peer.split_once(' ').expect("MAILCTL_TEST_DNSSEC is 'IP:PORT KNOT_CONF'");
+    let n = if env.db_url().starts_with("postgres") { "2" } else { "1" };
+    let (zone, plain) = (format!("dane{n}.test"), format!("plain{n}.test"));
+    let knotc = |args: &[&str]| {
+        let out = std::process::Command::new("knotc").arg("-c").arg(knot_conf).args(args).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let pki = env.path().join("pki");
+    std::fs::create_dir_all(&pki).unwrap();
+    let names = [format!("mx.{zone}"), format!("mx-ta.ta.{zone}"), format!("mx-bad.bad.{zone}"), format!("mx.{plain}")];
+    test_ca(&pki, "ca", Some(&names.iter().map(String::as_str).collect::<Vec<_>>()));
+    let mut chain = std::fs::read(pki.join("leaf.pem")).unwrap();
+    chain.extend(std::fs::read(pki.join("ca.pem")).unwrap());
+    std::fs::write(pki.join("chain.pem"), chain).unwrap();
+    let sha256 = |shell: &str| {
+        let out = std::process::Command::new("sh").arg("-c").arg(shell).current_dir(&pki).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.split_whitespace().next().unwrap().to_string()
+    };
+    let leaf_spki = sha256("openssl x509 -in leaf.pem -pubkey -noout | openssl pkey -pubin -outform der | sha256sum");
+    let ca_cert = sha256("openssl x509 -in ca.pem -outform der | sha256sum");
+
+    let far = Env::new(Backend::Sqlite, "outbound_dane_far").unwrap();
+    far.init(&zone);
+    for d in [format!("ta.{zone}"), plain.clone()] {
+        far.ok(&["domain", "add", &d]);
+    }
+    for a in [format!("carol@{zone}"), format!("tim@ta.{zone}"), format!("dave@{plain}")] {
+        far.create(&a, "vip");
+    }
+    far.serve_config(&[
+        ("hostname", &format!("mx.{zone}")),
+        ("tls_cert", pki.join("chain.pem").to_str().unwrap()),
+        ("tls_key", pki.join("leaf.key").to_str().unwrap()),
+    ]);
+    let far_srv = far.start_server();
+    let port = far_srv.smtp.port();
+
+    // The zones: MX hosts at 127.0.0.1 and their TLSA records at the receiver's port.
+    let tlsa = |host: &str, value: &str| (format!("_{port}._tcp.{host}"), "TLSA".to_string(), value.to_string());
+    // Records of an earlier run at these names go first (each run's TLSA names its own key).
+    let records = |z: &str, rows: Vec<(String, String, String)>| {
+        knotc(&["zone-begin", z]);
+        for (name, t, _) in &rows {
+            knotc(&["zone-unset", z, &format!("{name}."), t]);
+        }
+        knotc(&["zone-commit", z]);
+        knotc(&["zone-begin", z]);
+        for (name, t, v) in rows {
+            let out = knotc(&["zone-set", z, &format!("{name}."), "1", &t, &v]);
+            assert!(out.contains("OK"), "knotc zone-set {name} {t} {v}: {out}");
+        }
+        let out = knotc(&["zone-commit", z]);
+        assert!(out.contains("OK"), "knotc zone-commit {z}: {out}");
+    };
+    let mx = |domain: &str, host: &str| {
+        vec![
+            (domain.to_string(), "MX".to_string(), format!("10 {host}.")),
+            (host.to_string(), "A".to_string(), "127.0.0.1".to_string()),
+        ]
+    };
+    let wrong = "0000000000000000000000000000000000000000000000000000000000000001";
+    let mut signed = mx(&zone, &format!("mx.{zone}"));
+    signed.push(tlsa(&format!("mx.{zone}"), &format!("3 1 1 {leaf_spki}")));
+    signed.extend(mx(&format!("ta.{zone}"), &format!("mx-ta.ta.{zone}")));
+    signed.push(tlsa(&format!("mx-ta.ta.{zone}"), &format!("2 0 1 {ca_cert}")));
+    signed.extend(mx(&format!("bad.{zone}"), &format!("mx-bad.bad.{zone}")));
+    signed.push(tlsa(&format!("mx-bad.bad.{zone}"), &format!("3 1 1 {wrong}")));
+    records(&zone, signed);
+    let mut unsigned = mx(&plain, &format!("mx.{plain}"));
+    unsigned.push(tlsa(&format!("mx.{plain}"), &format!("3 1 1 {wrong}")));
+    records(&plain, unsigned);
+
+    env.create("bob@example.com", "vip");
+    // Unbracketed: each domain's own MX hosts (at the receiver's port).
+    for d in [zone.clone(), format!("ta.{zone}"), format!("bad.{zone}"), plain.clone()] {
+        env.ok(&["transport", "add", &d, &format!("{d}:{port}")]);
+    }
+    env.serve_config(&[
+        ("dev_mode", "true"),
+        ("outbound_delivery", "true"),
+        ("dns_resolver", resolver),
+        ("dnssec_trust", "resolver"),
+        ("queue_delay_warning", "0"),
+    ]);
+    let srv = env.start_server();
+
+    submit(&srv, &format!("carol@{zone}"), "bound by DANE-EE");
+    eventually("delivery under DANE-EE", || inbox(&far, &format!("carol@{zone}")).len() == 1);
+    eventually("the DANE record", || srv.log().contains(&format!("mx.{zone}: TLSv1_3")));
+    let log = srv.log();
+    assert!(log.contains("certificate verified (policy: DANE)"), "{log}");
+    // REQUIRETLS is met by a DNSSEC-validated MX with DANE, without any MTA-STS policy.
+    submit_requiring_tls(&srv, &format!("carol@{zone}"), "sealed by DANE");
+    eventually("the REQUIRETLS delivery", || inbox(&far, &format!("carol@{zone}")).len() == 2);
+
+    submit(&srv, &format!("tim@ta.{zone}"), "bound by DANE-TA");
+    eventually("delivery under DANE-TA", || inbox(&far, &format!("tim@ta.{zone}")).len() == 1);
+
+    // Validated but unsigned: the wrong TLSA in the plain zone carries no weight.
+    submit(&srv, &format!("dave@{plain}"), "no DNSSEC, no DANE");
+    eventually("delivery without DNSSEC", || inbox(&far, &format!("dave@{plain}")).len() == 1);
+    eventually("the opportunistic record", || srv.log().contains(&format!("mx.{plain}: TLSv1_3")));
+    assert!(srv.log().contains("certificate not verified"), "{}", srv.log());
+
+    // A validated TLSA naming another key: nothing is sent, the reason is kept.
+    submit(&srv, &format!("x@bad.{zone}"), "must wait");
+    eventually("the DANE deferral", || {
+        env.json(&["queue", "list"]).as_array().unwrap().iter().any(|m| m["recipients"][0]["status"] == "deferred")
+    });
+    let q = env.json(&["queue", "list"]);
+    let deferred = q.as_array().unwrap().iter().find(|m| m["recipients"][0]["status"] == "deferred").unwrap();
+    let why = deferred["recipients"][0]["last_error"].as_str().unwrap_or_default().to_string();
+    assert!(why.contains("matches none of the host's TLSA records") && why.contains("DANE requires it"), "{why}");
+    assert!(!far_srv.log().contains(&format!("bad.{zone}")), "nothing reached the receiver for the bad host");
+
+    let rows = env.json(&["report", "tls", "--outbound"]);
+    let has = |mx: &str, policy: &str, result: &str| {
+        rows.as_array().unwrap().iter().any(|r| r["mx_host"] == mx && r["policy"] == policy && r["result"] == result)
+    };
+    assert!(has(&format!("mx.{zone}"), "tlsa", "success"), "{rows}");
+    assert!(has(&format!("mx-ta.ta.{zone}"), "tlsa", "success"), "{rows}");
+    assert!(has(&format!("mx-bad.bad.{zone}"), "tlsa", "validation-failure"), "{rows}");
+    assert!(has(&format!("mx.{plain}"), "no-policy-found", "success"), "{rows}");
+    drop(far_srv);
+}
+
+store_tests!(outbound_dane);

@@ -11,7 +11,6 @@ use hickory_proto::op::{Message, OpCode, Query, ResponseCode, UpdateMessage};
 use hickory_proto::rr::rdata::tsig::{TsigAlgorithm, TsigError};
 use hickory_proto::rr::rdata::{A, AAAA, CAA, CNAME, MX, NS, PTR, SRV, TXT};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType, TSigVerifier, TSigner};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::{Requests, Settings, read_secret_file};
@@ -303,12 +302,7 @@ impl Rfc2136 {
     }
 
     async fn connect(&self) -> Result<TcpStream> {
-        let fail = |what: String| Error::new(Kind::Unavailable, format!("rfc2136: {what}"));
-        match tokio::time::timeout(TIMEOUT, TcpStream::connect(&self.server)).await {
-            Ok(Ok(s)) => Ok(s),
-            Ok(Err(e)) => Err(fail(format!("cannot connect to {}: {e}", self.server))),
-            Err(_) => Err(fail(format!("connecting to {} timed out", self.server))),
-        }
+        crate::dns::wire::connect(&self.server, "rfc2136", TIMEOUT).await
     }
 }
 
@@ -385,28 +379,11 @@ fn check_rcode(m: &Message, what: &str) -> Result<()> {
 }
 
 async fn send(conn: &mut TcpStream, msg: &Message) -> Result<()> {
-    let bytes = msg.to_vec().map_err(|e| Error::new(Kind::Internal, format!("rfc2136: encoding: {e}")))?;
-    let len = u16::try_from(bytes.len()).map_err(|_| Error::invalid("rfc2136: the update is larger than 64 KiB"))?;
-    let mut frame = len.to_be_bytes().to_vec();
-    frame.extend_from_slice(&bytes);
-    tokio::time::timeout(TIMEOUT, conn.write_all(&frame))
-        .await
-        .map_err(|_| Error::new(Kind::Unavailable, "rfc2136: sending timed out"))?
-        .map_err(|e| Error::new(Kind::Unavailable, format!("rfc2136: sending: {e}")))
+    crate::dns::wire::send(conn, msg, "rfc2136", TIMEOUT).await
 }
 
 async fn recv(conn: &mut TcpStream) -> Result<Vec<u8>> {
-    let read = async {
-        let mut len = [0u8; 2];
-        conn.read_exact(&mut len).await?;
-        let mut buf = vec![0u8; u16::from_be_bytes(len) as usize];
-        conn.read_exact(&mut buf).await?;
-        Ok::<_, std::io::Error>(buf)
-    };
-    tokio::time::timeout(TIMEOUT, read)
-        .await
-        .map_err(|_| Error::new(Kind::Unavailable, "rfc2136: no reply from the server"))?
-        .map_err(|e| Error::new(Kind::Unavailable, format!("rfc2136: reading the reply: {e}")))
+    crate::dns::wire::recv(conn, "rfc2136", TIMEOUT).await
 }
 
 /// Record data from a canonical value.

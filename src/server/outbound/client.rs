@@ -115,9 +115,10 @@ const KEEP_PER_HOST: usize = 20;
 impl Pool {
     /// Same name, same addresses (and ports), same login, same TLS level: the same
     /// destination (a session opened under a weaker rule never serves a stricter one).
-    fn key(host: &Host, auth: Option<&(String, String)>, level: TlsLevel, require_tls: bool) -> String {
-        let login = auth.map(|a| a.0.as_str()).unwrap_or("");
-        format!("{}|{:?}|{login}|{}|{require_tls}", host.name, host.addrs, level.as_str())
+    fn key(host: &Host, m: &Send<'_>) -> String {
+        let login = m.auth.map(|a| a.0.as_str()).unwrap_or("");
+        let (level, source, require_tls) = (m.rule.level.as_str(), m.rule.source.label(), m.require_tls);
+        format!("{}|{:?}|{login}|{level}|{source}|{require_tls}", host.name, host.addrs)
     }
     fn take(&self, key: &str) -> Option<(Session, Option<Used>)> {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
@@ -174,13 +175,15 @@ pub struct Send<'a> {
     pub roots: &'a Roots,
     /// The message asked for REQUIRETLS: the host must offer it, and MAIL carries it on.
     pub require_tls: bool,
+    /// The host's usable TLSA records, when DANE binds its certificate.
+    pub dane: Option<std::sync::Arc<Vec<super::dane::Tlsa>>>,
 }
 
 /// Deliver to one host: Ok with a result per recipient and the TLS the session used, or Err
 /// when the host could not be used at all (try the next one). A kept connection to the host
 /// is used when there is one.
 pub async fn send(pool: &Pool, host: &Host, m: &Send<'_>) -> Result<(Vec<Outcome>, Option<Used>), Unusable> {
-    let key = Pool::key(host, m.auth, m.rule.level, m.require_tls);
+    let key = Pool::key(host, m);
     if let Some((mut session, used)) = pool.take(&key) {
         if session.reset().await {
             // A broken kept connection (before any reply that counts) falls through to a
@@ -244,13 +247,13 @@ async fn open(
     let ehlo = client.ehlo(m.helo).await.map_err(fail)?;
     let level = m.rule.level;
     if level > TlsLevel::None && ehlo.has_capability(EXT_START_TLS) {
-        let (connector, seen) = m.roots.connector(level);
+        let (connector, seen) = m.roots.connector(level, m.dane.clone());
         let verdict = || seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let mut tls = match client.start_tls(&connector, name).await {
             Ok(t) => t,
             Err(e) => {
                 return Err(match verdict() {
-                    Some(Err(why)) if level >= TlsLevel::Verify => Unusable {
+                    Some(Err(why)) if level >= TlsLevel::Verify || m.dane.is_some() => Unusable {
                         why: format!(
                             "{name}: the certificate does not verify ({why}); {policy} requires it: nothing sent"
                         ),

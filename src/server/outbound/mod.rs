@@ -7,6 +7,7 @@
 //! one DSN (never for a null-sender message) and the message leaves the queue.
 
 mod client;
+mod dane;
 mod route;
 mod tls;
 
@@ -188,23 +189,32 @@ impl Worker {
 
     /// The TLS a domain's delivery requires: the level its route pins (at least `verify` when
     /// a password is sent); else, for delivery to the domain's own MX hosts, its MTA-STS
-    /// policy; else opportunistic. With the policy, when one applies.
+    /// policy; else opportunistic. With the policy, when one applies, and the resolver to ask
+    /// for DANE when DANE may apply (`dnssec_trust = resolver`, not pinned to another level,
+    /// no relayhost login).
     async fn rule(
         &self,
         cfg: &crate::config::Config,
         routes: &[transports::Transport],
         domain: &str,
         login: bool,
-    ) -> (tls::Rule, Option<crate::proto::mta_sts::Policy>) {
+    ) -> (tls::Rule, Option<crate::proto::mta_sts::Policy>, Option<String>) {
         use crate::netaddr::{NextHop, TlsLevel};
         use crate::proto::mta_sts::Mode;
         let route = crate::ops::transport::route(routes, domain);
         let pinned = route.and_then(|t| t.tls.as_deref()).and_then(|l| TlsLevel::parse(l).ok());
         let rule = |level, source| tls::Rule { level, source };
+        let dane = match (&cfg.server.dns_resolver, cfg.server.dnssec_trust.as_str()) {
+            (Some(r), "resolver") if !login && matches!(pinned, None | Some(TlsLevel::Dane)) => {
+                crate::netaddr::parse_server(r).ok().map(|a| a.to_string())
+            }
+            _ => None,
+        };
         match pinned {
-            Some(level) if login => return (rule(level.max(TlsLevel::Verify), tls::Source::Login), None),
-            Some(level) => return (rule(level, tls::Source::Transport), None),
-            None if login => return (rule(TlsLevel::Verify, tls::Source::Login), None),
+            Some(TlsLevel::Dane) => return (rule(TlsLevel::May, tls::Source::Transport), None, dane),
+            Some(level) if login => return (rule(level.max(TlsLevel::Verify), tls::Source::Login), None, None),
+            Some(level) => return (rule(level, tls::Source::Transport), None, None),
+            None if login => return (rule(TlsLevel::Verify, tls::Source::Login), None, None),
             None => {}
         }
         // MTA-STS speaks of the domain's MX hosts: not of a fixed host or another domain's.
@@ -220,10 +230,36 @@ impl Worker {
             None
         };
         match policy.as_ref().map(|p| p.mode) {
-            Some(Mode::Enforce) => (rule(TlsLevel::Verify, tls::Source::MtaStsEnforce), policy),
-            Some(Mode::Testing) => (rule(TlsLevel::May, tls::Source::MtaStsTesting), policy),
-            _ => (rule(TlsLevel::May, tls::Source::Default), None),
+            Some(Mode::Enforce) => (rule(TlsLevel::Verify, tls::Source::MtaStsEnforce), policy, dane),
+            Some(Mode::Testing) => (rule(TlsLevel::May, tls::Source::MtaStsTesting), policy, dane),
+            _ => (rule(TlsLevel::May, tls::Source::Default), None, dane),
         }
+    }
+
+    /// What DANE makes of one host's rule: its TLSA records bind the certificate; validated
+    /// but unusable ones still require TLS; a failed TLSA lookup makes the host unusable (Err).
+    async fn host_rule(
+        &self,
+        rule: tls::Rule,
+        dane_at: Option<&str>,
+        host: &route::Host,
+    ) -> std::result::Result<(tls::Rule, Option<Arc<Vec<dane::Tlsa>>>), String> {
+        use crate::netaddr::TlsLevel;
+        let Some(resolver) = dane_at else { return Ok((rule, None)) };
+        let port = host.addrs.first().map_or(25, |a| a.port());
+        Ok(match dane::for_host(resolver, &host.name, port).await {
+            dane::ForHost::Off => (rule, None),
+            dane::ForHost::Tlsa(t) => (tls::Rule { level: TlsLevel::Verify, source: tls::Source::Dane }, Some(t)),
+            dane::ForHost::Unusable => {
+                (tls::Rule { level: rule.level.max(TlsLevel::Encrypt), source: tls::Source::Dane }, None)
+            }
+            dane::ForHost::LookupFailed(why) => {
+                return Err(format!(
+                    "{}: its TLSA records could not be read ({why}); DANE forbids using it",
+                    host.name
+                ));
+            }
+        })
     }
 
     fn destination(&self, domain: &str) -> Arc<tokio::sync::Semaphore> {
@@ -297,21 +333,26 @@ impl Worker {
                     let creds = auth
                         .as_ref()
                         .filter(|_| crate::ops::transport::route(&routes, &domain).is_some_and(|t| t.domain == "."));
-                    let (mut rule, sts) = self.rule(&cfg, &routes, &domain, creds.is_some()).await;
-                    // REQUIRETLS (RFC 8689 §4.2.1): verified TLS, and MX names that an MTA-STS
-                    // policy vouches for (a testing policy counts as enforce); MX records are
-                    // not DNSSEC-validated here, so without a policy only a fixed next hop
-                    // (no MX lookup) can carry it.
+                    let (mut rule, sts, dane_at) = self.rule(&cfg, &routes, &domain, creds.is_some()).await;
+                    let fixed = crate::ops::transport::route(&routes, &domain)
+                        .and_then(|t| crate::netaddr::NextHop::parse(&t.nexthop).ok())
+                        .is_some_and(|h| h.exact);
+                    // DANE applies to a fixed next hop, or to MX hosts when the MX records are
+                    // DNSSEC-validated (RFC 7672 §2.2.1).
+                    let dane_at = match dane_at {
+                        Some(r) if fixed || dane::mx_secure(&r, &domain).await => Some(r),
+                        _ => None,
+                    };
+                    // REQUIRETLS (RFC 8689 §4.2.1): verified TLS, and MX names that DNSSEC or an
+                    // MTA-STS policy vouches for (a testing policy counts as enforce); else only
+                    // a fixed next hop (no MX lookup) can carry it.
                     let mut refused = None;
                     if env.require_tls && rule.source != tls::Source::Login {
                         rule = tls::Rule {
                             level: rule.level.max(crate::netaddr::TlsLevel::Verify),
                             source: tls::Source::RequireTls,
                         };
-                        let fixed = crate::ops::transport::route(&routes, &domain)
-                            .and_then(|t| crate::netaddr::NextHop::parse(&t.nexthop).ok())
-                            .is_some_and(|h| h.exact);
-                        if sts.is_none() && !fixed {
+                        if sts.is_none() && !fixed && dane_at.is_none() {
                             refused = Some(format!(
                                 "REQUIRETLS could not be met: {domain} publishes no MTA-STS policy, and its MX \
                                  records are not DNSSEC-validated here"
@@ -349,17 +390,32 @@ impl Worker {
                         rule,
                         roots: &roots,
                         require_tls: env.require_tls,
+                        dane: None,
                     };
                     // Every host given up for its TLS: a REQUIRETLS message goes back (RFC 8689
                     // §4.2.1); anything else is tried again later.
                     let mut only_tls = !hosts.is_empty();
                     let mut results = Vec::new();
+                    let sts_type = if sts.is_some() { "sts" } else { "no-policy-found" };
                     for h in &hosts {
+                        let (rule, tlsa) = match self.host_rule(rule, dane_at.as_deref(), h).await {
+                            Ok(r) => r,
+                            Err(why) => {
+                                tls::count(rule, None, true);
+                                results.push((h, "dnssec-invalid", "tlsa"));
+                                tried.push(why.clone());
+                                last = why;
+                                continue;
+                            }
+                        };
+                        let policy = if rule.source == tls::Source::Dane { "tlsa" } else { sts_type };
+                        let m = client::Send { rule, dane: tlsa, ..m };
                         match client::send(&self.pool, h, &m).await {
                             Ok((o, used)) => {
                                 tls::count(rule, used.as_ref(), false);
                                 tried.push(tls::describe(&h.name, used.as_ref(), rule));
-                                results.extend(tls::rpt_result(rule, sts.is_some(), used.as_ref()).map(|r| (h, r)));
+                                let bound = sts.is_some() || rule.source == tls::Source::Dane;
+                                results.extend(tls::rpt_result(rule, bound, used.as_ref()).map(|r| (h, r, policy)));
                                 got = Some(o);
                                 break;
                             }
@@ -367,7 +423,7 @@ impl Worker {
                                 if e.tls {
                                     tls::count(rule, None, true);
                                 }
-                                results.extend(e.rpt.map(|r| (h, r)));
+                                results.extend(e.rpt.map(|r| (h, r, policy)));
                                 only_tls &= e.tls;
                                 tried.push(e.why.clone());
                                 last = e.why;
@@ -375,7 +431,7 @@ impl Worker {
                         }
                     }
                     self.note(&q.id, &domain, &tried).await;
-                    self.tally(&domain, sts.is_some(), &results).await;
+                    self.tally(&domain, &results).await;
                     match got {
                         Some(o) => o,
                         None if refused.is_some() => {
@@ -409,13 +465,13 @@ impl Worker {
 
     /// Count each host's TLS result for the day (`report tls --outbound`); a failure to
     /// write costs only the count.
-    async fn tally(&self, domain: &str, sts: bool, results: &[(&route::Host, &'static str)]) {
+    async fn tally(&self, domain: &str, results: &[(&route::Host, &'static str, &'static str)]) {
         let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
-        for (host, result) in results {
+        for (host, result, policy) in results {
             let r = crate::store::tls_results::TlsResult {
                 day: day.clone(),
                 domain: domain.to_string(),
-                policy: if sts { "sts" } else { "no-policy-found" }.to_string(),
+                policy: policy.to_string(),
                 mx_host: host.name.clone(),
                 result: result.to_string(),
                 sessions: 1,

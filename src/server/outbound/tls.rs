@@ -25,6 +25,8 @@ pub enum Source {
     RequireTls,
     /// Delivered as `may`; what enforce would have refused is recorded.
     MtaStsTesting,
+    /// The host's DNSSEC-validated TLSA records (RFC 7672): they bind the certificate.
+    Dane,
     /// Nothing asked for more than opportunistic TLS.
     Default,
 }
@@ -38,6 +40,7 @@ impl Source {
             Source::MtaStsEnforce => "mta-sts-enforce",
             Source::RequireTls => "requiretls",
             Source::MtaStsTesting => "mta-sts-testing",
+            Source::Dane => "dane",
             Source::Default => "opportunistic",
         }
     }
@@ -49,6 +52,7 @@ impl Source {
             Source::MtaStsEnforce => "MTA-STS enforce",
             Source::RequireTls => "REQUIRETLS",
             Source::MtaStsTesting => "MTA-STS testing",
+            Source::Dane => "DANE",
             Source::Default => "opportunistic",
         }
     }
@@ -154,8 +158,13 @@ impl Roots {
         Roots(crate::tls_material::client_roots(extra).map(Arc::new).map_err(|e| e.one_line()))
     }
 
-    /// A connector for one connection at `level`, and where its certificate verdict lands.
-    pub fn connector(&self, level: TlsLevel) -> (tokio_rustls::TlsConnector, Verdict) {
+    /// A connector for one connection at `level` (or bound by the host's TLSA records), and
+    /// where its certificate verdict lands.
+    pub fn connector(
+        &self,
+        level: TlsLevel,
+        dane: Option<Arc<Vec<super::dane::Tlsa>>>,
+    ) -> (tokio_rustls::TlsConnector, Verdict) {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let inner = match &self.0 {
             Ok(roots) => WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
@@ -164,8 +173,8 @@ impl Roots {
             Err(e) => Err(e.clone()),
         };
         let seen = Arc::new(Mutex::new(None));
-        let verifier =
-            Judge { inner, seen: seen.clone(), enforce: level >= TlsLevel::Verify, provider: provider.clone() };
+        let enforce = level >= TlsLevel::Verify || dane.is_some();
+        let verifier = Judge { inner, dane, seen: seen.clone(), enforce, provider: provider.clone() };
         let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .unwrap_or_else(|_| unreachable!("ring supports the default protocol versions"))
@@ -176,12 +185,13 @@ impl Roots {
     }
 }
 
-/// Judges a certificate with the WebPKI verifier, records the verdict, and refuses a bad one
-/// only when enforcing. Handshake signatures are always checked (the server holds the key of
+/// Judges a certificate with the WebPKI verifier (or, for a DANE host, by its TLSA records),
+/// records the verdict, and refuses a bad one only when enforcing. Handshake signatures are always checked (the server holds the key of
 /// the certificate it sent).
 #[derive(Debug)]
 struct Judge {
     inner: Result<Arc<WebPkiServerVerifier>, String>,
+    dane: Option<Arc<Vec<super::dane::Tlsa>>>,
     seen: Verdict,
     enforce: bool,
     provider: Arc<rustls::crypto::CryptoProvider>,
@@ -196,6 +206,15 @@ impl ServerCertVerifier for Judge {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Some(tlsa) = &self.dane {
+            let verdict = super::dane::verify(tlsa, end_entity, intermediates, server_name, now, &self.provider)
+                .map_err(|text| CertProblem { kind: "validation-failure", text });
+            *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(verdict.clone());
+            return match verdict {
+                Ok(()) => Ok(ServerCertVerified::assertion()),
+                Err(p) => Err(rustls::Error::General(p.text)),
+            };
+        }
         let verdict = match &self.inner {
             Ok(v) => v.verify_server_cert(end_entity, intermediates, server_name, ocsp, now).map(|_| ()),
             Err(e) => Err(rustls::Error::General(format!("no trusted roots: {e}"))),
