@@ -5189,7 +5189,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__report__subcmd__tls)
-            opts="-q -h -V --domain --since --outbound --config --json --quiet --help --version"
+            opts="-q -h -V --domain --since --outbound --send --day --config --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5200,6 +5200,10 @@ _mailctl() {
                     return 0
                     ;;
                 --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --day)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

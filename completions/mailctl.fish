@@ -680,8 +680,10 @@ complete -c mailctl -n "__fish_mailctl_using_subcommand report; and __fish_seen_
 complete -c mailctl -n "__fish_mailctl_using_subcommand report; and __fish_seen_subcommand_from dmarc" -s V -l version -d 'Print version'
 complete -c mailctl -n "__fish_mailctl_using_subcommand report; and __fish_seen_subcommand_from tls" -l domain -d 'Only this domain (default: every domain with a report mailbox)' -r
 complete -c mailctl -n "__fish_mailctl_using_subcommand report; and __fish_seen_subcommand_from tls" -l since -d 'Reports received in this last span: 90m, 12h, 7d, 2w' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand report; and __fish_seen_subcommand_from tls" -l day -d 'The UTC day to send, YYYY-MM-DD (default: yesterday)' -r
 complete -c mailctl -n "__fish_mailctl_using_subcommand report; and __fish_seen_subcommand_from tls" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
 complete -c mailctl -n "__fish_mailctl_using_subcommand report; and __fish_seen_subcommand_from tls" -l outbound -d 'Our outbound TLS results (success, or the RFC 8460 failure type) instead of reports received; --domain then names a destination'
+complete -c mailctl -n "__fish_mailctl_using_subcommand report; and __fish_seen_subcommand_from tls" -l send -d 'With --outbound: send the TLS reports (RFC 8460) of --day now, to each destination\'s _smtp._tls rua (serve sends each past day\'s once by itself)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand report; and __fish_seen_subcommand_from tls" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand report; and __fish_seen_subcommand_from tls" -s q -l quiet -d 'Print only errors'
 complete -c mailctl -n "__fish_mailctl_using_subcommand report; and __fish_seen_subcommand_from tls" -s h -l help -d 'Print help'

@@ -79,3 +79,23 @@ pub fn client_roots(extra_roots: Option<&Path>) -> Result<rustls::RootCertStore>
     }
     Ok(roots)
 }
+
+/// An HTTPS client for one host of another domain (an MTA-STS policy, a TLS report's rua):
+/// verified TLS (system roots and `extra_roots`), no redirects, no proxy, bounded in time, and
+/// the host's addresses as our resolver gave them (`dns_resolver`, not the system's).
+pub fn https_client_for(
+    extra_roots: Option<&Path>,
+    host: &str,
+    addrs: &[std::net::SocketAddr],
+    timeout: std::time::Duration,
+) -> std::result::Result<reqwest::Client, String> {
+    let tls = client_verifying(extra_roots).map_err(|e| e.one_line())?;
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .no_proxy()
+        .resolve_to_addrs(host, addrs)
+        .build()
+        .map_err(|e| format!("HTTPS client: {e}"))
+}

@@ -28,6 +28,13 @@ pub struct TlsScope {
     /// received; --domain then names a destination
     #[arg(long)]
     outbound: bool,
+    /// With --outbound: send the TLS reports (RFC 8460) of --day now, to each destination's
+    /// _smtp._tls rua (serve sends each past day's once by itself)
+    #[arg(long, requires = "outbound")]
+    send: bool,
+    /// The UTC day to send, YYYY-MM-DD (default: yesterday)
+    #[arg(long, requires = "send")]
+    day: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -48,7 +55,30 @@ pub async fn run(cmd: ReportCmd, ctx: &mut Ctx) -> Result<()> {
             let listed = ops::dmarc(&store, &ctx.config, s.domain.as_deref(), since).await?;
             show(ctx, listed, |d| (heading("DMARC", since, &d.read), dmarc_table(d)))
         }
-        ReportCmd::Tls(TlsScope { scope, outbound: true }) => {
+        ReportCmd::Tls(TlsScope { scope, outbound: true, send: true, day }) => {
+            let day = match day {
+                Some(d) => d,
+                None => (chrono::Utc::now().date_naive() - chrono::Days::new(1)).format("%Y-%m-%d").to_string(),
+            };
+            let domain = scope.domain.as_deref().map(crate::names::domain).transpose()?;
+            let sent = crate::ops::tls_report::send_day(&store, &ctx.config, &day, domain.as_deref()).await?;
+            if ctx.out.json {
+                return Ok(ctx.out.json_array(&sent)?);
+            }
+            if sent.is_empty() {
+                ctx.note(format!("no outbound TLS results on {day}"));
+            }
+            for s in &sent {
+                for to in &s.to {
+                    ctx.out.line(format!("{}: report {} sent to {to}", s.domain, s.report_id))?;
+                }
+                for why in &s.failed {
+                    ctx.note(format!("{}: not sent: {why}", s.domain));
+                }
+            }
+            Ok(())
+        }
+        ReportCmd::Tls(TlsScope { scope, outbound: true, .. }) => {
             let since = crate::store::now() - scope.since;
             let rows = ops::outbound_tls(&store, scope.domain.as_deref(), since).await?;
             if ctx.out.json {

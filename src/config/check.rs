@@ -99,6 +99,9 @@ pub fn dmarc(v: &str) -> Result<()> {
         Err(Error::invalid("a DMARC record starts with v=DMARC1; and has p="))
     }
 }
+pub fn address_or_empty(v: &str) -> Result<()> {
+    if v.is_empty() { Ok(()) } else { crate::names::Address::parse(v).map(|_| ()) }
+}
 pub fn dnssec_trust(v: &str) -> Result<()> {
     match v {
         "" | "none" | "resolver" => Ok(()),

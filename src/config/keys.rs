@@ -117,6 +117,10 @@ config_keys! {
         queue dns_resolver: text = Text, check::resolver, sample "192.0.2.53:53" => dns_resolver: Option<String>;
         /// who vouches for DNSSEC (DANE, RFC 7672): resolver (trust the AD flag of dns_resolver, a validating resolver on this host or a network you control) or none
         queue dnssec_trust: text = TextOr("none"), check::dnssec_trust, sample "resolver" => dnssec_trust: String;
+        /// send a daily TLS report (RFC 8460) to each destination domain that publishes a _smtp._tls rua
+        queue tls_reports: bool = Or(true), check::boolean, sample "false" => tls_reports: bool;
+        /// From: of the TLS reports we send (DKIM-signed for its domain); empty: postmaster@ the first domain
+        queue tlsrpt_sender: text = Text, check::address_or_empty, sample "tls-reports@example.com" => tlsrpt_sender: Option<String>;
         /// a PEM file of CA certificates trusted besides the system's when outbound TLS is verified (MTA-STS, transport --tls verify)
         queue tls_extra_roots: text = OptionalFile { as_written: false }, check::any,
             sample "/etc/mailctl/extra-roots.pem" => tls_extra_roots: Option<PathBuf>;

@@ -36,6 +36,7 @@ pub mod restore_account;
 pub mod search;
 pub mod sort_fields;
 pub mod submit;
+pub mod tls_report;
 pub mod token;
 pub mod transport;
 pub mod vacation;

@@ -55,15 +55,7 @@ pub async fn fetch(resolver: &TokioResolver, extra_roots: Option<&Path>, domain:
     let host = format!("mta-sts.{domain}");
     let ips = resolver.lookup_ip(format!("{host}.")).await.map_err(|e| format!("{host}: {e}"))?;
     let addrs: Vec<SocketAddr> = ips.iter().map(|ip| SocketAddr::new(ip, 443)).collect();
-    let tls = crate::tls_material::client_verifying(extra_roots).map_err(|e| e.one_line())?;
-    let client = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(FETCH_TIMEOUT)
-        .no_proxy()
-        .resolve_to_addrs(&host, &addrs)
-        .build()
-        .map_err(|e| format!("HTTPS client: {e}"))?;
+    let client = crate::tls_material::https_client_for(extra_roots, &host, &addrs, FETCH_TIMEOUT)?;
     let url = format!("https://{host}/.well-known/mta-sts.txt");
     let mut r =
         client.get(&url).send().await.map_err(|e| {

@@ -10,6 +10,7 @@ pub mod outbound;
 pub mod pop3;
 pub mod smtp;
 pub mod tls;
+pub mod tls_reports;
 
 use crate::filter::Filters;
 use std::io::Write;
@@ -366,6 +367,7 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
     crate::metrics::METRICS.start_time.set(crate::store::now());
     let worker = tokio::spawn(outbound::run(shared.clone()));
     let watcher = tokio::spawn(watch_certificate(shared.clone()));
+    let reports = tokio::spawn(tls_reports::run(shared.clone()));
     let indexer = shared.fts.clone().map(|f| tokio::spawn(fts::run(shared.clone(), f)));
     let mut tasks = Vec::new();
     for (kind, l) in listeners {
@@ -376,6 +378,7 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
     tracing::info!("shutting down: no new connections; waiting for sessions to finish");
     let _ = stop_tx.send(true);
     watcher.abort();
+    reports.abort();
     for t in tasks {
         t.abort();
     }

@@ -26,6 +26,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ("transports", "domain"),
     ("mta_sts_policies", "domain"),
     ("tls_results", "day, domain, policy, mx_host, result"),
+    ("tls_reports_sent", "day, domain"),
     ("queue", "id"),
     ("queue_recipients", "queue_id, recipient"),
     ("queue_events", "id"),

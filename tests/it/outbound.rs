@@ -5,6 +5,16 @@
 use crate::server::{Client, Server, inbox};
 use crate::util::{Backend, Env, eventually};
 
+/// A helper process (a scripted DNS or HTTPS server), killed when the test ends.
+struct Kill(std::process::Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn submit(srv: &Server, to: &str, subject: &str) {
     let mut c = Client::connect(srv.submission);
     c.expect("EHLO x.example", 250);
@@ -337,13 +347,6 @@ fn outbound_dns(env: Env) {
     let mut line = String::new();
     std::io::BufReader::new(dns.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let dns_port: u16 = line.trim().parse().unwrap();
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
     let _dns = Kill(dns);
 
     let far = Env::new(Backend::Sqlite, "outbound_dns_far").unwrap();
@@ -503,13 +506,6 @@ fn outbound_mta_sts(env: Env) {
     let mut line = String::new();
     std::io::BufReader::new(dns.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let dns_port: u16 = line.trim().parse().unwrap();
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
     let _dns = Kill(dns);
 
     let pki = env.path().join("pki");
@@ -653,13 +649,6 @@ fn outbound_mta_sts_testing_mode_delivers_and_records(env: Env) {
     let mut line = String::new();
     std::io::BufReader::new(dns.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let dns_port: u16 = line.trim().parse().unwrap();
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
     let _dns = Kill(dns);
     let pki = env.path().join("pki");
     std::fs::create_dir_all(&pki).unwrap();
@@ -730,7 +719,13 @@ fn outbound_dane(env: Env) {
     };
     let pki = env.path().join("pki");
     std::fs::create_dir_all(&pki).unwrap();
-    let names = [format!("mx.{zone}"), format!("mx-ta.ta.{zone}"), format!("mx-bad.bad.{zone}"), format!("mx.{plain}")];
+    let names = [
+        format!("mx.{zone}"),
+        format!("mx-ta.ta.{zone}"),
+        format!("mx-bad.bad.{zone}"),
+        format!("mx.{plain}"),
+        format!("rua.{zone}"),
+    ];
     test_ca(&pki, "ca", Some(&names.iter().map(String::as_str).collect::<Vec<_>>()));
     let mut chain = std::fs::read(pki.join("leaf.pem")).unwrap();
     chain.extend(std::fs::read(pki.join("ca.pem")).unwrap());
@@ -748,7 +743,7 @@ fn outbound_dane(env: Env) {
     for d in [format!("ta.{zone}"), plain.clone()] {
         far.ok(&["domain", "add", &d]);
     }
-    for a in [format!("carol@{zone}"), format!("tim@ta.{zone}"), format!("dave@{plain}")] {
+    for a in [format!("carol@{zone}"), format!("tim@ta.{zone}"), format!("dave@{plain}"), format!("tlsrpt@{zone}")] {
         far.create(&a, "vip");
     }
     far.serve_config(&[
@@ -789,12 +784,30 @@ fn outbound_dane(env: Env) {
     signed.push(tlsa(&format!("mx-ta.ta.{zone}"), &format!("2 0 1 {ca_cert}")));
     signed.extend(mx(&format!("bad.{zone}"), &format!("mx-bad.bad.{zone}")));
     signed.push(tlsa(&format!("mx-bad.bad.{zone}"), &format!("3 1 1 {wrong}")));
+    // TLS reports go to a mailbox of the receiver and to an https endpoint (Python, with the
+    // test CA's certificate).
+    use std::io::BufRead;
+    let posted = env.path().join("posted.json.gz");
+    let mut https = std::process::Command::new("python3")
+        .args(["-c", RUA_SERVER, pki.join("leaf.pem").to_str().unwrap(), pki.join("leaf.key").to_str().unwrap()])
+        .arg(&posted)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(https.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let rua_port: u16 = line.trim().parse().unwrap();
+    let _https = Kill(https);
+    let rua = format!("\"v=TLSRPTv1; rua=mailto:tlsrpt@{zone},https://rua.{zone}:{rua_port}/tlsrpt\"");
+    signed.push((format!("_smtp._tls.{zone}"), "TXT".into(), rua));
+    signed.push((format!("rua.{zone}"), "A".into(), "127.0.0.1".into()));
     records(&zone, signed);
     let mut unsigned = mx(&plain, &format!("mx.{plain}"));
     unsigned.push(tlsa(&format!("mx.{plain}"), &format!("3 1 1 {wrong}")));
     records(&plain, unsigned);
 
     env.create("bob@example.com", "vip");
+    env.ok(&["dkim", "generate", "--domain", "example.com", "--selector", "s1"]);
     // Unbracketed: each domain's own MX hosts (at the receiver's port).
     for d in [zone.clone(), format!("ta.{zone}"), format!("bad.{zone}"), plain.clone()] {
         env.ok(&["transport", "add", &d, &format!("{d}:{port}")]);
@@ -805,6 +818,7 @@ fn outbound_dane(env: Env) {
         ("dns_resolver", resolver),
         ("dnssec_trust", "resolver"),
         ("queue_delay_warning", "0"),
+        ("tls_extra_roots", pki.join("ca.pem").to_str().unwrap()),
     ]);
     let srv = env.start_server();
 
@@ -824,7 +838,9 @@ fn outbound_dane(env: Env) {
     submit(&srv, &format!("dave@{plain}"), "no DNSSEC, no DANE");
     eventually("delivery without DNSSEC", || inbox(&far, &format!("dave@{plain}")).len() == 1);
     eventually("the opportunistic record", || srv.log().contains(&format!("mx.{plain}: TLSv1_3")));
-    assert!(srv.log().contains("certificate not verified"), "{}", srv.log());
+    let log = srv.log();
+    let line = log.lines().find(|l| l.contains(&format!("tls=mx.{plain}:"))).unwrap_or_default();
+    assert!(line.contains("(policy: opportunistic)"), "{line}");
 
     // A validated TLSA naming another key: nothing is sent, the reason is kept.
     submit(&srv, &format!("x@bad.{zone}"), "must wait");
@@ -845,7 +861,81 @@ fn outbound_dane(env: Env) {
     assert!(has(&format!("mx-ta.ta.{zone}"), "tlsa", "success"), "{rows}");
     assert!(has(&format!("mx-bad.bad.{zone}"), "tlsa", "validation-failure"), "{rows}");
     assert!(has(&format!("mx.{plain}"), "no-policy-found", "success"), "{rows}");
+
+    // The day's TLS report (RFC 8460), sent now rather than after midnight: mailed through the
+    // queue, DKIM-signed, to the receiver's tlsrpt mailbox, and posted to the https rua.
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let out = env.ok(&["report", "tls", "--outbound", "--send", "--day", &today, "--domain", &zone]);
+    assert!(out.contains(&format!("sent to mailto:tlsrpt@{zone}")), "{out}");
+    assert!(out.contains(&format!("sent to https://rua.{zone}:{rua_port}/tlsrpt")), "{out}");
+    eventually("the mailed TLS report", || inbox(&far, &format!("tlsrpt@{zone}")).len() == 1);
+    let (_, mail) = inbox(&far, &format!("tlsrpt@{zone}")).remove(0);
+    let mail_file = env.path().join("report.eml");
+    std::fs::write(&mail_file, &mail).unwrap();
+    let keys = env.path().join("dkim.json");
+    std::fs::write(&keys, env.ok(&["--json", "dkim", "show", "--domain", "example.com"])).unwrap();
+    let checked = crate::server::python(
+        CHECK_TLS_REPORT,
+        &[mail_file.to_str().unwrap(), &zone, keys.to_str().unwrap(), posted.to_str().unwrap()],
+    );
+    assert_eq!(checked.trim(), "ok", "{checked}");
+    let again = env.json(&["report", "tls", "--outbound", "--send", "--day", "2001-01-01"]);
+    assert_eq!(again, serde_json::json!([]), "a day without results sends nothing");
     drop(far_srv);
 }
+
+/// An https endpoint for TLS reports: prints its port, writes the body of a POST with the
+/// right content type to argv[3] and answers 200; anything else 400.
+const RUA_SERVER: &str = r#"
+import http.server, ssl, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get('Content-Length', '0')))
+        ok = self.headers.get('Content-Type') == 'application/tlsrpt+gzip'
+        if ok:
+            open(sys.argv[3], 'wb').write(body)
+        self.send_response(200 if ok else 400)
+        self.send_header('Content-Length', '0')
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(('127.0.0.1', 0), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+s.socket = ctx.wrap_socket(s.socket, server_side=True)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+"#;
+
+/// Checks a mailed TLS report the way a receiver would: multipart/report of type tlsrpt with
+/// the report domain's header, DKIM verified by dkimpy, the gzipped JSON with RFC 8460 §4's
+/// fields and the DANE sessions counted; the posted copy is the same report.
+const CHECK_TLS_REPORT: &str = r#"
+import email, email.policy, gzip, json, sys, dkim
+raw = open(sys.argv[1], 'rb').read()
+m = email.message_from_bytes(raw, policy=email.policy.default)
+assert m.get_content_type() == 'multipart/report', m.get_content_type()
+assert m.get_param('report-type') == 'tlsrpt'
+assert m['TLS-Report-Domain'] == sys.argv[2], m['TLS-Report-Domain']
+assert str(m['Subject']).startswith('Report Domain: ' + sys.argv[2]), m['Subject']
+recs = {r['name'] + '.': r['value'].encode() for r in json.load(open(sys.argv[3]))}
+assert dkim.verify(raw, dnsfunc=lambda n, timeout=5: recs.get(n.decode())), 'DKIM'
+part = [p for p in m.walk() if p.get_content_type() == 'application/tlsrpt+gzip'][0]
+assert part.get_filename().endswith('.json.gz'), part.get_filename()
+r = json.loads(gzip.decompress(part.get_payload(decode=True)))
+for k in ['organization-name', 'date-range', 'contact-info', 'report-id', 'policies']:
+    assert k in r, k
+assert r['date-range']['start-datetime'].endswith('T00:00:00Z'), r['date-range']
+for p in r['policies']:
+    assert p['policy']['policy-domain'] == sys.argv[2]
+    assert p['policy']['policy-type'] in ('tlsa', 'sts', 'no-policy-found')
+    for k in ['total-successful-session-count', 'total-failure-session-count']:
+        assert isinstance(p['summary'][k], int)
+tlsa = [p for p in r['policies'] if p['policy']['policy-type'] == 'tlsa'][0]
+assert tlsa['summary']['total-successful-session-count'] >= 2, tlsa
+posted = json.loads(gzip.decompress(open(sys.argv[4], 'rb').read()))
+assert posted['report-id'] == r['report-id'], posted
+print('ok')
+"#;
 
 store_tests!(outbound_dane);
