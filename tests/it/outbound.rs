@@ -586,15 +586,28 @@ fn outbound_mta_sts(env: Env) {
     });
     assert!(!plain.log().contains("MAIL"), "nothing was sent to the host without TLS");
 
+    // STARTTLS stripped on the way (a scripted receiver answers at the policy's MX name):
+    // deferred with the reason, nothing sent in clear.
+    env.ok(&["transport", "add", "mx-test.example", &format!("mx-test.example:{}", plain.port), "--replace"]);
+    submit(&srv, "carol@mx-test.example", "stripped");
+    eventually("the deferral without STARTTLS", || {
+        env.json(&["queue", "list"]).as_array().unwrap().iter().any(|m| {
+            m["recipients"][0]["last_error"]
+                .as_str()
+                .is_some_and(|e| e.contains("offers no STARTTLS; MTA-STS enforce requires TLS: nothing sent in clear"))
+        })
+    });
+    assert!(!plain.log().contains("MAIL"), "nothing was sent in clear");
+
     // A route pinned to `encrypt` overrides the policy: TLS without verification.
     env.ok(&["transport", "add", "mx-test.example", &route, "--tls", "encrypt", "--replace"]);
     env.ok(&["queue", "flush"]);
-    eventually("delivery under transport --tls encrypt", || inbox(&far, "carol@mx-test.example").len() == 3);
+    eventually("delivery under transport --tls encrypt", || inbox(&far, "carol@mx-test.example").len() == 4);
     eventually("the record of an unverified certificate", || srv.log().contains("certificate not verified"));
     // And `--tls none` never starts TLS.
     env.ok(&["transport", "add", "mx-test.example", &route, "--tls", "none", "--replace"]);
     submit(&srv, "carol@mx-test.example", "in clear, as pinned");
-    eventually("delivery under transport --tls none", || inbox(&far, "carol@mx-test.example").len() == 4);
+    eventually("delivery under transport --tls none", || inbox(&far, "carol@mx-test.example").len() == 5);
     eventually("the record of no TLS", || srv.log().contains("no TLS (policy: transport --tls none)"));
     let list = env.json(&["transport", "list"]);
     assert_eq!(list[0]["tls"], "none", "{list}");
@@ -607,6 +620,7 @@ fn outbound_mta_sts(env: Env) {
     };
     assert!(has("mail.mx-test.example", "sts", "success"), "{rows}");
     assert!(has("mail.mx-test.example", "sts", "certificate-not-trusted"), "{rows}");
+    assert!(has("mail.mx-test.example", "sts", "starttls-not-supported"), "{rows}");
     assert!(has("127.0.0.1", "no-policy-found", "starttls-not-supported"), "{rows}");
     let one = env.json(&["report", "tls", "--outbound", "--domain", "plain.example"]);
     assert!(one.as_array().unwrap().iter().all(|r| r["domain"] == "plain.example"), "{one}");
