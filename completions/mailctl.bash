@@ -676,6 +676,9 @@ _mailctl() {
             mailctl__subcmd__help__subcmd__transport,add)
                 cmd="mailctl__subcmd__help__subcmd__transport__subcmd__add"
                 ;;
+            mailctl__subcmd__help__subcmd__transport,check)
+                cmd="mailctl__subcmd__help__subcmd__transport__subcmd__check"
+                ;;
             mailctl__subcmd__help__subcmd__transport,list)
                 cmd="mailctl__subcmd__help__subcmd__transport__subcmd__list"
                 ;;
@@ -829,6 +832,9 @@ _mailctl() {
             mailctl__subcmd__transport,add)
                 cmd="mailctl__subcmd__transport__subcmd__add"
                 ;;
+            mailctl__subcmd__transport,check)
+                cmd="mailctl__subcmd__transport__subcmd__check"
+                ;;
             mailctl__subcmd__transport,help)
                 cmd="mailctl__subcmd__transport__subcmd__help"
                 ;;
@@ -840,6 +846,9 @@ _mailctl() {
                 ;;
             mailctl__subcmd__transport__subcmd__help,add)
                 cmd="mailctl__subcmd__transport__subcmd__help__subcmd__add"
+                ;;
+            mailctl__subcmd__transport__subcmd__help,check)
+                cmd="mailctl__subcmd__transport__subcmd__help__subcmd__check"
                 ;;
             mailctl__subcmd__transport__subcmd__help,help)
                 cmd="mailctl__subcmd__transport__subcmd__help__subcmd__help"
@@ -4441,7 +4450,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help__subcmd__transport)
-            opts="add list remove"
+            opts="add list remove check"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4455,6 +4464,20 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__help__subcmd__transport__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__help__subcmd__transport__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -5473,7 +5496,7 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__transport)
-            opts="-q -h -V --config --json --quiet --help --version add list remove help"
+            opts="-q -h -V --config --json --quiet --help --version add list remove check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5512,8 +5535,26 @@ _mailctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailctl__subcmd__transport__subcmd__check)
+            opts="-q -h -V --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailctl__subcmd__transport__subcmd__help)
-            opts="add list remove help"
+            opts="add list remove check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5527,6 +5568,20 @@ _mailctl() {
             return 0
             ;;
         mailctl__subcmd__transport__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailctl__subcmd__transport__subcmd__help__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -5,7 +5,8 @@
 #                                  # `knotc -c CONF zone-begin|zone-set|zone-commit ZONE ...`
 #   scripts/peer-dnssec.sh stop
 # Knot (on 127.0.0.1:55356) serves dane1.test. and dane2.test. signed (ECDSA P-256, NSEC), and
-# plain1.test. and plain2.test. unsigned; each test run uses the "1" or "2" pair of its backend.
+# plain1.test., plain2.test. and sts.test. unsigned; each DANE test run uses the "1" or "2" pair
+# of its backend, the MTA-STS fetch test sts.test.
 # Unbound (on 127.0.0.1:55357) trusts the signed zones' DS (read from keymgr once Knot has
 # signed them) and stubs all four to Knot: answers from a signed zone carry the AD flag, answers
 # from an unsigned one do not, and a record committed with knotc is signed at once. Negative
@@ -24,7 +25,7 @@ NAME=dnssec
 . "$(dirname "$0")/lib-peer.sh"
 
 signed=(dane1.test dane2.test)
-plain=(plain1.test plain2.test)
+plain=(plain1.test plain2.test sts.test)
 
 # The two servers are each started with lib-peer's helpers: these switch between them.
 as_knot() { PIDFILE="$DIR/knotd.pid" MATCH=knotd LOGFILE="$DIR/knotd.log"; }

@@ -63,6 +63,11 @@ impl Resolver {
         }
     }
 
+    /// The hickory resolver underneath (for its typed lookups).
+    pub fn hickory(&self) -> &TokioResolver {
+        &self.inner
+    }
+
     /// The values at a name and type: `None` when there are none (NXDOMAIN or no data).
     pub async fn rrset(&self, name: &str, rtype: &str) -> Result<Option<(u32, Vec<String>)>> {
         let t: RecordType =

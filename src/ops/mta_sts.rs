@@ -33,7 +33,7 @@ fn failed_lately() -> std::sync::MutexGuard<'static, HashMap<String, Instant>> {
 }
 
 /// The id of the domain's one `v=STSv1` TXT record; None when there is none or several.
-async fn record_id(resolver: &TokioResolver, domain: &str) -> Option<String> {
+pub async fn record_id(resolver: &TokioResolver, domain: &str) -> Option<String> {
     let lookup = resolver.txt_lookup(format!("_mta-sts.{domain}.")).await.ok()?;
     let texts: Vec<String> = lookup
         .answers()

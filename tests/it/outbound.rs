@@ -708,6 +708,31 @@ fn outbound_mta_sts_testing_mode_delivers_and_records(env: Env) {
 
 store_tests!(outbound_mta_sts_testing_mode_delivers_and_records);
 
+/// The test zones of scripts/peer-dnssec.sh: Unbound (validating) and the Knot that signs.
+struct DnssecPeer {
+    resolver: String,
+    knot_conf: String,
+}
+
+impl DnssecPeer {
+    /// The peer, or None when the test must skip (openssl or the peer missing).
+    fn get(test: &str) -> Option<DnssecPeer> {
+        if crate::server::skip_without("openssl", test) {
+            return None;
+        }
+        let unavailable = "no validating resolver; run scripts/peer-dnssec.sh start and set MAILCTL_TEST_DNSSEC";
+        let [peer] = crate::util::peer_env(test, "Unbound and Knot", ["MAILCTL_TEST_DNSSEC"], unavailable)?;
+        let (resolver, knot_conf) = peer.split_once(' ').expect("MAILCTL_TEST_DNSSEC is 'IP:PORT KNOT_CONF'");
+        Some(DnssecPeer { resolver: resolver.into(), knot_conf: knot_conf.into() })
+    }
+
+    /// Run knotc on the signing Knot: its standard output.
+    fn knotc(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("knotc").arg("-c").arg(&self.knot_conf).args(args).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
 /// DANE (RFC 7672) on outbound mail. Knot signs the test zone and Unbound validates it
 /// (scripts/peer-dnssec.sh); the sender trusts Unbound's AD flag (`dnssec_trust = resolver`).
 /// The receiving mailctl sends a chain its test CA signed. Its MX host's TLSA record names the
@@ -716,21 +741,11 @@ store_tests!(outbound_mta_sts_testing_mode_delivers_and_records);
 /// with the reason, nothing sent. The same wrong TLSA in an unsigned zone: ignored, delivered
 /// opportunistically. The day's results carry the `tlsa` policy type.
 fn outbound_dane(env: Env) {
-    let test = "outbound_dane";
-    if crate::server::skip_without("openssl", test) {
-        return;
-    }
-    let unavailable = "no validating resolver; run scripts/peer-dnssec.sh start and set MAILCTL_TEST_DNSSEC";
-    let Some([peer]) = crate::util::peer_env(test, "Unbound and Knot", ["MAILCTL_TEST_DNSSEC"], unavailable) else {
-        return;
-    };
-    let (resolver, knot_conf) = peer.split_once(' ').expect("MAILCTL_TEST_DNSSEC is 'IP:PORT KNOT_CONF'");
+    let Some(peer) = DnssecPeer::get("outbound_dane") else { return };
+    let resolver = peer.resolver.as_str();
     let n = if env.db_url().starts_with("postgres") { "2" } else { "1" };
     let (zone, plain) = (format!("dane{n}.test"), format!("plain{n}.test"));
-    let knotc = |args: &[&str]| {
-        let out = std::process::Command::new("knotc").arg("-c").arg(knot_conf).args(args).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let knotc = |args: &[&str]| peer.knotc(args);
     let pki = env.path().join("pki");
     std::fs::create_dir_all(&pki).unwrap();
     let names = [
@@ -953,3 +968,137 @@ print('ok')
 "#;
 
 store_tests!(outbound_dane);
+
+/// RFC 8461 §3.3's rules for fetching a policy, one destination per case, asked through
+/// `mailctl transport check` (the fetch the delivery worker uses): a policy is taken only from
+/// a 200 answer of type text/plain within 64 KiB, never through a redirect, and only when it
+/// says `version: STSv1`; `max_age` is bounded to a year; `*.domain` names one label more.
+/// Names in the unsigned sts.test zone of scripts/peer-dnssec.sh, the policy server on
+/// 127.0.0.47:443 answering by Host.
+fn an_mta_sts_policy_is_taken_only_as_rfc_8461_serves_it(env: Env) {
+    let test = "an_mta_sts_policy_is_taken_only_as_rfc_8461_serves_it";
+    let Some(peer) = DnssecPeer::get(test) else { return };
+    let resolver = peer.resolver.as_str();
+    let ip = "127.0.0.47";
+    if std::net::TcpListener::bind((ip, 443)).is_err() {
+        if crate::util::peers_required() {
+            panic!("{test}: cannot bind {ip}:443 (run as root, or free the port)");
+        }
+        crate::util::skip(test, &format!("cannot bind {ip}:443 for the policy server"));
+        return;
+    }
+    let good = "version: STSv1\nmode: enforce\nmx: *.ok.sts.test\nmax_age: 86400\n";
+    // (case, what the server answers, what `transport check` must say)
+    let cases: &[(&str, &str, &str)] = &[
+        ("ok", "200 text/plain good", "mode enforce, mx *.ok.sts.test, max_age 86400"),
+        ("big", "200 text/plain big", "larger than 65536 bytes"),
+        ("moved", "301 text/plain good", "HTTP 301 (redirects are not followed)"),
+        ("html", "200 text/html good", "the content type is \"text/html\", not text/plain"),
+        ("noversion", "200 text/plain noversion", "the policy has no version: STSv1"),
+        ("forever", "200 text/plain forever", "max_age 31557600"),
+        ("missing", "404 text/plain good", "HTTP 404"),
+    ];
+    let pki = env.path().join("pki");
+    std::fs::create_dir_all(&pki).unwrap();
+    let names: Vec<String> = cases.iter().map(|(c, _, _)| format!("mta-sts.{c}.sts.test")).collect();
+    test_ca(&pki, "ca", Some(&names.iter().map(String::as_str).collect::<Vec<_>>()));
+    let answers: Vec<String> = cases.iter().map(|(c, a, _)| format!("mta-sts.{c}.sts.test={a}")).collect();
+    let mut args = vec![
+        "-c",
+        POLICY_SERVER,
+        ip,
+        pki.join("leaf.pem").to_str().unwrap().to_string().leak(),
+        pki.join("leaf.key").to_str().unwrap().to_string().leak(),
+        good,
+    ];
+    args.extend(answers.iter().map(String::as_str));
+    let mut server =
+        std::process::Command::new("python3").args(&args).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    use std::io::BufRead;
+    let mut line = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "ready");
+    let _server = Kill(server);
+
+    let knotc = |args: &[&str]| peer.knotc(args);
+    knotc(&["zone-begin", "sts.test"]);
+    for (c, _, _) in cases {
+        for (name, t) in [
+            (format!("_mta-sts.{c}.sts.test."), "TXT"),
+            (format!("mta-sts.{c}.sts.test."), "A"),
+            (format!("{c}.sts.test."), "MX"),
+        ] {
+            knotc(&["zone-unset", "sts.test", &name, t]);
+        }
+    }
+    knotc(&["zone-commit", "sts.test"]);
+    knotc(&["zone-begin", "sts.test"]);
+    for (c, _, _) in cases {
+        knotc(&["zone-set", "sts.test", &format!("_mta-sts.{c}.sts.test."), "1", "TXT", "\"v=STSv1; id=1\""]);
+        knotc(&["zone-set", "sts.test", &format!("mta-sts.{c}.sts.test."), "1", "A", ip]);
+        for mx in ["mx1", "deep.mx2"] {
+            knotc(&["zone-set", "sts.test", &format!("{c}.sts.test."), "1", "MX", &format!("10 {mx}.{c}.sts.test.")]);
+        }
+    }
+    let out = knotc(&["zone-commit", "sts.test"]);
+    assert!(out.contains("OK"), "{out}");
+    env.serve_config(&[("dns_resolver", resolver), ("tls_extra_roots", pki.join("ca.pem").to_str().unwrap())]);
+    for (c, _, expected) in cases {
+        let shown = env.ok(&["transport", "check", &format!("{c}.sts.test")]);
+        assert!(shown.contains(expected), "{c}: {shown}");
+        let json = env.json(&["transport", "check", &format!("{c}.sts.test")]);
+        assert_eq!(json["mta_sts"]["policy"].is_null(), !matches!(*c, "ok" | "forever"), "{c}: {json}");
+    }
+    // The wildcard names one label more: mx1.ok.sts.test, not deep.mx2.ok.sts.test.
+    let ok = env.json(&["transport", "check", "ok.sts.test"]);
+    let allows =
+        |host: &str| ok["mx"].as_array().unwrap().iter().find(|m| m["host"] == host).unwrap()["policy_allows"].clone();
+    assert_eq!(allows("mx1.ok.sts.test"), true, "{ok}");
+    assert_eq!(allows("deep.mx2.ok.sts.test"), false, "{ok}");
+    let none = env.ok(&["transport", "check", "nowhere.sts.test"]);
+    assert!(none.contains("no single v=STSv1 TXT record") && none.contains("MX:       none"), "{none}");
+    env.fails(&["transport", "check", "not a domain"], 65);
+}
+
+#[test]
+fn an_mta_sts_policy_is_taken_only_as_rfc_8461_serves_it_() {
+    crate::util::run_on(
+        Backend::Sqlite,
+        "outbound::an_mta_sts_policy_is_taken_only_as_rfc_8461_serves_it",
+        an_mta_sts_policy_is_taken_only_as_rfc_8461_serves_it,
+    )
+}
+
+/// An HTTPS server for MTA-STS policies on argv[1]:443: each later argument `host=STATUS TYPE
+/// BODY` says how to answer that Host (BODY: good = argv[4], big = over 64 KiB, noversion,
+/// forever = max_age of 300 years); a 301 points elsewhere. Prints "ready".
+const POLICY_SERVER: &str = r#"
+import http.server, ssl, sys
+good = sys.argv[4].replace('\\n', '\n')
+bodies = {
+    'good': good,
+    'big': good + ('x-pad: ' + 'a' * 1000 + '\n') * 70,
+    'noversion': 'mode: enforce\nmx: *.x.sts.test\nmax_age: 86400\n',
+    'forever': good.replace('max_age: 86400', 'max_age: 9999999999'),
+}
+answers = dict(a.split('=', 1) for a in sys.argv[5:])
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        status, ctype, body = answers.get(self.headers.get('Host', '').split(':')[0], '404 text/plain good').split(' ')
+        data = bodies[body].encode()
+        self.send_response(int(status))
+        self.send_header('Content-Type', ctype)
+        if status == '301':
+            self.send_header('Location', 'https://elsewhere.sts.test/.well-known/mta-sts.txt')
+        self.send_header('Content-Length', str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer((sys.argv[1], 443), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+s.socket = ctx.wrap_socket(s.socket, server_side=True)
+print('ready', flush=True)
+s.serve_forever()
+"#;

@@ -176,7 +176,7 @@ pub struct Send<'a> {
     /// The message asked for REQUIRETLS: the host must offer it, and MAIL carries it on.
     pub require_tls: bool,
     /// The host's usable TLSA records, when DANE binds its certificate.
-    pub dane: Option<std::sync::Arc<Vec<super::dane::Tlsa>>>,
+    pub dane: Option<std::sync::Arc<Vec<crate::ops::dane::Tlsa>>>,
 }
 
 /// Deliver to one host: Ok with a result per recipient and the TLS the session used, or Err

@@ -7,7 +7,6 @@
 //! one DSN (never for a null-sender message) and the message leaves the queue.
 
 mod client;
-mod dane;
 mod route;
 mod tls;
 
@@ -20,6 +19,7 @@ use tracing::Instrument;
 use hickory_resolver::TokioResolver;
 
 use crate::error::Result;
+use crate::ops::dane;
 use crate::server::Shared;
 use crate::store::{now, queue, spool, transports};
 use client::Outcome;

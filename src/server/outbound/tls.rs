@@ -163,7 +163,7 @@ impl Roots {
     pub fn connector(
         &self,
         level: TlsLevel,
-        dane: Option<Arc<Vec<super::dane::Tlsa>>>,
+        dane: Option<Arc<Vec<crate::ops::dane::Tlsa>>>,
     ) -> (tokio_rustls::TlsConnector, Verdict) {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let inner = match &self.0 {
@@ -191,7 +191,7 @@ impl Roots {
 #[derive(Debug)]
 struct Judge {
     inner: Result<Arc<WebPkiServerVerifier>, String>,
-    dane: Option<Arc<Vec<super::dane::Tlsa>>>,
+    dane: Option<Arc<Vec<crate::ops::dane::Tlsa>>>,
     seen: Verdict,
     enforce: bool,
     provider: Arc<rustls::crypto::CryptoProvider>,
@@ -207,7 +207,7 @@ impl ServerCertVerifier for Judge {
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         if let Some(tlsa) = &self.dane {
-            let verdict = super::dane::verify(tlsa, end_entity, intermediates, server_name, now, &self.provider)
+            let verdict = crate::ops::dane::verify(tlsa, end_entity, intermediates, server_name, now, &self.provider)
                 .map_err(|text| CertProblem { kind: "validation-failure", text });
             *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(verdict.clone());
             return match verdict {
