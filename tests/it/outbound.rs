@@ -398,6 +398,12 @@ records = {
     ('mta-sts.mx-test.example.', 'A'): sys.argv[1],
     ('_mta-sts.mx-test.example.', 'TXT'): '"v=STSv1; id=20261204"',
 }
+# argv[2], when given, is a file whose text, once it exists, is the record's id.
+def policy_id():
+    try:
+        return '"v=STSv1; id=%s"' % open(sys.argv[2]).read().strip()
+    except (IndexError, OSError):
+        return records[('_mta-sts.mx-test.example.', 'TXT')]
 deadline = time.time() + 300
 while time.time() < deadline:
     try:
@@ -409,7 +415,9 @@ while time.time() < deadline:
     r.flags |= dns.flags.AA
     name = q.question[0].name.to_text().lower()
     t = dns.rdatatype.to_text(q.question[0].rdtype)
-    if (name, t) in records:
+    if (name, t) == ('_mta-sts.mx-test.example.', 'TXT'):
+        r.answer.append(dns.rrset.from_text(name, 60, 'IN', t, policy_id()))
+    elif (name, t) in records:
         r.answer.append(dns.rrset.from_text(name, 60, 'IN', t, records[(name, t)]))
     elif not any(n == name for n, _ in records):
         r.set_rcode(dns.rcode.NXDOMAIN)
@@ -500,6 +508,7 @@ fn outbound_mta_sts(env: Env) {
     use std::io::BufRead;
     let mut dns = std::process::Command::new("python3")
         .args(["-c", DNS_STS, policy_ip])
+        .arg(env.path().join("sts-id"))
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -557,8 +566,10 @@ fn outbound_mta_sts(env: Env) {
     eventually("the REQUIRETLS record", || srv.log().contains("certificate verified (policy: REQUIRETLS)"));
     assert_eq!(srv.stop(), Some(0));
 
-    // Restarted trusting another CA: the kept policy (same id, not fetched again) still
-    // enforces, the certificate no longer verifies, nothing is sent in clear.
+    // Restarted trusting another CA, and the record's id changed: the fetch of the new policy
+    // fails (its certificate is not trusted now), so the kept policy still enforces; the MX
+    // host's certificate no longer verifies either, and nothing is sent in clear.
+    std::fs::write(env.path().join("sts-id"), "20261205").unwrap();
     sender_config("other.pem");
     let srv = env.start_server();
     submit(&srv, "carol@mx-test.example", "must wait");
@@ -569,7 +580,9 @@ fn outbound_mta_sts(env: Env) {
     let q = env.json(&["queue", "list"]);
     let why = q[0]["recipients"][0]["last_error"].as_str().unwrap_or_default().to_string();
     assert!(why.contains("does not verify") && why.contains("MTA-STS enforce requires it"), "{why}");
-    assert!(!srv.log().contains("MTA-STS policy fetched"), "the kept policy is used, not fetched again");
+    let log = srv.log();
+    assert!(!log.contains("MTA-STS policy fetched"), "{log}");
+    assert!(log.contains("MTA-STS policy fetch failed") && log.contains("kept=true"), "{log}");
     let id = q[0]["id"].as_str().unwrap().to_string();
     let shown = env.ok(&["queue", "show", &id]);
     assert!(shown.contains("mail.mx-test.example: the certificate does not verify"), "{shown}");
