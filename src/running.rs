@@ -25,11 +25,21 @@ pub fn running_pid(dir: &Path) -> Option<i32> {
 
 /// Which listeners a running server bound (`serve.listeners` in the data dir), by name.
 pub fn bound_listeners(dir: &Path) -> Vec<String> {
+    bound_addresses(dir).into_iter().map(|(name, _)| name).collect()
+}
+
+/// The listeners a running server bound: (name, address) as it recorded them.
+pub fn bound_addresses(dir: &Path) -> Vec<(String, String)> {
     if running_pid(dir).is_none() {
         return Vec::new();
     }
     std::fs::read_to_string(dir.join("serve.listeners"))
-        .map(|t| t.lines().filter_map(|l| l.split_whitespace().next()).map(str::to_string).collect())
+        .map(|t| {
+            t.lines()
+                .filter_map(|l| l.split_once(' '))
+                .map(|(name, addr)| (name.to_string(), addr.trim().to_string()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 

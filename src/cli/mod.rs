@@ -11,8 +11,10 @@ pub mod config;
 pub mod dkim;
 pub mod dns;
 pub mod docs;
+pub mod doctor;
 pub mod domain;
 pub mod filter;
+pub mod firewall;
 pub mod init;
 pub mod mailbox;
 pub mod output;
@@ -112,6 +114,11 @@ pub enum Command {
     /// The audit log of writes made through the HTTP admin API
     #[command(subcommand)]
     Audit(audit::AuditCmd),
+    /// Check the deployment on the live system: DNS, certificates, listeners, firewall,
+    /// blocklists, open relay, schedules, backups, queue and disk; the fix for each failure
+    Doctor(doctor::DoctorArgs),
+    /// The firewall rules for the listeners the config enables (ufw, nftables, iptables)
+    Firewall(firewall::FirewallArgs),
     /// Run the mail server (SMTP inbound and submission) on this instance
     Serve(serve::ServeArgs),
     /// Print a shell completion script
@@ -167,6 +174,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Quota(c) => quota::run(c, &mut ctx).await,
         Command::Filter(c) => filter::run(c, &mut ctx).await,
         Command::Report(c) => report::run(c, &mut ctx).await,
+        Command::Doctor(a) => doctor::run(a, &mut ctx).await,
+        Command::Firewall(a) => firewall::run(a, &mut ctx).await,
         Command::Mailbox(c) => mailbox::run(c, &mut ctx).await,
         Command::Dkim(c) => dkim::run(c, &mut ctx).await,
         Command::Dns(c) => dns::run(c, &mut ctx).await,

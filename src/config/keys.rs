@@ -30,6 +30,8 @@ config_keys! {
         /// where `mailctl backup` keeps its repository (best on another disk or machine)
         general backup_dir: text = InDataDir("backups"), check::path, sample "/var/backups/mailctl"
             => backup_dir: PathBuf;
+        /// seconds the newest complete backup may be old before `doctor` fails (schedule `backup create` daily)
+        general backup_max_age: int = Secs(129600), check::count, sample "86400" => backup_max_age: Duration;
         /// sqlite:// or postgres:// URL
         general database: text = Database, check::database, sample "postgres://mailctl@db.example.net/mailctl"
             => database: String;
@@ -124,6 +126,9 @@ config_keys! {
         /// a PEM file of CA certificates trusted besides the system's when outbound TLS is verified (MTA-STS, transport --tls verify)
         queue tls_extra_roots: text = OptionalFile { as_written: false }, check::any,
             sample "/etc/mailctl/extra-roots.pem" => tls_extra_roots: Option<PathBuf>;
+        /// a mail server `doctor` connects to on port 25 to see whether outbound port 25 is open (host or host:port)
+        queue doctor_probe_mx: text = TextOr("gmail-smtp-in.l.google.com:25"), check::any, sample "mx.example.net:25"
+            => doctor_probe_mx: String;
         /// seconds before the first retry of a deferred message; doubles each time
         queue queue_retry_first: int = Or(300), check::count, sample "600" => queue_retry_first: u64;
         /// longest wait between retries, seconds

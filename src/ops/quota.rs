@@ -83,3 +83,11 @@ pub async fn recalc(store: &Store, address: Option<&str>) -> Result<Vec<Recalc>>
     }
     Ok(out)
 }
+
+/// What the quotas promise beyond what is used now: the sum over accounts with a quota of
+/// quota minus usage (`doctor` sets it against the free disk).
+pub async fn promised(store: &Store) -> Result<u64> {
+    let mut conn = store.pool.acquire().await?;
+    let all = accounts::list(&mut conn, None, None).await?;
+    Ok(all.iter().filter_map(|a| a.quota_bytes.map(|q| q.saturating_sub(a.used_bytes))).sum())
+}

@@ -17,6 +17,7 @@ mod credential_cache;
 mod dkim;
 mod dns;
 mod docs;
+mod doctor;
 mod domain;
 mod filter;
 mod imap;

@@ -23,14 +23,8 @@ pub fn routes(shared: Arc<Shared>) -> Router {
 
 /// The free share of the file system holding `dir`.
 pub fn disk_free_ratio(dir: &Path) -> Option<f64> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
-    // SAFETY: statvfs fills the struct it is given; the path is a valid C string.
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 || st.f_blocks == 0 {
-        return None;
-    }
-    Some(st.f_bavail as f64 / st.f_blocks as f64)
+    let (free, total) = crate::fsutil::free_bytes(dir).ok()?;
+    (total > 0).then(|| free as f64 / total as f64)
 }
 
 async fn ready(shared: &Shared) -> Response {
