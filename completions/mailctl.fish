@@ -831,7 +831,7 @@ complete -c mailctl -n "__fish_mailctl_using_subcommand audit; and __fish_seen_s
 complete -c mailctl -n "__fish_mailctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the latest entries, oldest first'
 complete -c mailctl -n "__fish_mailctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailctl -n "__fish_mailctl_using_subcommand doctor" -l domain -d 'Check only this domain\'s DNS (default: every domain)' -r
-complete -c mailctl -n "__fish_mailctl_using_subcommand doctor" -l skip -d 'Leave these checks out (repeat or comma-separate): config, dns, certificates, listening, firewall, outbound25, blocklists, open-relay, operations' -r
+complete -c mailctl -n "__fish_mailctl_using_subcommand doctor" -l skip -d 'Leave these checks out (repeat or comma-separate): config, dns, certificates, listening, firewall, outbound25, blocklists, open-relay, roundtrip, filters, operations' -r
 complete -c mailctl -n "__fish_mailctl_using_subcommand doctor" -l only -d 'Run only these checks' -r
 complete -c mailctl -n "__fish_mailctl_using_subcommand doctor" -l config -d 'Config file (default: $MAILCTL_CONFIG, ./mailctl.toml, /etc/mailctl/mailctl.toml, else a dev instance in ./mailctl-data)' -r -F
 complete -c mailctl -n "__fish_mailctl_using_subcommand doctor" -l json -d 'Machine-readable JSON output (field names are stable; see docs/JSON.md)'

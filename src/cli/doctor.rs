@@ -12,7 +12,7 @@ pub struct DoctorArgs {
     #[arg(long)]
     domain: Option<String>,
     /// Leave these checks out (repeat or comma-separate): config, dns, certificates, listening,
-    /// firewall, outbound25, blocklists, open-relay, operations
+    /// firewall, outbound25, blocklists, open-relay, roundtrip, filters, operations
     #[arg(long, value_delimiter = ',')]
     skip: Vec<String>,
     /// Run only these checks

@@ -40,7 +40,16 @@ fn doctor_checks_the_live_system_and_names_each_fix(env: Env) {
     // The blocklist: a zone in Knot listing the host's address.
     env.ok(&["config", "set", "dnsbl_zones", &format!("bl.{z}")]);
     k.set(&z, &format!("10.2.0.192.bl.{z}."), "A", "127.0.0.2", false);
-    env.serve_config(&[("dns_resolver", &k.server), ("doctor_probe_mx", "127.0.0.1:1")]);
+    // The content scanners, with GTUBE and EICAR caught.
+    let (Some(spamd), Some(clamd)) = (crate::filter::spamd(test), crate::filter::clamd(test)) else { return };
+    env.serve_config(&[
+        ("dns_resolver", &k.server),
+        ("doctor_probe_mx", "127.0.0.1:1"),
+        ("spam_filter", "spamd"),
+        ("spam_filter_address", &spamd),
+        ("virus_scanner", "clamd"),
+        ("virus_scanner_address", &clamd),
+    ]);
     let srv = env.start_server();
 
     let started = std::time::Instant::now();
@@ -63,6 +72,11 @@ fn doctor_checks_the_live_system_and_names_each_fix(env: Env) {
     assert!(listed["evidence"].as_str().unwrap().contains("listed"), "{listed}");
     assert_eq!(status(&checks, "outbound25"), "warn", "port 1 refuses: {checks}");
     assert_eq!(status(&checks, "certificates.served"), "pass", "{checks}");
+    assert_eq!(status(&checks, "roundtrip"), "pass", "{checks}");
+    let accounts = env.ok(&["--json", "account", "list"]);
+    assert!(!accounts.contains("doctor-"), "the throw-away account is gone: {accounts}");
+    assert_eq!(status(&checks, "filters.spam"), "pass", "{checks}");
+    assert_eq!(status(&checks, "filters.virus"), "pass", "{checks}");
     // The output follows the schema in docs/ (every failure and warning with a fix).
     let out = env.path().join("doctor.json");
     std::fs::write(&out, checks.to_string()).unwrap();
@@ -82,7 +96,8 @@ fn doctor_checks_the_live_system_and_names_each_fix(env: Env) {
     let other = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
     k.set(&z, &dkim, "TXT", &format!("\"{other}\""), true);
     env.ok(&["backup", "create"]);
-    let (code, checks) = doctor(&env, &["--only", "dns,blocklists,operations"]);
+    env.ok(&["config", "set", "virus_scanner_address", "127.0.0.1:1"]);
+    let (code, checks) = doctor(&env, &["--only", "dns,blocklists,operations,filters"]);
     assert_eq!(code, 65, "{checks}");
     assert_eq!(status(&checks, &format!("blocklists.bl.{z}")), "unknown", "{checks}");
     let key = checks
@@ -93,6 +108,9 @@ fn doctor_checks_the_live_system_and_names_each_fix(env: Env) {
         .unwrap_or_else(|| panic!("no failing DKIM check: {checks}"));
     assert!(key["fix"].as_str().unwrap().contains(&format!("mailctl dns publish --domain {z}")), "{key}");
     assert_eq!(status(&checks, "operations.backup"), "pass", "{checks}");
+    let clam = check(&checks, "filters.virus");
+    assert_eq!(clam["status"], "fail", "a scanner that does not answer: {clam}");
+    assert!(clam["fix"].as_str().unwrap().contains("127.0.0.1:1"), "{clam}");
     assert!(checks.as_array().unwrap().iter().all(|c| !c["id"].as_str().unwrap().starts_with("listening")));
 
     // A listener that stops answering fails its check; with the server down, listening says so.

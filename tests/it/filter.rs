@@ -82,7 +82,7 @@ fn serve(env: &Env, extra: &[(&str, &str)]) -> Server {
     env.start_server()
 }
 
-fn spamd(test: &str) -> Option<String> {
+pub fn spamd(test: &str) -> Option<String> {
     let unavailable = "spamd not available; run scripts/peer-spamd.sh start and set MAILCTL_TEST_SPAMD";
     peer_env(test, "spamd", ["MAILCTL_TEST_SPAMD"], unavailable).map(|[a]| a)
 }
@@ -93,7 +93,7 @@ fn rspamd(test: &str) -> Option<[String; 2]> {
     peer_env(test, "rspamd", ["MAILCTL_TEST_RSPAMD", "MAILCTL_TEST_RSPAMD_CONTROLLER"], unavailable)
 }
 
-fn clamd(test: &str) -> Option<String> {
+pub fn clamd(test: &str) -> Option<String> {
     let unavailable = "clamd not available; run scripts/peer-clamd.sh start and set MAILCTL_TEST_CLAMD";
     peer_env(test, "clamd", ["MAILCTL_TEST_CLAMD"], unavailable).map(|[a]| a)
 }

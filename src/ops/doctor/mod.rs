@@ -8,11 +8,13 @@ mod blocklists;
 mod certificates;
 mod config;
 mod dns;
+mod filters;
 mod firewall;
 mod listening;
 mod operations;
 mod probe;
 mod relay;
+mod roundtrip;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -72,8 +74,19 @@ impl Check {
 }
 
 /// The groups, in the order they are shown.
-pub const GROUPS: &[&str] =
-    &["config", "dns", "certificates", "listening", "firewall", "outbound25", "blocklists", "open-relay", "operations"];
+pub const GROUPS: &[&str] = &[
+    "config",
+    "dns",
+    "certificates",
+    "listening",
+    "firewall",
+    "outbound25",
+    "blocklists",
+    "open-relay",
+    "roundtrip",
+    "filters",
+    "operations",
+];
 
 /// How long one group may take.
 const GROUP_LIMIT: Duration = Duration::from_secs(20);
@@ -98,6 +111,8 @@ fn group<'a>(name: &str, ctx: &'a Ctx<'a>) -> Group<'a> {
         "outbound25" => Box::pin(probe::run(ctx)),
         "blocklists" => Box::pin(blocklists::run(ctx)),
         "open-relay" => Box::pin(relay::run(ctx)),
+        "filters" => Box::pin(filters::run(ctx)),
+        "roundtrip" => Box::pin(roundtrip::run(ctx)),
         _ => Box::pin(operations::run(ctx)),
     }
 }
