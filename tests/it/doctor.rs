@@ -72,6 +72,15 @@ fn doctor_checks_the_live_system_and_names_each_fix(env: Env) {
     assert!(listed["evidence"].as_str().unwrap().contains("listed"), "{listed}");
     assert_eq!(status(&checks, "outbound25"), "warn", "port 1 refuses: {checks}");
     assert_eq!(status(&checks, "certificates.served"), "pass", "{checks}");
+    // The self-signed certificate names the mail host, not mta-sts.D or autoconfig.D.
+    let names = check(&checks, "certificates.names");
+    assert_eq!(names["status"], "fail", "{names}");
+    assert!(names["evidence"].as_str().unwrap().contains(&format!("mta-sts.{z}")), "{names}");
+    assert!(names["fix"].as_str().unwrap().contains("mailctl cert issue"), "{names}");
+    // No PTR for the address (Knot serves no in-addr.arpa here): a warning naming the provider.
+    let ptr = check(&checks, &format!("dns.{z}.ptr"));
+    assert_eq!(ptr["status"], "warn", "{ptr}");
+    assert!(ptr["fix"].as_str().unwrap().contains(&format!("PTR to mail.{z}")), "{ptr}");
     assert_eq!(status(&checks, "roundtrip"), "pass", "{checks}");
     let accounts = env.ok(&["--json", "account", "list"]);
     assert!(!accounts.contains("doctor-"), "the throw-away account is gone: {accounts}");
@@ -113,6 +122,43 @@ fn doctor_checks_the_live_system_and_names_each_fix(env: Env) {
     assert!(clam["fix"].as_str().unwrap().contains("127.0.0.1:1"), "{clam}");
     assert!(checks.as_array().unwrap().iter().all(|c| !c["id"].as_str().unwrap().starts_with("listening")));
 
+    // SPF over the 10-lookup limit, and a stale MTA-STS id published behind mailctl's back.
+    let spf: Vec<String> = (1..=11).map(|i| format!("a:h{i}.{z}")).collect();
+    env.ok(&["config", "set", "spf_record", &format!("v=spf1 {} ~all", spf.join(" "))]);
+    env.ok(&["dns", "publish", "--domain", &z, "--yes"]);
+    k.set(&z, &format!("_mta-sts.{z}."), "TXT", "\"v=STSv1; id=stale1\"", true);
+    let (_, checks) = doctor(&env, &["--only", "dns", "--domain", &z]);
+    assert_eq!(status(&checks, &format!("dns.{z}.spf-limit")), "fail", "{checks}");
+    let sts = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"].as_str().unwrap().contains("mta-sts") && c["evidence"].as_str().unwrap().contains("stale1"))
+        .unwrap_or_else(|| panic!("no check of the stale MTA-STS id: {checks}"));
+    assert_eq!(sts["status"], "fail", "{sts}");
+    assert!(sts["fix"].as_str().unwrap().contains("mailctl dns publish"), "{sts}");
+
+    // A certificate that expires in 5 days.
+    let pki = env.path().join("short");
+    std::fs::create_dir_all(&pki).unwrap();
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "5"])
+        .args(["-subj", &format!("/CN=mail.{z}"), "-addext", &format!("subjectAltName=DNS:mail.{z}")])
+        .arg("-keyout")
+        .arg(pki.join("key.pem"))
+        .arg("-out")
+        .arg(pki.join("cert.pem"))
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    env.ok(&["config", "set", "tls_cert", pki.join("cert.pem").to_str().unwrap()]);
+    env.ok(&["config", "set", "tls_key", pki.join("key.pem").to_str().unwrap()]);
+    let (_, checks) = doctor(&env, &["--only", "certificates"]);
+    let expiry = check(&checks, "certificates.expiry");
+    assert_eq!(expiry["status"], "fail", "{expiry}");
+    assert!(expiry["fix"].as_str().unwrap().contains("mailctl cert renew"), "{expiry}");
+    assert_eq!(status(&checks, "certificates.served"), "fail", "serve still presents the old one: {checks}");
+
     // A listener that stops answering fails its check; with the server down, listening says so.
     drop(srv);
     let (_, checks) = doctor(&env, &["--only", "listening"]);
@@ -120,6 +166,24 @@ fn doctor_checks_the_live_system_and_names_each_fix(env: Env) {
     assert_eq!(down["status"], "fail");
     assert!(down["fix"].as_str().unwrap().contains("mailctl serve"), "{down}");
     env.fails(&["doctor", "--only", "nonsense"], 64);
+
+    // A message stuck in the queue for two days.
+    let spool = env.data_dir().join("spool/outbound");
+    std::fs::create_dir_all(&spool).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let old = now - 2 * 86_400;
+    let message = b"Subject: stuck\r\n\r\nwaiting since the day before\r\n";
+    let envelope = serde_json::json!({"id": "stuck0001", "from": format!("bob@{z}"), "recipients": ["x@elsewhere.example"],
+        "received_at": old, "size": message.len(), "submitted_by": null});
+    let mut file = format!("MAILCTL-SPOOL/1\n{envelope}\n\n").into_bytes();
+    file.extend_from_slice(message);
+    std::fs::write(spool.join("stuck0001"), file).unwrap();
+    let srv = env.start_server();
+    let (_, checks) = doctor(&env, &["--only", "operations"]);
+    let queue = check(&checks, "operations.queue");
+    assert_eq!(queue["status"], "fail", "{queue}");
+    assert!(queue["fix"].as_str().unwrap().contains("mailctl queue show stuck0001"), "{queue}");
+    drop(srv);
 
     // The firewall rules for exactly the enabled listeners (loopback ones are left out).
     env.ok(&["config", "set", "smtp_listen", "0.0.0.0:25"]);
