@@ -81,11 +81,12 @@ impl Format {
 pub fn rule(format: Format, p: &Port) -> String {
     match format {
         Format::Ufw => format!("ufw allow {}/tcp comment 'mailctl {}'", p.port, p.service),
+        // Inserted first: after a final reject they would never be reached.
         Format::Nftables => {
-            format!("nft add rule inet filter input tcp dport {} accept comment \"mailctl {}\"", p.port, p.service)
+            format!("nft insert rule inet filter input tcp dport {} accept comment \"mailctl {}\"", p.port, p.service)
         }
         Format::Iptables => format!(
-            "iptables -A INPUT -p tcp --dport {} -j ACCEPT -m comment --comment \"mailctl {}\"",
+            "iptables -I INPUT -p tcp --dport {} -j ACCEPT -m comment --comment \"mailctl {}\"",
             p.port, p.service
         ),
     }
@@ -138,13 +139,21 @@ fn port_list(spec: &str) -> Vec<u16> {
     out
 }
 
-/// Read `nft list ruleset`: the input-hook chains' policy and their `tcp dport … accept` rules.
+/// Whether a rule admits only some sources (an address, an interface): it does not open the
+/// port to the internet.
+fn narrowed(rule: &str) -> bool {
+    [" saddr ", "iif ", "iifname ", " -s ", " -i ", "--src-range"].iter().any(|m| format!(" {rule} ").contains(m))
+}
+
+/// Read `nft list ruleset`: the input-hook chains (and ufw's user chains, which they jump to),
+/// their policy or a final unconditional drop/reject, and their `tcp dport … accept` rules.
 pub fn parse_nft(text: &str) -> InForce {
     let mut f = InForce::default();
     let mut in_input = false;
     for line in text.lines().map(str::trim) {
-        if line.starts_with("chain ") {
-            in_input = false;
+        if let Some(name) = line.strip_prefix("chain ") {
+            in_input = name.contains("user-input");
+            continue;
         }
         if line.starts_with("type filter hook input") {
             in_input = true;
@@ -153,7 +162,20 @@ pub fn parse_nft(text: &str) -> InForce {
             }
             continue;
         }
-        if !in_input || !line.ends_with("accept") && !line.contains(" accept ") {
+        if !in_input {
+            continue;
+        }
+        let verdict = line.split_whitespace().last().unwrap_or("");
+        // The rule without its counter: a bare `drop` or `reject …` ends the chain for all.
+        let core: Vec<&str> = line
+            .split_whitespace()
+            .filter(|w| !matches!(*w, "counter" | "packets" | "bytes") && w.parse::<u64>().is_err())
+            .collect();
+        if core == ["drop"] || core.first() == Some(&"reject") {
+            f.drops_by_default = true;
+            continue;
+        }
+        if verdict != "accept" && !line.contains(" accept ") || narrowed(line) {
             continue;
         }
         if let Some(rest) = line.split("tcp dport ").nth(1) {
@@ -163,13 +185,7 @@ pub fn parse_nft(text: &str) -> InForce {
                 rest.split(' ').next().unwrap_or("")
             };
             f.accepted.extend(port_list(spec));
-        } else if !line.contains("ct state")
-            && !line.contains("iif")
-            && !line.contains("saddr")
-            && !line.contains("udp")
-            && !line.contains("icmp")
-            && line == "accept"
-        {
+        } else if line == "accept" {
             f.accepts_all = true;
         }
     }
@@ -178,28 +194,34 @@ pub fn parse_nft(text: &str) -> InForce {
     f
 }
 
-/// Read `iptables-save` (or `ip6tables-save`): the INPUT policy and its ACCEPT rules by port.
+/// Read `iptables-save` (or `ip6tables-save`): the INPUT policy or a final unconditional
+/// DROP/REJECT, and the ACCEPT rules by port of INPUT and ufw's user chain.
 pub fn parse_iptables(text: &str) -> InForce {
     let mut f = InForce::default();
     for line in text.lines().map(str::trim) {
         if let Some(rest) = line.strip_prefix(":INPUT ") {
-            f.drops_by_default = rest.starts_with("DROP") || rest.starts_with("REJECT");
+            f.drops_by_default |= rest.starts_with("DROP") || rest.starts_with("REJECT");
             continue;
         }
-        if !line.starts_with("-A INPUT") || !line.contains("-j ACCEPT") {
+        let chain_ok = line.starts_with("-A INPUT ") || line.starts_with("-A ufw-user-input ");
+        if !chain_ok {
             continue;
         }
         let words: Vec<&str> = line.split_whitespace().collect();
-        let mut ported = false;
-        for w in words.windows(2) {
-            if w[0] == "--dport" || w[0] == "--dports" {
-                f.accepted.extend(port_list(w[1]));
-                ported = true;
-            }
-        }
-        let narrowed = ["-s", "-i", "--state", "--ctstate", "-p"].iter().any(|o| words.contains(o));
-        if !ported && !narrowed {
-            f.accepts_all = true;
+        let target = words.windows(2).find(|w| w[0] == "-j").map(|w| w[1]).unwrap_or("");
+        let ports: Vec<u16> = words
+            .windows(2)
+            .filter(|w| w[0] == "--dport" || w[0] == "--dports")
+            .flat_map(|w| port_list(w[1]))
+            .collect();
+        let matches_something =
+            words.iter().any(|w| w.starts_with('-') && !matches!(*w, "-A" | "-j") && *w != "--reject-with");
+        match target {
+            "DROP" | "REJECT" if line.starts_with("-A INPUT ") && !matches_something => f.drops_by_default = true,
+            "ACCEPT" if narrowed(line) => {}
+            "ACCEPT" if !ports.is_empty() => f.accepted.extend(ports),
+            "ACCEPT" if !matches_something => f.accepts_all = true,
+            _ => {}
         }
     }
     f.accepted.sort_unstable();
@@ -249,6 +271,12 @@ mod tests {
                 .admits(25)
         );
         assert!(parse_nft("").admits(25), "no ruleset drops nothing");
+        // firewalld's shape: policy accept, then a final reject; an accept for one source only.
+        let firewalld = "table inet firewalld {\n chain filter_INPUT {\n  type filter hook input priority filter + 10; policy accept;\n\
+            ct state established,related accept\n  ip saddr 10.0.0.0/8 tcp dport 25 accept\n  tcp dport 993 accept\n\
+            reject with icmpx admin-prohibited\n }\n}";
+        let f = parse_nft(firewalld);
+        assert!(f.drops_by_default && f.admits(993) && !f.admits(25), "{f:?}");
     }
 
     #[test]
@@ -268,6 +296,17 @@ mod tests {
         }
         assert!(parse_iptables("*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n").admits(465));
         assert!(parse_iptables("*filter\n:INPUT DROP [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n").admits(465));
+        // RHEL's default: policy ACCEPT and a final REJECT; an accept from one network only.
+        let rhel = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT\n\
+            -A INPUT -p tcp -m state --state NEW -m tcp --dport 22 -j ACCEPT\n\
+            -A INPUT -s 10.0.0.0/8 -p tcp -m tcp --dport 25 -j ACCEPT\n\
+            -A INPUT -j REJECT --reject-with icmp-host-prohibited\nCOMMIT\n";
+        let f = parse_iptables(rhel);
+        assert!(f.drops_by_default && f.admits(22) && !f.admits(25), "{f:?}");
+        // ufw keeps its accepts in ufw-user-input.
+        let ufw = "*filter\n:INPUT DROP [0:0]\n:ufw-user-input - [0:0]\n-A INPUT -j ufw-before-input\n\
+            -A ufw-user-input -p tcp -m tcp --dport 25 -j ACCEPT\nCOMMIT\n";
+        assert!(parse_iptables(ufw).admits(25) && !parse_iptables(ufw).admits(993));
     }
 
     #[test]
@@ -279,7 +318,7 @@ mod tests {
         );
         let nft = rules(Format::Nftables, &p);
         assert_eq!(nft.len(), 4);
-        assert_eq!(nft[2], "nft add rule inet filter input tcp dport 25 accept comment \"mailctl smtp\"");
-        assert!(rules(Format::Iptables, &p)[1].starts_with("iptables -A INPUT -p tcp --dport 993 -j ACCEPT"));
+        assert_eq!(nft[2], "nft insert rule inet filter input tcp dport 25 accept comment \"mailctl smtp\"");
+        assert!(rules(Format::Iptables, &p)[1].starts_with("iptables -I INPUT -p tcp --dport 993 -j ACCEPT"));
     }
 }

@@ -334,13 +334,15 @@ impl Worker {
                         .as_ref()
                         .filter(|_| crate::ops::transport::route(&routes, &domain).is_some_and(|t| t.domain == "."));
                     let (mut rule, sts, dane_at) = self.rule(&cfg, &routes, &domain, creds.is_some()).await;
-                    let fixed = crate::ops::transport::route(&routes, &domain)
-                        .and_then(|t| crate::netaddr::NextHop::parse(&t.nexthop).ok())
-                        .is_some_and(|h| h.exact);
+                    let hop = crate::ops::transport::route(&routes, &domain)
+                        .and_then(|t| crate::netaddr::NextHop::parse(&t.nexthop).ok());
+                    let fixed = hop.as_ref().is_some_and(|h| h.exact);
+                    // Whose MX records gave the hosts: the route's next hop, else the domain's.
+                    let mx_of = hop.as_ref().map_or(domain.as_str(), |h| h.host.as_str());
                     // DANE applies to a fixed next hop, or to MX hosts when the MX records are
                     // DNSSEC-validated (RFC 7672 §2.2.1).
                     let dane_at = match dane_at {
-                        Some(r) if fixed || dane::mx_secure(&r, &domain).await => Some(r),
+                        Some(r) if fixed || dane::mx_secure(&r, mx_of).await => Some(r),
                         _ => None,
                     };
                     // REQUIRETLS (RFC 8689 §4.2.1): verified TLS, and MX names that DNSSEC or an
@@ -401,6 +403,8 @@ impl Worker {
                         let (rule, tlsa) = match self.host_rule(rule, dane_at.as_deref(), h).await {
                             Ok(r) => r,
                             Err(why) => {
+                                // Perhaps only a resolver timeout: tried again, never bounced.
+                                only_tls = false;
                                 tls::count(rule, None, true);
                                 results.push((h, "dnssec-invalid", "tlsa"));
                                 tried.push(why.clone());
@@ -409,12 +413,14 @@ impl Worker {
                             }
                         };
                         let policy = if rule.source == tls::Source::Dane { "tlsa" } else { sts_type };
+                        // Whose rule the certificate answers to: MTA-STS's, or the TLSA records'
+                        // (unusable TLSA records ask only for TLS, RFC 7672 §2.2).
+                        let bound = sts.is_some() || tlsa.is_some();
                         let m = client::Send { rule, dane: tlsa, ..m };
                         match client::send(&self.pool, h, &m).await {
                             Ok((o, used)) => {
                                 tls::count(rule, used.as_ref(), false);
                                 tried.push(tls::describe(&h.name, used.as_ref(), rule));
-                                let bound = sts.is_some() || rule.source == tls::Source::Dane;
                                 results.extend(tls::rpt_result(rule, bound, used.as_ref()).map(|r| (h, r, policy)));
                                 got = Some(o);
                                 break;
