@@ -77,6 +77,14 @@ pub enum ForHost {
     LookupFailed(String),
 }
 
+/// The validating resolver DANE asks (`dns_resolver`), when `dnssec_trust = resolver`.
+pub fn resolver(cfg: &crate::config::Config) -> Option<String> {
+    match (&cfg.server.dns_resolver, cfg.server.dnssec_trust.as_str()) {
+        (Some(r), "resolver") => crate::netaddr::parse_server(r).ok().map(|a| a.to_string()),
+        _ => None,
+    }
+}
+
 /// Whether the destination's MX records are DNSSEC-validated (DANE applies to its hosts only
 /// then, §2.2.1); a failed lookup counts as not validated.
 pub async fn mx_secure(resolver: &str, domain: &str) -> bool {

@@ -67,10 +67,7 @@ pub async fn check(store: &Store, cfg: &Config, domain: &str) -> Result<Check> {
         let mut conn = store.pool.acquire().await?;
         crate::store::mta_sts::get(&mut conn, &domain).await?
     };
-    let dane_at = match (&cfg.server.dns_resolver, cfg.server.dnssec_trust.as_str()) {
-        (Some(r), "resolver") => crate::netaddr::parse_server(r).ok().map(|a| a.to_string()),
-        _ => None,
-    };
+    let dane_at = crate::ops::dane::resolver(cfg);
     let mx_dnssec = match &dane_at {
         Some(r) => Some(crate::ops::dane::mx_secure(r, &domain).await),
         None => None,

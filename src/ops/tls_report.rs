@@ -140,8 +140,13 @@ async fn rua(resolver: &crate::dns::lookup::Resolver, domain: &str) -> Result<Ve
 }
 
 /// Send the report of `day` for `domain` to the rua its record names now.
-pub async fn send(store: &Store, cfg: &Config, day: &str, domain: &str) -> Result<Sent> {
-    let resolver = crate::dns::lookup::Resolver::system(cfg.server.dns_resolver.as_deref())?;
+async fn send(
+    store: &Store,
+    cfg: &Config,
+    resolver: &crate::dns::lookup::Resolver,
+    day: &str,
+    domain: &str,
+) -> Result<Sent> {
     let rows = {
         let mut conn = store.pool.acquire().await?;
         tls_results::since(&mut conn, day, Some(domain)).await?
@@ -156,7 +161,7 @@ pub async fn send(store: &Store, cfg: &Config, day: &str, domain: &str) -> Resul
     };
     let from = sender(store, cfg).await?;
     let report = build(&cfg.hostname, &from, day, domain, &rows, sts.as_ref())?;
-    let uris = rua(&resolver, domain).await?;
+    let uris = rua(resolver, domain).await?;
     let mut sent = Sent {
         day: day.into(),
         domain: domain.into(),
@@ -165,7 +170,10 @@ pub async fn send(store: &Store, cfg: &Config, day: &str, domain: &str) -> Resul
         failed: vec![],
     };
     if uris.is_empty() {
+        // Nowhere to send it: the day is done for this domain (noted with no destination).
         sent.failed.push(format!("{domain} publishes no TLS-RPT record with a rua (_smtp._tls TXT)"));
+        let mut conn = store.pool.acquire().await?;
+        tls_results::mark_reported(&mut conn, day, domain, &sent.report_id, "", now()).await?;
         return Ok(sent);
     }
     let json = report.to_json();
@@ -180,7 +188,7 @@ pub async fn send(store: &Store, cfg: &Config, day: &str, domain: &str) -> Resul
         }
     }
     for url in uris.iter().filter(|u| u.starts_with("https://")) {
-        match post(&resolver, cfg, url, &gzipped).await {
+        match post(resolver, cfg, url, &gzipped).await {
             Ok(()) => sent.to.push(url.clone()),
             Err(why) => sent.failed.push(format!("{url}: {why}")),
         }
@@ -275,15 +283,16 @@ pub async fn send_day(store: &Store, cfg: &Config, day: &str, domain: Option<&st
     };
     let mut domains: Vec<String> = rows.into_iter().filter(|r| r.day == day).map(|r| r.domain).collect();
     domains.dedup();
+    let resolver = crate::dns::lookup::Resolver::system(cfg.server.dns_resolver.as_deref())?;
     let mut out = Vec::new();
     for d in domains {
-        out.push(send(store, cfg, day, &d).await?);
+        out.push(send(store, cfg, &resolver, day, &d).await?);
     }
     Ok(out)
 }
 
 /// Send every report due: days before today (UTC), up to [`CATCH_UP_DAYS`] back, not sent
-/// yet. A domain without a TLS-RPT record is noted as done too (nothing to send it to).
+/// yet (a domain without a TLS-RPT record is noted as done by `send`).
 pub async fn send_due(store: &Store, cfg: &Config) -> Result<Vec<Sent>> {
     let today = chrono::Utc::now().date_naive();
     let from = (today - chrono::Days::new(CATCH_UP_DAYS as u64)).format("%Y-%m-%d").to_string();
@@ -291,16 +300,14 @@ pub async fn send_due(store: &Store, cfg: &Config) -> Result<Vec<Sent>> {
         let mut conn = store.pool.acquire().await?;
         tls_results::unreported(&mut conn, &from, &today.format("%Y-%m-%d").to_string()).await?
     };
+    if due.is_empty() {
+        return Ok(vec![]);
+    }
+    let resolver = crate::dns::lookup::Resolver::system(cfg.server.dns_resolver.as_deref())?;
     let mut out = Vec::new();
     for (day, domain) in due {
-        match send(store, cfg, &day, &domain).await {
-            Ok(s) => {
-                if s.to.is_empty() && s.failed.len() == 1 && s.failed[0].contains("publishes no TLS-RPT record") {
-                    let mut conn = store.pool.acquire().await?;
-                    tls_results::mark_reported(&mut conn, &day, &domain, &s.report_id, "", now()).await?;
-                }
-                out.push(s);
-            }
+        match send(store, cfg, &resolver, &day, &domain).await {
+            Ok(s) => out.push(s),
             Err(e) => tracing::warn!(day, domain, error = %e.one_line(), "TLS report not sent; tried again later"),
         }
     }

@@ -15,6 +15,25 @@ impl Drop for Kill {
     }
 }
 
+/// Start a Python helper (`python3 -c SCRIPT ARGS…`) that prints one line once it is ready
+/// (its port, or "ready"): the process, killed when dropped, and that line.
+fn python_helper<I, S>(script: &str, args: I) -> (Kill, String)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    use std::io::BufRead;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    (Kill(child), line.trim().to_string())
+}
+
 fn submit(srv: &Server, to: &str, subject: &str) {
     let mut c = Client::connect(srv.submission);
     c.expect("EHLO x.example", 250);
@@ -341,13 +360,8 @@ fn outbound_dns(env: Env) {
         crate::util::skip("outbound_dns", "Python's dnspython is not installed");
         return;
     }
-    use std::io::BufRead;
-    let mut dns =
-        std::process::Command::new("python3").args(["-c", DNS]).stdout(std::process::Stdio::piped()).spawn().unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(dns.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let dns_port: u16 = line.trim().parse().unwrap();
-    let _dns = Kill(dns);
+    let (_dns, line) = python_helper(DNS, [""; 0]);
+    let dns_port: u16 = line.parse().unwrap();
 
     let far = Env::new(Backend::Sqlite, "outbound_dns_far").unwrap();
     far.init("mx-test.example");
@@ -505,17 +519,8 @@ fn outbound_mta_sts(env: Env) {
         crate::util::skip(test, &format!("cannot bind {policy_ip}:443 for the policy server"));
         return;
     }
-    use std::io::BufRead;
-    let mut dns = std::process::Command::new("python3")
-        .args(["-c", DNS_STS, policy_ip])
-        .arg(env.path().join("sts-id"))
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(dns.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let dns_port: u16 = line.trim().parse().unwrap();
-    let _dns = Kill(dns);
+    let (_dns, line) = python_helper(DNS_STS, [std::path::Path::new(policy_ip), &env.path().join("sts-id")]);
+    let dns_port: u16 = line.parse().unwrap();
 
     let pki = env.path().join("pki");
     std::fs::create_dir_all(&pki).unwrap();
@@ -667,16 +672,8 @@ fn outbound_mta_sts_testing_mode_delivers_and_records(env: Env) {
         crate::util::skip(test, &format!("cannot bind {policy_ip}:443 for the policy server"));
         return;
     }
-    use std::io::BufRead;
-    let mut dns = std::process::Command::new("python3")
-        .args(["-c", DNS_STS, policy_ip])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(dns.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let dns_port: u16 = line.trim().parse().unwrap();
-    let _dns = Kill(dns);
+    let (_dns, line) = python_helper(DNS_STS, [policy_ip]);
+    let dns_port: u16 = line.parse().unwrap();
     let pki = env.path().join("pki");
     std::fs::create_dir_all(&pki).unwrap();
     test_ca(&pki, "good", Some(&["mail.mx-test.example", "mta-sts.mx-test.example"]));
@@ -828,18 +825,9 @@ fn outbound_dane(env: Env) {
     signed.push(tlsa(&format!("mx-bad.bad.{zone}"), &format!("3 1 1 {wrong}")));
     // TLS reports go to a mailbox of the receiver and to an https endpoint (Python, with the
     // test CA's certificate).
-    use std::io::BufRead;
     let posted = env.path().join("posted.json.gz");
-    let mut https = std::process::Command::new("python3")
-        .args(["-c", RUA_SERVER, pki.join("leaf.pem").to_str().unwrap(), pki.join("leaf.key").to_str().unwrap()])
-        .arg(&posted)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(https.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let rua_port: u16 = line.trim().parse().unwrap();
-    let _https = Kill(https);
+    let (_https, line) = python_helper(RUA_SERVER, [pki.join("leaf.pem"), pki.join("leaf.key"), posted.clone()]);
+    let rua_port: u16 = line.parse().unwrap();
     let rua = format!("\"v=TLSRPTv1; rua=mailto:tlsrpt@{zone},https://rua.{zone}:{rua_port}/tlsrpt\"");
     signed.push((format!("_smtp._tls.{zone}"), "TXT".into(), rua));
     signed.push((format!("rua.{zone}"), "A".into(), "127.0.0.1".into()));
@@ -1016,22 +1004,11 @@ fn an_mta_sts_policy_is_taken_only_as_rfc_8461_serves_it(env: Env) {
     let names: Vec<String> = cases.iter().map(|(c, _, _)| format!("mta-sts.{c}.sts.test")).collect();
     test_ca(&pki, "ca", Some(&names.iter().map(String::as_str).collect::<Vec<_>>()));
     let answers: Vec<String> = cases.iter().map(|(c, a, _)| format!("mta-sts.{c}.sts.test={a}")).collect();
-    let mut args = vec![
-        "-c",
-        POLICY_SERVER,
-        ip,
-        pki.join("leaf.pem").to_str().unwrap().to_string().leak(),
-        pki.join("leaf.key").to_str().unwrap().to_string().leak(),
-        good,
-    ];
-    args.extend(answers.iter().map(String::as_str));
-    let mut server =
-        std::process::Command::new("python3").args(&args).stdout(std::process::Stdio::piped()).spawn().unwrap();
-    use std::io::BufRead;
-    let mut line = String::new();
-    std::io::BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    assert_eq!(line.trim(), "ready");
-    let _server = Kill(server);
+    let mut args: Vec<String> = vec![ip.into(), pki.join("leaf.pem").display().to_string()];
+    args.extend([pki.join("leaf.key").display().to_string(), good.into()]);
+    args.extend(answers);
+    let (_server, line) = python_helper(POLICY_SERVER, &args);
+    assert_eq!(line, "ready");
 
     let knotc = |args: &[&str]| peer.knotc(args);
     knotc(&["zone-begin", "sts.test"]);

@@ -106,22 +106,37 @@ fn implicit_tls(name: &str) -> bool {
     matches!(name, "submissions" | "imaps" | "pop3s" | "https")
 }
 
-/// Connect to one listener and speak its protocol.
-async fn probe(name: &str, addr: &str) -> Result<String, String> {
-    let tcp = tokio::time::timeout(LIMIT, TcpStream::connect(addr))
+/// A TCP connection to `addr`, within the time limit.
+pub(super) async fn connect(addr: &str) -> Result<TcpStream, String> {
+    tokio::time::timeout(LIMIT, TcpStream::connect(addr))
         .await
         .map_err(|_| "no connection within 5 s".to_string())?
-        .map_err(|e| format!("cannot connect: {e}"))?;
-    if !implicit_tls(name) {
-        return speak(name, tcp, false).await;
-    }
-    let (config, _) = crate::tls_material::client_recording();
-    let sni = rustls::pki_types::ServerName::try_from("doctor.invalid").map_err(|e| e.to_string())?;
-    let tls = tokio::time::timeout(LIMIT, tokio_rustls::TlsConnector::from(Arc::new(config)).connect(sni, tcp))
+        .map_err(|e| format!("cannot connect: {e}"))
+}
+
+/// TLS over `tcp` for `sni`, any certificate accepted, within the time limit; with the end
+/// certificate the server presented.
+pub(super) async fn tls(
+    tcp: TcpStream,
+    sni: &str,
+) -> Result<(tokio_rustls::client::TlsStream<TcpStream>, Option<Vec<u8>>), String> {
+    let (config, seen) = crate::tls_material::client_recording();
+    let sni = rustls::pki_types::ServerName::try_from(sni.to_string()).map_err(|e| e.to_string())?;
+    let stream = tokio::time::timeout(LIMIT, tokio_rustls::TlsConnector::from(Arc::new(config)).connect(sni, tcp))
         .await
         .map_err(|_| "no TLS handshake within 5 s".to_string())?
         .map_err(|e| format!("TLS handshake failed: {e}"))?;
-    speak(name, tls, true).await
+    let cert = seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    Ok((stream, cert))
+}
+
+/// Connect to one listener and speak its protocol.
+async fn probe(name: &str, addr: &str) -> Result<String, String> {
+    let tcp = connect(addr).await?;
+    if !implicit_tls(name) {
+        return speak(name, tcp, false).await;
+    }
+    speak(name, tls(tcp, "doctor.invalid").await?.0, true).await
 }
 
 /// The end certificate the running server presents on its first implicit-TLS listener:
@@ -130,20 +145,10 @@ pub async fn served_certificate(cfg: &Config) -> Option<Result<Vec<u8>, String>>
     let (name, addr) = crate::running::bound_addresses(&cfg.data_dir).into_iter().find(|(n, _)| implicit_tls(n))?;
     let addr = reachable(&addr);
     let got = async {
-        let tcp = tokio::time::timeout(LIMIT, TcpStream::connect(&addr))
-            .await
-            .map_err(|_| format!("{name} {addr}: no connection within 5 s"))?
-            .map_err(|e| format!("{name} {addr}: {e}"))?;
-        let (config, seen) = crate::tls_material::client_recording();
-        let sni = rustls::pki_types::ServerName::try_from(cfg.hostname.clone()).map_err(|e| e.to_string())?;
-        tokio::time::timeout(LIMIT, tokio_rustls::TlsConnector::from(Arc::new(config)).connect(sni, tcp))
-            .await
-            .map_err(|_| format!("{name} {addr}: no TLS handshake within 5 s"))?
-            .map_err(|e| format!("{name} {addr}: {e}"))?;
-        let der = seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        der.ok_or_else(|| format!("{name} {addr}: no certificate"))
+        let (_, cert) = tls(connect(&addr).await?, &cfg.hostname).await?;
+        cert.ok_or_else(|| "no certificate".to_string())
     };
-    Some(got.await)
+    Some(got.await.map_err(|e| format!("{name} {addr}: {e}")))
 }
 
 pub async fn run(ctx: &Ctx<'_>) -> Vec<Check> {

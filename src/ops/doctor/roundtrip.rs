@@ -4,37 +4,18 @@
 //! delivery is not DKIM-signed (the outbound worker signs); DKIM on disk against DNS is the
 //! `dns` group's.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
 
-use super::listening::{converse, reachable, smtp_end};
+use super::listening::{connect, converse, reachable, smtp_end, tls};
 use super::{Check, Ctx};
 
-const LIMIT: Duration = Duration::from_secs(5);
 /// How long the message may take to arrive.
 const ARRIVAL: Duration = Duration::from_secs(10);
 /// The whole round trip, well inside the group's limit (the cleanup comes after it).
 const BUDGET: Duration = Duration::from_secs(14);
-
-async fn connect(addr: &str) -> Result<TcpStream, String> {
-    tokio::time::timeout(LIMIT, TcpStream::connect(addr))
-        .await
-        .map_err(|_| format!("{addr}: no connection within 5 s"))?
-        .map_err(|e| format!("{addr}: {e}"))
-}
-
-async fn tls(tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>, String> {
-    let (config, _) = crate::tls_material::client_recording();
-    let sni = rustls::pki_types::ServerName::try_from("doctor.invalid").map_err(|e| e.to_string())?;
-    tokio::time::timeout(LIMIT, tokio_rustls::TlsConnector::from(Arc::new(config)).connect(sni, tcp))
-        .await
-        .map_err(|_| "no TLS handshake within 5 s".to_string())?
-        .map_err(|e| format!("TLS handshake: {e}"))
-}
 
 /// Expect a reply of class `class` (2 or 3) to `line`.
 async fn smtp<S: AsyncRead + AsyncWrite + Unpin>(
@@ -74,7 +55,7 @@ async fn send<S: AsyncRead + AsyncWrite + Unpin>(
 async fn submit(name: &str, addr: &str, user: &str, pass: &str, message: &str) -> Result<(), String> {
     let tcp = connect(addr).await?;
     if name == "submissions" {
-        let mut s = BufReader::new(tls(tcp).await?);
+        let mut s = BufReader::new(tls(tcp, "doctor.invalid").await?.0);
         smtp(&mut s, None, 2).await?;
         return send(&mut s, user, pass, message).await;
     }
@@ -82,7 +63,7 @@ async fn submit(name: &str, addr: &str, user: &str, pass: &str, message: &str) -
     smtp(&mut s, None, 2).await?;
     smtp(&mut s, Some("EHLO doctor.invalid"), 2).await?;
     smtp(&mut s, Some("STARTTLS"), 2).await?;
-    let mut s = BufReader::new(tls(s.into_inner()).await?);
+    let mut s = BufReader::new(tls(s.into_inner(), "doctor.invalid").await?.0);
     send(&mut s, user, pass, message).await
 }
 
@@ -130,12 +111,12 @@ async fn arrives<S: AsyncRead + AsyncWrite + Unpin>(
 async fn read(name: &str, addr: &str, user: &str, pass: &str, token: &str) -> Result<Duration, String> {
     let tcp = connect(addr).await?;
     if name == "imaps" {
-        return arrives(&mut BufReader::new(tls(tcp).await?), true, user, pass, token).await;
+        return arrives(&mut BufReader::new(tls(tcp, "doctor.invalid").await?.0), true, user, pass, token).await;
     }
     let mut s = BufReader::new(tcp);
     converse(&mut s, None, |_| true).await?;
     converse(&mut s, Some("s STARTTLS"), |l| l.starts_with("s ")).await?;
-    arrives(&mut BufReader::new(tls(s.into_inner()).await?), false, user, pass, token).await
+    arrives(&mut BufReader::new(tls(s.into_inner(), "doctor.invalid").await?.0), false, user, pass, token).await
 }
 
 pub async fn run(ctx: &Ctx<'_>) -> Vec<Check> {

@@ -204,12 +204,7 @@ impl Worker {
         let route = crate::ops::transport::route(routes, domain);
         let pinned = route.and_then(|t| t.tls.as_deref()).and_then(|l| TlsLevel::parse(l).ok());
         let rule = |level, source| tls::Rule { level, source };
-        let dane = match (&cfg.server.dns_resolver, cfg.server.dnssec_trust.as_str()) {
-            (Some(r), "resolver") if !login && matches!(pinned, None | Some(TlsLevel::Dane)) => {
-                crate::netaddr::parse_server(r).ok().map(|a| a.to_string())
-            }
-            _ => None,
-        };
+        let dane = dane::resolver(cfg).filter(|_| !login && matches!(pinned, None | Some(TlsLevel::Dane)));
         match pinned {
             Some(TlsLevel::Dane) => return (rule(TlsLevel::May, tls::Source::Transport), None, dane),
             Some(level) if login => return (rule(level.max(TlsLevel::Verify), tls::Source::Login), None, None),
