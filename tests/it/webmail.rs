@@ -596,6 +596,15 @@ def arrives(driver, path, what):
     except Exception:
         raise AssertionError((what, driver.current_url, driver.page_source[:2000]))
 
+def lands(driver, path, what):
+    # Like arrives, for a page whose address the one before it contains (a message's own page
+    # is under its folder's): wait for exactly this path.
+    from urllib.parse import urlparse
+    try:
+        WebDriverWait(driver, 15).until(lambda d: urlparse(d.current_url).path == path)
+    except Exception:
+        raise AssertionError((what, driver.current_url, driver.page_source[:2000]))
+
 def shows(driver, text, what):
     try:
         # The page may be replaced while it is read (a new page loads, or a live update).
@@ -649,14 +658,14 @@ def common(driver, who, size):
     open_message(driver, "Lunch?")
     Select(driver.find_element(By.ID, "move-to")).select_by_visible_text("Later")
     driver.find_element(By.XPATH, "//select[@id='move-to']/following-sibling::button").click()
-    arrives(driver, "/webmail/f/INBOX", "not moved")
+    lands(driver, "/webmail/f/INBOX", "not moved")
     driver.get(base + "/webmail/f/Later")
     assert driver.find_element(By.PARTIAL_LINK_TEXT, "Lunch?").is_displayed()
     assert count(who, "Later", "Lunch?") == 1 and count(who, "INBOX", "Lunch?") == 0
     # Junk: the message goes to Junk.
     open_message(driver, "Cheap pills")
     driver.find_element(By.XPATH, "//button[text()='Junk']").click()
-    arrives(driver, "/webmail/f/INBOX", "not marked as junk")
+    lands(driver, "/webmail/f/INBOX", "not marked as junk")
     assert count(who, "Junk", "Cheap pills") == 1 and count(who, "INBOX", "Cheap pills") == 0
     # Searching from the bar on every page finds the message in its new folder.
     driver.find_element(By.ID, "q").send_keys("usual place")
