@@ -5,10 +5,11 @@
 #                                  # `knotc -c CONF zone-begin|zone-set|zone-commit ZONE ...`
 #   scripts/peer-dnssec.sh stop
 # Knot (on 127.0.0.1:55356) serves dane1.test. and dane2.test. signed (ECDSA P-256, NSEC), and
-# plain1.test., plain2.test. and sts.test. unsigned; each DANE test run uses the "1" or "2" pair
-# of its backend, the MTA-STS fetch test sts.test.
+# plain1.test., plain2.test., sts.test., sts1.test. and sts2.test. unsigned; each DANE test run
+# uses the "1" or "2" pair of its backend, the MTA-STS fetch test sts.test, the MTA-STS delivery
+# tests sts1.test or sts2.test.
 # Unbound (on 127.0.0.1:55357) trusts the signed zones' DS (read from keymgr once Knot has
-# signed them) and stubs all four to Knot: answers from a signed zone carry the AD flag, answers
+# signed them) and stubs every zone to Knot: answers from a signed zone carry the AD flag, answers
 # from an unsigned one do not, and a record committed with knotc is signed at once. Negative
 # answers are not cached, and positive ones for at most 1 s, so a record a test adds is seen at
 # once. Installs Debian's knot, unbound and bind9-dnsutils (dig) when they are missing.
@@ -25,7 +26,7 @@ NAME=dnssec
 . "$(dirname "$0")/lib-peer.sh"
 
 signed=(dane1.test dane2.test)
-plain=(plain1.test plain2.test sts.test)
+plain=(plain1.test plain2.test sts.test sts1.test sts2.test)
 
 # The two servers are each started with lib-peer's helpers: these switch between them.
 as_knot() { PIDFILE="$DIR/knotd.pid" MATCH=knotd LOGFILE="$DIR/knotd.log"; }

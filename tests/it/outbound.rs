@@ -452,6 +452,45 @@ fn submit_requiring_tls(srv: &Server, to: &str, subject: &str) {
     );
 }
 
+/// Whether the MTA-STS policy server may bind `ip`:443; else the test skips (or fails when
+/// peers are required).
+fn policy_port_free(test: &str, ip: &str) -> bool {
+    if std::net::TcpListener::bind((ip, 443)).is_ok() {
+        return true;
+    }
+    if crate::util::peers_required() {
+        panic!("{test}: cannot bind {ip}:443 (run as root, or free the port)");
+    }
+    crate::util::skip(test, &format!("cannot bind {ip}:443 for the policy server"));
+    false
+}
+
+/// The receiving mailctl of the MTA-STS tests: `domain` with the account `who`, mail host
+/// `hostname`, publishing its policy in `mode` on `policy_ip`:443 under the certificate
+/// `pki/leaf.pem` (made by [`test_ca`]).
+fn mta_sts_receiver(
+    name: &str,
+    domain: &str,
+    who: &str,
+    hostname: &str,
+    policy_ip: &str,
+    mode: &str,
+    pki: &std::path::Path,
+) -> (Env, Server) {
+    let far = Env::new(Backend::Sqlite, name).unwrap();
+    far.init(domain);
+    far.create(who, "vip");
+    far.serve_config(&[
+        ("hostname", hostname),
+        ("https_listen", &format!("{policy_ip}:443")),
+        ("mta_sts_mode", mode),
+        ("tls_cert", pki.join("leaf.pem").to_str().unwrap()),
+        ("tls_key", pki.join("leaf.key").to_str().unwrap()),
+    ]);
+    let srv = far.start_server();
+    (far, srv)
+}
+
 /// A test CA (and, with `leaf`, a certificate it signs for these names) made by openssl.
 fn test_ca(dir: &std::path::Path, name: &str, leaf: Option<&[&str]>) {
     let run = |args: &[&str]| {
@@ -512,11 +551,7 @@ fn outbound_mta_sts(env: Env) {
     }
     // The policy is fetched from port 443: this test needs to bind it (on its own address).
     let policy_ip = if env.db_url().starts_with("postgres") { "127.0.0.44" } else { "127.0.0.43" };
-    if std::net::TcpListener::bind((policy_ip, 443)).is_err() {
-        if crate::util::peers_required() {
-            panic!("{test}: cannot bind {policy_ip}:443 (run as root, or free the port)");
-        }
-        crate::util::skip(test, &format!("cannot bind {policy_ip}:443 for the policy server"));
+    if !policy_port_free(test, policy_ip) {
         return;
     }
     let (_dns, line) = python_helper(DNS_STS, [std::path::Path::new(policy_ip), &env.path().join("sts-id")]);
@@ -527,17 +562,15 @@ fn outbound_mta_sts(env: Env) {
     test_ca(&pki, "good", Some(&["mail.mx-test.example", "mta-sts.mx-test.example"]));
     test_ca(&pki, "other", None);
 
-    let far = Env::new(Backend::Sqlite, "outbound_mta_sts_far").unwrap();
-    far.init("mx-test.example");
-    far.create("carol@mx-test.example", "vip");
-    far.serve_config(&[
-        ("hostname", "mail.mx-test.example"),
-        ("https_listen", &format!("{policy_ip}:443")),
-        ("mta_sts_mode", "enforce"),
-        ("tls_cert", pki.join("leaf.pem").to_str().unwrap()),
-        ("tls_key", pki.join("leaf.key").to_str().unwrap()),
-    ]);
-    let far_srv = far.start_server();
+    let (far, far_srv) = mta_sts_receiver(
+        "outbound_mta_sts_far",
+        "mx-test.example",
+        "carol@mx-test.example",
+        "mail.mx-test.example",
+        policy_ip,
+        "enforce",
+        &pki,
+    );
 
     env.create("bob@example.com", "vip");
     // Unbracketed: the domain's own MX hosts (at this port), so its MTA-STS policy applies.
@@ -665,11 +698,7 @@ fn outbound_mta_sts_testing_mode_delivers_and_records(env: Env) {
         return;
     }
     let policy_ip = if env.db_url().starts_with("postgres") { "127.0.0.46" } else { "127.0.0.45" };
-    if std::net::TcpListener::bind((policy_ip, 443)).is_err() {
-        if crate::util::peers_required() {
-            panic!("{test}: cannot bind {policy_ip}:443 (run as root, or free the port)");
-        }
-        crate::util::skip(test, &format!("cannot bind {policy_ip}:443 for the policy server"));
+    if !policy_port_free(test, policy_ip) {
         return;
     }
     let (_dns, line) = python_helper(DNS_STS, [policy_ip]);
@@ -678,18 +707,16 @@ fn outbound_mta_sts_testing_mode_delivers_and_records(env: Env) {
     std::fs::create_dir_all(&pki).unwrap();
     test_ca(&pki, "good", Some(&["mail.mx-test.example", "mta-sts.mx-test.example"]));
 
-    let far = Env::new(Backend::Sqlite, "outbound_mta_sts_testing_far").unwrap();
-    far.init("mx-test.example");
-    far.create("carol@mx-test.example", "vip");
     // Its policy names other.mx-test.example; DNS sends mail to mail.mx-test.example.
-    far.serve_config(&[
-        ("hostname", "other.mx-test.example"),
-        ("https_listen", &format!("{policy_ip}:443")),
-        ("mta_sts_mode", "testing"),
-        ("tls_cert", pki.join("leaf.pem").to_str().unwrap()),
-        ("tls_key", pki.join("leaf.key").to_str().unwrap()),
-    ]);
-    let far_srv = far.start_server();
+    let (far, far_srv) = mta_sts_receiver(
+        "outbound_mta_sts_testing_far",
+        "mx-test.example",
+        "carol@mx-test.example",
+        "other.mx-test.example",
+        policy_ip,
+        "testing",
+        &pki,
+    );
 
     env.create("bob@example.com", "vip");
     env.ok(&["transport", "add", "mx-test.example", &format!("mx-test.example:{}", far_srv.smtp.port())]);
@@ -718,6 +745,74 @@ fn outbound_mta_sts_testing_mode_delivers_and_records(env: Env) {
 
 store_tests!(outbound_mta_sts_testing_mode_delivers_and_records);
 
+/// MTA-STS enforce with a certificate for another name: the receiving mailctl's certificate is
+/// signed by the CA the sender trusts, and names its policy host but not its MX host. Deferred
+/// with the reason (TLS-RPT's `certificate-host-mismatch`), nothing delivered. Knot serves the
+/// MX, the hosts and the `_mta-sts` TXT record (zone sts1.test or sts2.test of
+/// scripts/peer-dnssec.sh, unsigned), the receiver the policy on 127.0.0.48:443 (.49 for
+/// PostgreSQL's run).
+fn mta_sts_enforce_defers_a_certificate_issued_for_another_name(env: Env) {
+    let test = "mta_sts_enforce_defers_a_certificate_issued_for_another_name";
+    let Some(peer) = DnssecPeer::get(test) else { return };
+    let (n, policy_ip) = if env.db_url().starts_with("postgres") { ("2", "127.0.0.49") } else { ("1", "127.0.0.48") };
+    if !policy_port_free(test, policy_ip) {
+        return;
+    }
+    let zone = format!("sts{n}.test");
+    let domain = format!("misnamed.{zone}");
+    let (mx, sts_host) = (format!("mail.{domain}"), format!("mta-sts.{domain}"));
+    peer.set_records(
+        &zone,
+        &[
+            (&format!("{domain}."), "MX", &format!("10 {mx}.")),
+            (&format!("{mx}."), "A", "127.0.0.1"),
+            (&format!("{sts_host}."), "A", policy_ip),
+            (&format!("_mta-sts.{domain}."), "TXT", "\"v=STSv1; id=1\""),
+        ],
+    );
+    let pki = env.path().join("pki");
+    std::fs::create_dir_all(&pki).unwrap();
+    // The right CA; the policy host, and a name that is not the MX host.
+    let elsewhere = format!("elsewhere.{zone}");
+    test_ca(&pki, "good", Some(&[sts_host.as_str(), elsewhere.as_str()]));
+
+    let (far, far_srv) =
+        mta_sts_receiver(&format!("{test}_far"), &domain, &format!("carol@{domain}"), &mx, policy_ip, "enforce", &pki);
+
+    env.create("bob@example.com", "vip");
+    env.ok(&["transport", "add", &domain, &format!("{domain}:{}", far_srv.smtp.port())]);
+    env.serve_config(&[
+        ("dev_mode", "true"),
+        ("outbound_delivery", "true"),
+        ("dns_resolver", &peer.resolver),
+        ("tls_extra_roots", pki.join("good.pem").to_str().unwrap()),
+        ("queue_delay_warning", "0"),
+    ]);
+    let srv = env.start_server();
+    submit(&srv, &format!("carol@{domain}"), "to the wrong name");
+    eventually("a deferral", || {
+        let q = env.json(&["queue", "list"]);
+        q.as_array().unwrap().len() == 1 && q[0]["recipients"][0]["status"] == "deferred"
+    });
+    let q = env.json(&["queue", "list"]);
+    let why = q[0]["recipients"][0]["last_error"].as_str().unwrap_or_default().to_string();
+    assert!(why.contains(&format!("{mx}: the certificate does not verify")), "{why}");
+    assert!(why.contains("MTA-STS enforce requires it"), "{why}");
+    let log = srv.log();
+    assert!(log.contains("MTA-STS policy fetched") && log.contains("mode=\"enforce\""), "{log}");
+    assert!(inbox(&far, &format!("carol@{domain}")).is_empty(), "nothing was delivered");
+    let rows = env.json(&["report", "tls", "--outbound", "--domain", &domain]);
+    let mismatch = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["mx_host"] == mx.as_str() && r["policy"] == "sts" && r["result"] == "certificate-host-mismatch");
+    assert!(mismatch, "{rows}");
+    drop(far_srv);
+}
+
+store_tests!(mta_sts_enforce_defers_a_certificate_issued_for_another_name);
+
 /// The test zones of scripts/peer-dnssec.sh: Unbound (validating) and the Knot that signs.
 struct DnssecPeer {
     resolver: String,
@@ -740,6 +835,24 @@ impl DnssecPeer {
     fn knotc(&self, args: &[&str]) -> String {
         let out = std::process::Command::new("knotc").arg("-c").arg(&self.knot_conf).args(args).output().unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Replace these records (name, type, data) in `zone` in one transaction. Knot keeps one
+    /// transaction per zone, so tests that share a zone take their turns.
+    fn set_records(&self, zone: &str, records: &[(&str, &str, &str)]) {
+        static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+        self.knotc(&["zone-begin", zone]);
+        for (name, t, _) in records {
+            self.knotc(&["zone-unset", zone, name, t]);
+        }
+        self.knotc(&["zone-commit", zone]);
+        self.knotc(&["zone-begin", zone]);
+        for (name, t, data) in records {
+            self.knotc(&["zone-set", zone, name, "1", t, data]);
+        }
+        let out = self.knotc(&["zone-commit", zone]);
+        assert!(out.contains("OK"), "knotc zone-commit {zone}: {out}");
     }
 }
 
@@ -981,11 +1094,7 @@ fn an_mta_sts_policy_is_taken_only_as_rfc_8461_serves_it(env: Env) {
     let Some(peer) = DnssecPeer::get(test) else { return };
     let resolver = peer.resolver.as_str();
     let ip = "127.0.0.47";
-    if std::net::TcpListener::bind((ip, 443)).is_err() {
-        if crate::util::peers_required() {
-            panic!("{test}: cannot bind {ip}:443 (run as root, or free the port)");
-        }
-        crate::util::skip(test, &format!("cannot bind {ip}:443 for the policy server"));
+    if !policy_port_free(test, ip) {
         return;
     }
     let good = "version: STSv1\nmode: enforce\nmx: *.ok.sts.test\nmax_age: 86400\n";
