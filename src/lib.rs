@@ -41,6 +41,7 @@ pub mod netaddr;
 pub mod ops;
 pub mod password;
 pub mod proto;
+pub mod recent_errors;
 pub mod running;
 pub mod server;
 pub mod size;

@@ -59,21 +59,28 @@ fn main() -> ExitCode {
     // The server logs a line per transaction at the config's log_level, as text or JSON
     // (log_format); admin commands only warnings. MAILCTL_LOG overrides the level. A config
     // that does not load is reported by the command itself.
-    let (default_level, json) = if matches!(cli.command, mailctl::cli::Command::Serve(_)) {
+    // Its errors are also kept in the data dir for `doctor` (recent_errors).
+    let (default_level, json, recorder) = if matches!(cli.command, mailctl::cli::Command::Serve(_)) {
         match mailctl::config::Config::load(&mailctl::config::locate(cli.config.as_deref())) {
-            Ok(c) => (c.log_level.clone(), c.log_format == "json"),
-            Err(_) => ("info".to_string(), false),
+            Ok(c) => {
+                (c.log_level.clone(), c.log_format == "json", Some(mailctl::recent_errors::Recorder::new(&c.data_dir)))
+            }
+            Err(_) => ("info".to_string(), false, None),
         }
     } else {
-        ("warn".to_string(), false)
+        ("warn".to_string(), false, None)
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("MAILCTL_LOG").unwrap_or_else(|_| default_level.into());
     let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if json {
-        logs.json().with_current_span(true).init();
-    } else {
-        logs.with_ansi(terminal).init();
+    {
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        if json {
+            logs.json().with_current_span(true).finish().with(recorder).init();
+        } else {
+            logs.with_ansi(terminal).finish().with(recorder).init();
+        }
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(r) => r,

@@ -159,6 +159,35 @@ pub fn forget_account(data_dir: &Path, directory: &str) {
     let _ = std::fs::remove_file(account_path(data_dir, directory));
 }
 
+/// An instant-acme account builder that trusts `ca_root` (a test CA) or the webpki roots.
+fn builder(ca_root: Option<&Path>) -> Result<instant_acme::AccountBuilder, AcmeError> {
+    match ca_root {
+        Some(root) => Account::builder_with_root(root)
+            .map_err(|e| Error::new(Kind::Config, format!("--ca-root {}", root.display())).with_source(e).into()),
+        None => Account::builder().map_err(error),
+    }
+}
+
+/// The account kept for a CA, loaded (which fetches the CA's directory): None when none is
+/// kept (or its file does not parse: the next order makes a new one).
+pub async fn stored_account(
+    data_dir: &Path,
+    directory: &str,
+    ca_root: Option<&Path>,
+) -> Result<Option<Account>, AcmeError> {
+    let Ok(text) = std::fs::read_to_string(account_path(data_dir, directory)) else { return Ok(None) };
+    let Ok(creds) = serde_json::from_str::<AccountCredentials>(&text) else { return Ok(None) };
+    // The credentials name the directory they were made with: that is the one asked.
+    let asked = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["directory"].as_str().map(String::from))
+        .unwrap_or_else(|| directory.to_string());
+    builder(ca_root)?.from_credentials(creds).await.map(Some).map_err(|e| {
+        let e = error(e);
+        AcmeError { error: e.error.context(format!("the ACME directory {asked}")), problem: e.problem }
+    })
+}
+
 /// The account for a CA: made on first use and kept (0600) in `data_dir/acme/`.
 pub async fn account(
     data_dir: &Path,
@@ -168,20 +197,13 @@ pub async fn account(
 ) -> Result<Account, AcmeError> {
     crate::fsutil::create_private_dir(&dir(data_dir))?;
     let path = account_path(data_dir, directory);
-    let builder = || match ca_root {
-        Some(root) => Account::builder_with_root(root)
-            .map_err(|e| Error::new(Kind::Config, format!("--ca-root {}", root.display())).with_source(e).into()),
-        None => Account::builder().map_err(error),
-    };
-    if let Ok(text) = std::fs::read_to_string(&path)
-        && let Ok(creds) = serde_json::from_str::<AccountCredentials>(&text)
-    {
-        return builder()?.from_credentials(creds).await.map_err(error);
+    if let Some(account) = stored_account(data_dir, directory, ca_root).await? {
+        return Ok(account);
     }
     let contact = email.map(|e| format!("mailto:{e}"));
     let contacts: Vec<&str> = contact.iter().map(String::as_str).collect();
     let new = NewAccount { contact: &contacts, terms_of_service_agreed: true, only_return_existing: false };
-    let (account, creds) = builder()?.create(&new, directory.to_string(), None).await.map_err(error)?;
+    let (account, creds) = builder(ca_root)?.create(&new, directory.to_string(), None).await.map_err(error)?;
     let json = serde_json::to_vec(&creds).map_err(|e| Error::new(Kind::Internal, e.to_string()))?;
     crate::fsutil::write_atomic(&path, &json, 0o600)?;
     Ok(account)

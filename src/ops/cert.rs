@@ -352,6 +352,81 @@ pub async fn renew(cfg: &Config, days: i64, force: bool, listen: (Option<String>
     Ok(Renewal::Renewed { status: issue(cfg, &opts).await? })
 }
 
+/// Whether a scheduled `cert renew` could run now.
+#[derive(Debug)]
+pub enum Readiness {
+    /// The certificate is not from ACME (`self-signed` or `file`): nothing renews it.
+    NotAcme(String),
+    /// The challenge can be answered, an account is kept for the CA and the CA's directory
+    /// answers: what was seen.
+    Ready(String),
+    /// The challenge can be answered; no account is kept for the CA (the next order makes one,
+    /// so the CA was not asked).
+    NoAccount(String),
+}
+
+/// How long the CA's directory may take to answer [`renewal_readiness`].
+const READINESS_LIMIT: Duration = Duration::from_secs(10);
+
+/// Whether `cert renew` could renew the certificate now, as it would: its challenge can be
+/// answered (DNS-01 by a usable provider; HTTP-01 and TLS-ALPN-01 by the running server's
+/// listener, or the configured address is free for a listener of its own), and the CA's
+/// directory answers with the kept account. An error says what would stop it.
+pub async fn renewal_readiness(cfg: &Config) -> Result<Readiness> {
+    let path = &cfg.server.tls_cert;
+    let meta = match files::meta(path) {
+        Some(m) if m.source == "acme" => m,
+        Some(m) => return Ok(Readiness::NotAcme(m.source)),
+        None => return Ok(Readiness::NotAcme(status(cfg)?.source)),
+    };
+    let challenge = Challenge::parse(meta.challenge.as_deref().unwrap_or("http-01"))?;
+    let answered = match challenge {
+        Challenge::Dns01 => {
+            let d = meta.dns.clone().unwrap_or_default();
+            Provider::new(&d.settings.or_config(cfg))?;
+            "dns-01 through the DNS provider".to_string()
+        }
+        _ => {
+            let (configured, name) = match challenge {
+                Challenge::TlsAlpn01 => (&cfg.server.https_listen, "https"),
+                _ => (&cfg.server.http_listen, "http"),
+            };
+            let kind = challenge.as_str();
+            if crate::running::bound_listeners(&cfg.data_dir).iter().any(|l| l == name) {
+                format!("{kind} by the running server's {name} listener")
+            } else {
+                let addr = configured.clone().ok_or_else(|| {
+                    Error::new(Kind::Config, format!("{kind}: no server answers it and {name}_listen is not set"))
+                        .with_hint(format!("set {name}_listen (mailctl config set {name}_listen 0.0.0.0:PORT)"))
+                })?;
+                std::net::TcpListener::bind(addr.as_str()).map_err(|e| {
+                    Error::new(
+                        Kind::Unavailable,
+                        format!("{kind}: no mailctl serve answers it and {addr} is taken: {e}"),
+                    )
+                    .with_hint("stop what holds the port, or run mailctl serve so it answers the challenge")
+                })?;
+                format!("{kind} by a listener of its own on {addr}")
+            }
+        }
+    };
+    let directory = meta.directory.clone().unwrap_or_else(|| acme::LETSENCRYPT.into());
+    let stored =
+        tokio::time::timeout(READINESS_LIMIT, acme::stored_account(&cfg.data_dir, &directory, meta.ca_root.as_deref()))
+            .await
+            .map_err(|_| {
+                Error::new(
+                    Kind::Unavailable,
+                    format!("the CA at {directory} did not answer within {} s", READINESS_LIMIT.as_secs()),
+                )
+            })?
+            .map_err(Error::from)?;
+    Ok(match stored {
+        Some(_) => Readiness::Ready(format!("{answered}; the CA at {directory} answers; the account is kept")),
+        None => Readiness::NoAccount(format!("{answered}; no account kept for {directory}")),
+    })
+}
+
 /// Run the deploy hook after a renewal (`sh -c`), with the paths in the environment.
 pub fn deploy_hook(cfg: &Config, cmd: &str) -> Result<()> {
     let status = std::process::Command::new("sh")

@@ -213,6 +213,37 @@ fn cert_answered_by_serve(env: Env) {
     let policy = get(&format!("mta-sts.{z}"));
     assert!(policy.starts_with("version: STSv1\nmode: testing\nmx: mail."), "{policy}");
     assert!(get("mta-sts.not-ours.test").contains("not found"));
+
+    // doctor: a renewal could run now (the server answers TLS-ALPN-01, the account is kept
+    // and the CA answers); against a CA that does not answer, it fails and says so.
+    let renewal = |env: &Env| {
+        let out = env.run(&["--json", "doctor", "--only", "certificates"], None);
+        let checks: Value = serde_json::from_slice(&out.stdout).unwrap();
+        checks.as_array().unwrap().iter().find(|c| c["id"] == "certificates.renewal").cloned().unwrap()
+    };
+    let ready = renewal(&env);
+    assert_eq!(ready["status"], "pass", "{ready}");
+    let seen = ready["evidence"].as_str().unwrap();
+    assert!(seen.contains("tls-alpn-01 by the running server's https listener"), "{ready}");
+    assert!(seen.contains("answers; the account is kept"), "{ready}");
+    // The kept account's CA moved out of reach: fails, naming it.
+    let account = std::fs::read_dir(env.data_dir().join("acme"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("account-"))
+        .unwrap();
+    let kept = std::fs::read_to_string(&account).unwrap();
+    std::fs::write(&account, kept.replace(&p.directory, "https://127.0.0.1:1/dir")).unwrap();
+    let down = renewal(&env);
+    assert_eq!(down["status"], "fail", "{down}");
+    assert!(down["evidence"].as_str().unwrap().contains("127.0.0.1:1"), "{down}");
+    // No account kept: the CA is not asked, and doctor says so.
+    std::fs::remove_file(&account).unwrap();
+    let unasked = renewal(&env);
+    assert_eq!(unasked["status"], "warn", "{unasked}");
+    assert!(unasked["evidence"].as_str().unwrap().contains("no account kept for"), "{unasked}");
+    std::fs::write(&account, kept).unwrap();
     assert!(!srv.log().contains("panicked"));
     assert_eq!(srv.stop(), Some(0));
     // Only now are the challenge ports free for the next test.

@@ -3,7 +3,7 @@
 //! `mailctl firewall` prints the rules for the enabled listeners.
 
 use crate::dns::{knot, zone};
-use crate::util::Env;
+use crate::util::{Env, eventually};
 
 store_tests!(doctor_checks_the_live_system_and_names_each_fix);
 
@@ -64,6 +64,7 @@ fn doctor_checks_the_live_system_and_names_each_fix(env: Env) {
     assert_eq!(status(&checks, "config.dev-mode"), "pass");
     assert_eq!(status(&checks, "config.addresses"), "fail", "192.0.2.10 is a documentation address");
     assert_eq!(status(&checks, "operations.queue"), "pass");
+    assert_eq!(status(&checks, "operations.log"), "pass", "{checks}");
     let backup = check(&checks, "operations.backup");
     assert_eq!(backup["status"], "fail");
     assert!(backup["fix"].as_str().unwrap().contains("mailctl backup create"), "{backup}");
@@ -77,6 +78,10 @@ fn doctor_checks_the_live_system_and_names_each_fix(env: Env) {
     assert_eq!(names["status"], "fail", "{names}");
     assert!(names["evidence"].as_str().unwrap().contains(&format!("mta-sts.{z}")), "{names}");
     assert!(names["fix"].as_str().unwrap().contains("mailctl cert issue"), "{names}");
+    // Nothing renews a self-signed certificate.
+    let renewal = check(&checks, "certificates.renewal");
+    assert_eq!(renewal["status"], "warn", "{renewal}");
+    assert!(renewal["evidence"].as_str().unwrap().contains("self-signed: nothing renews it"), "{renewal}");
     // No PTR for the address (Knot serves no in-addr.arpa here): a warning naming the provider.
     let ptr = check(&checks, &format!("dns.{z}.ptr"));
     assert_eq!(ptr["status"], "warn", "{ptr}");
@@ -105,6 +110,12 @@ fn doctor_checks_the_live_system_and_names_each_fix(env: Env) {
     let other = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
     k.set(&z, &dkim, "TXT", &format!("\"{other}\""), true);
     env.ok(&["backup", "create"]);
+    // A reload that finds the config broken: the server logs an error, and doctor shows it.
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    std::fs::write(env.config_path(), format!("{config}\nthis is = not toml =\n")).unwrap();
+    srv.signal(libc::SIGHUP);
+    eventually("the reload that kept the config", || srv.log().contains("reload: config kept"));
+    std::fs::write(env.config_path(), &config).unwrap();
     env.ok(&["config", "set", "virus_scanner_address", "127.0.0.1:1"]);
     let (code, checks) = doctor(&env, &["--only", "dns,blocklists,operations,filters"]);
     assert_eq!(code, 65, "{checks}");
@@ -117,6 +128,10 @@ fn doctor_checks_the_live_system_and_names_each_fix(env: Env) {
         .unwrap_or_else(|| panic!("no failing DKIM check: {checks}"));
     assert!(key["fix"].as_str().unwrap().contains(&format!("mailctl dns publish --domain {z}")), "{key}");
     assert_eq!(status(&checks, "operations.backup"), "pass", "{checks}");
+    let logged = check(&checks, "operations.log");
+    assert_eq!(logged["status"], "warn", "{logged}");
+    assert!(logged["evidence"].as_str().unwrap().contains("reload: config kept"), "{logged}");
+    assert!(logged["fix"].as_str().unwrap().contains("serve.errors"), "{logged}");
     let clam = check(&checks, "filters.virus");
     assert_eq!(clam["status"], "fail", "a scanner that does not answer: {clam}");
     assert!(clam["fix"].as_str().unwrap().contains("127.0.0.1:1"), "{clam}");

@@ -1,6 +1,7 @@
 //! `certificates`: the certificate on disk (`cert status`) covers every name serve answers on
 //! (the mail host, `webmail_host`, `mta-sts.D` and `autoconfig.D`), is not expiring within
-//! 21 days, and is the one the running server presents.
+//! 21 days, could be renewed by `cert renew` now (its challenge answerable, the CA answering
+//! with the kept account), and is the one the running server presents.
 
 use super::{Check, Ctx};
 
@@ -48,6 +49,7 @@ pub async fn run(ctx: &Ctx<'_>) -> Vec<Check> {
             "mailctl cert issue (it asks for every name serve answers on)",
         )
     });
+    out.push(renewal(cfg).await);
     // The served certificate: what the running server's implicit-TLS SMTP or IMAP port sends.
     if let Some(served) = super::listening::served_certificate(cfg).await {
         let on_disk = std::fs::read(&status.path).ok().and_then(|pem| first_der(&pem));
@@ -67,6 +69,30 @@ pub async fn run(ctx: &Ctx<'_>) -> Vec<Check> {
         });
     }
     out
+}
+
+/// Whether a scheduled `cert renew` could renew it now.
+async fn renewal(cfg: &crate::config::Config) -> Check {
+    use crate::ops::cert::Readiness;
+    let id = "certificates.renewal";
+    match crate::ops::cert::renewal_readiness(cfg).await {
+        Ok(Readiness::Ready(seen)) => Check::pass(id, seen),
+        Ok(Readiness::NoAccount(seen)) => Check::warn(
+            id,
+            format!("{seen}: the CA was not asked"),
+            "mailctl cert renew --force (makes the account and proves the challenge now)",
+        ),
+        Ok(Readiness::NotAcme(source)) => Check::warn(
+            id,
+            format!("the certificate is {source}: nothing renews it"),
+            "mailctl cert issue (Let's Encrypt; then a daily cron line `mailctl cert renew` keeps it)",
+        ),
+        Err(e) => Check::fail(
+            id,
+            e.one_line(),
+            e.hint.clone().unwrap_or_else(|| "fix the cause, then mailctl cert renew --force".into()),
+        ),
+    }
 }
 
 /// The first certificate of a PEM file, as DER.

@@ -1,7 +1,7 @@
 //! `operations`: what keeps a mail server alive unattended. `cert renew` and `backup create`
 //! are scheduled (a cron line or systemd unit that runs mailctl), the newest complete backup is
-//! younger than `backup_max_age`, no queued message is older than a day, and the disk holding
-//! the Maildirs has room for what the quotas promise.
+//! younger than `backup_max_age`, no queued message is older than a day, the disk holding
+//! the Maildirs has room for what the quotas promise, and serve logged no error in a day.
 
 use super::{Check, Ctx};
 use crate::store::now;
@@ -106,7 +106,33 @@ pub async fn run(ctx: &Ctx<'_>) -> Vec<Check> {
         Err(e) => out.push(Check::unknown("operations.queue", e.one_line())),
     }
     out.push(disk(ctx).await);
+    out.push(logged_errors(ctx));
     out
+}
+
+/// The errors serve logged in the last day (`recent_errors`): none passes; some warn, with
+/// how many and the newest.
+fn logged_errors(ctx: &Ctx<'_>) -> Check {
+    let day_ago = now() - 86_400;
+    let errors = crate::recent_errors::since(&ctx.cfg.data_dir, day_ago);
+    let Some(newest) = errors.last() else {
+        return Check::pass("operations.log", "no errors logged by mailctl serve in the last 24 h");
+    };
+    let ago = (now() - newest.at).max(0);
+    let when = if ago < 3600 { format!("{} min ago", ago / 60) } else { format!("{} h ago", ago / 3600) };
+    Check::warn(
+        "operations.log",
+        format!(
+            "{} errors logged by mailctl serve in the last 24 h; the newest, {when}: {}",
+            errors.len(),
+            newest.text
+        ),
+        format!(
+            "read the server's log around then (journalctl -u mailctl --since '-{} min'); the last ones are in {}",
+            ago / 60 + 5,
+            crate::recent_errors::path(&ctx.cfg.data_dir).display()
+        ),
+    )
 }
 
 /// Free space where the Maildirs live, against what the quotas promise beyond what is used.
