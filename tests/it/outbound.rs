@@ -747,12 +747,13 @@ store_tests!(outbound_mta_sts_testing_mode_delivers_and_records);
 
 /// MTA-STS enforce with a certificate for another name: the receiving mailctl's certificate is
 /// signed by the CA the sender trusts, and names its policy host but not its MX host. Deferred
-/// with the reason (TLS-RPT's `certificate-host-mismatch`), nothing delivered. Knot serves the
-/// MX, the hosts and the `_mta-sts` TXT record (zone sts1.test or sts2.test of
-/// scripts/peer-dnssec.sh, unsigned), the receiver the policy on 127.0.0.48:443 (.49 for
+/// with the reason (TLS-RPT's `certificate-host-mismatch`), nothing delivered. Then a policy
+/// whose MX pattern names another host: the MX host is skipped under enforce, nothing sent.
+/// Knot serves the MX, the hosts and the `_mta-sts` TXT record (zone sts1.test or sts2.test
+/// of scripts/peer-dnssec.sh, unsigned), the receiver the policy on 127.0.0.48:443 (.49 for
 /// PostgreSQL's run).
-fn mta_sts_enforce_defers_a_certificate_issued_for_another_name(env: Env) {
-    let test = "mta_sts_enforce_defers_a_certificate_issued_for_another_name";
+fn mta_sts_enforce_defers_a_misnamed_certificate_and_a_host_outside_the_policy(env: Env) {
+    let test = "mta_sts_enforce_defers_a_misnamed_certificate_and_a_host_outside_the_policy";
     let Some(peer) = DnssecPeer::get(test) else { return };
     let (n, policy_ip) = if env.db_url().starts_with("postgres") { ("2", "127.0.0.49") } else { ("1", "127.0.0.48") };
     if !policy_port_free(test, policy_ip) {
@@ -808,10 +809,38 @@ fn mta_sts_enforce_defers_a_certificate_issued_for_another_name(env: Env) {
         .iter()
         .any(|r| r["mx_host"] == mx.as_str() && r["policy"] == "sts" && r["result"] == "certificate-host-mismatch");
     assert!(mismatch, "{rows}");
+
+    // A new policy (new id) whose only MX pattern is another host: under enforce the MX host
+    // DNS gives is skipped, and the message waits, nothing sent.
+    assert_eq!(far_srv.stop(), Some(0));
+    far.ok(&["config", "set", "hostname", &elsewhere]);
+    let far_srv = far.start_server();
+    peer.set_records(&zone, &[(&format!("_mta-sts.{domain}."), "TXT", "\"v=STSv1; id=2\"")]);
+    env.ok(&["transport", "add", &domain, &format!("{domain}:{}", far_srv.smtp.port()), "--replace"]);
+    // The resolver keeps an answer for up to a second: the new id is seen before the retry.
+    let (ip, port) = peer.resolver.rsplit_once(':').unwrap();
+    eventually("the new policy id through the resolver", || {
+        let out = std::process::Command::new("dig")
+            .args([&format!("@{ip}"), "-p", port, "+short", "TXT", &format!("_mta-sts.{domain}")])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).contains("id=2")
+    });
+    env.ok(&["queue", "flush"]);
+    eventually("a deferral for the host outside the policy", || {
+        let q = env.json(&["queue", "list"]);
+        q[0]["recipients"][0]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains(&format!("MTA-STS: no MX host of {domain} is in its policy: nothing sent")))
+    });
+    let log = srv.log();
+    let skipped = format!("{mx}: not among the MX hosts of {domain}'s MTA-STS policy ({elsewhere}): skipped");
+    assert!(log.contains(&skipped), "{log}");
+    assert!(inbox(&far, &format!("carol@{domain}")).is_empty(), "nothing was delivered");
     drop(far_srv);
 }
 
-store_tests!(mta_sts_enforce_defers_a_certificate_issued_for_another_name);
+store_tests!(mta_sts_enforce_defers_a_misnamed_certificate_and_a_host_outside_the_policy);
 
 /// The test zones of scripts/peer-dnssec.sh: Unbound (validating) and the Knot that signs.
 struct DnssecPeer {
