@@ -5,8 +5,8 @@
 #                                # MAILCTL_TEST_KNOT and MAILCTL_TEST_KNOT_KEY
 #   scripts/peer-knot.sh stop
 #   scripts/peer-knot.sh reset ZONE   # remove every record but the SOA, NS and ns1's address
-# Serves 24 empty zones z01.knot.test. … z24.knot.test. and example.test. (SOA serial 1, NS ns1.ZONE,
-# ns1.ZONE A 127.0.0.1). Only the TSIG key may update (RFC 2136) or transfer (AXFR/IXFR); unsigned
+# Serves 24 empty zones z01.knot.test. … z24.knot.test., example.test. and the reverse zone of
+# 192.0.2.0/24, 2.0.192.in-addr.arpa. (SOA serial 1, NS ns1.ZONE, ns1.ZONE A 127.0.0.1). Only the TSIG key may update (RFC 2136) or transfer (AXFR/IXFR); unsigned
 # requests get NOTAUTH/REFUSED. A second key beside it, update-only.key ("mailctl-update-only"),
 # may update but not transfer. Updates live in the journal (zone files are never rewritten), and
 # every start that is not a no-op begins from clean zones. Tests can change a record behind the
@@ -61,7 +61,7 @@ EOF
 
 zones=()
 for i in $(seq -w 1 24); do zones+=("z$i.knot.test"); done
-zones+=(example.test)
+zones+=(example.test 2.0.192.in-addr.arpa)
 
 case "${1:-start}" in
 start)

@@ -128,6 +128,18 @@ impl Knot {
         c(&["zone-commit", zone]);
     }
 
+    /// Make `name`'s `rtype` records in `zone` just `data` (None: none), whether or not any
+    /// were there, in one transaction.
+    pub fn replace(&self, zone: &str, name: &str, rtype: &str, data: Option<&str>) {
+        self.knotc(&["zone-begin", zone]);
+        // Unsetting what is not there is an error knotc reports; the transaction stays open.
+        let _ = Command::new("knotc").arg("-c").arg(&self.conf).args(["zone-unset", zone, name, rtype]).output();
+        if let Some(data) = data {
+            self.knotc(&["zone-set", zone, name, "300", rtype, data]);
+        }
+        self.knotc(&["zone-commit", zone]);
+    }
+
     pub fn dig(&self, name: &str, rtype: &str) -> String {
         let (host, port) = self.server.rsplit_once(':').unwrap();
         let out = Command::new("dig")

@@ -7,6 +7,23 @@ use crate::util::{Env, eventually};
 
 store_tests!(doctor_checks_the_live_system_and_names_each_fix);
 
+/// Run `edit` of Knot's reverse zone, one test at a time (Knot keeps one transaction per zone).
+fn reverse_zone<T>(edit: impl FnOnce() -> T) -> T {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    edit()
+}
+
+/// The failing check of domain `z`'s DKIM record.
+fn failing_dkim<'a>(checks: &'a serde_json::Value, z: &str) -> &'a serde_json::Value {
+    checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"].as_str().unwrap().starts_with(&format!("dns.{z}.dkim")) && c["status"] == "fail")
+        .unwrap_or_else(|| panic!("no failing DKIM check: {checks}"))
+}
+
 /// The status of check `id` in a `doctor --json` run.
 fn status(checks: &serde_json::Value, id: &str) -> String {
     let c = checks.as_array().unwrap().iter().find(|c| c["id"] == id);
@@ -33,13 +50,18 @@ fn doctor_checks_the_live_system_and_names_each_fix(env: Env) {
     k.reset(&z);
     env.ok(&["domain", "add", &z]);
     env.ok(&["config", "set", "hostname", &format!("mail.{z}")]);
-    env.ok(&["config", "set", "ipv4", "192.0.2.10"]);
+    // An address of its own per backend (the two runs share Knot's reverse zone).
+    let octet = if env.db_url().starts_with("postgres") { "11" } else { "10" };
+    let ipv4 = format!("192.0.2.{octet}");
+    env.ok(&["config", "set", "ipv4", &ipv4]);
+    let reverse = format!("{octet}.2.0.192.in-addr.arpa.");
+    reverse_zone(|| k.replace("2.0.192.in-addr.arpa", &reverse, "PTR", None));
     env.ok(&["dkim", "generate", "--domain", &z, "--algorithm", "ed25519", "--selector", "k1"]);
     k.configure(&env);
     env.ok(&["dns", "publish", "--domain", &z, "--yes"]);
     // The blocklist: a zone in Knot listing the host's address.
     env.ok(&["config", "set", "dnsbl_zones", &format!("bl.{z}")]);
-    k.set(&z, &format!("10.2.0.192.bl.{z}."), "A", "127.0.0.2", false);
+    k.set(&z, &format!("{octet}.2.0.192.bl.{z}."), "A", "127.0.0.2", false);
     // The content scanners, with GTUBE and EICAR caught.
     let (Some(spamd), Some(clamd)) = (crate::filter::spamd(test), crate::filter::clamd(test)) else { return };
     env.serve_config(&[
@@ -62,7 +84,7 @@ fn doctor_checks_the_live_system_and_names_each_fix(env: Env) {
     }
     assert_eq!(status(&checks, "open-relay"), "pass", "{checks}");
     assert_eq!(status(&checks, "config.dev-mode"), "pass");
-    assert_eq!(status(&checks, "config.addresses"), "fail", "192.0.2.10 is a documentation address");
+    assert_eq!(status(&checks, "config.addresses"), "fail", "{ipv4} is a documentation address");
     assert_eq!(status(&checks, "operations.queue"), "pass");
     assert_eq!(status(&checks, "operations.log"), "pass", "{checks}");
     let backup = check(&checks, "operations.backup");
@@ -82,7 +104,7 @@ fn doctor_checks_the_live_system_and_names_each_fix(env: Env) {
     let renewal = check(&checks, "certificates.renewal");
     assert_eq!(renewal["status"], "warn", "{renewal}");
     assert!(renewal["evidence"].as_str().unwrap().contains("self-signed: nothing renews it"), "{renewal}");
-    // No PTR for the address (Knot serves no in-addr.arpa here): a warning naming the provider.
+    // No PTR for the address (none in Knot's reverse zone yet): a warning naming the provider.
     let ptr = check(&checks, &format!("dns.{z}.ptr"));
     assert_eq!(ptr["status"], "warn", "{ptr}");
     assert!(ptr["fix"].as_str().unwrap().contains(&format!("PTR to mail.{z}")), "{ptr}");
@@ -105,7 +127,7 @@ fn doctor_checks_the_live_system_and_names_each_fix(env: Env) {
 
     // Each fault fails its own check: a list that refuses to answer is unknown, not listed; a
     // DKIM record with another key; a backup made passes.
-    k.set(&z, &format!("10.2.0.192.bl.{z}."), "A", "127.255.255.254", true);
+    k.set(&z, &format!("{octet}.2.0.192.bl.{z}."), "A", "127.255.255.254", true);
     let dkim = format!("k1._domainkey.{z}.");
     let other = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
     k.set(&z, &dkim, "TXT", &format!("\"{other}\""), true);
@@ -120,12 +142,7 @@ fn doctor_checks_the_live_system_and_names_each_fix(env: Env) {
     let (code, checks) = doctor(&env, &["--only", "dns,blocklists,operations,filters"]);
     assert_eq!(code, 65, "{checks}");
     assert_eq!(status(&checks, &format!("blocklists.bl.{z}")), "unknown", "{checks}");
-    let key = checks
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"].as_str().unwrap().starts_with(&format!("dns.{z}.dkim")) && c["status"] == "fail")
-        .unwrap_or_else(|| panic!("no failing DKIM check: {checks}"));
+    let key = failing_dkim(&checks, &z);
     assert!(key["fix"].as_str().unwrap().contains(&format!("mailctl dns publish --domain {z}")), "{key}");
     assert_eq!(status(&checks, "operations.backup"), "pass", "{checks}");
     let logged = check(&checks, "operations.log");
@@ -152,6 +169,25 @@ fn doctor_checks_the_live_system_and_names_each_fix(env: Env) {
         .unwrap_or_else(|| panic!("no check of the stale MTA-STS id: {checks}"));
     assert_eq!(sts["status"], "fail", "{sts}");
     assert!(sts["fix"].as_str().unwrap().contains("mailctl dns publish"), "{sts}");
+
+    // Reverse DNS: a PTR to the mail host that resolves back passes (only what falls short is
+    // listed beside dns.D.records); once the host's address
+    // changes behind mailctl's back, the PTR no longer confirms and fails. A missing DKIM
+    // record fails.
+    reverse_zone(|| k.replace("2.0.192.in-addr.arpa", &reverse, "PTR", Some(&format!("mail.{z}."))));
+    let (_, checks) = doctor(&env, &["--only", "dns", "--domain", &z]);
+    let has = |checks: &serde_json::Value, id: &str| checks.as_array().unwrap().iter().any(|c| c["id"] == id);
+    assert!(!has(&checks, &format!("dns.{z}.ptr")), "a confirmed PTR falls short of nothing: {checks}");
+    k.set(&z, &format!("mail.{z}."), "A", "192.0.2.99", true);
+    k.replace(&z, &dkim, "TXT", None);
+    let (_, checks) = doctor(&env, &["--only", "dns", "--domain", &z]);
+    let unconfirmed = check(&checks, &format!("dns.{z}.ptr"));
+    assert_eq!(unconfirmed["status"], "fail", "{unconfirmed}");
+    assert!(unconfirmed["evidence"].as_str().unwrap().contains("does not resolve back"), "{unconfirmed}");
+    let missing = failing_dkim(&checks, &z);
+    assert!(missing["fix"].as_str().unwrap().contains("mailctl dns publish"), "{missing}");
+    reverse_zone(|| k.replace("2.0.192.in-addr.arpa", &reverse, "PTR", None));
+    env.ok(&["dns", "publish", "--domain", &z, "--yes"]);
 
     // A certificate that expires in 5 days.
     let pki = env.path().join("short");
@@ -209,4 +245,50 @@ fn doctor_checks_the_live_system_and_names_each_fix(env: Env) {
     let ufw = env.ok(&["firewall", "--format", "ufw"]);
     assert_eq!(ufw.lines().count(), 2, "{ufw}");
     env.fails(&["firewall", "--format", "ufw", "--apply"], 64);
+
+    // An open relay where serve's SMTP listener is recorded: a misconfigured MTA answering in
+    // its place, here a scripted server (named mailctl serve, as the lock file requires) that
+    // accepts every recipient.
+    // The interpreter itself (python3 may be a wrapper that starts it with another name).
+    let python = crate::server::python("import sys; print(sys.executable)", &[]);
+    let mut relay = std::process::Command::new("bash")
+        .args(["-c", "exec -a mailctl \"$1\" -c \"$0\" serve", OPEN_RELAY, python.trim()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut port = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(relay.stdout.take().unwrap()), &mut port).unwrap();
+    std::fs::write(env.data_dir().join("serve.lock"), relay.id().to_string()).unwrap();
+    std::fs::write(env.data_dir().join("serve.listeners"), format!("smtp 127.0.0.1:{}\n", port.trim())).unwrap();
+    let (code, checks) = doctor(&env, &["--only", "open-relay"]);
+    let _ = relay.kill();
+    let _ = relay.wait();
+    assert_eq!(code, 65, "{checks}");
+    let open = check(&checks, "open-relay");
+    assert_eq!(open["status"], "fail", "{open}");
+    assert!(open["evidence"].as_str().unwrap().contains("relays for anyone"), "{open}");
+    assert!(open["fix"].as_str().unwrap().contains("stop serve now"), "{open}");
 }
+
+/// An SMTP server that accepts everything (an open relay), on a port it prints; it stops by
+/// itself after a minute without a connection.
+const OPEN_RELAY: &str = r#"
+import socket, threading
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(5)
+print(s.getsockname()[1], flush=True)
+s.settimeout(60)
+def serve(c):
+    f = c.makefile('rwb')
+    f.write(b'220 relay.invalid ESMTP\r\n'); f.flush()
+    for line in f:
+        if line[:4].upper() == b'QUIT':
+            f.write(b'221 bye\r\n'); f.flush(); break
+        f.write(b'250 ok\r\n'); f.flush()
+    c.close()
+while True:
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        break
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+"#;
