@@ -59,6 +59,10 @@ struct OneLine(String);
 
 impl Visit for OneLine {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        // Where a `log` crate record came from (log.target, log.file…): noise here.
+        if field.name().starts_with("log.") {
+            return;
+        }
         if !self.0.is_empty() {
             self.0.push(' ');
         }
@@ -105,20 +109,37 @@ pub struct Logged {
 }
 
 /// The errors recorded on `data_dir` at or after `since` (unix time), oldest first.
-pub fn since(data_dir: &Path, since: i64) -> Vec<Logged> {
-    [older(data_dir), path(data_dir)]
-        .iter()
-        .filter_map(|p| std::fs::read_to_string(p).ok())
-        .flat_map(|t| {
-            t.lines()
-                .filter_map(|l| {
-                    let (at, text) = l.split_once('\t')?;
-                    Some(Logged { at: at.parse().ok()?, text: text.to_string() })
-                })
-                .collect::<Vec<_>>()
-        })
-        .filter(|l| l.at >= since)
-        .collect()
+#[derive(Debug, Default)]
+pub struct Recent {
+    pub errors: Vec<Logged>,
+    /// Older lines of that time were dropped when the files were moved aside: there were more.
+    pub cut: bool,
+}
+
+/// What was recorded at or after `since`. No file yet is no errors; a file that cannot be
+/// read is an error.
+pub fn since(data_dir: &Path, since: i64) -> std::io::Result<Recent> {
+    let mut out = Recent::default();
+    for (i, p) in [older(data_dir), path(data_dir)].iter().enumerate() {
+        let text = match std::fs::read_to_string(p) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        let lines: Vec<Logged> = text
+            .lines()
+            .filter_map(|l| {
+                let (at, text) = l.split_once('\t')?;
+                Some(Logged { at: at.parse().ok()?, text: text.to_string() })
+            })
+            .collect();
+        // The older file's first line is where the record begins: one before it was dropped.
+        if i == 0 && lines.first().is_some_and(|l| l.at >= since) {
+            out.cut = true;
+        }
+        out.errors.extend(lines.into_iter().filter(|l| l.at >= since));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -134,17 +155,19 @@ mod tests {
             tracing::warn!("a warning is not recorded");
             tracing::error!(error = "disk full\nsecond line", "spool file quarantined");
         });
-        let got = since(dir.path(), 0);
+        let got = since(dir.path(), 0).unwrap().errors;
         assert_eq!(got.len(), 1, "{got:?}");
         assert_eq!(got[0].text, "spool file quarantined error=\"disk full\\nsecond line\"");
-        assert!(since(dir.path(), got[0].at + 1).is_empty());
+        assert!(since(dir.path(), got[0].at + 1).unwrap().errors.is_empty());
         // Past the limit: moved aside, and both files still read.
         std::fs::write(path(dir.path()), format!("1\t{}\n", "x".repeat(LIMIT as usize))).unwrap();
         let subscriber = tracing_subscriber::registry().with(Recorder::new(dir.path()));
         tracing::subscriber::with_default(subscriber, || tracing::error!("after the move"));
         assert!(older(dir.path()).exists());
-        let all = since(dir.path(), 0);
-        assert_eq!(all.first().map(|l| l.at), Some(1));
-        assert_eq!(all.last().map(|l| l.text.as_str()), Some("after the move"));
+        let all = since(dir.path(), 0).unwrap();
+        assert_eq!(all.errors.first().map(|l| l.at), Some(1));
+        assert_eq!(all.errors.last().map(|l| l.text.as_str()), Some("after the move"));
+        assert!(all.cut, "lines before the moved file's first may have been dropped");
+        assert!(!since(dir.path(), 2).unwrap().cut);
     }
 }

@@ -371,7 +371,9 @@ const READINESS_LIMIT: Duration = Duration::from_secs(10);
 /// Whether `cert renew` could renew the certificate now, as it would: its challenge can be
 /// answered (DNS-01 by a usable provider; HTTP-01 and TLS-ALPN-01 by the running server's
 /// listener, or the configured address is free for a listener of its own), and the CA's
-/// directory answers with the kept account. An error says what would stop it.
+/// directory answers with the kept account. An error says what would stop it; one of kind
+/// `TempFail` (a renewal runs now) or `Permission` (this user may not bind the address, which
+/// root's cron may) means it cannot tell.
 pub async fn renewal_readiness(cfg: &Config) -> Result<Readiness> {
     let path = &cfg.server.tls_cert;
     let meta = match files::meta(path) {
@@ -382,9 +384,14 @@ pub async fn renewal_readiness(cfg: &Config) -> Result<Readiness> {
     let challenge = Challenge::parse(meta.challenge.as_deref().unwrap_or("http-01"))?;
     let answered = match challenge {
         Challenge::Dns01 => {
+            // What `order` builds before it asks the CA: the provider, and the resolver that
+            // finds the zone's name servers when neither --resolver nor a primary is given.
             let d = meta.dns.clone().unwrap_or_default();
-            Provider::new(&d.settings.or_config(cfg))?;
-            "dns-01 through the DNS provider".to_string()
+            let provider = Provider::new(&d.settings.or_config(cfg))?;
+            if d.resolver.is_none() && provider.primary().is_none() {
+                Resolver::system(cfg.server.dns_resolver.as_deref())?;
+            }
+            "dns-01 through the configured DNS provider (its settings read, the provider not asked)".to_string()
         }
         _ => {
             let (configured, name) = match challenge {
@@ -392,19 +399,39 @@ pub async fn renewal_readiness(cfg: &Config) -> Result<Readiness> {
                 _ => (&cfg.server.http_listen, "http"),
             };
             let kind = challenge.as_str();
+            let addr = configured.clone();
             if crate::running::bound_listeners(&cfg.data_dir).iter().any(|l| l == name) {
                 format!("{kind} by the running server's {name} listener")
+            } else if crate::running::running_pid(&cfg.data_dir).is_some() {
+                // Never probed beside a running server: it may be starting and binding now.
+                return Err(Error::new(
+                    Kind::Unavailable,
+                    format!(
+                        "{kind}: mailctl serve runs without its {name} listener ({}), so cert renew would \
+                         need that address itself",
+                        addr.as_deref().unwrap_or("not set")
+                    ),
+                )
+                .with_hint(format!(
+                    "see serve's log for why {name} was not started (another web server on the port?), \
+                     free the port and restart serve"
+                )));
             } else {
-                let addr = configured.clone().ok_or_else(|| {
+                let addr = addr.ok_or_else(|| {
                     Error::new(Kind::Config, format!("{kind}: no server answers it and {name}_listen is not set"))
                         .with_hint(format!("set {name}_listen (mailctl config set {name}_listen 0.0.0.0:PORT)"))
                 })?;
+                // Held while the address is tried, so no renewal starts its listener meanwhile
+                // (and a running one is not disturbed: then this cannot tell).
+                let _lock = lock(&cfg.data_dir)?;
                 std::net::TcpListener::bind(addr.as_str()).map_err(|e| {
-                    Error::new(
-                        Kind::Unavailable,
-                        format!("{kind}: no mailctl serve answers it and {addr} is taken: {e}"),
-                    )
-                    .with_hint("stop what holds the port, or run mailctl serve so it answers the challenge")
+                    let kind_of = if e.kind() == std::io::ErrorKind::PermissionDenied {
+                        Kind::Permission
+                    } else {
+                        Kind::Unavailable
+                    };
+                    Error::new(kind_of, format!("{kind}: no mailctl serve answers it and {addr} cannot be bound: {e}"))
+                        .with_hint("stop what holds the port, or run mailctl serve so it answers the challenge")
                 })?;
                 format!("{kind} by a listener of its own on {addr}")
             }

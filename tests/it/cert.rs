@@ -56,6 +56,13 @@ fn serial(env: &Env) -> String {
     mailctl::cert::info::read(&env.data_dir().join("tls/cert.pem")).unwrap().serial
 }
 
+/// doctor's `certificates.renewal` check.
+fn renewal(env: &Env) -> Value {
+    let out = env.run(&["--json", "doctor", "--only", "certificates"], None);
+    let checks: Value = serde_json::from_slice(&out.stdout).unwrap();
+    checks.as_array().unwrap().iter().find(|c| c["id"] == "certificates.renewal").cloned().unwrap()
+}
+
 fn cert_standalone_and_renewal(env: Env) {
     let (Some(k), Some(p)) = (knot("cert_standalone_and_renewal"), pebble("cert_standalone_and_renewal")) else {
         return;
@@ -93,6 +100,17 @@ fn cert_standalone_and_renewal(env: Env) {
     assert_eq!(status(&env)["challenge"], "tls-alpn-01");
     let second = serial(&env);
     assert_ne!(first, second);
+    // doctor, with no server running: a renewal would answer on a listener of its own at
+    // https_listen, while that address is free.
+    env.ok(&["config", "set", "https_listen", TLS]);
+    let ready = renewal(&env);
+    assert_eq!(ready["status"], "pass", "{ready}");
+    assert!(ready["evidence"].as_str().unwrap().contains(&format!("a listener of its own on {TLS}")), "{ready}");
+    let taken = std::net::TcpListener::bind(TLS).unwrap();
+    let blocked = renewal(&env);
+    assert_eq!(blocked["status"], "fail", "{blocked}");
+    assert!(blocked["evidence"].as_str().unwrap().contains("cannot be bound"), "{blocked}");
+    drop(taken);
 
     // A challenge that fails (nothing listens where Pebble looks): the CA's problem, one line,
     // and the certificate stays.
@@ -216,11 +234,6 @@ fn cert_answered_by_serve(env: Env) {
 
     // doctor: a renewal could run now (the server answers TLS-ALPN-01, the account is kept
     // and the CA answers); against a CA that does not answer, it fails and says so.
-    let renewal = |env: &Env| {
-        let out = env.run(&["--json", "doctor", "--only", "certificates"], None);
-        let checks: Value = serde_json::from_slice(&out.stdout).unwrap();
-        checks.as_array().unwrap().iter().find(|c| c["id"] == "certificates.renewal").cloned().unwrap()
-    };
     let ready = renewal(&env);
     assert_eq!(ready["status"], "pass", "{ready}");
     let seen = ready["evidence"].as_str().unwrap();

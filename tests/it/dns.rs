@@ -131,11 +131,15 @@ impl Knot {
     /// Make `name`'s `rtype` records in `zone` just `data` (None: none), whether or not any
     /// were there, in one transaction.
     pub fn replace(&self, zone: &str, name: &str, rtype: &str, data: Option<&str>) {
+        let run = |args: &[&str]| Command::new("knotc").arg("-c").arg(&self.conf).args(args).output().unwrap();
         self.knotc(&["zone-begin", zone]);
         // Unsetting what is not there is an error knotc reports; the transaction stays open.
-        let _ = Command::new("knotc").arg("-c").arg(&self.conf).args(["zone-unset", zone, name, rtype]).output();
-        if let Some(data) = data {
-            self.knotc(&["zone-set", zone, name, "300", rtype, data]);
+        run(&["zone-unset", zone, name, rtype]);
+        let set = data.map(|data| run(&["zone-set", zone, name, "300", rtype, data]));
+        if let Some(out) = set.filter(|o| !o.status.success()) {
+            // Never leave the zone's one transaction open for the next test.
+            run(&["zone-abort", zone]);
+            panic!("knotc zone-set {zone} {name} {rtype}: {}", String::from_utf8_lossy(&out.stderr));
         }
         self.knotc(&["zone-commit", zone]);
     }

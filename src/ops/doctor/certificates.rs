@@ -73,6 +73,7 @@ pub async fn run(ctx: &Ctx<'_>) -> Vec<Check> {
 
 /// Whether a scheduled `cert renew` could renew it now.
 async fn renewal(cfg: &crate::config::Config) -> Check {
+    use crate::error::Kind;
     use crate::ops::cert::Readiness;
     let id = "certificates.renewal";
     match crate::ops::cert::renewal_readiness(cfg).await {
@@ -80,17 +81,23 @@ async fn renewal(cfg: &crate::config::Config) -> Check {
         Ok(Readiness::NoAccount(seen)) => Check::warn(
             id,
             format!("{seen}: the CA was not asked"),
-            "mailctl cert renew --force (makes the account and proves the challenge now)",
+            "the next mailctl cert renew makes the account: check after it ran that it renewed (mailctl cert status)",
         ),
+        Ok(Readiness::NotAcme(source)) if source == "file" => {
+            Check::pass(id, "installed by hand: renewed where it comes from (its expiry is checked here)")
+        }
         Ok(Readiness::NotAcme(source)) => Check::warn(
             id,
             format!("the certificate is {source}: nothing renews it"),
             "mailctl cert issue (Let's Encrypt; then a daily cron line `mailctl cert renew` keeps it)",
         ),
+        Err(e) if matches!(e.kind, Kind::TempFail | Kind::Permission) => {
+            Check::unknown(id, format!("cannot tell: {}", e.one_line()))
+        }
         Err(e) => Check::fail(
             id,
             e.one_line(),
-            e.hint.clone().unwrap_or_else(|| "fix the cause, then mailctl cert renew --force".into()),
+            e.hint.clone().unwrap_or_else(|| "fix the cause before the next mailctl cert renew".into()),
         ),
     }
 }

@@ -113,24 +113,24 @@ pub async fn run(ctx: &Ctx<'_>) -> Vec<Check> {
 /// The errors serve logged in the last day (`recent_errors`): none passes; some warn, with
 /// how many and the newest.
 fn logged_errors(ctx: &Ctx<'_>) -> Check {
-    let day_ago = now() - 86_400;
-    let errors = crate::recent_errors::since(&ctx.cfg.data_dir, day_ago);
-    let Some(newest) = errors.last() else {
+    let file = crate::recent_errors::path(&ctx.cfg.data_dir);
+    let recent = match crate::recent_errors::since(&ctx.cfg.data_dir, now() - 86_400) {
+        Ok(r) => r,
+        Err(e) => return Check::unknown("operations.log", format!("{}: {e}", file.display())),
+    };
+    let Some(newest) = recent.errors.last() else {
         return Check::pass("operations.log", "no errors logged by mailctl serve in the last 24 h");
     };
     let ago = (now() - newest.at).max(0);
     let when = if ago < 3600 { format!("{} min ago", ago / 60) } else { format!("{} h ago", ago / 3600) };
+    let count = format!("{}{}", if recent.cut { "at least " } else { "" }, recent.errors.len());
     Check::warn(
         "operations.log",
-        format!(
-            "{} errors logged by mailctl serve in the last 24 h; the newest, {when}: {}",
-            errors.len(),
-            newest.text
-        ),
+        format!("{count} errors logged by mailctl serve in the last 24 h; the newest, {when}: {}", newest.text),
         format!(
             "read the server's log around then (journalctl -u mailctl --since '-{} min'); the last ones are in {}",
             ago / 60 + 5,
-            crate::recent_errors::path(&ctx.cfg.data_dir).display()
+            file.display()
         ),
     )
 }
