@@ -176,12 +176,10 @@ pub async fn stored_account(
     ca_root: Option<&Path>,
 ) -> Result<Option<Account>, AcmeError> {
     let Ok(text) = std::fs::read_to_string(account_path(data_dir, directory)) else { return Ok(None) };
-    let Ok(creds) = serde_json::from_str::<AccountCredentials>(&text) else { return Ok(None) };
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else { return Ok(None) };
     // The credentials name the directory they were made with: that is the one asked.
-    let asked = serde_json::from_str::<serde_json::Value>(&text)
-        .ok()
-        .and_then(|v| v["directory"].as_str().map(String::from))
-        .unwrap_or_else(|| directory.to_string());
+    let asked = json["directory"].as_str().unwrap_or(directory).to_string();
+    let Ok(creds) = serde_json::from_value::<AccountCredentials>(json) else { return Ok(None) };
     builder(ca_root)?.from_credentials(creds).await.map(Some).map_err(|e| {
         let e = error(e);
         AcmeError { error: e.error.context(format!("the ACME directory {asked}")), problem: e.problem }

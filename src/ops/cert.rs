@@ -246,10 +246,7 @@ async fn order(cfg: &Config, opts: &IssueOptions, provider: Option<&mut Provider
         Some(provider) => {
             // The zone's name servers are found through this one (unless --resolver or the
             // RFC 2136 primary is asked instead), made once for every host of the order.
-            let ns = match (&opts.resolver, provider.primary()) {
-                (None, None) => Some(Resolver::system(cfg.server.dns_resolver.as_deref())?),
-                _ => None,
-            };
+            let ns = zone_resolver(cfg, &opts.resolver, provider)?;
             let mut r = DnsResponder {
                 cfg,
                 provider,
@@ -332,11 +329,17 @@ pub async fn renew(cfg: &Config, days: i64, force: bool, listen: (Option<String>
     if !force && now() < next {
         return Ok(Renewal::NotDue { days_left: i.days_left(now()), next_renewal: next });
     }
+    let mut opts = renewal_options(cfg, &meta, listen)?;
+    opts.replaces = meta.renew_window.is_some().then_some(pem);
+    Ok(Renewal::Renewed { status: issue(cfg, &opts).await? })
+}
+
+/// How a certificate is renewed: as it was issued (its `meta`), the config filling what was
+/// not given then (DNS-01's provider settings).
+fn renewal_options(cfg: &Config, meta: &Meta, listen: (Option<String>, Option<String>)) -> Result<IssueOptions> {
     let challenge = Challenge::parse(meta.challenge.as_deref().unwrap_or("http-01"))?;
-    // DNS-01 is renewed the way it was issued; the config fills what was not given then.
     let d = meta.dns.clone().unwrap_or_default();
-    let dns = (challenge == Challenge::Dns01).then(|| d.settings.or_config(cfg));
-    let opts = IssueOptions {
+    Ok(IssueOptions {
         hosts: meta.hosts.clone(),
         challenge,
         directory: meta.directory.clone().unwrap_or_else(|| acme::LETSENCRYPT.into()),
@@ -344,12 +347,29 @@ pub async fn renew(cfg: &Config, days: i64, force: bool, listen: (Option<String>
         ca_root: meta.ca_root.clone(),
         http_listen: listen.0,
         tls_listen: listen.1,
-        dns,
+        dns: (challenge == Challenge::Dns01).then(|| d.settings.or_config(cfg)),
         resolver: d.resolver,
         dns_timeout: Duration::from_secs(300),
-        replaces: meta.renew_window.is_some().then_some(pem),
-    };
-    Ok(Renewal::Renewed { status: issue(cfg, &opts).await? })
+        replaces: None,
+    })
+}
+
+/// The listener that answers an HTTP-01 or TLS-ALPN-01 challenge: its configured address, the
+/// name serve records it under, and the flag that overrides it.
+fn challenge_listener(cfg: &Config, kind: Challenge) -> (&Option<String>, &'static str, &'static str) {
+    match kind {
+        Challenge::TlsAlpn01 => (&cfg.server.https_listen, "https", "--tls-listen"),
+        _ => (&cfg.server.http_listen, "http", "--http-listen"),
+    }
+}
+
+/// The resolver that finds a DNS-01 zone's name servers: the system's (or `dns_resolver`),
+/// unless `--resolver` or the provider's primary is asked instead.
+fn zone_resolver(cfg: &Config, resolver: &Option<String>, provider: &Provider) -> Result<Option<Resolver>> {
+    match (resolver, provider.primary()) {
+        (None, None) => Ok(Some(Resolver::system(cfg.server.dns_resolver.as_deref())?)),
+        _ => Ok(None),
+    }
 }
 
 /// Whether a scheduled `cert renew` could run now.
@@ -381,23 +401,17 @@ pub async fn renewal_readiness(cfg: &Config) -> Result<Readiness> {
         Some(m) => return Ok(Readiness::NotAcme(m.source)),
         None => return Ok(Readiness::NotAcme(status(cfg)?.source)),
     };
-    let challenge = Challenge::parse(meta.challenge.as_deref().unwrap_or("http-01"))?;
+    let opts = renewal_options(cfg, &meta, (None, None))?;
+    let challenge = opts.challenge;
     let answered = match challenge {
         Challenge::Dns01 => {
-            // What `order` builds before it asks the CA: the provider, and the resolver that
-            // finds the zone's name servers when neither --resolver nor a primary is given.
-            let d = meta.dns.clone().unwrap_or_default();
-            let provider = Provider::new(&d.settings.or_config(cfg))?;
-            if d.resolver.is_none() && provider.primary().is_none() {
-                Resolver::system(cfg.server.dns_resolver.as_deref())?;
-            }
+            // What `order` builds before it asks the CA.
+            let provider = Provider::new(opts.dns.as_ref().unwrap_or(&Settings::default()))?;
+            zone_resolver(cfg, &opts.resolver, &provider)?;
             "dns-01 through the configured DNS provider (its settings read, the provider not asked)".to_string()
         }
         _ => {
-            let (configured, name) = match challenge {
-                Challenge::TlsAlpn01 => (&cfg.server.https_listen, "https"),
-                _ => (&cfg.server.http_listen, "http"),
-            };
+            let (configured, name, _) = challenge_listener(cfg, challenge);
             let kind = challenge.as_str();
             let addr = configured.clone();
             if crate::running::bound_listeners(&cfg.data_dir).iter().any(|l| l == name) {
@@ -437,9 +451,9 @@ pub async fn renewal_readiness(cfg: &Config) -> Result<Readiness> {
             }
         }
     };
-    let directory = meta.directory.clone().unwrap_or_else(|| acme::LETSENCRYPT.into());
+    let directory = &opts.directory;
     let stored =
-        tokio::time::timeout(READINESS_LIMIT, acme::stored_account(&cfg.data_dir, &directory, meta.ca_root.as_deref()))
+        tokio::time::timeout(READINESS_LIMIT, acme::stored_account(&cfg.data_dir, directory, opts.ca_root.as_deref()))
             .await
             .map_err(|_| {
                 Error::new(
@@ -484,10 +498,8 @@ struct FileResponder {
 impl FileResponder {
     async fn start(cfg: &Config, opts: &IssueOptions) -> Result<FileResponder> {
         let kind = opts.challenge;
-        let (flag, configured, what, name) = match kind {
-            Challenge::TlsAlpn01 => (&opts.tls_listen, &cfg.server.https_listen, "--tls-listen", "https"),
-            _ => (&opts.http_listen, &cfg.server.http_listen, "--http-listen", "http"),
-        };
+        let (configured, name, what) = challenge_listener(cfg, kind);
+        let flag = if kind == Challenge::TlsAlpn01 { &opts.tls_listen } else { &opts.http_listen };
         // The running server answers only if it really bound that listener.
         let serving = crate::running::bound_listeners(&cfg.data_dir).iter().any(|l| l == name);
         let standalone =

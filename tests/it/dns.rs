@@ -88,6 +88,32 @@ pub struct Knot {
     conf: PathBuf,
 }
 
+/// On the Knot of config `conf`, make each (name, type) of `zone` just its data (None: no
+/// record), whether or not any were there, in one transaction, at `ttl`. Knot keeps one
+/// transaction per zone, so edits through here take their turns; a failed one is aborted,
+/// never left open for the next test.
+pub fn knot_replace(conf: &std::path::Path, zone: &str, ttl: &str, records: &[(&str, &str, Option<&str>)]) {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let run = |args: &[&str]| Command::new("knotc").arg("-c").arg(conf).args(args).output().unwrap();
+    let begun = run(&["zone-begin", zone]);
+    assert!(begun.status.success(), "knotc zone-begin {zone}: {}", String::from_utf8_lossy(&begun.stderr));
+    for (name, rtype, _) in records {
+        // Unsetting what is not there is an error knotc reports; the transaction stays open.
+        run(&["zone-unset", zone, name, rtype]);
+    }
+    for (name, rtype, data) in records {
+        let Some(data) = data else { continue };
+        let out = run(&["zone-set", zone, name, ttl, rtype, data]);
+        if !out.status.success() {
+            run(&["zone-abort", zone]);
+            panic!("knotc zone-set {zone} {name} {rtype}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    let out = run(&["zone-commit", zone]);
+    assert!(out.status.success(), "knotc zone-commit {zone}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
 pub fn knot(test: &str) -> Option<Knot> {
     let unavailable = "Knot not available; run scripts/peer-knot.sh start and set MAILCTL_TEST_KNOT(_KEY)";
     let [server, key] = peer_env(test, "Knot", ["MAILCTL_TEST_KNOT", "MAILCTL_TEST_KNOT_KEY"], unavailable)?;
@@ -129,19 +155,9 @@ impl Knot {
     }
 
     /// Make `name`'s `rtype` records in `zone` just `data` (None: none), whether or not any
-    /// were there, in one transaction.
+    /// were there ([`knot_replace`]).
     pub fn replace(&self, zone: &str, name: &str, rtype: &str, data: Option<&str>) {
-        let run = |args: &[&str]| Command::new("knotc").arg("-c").arg(&self.conf).args(args).output().unwrap();
-        self.knotc(&["zone-begin", zone]);
-        // Unsetting what is not there is an error knotc reports; the transaction stays open.
-        run(&["zone-unset", zone, name, rtype]);
-        let set = data.map(|data| run(&["zone-set", zone, name, "300", rtype, data]));
-        if let Some(out) = set.filter(|o| !o.status.success()) {
-            // Never leave the zone's one transaction open for the next test.
-            run(&["zone-abort", zone]);
-            panic!("knotc zone-set {zone} {name} {rtype}: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        self.knotc(&["zone-commit", zone]);
+        knot_replace(&self.conf, zone, "300", &[(name, rtype, data)]);
     }
 
     pub fn dig(&self, name: &str, rtype: &str) -> String {

@@ -7,13 +7,6 @@ use crate::util::{Env, eventually};
 
 store_tests!(doctor_checks_the_live_system_and_names_each_fix);
 
-/// Run `edit` of Knot's reverse zone, one test at a time (Knot keeps one transaction per zone).
-fn reverse_zone<T>(edit: impl FnOnce() -> T) -> T {
-    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
-    edit()
-}
-
 /// The failing check of domain `z`'s DKIM record.
 fn failing_dkim<'a>(checks: &'a serde_json::Value, z: &str) -> &'a serde_json::Value {
     checks
@@ -55,7 +48,7 @@ fn doctor_checks_the_live_system_and_names_each_fix(env: Env) {
     let ipv4 = format!("192.0.2.{octet}");
     env.ok(&["config", "set", "ipv4", &ipv4]);
     let reverse = format!("{octet}.2.0.192.in-addr.arpa.");
-    reverse_zone(|| k.replace("2.0.192.in-addr.arpa", &reverse, "PTR", None));
+    k.replace("2.0.192.in-addr.arpa", &reverse, "PTR", None);
     env.ok(&["dkim", "generate", "--domain", &z, "--algorithm", "ed25519", "--selector", "k1"]);
     k.configure(&env);
     env.ok(&["dns", "publish", "--domain", &z, "--yes"]);
@@ -176,7 +169,7 @@ fn doctor_checks_the_live_system_and_names_each_fix(env: Env) {
     // listed beside dns.D.records); once the host's address
     // changes behind mailctl's back, the PTR no longer confirms and fails. A missing DKIM
     // record fails.
-    reverse_zone(|| k.replace("2.0.192.in-addr.arpa", &reverse, "PTR", Some(&format!("mail.{z}."))));
+    k.replace("2.0.192.in-addr.arpa", &reverse, "PTR", Some(&format!("mail.{z}.")));
     let (_, checks) = doctor(&env, &["--only", "dns", "--domain", &z]);
     let has = |checks: &serde_json::Value, id: &str| checks.as_array().unwrap().iter().any(|c| c["id"] == id);
     assert_eq!(status(&checks, &format!("dns.{z}.mta-sts")), "fail", "the dns group ran: {checks}");
@@ -189,7 +182,7 @@ fn doctor_checks_the_live_system_and_names_each_fix(env: Env) {
     assert!(unconfirmed["evidence"].as_str().unwrap().contains("does not resolve back"), "{unconfirmed}");
     let missing = failing_dkim(&checks, &z);
     assert!(missing["fix"].as_str().unwrap().contains("mailctl dns publish"), "{missing}");
-    reverse_zone(|| k.replace("2.0.192.in-addr.arpa", &reverse, "PTR", None));
+    k.replace("2.0.192.in-addr.arpa", &reverse, "PTR", None);
     env.ok(&["dns", "publish", "--domain", &z, "--yes"]);
 
     // A certificate that expires in 5 days.
@@ -254,18 +247,15 @@ fn doctor_checks_the_live_system_and_names_each_fix(env: Env) {
     // accepts every recipient.
     // The interpreter itself (python3 may be a wrapper that starts it with another name).
     let python = crate::server::python("import sys; print(sys.executable)", &[]);
-    let mut relay = std::process::Command::new("bash")
-        .args(["-c", "exec -a mailctl \"$1\" -c \"$0\" serve", OPEN_RELAY, python.trim()])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut port = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(relay.stdout.take().unwrap()), &mut port).unwrap();
-    std::fs::write(env.data_dir().join("serve.lock"), relay.id().to_string()).unwrap();
-    std::fs::write(env.data_dir().join("serve.listeners"), format!("smtp 127.0.0.1:{}\n", port.trim())).unwrap();
+    let (_relay, pid, port) = crate::server::helper(std::process::Command::new("bash").args([
+        "-c",
+        "exec -a mailctl \"$1\" -c \"$0\" serve",
+        OPEN_RELAY,
+        python.trim(),
+    ]));
+    std::fs::write(env.data_dir().join("serve.lock"), pid.to_string()).unwrap();
+    std::fs::write(env.data_dir().join("serve.listeners"), format!("smtp 127.0.0.1:{port}\n")).unwrap();
     let (code, checks) = doctor(&env, &["--only", "open-relay"]);
-    let _ = relay.kill();
-    let _ = relay.wait();
     assert_eq!(code, 65, "{checks}");
     let open = check(&checks, "open-relay");
     assert_eq!(open["status"], "fail", "{open}");

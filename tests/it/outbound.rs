@@ -2,37 +2,8 @@
 //! route. Delivery with DKIM, a bounce after 5xx, retries after connection failures, and
 //! hold/release/flush while the server runs.
 
-use crate::server::{Client, Server, inbox};
+use crate::server::{Client, Server, inbox, python_helper};
 use crate::util::{Backend, Env, eventually};
-
-/// A helper process (a scripted DNS or HTTPS server), killed when the test ends.
-struct Kill(std::process::Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Start a Python helper (`python3 -c SCRIPT ARGS…`) that prints one line once it is ready
-/// (its port, or "ready"): the process, killed when dropped, and that line.
-fn python_helper<I, S>(script: &str, args: I) -> (Kill, String)
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<std::ffi::OsStr>,
-{
-    use std::io::BufRead;
-    let mut child = std::process::Command::new("python3")
-        .args(["-c", script])
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    (Kill(child), line.trim().to_string())
-}
 
 fn submit(srv: &Server, to: &str, subject: &str) {
     let mut c = Client::connect(srv.submission);
@@ -866,22 +837,11 @@ impl DnssecPeer {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// Replace these records (name, type, data) in `zone` in one transaction. Knot keeps one
-    /// transaction per zone, so tests that share a zone take their turns.
+    /// Replace these records (name, type, data) in `zone` ([`crate::dns::knot_replace`]), at
+    /// a TTL of 1 s.
     fn set_records(&self, zone: &str, records: &[(&str, &str, &str)]) {
-        static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
-        self.knotc(&["zone-begin", zone]);
-        for (name, t, _) in records {
-            self.knotc(&["zone-unset", zone, name, t]);
-        }
-        self.knotc(&["zone-commit", zone]);
-        self.knotc(&["zone-begin", zone]);
-        for (name, t, data) in records {
-            self.knotc(&["zone-set", zone, name, "1", t, data]);
-        }
-        let out = self.knotc(&["zone-commit", zone]);
-        assert!(out.contains("OK"), "knotc zone-commit {zone}: {out}");
+        let records: Vec<_> = records.iter().map(|&(name, t, data)| (name, t, Some(data))).collect();
+        crate::dns::knot_replace(std::path::Path::new(&self.knot_conf), zone, "1", &records);
     }
 }
 

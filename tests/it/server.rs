@@ -283,6 +283,37 @@ impl Senders {
     }
 }
 
+/// A helper process (a scripted DNS, HTTPS or SMTP server), killed when the test ends.
+pub struct Kill(std::process::Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Start a helper that prints one line once it is ready (its port, or "ready"): the process,
+/// killed when dropped, its pid, and that line.
+pub fn helper(cmd: &mut std::process::Command) -> (Kill, u32, String) {
+    use std::io::BufRead;
+    let mut child = cmd.stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let pid = child.id();
+    (Kill(child), pid, line.trim().to_string())
+}
+
+/// [`helper`] for a Python script (`python3 -c SCRIPT ARGS…`).
+pub fn python_helper<I, S>(script: &str, args: I) -> (Kill, String)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let (kill, _, line) = helper(std::process::Command::new("python3").args(["-c", script]).args(args));
+    (kill, line)
+}
+
 pub fn python(script: &str, args: &[&str]) -> String {
     let out = Command::new("python3").arg("-c").arg(script).args(args).output().expect("python3");
     assert!(
