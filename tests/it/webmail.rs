@@ -566,7 +566,7 @@ for who in ["ann", "carol"]:
     send("Spammer <win@example.net>", f"{who}@example.com", "Cheap pills", "Buy now")
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
+from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support import expected_conditions as EC
@@ -607,8 +607,9 @@ def lands(driver, path, what):
 
 def shows(driver, text, what):
     try:
-        # The page may be replaced while it is read (a new page loads, or a live update).
-        WebDriverWait(driver, 15, ignored_exceptions=[StaleElementReferenceException]).until(
+        # The page may be replaced while it is read (a new page loads, or a live update):
+        # Chromium then says the element is stale, or that its node left the document.
+        WebDriverWait(driver, 15, ignored_exceptions=[WebDriverException]).until(
             lambda d: text in d.find_element(By.TAG_NAME, "main").text)
     except Exception:
         raise AssertionError((what, driver.current_url, driver.page_source[:3000]))
@@ -624,7 +625,7 @@ def sign_in(driver, who):
 def open_message(driver, subject):
     driver.get(base + "/webmail/f/INBOX")
     driver.find_element(By.PARTIAL_LINK_TEXT, subject).click()
-    WebDriverWait(driver, 15, ignored_exceptions=[StaleElementReferenceException]).until(
+    WebDriverWait(driver, 15, ignored_exceptions=[WebDriverException]).until(
         lambda d: d.find_element(By.TAG_NAME, "h1").text == subject)
 
 def common(driver, who, size):
