@@ -4,6 +4,7 @@
 //! else writes the index.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use crate::error::Result;
 use crate::names::Address;
@@ -52,20 +53,19 @@ pub async fn behind(store: &Store, fts: &Fts) -> Result<(Vec<i64>, Vec<i64>)> {
 }
 
 /// Forget the documents and marks of mailboxes that are gone.
-pub fn forget(fts: &Fts, gone: &[i64]) -> Result<()> {
-    fts.apply(Batch {
-        forget_mailboxes: gone.to_vec(),
-        marks: gone.iter().map(|m| (*m, None)).collect(),
-        ..Batch::default()
-    })
+pub async fn forget(fts: &Arc<Fts>, gone: &[i64]) -> Result<()> {
+    let batch =
+        Batch { forget_mailboxes: gone.to_vec(), marks: gone.iter().map(|m| (*m, None)).collect(), ..Batch::default() };
+    fts.background(move |f| f.apply(batch)).await?
 }
 
 /// Bring one mailbox's index up to date, at most `STEP` new messages at a time; true when
-/// more remain. Files are read on a blocking thread.
-pub async fn catch_up(store: &Store, fts: &Fts, mailbox_id: i64) -> Result<bool> {
+/// more remain. Files are read, documents built and the batch committed on the index's own
+/// low-priority thread.
+pub async fn catch_up(store: &Store, fts: &Arc<Fts>, mailbox_id: i64) -> Result<bool> {
     let mut conn = store.pool.acquire().await?;
     let Some(o) = mailboxes::owned(&mut conn, Some(mailbox_id)).await?.pop() else {
-        forget(fts, &[mailbox_id])?;
+        forget(fts, &[mailbox_id]).await?;
         return Ok(false);
     };
     let m = &o.mailbox;
@@ -99,19 +99,19 @@ pub async fn catch_up(store: &Store, fts: &Fts, mailbox_id: i64) -> Result<bool>
     }
     let folder = folder_path(&store.maildir_path(&address(&o)), &m.name);
     let (id, account) = (m.id, o.account_id);
-    batch.add = tokio::task::spawn_blocking(move || {
-        rows.iter()
+    batch.marks.push((id, Some(mark)));
+    fts.background(move |f| {
+        batch.add = rows
+            .iter()
             .filter_map(|r| {
                 // A file gone since (expunged meanwhile) has nothing to find.
                 let raw = std::fs::read(file::locate(&folder, &r.filename, &r.flags)?).ok()?;
                 Some(document(&raw, id, account, r.uid))
             })
-            .collect()
+            .collect();
+        f.apply(batch)
     })
-    .await
-    .map_err(|e| crate::error::Error::new(crate::error::Kind::Internal, format!("indexing: {e}")))?;
-    batch.marks.push((id, Some(mark)));
-    fts.apply(batch)?;
+    .await??;
     Ok(more)
 }
 
@@ -121,7 +121,7 @@ fn address(o: &Owned) -> Address {
 
 /// Take a rebuild request: the documents and marks of the mailboxes it names go, so that
 /// they are indexed again from their files. The mailboxes to catch up.
-pub async fn rebuild(store: &Store, fts: &Fts, what: &Rebuild) -> Result<Vec<i64>> {
+pub async fn rebuild(store: &Store, fts: &Arc<Fts>, what: &Rebuild) -> Result<Vec<i64>> {
     let mut conn = store.pool.acquire().await?;
     let all = mailboxes::owned(&mut conn, None).await?;
     let chosen: Vec<i64> = all
@@ -138,7 +138,8 @@ pub async fn rebuild(store: &Store, fts: &Fts, what: &Rebuild) -> Result<Vec<i64
         forget_mailboxes.extend(fts.marks().into_keys());
     }
     let marks = forget_mailboxes.iter().map(|m| (*m, None)).collect();
-    fts.apply(Batch { forget_mailboxes, marks, ..Batch::default() })?;
+    let batch = Batch { forget_mailboxes, marks, ..Batch::default() };
+    fts.background(move |f| f.apply(batch)).await??;
     Ok(chosen)
 }
 

@@ -22,6 +22,11 @@ const TICK: Duration = Duration::from_secs(1);
 /// After a change, how long to wait for more before indexing, so a burst of deliveries is
 /// one commit rather than one each.
 const GATHER: Duration = Duration::from_millis(200);
+/// While changes keep coming, index at most this often: each commit writes and syncs a new
+/// segment that merges then rewrite, so a server under a stream of deliveries indexes in
+/// a few large steps rather than many small ones (a lagging index costs searches a little
+/// reading, never a result).
+const BUSY_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Open the index for this server, when the config wants one. A server without it searches
 /// by reading every message, and says why.
@@ -30,7 +35,7 @@ pub fn open(cfg: &Config) -> Option<Arc<Fts>> {
         return None;
     }
     match Fts::open(&cfg.data_dir) {
-        Ok(Some(f)) => Some(Arc::new(f)),
+        Ok(Some(f)) => Some(f),
         Ok(None) => {
             tracing::warn!("full-text index held by another process: searches read every message");
             None
@@ -48,6 +53,7 @@ pub async fn run(shared: Arc<Shared>, fts: Arc<Fts>) {
     let mut dirty: BTreeSet<i64> = BTreeSet::new();
     let mut sweep_at = Instant::now();
     let mut busy = false;
+    let mut indexed_at: Option<Instant> = None;
     loop {
         if *shutdown.borrow() {
             return;
@@ -68,7 +74,7 @@ pub async fn run(shared: Arc<Shared>, fts: Arc<Fts>) {
                 Ok((late, gone)) => {
                     dirty.extend(late);
                     if !gone.is_empty()
-                        && let Err(e) = ops::forget(&fts, &gone)
+                        && let Err(e) = ops::forget(&fts, &gone).await
                     {
                         tracing::warn!(error = %e.one_line(), "full-text index: cannot forget deleted mailboxes");
                     }
@@ -87,6 +93,7 @@ pub async fn run(shared: Arc<Shared>, fts: Arc<Fts>) {
         }
         if let Some(id) = dirty.pop_first() {
             busy = true;
+            indexed_at = Some(Instant::now());
             match ops::catch_up(&store, &fts, id).await {
                 Ok(true) => {
                     dirty.insert(id);
@@ -107,7 +114,12 @@ pub async fn run(shared: Arc<Shared>, fts: Arc<Fts>) {
             r = changes.recv() => match r {
                 Ok((id, _)) => {
                     dirty.insert(id);
-                    tokio::time::sleep(GATHER).await;
+                    let gather = Instant::now() + GATHER;
+                    let at = indexed_at.map_or(gather, |t| gather.max(t + BUSY_INTERVAL));
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(at) => {}
+                        _ = shutdown.changed() => return,
+                    }
                 }
                 Err(RecvError::Lagged(_)) => sweep_at = Instant::now(),
                 Err(RecvError::Closed) => return,

@@ -10,12 +10,18 @@
 //! search, so an index that lags behind delivery never hides mail. Only the process that
 //! holds tantivy's writer lock (`serve`'s indexer) writes; others ask it to rebuild through a
 //! request file.
+//!
+//! The index has a thread of its own at the lowest CPU priority (nice 19), where it is opened
+//! (so tantivy's indexing and merge threads, started from there, inherit the priority) and
+//! where the indexer builds documents and commits (`Fts::background`): indexing is catch-up
+//! work that a lagging index never makes wrong, so under load it takes only the CPU that
+//! serving mail leaves. Searches read on the caller's thread.
 
 pub mod terms;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Collector, SegmentCollector};
@@ -119,32 +125,103 @@ fn fault(what: &str, e: impl std::fmt::Display) -> Error {
     Error::new(Kind::Io, format!("full-text index: {what}: {e}"))
 }
 
+fn thread_gone() -> Error {
+    Error::new(Kind::Internal, "full-text index: its thread stopped (a panic while indexing; see the log)")
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The index's own thread, at nice 19; it ends when the last `Fts` holding it is gone.
+#[derive(Clone)]
+struct IndexThread {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+impl IndexThread {
+    fn start() -> Result<IndexThread> {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("mailctl-fts".into())
+            .spawn(move || {
+                lower_priority();
+                for job in queue {
+                    // A panicking job drops its reply: its caller gets an error, the thread goes on.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                }
+            })
+            .map_err(|e| fault("start its thread", e))?;
+        Ok(IndexThread { jobs })
+    }
+
+    fn send(&self, job: Job) -> Result<()> {
+        self.jobs.send(job).map_err(|_| thread_gone())
+    }
+
+    /// Run `f` there and wait for it on this thread.
+    fn call<R: Send + 'static>(&self, f: impl FnOnce() -> R + Send + 'static) -> Result<R> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.send(Box::new(move || {
+            let _ = tx.send(f());
+        }))?;
+        rx.recv().map_err(|_| thread_gone())
+    }
+}
+
+/// Nice 19 for the calling thread only (Linux's nice is per thread, and threads it starts
+/// inherit it). Raising one's own nice needs no privilege; if it fails, indexing runs at
+/// normal priority, which is only slower for the others.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority with this thread's own id changes only its scheduling weight.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 19);
+    }
+}
+
 pub struct Fts {
     dir: PathBuf,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
     marks: RwLock<HashMap<i64, Mark>>,
+    thread: IndexThread,
 }
 
 impl Fts {
-    /// Open (or create) the index of a data directory for writing; None when another process
-    /// holds it. An index that cannot be opened (damaged, or from another version) is
-    /// removed and made again empty: it is derived data.
-    pub fn open(data_dir: &Path) -> Result<Option<Fts>> {
+    /// Open (or create) the index of a data directory for writing, on its own thread; None
+    /// when another process holds it. An index that cannot be opened (damaged, or from
+    /// another version) is removed and made again empty: it is derived data.
+    pub fn open(data_dir: &Path) -> Result<Option<Arc<Fts>>> {
         let dir = dir(data_dir);
-        match Self::open_dir(&dir) {
+        let thread = IndexThread::start()?;
+        let own = thread.clone();
+        let opened = thread.call(move || match Self::open_dir(&dir, own.clone()) {
             Ok(f) => Ok(f),
             Err(e) if e.kind == Kind::TempFail => Err(e),
             Err(e) => {
                 tracing::warn!(error = %e.one_line(), dir = %dir.display(), "full-text index unreadable: made again");
                 std::fs::remove_dir_all(&dir).map_err(|e| Error::io("remove", &dir, e))?;
-                Self::open_dir(&dir)
+                Self::open_dir(&dir, own)
             }
-        }
+        })??;
+        Ok(opened.map(Arc::new))
     }
 
-    fn open_dir(dir: &Path) -> Result<Option<Fts>> {
+    /// Run `f` on the index's thread (nice 19) and wait for it: building documents and
+    /// `apply`, so that indexing yields the CPU to everything else.
+    pub async fn background<R: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Fts) -> R + Send + 'static,
+    ) -> Result<R> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let me = Arc::clone(self);
+        self.thread.send(Box::new(move || {
+            let _ = tx.send(f(&me));
+        }))?;
+        rx.await.map_err(|_| thread_gone())
+    }
+
+    fn open_dir(dir: &Path, thread: IndexThread) -> Result<Option<Fts>> {
         crate::fsutil::create_private_dir(dir)?;
         let (schema, fields) = schema();
         let mmap = tantivy::directory::MmapDirectory::open(dir).map_err(|e| fault("open", e))?;
@@ -162,7 +239,14 @@ impl Fts {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashMap::new(),
             Err(e) => return Err(Error::io("read", &dir.join(MARKS), e)),
         };
-        Ok(Some(Fts { dir: dir.to_path_buf(), reader, writer: Mutex::new(writer), fields, marks: RwLock::new(marks) }))
+        Ok(Some(Fts {
+            dir: dir.to_path_buf(),
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            marks: RwLock::new(marks),
+            thread,
+        }))
     }
 
     pub fn mark(&self, mailbox: i64) -> Option<Mark> {
@@ -175,7 +259,8 @@ impl Fts {
 
     /// Write a batch: deletions first, then the new documents, one commit, then the marks.
     /// A crash before the marks are saved indexes those messages again (each add replaces
-    /// its key), never skips one.
+    /// its key), never skips one. The server calls it through `background`: a commit started
+    /// on another thread starts tantivy's next indexing thread at that thread's priority.
     pub fn apply(&self, batch: Batch) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
@@ -201,15 +286,17 @@ impl Fts {
         w.commit().map_err(|e| fault("commit", e))?;
         drop(w);
         self.reader.reload().map_err(|e| fault("reload", e))?;
-        let mut marks = self.marks.write().expect("marks");
+        // Changed on a copy and swapped in, so searches never wait for this (low-priority)
+        // thread while it serialises; only this thread writes the marks.
+        let mut marks = self.marks();
         for (m, mark) in batch.marks {
             match mark {
                 Some(mark) => marks.insert(m, mark),
                 None => marks.remove(&m),
             };
         }
-        let json = serde_json::to_vec(&*marks).map_err(|e| fault("marks", e))?;
-        drop(marks);
+        let json = serde_json::to_vec(&marks).map_err(|e| fault("marks", e))?;
+        *self.marks.write().expect("marks") = marks;
         crate::fsutil::write_atomic(&self.dir.join(MARKS), &json, 0o600)
     }
 
