@@ -96,6 +96,9 @@ fn stage(
     Ok((placed, spooled))
 }
 
+/// The largest message written on the session's own thread rather than a blocking one.
+const INLINE_WRITE: u64 = 64 * 1024;
+
 /// What a successful delivery did.
 #[derive(Debug, Default)]
 pub struct Outcome {
@@ -140,13 +143,17 @@ pub async fn deliver(store: &Store, hostname: &str, msg: Message) -> std::result
     let data = msg.data;
     let queued = envelope.clone();
     let local = !dirs.is_empty();
-    let (mut placed, spooled, derived) = crate::ops::blocking(move || {
+    let work = move || {
         let (placed, spooled) = stage(&dirs, &name2, &head, &data, envelope.as_ref().map(|e| (data_dir.as_path(), e)))?;
         // From the bytes in memory (Return-Path is no ENVELOPE field, and the body is the same).
         let derived = if local { crate::ops::mailbox::derive(&data) } else { messages::Derived::default() };
         Ok((placed, spooled, derived))
-    })
-    .await?;
+    };
+    // A small message is written here: creating, writing and linking a file in the page cache
+    // (its sync is the group commit's) takes less than handing it to a blocking thread and
+    // back, which wakes two threads per message.
+    let (mut placed, spooled, derived) =
+        if size <= INLINE_WRITE { work()? } else { crate::ops::blocking(work).await? };
 
     let boxes: Vec<(i64, i64)> = targets.iter().map(|l| (l.account_id, l.inbox)).collect();
     let kept = Kept { derived, queued, verdict: msg.verdict };
