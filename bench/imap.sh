@@ -377,6 +377,7 @@ while [[ $d == "$WORK"/* ]]; do chmod a+x "$d"; d=$(dirname "$d"); done
 # ---------------------------------------------------------------- mailctl instance
 # start_mailctl LOG: serve, its log appended to LOG, once it listens.
 start_mailctl() {
+    local i
     "$MAILCTL_BIN" --config "$MC_CFG" serve >>"$WORK/mailctl.out" 2>>"$1" &
     mailctl_pid=$!
     echo "$mailctl_pid" >"$WORK/mailctl.pid"

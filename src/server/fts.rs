@@ -22,10 +22,11 @@ const TICK: Duration = Duration::from_secs(1);
 /// After a change, how long to wait for more before indexing, so a burst of deliveries is
 /// one commit rather than one each.
 const GATHER: Duration = Duration::from_millis(200);
-/// While changes keep coming, index at most this often: each commit writes and syncs a new
-/// segment that merges then rewrite, so a server under a stream of deliveries indexes in
-/// a few large steps rather than many small ones (a lagging index costs searches a little
-/// reading, never a result).
+/// While changes keep coming, start a round of indexing at most this often: each commit
+/// writes and syncs a new segment that merges then rewrite, so a server under a stream of
+/// deliveries indexes in a few large steps rather than many small ones (a lagging index
+/// costs searches a little reading, never a result). A round indexes each of its mailboxes
+/// to its end, however large.
 const BUSY_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Open the index for this server, when the config wants one. A server without it searches
@@ -50,10 +51,12 @@ pub fn open(cfg: &Config) -> Option<Arc<Fts>> {
 pub async fn run(shared: Arc<Shared>, fts: Arc<Fts>) {
     let mut changes = shared.store().changes.subscribe();
     let mut shutdown = shared.shutdown.clone();
+    // Changed mailboxes wait in `dirty`; a round takes them all and indexes each to its end.
     let mut dirty: BTreeSet<i64> = BTreeSet::new();
+    let mut round: BTreeSet<i64> = BTreeSet::new();
     let mut sweep_at = Instant::now();
     let mut busy = false;
-    let mut indexed_at: Option<Instant> = None;
+    let mut round_at: Option<Instant> = None;
     loop {
         if *shutdown.borrow() {
             return;
@@ -63,7 +66,7 @@ pub async fn run(shared: Arc<Shared>, fts: Arc<Fts>) {
             match ops::rebuild(&store, &fts, &what).await {
                 Ok(ids) => {
                     tracing::info!(mailboxes = ids.len(), "full-text index: rebuilding");
-                    dirty.extend(ids);
+                    round.extend(ids);
                 }
                 Err(e) => tracing::warn!(error = %e.one_line(), "full-text index: rebuild failed"),
             }
@@ -91,17 +94,31 @@ pub async fn run(shared: Arc<Shared>, fts: Arc<Fts>) {
                 Err(_) => break,
             }
         }
-        if let Some(id) = dirty.pop_first() {
+        if let Some(id) = round.pop_first() {
             busy = true;
-            indexed_at = Some(Instant::now());
             match ops::catch_up(&store, &fts, id).await {
                 Ok(true) => {
-                    dirty.insert(id);
+                    round.insert(id);
                 }
                 Ok(false) => {}
                 // The sweep tries again.
                 Err(e) => tracing::warn!(mailbox = id, error = %e.one_line(), "full-text index: cannot index"),
             }
+            continue;
+        }
+        if !dirty.is_empty() {
+            // At most one round per BUSY_INTERVAL while changes keep coming.
+            if let Some(at) = round_at.map(|t| t + BUSY_INTERVAL)
+                && at > Instant::now()
+            {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(at) => {}
+                    _ = shutdown.changed() => return,
+                }
+                continue;
+            }
+            round_at = Some(Instant::now());
+            round = std::mem::take(&mut dirty);
             continue;
         }
         if busy {
@@ -114,10 +131,8 @@ pub async fn run(shared: Arc<Shared>, fts: Arc<Fts>) {
             r = changes.recv() => match r {
                 Ok((id, _)) => {
                     dirty.insert(id);
-                    let gather = Instant::now() + GATHER;
-                    let at = indexed_at.map_or(gather, |t| gather.max(t + BUSY_INTERVAL));
                     tokio::select! {
-                        _ = tokio::time::sleep_until(at) => {}
+                        _ = tokio::time::sleep(GATHER) => {}
                         _ = shutdown.changed() => return,
                     }
                 }

@@ -216,7 +216,11 @@ impl Fts {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let me = Arc::clone(self);
         self.thread.send(Box::new(move || {
-            let _ = tx.send(f(&me));
+            let r = f(&me);
+            // Before the caller hears: a caller that drops the last `Fts` next finds the
+            // writer's lock released.
+            drop(me);
+            let _ = tx.send(r);
         }))?;
         rx.await.map_err(|_| thread_gone())
     }
@@ -265,6 +269,30 @@ impl Fts {
         if batch.is_empty() {
             return Ok(());
         }
+        // Marks that go or go down go first: a mark names documents as present, so until the
+        // commit is visible a search must not trust it for what this batch deletes (without a
+        // mark, every message of the mailbox is a candidate, read from its file).
+        let lowered: Vec<i64> = {
+            let marks = self.marks.read().expect("marks");
+            let mut ids = batch.forget_mailboxes.clone();
+            ids.extend(batch.marks.iter().filter_map(|(m, new)| match (new, marks.get(m)) {
+                (None, _) => Some(*m),
+                (Some(n), Some(o)) if n.uidvalidity != o.uidvalidity || n.uid < o.uid || n.modseq < o.modseq => {
+                    Some(*m)
+                }
+                _ => None,
+            }));
+            ids.retain(|m| marks.contains_key(m));
+            ids
+        };
+        if !lowered.is_empty() {
+            let mut marks = self.marks();
+            for m in &lowered {
+                marks.remove(m);
+            }
+            let old = std::mem::replace(&mut *self.marks.write().expect("marks"), marks);
+            drop(old);
+        }
         let f = &self.fields;
         let mut w = self.writer.lock().expect("fts writer");
         for m in &batch.forget_mailboxes {
@@ -296,7 +324,9 @@ impl Fts {
             };
         }
         let json = serde_json::to_vec(&marks).map_err(|e| fault("marks", e))?;
-        *self.marks.write().expect("marks") = marks;
+        // The old map is dropped after the lock is released.
+        let old = std::mem::replace(&mut *self.marks.write().expect("marks"), marks);
+        drop(old);
         crate::fsutil::write_atomic(&self.dir.join(MARKS), &json, 0o600)
     }
 
