@@ -56,7 +56,7 @@ pub async fn behind(store: &Store, fts: &Fts) -> Result<(Vec<i64>, Vec<i64>)> {
 pub async fn forget(fts: &Arc<Fts>, gone: &[i64]) -> Result<()> {
     let batch =
         Batch { forget_mailboxes: gone.to_vec(), marks: gone.iter().map(|m| (*m, None)).collect(), ..Batch::default() };
-    fts.background(move |f| f.apply(batch)).await?
+    fts.write(batch).await
 }
 
 /// Bring one mailbox's index up to date, at most `STEP` new messages at a time; true when
@@ -139,7 +139,7 @@ pub async fn rebuild(store: &Store, fts: &Arc<Fts>, what: &Rebuild) -> Result<Ve
     }
     let marks = forget_mailboxes.iter().map(|m| (*m, None)).collect();
     let batch = Batch { forget_mailboxes, marks, ..Batch::default() };
-    fts.background(move |f| f.apply(batch)).await??;
+    fts.write(batch).await?;
     Ok(chosen)
 }
 

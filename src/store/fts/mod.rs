@@ -271,27 +271,22 @@ impl Fts {
         }
         // Marks that go or go down go first: a mark names documents as present, so until the
         // commit is visible a search must not trust it for what this batch deletes (without a
-        // mark, every message of the mailbox is a candidate, read from its file).
-        let lowered: Vec<i64> = {
-            let marks = self.marks.read().expect("marks");
-            let mut ids = batch.forget_mailboxes.clone();
-            ids.extend(batch.marks.iter().filter_map(|(m, new)| match (new, marks.get(m)) {
-                (None, _) => Some(*m),
-                (Some(n), Some(o)) if n.uidvalidity != o.uidvalidity || n.uid < o.uid || n.modseq < o.modseq => {
-                    Some(*m)
-                }
-                _ => None,
-            }));
-            ids.retain(|m| marks.contains_key(m));
-            ids
-        };
-        if !lowered.is_empty() {
-            let mut marks = self.marks();
-            for m in &lowered {
-                marks.remove(m);
-            }
-            let old = std::mem::replace(&mut *self.marks.write().expect("marks"), marks);
-            drop(old);
+        // mark, every message of the mailbox is a candidate, read from its file). The map is
+        // changed on a copy and swapped in, so searches never wait for this (low-priority)
+        // thread; only this thread writes the marks.
+        let mut marks = self.marks();
+        let lowered: Vec<i64> = batch
+            .forget_mailboxes
+            .iter()
+            .copied()
+            .chain(batch.marks.iter().filter(|(m, new)| lowers(marks.get(m), new.as_ref())).map(|(m, _)| *m))
+            .collect();
+        let mut any_lowered = false;
+        for m in lowered {
+            any_lowered |= marks.remove(&m).is_some();
+        }
+        if any_lowered {
+            self.swap_marks(marks.clone());
         }
         let f = &self.fields;
         let mut w = self.writer.lock().expect("fts writer");
@@ -314,9 +309,6 @@ impl Fts {
         w.commit().map_err(|e| fault("commit", e))?;
         drop(w);
         self.reader.reload().map_err(|e| fault("reload", e))?;
-        // Changed on a copy and swapped in, so searches never wait for this (low-priority)
-        // thread while it serialises; only this thread writes the marks.
-        let mut marks = self.marks();
         for (m, mark) in batch.marks {
             match mark {
                 Some(mark) => marks.insert(m, mark),
@@ -324,10 +316,19 @@ impl Fts {
             };
         }
         let json = serde_json::to_vec(&marks).map_err(|e| fault("marks", e))?;
-        // The old map is dropped after the lock is released.
+        self.swap_marks(marks);
+        crate::fsutil::write_atomic(&self.dir.join(MARKS), &json, 0o600)
+    }
+
+    /// `apply` on the index's thread.
+    pub async fn write(self: &Arc<Self>, batch: Batch) -> Result<()> {
+        self.background(move |f| f.apply(batch)).await?
+    }
+
+    /// Put in new marks; the old map is dropped after the lock is released.
+    fn swap_marks(&self, marks: HashMap<i64, Mark>) {
         let old = std::mem::replace(&mut *self.marks.write().expect("marks"), marks);
         drop(old);
-        crate::fsutil::write_atomic(&self.dir.join(MARKS), &json, 0o600)
     }
 
     /// The messages of `scope` that may contain every needle: their (mailbox, UID), in no
@@ -393,6 +394,15 @@ impl Fts {
         let text = std::fs::read_to_string(&path).ok()?;
         let _ = std::fs::remove_file(&path);
         parse_rebuild(&text)
+    }
+}
+
+/// Whether a batch's new mark for a mailbox (None: forgotten) claims less than the old one.
+fn lowers(old: Option<&Mark>, new: Option<&Mark>) -> bool {
+    match (old, new) {
+        (_, None) => true,
+        (Some(o), Some(n)) => n.uidvalidity != o.uidvalidity || n.uid < o.uid || n.modseq < o.modseq,
+        (None, Some(_)) => false,
     }
 }
 
