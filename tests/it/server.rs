@@ -325,13 +325,19 @@ pub fn python(script: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Files in an account's INBOX new/ directory, with their contents.
+/// Files in an account's INBOX new/ directory, with their contents. A file
+/// the server removes between the listing and the read (a POP3 QUIT or an
+/// IMAP EXPUNGE still under way) is left out, as a later listing would.
 pub fn inbox(env: &Env, address: &str) -> Vec<(String, Vec<u8>)> {
     let dir = env.maildir(address).join("new");
     let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
         .map(|r| {
             r.flatten()
-                .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
+                .filter_map(|e| match std::fs::read(e.path()) {
+                    Ok(bytes) => Some((e.file_name().to_string_lossy().into_owned(), bytes)),
+                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(err) => panic!("reading {}: {err}", e.path().display()),
+                })
                 .collect()
         })
         .unwrap_or_default();
