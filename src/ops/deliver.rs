@@ -96,9 +96,6 @@ fn stage(
     Ok((placed, spooled))
 }
 
-/// The largest message written on the session's own thread rather than a blocking one.
-const INLINE_WRITE: u64 = 64 * 1024;
-
 /// What a successful delivery did.
 #[derive(Debug, Default)]
 pub struct Outcome {
@@ -153,7 +150,7 @@ pub async fn deliver(store: &Store, hostname: &str, msg: Message) -> std::result
     // a file in the page cache (its sync is the group commit's) takes less than handing it to
     // a blocking thread and back, which wakes two threads per message. The spool syncs its
     // file and directory itself, so a message with remote recipients goes to a blocking thread.
-    let inline = size <= INLINE_WRITE && queued.is_none();
+    let inline = size <= crate::store::maildir::write::INLINE_WRITE && queued.is_none();
     let (mut placed, spooled, derived) = if inline { work()? } else { crate::ops::blocking(work).await? };
 
     let boxes: Vec<(i64, i64)> = targets.iter().map(|l| (l.account_id, l.inbox)).collect();

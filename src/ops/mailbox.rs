@@ -271,7 +271,7 @@ pub async fn append(
     let folder = folder_path(&maildir_root(store, account), name);
     let bases: Vec<String> = msgs.iter().map(|m| file::unique_name(hostname, m.data.len())).collect();
     let b2 = bases.clone();
-    let (mut placed, msgs, derived) = crate::ops::blocking(move || {
+    let work = move || {
         let parts: Vec<[&[u8]; 1]> = msgs.iter().map(|m| [m.data.as_slice()]).collect();
         let items: Vec<Item<'_>> = msgs
             .iter()
@@ -290,8 +290,9 @@ pub async fn append(
         let derived: Vec<messages::Derived> = msgs.iter().map(|m| derive(&m.data)).collect();
         let msgs: Vec<(i64, Flags, i64)> = msgs.into_iter().map(|m| (m.data.len() as i64, m.flags, m.date)).collect();
         Ok((placed, msgs, derived))
-    })
-    .await?;
+    };
+    let inline = total <= crate::store::maildir::write::INLINE_WRITE;
+    let (mut placed, msgs, derived) = if inline { work()? } else { crate::ops::blocking(work).await? };
     let (id, account_id) = (m.id, account.id);
     // One message fails, if at all, at its quota charge, before it writes: no savepoint.
     let guarded = msgs.len() > 1;
@@ -351,7 +352,8 @@ pub async fn copy(
     let hostname = format!("copy{}", std::process::id());
     // Place every file first (links; the directory is synced by the group commit); nothing
     // is indexed yet.
-    let (linked, mut placed) = crate::ops::blocking(move || {
+    let inline = rows.len() <= FEW_FILES;
+    let work = move || {
         let bases: Vec<String> = rows.iter().map(|r| file::unique_name(&hostname, r.size as usize)).collect();
         let mut attempts = 0;
         loop {
@@ -381,8 +383,8 @@ pub async fn copy(
                 Err(e) => return Err(e),
             }
         }
-    })
-    .await?;
+    };
+    let (linked, mut placed) = if inline { work()? } else { crate::ops::blocking(work).await? };
     let (dst_id, account_id) = (dst.id, account.id);
     let guarded = linked.len() > 1;
     let r = store
@@ -430,8 +432,10 @@ async fn current(conn: &mut Conn<'_>, mailbox: &Mailbox) -> Result<Mailbox> {
         .ok_or_else(|| Error::not_found(format!("mailbox {} was deleted", mailbox.name)))
 }
 
-/// A STORE that renames at most this many files does it on the session's thread.
-const FEW_RENAMES: usize = 4;
+/// A STORE, COPY or EXPUNGE that renames, links or unlinks at most this many files does it on
+/// the session's thread: a few directory operations in the page cache cost less than the
+/// hand-off to a blocking thread and back, which wakes two threads.
+const FEW_FILES: usize = 4;
 
 /// Change flags (STORE, and the implicit \Seen of FETCH), in the next group commit as a
 /// relaxed write (visible at once, durable with the next durable write; see `store::writer`): read each
@@ -503,7 +507,7 @@ pub async fn store_flags(
         // A few files where their flags say: one rename each, here, cheaper than a hand-off to
         // a blocking thread. The others (many, or moved) are found there.
         let mut renames = renames;
-        if renames.len() <= FEW_RENAMES {
+        if renames.len() <= FEW_FILES {
             renames.retain(|(base, old, new)| !file::rename_in_place(&folder, base, old, new));
         }
         if renames.is_empty() {
@@ -575,15 +579,17 @@ pub async fn expunge(
             tracing::warn!(folder = %folder.display(), error = %e, "expunged messages' files kept: the deletion was not synced");
             return;
         }
-        let unlinked = crate::ops::blocking(move || {
+        let few = rows.len() <= FEW_FILES;
+        let unlink = move || {
             for r in rows {
                 if let Some(p) = file::locate(&folder, &r.filename, &r.flags) {
                     let _ = std::fs::remove_file(p);
                 }
             }
             Ok(())
-        });
-        if let Err(e) = unlinked.await {
+        };
+        let unlinked = if few { unlink() } else { crate::ops::blocking(unlink).await };
+        if let Err(e) = unlinked {
             tracing::warn!(error = %e, "expunged messages' files could not be unlinked");
         }
     });
