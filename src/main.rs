@@ -144,7 +144,9 @@ fn main() -> ExitCode {
             logs.with_ansi(terminal).finish().with(recorder).init();
         }
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    // One worker thread per CPU (tokio's default): `serve`'s sessions spread over every CPU of
+    // the machine. A fixed two left a larger server's other CPUs to the blocking threads.
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "mailctl: cannot start the runtime: {e}");
