@@ -3,7 +3,7 @@
 //! task. Writes that arrive while a transaction commits run together in the next one (each
 //! in a savepoint, so one that fails is undone alone), and the batch shares one sync of the
 //! database; the content of its new message files and the directories they were linked into
-//! are synced each once, on one blocking thread.
+//! are synced each once, the files on one blocking thread and the directories on another.
 //!
 //! Two kinds of write, as the IMAP issue asked ("a message body must be durable before OK, a
 //! flag change may ride on the next group commit"):
@@ -543,10 +543,12 @@ const CHECKPOINT_BYTES: u64 = 16 << 20;
 /// The least time between two checkpoints.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Sync the files' content and each directory once, on one blocking thread: the writeback of
-/// every file is started first (`sync_file_range`), so their data goes to the disk together,
-/// then each file and directory is synced in turn (by then mostly a wait for what is under
-/// way, and the inode). One hand-off per batch instead of one thread woken per file.
+/// Sync the files' content and each directory once, on two blocking threads: one for the
+/// directories, one for the files, whose writeback is started first for all of them
+/// (`sync_file_range`), so their data goes to the disk together and each sync in turn is
+/// mostly a wait for what is under way. Two hand-offs per batch, not one per file; the
+/// directories are synced beside the files, not after them, so a lone message's write waits
+/// for one sync, not two in a row.
 async fn sync_unsynced(unsynced: Vec<Unsynced>) -> Result<()> {
     let mut dirs: Vec<PathBuf> = Vec::new();
     let mut files = Vec::new();
@@ -556,21 +558,30 @@ async fn sync_unsynced(unsynced: Vec<Unsynced>) -> Result<()> {
     }
     dirs.sort();
     dirs.dedup();
-    blocking(move || {
-        if files.len() > 1 {
-            for f in &files {
-                crate::fsutil::start_writeback(f);
+    let dirs = async move {
+        if dirs.is_empty() {
+            return Ok(());
+        }
+        blocking(move || dirs.iter().try_for_each(|d| crate::fsutil::sync_dir(d))).await
+    };
+    let files = async move {
+        if files.is_empty() {
+            return Ok(());
+        }
+        blocking(move || {
+            if files.len() > 1 {
+                for f in &files {
+                    crate::fsutil::start_writeback(f);
+                }
             }
-        }
-        for f in &files {
-            f.sync_data().map_err(|e| Error::new(Kind::Io, "syncing a message file").with_source(e))?;
-        }
-        for d in &dirs {
-            crate::fsutil::sync_dir(d)?;
-        }
-        Ok(())
-    })
-    .await
+            files.iter().try_for_each(|f| {
+                f.sync_data().map_err(|e| Error::new(Kind::Io, "syncing a message file").with_source(e))
+            })
+        })
+        .await
+    };
+    let (d, f) = tokio::join!(dirs, files);
+    f.and(d)
 }
 
 /// fdatasync the WAL: every frame written before the call is then on stable storage. No WAL
