@@ -360,20 +360,33 @@ fn a_backup_killed_part_way_never_looks_complete(env: Env) {
     let to = r.to_str().unwrap();
     let first = create(&env)["id"].as_str().unwrap().to_string();
     more_mail(&env, 0, 1500);
-    // Killed at two moments: as soon as it has begun, and while it writes objects.
-    let begun = |r: &Path| {
+    // Killed at two moments: as soon as it has begun, and while it writes objects. Each run
+    // waits for a mark of its own: an earlier killed run's `.partial` or temporary object is
+    // still there, and seeing it would kill the new run before it began.
+    let partials = |r: &Path| -> std::collections::HashSet<String> {
         std::fs::read_dir(r.join("backups"))
             .unwrap()
-            .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".partial"))
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".partial"))
+            .collect()
     };
-    let writing = |r: &Path| objects(r).iter().any(|p| p.file_name().unwrap().to_string_lossy().starts_with('.'));
+    let temporaries = |r: &Path| -> std::collections::HashSet<PathBuf> {
+        objects(r).into_iter().filter(|p| p.file_name().unwrap().to_string_lossy().starts_with('.')).collect()
+    };
     let mut killed_part_way = 0;
     for attempt in 0..6 {
+        let (partials_before, temporaries_before) = (partials(&r), temporaries(&r));
+        let incomplete_before: Vec<String> =
+            listed(&env, &r).into_iter().filter(|(_, complete)| !complete).map(|(id, _)| id).collect();
         let mut child =
             env.command(&["backup", "create", "--to", to]).stdout(std::process::Stdio::null()).spawn().unwrap();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
-            let hit = if attempt % 2 == 0 { begun(&r) } else { writing(&r) };
+            let hit = if attempt % 2 == 0 {
+                !partials(&r).is_subset(&partials_before)
+            } else {
+                !temporaries(&r).is_subset(&temporaries_before)
+            };
             if hit || child.try_wait().unwrap().is_some() || std::time::Instant::now() > deadline {
                 break;
             }
@@ -382,7 +395,8 @@ fn a_backup_killed_part_way_never_looks_complete(env: Env) {
         let _ = child.kill();
         let status = child.wait().unwrap();
         let backups = listed(&env, &r);
-        if status.code().is_none() && backups.iter().any(|(_, complete)| !complete) {
+        if status.code().is_none() && backups.iter().any(|(id, complete)| !complete && !incomplete_before.contains(id))
+        {
             killed_part_way += 1;
         }
         // Whatever the moment: the first backup is there and whole, and nothing unfinished
@@ -391,13 +405,19 @@ fn a_backup_killed_part_way_never_looks_complete(env: Env) {
         env.ok(&["backup", "verify", "--all", "--to", to]);
     }
     assert!(killed_part_way >= 2, "only {killed_part_way} of 6 runs were killed part-way");
-    // A later run completes; prune clears what the killed ones left.
+    // A later run completes; prune clears every backup the killed ones left unfinished.
+    let unfinished: Vec<String> =
+        listed(&env, &r).into_iter().filter(|(_, complete)| !complete).map(|(id, _)| id).collect();
+    assert!(unfinished.len() >= killed_part_way, "{unfinished:?}");
     let done = create(&env);
     assert_eq!(done["messages"], 1503);
     let pruned = env.json(&["backup", "prune", "--keep-last", "10", "--to", to]);
-    assert!(pruned["incomplete_removed"].as_array().unwrap().len() >= 2, "{pruned}");
+    let removed: Vec<String> =
+        pruned["incomplete_removed"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    assert_eq!(removed.len(), unfinished.len(), "{pruned}");
+    assert!(unfinished.iter().all(|id| removed.contains(id)), "{pruned}");
     assert!(listed(&env, &r).iter().all(|(_, complete)| *complete));
-    assert!(!writing(&r), "no temporary object is left");
+    assert!(temporaries(&r).is_empty(), "no temporary object is left");
     env.ok(&["backup", "verify", "--all", "--to", to]);
 }
 
