@@ -73,7 +73,8 @@ fn render_all(
 ) -> Vec<(i64, Unanswerable)> {
     let mut unanswered = Vec::new();
     for (seq, row) in rows {
-        let path = if opts.needs_file(&row) { file::locate(folder, &row.filename, &row.flags) } else { None };
+        // Where its flags say; a file elsewhere (new/, renamed meanwhile) is found by the read.
+        let path = opts.needs_file(&row).then(|| file::cur_path(folder, &row.filename, &row.flags));
         let job = Job { seq, recent: recent.contains(row.uid as u32), row, path };
         if let Err(why) = render(&job, opts, out) {
             unanswered.push((job.row.uid, why));
