@@ -377,12 +377,12 @@ impl Copier {
 /// A message file into the repository; None when it is gone (expunged after the snapshot: the
 /// backup is then as if the expunge came first).
 fn copy_one(repo: &Repo, j: &Job) -> Result<Option<ObjectRef>> {
-    let Some(p) = j.folder.as_ref().and_then(|f| file::locate(f, &j.filename, &j.flags)) else { return Ok(None) };
-    match file::read_following_renames(&p, &j.filename, &j.flags) {
+    let Some(folder) = j.folder.as_ref() else { return Ok(None) };
+    match file::read(folder, &j.filename, &j.flags) {
         Ok(bytes) => Ok(Some(repo.put(&bytes)?)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         // Unreadable (permissions, I/O): the backup fails rather than leave it out.
-        Err(e) => Err(Error::io("reading message file", &p, e)),
+        Err(e) => Err(Error::io("reading message file", &file::cur_path(folder, &j.filename, &j.flags), e)),
     }
 }
 

@@ -146,12 +146,10 @@ pub async fn deliver(store: &Store, hostname: &str, msg: Message) -> std::result
         let derived = if local { crate::ops::mailbox::derive(&data) } else { messages::Derived::default() };
         Ok((placed, spooled, derived))
     };
-    // A small message for local mailboxes only is written here: creating, writing and linking
-    // a file in the page cache (its sync is the group commit's) takes less than handing it to
-    // a blocking thread and back, which wakes two threads per message. The spool syncs its
-    // file and directory itself, so a message with remote recipients goes to a blocking thread.
-    let inline = size <= crate::store::maildir::write::INLINE_WRITE && queued.is_none();
-    let (mut placed, spooled, derived) = if inline { work()? } else { crate::ops::blocking(work).await? };
+    // A small message for local mailboxes only is written here. The spool syncs its file and
+    // directory itself, so a message with remote recipients goes to a blocking thread.
+    let small = size <= crate::store::maildir::write::INLINE_WRITE && queued.is_none();
+    let (mut placed, spooled, derived) = crate::ops::here_or_blocking(small, work).await?;
 
     let boxes: Vec<(i64, i64)> = targets.iter().map(|l| (l.account_id, l.inbox)).collect();
     let kept = Kept { derived, queued, verdict: msg.verdict };

@@ -291,8 +291,8 @@ pub async fn append(
         let msgs: Vec<(i64, Flags, i64)> = msgs.into_iter().map(|m| (m.data.len() as i64, m.flags, m.date)).collect();
         Ok((placed, msgs, derived))
     };
-    let inline = total <= crate::store::maildir::write::INLINE_WRITE;
-    let (mut placed, msgs, derived) = if inline { work()? } else { crate::ops::blocking(work).await? };
+    let small = total <= crate::store::maildir::write::INLINE_WRITE;
+    let (mut placed, msgs, derived) = crate::ops::here_or_blocking(small, work).await?;
     let (id, account_id) = (m.id, account.id);
     // One message fails, if at all, at its quota charge, before it writes: no savepoint.
     let guarded = msgs.len() > 1;
@@ -352,7 +352,7 @@ pub async fn copy(
     let hostname = format!("copy{}", std::process::id());
     // Place every file first (links; the directory is synced by the group commit); nothing
     // is indexed yet.
-    let inline = rows.len() <= FEW_FILES;
+    let small = rows.len() <= FEW_FILES;
     let work = move || {
         let bases: Vec<String> = rows.iter().map(|r| file::unique_name(&hostname, r.size as usize)).collect();
         let mut attempts = 0;
@@ -384,7 +384,7 @@ pub async fn copy(
             }
         }
     };
-    let (linked, mut placed) = if inline { work()? } else { crate::ops::blocking(work).await? };
+    let (linked, mut placed) = crate::ops::here_or_blocking(small, work).await?;
     let (dst_id, account_id) = (dst.id, account.id);
     let guarded = linked.len() > 1;
     let r = store
@@ -433,8 +433,7 @@ async fn current(conn: &mut Conn<'_>, mailbox: &Mailbox) -> Result<Mailbox> {
 }
 
 /// A STORE, COPY or EXPUNGE that renames, links or unlinks at most this many files does it on
-/// the session's thread: a few directory operations in the page cache cost less than the
-/// hand-off to a blocking thread and back, which wakes two threads.
+/// the session's thread (`store::here_or_blocking`).
 const FEW_FILES: usize = 4;
 
 /// Change flags (STORE, and the implicit \Seen of FETCH), in the next group commit as a
@@ -579,7 +578,7 @@ pub async fn expunge(
             tracing::warn!(folder = %folder.display(), error = %e, "expunged messages' files kept: the deletion was not synced");
             return;
         }
-        let few = rows.len() <= FEW_FILES;
+        let small = rows.len() <= FEW_FILES;
         let unlink = move || {
             for r in rows {
                 if let Some(p) = file::locate(&folder, &r.filename, &r.flags) {
@@ -588,8 +587,7 @@ pub async fn expunge(
             }
             Ok(())
         };
-        let unlinked = if few { unlink() } else { crate::ops::blocking(unlink).await };
-        if let Err(e) = unlinked {
+        if let Err(e) = crate::ops::here_or_blocking(small, unlink).await {
             tracing::warn!(error = %e, "expunged messages' files could not be unlinked");
         }
     });

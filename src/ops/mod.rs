@@ -52,7 +52,7 @@ use crate::error::{Error, Result};
 use crate::names::Address;
 use crate::store::{Account, accounts, domains};
 
-pub use crate::store::blocking;
+pub use crate::store::{blocking, here_or_blocking};
 
 /// Fetch an account by address (any case), or say it does not exist (exit 67).
 pub async fn require_account(conn: &mut AnyConnection, addr: &Address) -> Result<Account> {

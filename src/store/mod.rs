@@ -158,6 +158,17 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 
     tokio::task::spawn_blocking(f).await.map_err(|e| Error::new(Kind::Internal, format!("background task: {e}")))?
 }
 
+/// Run file work on this thread when it is `small`, else on a blocking thread. Creating,
+/// writing, linking, renaming or unlinking a few small files in the page cache (their syncs
+/// are the group commit's) costs less than the hand-off to a blocking thread and back, which
+/// wakes two threads; large or many files would hold a runtime thread too long.
+pub async fn here_or_blocking<T: Send + 'static>(
+    small: bool,
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    if small { f() } else { blocking(f).await }
+}
+
 pub fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }

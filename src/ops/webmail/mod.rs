@@ -164,10 +164,12 @@ pub async fn open(store: &Store, account: &Account, folder: &str, uid: i64) -> R
     let Some(row) = row else { return Err(Error::not_found(format!("no message {uid} in {folder}"))) };
     let dir: PathBuf = folder_path(&super::mailbox::maildir_root(store, account), folder);
     let (base, flags) = (row.filename.clone(), row.flags.clone());
-    let raw = crate::store::blocking(move || {
-        let path = file::locate(&dir, &base, &flags)
-            .ok_or_else(|| Error::new(Kind::NotFound, "the message file is gone (expunged meanwhile)"))?;
-        file::read_following_renames(&path, &base, &flags).map_err(|e| Error::io("reading", &path, e))
+    let raw = crate::store::blocking(move || match file::read(&dir, &base, &flags) {
+        Ok(raw) => Ok(raw),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(Error::new(Kind::NotFound, "the message file is gone (expunged meanwhile)"))
+        }
+        Err(e) => Err(Error::io("reading", &file::cur_path(&dir, &base, &flags), e)),
     })
     .await?;
     Ok(Opened { mailbox, uid, flags: row.flags, raw })

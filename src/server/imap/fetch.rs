@@ -5,7 +5,7 @@
 //! file, and FETCH never writes the index.
 
 use crate::store::conn::Conn;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 
 use super::session::{Next, Recent, Session};
@@ -25,11 +25,12 @@ const CHUNK_BYTES: usize = 2 * 1024 * 1024;
 const FLUSH_AT: usize = 256 * 1024;
 
 /// One message to answer for.
-pub struct Job {
+pub struct Job<'a> {
     pub seq: u32,
     pub row: Row,
     pub recent: bool,
-    pub path: Option<PathBuf>,
+    /// The mailbox's directory, where the message's file is read when the answer needs it.
+    pub folder: &'a Path,
 }
 
 /// The stored derivations a FETCH shows.
@@ -67,15 +68,13 @@ impl Opts {
 fn render_all(
     rows: Vec<(u32, Row)>,
     opts: &Opts,
-    folder: &std::path::Path,
+    folder: &Path,
     recent: &Recent,
     out: &mut Vec<u8>,
 ) -> Vec<(i64, Unanswerable)> {
     let mut unanswered = Vec::new();
     for (seq, row) in rows {
-        // Where its flags say; a file elsewhere (new/, renamed meanwhile) is found by the read.
-        let path = opts.needs_file(&row).then(|| file::cur_path(folder, &row.filename, &row.flags));
-        let job = Job { seq, recent: recent.contains(row.uid as u32), row, path };
+        let job = Job { seq, recent: recent.contains(row.uid as u32), row, folder };
         if let Err(why) = render(&job, opts, out) {
             unanswered.push((job.row.uid, why));
         }
@@ -96,12 +95,12 @@ pub enum Unanswerable {
 pub fn render(job: &Job, opts: &Opts, out: &mut Vec<u8>) -> Result<(), Unanswerable> {
     let needs_file = opts.needs_file(&job.row);
     let raw: Option<Vec<u8>> = if needs_file {
-        match job.path.as_ref().map(|p| file::read_following_renames(p, &job.row.filename, &job.row.flags)) {
+        match file::read(job.folder, &job.row.filename, &job.row.flags) {
             // Files whose size is the index's wire size need no line-end conversion; only
             // imported LF files (Dovecot's default) are converted.
-            Some(Ok(data)) => Some(if data.len() as i64 == job.row.size { data } else { crlf::to_crlf(data) }),
+            Ok(data) => Some(if data.len() as i64 == job.row.size { data } else { crlf::to_crlf(data) }),
             // Expunged by another session meanwhile, or lost: the caller tells which.
-            Some(Err(_)) | None => return Err(Unanswerable::Unreadable),
+            Err(_) => return Err(Unanswerable::Unreadable),
         }
     } else {
         None

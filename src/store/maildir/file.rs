@@ -70,21 +70,19 @@ pub fn locate(folder: &Path, base: &str, flags: &Flags) -> Option<PathBuf> {
     Some(found)
 }
 
-/// Read a message file found at `path` (by [`locate`]). Another session's flag change renames
-/// it (`:2,` flags) at any moment, so a file that vanished between locating and reading is
+/// Read a message file of `folder`: first where its flags say ([`cur_path`], one open, no
+/// stat first), else wherever [`locate`] finds it. Another session's flag change renames it
+/// (`:2,` flags) at any moment, so a file that vanished between locating and reading is
 /// looked for again under its base name (a rename is atomic: it is always under one name,
-/// until expunged).
-pub fn read_following_renames(path: &Path, base: &str, flags: &Flags) -> std::io::Result<Vec<u8>> {
-    let mut path = path.to_path_buf();
+/// until expunged). NotFound when it is under none: expunged.
+pub fn read(folder: &Path, base: &str, flags: &Flags) -> std::io::Result<Vec<u8>> {
+    let mut path = cur_path(folder, base, flags);
     for _ in 0..3 {
         match std::fs::read(&path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let folder = path.parent().and_then(Path::parent).map(Path::to_path_buf);
-                match folder.and_then(|f| locate(&f, base, flags)) {
-                    Some(p) if p != path => path = p,
-                    _ => return Err(e),
-                }
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match locate(folder, base, flags) {
+                Some(p) if p != path => path = p,
+                _ => return Err(e),
+            },
             r => return r,
         }
     }
@@ -125,13 +123,12 @@ mod tests {
         for sub in ["cur", "new", "tmp"] {
             std::fs::create_dir_all(d.path().join(sub)).unwrap();
         }
-        // Located as unseen; another session's STORE \Seen renamed it before the read.
-        let located = d.path().join("cur/m1:2,");
+        // Indexed as unseen; another session's STORE \Seen renamed it before the read.
         std::fs::write(d.path().join("cur/m1:2,S"), b"Subject: x\r\n\r\nbody\r\n").unwrap();
-        assert_eq!(read_following_renames(&located, "m1", &f("")).unwrap(), b"Subject: x\r\n\r\nbody\r\n");
+        assert_eq!(read(d.path(), "m1", &f("")).unwrap(), b"Subject: x\r\n\r\nbody\r\n");
         // Expunged (no file under any name): still an error, for the caller to tell which.
         std::fs::remove_file(d.path().join("cur/m1:2,S")).unwrap();
-        assert!(read_following_renames(&located, "m1", &f("")).is_err());
+        assert!(read(d.path(), "m1", &f("")).is_err());
     }
 
     #[test]

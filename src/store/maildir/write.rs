@@ -43,9 +43,8 @@ pub struct Placed {
     pub content: Vec<std::fs::File>,
 }
 
-/// The most bytes written on a session's own thread rather than a blocking one: creating,
-/// writing and linking small files in the page cache (their sync is the group commit's) costs
-/// less than the hand-off to a blocking thread and back, which wakes two threads.
+/// The most bytes a delivery or APPEND writes on the session's own thread
+/// (`store::here_or_blocking`).
 pub const INLINE_WRITE: u64 = 64 * 1024;
 
 /// What must reach stable storage before the rows that name a write's files.
