@@ -66,6 +66,9 @@
 #   WORKLOAD=read|mixed   the read passes above (default) or bench/imap_mixed.py, which takes
 #                         CLIENTS=10,50 LAYOUTS=separate,shared MODES=stay,login DURATION=30
 #                         RELOGIN=10 (mailbox commands per session in the login mode)
+#                         ROUNDS=1 (runs of each scenario per server, alternating which server
+#                         goes first; the median counts) QUIESCE=65 (seconds waited, after a
+#                         sync, before each server's run: see quiesce() in imap_mixed.py)
 # Exit status: 0 when every response was right and every connection logged in, 1 otherwise
 # (with STRICT=1, also when a target was missed).
 set -euo pipefail
@@ -78,6 +81,8 @@ BODIES=${BODIES:-1000}
 CONNS=${CONNS:-1000}
 LOGINS=${LOGINS:-20}
 REPEAT=${REPEAT:-3}
+ROUNDS=${ROUNDS:-1}
+QUIESCE=${QUIESCE:-65}
 EOL=${EOL:-crlf}
 SEED=${SEED:-1}
 LOGIN_CONCURRENCY=${LOGIN_CONCURRENCY:-16}
@@ -100,12 +105,13 @@ is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 # ---------------------------------------------------------------- checks
 [[ $(id -u) == 0 ]] || die "run as root (it installs dovecot-imapd and runs a Dovecot instance)"
-for v in MSGS BODIES CONNS LOGINS REPEAT SEED LOGIN_CONCURRENCY SETTLE MAILCTL_PORT DOVECOT_PORT OP_TIMEOUT; do
+for v in MSGS BODIES CONNS LOGINS REPEAT ROUNDS QUIESCE SEED LOGIN_CONCURRENCY SETTLE MAILCTL_PORT DOVECOT_PORT OP_TIMEOUT; do
     is_uint "${!v}" || die "$v must be a non-negative integer, got '${!v}'"
 done
 ((MSGS > 0)) || die "MSGS must be at least 1"
 ((BODIES > 0)) || die "BODIES must be at least 1"
 ((REPEAT > 0)) || die "REPEAT must be at least 1"
+((ROUNDS > 0)) || die "ROUNDS must be at least 1"
 ((LOGIN_CONCURRENCY > 0)) || die "LOGIN_CONCURRENCY must be at least 1"
 case $ONLY in
     "" | mailctl | dovecot) ;;
@@ -574,7 +580,7 @@ if [[ $WORKLOAD == mixed ]]; then
     "$PYTHON" "$repo/bench/imap_mixed.py" "${mixed_servers[@]}" --shared-user "$USER_ADDR" \
         --users "$(IFS=,; echo "${LOGIN_USERS[*]}")" --password "$PASSWORD" --clients "${CLIENTS:-10,50}" \
         --layouts "${LAYOUTS:-separate,shared}" --modes "${MODES:-stay,login}" --duration "${DURATION:-30}" \
-        --relogin-every "${RELOGIN:-10}" --json "$WORK/results.json" "${info_args[@]}" || rc=$?
+        --relogin-every "${RELOGIN:-10}" --repeat "${ROUNDS:-1}" --quiesce "${QUIESCE:-65}" --json "$WORK/results.json" "${info_args[@]}" || rc=$?
     echo "load average after: $(cut -d' ' -f1 /proc/loadavg)"
     echo "Logs: $WORK/logs, $WORK/mailctl.err, $DC_LOG; results: $WORK/results.json"
     exit "$rc"

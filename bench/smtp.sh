@@ -16,6 +16,8 @@
 #   MSGS_PARALLEL=3000    messages per run with more than 1 session
 #   MSG_SIZE=4096         message payload in bytes (smtp-source -l)
 #   REPEAT=3              runs per session count and server; the table shows the median
+#   QUIESCE=65            seconds waited (after a sync) before each run; see settle() below
+#   RUN_WARMUP=20         messages sent to a server right before each run (not counted)
 #   WARMUP=50             messages sent to each server before measuring (not counted)
 #   MAILCTL_PORT=12525    POSTFIX_PORT=12526   loopback ports for the two servers
 #   MAILCTL_BIN=path      mailctl binary (default: target/release/mailctl, built if missing
@@ -34,11 +36,12 @@
 #                         CPU per message with and without verification (target: < 1 ms more).
 #                         VERIFY=0 skips it (no Knot, no dkimpy).
 # Exit status: 0 when every run delivered exactly the expected messages, 1 otherwise.
-# On ext4 without a journal (this machine's /), creating a file scans past every inode freed in
-# the last 305 s (recently_deleted() in the kernel), one by one: after a run that deleted tens
-# of thousands of files (wiping BENCH_DIR, the IMAP benchmark's expunges), perf showed a third
-# of both servers' CPU there, and rates 30-40% lower. Give each run a fresh BENCH_DIR, or leave
-# five minutes after such deletions.
+# On ext4 without a journal (this machine's /), creating a file scans past every inode of its
+# group freed in the last 60 s, 360 s until the freed inode is written back (recently_deleted()
+# in the kernel), one by one: after a run that deleted tens of thousands of files (wiping
+# BENCH_DIR, the IMAP benchmark's expunges), perf showed a third of both servers' CPU there,
+# and rates 30-40% lower. Each run is therefore preceded by a sync and QUIESCE seconds; after
+# deleting many files yourself, leave a minute (after a sync) before starting.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -52,6 +55,8 @@ MAILCTL_PORT=${MAILCTL_PORT:-12525}
 POSTFIX_PORT=${POSTFIX_PORT:-12526}
 DELIVERY_TIMEOUT=${DELIVERY_TIMEOUT:-120}
 REPEAT=${REPEAT:-3}
+QUIESCE=${QUIESCE:-65}
+RUN_WARMUP=${RUN_WARMUP:-20}
 RUN_TIMEOUT=${RUN_TIMEOUT:-600}
 FAIL_FAST=${FAIL_FAST:-0}
 VERIFY=${VERIFY:-1}
@@ -80,7 +85,7 @@ is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 # ---------------------------------------------------------------- checks
 [[ $(id -u) == 0 ]] || die "run as root (it installs postfix and runs a Postfix instance)"
-for v in REPEAT MSGS_SINGLE MSGS_PARALLEL MSG_SIZE WARMUP MAILCTL_PORT POSTFIX_PORT DELIVERY_TIMEOUT RUN_TIMEOUT; do
+for v in REPEAT QUIESCE RUN_WARMUP MSGS_SINGLE MSGS_PARALLEL MSG_SIZE WARMUP MAILCTL_PORT POSTFIX_PORT DELIVERY_TIMEOUT RUN_TIMEOUT; do
     is_uint "${!v}" || die "$v must be a non-negative integer, got '${!v}'"
 done
 if [[ -n ${MSGS:-} ]]; then is_uint "$MSGS" && ((MSGS > 0)) || die "MSGS must be a positive integer"; fi
@@ -395,10 +400,29 @@ wait_count() {
     done
 }
 
+# warm_run PORT SESSIONS mailctl|postfix: RUN_WARMUP messages, not timed, delivered before the
+# run starts. After the quiet wait before each run (settle), an idle server has let threads or
+# processes go (mailctl's blocking threads after 10 s; Postfix keeps its smtpd processes for
+# 100 s) and the CPUs have idled; without this the first of a one-second run pays for that.
+warm_run() {
+    local port=$1 s=$2 who=$3 n=$RUN_WARMUP
+    ((n > 0)) || return 0
+    ((s <= n)) || s=$n
+    send "$port" "$s" "$n" "$WORK/logs/$who-warm.log" || true
+    if [[ $who == mailctl ]]; then
+        mc_expected=$((mc_expected + n))
+        wait_count "$MC_NEW" "$mc_expected" "$DELIVERY_TIMEOUT" || true
+    else
+        pf_expected=$((pf_expected + n))
+        wait_count "$PF_NEW" "$pf_expected" "$DELIVERY_TIMEOUT" || true
+    fi
+}
+
 # run_mailctl SESSIONS MSGS: sets mc_rate (msg/s, or FAIL)
 run_mailctl() {
     local s=$1 m=$2 t0 t1 rc=0 have logf=$WORK/logs/mailctl-s$1.log
     mc_rate=FAIL
+    warm_run "$MAILCTL_PORT" "$s" mailctl
     t0=$(now)
     send "$MAILCTL_PORT" "$s" "$m" "$logf" || rc=$?
     t1=$(now)
@@ -421,6 +445,7 @@ run_mailctl() {
 run_postfix() {
     local s=$1 m=$2 t0 t1 t2 rc=0 have queued logf=$WORK/logs/postfix-s$1.log
     pf_acc=FAIL pf_del=FAIL
+    warm_run "$POSTFIX_PORT" "$s" postfix
     t0=$(now)
     send "$POSTFIX_PORT" "$s" "$m" "$logf" || rc=$?
     t1=$(now)
@@ -443,7 +468,12 @@ run_postfix() {
     fi
 }
 
-settle() { sync; sleep 1; }
+# Before each run: write back what the runs before changed, then wait QUIESCE seconds. On ext4
+# without a journal a new file's inode is searched past every inode of its group freed in the
+# last 60 s (360 s until the freed inode is written back): Postfix frees a queue file per
+# message, the set-up wipes the previous work directory, and without the wait the run after
+# them pays for it, whichever server that is.
+settle() { sync; sleep "$QUIESCE"; }
 
 if ((WARMUP > 0)); then
     log "warm-up: $WARMUP messages to each server"
@@ -473,6 +503,14 @@ ratio() {
     if [[ $1 != FAIL && $2 != FAIL ]]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; else echo n/a; fi
 }
 
+# median_ratio "1.23x"... -> the median ratio, as "1.23x", or n/a when any run failed.
+median_ratio() {
+    local x
+    for x in "$@"; do [[ $x != n/a ]] || { echo n/a; return; }; done
+    printf '%s\n' "${@%x}" | sort -g | awk '{ a[NR] = $1 }
+        END { if (NR % 2) printf "%.2fx", a[(NR + 1) / 2]; else printf "%.2fx", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
 # cpu_us START END MSGS -> microseconds of CPU per message between two clock-tick readings.
 cpu_us() {
     awk -v a="$1" -v b="$2" -v m="$3" -v hz="$hz" 'BEGIN { printf "%.1f", (b - a) / hz / m * 1e6 }'
@@ -483,24 +521,36 @@ if awk -v l="$load1" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
     log "warning: load average is $load1 on $(nproc) CPUs before measuring; other work will skew the numbers"
 fi
 
-results=()
+results=() rounds=()
 for s in $SESSIONS; do
     m=$(msgs_for "$s")
-    mc_all=() pfa_all=() pfd_all=()
+    mc_all=() pfa_all=() pfd_all=() pair_all=()
     # Alternate the servers run by run so that drift in the machine hits both alike.
     for ((r = 1; r <= REPEAT; r++)); do
         log "run $r/$REPEAT, $s parallel sessions, $m messages of $MSG_SIZE bytes"
-        run_mailctl "$s" "$m"
-        settle
-        run_postfix "$s" "$m"
-        settle
+        # Every other run Postfix goes first, so neither server always follows the other.
+        if ((r % 2)); then
+            run_mailctl "$s" "$m"
+            settle
+            run_postfix "$s" "$m"
+            settle
+        else
+            run_postfix "$s" "$m"
+            settle
+            run_mailctl "$s" "$m"
+            settle
+        fi
         mc_all+=("$mc_rate") pfa_all+=("$pf_acc") pfd_all+=("$pf_del")
-        log "  mailctl $mc_rate msg/s; postfix accepted $pf_acc msg/s, delivered $pf_del msg/s"
+        pair_all+=("$(ratio "$mc_rate" "$pf_del")")
+        log "  mailctl $mc_rate msg/s; postfix accepted $pf_acc msg/s, delivered $pf_del msg/s; ${pair_all[-1]}"
     done
     mc_med=$(median "${mc_all[@]}")
     pfa_med=$(median "${pfa_all[@]}")
     pfd_med=$(median "${pfd_all[@]}")
-    results+=("$s|$m|$mc_med|$pfa_med|$pfd_med|$(ratio "$mc_med" "$pfd_med")")
+    # The ratio is the median of each run's pair (two runs a minute apart), which follows the
+    # machine's drift better than a ratio of the two medians.
+    results+=("$s|$m|$mc_med|$pfa_med|$pfd_med|$(median_ratio "${pair_all[@]}")")
+    rounds+=("$s sessions: mailctl ${mc_all[*]}; postfix delivered ${pfd_all[*]}; ratios ${pair_all[*]}")
 done
 
 # ---------------------------------------------------------------- sender verification runs
@@ -578,6 +628,7 @@ for r in "${results[@]}"; do
     # shellcheck disable=SC2059
     printf "$fmt" "$s" "$m" "$a" "$b" "$c" "$d"
 done
+printf 'runs, in order: %s\n' "${rounds[@]}"
 echo
 if ((${#verify_results[@]} > 0)); then
     echo
@@ -594,7 +645,8 @@ if ((${#verify_results[@]} > 0)); then
     echo "Targets (issue 14): mailctl with verification >= 2x Postfix delivered; added CPU per message < 1000 us."
 fi
 echo
-echo "Medians of $REPEAT runs each, msg/s. mailctl/s is delivered (fsynced to the Maildir before 250);"
+echo "Medians of $REPEAT runs each, msg/s (mailctl/postfix: the median of each run's ratio; odd runs"
+echo "mailctl first, even runs Postfix first; a sync and $QUIESCE s before each run). mailctl/s is delivered (fsynced to the Maildir before 250);"
 echo "postfix deliv/s counts from the start of sending until the last message is in the Maildir."
 echo "Logs: $WORK/logs, $WORK/mailctl.err, $PF_LOG"
 if ((failures > 0)); then
