@@ -74,19 +74,24 @@ pub fn locate(folder: &Path, base: &str, flags: &Flags) -> Option<PathBuf> {
 /// stat first), else wherever [`locate`] finds it. Another session's flag change renames it
 /// (`:2,` flags) at any moment, so a file that vanished between locating and reading is
 /// looked for again under its base name (a rename is atomic: it is always under one name,
-/// until expunged). NotFound when it is under none: expunged.
+/// until expunged). A directory listing may miss an entry renamed while it is read, so one
+/// search that finds nothing is tried once more. NotFound when it is under no name: expunged.
 pub fn read(folder: &Path, base: &str, flags: &Flags) -> std::io::Result<Vec<u8>> {
     let mut path = cur_path(folder, base, flags);
-    for _ in 0..3 {
+    let mut searches = 0;
+    loop {
         match std::fs::read(&path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match locate(folder, base, flags) {
-                Some(p) if p != path => path = p,
-                _ => return Err(e),
-            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && searches < 3 => {
+                searches += 1;
+                match locate(folder, base, flags) {
+                    Some(p) => path = p,
+                    None if searches < 2 => {}
+                    None => return Err(e),
+                }
+            }
             r => return r,
         }
     }
-    std::fs::read(&path)
 }
 
 /// Rename a message file to match its flags (best effort: the index is what counts).
