@@ -580,7 +580,7 @@ if [[ $WORKLOAD == mixed ]]; then
     "$PYTHON" "$repo/bench/imap_mixed.py" "${mixed_servers[@]}" --shared-user "$USER_ADDR" \
         --users "$(IFS=,; echo "${LOGIN_USERS[*]}")" --password "$PASSWORD" --clients "${CLIENTS:-10,50}" \
         --layouts "${LAYOUTS:-separate,shared}" --modes "${MODES:-stay,login}" --duration "${DURATION:-30}" \
-        --relogin-every "${RELOGIN:-10}" --repeat "${ROUNDS:-1}" --quiesce "${QUIESCE:-65}" --json "$WORK/results.json" "${info_args[@]}" || rc=$?
+        --relogin-every "${RELOGIN:-10}" --repeat "$ROUNDS" --quiesce "$QUIESCE" --json "$WORK/results.json" "${info_args[@]}" || rc=$?
     echo "load average after: $(cut -d' ' -f1 /proc/loadavg)"
     echo "Logs: $WORK/logs, $WORK/mailctl.err, $DC_LOG; results: $WORK/results.json"
     exit "$rc"

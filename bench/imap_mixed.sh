@@ -12,9 +12,10 @@
 #
 # The machine's speed drifts by 15% and more from minute to minute: each scenario runs ROUNDS
 # (3) times per server, alternating which goes first, and the median of the rounds' ratios
-# counts (a full run takes about 85 minutes; ROUNDS=1 QUIESCE=0 for a quick look). Before each run the file systems are synced and QUIESCE (65) seconds pass, so that the
-# inodes freed by the set-up or by the run before (expunges) no longer slow file creation on
-# ext4 without a journal (quiesce() in imap_mixed.py says how).
+# counts (a full run takes about 85 minutes; ROUNDS=1 QUIESCE=0 for a quick look). Before each
+# run the file systems are synced and QUIESCE (65) seconds pass, so that the inodes freed by the
+# set-up or by the run before (expunges) no longer slow file creation on ext4 without a
+# journal (quiesce() in imap_mixed.py says how).
 #
 # Usage (as root): bash bench/imap_mixed.sh
 #   CLIENTS=10 LAYOUTS=shared MODES=stay DURATION=10 bash bench/imap_mixed.sh   # one quick scenario
@@ -24,6 +25,6 @@ set -euo pipefail
 export WORKLOAD=mixed
 export MSGS=${MSGS:-300} CONNS=${CONNS:-0}
 export LOGINS=${LOGINS:-50}
-export ROUNDS=${ROUNDS:-3} QUIESCE=${QUIESCE:-65}
+export ROUNDS=${ROUNDS:-3}
 export BENCH_DIR=${BENCH_DIR:-/tmp/mailctl-imap-mixed}
 exec bash "$(dirname "${BASH_SOURCE[0]}")/imap.sh"

@@ -490,12 +490,12 @@ if ((WARMUP > 0)); then
     settle
 fi
 
-# median RATE... -> the median, or FAIL if any run failed
+# median RATE... -> the median, or FAIL if any run failed (MEDIAN_FMT: its printf format)
 median() {
     local x
     for x in "$@"; do [[ $x != FAIL ]] || { echo FAIL; return; }; done
-    printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 }
-        END { if (NR % 2) printf "%.1f", a[(NR + 1) / 2]; else printf "%.1f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+    printf '%s\n' "$@" | sort -g | awk -v f="${MEDIAN_FMT:-%.1f}" '{ a[NR] = $1 }
+        END { if (NR % 2) printf f, a[(NR + 1) / 2]; else printf f, (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
 # ratio A B -> "A/Bx" with two decimals, or n/a when either run failed.
@@ -507,8 +507,7 @@ ratio() {
 median_ratio() {
     local x
     for x in "$@"; do [[ $x != n/a ]] || { echo n/a; return; }; done
-    printf '%s\n' "${@%x}" | sort -g | awk '{ a[NR] = $1 }
-        END { if (NR % 2) printf "%.2fx", a[(NR + 1) / 2]; else printf "%.2fx", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+    MEDIAN_FMT=%.2fx median "${@%x}"
 }
 
 # cpu_us START END MSGS -> microseconds of CPU per message between two clock-tick readings.
