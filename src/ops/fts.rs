@@ -105,7 +105,7 @@ pub async fn catch_up(store: &Store, fts: &Arc<Fts>, mailbox_id: i64) -> Result<
             .iter()
             .filter_map(|r| {
                 // A file gone since (expunged meanwhile) has nothing to find.
-                let raw = std::fs::read(file::locate(&folder, &r.filename, &r.flags)?).ok()?;
+                let raw = file::read(&folder, &r.filename, &r.flags).ok()?;
                 Some(document(&raw, id, account, r.uid))
             })
             .collect();

@@ -581,9 +581,8 @@ pub async fn expunge(
         let small = rows.len() <= FEW_FILES;
         let unlink = move || {
             for r in rows {
-                if let Some(p) = file::locate(&folder, &r.filename, &r.flags) {
-                    let _ = std::fs::remove_file(p);
-                }
+                // Gone already (`mailbox reindex`, another tool): nothing left to do.
+                let _ = file::remove(&folder, &r.filename, &r.flags);
             }
             Ok(())
         };

@@ -380,8 +380,7 @@ pub async fn search(
                 if cands.as_ref().is_some_and(|c| !c.may_match(row.uid as u32)) {
                     continue;
                 }
-                let Some(raw) = file::locate(&dir, &row.filename, &row.flags).and_then(|p| std::fs::read(p).ok())
-                else {
+                let Some(raw) = file::read(&dir, &row.filename, &row.flags).ok() else {
                     continue;
                 };
                 let ctx = super::search::Ctx { seq: 0, row, recent: false, uids: &[], raw: Some(&raw) };

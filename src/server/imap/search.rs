@@ -81,7 +81,7 @@ impl Session {
                     if cands.as_ref().is_some_and(|c| !c.may_match(row.uid as u32)) {
                         continue;
                     }
-                    let raw = file::locate(&folder, &row.filename, &row.flags).and_then(|p| std::fs::read(p).ok());
+                    let raw = file::read(&folder, &row.filename, &row.flags).ok();
                     if raw.is_none() {
                         tracing::warn!(uid = row.uid, file = %row.filename, "SEARCH: cannot read a message file");
                     }

@@ -89,7 +89,7 @@ impl Session {
                 Ok(rows
                     .into_iter()
                     .map(|(uid, name, flags)| {
-                        let raw = file::locate(&folder, &name, &flags).and_then(|p| std::fs::read(p).ok());
+                        let raw = file::read(&folder, &name, &flags).ok();
                         (uid, raw.map(|r| Fields::of(&r)).unwrap_or_default())
                     })
                     .collect::<Vec<_>>())

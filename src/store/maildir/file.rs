@@ -70,17 +70,34 @@ pub fn locate(folder: &Path, base: &str, flags: &Flags) -> Option<PathBuf> {
     Some(found)
 }
 
-/// Read a message file of `folder`: first where its flags say ([`cur_path`], one open, no
-/// stat first), else wherever [`locate`] finds it. Another session's flag change renames it
-/// (`:2,` flags) at any moment, so a file that vanished between locating and reading is
-/// looked for again under its base name (a rename is atomic: it is always under one name,
-/// until expunged). A directory listing may miss an entry renamed while it is read, so one
-/// search that finds nothing is tried once more. NotFound when it is under no name: expunged.
+/// Read a message file of `folder`, wherever it is ([`at_any_name`]). NotFound when it is under
+/// no name: expunged.
 pub fn read(folder: &Path, base: &str, flags: &Flags) -> std::io::Result<Vec<u8>> {
+    at_any_name(folder, base, flags, |p| std::fs::read(p))
+}
+
+/// Remove a message file of `folder` (an expunge), wherever it is ([`at_any_name`]). NotFound
+/// when it is under no name.
+pub fn remove(folder: &Path, base: &str, flags: &Flags) -> std::io::Result<()> {
+    at_any_name(folder, base, flags, |p| std::fs::remove_file(p))
+}
+
+/// Do `op` on a message file of `folder`: first where its flags say ([`cur_path`], no stat
+/// first), else wherever [`locate`] finds it. Another session's flag change renames it (`:2,`
+/// flags) at any moment, so a file that vanished between locating and `op` is looked for again
+/// under its base name (a rename is atomic: it is always under one name, until expunged). A
+/// directory listing may miss an entry renamed while it is read, so one search that finds
+/// nothing is tried once more. `op`'s NotFound when it is under no name.
+fn at_any_name<T>(
+    folder: &Path,
+    base: &str,
+    flags: &Flags,
+    op: impl Fn(&Path) -> std::io::Result<T>,
+) -> std::io::Result<T> {
     let mut path = cur_path(folder, base, flags);
     let mut searches = 0;
     loop {
-        match std::fs::read(&path) {
+        match op(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && searches < 3 => {
                 searches += 1;
                 match locate(folder, base, flags) {
@@ -134,6 +151,28 @@ mod tests {
         // Expunged (no file under any name): still an error, for the caller to tell which.
         std::fs::remove_file(d.path().join("cur/m1:2,S")).unwrap();
         assert!(read(d.path(), "m1", &f("")).is_err());
+    }
+
+    #[test]
+    fn a_file_is_removed_under_whatever_name_it_has() {
+        let d = tempfile::tempdir().unwrap();
+        for sub in ["cur", "new", "tmp"] {
+            std::fs::create_dir_all(d.path().join(sub)).unwrap();
+        }
+        let cases = [
+            ("cur/m1:2,S", "m1", ""),        // renamed for \Seen by another session
+            ("new/m2", "m2", "\\Seen"),      // never moved to cur/
+            ("cur/m3:2,FS", "m3", "\\Seen"), // another tool's flags
+            ("cur/m4:2,S", "m4", "\\Seen"),  // where its flags say
+        ];
+        for (file, base, flags) in cases {
+            std::fs::write(d.path().join(file), b"x").unwrap();
+            remove(d.path(), base, &f(flags)).unwrap();
+            assert!(!d.path().join(file).exists(), "{file}");
+            // Under no name: NotFound, for the caller to tell from a failure.
+            let gone = remove(d.path(), base, &f(flags)).unwrap_err();
+            assert_eq!(gone.kind(), std::io::ErrorKind::NotFound, "{file}");
+        }
     }
 
     #[test]
