@@ -37,11 +37,12 @@
 #                         VERIFY=0 skips it (no Knot, no dkimpy).
 # Exit status: 0 when every run delivered exactly the expected messages, 1 otherwise.
 # On ext4 without a journal (this machine's /), creating a file scans past every inode of its
-# group freed in the last 60 s, 360 s until the freed inode is written back (recently_deleted()
-# in the kernel), one by one: after a run that deleted tens of thousands of files (wiping
-# BENCH_DIR, the IMAP benchmark's expunges), perf showed a third of both servers' CPU there,
-# and rates 30-40% lower. Each run is therefore preceded by a sync and QUIESCE seconds; after
-# deleting many files yourself, leave a minute (after a sync) before starting.
+# group freed in the last 60 s, 360 s while the inode table's block is dirty, which creating
+# files beside it makes it again (recently_deleted() in the kernel), one by one: after a run
+# that deleted tens of thousands of files (wiping BENCH_DIR, the IMAP benchmark's expunges),
+# perf showed a third of both servers' CPU there, and rates 30-40% lower. Each run is
+# therefore preceded by a sync and QUIESCE seconds; after deleting many files yourself, leave
+# six minutes before starting.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -470,9 +471,10 @@ run_postfix() {
 
 # Before each run: write back what the runs before changed, then wait QUIESCE seconds. On ext4
 # without a journal a new file's inode is searched past every inode of its group freed in the
-# last 60 s (360 s until the freed inode is written back): Postfix frees a queue file per
-# message, the set-up wipes the previous work directory, and without the wait the run after
-# them pays for it, whichever server that is.
+# last 60 s, or 360 s while the block of the inode table that holds the freed inode is dirty,
+# which new inodes beside it make it again. Postfix frees a queue file per message, the set-up
+# wipes the previous work directory, and without the wait the run after them pays for it,
+# whichever server that is.
 settle() { sync; sleep "$QUIESCE"; }
 
 if ((WARMUP > 0)); then
