@@ -382,8 +382,9 @@ def quiesce(seconds):
     """Before a server's run: write back what earlier runs changed and wait `seconds`. On ext4
     without a journal, creating a file scans past every inode of its group freed in the last 60 s
     (360 s while the inode table's block is dirty, which new inodes beside it make it again:
-    recently_deleted() in the kernel), one by one; the set-up's wipe of the previous work directory and the expunges of the run before
-    would otherwise slow whichever server runs next, by up to a third of its CPU (perf)."""
+    recently_deleted() in the kernel), one by one; the set-up's wipe of the previous work
+    directory and the expunges of the run before would otherwise slow whichever server runs
+    next, by up to a third of its CPU (perf)."""
     if seconds > 0:
         os.sync()
         time.sleep(seconds)

@@ -469,12 +469,10 @@ run_postfix() {
     fi
 }
 
-# Before each run: write back what the runs before changed, then wait QUIESCE seconds. On ext4
-# without a journal a new file's inode is searched past every inode of its group freed in the
-# last 60 s, or 360 s while the block of the inode table that holds the freed inode is dirty,
-# which new inodes beside it make it again. Postfix frees a queue file per message, the set-up
-# wipes the previous work directory, and without the wait the run after them pays for it,
-# whichever server that is.
+# Before each run: write back what the runs before changed, then wait QUIESCE seconds (ext4's
+# freed inodes, the header says why): Postfix frees a queue file per message, the set-up wipes
+# the previous work directory, and without the wait the run after them pays for it, whichever
+# server that is.
 settle() { sync; sleep "$QUIESCE"; }
 
 if ((WARMUP > 0)); then
