@@ -22,8 +22,8 @@ fn cache() -> MutexGuard<'static, FieldCache> {
     CACHE.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The sort fields of these UIDs of a mailbox, from memory, else from the index (the whole
-/// mailbox's rows in one read). UIDs whose row has no fields stored (indexed before they
+/// The sort fields of these UIDs of a mailbox, from memory, else from the index (the rows
+/// not in memory, in one read). UIDs whose row has no fields stored (indexed before they
 /// were) come back apart, for the caller to read from the file and [`remember`].
 pub async fn of(
     store: &Store,
@@ -50,10 +50,14 @@ pub async fn of(
     if wanted.is_empty() {
         return Ok((out, Vec::new()));
     }
-    let stored = {
-        let mut conn = store.pool.acquire().await?;
-        messages::sort_fields(&mut conn, mailbox_id).await?
-    };
+    // Only the rows not in memory yet (after new mail, a few at the top); many are decoded and
+    // parsed on a blocking thread (on SQLite), not the session's.
+    let mut wanted_uids: Vec<i64> = wanted.iter().copied().collect();
+    wanted_uids.sort_unstable();
+    let rows = (wanted_uids[wanted_uids.len() - 1] - wanted_uids[0] + 1) as usize;
+    let stored = store
+        .read(rows, move |c| Box::pin(async move { messages::sort_fields(c, mailbox_id, &wanted_uids).await }))
+        .await?;
     let mut found = Vec::with_capacity(wanted.len());
     let mut missing = Vec::new();
     for (uid, f) in stored.into_iter().filter(|(uid, _)| wanted.contains(uid)) {

@@ -335,13 +335,16 @@ fn row((uid, filename, size, internal_date, flags, modseq, envelope, bodystructu
     Row { uid, filename, size, internal_date, flags, modseq, derived }
 }
 
-/// Every message's sort fields (UID order), for SORT and THREAD; None where not stored.
-pub async fn sort_fields(conn: &mut AnyConnection, mailbox_id: i64) -> Result<Vec<(i64, Option<sort::Fields>)>> {
-    let rows: Vec<(i64, Option<String>)> =
-        sqlx::query_as("SELECT uid, sort_fields FROM messages WHERE mailbox_id = $1 ORDER BY uid")
-            .bind(mailbox_id)
-            .fetch_all(conn)
-            .await?;
+/// The sort fields of these UIDs (ascending), in UID order, for SORT and THREAD; None where
+/// not stored. Rows between them may come too (see [`uid_filter`]).
+pub async fn sort_fields(
+    conn: &mut Conn<'_>,
+    mailbox_id: i64,
+    uids: &[i64],
+) -> Result<Vec<(i64, Option<sort::Fields>)>> {
+    let Some((filter, range)) = uid_filter(uids) else { return Ok(vec![]) };
+    let sql = format!("SELECT uid, sort_fields FROM messages WHERE mailbox_id = $1 AND {filter} ORDER BY uid");
+    let rows: Vec<(i64, Option<String>)> = conn.fetch_all(&sql, &mailbox_args(mailbox_id, range)).await?;
     Ok(rows.into_iter().map(|(uid, t)| (uid, sort_from_text(t))).collect())
 }
 

@@ -2,7 +2,6 @@
 //! CREATE, DELETE, RENAME, SUBSCRIBE, LIST (LIST-EXTENDED, LIST-STATUS, SPECIAL-USE), LSUB,
 //! STATUS and the QUOTA commands.
 
-use crate::store::conn::Conn;
 use std::collections::BTreeSet;
 
 use super::session::{Next, Recent, Selected, Session, write_flags};
@@ -77,13 +76,20 @@ impl Session {
         let account = self.account().clone();
         // Listen for changes before reading the mailbox, so none falls in between.
         let changes = self.shared.store().changes.subscribe();
-        let r = async {
-            let mut conn = self.shared.store().pool.acquire().await?;
-            let m = ops::require(&mut crate::store::conn::Conn::Any(&mut conn), &account, name).await?;
-            let meta = messages::rows_light(&mut Conn::Any(&mut conn), m.id, 1, i64::MAX).await?;
-            Ok::<_, crate::error::Error>((m, meta))
-        }
-        .await;
+        // Every row of the mailbox: on SQLite decoded in place on a read connection (on a
+        // blocking thread), whose page cache then serves the SORT or FETCH that follows.
+        let (acct, wanted) = (account.clone(), name.to_string());
+        let r = self
+            .shared
+            .store()
+            .read(usize::MAX, move |c| {
+                Box::pin(async move {
+                    let m = ops::require(c, &acct, &wanted).await?;
+                    let meta = messages::rows_light(c, m.id, 1, i64::MAX).await?;
+                    Ok((m, meta))
+                })
+            })
+            .await;
         let (m, meta) = match r {
             Ok(x) => x,
             Err(e) => return self.fault(tag, &e),
