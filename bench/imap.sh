@@ -10,6 +10,7 @@
 #   FETCH 1:* (FLAGS RFC822.SIZE ENVELOPE)
 #   SEARCH TEXT "needle"
 #   SORT (DATE) UTF-8 ALL                       (checked: every message once, in Date order)
+#   THREAD REFERENCES UTF-8 ALL                 (checked: every message once)
 #   FETCH 1:1000 BODY.PEEK[]                    (one command)
 #   1,000 x UID FETCH u BODY.PEEK[]             (one round trip each)
 # with one cold pass (the server's first access; shown but not counted) and then REPEAT passes,

@@ -522,6 +522,21 @@ def one_pass(srv, a, man, checks, label):
         if len(dates) != len(nums) or dates != sorted(dates):
             checks.fail(f"{name} {label}: SORT (DATE) ALL is not in Date order")
 
+    # 3b. THREAD REFERENCES: every message once, somewhere in the tree
+    t0 = time.perf_counter()
+    data = c.ok(b"THREAD REFERENCES UTF-8 ALL")
+    times["thread"] = time.perf_counter() - t0
+
+    def flatten(x):
+        return [n for y in x for n in flatten(y)] if isinstance(x, list) else [x]
+    nums = []
+    for r in parse_responses(data):
+        if len(r) >= 2 and r[0] == "*" and str(r[1]).upper() == "THREAD":
+            nums += [int(x) for x in flatten(r[2:]) if isinstance(x, str) and x.isdigit()]
+    if sorted(nums) != list(range(1, len(msgs) + 1)):
+        checks.fail(f"{name} {label}: THREAD REFERENCES ALL gave {len(nums)} numbers, "
+                    f"expected each of 1..{len(msgs)} once")
+
     def check_body(seq, body, what):
         mid = seq_id.get(seq)
         exp = by_id.get(mid)
@@ -752,6 +767,7 @@ OPS = [
     ("meta", "FETCH 1:* (FLAGS RFC822.SIZE ENVELOPE)"),
     ("search", 'SEARCH TEXT "needle"'),
     ("sort", "SORT (DATE) UTF-8 ALL (issue 13: under 30 ms)"),
+    ("thread", "THREAD REFERENCES UTF-8 ALL"),
     ("bodies", "FETCH 1:{B} BODY.PEEK[] (one command)"),
     ("uid_bodies", "{B} x UID FETCH u BODY.PEEK[] (one each)"),
     ("open", "connect + LOGIN + EXAMINE INBOX"),
