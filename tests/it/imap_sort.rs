@@ -285,6 +285,17 @@ fn imap_sort_and_thread_answer_roundcube_on_a_10000_message_folder(env: Env) {
         assert!(r.contains(&format!("{tag} OK")), "{cmd}: {}", &r[r.len().saturating_sub(200)..]);
         assert!(line(&r, "* THREAD") == want, "{cmd}: not the RFC 5256 threads");
     }
+
+    // A message that arrives later joins the answer (its fields read alone, the rest kept).
+    let late = "Date: Fri, 01 Jan 2100 00:00:00 +0000\r\nSubject: late\r\n\r\nx\r\n";
+    c.send(format!("a APPEND INBOX {{{}+}}\r\n{late}\r\n", late.len()).as_bytes());
+    let appended = c.until("a");
+    assert!(appended.contains("a OK"), "{appended}");
+    assert!((appended + &c.cmd("n", "NOOP")).contains("* 10001 EXISTS"));
+    let mut want = cases[0].1.clone();
+    want.push(BIG as u32 + 1);
+    let r = c.cmd("z", "SORT (DATE) UTF-8 ALL");
+    assert!(numbers(line(&r, "* SORT")) == want, "SORT (DATE) after APPEND: not in date order");
 }
 
 crate::store_tests!(
