@@ -3,7 +3,7 @@
 //! They never change for a message (mailbox id, UIDVALIDITY, UID), so IMAP SORT and THREAD and
 //! the webmail's conversations and address suggestions read each row once.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::error::Result;
@@ -33,7 +33,7 @@ pub async fn of(
 ) -> Result<(HashMap<i64, Arc<Fields>>, Vec<i64>)> {
     let key = |uid: i64| (mailbox_id, uidvalidity, uid);
     let mut out = HashMap::with_capacity(uids.len());
-    let mut wanted = HashSet::new();
+    let mut wanted = Vec::new();
     {
         let cache = cache();
         for &uid in uids {
@@ -41,26 +41,22 @@ pub async fn of(
                 Some(f) => {
                     out.insert(uid, f.clone());
                 }
-                None => {
-                    wanted.insert(uid);
-                }
+                None => wanted.push(uid),
             }
         }
     }
-    if wanted.is_empty() {
-        return Ok((out, Vec::new()));
-    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    let (Some(&lo), Some(&hi)) = (wanted.first(), wanted.last()) else { return Ok((out, Vec::new())) };
     // Only the rows not in memory yet (after new mail, a few at the top); many are decoded and
     // parsed on a blocking thread (on SQLite), not the session's.
-    let mut wanted_uids: Vec<i64> = wanted.iter().copied().collect();
-    wanted_uids.sort_unstable();
-    let rows = (wanted_uids[wanted_uids.len() - 1] - wanted_uids[0] + 1) as usize;
-    let stored = store
-        .read(rows, move |c| Box::pin(async move { messages::sort_fields(c, mailbox_id, &wanted_uids).await }))
-        .await?;
-    let mut found = Vec::with_capacity(wanted.len());
+    let n = wanted.len();
+    let rows = (hi - lo + 1) as usize;
+    let stored =
+        store.read(rows, move |c| Box::pin(async move { messages::sort_fields(c, mailbox_id, &wanted).await })).await?;
+    let mut found = Vec::with_capacity(n);
     let mut missing = Vec::new();
-    for (uid, f) in stored.into_iter().filter(|(uid, _)| wanted.contains(uid)) {
+    for (uid, f) in stored {
         match f {
             Some(f) => found.push((uid, f)),
             None => missing.push(uid),

@@ -336,7 +336,8 @@ fn row((uid, filename, size, internal_date, flags, modseq, envelope, bodystructu
 }
 
 /// The sort fields of these UIDs (ascending), in UID order, for SORT and THREAD; None where
-/// not stored. Rows between them may come too (see [`uid_filter`]).
+/// not stored. Only these UIDs' fields are parsed: a range query also returns the rows
+/// between them (see [`uid_filter`]), which are left out.
 pub async fn sort_fields(
     conn: &mut Conn<'_>,
     mailbox_id: i64,
@@ -345,7 +346,11 @@ pub async fn sort_fields(
     let Some((filter, range)) = uid_filter(uids) else { return Ok(vec![]) };
     let sql = format!("SELECT uid, sort_fields FROM messages WHERE mailbox_id = $1 AND {filter} ORDER BY uid");
     let rows: Vec<(i64, Option<String>)> = conn.fetch_all(&sql, &mailbox_args(mailbox_id, range)).await?;
-    Ok(rows.into_iter().map(|(uid, t)| (uid, sort_from_text(t))).collect())
+    Ok(rows
+        .into_iter()
+        .filter(|(uid, _)| uids.binary_search(uid).is_ok())
+        .map(|(uid, t)| (uid, sort_from_text(t)))
+        .collect())
 }
 
 /// Every message of a mailbox as (UID, flags), in UID order: the least a listing of all
