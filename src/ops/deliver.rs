@@ -325,12 +325,16 @@ pub struct Recovered {
     pub spool_quarantined: usize,
     /// Mailbox DELETEs a crash cut short, finished or undone.
     pub deletes_finished: usize,
+    /// Index rows whose file a power cut took (committed beside their file's sync, so never
+    /// acknowledged), removed.
+    pub rows_without_file: usize,
 }
 
 /// Run at server start (nothing else delivers then): finish or undo deliveries a crash cut
 /// short. A `tmp/` file with a twin in `new/` but no index row was never acknowledged: both go.
 /// With an index row, only the `tmp/` link is left over. Other `tmp/` files older than 36 hours
-/// are removed, as the Maildir convention asks. Spool temp files are removed.
+/// are removed, as the Maildir convention asks. Spool temp files are removed. Index rows above
+/// the `files_synced` mark whose file is gone or empty are removed ([`rows_without_file`]).
 pub async fn recover(store: &Store) -> Result<Recovered> {
     let mut rep = Recovered::default();
     let root = store.mail_root();
@@ -380,10 +384,80 @@ pub async fn recover(store: &Store) -> Result<Recovered> {
         }
     }
     drop(conn);
+    // After the DELETEs cut short are finished or undone: a folder set aside is back.
+    rep.rows_without_file = rows_without_file(store).await?;
     let (queued, quarantined) = crate::ops::queue::reconcile(store).await?;
     rep.spool_queued = queued;
     rep.spool_quarantined = quarantined;
     Ok(rep)
+}
+
+/// A row above the `files_synced` mark: (row id, account id, mailbox id, uid, file name, flags,
+/// size, folder, account address).
+type Unconfirmed = (i64, i64, i64, i64, String, String, i64, String, String);
+
+/// Remove the index rows above the `files_synced` mark whose file is gone or empty: the group
+/// commit syncs a batch's files beside its transaction, so a power cut can leave a durable row
+/// whose file never reached the disk. Its write was never acknowledged; the row goes with a
+/// tombstone (as an expunge), its usage is given back, and the mark moves to the last row.
+/// The first start with the mark sets it: rows from before it were all committed after their
+/// file was synced. Returns how many rows went.
+pub async fn rows_without_file(store: &Store) -> Result<usize> {
+    use crate::store::conn::Conn;
+    use crate::store::files_synced;
+    let mut tx = store.begin_admin().await?;
+    let last = files_synced::last_message(&mut Conn::Any(&mut tx)).await?;
+    let mark = files_synced::through(&mut Conn::Any(&mut tx)).await?;
+    let rows: Vec<Unconfirmed> =
+        match mark {
+            Some(m) if m < last => Conn::Any(&mut tx)
+                .fetch_all(
+                    "SELECT m.id, b.account_id, m.mailbox_id, m.uid, m.filename, m.flags, m.size, b.name, a.address \
+                     FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id JOIN accounts a ON a.id = b.account_id \
+                     WHERE m.id > $1 ORDER BY m.id",
+                    &[m.into()],
+                )
+                .await?,
+            _ => Vec::new(),
+        };
+    // Where each row's folder is; a row whose address does not parse is left alone.
+    let located: Vec<(Unconfirmed, PathBuf)> = rows
+        .into_iter()
+        .filter_map(|r| {
+            let root = store.maildir_path(&crate::names::Address::parse(&r.8).ok()?);
+            let folder = maildir::folder_path(&root, &r.7);
+            Some((r, folder))
+        })
+        .collect();
+    let gone: Vec<Unconfirmed> = crate::ops::blocking(move || {
+        Ok(located.into_iter().filter(|(r, folder)| !file_is_whole(folder, &r.4, &r.5)).map(|(r, _)| r).collect())
+    })
+    .await?;
+    for (_, account, mailbox, uid, file, _, size, folder, address) in &gone {
+        tracing::warn!(address, folder, file, "an index row names a file a power cut took; removing the row");
+        messages::delete(&mut Conn::Any(&mut tx), *mailbox, *uid).await?;
+        accounts::add_usage(&mut Conn::Any(&mut tx), *account, -size, -1).await?;
+    }
+    if mark.is_none_or(|m| m < last) {
+        files_synced::advance(&mut Conn::Any(&mut tx), last).await?;
+    }
+    tx.commit().await?;
+    Ok(gone.len())
+}
+
+/// Whether the file a row names is in its folder with content (an empty one is removed: a
+/// power cut kept its name, not its data).
+fn file_is_whole(folder: &Path, file: &str, flags: &str) -> bool {
+    match file::locate(folder, file, &Flags::from_index(flags)) {
+        Some(p) => match std::fs::metadata(&p) {
+            Ok(m) if m.len() == 0 => {
+                let _ = std::fs::remove_file(&p);
+                false
+            }
+            _ => true,
+        },
+        None => false,
+    }
 }
 
 /// Every account's Maildir under the mail root: (address, root).

@@ -318,6 +318,7 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
         || rec.spool_queued > 0
         || rec.spool_quarantined > 0
         || rec.deletes_finished > 0
+        || rec.rows_without_file > 0
     {
         tracing::warn!(
             unacknowledged_removed = rec.removed,
@@ -325,6 +326,7 @@ pub async fn serve(location: Location, cfg: Config) -> Result<()> {
             spool_queued = rec.spool_queued,
             spool_quarantined = rec.spool_quarantined,
             mailbox_deletes_finished = rec.deletes_finished,
+            rows_without_file_removed = rec.rows_without_file,
             "recovered from an interrupted run"
         );
     }

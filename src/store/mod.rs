@@ -12,6 +12,7 @@ pub mod direct;
 pub mod dkim;
 pub mod dns;
 pub mod domains;
+pub mod files_synced;
 pub mod filter_rules;
 pub mod fts;
 pub mod greylist;

@@ -20,6 +20,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ("aliases", "id"),
     ("mailboxes", "id"),
     ("messages", "id"),
+    ("files_synced", "id"),
     ("expunged", "mailbox_id, uid"),
     ("subscriptions", "account_id, name"),
     ("dkim_keys", "id"),

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use rand::RngExt;
 
-use crate::server::{Client, inbox};
+use crate::server::{Client, deliver_one, inbox};
 use crate::util::Env;
+use crate::util::block_on;
 
 const TRAILER: &str = "-- end of message --";
 
@@ -90,3 +91,56 @@ fn sigkill_loses_nothing_acknowledged(env: Env) {
 }
 
 store_tests!(sigkill_loses_nothing_acknowledged);
+
+/// The group commit syncs a batch's files beside its transaction, so a power cut can leave a
+/// durable index row whose file never reached the disk (that delivery was never acknowledged).
+/// Such a row is above the `files_synced` mark: the next start removes it, as an expunge, and
+/// gives its usage back; an empty file it names goes too. A row above the mark whose file is
+/// whole stays, and rows at or below the mark are not looked at.
+fn a_start_removes_rows_above_the_synced_mark_whose_file_a_power_cut_took(env: Env) {
+    env.create("ann@example.com", "vip");
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    for _ in 0..4 {
+        deliver_one(srv.smtp);
+    }
+    assert_eq!(srv.stop(), Some(0));
+    let store = env.store();
+    let rows: Vec<(i64, String, i64)> =
+        block_on(sqlx::query_as("SELECT id, filename, size FROM messages ORDER BY id").fetch_all(&store.pool)).unwrap();
+    assert_eq!(rows.len(), 4);
+    let new = env.maildir("ann@example.com").join("new");
+    // The power cut: the mark is at the second row; the first row's file, at or below it, is
+    // gone (mailbox verify's business, not the start's); the third's file is gone, the
+    // fourth's is empty.
+    block_on(
+        sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE files_synced SET through_id = {}", rows[1].0)))
+            .execute(&store.pool),
+    )
+    .unwrap();
+    std::fs::remove_file(new.join(&rows[0].1)).unwrap();
+    std::fs::remove_file(new.join(&rows[2].1)).unwrap();
+    std::fs::write(new.join(&rows[3].1), b"").unwrap();
+    drop(store);
+
+    let srv = env.start_server();
+    assert!(srv.log().contains("rows_without_file_removed=2"), "{}", srv.log());
+    assert_eq!(srv.stop(), Some(0));
+    let store = env.store();
+    let left: Vec<(i64,)> =
+        block_on(sqlx::query_as("SELECT id FROM messages ORDER BY id").fetch_all(&store.pool)).unwrap();
+    assert_eq!(left, vec![(rows[0].0,), (rows[1].0,)], "the rows above the mark whose file is gone or empty went");
+    let usage: (i64, i64) = block_on(
+        sqlx::query_as("SELECT used_bytes, used_messages FROM accounts WHERE address = 'ann@example.com'")
+            .fetch_one(&store.pool),
+    )
+    .unwrap();
+    assert_eq!(usage, (rows[0].2 + rows[1].2, 2), "their usage was given back");
+    let mark: (i64,) = block_on(sqlx::query_as("SELECT through_id FROM files_synced").fetch_one(&store.pool)).unwrap();
+    assert_eq!(mark.0, rows[3].0, "the mark moved to the last row");
+    assert!(!new.join(&rows[3].1).exists(), "the empty file went with its row");
+    let tombstones: (i64,) = block_on(sqlx::query_as("SELECT COUNT(*) FROM expunged").fetch_one(&store.pool)).unwrap();
+    assert_eq!(tombstones.0, 2, "IMAP sessions hear of the removal as an expunge");
+}
+
+store_tests!(a_start_removes_rows_above_the_synced_mark_whose_file_a_power_cut_took);

@@ -4,7 +4,7 @@
 
 use std::process::{Command, Stdio};
 
-use crate::server::{Client, python, skip_without};
+use crate::server::{deliver_one, python, skip_without};
 use crate::util::Env;
 
 fn get(url: &str) -> (u16, String) {
@@ -12,19 +12,6 @@ fn get(url: &str) -> (u16, String) {
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     let (body, code) = text.rsplit_once('\n').unwrap();
     (code.parse().unwrap(), body.to_string())
-}
-
-/// One message from outside to ann@example.com; the reply to its DATA.
-fn deliver_one(smtp: std::net::SocketAddr) -> String {
-    let mut c = Client::connect(smtp);
-    c.read();
-    c.expect("EHLO client.example.org", 250);
-    c.expect("MAIL FROM:<x@example.org>", 250);
-    c.expect("RCPT TO:<ann@example.com>", 250);
-    c.expect("DATA", 354);
-    let accepted = c.expect("Subject: hi\r\n\r\nhello\r\n.", 250);
-    c.expect("QUIT", 221);
-    accepted
 }
 
 /// The value of one sample line `name{labels} value`.

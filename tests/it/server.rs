@@ -223,7 +223,18 @@ impl Client {
     }
 }
 
-/// Run a Python script with the given arguments; return its stdout (panics on failure).
+/// One message from outside to ann@example.com; the reply to its DATA.
+pub fn deliver_one(smtp: SocketAddr) -> String {
+    let mut c = Client::connect(smtp);
+    c.expect("EHLO client.example.org", 250);
+    c.expect("MAIL FROM:<x@example.org>", 250);
+    c.expect("RCPT TO:<ann@example.com>", 250);
+    c.expect("DATA", 354);
+    let accepted = c.expect("Subject: hi\r\n\r\nhello\r\n.", 250);
+    c.expect("QUIT", 221);
+    accepted
+}
+
 /// SMTP sessions that deliver to bob@example.com in a loop, each message with its own
 /// subject (`s<session>-<n>`), until stopped: what was acknowledged (and when), and how many
 /// were deferred with 451 4.3.0. Anything else fails the test.
@@ -314,6 +325,7 @@ where
     (kill, line)
 }
 
+/// Run a Python script with the given arguments; return its stdout (panics on failure).
 pub fn python(script: &str, args: &[&str]) -> String {
     let out = Command::new("python3").arg("-c").arg(script).args(args).output().expect("python3");
     assert!(

@@ -3,8 +3,10 @@
 //! `tmp/` (copied and fsync'd where a link cannot be made), and each `tmp/` file is linked to
 //! its final name in `new/` or `cur/`. The content of the files written ([`Placed::content`])
 //! and the directories that got a name ([`Placed::dirs`]) are synced by the store's group
-//! commit (`store::writer`), all at the same time and before the transaction that indexes
-//! them: no row ever names a file a crash could take away or leave empty.
+//! commit (`store::writer`), all at the same time and beside the transaction that indexes
+//! them; the write is acknowledged once both are on stable storage. A power cut in between can
+//! leave a durable row naming a file that is gone or empty: never acknowledged, and removed at
+//! the next start (rows above the `files_synced` mark, `store::files_synced`).
 //!
 //! The `tmp/` links stay until the caller calls [`Placed::release_tmp`]: delivery keeps them
 //! until the index commit, so start-up recovery can tell an unacknowledged file (a `tmp/`
