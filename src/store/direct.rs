@@ -88,10 +88,19 @@ impl Readers {
                 c
             }
         };
+        // One read transaction for all of `read`'s statements: they see one snapshot, and take
+        // SQLite's WAL read lock once (each statement on its own took and released it: three
+        // lock and unlock pairs of fcntl calls at SMTP's RCPT, and its pages read again when a
+        // commit came in between).
+        conn.execute_batch("BEGIN")?;
         let r = {
             let mut c = Conn::Sqlite(&mut conn);
-            poll_once(read(&mut c))?
+            poll_once(read(&mut c))
         };
+        if conn.execute_batch("COMMIT").is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        let r = r?;
         // A connection left inside a transaction (a read cut short) is not reused.
         if conn.is_autocommit()
             && let Ok(mut v) = self.idle.lock()

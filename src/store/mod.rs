@@ -179,7 +179,8 @@ impl Store {
     /// place): on the calling thread when it reads at most [`FEW_ROWS`] rows (`rows`, the most
     /// it is expected to return: a handful of index lookups take some microseconds from the page
     /// cache, less than a hand-off to a blocking thread and back, which also wakes two
-    /// threads), else on a blocking thread, once. On PostgreSQL on a connection of the pool.
+    /// threads), else on a blocking thread, once; its statements run in one read transaction
+    /// (one snapshot). On PostgreSQL on a connection of the pool, each statement on its own.
     /// `read` should only query the store.
     pub async fn read<T, F>(&self, rows: usize, read: F) -> Result<T>
     where
