@@ -1,20 +1,22 @@
 //! Durable delivery of an accepted message: to local Maildirs and to the outbound spool.
 //!
 //! Order (the 250 after DATA depends on it):
-//! 1. write the file in the first recipient's `tmp/` and fsync it; hard-link it into every
-//!    other recipient's `tmp/` (copy and fsync across file systems);
+//! 1. write the file in the first recipient's `tmp/`; hard-link it into every other
+//!    recipient's `tmp/` (copy across file systems);
 //! 2. hard-link each `tmp/` file into its `new/`;
 //! 3. write the spool file for remote recipients (synced, with its directory);
-//! 4. group commit, with other sessions' deliveries: fsync every `new/` directory the batch
-//!    linked into (once each, however many messages it holds), then commit the index rows
-//!    and charge the quota in one transaction; a recipient whose quota would be exceeded
-//!    fails it;
-//! 5. only then remove the `tmp/` links and answer 250.
+//! 4. group commit, with other sessions' deliveries: the files' content and every `new/`
+//!    directory the batch linked into are synced (once each, however many messages it holds)
+//!    beside the transaction that writes the index rows and charges the quotas; a recipient
+//!    whose quota would be exceeded fails it;
+//! 5. only once both are on stable storage remove the `tmp/` links and answer 250.
 //!
-//! Any failure before the commit removes what was linked, so the client's retry is the only
-//! copy. A crash between 2 and 4 leaves `tmp/` and `new/` links without an index row:
-//! [`recover`], run when the server starts, removes such messages (they were never
-//! acknowledged), so the index and the usage stay exact.
+//! A failure removes what was linked, so the client's retry is the only copy; unless the rows
+//! were committed and only a sync after it failed: they and their files stay, for the next
+//! start to check. A crash between 2 and 4 leaves `tmp/` and `new/` links without an index
+//! row: [`recover`], run when the server starts, removes such messages (they were never
+//! acknowledged), so the index and the usage stay exact; and a power cut can leave a durable
+//! row whose file never reached the disk, which [`rows_without_file`] removes.
 
 use std::path::{Path, PathBuf};
 
@@ -154,9 +156,14 @@ pub async fn deliver(store: &Store, hostname: &str, msg: Message) -> std::result
     let boxes: Vec<(i64, i64)> = targets.iter().map(|l| (l.account_id, l.inbox)).collect();
     let kept = Kept { derived, queued, verdict: msg.verdict };
     if let Err(e) = commit(store, boxes, placed.unsynced(), name, size as i64, kept).await {
-        placed.undo();
-        if let Some(p) = spooled {
-            let _ = std::fs::remove_file(p);
+        // Rows committed but not made durable keep the files they name (the next start
+        // checks them), the queue entry its spool file.
+        let committed = matches!(&e, CommitError::Store(e) if crate::store::writer::committed_not_durable(e));
+        if !committed {
+            placed.undo();
+            if let Some(p) = spooled {
+                let _ = std::fs::remove_file(p);
+            }
         }
         return Err(match e {
             CommitError::Full(id) => {
@@ -247,8 +254,8 @@ enum CommitError {
 }
 
 /// Index a delivered file in these (account, INBOX) pairs, charge the accounts' quotas and
-/// queue the spooled copy, in the store's group commit (which first syncs the file and the
-/// directories it was linked into); returns once durable.
+/// queue the spooled copy, in the store's group commit (which syncs the file and the
+/// directories it was linked into beside it); returns once durable.
 /// What a delivery's commit writes besides the index rows: the derived header data, the queue
 /// entry of its remote recipients, and the filters' verdict.
 struct Kept {
@@ -399,9 +406,10 @@ type Unconfirmed = (i64, i64, i64, i64, String, String, i64, String, String);
 /// Remove the index rows above the `files_synced` mark whose file is gone or empty: the group
 /// commit syncs a batch's files beside its transaction, so a power cut can leave a durable row
 /// whose file never reached the disk. Its write was never acknowledged; the row goes with a
-/// tombstone (as an expunge), its usage is given back, and the mark moves to the last row.
-/// The first start with the mark sets it: rows from before it were all committed after their
-/// file was synced. Returns how many rows went.
+/// tombstone (as an expunge), its usage is given back, and the mark moves to the last row
+/// (unless a folder could not be listed: see [`lost_files`]). The first start with the mark
+/// sets it: rows from before it were all committed after their file was synced. Returns how
+/// many rows went.
 pub async fn rows_without_file(store: &Store) -> Result<usize> {
     use crate::store::conn::Conn;
     use crate::store::files_synced;
@@ -429,35 +437,58 @@ pub async fn rows_without_file(store: &Store) -> Result<usize> {
             Some((r, folder))
         })
         .collect();
-    let gone: Vec<Unconfirmed> = crate::ops::blocking(move || {
-        Ok(located.into_iter().filter(|(r, folder)| !file_is_whole(folder, &r.4, &r.5)).map(|(r, _)| r).collect())
-    })
-    .await?;
+    let (gone, unsure) = crate::ops::blocking(move || Ok(lost_files(located))).await?;
     for (_, account, mailbox, uid, file, _, size, folder, address) in &gone {
         tracing::warn!(address, folder, file, "an index row names a file a power cut took; removing the row");
         messages::delete(&mut Conn::Any(&mut tx), *mailbox, *uid).await?;
         accounts::add_usage(&mut Conn::Any(&mut tx), *account, -size, -1).await?;
     }
-    if mark.is_none_or(|m| m < last) {
+    // A row whose folder could not be listed is looked at again at the next start.
+    if !unsure && mark.is_none_or(|m| m < last) {
         files_synced::advance(&mut Conn::Any(&mut tx), last).await?;
     }
     tx.commit().await?;
     Ok(gone.len())
 }
 
-/// Whether the file a row names is in its folder with content (an empty one is removed: a
-/// power cut kept its name, not its data).
-fn file_is_whole(folder: &Path, file: &str, flags: &str) -> bool {
-    match file::locate(folder, file, &Flags::from_index(flags)) {
-        Some(p) => match std::fs::metadata(&p) {
-            Ok(m) if m.len() == 0 => {
-                let _ = std::fs::remove_file(&p);
-                false
+/// The rows whose file is not in their folder, or empty when the row says it has content (the
+/// power cut kept its name, not its data: the file is removed). Each folder is listed once.
+/// A folder whose `new/` or `cur/` cannot be listed (renamed, the file system not mounted, an
+/// I/O error) decides nothing: its rows stay, and `true` says so.
+fn lost_files(located: Vec<(Unconfirmed, PathBuf)>) -> (Vec<Unconfirmed>, bool) {
+    let mut listed: std::collections::HashMap<PathBuf, Option<Listed>> = std::collections::HashMap::new();
+    let (mut gone, mut unsure) = (Vec::new(), false);
+    for (row, folder) in located {
+        let Some(files) = listed.entry(folder).or_insert_with_key(|f| list_folder(f)) else {
+            unsure = true;
+            continue;
+        };
+        match files.get(&row.4) {
+            Some((len, _)) if *len > 0 || row.6 == 0 => {}
+            Some((_, path)) => {
+                let _ = std::fs::remove_file(path);
+                gone.push(row);
             }
-            _ => true,
-        },
-        None => false,
+            None => gone.push(row),
+        }
     }
+    (gone, unsure)
+}
+
+/// A folder's message files by base name: (length, path).
+type Listed = std::collections::HashMap<String, (u64, PathBuf)>;
+
+/// [`Listed`] for one folder; None when its `new/` or `cur/` cannot be read.
+fn list_folder(folder: &Path) -> Option<Listed> {
+    let mut files = std::collections::HashMap::new();
+    for sub in ["new", "cur"] {
+        for e in std::fs::read_dir(folder.join(sub)).ok()? {
+            let e = e.ok()?;
+            let len = e.metadata().ok()?.len();
+            files.insert(file::base(&e.file_name().to_string_lossy()).to_string(), (len, e.path()));
+        }
+    }
+    Some(files)
 }
 
 /// Every account's Maildir under the mail root: (address, root).

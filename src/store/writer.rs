@@ -76,8 +76,43 @@ trait Job: Send {
     fn finish(self: Box<Self>, committed: Committed);
 }
 
-/// How a batch ended, for each of its writes: Ok, or the error's kind and message.
-type Committed = std::result::Result<(), (Kind, String)>;
+/// How a batch ended, for each of its writes.
+type Committed = std::result::Result<(), Failed>;
+
+/// Why a write failed: the error's kind and message, and whether its rows were committed
+/// (a sync after the commit failed).
+#[derive(Clone)]
+struct Failed {
+    kind: Kind,
+    message: String,
+    committed: bool,
+}
+
+impl Failed {
+    fn before_commit(e: &Error) -> Failed {
+        Failed { kind: e.kind, message: e.one_line(), committed: false }
+    }
+}
+
+/// The source of a durable write's error when its rows were committed but could not be made
+/// durable (a sync of its files or of the WAL failed after the commit): the rows stay, so the
+/// caller keeps its files, and the next start checks those rows against their files
+/// (`ops::deliver::recover`).
+#[derive(Debug)]
+pub struct CommittedNotDurable;
+
+impl std::fmt::Display for CommittedNotDurable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the index rows were committed; the next start checks them against their files")
+    }
+}
+
+impl std::error::Error for CommittedNotDurable {}
+
+/// Whether a durable write failed after its rows were committed ([`CommittedNotDurable`]).
+pub fn committed_not_durable(e: &Error) -> bool {
+    std::error::Error::source(e).is_some_and(|s| s.is::<CommittedNotDurable>())
+}
 
 type Work<T> = Box<dyn for<'c> FnOnce(&'c mut Conn<'c>) -> BoxFuture<'c, Result<T>> + Send>;
 
@@ -121,7 +156,8 @@ impl<T: Send + 'static> Job for Typed<T> {
         let r = match (self.out, committed) {
             (Some(Err(e)), _) => Err(e),
             (Some(Ok(v)), Ok(())) => Ok(v),
-            (_, Err((kind, msg))) => Err(Error::new(kind, msg)),
+            (_, Err(f)) if f.committed => Err(Error::new(f.kind, f.message).with_source(CommittedNotDurable)),
+            (_, Err(f)) => Err(Error::new(f.kind, f.message)),
             (None, Ok(())) => Err(Error::new(Kind::Unavailable, "the write was not run")),
         };
         let _ = self.done.send(r);
@@ -285,10 +321,14 @@ impl Committer {
                 commit(&mut self.own, &self.pool, self.backend, &mut batch, synced, extra).await
             }
         };
-        if let (Ok(_), Some(m)) = (&committed, extra.mark) {
-            self.mark_written = Some((std::time::Instant::now(), m));
+        match (&committed, extra.mark) {
+            (Ok(Some(_)), Some(m)) => self.mark_written = Some((std::time::Instant::now(), m)),
+            // A commit that failed may have happened all the same (a connection lost during
+            // COMMIT): its files are removed by the callers, so the mark stays below its rows.
+            (Err(_), _) if files.is_some() => self.mark.stuck.store(true, std::sync::atomic::Ordering::Release),
+            _ => {}
         }
-        let committed = committed.map_err(|e| (e.kind, e.one_line()));
+        let committed = committed.map_err(|e| Failed::before_commit(&e));
         tracing::trace!(
             writes = batch.len(),
             durable,
@@ -301,7 +341,7 @@ impl Committer {
                 for job in now {
                     job.finish(Ok(()));
                 }
-                self.syncer.sync(Pending { jobs: later, files, last_row });
+                self.syncer.sync(Pending { jobs: later, files, last_row: last_row.unwrap_or(0) });
             }
             committed => {
                 let committed = committed.map(|_| ());
@@ -315,10 +355,11 @@ impl Committer {
     /// The mark to write with the next transaction: when the syncer moved it and the last
     /// write is [`MARK_EVERY`] old.
     fn mark_due(&self) -> Option<i64> {
+        // `synced` first: the syncer never moves it once `stuck` is set.
+        let synced = self.mark.synced.load(std::sync::atomic::Ordering::Acquire);
         if self.mark.stuck.load(std::sync::atomic::Ordering::Acquire) {
             return None;
         }
-        let synced = self.mark.synced.load(std::sync::atomic::Ordering::Acquire);
         match self.mark_written {
             Some((at, m)) if m >= synced || at.elapsed() < MARK_EVERY => None,
             _ if synced == 0 => None,
@@ -340,7 +381,8 @@ async fn connection(pool: &AnyPool, backend: Backend) -> Result<AnyConnection> {
 
 /// One transaction for the batch on the writer's connection (taken when there is none).
 /// `synced`: PostgreSQL waits for the WAL flush at commit (else `synchronous_commit = off`).
-/// Returns the last messages row when `extra` asks for it.
+/// Returns the last messages row when `extra` asks for it (0 when not), None when the batch was
+/// rolled back (its one write failed).
 async fn commit(
     own: &mut Option<AnyConnection>,
     pool: &AnyPool,
@@ -348,7 +390,7 @@ async fn commit(
     batch: &mut [Box<dyn Job>],
     synced: bool,
     extra: Extra,
-) -> Result<i64> {
+) -> Result<Option<i64>> {
     let mut conn = match own.take() {
         Some(c) => c,
         None => connection(pool, backend).await?,
@@ -366,7 +408,7 @@ async fn transaction(
     batch: &mut [Box<dyn Job>],
     synced: bool,
     extra: Extra,
-) -> Result<i64> {
+) -> Result<Option<i64>> {
     let mut tx = match backend {
         Backend::Sqlite => sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?,
         Backend::Postgres => sqlx::Connection::begin(&mut *conn).await?,
@@ -379,11 +421,11 @@ async fn transaction(
         Some(last) => last,
         None => {
             tx.rollback().await?;
-            return Ok(0);
+            return Ok(None);
         }
     };
     tx.commit().await?;
-    Ok(last)
+    Ok(Some(last))
 }
 
 /// Run a batch's writes in the open transaction, then what `extra` asks: the mark written and
@@ -421,7 +463,7 @@ fn ended() -> Error {
 }
 
 /// A batch for the direct connection's thread, and where to hand it back with its outcome.
-type DirectBatch = (Vec<Box<dyn Job>>, Extra, oneshot::Sender<(Vec<Box<dyn Job>>, Result<i64>)>);
+type DirectBatch = (Vec<Box<dyn Job>>, Extra, oneshot::Sender<(Vec<Box<dyn Job>>, Result<Option<i64>>)>);
 
 /// The writer's own SQLite connection, driven directly on a thread of its own (see
 /// `store::conn` for why): a batch crosses to it once and comes back committed.
@@ -461,7 +503,7 @@ impl Direct {
         }
     }
 
-    async fn commit(&self, batch: Vec<Box<dyn Job>>, extra: Extra) -> (Vec<Box<dyn Job>>, Result<i64>) {
+    async fn commit(&self, batch: Vec<Box<dyn Job>>, extra: Extra) -> (Vec<Box<dyn Job>>, Result<Option<i64>>) {
         let (done, wait) = oneshot::channel();
         // A thread that is gone drops the batch: each caller hears that the writer stopped.
         if self.tx.send((batch, extra, done)).is_err() {
@@ -474,12 +516,16 @@ impl Direct {
 
 /// [`transaction`] on the direct connection: every query completes when called, so the
 /// batch's future is ready at the first poll (a write that waits on anything else fails it).
-fn direct_transaction(conn: &mut rusqlite::Connection, batch: &mut [Box<dyn Job>], extra: Extra) -> Result<i64> {
+fn direct_transaction(
+    conn: &mut rusqlite::Connection,
+    batch: &mut [Box<dyn Job>],
+    extra: Extra,
+) -> Result<Option<i64>> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let r = super::direct::poll_once(run_jobs(&mut Conn::Sqlite(&mut *conn), batch, extra)).and_then(|r| r);
     let end = match r {
-        Ok(Some(last)) => conn.execute_batch("COMMIT").map(|_| last).map_err(Error::from),
-        Ok(None) => conn.execute_batch("ROLLBACK").map(|_| 0).map_err(Error::from),
+        Ok(Some(last)) => conn.execute_batch("COMMIT").map(|_| Some(last)).map_err(Error::from),
+        Ok(None) => conn.execute_batch("ROLLBACK").map(|_| None).map_err(Error::from),
         Err(e) => Err(e),
     };
     if end.is_err() && !conn.is_autocommit() {
@@ -518,7 +564,11 @@ impl Syncer {
     fn sync(&self, pending: Pending) {
         if let Err(mpsc::error::SendError(p)) = self.tx.send(pending) {
             for job in p.jobs {
-                job.finish(Err((Kind::Unavailable, "the store's syncer has stopped".into())));
+                job.finish(Err(Failed {
+                    kind: Kind::Unavailable,
+                    message: "the store's syncer has stopped".into(),
+                    committed: true,
+                }));
             }
         }
     }
@@ -541,29 +591,30 @@ async fn sync_loop(
             Some(w) => blocking(move || sync_wal(Some(&w))).await,
             None => Ok(()),
         };
-        let synced = synced.map_err(|e| (e.kind, e.one_line()));
+        // A failed sync after the commit: the rows stay (committed, maybe not durable), the
+        // callers keep their files, and the mark stops, so the next start checks those rows.
+        let failed = |e: &Error| {
+            mark.stuck.store(true, std::sync::atomic::Ordering::Release);
+            tracing::error!(
+                error = %e.one_line(),
+                "a sync after the commit failed: the writes are refused, their rows kept, and the next \
+                 start checks them against their files"
+            );
+            Failed { kind: e.kind, message: e.one_line(), committed: true }
+        };
+        let synced = synced.map_err(|e| failed(&e));
         for p in pending {
             let files = match p.files {
                 None => Ok(()),
                 Some(f) => match f.await {
-                    Ok(r) => r.map_err(|e| (e.kind, e.one_line())),
-                    Err(e) => Err((Kind::Internal, format!("syncing message files: {e}"))),
+                    Ok(r) => r.map_err(|e| failed(&e)),
+                    Err(e) => Err(failed(&Error::new(Kind::Internal, format!("syncing message files: {e}")))),
                 },
             };
-            match &files {
-                Ok(()) => {
-                    mark.synced.fetch_max(p.last_row, std::sync::atomic::Ordering::AcqRel);
-                }
-                Err((_, e)) => {
-                    mark.stuck.store(true, std::sync::atomic::Ordering::Release);
-                    tracing::error!(
-                        error = %e,
-                        "syncing message files after their rows were committed: the writes failed, and the \
-                         next start removes the rows whose files are gone"
-                    );
-                }
-            }
             let r = synced.clone().and(files);
+            if r.is_ok() && !mark.stuck.load(std::sync::atomic::Ordering::Acquire) {
+                mark.synced.fetch_max(p.last_row, std::sync::atomic::Ordering::AcqRel);
+            }
             for job in p.jobs {
                 job.finish(r.clone());
             }

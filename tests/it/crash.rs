@@ -10,7 +10,7 @@ use rand::RngExt;
 
 use crate::server::{Client, deliver_one, inbox};
 use crate::util::Env;
-use crate::util::block_on;
+use crate::util::{block_on, eventually};
 
 const TRAILER: &str = "-- end of message --";
 
@@ -92,19 +92,24 @@ fn sigkill_loses_nothing_acknowledged(env: Env) {
 
 store_tests!(sigkill_loses_nothing_acknowledged);
 
+/// ann@example.com with `n` messages delivered by a server that then stopped.
+fn delivered(env: &Env, n: usize) {
+    env.create("ann@example.com", "vip");
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    for _ in 0..n {
+        deliver_one(srv.smtp);
+    }
+    assert_eq!(srv.stop(), Some(0));
+}
+
 /// The group commit syncs a batch's files beside its transaction, so a power cut can leave a
 /// durable index row whose file never reached the disk (that delivery was never acknowledged).
 /// Such a row is above the `files_synced` mark: the next start removes it, as an expunge, and
 /// gives its usage back; an empty file it names goes too. A row above the mark whose file is
 /// whole stays, and rows at or below the mark are not looked at.
 fn a_start_removes_rows_above_the_synced_mark_whose_file_a_power_cut_took(env: Env) {
-    env.create("ann@example.com", "vip");
-    env.serve_config(&[]);
-    let srv = env.start_server();
-    for _ in 0..4 {
-        deliver_one(srv.smtp);
-    }
-    assert_eq!(srv.stop(), Some(0));
+    delivered(&env, 4);
     let store = env.store();
     let rows: Vec<(i64, String, i64)> =
         block_on(sqlx::query_as("SELECT id, filename, size FROM messages ORDER BY id").fetch_all(&store.pool)).unwrap();
@@ -143,4 +148,54 @@ fn a_start_removes_rows_above_the_synced_mark_whose_file_a_power_cut_took(env: E
     assert_eq!(tombstones.0, 2, "IMAP sessions hear of the removal as an expunge");
 }
 
-store_tests!(a_start_removes_rows_above_the_synced_mark_whose_file_a_power_cut_took);
+/// The mark, as the store holds it.
+fn mark(env: &Env) -> i64 {
+    let store = env.store();
+    block_on(sqlx::query_as::<_, (i64,)>("SELECT through_id FROM files_synced").fetch_one(&store.pool)).unwrap().0
+}
+
+/// While the server runs, its writer moves the mark past the rows whose files were synced, so
+/// that a start after a power cut looks only at the last few rows.
+fn the_writer_moves_the_synced_mark_past_delivered_messages(env: Env) {
+    env.create("ann@example.com", "vip");
+    env.serve_config(&[]);
+    let srv = env.start_server();
+    deliver_one(srv.smtp);
+    let first: (i64,) = block_on(sqlx::query_as("SELECT MAX(id) FROM messages").fetch_one(&env.store().pool)).unwrap();
+    // The mark is written with a later transaction, at most once a second: more mail brings it.
+    eventually("the mark to pass the first delivery", || {
+        deliver_one(srv.smtp);
+        mark(&env) >= first.0
+    });
+    assert_eq!(srv.stop(), Some(0));
+}
+
+/// A folder that cannot be listed at start (its directory renamed away, the file system not
+/// mounted) decides nothing: its rows above the mark stay, and the mark stays where it is, so
+/// the next start looks at them again.
+fn a_start_keeps_rows_above_the_mark_whose_folder_cannot_be_listed(env: Env) {
+    delivered(&env, 2);
+    let store = env.store();
+    block_on(sqlx::query("UPDATE files_synced SET through_id = 0").execute(&store.pool)).unwrap();
+    drop(store);
+    let maildir = env.maildir("ann@example.com");
+    let aside = env.path().join("ann-aside");
+    std::fs::rename(&maildir, &aside).unwrap();
+    let srv = env.start_server();
+    assert!(!srv.log().contains("rows_without_file_removed"), "{}", srv.log());
+    assert_eq!(srv.stop(), Some(0));
+    if maildir.exists() {
+        std::fs::remove_dir_all(&maildir).unwrap();
+    }
+    std::fs::rename(&aside, &maildir).unwrap();
+    let store = env.store();
+    let n: (i64,) = block_on(sqlx::query_as("SELECT COUNT(*) FROM messages").fetch_one(&store.pool)).unwrap();
+    assert_eq!(n.0, 2, "the rows stay");
+    assert_eq!(mark(&env), 0, "the mark stays");
+}
+
+store_tests!(
+    a_start_removes_rows_above_the_synced_mark_whose_file_a_power_cut_took,
+    the_writer_moves_the_synced_mark_past_delivered_messages,
+    a_start_keeps_rows_above_the_mark_whose_folder_cannot_be_listed
+);

@@ -49,7 +49,8 @@ pub struct Placed {
 /// (`store::here_or_blocking`).
 pub const INLINE_WRITE: u64 = 64 * 1024;
 
-/// What must reach stable storage before the rows that name a write's files.
+/// What must reach stable storage, with the rows that name a write's files, before the write
+/// is acknowledged.
 #[derive(Debug, Default)]
 pub struct Unsynced {
     pub files: Vec<std::fs::File>,
@@ -109,7 +110,7 @@ fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<()> {
 
 /// Place every item, its content written but not synced, nor the directories that name it:
 /// the files count as stored only once `Placed::content` and `Placed::dirs` are synced, which
-/// the store's group commit does before the rows that name them are written
+/// the store's group commit does beside the transaction that writes the rows naming them
 /// (`store::writer`). On error everything created is removed.
 pub fn write(items: &[Item<'_>]) -> Result<Placed> {
     let mut placed = Placed::default();
