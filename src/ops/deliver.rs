@@ -158,12 +158,15 @@ pub async fn deliver(store: &Store, hostname: &str, msg: Message) -> std::result
     if let Err(e) = commit(store, boxes, placed.unsynced(), name, size as i64, kept).await {
         // Rows committed but not made durable keep the files they name (the next start
         // checks them), the queue entry its spool file.
-        let committed = matches!(&e, CommitError::Store(e) if crate::store::writer::committed_not_durable(e));
-        if !committed {
-            placed.undo();
-            if let Some(p) = spooled {
-                let _ = std::fs::remove_file(p);
+        let undone = match &e {
+            CommitError::Store(e) => placed.undo_unless_committed(e),
+            CommitError::Full(_) => {
+                placed.undo();
+                true
             }
+        };
+        if let (true, Some(p)) = (undone, spooled) {
+            let _ = std::fs::remove_file(p);
         }
         return Err(match e {
             CommitError::Full(id) => {
@@ -478,17 +481,14 @@ fn lost_files(located: Vec<(Unconfirmed, PathBuf)>) -> (Vec<Unconfirmed>, bool) 
 /// A folder's message files by base name: (length, path).
 type Listed = std::collections::HashMap<String, (u64, PathBuf)>;
 
-/// [`Listed`] for one folder; None when its `new/` or `cur/` cannot be read.
+/// [`Listed`] for one folder ([`maildir::scan`]); None when its `new/` or `cur/` is not there
+/// or cannot be read (`scan` counts a missing one as empty).
 fn list_folder(folder: &Path) -> Option<Listed> {
-    let mut files = std::collections::HashMap::new();
-    for sub in ["new", "cur"] {
-        for e in std::fs::read_dir(folder.join(sub)).ok()? {
-            let e = e.ok()?;
-            let len = e.metadata().ok()?.len();
-            files.insert(file::base(&e.file_name().to_string_lossy()).to_string(), (len, e.path()));
-        }
+    if !(folder.join("new").is_dir() && folder.join("cur").is_dir()) {
+        return None;
     }
-    Some(files)
+    let files = maildir::scan::scan(folder).ok()?;
+    Some(files.into_iter().map(|f| (f.base, (f.len, f.path))).collect())
 }
 
 /// Every account's Maildir under the mail root: (address, root).

@@ -317,7 +317,7 @@ pub async fn append(
             Ok((m.uidvalidity, uids))
         }
         Err(e) => {
-            undo_unless_committed(placed, &e);
+            placed.undo_unless_committed(&e);
             Err(e)
         }
     }
@@ -409,18 +409,9 @@ pub async fn copy(
             Ok((dst.uidvalidity, pairs))
         }
         Err(e) => {
-            undo_unless_committed(placed, &e);
+            placed.undo_unless_committed(&e);
             Err(e)
         }
-    }
-}
-
-/// After a failed durable write, remove the files it placed, unless its rows were committed
-/// (a sync after the commit failed): those rows name the files, which stay for the next
-/// start to check (`store::writer::CommittedNotDurable`).
-pub fn undo_unless_committed(placed: write::Placed, e: &Error) {
-    if !crate::store::writer::committed_not_durable(e) {
-        placed.undo();
     }
 }
 

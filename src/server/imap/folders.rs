@@ -86,9 +86,10 @@ impl Session {
                 Box::pin(async move {
                     let mut m = ops::require(c, &acct, &wanted).await?;
                     let meta = messages::rows_light(c, m.id, 1, i64::MAX).await?;
-                    // Two reads, not one snapshot: mail that came in between is in the rows
-                    // but not in the mailbox row. UIDNEXT and HIGHESTMODSEQ then follow the
-                    // rows (RFC 3501: every UID shown is below UIDNEXT).
+                    // On PostgreSQL two reads, not one snapshot (SQLite's `Store::read` is one):
+                    // mail that came in between is in the rows but not in the mailbox row.
+                    // UIDNEXT and HIGHESTMODSEQ then follow the rows (RFC 3501: every UID shown
+                    // is below UIDNEXT).
                     if let Some(last) = meta.last() {
                         m.uidnext = m.uidnext.max(last.uid + 1);
                     }

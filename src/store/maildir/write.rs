@@ -69,6 +69,17 @@ impl Placed {
         Unsynced { files: std::mem::take(&mut self.content), dirs: self.dirs.clone() }
     }
 
+    /// After a failed durable write: remove everything, unless its rows were committed (a sync
+    /// after the commit failed, `store::writer::CommittedNotDurable`): those rows name the
+    /// files, which stay for the next start to check. Returns whether it removed them.
+    pub fn undo_unless_committed(&self, e: &crate::error::Error) -> bool {
+        let committed = crate::store::writer::committed_not_durable(e);
+        if !committed {
+            self.undo();
+        }
+        !committed
+    }
+
     /// Remove everything (the index change failed: the message was never stored).
     pub fn undo(&self) {
         for f in self.files.iter().chain(&self.tmp) {
