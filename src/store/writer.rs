@@ -1,10 +1,11 @@
 //! Group commit for every write that changes a mailbox: delivery, APPEND, COPY, STORE,
 //! EXPUNGE, SELECT's \Recent bookkeeping and the time of a login all go through one writer
-//! task. Writes that arrive while a transaction commits run together in the next one (each
-//! in a savepoint, so one that fails is undone alone), and the batch shares one sync of the
-//! database; the content of its new message files and the directories they were linked into
-//! are synced each once, the files on one blocking thread and the directories on another,
-//! while the transaction commits.
+//! (on SQLite a thread with a connection of its own, on PostgreSQL a task). Writes that
+//! arrive while a transaction commits run together in the next one (each in a savepoint, so
+//! one that fails is undone alone), and the batch shares one sync of the database; the content
+//! of its new message files and the directories they were linked into are synced each once,
+//! the files on one thread and the directories on another (`sync`), while the transaction
+//! commits.
 //!
 //! Two kinds of write, as the IMAP issue asked ("a message body must be durable before OK, a
 //! flag change may ride on the next group commit"):
@@ -24,7 +25,7 @@
 //!   files): what Dovecot also writes without an fsync.
 //!
 //! On SQLite every transaction commits with `synchronous = NORMAL` (the WAL is written, not
-//! synced) and a syncer task beside the writer fsyncs the WAL for the durable writes, then
+//! synced) and a syncer thread beside the writer fsyncs the WAL for the durable writes, then
 //! answers them: the next batch's transaction runs while the previous one's fsync is under way
 //! (pipelined), and one fsync answers every durable write committed before it started. On
 //! PostgreSQL a relaxed batch sets `synchronous_commit = off` for itself.
@@ -42,10 +43,13 @@ use std::pin::Pin;
 use sqlx::{AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 
+use super::Backend;
 use super::conn::Conn;
 use super::maildir::write::Unsynced;
-use super::{Backend, blocking};
 use crate::error::{Error, Kind, Result};
+
+mod sync;
+use sync::{FileSync, FileSyncers, Pending, Syncer};
 
 /// A boxed future that borrows the connection it runs on.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -168,7 +172,27 @@ impl Writer {
     /// `file`: SQLite's database file (None for PostgreSQL, or an in-memory database).
     pub(super) fn start(pool: AnyPool, backend: Backend, file: Option<PathBuf>) -> Writer {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(pool, backend, file, rx));
+        let mark = std::sync::Arc::new(Mark::default());
+        let c = Committer {
+            syncer: Syncer::start(file.clone(), mark.clone()),
+            files: FileSyncers::start(),
+            mark,
+            mark_written: None,
+        };
+        match (backend, file) {
+            (Backend::Sqlite, Some(file)) => {
+                // A writer that cannot be started drops its channel: every write then hears
+                // that the writer stopped.
+                let spawned =
+                    std::thread::Builder::new().name("mailctl-writer".into()).spawn(move || direct_loop(file, rx, c));
+                if let Err(e) = spawned {
+                    tracing::error!(error = %e, "cannot start the store's writer");
+                }
+            }
+            _ => {
+                tokio::spawn(pooled_loop(pool, backend, rx, c));
+            }
+        }
         Writer { tx }
     }
 
@@ -235,32 +259,60 @@ impl Writer {
     }
 }
 
-async fn run(pool: AnyPool, backend: Backend, file: Option<PathBuf>, mut rx: mpsc::Receiver<Box<dyn Job>>) {
-    let mark = std::sync::Arc::new(Mark::default());
-    let syncer = Syncer::start(&pool, backend, file.as_deref(), mark.clone());
-    let mut c = Committer { pool, backend, file, syncer, own: None, direct: None, mark, mark_written: None };
-    // Each batch's files and directories are synced beside its transaction, not before it:
-    // a lone message waits for the longer of the two, not for both in a row (SMTP at one
-    // session: 11-14% more messages a second). Its durable writes are answered once both are
-    // on stable storage; a row the transaction made durable before its file can only be one
-    // that was never acknowledged, and `files_synced` tells the next start where to look.
-    while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(j) => batch.push(j),
-                Err(_) => break,
+/// The writer on SQLite's database file: its own connection (rusqlite, opened at the first
+/// write) on a thread of its own, taking the writes from the sessions directly (see
+/// `store::conn` for why). A batch's futures are ready at their first poll on it (every query
+/// completes when called; a write that waits on anything else fails).
+fn direct_loop(file: PathBuf, mut rx: mpsc::Receiver<Box<dyn Job>>, mut c: Committer) {
+    let mut conn: Option<rusqlite::Connection> = None;
+    while let Some(first) = rx.blocking_recv() {
+        let mut batch = take_batch(first, &mut rx);
+        let started = std::time::Instant::now();
+        let (files, extra) = c.begin(&mut batch);
+        if conn.is_none() {
+            match super::direct::open(&file) {
+                Ok(opened) => conn = Some(opened),
+                Err(e) => {
+                    tracing::warn!(error = %e.one_line(), "the store's writer cannot open the database");
+                    c.end(batch, Err(e), files, extra, started);
+                    continue;
+                }
             }
         }
-        let unsynced: Vec<Unsynced> =
-            batch.iter_mut().filter(|j| j.has_unsynced()).map(|j| j.take_unsynced()).collect();
-        let files = (!unsynced.is_empty()).then(|| tokio::spawn(sync_unsynced(unsynced)));
-        c.commit(batch, files).await;
+        let r = match conn.as_mut() {
+            Some(conn) => direct_transaction(conn, &mut batch, extra),
+            None => Err(Error::new(Kind::Internal, "the writer has no connection")),
+        };
+        c.end(batch, r, files, extra, started);
     }
 }
 
-/// A batch's file and directory syncs, under way beside its transaction.
-type FileSync = tokio::task::JoinHandle<Result<()>>;
+/// The writer on PostgreSQL (or an in-memory SQLite database): a task committing on a
+/// connection taken out of the pool.
+async fn pooled_loop(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Box<dyn Job>>, mut c: Committer) {
+    let mut own = None;
+    while let Some(first) = rx.recv().await {
+        let mut batch = take_batch(first, &mut rx);
+        let started = std::time::Instant::now();
+        let (files, extra) = c.begin(&mut batch);
+        // PostgreSQL's commit syncs when a write is durable; SQLite in memory has nothing to sync.
+        let synced = backend == Backend::Postgres && batch.iter().any(|j| j.durable());
+        let r = commit(&mut own, &pool, backend, &mut batch, synced, extra).await;
+        c.end(batch, r, files, extra, started);
+    }
+}
+
+/// The first write and every write queued behind it, up to [`MAX_BATCH`].
+fn take_batch(first: Box<dyn Job>, rx: &mut mpsc::Receiver<Box<dyn Job>>) -> Vec<Box<dyn Job>> {
+    let mut batch = vec![first];
+    while batch.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(j) => batch.push(j),
+            Err(_) => break,
+        }
+    }
+    batch
+}
 
 /// The `files_synced` mark as the writer knows it: how far the syncer has seen the files
 /// synced (every batch up to one whose last row is `synced`), and what the writer last wrote.
@@ -275,16 +327,11 @@ struct Mark {
 /// How often at most the writer writes the mark (one row; a start looks at the rows above it).
 const MARK_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// The writer's connections and the syncer.
+/// What every batch goes through, whichever the connection: its files' syncs, the mark, and
+/// the answers (the relaxed writes at once, the durable ones by the syncer).
 struct Committer {
-    pool: AnyPool,
-    backend: Backend,
-    file: Option<PathBuf>,
     syncer: Syncer,
-    own: Option<AnyConnection>,
-    /// SQLite: the writer's own connection on a thread of its own, opened at the first write
-    /// (`None` until then; `Some(None)` when it could not be, and sqlx's connection is used).
-    direct: Option<Option<Direct>>,
+    files: FileSyncers,
     mark: std::sync::Arc<Mark>,
     /// When the mark was last written, and its value.
     mark_written: Option<(std::time::Instant, i64)>,
@@ -299,28 +346,30 @@ struct Extra {
 }
 
 impl Committer {
-    /// Commit a batch and answer its writes: the relaxed ones now, the durable ones once the
-    /// files `files` syncs and the transaction are on stable storage (the syncer's WAL sync, or
-    /// PostgreSQL's commit).
-    async fn commit(&mut self, mut batch: Vec<Box<dyn Job>>, files: Option<FileSync>) {
-        let started = std::time::Instant::now();
-        let durable = batch.iter().any(|j| j.durable());
-        if self.backend == Backend::Sqlite && self.direct.is_none() {
-            self.direct = Some(Direct::open(self.file.clone()).await);
-        }
+    /// Before a batch's transaction: start syncing its files and directories (beside the
+    /// transaction: a lone message waits for the longer of the two, not for both in a row;
+    /// SMTP at one session: 11-14% more messages a second) and say what else it writes.
+    fn begin(&mut self, batch: &mut [Box<dyn Job>]) -> (Option<FileSync>, Extra) {
+        let unsynced: Vec<Unsynced> =
+            batch.iter_mut().filter(|j| j.has_unsynced()).map(|j| j.take_unsynced()).collect();
+        let files = self.files.sync(unsynced);
         let extra = Extra { mark: self.mark_due(), last_row: files.is_some() };
-        let committed = match &self.direct {
-            Some(Some(d)) => {
-                let (back, r) = d.commit(batch, extra).await;
-                batch = back;
-                r
-            }
-            // SQLite: the WAL is synced by the syncer; PostgreSQL: by the commit when durable.
-            _ => {
-                let synced = self.backend == Backend::Postgres && durable;
-                commit(&mut self.own, &self.pool, self.backend, &mut batch, synced, extra).await
-            }
-        };
+        (files, extra)
+    }
+
+    /// After a batch's transaction (`committed`: its last messages row, None when rolled back):
+    /// answer the relaxed writes now, and hand the durable ones to the syncer, which answers
+    /// them once `files` and the transaction are on stable storage (its WAL sync on SQLite,
+    /// PostgreSQL's commit).
+    fn end(
+        &mut self,
+        batch: Vec<Box<dyn Job>>,
+        committed: Result<Option<i64>>,
+        files: Option<FileSync>,
+        extra: Extra,
+        started: std::time::Instant,
+    ) {
+        let durable = batch.iter().any(|j| j.durable());
         match (&committed, extra.mark) {
             (Ok(Some(_)), Some(m)) => self.mark_written = Some((std::time::Instant::now(), m)),
             // A commit that failed may have happened all the same (a connection lost during
@@ -462,58 +511,6 @@ fn ended() -> Error {
     Error::new(Kind::Unavailable, "the database ended the transaction")
 }
 
-/// A batch for the direct connection's thread, and where to hand it back with its outcome.
-type DirectBatch = (Vec<Box<dyn Job>>, Extra, oneshot::Sender<(Vec<Box<dyn Job>>, Result<Option<i64>>)>);
-
-/// The writer's own SQLite connection, driven directly on a thread of its own (see
-/// `store::conn` for why): a batch crosses to it once and comes back committed.
-struct Direct {
-    tx: std::sync::mpsc::Sender<DirectBatch>,
-}
-
-impl Direct {
-    /// Open the database file the pool uses; None (with a warning) when that cannot be done,
-    /// and the writer uses a connection of the pool instead.
-    async fn open(file: Option<PathBuf>) -> Option<Direct> {
-        let opened = async {
-            let path = file.ok_or_else(|| Error::new(Kind::Internal, "the database has no file"))?;
-            blocking(move || super::direct::open(&path)).await
-        };
-        let conn = match opened.await {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!(error = %e.one_line(), "the store's writer uses a pooled connection");
-                return None;
-            }
-        };
-        let (tx, rx) = std::sync::mpsc::channel::<DirectBatch>();
-        let spawned = std::thread::Builder::new().name("mailctl-writer".into()).spawn(move || {
-            let mut conn = conn;
-            for (mut batch, extra, done) in rx {
-                let r = direct_transaction(&mut conn, &mut batch, extra);
-                let _ = done.send((batch, r));
-            }
-        });
-        match spawned {
-            Ok(_) => Some(Direct { tx }),
-            Err(e) => {
-                tracing::warn!(error = %e, "the store's writer uses a pooled connection");
-                None
-            }
-        }
-    }
-
-    async fn commit(&self, batch: Vec<Box<dyn Job>>, extra: Extra) -> (Vec<Box<dyn Job>>, Result<Option<i64>>) {
-        let (done, wait) = oneshot::channel();
-        // A thread that is gone drops the batch: each caller hears that the writer stopped.
-        if self.tx.send((batch, extra, done)).is_err() {
-            return (Vec::new(), Err(Error::new(Kind::Unavailable, "the store's writer has stopped")));
-        }
-        wait.await
-            .unwrap_or_else(|_| (Vec::new(), Err(Error::new(Kind::Unavailable, "the store's writer has stopped"))))
-    }
-}
-
 /// [`transaction`] on the direct connection: every query completes when called, so the
 /// batch's future is ready at the first poll (a write that waits on anything else fails it).
 fn direct_transaction(
@@ -532,168 +529,4 @@ fn direct_transaction(
         let _ = conn.execute_batch("ROLLBACK");
     }
     end
-}
-
-/// A committed batch whose durable writes wait for the syncer.
-struct Pending {
-    jobs: Vec<Box<dyn Job>>,
-    /// Its files' and directories' syncs, started before its transaction.
-    files: Option<FileSync>,
-    /// Its last messages row, read in its transaction (0 when it had no files).
-    last_row: i64,
-}
-
-/// Beside the writer: answers the durable writes of committed batches once their files are
-/// synced and, on SQLite, the WAL too (one sync of the WAL answers every write committed
-/// before it started); moves the `files_synced` mark as batches' files are synced, in order.
-struct Syncer {
-    tx: mpsc::UnboundedSender<Pending>,
-}
-
-impl Syncer {
-    fn start(pool: &AnyPool, backend: Backend, file: Option<&std::path::Path>, mark: std::sync::Arc<Mark>) -> Syncer {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let wal = match backend {
-            Backend::Sqlite => file.map(|f| PathBuf::from(format!("{}-wal", f.display()))),
-            Backend::Postgres => None,
-        };
-        tokio::spawn(sync_loop(pool.clone(), wal, mark, rx));
-        Syncer { tx }
-    }
-
-    fn sync(&self, pending: Pending) {
-        if let Err(mpsc::error::SendError(p)) = self.tx.send(pending) {
-            for job in p.jobs {
-                job.finish(Err(Failed {
-                    kind: Kind::Unavailable,
-                    message: "the store's syncer has stopped".into(),
-                    committed: true,
-                }));
-            }
-        }
-    }
-}
-
-/// `wal`: SQLite's WAL file; None for PostgreSQL (its commit synced) or an in-memory database.
-async fn sync_loop(
-    pool: AnyPool,
-    wal: Option<PathBuf>,
-    mark: std::sync::Arc<Mark>,
-    mut rx: mpsc::UnboundedReceiver<Pending>,
-) {
-    let mut checkpointed = std::time::Instant::now();
-    while let Some(first) = rx.recv().await {
-        let mut pending = vec![first];
-        while let Ok(more) = rx.try_recv() {
-            pending.push(more);
-        }
-        let synced = match wal.clone() {
-            Some(w) => blocking(move || sync_wal(Some(&w))).await,
-            None => Ok(()),
-        };
-        // A failed sync after the commit: the rows stay (committed, maybe not durable), the
-        // callers keep their files, and the mark stops, so the next start checks those rows.
-        let failed = |e: &Error| {
-            mark.stuck.store(true, std::sync::atomic::Ordering::Release);
-            tracing::error!(
-                error = %e.one_line(),
-                "a sync after the commit failed: the writes are refused, their rows kept, and the next \
-                 start checks them against their files"
-            );
-            Failed { kind: e.kind, message: e.one_line(), committed: true }
-        };
-        let synced = synced.map_err(|e| failed(&e));
-        for p in pending {
-            let files = match p.files {
-                None => Ok(()),
-                Some(f) => match f.await {
-                    Ok(r) => r.map_err(|e| failed(&e)),
-                    Err(e) => Err(failed(&Error::new(Kind::Internal, format!("syncing message files: {e}")))),
-                },
-            };
-            let r = synced.clone().and(files);
-            if r.is_ok() && !mark.stuck.load(std::sync::atomic::Ordering::Acquire) {
-                mark.synced.fetch_max(p.last_row, std::sync::atomic::Ordering::AcqRel);
-            }
-            for job in p.jobs {
-                job.finish(r.clone());
-            }
-        }
-        if checkpointed.elapsed() >= CHECKPOINT_EVERY && wal_is_large(wal.as_deref()) {
-            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
-                tracing::warn!(error = %e, "checkpointing the database's WAL");
-            }
-            checkpointed = std::time::Instant::now();
-        }
-    }
-}
-
-/// Whether the WAL has grown past [`CHECKPOINT_BYTES`], so the syncer copies it into the
-/// database. The store's SQLite connections never checkpoint on their own
-/// (`wal_autocheckpoint = 0`): one checkpoint at a time, off the writer's path. The WAL is cut
-/// back (`super::SQLITE_SETTINGS`) when it is next reset; until then (readers still
-/// on its old frames) it stays large, hence at most one PASSIVE checkpoint (it never waits for
-/// readers) per [`CHECKPOINT_EVERY`]: it syncs the WAL and the database, two syncs the writes
-/// behind it wait for.
-fn wal_is_large(wal: Option<&std::path::Path>) -> bool {
-    wal.is_some_and(|w| std::fs::metadata(w).map(|m| m.len()).unwrap_or(0) >= CHECKPOINT_BYTES)
-}
-
-/// The WAL size above which the syncer checkpoints.
-const CHECKPOINT_BYTES: u64 = 16 << 20;
-
-/// The least time between two checkpoints.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// Sync the files' content and each directory once, on two blocking threads: one for the
-/// directories, one for the files, whose writeback is started first for all of them
-/// (`sync_file_range`), so their data goes to the disk together and each sync in turn is
-/// mostly a wait for what is under way. Two hand-offs per batch, not one per file; the
-/// directories are synced beside the files, not after them, so a lone message's write waits
-/// for one sync, not two in a row.
-async fn sync_unsynced(unsynced: Vec<Unsynced>) -> Result<()> {
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    let mut files = Vec::new();
-    for u in unsynced {
-        dirs.extend(u.dirs);
-        files.extend(u.files);
-    }
-    dirs.sort();
-    dirs.dedup();
-    let dirs = async move {
-        if dirs.is_empty() {
-            return Ok(());
-        }
-        blocking(move || dirs.iter().try_for_each(|d| crate::fsutil::sync_dir(d))).await
-    };
-    let files = async move {
-        if files.is_empty() {
-            return Ok(());
-        }
-        blocking(move || {
-            if files.len() > 1 {
-                for f in &files {
-                    crate::fsutil::start_writeback(f);
-                }
-            }
-            files.iter().try_for_each(|f| {
-                f.sync_data().map_err(|e| Error::new(Kind::Io, "syncing a message file").with_source(e))
-            })
-        })
-        .await
-    };
-    let (d, f) = tokio::join!(dirs, files);
-    f.and(d)
-}
-
-/// fdatasync the WAL: every frame written before the call is then on stable storage. No WAL
-/// file means the last connection checkpointed it into the database (synced) and removed it;
-/// an in-memory database has nothing to sync.
-fn sync_wal(wal: Option<&std::path::Path>) -> Result<()> {
-    let Some(wal) = wal else { return Ok(()) };
-    match std::fs::File::open(wal) {
-        Ok(f) => f.sync_data().map_err(|e| Error::io("syncing", wal, e)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::io("opening", wal, e)),
-    }
 }

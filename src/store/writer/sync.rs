@@ -1,0 +1,270 @@
+//! The group commit's syncing, on threads of its own: the batches' message files and the
+//! directories they were linked into (one thread each, started before the transaction and
+//! running beside it), and the syncer, which syncs SQLite's WAL once for every batch committed
+//! since its last sync, waits for those batches' files and answers their durable writes.
+//!
+//! Why threads of their own, not tokio's blocking pool: each hand-off to the pool wakes a
+//! thread and its completion wakes the task that waits for it, and the syncer was a task
+//! waiting for a third. With a batch per message or two at 20 SMTP sessions (messages arrive
+//! more slowly than a sync takes), those wake-ups were most of the 13 context switches per
+//! message. A thread here wakes once per round, takes every request queued meanwhile, and
+//! answers from where it is.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+
+use super::{Failed, Job, Mark};
+use crate::error::{Error, Kind, Result};
+use crate::store::maildir::write::Unsynced;
+
+/// What one batch's file and directory syncs report: one result from each thread it was sent to.
+pub(super) struct FileSync {
+    done: mpsc::Receiver<Result<()>>,
+    expected: usize,
+}
+
+impl FileSync {
+    /// Wait until the batch's files and directories are synced (or one failed).
+    fn wait(self) -> Result<()> {
+        let mut r = Ok(());
+        for _ in 0..self.expected {
+            let one = self.done.recv().unwrap_or_else(|_| Err(stopped("the file syncer")));
+            r = r.and(one);
+        }
+        r
+    }
+}
+
+fn stopped(what: &str) -> Error {
+    Error::new(Kind::Unavailable, format!("the store's {what} has stopped"))
+}
+
+type Done = mpsc::SyncSender<Result<()>>;
+
+/// The two threads that sync message files and directories.
+pub(super) struct FileSyncers {
+    files: mpsc::Sender<(Vec<std::fs::File>, Done)>,
+    dirs: mpsc::Sender<(Vec<PathBuf>, Done)>,
+}
+
+impl FileSyncers {
+    pub(super) fn start() -> FileSyncers {
+        let (files, files_rx) = mpsc::channel();
+        let (dirs, dirs_rx) = mpsc::channel();
+        spawn("mailctl-fsync", move || sync_files(files_rx));
+        spawn("mailctl-dirsync", move || sync_dirs(dirs_rx));
+        FileSyncers { files, dirs }
+    }
+
+    /// Start syncing a batch's files and directories (nothing to sync: None).
+    pub(super) fn sync(&self, unsynced: Vec<Unsynced>) -> Option<FileSync> {
+        let mut files = Vec::new();
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        for u in unsynced {
+            files.extend(u.files);
+            dirs.extend(u.dirs);
+        }
+        if files.is_empty() && dirs.is_empty() {
+            return None;
+        }
+        dirs.sort();
+        dirs.dedup();
+        let (done, rx) = mpsc::sync_channel(2);
+        // A thread that is gone drops its request with its sender: `wait` then sees the channel
+        // end once the other thread answered, and reports the syncer stopped.
+        let mut expected = 0;
+        if !files.is_empty() {
+            expected += 1;
+            let _ = self.files.send((files, done.clone()));
+        }
+        if !dirs.is_empty() {
+            expected += 1;
+            let _ = self.dirs.send((dirs, done));
+        }
+        Some(FileSync { done: rx, expected })
+    }
+}
+
+/// Spawn a thread of the group commit; one that cannot be started leaves its channel without a
+/// receiver, so every request to it fails (and is refused) instead of hanging.
+fn spawn(name: &str, f: impl FnOnce() + Send + 'static) {
+    if let Err(e) = std::thread::Builder::new().name(name.into()).spawn(f) {
+        tracing::error!(error = %e, thread = name, "cannot start a thread of the store's writer");
+    }
+}
+
+/// The files thread: takes every batch queued, starts the writeback of all their files
+/// (`sync_file_range`, so their data goes to the disk together and each sync is mostly a wait
+/// for what is under way), then syncs each batch's files and answers it.
+fn sync_files(rx: mpsc::Receiver<(Vec<std::fs::File>, Done)>) {
+    while let Ok(first) = rx.recv() {
+        let mut round = vec![first];
+        round.extend(rx.try_iter());
+        if round.len() > 1 || round[0].0.len() > 1 {
+            for f in round.iter().flat_map(|(files, _)| files) {
+                crate::fsutil::start_writeback(f);
+            }
+        }
+        for (files, done) in round {
+            let r = files.iter().try_for_each(|f| {
+                f.sync_data().map_err(|e| Error::new(Kind::Io, "syncing a message file").with_source(e))
+            });
+            let _ = done.send(r);
+        }
+    }
+}
+
+/// The directories thread: takes every batch queued and syncs each directory once for all of
+/// them (deliveries to one mailbox share its `new/`).
+fn sync_dirs(rx: mpsc::Receiver<(Vec<PathBuf>, Done)>) {
+    while let Ok(first) = rx.recv() {
+        let mut round = vec![first];
+        round.extend(rx.try_iter());
+        let mut all: Vec<&Path> = round.iter().flat_map(|(dirs, _)| dirs.iter().map(PathBuf::as_path)).collect();
+        all.sort();
+        all.dedup();
+        let synced: Vec<(&Path, Result<()>)> = all.into_iter().map(|d| (d, crate::fsutil::sync_dir(d))).collect();
+        for (dirs, done) in &round {
+            let r = dirs.iter().try_for_each(|d| match synced.iter().find(|(s, _)| *s == d.as_path()) {
+                Some((_, Err(e))) => Err(Error::new(e.kind, e.one_line())),
+                _ => Ok(()),
+            });
+            let _ = done.send(r);
+        }
+    }
+}
+
+/// A committed batch whose durable writes wait for the syncer.
+pub(super) struct Pending {
+    pub jobs: Vec<Box<dyn Job>>,
+    /// Its files' and directories' syncs, started before its transaction.
+    pub files: Option<FileSync>,
+    /// Its last messages row, read in its transaction (0 when it had no files).
+    pub last_row: i64,
+}
+
+/// Beside the writer: answers the durable writes of committed batches once their files are
+/// synced and, on SQLite, the WAL too (one sync of the WAL answers every write committed
+/// before it started); moves the `files_synced` mark as batches' files are synced, in order.
+pub(super) struct Syncer {
+    tx: mpsc::Sender<Pending>,
+}
+
+impl Syncer {
+    /// `db`: SQLite's database file (its WAL is synced and checkpointed here); None for
+    /// PostgreSQL (its commit synced) or an in-memory database.
+    pub(super) fn start(db: Option<PathBuf>, mark: Arc<Mark>) -> Syncer {
+        let (tx, rx) = mpsc::channel();
+        spawn("mailctl-syncer", move || sync_loop(db, mark, rx));
+        Syncer { tx }
+    }
+
+    pub(super) fn sync(&self, pending: Pending) {
+        if let Err(mpsc::SendError(p)) = self.tx.send(pending) {
+            for job in p.jobs {
+                job.finish(Err(Failed {
+                    kind: Kind::Unavailable,
+                    message: "the store's syncer has stopped".into(),
+                    committed: true,
+                }));
+            }
+        }
+    }
+}
+
+fn sync_loop(db: Option<PathBuf>, mark: Arc<Mark>, rx: mpsc::Receiver<Pending>) {
+    let wal = db.as_ref().map(|f| PathBuf::from(format!("{}-wal", f.display())));
+    let mut checkpoint = Checkpoint { db, conn: None, at: std::time::Instant::now() };
+    while let Ok(first) = rx.recv() {
+        let mut pending = vec![first];
+        pending.extend(rx.try_iter());
+        // A failed sync after the commit: the rows stay (committed, maybe not durable), the
+        // callers keep their files, and the mark stops, so the next start checks those rows.
+        let failed = |e: &Error| {
+            mark.stuck.store(true, Ordering::Release);
+            tracing::error!(
+                error = %e.one_line(),
+                "a sync after the commit failed: the writes are refused, their rows kept, and the next \
+                 start checks them against their files"
+            );
+            Failed { kind: e.kind, message: e.one_line(), committed: true }
+        };
+        let synced = sync_wal(wal.as_deref()).map_err(|e| failed(&e));
+        for p in pending {
+            let files = match p.files {
+                None => Ok(()),
+                Some(f) => f.wait().map_err(|e| failed(&e)),
+            };
+            let r = synced.clone().and(files);
+            if r.is_ok() && !mark.stuck.load(Ordering::Acquire) {
+                mark.synced.fetch_max(p.last_row, Ordering::AcqRel);
+            }
+            for job in p.jobs {
+                job.finish(r.clone());
+            }
+        }
+        checkpoint.if_due(wal.as_deref());
+    }
+}
+
+/// The syncer's checkpoints of SQLite's WAL, on a connection of its own opened at the first.
+struct Checkpoint {
+    db: Option<PathBuf>,
+    conn: Option<rusqlite::Connection>,
+    at: std::time::Instant,
+}
+
+impl Checkpoint {
+    /// Copy the WAL into the database when it has grown past [`CHECKPOINT_BYTES`] and the last
+    /// checkpoint is [`CHECKPOINT_EVERY`] old. The store's SQLite connections never checkpoint
+    /// on their own (`wal_autocheckpoint = 0`): one checkpoint at a time, off the writer's
+    /// path. The WAL is cut back (`SQLITE_SETTINGS`) when it is next reset; until then (readers
+    /// still on its old frames) it stays large, hence at most one PASSIVE checkpoint (it never
+    /// waits for readers) per [`CHECKPOINT_EVERY`]: it syncs the WAL and the database, two syncs
+    /// the writes behind it wait for.
+    fn if_due(&mut self, wal: Option<&Path>) {
+        let Some(db) = &self.db else { return };
+        if self.at.elapsed() < CHECKPOINT_EVERY || !wal_is_large(wal) {
+            return;
+        }
+        self.at = std::time::Instant::now();
+        if self.conn.is_none() {
+            match crate::store::direct::open(db) {
+                Ok(c) => self.conn = Some(c),
+                Err(e) => {
+                    tracing::warn!(error = %e.one_line(), "checkpointing the database's WAL");
+                    return;
+                }
+            }
+        }
+        if let Some(c) = &self.conn
+            && let Err(e) = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+        {
+            tracing::warn!(error = %e, "checkpointing the database's WAL");
+        }
+    }
+}
+
+fn wal_is_large(wal: Option<&Path>) -> bool {
+    wal.is_some_and(|w| std::fs::metadata(w).map(|m| m.len()).unwrap_or(0) >= CHECKPOINT_BYTES)
+}
+
+/// The WAL size above which the syncer checkpoints.
+const CHECKPOINT_BYTES: u64 = 16 << 20;
+
+/// The least time between two checkpoints.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// fdatasync the WAL: every frame written before the call is then on stable storage. No WAL
+/// file means the last connection checkpointed it into the database (synced) and removed it;
+/// an in-memory database has nothing to sync.
+fn sync_wal(wal: Option<&Path>) -> Result<()> {
+    let Some(wal) = wal else { return Ok(()) };
+    match std::fs::File::open(wal) {
+        Ok(f) => f.sync_data().map_err(|e| Error::io("syncing", wal, e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io("opening", wal, e)),
+    }
+}
