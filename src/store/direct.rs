@@ -100,14 +100,14 @@ impl Readers {
         if conn.execute_batch("COMMIT").is_err() {
             let _ = conn.execute_batch("ROLLBACK");
         }
-        let r = r?;
-        // A connection left inside a transaction (a read cut short) is not reused.
+        // A connection left inside a transaction (a read cut short) is not reused; one whose
+        // read failed is (a lookup that finds nothing, a row that does not decode).
         if conn.is_autocommit()
             && let Ok(mut v) = self.idle.lock()
             && v.len() < IDLE
         {
             v.push(conn);
         }
-        r
+        r?
     }
 }

@@ -185,6 +185,8 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
     let mut targets: Vec<_> = std::mem::take(&mut txn.local).into_values().collect();
     let mut data = data;
     let mut action = "";
+    // What the filters said, logged on the delivery's own line (one line per message).
+    let mut filtered = String::new();
     let mut verdict = None;
     if s.account.is_none() {
         let filters = s.shared.filters();
@@ -236,7 +238,7 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
             Action::Inbox => {}
         }
         action = checked.decision.action.as_str();
-        tracing::info!(action, reason, "inbound filters");
+        checked.decision.reason.clone_into(&mut filtered);
         let mut out = Vec::with_capacity(data.len() + checked.headers.len() + 256);
         out.extend_from_slice(&data[..received_len]);
         out.extend_from_slice(checked.headers.as_bytes());
@@ -272,7 +274,7 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
             let m = &crate::metrics::METRICS.deliveries;
             m.with_label_values(&["local", "delivered"]).inc_by(local.saturating_sub(bounced) as u64);
             m.with_label_values(&["local", "bounced"]).inc_by(bounced as u64);
-            tracing::info!(from = %from, rcpts = %rcpts, size, local, remote, bounced, action, result = "delivered");
+            tracing::info!(from = %from, rcpts = %rcpts, size, local, remote, bounced, action, reason = %filtered, result = "delivered");
             if !head.is_empty() {
                 let (store, cfg, from) = (s.shared.store(), cfg.clone(), from.clone());
                 tokio::spawn(async move {
@@ -296,7 +298,7 @@ async fn finish(s: &mut Session, data: Vec<u8>, received_len: usize, error: Opti
             };
             counted("tempfail");
             // The reply never names the account: an alias's members are not the sender's business.
-            tracing::warn!(from = %from, rcpts = %rcpts, size, result = %why, "not delivered");
+            tracing::warn!(from = %from, rcpts = %rcpts, size, action, reason = %filtered, result = %why, "not delivered");
             s.reply(reply);
         }
     }
