@@ -112,10 +112,29 @@ fn bounded(s: &str) -> String {
     s[..end].to_string()
 }
 
+/// A parser for the fields sorting uses; every other header field is kept raw, not parsed
+/// (every delivery computes these fields, and parsing its Received: fields alone took 0.7% of
+/// the server's CPU at 20 SMTP sessions).
+fn parser() -> &'static mail_parser::MessageParser {
+    use mail_parser::HeaderName as H;
+    static PARSER: std::sync::LazyLock<mail_parser::MessageParser> = std::sync::LazyLock::new(|| {
+        mail_parser::MessageParser::new()
+            .header_date(H::Date)
+            .header_text(H::Subject)
+            .header_address(H::From)
+            .header_address(H::To)
+            .header_address(H::Cc)
+            .header_id(H::MessageId)
+            .header_id(H::InReplyTo)
+            .header_id(H::References)
+    });
+    &PARSER
+}
+
 impl Fields {
     /// From a message (only the header is read).
     pub fn of(raw: &[u8]) -> Fields {
-        let Some(msg) = mail_parser::MessageParser::new().parse_headers(raw) else { return Fields::default() };
+        let Some(msg) = parser().parse_headers(raw) else { return Fields::default() };
         let mailbox = |a: Option<&mail_parser::Addr<'_>>| {
             let address = a.and_then(|a| a.address.as_deref()).unwrap_or("");
             bounded(&address.rsplit_once('@').map_or(address, |(local, _)| local).to_lowercase())

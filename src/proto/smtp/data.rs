@@ -92,7 +92,7 @@ impl Decoder {
         while i < input.len() {
             // Fast path: copy a run of ordinary bytes inside a line.
             if self.state == State::Middle {
-                let run = input[i..].iter().position(|&b| b == b'\r' || b == b'\n').unwrap_or(input.len() - i);
+                let run = memchr::memchr2(b'\r', b'\n', &input[i..]).unwrap_or(input.len() - i);
                 if run > 0 {
                     self.line_len += run;
                     if self.line_len > self.max_line {
