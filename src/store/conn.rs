@@ -6,8 +6,9 @@
 //! and hands every statement and every row across to it and back, two thread switches per
 //! statement. Under load those switches wait for a CPU, and the one writer that every mailbox
 //! write goes through spent 2.5 ms on a batch of 2.7 writes (issue 13), most of it waiting.
-//! The writer's connection is used from one thread only, so it needs no hand-over: a batch
-//! crosses threads once, and its statements run where its transaction is.
+//! The writer's connection is used from one thread only, the writer's own, so it needs no
+//! hand-over: a batch crosses from the sessions to that thread once, and its statements run
+//! where its transaction is.
 //!
 //! A query is written once, with `$N` placeholders, and runs on either connection.
 

@@ -30,7 +30,8 @@ pub fn configure_sqlite() {
 }
 
 /// Open the database file with the store's settings (`SQLITE_SETTINGS`) and
-/// `synchronous = NORMAL`: only the writer commits here, and its syncer syncs the WAL.
+/// `synchronous = NORMAL`: the writer commits on such a connection and its syncer syncs the
+/// WAL (the syncer checkpoints on one too); the readers only read.
 pub fn open(path: &Path) -> Result<rusqlite::Connection> {
     use rusqlite::OpenFlags;
     let conn = rusqlite::Connection::open_with_flags(
@@ -100,8 +101,7 @@ impl Readers {
         if conn.execute_batch("COMMIT").is_err() {
             let _ = conn.execute_batch("ROLLBACK");
         }
-        // A connection left inside a transaction (a read cut short) is not reused; one whose
-        // read failed is (a lookup that finds nothing, a row that does not decode).
+        // A connection left inside a transaction (a read cut short) is not reused.
         if conn.is_autocommit()
             && let Ok(mut v) = self.idle.lock()
             && v.len() < IDLE

@@ -283,7 +283,7 @@ impl Store {
             Backend::Sqlite => main_file(&pool).await?,
             Backend::Postgres => None,
         };
-        let writer = writer::Writer::start(pool.clone(), backend, file.clone());
+        let writer = writer::Writer::start(pool.clone(), backend, file.clone())?;
         let readers = file.map(|f| std::sync::Arc::new(direct::Readers::new(f)));
         let store =
             Store { pool, backend, url: url.to_string(), data_dir: data_dir.to_path_buf(), changes, writer, readers };

@@ -57,7 +57,8 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Most writes in one transaction.
 const MAX_BATCH: usize = 256;
 
-/// The handle to the writer task; cheap to clone. The task ends when every handle is gone.
+/// The handle to the writer; cheap to clone. The writer (and its syncing threads) ends when
+/// every handle is gone.
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::Sender<Box<dyn Job>>,
@@ -169,31 +170,27 @@ impl<T: Send + 'static> Job for Typed<T> {
 }
 
 impl Writer {
-    /// `file`: SQLite's database file (None for PostgreSQL, or an in-memory database).
-    pub(super) fn start(pool: AnyPool, backend: Backend, file: Option<PathBuf>) -> Writer {
+    /// `file`: SQLite's database file (None for PostgreSQL, or an in-memory database). Fails
+    /// when a thread of the group commit cannot be started (a limit on the number of tasks):
+    /// a store without its writer or syncer would refuse every write, or answer none.
+    pub(super) fn start(pool: AnyPool, backend: Backend, file: Option<PathBuf>) -> Result<Writer> {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
         let mark = std::sync::Arc::new(Mark::default());
         let c = Committer {
-            syncer: Syncer::start(file.clone(), mark.clone()),
-            files: FileSyncers::start(),
+            syncer: Syncer::start(file.clone(), mark.clone())?,
+            files: FileSyncers::start()?,
             mark,
             mark_written: None,
         };
         match (backend, file) {
             (Backend::Sqlite, Some(file)) => {
-                // A writer that cannot be started drops its channel: every write then hears
-                // that the writer stopped.
-                let spawned =
-                    std::thread::Builder::new().name("mailctl-writer".into()).spawn(move || direct_loop(file, rx, c));
-                if let Err(e) = spawned {
-                    tracing::error!(error = %e, "cannot start the store's writer");
-                }
+                sync::spawn("mailctl-writer", move || direct_loop(file, rx, c))?;
             }
             _ => {
                 tokio::spawn(pooled_loop(pool, backend, rx, c));
             }
         }
-        Writer { tx }
+        Ok(Writer { tx })
     }
 
     /// Run `work` in the next group commit, syncing `unsynced` beside it; returns its result once
@@ -260,29 +257,31 @@ impl Writer {
 }
 
 /// The writer on SQLite's database file: its own connection (rusqlite, opened at the first
-/// write) on a thread of its own, taking the writes from the sessions directly (see
-/// `store::conn` for why). A batch's futures are ready at their first poll on it (every query
-/// completes when called; a write that waits on anything else fails).
+/// write, and again at the next batch if that failed) on a thread of its own, taking the writes
+/// from the sessions directly (see `store::conn` for why). A batch's futures are ready at their
+/// first poll on it (every query completes when called; a write that waits on anything else
+/// fails).
 fn direct_loop(file: PathBuf, mut rx: mpsc::Receiver<Box<dyn Job>>, mut c: Committer) {
     let mut conn: Option<rusqlite::Connection> = None;
     while let Some(first) = rx.blocking_recv() {
-        let mut batch = take_batch(first, &mut rx);
+        let batch = take_batch(first, &mut rx);
         let started = std::time::Instant::now();
-        let (files, extra) = c.begin(&mut batch);
-        if conn.is_none() {
-            match super::direct::open(&file) {
-                Ok(opened) => conn = Some(opened),
+        let conn = match &mut conn {
+            Some(c) => c,
+            empty => match super::direct::open(&file) {
+                Ok(opened) => empty.insert(opened),
                 Err(e) => {
+                    // Nothing was committed: the writes fail (their callers remove their files)
+                    // and the mark is left as it is.
                     tracing::warn!(error = %e.one_line(), "the store's writer cannot open the database");
-                    c.end(batch, Err(e), files, extra, started);
+                    c.end(batch, Err(e), None, Extra::default(), started);
                     continue;
                 }
-            }
-        }
-        let r = match conn.as_mut() {
-            Some(conn) => direct_transaction(conn, &mut batch, extra),
-            None => Err(Error::new(Kind::Internal, "the writer has no connection")),
+            },
         };
+        let mut batch = batch;
+        let (files, extra) = c.begin(&mut batch);
+        let r = direct_transaction(conn, &mut batch, extra);
         c.end(batch, r, files, extra, started);
     }
 }
@@ -464,6 +463,12 @@ async fn transaction(
     };
     if backend == Backend::Postgres && !synced {
         sqlx::Executor::execute(&mut *tx, "SET LOCAL synchronous_commit = off").await?;
+    }
+    // A durable batch gets a transaction id even if its writes change nothing (`Writer::synced`
+    // alone): PostgreSQL writes no commit record, and flushes no WAL, for a transaction without
+    // one, and the relaxed commits before it would not be flushed.
+    if backend == Backend::Postgres && synced {
+        sqlx::Executor::execute(&mut *tx, "SELECT txid_current()").await?;
     }
     let mut c = Conn::Any(&mut tx);
     let last = match run_jobs(&mut c, batch, extra).await? {

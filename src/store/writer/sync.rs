@@ -50,12 +50,12 @@ pub(super) struct FileSyncers {
 }
 
 impl FileSyncers {
-    pub(super) fn start() -> FileSyncers {
+    pub(super) fn start() -> Result<FileSyncers> {
         let (files, files_rx) = mpsc::channel();
         let (dirs, dirs_rx) = mpsc::channel();
-        spawn("mailctl-fsync", move || sync_files(files_rx));
-        spawn("mailctl-dirsync", move || sync_dirs(dirs_rx));
-        FileSyncers { files, dirs }
+        spawn("mailctl-fsync", move || sync_files(files_rx))?;
+        spawn("mailctl-dirsync", move || sync_dirs(dirs_rx))?;
+        Ok(FileSyncers { files, dirs })
     }
 
     /// Start syncing a batch's files and directories (nothing to sync: None).
@@ -72,8 +72,8 @@ impl FileSyncers {
         dirs.sort();
         dirs.dedup();
         let (done, rx) = mpsc::sync_channel(2);
-        // A thread that is gone drops its request with its sender: `wait` then sees the channel
-        // end once the other thread answered, and reports the syncer stopped.
+        // A thread that is gone (it panicked) drops its request with its sender: `wait` then sees
+        // the channel end once the other thread answered, and reports the syncer stopped.
         let mut expected = 0;
         if !files.is_empty() {
             expected += 1;
@@ -87,12 +87,13 @@ impl FileSyncers {
     }
 }
 
-/// Spawn a thread of the group commit; one that cannot be started leaves its channel without a
-/// receiver, so every request to it fails (and is refused) instead of hanging.
-fn spawn(name: &str, f: impl FnOnce() + Send + 'static) {
-    if let Err(e) = std::thread::Builder::new().name(name.into()).spawn(f) {
-        tracing::error!(error = %e, thread = name, "cannot start a thread of the store's writer");
-    }
+/// Spawn a thread of the group commit.
+pub(super) fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<()> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(f)
+        .map(|_| ())
+        .map_err(|e| Error::new(Kind::Unavailable, format!("cannot start the store's thread {name}")).with_source(e))
 }
 
 /// The files thread: takes every batch queued, starts the writeback of all their files
@@ -155,10 +156,10 @@ pub(super) struct Syncer {
 impl Syncer {
     /// `db`: SQLite's database file (its WAL is synced and checkpointed here); None for
     /// PostgreSQL (its commit synced) or an in-memory database.
-    pub(super) fn start(db: Option<PathBuf>, mark: Arc<Mark>) -> Syncer {
+    pub(super) fn start(db: Option<PathBuf>, mark: Arc<Mark>) -> Result<Syncer> {
         let (tx, rx) = mpsc::channel();
-        spawn("mailctl-syncer", move || sync_loop(db, mark, rx));
-        Syncer { tx }
+        spawn("mailctl-syncer", move || sync_loop(db, mark, rx))?;
+        Ok(Syncer { tx })
     }
 
     pub(super) fn sync(&self, pending: Pending) {
