@@ -264,7 +264,7 @@ impl Writer {
 fn direct_loop(file: PathBuf, mut rx: mpsc::Receiver<Box<dyn Job>>, mut c: Committer) {
     let mut conn: Option<rusqlite::Connection> = None;
     while let Some(first) = rx.blocking_recv() {
-        let batch = take_batch(first, &mut rx);
+        let mut batch = take_batch(first, &mut rx);
         let started = std::time::Instant::now();
         let conn = match &mut conn {
             Some(c) => c,
@@ -279,7 +279,6 @@ fn direct_loop(file: PathBuf, mut rx: mpsc::Receiver<Box<dyn Job>>, mut c: Commi
                 }
             },
         };
-        let mut batch = batch;
         let (files, extra) = c.begin(&mut batch);
         let r = direct_transaction(conn, &mut batch, extra);
         c.end(batch, r, files, extra, started);

@@ -6,7 +6,7 @@
 //! Why threads of their own, not tokio's blocking pool: each hand-off to the pool wakes a
 //! thread and its completion wakes the task that waits for it, and the syncer was a task
 //! waiting for a third. With a batch per message or two at 20 SMTP sessions (messages arrive
-//! more slowly than a sync takes), those wake-ups were most of the 13 context switches per
+//! more slowly than a sync takes), those wake-ups were most of the 13-14 context switches per
 //! message. A thread here wakes once per round, takes every request queued meanwhile, and
 //! answers from where it is.
 
