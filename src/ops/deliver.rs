@@ -256,9 +256,6 @@ enum CommitError {
     Store(Error),
 }
 
-/// Index a delivered file in these (account, INBOX) pairs, charge the accounts' quotas and
-/// queue the spooled copy, in the store's group commit (which syncs the file and the
-/// directories it was linked into beside it); returns once durable.
 /// What a delivery's commit writes besides the index rows: the derived header data, the queue
 /// entry of its remote recipients, and the filters' verdict.
 struct Kept {
@@ -267,6 +264,9 @@ struct Kept {
     verdict: Option<crate::store::verdicts::Verdict>,
 }
 
+/// Index a delivered file in these (account, INBOX) pairs, charge the accounts' quotas and
+/// queue the spooled copy, in the store's group commit (which syncs the file and the
+/// directories it was linked into beside it); returns once durable.
 async fn commit(
     store: &Store,
     boxes: Vec<(i64, i64)>,

@@ -97,6 +97,11 @@ impl Failed {
     fn before_commit(e: &Error) -> Failed {
         Failed { kind: e.kind, message: e.one_line(), committed: false }
     }
+
+    /// A sync after the commit failed (the rows stay: [`CommittedNotDurable`]).
+    fn after_commit(e: &Error) -> Failed {
+        Failed { committed: true, ..Failed::before_commit(e) }
+    }
 }
 
 /// The source of a durable write's error when its rows were committed but could not be made

@@ -30,7 +30,7 @@ impl FileSync {
     fn wait(self) -> Result<()> {
         let mut r = Ok(());
         for _ in 0..self.expected {
-            let one = self.done.recv().unwrap_or_else(|_| Err(stopped("the file syncer")));
+            let one = self.done.recv().unwrap_or_else(|_| Err(stopped("file syncer")));
             r = r.and(one);
         }
         r
@@ -61,7 +61,7 @@ impl FileSyncers {
     /// Start syncing a batch's files and directories (nothing to sync: None).
     pub(super) fn sync(&self, unsynced: Vec<Unsynced>) -> Option<FileSync> {
         let mut files = Vec::new();
-        let mut dirs: Vec<PathBuf> = Vec::new();
+        let mut dirs = Vec::new();
         for u in unsynced {
             files.extend(u.files);
             dirs.extend(u.dirs);
@@ -69,8 +69,7 @@ impl FileSyncers {
         if files.is_empty() && dirs.is_empty() {
             return None;
         }
-        dirs.sort();
-        dirs.dedup();
+        // Directories named twice are synced once by the directories thread, for its round.
         let (done, rx) = mpsc::sync_channel(2);
         // A thread that is gone (it panicked) drops its request with its sender: `wait` then sees
         // the channel end once the other thread answered, and reports the syncer stopped.
@@ -165,11 +164,7 @@ impl Syncer {
     pub(super) fn sync(&self, pending: Pending) {
         if let Err(mpsc::SendError(p)) = self.tx.send(pending) {
             for job in p.jobs {
-                job.finish(Err(Failed {
-                    kind: Kind::Unavailable,
-                    message: "the store's syncer has stopped".into(),
-                    committed: true,
-                }));
+                job.finish(Err(Failed::after_commit(&stopped("syncer"))));
             }
         }
     }
@@ -190,7 +185,7 @@ fn sync_loop(db: Option<PathBuf>, mark: Arc<Mark>, rx: mpsc::Receiver<Pending>) 
                 "a sync after the commit failed: the writes are refused, their rows kept, and the next \
                  start checks them against their files"
             );
-            Failed { kind: e.kind, message: e.one_line(), committed: true }
+            Failed::after_commit(e)
         };
         let synced = sync_wal(wal.as_deref()).map_err(|e| failed(&e));
         for p in pending {
