@@ -113,10 +113,16 @@ pub fn latest_schema(backend: Backend) -> i64 {
     backend.migrator().iter().map(|m| m.version).max().unwrap_or(0)
 }
 
+/// The size SQLite cuts the WAL back to when it is reset after a checkpoint
+/// (`journal_size_limit` in [`SQLITE_SETTINGS`]); a WAL larger than that has more than this
+/// many bytes of frames since its last reset, and the writer's syncer checkpoints it
+/// (`store/writer/sync.rs`).
+pub(crate) const WAL_CUT_BACK: u64 = 4 << 20;
+
 /// What every SQLite connection of the store sets, sqlx's and the direct ones (`direct.rs`):
 /// foreign keys; a busy timeout; no automatic checkpoints (the writer's syncer checkpoints,
 /// `store/writer.rs`; the last connection to close checkpoints what is left); and a WAL cut
-/// back to 4 MiB when it is reset after a checkpoint, so its size says how much awaits one.
+/// back to [`WAL_CUT_BACK`] when it is reset after a checkpoint.
 /// No memory-mapped reads (`mmap_size`): a read transaction that follows any write unmaps
 /// the whole database and faults it back in (SQLite's `unixUnfetch`), about 360 times a
 /// second under the mixed IMAP benchmark, each unmap a TLB shoot-down on every CPU; reads by

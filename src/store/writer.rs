@@ -181,15 +181,16 @@ impl Writer {
     pub(super) fn start(pool: AnyPool, backend: Backend, file: Option<PathBuf>) -> Result<Writer> {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
         let mark = std::sync::Arc::new(Mark::default());
+        let finish_checkpoint = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let c = Committer {
-            syncer: Syncer::start(file.clone(), mark.clone())?,
+            syncer: Syncer::start(file.clone(), mark.clone(), finish_checkpoint.clone())?,
             files: FileSyncers::start()?,
             mark,
             mark_written: None,
         };
         match (backend, file) {
             (Backend::Sqlite, Some(file)) => {
-                sync::spawn("mailctl-writer", move || direct_loop(file, rx, c))?;
+                sync::spawn("mailctl-writer", move || direct_loop(file, rx, c, &finish_checkpoint))?;
             }
             _ => {
                 tokio::spawn(pooled_loop(pool, backend, rx, c));
@@ -266,7 +267,20 @@ impl Writer {
 /// from the sessions directly (see `store::conn` for why). A batch's futures are ready at their
 /// first poll on it (every query completes when called; a write that waits on anything else
 /// fails).
-fn direct_loop(file: PathBuf, mut rx: mpsc::Receiver<Box<dyn Job>>, mut c: Committer) {
+///
+/// After the syncer's checkpoint (`finish_checkpoint` set), the writer checkpoints the frames
+/// committed meanwhile before its next batch, so that batch's transaction finds the WAL wholly
+/// copied into the database and writes it again from its start (SQLite resets a WAL only at
+/// the start of a write transaction that follows a complete checkpoint). Without this, under
+/// a steady load, the syncer's checkpoint never caught up with the writer and the WAL only
+/// grew (213 MB after 6,000 messages at 20 SMTP sessions, on a 6 MB database): every frame
+/// extended the file, which cost a tenth of the server's CPU and as much again in write-back.
+fn direct_loop(
+    file: PathBuf,
+    mut rx: mpsc::Receiver<Box<dyn Job>>,
+    mut c: Committer,
+    finish_checkpoint: &std::sync::atomic::AtomicBool,
+) {
     let mut conn: Option<rusqlite::Connection> = None;
     while let Some(first) = rx.blocking_recv() {
         let mut batch = take_batch(first, &mut rx);
@@ -284,6 +298,9 @@ fn direct_loop(file: PathBuf, mut rx: mpsc::Receiver<Box<dyn Job>>, mut c: Commi
                 }
             },
         };
+        if finish_checkpoint.swap(false, std::sync::atomic::Ordering::AcqRel) {
+            sync::checkpoint(conn);
+        }
         let (files, extra) = c.begin(&mut batch);
         let r = direct_transaction(conn, &mut batch, extra);
         c.end(batch, r, files, extra, started);
