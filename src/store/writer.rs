@@ -181,16 +181,15 @@ impl Writer {
     pub(super) fn start(pool: AnyPool, backend: Backend, file: Option<PathBuf>) -> Result<Writer> {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
         let mark = std::sync::Arc::new(Mark::default());
-        let finish_checkpoint = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let c = Committer {
-            syncer: Syncer::start(file.clone(), mark.clone(), finish_checkpoint.clone())?,
+            syncer: Syncer::start(file.clone(), mark.clone())?,
             files: FileSyncers::start()?,
             mark,
             mark_written: None,
         };
         match (backend, file) {
             (Backend::Sqlite, Some(file)) => {
-                sync::spawn("mailctl-writer", move || direct_loop(file, rx, c, &finish_checkpoint))?;
+                sync::spawn("mailctl-writer", move || direct_loop(file, rx, c))?;
             }
             _ => {
                 tokio::spawn(pooled_loop(pool, backend, rx, c));
@@ -268,19 +267,14 @@ impl Writer {
 /// first poll on it (every query completes when called; a write that waits on anything else
 /// fails).
 ///
-/// After the syncer's checkpoint (`finish_checkpoint` set), the writer checkpoints the frames
+/// After each of the syncer's checkpoints ([`Syncer::checkpointed`]), the writer checkpoints the frames
 /// committed meanwhile before its next batch, so that batch's transaction finds the WAL wholly
 /// copied into the database and writes it again from its start (SQLite resets a WAL only at
 /// the start of a write transaction that follows a complete checkpoint). Without this, under
 /// a steady load, the syncer's checkpoint never caught up with the writer and the WAL only
 /// grew, by about 150 MB a second at 20 SMTP sessions (612-676 MB after 20,000 messages, on a
 /// 6 MB database): disk taken for as long as the load lasts.
-fn direct_loop(
-    file: PathBuf,
-    mut rx: mpsc::Receiver<Box<dyn Job>>,
-    mut c: Committer,
-    finish_checkpoint: &std::sync::atomic::AtomicBool,
-) {
+fn direct_loop(file: PathBuf, mut rx: mpsc::Receiver<Box<dyn Job>>, mut c: Committer) {
     let mut conn: Option<rusqlite::Connection> = None;
     while let Some(first) = rx.blocking_recv() {
         let mut batch = take_batch(first, &mut rx);
@@ -298,7 +292,7 @@ fn direct_loop(
                 }
             },
         };
-        if finish_checkpoint.swap(false, std::sync::atomic::Ordering::AcqRel) {
+        if c.syncer.checkpointed() {
             sync::checkpoint(conn);
         }
         let (files, extra) = c.begin(&mut batch);

@@ -150,16 +150,25 @@ pub(super) struct Pending {
 /// before it started); moves the `files_synced` mark as batches' files are synced, in order.
 pub(super) struct Syncer {
     tx: mpsc::Sender<Pending>,
+    /// Set after each of its checkpoints, for the writer ([`Syncer::checkpointed`]).
+    checkpointed: Arc<AtomicBool>,
 }
 
 impl Syncer {
     /// `db`: SQLite's database file (its WAL is synced and checkpointed here); None for
     /// PostgreSQL (its commit synced) or an in-memory database.
-    /// `finish_checkpoint` is set after each of its checkpoints, for the writer.
-    pub(super) fn start(db: Option<PathBuf>, mark: Arc<Mark>, finish_checkpoint: Arc<AtomicBool>) -> Result<Syncer> {
+    pub(super) fn start(db: Option<PathBuf>, mark: Arc<Mark>) -> Result<Syncer> {
         let (tx, rx) = mpsc::channel();
-        spawn("mailctl-syncer", move || sync_loop(db, mark, rx, finish_checkpoint))?;
-        Ok(Syncer { tx })
+        let checkpointed = Arc::new(AtomicBool::new(false));
+        let finish = checkpointed.clone();
+        spawn("mailctl-syncer", move || sync_loop(db, mark, rx, finish))?;
+        Ok(Syncer { tx, checkpointed })
+    }
+
+    /// Whether the syncer checkpointed since the last call: the writer then copies the frames
+    /// it committed meanwhile (`store::writer::direct_loop`).
+    pub(super) fn checkpointed(&self) -> bool {
+        self.checkpointed.swap(false, Ordering::AcqRel)
     }
 
     pub(super) fn sync(&self, pending: Pending) {
