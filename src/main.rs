@@ -144,9 +144,15 @@ fn main() -> ExitCode {
             logs.with_ansi(terminal).finish().with(recorder).init();
         }
     }
-    // One worker thread per CPU (tokio's default): `serve`'s sessions spread over every CPU of
-    // the machine. A fixed two left a larger server's other CPUs to the blocking threads.
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // `serve`: a worker thread per CPU but one (`server::worker_threads` says why); other
+    // commands: one per CPU (tokio's default). A fixed two left a larger server's other CPUs to
+    // the blocking threads. TOKIO_WORKER_THREADS, when set, decides (tokio reads it).
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if matches!(cli.command, mailctl::cli::Command::Serve(_)) && std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        runtime.worker_threads(mailctl::server::worker_threads(cpus));
+    }
+    let runtime = match runtime.enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "mailctl: cannot start the runtime: {e}");
