@@ -41,8 +41,8 @@ pub struct Placed {
     /// The directories that got a final name (each once).
     pub dirs: Vec<PathBuf>,
     /// The files whose content was written here and is not synced yet (open, so a rename
-    /// for new flags cannot lose them).
-    pub content: Vec<std::fs::File>,
+    /// for new flags cannot lose them), each with its first final path (for errors).
+    pub content: Vec<(std::fs::File, PathBuf)>,
 }
 
 /// The most bytes a delivery or APPEND writes on the session's own thread
@@ -53,7 +53,8 @@ pub const INLINE_WRITE: u64 = 64 * 1024;
 /// is acknowledged.
 #[derive(Debug, Default)]
 pub struct Unsynced {
-    pub files: Vec<std::fs::File>,
+    /// Open message files, each with the path an error names.
+    pub files: Vec<(std::fs::File, PathBuf)>,
     pub dirs: Vec<PathBuf>,
 }
 
@@ -147,7 +148,7 @@ fn place(items: &[Item<'_>], placed: &mut Placed) -> Result<()> {
                     let _ = std::fs::remove_file(&tmp0);
                     return Err(Error::io("writing", &tmp0, e));
                 }
-                placed.content.push(f);
+                placed.content.push((f, first.clone()));
             }
             Source::File(from) => link_or_copy(from, &tmp0).map_err(|e| Error::io("copying to", &tmp0, e))?,
         }

@@ -45,7 +45,7 @@ type Done = mpsc::SyncSender<Result<()>>;
 
 /// The two threads that sync message files and directories.
 pub(super) struct FileSyncers {
-    files: mpsc::Sender<(Vec<std::fs::File>, Done)>,
+    files: mpsc::Sender<(Vec<(std::fs::File, PathBuf)>, Done)>,
     dirs: mpsc::Sender<(Vec<PathBuf>, Done)>,
 }
 
@@ -98,19 +98,17 @@ pub(super) fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<()>
 /// The files thread: takes every batch queued, starts the writeback of all their files
 /// (`sync_file_range`, so their data goes to the disk together and each sync is mostly a wait
 /// for what is under way), then syncs each batch's files and answers it.
-fn sync_files(rx: mpsc::Receiver<(Vec<std::fs::File>, Done)>) {
+fn sync_files(rx: mpsc::Receiver<(Vec<(std::fs::File, PathBuf)>, Done)>) {
     while let Ok(first) = rx.recv() {
         let mut round = vec![first];
         round.extend(rx.try_iter());
         if round.len() > 1 || round[0].0.len() > 1 {
-            for f in round.iter().flat_map(|(files, _)| files) {
+            for (f, _) in round.iter().flat_map(|(files, _)| files) {
                 crate::fsutil::start_writeback(f);
             }
         }
         for (files, done) in round {
-            let r = files.iter().try_for_each(|f| {
-                f.sync_data().map_err(|e| Error::new(Kind::Io, "syncing a message file").with_source(e))
-            });
+            let r = files.iter().try_for_each(|(f, path)| f.sync_data().map_err(|e| Error::io("syncing", path, e)));
             let _ = done.send(r);
         }
     }
@@ -342,6 +340,21 @@ mod tests {
         commit_rows(&writer, 1);
         let frames = wal_frames(&db);
         assert!(frames <= 4, "the WAL was not started over: {frames} frames");
+    }
+
+    #[test]
+    fn a_message_file_that_cannot_be_synced_is_named_in_the_error() {
+        // fdatasync refuses a character device (EINVAL): a sync that fails, without a broken disk.
+        let null = std::fs::OpenOptions::new().write(true).open("/dev/null").unwrap();
+        let path = PathBuf::from("/var/mail/example.com/bench/new/1733.M1P2.host,S=5");
+        let syncers = FileSyncers::start().unwrap();
+        let pending = syncers.sync(vec![Unsynced { files: vec![(null, path)], dirs: Vec::new() }]).unwrap();
+        let e = pending.wait().unwrap_err();
+        assert!(
+            e.one_line().contains("syncing /var/mail/example.com/bench/new/1733.M1P2.host,S=5"),
+            "{}",
+            e.one_line()
+        );
     }
 
     #[test]
