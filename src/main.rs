@@ -122,7 +122,8 @@ fn main() -> ExitCode {
     // (log_format); admin commands only warnings. MAILCTL_LOG overrides the level. A config
     // that does not load is reported by the command itself.
     // Its errors are also kept in the data dir for `doctor` (recent_errors).
-    let (default_level, json, recorder) = if matches!(cli.command, mailctl::cli::Command::Serve(_)) {
+    let serving = matches!(cli.command, mailctl::cli::Command::Serve(_));
+    let (default_level, json, recorder) = if serving {
         match mailctl::config::Config::load(&mailctl::config::locate(cli.config.as_deref())) {
             Ok(c) => {
                 (c.log_level.clone(), c.log_format == "json", Some(mailctl::recent_errors::Recorder::new(&c.data_dir)))
@@ -148,7 +149,7 @@ fn main() -> ExitCode {
     // commands: one per CPU (tokio's default). A fixed two left a larger server's other CPUs to
     // the blocking threads. TOKIO_WORKER_THREADS, when set, decides (tokio reads it).
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if matches!(cli.command, mailctl::cli::Command::Serve(_)) && std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+    if serving && std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         runtime.worker_threads(mailctl::server::worker_threads(cpus));
     }

@@ -113,11 +113,19 @@ pub fn latest_schema(backend: Backend) -> i64 {
     backend.migrator().iter().map(|m| m.version).max().unwrap_or(0)
 }
 
+/// The literal behind [`WAL_CUT_BACK`] and the `journal_size_limit` of [`SQLITE_SETTINGS`]
+/// (4 MiB), written once: `concat!` takes only literals.
+macro_rules! wal_cut_back {
+    () => {
+        4194304
+    };
+}
+
 /// The size SQLite cuts the WAL back to when it is reset after a checkpoint
 /// (`journal_size_limit` in [`SQLITE_SETTINGS`]); a WAL larger than that has more than this
 /// many bytes of frames since its last reset, and the writer's syncer checkpoints it
 /// (`store/writer/sync.rs`).
-pub(crate) const WAL_CUT_BACK: u64 = 4 << 20;
+pub(crate) const WAL_CUT_BACK: u64 = wal_cut_back!();
 
 /// What every SQLite connection of the store sets, sqlx's and the direct ones (`direct.rs`):
 /// foreign keys; a busy timeout; no automatic checkpoints (the writer's syncer checkpoints,
@@ -131,7 +139,7 @@ pub(crate) const SQLITE_SETTINGS: &[&str] = &[
     "PRAGMA foreign_keys = ON",
     "PRAGMA busy_timeout = 10000",
     "PRAGMA wal_autocheckpoint = 0",
-    "PRAGMA journal_size_limit = 4194304",
+    concat!("PRAGMA journal_size_limit = ", wal_cut_back!()),
 ];
 
 /// SQLite's database file; None for an in-memory database.

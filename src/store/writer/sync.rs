@@ -158,8 +158,8 @@ impl Syncer {
     pub(super) fn start(db: Option<PathBuf>, mark: Arc<Mark>) -> Result<Syncer> {
         let (tx, rx) = mpsc::channel();
         let checkpointed = Arc::new(AtomicBool::new(false));
-        let finish = checkpointed.clone();
-        spawn("mailctl-syncer", move || sync_loop(db, mark, rx, finish))?;
+        let flag = checkpointed.clone();
+        spawn("mailctl-syncer", move || sync_loop(db, mark, rx, flag))?;
         Ok(Syncer { tx, checkpointed })
     }
 
@@ -178,9 +178,9 @@ impl Syncer {
     }
 }
 
-fn sync_loop(db: Option<PathBuf>, mark: Arc<Mark>, rx: mpsc::Receiver<Pending>, finish: Arc<AtomicBool>) {
+fn sync_loop(db: Option<PathBuf>, mark: Arc<Mark>, rx: mpsc::Receiver<Pending>, checkpointed: Arc<AtomicBool>) {
     let wal = db.as_ref().map(|f| PathBuf::from(format!("{}-wal", f.display())));
-    let mut checkpoint = Checkpoint { db, conn: None, at: std::time::Instant::now(), finish };
+    let mut checkpoint = Checkpoint { db, conn: None, at: std::time::Instant::now(), checkpointed };
     while let Ok(first) = rx.recv() {
         let mut pending = vec![first];
         pending.extend(rx.try_iter());
@@ -218,8 +218,9 @@ struct Checkpoint {
     db: Option<PathBuf>,
     conn: Option<rusqlite::Connection>,
     at: std::time::Instant,
-    /// Set after each checkpoint: the writer checkpoints what was committed meanwhile.
-    finish: Arc<AtomicBool>,
+    /// [`Syncer::checkpointed`]'s flag, set after each checkpoint: the writer then checkpoints
+    /// what was committed meanwhile.
+    checkpointed: Arc<AtomicBool>,
 }
 
 impl Checkpoint {
@@ -228,7 +229,7 @@ impl Checkpoint {
     /// on their own (`wal_autocheckpoint = 0`): the bulk of the copying happens here, off the
     /// writer's path, PASSIVE (it never waits for readers); it syncs the WAL and the database,
     /// two syncs the writes behind it wait for, hence at most one per [`CHECKPOINT_EVERY`].
-    /// The writer then copies the frames it committed meanwhile (`finish`), so that its next
+    /// The writer then copies the frames it committed meanwhile (`checkpointed`), so that its next
     /// transaction writes the WAL from its start again (`store::writer::direct_loop`).
     fn if_due(&mut self, wal: Option<&Path>) {
         let Some(db) = &self.db else { return };
@@ -247,7 +248,7 @@ impl Checkpoint {
         }
         if let Some(c) = &self.conn {
             checkpoint(c);
-            self.finish.store(true, Ordering::Release);
+            self.checkpointed.store(true, Ordering::Release);
         }
     }
 }
