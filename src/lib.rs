@@ -40,6 +40,7 @@ pub mod names;
 pub mod netaddr;
 pub mod ops;
 pub mod password;
+pub mod placement;
 pub mod proto;
 pub mod recent_errors;
 pub mod running;

@@ -153,6 +153,9 @@ fn main() -> ExitCode {
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         runtime.worker_threads(mailctl::server::worker_threads(cpus));
     }
+    if serving {
+        runtime.on_thread_start(mailctl::placement::anywhere).on_thread_park(mailctl::placement::worker);
+    }
     let runtime = match runtime.enable_all().build() {
         Ok(r) => r,
         Err(e) => {

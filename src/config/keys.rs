@@ -75,6 +75,8 @@ config_keys! {
         server auth_failures_per_minute: int = Or(5), check::count, sample "3" => auth_failures_per_minute: u64;
         /// seconds a verified login is remembered (a keyed hash, in memory); 0 turns it off
         server auth_cache_ttl: int = Secs(3600), check::any_count, sample "600" => auth_cache_ttl: Duration;
+        /// serve's session workers on every CPU but the last, the store's commit threads on the last; read at start (false: the kernel places them)
+        server cpu_placement: bool = Or(true), check::boolean, sample "false" => cpu_placement: bool;
         /// seconds to wait for a command
         smtp smtp_idle_timeout: int = Secs(300), check::count, sample "120" => idle_timeout: Duration;
         /// seconds a session may last

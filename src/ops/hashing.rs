@@ -23,6 +23,7 @@ fn queue() -> &'static Mutex<mpsc::Sender<Job>> {
         for i in 0..(cpus / 2).max(1) {
             let rx = rx.clone();
             let spawned = std::thread::Builder::new().name(format!("mailctl-hash-{i}")).spawn(move || {
+                crate::placement::anywhere();
                 // SAFETY: setpriority on this thread's own id; failure only leaves the priority.
                 unsafe {
                     libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, NICENESS);

@@ -305,6 +305,13 @@ async fn switch_store(shared: &Shared, url: &str) {
 pub async fn serve(location: Location, cfg: Config) -> Result<()> {
     return_big_allocations();
     no_transparent_huge_pages();
+    // Before the store starts its commit threads, which place themselves (`placement`).
+    if let Some(cpu) = crate::placement::plan(cfg.server.cpu_placement) {
+        tracing::info!(
+            cpu,
+            "the store's commit threads run on this CPU, the session workers on the others (cpu_placement)"
+        );
+    }
     if cfg.is_dev_instance() && !cfg.data_dir.exists() {
         crate::fsutil::create_private_dir(&cfg.data_dir)?;
     }

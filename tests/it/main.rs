@@ -30,6 +30,7 @@ mod mailbox;
 mod metrics;
 mod migrate;
 mod outbound;
+mod placement;
 mod pop3;
 mod queue;
 mod quota;

@@ -143,6 +143,7 @@ impl IndexThread {
         std::thread::Builder::new()
             .name("mailctl-fts".into())
             .spawn(move || {
+                crate::placement::anywhere();
                 lower_priority();
                 for job in queue {
                     // A panicking job drops its reply: its caller gets an error, the thread goes on.

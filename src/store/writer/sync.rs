@@ -90,7 +90,10 @@ impl FileSyncers {
 pub(super) fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<()> {
     std::thread::Builder::new()
         .name(name.into())
-        .spawn(f)
+        .spawn(move || {
+            crate::placement::group_commit();
+            f()
+        })
         .map(|_| ())
         .map_err(|e| Error::new(Kind::Unavailable, format!("cannot start the store's thread {name}")).with_source(e))
 }
