@@ -209,13 +209,15 @@ fi
 rm -rf "$WORK"
 mkdir -p "$WORK"
 # Each server's files in block groups of their own, as on a machine that runs one of them:
-# ext4 places a new file in its directory's group (of 16), and a directory beside its parent,
-# so both servers' files shared one group, and every message file mailctl created scanned past
-# the queue files Postfix had freed in the minutes before (the header says why); perf showed
-# half of mailctl's CPU there. Below a directory marked T (chattr +T: a top of directory
-# hierarchies, like /home), ext4 spreads the subdirectories over the file system: mailctl's and
-# Postfix's trees start in groups of their own. Postfix's queue and Maildir stay together
-# (one tree), as in its installations.
+# ext4 places a new file in its directory's flex group (16 block groups), and a directory
+# beside its parent, so both servers' files shared one group, and every message file mailctl
+# created scanned past whatever that group had freed in the minutes before (the header says
+# why): the queue files Postfix frees, one per message. In one run after files had been
+# deleted nearby, perf showed half of mailctl's CPU there (2,651 msg/s; 5,117 in the next run,
+# apart). Below a directory marked T (chattr +T: a top of directory hierarchies, like /home),
+# ext4 spreads the subdirectories over the file system: mailctl's and Postfix's trees start in
+# groups of their own. Postfix's queue and Maildir stay together (one tree), as in its
+# installations.
 chattr +T "$WORK" 2>/dev/null || log "note: cannot mark $WORK chattr +T (not ext4?): both servers' files may share block groups"
 mkdir -p "$WORK/logs" "$MC_DIR" "$PF_ETC" "$PF_QUEUE" "$PF_DIR/data" "$PF_DIR/vmail"
 chmod 755 "$WORK" "$PF_DIR"

@@ -8,7 +8,8 @@
 //! at 20 sessions on 2 CPUs (smtp-source, 8,000 messages, mailctl alone, interleaved runs,
 //! threads placed with `taskset`): 12 of 13 pairs faster placed, medians 5,512 against 4,991,
 //! 5,580 against 5,317 and 5,676 against 5,200 msg/s; the group commit's threads alone placed
-//! 5,238, the worker alone 4,787 (worse): the separation is what pays.
+//! 5,238, the worker alone 4,787 (worse): the separation is what pays. Placed from here, six
+//! interleaved runs each: medians 6,480 placed, 6,190 not.
 //!
 //! Only within the CPUs the process may use (`sched_getaffinity`: a container's or `taskset`'s
 //! set), only with two or more of them, only for `serve`, and never when `serve_cpu_placement`
