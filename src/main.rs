@@ -145,15 +145,15 @@ fn main() -> ExitCode {
             logs.with_ansi(terminal).finish().with(recorder).init();
         }
     }
-    // `serve`: a worker thread per CPU but one (`server::worker_threads` says why); other
-    // commands: one per CPU (tokio's default). A fixed two left a larger server's other CPUs to
-    // the blocking threads. TOKIO_WORKER_THREADS, when set, decides (tokio reads it).
+    // `serve`: a worker thread per CPU but one, placed (`placement` says why); other commands:
+    // one per CPU (tokio's default). A fixed two left a larger server's other CPUs to the
+    // blocking threads. TOKIO_WORKER_THREADS, when set, decides (tokio reads it).
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if serving && std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-        runtime.worker_threads(mailctl::server::worker_threads(cpus));
-    }
     if serving {
+        if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+            let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+            runtime.worker_threads(mailctl::placement::worker_threads(cpus));
+        }
         runtime.on_thread_start(mailctl::placement::anywhere).on_thread_park(mailctl::placement::worker);
     }
     let runtime = match runtime.enable_all().build() {

@@ -21,6 +21,18 @@
 use std::cell::Cell;
 use std::sync::OnceLock;
 
+/// Worker threads of `serve`'s runtime on a machine with `cpus` CPUs: one fewer, at least one.
+/// The group commit's threads (the writer, the syncer, the file and directory syncs:
+/// `store::writer`) and the kernel's network and file work take about a third of the CPU time
+/// under load; with a worker on every CPU they and the workers preempted one another. SMTP at 20
+/// sessions on 2 CPUs (smtp-source, 8,000 messages, runs interleaved, msg/s): one worker 5,483
+/// 5,493 5,102 5,341 5,448 4,926 (median 5,394), two 4,878 5,384 5,191 5,283 4,953 5,074
+/// (5,132). `TOKIO_WORKER_THREADS`, when set, decides instead (`main.rs`). [`plan`] then
+/// keeps the workers off the last allowed CPU.
+pub fn worker_threads(cpus: usize) -> usize {
+    cpus.saturating_sub(1).max(1)
+}
+
 /// The CPU sets, decided once by [`plan`]; None: no placement.
 struct Plan {
     all: libc::cpu_set_t,
@@ -134,6 +146,13 @@ mod tests {
             assert_eq!(cpus(&plan.workers), workers, "{allowed:?}");
             assert_eq!(cpus(&plan.commit), [commit], "{allowed:?}");
             assert_eq!(cpus(&plan.all), allowed, "{allowed:?}");
+        }
+    }
+
+    #[test]
+    fn serve_leaves_one_cpu_to_the_group_commit_and_the_kernel_and_always_has_a_worker() {
+        for (cpus, workers) in [(0, 1), (1, 1), (2, 1), (4, 3), (16, 15)] {
+            assert_eq!(worker_threads(cpus), workers, "{cpus} CPUs");
         }
     }
 
