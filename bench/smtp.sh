@@ -27,6 +27,7 @@
 #   DELIVERY_TIMEOUT=120  seconds to wait for Postfix to deliver a run's messages
 #   RUN_TIMEOUT=600       seconds one smtp-source run may take
 #   FAIL_FAST=1           stop at the first failed check instead of finishing the table
+#   INODES_WARN=300000    warn when the kernel caches more inodes than this (see below)
 #   VERIFY=1              also measure mailctl with sender verification on (issue 14): SPF,
 #                         DKIM and DMARC records served by a Knot on KNOT_PORT (55363; started
 #                         by scripts/peer-knot.sh in BENCH_DIR), every message DKIM-signed by
@@ -66,6 +67,7 @@ VERIFY=${VERIFY:-1}
 PYTHON=${PYTHON:-$(command -v python3 || true)}
 VERIFY_SESSIONS=${VERIFY_SESSIONS:-20}
 KNOT_PORT=${KNOT_PORT:-55363}
+INODES_WARN=${INODES_WARN:-300000}
 default_bin=$repo/target/release/mailctl
 MAILCTL_BIN=${MAILCTL_BIN:-$default_bin}
 
@@ -86,7 +88,7 @@ is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 # ---------------------------------------------------------------- checks
 [[ $(id -u) == 0 ]] || die "run as root (it installs postfix and runs a Postfix instance)"
-for v in REPEAT QUIESCE RUN_WARMUP MSGS_SINGLE MSGS_PARALLEL MSG_SIZE WARMUP MAILCTL_PORT POSTFIX_PORT DELIVERY_TIMEOUT RUN_TIMEOUT; do
+for v in REPEAT QUIESCE RUN_WARMUP MSGS_SINGLE MSGS_PARALLEL MSG_SIZE WARMUP MAILCTL_PORT POSTFIX_PORT DELIVERY_TIMEOUT RUN_TIMEOUT INODES_WARN; do
     is_uint "${!v}" || die "$v must be a non-negative integer, got '${!v}'"
 done
 if [[ -n ${MSGS:-} ]]; then is_uint "$MSGS" && ((MSGS > 0)) || die "MSGS must be a positive integer"; fi
@@ -528,6 +530,16 @@ cpu_us() {
 }
 
 read -r load1 _ </proc/loadavg
+# Every file either server creates is entered in the kernel's inode hash, whose size is fixed at
+# boot (65,536 chains on this 24 GiB machine): with 1.1 million inodes cached (the trees of
+# earlier runs and builds), each creation walked a chain of ~17 (perf: a quarter of mailctl's
+# openat in insert_inode_locked), and mailctl ran at 5,240-5,470 msg/s against 6,280-6,690
+# once those trees were deleted and the caches dropped. The table reports the count.
+read -r inodes_cached _ </proc/sys/fs/inode-nr
+if ((inodes_cached > INODES_WARN)); then
+    log "warning: the kernel caches $inodes_cached inodes; creating files is slower than on a fresh machine" \
+        "(delete old work trees, then: sync; echo 2 > /proc/sys/vm/drop_caches; and wait six minutes)"
+fi
 if awk -v l="$load1" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
     log "warning: load average is $load1 on $(nproc) CPUs before measuring; other work will skew the numbers"
 fi
@@ -629,7 +641,7 @@ echo
 echo "SMTP inbound, ${MSG_SIZE}-byte messages, one message per connection, smtp-source on 127.0.0.1"
 echo "mailctl $("$MAILCTL_BIN" --version 2>/dev/null | awk '{ print $NF }') at $rev vs Postfix $(postconf -h mail_version)," \
     "$(nproc) CPUs, Maildirs in $WORK ($(df -PT "$WORK" | awk 'NR == 2 { print $2 }'))"
-echo "load average before: $load1, after: $(cut -d' ' -f1 /proc/loadavg)"
+echo "load average before: $load1, after: $(cut -d' ' -f1 /proc/loadavg); inodes cached by the kernel before: $inodes_cached"
 echo
 fmt='%8s  %6s  %12s  %16s  %17s  %15s\n'
 # shellcheck disable=SC2059
