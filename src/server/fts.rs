@@ -19,8 +19,12 @@ use crate::store::fts::Fts;
 
 const SWEEP: Duration = Duration::from_secs(30);
 const TICK: Duration = Duration::from_secs(1);
-/// After a change, how long to wait for more before indexing, so a burst of deliveries is
-/// one commit rather than one each.
+/// After a change, the pause in changes that ends a burst: indexing starts once no change came
+/// for this long (or [`BUSY_INTERVAL`] after the burst's first change), so that a burst of
+/// deliveries is indexed after it, in one commit, instead of beside it. Started 200 ms after
+/// the first change, a round read the burst's rows and synced its segments while the burst
+/// went on: 3,000 messages at 20 SMTP sessions ran at 5,669 msg/s against 6,060 with no index
+/// (medians of eight interleaved runs, slower in all eight).
 const GATHER: Duration = Duration::from_millis(200);
 /// While changes keep coming, start a round of indexing at most this often: each commit
 /// writes and syncs a new segment that merges then rewrite, so a server under a stream of
@@ -131,9 +135,31 @@ pub async fn run(shared: Arc<Shared>, fts: Arc<Fts>) {
             r = changes.recv() => match r {
                 Ok((id, _)) => {
                     dirty.insert(id);
-                    tokio::select! {
-                        _ = tokio::time::sleep(GATHER) => {}
-                        _ = shutdown.changed() => return,
+                    let cap = Instant::now() + BUSY_INTERVAL;
+                    // Changes are taken every GATHER, not one by one: a burst wakes this task a
+                    // few times a second, not once per delivery.
+                    loop {
+                        tokio::select! {
+                            _ = tokio::time::sleep(GATHER) => {}
+                            _ = shutdown.changed() => return,
+                        }
+                        let mut more = false;
+                        loop {
+                            match changes.try_recv() {
+                                Ok((id, _)) => {
+                                    dirty.insert(id);
+                                    more = true;
+                                }
+                                Err(TryRecvError::Lagged(_)) => {
+                                    sweep_at = Instant::now();
+                                    more = true;
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        if !more || Instant::now() >= cap {
+                            break;
+                        }
                     }
                 }
                 Err(RecvError::Lagged(_)) => sweep_at = Instant::now(),
