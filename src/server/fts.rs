@@ -89,15 +89,7 @@ pub async fn run(shared: Arc<Shared>, fts: Arc<Fts>) {
                 Err(e) => tracing::warn!(error = %e.one_line(), "full-text index: cannot list mailboxes"),
             }
         }
-        loop {
-            match changes.try_recv() {
-                Ok((id, _)) => {
-                    dirty.insert(id);
-                }
-                Err(TryRecvError::Lagged(_)) => sweep_at = Instant::now(),
-                Err(_) => break,
-            }
-        }
+        take_changes(&mut changes, &mut dirty, &mut sweep_at);
         if let Some(id) = round.pop_first() {
             busy = true;
             match ops::catch_up(&store, &fts, id).await {
@@ -143,20 +135,7 @@ pub async fn run(shared: Arc<Shared>, fts: Arc<Fts>) {
                             _ = tokio::time::sleep(GATHER) => {}
                             _ = shutdown.changed() => return,
                         }
-                        let mut more = false;
-                        loop {
-                            match changes.try_recv() {
-                                Ok((id, _)) => {
-                                    dirty.insert(id);
-                                    more = true;
-                                }
-                                Err(TryRecvError::Lagged(_)) => {
-                                    sweep_at = Instant::now();
-                                    more = true;
-                                }
-                                Err(_) => break,
-                            }
-                        }
+                        let more = take_changes(&mut changes, &mut dirty, &mut sweep_at);
                         if !more || Instant::now() >= cap {
                             break;
                         }
@@ -168,5 +147,25 @@ pub async fn run(shared: Arc<Shared>, fts: Arc<Fts>) {
             _ = tokio::time::sleep(TICK) => {}
             _ = shutdown.changed() => return,
         }
+    }
+}
+
+/// Take the changes queued: their mailboxes become dirty, and a lag (changes lost to a full
+/// channel) brings the sweep forward. Whether there were any.
+fn take_changes(
+    changes: &mut tokio::sync::broadcast::Receiver<(i64, i64)>,
+    dirty: &mut BTreeSet<i64>,
+    sweep_at: &mut Instant,
+) -> bool {
+    let mut any = false;
+    loop {
+        match changes.try_recv() {
+            Ok((id, _)) => {
+                dirty.insert(id);
+            }
+            Err(TryRecvError::Lagged(_)) => *sweep_at = Instant::now(),
+            Err(_) => return any,
+        }
+        any = true;
     }
 }
