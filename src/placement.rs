@@ -12,7 +12,7 @@
 //! interleaved runs each: medians 6,480 placed, 6,190 not.
 //!
 //! Only within the CPUs the process may use (`sched_getaffinity`: a container's or `taskset`'s
-//! set), only with two or more of them, only for `serve`, and never when `serve_cpu_placement`
+//! set), only with two or more of them, only for `serve`, and never when `cpu_placement`
 //! is off. A thread inherits the mask of the thread that started it: the runtime's threads
 //! widen theirs to the whole set when they start, and a worker narrows its own when it first
 //! waits for work ([`worker`], from tokio's `on_thread_park`, which only workers call);
