@@ -154,7 +154,10 @@ fn main() -> ExitCode {
             let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
             runtime.worker_threads(mailctl::placement::worker_threads(cpus));
         }
-        runtime.on_thread_start(mailctl::placement::anywhere).on_thread_park(mailctl::placement::worker);
+        runtime
+            .thread_name(mailctl::placement::POOL_THREAD)
+            .on_thread_start(mailctl::placement::anywhere)
+            .on_thread_park(mailctl::placement::worker);
     }
     let runtime = match runtime.enable_all().build() {
         Ok(r) => r,

@@ -109,12 +109,31 @@ pub fn anywhere() {
     apply(|p| &p.all);
 }
 
-/// A tokio worker, when it waits for work: onto the workers' CPUs, once per thread.
+/// The name of `serve`'s runtime threads ([`POOL_THREAD`]) until a worker renames itself
+/// ([`WORKER_THREAD`]): tokio gives its workers and its blocking pool's threads one name, and
+/// `top -H`, `perf` and the tests need to tell them apart (the blocking threads run anywhere).
+pub const POOL_THREAD: &str = "mailctl-pool";
+/// A tokio worker's name once it first waited for work (see [`worker`]).
+pub const WORKER_THREAD: &str = "mailctl-worker";
+
+/// A tokio worker, when it waits for work: onto the workers' CPUs and named
+/// [`WORKER_THREAD`], once per thread.
 pub fn worker() {
     thread_local!(static PLACED: Cell<bool> = const { Cell::new(false) });
     if !PLACED.get() && PLAN.get().is_some() {
         PLACED.set(true);
         apply(|p| &p.workers);
+        name_this_thread(WORKER_THREAD);
+    }
+}
+
+/// Rename the calling thread (what `/proc/<pid>/task/<tid>/comm` shows; 15 bytes at most).
+fn name_this_thread(name: &str) {
+    let Ok(name) = std::ffi::CString::new(name) else { return };
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string (the kernel truncates it to 15 bytes)
+    // and renames only the calling thread.
+    unsafe {
+        libc::prctl(libc::PR_SET_NAME, name.as_ptr() as libc::c_ulong, 0, 0, 0);
     }
 }
 

@@ -67,14 +67,16 @@ fn serve_runs_the_commit_threads_on_the_last_cpu_and_the_session_workers_on_the_
     eventually("every worker and commit thread placed", || {
         let t = threads(pid);
         let placed = |name: &str, want: &BTreeSet<usize>| t.iter().filter(|(n, _)| n == name).all(|(_, c)| c == want);
-        t.iter().any(|(n, _)| n == "tokio-rt-worker")
-            && placed("tokio-rt-worker", &others)
+        t.iter().any(|(n, _)| n == "mailctl-worker")
+            && placed("mailctl-worker", &others)
             && COMMIT_THREADS.iter().all(|n| t.iter().any(|(m, _)| m == n))
             && COMMIT_THREADS.iter().all(|n| placed(n, &BTreeSet::from([last])))
     });
-    // Nothing else is narrowed: the process's main thread keeps every CPU.
+    // Nothing else is narrowed: the process's main thread and the blocking pool's threads
+    // (named mailctl-pool, as a worker is until it first waits) keep every CPU.
     let t = threads(pid);
     assert!(t.iter().any(|(n, c)| n == "mailctl" && *c == cpus), "{t:?}");
+    assert!(t.iter().filter(|(n, _)| n == "mailctl-pool").all(|(_, c)| *c == cpus), "{t:?}");
 }
 
 #[test]
