@@ -85,7 +85,8 @@ pub async fn catch_up(store: &Store, fts: &Arc<Fts>, mailbox_id: i64) -> Result<
             batch.forget.push((m.id, uid));
         }
     }
-    let mut rows = messages::rows_light(&mut c, m.id, mark.uid + 1, i64::from(u32::MAX)).await?;
+    // One more than a step: whether more follow.
+    let mut rows = messages::rows_light_from(&mut c, m.id, mark.uid + 1, STEP + 1).await?;
     drop(conn);
     let more = rows.len() > STEP;
     rows.truncate(STEP);

@@ -386,7 +386,7 @@ pub enum Cols {
 /// Rows for these UIDs (ascending), in UID order, with the derivations `cols` names.
 pub async fn rows_for(conn: &mut Conn<'_>, mailbox_id: i64, uids: &[i64], cols: Cols) -> Result<Vec<Row>> {
     let Some((filter, range)) = uid_filter(uids) else { return Ok(vec![]) };
-    select(conn, mailbox_id, &filter, range, cols).await
+    select(conn, mailbox_id, &filter, range, cols, None).await
 }
 
 /// The condition that picks these UIDs (ascending), with `$2`/`$3` bound to the range when
@@ -431,25 +431,34 @@ pub async fn shown_for(
 
 /// Rows with UIDs in `lo..=hi` without the ENVELOPE, in UID order.
 pub async fn rows_light(conn: &mut Conn<'_>, mailbox_id: i64, lo: i64, hi: i64) -> Result<Vec<Row>> {
-    select(conn, mailbox_id, "uid >= $2 AND uid <= $3", Some((lo, hi)), Cols::Light).await
+    select(conn, mailbox_id, "uid >= $2 AND uid <= $3", Some((lo, hi)), Cols::Light, None).await
 }
 
-/// The one row query: `filter` over one mailbox, with `$2`/`$3` bound to `range` when given.
+/// The first `n` rows with UIDs from `lo` up, without the ENVELOPE, in UID order: one step of a
+/// walk through a mailbox reads that step's rows, not every row after it.
+pub async fn rows_light_from(conn: &mut Conn<'_>, mailbox_id: i64, lo: i64, n: usize) -> Result<Vec<Row>> {
+    select(conn, mailbox_id, "uid >= $2 AND uid <= $3", Some((lo, i64::MAX)), Cols::Light, Some(n)).await
+}
+
+/// The one row query: `filter` over one mailbox, with `$2`/`$3` bound to `range` when given,
+/// the first `limit` rows when given.
 async fn select(
     conn: &mut Conn<'_>,
     mailbox_id: i64,
     filter: &str,
     range: Option<(i64, i64)>,
     cols: Cols,
+    limit: Option<usize>,
 ) -> Result<Vec<Row>> {
     let with_derived = cols != Cols::Light;
     let cols = match cols {
         Cols::Light => "",
         Cols::All => ", envelope, bodystructure, sort_fields",
     };
+    let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
     let sql = format!(
         "SELECT uid, filename, size, internal_date, flags, modseq{cols} FROM messages \
-         WHERE mailbox_id = $1 AND {filter} ORDER BY uid"
+         WHERE mailbox_id = $1 AND {filter} ORDER BY uid{limit}"
     );
     let args = mailbox_args(mailbox_id, range);
     if with_derived {

@@ -206,7 +206,23 @@ m.logout()
     assert!(!env.data_dir().join("fts/rebuild").exists());
 }
 
+/// The index is built a step (`ops::fts::STEP` messages) at a time; a mailbox one message
+/// larger than a step is indexed to its end, each message once.
+fn a_mailbox_larger_than_one_indexing_step_is_indexed_whole(env: Env) {
+    env.create("ann@example.com", "vip");
+    let cur = env.maildir("ann@example.com").join("cur");
+    let n = mailctl::ops::fts::STEP + 1;
+    for i in 0..n {
+        let body = format!("Subject: number {i}\r\n\r\nword{i}\r\n");
+        std::fs::write(cur.join(format!("{}.M{i}P1.bench,S={}:2,S", 1_600_000_000 + i, body.len())), body).unwrap();
+    }
+    assert_eq!(env.json(&["mailbox", "reindex", "ann@example.com"])["messages"], n, "the index rows");
+    let v = env.json(&["mailbox", "reindex", "--fts", "ann@example.com"]);
+    assert_eq!((v["by"].as_str(), v["messages"].as_u64()), (Some("here"), Some(n as u64)), "{v}");
+}
+
 store_tests!(
     imap_search_with_the_index_answers_what_reading_every_message_answers,
     the_index_follows_expunges_and_is_rebuilt_here_or_by_the_running_server,
+    a_mailbox_larger_than_one_indexing_step_is_indexed_whole,
 );
