@@ -142,15 +142,18 @@ pub async fn deliver(store: &Store, hostname: &str, msg: Message) -> std::result
     let data = msg.data;
     let queued = envelope.clone();
     let local = !dirs.is_empty();
-    let work = move || {
-        let (placed, spooled) = stage(&dirs, &name2, &head, &data, envelope.as_ref().map(|e| (data_dir.as_path(), e)))?;
-        // From the bytes in memory (Return-Path is no ENVELOPE field, and the body is the same).
-        let derived = if local { crate::ops::mailbox::derive(&data) } else { messages::Derived::default() };
-        Ok((placed, spooled, derived))
-    };
     // A small message for local mailboxes only is written here. The spool syncs its file and
     // directory itself, so a message with remote recipients goes to a blocking thread.
     let small = size <= crate::store::maildir::write::INLINE_WRITE && queued.is_none();
+    let work = move || {
+        let (placed, spooled) = stage(&dirs, &name2, &head, &data, envelope.as_ref().map(|e| (data_dir.as_path(), e)))?;
+        let derived = match (local, small) {
+            (false, _) => Derivation::Done(Box::default()),
+            (true, true) => Derivation::InCommit(data),
+            (true, false) => Derivation::Done(Box::new(crate::ops::mailbox::derive(&data))),
+        };
+        Ok((placed, spooled, derived))
+    };
     let (mut placed, spooled, derived) = crate::ops::here_or_blocking(small, work).await?;
 
     let boxes: Vec<(i64, i64)> = targets.iter().map(|l| (l.account_id, l.inbox)).collect();
@@ -259,9 +262,33 @@ enum CommitError {
 /// What a delivery's commit writes besides the index rows: the derived header data, the queue
 /// entry of its remote recipients, and the filters' verdict.
 struct Kept {
-    derived: messages::Derived,
+    derived: Derivation,
     queued: Option<Envelope>,
     verdict: Option<crate::store::verdicts::Verdict>,
+}
+
+/// A delivery's ENVELOPE, BODYSTRUCTURE and sort fields, always from the bytes in memory
+/// (Return-Path is no ENVELOPE field, and the body is the same).
+enum Derivation {
+    /// Computed with the write: a large message (on the blocking thread that wrote it, so a
+    /// long parse never holds up the group commit), or none for a message with no local
+    /// recipient.
+    Done(Box<messages::Derived>),
+    /// A small message's, computed in its commit job from these bytes: on SQLite that runs on
+    /// the writer's thread, on the group commit's CPU, not on the session worker's, which is
+    /// the busier one under load (SMTP at 20 sessions, two persistent servers alternating,
+    /// 3,000 messages a run: medians 6,522 against 6,713 and 6,421 against 6,648 msg/s, faster
+    /// in 12 of 16 pairs).
+    InCommit(Vec<u8>),
+}
+
+impl Derivation {
+    fn get(self) -> messages::Derived {
+        match self {
+            Derivation::Done(d) => *d,
+            Derivation::InCommit(raw) => crate::ops::mailbox::derive(&raw),
+        }
+    }
 }
 
 /// Index a delivered file in these (account, INBOX) pairs, charge the accounts' quotas and
@@ -289,6 +316,7 @@ async fn commit(
         .writer
         .write_durable(unsynced, !single, move |tx| {
             Box::pin(async move {
+                let derived = derived.get();
                 let t = now();
                 for &(id, inbox) in &boxes {
                     if !accounts::charge(tx, id, size).await? {
