@@ -114,7 +114,7 @@ pub fn anywhere() {
 /// `top -H`, `perf` and the tests need to tell them apart (the blocking threads run anywhere).
 pub const POOL_THREAD: &str = "mailctl-pool";
 /// A tokio worker's name once it first waited for work (see [`worker`]).
-pub const WORKER_THREAD: &str = "mailctl-worker";
+const WORKER_THREAD: &std::ffi::CStr = c"mailctl-worker";
 
 /// A tokio worker, when it waits for work: onto the workers' CPUs and named
 /// [`WORKER_THREAD`], once per thread.
@@ -128,8 +128,7 @@ pub fn worker() {
 }
 
 /// Rename the calling thread (what `/proc/<pid>/task/<tid>/comm` shows; 15 bytes at most).
-fn name_this_thread(name: &str) {
-    let Ok(name) = std::ffi::CString::new(name) else { return };
+fn name_this_thread(name: &std::ffi::CStr) {
     // SAFETY: PR_SET_NAME reads a NUL-terminated string (the kernel truncates it to 15 bytes)
     // and renames only the calling thread.
     unsafe {
